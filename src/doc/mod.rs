@@ -1,0 +1,472 @@
+//! The Automerge documents: the source of truth for every record. SQLite projections are
+//! caches over these (see store/).
+//!
+//! Wire format: field names here are stored in documents on every laptop. Do not rename or
+//! reorder them; add new fields with `#[autosurgeon(missing = "...")]` and bump
+//! [`SCHEMA_VERSION`] when an older hubdesk could misread a document.
+//!
+//! Collections are maps keyed by id, never lists, so that additions made on two laptops at
+//! once both survive a merge.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, ReadDoc};
+use autosurgeon::{Hydrate, Reconcile};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The newest document layout this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("a record could not be read: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("a record has an unexpected shape: {0}")]
+    Hydrate(#[from] autosurgeon::HydrateError),
+    #[error("a record could not be updated: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+    #[error(
+        "a record was written by a newer version of hubdesk (layout {found}, this one reads up to {SCHEMA_VERSION}); update hubdesk on this laptop"
+    )]
+    TooNew { found: u64 },
+    #[error("a record is not a {expected} record")]
+    WrongKind { expected: &'static str },
+}
+
+/// What kind of document a chunk belongs to. Stored as an integer in SQLite: do not renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Org = 1,
+    Member = 2,
+    Day = 3,
+    Contact = 4,
+}
+
+impl DocKind {
+    pub fn from_i64(v: i64) -> Option<Self> {
+        match v {
+            1 => Some(Self::Org),
+            2 => Some(Self::Member),
+            3 => Some(Self::Day),
+            4 => Some(Self::Contact),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Org => "org",
+            Self::Member => "member",
+            Self::Day => "day",
+            Self::Contact => "contact",
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: how instants are stored in documents.
+pub type Millis = i64;
+
+pub fn to_millis(t: DateTime<Utc>) -> Millis {
+    t.timestamp_millis()
+}
+
+pub fn from_millis(ms: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// Closes the pending change with the real time and a short message (Automerge would
+/// otherwise write time 0). Messages never carry personal data.
+pub fn commit(doc: &mut AutoCommit, at: DateTime<Utc>, message: impl Into<String>) {
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message)
+            .with_time(at.timestamp()),
+    );
+}
+
+/// Loads a document from its stored chunks (a snapshot and/or incremental changes, in order).
+pub fn load(chunks: &[u8], actor: &ActorId) -> Result<AutoCommit, DocError> {
+    let doc = AutoCommit::load(chunks)?;
+    Ok(doc.with_actor(actor.clone()))
+}
+
+/// The actor id of a device, from its id: one actor per laptop, for ever.
+pub fn device_actor(device: Uuid) -> ActorId {
+    ActorId::from(device.as_bytes().as_slice())
+}
+
+/// Reads the kind and schema header every document carries, and checks both.
+pub fn check_header(doc: &AutoCommit, expected: DocKind) -> Result<(), DocError> {
+    let kind: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "kind")?;
+    if kind != expected.name() {
+        return Err(DocError::WrongKind {
+            expected: expected.name(),
+        });
+    }
+    let schema: u64 = autosurgeon::hydrate_prop(doc, automerge::ROOT, "schema")?;
+    if schema > SCHEMA_VERSION {
+        return Err(DocError::TooNew { found: schema });
+    }
+    Ok(())
+}
+
+/// Hydrates a whole document after checking its header.
+pub fn read<T: Hydrate>(doc: &AutoCommit, kind: DocKind) -> Result<T, DocError> {
+    check_header(doc, kind)?;
+    Ok(autosurgeon::hydrate(doc)?)
+}
+
+/// Writes `value` at the root key `key`, changing only what differs.
+pub fn put<R: Reconcile>(doc: &mut AutoCommit, key: &str, value: &R) -> Result<(), DocError> {
+    autosurgeon::reconcile_prop(doc, automerge::ROOT, key, value)?;
+    Ok(())
+}
+
+/// Writes one entry of the map at root key `map`, leaving its other entries alone (so a
+/// member with years of visits costs the same to sign in as a new one).
+pub fn put_entry<R: Reconcile>(
+    doc: &mut AutoCommit,
+    map: &str,
+    key: &str,
+    value: &R,
+) -> Result<(), DocError> {
+    let obj = match doc.get(automerge::ROOT, map)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => {
+            return Err(DocError::Hydrate(autosurgeon::HydrateError::unexpected(
+                "a map",
+                format!("no map at {map}"),
+            )));
+        }
+    };
+    autosurgeon::reconcile_prop(doc, obj, key, value)?;
+    Ok(())
+}
+
+/// Reads one entry of the map at root key `map`.
+pub fn get_entry<H: Hydrate>(
+    doc: &AutoCommit,
+    map: &str,
+    key: &str,
+) -> Result<Option<H>, DocError> {
+    let obj = match doc.get(automerge::ROOT, map)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => return Ok(None),
+    };
+    if doc.get(&obj, key)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(autosurgeon::hydrate_prop(doc, obj, key)?))
+}
+
+// ---------------------------------------------------------------------------------------
+// MemberDoc: one per member. All of a young person's personal data lives only in here.
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct MemberDoc {
+    pub schema: u64,
+    pub kind: String,
+    pub code: String,
+    pub registered_at: Millis,
+    pub registered_by: String,
+    pub profile: ProfileDoc,
+    pub agreement: Option<AgreementDoc>,
+    pub visits: BTreeMap<String, VisitDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ProfileDoc {
+    pub preferred_name: String,
+    pub legal_name: Option<String>,
+    /// "YYYY-MM"
+    pub born: String,
+    pub pronouns: Option<String>,
+    pub gender: Option<String>,
+    pub postcode_district: Option<String>,
+    pub heard_about: Option<String>,
+    pub emergency_contact: Option<EmergencyContactDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct EmergencyContactDoc {
+    pub name: String,
+    pub phone: Option<String>,
+    pub relationship: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AgreementDoc {
+    pub version: String,
+    pub accepted_at: Millis,
+    pub consents: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct VisitDoc {
+    pub day: String,
+    pub hub: String,
+    pub signed_in_at: Millis,
+    pub signed_in_by: String,
+    pub signed_out_at: Option<Millis>,
+    pub signed_out_by: Option<String>,
+    /// Still in when the day was closed, and signed out by the close.
+    pub signed_out_at_close: bool,
+    pub activities: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// OrgDoc (the HubDoc of DESIGN.md): one per organisation. No personal data of members.
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct OrgDoc {
+    pub schema: u64,
+    pub kind: String,
+    pub name: String,
+    pub created_at: Millis,
+    pub hubs: BTreeMap<String, HubEntry>,
+    pub users: BTreeMap<String, UserEntry>,
+    pub activities: BTreeMap<String, ActivityEntry>,
+    pub devices: BTreeMap<String, DeviceEntry>,
+    pub settings: SettingsDoc,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HubEntry {
+    pub name: String,
+    /// IANA zone, e.g. "Europe/London".
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct UserEntry {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// argon2id PHC string; never the secret itself.
+    pub secret_hash: String,
+    pub active: bool,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ActivityEntry {
+    pub name: String,
+    pub kind: String,
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct DeviceEntry {
+    pub name: String,
+    /// The device's member-code tag (see domain::code).
+    pub tag: u32,
+    pub added_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct SettingsDoc {
+    pub lockout_failures: u32,
+    pub lockout_minutes: u32,
+    pub idle_lock_minutes: u32,
+    pub current_agreement: String,
+    pub consent_options: Vec<String>,
+}
+
+impl Default for SettingsDoc {
+    fn default() -> Self {
+        Self {
+            lockout_failures: 5,
+            lockout_minutes: 5,
+            idle_lock_minutes: 5,
+            current_agreement: "1".into(),
+            consent_options: vec![
+                "store-my-details".into(),
+                "contact-me-by-text".into(),
+                "contact-me-by-email".into(),
+                "photos".into(),
+                "share-anonymous-stories".into(),
+            ],
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// DayDoc: one per hub and date. Its id is derived from both, and its first change is the
+// same bytes on every laptop (see `DayDoc::genesis`), so a day opened on two laptops offline
+// merges into one.
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct DayDoc {
+    pub schema: u64,
+    pub kind: String,
+    pub hub: String,
+    /// "YYYY-MM-DD", local to the hub.
+    pub date: String,
+    /// Keyed by a fresh id per opening, so two laptops opening the day both leave a record.
+    pub openings: BTreeMap<String, StampDoc>,
+    pub closed: Option<StampDoc>,
+    /// The anonymous headcount: one entry per "+N", summed. Entries, not a number, so that
+    /// counts made on two laptops add up instead of one overwriting the other.
+    pub headcount: BTreeMap<String, HeadcountEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct StampDoc {
+    pub at: Millis,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HeadcountEntry {
+    pub count: i64,
+    pub at: Millis,
+    pub by: String,
+}
+
+impl DayDoc {
+    /// A new day document whose first change is identical on every laptop.
+    pub fn genesis(
+        day_id: Uuid,
+        hub: Uuid,
+        date: chrono::NaiveDate,
+    ) -> Result<AutoCommit, DocError> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(day_id.as_bytes().as_slice()));
+        let day = DayDoc {
+            schema: SCHEMA_VERSION,
+            kind: DocKind::Day.name().into(),
+            hub: hub.to_string(),
+            date: date.format("%Y-%m-%d").to_string(),
+            openings: BTreeMap::new(),
+            closed: None,
+            headcount: BTreeMap::new(),
+        };
+        autosurgeon::reconcile(&mut doc, &day)?;
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message("day created")
+                .with_time(0),
+        );
+        Ok(doc)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ContactDoc: one per parent, visitor or professional who is not a member.
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ContactDoc {
+    pub schema: u64,
+    pub kind: String,
+    pub contact_kind: String,
+    pub name: String,
+    pub created_at: Millis,
+    /// Parents only: told about the parent network.
+    pub signposted: bool,
+    pub visits: BTreeMap<String, ContactVisitDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ContactVisitDoc {
+    pub day: String,
+    pub hub: String,
+    pub signed_in_at: Millis,
+    pub signed_in_by: String,
+    pub signed_out_at: Option<Millis>,
+    pub signed_out_at_close: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_opened_on_two_laptops_offline_merges_into_one_history() {
+        let day = Uuid::now_v7();
+        let hub = Uuid::now_v7();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let mut a = DayDoc::genesis(day, hub, date).unwrap();
+        let mut b = DayDoc::genesis(day, hub, date).unwrap();
+        assert_eq!(
+            a.get_heads(),
+            b.get_heads(),
+            "genesis must be byte-identical"
+        );
+
+        a.set_actor(device_actor(Uuid::now_v7()));
+        b.set_actor(device_actor(Uuid::now_v7()));
+        let at = Utc::now();
+        put_entry(
+            &mut a,
+            "headcount",
+            "h1",
+            &HeadcountEntry {
+                count: 2,
+                at: 1,
+                by: "u".into(),
+            },
+        )
+        .unwrap();
+        commit(&mut a, at, "headcount");
+        put_entry(
+            &mut b,
+            "headcount",
+            "h2",
+            &HeadcountEntry {
+                count: 3,
+                at: 2,
+                by: "u".into(),
+            },
+        )
+        .unwrap();
+        commit(&mut b, at, "headcount");
+        a.merge(&mut b).unwrap();
+        let merged: DayDoc = read(&a, DocKind::Day).unwrap();
+        assert_eq!(merged.headcount.values().map(|h| h.count).sum::<i64>(), 5);
+    }
+
+    #[test]
+    fn commits_carry_the_real_time_and_a_message() {
+        let mut doc = AutoCommit::new();
+        put(&mut doc, "kind", &"member".to_string()).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        commit(&mut doc, at, "register member");
+        let change = doc.get_last_local_change().unwrap();
+        assert_eq!(change.timestamp(), at.timestamp());
+        assert_eq!(change.message(), Some("register member"));
+    }
+
+    #[test]
+    fn snapshot_and_incremental_chunks_load_together() {
+        let actor = device_actor(Uuid::now_v7());
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        put(&mut doc, "kind", &"x".to_string()).unwrap();
+        commit(&mut doc, Utc::now(), "one");
+        let mut bytes = doc.save();
+        let heads = doc.get_heads();
+        put(&mut doc, "kind", &"y".to_string()).unwrap();
+        commit(&mut doc, Utc::now(), "two");
+        bytes.extend(doc.save_after(&heads));
+        let loaded = load(&bytes, &actor).unwrap();
+        let kind: String = autosurgeon::hydrate_prop(&loaded, automerge::ROOT, "kind").unwrap();
+        assert_eq!(kind, "y");
+    }
+
+    #[test]
+    fn a_document_from_a_newer_hubdesk_is_an_error_not_a_panic() {
+        let mut doc = AutoCommit::new();
+        put(&mut doc, "kind", &"member".to_string()).unwrap();
+        put(&mut doc, "schema", &(SCHEMA_VERSION + 1)).unwrap();
+        assert!(matches!(
+            check_header(&doc, DocKind::Member),
+            Err(DocError::TooNew { .. })
+        ));
+    }
+
+    #[test]
+    fn garbage_bytes_are_an_error_not_a_panic() {
+        assert!(load(b"not an automerge document", &device_actor(Uuid::now_v7())).is_err());
+    }
+}

@@ -1,0 +1,206 @@
+//! Birth year-month and age. We never hold a full date of birth, so age is computed the way
+//! a front desk would: in the month of their birthday a member counts as having had it.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::ValidationError;
+
+/// Youngest and oldest age a member may be on the day they register.
+pub const MIN_MEMBER_AGE: u32 = 11;
+pub const MAX_MEMBER_AGE: u32 = 25;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BirthMonth {
+    year: i32,
+    month: u32,
+}
+
+impl BirthMonth {
+    pub fn new(year: i32, month: u32) -> Result<Self, ValidationError> {
+        if !(1..=12).contains(&month) {
+            return Err(ValidationError::new(
+                "born",
+                "the birth month must be between 01 and 12",
+            ));
+        }
+        if !(1900..=2999).contains(&year) {
+            return Err(ValidationError::new(
+                "born",
+                "the birth year must be a four-digit year",
+            ));
+        }
+        Ok(Self { year, month })
+    }
+
+    /// Parses "YYYY-MM" (also accepts "YYYY/MM").
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let s = s.trim();
+        let bad = || {
+            ValidationError::new(
+                "born",
+                format!(
+                    "\"{}\" is not a birth year and month; write it like 2010-04",
+                    truncate(s, 20)
+                ),
+            )
+        };
+        let (y, m) = s.split_once(['-', '/']).ok_or_else(bad)?;
+        if y.len() != 4 || m.is_empty() || m.len() > 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        Self::new(year, month)
+    }
+
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+
+    pub fn month(&self) -> u32 {
+        self.month
+    }
+
+    /// Age in whole years on `on`. The birthday month counts as birthday reached.
+    pub fn age_on(&self, on: NaiveDate) -> i32 {
+        let mut age = on.year() - self.year;
+        if on.month() < self.month {
+            age -= 1;
+        }
+        age
+    }
+
+    /// This month shifted by `delta` months (for "born a month either side" comparisons).
+    pub fn shifted(&self, delta: i32) -> Self {
+        let index = self.year * 12 + (self.month as i32 - 1) + delta;
+        Self {
+            year: index.div_euclid(12),
+            month: (index.rem_euclid(12) + 1) as u32,
+        }
+    }
+
+    /// Months between two birth months, always positive.
+    pub fn months_apart(&self, other: &BirthMonth) -> u32 {
+        let a = self.year * 12 + self.month as i32;
+        let b = other.year * 12 + other.month as i32;
+        (a - b).unsigned_abs()
+    }
+}
+
+impl fmt::Display for BirthMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// Checks that someone born in `born` may register as a member on `on`.
+pub fn check_member_age(born: BirthMonth, on: NaiveDate) -> Result<i32, ValidationError> {
+    let age = born.age_on(on);
+    if age < 0 || born.year > on.year() || (born.year == on.year() && born.month > on.month()) {
+        return Err(ValidationError::new(
+            "born",
+            "the birth month is in the future",
+        ));
+    }
+    if age < MIN_MEMBER_AGE as i32 || age > MAX_MEMBER_AGE as i32 {
+        return Err(ValidationError::new(
+            "born",
+            format!(
+                "members are {MIN_MEMBER_AGE} to {MAX_MEMBER_AGE}, and someone born {born} is {age} today. \
+                 You can sign them in as a visitor or parent contact instead"
+            ),
+        ));
+    }
+    Ok(age)
+}
+
+pub(crate) fn truncate(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max_chars).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[rstest]
+    #[case::month_before_11th_birthday("2015-06", d(2026, 5, 31), 10)]
+    #[case::first_day_of_11th_birthday_month("2015-06", d(2026, 6, 1), 11)]
+    #[case::last_day_of_11th_birthday_month("2015-06", d(2026, 6, 30), 11)]
+    #[case::december_birthday_in_january("2014-12", d(2026, 1, 15), 11)]
+    #[case::month_before_26th_birthday("2001-03", d(2027, 2, 28), 25)]
+    #[case::in_26th_birthday_month("2001-03", d(2027, 3, 1), 26)]
+    fn age_counts_the_birthday_month_as_reached(
+        #[case] born: &str,
+        #[case] on: NaiveDate,
+        #[case] age: i32,
+    ) {
+        assert_eq!(BirthMonth::parse(born).unwrap().age_on(on), age);
+    }
+
+    #[rstest]
+    #[case::turns_11_this_month("2015-06", d(2026, 6, 1), true)]
+    #[case::still_10("2015-06", d(2026, 5, 31), false)]
+    #[case::still_25("2001-03", d(2027, 2, 28), true)]
+    #[case::turned_26("2001-03", d(2027, 3, 1), false)]
+    #[case::born_next_month("2026-07", d(2026, 6, 1), false)]
+    fn members_must_be_11_to_25_on_the_day_they_register(
+        #[case] born: &str,
+        #[case] on: NaiveDate,
+        #[case] ok: bool,
+    ) {
+        assert_eq!(
+            check_member_age(BirthMonth::parse(born).unwrap(), on).is_ok(),
+            ok
+        );
+    }
+
+    #[test]
+    fn an_age_out_of_range_suggests_a_contact_instead() {
+        let err =
+            check_member_age(BirthMonth::parse("1990-01").unwrap(), d(2026, 11, 26)).unwrap_err();
+        assert!(
+            err.message().contains("visitor or parent contact"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[rstest]
+    #[case("2010-4")]
+    #[case(" 2010-04 ")]
+    #[case("2010/04")]
+    fn birth_months_parse_in_forms_people_type(#[case] s: &str) {
+        assert_eq!(BirthMonth::parse(s).unwrap().to_string(), "2010-04");
+    }
+
+    #[rstest]
+    #[case("")]
+    #[case("2010")]
+    #[case("2010-13")]
+    #[case("10-04")]
+    #[case("April 2010")]
+    fn nonsense_birth_months_are_refused(#[case] s: &str) {
+        assert!(BirthMonth::parse(s).is_err());
+    }
+
+    #[test]
+    fn shifting_crosses_year_edges() {
+        let b = BirthMonth::parse("2010-01").unwrap();
+        assert_eq!(b.shifted(-1).to_string(), "2009-12");
+        assert_eq!(b.shifted(12).to_string(), "2011-01");
+        assert_eq!(b.months_apart(&b.shifted(-13)), 13);
+    }
+}

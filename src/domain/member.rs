@@ -1,0 +1,321 @@
+//! A member's profile and the rules for what a person may type into it.
+
+use super::{BirthMonth, ValidationError};
+
+/// Longest name we accept, in characters. Long enough for any real name, short enough that a
+/// pasted paragraph is refused.
+pub const MAX_NAME_CHARS: usize = 80;
+const MAX_SHORT_TEXT_CHARS: usize = 60;
+const MAX_PHONE_CHARS: usize = 30;
+
+/// Cleans a required single-line field: trims, folds inner runs of spaces, refuses control
+/// characters, empty values and values longer than `max` characters.
+pub fn clean_text(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
+    if value.chars().any(|c| c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            format!("{label} cannot contain line breaks or control characters"),
+        ));
+    }
+    let cleaned = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.is_empty() {
+        return Err(ValidationError::new(
+            field,
+            format!("{label} cannot be empty"),
+        ));
+    }
+    let n = cleaned.chars().count();
+    if n > max {
+        return Err(ValidationError::new(
+            field,
+            format!("{label} is {n} characters long; the most is {max}"),
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// Like [`clean_text`] for an optional field: None or blank means "not given".
+pub fn clean_optional(
+    field: &'static str,
+    label: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => clean_text(field, label, v, max).map(Some),
+    }
+}
+
+pub fn clean_name(
+    field: &'static str,
+    label: &str,
+    value: &str,
+) -> Result<String, ValidationError> {
+    clean_text(field, label, value, MAX_NAME_CHARS)
+}
+
+pub fn clean_short(
+    field: &'static str,
+    label: &str,
+    value: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
+    clean_optional(field, label, value, MAX_SHORT_TEXT_CHARS)
+}
+
+/// A UK postcode district (the outward code, "SW1A", "M1", "B33"), upper-cased. A full
+/// postcode is refused: we only keep the district.
+pub fn clean_postcode_district(value: Option<&str>) -> Result<Option<String>, ValidationError> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim().to_ascii_uppercase();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        ValidationError::new(
+            "postcode",
+            format!(
+                "\"{}\" is not a UK postcode district; give only the first part, like M1, B33 or SW1A",
+                super::age::truncate(&v, 12)
+            ),
+        )
+    };
+    let b = v.as_bytes();
+    if b.len() < 2 || b.len() > 4 {
+        return Err(bad());
+    }
+    let letters = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    if !(1..=2).contains(&letters) {
+        return Err(bad());
+    }
+    let rest = &b[letters..];
+    // The area (1-2 letters) is followed by the district: a digit, then an optional digit or letter.
+    let ok = match rest {
+        [d] => d.is_ascii_digit(),
+        [d, x] => d.is_ascii_digit() && (x.is_ascii_digit() || x.is_ascii_alphabetic()),
+        _ => false,
+    };
+    // Q, V and X never start a postcode; I, J and Z never stand second.
+    let first_ok = !matches!(b[0], b'Q' | b'V' | b'X');
+    let second_ok = letters < 2 || !matches!(b[1], b'I' | b'J' | b'Z');
+    if ok && first_ok && second_ok {
+        Ok(Some(v))
+    } else {
+        Err(bad())
+    }
+}
+
+pub fn clean_phone(value: Option<&str>) -> Result<Option<String>, ValidationError> {
+    let Some(p) = clean_optional(
+        "emergency_phone",
+        "The emergency contact's phone number",
+        value,
+        MAX_PHONE_CHARS,
+    )?
+    else {
+        return Ok(None);
+    };
+    let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits < 6 || !p.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c)) {
+        return Err(ValidationError::new(
+            "emergency_phone",
+            "the emergency contact's phone number should be digits, spaces and + only",
+        ));
+    }
+    Ok(Some(p))
+}
+
+/// A PIN is 4 to 8 digits; anything else is a passphrase of at least 10 characters.
+pub fn check_secret(secret: &str) -> Result<(), ValidationError> {
+    if secret.chars().all(|c| c.is_ascii_digit()) {
+        if (4..=8).contains(&secret.len()) {
+            return Ok(());
+        }
+        return Err(ValidationError::new("pin", "a PIN is 4 to 8 digits"));
+    }
+    let n = secret.chars().count();
+    if n < 10 {
+        return Err(ValidationError::new(
+            "pin",
+            "a PIN is 4 to 8 digits; a passphrase needs at least 10 characters",
+        ));
+    }
+    if n > 128 {
+        return Err(ValidationError::new(
+            "pin",
+            "a passphrase can be at most 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Someone to call in an emergency.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct EmergencyContact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub relationship: Option<String>,
+}
+
+/// A member's profile as typed at the desk, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub preferred_name: String,
+    pub legal_name: Option<String>,
+    pub born: BirthMonth,
+    pub pronouns: Option<String>,
+    pub gender: Option<String>,
+    pub postcode_district: Option<String>,
+    pub heard_about: Option<String>,
+    pub emergency_contact: Option<EmergencyContact>,
+}
+
+/// Raw registration input, as strings from a form or the command line.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProfileInput {
+    pub preferred_name: String,
+    pub legal_name: Option<String>,
+    pub born: String,
+    pub pronouns: Option<String>,
+    pub gender: Option<String>,
+    pub postcode_district: Option<String>,
+    pub heard_about: Option<String>,
+    pub emergency_name: Option<String>,
+    pub emergency_phone: Option<String>,
+    pub emergency_relationship: Option<String>,
+}
+
+impl ProfileInput {
+    pub fn validate(&self) -> Result<Profile, ValidationError> {
+        let emergency_name = clean_optional(
+            "emergency_name",
+            "The emergency contact's name",
+            self.emergency_name.as_deref(),
+            MAX_NAME_CHARS,
+        )?;
+        let emergency_phone = clean_phone(self.emergency_phone.as_deref())?;
+        let emergency_relationship = clean_short(
+            "emergency_relationship",
+            "The relationship",
+            self.emergency_relationship.as_deref(),
+        )?;
+        let emergency_contact = match (emergency_name, emergency_phone, emergency_relationship) {
+            (None, None, None) => None,
+            (Some(name), phone, relationship) => Some(EmergencyContact {
+                name,
+                phone,
+                relationship,
+            }),
+            _ => {
+                return Err(ValidationError::new(
+                    "emergency_name",
+                    "give the emergency contact's name with their number",
+                ));
+            }
+        };
+        Ok(Profile {
+            preferred_name: clean_name("name", "The preferred name", &self.preferred_name)?,
+            legal_name: clean_optional(
+                "legal_name",
+                "The legal name",
+                self.legal_name.as_deref(),
+                MAX_NAME_CHARS,
+            )?,
+            born: BirthMonth::parse(&self.born)?,
+            pronouns: clean_short("pronouns", "Pronouns", self.pronouns.as_deref())?,
+            gender: clean_short("gender", "Gender", self.gender.as_deref())?,
+            postcode_district: clean_postcode_district(self.postcode_district.as_deref())?,
+            heard_about: clean_optional(
+                "heard_about",
+                "How they heard about the hub",
+                self.heard_about.as_deref(),
+                120,
+            )?,
+            emergency_contact,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("m1", "M1")]
+    #[case("B33", "B33")]
+    #[case(" sw1a ", "SW1A")]
+    #[case("EC1A", "EC1A")]
+    #[case("W1", "W1")]
+    #[case("LS10", "LS10")]
+    fn uk_postcode_districts_are_accepted(#[case] input: &str, #[case] out: &str) {
+        assert_eq!(
+            clean_postcode_district(Some(input)).unwrap().as_deref(),
+            Some(out)
+        );
+    }
+
+    #[rstest]
+    #[case("SW1A 1AA")]
+    #[case("12")]
+    #[case("ABC1")]
+    #[case("Q1")]
+    #[case("AZ1")]
+    #[case("M")]
+    #[case("M1AB")]
+    fn things_that_are_not_districts_are_refused(#[case] input: &str) {
+        let err = clean_postcode_district(Some(input)).unwrap_err();
+        assert!(err.message().contains("first part"), "{}", err.message());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_inner_spaces_folded() {
+        assert_eq!(
+            clean_name("name", "Name", "  Zoë   Smith ").unwrap(),
+            "Zoë Smith"
+        );
+    }
+
+    #[test]
+    fn very_long_names_are_refused_with_the_limit() {
+        let err = clean_name("name", "The preferred name", &"a".repeat(500)).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "The preferred name is 500 characters long; the most is 80."
+        );
+    }
+
+    #[test]
+    fn names_with_line_breaks_are_refused() {
+        assert!(clean_name("name", "Name", "Zoë\nSmith").is_err());
+    }
+
+    #[rstest]
+    #[case("1234", true)]
+    #[case("12345678", true)]
+    #[case("123", false)]
+    #[case("123456789", false)]
+    #[case("correct horse battery", true)]
+    #[case("short pass", true)]
+    #[case("shortpass", false)]
+    fn pins_and_passphrases(#[case] secret: &str, #[case] ok: bool) {
+        assert_eq!(check_secret(secret).is_ok(), ok);
+    }
+
+    #[test]
+    fn an_emergency_number_without_a_name_is_refused() {
+        let input = ProfileInput {
+            preferred_name: "Sam".into(),
+            born: "2010-01".into(),
+            emergency_phone: Some("07700 900123".into()),
+            ..Default::default()
+        };
+        assert_eq!(input.validate().unwrap_err().field, "emergency_name");
+    }
+}

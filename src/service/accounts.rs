@@ -1,0 +1,509 @@
+//! Setting up an organisation, and the people who log into the app.
+
+use std::collections::BTreeMap;
+
+use argon2::password_hash::SaltString;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use automerge::AutoCommit;
+use serde::Serialize;
+
+use super::{ActingUser, Ctx, Error, Result, parse_time_zone};
+use crate::doc::{
+    self, ActivityEntry, DeviceEntry, DocKind, HubEntry, OrgDoc, SettingsDoc, UserEntry, to_millis,
+};
+use crate::domain::lockout::LockoutPolicy;
+use crate::domain::member::{check_secret, clean_name};
+use crate::domain::names::search_key;
+use crate::domain::{
+    ActivityId, ActivityKind, DeviceId, HubId, OrgId, Permission, RoleSet, UserId, ValidationError,
+};
+use crate::store::{LocalDevice, Store, UserRow};
+
+/// What `hubdesk init` asks for.
+#[derive(Debug, Clone)]
+pub struct SetUpOrganisation {
+    pub org_name: String,
+    pub hub_name: String,
+    pub time_zone: Option<String>,
+    pub device_name: String,
+    pub manager_name: String,
+    pub manager_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationSetUp {
+    pub org_id: OrgId,
+    pub org: String,
+    pub hub_id: HubId,
+    pub hub: String,
+    pub time_zone: String,
+    pub device_id: DeviceId,
+    pub manager_id: UserId,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub active: bool,
+}
+
+impl From<&UserRow> for UserSummary {
+    fn from(u: &UserRow) -> Self {
+        Self {
+            id: UserId(u.id),
+            name: u.name.clone(),
+            roles: u
+                .roles
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
+            active: u.active,
+        }
+    }
+}
+
+/// Creates the organisation, its first hub, this laptop and the first manager. Only on a
+/// laptop that is not set up yet.
+pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<OrganisationSetUp> {
+    if ctx.store.local_device()?.is_some() {
+        return Err(Error::Conflict(
+            "This laptop is already set up for an organisation.".into(),
+        ));
+    }
+    let org_name = clean_name("org", "The organisation's name", &req.org_name)?;
+    let hub_name = clean_name("hub", "The hub's name", &req.hub_name)?;
+    let device_name = clean_name("device", "This laptop's name", &req.device_name)?;
+    let manager_name = clean_name("manager", "The manager's name", &req.manager_name)?;
+    let tz = parse_time_zone(req.time_zone.as_deref().unwrap_or("Europe/London"))?;
+    check_secret(&req.manager_secret)?;
+
+    let now = ctx.now();
+    let (org_id, hub_id, device_id, manager_id) =
+        (OrgId::new(), HubId::new(), DeviceId::new(), UserId::new());
+    let org = OrgDoc {
+        schema: doc::SCHEMA_VERSION,
+        kind: DocKind::Org.name().into(),
+        name: org_name.clone(),
+        created_at: to_millis(now),
+        hubs: BTreeMap::from([(
+            hub_id.to_string(),
+            HubEntry {
+                name: hub_name.clone(),
+                time_zone: tz.name().into(),
+            },
+        )]),
+        users: BTreeMap::from([(
+            manager_id.to_string(),
+            UserEntry {
+                name: manager_name,
+                roles: vec!["manager".into()],
+                secret_hash: hash_secret(&req.manager_secret)?,
+                active: true,
+                created_at: to_millis(now),
+            },
+        )]),
+        activities: BTreeMap::new(),
+        devices: BTreeMap::from([(
+            device_id.to_string(),
+            DeviceEntry {
+                name: device_name.clone(),
+                tag: 0,
+                added_at: to_millis(now),
+            },
+        )]),
+        settings: SettingsDoc::default(),
+    };
+    // This laptop's record and the organisation document land together or not at all.
+    let mut w = ctx.store.write()?;
+    w.set_local_device(&LocalDevice {
+        id: device_id.0,
+        org_id: org_id.0,
+        name: device_name,
+        tag: 0,
+        current_hub: Some(hub_id.0),
+    })?;
+    let am = w.create(org_id.0, DocKind::Org, AutoCommit::new())?;
+    autosurgeon::reconcile(am, &org).map_err(doc::DocError::from)?;
+    doc::commit(am, now, "organisation set up (system)");
+    w.audit(crate::store::AuditEntry {
+        at: now,
+        user: Some(manager_id.0),
+        action: "org.set_up",
+        subject: Some(org_id.0),
+    });
+    w.commit()?;
+    Ok(OrganisationSetUp {
+        org_id,
+        org: org_name,
+        hub_id,
+        hub: hub_name,
+        time_zone: tz.name().into(),
+        device_id,
+        manager_id,
+    })
+}
+
+/// Checks a user's PIN or passphrase on this laptop, with lock-out after repeated failures.
+pub fn unlock(
+    store: &Store,
+    clock: &dyn super::Clock,
+    name: &str,
+    secret: &str,
+) -> Result<ActingUser> {
+    let matches = store.users_by_name_key(&search_key(name))?;
+    let user = match matches.as_slice() {
+        [] => {
+            return Err(Error::NotFound(format!(
+                "There is no user called \"{}\" on this laptop.",
+                name.trim()
+            )));
+        }
+        [one] => one.clone(),
+        _ => matches
+            .iter()
+            .find(|u| u.name == name.trim())
+            .cloned()
+            .ok_or_else(|| {
+                Error::Validation(ValidationError::new(
+                    "user",
+                    "more than one user has that name; type it exactly as listed",
+                ))
+            })?,
+    };
+    if !user.active {
+        return Err(Error::Permission(format!(
+            "{} has been deactivated and can no longer use hubdesk.",
+            user.name
+        )));
+    }
+    let now = clock.now();
+    let policy = lockout_policy(store)?;
+    let attempts = store.pin_attempts(user.id)?;
+    if let Err(until) = attempts.check(now) {
+        let minutes = ((until - now).num_seconds() + 59) / 60;
+        return Err(Error::Locked(format!(
+            "Too many wrong PINs for {}. Try again in {} minute{}.",
+            user.name,
+            minutes,
+            if minutes == 1 { "" } else { "s" }
+        )));
+    }
+    if verify_secret(&user.secret_hash, secret) {
+        store.set_pin_attempts(user.id, &attempts.after_success())?;
+        Ok(ActingUser {
+            id: UserId(user.id),
+            name: user.name,
+            roles: RoleSet::parse(&user.roles).unwrap_or_default(),
+        })
+    } else {
+        let after = attempts.after_failure(&policy, now);
+        store.set_pin_attempts(user.id, &after)?;
+        if after.check(now).is_err() {
+            Err(Error::Locked(format!(
+                "Wrong PIN. {} is now locked out for {} minutes.",
+                user.name,
+                policy.lock_for.num_minutes()
+            )))
+        } else {
+            let left = policy.max_failures.saturating_sub(after.failures);
+            Err(Error::Permission(format!(
+                "Wrong PIN for {}. {} more tr{} before a lock-out.",
+                user.name,
+                left,
+                if left == 1 { "y" } else { "ies" }
+            )))
+        }
+    }
+}
+
+fn lockout_policy(store: &Store) -> Result<LockoutPolicy> {
+    Ok(match store.org()? {
+        Some((_, _, s)) => LockoutPolicy {
+            max_failures: s.lockout_failures.max(1),
+            lock_for: chrono::Duration::minutes(i64::from(s.lockout_minutes)),
+        },
+        None => LockoutPolicy::default(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct AddUser {
+    pub name: String,
+    pub roles: String,
+    pub secret: String,
+}
+
+pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
+    let actor = ctx.require(Permission::Administer)?.clone();
+    let name = clean_name("name", "The user's name", &req.name)?;
+    let roles = RoleSet::parse(&req.roles)?;
+    check_secret(&req.secret)?;
+    if !ctx.store.users_by_name_key(&search_key(&name))?.is_empty() {
+        return Err(Error::Conflict(format!(
+            "There is already a user called {name}. Choose a name people can tell apart."
+        )));
+    }
+    let id = UserId::new();
+    let entry = UserEntry {
+        name: name.clone(),
+        roles: roles
+            .roles()
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
+        secret_hash: hash_secret(&req.secret)?,
+        active: true,
+        created_at: to_millis(ctx.now()),
+    };
+    change_org(ctx, "add user", "user.add", Some(actor.id.0), |am| {
+        doc::put_entry(am, "users", &id.to_string(), &entry)
+    })?;
+    Ok(UserSummary {
+        id,
+        name,
+        roles: entry.roles,
+        active: true,
+    })
+}
+
+pub fn list_users(ctx: &Ctx<'_>) -> Result<Vec<UserSummary>> {
+    ctx.require(Permission::Administer)?;
+    Ok(ctx.store.users()?.iter().map(UserSummary::from).collect())
+}
+
+/// The names of active users, for the lock screen's tiles. Needs no unlock.
+pub fn lock_screen_users(store: &Store) -> Result<Vec<String>> {
+    Ok(store
+        .users()?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.name)
+        .collect())
+}
+
+fn find_user(ctx: &Ctx<'_>, name: &str) -> Result<UserRow> {
+    let matches = ctx.store.users_by_name_key(&search_key(name))?;
+    matches
+        .iter()
+        .find(|u| u.name == name.trim())
+        .or(matches.first())
+        .cloned()
+        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))
+}
+
+pub fn deactivate_user(ctx: &Ctx<'_>, name: &str) -> Result<UserSummary> {
+    let actor = ctx.require(Permission::Administer)?.clone();
+    let user = find_user(ctx, name)?;
+    if user.id == actor.id.0 {
+        return Err(Error::Conflict(
+            "You can't deactivate yourself; ask another manager.".into(),
+        ));
+    }
+    let mut entry = ctx
+        .store
+        .with_doc(ctx.device()?.org_id, |am| {
+            Ok(doc::get_entry::<UserEntry>(
+                am,
+                "users",
+                &user.id.to_string(),
+            )?)
+        })?
+        .flatten()
+        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))?;
+    entry.active = false;
+    change_org(
+        ctx,
+        "deactivate user",
+        "user.deactivate",
+        Some(user.id),
+        |am| doc::put_entry(am, "users", &user.id.to_string(), &entry),
+    )?;
+    let mut summary = UserSummary::from(&user);
+    summary.active = false;
+    Ok(summary)
+}
+
+/// A manager sets a new PIN for a user (who forgot theirs), which also lifts a lock-out.
+pub fn reset_user_secret(ctx: &Ctx<'_>, name: &str, secret: &str) -> Result<UserSummary> {
+    ctx.require(Permission::Administer)?;
+    check_secret(secret)?;
+    let user = find_user(ctx, name)?;
+    let mut entry = ctx
+        .store
+        .with_doc(ctx.device()?.org_id, |am| {
+            Ok(doc::get_entry::<UserEntry>(
+                am,
+                "users",
+                &user.id.to_string(),
+            )?)
+        })?
+        .flatten()
+        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))?;
+    entry.secret_hash = hash_secret(secret)?;
+    change_org(
+        ctx,
+        "reset user PIN",
+        "user.reset_pin",
+        Some(user.id),
+        |am| doc::put_entry(am, "users", &user.id.to_string(), &entry),
+    )?;
+    ctx.store.set_pin_attempts(user.id, &Default::default())?;
+    Ok(UserSummary::from(&user))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivitySummary {
+    pub id: ActivityId,
+    pub name: String,
+    pub kind: String,
+    pub retired: bool,
+}
+
+pub fn add_activity(ctx: &Ctx<'_>, name: &str, kind: &str) -> Result<ActivitySummary> {
+    ctx.require(Permission::ManageCatalogue)?;
+    let name = clean_name("name", "The activity's name", name)?;
+    let kind = ActivityKind::parse(kind)?;
+    if ctx
+        .store
+        .activities()?
+        .iter()
+        .any(|a| !a.retired && search_key(&a.name) == search_key(&name))
+    {
+        return Err(Error::Conflict(format!(
+            "There is already an activity called {name}."
+        )));
+    }
+    let id = ActivityId::new();
+    let entry = ActivityEntry {
+        name: name.clone(),
+        kind: kind.as_str().into(),
+        retired: false,
+    };
+    change_org(ctx, "add activity", "activity.add", Some(id.0), |am| {
+        doc::put_entry(am, "activities", &id.to_string(), &entry)
+    })?;
+    Ok(ActivitySummary {
+        id,
+        name,
+        kind: kind.as_str().into(),
+        retired: false,
+    })
+}
+
+pub fn list_activities(ctx: &Ctx<'_>) -> Result<Vec<ActivitySummary>> {
+    ctx.require(Permission::RunTheDay)?;
+    Ok(ctx
+        .store
+        .activities()?
+        .into_iter()
+        .map(|a| ActivitySummary {
+            id: ActivityId(a.id),
+            name: a.name,
+            kind: a.kind,
+            retired: a.retired,
+        })
+        .collect())
+}
+
+/// Finds an activity by name (ignoring case and accents) or id.
+pub(crate) fn resolve_activity(
+    ctx: &Ctx<'_>,
+    name_or_id: &str,
+) -> Result<crate::store::ActivityRow> {
+    let all = ctx.store.activities()?;
+    let key = search_key(name_or_id);
+    all.iter()
+        .find(|a| a.id.to_string() == name_or_id.trim())
+        .or_else(|| {
+            all.iter()
+                .find(|a| !a.retired && search_key(&a.name) == key)
+        })
+        .or_else(|| all.iter().find(|a| search_key(&a.name) == key))
+        .cloned()
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "There is no activity called \"{}\".",
+                name_or_id.trim()
+            ))
+        })
+}
+
+fn update_activity(
+    ctx: &Ctx<'_>,
+    name_or_id: &str,
+    what: &str,
+    action: &'static str,
+    f: impl FnOnce(&mut ActivityEntry),
+) -> Result<ActivitySummary> {
+    ctx.require(Permission::ManageCatalogue)?;
+    let row = resolve_activity(ctx, name_or_id)?;
+    let mut entry = ActivityEntry {
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        retired: row.retired,
+    };
+    f(&mut entry);
+    change_org(ctx, what, action, Some(row.id), |am| {
+        doc::put_entry(am, "activities", &row.id.to_string(), &entry)
+    })?;
+    Ok(ActivitySummary {
+        id: ActivityId(row.id),
+        name: entry.name,
+        kind: entry.kind,
+        retired: entry.retired,
+    })
+}
+
+pub fn rename_activity(ctx: &Ctx<'_>, name_or_id: &str, new_name: &str) -> Result<ActivitySummary> {
+    let new_name = clean_name("name", "The activity's name", new_name)?;
+    update_activity(ctx, name_or_id, "rename activity", "activity.rename", |e| {
+        e.name = new_name
+    })
+}
+
+/// Retired activities stay in history and reports but can no longer be chosen at sign-in.
+pub fn retire_activity(ctx: &Ctx<'_>, name_or_id: &str) -> Result<ActivitySummary> {
+    update_activity(ctx, name_or_id, "retire activity", "activity.retire", |e| {
+        e.retired = true
+    })
+}
+
+/// Applies one change to the organisation document through the write path.
+pub(crate) fn change_org(
+    ctx: &Ctx<'_>,
+    what: &str,
+    action: &'static str,
+    subject: Option<uuid::Uuid>,
+    f: impl FnOnce(&mut AutoCommit) -> Result<(), doc::DocError>,
+) -> Result<()> {
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(org_id, DocKind::Org)?;
+    f(am)?;
+    doc::commit(am, ctx.now(), ctx.commit_message(what));
+    w.audit(ctx.audit(action, subject));
+    w.commit()?;
+    Ok(())
+}
+
+pub(crate) fn hash_secret(secret: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| Error::Storage(format!("No randomness available: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Storage(e.to_string()))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Storage(format!("The PIN could not be stored safely: {e}")))
+}
+
+fn verify_secret(hash: &str, secret: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
+}

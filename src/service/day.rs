@@ -1,0 +1,615 @@
+//! The hub day: open and close it, sign people in and out, count who won't register, and
+//! know who is in the building.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{Ctx, Error, Result, day_bounds, time_zone};
+use crate::doc::{
+    self, ContactDoc, ContactVisitDoc, DayDoc, DocKind, HeadcountEntry, StampDoc, VisitDoc,
+    to_millis,
+};
+use crate::domain::member::clean_name;
+use crate::domain::names::search_key;
+use crate::domain::{
+    ContactId, ContactKind, HeadcountId, HubDayId, MemberId, Permission, ValidationError, VisitId,
+};
+use crate::store::{DayRow, HubRow};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DaySummary {
+    pub id: HubDayId,
+    pub date: String,
+    pub hub: String,
+    pub open: bool,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Members in the building now.
+    pub signed_in: i64,
+    pub visits: i64,
+    pub unique_members: i64,
+    pub new_members: i64,
+    pub contacts: i64,
+    pub contacts_in: i64,
+    pub headcount: i64,
+}
+
+/// Someone in the building: a row of "who is in now" and of the roll call.
+#[derive(Debug, Clone, Serialize)]
+pub struct HereEntry {
+    pub member_id: MemberId,
+    pub code: String,
+    pub preferred_name: String,
+    pub since: DateTime<Utc>,
+    pub activities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactHere {
+    pub contact_id: ContactId,
+    pub kind: String,
+    pub name: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OpenDay {
+    /// Hub name; this laptop's hub if not given.
+    pub hub: Option<String>,
+    /// The hub's today if not given.
+    pub date: Option<NaiveDate>,
+}
+
+fn resolve_hub(ctx: &Ctx<'_>, name: Option<&str>) -> Result<HubRow> {
+    match name {
+        None => ctx.hub(),
+        Some(n) => {
+            let key = search_key(n);
+            ctx.store
+                .hubs()?
+                .into_iter()
+                .find(|h| search_key(&h.name) == key || h.id.to_string() == n.trim())
+                .ok_or_else(|| Error::NotFound(format!("There is no hub called \"{}\".", n.trim())))
+        }
+    }
+}
+
+pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
+    ctx.require(Permission::RunTheDay)?;
+    let hub = resolve_hub(ctx, req.hub.as_deref())?;
+    let date = req.date.unwrap_or_else(|| ctx.today_at(&hub));
+    let id = HubDayId::for_hub_and_date(crate::domain::HubId(hub.id), date);
+    if let Some(existing) = ctx.store.day(id.0)?
+        && existing.is_open()
+    {
+        ctx.store.set_current_hub(hub.id)?;
+        return Err(Error::Conflict(format!(
+            "The day at {} on {} is already open.",
+            hub.name, date
+        )));
+    }
+    let now = ctx.now();
+    let user = ctx
+        .user
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_default();
+    let mut w = ctx.store.write()?;
+    let am = match w.doc(id.0, DocKind::Day)? {
+        Some(am) => am,
+        None => w.create(id.0, DocKind::Day, DayDoc::genesis(id.0, hub.id, date)?)?,
+    };
+    doc::put_entry(
+        am,
+        "openings",
+        &uuid::Uuid::now_v7().to_string(),
+        &StampDoc {
+            at: to_millis(now),
+            by: user,
+        },
+    )?;
+    // Opening a closed day again reopens it.
+    doc::put(am, "closed", &Option::<StampDoc>::None)?;
+    doc::commit(am, now, ctx.commit_message("open day"));
+    w.audit(ctx.audit("day.open", Some(id.0)));
+    w.commit()?;
+    ctx.store.set_current_hub(hub.id)?;
+    day_summary(ctx, &hub, id.0)
+}
+
+/// The open day at this laptop's hub, or a conflict that says how to open one.
+fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
+    let hub = ctx.hub()?;
+    match ctx.store.latest_open_day(hub.id)? {
+        Some(day) => Ok((hub, day)),
+        None => Err(Error::Conflict(format!(
+            "No day is open at {}. Open the day first.",
+            hub.name
+        ))),
+    }
+}
+
+/// Closes the open day: everyone still in is signed out and marked "signed out at close".
+pub fn close_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
+    ctx.require(Permission::RunTheDay)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let now = ctx.now();
+    let user = ctx
+        .user
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_default();
+    let still_in = ctx.store.who_is_in(day.id)?;
+    let contacts_in = ctx.store.contacts_in(day.id)?;
+    let mut w = ctx.store.write()?;
+    for here in &still_in {
+        let am = w.doc_required(here.member_id, DocKind::Member)?;
+        let key = here.visit_id.to_string();
+        if let Some(mut visit) = doc::get_entry::<VisitDoc>(am, "visits", &key)? {
+            visit.signed_out_at = Some(to_millis(now));
+            visit.signed_out_by = Some(user.clone());
+            visit.signed_out_at_close = true;
+            doc::put_entry(am, "visits", &key, &visit)?;
+            doc::commit(am, now, ctx.commit_message("signed out at close"));
+        }
+    }
+    for c in &contacts_in {
+        let am = w.doc_required(c.contact_id, DocKind::Contact)?;
+        let key = c.visit_id.to_string();
+        if let Some(mut visit) = doc::get_entry::<ContactVisitDoc>(am, "visits", &key)? {
+            visit.signed_out_at = Some(to_millis(now));
+            visit.signed_out_at_close = true;
+            doc::put_entry(am, "visits", &key, &visit)?;
+            doc::commit(am, now, ctx.commit_message("signed out at close"));
+        }
+    }
+    let am = w.doc_required(day.id, DocKind::Day)?;
+    doc::put(
+        am,
+        "closed",
+        &Some(StampDoc {
+            at: to_millis(now),
+            by: user,
+        }),
+    )?;
+    doc::commit(am, now, ctx.commit_message("close day"));
+    w.audit(ctx.audit("day.close", Some(day.id)));
+    w.commit()?;
+    day_summary(ctx, &hub, day.id)
+}
+
+/// The day at this laptop's hub: the open one, else the most recent.
+pub fn show_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
+    ctx.require(Permission::RunTheDay)?;
+    let hub = ctx.hub()?;
+    let day = match ctx.store.latest_open_day(hub.id)? {
+        Some(d) => d,
+        None => ctx.store.latest_day(hub.id)?.ok_or_else(|| {
+            Error::NotFound(format!("No day has been opened at {} yet.", hub.name))
+        })?,
+    };
+    day_summary(ctx, &hub, day.id)
+}
+
+fn day_summary(ctx: &Ctx<'_>, hub: &HubRow, day_id: uuid::Uuid) -> Result<DaySummary> {
+    let day = ctx
+        .store
+        .day(day_id)?
+        .ok_or_else(|| Error::NotFound("That day could not be found.".into()))?;
+    let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+        .map_err(|_| Error::Storage(format!("The day {} has a damaged date.", day.id)))?;
+    let (start, end) = day_bounds(date, time_zone(&hub.time_zone));
+    let counts = ctx.store.day_counts(day.id, start, end)?;
+    Ok(DaySummary {
+        id: HubDayId(day.id),
+        date: day.date.clone(),
+        hub: hub.name.clone(),
+        open: day.is_open(),
+        opened_at: day.opened_at,
+        closed_at: day.closed_at,
+        signed_in: counts.in_now,
+        visits: counts.visits,
+        unique_members: counts.unique_members,
+        new_members: counts.new_members,
+        contacts: counts.contacts,
+        contacts_in: ctx.store.contacts_in(day.id)?.len() as i64,
+        headcount: day.headcount,
+    })
+}
+
+/// Signs a member in to the open day, with what they came for (zero or more activities).
+pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) -> Result<HereEntry> {
+    ctx.require(Permission::RunTheDay)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let member = super::resolve_member(ctx, id_or_code)?;
+    if ctx.store.open_visit(member.id, day.id)?.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} is already signed in.",
+            member.preferred_name
+        )));
+    }
+    let mut chosen = Vec::new();
+    for a in activities
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        let row = super::accounts::resolve_activity(ctx, a)?;
+        if row.retired {
+            return Err(Error::Validation(ValidationError::new(
+                "for",
+                format!("{} has been retired and can't be chosen", row.name),
+            )));
+        }
+        if !chosen.iter().any(|(id, _)| *id == row.id) {
+            chosen.push((row.id, row.name));
+        }
+    }
+    let now = ctx.now();
+    let visit_id = VisitId::new();
+    let visit = VisitDoc {
+        day: day.id.to_string(),
+        hub: hub.id.to_string(),
+        signed_in_at: to_millis(now),
+        signed_in_by: ctx
+            .user
+            .as_ref()
+            .map(|u| u.id.to_string())
+            .unwrap_or_default(),
+        signed_out_at: None,
+        signed_out_by: None,
+        signed_out_at_close: false,
+        activities: chosen.iter().map(|(id, _)| id.to_string()).collect(),
+    };
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(member.id, DocKind::Member)?;
+    doc::put_entry(am, "visits", &visit_id.to_string(), &visit)?;
+    doc::commit(am, now, ctx.commit_message("sign in"));
+    w.audit(ctx.audit("visit.sign_in", Some(member.id)));
+    w.commit()?;
+    let mut names: Vec<String> = chosen.into_iter().map(|(_, n)| n).collect();
+    names.sort();
+    Ok(HereEntry {
+        member_id: MemberId(member.id),
+        code: member.code,
+        preferred_name: member.preferred_name,
+        since: now,
+        activities: names,
+    })
+}
+
+pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
+    ctx.require(Permission::RunTheDay)?;
+    let (_, day) = current_open_day(ctx)?;
+    let member = super::resolve_member(ctx, id_or_code)?;
+    let here = ctx
+        .store
+        .who_is_in(day.id)?
+        .into_iter()
+        .find(|h| h.member_id == member.id);
+    let Some(here) = here else {
+        return Err(Error::Conflict(format!(
+            "{} is not signed in.",
+            member.preferred_name
+        )));
+    };
+    let now = ctx.now();
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(member.id, DocKind::Member)?;
+    let key = here.visit_id.to_string();
+    let mut visit: VisitDoc = doc::get_entry(am, "visits", &key)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "{}'s visit could not be found.",
+            member.preferred_name
+        ))
+    })?;
+    visit.signed_out_at = Some(to_millis(now));
+    visit.signed_out_by = ctx.user.as_ref().map(|u| u.id.to_string());
+    doc::put_entry(am, "visits", &key, &visit)?;
+    doc::commit(am, now, ctx.commit_message("sign out"));
+    w.audit(ctx.audit("visit.sign_out", Some(member.id)));
+    w.commit()?;
+    Ok(HereEntry {
+        member_id: MemberId(member.id),
+        code: member.code,
+        preferred_name: member.preferred_name,
+        since: here.since,
+        activities: here.activities,
+    })
+}
+
+/// Members in the building now at this laptop's hub, earliest arrival first.
+pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
+    ctx.require(Permission::RunTheDay)?;
+    let (_, day) = current_open_day(ctx)?;
+    Ok(ctx
+        .store
+        .who_is_in(day.id)?
+        .into_iter()
+        .map(|h| HereEntry {
+            member_id: MemberId(h.member_id),
+            code: h.code,
+            preferred_name: h.preferred_name,
+            since: h.since,
+            activities: h.activities,
+        })
+        .collect())
+}
+
+pub fn contacts_in(ctx: &Ctx<'_>) -> Result<Vec<ContactHere>> {
+    ctx.require(Permission::RunTheDay)?;
+    let (_, day) = current_open_day(ctx)?;
+    Ok(ctx
+        .store
+        .contacts_in(day.id)?
+        .into_iter()
+        .map(|c| ContactHere {
+            contact_id: ContactId(c.contact_id),
+            kind: c.kind,
+            name: c.name,
+            since: c.since,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollCallFormat {
+    Csv,
+    Text,
+}
+
+/// The fire register: everyone in the building, members and contacts, plus the anonymous
+/// headcount (who left is not tracked for those). Times in the hub's local time.
+pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
+    ctx.require(Permission::RunTheDay)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let tz = time_zone(&hub.time_zone);
+    let members = ctx.store.who_is_in(day.id)?;
+    let contacts = ctx.store.contacts_in(day.id)?;
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    ctx.store
+        .append_audit(&[ctx.audit("roll_call.export", Some(day.id))])?;
+    match format {
+        RollCallFormat::Csv => {
+            let mut out = csv::Writer::from_writer(Vec::new());
+            let err =
+                |e: csv::Error| Error::Storage(format!("The roll call could not be written: {e}"));
+            out.write_record(["name", "code", "kind", "since", "for"])
+                .map_err(err)?;
+            for m in &members {
+                let for_ = m.activities.join("; ");
+                out.write_record([
+                    escape_formula(&m.preferred_name).as_str(),
+                    m.code.as_str(),
+                    "member",
+                    local(m.since).as_str(),
+                    escape_formula(&for_).as_str(),
+                ])
+                .map_err(err)?;
+            }
+            for c in &contacts {
+                out.write_record([
+                    escape_formula(&c.name).as_str(),
+                    "",
+                    c.kind.as_str(),
+                    local(c.since).as_str(),
+                    "",
+                ])
+                .map_err(err)?;
+            }
+            let bytes = out
+                .into_inner()
+                .map_err(|e| Error::Storage(format!("The roll call could not be written: {e}")))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        RollCallFormat::Text => {
+            let mut s = format!(
+                "ROLL CALL - {} - {} - printed {}\n{} member{} and {} other{} in the building\n\n",
+                hub.name,
+                day.date,
+                local(ctx.now()),
+                members.len(),
+                if members.len() == 1 { "" } else { "s" },
+                contacts.len(),
+                if contacts.len() == 1 { "" } else { "s" },
+            );
+            s.push_str("     Name                            Code       Since  For\n");
+            for (i, m) in members.iter().enumerate() {
+                s.push_str(&format!(
+                    "[ ] {:<32} {:<10} {:<6} {}\n",
+                    truncate_width(&m.preferred_name, 32),
+                    m.code,
+                    local(m.since),
+                    m.activities.join(", ")
+                ));
+                let _ = i;
+            }
+            if !contacts.is_empty() {
+                s.push_str("\nParents, visitors and professionals\n");
+                for c in &contacts {
+                    s.push_str(&format!(
+                        "[ ] {:<32} {:<10} {}\n",
+                        truncate_width(&c.name, 32),
+                        c.kind,
+                        local(c.since)
+                    ));
+                }
+            }
+            if day.headcount > 0 {
+                s.push_str(&format!(
+                    "\nAlso counted today without registering: {} (not tracked in or out; check the space).\n",
+                    day.headcount
+                ));
+            }
+            Ok(s)
+        }
+    }
+}
+
+/// Spreadsheets run cells that start with = + - @ as formulas; a name never should.
+pub fn escape_formula(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn truncate_width(s: &str, max: usize) -> String {
+    crate::domain::age::truncate(s, max.saturating_sub(1))
+}
+
+/// Counts people who come in but decline to register (positive adds, negative corrects).
+pub fn add_headcount(ctx: &Ctx<'_>, n: i64) -> Result<DaySummary> {
+    ctx.require(Permission::RunTheDay)?;
+    if n == 0 || n.abs() > 500 {
+        return Err(ValidationError::new(
+            "count",
+            "the headcount change must be a whole number from 1 to 500 (or -1 to correct)",
+        )
+        .into());
+    }
+    let (hub, day) = current_open_day(ctx)?;
+    if day.headcount + n < 0 {
+        return Err(Error::Conflict(format!(
+            "The headcount is {}; it can't go below zero.",
+            day.headcount
+        )));
+    }
+    let now = ctx.now();
+    let entry = HeadcountEntry {
+        count: n,
+        at: to_millis(now),
+        by: ctx
+            .user
+            .as_ref()
+            .map(|u| u.id.to_string())
+            .unwrap_or_default(),
+    };
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(day.id, DocKind::Day)?;
+    doc::put_entry(am, "headcount", &HeadcountId::new().to_string(), &entry)?;
+    doc::commit(am, now, ctx.commit_message("headcount"));
+    w.audit(ctx.audit("day.headcount", Some(day.id)));
+    w.commit()?;
+    day_summary(ctx, &hub, day.id)
+}
+
+#[derive(Debug, Clone)]
+pub struct SignInContact {
+    pub kind: String,
+    pub name: String,
+    /// Parents: told about the parent network.
+    pub signposted: bool,
+}
+
+/// Signs in a parent, visitor or professional by name, without them joining. A returning
+/// contact of the same kind and name is recognised.
+pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere> {
+    ctx.require(Permission::RunTheDay)?;
+    let kind = ContactKind::parse(&req.kind)?;
+    let name = clean_name("name", "The name", &req.name)?;
+    if req.signposted && kind != ContactKind::Parent {
+        return Err(ValidationError::new(
+            "signposted",
+            "only parents are signposted to the parent network",
+        )
+        .into());
+    }
+    let (hub, day) = current_open_day(ctx)?;
+    let existing = ctx
+        .store
+        .contact_by_name(kind.as_str(), &search_key(&name))?;
+    if let Some(id) = existing
+        && ctx
+            .store
+            .contacts_in(day.id)?
+            .iter()
+            .any(|c| c.contact_id == id)
+    {
+        return Err(Error::Conflict(format!("{name} is already signed in.")));
+    }
+    let now = ctx.now();
+    let user = ctx
+        .user
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_default();
+    let visit = ContactVisitDoc {
+        day: day.id.to_string(),
+        hub: hub.id.to_string(),
+        signed_in_at: to_millis(now),
+        signed_in_by: user,
+        signed_out_at: None,
+        signed_out_at_close: false,
+    };
+    let mut w = ctx.store.write()?;
+    let id = match existing {
+        Some(id) => {
+            let am = w.doc_required(id, DocKind::Contact)?;
+            if req.signposted {
+                doc::put(am, "signposted", &true)?;
+            }
+            doc::put_entry(am, "visits", &VisitId::new().to_string(), &visit)?;
+            doc::commit(am, now, ctx.commit_message("contact sign in"));
+            id
+        }
+        None => {
+            let id = ContactId::new().0;
+            let contact = ContactDoc {
+                schema: doc::SCHEMA_VERSION,
+                kind: DocKind::Contact.name().into(),
+                contact_kind: kind.as_str().into(),
+                name: name.clone(),
+                created_at: to_millis(now),
+                signposted: req.signposted,
+                visits: [(VisitId::new().to_string(), visit)].into(),
+            };
+            let am = w.create(id, DocKind::Contact, automerge::AutoCommit::new())?;
+            autosurgeon::reconcile(am, &contact).map_err(doc::DocError::from)?;
+            doc::commit(am, now, ctx.commit_message("contact sign in"));
+            id
+        }
+    };
+    w.audit(ctx.audit("contact.sign_in", Some(id)));
+    w.commit()?;
+    Ok(ContactHere {
+        contact_id: ContactId(id),
+        kind: kind.as_str().into(),
+        name,
+        since: now,
+    })
+}
+
+pub fn sign_out_contact(ctx: &Ctx<'_>, contact_id: &str) -> Result<ContactHere> {
+    ctx.require(Permission::RunTheDay)?;
+    let (_, day) = current_open_day(ctx)?;
+    let id: uuid::Uuid = contact_id
+        .trim()
+        .parse()
+        .map_err(|_| Error::NotFound("That contact could not be found.".into()))?;
+    let here = ctx
+        .store
+        .contacts_in(day.id)?
+        .into_iter()
+        .find(|c| c.contact_id == id)
+        .ok_or_else(|| Error::Conflict("That contact is not signed in.".into()))?;
+    let now = ctx.now();
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(id, DocKind::Contact)?;
+    let key = here.visit_id.to_string();
+    if let Some(mut visit) = doc::get_entry::<ContactVisitDoc>(am, "visits", &key)? {
+        visit.signed_out_at = Some(to_millis(now));
+        doc::put_entry(am, "visits", &key, &visit)?;
+        doc::commit(am, now, ctx.commit_message("contact sign out"));
+    }
+    w.audit(ctx.audit("contact.sign_out", Some(id)));
+    w.commit()?;
+    Ok(ContactHere {
+        contact_id: ContactId(id),
+        kind: here.kind,
+        name: here.name,
+        since: here.since,
+    })
+}

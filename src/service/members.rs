@@ -1,0 +1,414 @@
+//! Members: register, find as you type, show, edit.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Ctx, Error, Result};
+use crate::doc::{
+    self, AgreementDoc, DocKind, EmergencyContactDoc, MemberDoc, ProfileDoc, to_millis,
+};
+use crate::domain::age::check_member_age;
+use crate::domain::member::{
+    EmergencyContact, ProfileInput, clean_optional, clean_postcode_district, clean_short,
+};
+use crate::domain::names::{LIKELY_DUPLICATE, NameAndBirth, duplicate_likeness, search_key};
+use crate::domain::{BirthMonth, MemberCode, MemberId, Permission, ValidationError};
+use crate::store::{FIND_LIMIT, MemberRow};
+
+/// What the front desk sees of a member: the basics every role may see.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MemberSummary {
+    pub id: MemberId,
+    pub code: String,
+    pub preferred_name: String,
+    pub pronouns: Option<String>,
+    pub born: String,
+    pub age: i32,
+    pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl MemberSummary {
+    fn from_row(ctx: &Ctx<'_>, row: &MemberRow, today: chrono::NaiveDate) -> Self {
+        let _ = ctx;
+        let age = BirthMonth::parse(&row.born)
+            .map(|b| b.age_on(today))
+            .unwrap_or(0);
+        Self {
+            id: MemberId(row.id),
+            code: row.code.clone(),
+            preferred_name: row.preferred_name.clone(),
+            pronouns: row.pronouns.clone(),
+            born: row.born.clone(),
+            age,
+            last_seen: row.last_seen,
+        }
+    }
+}
+
+/// What `member show` gives: the basics, the visit history, and the sensitive details only to
+/// roles that may see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberDetail {
+    #[serde(flatten)]
+    pub summary: MemberSummary,
+    pub gender: Option<String>,
+    pub heard_about: Option<String>,
+    pub registered_at: chrono::DateTime<chrono::Utc>,
+    pub visit_count: i64,
+    pub recent_visits: Vec<VisitSummary>,
+    /// Present only for roles that may see legal names, contacts, postcodes and consents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<SensitiveDetails>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SensitiveDetails {
+    pub legal_name: Option<String>,
+    pub postcode_district: Option<String>,
+    pub emergency_contact: Option<serde_json::Value>,
+    pub agreement: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitSummary {
+    pub date: Option<String>,
+    pub hub: Option<String>,
+    pub signed_in_at: chrono::DateTime<chrono::Utc>,
+    pub signed_out_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub signed_out_at_close: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RegisterMember {
+    pub profile: ProfileInput,
+    /// The agreement version they accepted, if they accepted one.
+    pub agreement_version: Option<String>,
+    pub consents: Vec<String>,
+    /// Register even though likely duplicates exist.
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Registration {
+    Registered {
+        member: MemberSummary,
+    },
+    /// Nothing was written: these look like the same young person. Choose one, or register
+    /// again with `force`.
+    PossibleDuplicates {
+        candidates: Vec<MemberSummary>,
+    },
+}
+
+pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registration> {
+    let user = ctx.require(Permission::RegisterAndFind)?.clone();
+    let profile = req.profile.validate()?;
+    let hub = ctx.hub()?;
+    let today = ctx.today_at(&hub);
+    check_member_age(profile.born, today)?;
+    let agreement = agreement(ctx, req.agreement_version.as_deref(), &req.consents)?;
+
+    if !req.force {
+        let candidates = likely_duplicates(
+            ctx,
+            &profile.preferred_name,
+            profile.legal_name.as_deref(),
+            profile.born,
+        )?;
+        if !candidates.is_empty() {
+            let candidates = candidates
+                .iter()
+                .map(|r| MemberSummary::from_row(ctx, r, today))
+                .collect();
+            return Ok(Registration::PossibleDuplicates { candidates });
+        }
+    }
+
+    let device = ctx.device()?;
+    let id = MemberId::new();
+    let now = ctx.now();
+    let mut w = ctx.store.write()?;
+    let code = next_code(ctx, device.tag)?;
+    let member = MemberDoc {
+        schema: doc::SCHEMA_VERSION,
+        kind: DocKind::Member.name().into(),
+        code: code.to_string(),
+        registered_at: to_millis(now),
+        registered_by: user.id.to_string(),
+        profile: ProfileDoc {
+            preferred_name: profile.preferred_name,
+            legal_name: profile.legal_name,
+            born: profile.born.to_string(),
+            pronouns: profile.pronouns,
+            gender: profile.gender,
+            postcode_district: profile.postcode_district,
+            heard_about: profile.heard_about,
+            emergency_contact: profile.emergency_contact.map(emergency_doc),
+        },
+        agreement: agreement.map(|(version, consents)| AgreementDoc {
+            version,
+            accepted_at: to_millis(now),
+            consents,
+        }),
+        visits: BTreeMap::new(),
+    };
+    let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
+    autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;
+    doc::commit(am, now, ctx.commit_message("register member"));
+    w.audit(ctx.audit("member.register", Some(id.0)));
+    w.commit()?;
+    let row = ctx
+        .store
+        .member_by_id(id.0)?
+        .ok_or_else(|| Error::NotFound("The new member could not be read back.".into()))?;
+    Ok(Registration::Registered {
+        member: MemberSummary::from_row(ctx, &row, today),
+    })
+}
+
+/// Takes the next code from this laptop's counter. Codes of another laptop can't collide
+/// (their tag differs); the check against the projection guards against a counter restored
+/// from an old backup.
+fn next_code(ctx: &Ctx<'_>, tag: u32) -> Result<MemberCode> {
+    loop {
+        let seq = ctx.store.next_code_seq()?;
+        ctx.store.bump_code_seq()?;
+        let code = MemberCode::issue(tag, seq)?;
+        if !ctx.store.code_key_taken(&code.search_key())? {
+            return Ok(code);
+        }
+    }
+}
+
+fn emergency_doc(e: EmergencyContact) -> EmergencyContactDoc {
+    EmergencyContactDoc {
+        name: e.name,
+        phone: e.phone,
+        relationship: e.relationship,
+    }
+}
+
+fn agreement(
+    ctx: &Ctx<'_>,
+    version: Option<&str>,
+    consents: &[String],
+) -> Result<Option<(String, Vec<String>)>> {
+    let Some(version) = clean_optional("consent", "The agreement version", version, 32)? else {
+        if !consents.is_empty() {
+            return Err(ValidationError::new(
+                "consent",
+                "consents go with the agreement version the member accepted",
+            )
+            .into());
+        }
+        return Ok(None);
+    };
+    let options = ctx
+        .store
+        .org()?
+        .map(|(_, _, s)| s.consent_options)
+        .unwrap_or_default();
+    let mut given = Vec::new();
+    for c in consents
+        .iter()
+        .flat_map(|c| c.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        if !options.iter().any(|o| o == c) {
+            return Err(ValidationError::new(
+                "consents",
+                format!("\"{c}\" is not one of the consents: {}", options.join(", ")),
+            )
+            .into());
+        }
+        if !given.iter().any(|g| g == c) {
+            given.push(c.to_string());
+        }
+    }
+    Ok(Some((version, given)))
+}
+
+/// Existing members who are likely the same young person, most alike first.
+fn likely_duplicates(
+    ctx: &Ctx<'_>,
+    preferred: &str,
+    legal: Option<&str>,
+    born: BirthMonth,
+) -> Result<Vec<MemberRow>> {
+    let name_key = search_key(preferred);
+    let legal_key = legal.map(search_key);
+    let borns: Vec<String> = [-3, -2, -1, 0, 1, 2, 3, -12, 12]
+        .iter()
+        .map(|d| born.shifted(*d).to_string())
+        .collect();
+    let new = NameAndBirth {
+        preferred_key: &name_key,
+        legal_key: legal_key.as_deref(),
+        born,
+    };
+    let mut scored: Vec<(f64, MemberRow)> = ctx
+        .store
+        .duplicate_candidates(&borns, &name_key, legal_key.as_deref())?
+        .into_iter()
+        .filter_map(|row| {
+            let row_born = BirthMonth::parse(&row.born).ok()?;
+            let other = NameAndBirth {
+                preferred_key: &row.name_key,
+                legal_key: row.legal_key.as_deref(),
+                born: row_born,
+            };
+            let score = duplicate_likeness(&new, &other).0;
+            (score >= LIKELY_DUPLICATE).then_some((score, row))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(scored.into_iter().map(|(_, r)| r).take(10).collect())
+}
+
+/// Find as you type: by preferred name, legal name or code, ignoring case, accents and
+/// punctuation; substrings too. Best first.
+pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
+    ctx.require(Permission::RegisterAndFind)?;
+    if text.chars().count() > 200 {
+        return Err(ValidationError::new("search", "the search text is too long").into());
+    }
+    let today = ctx.today_at(&ctx.hub()?);
+    let key = search_key(text);
+    Ok(ctx
+        .store
+        .find_members(&key, FIND_LIMIT)?
+        .iter()
+        .map(|r| MemberSummary::from_row(ctx, r, today))
+        .collect())
+}
+
+/// A member by id or by code (as typed or scanned).
+pub fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
+    let t = id_or_code.trim();
+    let row = if let Ok(id) = t.parse::<uuid::Uuid>() {
+        ctx.store.member_by_id(id)?
+    } else if let Some(code) = MemberCode::parse(t) {
+        ctx.store.member_by_code_key(&code.search_key())?
+    } else {
+        return Err(Error::NotFound(format!(
+            "\"{}\" is not a member code. Codes look like K7M-42QX; check for a mistyped letter.",
+            crate::domain::age::truncate(t, 20)
+        )));
+    };
+    row.ok_or_else(|| {
+        Error::NotFound(format!(
+            "No member has the code or id \"{}\".",
+            crate::domain::age::truncate(t, 40)
+        ))
+    })
+}
+
+pub fn show_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberDetail> {
+    ctx.require(Permission::RegisterAndFind)?;
+    let row = resolve_member(ctx, id_or_code)?;
+    let detail = member_detail(ctx, &row)?;
+    // Every view of a member's record is audited.
+    ctx.store
+        .append_audit(&[ctx.audit("member.view", Some(row.id))])?;
+    Ok(detail)
+}
+
+fn member_detail(ctx: &Ctx<'_>, row: &MemberRow) -> Result<MemberDetail> {
+    let today = ctx.today_at(&ctx.hub()?);
+    let sees_sensitive = ctx
+        .user
+        .as_ref()
+        .is_some_and(|u| u.roles.allows(Permission::SeeSensitiveProfile));
+    let json = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
+    Ok(MemberDetail {
+        summary: MemberSummary::from_row(ctx, row, today),
+        gender: row.gender.clone(),
+        heard_about: row.heard_about.clone(),
+        registered_at: row.registered_at,
+        visit_count: ctx.store.visit_count(row.id)?,
+        recent_visits: ctx
+            .store
+            .member_visits(row.id, 20)?
+            .into_iter()
+            .map(|v| VisitSummary {
+                date: v.date,
+                hub: v.hub,
+                signed_in_at: v.signed_in_at,
+                signed_out_at: v.signed_out_at,
+                signed_out_at_close: v.signed_out_at_close,
+            })
+            .collect(),
+        sensitive: sees_sensitive.then(|| SensitiveDetails {
+            legal_name: row.legal_name.clone(),
+            postcode_district: row.postcode_district.clone(),
+            emergency_contact: json(&row.emergency_contact),
+            agreement: json(&row.agreement),
+        }),
+    })
+}
+
+/// A profile edit: None leaves a field alone; Some("") clears an optional field.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProfileEdit {
+    pub preferred_name: Option<String>,
+    pub legal_name: Option<String>,
+    pub born: Option<String>,
+    pub pronouns: Option<String>,
+    pub gender: Option<String>,
+    pub postcode_district: Option<String>,
+    pub heard_about: Option<String>,
+}
+
+pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Result<MemberDetail> {
+    ctx.require(Permission::EditProfileBasics)?;
+    if edit.legal_name.is_some() || edit.postcode_district.is_some() {
+        ctx.require(Permission::SeeSensitiveProfile)?;
+    }
+    let row = resolve_member(ctx, id_or_code)?;
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(row.id, DocKind::Member)?;
+    let mut profile: ProfileDoc =
+        autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile").map_err(doc::DocError::from)?;
+    // Only the fields given change, so an edit on another laptop to another field survives.
+    if let Some(name) = &edit.preferred_name {
+        profile.preferred_name =
+            crate::domain::member::clean_name("name", "The preferred name", name)?;
+    }
+    if let Some(v) = &edit.legal_name {
+        profile.legal_name = clean_optional(
+            "legal_name",
+            "The legal name",
+            Some(v),
+            crate::domain::member::MAX_NAME_CHARS,
+        )?;
+    }
+    if let Some(v) = &edit.born {
+        let born = BirthMonth::parse(v)?;
+        profile.born = born.to_string();
+    }
+    if let Some(v) = &edit.pronouns {
+        profile.pronouns = clean_short("pronouns", "Pronouns", Some(v))?;
+    }
+    if let Some(v) = &edit.gender {
+        profile.gender = clean_short("gender", "Gender", Some(v))?;
+    }
+    if let Some(v) = &edit.postcode_district {
+        profile.postcode_district = clean_postcode_district(Some(v))?;
+    }
+    if let Some(v) = &edit.heard_about {
+        profile.heard_about =
+            clean_optional("heard_about", "How they heard about the hub", Some(v), 120)?;
+    }
+    doc::put(am, "profile", &profile)?;
+    doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
+    w.audit(ctx.audit("member.edit", Some(row.id)));
+    w.commit()?;
+    let row = ctx
+        .store
+        .member_by_id(row.id)?
+        .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
+    member_detail(ctx, &row)
+}

@@ -1,0 +1,247 @@
+//! The use cases: the only API the shells call. Each function takes the [`Ctx`] (store,
+//! clock, acting user) and a request, checks the acting user's permission, and does one
+//! thing through the store's write path.
+//!
+//! Shells never branch on business rules: they build the Ctx, call one function here and
+//! map the [`Error`] to what their user sees.
+
+mod accounts;
+mod day;
+pub mod demo;
+mod members;
+
+pub use accounts::*;
+pub use day::*;
+pub use members::*;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use crate::doc::DocError;
+use crate::domain::{Permission, RoleSet, UserId, ValidationError};
+use crate::store::{AuditEntry, HubRow, LocalDevice, Store, StoreError};
+
+/// What went wrong, in words for a person at a front desk. `kind()` is the closed set the UI
+/// and the CLI's exit codes are built on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Permission(String),
+    #[error("{0}")]
+    Locked(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// One of: validation, not_found, permission, conflict, locked, storage.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation",
+            Error::NotFound(_) => "not_found",
+            Error::Permission(_) => "permission",
+            Error::Locked(_) => "locked",
+            Error::Conflict(_) => "conflict",
+            Error::Storage(_) => "storage",
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotSetUp => Error::Conflict(e.to_string()),
+            // The technical detail goes to the log for whoever fixes it; it holds no personal data.
+            other => {
+                tracing::error!(error = %other, "store error");
+                Error::Storage(format!(
+                    "Something went wrong saving or reading the records, and nothing was changed. ({other})"
+                ))
+            }
+        }
+    }
+}
+
+impl From<DocError> for Error {
+    fn from(e: DocError) -> Self {
+        Error::from(StoreError::Doc(e))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where time comes from. Tests pass a clock they can move.
+pub trait Clock {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until moved (tests, demo generation).
+#[derive(Debug)]
+pub struct ManualClock(std::cell::Cell<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(std::cell::Cell::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.set(at);
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.0.set(self.0.get() + by);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.get()
+    }
+}
+
+/// The user a Ctx acts for, after their PIN was checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActingUser {
+    pub id: UserId,
+    pub name: String,
+    pub roles: RoleSet,
+}
+
+/// Everything a use case needs: the store, the clock and who is acting.
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub user: Option<ActingUser>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(store: &'a Store, clock: &'a dyn Clock) -> Self {
+        Self {
+            store,
+            clock,
+            user: None,
+        }
+    }
+
+    pub fn as_user(mut self, user: ActingUser) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The acting user, if they hold `permission`; otherwise a refusal that says who can.
+    pub fn require(&self, permission: Permission) -> Result<&ActingUser> {
+        let user = self.user.as_ref().ok_or_else(|| {
+            Error::Permission("Unlock first: choose who you are and enter your PIN.".into())
+        })?;
+        // A user deactivated since they unlocked can do nothing from then on.
+        let active = self
+            .store
+            .users()?
+            .iter()
+            .any(|u| u.id == user.id.0 && u.active);
+        if !active {
+            return Err(Error::Permission(format!(
+                "{} has been deactivated and can no longer use hubdesk.",
+                user.name
+            )));
+        }
+        if !user.roles.allows(permission) {
+            return Err(Error::Permission(format!(
+                "As {} you can't {}. Ask {}.",
+                user.roles,
+                permission.describe(),
+                permission.who_can()
+            )));
+        }
+        Ok(user)
+    }
+
+    pub(crate) fn device(&self) -> Result<LocalDevice> {
+        self.store
+            .local_device()?
+            .ok_or_else(|| Error::from(StoreError::NotSetUp))
+    }
+
+    /// The hub this laptop's desk works at.
+    pub(crate) fn hub(&self) -> Result<HubRow> {
+        let device = self.device()?;
+        let hubs = self.store.hubs()?;
+        device
+            .current_hub
+            .and_then(|id| hubs.iter().find(|h| h.id == id).cloned())
+            .or_else(|| hubs.first().cloned())
+            .ok_or_else(|| Error::Conflict("This organisation has no hub yet.".into()))
+    }
+
+    /// Today's date where `hub` is.
+    pub(crate) fn today_at(&self, hub: &HubRow) -> NaiveDate {
+        self.now()
+            .with_timezone(&time_zone(&hub.time_zone))
+            .date_naive()
+    }
+
+    pub(crate) fn audit(&self, action: &'static str, subject: Option<Uuid>) -> AuditEntry {
+        AuditEntry {
+            at: self.now(),
+            user: self.user.as_ref().map(|u| u.id.0),
+            action,
+            subject,
+        }
+    }
+
+    /// The message an Automerge commit carries: what and who, never personal data.
+    pub(crate) fn commit_message(&self, what: &str) -> String {
+        match &self.user {
+            Some(u) => format!("{what} (user {})", u.id),
+            None => format!("{what} (system)"),
+        }
+    }
+}
+
+pub(crate) fn time_zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Europe::London)
+}
+
+pub(crate) fn parse_time_zone(name: &str) -> Result<Tz> {
+    name.trim().parse::<Tz>().map_err(|_| {
+        Error::Validation(ValidationError::new(
+            "tz",
+            format!(
+                "\"{}\" is not a time zone; use a name like Europe/London",
+                name.trim()
+            ),
+        ))
+    })
+}
+
+/// The UTC instants at which a local date starts and ends in `tz`.
+pub(crate) fn day_bounds(date: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::TimeZone;
+    let start = |d: NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+        tz.from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|| midnight.and_utc())
+    };
+    (start(date), start(date.succ_opt().unwrap_or(date)))
+}

@@ -1,0 +1,588 @@
+//! The SQLite store: documents as Automerge chunks, projections over them, and the one write
+//! path every change goes through.
+//!
+//! A write is one SQLite transaction ([`WriteTxn`]): the documents' new chunks, their
+//! re-projected rows, their feed positions and the audit entries commit together or not at
+//! all. The store is encrypted with SQLCipher; until per-user key wrapping arrives the key
+//! lives in a 0600 key file beside it. Nothing here decides what a user may do: that is
+//! service/'s job.
+
+mod project;
+mod query;
+
+pub use query::*;
+
+use std::cell::RefCell;
+use std::fs;
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use chrono::{DateTime, Utc};
+use include_dir::{Dir, include_dir};
+use lru::LruCache;
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::Migrations;
+use uuid::Uuid;
+
+use crate::doc::{self, DocError, DocKind};
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+pub const DB_FILE: &str = "hubdesk.db";
+pub const KEY_FILE: &str = "store.key";
+/// Documents kept loaded in memory. A loaded document costs ~15 KB, so this is ~4 MB.
+const CACHE_DOCS: usize = 256;
+/// Past this many chunks a document is rewritten as one compressed snapshot.
+const COMPACT_AT_CHUNKS: i64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the hubdesk store could not be read or written ({context}): {source}")]
+    Sql {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the hubdesk store could not be opened: {0}")]
+    Open(String),
+    #[error("the store's key file could not be used ({path}): {source}")]
+    Key {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the store could not be upgraded: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    #[error("record {0} is missing from the store")]
+    MissingDoc(Uuid),
+    #[error("this laptop is not set up yet: run `hubdesk init` or open the demo")]
+    NotSetUp,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Adds the failing statement's context to rusqlite errors.
+pub(crate) trait SqlContext<T> {
+    fn ctx(self, context: &str) -> Result<T>;
+}
+
+impl<T> SqlContext<T> for rusqlite::Result<T> {
+    fn ctx(self, context: &str) -> Result<T> {
+        self.map_err(|source| StoreError::Sql {
+            context: context.to_string(),
+            source,
+        })
+    }
+}
+
+/// This laptop, as recorded in `local_device`.
+#[derive(Debug, Clone)]
+pub struct LocalDevice {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub tag: u32,
+    pub current_hub: Option<Uuid>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub user: Option<Uuid>,
+    pub action: &'static str,
+    pub subject: Option<Uuid>,
+}
+
+struct Cached {
+    doc: AutoCommit,
+    saved_heads: Vec<ChangeHash>,
+}
+
+pub struct Store {
+    conn: Connection,
+    cache: RefCell<LruCache<Uuid, Cached>>,
+    actor: RefCell<Option<ActorId>>,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if need be) the encrypted store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        fs::create_dir_all(dir).map_err(|source| StoreError::Key {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let key = load_or_create_key(&dir.join(KEY_FILE))?;
+        let path = dir.join(DB_FILE);
+        let conn = Connection::open(&path).ctx("open")?;
+        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
+            .ctx("key")?;
+        // With a wrong key SQLCipher fails on the first read, not on PRAGMA key.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(|_| {
+                StoreError::Open(format!(
+                    "{} is not a hubdesk store or its key file does not match it",
+                    path.display()
+                ))
+            })?;
+        Self::finish_open(conn, Some(path))
+    }
+
+    /// A throw-away store in memory (tests, benchmarks).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory().ctx("open in memory")?;
+        Self::finish_open(conn, None)
+    }
+
+    fn finish_open(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .ctx("pragmas")?;
+        Migrations::from_directory(&MIGRATIONS_DIR)?.to_latest(&mut conn)?;
+        let store = Store {
+            conn,
+            cache: RefCell::new(LruCache::new(
+                NonZeroUsize::new(CACHE_DOCS).expect("non-zero"),
+            )),
+            actor: RefCell::new(None),
+            path,
+        };
+        if let Some(device) = store.local_device()? {
+            *store.actor.borrow_mut() = Some(doc::device_actor(device.id));
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn local_device(&self) -> Result<Option<LocalDevice>> {
+        self.conn
+            .query_row(
+                "SELECT id, org_id, name, tag, current_hub FROM local_device",
+                [],
+                |r| {
+                    Ok(LocalDevice {
+                        id: r.get(0)?,
+                        org_id: r.get(1)?,
+                        name: r.get(2)?,
+                        tag: r.get(3)?,
+                        current_hub: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("read this laptop")
+    }
+
+    pub fn set_current_hub(&self, hub: Uuid) -> Result<()> {
+        self.conn
+            .execute("UPDATE local_device SET current_hub = ?1", [hub])
+            .ctx("set hub")?;
+        Ok(())
+    }
+
+    fn actor(&self) -> Result<ActorId> {
+        self.actor.borrow().clone().ok_or(StoreError::NotSetUp)
+    }
+
+    /// Starts a write. Everything done through the returned transaction lands together on
+    /// [`WriteTxn::commit`], or not at all if it is dropped.
+    pub fn write(&self) -> Result<WriteTxn<'_>> {
+        let tx = self.conn.unchecked_transaction().ctx("begin")?;
+        Ok(WriteTxn {
+            store: self,
+            tx,
+            open: Vec::new(),
+            audit: Vec::new(),
+        })
+    }
+
+    /// Appends audit entries on their own (for reads that must be logged, like viewing a
+    /// member's record).
+    pub fn append_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        insert_audit(&self.conn, entries)
+    }
+
+    /// Throws every projection away and rebuilds it from the document chunks.
+    pub fn rebuild_all(&self) -> Result<usize> {
+        let actor = self.actor().unwrap_or_else(|_| ActorId::random());
+        let tx = self.conn.unchecked_transaction().ctx("begin rebuild")?;
+        project::clear_all(&tx)?;
+        let ids: Vec<(Uuid, i64)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, kind FROM docs ORDER BY local_seq")
+                .ctx("list docs")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .ctx("list docs")?;
+            rows.collect::<rusqlite::Result<_>>().ctx("list docs")?
+        };
+        for (id, kind) in &ids {
+            let kind = DocKind::from_i64(*kind).ok_or(StoreError::MissingDoc(*id))?;
+            let doc = load_doc(&tx, *id, &actor)?.ok_or(StoreError::MissingDoc(*id))?;
+            project::project(&tx, kind, *id, &doc)?;
+        }
+        tx.commit().ctx("commit rebuild")?;
+        Ok(ids.len())
+    }
+
+    /// Every projected row, as sorted text lines: two stores with equal dumps show the same
+    /// thing to every query. Used by tests to compare a rebuild with incremental updates.
+    pub fn projection_dump(&self) -> Result<Vec<String>> {
+        project::dump(&self.conn)
+    }
+
+    /// Loads a document for reading (through the cache).
+    pub fn with_doc<T>(
+        &self,
+        id: Uuid,
+        f: impl FnOnce(&AutoCommit) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if let Some(c) = self.cache.borrow_mut().get(&id) {
+            return f(&c.doc).map(Some);
+        }
+        let actor = self.actor()?;
+        match load_doc(&self.conn, id, &actor)? {
+            Some(doc) => f(&doc).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes of the store on disk (database + WAL), for measurements.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        let page_count: i64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .ctx("page_count")?;
+        let page_size: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .ctx("page_size")?;
+        Ok((page_count * page_size) as u64)
+    }
+}
+
+struct OpenDoc {
+    id: Uuid,
+    kind: DocKind,
+    doc: AutoCommit,
+    saved_heads: Vec<ChangeHash>,
+    is_new: bool,
+}
+
+/// A write in progress. See [`Store::write`].
+pub struct WriteTxn<'s> {
+    store: &'s Store,
+    tx: rusqlite::Transaction<'s>,
+    open: Vec<OpenDoc>,
+    audit: Vec<AuditEntry>,
+}
+
+impl<'s> WriteTxn<'s> {
+    /// The transaction's connection, for reads that must see this write's own state.
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Opens an existing document for changing; None if there is no such document.
+    pub fn doc(&mut self, id: Uuid, kind: DocKind) -> Result<Option<&mut AutoCommit>> {
+        if let Some(i) = self.open.iter().position(|o| o.id == id) {
+            return Ok(Some(&mut self.open[i].doc));
+        }
+        // Taken out of the cache: if this write fails, the changed copy is dropped and the
+        // next reader loads the committed state from the chunks.
+        let cached = self.store.cache.borrow_mut().pop(&id);
+        let (doc, saved_heads) = match cached {
+            Some(c) => (c.doc, c.saved_heads),
+            None => {
+                let Some(mut doc) = load_doc(&self.tx, id, &self.store.actor()?)? else {
+                    return Ok(None);
+                };
+                let heads = doc.get_heads();
+                (doc, heads)
+            }
+        };
+        doc::check_header(&doc, kind)?;
+        self.open.push(OpenDoc {
+            id,
+            kind,
+            doc,
+            saved_heads,
+            is_new: false,
+        });
+        Ok(self.open.last_mut().map(|o| &mut o.doc))
+    }
+
+    /// Like [`Self::doc`], but a missing document is an error.
+    pub fn doc_required(&mut self, id: Uuid, kind: DocKind) -> Result<&mut AutoCommit> {
+        self.doc(id, kind)?.ok_or(StoreError::MissingDoc(id))
+    }
+
+    /// Adds a new document. `doc` may already hold changes (a day's shared genesis change).
+    pub fn create(
+        &mut self,
+        id: Uuid,
+        kind: DocKind,
+        mut doc: AutoCommit,
+    ) -> Result<&mut AutoCommit> {
+        doc.set_actor(self.store.actor()?);
+        self.open.push(OpenDoc {
+            id,
+            kind,
+            doc,
+            saved_heads: Vec::new(),
+            is_new: true,
+        });
+        Ok(self
+            .open
+            .last_mut()
+            .map(|o| &mut o.doc)
+            .expect("just pushed"))
+    }
+
+    /// Records this laptop as a device of the organisation: once, at set-up, in the same
+    /// transaction as the organisation's document.
+    pub fn set_local_device(&mut self, device: &LocalDevice) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO local_device (id, org_id, name, tag, current_hub) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![device.id, device.org_id, device.name, device.tag, device.current_hub],
+            )
+            .ctx("record this laptop")?;
+        *self.store.actor.borrow_mut() = Some(doc::device_actor(device.id));
+        Ok(())
+    }
+
+    pub fn audit(&mut self, entry: AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    /// Appends the new chunks, re-projects, advances the feed, writes the audit entries, and
+    /// commits. Returns the ids of the documents that changed.
+    pub fn commit(mut self) -> Result<Vec<Uuid>> {
+        let mut changed = Vec::new();
+        for o in &mut self.open {
+            let heads = o.doc.get_heads();
+            if !o.is_new && heads == o.saved_heads {
+                continue;
+            }
+            let seq: i64 = self
+                .tx
+                .query_row(
+                    "UPDATE feed SET last_seq = last_seq + 1 RETURNING last_seq",
+                    [],
+                    |r| r.get(0),
+                )
+                .ctx("advance feed")?;
+            let chunk_count: i64 = self
+                .tx
+                .query_row("SELECT chunk_count FROM docs WHERE id = ?1", [o.id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .ctx("read doc")?
+                .unwrap_or(0);
+            let chunk_count = if chunk_count + 1 >= COMPACT_AT_CHUNKS {
+                self.tx
+                    .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [o.id])
+                    .ctx("compact")?;
+                (o.doc.save(), 1)
+            } else {
+                (o.doc.save_after(&o.saved_heads), chunk_count + 1)
+            };
+            let (bytes, count) = chunk_count;
+            self.tx
+                .execute(
+                    "INSERT INTO docs (id, kind, local_seq, chunk_count) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET local_seq = excluded.local_seq, chunk_count = excluded.chunk_count",
+                    params![o.id, o.kind as i64, seq, count],
+                )
+                .ctx("record doc")?;
+            self.tx
+                .execute(
+                    "INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)",
+                    params![o.id, bytes],
+                )
+                .ctx("append chunk")?;
+            project::project(&self.tx, o.kind, o.id, &o.doc)?;
+            o.saved_heads = heads;
+            changed.push(o.id);
+        }
+        insert_audit(&self.tx, &self.audit)?;
+        let WriteTxn {
+            store, tx, open, ..
+        } = self;
+        tx.commit().ctx("commit")?;
+        let mut cache = store.cache.borrow_mut();
+        for o in open {
+            cache.put(
+                o.id,
+                Cached {
+                    doc: o.doc,
+                    saved_heads: o.saved_heads,
+                },
+            );
+        }
+        Ok(changed)
+    }
+}
+
+fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO audit (at, user_id, action, subject) VALUES (?1, ?2, ?3, ?4)")
+        .ctx("audit")?;
+    for e in entries {
+        stmt.execute(params![doc::to_millis(e.at), e.user, e.action, e.subject])
+            .ctx("audit")?;
+    }
+    Ok(())
+}
+
+fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoCommit>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY id")
+        .ctx("load doc")?;
+    let mut rows = stmt.query([id]).ctx("load doc")?;
+    let mut bytes = Vec::new();
+    let mut any = false;
+    while let Some(row) = rows.next().ctx("load doc")? {
+        let chunk: Vec<u8> = row.get(0).ctx("load doc")?;
+        bytes.extend_from_slice(&chunk);
+        any = true;
+    }
+    if !any {
+        return Ok(None);
+    }
+    Ok(Some(doc::load(&bytes, actor)?))
+}
+
+/// Reads the store key, or makes a new random one readable only by this user.
+fn load_or_create_key(path: &Path) -> Result<String> {
+    let key_err = |source| StoreError::Key {
+        path: path.to_path_buf(),
+        source,
+    };
+    match fs::read_to_string(path) {
+        Ok(s) => {
+            let s = s.trim().to_string();
+            if s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(StoreError::Open(format!(
+                    "the key file {} is damaged",
+                    path.display()
+                )));
+            }
+            Ok(s)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key)
+                .map_err(|e| StoreError::Open(format!("no randomness for a key: {e}")))?;
+            let hex = hex::encode(key);
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(path).map_err(key_err)?;
+            f.write_all(hex.as_bytes()).map_err(key_err)?;
+            f.sync_all().map_err(key_err)?;
+            Ok(hex)
+        }
+        Err(e) => Err(key_err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_file_is_not_readable_as_plain_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .conn()
+                .execute("INSERT INTO audit (at, action) VALUES (1, 'test')", [])
+                .unwrap();
+        }
+        let bytes = fs::read(dir.path().join(DB_FILE)).unwrap();
+        assert!(!bytes.starts_with(b"SQLite format 3"));
+        let plain = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        assert!(
+            plain
+                .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+                .is_err()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_file_is_readable_only_by_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        let mode = fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_store_reopens_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path())
+            .unwrap()
+            .conn()
+            .execute("INSERT INTO audit (at, action) VALUES (1, 'x')", [])
+            .unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_wrong_key_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        fs::write(dir.path().join(KEY_FILE), "ab".repeat(32)).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("key file does not match"), "{err}");
+    }
+
+    #[test]
+    fn the_audit_log_cannot_be_rewritten() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn()
+            .execute("INSERT INTO audit (at, action) VALUES (1, 'x')", [])
+            .unwrap();
+        assert!(
+            store
+                .conn()
+                .execute("UPDATE audit SET action = 'y'", [])
+                .is_err()
+        );
+    }
+}

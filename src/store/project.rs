@@ -1,0 +1,330 @@
+//! Projections: documents flattened into plain rows for queries. Each function replaces a
+//! document's rows wholesale, so projecting the same document twice, or rebuilding from
+//! scratch, gives the same rows (the property test in tests/ holds this).
+
+use automerge::AutoCommit;
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use super::{Result, SqlContext};
+use crate::doc::{self, ContactDoc, DayDoc, DocKind, MemberDoc, OrgDoc};
+use crate::domain::names::search_key;
+
+/// Tables that hold projections, cleared by a rebuild. The FTS index is handled apart.
+const PROJECTION_TABLES: &[&str] = &[
+    "org",
+    "hubs",
+    "users",
+    "activities",
+    "devices",
+    "days",
+    "members",
+    "visits",
+    "visit_activities",
+    "contacts",
+    "contact_visits",
+];
+
+pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
+    match kind {
+        DocKind::Org => project_org(conn, id, &doc::read(am, kind)?),
+        DocKind::Member => project_member(conn, id, &doc::read(am, kind)?),
+        DocKind::Day => project_day(conn, id, &doc::read(am, kind)?),
+        DocKind::Contact => project_contact(conn, id, &doc::read(am, kind)?),
+    }
+}
+
+pub(super) fn clear_all(conn: &Connection) -> Result<()> {
+    for table in PROJECTION_TABLES {
+        conn.execute(&format!("DELETE FROM {table}"), [])
+            .ctx("clear projections")?;
+    }
+    conn.execute("DELETE FROM member_search", [])
+        .ctx("clear search index")?;
+    Ok(())
+}
+
+fn parse_id(s: &str) -> Option<Uuid> {
+    Uuid::parse_str(s).ok()
+}
+
+fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
+    for table in ["org", "hubs", "users", "activities", "devices"] {
+        conn.execute(&format!("DELETE FROM {table}"), [])
+            .ctx("reproject org")?;
+    }
+    let settings = serde_json::to_string(&SettingsJson::from(&org.settings)).unwrap_or_default();
+    conn.execute(
+        "INSERT INTO org (id, name, settings) VALUES (?1, ?2, ?3)",
+        params![id, org.name, settings],
+    )
+    .ctx("project org")?;
+    for (hub_id, hub) in &org.hubs {
+        let Some(hub_id) = parse_id(hub_id) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO hubs (id, name, time_zone) VALUES (?1, ?2, ?3)",
+            params![hub_id, hub.name, hub.time_zone],
+        )
+        .ctx("project hubs")?;
+    }
+    for (user_id, u) in &org.users {
+        let Some(user_id) = parse_id(user_id) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO users (id, name, name_key, roles, secret_hash, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![user_id, u.name, search_key(&u.name), u.roles.join(","), u.secret_hash, u.active, u.created_at],
+        )
+        .ctx("project users")?;
+    }
+    for (activity_id, a) in &org.activities {
+        let Some(activity_id) = parse_id(activity_id) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO activities (id, name, kind, retired) VALUES (?1, ?2, ?3, ?4)",
+            params![activity_id, a.name, a.kind, a.retired],
+        )
+        .ctx("project activities")?;
+    }
+    for (device_id, d) in &org.devices {
+        let Some(device_id) = parse_id(device_id) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO devices (id, name, tag, added_at) VALUES (?1, ?2, ?3, ?4)",
+            params![device_id, d.name, d.tag, d.added_at],
+        )
+        .ctx("project devices")?;
+    }
+    Ok(())
+}
+
+/// The settings as the projection keeps them (JSON in org.settings).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct SettingsJson {
+    pub lockout_failures: u32,
+    pub lockout_minutes: u32,
+    pub idle_lock_minutes: u32,
+    pub current_agreement: String,
+    pub consent_options: Vec<String>,
+}
+
+impl From<&doc::SettingsDoc> for SettingsJson {
+    fn from(s: &doc::SettingsDoc) -> Self {
+        Self {
+            lockout_failures: s.lockout_failures,
+            lockout_minutes: s.lockout_minutes,
+            idle_lock_minutes: s.idle_lock_minutes,
+            current_agreement: s.current_agreement.clone(),
+            consent_options: s.consent_options.clone(),
+        }
+    }
+}
+
+fn project_member(conn: &Connection, id: Uuid, m: &MemberDoc) -> Result<()> {
+    let p = &m.profile;
+    let name_key = search_key(&p.preferred_name);
+    let legal_key = p.legal_name.as_deref().map(search_key);
+    let code_key = search_key(&m.code);
+    let last_seen = m.visits.values().map(|v| v.signed_in_at).max();
+    let emergency = p.emergency_contact.as_ref().map(|e| {
+        serde_json::json!({"name": e.name, "phone": e.phone, "relationship": e.relationship})
+            .to_string()
+    });
+    let agreement = m.agreement.as_ref().map(|a| {
+        serde_json::json!({"version": a.version, "accepted_at": a.accepted_at, "consents": a.consents}).to_string()
+    });
+    let old_rowid: Option<i64> = conn
+        .query_row("SELECT rowid FROM members WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .map(Some)
+        .or_else(|e| {
+            if e == rusqlite::Error::QueryReturnedNoRows {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        })
+        .ctx("find member row")?;
+    if let Some(rowid) = old_rowid {
+        conn.execute("DELETE FROM member_search WHERE rowid = ?1", [rowid])
+            .ctx("unindex member")?;
+    }
+    let rowid: i64 = conn
+        .query_row(
+            "INSERT INTO members (id, code, code_key, preferred_name, name_key, legal_name, legal_key, born,
+                 pronouns, gender, postcode_district, heard_about, emergency_contact, agreement, registered_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT(id) DO UPDATE SET code = excluded.code, code_key = excluded.code_key,
+                 preferred_name = excluded.preferred_name, name_key = excluded.name_key,
+                 legal_name = excluded.legal_name, legal_key = excluded.legal_key, born = excluded.born,
+                 pronouns = excluded.pronouns, gender = excluded.gender,
+                 postcode_district = excluded.postcode_district, heard_about = excluded.heard_about,
+                 emergency_contact = excluded.emergency_contact, agreement = excluded.agreement,
+                 registered_at = excluded.registered_at, last_seen = excluded.last_seen
+             RETURNING rowid",
+            params![
+                id,
+                m.code,
+                code_key,
+                p.preferred_name,
+                name_key,
+                p.legal_name,
+                legal_key,
+                p.born,
+                p.pronouns,
+                p.gender,
+                p.postcode_district,
+                p.heard_about,
+                emergency,
+                agreement,
+                m.registered_at,
+                last_seen
+            ],
+            |r| r.get(0),
+        )
+        .ctx("project member")?;
+    let keys = [
+        Some(name_key.as_str()),
+        legal_key.as_deref(),
+        Some(code_key.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    conn.execute(
+        "INSERT INTO member_search (rowid, keys) VALUES (?1, ?2)",
+        params![rowid, keys],
+    )
+    .ctx("index member")?;
+
+    conn.execute(
+        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
+        [id],
+    )
+    .ctx("reproject visits")?;
+    conn.execute("DELETE FROM visits WHERE member_id = ?1", [id])
+        .ctx("reproject visits")?;
+    let mut insert_visit = conn
+        .prepare_cached(
+            "INSERT INTO visits (id, member_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .ctx("project visits")?;
+    let mut insert_activity = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO visit_activities (visit_id, activity_id) VALUES (?1, ?2)",
+        )
+        .ctx("project visits")?;
+    for (visit_id, v) in &m.visits {
+        let (Some(visit_id), Some(day_id)) = (parse_id(visit_id), parse_id(&v.day)) else {
+            continue;
+        };
+        insert_visit
+            .execute(params![
+                visit_id,
+                id,
+                day_id,
+                v.signed_in_at,
+                v.signed_out_at,
+                v.signed_out_at_close
+            ])
+            .ctx("project visit")?;
+        for a in v.activities.iter().filter_map(|a| parse_id(a)) {
+            insert_activity
+                .execute(params![visit_id, a])
+                .ctx("project visit")?;
+        }
+    }
+    Ok(())
+}
+
+fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
+    let first_opening = d.openings.values().min_by_key(|o| (o.at, o.by.clone()));
+    let headcount: i64 = d.headcount.values().map(|h| h.count).sum();
+    conn.execute(
+        "INSERT INTO days (id, hub_id, date, opened_at, opened_by, closed_at, closed_by, headcount)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET hub_id = excluded.hub_id, date = excluded.date,
+             opened_at = excluded.opened_at, opened_by = excluded.opened_by,
+             closed_at = excluded.closed_at, closed_by = excluded.closed_by, headcount = excluded.headcount",
+        params![
+            id,
+            parse_id(&d.hub),
+            d.date,
+            first_opening.map(|o| o.at),
+            first_opening.and_then(|o| parse_id(&o.by)),
+            d.closed.as_ref().map(|c| c.at),
+            d.closed.as_ref().and_then(|c| parse_id(&c.by)),
+            headcount
+        ],
+    )
+    .ctx("project day")?;
+    Ok(())
+}
+
+fn project_contact(conn: &Connection, id: Uuid, c: &ContactDoc) -> Result<()> {
+    conn.execute(
+        "INSERT INTO contacts (id, kind, name, name_key, signposted, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, name_key = excluded.name_key,
+             signposted = excluded.signposted, created_at = excluded.created_at",
+        params![id, c.contact_kind, c.name, search_key(&c.name), c.signposted, c.created_at],
+    )
+    .ctx("project contact")?;
+    conn.execute("DELETE FROM contact_visits WHERE contact_id = ?1", [id])
+        .ctx("reproject contact visits")?;
+    for (visit_id, v) in &c.visits {
+        let (Some(visit_id), Some(day_id)) = (parse_id(visit_id), parse_id(&v.day)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO contact_visits (id, contact_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![visit_id, id, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close],
+        )
+        .ctx("project contact visit")?;
+    }
+    Ok(())
+}
+
+/// All projected rows as sorted lines of text (row ids left out: they are not data).
+pub(super) fn dump(conn: &Connection) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for table in PROJECTION_TABLES {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table}"))
+            .ctx("dump")?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).ctx("dump")?;
+        while let Some(row) = rows.next().ctx("dump")? {
+            let mut line = format!("{table}:");
+            for i in 0..n {
+                let v: rusqlite::types::Value = row.get(i).ctx("dump")?;
+                line.push_str(&format!(" {v:?}"));
+            }
+            lines.push(line);
+        }
+    }
+    // The search index is contentless (it cannot give its text back): check that it holds
+    // exactly one entry per member.
+    let mut stmt = conn
+        .prepare("SELECT m.id FROM members m WHERE m.rowid IN (SELECT rowid FROM member_search)")
+        .ctx("dump search")?;
+    let indexed = stmt
+        .query_map([], |r| r.get::<_, Uuid>(0))
+        .ctx("dump search")?;
+    for id in indexed {
+        lines.push(format!("member_search: {}", id.ctx("dump search")?));
+    }
+    let entries: i64 = conn
+        .query_row("SELECT count(*) FROM member_search", [], |r| r.get(0))
+        .ctx("dump search")?;
+    lines.push(format!("member_search entries: {entries}"));
+    lines.sort();
+    Ok(lines)
+}
