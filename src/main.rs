@@ -1,1 +1,530 @@
-fn main() {}
+//! `hubdesk`: the command-line shell over service/. Each subcommand builds the Ctx, calls one
+//! service function and prints the result (one JSON value with --json). No business rules
+//! live here.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use hubdesk::domain::member::ProfileInput;
+use hubdesk::service::{self, Ctx, Error, SystemClock};
+use hubdesk::store::Store;
+
+#[derive(Parser)]
+#[command(name = "hubdesk", version, about = "The front desk of a drop-in hub, offline first")]
+struct Cli {
+    /// Where the store lives [default: the platform data directory]
+    #[arg(long, global = true, env = "HUBDESK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print exactly one JSON value on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who is acting (their PIN comes from HUBDESK_PIN, or a prompt on a terminal)
+    #[arg(long = "as", global = true, env = "HUBDESK_USER")]
+    as_user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up an organisation on this laptop (the manager's PIN comes from HUBDESK_PIN)
+    Init {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        hub: String,
+        #[arg(long)]
+        device: String,
+        #[arg(long)]
+        manager: String,
+        /// Time zone of the hub
+        #[arg(long, default_value = "Europe/London")]
+        tz: String,
+    },
+    /// People who log into hubdesk
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The activity catalogue
+    #[command(subcommand)]
+    Activity(ActivityCommand),
+    /// Open, close and show the hub day
+    #[command(subcommand)]
+    Day(DayCommand),
+    /// Register, find, show and edit members
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Sign a member in to the open day
+    Signin {
+        id_or_code: String,
+        /// What they came for (an activity name); repeat for several
+        #[arg(long = "for")]
+        activities: Vec<String>,
+    },
+    /// Sign a member out
+    Signout { id_or_code: String },
+    /// Who is in the building now; --format gives the roll call for printing
+    Here {
+        #[arg(long, value_parser = ["csv", "text"])]
+        format: Option<String>,
+    },
+    /// The anonymous headcount of people who won't register
+    #[command(subcommand)]
+    Headcount(HeadcountCommand),
+    /// Parents, visitors and professionals who are not members
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Build a fictional demo organisation (on an empty data dir)
+    Demo {
+        #[arg(long, default_value_t = 200)]
+        members: u32,
+        #[arg(long, default_value_t = 20)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Rebuild every table from the documents (managers; for repairs)
+    Rebuild,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (their PIN comes from HUBDESK_NEW_PIN)
+    Add {
+        name: String,
+        /// desk, navigator, staff, manager; comma-separated for several
+        #[arg(long = "role")]
+        roles: String,
+    },
+    List,
+    Deactivate { name: String },
+    /// Give a user a new PIN (from HUBDESK_NEW_PIN); also lifts a lock-out
+    ResetPin { name: String },
+}
+
+#[derive(Subcommand)]
+enum ActivityCommand {
+    Add {
+        name: String,
+        #[arg(long)]
+        kind: String,
+    },
+    List,
+    Rename { name: String, new_name: String },
+    Retire { name: String },
+}
+
+#[derive(Subcommand)]
+enum DayCommand {
+    Open {
+        #[arg(long)]
+        hub: Option<String>,
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
+    Close,
+    Show,
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+    #[arg(long)]
+    name: String,
+    /// Birth year and month, YYYY-MM
+    #[arg(long)]
+    born: String,
+    #[arg(long)]
+    legal_name: Option<String>,
+    #[arg(long)]
+    pronouns: Option<String>,
+    #[arg(long)]
+    gender: Option<String>,
+    /// Postcode district (first half only), e.g. M1
+    #[arg(long)]
+    postcode: Option<String>,
+    #[arg(long)]
+    heard_about: Option<String>,
+    #[arg(long)]
+    emergency_name: Option<String>,
+    #[arg(long)]
+    emergency_phone: Option<String>,
+    #[arg(long)]
+    emergency_relationship: Option<String>,
+    /// The agreement version they accepted
+    #[arg(long = "consent")]
+    agreement: Option<String>,
+    /// Consents given with the agreement, comma-separated
+    #[arg(long)]
+    consents: Vec<String>,
+    /// Register even if likely duplicates exist
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    Register(Box<RegisterArgs>),
+    Find { text: String },
+    Show { id_or_code: String },
+    Update {
+        id_or_code: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        legal_name: Option<String>,
+        #[arg(long)]
+        born: Option<String>,
+        #[arg(long)]
+        pronouns: Option<String>,
+        #[arg(long)]
+        gender: Option<String>,
+        #[arg(long)]
+        postcode: Option<String>,
+        #[arg(long)]
+        heard_about: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum HeadcountCommand {
+    Add {
+        #[arg(allow_negative_numbers = true)]
+        n: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactCommand {
+    Signin {
+        #[arg(long, value_parser = ["parent", "visitor", "professional"])]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// A parent told about the parent network
+        #[arg(long)]
+        signposted: bool,
+    },
+    Signout { id: String },
+    /// Contacts in the building now
+    List,
+}
+
+/// Why the command failed, with the exit code the contract gives it.
+enum Failure {
+    Service(Error),
+    Other(anyhow::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Service(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<hubdesk::store::StoreError> for Failure {
+    fn from(e: hubdesk::store::StoreError) -> Self {
+        Failure::Service(e.into())
+    }
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Validation(_) => 2,
+        Error::Permission(_) | Error::Locked(_) => 3,
+        Error::NotFound(_) => 4,
+        Error::Conflict(_) => 5,
+        Error::Storage(_) => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Service(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(exit_code(&e))
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    match &cli.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => Ok(dirs::data_dir().context("no data directory on this system; pass --data-dir")?.join("hubdesk")),
+    }
+}
+
+/// Prints `value` as JSON, or `human` for a person.
+fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -> Result<(), Failure> {
+    if json {
+        println!("{}", serde_json::to_string(value).context("print JSON")?);
+    } else {
+        let text = human(value);
+        if !text.is_empty() {
+            println!("{text}");
+        }
+    }
+    Ok(())
+}
+
+fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
+    if let Ok(pin) = std::env::var(var) {
+        return Ok(pin);
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(prompt).context("read PIN").map_err(Failure::Other);
+    }
+    Err(Error::Permission(format!("No PIN given: set {var}.")).into())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let dir = data_dir(&cli)?;
+    let json = cli.json;
+    let clock = SystemClock;
+    if let Command::Demo { members, days, seed } = &cli.command {
+        if dir.join(hubdesk::store::DB_FILE).exists() {
+            return Err(Error::Conflict(format!("{} already holds a store; the demo needs an empty data directory.", dir.display())).into());
+        }
+        let store = Store::open(&dir)?;
+        let done = service::demo::build_demo(&store, &clock, &service::demo::DemoSpec { members: *members, days: *days, seed: *seed })?;
+        return emit(json, &done, service::demo::describe);
+    }
+    let store = Store::open(&dir)?;
+    if let Command::Init { org, hub, device, manager, tz } = &cli.command {
+        let secret = secret_from("HUBDESK_PIN", "PIN for the new manager: ")?;
+        let ctx = Ctx::new(&store, &clock);
+        let done = service::set_up_organisation(
+            &ctx,
+            service::SetUpOrganisation {
+                org_name: org.clone(),
+                hub_name: hub.clone(),
+                time_zone: Some(tz.clone()),
+                device_name: device.clone(),
+                manager_name: manager.clone(),
+                manager_secret: secret,
+            },
+        )?;
+        return emit(json, &done, |d| format!("Set up {} with hub {} ({}). {} can now unlock with their PIN.", d.org, d.hub, d.time_zone, manager));
+    }
+    if store.local_device()?.is_none() {
+        return Err(Error::Conflict("This data directory has no organisation yet: run `hubdesk init` or `hubdesk demo` first.".into()).into());
+    }
+    let name = cli.as_user.clone().ok_or_else(|| Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into()))?;
+    let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
+    let user = service::unlock(&store, &clock, &name, &secret)?;
+    let ctx = Ctx::new(&store, &clock).as_user(user);
+    dispatch(&ctx, cli.command, json)
+}
+
+fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> {
+    match command {
+        Command::Init { .. } | Command::Demo { .. } => unreachable!("handled before unlocking"),
+        Command::User(c) => match c {
+            UserCommand::Add { name, roles } => {
+                let secret = secret_from("HUBDESK_NEW_PIN", &format!("PIN for {name}: "))?;
+                let u = service::add_user(ctx, service::AddUser { name, roles, secret })?;
+                emit(json, &u, |u| format!("Added {} ({}).", u.name, u.roles.join(", ")))
+            }
+            UserCommand::List => emit(json, &service::list_users(ctx)?, |users| {
+                users
+                    .iter()
+                    .map(|u| format!("{:<30} {:<30} {}", u.name, u.roles.join(","), if u.active { "active" } else { "deactivated" }))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            UserCommand::Deactivate { name } => {
+                emit(json, &service::deactivate_user(ctx, &name)?, |u| format!("{} is deactivated.", u.name))
+            }
+            UserCommand::ResetPin { name } => {
+                let secret = secret_from("HUBDESK_NEW_PIN", &format!("New PIN for {name}: "))?;
+                emit(json, &service::reset_user_secret(ctx, &name, &secret)?, |u| format!("{} has a new PIN.", u.name))
+            }
+        },
+        Command::Activity(c) => match c {
+            ActivityCommand::Add { name, kind } => {
+                emit(json, &service::add_activity(ctx, &name, &kind)?, |a| format!("Added {} ({}).", a.name, a.kind))
+            }
+            ActivityCommand::List => emit(json, &service::list_activities(ctx)?, |all| {
+                all.iter()
+                    .map(|a| format!("{:<40} {:<18} {}", a.name, a.kind, if a.retired { "retired" } else { "" }))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            ActivityCommand::Rename { name, new_name } => {
+                emit(json, &service::rename_activity(ctx, &name, &new_name)?, |a| format!("Renamed to {}.", a.name))
+            }
+            ActivityCommand::Retire { name } => {
+                emit(json, &service::retire_activity(ctx, &name)?, |a| format!("{} is retired.", a.name))
+            }
+        },
+        Command::Day(c) => {
+            let day = match c {
+                DayCommand::Open { hub, date } => service::open_day(ctx, service::OpenDay { hub, date })?,
+                DayCommand::Close => service::close_day(ctx)?,
+                DayCommand::Show => service::show_day(ctx)?,
+            };
+            emit(json, &day, describe_day)
+        }
+        Command::Member(c) => match c {
+            MemberCommand::Register(a) => register(ctx, *a, json),
+            MemberCommand::Find { text } => emit(json, &service::find_members(ctx, &text)?, |found| {
+                if found.is_empty() {
+                    "No member matches.".into()
+                } else {
+                    found.iter().map(describe_member).collect::<Vec<_>>().join("\n")
+                }
+            }),
+            MemberCommand::Show { id_or_code } => emit(json, &service::show_member(ctx, &id_or_code)?, |m| {
+                let mut s = describe_member(&m.summary);
+                s.push_str(&format!("\n{} visit(s); registered {}", m.visit_count, m.registered_at.format("%Y-%m-%d")));
+                if let Some(sens) = &m.sensitive {
+                    if let Some(l) = &sens.legal_name {
+                        s.push_str(&format!("\nLegal name: {l}"));
+                    }
+                    if let Some(p) = &sens.postcode_district {
+                        s.push_str(&format!("\nPostcode district: {p}"));
+                    }
+                }
+                s
+            }),
+            MemberCommand::Update { id_or_code, name, legal_name, born, pronouns, gender, postcode, heard_about } => {
+                let edit = service::ProfileEdit {
+                    preferred_name: name,
+                    legal_name,
+                    born,
+                    pronouns,
+                    gender,
+                    postcode_district: postcode,
+                    heard_about,
+                };
+                emit(json, &service::update_member(ctx, &id_or_code, edit)?, |m| format!("Updated {}.", describe_member(&m.summary)))
+            }
+        },
+        Command::Signin { id_or_code, activities } => emit(json, &service::sign_in_member(ctx, &id_or_code, &activities)?, |h| {
+            format!("{} ({}) is signed in{}.", h.preferred_name, h.code, for_text(&h.activities))
+        }),
+        Command::Signout { id_or_code } => {
+            emit(json, &service::sign_out_member(ctx, &id_or_code)?, |h| format!("{} ({}) is signed out.", h.preferred_name, h.code))
+        }
+        Command::Here { format } => match format.as_deref() {
+            Some(f) => {
+                let f = if f == "csv" { service::RollCallFormat::Csv } else { service::RollCallFormat::Text };
+                let text = service::roll_call(ctx, f)?;
+                if json {
+                    println!("{}", serde_json::to_string(&text).context("print JSON")?);
+                } else {
+                    print!("{text}");
+                }
+                Ok(())
+            }
+            None => emit(json, &service::who_is_in(ctx)?, |here| {
+                if here.is_empty() {
+                    return "Nobody is signed in.".into();
+                }
+                here.iter()
+                    .map(|h| format!("{:<30} {:<9} since {}{}", h.preferred_name, h.code, h.since.format("%H:%M UTC"), for_text(&h.activities)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+        },
+        Command::Headcount(HeadcountCommand::Add { n }) => {
+            emit(json, &service::add_headcount(ctx, n)?, |d| format!("Headcount today: {}.", d.headcount))
+        }
+        Command::Contact(c) => match c {
+            ContactCommand::Signin { kind, name, signposted } => {
+                let c = service::sign_in_contact(ctx, service::SignInContact { kind, name, signposted })?;
+                emit(json, &c, |c| format!("{} ({}) is signed in.", c.name, c.kind))
+            }
+            ContactCommand::Signout { id } => {
+                emit(json, &service::sign_out_contact(ctx, &id)?, |c| format!("{} ({}) is signed out.", c.name, c.kind))
+            }
+            ContactCommand::List => emit(json, &service::contacts_in(ctx)?, |all| {
+                all.iter().map(|c| format!("{:<30} {:<13} {}", c.name, c.kind, c.contact_id)).collect::<Vec<_>>().join("\n")
+            }),
+        },
+        Command::Rebuild => {
+            let n = service::rebuild_projections(ctx)?;
+            emit(json, &serde_json::json!({ "documents": n }), |_| format!("Rebuilt the tables from {n} documents."))
+        }
+    }
+}
+
+fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
+    let req = service::RegisterMember {
+        profile: ProfileInput {
+            preferred_name: a.name,
+            legal_name: a.legal_name,
+            born: a.born,
+            pronouns: a.pronouns,
+            gender: a.gender,
+            postcode_district: a.postcode,
+            heard_about: a.heard_about,
+            emergency_name: a.emergency_name,
+            emergency_phone: a.emergency_phone,
+            emergency_relationship: a.emergency_relationship,
+        },
+        agreement_version: a.agreement,
+        consents: a.consents,
+        force: a.force,
+    };
+    match service::register_member(ctx, req)? {
+        service::Registration::Registered { member } => {
+            emit(json, &member, |m| format!("Registered {}.", describe_member(m)))
+        }
+        service::Registration::PossibleDuplicates { candidates } => {
+            if json {
+                println!("{}", serde_json::json!({ "possible_duplicates": candidates }));
+            } else {
+                for c in &candidates {
+                    println!("Is this {}?", describe_member(c));
+                }
+            }
+            Err(Error::Conflict(format!(
+                "{} existing member{} look{} like the same young person; nothing was registered. Sign in the existing member, or add --force to register anyway.",
+                candidates.len(),
+                if candidates.len() == 1 { "" } else { "s" },
+                if candidates.len() == 1 { "s" } else { "" },
+            ))
+            .into())
+        }
+    }
+}
+
+fn describe_member(m: &service::MemberSummary) -> String {
+    let pronouns = m.pronouns.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+    format!("{} ({}{}, born {}, age {})", m.preferred_name, m.code, pronouns, m.born, m.age)
+}
+
+fn describe_day(d: &service::DaySummary) -> String {
+    format!(
+        "{} {}: {}. In now {}, visits {}, new {}, headcount {}, parents/visitors {}.",
+        d.hub,
+        d.date,
+        if d.open { "open" } else { "closed" },
+        d.signed_in,
+        d.visits,
+        d.new_members,
+        d.headcount,
+        d.contacts
+    )
+}
+
+fn for_text(activities: &[String]) -> String {
+    if activities.is_empty() { String::new() } else { format!(" for {}", activities.join(", ")) }
+}

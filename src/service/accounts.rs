@@ -507,3 +507,11 @@ fn verify_secret(hash: &str, secret: &str) -> bool {
             .is_ok()
     })
 }
+
+/// Rebuilds every projection from the documents (a repair; managers only).
+pub fn rebuild_projections(ctx: &Ctx<'_>) -> Result<usize> {
+    ctx.require(Permission::Administer)?;
+    let n = ctx.store.rebuild_all()?;
+    ctx.store.append_audit(&[ctx.audit("store.rebuild", None)])?;
+    Ok(n)
+}

@@ -166,6 +166,7 @@ impl Store {
         self.path.as_deref()
     }
 
+    #[cfg(test)]
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -397,7 +398,8 @@ impl<'s> WriteTxn<'s> {
                 .optional()
                 .ctx("read doc")?
                 .unwrap_or(0);
-            let chunk_count = if chunk_count + 1 >= COMPACT_AT_CHUNKS {
+            // A new document, or one with many chunks, is written as one compressed snapshot.
+            let chunk_count = if o.is_new || chunk_count + 1 >= COMPACT_AT_CHUNKS {
                 self.tx
                     .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [o.id])
                     .ctx("compact")?;

@@ -1,0 +1,8 @@
+//! Integration tests of the core, one binary. Each module reads as the behaviour it holds.
+
+mod cli;
+mod day_story;
+mod members;
+mod permissions;
+mod projections;
+mod support;

@@ -1,0 +1,120 @@
+//! Permissions are enforced in the core, whatever a shell does.
+
+use chrono::Duration;
+use hubdesk::service::{self, AddUser, Ctx, Error, ProfileEdit};
+
+use crate::support::{Hub, MANAGER, MANAGER_PIN};
+
+#[test]
+fn a_desk_user_cannot_administer_and_is_told_who_can() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee", "desk");
+    let err = service::add_user(&desk, AddUser { name: "Eve".into(), roles: "manager".into(), secret: "9999".into() }).unwrap_err();
+    assert!(matches!(&err, Error::Permission(m) if m.contains("Ask a manager")), "{err}");
+    assert!(matches!(service::add_activity(&desk, "Art", "group"), Err(Error::Permission(_))));
+    assert!(matches!(service::list_users(&desk), Err(Error::Permission(_))));
+    assert!(matches!(service::rebuild_projections(&desk), Err(Error::Permission(_))));
+}
+
+#[test]
+fn only_staff_and_managers_edit_legal_names_and_postcodes() {
+    let hub = Hub::new();
+    let nav = hub.user("Nav", "navigator");
+    let m = hub.register(&hub.manager(), "Kai", "2012-03");
+    let edit = ProfileEdit { legal_name: Some("Kai Smith".into()), ..Default::default() };
+    assert!(matches!(service::update_member(&nav, &m.code, edit.clone()), Err(Error::Permission(_))));
+    let staff = hub.user("Stef", "staff");
+    assert!(service::update_member(&staff, &m.code, edit).is_ok());
+}
+
+#[test]
+fn nobody_acts_without_unlocking() {
+    let hub = Hub::new();
+    let anonymous = Ctx::new(&hub.store, &hub.clock);
+    assert!(matches!(service::find_members(&anonymous, "kai"), Err(Error::Permission(_))));
+    assert!(matches!(service::open_day(&anonymous, Default::default()), Err(Error::Permission(_))));
+}
+
+#[test]
+fn a_deactivated_user_can_do_nothing_even_mid_session() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee", "desk");
+    service::deactivate_user(&hub.manager(), "Dee").unwrap();
+    assert!(matches!(service::open_day(&desk, Default::default()), Err(Error::Permission(m)) if m.contains("deactivated")));
+    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "1357"), Err(Error::Permission(_))));
+    assert!(!service::lock_screen_users(&hub.store).unwrap().contains(&"Dee".to_string()));
+}
+
+#[test]
+fn a_manager_cannot_deactivate_themself() {
+    let hub = Hub::new();
+    assert!(matches!(service::deactivate_user(&hub.manager(), MANAGER), Err(Error::Conflict(_))));
+}
+
+#[test]
+fn five_wrong_pins_lock_the_user_out_until_it_expires() {
+    let hub = Hub::new();
+    hub.user("Dee", "desk");
+    for _ in 0..4 {
+        assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Permission(_))));
+    }
+    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Locked(_))));
+    // Even the right PIN is refused while locked out.
+    let err = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    assert!(matches!(&err, Error::Locked(m) if m.contains("5 minutes")), "{err}");
+    hub.clock.advance(Duration::minutes(4) + Duration::seconds(59));
+    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "1357"), Err(Error::Locked(_))));
+    hub.clock.advance(Duration::seconds(1));
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_ok());
+    // Other users are not affected by Dee's lock-out.
+    assert!(service::unlock(&hub.store, &hub.clock, MANAGER, MANAGER_PIN).is_ok());
+}
+
+#[test]
+fn a_manager_resetting_a_pin_lifts_the_lock_out() {
+    let hub = Hub::new();
+    hub.user("Dee", "desk");
+    for _ in 0..5 {
+        let _ = service::unlock(&hub.store, &hub.clock, "Dee", "0000");
+    }
+    service::reset_user_secret(&hub.manager(), "Dee", "8080").unwrap();
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "8080").is_ok());
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_err());
+}
+
+#[test]
+fn user_names_are_matched_without_case_or_accents_and_must_be_distinct() {
+    let hub = Hub::new();
+    hub.user("Zoë Desk", "desk");
+    assert!(service::unlock(&hub.store, &hub.clock, "zoe desk", "1357").is_ok());
+    let again = AddUser { name: "ZOE DESK".into(), roles: "desk".into(), secret: "1234".into() };
+    assert!(matches!(service::add_user(&hub.manager(), again), Err(Error::Conflict(_))));
+    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Nobody", "1234"), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn weak_pins_are_refused() {
+    let hub = Hub::new();
+    let weak = AddUser { name: "Eve".into(), roles: "desk".into(), secret: "12".into() };
+    assert!(matches!(service::add_user(&hub.manager(), weak), Err(Error::Validation(_))));
+}
+
+#[test]
+fn pins_are_stored_only_as_argon2id_hashes() {
+    let hub = Hub::new();
+    hub.user("Dee", "desk");
+    let dump = hub.store.projection_dump().unwrap().join("\n");
+    assert!(dump.contains("$argon2id$"));
+    assert!(!dump.contains("1357"));
+}
+
+#[test]
+fn every_view_of_a_member_record_is_audited() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let m = hub.register(&ctx, "Kai", "2012-03");
+    let before = hub.store.audit_count("member.view").unwrap();
+    service::show_member(&ctx, &m.code).unwrap();
+    service::show_member(&ctx, &m.code).unwrap();
+    assert_eq!(hub.store.audit_count("member.view").unwrap(), before + 2);
+}

@@ -1,0 +1,63 @@
+//! A set-up organisation on an in-memory store, with a clock the test controls.
+
+use chrono::{DateTime, Utc};
+use hubdesk::service::{self, ActingUser, Ctx, ManualClock};
+use hubdesk::store::Store;
+
+pub const MANAGER: &str = "Maya Manager";
+pub const MANAGER_PIN: &str = "2468";
+
+pub struct Hub {
+    pub store: Store,
+    pub clock: ManualClock,
+}
+
+/// 2026-11-26 10:00 UTC, a Thursday.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().to_utc()
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let hub = Hub { store: Store::open_in_memory().unwrap(), clock: ManualClock::new(t0()) };
+        service::set_up_organisation(
+            &Ctx::new(&hub.store, &hub.clock),
+            service::SetUpOrganisation {
+                org_name: "Test Hubs".into(),
+                hub_name: "Riverside".into(),
+                time_zone: None,
+                device_name: "desk laptop".into(),
+                manager_name: MANAGER.into(),
+                manager_secret: MANAGER_PIN.into(),
+            },
+        )
+        .unwrap();
+        hub
+    }
+
+    pub fn unlock(&self, name: &str, pin: &str) -> ActingUser {
+        service::unlock(&self.store, &self.clock, name, pin).unwrap()
+    }
+
+    pub fn manager(&self) -> Ctx<'_> {
+        Ctx::new(&self.store, &self.clock).as_user(self.unlock(MANAGER, MANAGER_PIN))
+    }
+
+    /// A context for a new user with the given roles.
+    pub fn user(&self, name: &str, roles: &str) -> Ctx<'_> {
+        service::add_user(&self.manager(), service::AddUser { name: name.into(), roles: roles.into(), secret: "1357".into() }).unwrap();
+        Ctx::new(&self.store, &self.clock).as_user(self.unlock(name, "1357"))
+    }
+
+    pub fn register(&self, ctx: &Ctx<'_>, name: &str, born: &str) -> service::MemberSummary {
+        let req = service::RegisterMember {
+            profile: hubdesk::domain::member::ProfileInput { preferred_name: name.into(), born: born.into(), ..Default::default() },
+            force: true,
+            ..Default::default()
+        };
+        match service::register_member(ctx, req).unwrap() {
+            service::Registration::Registered { member } => member,
+            other => panic!("expected a registration, got {other:?}"),
+        }
+    }
+}
