@@ -1,1 +1,188 @@
-fn main() {}
+//! Front-desk speed on a big store: find-as-you-type, sign-in (the whole write path), who is
+//! in, opening the store, disk per visit and rebuild time.
+//!
+//! The store is a `hubdesk demo` of HUBDESK_BENCH_MEMBERS members over HUBDESK_BENCH_DAYS hub
+//! days (default 50,000 and 1,500: about a million visits). It is built once into
+//! target/bench-stores/ (that takes minutes) and copied to a scratch folder for each run, so
+//! writes made by the benchmarks never pile up. Figures go to stdout; nothing here asserts.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group};
+use hubdesk::service::{self, Ctx, SystemClock};
+use hubdesk::store::{DB_FILE, KEY_FILE, Store};
+
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A demo store of the configured size, built once and then reused.
+fn master_store() -> PathBuf {
+    let members = env_u32("HUBDESK_BENCH_MEMBERS", 50_000);
+    let days = env_u32("HUBDESK_BENCH_DAYS", 1_500);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-stores/demo-{members}-{days}"));
+    if !dir.join(DB_FILE).exists() {
+        eprintln!(
+            "building the benchmark store ({members} members, {days} days) in {} ...",
+            dir.display()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = Instant::now();
+        let store = Store::open(&dir).expect("open bench store");
+        let built = service::demo::build_demo(
+            &store,
+            &SystemClock,
+            &service::demo::DemoSpec {
+                members,
+                days,
+                seed: 1,
+            },
+        )
+        .expect("build demo");
+        store.checkpoint().expect("checkpoint");
+        eprintln!("built {} visits in {:.1?}", built.visits, started.elapsed());
+    }
+    dir
+}
+
+/// A scratch copy of the master store for one run.
+fn scratch_copy(master: &Path) -> tempfile::TempDir {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    for file in [DB_FILE, KEY_FILE] {
+        std::fs::copy(master.join(file), scratch.path().join(file)).expect("copy store");
+    }
+    scratch
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    println!(
+        "{name}: n={} median={:.3?} p99={:.3?} max={:.3?}",
+        samples.len(),
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        samples[samples.len() - 1]
+    );
+}
+
+fn front_desk(c: &mut Criterion) {
+    let master = master_store();
+    let scratch = scratch_copy(&master);
+    let clock = SystemClock;
+
+    // Opening the store to the first query (key, migrations check, one search).
+    let mut opens = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let store = Store::open(scratch.path()).expect("open");
+        let found = store.find_members("sam", 20).expect("find");
+        opens.push(started.elapsed());
+        assert!(!found.is_empty());
+    }
+    report("open store to first query", opens);
+
+    let store = Store::open(scratch.path()).expect("open");
+    let desk = service::unlock(&store, &clock, "Demo Desk", "1357").expect("unlock");
+    let ctx = Ctx::new(&store, &clock).as_user(desk);
+    let (members, visits, _) = store.counts().expect("counts");
+    let bytes = store.disk_bytes().expect("size");
+    println!(
+        "store: {members} members, {visits} visits, {:.1} MB, {:.0} B per visit overall",
+        bytes as f64 / 1e6,
+        bytes as f64 / visits as f64
+    );
+
+    // Find as you type: every prefix of names a desk would type, one query per keystroke.
+    let typed = [
+        "zoe obrien",
+        "lukasz",
+        "aisha khan",
+        "sam",
+        "oluwaseun",
+        "mcc",
+        "amara okafor",
+        "kw",
+        "theo",
+        "ibrahim",
+    ];
+    let mut keystrokes = Vec::new();
+    for _ in 0..20 {
+        for word in typed {
+            for end in 1..=word.len() {
+                let started = Instant::now();
+                let _ = service::find_members(&ctx, &word[..end]).expect("find");
+                keystrokes.push(started.elapsed());
+            }
+        }
+    }
+    report("find as you type, per keystroke", keystrokes);
+    c.bench_function("find_members(\"zoe\")", |b| {
+        b.iter(|| service::find_members(&ctx, "zoe").expect("find"))
+    });
+
+    // A busy day: open it, sign people in through the whole write path.
+    service::open_day(&ctx, service::OpenDay::default()).expect("open day");
+    let codes: Vec<String> = ["a", "e", "i", "o", "u"]
+        .iter()
+        .flat_map(|v| store.find_members(v, 200).expect("find"))
+        .map(|m| m.code)
+        .collect();
+    let before = {
+        store.checkpoint().expect("checkpoint");
+        store.disk_bytes().expect("size")
+    };
+    let mut sign_ins = Vec::new();
+    let mut signed = 0u64;
+    for code in &codes {
+        let started = Instant::now();
+        if service::sign_in_member(&ctx, code, &["Drop-in space".to_string()]).is_ok() {
+            sign_ins.push(started.elapsed());
+            signed += 1;
+        }
+    }
+    store.checkpoint().expect("checkpoint");
+    let after = store.disk_bytes().expect("size");
+    report("sign in (whole write path)", sign_ins);
+    println!(
+        "disk per added visit: {:.0} B over {signed} sign-ins",
+        (after - before) as f64 / signed as f64
+    );
+
+    let here = service::who_is_in(&ctx).expect("who is in");
+    println!("who is in now lists {} members", here.len());
+    let mut whos = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let _ = service::who_is_in(&ctx).expect("who is in");
+        whos.push(started.elapsed());
+    }
+    report("who is in now", whos);
+    c.bench_function("who_is_in", |b| {
+        b.iter(|| service::who_is_in(&ctx).expect("who is in"))
+    });
+
+    let started = Instant::now();
+    let docs = store.rebuild_all().expect("rebuild");
+    println!("rebuild_all: {docs} documents in {:.1?}", started.elapsed());
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(5));
+    targets = front_desk
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

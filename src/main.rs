@@ -16,7 +16,11 @@ use hubdesk::service::{self, Ctx, Error, SystemClock};
 use hubdesk::store::Store;
 
 #[derive(Parser)]
-#[command(name = "hubdesk", version, about = "The front desk of a drop-in hub, offline first")]
+#[command(
+    name = "hubdesk",
+    version,
+    about = "The front desk of a drop-in hub, offline first"
+)]
 struct Cli {
     /// Where the store lives [default: the platform data directory]
     #[arg(long, global = true, env = "HUBDESK_DATA_DIR")]
@@ -102,9 +106,13 @@ enum UserCommand {
         roles: String,
     },
     List,
-    Deactivate { name: String },
+    Deactivate {
+        name: String,
+    },
     /// Give a user a new PIN (from HUBDESK_NEW_PIN); also lifts a lock-out
-    ResetPin { name: String },
+    ResetPin {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,8 +123,13 @@ enum ActivityCommand {
         kind: String,
     },
     List,
-    Rename { name: String, new_name: String },
-    Retire { name: String },
+    Rename {
+        name: String,
+        new_name: String,
+    },
+    Retire {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,8 +182,12 @@ struct RegisterArgs {
 #[derive(Subcommand)]
 enum MemberCommand {
     Register(Box<RegisterArgs>),
-    Find { text: String },
-    Show { id_or_code: String },
+    Find {
+        text: String,
+    },
+    Show {
+        id_or_code: String,
+    },
     Update {
         id_or_code: String,
         #[arg(long)]
@@ -209,7 +226,9 @@ enum ContactCommand {
         #[arg(long)]
         signposted: bool,
     },
-    Signout { id: String },
+    Signout {
+        id: String,
+    },
     /// Contacts in the building now
     List,
 }
@@ -266,12 +285,18 @@ fn main() -> ExitCode {
 fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
     match &cli.data_dir {
         Some(d) => Ok(d.clone()),
-        None => Ok(dirs::data_dir().context("no data directory on this system; pass --data-dir")?.join("hubdesk")),
+        None => Ok(dirs::data_dir()
+            .context("no data directory on this system; pass --data-dir")?
+            .join("hubdesk")),
     }
 }
 
 /// Prints `value` as JSON, or `human` for a person.
-fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -> Result<(), Failure> {
+fn emit<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
     if json {
         println!("{}", serde_json::to_string(value).context("print JSON")?);
     } else {
@@ -288,7 +313,9 @@ fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
         return Ok(pin);
     }
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt).context("read PIN").map_err(Failure::Other);
+        return rpassword::prompt_password(prompt)
+            .context("read PIN")
+            .map_err(Failure::Other);
     }
     Err(Error::Permission(format!("No PIN given: set {var}.")).into())
 }
@@ -297,16 +324,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let dir = data_dir(&cli)?;
     let json = cli.json;
     let clock = SystemClock;
-    if let Command::Demo { members, days, seed } = &cli.command {
+    if let Command::Demo {
+        members,
+        days,
+        seed,
+    } = &cli.command
+    {
         if dir.join(hubdesk::store::DB_FILE).exists() {
-            return Err(Error::Conflict(format!("{} already holds a store; the demo needs an empty data directory.", dir.display())).into());
+            return Err(Error::Conflict(format!(
+                "{} already holds a store; the demo needs an empty data directory.",
+                dir.display()
+            ))
+            .into());
         }
         let store = Store::open(&dir)?;
-        let done = service::demo::build_demo(&store, &clock, &service::demo::DemoSpec { members: *members, days: *days, seed: *seed })?;
+        let done = service::demo::build_demo(
+            &store,
+            &clock,
+            &service::demo::DemoSpec {
+                members: *members,
+                days: *days,
+                seed: *seed,
+            },
+        )?;
         return emit(json, &done, service::demo::describe);
     }
     let store = Store::open(&dir)?;
-    if let Command::Init { org, hub, device, manager, tz } = &cli.command {
+    if let Command::Init {
+        org,
+        hub,
+        device,
+        manager,
+        tz,
+    } = &cli.command
+    {
         let secret = secret_from("HUBDESK_PIN", "PIN for the new manager: ")?;
         let ctx = Ctx::new(&store, &clock);
         let done = service::set_up_organisation(
@@ -320,12 +371,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 manager_secret: secret,
             },
         )?;
-        return emit(json, &done, |d| format!("Set up {} with hub {} ({}). {} can now unlock with their PIN.", d.org, d.hub, d.time_zone, manager));
+        return emit(json, &done, |d| {
+            format!(
+                "Set up {} with hub {} ({}). {} can now unlock with their PIN.",
+                d.org, d.hub, d.time_zone, manager
+            )
+        });
     }
     if store.local_device()?.is_none() {
         return Err(Error::Conflict("This data directory has no organisation yet: run `hubdesk init` or `hubdesk demo` first.".into()).into());
     }
-    let name = cli.as_user.clone().ok_or_else(|| Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into()))?;
+    let name = cli.as_user.clone().ok_or_else(|| {
+        Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into())
+    })?;
     let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
     let user = service::unlock(&store, &clock, &name, &secret)?;
     let ctx = Ctx::new(&store, &clock).as_user(user);
@@ -338,44 +396,81 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
         Command::User(c) => match c {
             UserCommand::Add { name, roles } => {
                 let secret = secret_from("HUBDESK_NEW_PIN", &format!("PIN for {name}: "))?;
-                let u = service::add_user(ctx, service::AddUser { name, roles, secret })?;
-                emit(json, &u, |u| format!("Added {} ({}).", u.name, u.roles.join(", ")))
+                let u = service::add_user(
+                    ctx,
+                    service::AddUser {
+                        name,
+                        roles,
+                        secret,
+                    },
+                )?;
+                emit(json, &u, |u| {
+                    format!("Added {} ({}).", u.name, u.roles.join(", "))
+                })
             }
             UserCommand::List => emit(json, &service::list_users(ctx)?, |users| {
                 users
                     .iter()
-                    .map(|u| format!("{:<30} {:<30} {}", u.name, u.roles.join(","), if u.active { "active" } else { "deactivated" }))
+                    .map(|u| {
+                        format!(
+                            "{:<30} {:<30} {}",
+                            u.name,
+                            u.roles.join(","),
+                            if u.active { "active" } else { "deactivated" }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
             UserCommand::Deactivate { name } => {
-                emit(json, &service::deactivate_user(ctx, &name)?, |u| format!("{} is deactivated.", u.name))
+                emit(json, &service::deactivate_user(ctx, &name)?, |u| {
+                    format!("{} is deactivated.", u.name)
+                })
             }
             UserCommand::ResetPin { name } => {
                 let secret = secret_from("HUBDESK_NEW_PIN", &format!("New PIN for {name}: "))?;
-                emit(json, &service::reset_user_secret(ctx, &name, &secret)?, |u| format!("{} has a new PIN.", u.name))
+                emit(
+                    json,
+                    &service::reset_user_secret(ctx, &name, &secret)?,
+                    |u| format!("{} has a new PIN.", u.name),
+                )
             }
         },
         Command::Activity(c) => match c {
             ActivityCommand::Add { name, kind } => {
-                emit(json, &service::add_activity(ctx, &name, &kind)?, |a| format!("Added {} ({}).", a.name, a.kind))
+                emit(json, &service::add_activity(ctx, &name, &kind)?, |a| {
+                    format!("Added {} ({}).", a.name, a.kind)
+                })
             }
             ActivityCommand::List => emit(json, &service::list_activities(ctx)?, |all| {
                 all.iter()
-                    .map(|a| format!("{:<40} {:<18} {}", a.name, a.kind, if a.retired { "retired" } else { "" }))
+                    .map(|a| {
+                        format!(
+                            "{:<40} {:<18} {}",
+                            a.name,
+                            a.kind,
+                            if a.retired { "retired" } else { "" }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
-            ActivityCommand::Rename { name, new_name } => {
-                emit(json, &service::rename_activity(ctx, &name, &new_name)?, |a| format!("Renamed to {}.", a.name))
-            }
+            ActivityCommand::Rename { name, new_name } => emit(
+                json,
+                &service::rename_activity(ctx, &name, &new_name)?,
+                |a| format!("Renamed to {}.", a.name),
+            ),
             ActivityCommand::Retire { name } => {
-                emit(json, &service::retire_activity(ctx, &name)?, |a| format!("{} is retired.", a.name))
+                emit(json, &service::retire_activity(ctx, &name)?, |a| {
+                    format!("{} is retired.", a.name)
+                })
             }
         },
         Command::Day(c) => {
             let day = match c {
-                DayCommand::Open { hub, date } => service::open_day(ctx, service::OpenDay { hub, date })?,
+                DayCommand::Open { hub, date } => {
+                    service::open_day(ctx, service::OpenDay { hub, date })?
+                }
                 DayCommand::Close => service::close_day(ctx)?,
                 DayCommand::Show => service::show_day(ctx)?,
             };
@@ -383,27 +478,48 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
         }
         Command::Member(c) => match c {
             MemberCommand::Register(a) => register(ctx, *a, json),
-            MemberCommand::Find { text } => emit(json, &service::find_members(ctx, &text)?, |found| {
-                if found.is_empty() {
-                    "No member matches.".into()
-                } else {
-                    found.iter().map(describe_member).collect::<Vec<_>>().join("\n")
-                }
-            }),
-            MemberCommand::Show { id_or_code } => emit(json, &service::show_member(ctx, &id_or_code)?, |m| {
-                let mut s = describe_member(&m.summary);
-                s.push_str(&format!("\n{} visit(s); registered {}", m.visit_count, m.registered_at.format("%Y-%m-%d")));
-                if let Some(sens) = &m.sensitive {
-                    if let Some(l) = &sens.legal_name {
-                        s.push_str(&format!("\nLegal name: {l}"));
+            MemberCommand::Find { text } => {
+                emit(json, &service::find_members(ctx, &text)?, |found| {
+                    if found.is_empty() {
+                        "No member matches.".into()
+                    } else {
+                        found
+                            .iter()
+                            .map(describe_member)
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     }
-                    if let Some(p) = &sens.postcode_district {
-                        s.push_str(&format!("\nPostcode district: {p}"));
+                })
+            }
+            MemberCommand::Show { id_or_code } => {
+                emit(json, &service::show_member(ctx, &id_or_code)?, |m| {
+                    let mut s = describe_member(&m.summary);
+                    s.push_str(&format!(
+                        "\n{} visit(s); registered {}",
+                        m.visit_count,
+                        m.registered_at.format("%Y-%m-%d")
+                    ));
+                    if let Some(sens) = &m.sensitive {
+                        if let Some(l) = &sens.legal_name {
+                            s.push_str(&format!("\nLegal name: {l}"));
+                        }
+                        if let Some(p) = &sens.postcode_district {
+                            s.push_str(&format!("\nPostcode district: {p}"));
+                        }
                     }
-                }
-                s
-            }),
-            MemberCommand::Update { id_or_code, name, legal_name, born, pronouns, gender, postcode, heard_about } => {
+                    s
+                })
+            }
+            MemberCommand::Update {
+                id_or_code,
+                name,
+                legal_name,
+                born,
+                pronouns,
+                gender,
+                postcode,
+                heard_about,
+            } => {
                 let edit = service::ProfileEdit {
                     preferred_name: name,
                     legal_name,
@@ -413,18 +529,40 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     postcode_district: postcode,
                     heard_about,
                 };
-                emit(json, &service::update_member(ctx, &id_or_code, edit)?, |m| format!("Updated {}.", describe_member(&m.summary)))
+                emit(
+                    json,
+                    &service::update_member(ctx, &id_or_code, edit)?,
+                    |m| format!("Updated {}.", describe_member(&m.summary)),
+                )
             }
         },
-        Command::Signin { id_or_code, activities } => emit(json, &service::sign_in_member(ctx, &id_or_code, &activities)?, |h| {
-            format!("{} ({}) is signed in{}.", h.preferred_name, h.code, for_text(&h.activities))
-        }),
+        Command::Signin {
+            id_or_code,
+            activities,
+        } => emit(
+            json,
+            &service::sign_in_member(ctx, &id_or_code, &activities)?,
+            |h| {
+                format!(
+                    "{} ({}) is signed in{}.",
+                    h.preferred_name,
+                    h.code,
+                    for_text(&h.activities)
+                )
+            },
+        ),
         Command::Signout { id_or_code } => {
-            emit(json, &service::sign_out_member(ctx, &id_or_code)?, |h| format!("{} ({}) is signed out.", h.preferred_name, h.code))
+            emit(json, &service::sign_out_member(ctx, &id_or_code)?, |h| {
+                format!("{} ({}) is signed out.", h.preferred_name, h.code)
+            })
         }
         Command::Here { format } => match format.as_deref() {
             Some(f) => {
-                let f = if f == "csv" { service::RollCallFormat::Csv } else { service::RollCallFormat::Text };
+                let f = if f == "csv" {
+                    service::RollCallFormat::Csv
+                } else {
+                    service::RollCallFormat::Text
+                };
                 let text = service::roll_call(ctx, f)?;
                 if json {
                     println!("{}", serde_json::to_string(&text).context("print JSON")?);
@@ -438,29 +576,59 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     return "Nobody is signed in.".into();
                 }
                 here.iter()
-                    .map(|h| format!("{:<30} {:<9} since {}{}", h.preferred_name, h.code, h.since.format("%H:%M UTC"), for_text(&h.activities)))
+                    .map(|h| {
+                        format!(
+                            "{:<30} {:<9} since {}{}",
+                            h.preferred_name,
+                            h.code,
+                            h.since_local,
+                            for_text(&h.activities)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
         },
         Command::Headcount(HeadcountCommand::Add { n }) => {
-            emit(json, &service::add_headcount(ctx, n)?, |d| format!("Headcount today: {}.", d.headcount))
+            emit(json, &service::add_headcount(ctx, n)?, |d| {
+                format!("Headcount today: {}.", d.headcount)
+            })
         }
         Command::Contact(c) => match c {
-            ContactCommand::Signin { kind, name, signposted } => {
-                let c = service::sign_in_contact(ctx, service::SignInContact { kind, name, signposted })?;
-                emit(json, &c, |c| format!("{} ({}) is signed in.", c.name, c.kind))
+            ContactCommand::Signin {
+                kind,
+                name,
+                signposted,
+            } => {
+                let c = service::sign_in_contact(
+                    ctx,
+                    service::SignInContact {
+                        kind,
+                        name,
+                        signposted,
+                    },
+                )?;
+                emit(json, &c, |c| {
+                    format!("{} ({}) is signed in.", c.name, c.kind)
+                })
             }
             ContactCommand::Signout { id } => {
-                emit(json, &service::sign_out_contact(ctx, &id)?, |c| format!("{} ({}) is signed out.", c.name, c.kind))
+                emit(json, &service::sign_out_contact(ctx, &id)?, |c| {
+                    format!("{} ({}) is signed out.", c.name, c.kind)
+                })
             }
             ContactCommand::List => emit(json, &service::contacts_in(ctx)?, |all| {
-                all.iter().map(|c| format!("{:<30} {:<13} {}", c.name, c.kind, c.contact_id)).collect::<Vec<_>>().join("\n")
+                all.iter()
+                    .map(|c| format!("{:<30} {:<13} {}", c.name, c.kind, c.contact_id))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             }),
         },
         Command::Rebuild => {
             let n = service::rebuild_projections(ctx)?;
-            emit(json, &serde_json::json!({ "documents": n }), |_| format!("Rebuilt the tables from {n} documents."))
+            emit(json, &serde_json::json!({ "documents": n }), |_| {
+                format!("Rebuilt the tables from {n} documents.")
+            })
         }
     }
 }
@@ -484,12 +652,15 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
         force: a.force,
     };
     match service::register_member(ctx, req)? {
-        service::Registration::Registered { member } => {
-            emit(json, &member, |m| format!("Registered {}.", describe_member(m)))
-        }
+        service::Registration::Registered { member } => emit(json, &member, |m| {
+            format!("Registered {}.", describe_member(m))
+        }),
         service::Registration::PossibleDuplicates { candidates } => {
             if json {
-                println!("{}", serde_json::json!({ "possible_duplicates": candidates }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "possible_duplicates": candidates })
+                );
             } else {
                 for c in &candidates {
                     println!("Is this {}?", describe_member(c));
@@ -507,8 +678,15 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
 }
 
 fn describe_member(m: &service::MemberSummary) -> String {
-    let pronouns = m.pronouns.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
-    format!("{} ({}{}, born {}, age {})", m.preferred_name, m.code, pronouns, m.born, m.age)
+    let pronouns = m
+        .pronouns
+        .as_deref()
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
+    format!(
+        "{} ({}{}, born {}, age {})",
+        m.preferred_name, m.code, pronouns, m.born, m.age
+    )
 }
 
 fn describe_day(d: &service::DaySummary) -> String {
@@ -526,5 +704,9 @@ fn describe_day(d: &service::DaySummary) -> String {
 }
 
 fn for_text(activities: &[String]) -> String {
-    if activities.is_empty() { String::new() } else { format!(" for {}", activities.join(", ")) }
+    if activities.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", activities.join(", "))
+    }
 }

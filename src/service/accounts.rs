@@ -512,6 +512,7 @@ fn verify_secret(hash: &str, secret: &str) -> bool {
 pub fn rebuild_projections(ctx: &Ctx<'_>) -> Result<usize> {
     ctx.require(Permission::Administer)?;
     let n = ctx.store.rebuild_all()?;
-    ctx.store.append_audit(&[ctx.audit("store.rebuild", None)])?;
+    ctx.store
+        .append_audit(&[ctx.audit("store.rebuild", None)])?;
     Ok(n)
 }

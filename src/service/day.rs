@@ -41,6 +41,8 @@ pub struct HereEntry {
     pub code: String,
     pub preferred_name: String,
     pub since: DateTime<Utc>,
+    /// `since` as the hub's wall clock shows it, "HH:MM".
+    pub since_local: String,
     pub activities: Vec<String>,
 }
 
@@ -275,13 +277,14 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
         code: member.code,
         preferred_name: member.preferred_name,
         since: now,
+        since_local: local_hh_mm(&hub, now),
         activities: names,
     })
 }
 
 pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
     ctx.require(Permission::RunTheDay)?;
-    let (_, day) = current_open_day(ctx)?;
+    let (hub, day) = current_open_day(ctx)?;
     let member = super::resolve_member(ctx, id_or_code)?;
     let here = ctx
         .store
@@ -315,6 +318,7 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
         code: member.code,
         preferred_name: member.preferred_name,
         since: here.since,
+        since_local: local_hh_mm(&hub, here.since),
         activities: here.activities,
     })
 }
@@ -322,7 +326,7 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
 /// Members in the building now at this laptop's hub, earliest arrival first.
 pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
     ctx.require(Permission::RunTheDay)?;
-    let (_, day) = current_open_day(ctx)?;
+    let (hub, day) = current_open_day(ctx)?;
     Ok(ctx
         .store
         .who_is_in(day.id)?
@@ -332,6 +336,7 @@ pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
             code: h.code,
             preferred_name: h.preferred_name,
             since: h.since,
+            since_local: local_hh_mm(&hub, h.since),
             activities: h.activities,
         })
         .collect())
@@ -364,10 +369,9 @@ pub enum RollCallFormat {
 pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
     ctx.require(Permission::RunTheDay)?;
     let (hub, day) = current_open_day(ctx)?;
-    let tz = time_zone(&hub.time_zone);
     let members = ctx.store.who_is_in(day.id)?;
     let contacts = ctx.store.contacts_in(day.id)?;
-    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let local = |t: DateTime<Utc>| local_hh_mm(&hub, t);
     ctx.store
         .append_audit(&[ctx.audit("roll_call.export", Some(day.id))])?;
     match format {
@@ -414,8 +418,8 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
                 contacts.len(),
                 if contacts.len() == 1 { "" } else { "s" },
             );
-            s.push_str("     Name                            Code       Since  For\n");
-            for (i, m) in members.iter().enumerate() {
+            s.push_str("    Name                             Code       Since  For\n");
+            for m in &members {
                 s.push_str(&format!(
                     "[ ] {:<32} {:<10} {:<6} {}\n",
                     truncate_width(&m.preferred_name, 32),
@@ -423,7 +427,6 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
                     local(m.since),
                     m.activities.join(", ")
                 ));
-                let _ = i;
             }
             if !contacts.is_empty() {
                 s.push_str("\nParents, visitors and professionals\n");
@@ -445,6 +448,12 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
             Ok(s)
         }
     }
+}
+
+fn local_hh_mm(hub: &HubRow, t: DateTime<Utc>) -> String {
+    t.with_timezone(&time_zone(&hub.time_zone))
+        .format("%H:%M")
+        .to_string()
 }
 
 /// Spreadsheets run cells that start with = + - @ as formulas; a name never should.

@@ -29,8 +29,7 @@ pub struct MemberSummary {
 }
 
 impl MemberSummary {
-    fn from_row(ctx: &Ctx<'_>, row: &MemberRow, today: chrono::NaiveDate) -> Self {
-        let _ = ctx;
+    fn from_row(row: &MemberRow, today: chrono::NaiveDate) -> Self {
         let age = BirthMonth::parse(&row.born)
             .map(|b| b.age_on(today))
             .unwrap_or(0);
@@ -120,7 +119,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         if !candidates.is_empty() {
             let candidates = candidates
                 .iter()
-                .map(|r| MemberSummary::from_row(ctx, r, today))
+                .map(|r| MemberSummary::from_row(r, today))
                 .collect();
             return Ok(Registration::PossibleDuplicates { candidates });
         }
@@ -164,7 +163,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         .member_by_id(id.0)?
         .ok_or_else(|| Error::NotFound("The new member could not be read back.".into()))?;
     Ok(Registration::Registered {
-        member: MemberSummary::from_row(ctx, &row, today),
+        member: MemberSummary::from_row(&row, today),
     })
 }
 
@@ -281,7 +280,7 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
         .store
         .find_members(&key, FIND_LIMIT)?
         .iter()
-        .map(|r| MemberSummary::from_row(ctx, r, today))
+        .map(|r| MemberSummary::from_row(r, today))
         .collect())
 }
 
@@ -324,7 +323,7 @@ fn member_detail(ctx: &Ctx<'_>, row: &MemberRow) -> Result<MemberDetail> {
         .is_some_and(|u| u.roles.allows(Permission::SeeSensitiveProfile));
     let json = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
     Ok(MemberDetail {
-        summary: MemberSummary::from_row(ctx, row, today),
+        summary: MemberSummary::from_row(row, today),
         gender: row.gender.clone(),
         heard_about: row.heard_about.clone(),
         registered_at: row.registered_at,

@@ -71,7 +71,7 @@ impl From<StoreError> for Error {
 
 impl From<DocError> for Error {
     fn from(e: DocError) -> Self {
-        Error::from(StoreError::Doc(e))
+        Error::from(StoreError::from(e))
     }
 }
 

@@ -56,11 +56,17 @@ pub enum StoreError {
     #[error("the store could not be upgraded: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error(transparent)]
-    Doc(#[from] DocError),
+    Doc(Box<DocError>),
     #[error("record {0} is missing from the store")]
     MissingDoc(Uuid),
     #[error("this laptop is not set up yet: run `hubdesk init` or open the demo")]
     NotSetUp,
+}
+
+impl From<DocError> for StoreError {
+    fn from(e: DocError) -> Self {
+        StoreError::Doc(Box::new(e))
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -262,6 +268,13 @@ impl Store {
             Some(doc) => f(&doc).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Moves the write-ahead log into the database file (before measuring or copying it).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .ctx("checkpoint")
     }
 
     /// Bytes of the store on disk (database + WAL), for measurements.

@@ -251,7 +251,12 @@ impl Store {
 
     /// Sets this laptop's next code number (after a bulk import such as the demo).
     pub fn set_code_seq(&self, next: u32) -> Result<()> {
-        self.conn.execute("UPDATE local_device SET next_code_seq = max(next_code_seq, ?1)", [next]).ctx("code counter")?;
+        self.conn
+            .execute(
+                "UPDATE local_device SET next_code_seq = max(next_code_seq, ?1)",
+                [next],
+            )
+            .ctx("code counter")?;
         Ok(())
     }
 
@@ -602,25 +607,44 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
 impl Store {
     /// How many audit entries record `action` (for checks and reports).
     pub fn audit_count(&self, action: &str) -> Result<i64> {
-        self.conn.query_row("SELECT count(*) FROM audit WHERE action = ?1", [action], |r| r.get(0)).ctx("audit count")
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM audit WHERE action = ?1",
+                [action],
+                |r| r.get(0),
+            )
+            .ctx("audit count")
     }
 }
 
 impl Store {
     /// How many chunks a document is stored in (compaction keeps this small).
     pub fn chunk_count(&self, doc: Uuid) -> Result<i64> {
-        self.conn.query_row("SELECT count(*) FROM doc_chunks WHERE doc_id = ?1", [doc], |r| r.get(0)).ctx("chunk count")
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM doc_chunks WHERE doc_id = ?1",
+                [doc],
+                |r| r.get(0),
+            )
+            .ctx("chunk count")
     }
 
     /// A document's feed position: it moves forward whenever the document's heads move.
     pub fn local_seq(&self, doc: Uuid) -> Result<i64> {
-        self.conn.query_row("SELECT local_seq FROM docs WHERE id = ?1", [doc], |r| r.get(0)).ctx("feed position")
+        self.conn
+            .query_row("SELECT local_seq FROM docs WHERE id = ?1", [doc], |r| {
+                r.get(0)
+            })
+            .ctx("feed position")
     }
 
     /// Documents whose heads moved after feed position `seq`, oldest change first: what sync
     /// asks for.
     pub fn docs_changed_since(&self, seq: i64) -> Result<Vec<Uuid>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM docs WHERE local_seq > ?1 ORDER BY local_seq").ctx("feed")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM docs WHERE local_seq > ?1 ORDER BY local_seq")
+            .ctx("feed")?;
         let rows = stmt.query_map([seq], |r| r.get(0)).ctx("feed")?;
         rows.collect::<rusqlite::Result<_>>().ctx("feed")
     }

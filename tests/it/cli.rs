@@ -13,13 +13,19 @@ struct Out {
 
 impl Out {
     fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {:?}", self.stdout))
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {:?}", self.stdout))
     }
 }
 
 fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
-    cmd.arg("--data-dir").arg(dir).args(args).env_remove("HUBDESK_USER").env_remove("HUBDESK_PIN").env_remove("HUBDESK_DATA_DIR");
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("HUBDESK_USER")
+        .env_remove("HUBDESK_PIN")
+        .env_remove("HUBDESK_DATA_DIR");
     if let Some((name, pin)) = user {
         cmd.env("HUBDESK_USER", name).env("HUBDESK_PIN", pin);
     }
@@ -39,11 +45,25 @@ fn set_up() -> tempfile::TempDir {
     let out = cmd
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["init", "--org", "Test Org", "--hub", "Riverside", "--device", "desk-1", "--manager", "Maya"])
+        .args([
+            "init",
+            "--org",
+            "Test Org",
+            "--hub",
+            "Riverside",
+            "--device",
+            "desk-1",
+            "--manager",
+            "Maya",
+        ])
         .env("HUBDESK_PIN", "2468")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
@@ -56,7 +76,11 @@ fn ok(out: Out) -> Value {
 fn a_hub_day_on_the_command_line_prints_the_promised_json() {
     let dir = set_up();
     let d = dir.path();
-    let added = ok(hubdesk(d, M, &["--json", "activity", "add", "Art group", "--kind", "group"]));
+    let added = ok(hubdesk(
+        d,
+        M,
+        &["--json", "activity", "add", "Art group", "--kind", "group"],
+    ));
     assert_eq!(added["kind"], "group");
     let day = ok(hubdesk(d, M, &["--json", "day", "open"]));
     for key in ["date", "hub", "open", "signed_in", "headcount"] {
@@ -64,7 +88,21 @@ fn a_hub_day_on_the_command_line_prints_the_promised_json() {
     }
     assert_eq!(day["open"], true);
 
-    let m = ok(hubdesk(d, M, &["--json", "member", "register", "--name", "Zoë", "--born", "2010-04", "--pronouns", "she/her"]));
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "member",
+            "register",
+            "--name",
+            "Zoë",
+            "--born",
+            "2010-04",
+            "--pronouns",
+            "she/her",
+        ],
+    ));
     for key in ["id", "code", "preferred_name", "age"] {
         assert!(m.get(key).is_some(), "member has {key}: {m}");
     }
@@ -77,7 +115,11 @@ fn a_hub_day_on_the_command_line_prints_the_promised_json() {
     let found = ok(hubdesk(d, M, &["--json", "member", "find", "zoe"]));
     assert_eq!(found[0]["code"], code.as_str());
 
-    ok(hubdesk(d, M, &["--json", "signin", &code, "--for", "Art group"]));
+    ok(hubdesk(
+        d,
+        M,
+        &["--json", "signin", &code, "--for", "Art group"],
+    ));
     let here = ok(hubdesk(d, M, &["--json", "here"]));
     let entry = &here[0];
     for key in ["member_id", "code", "preferred_name", "since", "activities"] {
@@ -86,16 +128,40 @@ fn a_hub_day_on_the_command_line_prints_the_promised_json() {
     assert_eq!(entry["activities"][0], "Art group");
 
     ok(hubdesk(d, M, &["--json", "headcount", "add", "2"]));
-    ok(hubdesk(d, M, &["--json", "contact", "signin", "--kind", "parent", "--name", "Pat", "--signposted"]));
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "contact",
+            "signin",
+            "--kind",
+            "parent",
+            "--name",
+            "Pat",
+            "--signposted",
+        ],
+    ));
     let roll = hubdesk(d, M, &["here", "--format", "csv"]);
     assert_eq!(roll.code, 0);
-    assert!(roll.stdout.starts_with("name,code,kind,since,for"), "{}", roll.stdout);
+    assert!(
+        roll.stdout.starts_with("name,code,kind,since,for"),
+        "{}",
+        roll.stdout
+    );
     assert!(roll.stdout.contains("Pat,,parent"), "{}", roll.stdout);
     let text = hubdesk(d, M, &["here", "--format", "text"]);
-    assert!(text.stdout.contains("ROLL CALL") && text.stdout.contains("Zoë"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("ROLL CALL") && text.stdout.contains("Zoë"),
+        "{}",
+        text.stdout
+    );
 
     let day = ok(hubdesk(d, M, &["--json", "day", "show"]));
-    assert_eq!((day["signed_in"].as_i64(), day["headcount"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (day["signed_in"].as_i64(), day["headcount"].as_i64()),
+        (Some(1), Some(2))
+    );
     ok(hubdesk(d, M, &["--json", "signout", &code]));
     let closed = ok(hubdesk(d, M, &["--json", "day", "close"]));
     assert_eq!(closed["open"], false);
@@ -106,11 +172,33 @@ fn exit_codes_follow_the_contract() {
     let dir = set_up();
     let d = dir.path();
     // 2: invalid input.
-    let bad = hubdesk(d, M, &["member", "register", "--name", "Zoë", "--born", "April 2010"]);
+    let bad = hubdesk(
+        d,
+        M,
+        &[
+            "member",
+            "register",
+            "--name",
+            "Zoë",
+            "--born",
+            "April 2010",
+        ],
+    );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
-    assert_eq!(bad.stderr.trim().lines().count(), 1, "one sentence: {}", bad.stderr);
+    assert_eq!(
+        bad.stderr.trim().lines().count(),
+        1,
+        "one sentence: {}",
+        bad.stderr
+    );
     // 5: no open day.
-    let m = ok(hubdesk(d, M, &["--json", "member", "register", "--name", "Kai", "--born", "2012-03"]));
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
     let code = m["code"].as_str().unwrap();
     assert_eq!(hubdesk(d, M, &["signin", code]).code, 5);
     ok(hubdesk(d, M, &["--json", "day", "open"]));
@@ -118,13 +206,26 @@ fn exit_codes_follow_the_contract() {
     // 5: already signed in; also a likely duplicate registration.
     let twice = hubdesk(d, M, &["signin", code]);
     assert_eq!(twice.code, 5);
-    assert!(twice.stderr.contains("already signed in"), "{}", twice.stderr);
-    let dup = hubdesk(d, M, &["--json", "member", "register", "--name", "kai", "--born", "2012-03"]);
+    assert!(
+        twice.stderr.contains("already signed in"),
+        "{}",
+        twice.stderr
+    );
+    let dup = hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "kai", "--born", "2012-03",
+        ],
+    );
     assert_eq!(dup.code, 5);
     assert!(dup.json()["possible_duplicates"][0]["code"] == code);
     // 4: not found.
     assert_eq!(hubdesk(d, M, &["member", "show", "ZZZ-ZZZZ"]).code, 4);
-    assert_eq!(hubdesk(d, M, &["member", "show", &uuid::Uuid::now_v7().to_string()]).code, 4);
+    assert_eq!(
+        hubdesk(d, M, &["member", "show", &uuid::Uuid::now_v7().to_string()]).code,
+        4
+    );
     // 3: not permitted, wrong PIN, locked out.
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
         .arg("--data-dir")
@@ -135,7 +236,11 @@ fn exit_codes_follow_the_contract() {
         .env("HUBDESK_NEW_PIN", "1357")
         .output()
         .unwrap();
-    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
     let desk = Some(("Dee", "1357"));
     assert_eq!(hubdesk(d, desk, &["user", "list"]).code, 3);
     assert_eq!(hubdesk(d, Some(("Dee", "0000")), &["here"]).code, 3);
@@ -162,11 +267,22 @@ fn names_in_any_script_round_trip_and_are_found() {
         ("נועה כהן", "נועה"),
     ];
     for (name, _) in &names {
-        ok(hubdesk(d, M, &["--json", "member", "register", "--name", name, "--born", "2011-05", "--force"]));
+        ok(hubdesk(
+            d,
+            M,
+            &[
+                "--json", "member", "register", "--name", name, "--born", "2011-05", "--force",
+            ],
+        ));
     }
     for (name, typed) in &names {
         let found = ok(hubdesk(d, M, &["--json", "member", "find", typed]));
-        let shown: Vec<&str> = found.as_array().unwrap().iter().map(|m| m["preferred_name"].as_str().unwrap()).collect();
+        let shown: Vec<&str> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["preferred_name"].as_str().unwrap())
+            .collect();
         assert!(shown.contains(name), "{typed} finds {name}: {shown:?}");
     }
 }
@@ -176,7 +292,11 @@ fn very_long_input_is_refused_cleanly_and_nothing_is_written() {
     let dir = set_up();
     let d = dir.path();
     let long = "A".repeat(100_000);
-    let out = hubdesk(d, M, &["member", "register", "--name", &long, "--born", "2010-04"]);
+    let out = hubdesk(
+        d,
+        M,
+        &["member", "register", "--name", &long, "--born", "2010-04"],
+    );
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("the most is 80"), "{}", out.stderr);
     assert!(out.stderr.len() < 200, "the error does not echo the input");
@@ -190,7 +310,20 @@ fn very_long_input_is_refused_cleanly_and_nothing_is_written() {
 fn the_demo_builds_on_an_empty_directory_only() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let built = ok(hubdesk(d, None, &["--json", "demo", "--members", "40", "--days", "6", "--seed", "7"]));
+    let built = ok(hubdesk(
+        d,
+        None,
+        &[
+            "--json",
+            "demo",
+            "--members",
+            "40",
+            "--days",
+            "6",
+            "--seed",
+            "7",
+        ],
+    ));
     assert_eq!(built["members"], 40);
     assert!(built["org"].as_str().unwrap().contains("DEMO"));
     let desk = Some(("Demo Desk", "1357"));
@@ -203,9 +336,37 @@ fn the_demo_builds_on_an_empty_directory_only() {
 fn the_same_seed_builds_the_same_members() {
     let list = |seed: &str| {
         let dir = tempfile::tempdir().unwrap();
-        ok(hubdesk(dir.path(), None, &["--json", "demo", "--members", "30", "--days", "5", "--seed", seed]));
-        let found = ok(hubdesk(dir.path(), Some(("Demo Manager", "2468")), &["--json", "member", "find", "a"]));
-        found.as_array().unwrap().iter().map(|m| (m["code"].to_string(), m["preferred_name"].to_string(), m["born"].to_string())).collect::<Vec<_>>()
+        ok(hubdesk(
+            dir.path(),
+            None,
+            &[
+                "--json",
+                "demo",
+                "--members",
+                "30",
+                "--days",
+                "5",
+                "--seed",
+                seed,
+            ],
+        ));
+        let found = ok(hubdesk(
+            dir.path(),
+            Some(("Demo Manager", "2468")),
+            &["--json", "member", "find", "a"],
+        ));
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["code"].to_string(),
+                    m["preferred_name"].to_string(),
+                    m["born"].to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
     assert_eq!(list("3"), list("3"));
     assert_ne!(list("3"), list("4"));

@@ -2,7 +2,9 @@
 
 use chrono::Duration;
 use hubdesk::domain::member::ProfileInput;
-use hubdesk::service::{self, Error, OpenDay, RegisterMember, Registration, RollCallFormat, SignInContact};
+use hubdesk::service::{
+    self, Error, OpenDay, RegisterMember, Registration, RollCallFormat, SignInContact,
+};
 
 use crate::support::Hub;
 
@@ -18,25 +20,44 @@ fn a_hub_day_from_opening_to_close() {
     let day = service::open_day(&desk, OpenDay::default()).unwrap();
     assert!(day.open);
     assert_eq!(day.date, "2026-11-26");
-    assert!(matches!(service::open_day(&desk, OpenDay::default()), Err(Error::Conflict(_))));
+    assert!(matches!(
+        service::open_day(&desk, OpenDay::default()),
+        Err(Error::Conflict(_))
+    ));
 
     // A new young person registers; the desk later finds her by typing without accents.
     let reg = RegisterMember {
-        profile: ProfileInput { preferred_name: "Zoë O'Brien".into(), born: "2010-04".into(), pronouns: Some("she/her".into()), ..Default::default() },
+        profile: ProfileInput {
+            preferred_name: "Zoë O'Brien".into(),
+            born: "2010-04".into(),
+            pronouns: Some("she/her".into()),
+            ..Default::default()
+        },
         agreement_version: Some("1".into()),
         consents: vec!["store-my-details".into()],
         force: false,
     };
-    let Registration::Registered { member: zoe } = service::register_member(&desk, reg.clone()).unwrap() else {
+    let Registration::Registered { member: zoe } =
+        service::register_member(&desk, reg.clone()).unwrap()
+    else {
         panic!("first registration must not find duplicates")
     };
     assert_eq!(zoe.age, 16);
     let found = service::find_members(&desk, "zoe obr").unwrap();
-    assert_eq!(found.first().map(|m| m.id), Some(zoe.id), "found: {found:?}");
-    assert_eq!(service::find_members(&desk, "obrien").unwrap()[0].id, zoe.id);
+    assert_eq!(
+        found.first().map(|m| m.id),
+        Some(zoe.id),
+        "found: {found:?}"
+    );
+    assert_eq!(
+        service::find_members(&desk, "obrien").unwrap()[0].id,
+        zoe.id
+    );
 
     // Registering her again offers the existing record instead.
-    let Registration::PossibleDuplicates { candidates } = service::register_member(&desk, reg).unwrap() else {
+    let Registration::PossibleDuplicates { candidates } =
+        service::register_member(&desk, reg).unwrap()
+    else {
         panic!("a second registration of the same person must be caught")
     };
     assert_eq!(candidates[0].id, zoe.id);
@@ -46,7 +67,10 @@ fn a_hub_day_from_opening_to_close() {
     let here = service::sign_in_member(&desk, &zoe.code, &["art group".into()]).unwrap();
     assert_eq!(here.activities, vec!["Art group".to_string()]);
     let twice = service::sign_in_member(&desk, &zoe.code.to_lowercase(), &[]).unwrap_err();
-    assert!(matches!(twice, Error::Conflict(ref m) if m.contains("already signed in")), "{twice}");
+    assert!(
+        matches!(twice, Error::Conflict(ref m) if m.contains("already signed in")),
+        "{twice}"
+    );
 
     // A returning member signs in with no activity.
     let sam = hub.register(&desk, "Sam Jones", "2008-09");
@@ -55,21 +79,52 @@ fn a_hub_day_from_opening_to_close() {
 
     // Two people won't register; a parent comes in and is told about the parent network.
     service::add_headcount(&desk, 2).unwrap();
-    let parent = service::sign_in_contact(&desk, SignInContact { kind: "parent".into(), name: "Pat Parent".into(), signposted: true }).unwrap();
+    let parent = service::sign_in_contact(
+        &desk,
+        SignInContact {
+            kind: "parent".into(),
+            name: "Pat Parent".into(),
+            signposted: true,
+        },
+    )
+    .unwrap();
 
     // Who is in now, and the roll call.
     let in_now = service::who_is_in(&desk).unwrap();
-    assert_eq!(in_now.iter().map(|h| h.preferred_name.as_str()).collect::<Vec<_>>(), ["Zoë O'Brien", "Sam Jones"]);
+    assert_eq!(
+        in_now
+            .iter()
+            .map(|h| h.preferred_name.as_str())
+            .collect::<Vec<_>>(),
+        ["Zoë O'Brien", "Sam Jones"]
+    );
     let roll = service::roll_call(&desk, RollCallFormat::Text).unwrap();
-    assert!(roll.contains("Zoë O'Brien") && roll.contains("Pat Parent") && roll.contains("without registering: 2"), "{roll}");
+    assert!(
+        roll.contains("Zoë O'Brien")
+            && roll.contains("Pat Parent")
+            && roll.contains("without registering: 2"),
+        "{roll}"
+    );
     let csv = service::roll_call(&desk, RollCallFormat::Csv).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
 
     // Sam leaves; Zoë is still in at close.
     service::sign_out_member(&desk, &sam.code).unwrap();
-    assert!(matches!(service::sign_out_member(&desk, &sam.code), Err(Error::Conflict(_))));
+    assert!(matches!(
+        service::sign_out_member(&desk, &sam.code),
+        Err(Error::Conflict(_))
+    ));
     let day = service::show_day(&desk).unwrap();
-    assert_eq!((day.signed_in, day.visits, day.new_members, day.headcount, day.contacts_in), (1, 2, 2, 2, 1));
+    assert_eq!(
+        (
+            day.signed_in,
+            day.visits,
+            day.new_members,
+            day.headcount,
+            day.contacts_in
+        ),
+        (1, 2, 2, 2, 1)
+    );
 
     hub.clock.advance(Duration::hours(8));
     let closed = service::close_day(&desk).unwrap();
@@ -77,10 +132,15 @@ fn a_hub_day_from_opening_to_close() {
     assert_eq!(closed.signed_in, 0);
     assert_eq!(closed.contacts_in, 0);
     let zoe_now = service::show_member(&hub.manager(), &zoe.code).unwrap();
-    assert!(zoe_now.recent_visits[0].signed_out_at_close, "Zoë was still in, so the close signed her out");
+    assert!(
+        zoe_now.recent_visits[0].signed_out_at_close,
+        "Zoë was still in, so the close signed her out"
+    );
     let sam_now = service::show_member(&hub.manager(), &sam.code).unwrap();
     assert!(!sam_now.recent_visits[0].signed_out_at_close);
-    assert!(matches!(service::sign_in_member(&desk, &zoe.code, &[]), Err(Error::Conflict(m)) if m.contains("No day is open")));
+    assert!(
+        matches!(service::sign_in_member(&desk, &zoe.code, &[]), Err(Error::Conflict(m)) if m.contains("No day is open"))
+    );
     let _ = parent;
 }
 
@@ -104,8 +164,15 @@ fn the_hub_day_follows_the_hubs_time_zone() {
     let hub = Hub::new();
     let desk = hub.user("Dee", "desk");
     // 23:30 UTC on 30 June is already 1 July in London (BST).
-    hub.clock.set(chrono::DateTime::parse_from_rfc3339("2026-06-30T23:30:00Z").unwrap().to_utc());
-    assert_eq!(service::open_day(&desk, OpenDay::default()).unwrap().date, "2026-07-01");
+    hub.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-06-30T23:30:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    assert_eq!(
+        service::open_day(&desk, OpenDay::default()).unwrap().date,
+        "2026-07-01"
+    );
 }
 
 #[test]
@@ -120,7 +187,12 @@ fn retired_activities_cannot_be_chosen_at_sign_in() {
     assert!(matches!(err, Error::Validation(_)), "{err}");
     let renamed = service::rename_activity(&manager, "Music", "Music studio").unwrap();
     assert_eq!(renamed.name, "Music studio");
-    assert!(service::list_activities(&manager).unwrap().iter().any(|a| a.name == "Music studio" && a.retired));
+    assert!(
+        service::list_activities(&manager)
+            .unwrap()
+            .iter()
+            .any(|a| a.name == "Music studio" && a.retired)
+    );
 }
 
 #[test]
@@ -130,8 +202,14 @@ fn a_headcount_never_goes_below_zero() {
     service::open_day(&desk, OpenDay::default()).unwrap();
     service::add_headcount(&desk, 1).unwrap();
     assert_eq!(service::add_headcount(&desk, -1).unwrap().headcount, 0);
-    assert!(matches!(service::add_headcount(&desk, -1), Err(Error::Conflict(_))));
-    assert!(matches!(service::add_headcount(&desk, 0), Err(Error::Validation(_))));
+    assert!(matches!(
+        service::add_headcount(&desk, -1),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        service::add_headcount(&desk, 0),
+        Err(Error::Validation(_))
+    ));
 }
 
 #[test]
@@ -139,12 +217,33 @@ fn a_returning_parent_is_recognised_and_cannot_be_in_twice() {
     let hub = Hub::new();
     let desk = hub.user("Dee", "desk");
     service::open_day(&desk, OpenDay::default()).unwrap();
-    let req = SignInContact { kind: "parent".into(), name: "Pat Parent".into(), signposted: false };
+    let req = SignInContact {
+        kind: "parent".into(),
+        name: "Pat Parent".into(),
+        signposted: false,
+    };
     let first = service::sign_in_contact(&desk, req.clone()).unwrap();
-    assert!(matches!(service::sign_in_contact(&desk, req.clone()), Err(Error::Conflict(_))));
+    assert!(matches!(
+        service::sign_in_contact(&desk, req.clone()),
+        Err(Error::Conflict(_))
+    ));
     service::sign_out_contact(&desk, &first.contact_id.to_string()).unwrap();
-    let again = service::sign_in_contact(&desk, SignInContact { name: "pat  PARENT".into(), ..req }).unwrap();
+    let again = service::sign_in_contact(
+        &desk,
+        SignInContact {
+            name: "pat  PARENT".into(),
+            ..req
+        },
+    )
+    .unwrap();
     assert_eq!(again.contact_id, first.contact_id);
-    let visitor = SignInContact { kind: "visitor".into(), name: "Val".into(), signposted: true };
-    assert!(matches!(service::sign_in_contact(&desk, visitor), Err(Error::Validation(_))));
+    let visitor = SignInContact {
+        kind: "visitor".into(),
+        name: "Val".into(),
+        signposted: true,
+    };
+    assert!(matches!(
+        service::sign_in_contact(&desk, visitor),
+        Err(Error::Validation(_))
+    ));
 }

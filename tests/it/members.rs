@@ -8,7 +8,11 @@ use crate::support::Hub;
 
 fn input(name: &str, born: &str) -> RegisterMember {
     RegisterMember {
-        profile: ProfileInput { preferred_name: name.into(), born: born.into(), ..Default::default() },
+        profile: ProfileInput {
+            preferred_name: name.into(),
+            born: born.into(),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -18,7 +22,10 @@ fn someone_too_old_is_refused_with_a_suggestion_to_sign_them_in_as_a_contact() {
     let hub = Hub::new();
     let err = service::register_member(&hub.manager(), input("Grown Up", "2000-01")).unwrap_err();
     assert!(matches!(&err, Error::Validation(v) if v.field == "born"));
-    assert!(err.to_string().contains("visitor or parent contact"), "{err}");
+    assert!(
+        err.to_string().contains("visitor or parent contact"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -41,8 +48,14 @@ fn members_are_found_by_what_a_desk_would_type(#[case] name: &str, #[case] typed
     let hub = Hub::new();
     let m = hub.register(&hub.manager(), name, "2010-04");
     let found = service::find_members(&hub.manager(), typed).unwrap();
-    assert!(found.iter().any(|f| f.id == m.id), "{typed:?} should find {name:?}: {found:?}");
-    assert_eq!(found[0].preferred_name, name, "names are shown as registered");
+    assert!(
+        found.iter().any(|f| f.id == m.id),
+        "{typed:?} should find {name:?}: {found:?}"
+    );
+    assert_eq!(
+        found[0].preferred_name, name,
+        "names are shown as registered"
+    );
 }
 
 #[test]
@@ -52,7 +65,11 @@ fn exact_matches_come_first_then_prefixes_then_the_rest() {
     let contains = hub.register(&ctx, "Jo Sam", "2010-01");
     let prefix = hub.register(&ctx, "Samantha", "2010-01");
     let exact = hub.register(&ctx, "Sam", "2010-01");
-    let found: Vec<_> = service::find_members(&ctx, "SAM").unwrap().into_iter().map(|m| m.id).collect();
+    let found: Vec<_> = service::find_members(&ctx, "SAM")
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(found, vec![exact.id, prefix.id, contains.id]);
 }
 
@@ -64,7 +81,11 @@ fn among_equal_matches_people_seen_recently_come_first() {
     let b = hub.register(&ctx, "Alex Jones", "2010-01");
     service::open_day(&ctx, Default::default()).unwrap();
     service::sign_in_member(&ctx, &b.code, &[]).unwrap();
-    let found: Vec<_> = service::find_members(&ctx, "alex").unwrap().into_iter().map(|m| m.id).collect();
+    let found: Vec<_> = service::find_members(&ctx, "alex")
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(found, vec![b.id, a.id]);
 }
 
@@ -107,9 +128,15 @@ fn the_legal_name_finds_a_member_but_only_staff_see_it() {
     let mut req = input("Jay", "2009-06");
     req.profile.legal_name = Some("Jason Brown".into());
     req.profile.postcode_district = Some("m14".into());
-    let Registration::Registered { member } = service::register_member(&manager, req).unwrap() else { panic!() };
+    let Registration::Registered { member } = service::register_member(&manager, req).unwrap()
+    else {
+        panic!()
+    };
     let desk = hub.user("Dee", "desk");
-    assert_eq!(service::find_members(&desk, "jason").unwrap()[0].id, member.id);
+    assert_eq!(
+        service::find_members(&desk, "jason").unwrap()[0].id,
+        member.id
+    );
     let seen_by_desk = service::show_member(&desk, &member.code).unwrap();
     assert!(seen_by_desk.sensitive.is_none());
     let staff = hub.user("Stef", "staff");
@@ -125,9 +152,18 @@ fn registering_anyway_takes_an_explicit_override() {
     let ctx = hub.manager();
     hub.register(&ctx, "Aisha Khan", "2011-06");
     let again = input("aisha  khan", "2011-07");
-    assert!(matches!(service::register_member(&ctx, again.clone()).unwrap(), Registration::PossibleDuplicates { .. }));
-    let forced = RegisterMember { force: true, ..again };
-    assert!(matches!(service::register_member(&ctx, forced).unwrap(), Registration::Registered { .. }));
+    assert!(matches!(
+        service::register_member(&ctx, again.clone()).unwrap(),
+        Registration::PossibleDuplicates { .. }
+    ));
+    let forced = RegisterMember {
+        force: true,
+        ..again
+    };
+    assert!(matches!(
+        service::register_member(&ctx, forced).unwrap(),
+        Registration::Registered { .. }
+    ));
 }
 
 #[test]
@@ -138,15 +174,31 @@ fn an_edit_changes_only_the_fields_edited() {
     req.profile.pronouns = Some("they/them".into());
     req.profile.gender = Some("non-binary".into());
     req.force = true;
-    let Registration::Registered { member } = service::register_member(&ctx, req).unwrap() else { panic!() };
-    let edit = ProfileEdit { preferred_name: Some("Robyn".into()), ..Default::default() };
+    let Registration::Registered { member } = service::register_member(&ctx, req).unwrap() else {
+        panic!()
+    };
+    let edit = ProfileEdit {
+        preferred_name: Some("Robyn".into()),
+        ..Default::default()
+    };
     let after = service::update_member(&ctx, &member.code, edit).unwrap();
     assert_eq!(after.summary.preferred_name, "Robyn");
     assert_eq!(after.summary.pronouns.as_deref(), Some("they/them"));
     assert_eq!(after.gender.as_deref(), Some("non-binary"));
-    let cleared = service::update_member(&ctx, &member.code, ProfileEdit { pronouns: Some("".into()), ..Default::default() }).unwrap();
+    let cleared = service::update_member(
+        &ctx,
+        &member.code,
+        ProfileEdit {
+            pronouns: Some("".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(cleared.summary.pronouns, None);
-    assert_eq!(service::find_members(&ctx, "robyn").unwrap()[0].id, member.id);
+    assert_eq!(
+        service::find_members(&ctx, "robyn").unwrap()[0].id,
+        member.id
+    );
 }
 
 #[test]
@@ -156,12 +208,21 @@ fn bad_input_leaves_nothing_behind() {
     let before = hub.store.projection_dump().unwrap();
     let mut req = input("Fine Name", "2010-01");
     req.profile.postcode_district = Some("SW1A 1AA".into());
-    assert!(matches!(service::register_member(&ctx, req), Err(Error::Validation(_))));
-    assert!(matches!(service::register_member(&ctx, input(&"x".repeat(10_000), "2010-01")), Err(Error::Validation(_))));
+    assert!(matches!(
+        service::register_member(&ctx, req),
+        Err(Error::Validation(_))
+    ));
+    assert!(matches!(
+        service::register_member(&ctx, input(&"x".repeat(10_000), "2010-01")),
+        Err(Error::Validation(_))
+    ));
     let mut bad_consent = input("Fine Name", "2010-01");
     bad_consent.agreement_version = Some("1".into());
     bad_consent.consents = vec!["sell-my-data".into()];
-    assert!(matches!(service::register_member(&ctx, bad_consent), Err(Error::Validation(_))));
+    assert!(matches!(
+        service::register_member(&ctx, bad_consent),
+        Err(Error::Validation(_))
+    ));
     assert_eq!(hub.store.projection_dump().unwrap(), before);
 }
 
@@ -169,7 +230,9 @@ fn bad_input_leaves_nothing_behind() {
 fn codes_issued_on_one_laptop_are_all_different() {
     let hub = Hub::new();
     let ctx = hub.manager();
-    let mut codes: Vec<String> = (0..50).map(|i| hub.register(&ctx, &format!("Member {i}"), "2010-01").code).collect();
+    let mut codes: Vec<String> = (0..50)
+        .map(|i| hub.register(&ctx, &format!("Member {i}"), "2010-01").code)
+        .collect();
     codes.sort();
     codes.dedup();
     assert_eq!(codes.len(), 50);

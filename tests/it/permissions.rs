@@ -9,11 +9,31 @@ use crate::support::{Hub, MANAGER, MANAGER_PIN};
 fn a_desk_user_cannot_administer_and_is_told_who_can() {
     let hub = Hub::new();
     let desk = hub.user("Dee", "desk");
-    let err = service::add_user(&desk, AddUser { name: "Eve".into(), roles: "manager".into(), secret: "9999".into() }).unwrap_err();
-    assert!(matches!(&err, Error::Permission(m) if m.contains("Ask a manager")), "{err}");
-    assert!(matches!(service::add_activity(&desk, "Art", "group"), Err(Error::Permission(_))));
-    assert!(matches!(service::list_users(&desk), Err(Error::Permission(_))));
-    assert!(matches!(service::rebuild_projections(&desk), Err(Error::Permission(_))));
+    let err = service::add_user(
+        &desk,
+        AddUser {
+            name: "Eve".into(),
+            roles: "manager".into(),
+            secret: "9999".into(),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Permission(m) if m.contains("Ask a manager")),
+        "{err}"
+    );
+    assert!(matches!(
+        service::add_activity(&desk, "Art", "group"),
+        Err(Error::Permission(_))
+    ));
+    assert!(matches!(
+        service::list_users(&desk),
+        Err(Error::Permission(_))
+    ));
+    assert!(matches!(
+        service::rebuild_projections(&desk),
+        Err(Error::Permission(_))
+    ));
 }
 
 #[test]
@@ -21,8 +41,14 @@ fn only_staff_and_managers_edit_legal_names_and_postcodes() {
     let hub = Hub::new();
     let nav = hub.user("Nav", "navigator");
     let m = hub.register(&hub.manager(), "Kai", "2012-03");
-    let edit = ProfileEdit { legal_name: Some("Kai Smith".into()), ..Default::default() };
-    assert!(matches!(service::update_member(&nav, &m.code, edit.clone()), Err(Error::Permission(_))));
+    let edit = ProfileEdit {
+        legal_name: Some("Kai Smith".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        service::update_member(&nav, &m.code, edit.clone()),
+        Err(Error::Permission(_))
+    ));
     let staff = hub.user("Stef", "staff");
     assert!(service::update_member(&staff, &m.code, edit).is_ok());
 }
@@ -31,8 +57,14 @@ fn only_staff_and_managers_edit_legal_names_and_postcodes() {
 fn nobody_acts_without_unlocking() {
     let hub = Hub::new();
     let anonymous = Ctx::new(&hub.store, &hub.clock);
-    assert!(matches!(service::find_members(&anonymous, "kai"), Err(Error::Permission(_))));
-    assert!(matches!(service::open_day(&anonymous, Default::default()), Err(Error::Permission(_))));
+    assert!(matches!(
+        service::find_members(&anonymous, "kai"),
+        Err(Error::Permission(_))
+    ));
+    assert!(matches!(
+        service::open_day(&anonymous, Default::default()),
+        Err(Error::Permission(_))
+    ));
 }
 
 #[test]
@@ -40,15 +72,27 @@ fn a_deactivated_user_can_do_nothing_even_mid_session() {
     let hub = Hub::new();
     let desk = hub.user("Dee", "desk");
     service::deactivate_user(&hub.manager(), "Dee").unwrap();
-    assert!(matches!(service::open_day(&desk, Default::default()), Err(Error::Permission(m)) if m.contains("deactivated")));
-    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "1357"), Err(Error::Permission(_))));
-    assert!(!service::lock_screen_users(&hub.store).unwrap().contains(&"Dee".to_string()));
+    assert!(
+        matches!(service::open_day(&desk, Default::default()), Err(Error::Permission(m)) if m.contains("deactivated"))
+    );
+    assert!(matches!(
+        service::unlock(&hub.store, &hub.clock, "Dee", "1357"),
+        Err(Error::Permission(_))
+    ));
+    assert!(
+        !service::lock_screen_users(&hub.store)
+            .unwrap()
+            .contains(&"Dee".to_string())
+    );
 }
 
 #[test]
 fn a_manager_cannot_deactivate_themself() {
     let hub = Hub::new();
-    assert!(matches!(service::deactivate_user(&hub.manager(), MANAGER), Err(Error::Conflict(_))));
+    assert!(matches!(
+        service::deactivate_user(&hub.manager(), MANAGER),
+        Err(Error::Conflict(_))
+    ));
 }
 
 #[test]
@@ -56,14 +100,27 @@ fn five_wrong_pins_lock_the_user_out_until_it_expires() {
     let hub = Hub::new();
     hub.user("Dee", "desk");
     for _ in 0..4 {
-        assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Permission(_))));
+        assert!(matches!(
+            service::unlock(&hub.store, &hub.clock, "Dee", "0000"),
+            Err(Error::Permission(_))
+        ));
     }
-    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Locked(_))));
+    assert!(matches!(
+        service::unlock(&hub.store, &hub.clock, "Dee", "0000"),
+        Err(Error::Locked(_))
+    ));
     // Even the right PIN is refused while locked out.
     let err = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
-    assert!(matches!(&err, Error::Locked(m) if m.contains("5 minutes")), "{err}");
-    hub.clock.advance(Duration::minutes(4) + Duration::seconds(59));
-    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Dee", "1357"), Err(Error::Locked(_))));
+    assert!(
+        matches!(&err, Error::Locked(m) if m.contains("5 minutes")),
+        "{err}"
+    );
+    hub.clock
+        .advance(Duration::minutes(4) + Duration::seconds(59));
+    assert!(matches!(
+        service::unlock(&hub.store, &hub.clock, "Dee", "1357"),
+        Err(Error::Locked(_))
+    ));
     hub.clock.advance(Duration::seconds(1));
     assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_ok());
     // Other users are not affected by Dee's lock-out.
@@ -87,16 +144,33 @@ fn user_names_are_matched_without_case_or_accents_and_must_be_distinct() {
     let hub = Hub::new();
     hub.user("Zoë Desk", "desk");
     assert!(service::unlock(&hub.store, &hub.clock, "zoe desk", "1357").is_ok());
-    let again = AddUser { name: "ZOE DESK".into(), roles: "desk".into(), secret: "1234".into() };
-    assert!(matches!(service::add_user(&hub.manager(), again), Err(Error::Conflict(_))));
-    assert!(matches!(service::unlock(&hub.store, &hub.clock, "Nobody", "1234"), Err(Error::NotFound(_))));
+    let again = AddUser {
+        name: "ZOE DESK".into(),
+        roles: "desk".into(),
+        secret: "1234".into(),
+    };
+    assert!(matches!(
+        service::add_user(&hub.manager(), again),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        service::unlock(&hub.store, &hub.clock, "Nobody", "1234"),
+        Err(Error::NotFound(_))
+    ));
 }
 
 #[test]
 fn weak_pins_are_refused() {
     let hub = Hub::new();
-    let weak = AddUser { name: "Eve".into(), roles: "desk".into(), secret: "12".into() };
-    assert!(matches!(service::add_user(&hub.manager(), weak), Err(Error::Validation(_))));
+    let weak = AddUser {
+        name: "Eve".into(),
+        roles: "desk".into(),
+        secret: "12".into(),
+    };
+    assert!(matches!(
+        service::add_user(&hub.manager(), weak),
+        Err(Error::Validation(_))
+    ));
 }
 
 #[test]

@@ -19,7 +19,9 @@ enum Op {
     NextDay,
 }
 
-const NAMES: &[&str] = &["Zoë", "Łukasz", "O'Brien", "李雷", "Sam 🌈", "Aoife", "Kai", "Ola"];
+const NAMES: &[&str] = &[
+    "Zoë", "Łukasz", "O'Brien", "李雷", "Sam 🌈", "Aoife", "Kai", "Ola",
+];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -40,17 +42,27 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
         Op::Register(n, months) => {
             let born = format!("{}-{:02}", 2001 + months / 12, months % 12 + 1);
             let req = service::RegisterMember {
-                profile: hubdesk::domain::member::ProfileInput { preferred_name: NAMES[*n].into(), born, ..Default::default() },
+                profile: hubdesk::domain::member::ProfileInput {
+                    preferred_name: NAMES[*n].into(),
+                    born,
+                    ..Default::default()
+                },
                 force: true,
                 ..Default::default()
             };
-            if let Ok(service::Registration::Registered { member }) = service::register_member(ctx, req) {
+            if let Ok(service::Registration::Registered { member }) =
+                service::register_member(ctx, req)
+            {
                 members.push(member.code);
             }
         }
         Op::SignIn(i, with_activity) => {
             if let Some(code) = members.get(*i) {
-                let activities = if *with_activity { vec!["Art".to_string()] } else { vec![] };
+                let activities = if *with_activity {
+                    vec!["Art".to_string()]
+                } else {
+                    vec![]
+                };
                 let _ = service::sign_in_member(ctx, code, &activities);
             }
         }
@@ -61,14 +73,28 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
         }
         Op::Edit(i, n) => {
             if let Some(code) = members.get(*i) {
-                let _ = service::update_member(ctx, code, ProfileEdit { preferred_name: Some(NAMES[*n].into()), ..Default::default() });
+                let _ = service::update_member(
+                    ctx,
+                    code,
+                    ProfileEdit {
+                        preferred_name: Some(NAMES[*n].into()),
+                        ..Default::default()
+                    },
+                );
             }
         }
         Op::Headcount(n) => {
             let _ = service::add_headcount(ctx, *n);
         }
         Op::Contact(n) => {
-            let _ = service::sign_in_contact(ctx, SignInContact { kind: "parent".into(), name: NAMES[*n].into(), signposted: false });
+            let _ = service::sign_in_contact(
+                ctx,
+                SignInContact {
+                    kind: "parent".into(),
+                    name: NAMES[*n].into(),
+                    signposted: false,
+                },
+            );
         }
         Op::CloseDay => {
             let _ = service::close_day(ctx);
@@ -110,7 +136,10 @@ fn a_member_with_many_visits_is_compacted_and_still_rebuilds_the_same() {
         service::close_day(&ctx).unwrap();
         hub.clock.advance(Duration::days(1));
     }
-    assert!(hub.store.chunk_count(m.id.0).unwrap() <= 10, "compaction keeps the chunk count bounded");
+    assert!(
+        hub.store.chunk_count(m.id.0).unwrap() <= 10,
+        "compaction keeps the chunk count bounded"
+    );
     let incremental = hub.store.projection_dump().unwrap();
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), incremental);
@@ -127,8 +156,18 @@ fn the_feed_position_moves_forward_with_every_change_to_a_document() {
     service::sign_in_member(&ctx, &m.code, &[]).unwrap();
     let after_sign_in = hub.store.local_seq(m.id.0).unwrap();
     assert!(after_sign_in > after_register);
-    assert!(hub.store.docs_changed_since(after_register).unwrap().contains(&m.id.0));
-    assert!(!hub.store.docs_changed_since(after_sign_in).unwrap().contains(&m.id.0));
+    assert!(
+        hub.store
+            .docs_changed_since(after_register)
+            .unwrap()
+            .contains(&m.id.0)
+    );
+    assert!(
+        !hub.store
+            .docs_changed_since(after_sign_in)
+            .unwrap()
+            .contains(&m.id.0)
+    );
 }
 
 #[test]
@@ -153,10 +192,18 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
         let ctx = ctx.as_user(service::unlock(&store, &clock, "M", "2468").unwrap());
         service::open_day(&ctx, OpenDay::default()).unwrap();
         let req = service::RegisterMember {
-            profile: hubdesk::domain::member::ProfileInput { preferred_name: "Zoë".into(), born: "2010-01".into(), ..Default::default() },
+            profile: hubdesk::domain::member::ProfileInput {
+                preferred_name: "Zoë".into(),
+                born: "2010-01".into(),
+                ..Default::default()
+            },
             ..Default::default()
         };
-        let service::Registration::Registered { member } = service::register_member(&ctx, req).unwrap() else { panic!() };
+        let service::Registration::Registered { member } =
+            service::register_member(&ctx, req).unwrap()
+        else {
+            panic!()
+        };
         service::sign_in_member(&ctx, &member.code, &[]).unwrap();
         store.projection_dump().unwrap()
     };

@@ -14,12 +14,17 @@ pub struct Hub {
 
 /// 2026-11-26 10:00 UTC, a Thursday.
 pub fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 impl Hub {
     pub fn new() -> Hub {
-        let hub = Hub { store: Store::open_in_memory().unwrap(), clock: ManualClock::new(t0()) };
+        let hub = Hub {
+            store: Store::open_in_memory().unwrap(),
+            clock: ManualClock::new(t0()),
+        };
         service::set_up_organisation(
             &Ctx::new(&hub.store, &hub.clock),
             service::SetUpOrganisation {
@@ -45,13 +50,25 @@ impl Hub {
 
     /// A context for a new user with the given roles.
     pub fn user(&self, name: &str, roles: &str) -> Ctx<'_> {
-        service::add_user(&self.manager(), service::AddUser { name: name.into(), roles: roles.into(), secret: "1357".into() }).unwrap();
+        service::add_user(
+            &self.manager(),
+            service::AddUser {
+                name: name.into(),
+                roles: roles.into(),
+                secret: "1357".into(),
+            },
+        )
+        .unwrap();
         Ctx::new(&self.store, &self.clock).as_user(self.unlock(name, "1357"))
     }
 
     pub fn register(&self, ctx: &Ctx<'_>, name: &str, born: &str) -> service::MemberSummary {
         let req = service::RegisterMember {
-            profile: hubdesk::domain::member::ProfileInput { preferred_name: name.into(), born: born.into(), ..Default::default() },
+            profile: hubdesk::domain::member::ProfileInput {
+                preferred_name: name.into(),
+                born: born.into(),
+                ..Default::default()
+            },
             force: true,
             ..Default::default()
         };
