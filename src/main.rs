@@ -94,6 +94,31 @@ enum Command {
     },
     /// Rebuild every table from the documents (managers; for repairs)
     Rebuild,
+    /// The organisation's settings (managers)
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    Show,
+    Set {
+        /// Wrong PINs before a lock-out (3-20)
+        #[arg(long)]
+        lockout_failures: Option<u32>,
+        /// How long a lock-out lasts, in minutes
+        #[arg(long)]
+        lockout_minutes: Option<u32>,
+        /// Minutes of no use before the app locks itself
+        #[arg(long)]
+        idle_lock_minutes: Option<u32>,
+        /// The member agreement version now in use
+        #[arg(long)]
+        agreement: Option<String>,
+        /// The consents a member can give, comma-separated (replaces the list)
+        #[arg(long)]
+        consent_options: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -624,6 +649,37 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     .join("\n")
             }),
         },
+        Command::Settings(c) => {
+            let settings = match c {
+                SettingsCommand::Show => service::show_settings(ctx)?,
+                SettingsCommand::Set {
+                    lockout_failures,
+                    lockout_minutes,
+                    idle_lock_minutes,
+                    agreement,
+                    consent_options,
+                } => service::update_settings(
+                    ctx,
+                    service::SettingsEdit {
+                        lockout_failures,
+                        lockout_minutes,
+                        idle_lock_minutes,
+                        current_agreement: agreement,
+                        consent_options: consent_options.map(|c| vec![c]),
+                    },
+                )?,
+            };
+            emit(json, &settings, |s| {
+                format!(
+                    "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}",
+                    s.lockout_failures,
+                    s.lockout_minutes,
+                    s.idle_lock_minutes,
+                    s.current_agreement,
+                    s.consent_options.join(", ")
+                )
+            })
+        }
         Command::Rebuild => {
             let n = service::rebuild_projections(ctx)?;
             emit(json, &serde_json::json!({ "documents": n }), |_| {

@@ -516,3 +516,98 @@ pub fn rebuild_projections(ctx: &Ctx<'_>) -> Result<usize> {
         .append_audit(&[ctx.audit("store.rebuild", None)])?;
     Ok(n)
 }
+
+/// The organisation's settings, as shown to a manager.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub lockout_failures: u32,
+    pub lockout_minutes: u32,
+    pub idle_lock_minutes: u32,
+    pub current_agreement: String,
+    pub consent_options: Vec<String>,
+}
+
+/// A settings change: None leaves a setting alone.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SettingsEdit {
+    pub lockout_failures: Option<u32>,
+    pub lockout_minutes: Option<u32>,
+    pub idle_lock_minutes: Option<u32>,
+    pub current_agreement: Option<String>,
+    pub consent_options: Option<Vec<String>>,
+}
+
+pub fn show_settings(ctx: &Ctx<'_>) -> Result<Settings> {
+    ctx.require(Permission::Administer)?;
+    let s = read_settings(ctx)?;
+    Ok(Settings {
+        lockout_failures: s.lockout_failures,
+        lockout_minutes: s.lockout_minutes,
+        idle_lock_minutes: s.idle_lock_minutes,
+        current_agreement: s.current_agreement,
+        consent_options: s.consent_options,
+    })
+}
+
+fn read_settings(ctx: &Ctx<'_>) -> Result<SettingsDoc> {
+    ctx.store
+        .with_doc(ctx.device()?.org_id, |am| {
+            Ok(
+                autosurgeon::hydrate_prop::<_, SettingsDoc, _, _>(am, automerge::ROOT, "settings")
+                    .map_err(doc::DocError::from)?,
+            )
+        })?
+        .ok_or_else(|| Error::NotFound("The organisation's settings could not be found.".into()))
+}
+
+pub fn update_settings(ctx: &Ctx<'_>, edit: SettingsEdit) -> Result<Settings> {
+    ctx.require(Permission::Administer)?;
+    let mut s = read_settings(ctx)?;
+    let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(Error::Validation(ValidationError::new(
+                field,
+                format!("{} must be between {lo} and {hi}", field.replace('_', " ")),
+            )))
+        }
+    };
+    if let Some(v) = edit.lockout_failures {
+        s.lockout_failures = range("lockout_failures", v, 3, 20)?;
+    }
+    if let Some(v) = edit.lockout_minutes {
+        s.lockout_minutes = range("lockout_minutes", v, 1, 24 * 60)?;
+    }
+    if let Some(v) = edit.idle_lock_minutes {
+        s.idle_lock_minutes = range("idle_lock_minutes", v, 1, 120)?;
+    }
+    if let Some(v) = &edit.current_agreement {
+        s.current_agreement =
+            crate::domain::member::clean_text("current_agreement", "The agreement version", v, 32)?;
+    }
+    if let Some(options) = &edit.consent_options {
+        let mut cleaned = Vec::new();
+        for o in options.iter().flat_map(|o| o.split(',')) {
+            let o = o.trim().to_lowercase().replace(' ', "-");
+            if o.is_empty() {
+                continue;
+            }
+            if o.len() > 60 {
+                return Err(ValidationError::new(
+                    "consent_options",
+                    "a consent name can be at most 60 characters",
+                )
+                .into());
+            }
+            if !cleaned.contains(&o) {
+                cleaned.push(o);
+            }
+        }
+        s.consent_options = cleaned;
+    }
+    change_org(ctx, "change settings", "settings.change", None, |am| {
+        doc::put(am, "settings", &s)
+    })?;
+    show_settings(ctx)
+}

@@ -2,6 +2,7 @@
 
 mod cli;
 mod day_story;
+mod fixtures;
 mod members;
 mod permissions;
 mod projections;

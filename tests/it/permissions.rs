@@ -192,3 +192,48 @@ fn every_view_of_a_member_record_is_audited() {
     service::show_member(&ctx, &m.code).unwrap();
     assert_eq!(hub.store.audit_count("member.view").unwrap(), before + 2);
 }
+
+#[test]
+fn the_lock_out_follows_the_organisations_settings() {
+    let hub = Hub::new();
+    let edit = service::SettingsEdit {
+        lockout_failures: Some(3),
+        lockout_minutes: Some(10),
+        ..Default::default()
+    };
+    let settings = service::update_settings(&hub.manager(), edit).unwrap();
+    assert_eq!(
+        (settings.lockout_failures, settings.lockout_minutes),
+        (3, 10)
+    );
+    hub.user("Dee", "desk");
+    for _ in 0..2 {
+        assert!(matches!(
+            service::unlock(&hub.store, &hub.clock, "Dee", "0000"),
+            Err(Error::Permission(_))
+        ));
+    }
+    assert!(
+        matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Locked(m)) if m.contains("10 minutes"))
+    );
+    hub.clock.advance(Duration::minutes(10));
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_ok());
+}
+
+#[test]
+fn settings_are_for_managers_and_checked() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    assert!(matches!(
+        service::show_settings(&staff),
+        Err(Error::Permission(_))
+    ));
+    let silly = service::SettingsEdit {
+        lockout_failures: Some(0),
+        ..Default::default()
+    };
+    assert!(matches!(
+        service::update_settings(&hub.manager(), silly),
+        Err(Error::Validation(_))
+    ));
+}
