@@ -20,8 +20,12 @@ fn env_u32(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// A demo store of the configured size, built once and then reused.
+/// A demo store of the configured size, built once and then reused. HUBDESK_BENCH_STORE
+/// names a data dir made by `hubdesk demo` to use instead.
 fn master_store() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HUBDESK_BENCH_STORE") {
+        return PathBuf::from(dir);
+    }
     let members = env_u32("HUBDESK_BENCH_MEMBERS", 50_000);
     let days = env_u32("HUBDESK_BENCH_DAYS", 1_500);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,6 +57,8 @@ fn master_store() -> PathBuf {
 /// A scratch copy of the master store for one run.
 fn scratch_copy(master: &Path) -> tempfile::TempDir {
     let scratch = tempfile::tempdir().expect("scratch dir");
+    // Fold the master's write-ahead log in first, so the copy is complete.
+    Store::open(master).and_then(|s| s.checkpoint()).expect("checkpoint master");
     for file in [DB_FILE, KEY_FILE] {
         std::fs::copy(master.join(file), scratch.path().join(file)).expect("copy store");
     }

@@ -178,6 +178,7 @@ pub struct Profile {
 
 /// Raw registration input, as strings from a form or the command line.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ProfileInput {
     pub preferred_name: String,
     pub legal_name: Option<String>,

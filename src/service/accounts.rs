@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::store::{LocalDevice, Store, UserRow};
 
 /// What `hubdesk init` asks for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct SetUpOrganisation {
     pub org_name: String,
     pub hub_name: String,
@@ -229,7 +229,7 @@ fn lockout_policy(store: &Store) -> Result<LockoutPolicy> {
     })
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct AddUser {
     pub name: String,
     pub roles: String,
@@ -610,4 +610,34 @@ pub fn update_settings(ctx: &Ctx<'_>, edit: SettingsEdit) -> Result<Settings> {
         doc::put(am, "settings", &s)
     })?;
     show_settings(ctx)
+}
+
+/// What a screen shows at a glance before and after unlocking: organisation, hub, laptop,
+/// the hub's today. None on a laptop that is not set up.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskInfo {
+    pub org: String,
+    pub hub: String,
+    pub device: String,
+    pub today: String,
+    pub idle_lock_minutes: u32,
+    pub current_agreement: String,
+    pub consent_options: Vec<String>,
+}
+
+pub fn desk_info(store: &Store, clock: &dyn super::Clock) -> Result<Option<DeskInfo>> {
+    let ctx = Ctx::new(store, clock);
+    let (Some(device), Some((_, org, settings))) = (store.local_device()?, store.org()?) else {
+        return Ok(None);
+    };
+    let hub = ctx.hub()?;
+    Ok(Some(DeskInfo {
+        org,
+        today: ctx.today_at(&hub).to_string(),
+        hub: hub.name,
+        device: device.name,
+        idle_lock_minutes: settings.idle_lock_minutes,
+        current_agreement: settings.current_agreement,
+        consent_options: settings.consent_options,
+    }))
 }

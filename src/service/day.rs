@@ -54,7 +54,8 @@ pub struct ContactHere {
     pub since: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct OpenDay {
     /// Hub name; this laptop's hub if not given.
     pub hub: Option<String>,
@@ -505,11 +506,12 @@ pub fn add_headcount(ctx: &Ctx<'_>, n: i64) -> Result<DaySummary> {
     day_summary(ctx, &hub, day.id)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct SignInContact {
     pub kind: String,
     pub name: String,
     /// Parents: told about the parent network.
+    #[serde(default)]
     pub signposted: bool,
 }
 

@@ -78,7 +78,8 @@ pub struct VisitSummary {
     pub signed_out_at_close: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct RegisterMember {
     pub profile: ProfileInput,
     /// The agreement version they accepted, if they accepted one.
@@ -265,6 +266,20 @@ fn likely_duplicates(
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     Ok(scored.into_iter().map(|(_, r)| r).take(10).collect())
+}
+
+/// Likely duplicates of someone about to be registered, for the form to offer while the desk
+/// types ("Is this Zoë, born 2009-04?"). Reads only.
+pub fn find_likely_duplicates(ctx: &Ctx<'_>, preferred_name: &str, legal_name: Option<&str>, born: &str) -> Result<Vec<MemberSummary>> {
+    ctx.require(Permission::RegisterAndFind)?;
+    let (Ok(born), false) = (BirthMonth::parse(born), preferred_name.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    if preferred_name.chars().count() > crate::domain::member::MAX_NAME_CHARS {
+        return Ok(Vec::new());
+    }
+    let today = ctx.today_at(&ctx.hub()?);
+    Ok(likely_duplicates(ctx, preferred_name, legal_name, born)?.iter().map(|r| MemberSummary::from_row(r, today)).collect())
 }
 
 /// Find as you type: by preferred name, legal name or code, ignoring case, accents and

@@ -493,6 +493,16 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("users")
     }
 
+    pub fn user_is_active(&self, user: Uuid) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT active FROM users WHERE id = ?1")
+            .ctx("user")?
+            .query_row([user], |r| r.get(0))
+            .optional()
+            .map(|a| a.unwrap_or(false))
+            .ctx("user")
+    }
+
     /// Users whose name matches, ignoring case and accents.
     pub fn users_by_name_key(&self, key: &str) -> Result<Vec<UserRow>> {
         let mut stmt = self

@@ -237,3 +237,15 @@ fn codes_issued_on_one_laptop_are_all_different() {
     codes.dedup();
     assert_eq!(codes.len(), 50);
 }
+
+#[test]
+fn the_form_can_ask_for_likely_duplicates_without_registering() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let zoe = hub.register(&ctx, "Zoë Smith", "2009-04");
+    let before = hub.store.counts().unwrap();
+    let found = service::find_likely_duplicates(&ctx, "zoe smith", None, "2009-04").unwrap();
+    assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), vec![zoe.id]);
+    assert!(service::find_likely_duplicates(&ctx, "zoe smith", None, "not yet").unwrap().is_empty());
+    assert_eq!(hub.store.counts().unwrap(), before);
+}

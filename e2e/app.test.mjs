@@ -1,0 +1,168 @@
+// The real hubdesk window, driven through WebDriver (tauri-driver + WebKitWebDriver), under
+// Xvfb. One session walks the front desk's day: first-run set-up, unlock, open the day,
+// register, find without accents, Enter signs in, who is in, sign out, a wrong PIN, the idle
+// lock. Every screen is screenshotted into artifacts/e2e/ and checked with axe-core.
+//
+// Run through ../scripts/e2e (it builds the app, starts Xvfb and tauri-driver).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const app = process.env.HUBDESK_APP || join(here, "..", "target", "debug", "hubdesk-desktop");
+const shots = process.env.HUBDESK_SHOTS || join(here, "..", "artifacts", "e2e");
+mkdirSync(shots, { recursive: true });
+
+let driver;
+
+before(async () => {
+  const caps = new Capabilities();
+  caps.set("tauri:options", { application: app });
+  caps.setBrowserName("wry");
+  driver = await new Builder().withCapabilities(caps).usingServer("http://127.0.0.1:4444/").build();
+  await driver.manage().window().setRect({ width: 1366, height: 768 });
+});
+
+after(async () => {
+  if (driver) await driver.quit();
+});
+
+const find = (css, timeout = 15000) => driver.wait(until.elementLocated(By.css(css)), timeout, `waiting for ${css}`);
+
+async function type(css, text) {
+  const input = await find(css);
+  await input.clear();
+  await input.sendKeys(text);
+  return input;
+}
+
+async function textOf(css) {
+  return (await find(css)).getText();
+}
+
+async function screenshot(name) {
+  writeFileSync(join(shots, `${name}.png`), await driver.takeScreenshot(), "base64");
+}
+
+/// axe-core in the page: no serious or critical accessibility violations.
+async function checkAccessibility(screen) {
+  const violations = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const errors = [];
+    window.addEventListener("error", (e) => errors.push(String(e.message)));
+    const fail = (why) => done([{ id: "axe-failed", impact: "critical", help: why, nodes: [] }]);
+    const run = () => {
+      if (!window.axe) return fail("axe-core did not load: " + errors.join("; "));
+      try { return go(); } catch (e) { return fail(String(e)); }
+    };
+    const go = () => window.axe.run(document, { resultTypes: ["violations"] })
+      .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }))))
+      .catch((e) => done([{ id: "axe-failed", impact: "critical", help: String(e), nodes: [] }]));
+    if (window.axe) return run();
+    // scripts/e2e puts axe-core beside the app's own files: the CSP allows only those.
+    const script = document.createElement("script");
+    script.src = "e2e-only/axe.min.js";
+    script.onload = run;
+    script.onerror = () => done([{ id: "axe-missing", impact: "critical", help: "ui/e2e-only/axe.min.js was not served", nodes: [] }]);
+    document.head.append(script);
+  `);
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${screen}: accessibility violations ${JSON.stringify(bad, null, 2)}`);
+}
+
+async function look(name) {
+  await screenshot(name);
+  await checkAccessibility(name);
+}
+
+test("a front desk day in the real window", async (t) => {
+  await t.test("first run opens on set-up, which creates the organisation", async () => {
+    await find("#org");
+    await look("01-setup");
+    await type("#org", "Riverside Youth Hubs");
+    await type("#hub", "Riverside Hub");
+    await type("#manager", "Maya");
+    await type("#pin", "2468");
+    await type("#pin2", "2468");
+    await (await find("form button[type=submit]")).click();
+    await driver.wait(until.elementLocated(By.css(".tiles .tile")), 15000);
+  });
+
+  await t.test("the lock screen unlocks with the right PIN", async () => {
+    await look("02-lock");
+    const tile = await find(".tiles .tile");
+    assert.equal(await tile.getText(), "Maya");
+    await tile.click();
+    await type("#pin", "2468");
+    await (await find("#pin")).sendKeys(Key.ENTER);
+    await find("#open-day");
+    assert.match(await textOf("#who-user"), /Maya/);
+  });
+
+  await t.test("the desk opens the day and the search box has focus", async () => {
+    await look("03-day-closed");
+    await (await find("#open-day")).click();
+    const search = await find("#search");
+    await driver.wait(async () => (await driver.switchTo().activeElement().getAttribute("id")) === "search", 5000);
+    assert.equal(await search.getAttribute("id"), "search");
+    await look("04-day-open");
+  });
+
+  await t.test("registering a member goes back to the day with them signed in", async () => {
+    await (await find("#register-link")).click();
+    await type("#name", "Zoë O'Brien");
+    await type("#born", "2010-04");
+    await type("#pronouns", "she/her");
+    await look("05-register");
+    await (await find("#sign-in-now")).click(); // register only; the desk signs her in below
+    await (await find("#register-submit")).click();
+    await find("#search");
+    assert.match(await textOf("#toast"), /Zoë O'Brien is registered/);
+  });
+
+  await t.test("typing part of the name without accents finds her and Enter signs her in", async () => {
+    const search = await type("#search", "zoe obr");
+    await driver.wait(until.elementLocated(By.css("#result-0")), 5000);
+    assert.match(await textOf("#result-0"), /Zoë O'Brien/);
+    await look("06-search");
+    await search.sendKeys(Key.ENTER);
+    await driver.wait(async () => (await textOf("#who-is-in")).includes("Zoë O'Brien"), 5000);
+    await look("07-who-is-in");
+  });
+
+  await t.test("sign out takes her off the list", async () => {
+    await (await find("#who-is-in button[aria-label='Sign out Zoë O\\'Brien']")).click();
+    await driver.wait(async () => (await textOf("#who-is-in")).includes("Nobody is signed in"), 5000);
+  });
+
+  await t.test("a wrong PIN is refused with a reason", async () => {
+    await (await find("#lock-button")).click();
+    await (await find(".tiles .tile")).click();
+    await type("#pin", "0000");
+    await (await find("#pin")).sendKeys(Key.ENTER);
+    await driver.wait(async () => (await textOf("#unlock-error")).length > 0, 5000);
+    assert.match(await textOf("#unlock-error"), /Wrong PIN/);
+    await look("08-wrong-pin");
+    await type("#pin", "2468");
+    await (await find("#pin")).sendKeys(Key.ENTER);
+    await find("#search");
+  });
+
+  await t.test("the admin screen is there for a manager", async () => {
+    await (await find("#nav-admin")).click();
+    await find("#user-name");
+    await look("09-admin");
+    await (await find("a[href='#/day']")).click();
+    await find("#search");
+  });
+
+  await t.test("left alone, the app locks itself", async () => {
+    // HUBDESK_IDLE_LOCK_SECONDS is short in this run; wait for the lock screen to appear.
+    await driver.wait(until.elementLocated(By.css(".tiles .tile")), 60000);
+    assert.equal(await textOf("#who-user"), "Locked");
+  });
+});

@@ -1,0 +1,45 @@
+//! Tells Tauri which commands exist, so the capability can allow exactly these and nothing
+//! else (no core:default, no plugins). Keep in step with `generate_handler!` in lib.rs.
+
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "set_up_organisation",
+    "open_demo",
+    "lock_screen_users",
+    "unlock",
+    "lock",
+    "still_here",
+    "open_day",
+    "close_day",
+    "show_day",
+    "find_members",
+    "find_likely_duplicates",
+    "sign_in_member",
+    "sign_out_member",
+    "who_is_in",
+    "contacts_in",
+    "register_member",
+    "show_member",
+    "update_member",
+    "add_headcount",
+    "sign_in_contact",
+    "sign_out_contact",
+    "roll_call",
+    "list_users",
+    "add_user",
+    "deactivate_user",
+    "reset_user_secret",
+    "list_activities",
+    "add_activity",
+    "rename_activity",
+    "retire_activity",
+    "show_settings",
+    "update_settings",
+];
+
+fn main() {
+    // The UI is embedded at compile time: any change under ui/ must rebuild the shell.
+    println!("cargo:rerun-if-changed=../ui");
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri build step");
+}

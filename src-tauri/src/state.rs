@@ -1,0 +1,233 @@
+//! The app's state between commands: the open store, who is unlocked, and when they last did
+//! something (the idle lock is enforced here, not only in the UI).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+use hubdesk::service::{self, ActingUser, Clock, Ctx, SystemClock};
+use hubdesk::store::{DB_FILE, Store};
+use serde::Serialize;
+
+/// What the UI gets when a command fails. `kind` is one of validation, not_found, permission,
+/// conflict, locked, storage.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UiError {
+    pub kind: &'static str,
+    pub message: String,
+    /// For validation errors: which field, so the form can put the focus there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl From<service::Error> for UiError {
+    fn from(e: service::Error) -> Self {
+        let field = match &e {
+            service::Error::Validation(v) => Some(v.field),
+            _ => None,
+        };
+        UiError { kind: e.kind(), message: e.to_string(), field }
+    }
+}
+
+impl From<hubdesk::store::StoreError> for UiError {
+    fn from(e: hubdesk::store::StoreError) -> Self {
+        service::Error::from(e).into()
+    }
+}
+
+/// The demo organisation the first-run screen offers.
+const DEMO_MEMBERS: u32 = 400;
+const DEMO_DAYS: u32 = 80;
+
+struct Inner {
+    store: Option<Store>,
+    demo: bool,
+    user: Option<ActingUser>,
+    last_active: DateTime<Utc>,
+}
+
+pub struct AppState {
+    data_dir: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// What the menus may offer; the core checks again on every command.
+    pub can_administer: bool,
+    pub can_see_sensitive: bool,
+}
+
+/// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
+/// demo data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub set_up: bool,
+    pub demo: bool,
+    pub org: Option<String>,
+    pub hub: Option<String>,
+    pub device: Option<String>,
+    pub today: Option<String>,
+    pub idle_lock_minutes: u32,
+    /// The idle lock in seconds (HUBDESK_IDLE_LOCK_SECONDS overrides it, for tests).
+    pub idle_lock_seconds: u64,
+    pub current_agreement: Option<String>,
+    pub consent_options: Vec<String>,
+    pub user: Option<UserView>,
+}
+
+impl AppState {
+    pub fn new(data_dir: PathBuf) -> Self {
+        AppState { data_dir, inner: Mutex::new(Inner { store: None, demo: false, user: None, last_active: Utc::now() }) }
+    }
+
+    fn demo_dir(&self) -> PathBuf {
+        self.data_dir.join("demo")
+    }
+
+    fn lock_inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic in another command must not lock the front desk out for good.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Opens the real store if there is one.
+    fn ensure_open(&self, inner: &mut Inner) -> Result<(), UiError> {
+        if inner.store.is_none() && self.data_dir.join(DB_FILE).exists() {
+            let store = Store::open(&self.data_dir)?;
+            if store.local_device()?.is_some() {
+                inner.store = Some(store);
+                inner.demo = false;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn status(&self) -> Result<Status, UiError> {
+        let mut inner = self.lock_inner();
+        self.ensure_open(&mut inner)?;
+        self.expire_if_idle(&mut inner);
+        let Some(store) = inner.store.as_ref() else {
+            return Ok(Status {
+                set_up: false,
+                demo: false,
+                org: None,
+                hub: None,
+                device: None,
+                today: None,
+                idle_lock_minutes: 5,
+                idle_lock_seconds: idle_seconds(5),
+                current_agreement: None,
+                consent_options: Vec::new(),
+                user: None,
+            });
+        };
+        let info = service::desk_info(store, &SystemClock)?;
+        Ok(Status {
+            set_up: info.is_some(),
+            demo: inner.demo,
+            org: info.as_ref().map(|i| i.org.clone()),
+            hub: info.as_ref().map(|i| i.hub.clone()),
+            device: info.as_ref().map(|i| i.device.clone()),
+            today: info.as_ref().map(|i| i.today.clone()),
+            idle_lock_minutes: info.as_ref().map(|i| i.idle_lock_minutes).unwrap_or(5),
+            idle_lock_seconds: idle_seconds(info.as_ref().map(|i| i.idle_lock_minutes).unwrap_or(5)),
+            current_agreement: info.as_ref().map(|i| i.current_agreement.clone()),
+            consent_options: info.as_ref().map(|i| i.consent_options.clone()).unwrap_or_default(),
+            user: inner.user.as_ref().map(|u| UserView {
+                name: u.name.clone(),
+                roles: u.roles.roles().iter().map(|r| r.as_str().to_string()).collect(),
+                can_administer: u.roles.allows(hubdesk::domain::Permission::Administer),
+                can_see_sensitive: u.roles.allows(hubdesk::domain::Permission::SeeSensitiveProfile),
+            }),
+        })
+    }
+
+    pub fn set_up(&self, form: service::SetUpOrganisation) -> Result<Status, UiError> {
+        {
+            let mut inner = self.lock_inner();
+            self.ensure_open(&mut inner)?;
+            if inner.store.is_some() && !inner.demo {
+                return Err(service::Error::Conflict("This laptop is already set up.".into()).into());
+            }
+            let store = Store::open(&self.data_dir)?;
+            service::set_up_organisation(&Ctx::new(&store, &SystemClock), form)?;
+            inner.store = Some(store);
+            inner.demo = false;
+            inner.user = None;
+        }
+        self.status()
+    }
+
+    /// Opens the demo organisation, building it on first use. It lives apart from real data.
+    pub fn open_demo(&self) -> Result<Status, UiError> {
+        {
+            let mut inner = self.lock_inner();
+            let dir = self.demo_dir();
+            let store = Store::open(&dir)?;
+            if store.local_device()?.is_none() {
+                let spec = service::demo::DemoSpec { members: DEMO_MEMBERS, days: DEMO_DAYS, seed: 1 };
+                service::demo::build_demo(&store, &SystemClock, &spec)?;
+            }
+            inner.store = Some(store);
+            inner.demo = true;
+            inner.user = None;
+        }
+        self.status()
+    }
+
+    pub fn with_store<T>(&self, f: impl FnOnce(&Store) -> service::Result<T>) -> Result<T, UiError> {
+        let mut inner = self.lock_inner();
+        self.ensure_open(&mut inner)?;
+        let store = inner.store.as_ref().ok_or_else(not_set_up)?;
+        Ok(f(store)?)
+    }
+
+    pub fn unlock(&self, name: &str, pin: &str) -> Result<Status, UiError> {
+        {
+            let mut inner = self.lock_inner();
+            self.ensure_open(&mut inner)?;
+            let store = inner.store.as_ref().ok_or_else(not_set_up)?;
+            let user = service::unlock(store, &SystemClock, name, pin)?;
+            inner.user = Some(user);
+            inner.last_active = SystemClock.now();
+        }
+        self.status()
+    }
+
+    pub fn lock(&self) {
+        self.lock_inner().user = None;
+    }
+
+    /// Locks the session if it has been idle longer than the organisation allows.
+    fn expire_if_idle(&self, inner: &mut Inner) {
+        let minutes = inner.store.as_ref().and_then(|s| s.org().ok().flatten()).map(|(_, _, s)| s.idle_lock_minutes).unwrap_or(5);
+        let limit = Duration::seconds(idle_seconds(minutes) as i64);
+        if inner.user.is_some() && SystemClock.now() - inner.last_active > limit {
+            inner.user = None;
+        }
+    }
+
+    /// Runs one use case as the unlocked user.
+    pub fn with_ctx<T>(&self, f: impl FnOnce(&Ctx<'_>) -> service::Result<T>) -> Result<T, UiError> {
+        let mut inner = self.lock_inner();
+        self.ensure_open(&mut inner)?;
+        self.expire_if_idle(&mut inner);
+        let user = inner.user.clone().ok_or_else(|| UiError { kind: "locked", message: "hubdesk is locked. Choose who you are and enter your PIN.".into(), field: None })?;
+        let store = inner.store.as_ref().ok_or_else(not_set_up)?;
+        let result = f(&Ctx::new(store, &SystemClock).as_user(user));
+        inner.last_active = SystemClock.now();
+        Ok(result?)
+    }
+}
+
+/// The idle lock in seconds: the organisation's minutes, or HUBDESK_IDLE_LOCK_SECONDS.
+fn idle_seconds(minutes: u32) -> u64 {
+    std::env::var("HUBDESK_IDLE_LOCK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(u64::from(minutes) * 60)
+}
+
+fn not_set_up() -> UiError {
+    UiError { kind: "conflict", message: "This laptop is not set up yet.".into(), field: None }
+}

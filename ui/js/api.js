@@ -1,0 +1,51 @@
+// The only module that knows about Tauri. Every other module calls these functions.
+// Commands reject with {kind, message}; kind is one of validation, not_found, permission,
+// conflict, locked, storage.
+
+const tauri = window.__TAURI__;
+
+function call(command, args = {}) {
+  return tauri.core.invoke(command, args);
+}
+
+export const api = {
+  status: () => call("app_status"),
+  setUp: (form) => call("set_up_organisation", { form }),
+  openDemo: () => call("open_demo"),
+  lockScreenUsers: () => call("lock_screen_users"),
+  unlock: (name, pin) => call("unlock", { name, pin }),
+  lock: () => call("lock"),
+  stillHere: () => call("still_here"),
+  openDay: () => call("open_day", { req: {} }),
+  closeDay: () => call("close_day"),
+  showDay: () => call("show_day"),
+  findMembers: (text) => call("find_members", { text }),
+  likelyDuplicates: (preferredName, legalName, born) =>
+    call("find_likely_duplicates", { preferredName, legalName, born }),
+  signIn: (idOrCode, activities = []) => call("sign_in_member", { idOrCode, activities }),
+  signOut: (idOrCode) => call("sign_out_member", { idOrCode }),
+  whoIsIn: () => call("who_is_in"),
+  contactsIn: () => call("contacts_in"),
+  register: (req) => call("register_member", { req }),
+  showMember: (idOrCode) => call("show_member", { idOrCode }),
+  updateMember: (idOrCode, edit) => call("update_member", { idOrCode, edit }),
+  addHeadcount: (n) => call("add_headcount", { n }),
+  signInContact: (req) => call("sign_in_contact", { req }),
+  signOutContact: (contactId) => call("sign_out_contact", { contactId }),
+  rollCall: () => call("roll_call"),
+  listUsers: () => call("list_users"),
+  addUser: (req) => call("add_user", { req }),
+  deactivateUser: (name) => call("deactivate_user", { name }),
+  resetPin: (name, pin) => call("reset_user_secret", { name, pin }),
+  listActivities: () => call("list_activities"),
+  addActivity: (name, kind) => call("add_activity", { name, kind }),
+  renameActivity: (name, newName) => call("rename_activity", { name, newName }),
+  retireActivity: (name) => call("retire_activity", { name }),
+  showSettings: () => call("show_settings"),
+  updateSettings: (edit) => call("update_settings", { edit }),
+};
+
+/// Calls `handler({what})` whenever the core reports a change.
+export function onChanged(handler) {
+  return tauri.event.listen("changed", (event) => handler(event.payload || {}));
+}

@@ -1,0 +1,124 @@
+// Routing, the lock, idle locking and change events. Views render into <main> and re-query
+// when the core says something changed.
+
+import { api, onChanged } from "./api.js";
+import * as setup from "./views/setup.js";
+import * as lock from "./views/lock.js";
+import * as day from "./views/day.js";
+import * as register from "./views/register.js";
+import * as member from "./views/member.js";
+import * as admin from "./views/admin.js";
+
+const main = document.getElementById("main");
+const state = { status: null, view: null, idleTimer: null };
+
+const routes = { day, register, member, admin };
+
+function routeName() {
+  const [, name, arg] = location.hash.split("/");
+  return { name: routes[name] ? name : "day", arg: arg ? decodeURIComponent(arg) : null };
+}
+
+function renderTopbar() {
+  const s = state.status;
+  const bar = document.getElementById("topbar");
+  bar.hidden = !s || !s.set_up;
+  if (!s || !s.set_up) return;
+  document.getElementById("demo-badge").hidden = !s.demo;
+  document.body.classList.toggle("demo", !!s.demo);
+  document.getElementById("where-org").textContent = s.org || "";
+  document.getElementById("where-hub").textContent = s.hub || "";
+  document.getElementById("where-day").textContent = s.today ? formatDate(s.today) : "";
+  const unlocked = !!s.user;
+  document.getElementById("nav").hidden = !unlocked;
+  document.getElementById("nav-admin").hidden = !(unlocked && s.user.can_administer);
+  document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
+  document.getElementById("lock-button").hidden = !unlocked;
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${routeName().name}`);
+    if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
+  }
+}
+
+function formatDate(iso) {
+  const d = new Date(`${iso}T12:00:00`);
+  return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+}
+
+/// Shows the right screen for the state we are in.
+export async function show() {
+  try {
+    state.status = await api.status();
+  } catch (err) {
+    main.textContent = err.message || String(err);
+    return;
+  }
+  renderTopbar();
+  const s = state.status;
+  const ctx = { status: s, refresh: show, go };
+  let view;
+  if (!s.set_up) view = { module: setup, arg: null };
+  else if (!s.user) view = { module: lock, arg: null };
+  else {
+    const r = routeName();
+    view = { module: routes[r.name], arg: r.arg };
+  }
+  state.view = view;
+  main.replaceChildren();
+  await view.module.render(main, { ...ctx, arg: view.arg });
+  resetIdle();
+}
+
+export function go(hash) {
+  if (location.hash === hash) show();
+  else location.hash = hash;
+}
+
+async function lockNow() {
+  try {
+    await api.lock();
+  } finally {
+    location.hash = "#/day";
+    show();
+  }
+}
+
+let lastTouch = 0;
+
+function resetIdle() {
+  clearTimeout(state.idleTimer);
+  const s = state.status;
+  if (!s || !s.user) return;
+  // The core keeps its own idle clock; tell it, now and then, that someone is here.
+  if (Date.now() - lastTouch > 5000) {
+    lastTouch = Date.now();
+    api.stillHere().catch((err) => {
+      if (err && err.kind === "locked") show();
+    });
+  }
+  const seconds = s.idle_lock_seconds || (s.idle_lock_minutes || 5) * 60;
+  state.idleTimer = setTimeout(lockNow, seconds * 1000);
+}
+
+for (const type of ["keydown", "pointerdown", "wheel"]) {
+  document.addEventListener(type, resetIdle, { passive: true });
+}
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey && (e.key === "l" || e.key === "L")) {
+    e.preventDefault();
+    if (state.status && state.status.user) lockNow();
+  }
+});
+document.getElementById("lock-button").addEventListener("click", lockNow);
+window.addEventListener("hashchange", show);
+
+onChanged(async (change) => {
+  // The view that is showing re-queries what it shows; a lock or set-up redraws all.
+  if (state.view && state.view.module.changed && change.what !== "all") {
+    state.view.module.changed(change);
+  } else if (change.what === "all") {
+    show();
+  }
+});
+
+show();

@@ -1,0 +1,50 @@
+// Small helpers for building DOM safely: text is always set as text, never as HTML.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/// A labelled input: <label for>…</label><input id>, with an optional hint.
+export function field(id, label, attrs = {}, hint = null) {
+  const hintId = hint ? `${id}-hint` : null;
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: id, text: label }),
+    hint ? el("p", { class: "hint", id: hintId, text: hint }) : null,
+    el("input", { id, name: id, "aria-describedby": hintId, ...attrs }),
+  );
+}
+
+/// An error area that screen readers announce.
+export function errorBox(id = "form-error") {
+  return el("p", { id, class: "error", role: "alert" });
+}
+
+export function showError(box, err) {
+  box.textContent = err && err.message ? err.message : String(err);
+}
+
+export function time(iso) {
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+}
+
+export function toast(message) {
+  const t = document.getElementById("toast");
+  t.textContent = message;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (t.textContent = ""), 4000);
+}

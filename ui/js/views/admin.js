@@ -1,0 +1,104 @@
+// Admin for managers: users (add, roles, reset PIN, deactivate), activities, hub settings.
+
+import { api } from "../api.js";
+import { el, field, errorBox, showError, toast } from "../dom.js";
+
+const ROLES = ["desk", "navigator", "staff", "manager"];
+const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "space"];
+
+export async function render(root, ctx) {
+  const error = errorBox("admin-error");
+  let users = [], activities = [], settings = null;
+  try {
+    [users, activities, settings] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings()]);
+  } catch (err) {
+    if (err.kind === "locked") return ctx.refresh();
+    root.append(el("h1", { text: "Admin" }), error);
+    return showError(error, err);
+  }
+  const run = async (action, message) => {
+    try {
+      await action();
+      toast(message);
+      ctx.refresh();
+    } catch (err) {
+      if (err.kind === "locked") return ctx.refresh();
+      showError(error, err);
+    }
+  };
+
+  const userRows = users.map((u) =>
+    el("tr", {},
+      el("th", { scope: "row", text: u.name }),
+      el("td", { text: u.roles.join(", ") }),
+      el("td", { text: u.active ? "active" : "deactivated" }),
+      el("td", {},
+        u.active ? el("button", { type: "button", class: "secondary", "aria-label": `Reset PIN for ${u.name}`, text: "Reset PIN",
+          onclick: () => {
+            const pin = window.prompt(`New PIN for ${u.name} (4 to 8 digits):`);
+            if (pin) run(() => api.resetPin(u.name, pin), `${u.name} has a new PIN.`);
+          } }) : null,
+        " ",
+        u.active && u.name !== ctx.status.user.name ? el("button", { type: "button", class: "danger", "aria-label": `Deactivate ${u.name}`, text: "Deactivate",
+          onclick: () => { if (window.confirm(`Deactivate ${u.name}? They will not be able to unlock hubdesk.`)) run(() => api.deactivateUser(u.name), `${u.name} is deactivated.`); } }) : null)));
+  const addUser = el("form", { class: "inline-form", "aria-labelledby": "add-user-title" },
+    el("h3", { id: "add-user-title", text: "Add a user" }),
+    field("user-name", "Name", { required: true, autocomplete: "off" }),
+    el("fieldset", {}, el("legend", { text: "Roles" }),
+      ROLES.map((r) => el("div", { class: "check" }, el("input", { type: "checkbox", id: `role-${r}`, "data-role": r }), el("label", { for: `role-${r}`, text: r })))),
+    field("user-pin", "PIN", { type: "password", inputmode: "numeric", autocomplete: "new-password", required: true }, "4 to 8 digits."),
+    el("button", { type: "submit", text: "Add user" }));
+  addUser.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const roles = [...addUser.querySelectorAll("[data-role]:checked")].map((c) => c.dataset.role).join(",");
+    run(() => api.addUser({ name: addUser.querySelector("#user-name").value, roles, secret: addUser.querySelector("#user-pin").value }), "User added.");
+  });
+
+  const activityRows = activities.map((a) =>
+    el("tr", {},
+      el("th", { scope: "row", text: a.name }),
+      el("td", { text: a.kind }),
+      el("td", { text: a.retired ? "retired" : "in use" }),
+      el("td", {},
+        el("button", { type: "button", class: "secondary", "aria-label": `Rename ${a.name}`, text: "Rename",
+          onclick: () => { const n = window.prompt(`New name for ${a.name}:`, a.name); if (n) run(() => api.renameActivity(a.id, n), "Renamed."); } }),
+        " ",
+        a.retired ? null : el("button", { type: "button", class: "danger", "aria-label": `Retire ${a.name}`, text: "Retire",
+          onclick: () => run(() => api.retireActivity(a.id), `${a.name} is retired.`) }))));
+  const addActivity = el("form", { class: "inline-form", "aria-labelledby": "add-activity-title" },
+    el("h3", { id: "add-activity-title", text: "Add an activity" }),
+    field("activity-name", "Name", { required: true, autocomplete: "off" }),
+    el("div", { class: "field" }, el("label", { for: "activity-kind", text: "Kind" }),
+      el("select", { id: "activity-kind" }, KINDS.map((k) => el("option", { value: k, text: k })))),
+    el("button", { type: "submit", text: "Add activity" }));
+  addActivity.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(() => api.addActivity(addActivity.querySelector("#activity-name").value, addActivity.querySelector("#activity-kind").value), "Activity added.");
+  });
+
+  const settingsForm = el("form", { class: "inline-form", "aria-labelledby": "settings-title" },
+    el("h2", { id: "settings-title", text: "Settings" }),
+    field("set-idle", "Lock after this many idle minutes", { type: "number", min: "1", max: "120", value: String(settings.idle_lock_minutes) }),
+    field("set-failures", "Wrong PINs before a lock-out", { type: "number", min: "3", max: "20", value: String(settings.lockout_failures) }),
+    field("set-lockout", "Lock-out minutes", { type: "number", min: "1", max: "1440", value: String(settings.lockout_minutes) }),
+    el("button", { type: "submit", text: "Save settings" }));
+  settingsForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const n = (id) => Number(settingsForm.querySelector(`#${id}`).value);
+    run(() => api.updateSettings({ idle_lock_minutes: n("set-idle"), lockout_failures: n("set-failures"), lockout_minutes: n("set-lockout") }), "Settings saved.");
+  });
+
+  const table = (caption, head, rows) => el("table", {}, el("caption", { text: caption }),
+    el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, rows));
+  root.append(
+    el("h1", { text: "Admin" }),
+    error,
+    el("section", { class: "card wide", "aria-labelledby": "users-title" }, el("h2", { id: "users-title", text: "Users" }),
+      table("People who can unlock hubdesk", ["Name", "Roles", "Status", ""], userRows), addUser),
+    el("section", { class: "card wide", "aria-labelledby": "activities-title" }, el("h2", { id: "activities-title", text: "Activities" }),
+      table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
+    el("section", { class: "card wide" }, settingsForm),
+  );
+  root.querySelector("h1").setAttribute("tabindex", "-1");
+  root.querySelector("h1").focus();
+}

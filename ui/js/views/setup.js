@@ -1,0 +1,70 @@
+// First run: set up an organisation, or open the demo to try things out.
+
+import { api } from "../api.js";
+import { el, field, errorBox, showError } from "../dom.js";
+
+export async function render(root, ctx) {
+  const error = errorBox();
+  const form = el(
+    "form",
+    { class: "card", "aria-labelledby": "setup-title" },
+    el("h2", { id: "setup-title", text: "Set up your organisation" }),
+    field("org", "Organisation name", { required: true, autocomplete: "organization" }),
+    field("hub", "First hub's name", { required: true }),
+    field("tz", "Time zone", { value: "Europe/London", required: true }, "A name like Europe/London."),
+    field("device", "This laptop's name", { required: true, value: "Front desk" }, "So you can tell laptops apart later."),
+    field("manager", "First manager's name", { required: true, autocomplete: "name" }),
+    field("pin", "Manager's PIN", { type: "password", required: true, inputmode: "numeric", autocomplete: "new-password" }, "4 to 8 digits, or a passphrase of 10 characters or more."),
+    field("pin2", "PIN again", { type: "password", required: true, inputmode: "numeric", autocomplete: "new-password" }),
+    error,
+    el("button", { type: "submit", text: "Set up" }),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = (id) => form.querySelector(`#${id}`).value;
+    if (v("pin") !== v("pin2")) {
+      showError(error, "The two PINs are different. Type the same PIN twice.");
+      form.querySelector("#pin2").focus();
+      return;
+    }
+    try {
+      await api.setUp({
+        org_name: v("org"),
+        hub_name: v("hub"),
+        time_zone: v("tz"),
+        device_name: v("device"),
+        manager_name: v("manager"),
+        manager_secret: v("pin"),
+      });
+      ctx.refresh();
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+
+  const demoError = errorBox("demo-error");
+  const demoButton = el("button", { type: "button", class: "secondary", id: "open-demo", text: "Open the demo organisation" });
+  demoButton.addEventListener("click", async () => {
+    demoButton.disabled = true;
+    demoButton.textContent = "Building the demo…";
+    try {
+      await api.openDemo();
+      ctx.refresh();
+    } catch (err) {
+      showError(demoError, err);
+      demoButton.disabled = false;
+      demoButton.textContent = "Open the demo organisation";
+    }
+  });
+  const demo = el(
+    "section",
+    { class: "card", "aria-labelledby": "demo-title" },
+    el("h2", { id: "demo-title", text: "Just looking?" }),
+    el("p", { text: "Open a demo organisation with fictional members and past hub days. It is kept apart from real data and marked DEMO on every screen." }),
+    el("p", { text: "Demo users: Demo Desk (PIN 1357), Demo Navigator (8642), Demo Staff (9753), Demo Manager (2468)." }),
+    demoError,
+    demoButton,
+  );
+  root.append(el("h1", { text: "Welcome to hubdesk" }), el("div", { class: "columns" }, form, demo));
+  form.querySelector("#org").focus();
+}
