@@ -58,7 +58,9 @@ fn master_store() -> PathBuf {
 fn scratch_copy(master: &Path) -> tempfile::TempDir {
     let scratch = tempfile::tempdir().expect("scratch dir");
     // Fold the master's write-ahead log in first, so the copy is complete.
-    Store::open(master).and_then(|s| s.checkpoint()).expect("checkpoint master");
+    Store::open(master)
+        .and_then(|s| s.checkpoint())
+        .expect("checkpoint master");
     for file in [DB_FILE, KEY_FILE] {
         std::fs::copy(master.join(file), scratch.path().join(file)).expect("copy store");
     }

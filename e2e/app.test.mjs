@@ -112,7 +112,7 @@ test("a front desk day in the real window", async (t) => {
     await look("04-day-open");
   });
 
-  await t.test("registering a member goes back to the day with them signed in", async () => {
+  await t.test("registering a member goes back to the day screen", async () => {
     await (await find("#register-link")).click();
     await type("#name", "Zoë O'Brien");
     await type("#born", "2010-04");

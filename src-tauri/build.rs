@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
 fn main() {
     // The UI is embedded at compile time: any change under ui/ must rebuild the shell.
     println!("cargo:rerun-if-changed=../ui");
-    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     tauri_build::try_build(attributes).expect("tauri build step");
 }

@@ -24,14 +24,21 @@ fn app_status(state: State<'_, AppState>) -> Res<state::Status> {
 }
 
 #[tauri::command]
-fn set_up_organisation<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, form: service::SetUpOrganisation) -> Res<state::Status> {
+fn set_up_organisation<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    form: service::SetUpOrganisation,
+) -> Res<state::Status> {
     let status = state.set_up(form)?;
     changed(&app, "all");
     Ok(status)
 }
 
 #[tauri::command]
-fn open_demo<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>) -> Res<state::Status> {
+fn open_demo<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<state::Status> {
     let status = state.open_demo()?;
     changed(&app, "all");
     Ok(status)
@@ -60,14 +67,21 @@ fn still_here(state: State<'_, AppState>) -> Res<()> {
 }
 
 #[tauri::command]
-fn open_day<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, req: service::OpenDay) -> Res<service::DaySummary> {
+fn open_day<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    req: service::OpenDay,
+) -> Res<service::DaySummary> {
     let day = state.with_ctx(|ctx| service::open_day(ctx, req))?;
     changed(&app, "day");
     Ok(day)
 }
 
 #[tauri::command]
-fn close_day<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>) -> Res<service::DaySummary> {
+fn close_day<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<service::DaySummary> {
     let day = state.with_ctx(service::close_day)?;
     changed(&app, "day");
     Ok(day)
@@ -88,19 +102,35 @@ fn find_members(state: State<'_, AppState>, text: String) -> Res<Vec<service::Me
 }
 
 #[tauri::command]
-fn find_likely_duplicates(state: State<'_, AppState>, preferred_name: String, legal_name: Option<String>, born: String) -> Res<Vec<service::MemberSummary>> {
-    state.with_ctx(|ctx| service::find_likely_duplicates(ctx, &preferred_name, legal_name.as_deref(), &born))
+fn find_likely_duplicates(
+    state: State<'_, AppState>,
+    preferred_name: String,
+    legal_name: Option<String>,
+    born: String,
+) -> Res<Vec<service::MemberSummary>> {
+    state.with_ctx(|ctx| {
+        service::find_likely_duplicates(ctx, &preferred_name, legal_name.as_deref(), &born)
+    })
 }
 
 #[tauri::command]
-fn sign_in_member<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, id_or_code: String, activities: Vec<String>) -> Res<service::HereEntry> {
+fn sign_in_member<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    activities: Vec<String>,
+) -> Res<service::HereEntry> {
     let here = state.with_ctx(|ctx| service::sign_in_member(ctx, &id_or_code, &activities))?;
     changed(&app, "day");
     Ok(here)
 }
 
 #[tauri::command]
-fn sign_out_member<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, id_or_code: String) -> Res<service::HereEntry> {
+fn sign_out_member<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<service::HereEntry> {
     let here = state.with_ctx(|ctx| service::sign_out_member(ctx, &id_or_code))?;
     changed(&app, "day");
     Ok(here)
@@ -123,7 +153,11 @@ fn contacts_in(state: State<'_, AppState>) -> Res<Vec<service::ContactHere>> {
 }
 
 #[tauri::command]
-fn register_member<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, req: service::RegisterMember) -> Res<service::Registration> {
+fn register_member<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    req: service::RegisterMember,
+) -> Res<service::Registration> {
     let reg = state.with_ctx(|ctx| service::register_member(ctx, req))?;
     changed(&app, "members");
     Ok(reg)
@@ -135,28 +169,45 @@ fn show_member(state: State<'_, AppState>, id_or_code: String) -> Res<service::M
 }
 
 #[tauri::command]
-fn update_member<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, id_or_code: String, edit: service::ProfileEdit) -> Res<service::MemberDetail> {
+fn update_member<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    edit: service::ProfileEdit,
+) -> Res<service::MemberDetail> {
     let m = state.with_ctx(|ctx| service::update_member(ctx, &id_or_code, edit))?;
     changed(&app, "members");
     Ok(m)
 }
 
 #[tauri::command]
-fn add_headcount<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, n: i64) -> Res<service::DaySummary> {
+fn add_headcount<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    n: i64,
+) -> Res<service::DaySummary> {
     let day = state.with_ctx(|ctx| service::add_headcount(ctx, n))?;
     changed(&app, "day");
     Ok(day)
 }
 
 #[tauri::command]
-fn sign_in_contact<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, req: service::SignInContact) -> Res<service::ContactHere> {
+fn sign_in_contact<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    req: service::SignInContact,
+) -> Res<service::ContactHere> {
     let c = state.with_ctx(|ctx| service::sign_in_contact(ctx, req))?;
     changed(&app, "day");
     Ok(c)
 }
 
 #[tauri::command]
-fn sign_out_contact<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, contact_id: String) -> Res<service::ContactHere> {
+fn sign_out_contact<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    contact_id: String,
+) -> Res<service::ContactHere> {
     let c = state.with_ctx(|ctx| service::sign_out_contact(ctx, &contact_id))?;
     changed(&app, "day");
     Ok(c)
@@ -173,21 +224,34 @@ fn list_users(state: State<'_, AppState>) -> Res<Vec<service::UserSummary>> {
 }
 
 #[tauri::command]
-fn add_user<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, req: service::AddUser) -> Res<service::UserSummary> {
+fn add_user<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    req: service::AddUser,
+) -> Res<service::UserSummary> {
     let u = state.with_ctx(|ctx| service::add_user(ctx, req))?;
     changed(&app, "users");
     Ok(u)
 }
 
 #[tauri::command]
-fn deactivate_user<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, name: String) -> Res<service::UserSummary> {
+fn deactivate_user<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> Res<service::UserSummary> {
     let u = state.with_ctx(|ctx| service::deactivate_user(ctx, &name))?;
     changed(&app, "users");
     Ok(u)
 }
 
 #[tauri::command]
-fn reset_user_secret<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, name: String, pin: String) -> Res<service::UserSummary> {
+fn reset_user_secret<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    pin: String,
+) -> Res<service::UserSummary> {
     let u = state.with_ctx(|ctx| service::reset_user_secret(ctx, &name, &pin))?;
     changed(&app, "users");
     Ok(u)
@@ -199,21 +263,35 @@ fn list_activities(state: State<'_, AppState>) -> Res<Vec<service::ActivitySumma
 }
 
 #[tauri::command]
-fn add_activity<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, name: String, kind: String) -> Res<service::ActivitySummary> {
+fn add_activity<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    kind: String,
+) -> Res<service::ActivitySummary> {
     let a = state.with_ctx(|ctx| service::add_activity(ctx, &name, &kind))?;
     changed(&app, "activities");
     Ok(a)
 }
 
 #[tauri::command]
-fn rename_activity<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, name: String, new_name: String) -> Res<service::ActivitySummary> {
+fn rename_activity<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    new_name: String,
+) -> Res<service::ActivitySummary> {
     let a = state.with_ctx(|ctx| service::rename_activity(ctx, &name, &new_name))?;
     changed(&app, "activities");
     Ok(a)
 }
 
 #[tauri::command]
-fn retire_activity<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, name: String) -> Res<service::ActivitySummary> {
+fn retire_activity<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> Res<service::ActivitySummary> {
     let a = state.with_ctx(|ctx| service::retire_activity(ctx, &name))?;
     changed(&app, "activities");
     Ok(a)
@@ -225,7 +303,11 @@ fn show_settings(state: State<'_, AppState>) -> Res<service::Settings> {
 }
 
 #[tauri::command]
-fn update_settings<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>, edit: service::SettingsEdit) -> Res<service::Settings> {
+fn update_settings<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    edit: service::SettingsEdit,
+) -> Res<service::Settings> {
     let s = state.with_ctx(|ctx| service::update_settings(ctx, edit))?;
     changed(&app, "settings");
     Ok(s)
@@ -233,41 +315,43 @@ fn update_settings<R: Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppSta
 
 /// The commands the webview may call; build.rs lists the same names for the permissions.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
-    builder.manage(AppState::new(data_dir)).invoke_handler(tauri::generate_handler![
-        app_status,
-        set_up_organisation,
-        open_demo,
-        lock_screen_users,
-        unlock,
-        lock,
-        still_here,
-        open_day,
-        close_day,
-        show_day,
-        find_members,
-        find_likely_duplicates,
-        sign_in_member,
-        sign_out_member,
-        who_is_in,
-        contacts_in,
-        register_member,
-        show_member,
-        update_member,
-        add_headcount,
-        sign_in_contact,
-        sign_out_contact,
-        roll_call,
-        list_users,
-        add_user,
-        deactivate_user,
-        reset_user_secret,
-        list_activities,
-        add_activity,
-        rename_activity,
-        retire_activity,
-        show_settings,
-        update_settings,
-    ])
+    builder
+        .manage(AppState::new(data_dir))
+        .invoke_handler(tauri::generate_handler![
+            app_status,
+            set_up_organisation,
+            open_demo,
+            lock_screen_users,
+            unlock,
+            lock,
+            still_here,
+            open_day,
+            close_day,
+            show_day,
+            find_members,
+            find_likely_duplicates,
+            sign_in_member,
+            sign_out_member,
+            who_is_in,
+            contacts_in,
+            register_member,
+            show_member,
+            update_member,
+            add_headcount,
+            sign_in_contact,
+            sign_out_contact,
+            roll_call,
+            list_users,
+            add_user,
+            deactivate_user,
+            reset_user_secret,
+            list_activities,
+            add_activity,
+            rename_activity,
+            retire_activity,
+            show_settings,
+            update_settings,
+        ])
 }
 
 /// Where the store lives: HUBDESK_DATA_DIR, else the platform data directory.

@@ -26,7 +26,11 @@ impl From<service::Error> for UiError {
             service::Error::Validation(v) => Some(v.field),
             _ => None,
         };
-        UiError { kind: e.kind(), message: e.to_string(), field }
+        UiError {
+            kind: e.kind(),
+            message: e.to_string(),
+            field,
+        }
     }
 }
 
@@ -81,7 +85,15 @@ pub struct Status {
 
 impl AppState {
     pub fn new(data_dir: PathBuf) -> Self {
-        AppState { data_dir, inner: Mutex::new(Inner { store: None, demo: false, user: None, last_active: Utc::now() }) }
+        AppState {
+            data_dir,
+            inner: Mutex::new(Inner {
+                store: None,
+                demo: false,
+                user: None,
+                last_active: Utc::now(),
+            }),
+        }
     }
 
     fn demo_dir(&self) -> PathBuf {
@@ -90,7 +102,9 @@ impl AppState {
 
     fn lock_inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic in another command must not lock the front desk out for good.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Opens the real store if there is one.
@@ -133,14 +147,26 @@ impl AppState {
             device: info.as_ref().map(|i| i.device.clone()),
             today: info.as_ref().map(|i| i.today.clone()),
             idle_lock_minutes: info.as_ref().map(|i| i.idle_lock_minutes).unwrap_or(5),
-            idle_lock_seconds: idle_seconds(info.as_ref().map(|i| i.idle_lock_minutes).unwrap_or(5)),
+            idle_lock_seconds: idle_seconds(
+                info.as_ref().map(|i| i.idle_lock_minutes).unwrap_or(5),
+            ),
             current_agreement: info.as_ref().map(|i| i.current_agreement.clone()),
-            consent_options: info.as_ref().map(|i| i.consent_options.clone()).unwrap_or_default(),
+            consent_options: info
+                .as_ref()
+                .map(|i| i.consent_options.clone())
+                .unwrap_or_default(),
             user: inner.user.as_ref().map(|u| UserView {
                 name: u.name.clone(),
-                roles: u.roles.roles().iter().map(|r| r.as_str().to_string()).collect(),
+                roles: u
+                    .roles
+                    .roles()
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
                 can_administer: u.roles.allows(hubdesk::domain::Permission::Administer),
-                can_see_sensitive: u.roles.allows(hubdesk::domain::Permission::SeeSensitiveProfile),
+                can_see_sensitive: u
+                    .roles
+                    .allows(hubdesk::domain::Permission::SeeSensitiveProfile),
             }),
         })
     }
@@ -150,7 +176,9 @@ impl AppState {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
             if inner.store.is_some() && !inner.demo {
-                return Err(service::Error::Conflict("This laptop is already set up.".into()).into());
+                return Err(
+                    service::Error::Conflict("This laptop is already set up.".into()).into(),
+                );
             }
             let store = Store::open(&self.data_dir)?;
             service::set_up_organisation(&Ctx::new(&store, &SystemClock), form)?;
@@ -168,7 +196,11 @@ impl AppState {
             let dir = self.demo_dir();
             let store = Store::open(&dir)?;
             if store.local_device()?.is_none() {
-                let spec = service::demo::DemoSpec { members: DEMO_MEMBERS, days: DEMO_DAYS, seed: 1 };
+                let spec = service::demo::DemoSpec {
+                    members: DEMO_MEMBERS,
+                    days: DEMO_DAYS,
+                    seed: 1,
+                };
                 service::demo::build_demo(&store, &SystemClock, &spec)?;
             }
             inner.store = Some(store);
@@ -178,7 +210,10 @@ impl AppState {
         self.status()
     }
 
-    pub fn with_store<T>(&self, f: impl FnOnce(&Store) -> service::Result<T>) -> Result<T, UiError> {
+    pub fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> service::Result<T>,
+    ) -> Result<T, UiError> {
         let mut inner = self.lock_inner();
         self.ensure_open(&mut inner)?;
         let store = inner.store.as_ref().ok_or_else(not_set_up)?;
@@ -203,7 +238,12 @@ impl AppState {
 
     /// Locks the session if it has been idle longer than the organisation allows.
     fn expire_if_idle(&self, inner: &mut Inner) {
-        let minutes = inner.store.as_ref().and_then(|s| s.org().ok().flatten()).map(|(_, _, s)| s.idle_lock_minutes).unwrap_or(5);
+        let minutes = inner
+            .store
+            .as_ref()
+            .and_then(|s| s.org().ok().flatten())
+            .map(|(_, _, s)| s.idle_lock_minutes)
+            .unwrap_or(5);
         let limit = Duration::seconds(idle_seconds(minutes) as i64);
         if inner.user.is_some() && SystemClock.now() - inner.last_active > limit {
             inner.user = None;
@@ -211,11 +251,18 @@ impl AppState {
     }
 
     /// Runs one use case as the unlocked user.
-    pub fn with_ctx<T>(&self, f: impl FnOnce(&Ctx<'_>) -> service::Result<T>) -> Result<T, UiError> {
+    pub fn with_ctx<T>(
+        &self,
+        f: impl FnOnce(&Ctx<'_>) -> service::Result<T>,
+    ) -> Result<T, UiError> {
         let mut inner = self.lock_inner();
         self.ensure_open(&mut inner)?;
         self.expire_if_idle(&mut inner);
-        let user = inner.user.clone().ok_or_else(|| UiError { kind: "locked", message: "hubdesk is locked. Choose who you are and enter your PIN.".into(), field: None })?;
+        let user = inner.user.clone().ok_or_else(|| UiError {
+            kind: "locked",
+            message: "hubdesk is locked. Choose who you are and enter your PIN.".into(),
+            field: None,
+        })?;
         let store = inner.store.as_ref().ok_or_else(not_set_up)?;
         let result = f(&Ctx::new(store, &SystemClock).as_user(user));
         inner.last_active = SystemClock.now();
@@ -225,9 +272,16 @@ impl AppState {
 
 /// The idle lock in seconds: the organisation's minutes, or HUBDESK_IDLE_LOCK_SECONDS.
 fn idle_seconds(minutes: u32) -> u64 {
-    std::env::var("HUBDESK_IDLE_LOCK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(u64::from(minutes) * 60)
+    std::env::var("HUBDESK_IDLE_LOCK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(u64::from(minutes) * 60)
 }
 
 fn not_set_up() -> UiError {
-    UiError { kind: "conflict", message: "This laptop is not set up yet.".into(), field: None }
+    UiError {
+        kind: "conflict",
+        message: "This laptop is not set up yet.".into(),
+        field: None,
+    }
 }

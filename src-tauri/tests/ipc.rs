@@ -16,9 +16,17 @@ struct Harness {
 
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let app = hubdesk_desktop::builder(mock_builder(), dir.path().to_path_buf()).build(tauri::generate_context!()).unwrap();
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    Harness { _app: app, window, _dir: dir }
+    let app = hubdesk_desktop::builder(mock_builder(), dir.path().to_path_buf())
+        .build(tauri::generate_context!())
+        .unwrap();
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    Harness {
+        _app: app,
+        window,
+        _dir: dir,
+    }
 }
 
 impl Harness {
@@ -40,7 +48,8 @@ impl Harness {
             "org_name": "Test Org", "hub_name": "Riverside", "time_zone": "Europe/London",
             "device_name": "desk", "manager_name": "Maya", "manager_secret": "2468"
         });
-        self.invoke("set_up_organisation", json!({ "form": form })).unwrap();
+        self.invoke("set_up_organisation", json!({ "form": form }))
+            .unwrap();
     }
 }
 
@@ -55,8 +64,13 @@ fn a_new_laptop_reports_that_it_is_not_set_up() {
 fn after_set_up_everything_waits_for_an_unlock() {
     let h = harness();
     h.set_up();
-    assert_eq!(h.invoke("lock_screen_users", json!({})).unwrap(), json!(["Maya"]));
-    let err = h.invoke("find_members", json!({ "text": "zoe" })).unwrap_err();
+    assert_eq!(
+        h.invoke("lock_screen_users", json!({})).unwrap(),
+        json!(["Maya"])
+    );
+    let err = h
+        .invoke("find_members", json!({ "text": "zoe" }))
+        .unwrap_err();
     assert_eq!(err["kind"], "locked");
 }
 
@@ -64,7 +78,9 @@ fn after_set_up_everything_waits_for_an_unlock() {
 fn a_wrong_pin_is_a_permission_error_with_a_message() {
     let h = harness();
     h.set_up();
-    let err = h.invoke("unlock", json!({ "name": "Maya", "pin": "0000" })).unwrap_err();
+    let err = h
+        .invoke("unlock", json!({ "name": "Maya", "pin": "0000" }))
+        .unwrap_err();
     assert_eq!(err["kind"], "permission");
     assert!(err["message"].as_str().unwrap().contains("Wrong PIN"));
 }
@@ -73,19 +89,35 @@ fn a_wrong_pin_is_a_permission_error_with_a_message() {
 fn the_desk_can_run_a_day_over_ipc() {
     let h = harness();
     h.set_up();
-    let status = h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" })).unwrap();
+    let status = h
+        .invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
     assert_eq!(status["user"]["name"], "Maya");
     h.invoke("open_day", json!({ "req": {} })).unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
     let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
     assert_eq!(reg["outcome"], "registered");
     let code = reg["member"]["code"].as_str().unwrap().to_string();
-    h.invoke("sign_in_member", json!({ "idOrCode": code, "activities": [] })).unwrap();
+    h.invoke(
+        "sign_in_member",
+        json!({ "idOrCode": code, "activities": [] }),
+    )
+    .unwrap();
     let here = h.invoke("who_is_in", json!({})).unwrap();
     assert_eq!(here[0]["preferred_name"], "Zoë");
-    let err = h.invoke("sign_in_member", json!({ "idOrCode": code, "activities": [] })).unwrap_err();
+    let err = h
+        .invoke(
+            "sign_in_member",
+            json!({ "idOrCode": code, "activities": [] }),
+        )
+        .unwrap_err();
     assert_eq!(err["kind"], "conflict");
-    let bad = h.invoke("register_member", json!({ "req": { "profile": { "preferred_name": "Old", "born": "1990-01" } } })).unwrap_err();
+    let bad = h
+        .invoke(
+            "register_member",
+            json!({ "req": { "profile": { "preferred_name": "Old", "born": "1990-01" } } }),
+        )
+        .unwrap_err();
     assert_eq!(bad["kind"], "validation");
     assert_eq!(bad["field"], "born");
 }
@@ -94,14 +126,21 @@ fn the_desk_can_run_a_day_over_ipc() {
 fn locking_ends_the_session() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" })).unwrap();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
     h.invoke("lock", json!({})).unwrap();
-    assert_eq!(h.invoke("show_day", json!({})).unwrap_err()["kind"], "locked");
+    assert_eq!(
+        h.invoke("show_day", json!({})).unwrap_err()["kind"],
+        "locked"
+    );
 }
 
 #[test]
 fn nothing_outside_hubdesks_own_commands_can_be_called() {
     let h = harness();
-    assert!(h.invoke("plugin:fs|read_file", json!({ "path": "/etc/passwd" })).is_err());
+    assert!(
+        h.invoke("plugin:fs|read_file", json!({ "path": "/etc/passwd" }))
+            .is_err()
+    );
     assert!(h.invoke("no_such_command", json!({})).is_err());
 }

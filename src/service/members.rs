@@ -270,7 +270,12 @@ fn likely_duplicates(
 
 /// Likely duplicates of someone about to be registered, for the form to offer while the desk
 /// types ("Is this Zoë, born 2009-04?"). Reads only.
-pub fn find_likely_duplicates(ctx: &Ctx<'_>, preferred_name: &str, legal_name: Option<&str>, born: &str) -> Result<Vec<MemberSummary>> {
+pub fn find_likely_duplicates(
+    ctx: &Ctx<'_>,
+    preferred_name: &str,
+    legal_name: Option<&str>,
+    born: &str,
+) -> Result<Vec<MemberSummary>> {
     ctx.require(Permission::RegisterAndFind)?;
     let (Ok(born), false) = (BirthMonth::parse(born), preferred_name.trim().is_empty()) else {
         return Ok(Vec::new());
@@ -279,7 +284,10 @@ pub fn find_likely_duplicates(ctx: &Ctx<'_>, preferred_name: &str, legal_name: O
         return Ok(Vec::new());
     }
     let today = ctx.today_at(&ctx.hub()?);
-    Ok(likely_duplicates(ctx, preferred_name, legal_name, born)?.iter().map(|r| MemberSummary::from_row(r, today)).collect())
+    Ok(likely_duplicates(ctx, preferred_name, legal_name, born)?
+        .iter()
+        .map(|r| MemberSummary::from_row(r, today))
+        .collect())
 }
 
 /// Find as you type: by preferred name, legal name or code, ignoring case, accents and

@@ -246,6 +246,10 @@ fn the_form_can_ask_for_likely_duplicates_without_registering() {
     let before = hub.store.counts().unwrap();
     let found = service::find_likely_duplicates(&ctx, "zoe smith", None, "2009-04").unwrap();
     assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), vec![zoe.id]);
-    assert!(service::find_likely_duplicates(&ctx, "zoe smith", None, "not yet").unwrap().is_empty());
+    assert!(
+        service::find_likely_duplicates(&ctx, "zoe smith", None, "not yet")
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(hub.store.counts().unwrap(), before);
 }

@@ -45,7 +45,7 @@ export async function render(root, ctx) {
   const chosen = new Set();
   const chips = el(
     "div",
-    { class: "chips", role: "group", "aria-labelledby": "for-label" },
+    { class: "chips", role: "group", "aria-labelledby": "for-label", hidden: activities.length === 0 },
     el("span", { id: "for-label", class: "chips-label", text: "Came for (optional):" }),
     activities.slice(0, 9).map((a, i) =>
       el("button", {
@@ -199,7 +199,7 @@ export async function render(root, ctx) {
           ["New today", d.new_members],
           ["Headcount", d.headcount],
           ["Parents and visitors", d.contacts],
-        ].flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })]),
+        ].map(([k, v]) => el("div", { class: "count" }, el("dt", { text: k }), el("dd", { text: String(v) }))),
       );
       hereBody.replaceChildren(
         ...(here.length

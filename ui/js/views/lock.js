@@ -76,9 +76,8 @@ export async function render(root, ctx) {
 
   root.append(
     el("h1", { text: "Who is at the desk?" }),
-    users.length ? null : el("p", { text: "There are no active users on this laptop." }),
+    ...(users.length ? [] : [el("p", { text: "There are no active users on this laptop." }), error]),
     el("div", { class: "columns" }, tiles, pinForm),
-    users.length ? null : error,
   );
   const first = tiles.querySelector("button");
   if (users.length === 1) choose(users[0]);
