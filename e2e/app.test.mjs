@@ -74,8 +74,12 @@ async function checkAccessibility(screen) {
   assert.deepEqual(bad, [], `${screen}: accessibility violations ${JSON.stringify(bad, null, 2)}`);
 }
 
+/// Screenshots at 1366x768 and at 200% zoom, then the accessibility check.
 async function look(name) {
   await screenshot(name);
+  await driver.executeScript("document.documentElement.style.zoom = '200%'");
+  await screenshot(`${name}-zoom200`);
+  await driver.executeScript("document.documentElement.style.zoom = ''");
   await checkAccessibility(name);
 }
 

@@ -64,8 +64,11 @@ export async function show() {
     view = { module: routes[r.name], arg: r.arg };
   }
   state.view = view;
-  main.replaceChildren();
-  await view.module.render(main, { ...ctx, arg: view.arg });
+  // Each show draws into a fresh container: if another show starts meanwhile (a change
+  // event racing a refresh), the older one finishes into a container nobody sees.
+  const root = document.createElement("div");
+  main.replaceChildren(root);
+  await view.module.render(root, { ...ctx, arg: view.arg });
   resetIdle();
 }
 

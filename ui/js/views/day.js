@@ -110,6 +110,8 @@ export async function render(root, ctx) {
   search.addEventListener("input", async () => {
     const text = search.value;
     const mine = ++seq;
+    // Timings for `scripts/measure-ui` (performance entries, no effect otherwise).
+    performance.mark(`search-${mine}`);
     if (!text.trim()) {
       found = [];
       active = -1;
@@ -124,6 +126,7 @@ export async function render(root, ctx) {
       active = list.length ? 0 : -1;
       status.textContent = list.length ? `${list.length} found` : "Nobody found. Register them?";
       renderResults();
+      performance.measure("keystroke-to-results", `search-${mine}`);
     } catch (err) {
       fail(root, ctx, error, err);
     }
@@ -132,6 +135,7 @@ export async function render(root, ctx) {
   async function signIn() {
     const m = found[active];
     if (!m) return;
+    performance.mark("sign-in");
     try {
       const here = await api.signIn(m.code, [...chosen]);
       toast(`${here.preferred_name} is signed in${here.activities.length ? ` for ${here.activities.join(", ")}` : ""}.`);
@@ -144,6 +148,7 @@ export async function render(root, ctx) {
       renderResults();
       error.textContent = "";
       await refreshLists();
+      performance.measure("sign-in-to-shown", "sign-in");
     } catch (err) {
       fail(root, ctx, error, err);
     }

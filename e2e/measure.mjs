@@ -1,0 +1,52 @@
+// Front-desk speed in the real window on a big store: app start to lock screen, unlock to a
+// usable day screen, keystroke to results on screen, Enter to the member shown as in.
+// Run through ../scripts/measure-ui with HUBDESK_DATA_DIR pointing at a `hubdesk demo` store.
+// Prints figures; asserts nothing.
+
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+
+const app = process.env.HUBDESK_APP;
+const caps = new Capabilities();
+caps.set("tauri:options", { application: app });
+caps.setBrowserName("wry");
+
+const started = performance.now();
+const driver = await new Builder().withCapabilities(caps).usingServer("http://127.0.0.1:4444/").build();
+try {
+  await driver.wait(until.elementLocated(By.css(".tiles .tile")), 60000);
+  const toLock = performance.now() - started;
+  const tiles = await driver.findElements(By.css(".tiles .tile"));
+  for (const t of tiles) if ((await t.getText()) === "Demo Desk") await t.click();
+  await (await driver.findElement(By.css("#pin"))).sendKeys("1357", Key.ENTER);
+  const unlockStart = performance.now();
+  let search;
+  try {
+    search = await driver.wait(until.elementLocated(By.css("#search")), 3000);
+  } catch {
+    await (await driver.wait(until.elementLocated(By.css("#open-day")), 10000)).click();
+    search = await driver.wait(until.elementLocated(By.css("#search")), 10000);
+  }
+  await driver.wait(until.elementLocated(By.css("#who-is-in")), 10000);
+  const toDay = performance.now() - unlockStart;
+  const names = ["zoe obrien", "lukasz", "aisha khan", "oluwaseun", "amara okafor"];
+  for (const name of names) {
+    for (const ch of name) await search.sendKeys(ch);
+    await driver.wait(until.elementLocated(By.css("#result-0")), 5000);
+    await search.sendKeys(Key.ENTER);
+    await driver.sleep(300);
+  }
+  const entries = await driver.executeScript(
+    "return performance.getEntriesByType('measure').map((m) => [m.name, m.duration]);",
+  );
+  const stats = (name) => {
+    const xs = entries.filter(([n]) => n === name).map(([, d]) => d).sort((a, b) => a - b);
+    const at = (p) => xs[Math.min(xs.length - 1, Math.round((xs.length - 1) * p))];
+    return `n=${xs.length} median=${at(0.5)?.toFixed(1)} ms p95=${at(0.95)?.toFixed(1)} ms max=${xs.at(-1)?.toFixed(1)} ms`;
+  };
+  console.log(`app start to lock screen (incl. WebDriver session): ${toLock.toFixed(0)} ms`);
+  console.log(`unlock to usable day screen: ${toDay.toFixed(0)} ms`);
+  console.log(`keystroke to results on screen: ${stats("keystroke-to-results")}`);
+  console.log(`Enter to member shown as in: ${stats("sign-in-to-shown")}`);
+} finally {
+  await driver.quit();
+}
