@@ -302,28 +302,34 @@ pub fn deactivate_user(ctx: &Ctx<'_>, name: &str) -> Result<UserSummary> {
             "You can't deactivate yourself; ask another manager.".into(),
         ));
     }
-    let mut entry = ctx
-        .store
-        .with_doc(ctx.device()?.org_id, |am| {
-            Ok(doc::get_entry::<UserEntry>(
-                am,
-                "users",
-                &user.id.to_string(),
-            )?)
-        })?
-        .flatten()
-        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))?;
-    entry.active = false;
-    change_org(
-        ctx,
-        "deactivate user",
-        "user.deactivate",
-        Some(user.id),
-        |am| doc::put_entry(am, "users", &user.id.to_string(), &entry),
-    )?;
+    update_user_entry(ctx, &user, "deactivate user", "user.deactivate", |e| {
+        e.active = false
+    })?;
     let mut summary = UserSummary::from(&user);
     summary.active = false;
     Ok(summary)
+}
+
+/// Changes one user's entry in the organisation document, leaving the others alone.
+fn update_user_entry(
+    ctx: &Ctx<'_>,
+    user: &UserRow,
+    what: &str,
+    action: &'static str,
+    f: impl FnOnce(&mut UserEntry),
+) -> Result<()> {
+    let key = user.id.to_string();
+    let mut entry = ctx
+        .store
+        .with_doc(ctx.device()?.org_id, |am| {
+            Ok(doc::get_entry::<UserEntry>(am, "users", &key)?)
+        })?
+        .flatten()
+        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", user.name)))?;
+    f(&mut entry);
+    change_org(ctx, what, action, Some(user.id), |am| {
+        doc::put_entry(am, "users", &key, &entry)
+    })
 }
 
 /// A manager sets a new PIN for a user (who forgot theirs), which also lifts a lock-out.
@@ -331,25 +337,10 @@ pub fn reset_user_secret(ctx: &Ctx<'_>, name: &str, secret: &str) -> Result<User
     ctx.require(Permission::Administer)?;
     check_secret(secret)?;
     let user = find_user(ctx, name)?;
-    let mut entry = ctx
-        .store
-        .with_doc(ctx.device()?.org_id, |am| {
-            Ok(doc::get_entry::<UserEntry>(
-                am,
-                "users",
-                &user.id.to_string(),
-            )?)
-        })?
-        .flatten()
-        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))?;
-    entry.secret_hash = hash_secret(secret)?;
-    change_org(
-        ctx,
-        "reset user PIN",
-        "user.reset_pin",
-        Some(user.id),
-        |am| doc::put_entry(am, "users", &user.id.to_string(), &entry),
-    )?;
+    let secret_hash = hash_secret(secret)?;
+    update_user_entry(ctx, &user, "reset user PIN", "user.reset_pin", |e| {
+        e.secret_hash = secret_hash
+    })?;
     ctx.store.set_pin_attempts(user.id, &Default::default())?;
     Ok(UserSummary::from(&user))
 }

@@ -273,14 +273,14 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     w.commit()?;
     let mut names: Vec<String> = chosen.into_iter().map(|(_, n)| n).collect();
     names.sort();
-    Ok(HereEntry {
-        member_id: MemberId(member.id),
-        code: member.code,
-        preferred_name: member.preferred_name,
-        since: now,
-        since_local: local_hh_mm(&hub, now),
-        activities: names,
-    })
+    Ok(HereEntry::new(
+        &hub,
+        member.id,
+        member.code,
+        member.preferred_name,
+        now,
+        names,
+    ))
 }
 
 pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
@@ -314,14 +314,14 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
     doc::commit(am, now, ctx.commit_message("sign out"));
     w.audit(ctx.audit("visit.sign_out", Some(member.id)));
     w.commit()?;
-    Ok(HereEntry {
-        member_id: MemberId(member.id),
-        code: member.code,
-        preferred_name: member.preferred_name,
-        since: here.since,
-        since_local: local_hh_mm(&hub, here.since),
-        activities: here.activities,
-    })
+    Ok(HereEntry::new(
+        &hub,
+        member.id,
+        member.code,
+        member.preferred_name,
+        here.since,
+        here.activities,
+    ))
 }
 
 /// Members in the building now at this laptop's hub, earliest arrival first.
@@ -332,13 +332,15 @@ pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
         .store
         .who_is_in(day.id)?
         .into_iter()
-        .map(|h| HereEntry {
-            member_id: MemberId(h.member_id),
-            code: h.code,
-            preferred_name: h.preferred_name,
-            since: h.since,
-            since_local: local_hh_mm(&hub, h.since),
-            activities: h.activities,
+        .map(|h| {
+            HereEntry::new(
+                &hub,
+                h.member_id,
+                h.code,
+                h.preferred_name,
+                h.since,
+                h.activities,
+            )
         })
         .collect())
 }
@@ -447,6 +449,26 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
                 ));
             }
             Ok(s)
+        }
+    }
+}
+
+impl HereEntry {
+    fn new(
+        hub: &HubRow,
+        member_id: uuid::Uuid,
+        code: String,
+        preferred_name: String,
+        since: DateTime<Utc>,
+        activities: Vec<String>,
+    ) -> Self {
+        HereEntry {
+            member_id: MemberId(member_id),
+            code,
+            preferred_name,
+            since,
+            since_local: local_hh_mm(hub, since),
+            activities,
         }
     }
 }
