@@ -138,6 +138,17 @@ test("a front desk day in the real window", async (t) => {
     await look("07-who-is-in");
   });
 
+  await t.test("her page shows her profile and today's visit, legal name hidden until asked", async () => {
+    await (await find("#who-is-in a")).click();
+    await driver.wait(async () => (await textOf("h1")).includes("Zoë O'Brien"), 5000);
+    assert.match(await textOf("table.visits"), /still in/);
+    const reveal = await find("#show-legal");
+    assert.equal(await reveal.getAttribute("aria-expanded"), "false");
+    await look("07b-member");
+    await (await find("a[href='#/day']")).click();
+    await find("#search");
+  });
+
   await t.test("sign out takes her off the list", async () => {
     await (await find("#who-is-in button[aria-label='Sign out Zoë O\\'Brien']")).click();
     await driver.wait(async () => (await textOf("#who-is-in")).includes("Nobody is signed in"), 5000);

@@ -29,6 +29,8 @@ export async function render(root, ctx) {
         .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
     reveal.addEventListener("click", () => {
       box.hidden = !box.hidden;
+      const editable = document.getElementById("sensitive-edit");
+      if (editable) editable.hidden = box.hidden;
       reveal.setAttribute("aria-expanded", String(!box.hidden));
       reveal.textContent = box.hidden ? "Show legal name and contact details" : "Hide legal name and contact details";
     });
@@ -48,8 +50,10 @@ export async function render(root, ctx) {
     field("edit-name", "Preferred name", { value: m.preferred_name, maxlength: "80" }),
     field("edit-pronouns", "Pronouns", { value: m.pronouns || "", maxlength: "60" }),
     field("edit-gender", "Gender", { value: m.gender || "", maxlength: "60" }),
-    s ? field("edit-legal", "Legal name", { value: s.legal_name || "", maxlength: "80" }) : null,
-    s ? field("edit-postcode", "Postcode district", { value: s.postcode_district || "", maxlength: "4" }) : null,
+    // Shown only with the details above, so a legal name is never on screen unasked.
+    s ? el("div", { id: "sensitive-edit", hidden: true },
+      field("edit-legal", "Legal name", { value: s.legal_name || "", maxlength: "80" }),
+      field("edit-postcode", "Postcode district", { value: s.postcode_district || "", maxlength: "4" })) : null,
     error,
     el("button", { type: "submit", text: "Save changes" }));
   edit.addEventListener("submit", async (e) => {
