@@ -153,8 +153,15 @@ fn the_demo_opens_apart_from_real_data_and_says_so() {
     assert!(status["org"].as_str().unwrap().contains("DEMO"));
     let users = h.invoke("lock_screen_users", json!({})).unwrap();
     assert!(users.as_array().unwrap().iter().any(|u| u == "Demo Desk"));
-    h.invoke("unlock", json!({ "name": "Demo Desk", "pin": "1357" })).unwrap();
-    assert!(!h.invoke("find_members", json!({ "text": "zo" })).unwrap().as_array().unwrap().is_empty());
+    h.invoke("unlock", json!({ "name": "Demo Desk", "pin": "1357" }))
+        .unwrap();
+    assert!(
+        !h.invoke("find_members", json!({ "text": "zo" }))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // A real organisation can still be set up on this laptop afterwards.
     h.set_up();
     assert_eq!(h.invoke("app_status", json!({})).unwrap()["demo"], false);

@@ -277,17 +277,23 @@ impl Store {
             .ctx("checkpoint")
     }
 
-    /// Bytes of the store on disk (database + WAL), for measurements.
+    /// Bytes of the database in use (pages less free pages), for measurements. Checkpoint
+    /// first to count what is still in the write-ahead log.
     pub fn disk_bytes(&self) -> Result<u64> {
-        let page_count: i64 = self
-            .conn
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .ctx("page_count")?;
-        let page_size: i64 = self
-            .conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .ctx("page_size")?;
-        Ok((page_count * page_size) as u64)
+        let pragma = |name: &str| -> Result<i64> {
+            // SQLCipher answers some of these as text.
+            let value: rusqlite::types::Value = self
+                .conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .ctx(name)?;
+            Ok(match value {
+                rusqlite::types::Value::Integer(n) => n,
+                rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(0),
+                _ => 0,
+            })
+        };
+        let pages = pragma("page_count")? - pragma("freelist_count")?;
+        Ok((pages.max(0) * pragma("page_size")?) as u64)
     }
 }
 
@@ -584,6 +590,25 @@ mod tests {
         fs::write(dir.path().join(KEY_FILE), "ab".repeat(32)).unwrap();
         let err = Store::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("key file does not match"), "{err}");
+    }
+
+    #[test]
+    fn the_size_of_an_encrypted_store_can_be_measured() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let empty = store.disk_bytes().unwrap();
+        assert!(empty > 0);
+        for _ in 0..2000 {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO audit (at, action) VALUES (1, 'a rather long action name')",
+                    [],
+                )
+                .unwrap();
+        }
+        store.checkpoint().unwrap();
+        assert!(store.disk_bytes().unwrap() > empty);
     }
 
     #[test]
