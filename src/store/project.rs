@@ -3,11 +3,13 @@
 //! scratch, gives the same rows (the property test in tests/ holds this).
 
 use automerge::AutoCommit;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{Result, SqlContext};
-use crate::doc::{self, ContactDoc, DayDoc, DocKind, MemberDoc, OrgDoc};
+use crate::doc::{
+    self, AgreementDoc, ContactDoc, DayDoc, DocKind, MemberDoc, OrgDoc, ProfileDoc, VisitDoc,
+};
 use crate::domain::names::search_key;
 
 /// Tables that hold projections, cleared by a rebuild. The FTS index is handled apart.
@@ -125,51 +127,150 @@ impl From<&doc::SettingsDoc> for SettingsJson {
 }
 
 fn project_member(conn: &Connection, id: Uuid, m: &MemberDoc) -> Result<()> {
-    let p = &m.profile;
+    project_member_row(
+        conn,
+        id,
+        &m.code,
+        m.registered_at,
+        &m.profile,
+        m.agreement.as_ref(),
+    )?;
+    conn.execute(
+        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
+        [id],
+    )
+    .ctx("reproject visits")?;
+    conn.execute("DELETE FROM visits WHERE member_id = ?1", [id])
+        .ctx("reproject visits")?;
+    for (visit_id, v) in &m.visits {
+        project_visit(conn, id, visit_id, Some(v))?;
+    }
+    refresh_last_seen(conn, id)
+}
+
+/// What changed in a member document between two sets of heads, from Automerge's diff.
+#[derive(Debug, Default)]
+pub(super) struct MemberChange {
+    /// Anything outside `visits` changed: the member row and its search keys.
+    pub row: bool,
+    /// Keys of visits added, changed or removed.
+    pub visits: std::collections::BTreeSet<String>,
+}
+
+impl MemberChange {
+    pub(super) fn from_patches(patches: &[automerge::Patch]) -> Self {
+        use automerge::{PatchAction, Prop};
+        let mut change = MemberChange::default();
+        for patch in patches {
+            let mut props = patch.path.iter().map(|(_, prop)| prop);
+            let action_key = match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    Some(key.as_str())
+                }
+                _ => None,
+            };
+            match props.next() {
+                Some(Prop::Map(top)) if top == "visits" => match props.next() {
+                    Some(Prop::Map(visit)) => {
+                        change.visits.insert(visit.clone());
+                    }
+                    _ => match action_key {
+                        Some(visit) => {
+                            change.visits.insert(visit.to_string());
+                        }
+                        None => change.row = true,
+                    },
+                },
+                None if action_key == Some("visits") => {
+                    // The whole visits map was replaced: treat every visit as changed.
+                    change.row = true;
+                    change.visits.insert(String::new());
+                }
+                _ => change.row = true,
+            }
+        }
+        change
+    }
+}
+
+/// Re-projects only what `change` names. Must leave the same rows as [`project_member`]; the
+/// property test in tests/ holds the two together.
+pub(super) fn project_member_change(
+    conn: &Connection,
+    id: Uuid,
+    am: &AutoCommit,
+    change: &MemberChange,
+) -> Result<()> {
+    if change.visits.contains("") {
+        return project_member(conn, id, &doc::read(am, DocKind::Member)?);
+    }
+    if change.row {
+        doc::check_header(am, DocKind::Member)?;
+        let code: String =
+            autosurgeon::hydrate_prop(am, automerge::ROOT, "code").map_err(doc::DocError::from)?;
+        let registered_at: i64 = autosurgeon::hydrate_prop(am, automerge::ROOT, "registered_at")
+            .map_err(doc::DocError::from)?;
+        let profile: ProfileDoc = autosurgeon::hydrate_prop(am, automerge::ROOT, "profile")
+            .map_err(doc::DocError::from)?;
+        let agreement: Option<AgreementDoc> =
+            autosurgeon::hydrate_prop(am, automerge::ROOT, "agreement")
+                .map_err(doc::DocError::from)?;
+        project_member_row(conn, id, &code, registered_at, &profile, agreement.as_ref())?;
+    }
+    for visit_id in &change.visits {
+        let visit: Option<VisitDoc> = doc::get_entry(am, "visits", visit_id)?;
+        project_visit(conn, id, visit_id, visit.as_ref())?;
+    }
+    refresh_last_seen(conn, id)
+}
+
+fn project_member_row(
+    conn: &Connection,
+    id: Uuid,
+    code: &str,
+    registered_at: i64,
+    p: &ProfileDoc,
+    agreement: Option<&AgreementDoc>,
+) -> Result<()> {
     let name_key = search_key(&p.preferred_name);
     let legal_key = p.legal_name.as_deref().map(search_key);
-    let code_key = search_key(&m.code);
-    let last_seen = m.visits.values().map(|v| v.signed_in_at).max();
+    let code_key = search_key(code);
     let emergency = p.emergency_contact.as_ref().map(|e| {
         serde_json::json!({"name": e.name, "phone": e.phone, "relationship": e.relationship})
             .to_string()
     });
-    let agreement = m.agreement.as_ref().map(|a| {
+    let agreement = agreement.map(|a| {
         serde_json::json!({"version": a.version, "accepted_at": a.accepted_at, "consents": a.consents}).to_string()
     });
     let old_rowid: Option<i64> = conn
-        .query_row("SELECT rowid FROM members WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .map(Some)
-        .or_else(|e| {
-            if e == rusqlite::Error::QueryReturnedNoRows {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        })
+        .prepare_cached("SELECT rowid FROM members WHERE id = ?1")
+        .ctx("find member row")?
+        .query_row([id], |r| r.get(0))
+        .optional()
         .ctx("find member row")?;
     if let Some(rowid) = old_rowid {
         conn.execute("DELETE FROM member_search WHERE rowid = ?1", [rowid])
             .ctx("unindex member")?;
     }
     let rowid: i64 = conn
-        .query_row(
+        .prepare_cached(
             "INSERT INTO members (id, code, code_key, preferred_name, name_key, legal_name, legal_key, born,
-                 pronouns, gender, postcode_district, heard_about, emergency_contact, agreement, registered_at, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 pronouns, gender, postcode_district, heard_about, emergency_contact, agreement, registered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(id) DO UPDATE SET code = excluded.code, code_key = excluded.code_key,
                  preferred_name = excluded.preferred_name, name_key = excluded.name_key,
                  legal_name = excluded.legal_name, legal_key = excluded.legal_key, born = excluded.born,
                  pronouns = excluded.pronouns, gender = excluded.gender,
                  postcode_district = excluded.postcode_district, heard_about = excluded.heard_about,
                  emergency_contact = excluded.emergency_contact, agreement = excluded.agreement,
-                 registered_at = excluded.registered_at, last_seen = excluded.last_seen
+                 registered_at = excluded.registered_at
              RETURNING rowid",
+        )
+        .ctx("project member")?
+        .query_row(
             params![
                 id,
-                m.code,
+                code,
                 code_key,
                 p.preferred_name,
                 name_key,
@@ -182,8 +283,7 @@ fn project_member(conn: &Connection, id: Uuid, m: &MemberDoc) -> Result<()> {
                 p.heard_about,
                 emergency,
                 agreement,
-                m.registered_at,
-                last_seen
+                registered_at
             ],
             |r| r.get(0),
         )
@@ -202,45 +302,59 @@ fn project_member(conn: &Connection, id: Uuid, m: &MemberDoc) -> Result<()> {
         params![rowid, keys],
     )
     .ctx("index member")?;
+    Ok(())
+}
 
-    conn.execute(
-        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
-        [id],
+/// Writes one visit's rows, or removes them when the visit is gone.
+fn project_visit(
+    conn: &Connection,
+    member: Uuid,
+    visit_id: &str,
+    v: Option<&VisitDoc>,
+) -> Result<()> {
+    let Some(visit_uuid) = parse_id(visit_id) else {
+        return Ok(());
+    };
+    conn.prepare_cached("DELETE FROM visit_activities WHERE visit_id = ?1")
+        .ctx("project visit")?
+        .execute([visit_uuid])
+        .ctx("project visit")?;
+    conn.prepare_cached("DELETE FROM visits WHERE id = ?1")
+        .ctx("project visit")?
+        .execute([visit_uuid])
+        .ctx("project visit")?;
+    let Some(v) = v else { return Ok(()) };
+    let Some(day_id) = parse_id(&v.day) else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "INSERT INTO visits (id, member_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
-    .ctx("reproject visits")?;
-    conn.execute("DELETE FROM visits WHERE member_id = ?1", [id])
-        .ctx("reproject visits")?;
-    let mut insert_visit = conn
-        .prepare_cached(
-            "INSERT INTO visits (id, member_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .ctx("project visits")?;
+    .ctx("project visit")?
+    .execute(params![visit_uuid, member, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close])
+    .ctx("project visit")?;
     let mut insert_activity = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO visit_activities (visit_id, activity_id) VALUES (?1, ?2)",
         )
-        .ctx("project visits")?;
-    for (visit_id, v) in &m.visits {
-        let (Some(visit_id), Some(day_id)) = (parse_id(visit_id), parse_id(&v.day)) else {
-            continue;
-        };
-        insert_visit
-            .execute(params![
-                visit_id,
-                id,
-                day_id,
-                v.signed_in_at,
-                v.signed_out_at,
-                v.signed_out_at_close
-            ])
+        .ctx("project visit")?;
+    for a in v.activities.iter().filter_map(|a| parse_id(a)) {
+        insert_activity
+            .execute(params![visit_uuid, a])
             .ctx("project visit")?;
-        for a in v.activities.iter().filter_map(|a| parse_id(a)) {
-            insert_activity
-                .execute(params![visit_id, a])
-                .ctx("project visit")?;
-        }
     }
+    Ok(())
+}
+
+/// A member's latest sign-in, which ranks search results.
+fn refresh_last_seen(conn: &Connection, id: Uuid) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE members SET last_seen = (SELECT max(signed_in_at) FROM visits WHERE member_id = ?1) WHERE id = ?1",
+    )
+    .ctx("last seen")?
+    .execute([id])
+    .ctx("last seen")?;
     Ok(())
 }
 
