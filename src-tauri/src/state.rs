@@ -112,6 +112,7 @@ impl AppState {
         if inner.store.is_none() && self.data_dir.join(DB_FILE).exists() {
             let store = Store::open(&self.data_dir)?;
             if store.local_device()?.is_some() {
+                store.warm_up()?;
                 inner.store = Some(store);
                 inner.demo = false;
             }
