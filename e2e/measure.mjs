@@ -19,15 +19,17 @@ try {
   for (const t of tiles) if ((await t.getText()) === "Demo Desk") await t.click();
   await (await driver.findElement(By.css("#pin"))).sendKeys("1357", Key.ENTER);
   const unlockStart = performance.now();
-  let search;
-  try {
-    search = await driver.wait(until.elementLocated(By.css("#search")), 3000);
-  } catch {
-    await (await driver.wait(until.elementLocated(By.css("#open-day")), 10000)).click();
-    search = await driver.wait(until.elementLocated(By.css("#search")), 10000);
-  }
-  await driver.wait(until.elementLocated(By.css("#who-is-in")), 10000);
+  // The day screen is usable when it shows either the search box or the "open the day" button.
+  const first = await driver.wait(until.elementLocated(By.css("#search, #open-day")), 30000);
   const toDay = performance.now() - unlockStart;
+  let openDay = null;
+  if ((await first.getAttribute("id")) === "open-day") {
+    const t = performance.now();
+    await first.click();
+    await driver.wait(until.elementLocated(By.css("#who-is-in")), 30000);
+    openDay = performance.now() - t;
+  }
+  const search = await driver.wait(until.elementLocated(By.css("#search")), 30000);
   const names = ["zoe obrien", "lukasz", "aisha khan", "oluwaseun", "amara okafor"];
   for (const name of names) {
     for (const ch of name) await search.sendKeys(ch);
@@ -45,6 +47,7 @@ try {
   };
   console.log(`app start to lock screen (incl. WebDriver session): ${toLock.toFixed(0)} ms`);
   console.log(`unlock to usable day screen: ${toDay.toFixed(0)} ms`);
+  if (openDay !== null) console.log(`open the day (click to day screen with lists): ${openDay.toFixed(0)} ms`);
   console.log(`keystroke to results on screen: ${stats("keystroke-to-results")}`);
   console.log(`Enter to member shown as in: ${stats("sign-in-to-shown")}`);
 } finally {
