@@ -33,6 +33,10 @@ const COMMANDS: &[&str] = &[
     "add_activity",
     "rename_activity",
     "retire_activity",
+    "list_hubs",
+    "add_hub",
+    "update_hub",
+    "use_hub_on_this_laptop",
     "show_settings",
     "update_settings",
 ];

@@ -57,6 +57,9 @@ enum Command {
     /// The activity catalogue
     #[command(subcommand)]
     Activity(ActivityCommand),
+    /// Hubs: list, add, rename or change time zone, choose this laptop's hub
+    #[command(subcommand)]
+    Hub(HubCommand),
     /// Open, close and show the hub day
     #[command(subcommand)]
     Day(DayCommand),
@@ -153,6 +156,27 @@ enum ActivityCommand {
         new_name: String,
     },
     Retire {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum HubCommand {
+    List,
+    Add {
+        name: String,
+        #[arg(long, default_value = "Europe/London")]
+        tz: String,
+    },
+    Update {
+        name: String,
+        #[arg(long = "name")]
+        new_name: Option<String>,
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Make NAME the hub this laptop's desk works at
+    Use {
         name: String,
     },
 }
@@ -491,6 +515,34 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 })
             }
         },
+        Command::Hub(c) => {
+            let describe = |h: &service::HubSummary| {
+                format!(
+                    "{:<30} {:<20} {}",
+                    h.name,
+                    h.time_zone,
+                    if h.this_laptop { "this laptop" } else { "" }
+                )
+            };
+            match c {
+                HubCommand::List => emit(json, &service::list_hubs(ctx)?, |all| {
+                    all.iter().map(describe).collect::<Vec<_>>().join("\n")
+                }),
+                HubCommand::Add { name, tz } => {
+                    emit(json, &service::add_hub(ctx, &name, &tz)?, describe)
+                }
+                HubCommand::Update { name, new_name, tz } => emit(
+                    json,
+                    &service::update_hub(ctx, &name, new_name.as_deref(), tz.as_deref())?,
+                    describe,
+                ),
+                HubCommand::Use { name } => emit(
+                    json,
+                    &service::use_hub_on_this_laptop(ctx, &name)?,
+                    describe,
+                ),
+            }
+        }
         Command::Day(c) => {
             let day = match c {
                 DayCommand::Open { hub, date } => {

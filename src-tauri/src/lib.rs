@@ -298,6 +298,48 @@ fn retire_activity<R: Runtime>(
 }
 
 #[tauri::command]
+fn list_hubs(state: State<'_, AppState>) -> Res<Vec<service::HubSummary>> {
+    state.with_ctx(service::list_hubs)
+}
+
+#[tauri::command]
+fn add_hub<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    time_zone: String,
+) -> Res<service::HubSummary> {
+    let h = state.with_ctx(|ctx| service::add_hub(ctx, &name, &time_zone))?;
+    changed(&app, "hubs");
+    Ok(h)
+}
+
+#[tauri::command]
+fn update_hub<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    hub: String,
+    name: Option<String>,
+    time_zone: Option<String>,
+) -> Res<service::HubSummary> {
+    let h = state
+        .with_ctx(|ctx| service::update_hub(ctx, &hub, name.as_deref(), time_zone.as_deref()))?;
+    changed(&app, "all");
+    Ok(h)
+}
+
+#[tauri::command]
+fn use_hub_on_this_laptop<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    hub: String,
+) -> Res<service::HubSummary> {
+    let h = state.with_ctx(|ctx| service::use_hub_on_this_laptop(ctx, &hub))?;
+    changed(&app, "all");
+    Ok(h)
+}
+
+#[tauri::command]
 fn show_settings(state: State<'_, AppState>) -> Res<service::Settings> {
     state.with_ctx(service::show_settings)
 }
@@ -349,6 +391,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tau
             add_activity,
             rename_activity,
             retire_activity,
+            list_hubs,
+            add_hub,
+            update_hub,
+            use_hub_on_this_laptop,
             show_settings,
             update_settings,
         ])

@@ -632,3 +632,108 @@ pub fn desk_info(store: &Store, clock: &dyn super::Clock) -> Result<Option<DeskI
         consent_options: settings.consent_options,
     }))
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HubSummary {
+    pub id: HubId,
+    pub name: String,
+    pub time_zone: String,
+    /// The hub this laptop's desk works at.
+    pub this_laptop: bool,
+}
+
+pub fn list_hubs(ctx: &Ctx<'_>) -> Result<Vec<HubSummary>> {
+    ctx.require(Permission::RunTheDay)?;
+    let current = ctx.hub()?.id;
+    Ok(ctx
+        .store
+        .hubs()?
+        .into_iter()
+        .map(|h| HubSummary {
+            id: HubId(h.id),
+            this_laptop: h.id == current,
+            name: h.name,
+            time_zone: h.time_zone,
+        })
+        .collect())
+}
+
+fn find_hub(ctx: &Ctx<'_>, name_or_id: &str) -> Result<crate::store::HubRow> {
+    let key = search_key(name_or_id);
+    ctx.store
+        .hubs()?
+        .into_iter()
+        .find(|h| h.id.to_string() == name_or_id.trim() || search_key(&h.name) == key)
+        .ok_or_else(|| {
+            Error::NotFound(format!("There is no hub called \"{}\".", name_or_id.trim()))
+        })
+}
+
+pub fn add_hub(ctx: &Ctx<'_>, name: &str, time_zone: &str) -> Result<HubSummary> {
+    ctx.require(Permission::Administer)?;
+    let name = clean_name("name", "The hub's name", name)?;
+    let tz = super::parse_time_zone(time_zone)?;
+    if find_hub(ctx, &name).is_ok() {
+        return Err(Error::Conflict(format!(
+            "There is already a hub called {name}."
+        )));
+    }
+    let id = HubId::new();
+    let entry = HubEntry {
+        name: name.clone(),
+        time_zone: tz.name().into(),
+    };
+    change_org(ctx, "add hub", "hub.add", Some(id.0), |am| {
+        doc::put_entry(am, "hubs", &id.to_string(), &entry)
+    })?;
+    Ok(HubSummary {
+        id,
+        name,
+        time_zone: tz.name().into(),
+        this_laptop: false,
+    })
+}
+
+/// Renames a hub or changes its time zone (None leaves a field alone).
+pub fn update_hub(
+    ctx: &Ctx<'_>,
+    name_or_id: &str,
+    new_name: Option<&str>,
+    time_zone: Option<&str>,
+) -> Result<HubSummary> {
+    ctx.require(Permission::Administer)?;
+    let hub = find_hub(ctx, name_or_id)?;
+    let mut entry = HubEntry {
+        name: hub.name.clone(),
+        time_zone: hub.time_zone.clone(),
+    };
+    if let Some(n) = new_name {
+        entry.name = clean_name("name", "The hub's name", n)?;
+    }
+    if let Some(tz) = time_zone {
+        entry.time_zone = super::parse_time_zone(tz)?.name().into();
+    }
+    change_org(ctx, "change hub", "hub.change", Some(hub.id), |am| {
+        doc::put_entry(am, "hubs", &hub.id.to_string(), &entry)
+    })?;
+    let current = ctx.hub()?.id;
+    Ok(HubSummary {
+        id: HubId(hub.id),
+        this_laptop: hub.id == current,
+        name: entry.name,
+        time_zone: entry.time_zone,
+    })
+}
+
+/// Chooses the hub this laptop's desk works at (a setting of this laptop only).
+pub fn use_hub_on_this_laptop(ctx: &Ctx<'_>, name_or_id: &str) -> Result<HubSummary> {
+    ctx.require(Permission::Administer)?;
+    let hub = find_hub(ctx, name_or_id)?;
+    ctx.store.set_current_hub(hub.id)?;
+    Ok(HubSummary {
+        id: HubId(hub.id),
+        name: hub.name,
+        time_zone: hub.time_zone,
+        this_laptop: true,
+    })
+}

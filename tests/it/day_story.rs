@@ -247,3 +247,33 @@ fn a_returning_parent_is_recognised_and_cannot_be_in_twice() {
         Err(Error::Validation(_))
     ));
 }
+
+#[test]
+fn a_manager_adds_a_hub_and_moves_this_laptop_to_it() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let north = service::add_hub(&manager, "Northgate", "Europe/Dublin").unwrap();
+    assert!(!north.this_laptop);
+    assert!(matches!(
+        service::add_hub(&manager, "northgate", "Europe/London"),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        service::add_hub(&manager, "Elsewhere", "Mars/Olympus"),
+        Err(Error::Validation(_))
+    ));
+    service::use_hub_on_this_laptop(&manager, "Northgate").unwrap();
+    let renamed = service::update_hub(&manager, "Northgate", Some("Northgate Hub"), None).unwrap();
+    assert!(renamed.this_laptop);
+    assert_eq!(renamed.time_zone, "Europe/Dublin");
+    assert_eq!(
+        service::open_day(&manager, OpenDay::default()).unwrap().hub,
+        "Northgate Hub"
+    );
+    let desk = hub.user("Dee", "desk");
+    assert!(matches!(
+        service::update_hub(&desk, "Riverside", Some("X"), None),
+        Err(Error::Permission(_))
+    ));
+    assert_eq!(service::list_hubs(&desk).unwrap().len(), 2);
+}

@@ -41,6 +41,10 @@ export const api = {
   addActivity: (name, kind) => call("add_activity", { name, kind }),
   renameActivity: (name, newName) => call("rename_activity", { name, newName }),
   retireActivity: (name) => call("retire_activity", { name }),
+  listHubs: () => call("list_hubs"),
+  addHub: (name, timeZone) => call("add_hub", { name, timeZone }),
+  updateHub: (hub, name, timeZone) => call("update_hub", { hub, name, timeZone }),
+  useHub: (hub) => call("use_hub_on_this_laptop", { hub }),
   showSettings: () => call("show_settings"),
   updateSettings: (edit) => call("update_settings", { edit }),
 };

@@ -8,9 +8,9 @@ const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "spa
 
 export async function render(root, ctx) {
   const error = errorBox("admin-error");
-  let users = [], activities = [], settings = null;
+  let users = [], activities = [], settings = null, hubs = [];
   try {
-    [users, activities, settings] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings()]);
+    [users, activities, settings, hubs] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs()]);
   } catch (err) {
     if (err.kind === "locked") return ctx.refresh();
     root.append(el("h1", { text: "Admin" }), error);
@@ -76,6 +76,30 @@ export async function render(root, ctx) {
     run(() => api.addActivity(addActivity.querySelector("#activity-name").value, addActivity.querySelector("#activity-kind").value), "Activity added.");
   });
 
+  const hubRows = hubs.map((h) =>
+    el("tr", {},
+      el("th", { scope: "row", text: h.name }),
+      el("td", { text: h.time_zone }),
+      el("td", { text: h.this_laptop ? "this laptop's hub" : "" }),
+      el("td", {},
+        el("button", { type: "button", class: "secondary", "aria-label": `Rename ${h.name}`, text: "Rename",
+          onclick: () => { const n = window.prompt(`New name for ${h.name}:`, h.name); if (n) run(() => api.updateHub(h.id, n, null), "Hub renamed."); } }),
+        " ",
+        el("button", { type: "button", class: "secondary", "aria-label": `Time zone of ${h.name}`, text: "Time zone",
+          onclick: () => { const z = window.prompt(`Time zone for ${h.name} (like Europe/London):`, h.time_zone); if (z) run(() => api.updateHub(h.id, null, z), "Time zone changed."); } }),
+        " ",
+        h.this_laptop ? null : el("button", { type: "button", class: "secondary", "aria-label": `Use on this laptop: ${h.name}`, text: "Use on this laptop",
+          onclick: () => run(() => api.useHub(h.id), `This laptop now works at ${h.name}.`) }))));
+  const addHub = el("form", { class: "inline-form", "aria-labelledby": "add-hub-title" },
+    el("h3", { id: "add-hub-title", text: "Add a hub" }),
+    field("hub-name", "Name", { required: true, autocomplete: "off" }),
+    field("hub-tz", "Time zone", { value: "Europe/London", autocomplete: "off" }),
+    el("button", { type: "submit", text: "Add hub" }));
+  addHub.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(() => api.addHub(addHub.querySelector("#hub-name").value, addHub.querySelector("#hub-tz").value), "Hub added.");
+  });
+
   const settingsForm = el("form", { class: "inline-form", "aria-labelledby": "settings-title" },
     el("h2", { id: "settings-title", text: "Settings" }),
     field("set-idle", "Lock after this many idle minutes", { type: "number", min: "1", max: "120", value: String(settings.idle_lock_minutes) }),
@@ -97,6 +121,8 @@ export async function render(root, ctx) {
       table("People who can unlock hubdesk", ["Name", "Roles", "Status", ""], userRows), addUser),
     el("section", { class: "card wide", "aria-labelledby": "activities-title" }, el("h2", { id: "activities-title", text: "Activities" }),
       table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
+    el("section", { class: "card wide", "aria-labelledby": "hubs-title" }, el("h2", { id: "hubs-title", text: "Hubs" }),
+      table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
     el("section", { class: "card wide" }, settingsForm),
   );
   root.querySelector("h1").setAttribute("tabindex", "-1");
