@@ -271,12 +271,14 @@ impl AppState {
     }
 }
 
-/// The idle lock in seconds: the organisation's minutes, or HUBDESK_IDLE_LOCK_SECONDS.
+/// The idle lock in seconds: the organisation's minutes, or HUBDESK_IDLE_LOCK_SECONDS if shorter.
 fn idle_seconds(minutes: u32) -> u64 {
+    // The variable is for tests: it can only make the lock come sooner, never later.
+    let configured = u64::from(minutes) * 60;
     std::env::var("HUBDESK_IDLE_LOCK_SECONDS")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(u64::from(minutes) * 60)
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(configured, |s| s.clamp(1, configured))
 }
 
 fn not_set_up() -> UiError {
