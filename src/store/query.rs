@@ -12,6 +12,8 @@ use crate::domain::lockout::Attempts;
 
 /// How many results find-as-you-type returns.
 pub const FIND_LIMIT: usize = 20;
+/// One- and two-character searches rank the most recently seen `FIND_LIMIT * this` matches.
+const SHORT_QUERY_POOL: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberRow {
@@ -167,18 +169,28 @@ impl Store {
                 .ctx("find members")?;
             rows.collect::<rusqlite::Result<_>>().ctx("find members")
         } else {
-            // Trigrams need three characters: one or two use the name and code indexes.
+            // Trigrams need three characters. One or two match thousands of names, so walk the
+            // covering recency index and keep the most recently seen matches; exact names still
+            // come first among those.
             let sql = format!(
-                "SELECT {MEMBER_COLUMNS}, CASE WHEN m.name_key = ?1 OR m.legal_key = ?1 THEN 0 ELSE 1 END AS rank
-                 FROM members m
-                 WHERE (m.name_key >= ?1 AND m.name_key < ?2) OR (m.legal_key >= ?1 AND m.legal_key < ?2)
-                    OR (m.code_key >= ?1 AND m.code_key < ?2)
-                 ORDER BY rank, m.last_seen DESC NULLS LAST, m.name_key
+                "SELECT {MEMBER_COLUMNS}, r.rank FROM (
+                     SELECT rowid AS rid, last_seen AS seen,
+                            CASE WHEN name_key = ?1 OR legal_key = ?1 THEN 0 ELSE 1 END AS rank
+                     FROM members INDEXED BY members_by_recency
+                     WHERE (name_key >= ?1 AND name_key < ?2) OR (legal_key >= ?1 AND legal_key < ?2)
+                        OR (code_key >= ?1 AND code_key < ?2)
+                     ORDER BY last_seen DESC
+                     LIMIT ?4
+                 ) r JOIN members m ON m.rowid = r.rid
+                 ORDER BY r.rank, r.seen DESC NULLS LAST, m.name_key
                  LIMIT ?3"
             );
             let mut stmt = self.conn.prepare_cached(&sql).ctx("find members")?;
             let rows = stmt
-                .query_map(params![key, upper, limit as i64], MemberRow::from_row)
+                .query_map(
+                    params![key, upper, limit as i64, (limit * SHORT_QUERY_POOL) as i64],
+                    MemberRow::from_row,
+                )
                 .ctx("find members")?;
             rows.collect::<rusqlite::Result<_>>().ctx("find members")
         }
