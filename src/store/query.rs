@@ -224,13 +224,13 @@ impl Store {
         name_key: &str,
         legal_key: Option<&str>,
     ) -> Result<Vec<MemberRow>> {
-        let placeholders = (0..borns.len())
+        let params_for_borns = (0..borns.len())
             .map(|i| format!("?{}", i + 3))
             .collect::<Vec<_>>()
             .join(",");
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM members m
-             WHERE m.born IN ({placeholders}) OR m.name_key = ?1 OR m.legal_key = ?1 OR m.name_key = ?2"
+             WHERE m.born IN ({params_for_borns}) OR m.name_key = ?1 OR m.legal_key = ?1 OR m.name_key = ?2"
         );
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&name_key, &legal_key];
         for b in borns {

@@ -15,7 +15,7 @@ export async function render(root, ctx) {
     { class: "card", "aria-labelledby": "register-title", novalidate: true },
     el("h1", { id: "register-title", text: "Register a member" }),
     field("name", "Preferred name", { required: true, autocomplete: "off", maxlength: "80" }, "What they like to be called."),
-    field("born", "Born (year and month)", { required: true, placeholder: "2010-04", inputmode: "numeric", autocomplete: "off", maxlength: "7" }, "Like 2010-04. Members are 11 to 25."),
+    field("born", "Born (year and month)", { required: true, inputmode: "numeric", autocomplete: "off", maxlength: "7" }, "Like 2010-04. Members are 11 to 25."),
     field("pronouns", "Pronouns (optional)", { autocomplete: "off", maxlength: "60" }),
     duplicates,
     el(
