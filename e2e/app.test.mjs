@@ -119,6 +119,11 @@ test("a front desk day in the real window", async (t) => {
   await t.test("registering a member goes back to the day screen", async () => {
     await (await find("#register-link")).click();
     await type("#name", "Zoë O'Brien");
+    await type("#born", "1990-04");
+    await (await find("#register-submit")).click();
+    await driver.wait(async () => (await textOf("#born-error")).length > 0, 5000);
+    assert.match(await textOf("#born-error"), /members are 11 to 25/i);
+    assert.equal(await (await find("#born")).getAttribute("aria-invalid"), "true");
     await type("#born", "2010-04");
     await type("#pronouns", "she/her");
     await look("05-register");

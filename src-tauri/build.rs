@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "list_users",
     "add_user",
     "deactivate_user",
+    "set_user_roles",
     "reset_user_secret",
     "list_activities",
     "add_activity",

@@ -137,6 +137,12 @@ enum UserCommand {
     Deactivate {
         name: String,
     },
+    /// Replace a user's roles, e.g. --role desk,navigator
+    Roles {
+        name: String,
+        #[arg(long = "role")]
+        roles: String,
+    },
     /// Give a user a new PIN (from HUBDESK_NEW_PIN); also lifts a lock-out
     ResetPin {
         name: String,
@@ -471,6 +477,11 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
+            UserCommand::Roles { name, roles } => {
+                emit(json, &service::set_user_roles(ctx, &name, &roles)?, |u| {
+                    format!("{} is now {}.", u.name, u.roles.join(", "))
+                })
+            }
             UserCommand::Deactivate { name } => {
                 emit(json, &service::deactivate_user(ctx, &name)?, |u| {
                     format!("{} is deactivated.", u.name)

@@ -246,6 +246,18 @@ fn deactivate_user<R: Runtime>(
 }
 
 #[tauri::command]
+fn set_user_roles<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+    roles: String,
+) -> Res<service::UserSummary> {
+    let u = state.with_ctx(|ctx| service::set_user_roles(ctx, &name, &roles))?;
+    changed(&app, "users");
+    Ok(u)
+}
+
+#[tauri::command]
 fn reset_user_secret<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -386,6 +398,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tau
             list_users,
             add_user,
             deactivate_user,
+            set_user_roles,
             reset_user_secret,
             list_activities,
             add_activity,

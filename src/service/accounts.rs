@@ -737,3 +737,28 @@ pub fn use_hub_on_this_laptop(ctx: &Ctx<'_>, name_or_id: &str) -> Result<HubSumm
         this_laptop: true,
     })
 }
+
+/// Gives a user a new set of roles. A manager can't take the manager role from themself, so
+/// an organisation never ends up with nobody who can administer it from this seat.
+pub fn set_user_roles(ctx: &Ctx<'_>, name: &str, roles: &str) -> Result<UserSummary> {
+    let actor = ctx.require(Permission::Administer)?.clone();
+    let roles = RoleSet::parse(roles)?;
+    let user = find_user(ctx, name)?;
+    if user.id == actor.id.0 && !roles.allows(Permission::Administer) {
+        return Err(Error::Conflict(
+            "You can't take away your own manager role; ask another manager.".into(),
+        ));
+    }
+    let names: Vec<String> = roles
+        .roles()
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
+    let stored = names.clone();
+    update_user_entry(ctx, &user, "change user roles", "user.roles", |e| {
+        e.roles = stored
+    })?;
+    let mut summary = UserSummary::from(&user);
+    summary.roles = names;
+    Ok(summary)
+}

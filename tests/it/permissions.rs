@@ -237,3 +237,25 @@ fn settings_are_for_managers_and_checked() {
         Err(Error::Validation(_))
     ));
 }
+
+#[test]
+fn a_manager_changes_roles_and_they_take_effect_at_once() {
+    let hub = Hub::new();
+    let dee = hub.user("Dee", "desk");
+    assert!(matches!(
+        service::show_settings(&dee),
+        Err(Error::Permission(_))
+    ));
+    let changed = service::set_user_roles(&hub.manager(), "Dee", "desk,manager").unwrap();
+    assert_eq!(changed.roles, vec!["desk", "manager"]);
+    let dee = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Dee", "1357"));
+    assert!(service::show_settings(&dee).is_ok());
+    assert!(matches!(
+        service::set_user_roles(&hub.manager(), MANAGER, "desk"),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        service::set_user_roles(&hub.manager(), "Dee", "boss"),
+        Err(Error::Validation(_))
+    ));
+}

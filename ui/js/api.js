@@ -37,6 +37,7 @@ export const api = {
   addUser: (req) => call("add_user", { req }),
   deactivateUser: (name) => call("deactivate_user", { name }),
   resetPin: (name, pin) => call("reset_user_secret", { name, pin }),
+  setRoles: (name, roles) => call("set_user_roles", { name, roles }),
   listActivities: () => call("list_activities"),
   addActivity: (name, kind) => call("add_activity", { name, kind }),
   renameActivity: (name, newName) => call("rename_activity", { name, newName }),

@@ -48,3 +48,26 @@ export function toast(message) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => (t.textContent = ""), 4000);
 }
+
+/// Puts `message` under the input with id `inputId`, marks it invalid and moves focus to it.
+export function fieldError(form, inputId, message) {
+  const input = form.querySelector(`#${inputId}`);
+  if (!input) return false;
+  const errorId = `${inputId}-error`;
+  let box = form.querySelector(`#${errorId}`);
+  if (!box) {
+    box = el("p", { id: errorId, class: "error field-error" });
+    input.insertAdjacentElement("afterend", box);
+  }
+  box.textContent = message;
+  input.setAttribute("aria-invalid", "true");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  if (!described.includes(errorId)) input.setAttribute("aria-describedby", [...described, errorId].join(" "));
+  input.focus();
+  return true;
+}
+
+export function clearFieldErrors(form) {
+  for (const box of form.querySelectorAll(".field-error")) box.textContent = "";
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}

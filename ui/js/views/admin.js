@@ -33,6 +33,12 @@ export async function render(root, ctx) {
       el("td", { text: u.roles.join(", ") }),
       el("td", { text: u.active ? "active" : "deactivated" }),
       el("td", {},
+        u.active ? el("button", { type: "button", class: "secondary", "aria-label": `Roles of ${u.name}`, text: "Roles",
+          onclick: () => {
+            const roles = window.prompt(`Roles for ${u.name}, separated by commas (desk, navigator, staff, manager):`, u.roles.join(","));
+            if (roles) run(() => api.setRoles(u.name, roles), `${u.name}'s roles are changed.`);
+          } }) : null,
+        " ",
         u.active ? el("button", { type: "button", class: "secondary", "aria-label": `Reset PIN for ${u.name}`, text: "Reset PIN",
           onclick: () => {
             const pin = window.prompt(`New PIN for ${u.name} (4 to 8 digits):`);

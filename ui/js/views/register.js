@@ -2,7 +2,7 @@
 // typing, and straight back to the day screen with the new member signed in if wanted.
 
 import { api } from "../api.js";
-import { el, field, errorBox, showError, toast } from "../dom.js";
+import { el, field, errorBox, showError, toast, fieldError, clearFieldErrors } from "../dom.js";
 
 export async function render(root, ctx) {
   const error = errorBox("register-error");
@@ -81,6 +81,8 @@ export async function render(root, ctx) {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    clearFieldErrors(form);
+    error.textContent = "";
     const agreed = form.querySelector("#agreed").checked;
     const req = {
       profile: {
@@ -121,9 +123,16 @@ export async function render(root, ctx) {
       ctx.go("#/day");
     } catch (err) {
       if (err.kind === "locked") return ctx.refresh();
-      showError(error, err);
-      const fieldId = { name: "name", born: "born", postcode: "postcode", pronouns: "pronouns", legal_name: "legal-name" }[err.field];
-      if (fieldId) form.querySelector(`#${fieldId}`).focus();
+      // The core says which field is wrong: the message goes right under it.
+      const fieldId = {
+        name: "name", born: "born", pronouns: "pronouns", gender: "gender", legal_name: "legal-name",
+        postcode: "postcode", heard_about: "heard", emergency_name: "emergency-name",
+        emergency_phone: "emergency-phone", emergency_relationship: "emergency-name", consent: "agreed", consents: "agreed",
+      }[err.field];
+      if (fieldId && ["legal-name", "postcode", "gender", "heard", "emergency-name", "emergency-phone"].includes(fieldId)) {
+        form.querySelector("details").open = true;
+      }
+      if (!(fieldId && fieldError(form, fieldId, err.message))) showError(error, err);
     }
   });
   root.append(form);
