@@ -658,7 +658,8 @@ pub fn list_hubs(ctx: &Ctx<'_>) -> Result<Vec<HubSummary>> {
         .collect())
 }
 
-fn find_hub(ctx: &Ctx<'_>, name_or_id: &str) -> Result<crate::store::HubRow> {
+/// A hub by name (ignoring case and accents) or id.
+pub(crate) fn find_hub(ctx: &Ctx<'_>, name_or_id: &str) -> Result<crate::store::HubRow> {
     let key = search_key(name_or_id);
     ctx.store
         .hubs()?

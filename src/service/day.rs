@@ -63,23 +63,12 @@ pub struct OpenDay {
     pub date: Option<NaiveDate>,
 }
 
-fn resolve_hub(ctx: &Ctx<'_>, name: Option<&str>) -> Result<HubRow> {
-    match name {
-        None => ctx.hub(),
-        Some(n) => {
-            let key = search_key(n);
-            ctx.store
-                .hubs()?
-                .into_iter()
-                .find(|h| search_key(&h.name) == key || h.id.to_string() == n.trim())
-                .ok_or_else(|| Error::NotFound(format!("There is no hub called \"{}\".", n.trim())))
-        }
-    }
-}
-
 pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
     ctx.require(Permission::RunTheDay)?;
-    let hub = resolve_hub(ctx, req.hub.as_deref())?;
+    let hub = match req.hub.as_deref() {
+        Some(name) => super::accounts::find_hub(ctx, name)?,
+        None => ctx.hub()?,
+    };
     let date = req.date.unwrap_or_else(|| ctx.today_at(&hub));
     let id = HubDayId::for_hub_and_date(crate::domain::HubId(hub.id), date);
     if let Some(existing) = ctx.store.day(id.0)?
