@@ -9,3 +9,4 @@ pub mod doc;
 pub mod domain;
 pub mod service;
 pub mod store;
+pub mod sync;

@@ -318,7 +318,8 @@ fn exit_code(e: &Error) -> u8 {
         Error::Permission(_) | Error::Locked(_) => 3,
         Error::NotFound(_) => 4,
         Error::Conflict(_) => 5,
-        Error::Storage(_) => 1,
+        Error::Storage(_) | Error::Unreachable(_) => 1,
+        Error::Refused(_) => 6,
     }
 }
 

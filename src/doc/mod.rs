@@ -97,6 +97,22 @@ pub fn device_actor(device: Uuid) -> ActorId {
     ActorId::from(device.as_bytes().as_slice())
 }
 
+/// A short fingerprint of a document's heads: equal on two laptops exactly when they hold
+/// the same changes. The change feed and the digest compare these instead of documents.
+pub fn heads_hash(heads: &[automerge::ChangeHash]) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&automerge::ChangeHash> = heads.iter().collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    for head in sorted {
+        h.update(head.0);
+    }
+    let full = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
 /// Reads the kind and schema header every document carries, and checks both.
 pub fn check_header(doc: &AutoCommit, expected: DocKind) -> Result<(), DocError> {
     let kind: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "kind")?;
@@ -174,6 +190,16 @@ pub struct MemberDoc {
     pub profile: ProfileDoc,
     pub agreement: Option<AgreementDoc>,
     pub visits: BTreeMap<String, VisitDoc>,
+    /// Members merged into this one (keyed by their old id): their codes still find this one.
+    #[autosurgeon(missing = "Default::default")]
+    pub merged: BTreeMap<String, MergedDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct MergedDoc {
+    pub code: String,
+    pub at: Millis,
+    pub by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -230,6 +256,22 @@ pub struct OrgDoc {
     pub activities: BTreeMap<String, ActivityEntry>,
     pub devices: BTreeMap<String, DeviceEntry>,
     pub settings: SettingsDoc,
+    /// Documents erased or merged away, keyed by id: every laptop deletes them on receipt and
+    /// refuses them from any peer for ever. No personal data.
+    #[autosurgeon(missing = "Default::default")]
+    pub tombstones: BTreeMap<String, TombstoneEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct TombstoneEntry {
+    /// The DocKind name of the document.
+    pub kind: String,
+    pub at: Millis,
+    pub by: String,
+    /// "merged" or "erased".
+    pub reason: String,
+    /// merged: the member that was kept.
+    pub into: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -262,6 +304,12 @@ pub struct DeviceEntry {
     /// The device's member-code tag (see domain::code).
     pub tag: u32,
     pub added_at: Millis,
+    /// SHA-256 of the device's TLS certificate (hex), pinned by every peer.
+    #[autosurgeon(missing = "Default::default")]
+    pub cert_sha256: Option<String>,
+    /// Set when a manager removes the device: every peer refuses it from then on.
+    #[autosurgeon(missing = "Default::default")]
+    pub revoked: Option<StampDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

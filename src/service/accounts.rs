@@ -81,6 +81,8 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
     check_secret(&req.manager_secret)?;
 
     let now = ctx.now();
+    let identity =
+        crate::sync::identity::generate(true).map_err(|e| Error::Storage(e.to_string()))?;
     let (org_id, hub_id, device_id, manager_id) =
         (OrgId::new(), HubId::new(), DeviceId::new(), UserId::new());
     let org = OrgDoc {
@@ -112,9 +114,12 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
                 name: device_name.clone(),
                 tag: 0,
                 added_at: to_millis(now),
+                cert_sha256: Some(crate::sync::identity::fingerprint(&identity.cert)),
+                revoked: None,
             },
         )]),
         settings: SettingsDoc::default(),
+        tombstones: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;
@@ -125,6 +130,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         tag: 0,
         current_hub: Some(hub_id.0),
     })?;
+    w.set_identity(&identity)?;
     let am = w.create(org_id.0, DocKind::Org, AutoCommit::new())?;
     autosurgeon::reconcile(am, &org).map_err(doc::DocError::from)?;
     doc::commit(am, now, "organisation set up (system)");

@@ -429,6 +429,7 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
                 consents: vec!["store-my-details".into()],
             }),
             visits: BTreeMap::new(),
+            merged: BTreeMap::new(),
         };
         let mut am = AutoCommit::new().with_actor(doc::device_actor(
             store.local_device()?.map(|d| d.id).unwrap_or_default(),

@@ -29,7 +29,7 @@ pub struct MemberSummary {
 }
 
 impl MemberSummary {
-    fn from_row(row: &MemberRow, today: chrono::NaiveDate) -> Self {
+    pub(crate) fn from_row(row: &MemberRow, today: chrono::NaiveDate) -> Self {
         let age = BirthMonth::parse(&row.born)
             .map(|b| b.age_on(today))
             .unwrap_or(0);
@@ -153,6 +153,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
             consents,
         }),
         visits: BTreeMap::new(),
+        merged: BTreeMap::new(),
     };
     let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
     autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;
@@ -313,7 +314,14 @@ pub fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
     let row = if let Ok(id) = t.parse::<uuid::Uuid>() {
         ctx.store.member_by_id(id)?
     } else if let Some(code) = MemberCode::parse(t) {
-        ctx.store.member_by_code_key(&code.search_key())?
+        match ctx.store.member_by_code_key(&code.search_key())? {
+            Some(row) => Some(row),
+            // The code of a member merged into another leads to the one kept.
+            None => match ctx.store.member_alias(&code.search_key())? {
+                Some(id) => ctx.store.member_by_id(id)?,
+                None => None,
+            },
+        }
     } else {
         return Err(Error::NotFound(format!(
             "\"{}\" is not a member code. Codes look like K7M-42QX; check for a mistyped letter.",
@@ -392,8 +400,22 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
     let row = resolve_member(ctx, id_or_code)?;
     let mut w = ctx.store.write()?;
     let am = w.doc_required(row.id, DocKind::Member)?;
-    let mut profile: ProfileDoc =
+    let profile: ProfileDoc =
         autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile").map_err(doc::DocError::from)?;
+    let profile = edited_profile(profile, &edit)?;
+    doc::put(am, "profile", &profile)?;
+    doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
+    w.audit(ctx.audit("member.edit", Some(row.id)));
+    w.commit()?;
+    let row = ctx
+        .store
+        .member_by_id(row.id)?
+        .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
+    member_detail(ctx, &row)
+}
+
+/// The profile with the edit's fields checked and applied; fields not given stay as they are.
+pub(crate) fn edited_profile(mut profile: ProfileDoc, edit: &ProfileEdit) -> Result<ProfileDoc> {
     // Only the fields given change, so an edit on another laptop to another field survives.
     if let Some(name) = &edit.preferred_name {
         profile.preferred_name =
@@ -424,13 +446,5 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         profile.heard_about =
             clean_optional("heard_about", "How they heard about the hub", Some(v), 120)?;
     }
-    doc::put(am, "profile", &profile)?;
-    doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
-    w.audit(ctx.audit("member.edit", Some(row.id)));
-    w.commit()?;
-    let row = ctx
-        .store
-        .member_by_id(row.id)?
-        .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
-    member_detail(ctx, &row)
+    Ok(profile)
 }

@@ -9,10 +9,14 @@ mod accounts;
 mod day;
 pub mod demo;
 mod members;
+mod merge;
+mod sync;
 
 pub use accounts::*;
 pub use day::*;
 pub use members::*;
+pub use merge::*;
+pub use sync::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -38,10 +42,18 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Storage(String),
+    /// The other laptop refused us, or could not be trusted (unpaired, revoked, another
+    /// organisation, tampered data).
+    #[error("{0}")]
+    Refused(String),
+    /// The other laptop could not be reached or stopped answering.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 impl Error {
-    /// One of: validation, not_found, permission, conflict, locked, storage.
+    /// One of: validation, not_found, permission, conflict, locked, storage, refused,
+    /// unreachable.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Validation(_) => "validation",
@@ -50,6 +62,8 @@ impl Error {
             Error::Locked(_) => "locked",
             Error::Conflict(_) => "conflict",
             Error::Storage(_) => "storage",
+            Error::Refused(_) => "refused",
+            Error::Unreachable(_) => "unreachable",
         }
     }
 }
@@ -158,6 +172,11 @@ impl<'a> Ctx<'a> {
             .users()?
             .iter()
             .any(|u| u.id == user.id.0 && u.active);
+        if self.store.this_laptop_revoked()? {
+            return Err(Error::Permission(
+                "A manager has removed this laptop from the organisation, so nobody can use hubdesk on it.".into(),
+            ));
+        }
         if !active {
             return Err(Error::Permission(format!(
                 "{} has been deactivated and can no longer use hubdesk.",

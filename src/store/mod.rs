@@ -9,10 +9,12 @@
 
 mod project;
 mod query;
+mod syncdata;
 
 pub use query::*;
+pub use syncdata::*;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs;
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -22,7 +24,7 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 use chrono::{DateTime, Utc};
 use include_dir::{Dir, include_dir};
 use lru::LruCache;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::Migrations;
 use uuid::Uuid;
 
@@ -114,6 +116,9 @@ pub struct Store {
     cache: RefCell<LruCache<Uuid, Cached>>,
     actor: RefCell<Option<ActorId>>,
     path: Option<PathBuf>,
+    /// SQLite's data_version when the cache was last known good: it changes when another
+    /// connection (the app's background sync, a CLI) commits, and then the cache is dropped.
+    data_version: Cell<i64>,
 }
 
 impl Store {
@@ -165,10 +170,13 @@ impl Store {
             )),
             actor: RefCell::new(None),
             path,
+            data_version: Cell::new(0),
         };
         if let Some(device) = store.local_device()? {
             *store.actor.borrow_mut() = Some(doc::device_actor(device.id));
         }
+        store.backfill_heads_hashes()?;
+        store.data_version.set(store.read_data_version()?);
         Ok(store)
     }
 
@@ -211,10 +219,63 @@ impl Store {
         self.actor.borrow().clone().ok_or(StoreError::NotSetUp)
     }
 
+    fn read_data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .ctx("data version")
+    }
+
+    /// Drops cached documents if another connection has committed since we last looked, so
+    /// nothing is read or projected from a document older than the store.
+    fn revalidate_cache(&self) -> Result<()> {
+        let now = self.read_data_version()?;
+        if now != self.data_version.get() {
+            self.cache.borrow_mut().clear();
+            self.data_version.set(now);
+        }
+        Ok(())
+    }
+
+    /// Stores made before sync have no heads hashes; compute them once.
+    fn backfill_heads_hashes(&self) -> Result<()> {
+        let missing: Vec<Uuid> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM docs WHERE heads_hash IS NULL")
+                .ctx("find docs without heads")?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .ctx("find docs without heads")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("find docs without heads")?
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let actor = ActorId::random();
+        let tx = self.conn.unchecked_transaction().ctx("begin")?;
+        for id in missing {
+            if let Some(mut d) = load_doc(&tx, id, &actor)? {
+                let hash = doc::heads_hash(&d.get_heads());
+                tx.execute(
+                    "UPDATE docs SET heads_hash = ?2 WHERE id = ?1",
+                    params![id, hash.as_slice()],
+                )
+                .ctx("record heads")?;
+            }
+        }
+        tx.commit().ctx("commit heads")
+    }
+
     /// Starts a write. Everything done through the returned transaction lands together on
     /// [`WriteTxn::commit`], or not at all if it is dropped.
+    ///
+    /// The transaction takes the write lock at once (BEGIN IMMEDIATE): another process
+    /// writing the same store (sync in the background) makes this wait, never fail halfway.
     pub fn write(&self) -> Result<WriteTxn<'_>> {
-        let tx = self.conn.unchecked_transaction().ctx("begin")?;
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .ctx("begin")?;
+        self.revalidate_cache()?;
         Ok(WriteTxn {
             store: self,
             tx,
@@ -264,6 +325,7 @@ impl Store {
         id: Uuid,
         f: impl FnOnce(&AutoCommit) -> Result<T>,
     ) -> Result<Option<T>> {
+        self.revalidate_cache()?;
         if let Some(c) = self.cache.borrow_mut().get(&id) {
             return f(&c.doc).map(Some);
         }
@@ -272,6 +334,32 @@ impl Store {
             Some(doc) => f(&doc).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Runs `f` on a document that may need `&mut` without changing it (Automerge's sync
+    /// message generation), through the cache.
+    pub fn with_doc_mut<T>(
+        &self,
+        id: Uuid,
+        f: impl FnOnce(&mut AutoCommit) -> T,
+    ) -> Result<Option<T>> {
+        self.revalidate_cache()?;
+        if let Some(c) = self.cache.borrow_mut().get_mut(&id) {
+            return Ok(Some(f(&mut c.doc)));
+        }
+        let actor = self.actor()?;
+        let Some(mut doc) = load_doc(&self.conn, id, &actor)? else {
+            return Ok(None);
+        };
+        let saved_heads = doc.get_heads();
+        let out = f(&mut doc);
+        self.cache.borrow_mut().put(id, Cached { doc, saved_heads });
+        Ok(Some(out))
+    }
+
+    /// A document's stored chunks joined: Automerge loads them as one document.
+    pub fn doc_bytes(&self, id: Uuid) -> Result<Option<Vec<u8>>> {
+        doc_chunks(&self.conn, id)
     }
 
     /// Reads the members table and the search index once, so their pages are decrypted into
@@ -407,6 +495,42 @@ impl<'s> WriteTxn<'s> {
         Ok(())
     }
 
+    /// Deletes a document and everything projected from it (erasure, or a member merged
+    /// away). Its history goes with it; only the tombstone in the organisation remains.
+    pub fn remove(&mut self, id: Uuid) -> Result<()> {
+        self.open.retain(|o| o.id != id);
+        self.store.cache.borrow_mut().pop(&id);
+        let kind: Option<i64> = self
+            .tx
+            .query_row("SELECT kind FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .ctx("find doc")?;
+        let Some(kind) = kind.and_then(DocKind::from_i64) else {
+            return Ok(());
+        };
+        project::remove(&self.tx, kind, id)?;
+        for sql in [
+            "DELETE FROM doc_chunks WHERE doc_id = ?1",
+            "DELETE FROM docs WHERE id = ?1",
+            "DELETE FROM sync_states WHERE doc_id = ?1",
+        ] {
+            self.tx.execute(sql, [id]).ctx("remove doc")?;
+        }
+        Ok(())
+    }
+
+    /// Whether the document exists (in this transaction's view).
+    pub fn has_doc(&self, id: Uuid) -> Result<bool> {
+        if self.open.iter().any(|o| o.id == id) {
+            return Ok(true);
+        }
+        self.tx
+            .query_row("SELECT 1 FROM docs WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .ctx("find doc")
+            .map(|r| r.is_some())
+    }
+
     pub fn audit(&mut self, entry: AuditEntry) {
         self.audit.push(entry);
     }
@@ -446,11 +570,13 @@ impl<'s> WriteTxn<'s> {
                 (o.doc.save_after(&o.saved_heads), chunk_count + 1)
             };
             let (bytes, count) = chunk_count;
+            let hash = doc::heads_hash(&heads);
             self.tx
                 .execute(
-                    "INSERT INTO docs (id, kind, local_seq, chunk_count) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(id) DO UPDATE SET local_seq = excluded.local_seq, chunk_count = excluded.chunk_count",
-                    params![o.id, o.kind as i64, seq, count],
+                    "INSERT INTO docs (id, kind, local_seq, chunk_count, heads_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(id) DO UPDATE SET local_seq = excluded.local_seq,
+                         chunk_count = excluded.chunk_count, heads_hash = excluded.heads_hash",
+                    params![o.id, o.kind as i64, seq, count, hash.as_slice()],
                 )
                 .ctx("record doc")?;
             self.tx
@@ -504,7 +630,7 @@ fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
     Ok(())
 }
 
-fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoCommit>> {
+fn doc_chunks(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
     let mut stmt = conn
         .prepare_cached("SELECT data FROM doc_chunks WHERE doc_id = ?1 ORDER BY id")
         .ctx("load doc")?;
@@ -516,10 +642,14 @@ fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoC
         bytes.extend_from_slice(&chunk);
         any = true;
     }
-    if !any {
-        return Ok(None);
+    Ok(any.then_some(bytes))
+}
+
+fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoCommit>> {
+    match doc_chunks(conn, id)? {
+        Some(bytes) => Ok(Some(doc::load(&bytes, actor)?)),
+        None => Ok(None),
     }
-    Ok(Some(doc::load(&bytes, actor)?))
 }
 
 /// Reads the store key, or makes a new random one readable only by this user.

@@ -25,12 +25,15 @@ const PROJECTION_TABLES: &[&str] = &[
     "visit_activities",
     "contacts",
     "contact_visits",
+    "tombstones",
+    "conflicts",
+    "member_aliases",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
     match kind {
         DocKind::Org => project_org(conn, id, &doc::read(am, kind)?),
-        DocKind::Member => project_member(conn, id, &doc::read(am, kind)?),
+        DocKind::Member => project_member(conn, id, am, &doc::read(am, kind)?),
         DocKind::Day => project_day(conn, id, &doc::read(am, kind)?),
         DocKind::Contact => project_contact(conn, id, &doc::read(am, kind)?),
     }
@@ -51,7 +54,14 @@ fn parse_id(s: &str) -> Option<Uuid> {
 }
 
 fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
-    for table in ["org", "hubs", "users", "activities", "devices"] {
+    for table in [
+        "org",
+        "hubs",
+        "users",
+        "activities",
+        "devices",
+        "tombstones",
+    ] {
         conn.execute(&format!("DELETE FROM {table}"), [])
             .ctx("reproject org")?;
     }
@@ -96,10 +106,153 @@ fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
             continue;
         };
         conn.execute(
-            "INSERT INTO devices (id, name, tag, added_at) VALUES (?1, ?2, ?3, ?4)",
-            params![device_id, d.name, d.tag, d.added_at],
+            "INSERT INTO devices (id, name, tag, added_at, cert_sha256, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![device_id, d.name, d.tag, d.added_at, d.cert_sha256, d.revoked.as_ref().map(|r| r.at)],
         )
         .ctx("project devices")?;
+    }
+    for (doc_id, t) in &org.tombstones {
+        let Some(doc_id) = parse_id(doc_id) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO tombstones (id, kind, at, reason, into_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                doc_id,
+                t.kind,
+                t.at,
+                t.reason,
+                t.into.as_deref().and_then(parse_id)
+            ],
+        )
+        .ctx("project tombstones")?;
+    }
+    Ok(())
+}
+
+/// Removes every row projected from a document (it was erased or merged away).
+pub(super) fn remove(conn: &Connection, kind: DocKind, id: Uuid) -> Result<()> {
+    match kind {
+        DocKind::Org => {}
+        DocKind::Member => {
+            let rowid: Option<i64> = conn
+                .query_row("SELECT rowid FROM members WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .ctx("find member row")?;
+            if let Some(rowid) = rowid {
+                conn.execute("DELETE FROM member_search WHERE rowid = ?1", [rowid])
+                    .ctx("unindex member")?;
+            }
+            for sql in [
+                "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
+                "DELETE FROM visits WHERE member_id = ?1",
+                "DELETE FROM members WHERE id = ?1",
+                "DELETE FROM member_aliases WHERE member_id = ?1",
+                "DELETE FROM conflicts WHERE doc_id = ?1",
+            ] {
+                conn.execute(sql, [id]).ctx("remove member")?;
+            }
+        }
+        DocKind::Day => {
+            conn.execute("DELETE FROM days WHERE id = ?1", [id])
+                .ctx("remove day")?;
+        }
+        DocKind::Contact => {
+            for sql in [
+                "DELETE FROM contact_visits WHERE contact_id = ?1",
+                "DELETE FROM contacts WHERE id = ?1",
+            ] {
+                conn.execute(sql, [id]).ctx("remove contact")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The profile fields two laptops can change at once, as stored in `profile`.
+const PROFILE_FIELDS: &[&str] = &[
+    "preferred_name",
+    "legal_name",
+    "born",
+    "pronouns",
+    "gender",
+    "postcode_district",
+    "heard_about",
+];
+
+/// Records the member's profile fields that hold more than one value after a merge of
+/// concurrent edits (Automerge keeps them all; the projection shows the winner).
+fn project_member_conflicts(conn: &Connection, id: Uuid, am: &AutoCommit) -> Result<()> {
+    use automerge::ReadDoc;
+    conn.prepare_cached("DELETE FROM conflicts WHERE doc_id = ?1")
+        .ctx("reproject conflicts")?
+        .execute([id])
+        .ctx("reproject conflicts")?;
+    let Ok(Some((_, profile))) = am.get(automerge::ROOT, "profile") else {
+        return Ok(());
+    };
+    for field in PROFILE_FIELDS {
+        let all = am.get_all(&profile, *field).map_err(doc::DocError::from)?;
+        if all.len() < 2 {
+            continue;
+        }
+        let winner = am.get(&profile, *field).map_err(doc::DocError::from)?;
+        let mut values: Vec<serde_json::Value> = Vec::new();
+        for (value, _) in winner.into_iter().chain(all) {
+            let v = scalar_json(&value);
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        if values.len() < 2 {
+            continue;
+        }
+        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
+            .ctx("project conflict")?
+            .execute(params![
+                id,
+                format!("profile.{field}"),
+                serde_json::Value::Array(values).to_string()
+            ])
+            .ctx("project conflict")?;
+    }
+    Ok(())
+}
+
+fn scalar_json(value: &automerge::Value<'_>) -> serde_json::Value {
+    use automerge::ScalarValue as S;
+    match value {
+        automerge::Value::Scalar(s) => match s.as_ref() {
+            S::Str(t) => serde_json::Value::String(t.to_string()),
+            S::Int(n) => serde_json::json!(n),
+            S::Uint(n) => serde_json::json!(n),
+            S::F64(n) => serde_json::json!(n),
+            S::Boolean(b) => serde_json::json!(b),
+            S::Null => serde_json::Value::Null,
+            other => serde_json::Value::String(other.to_string()),
+        },
+        automerge::Value::Object(_) => serde_json::Value::String("(a record)".into()),
+    }
+}
+
+fn project_member_aliases(
+    conn: &Connection,
+    id: Uuid,
+    merged: &std::collections::BTreeMap<String, doc::MergedDoc>,
+) -> Result<()> {
+    conn.prepare_cached("DELETE FROM member_aliases WHERE member_id = ?1")
+        .ctx("reproject aliases")?
+        .execute([id])
+        .ctx("reproject aliases")?;
+    for merged in merged.values() {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO member_aliases (code_key, member_id) VALUES (?1, ?2)",
+        )
+        .ctx("project alias")?
+        .execute(params![search_key(&merged.code), id])
+        .ctx("project alias")?;
     }
     Ok(())
 }
@@ -126,7 +279,9 @@ impl From<&doc::SettingsDoc> for SettingsJson {
     }
 }
 
-fn project_member(conn: &Connection, id: Uuid, m: &MemberDoc) -> Result<()> {
+fn project_member(conn: &Connection, id: Uuid, am: &AutoCommit, m: &MemberDoc) -> Result<()> {
+    project_member_conflicts(conn, id, am)?;
+    project_member_aliases(conn, id, &m.merged)?;
     project_member_row(
         conn,
         id,
@@ -202,9 +357,13 @@ pub(super) fn project_member_change(
     change: &MemberChange,
 ) -> Result<()> {
     if change.visits.contains("") {
-        return project_member(conn, id, &doc::read(am, DocKind::Member)?);
+        return project_member(conn, id, am, &doc::read(am, DocKind::Member)?);
     }
     if change.row {
+        let merged: std::collections::BTreeMap<String, doc::MergedDoc> =
+            autosurgeon::hydrate_prop(am, automerge::ROOT, "merged").unwrap_or_default();
+        project_member_conflicts(conn, id, am)?;
+        project_member_aliases(conn, id, &merged)?;
         doc::check_header(am, DocKind::Member)?;
         let code: String =
             autosurgeon::hydrate_prop(am, automerge::ROOT, "code").map_err(doc::DocError::from)?;

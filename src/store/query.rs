@@ -216,6 +216,16 @@ impl Store {
             .ctx("member by code")
     }
 
+    /// Every member (for the duplicate check across the whole organisation).
+    pub fn all_members(&self) -> Result<Vec<MemberRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {MEMBER_COLUMNS} FROM members m"))
+            .ctx("members")?;
+        let rows = stmt.query_map([], MemberRow::from_row).ctx("members")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("members")
+    }
+
     /// Members who could be the same person as a new registration: same or near birth month,
     /// or the same name key. Scoring is domain's job.
     pub fn duplicate_candidates(

@@ -60,6 +60,7 @@ fn member_v1() -> AutoCommit {
                 activities: vec![Uuid::from_u128(6).to_string()],
             },
         )]),
+        merged: Default::default(),
     };
     autosurgeon::reconcile(&mut am, &member).unwrap();
     doc::commit(&mut am, at(), "fixture");

@@ -7,3 +7,4 @@ mod members;
 mod permissions;
 mod projections;
 mod support;
+mod sync;

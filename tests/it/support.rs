@@ -40,6 +40,11 @@ impl Hub {
         hub
     }
 
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use hubdesk::service::Clock;
+        self.clock.now()
+    }
+
     pub fn unlock(&self, name: &str, pin: &str) -> ActingUser {
         service::unlock(&self.store, &self.clock, name, pin).unwrap()
     }

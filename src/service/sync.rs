@@ -1,0 +1,288 @@
+//! Sync use cases: pairing, syncing with a peer, sync files, devices and their revocation.
+//!
+//! Syncing itself needs no user: it only ever moves the organisation's records between its
+//! own paired laptops. Showing a pairing code, revoking a device and exporting a sync file
+//! are a manager's; importing one is anyone's who is signed in.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Clock, Ctx, Error, Result};
+use crate::doc::{self, DeviceEntry, DocKind, StampDoc};
+use crate::domain::Permission;
+use crate::store::Store;
+use crate::sync::bundle::{ExportReport, ImportReport};
+use crate::sync::net::{self, Outcome};
+use crate::sync::session::Options;
+use crate::sync::wire::Limits;
+use crate::sync::{self as core_sync, SyncError, pairing};
+
+impl From<SyncError> for Error {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Refused { message, .. } => Error::Refused(capitalise(&message)),
+            SyncError::Malformed(_) | SyncError::Bundle(_) => {
+                Error::Refused(capitalise(&e.to_string()))
+            }
+            SyncError::Network(m) => Error::Unreachable(capitalise(&m)),
+            SyncError::Store(s) => Error::from(s),
+            SyncError::Setup(m) => Error::Storage(capitalise(&m)),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => {
+            let mut out: String = first.to_uppercase().collect();
+            out.push_str(c.as_str());
+            if !out.ends_with('.') {
+                out.push('.');
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Storage(format!("Could not start networking: {e}")))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairingCode {
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Shows a one-time pairing code; a `sync serve` (or the app) on this laptop accepts it.
+pub fn pair_code(ctx: &Ctx<'_>) -> Result<PairingCode> {
+    let user = ctx.require(Permission::Administer)?;
+    core_sync::ensure_identity(ctx.store, ctx.now())?;
+    let code = pairing::new_code()?;
+    let expires_at = ctx.now() + chrono::Duration::minutes(pairing::CODE_MINUTES);
+    ctx.store.set_pairing(&code, expires_at, user.id.0)?;
+    ctx.store
+        .append_audit(&[ctx.audit("device.pairing_code", None)])?;
+    Ok(PairingCode { code, expires_at })
+}
+
+/// Joins this empty laptop to the organisation of the laptop at `addr`.
+pub fn join(
+    store: &Store,
+    clock: &dyn Clock,
+    addr: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<Outcome> {
+    let name = crate::domain::member::clean_name("device", "This laptop's name", device_name)?;
+    let rt = runtime()?;
+    let outcome = rt.block_on(net::join(
+        store,
+        clock.now(),
+        addr,
+        code,
+        &name,
+        Limits::default(),
+    ))?;
+    Ok(outcome)
+}
+
+/// Syncs once with the laptop at `addr`. `digest` also compares every document (slower;
+/// done daily in the background).
+pub fn sync_now(store: &Store, clock: &dyn Clock, addr: &str, digest: bool) -> Result<Outcome> {
+    let rt = runtime()?;
+    let options = Options {
+        digest,
+        ..Options::default()
+    };
+    Ok(rt.block_on(net::sync_with(
+        store,
+        clock.now(),
+        addr,
+        options,
+        Limits::default(),
+    ))?)
+}
+
+/// Serves sync for paired laptops on `listen` until the process is stopped. Each finished
+/// session is passed to `on_done`.
+pub fn serve(
+    store: &Store,
+    listen: &str,
+    mut on_done: impl FnMut(std::result::Result<Outcome, Error>),
+) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let listener = net::listen(listen).await?;
+        net::serve(
+            store,
+            listener,
+            Limits::default(),
+            std::future::pending(),
+            |r| on_done(r.map_err(Error::from)),
+        )
+        .await
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStatus {
+    pub device_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Records changed here that this peer has not confirmed holding yet.
+    pub pending: i64,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub revoked: bool,
+    pub peers: Vec<PeerStatus>,
+}
+
+/// Every other laptop of the organisation: when we last synced with it and what is waiting.
+pub fn sync_status(store: &Store) -> Result<SyncStatus> {
+    let me = store
+        .local_device()?
+        .ok_or_else(|| Error::from(crate::store::StoreError::NotSetUp))?;
+    let peers = store.peers()?;
+    let mut out = Vec::new();
+    for d in store.devices()? {
+        if d.id == me.id {
+            continue;
+        }
+        let p = peers.iter().find(|p| p.device_id == d.id);
+        out.push(PeerStatus {
+            device_id: d.id,
+            name: d.name.clone(),
+            address: p.and_then(|p| p.address.clone()),
+            last_sync_at: p.and_then(|p| p.last_sync_at),
+            last_error: p.and_then(|p| p.last_error.clone()),
+            last_error_at: p.and_then(|p| p.last_error_at),
+            pending: store.pending_for(d.id)?,
+            revoked: d.revoked_at.is_some(),
+        });
+    }
+    Ok(SyncStatus {
+        device_id: me.id,
+        device_name: me.name,
+        revoked: store.local_revoked_at()?.is_some(),
+        peers: out,
+    })
+}
+
+/// A sync file of everything changed here (or only what `since_peer` has not confirmed).
+pub fn export_bundle(ctx: &Ctx<'_>, since_peer: Option<&str>) -> Result<(Vec<u8>, ExportReport)> {
+    ctx.require(Permission::Administer)?;
+    let since = match since_peer {
+        None => 0,
+        Some(name) => {
+            let device = find_device(ctx, name)?;
+            ctx.store
+                .peer(device.id)?
+                .map(|p| p.sent_through)
+                .unwrap_or(0)
+        }
+    };
+    let out = crate::sync::bundle::export(ctx.store, ctx.now(), since)?;
+    ctx.store.append_audit(&[ctx.audit("sync.export", None)])?;
+    Ok(out)
+}
+
+pub fn import_bundle(ctx: &Ctx<'_>, bytes: &[u8]) -> Result<ImportReport> {
+    ctx.require(Permission::RunTheDay)?;
+    let report = crate::sync::bundle::import(ctx.store, ctx.now(), bytes)?;
+    ctx.store.append_audit(&[ctx.audit("sync.import", None)])?;
+    Ok(report)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub added_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub this_laptop: bool,
+    /// Short form of the pinned certificate fingerprint, to compare by eye.
+    pub fingerprint: Option<String>,
+}
+
+pub fn list_devices(ctx: &Ctx<'_>) -> Result<Vec<DeviceSummary>> {
+    ctx.require(Permission::Administer)?;
+    let me = ctx.device()?;
+    Ok(ctx
+        .store
+        .devices()?
+        .into_iter()
+        .map(|d| DeviceSummary {
+            id: d.id,
+            this_laptop: d.id == me.id,
+            name: d.name,
+            added_at: d.added_at,
+            revoked_at: d.revoked_at,
+            fingerprint: d.cert_sha256.map(|f| f.chars().take(16).collect()),
+        })
+        .collect())
+}
+
+fn find_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<crate::store::DeviceRow> {
+    let t = name_or_id.trim();
+    ctx.store
+        .devices()?
+        .into_iter()
+        .find(|d| d.name.eq_ignore_ascii_case(t) || d.id.to_string() == t)
+        .ok_or_else(|| Error::NotFound(format!("No laptop called \"{t}\" is paired.")))
+}
+
+/// Removes a laptop from the organisation (lost or stolen): every peer refuses it once the
+/// revocation reaches it, and its users can no longer act.
+pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
+    let user = ctx.require(Permission::Administer)?.clone();
+    let device = find_device(ctx, name_or_id)?;
+    let me = ctx.device()?;
+    if device.id == me.id {
+        return Err(Error::Conflict(
+            "This laptop can't remove itself; revoke it from another laptop.".into(),
+        ));
+    }
+    if device.revoked_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} was already removed.",
+            device.name
+        )));
+    }
+    let now = ctx.now();
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(me.org_id, DocKind::Org)?;
+    let mut entry: DeviceEntry = doc::get_entry(org, "devices", &device.id.to_string())?
+        .ok_or_else(|| Error::NotFound("That laptop is not in the device list.".into()))?;
+    entry.revoked = Some(StampDoc {
+        at: doc::to_millis(now),
+        by: user.id.to_string(),
+    });
+    doc::put_entry(org, "devices", &device.id.to_string(), &entry)?;
+    doc::commit(org, now, ctx.commit_message("revoke device"));
+    w.audit(ctx.audit("device.revoke", Some(device.id)));
+    w.commit()?;
+    Ok(DeviceSummary {
+        id: device.id,
+        name: device.name,
+        added_at: device.added_at,
+        revoked_at: Some(now),
+        this_laptop: false,
+        fingerprint: device.cert_sha256.map(|f| f.chars().take(16).collect()),
+    })
+}

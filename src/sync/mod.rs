@@ -1,0 +1,304 @@
+//! Sync between the laptops of one organisation (DESIGN.md section 3).
+//!
+//! - [`session`]: the protocol as a sans-IO state machine over the store: messages in,
+//!   messages out. Tests drive two sessions directly; the network only carries the bytes.
+//! - [`wire`]: the messages and their framing.
+//! - [`net`]: mutual TLS 1.3 over TCP with pinned device certificates, pairing, `serve`.
+//! - [`pairing`]: the SPAKE2 exchange that lets a new laptop join with a short code.
+//! - [`bundle`]: the same changes in an encrypted file, for laptops that never meet.
+//! - [`identity`]: each laptop's certificate.
+//!
+//! Every change received goes through the store's normal write path, so projections, feed
+//! positions and chunks stay as if the change had been made here.
+
+pub mod bundle;
+pub mod identity;
+pub mod net;
+pub mod pairing;
+pub mod session;
+pub mod wire;
+
+use std::collections::BTreeMap;
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::doc::{self, DeviceEntry, DocKind, MemberDoc, MergedDoc, VisitDoc};
+use crate::store::{FeedEntry, Identity, Store, StoreError};
+pub use wire::RefusalReason;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the other laptop sent something hubdesk cannot use ({0}); nothing from it was saved")]
+    Malformed(String),
+    #[error("{message}")]
+    Refused {
+        reason: RefusalReason,
+        message: String,
+    },
+    #[error("could not sync with the other laptop: {0}")]
+    Network(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("{0}")]
+    Bundle(String),
+}
+
+impl SyncError {
+    pub fn refused(reason: RefusalReason, message: impl Into<String>) -> Self {
+        SyncError::Refused {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<doc::DocError> for SyncError {
+    fn from(e: doc::DocError) -> Self {
+        SyncError::Store(StoreError::from(e))
+    }
+}
+
+/// Number of digest buckets.
+pub const DIGEST_BUCKETS: usize = 256;
+
+/// The digest bucket a document falls in (spread by hash: ids are time-ordered).
+pub fn digest_bucket(id: Uuid) -> u16 {
+    u16::from(Sha256::digest(id.as_bytes())[0])
+}
+
+/// XOR of a short hash of (id, heads) over every document in each bucket: two laptops
+/// holding the same documents at the same heads have equal digests.
+pub fn digest(entries: &[FeedEntry]) -> Vec<[u8; 8]> {
+    let mut buckets = vec![[0u8; 8]; DIGEST_BUCKETS];
+    for e in entries {
+        let mut h = Sha256::new();
+        h.update(e.id.as_bytes());
+        h.update(e.heads);
+        let full = h.finalize();
+        let bucket = &mut buckets[digest_bucket(e.id) as usize];
+        for (b, x) in bucket.iter_mut().zip(full.iter()) {
+            *b ^= x;
+        }
+    }
+    buckets
+}
+
+/// This laptop's TLS identity, made (and its fingerprint recorded in the organisation's
+/// device list) the first time sync is used on a store set up before sync existed.
+pub fn ensure_identity(store: &Store, now: DateTime<Utc>) -> Result<Identity, SyncError> {
+    let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
+    let identity = match store.identity()? {
+        Some(i) => i,
+        None => {
+            let fresh = identity::generate(true)?;
+            let mut w = store.write()?;
+            w.set_identity(&fresh)?;
+            w.commit()?;
+            fresh
+        }
+    };
+    let fp = identity::fingerprint(&identity.cert);
+    let recorded = store
+        .devices()?
+        .into_iter()
+        .any(|d| d.id == me.id && d.cert_sha256.as_deref() == Some(fp.as_str()));
+    if !recorded {
+        let mut w = store.write()?;
+        let org = w.doc_required(me.org_id, DocKind::Org)?;
+        let mut entry: DeviceEntry =
+            doc::get_entry(org, "devices", &me.id.to_string())?.unwrap_or(DeviceEntry {
+                name: me.name.clone(),
+                tag: me.tag,
+                added_at: doc::to_millis(now),
+                cert_sha256: None,
+                revoked: None,
+            });
+        entry.cert_sha256 = Some(fp);
+        doc::put_entry(org, "devices", &me.id.to_string(), &entry)?;
+        doc::commit(org, now, "device certificate recorded (system)");
+        w.commit()?;
+    }
+    Ok(identity)
+}
+
+/// Adds a newly paired laptop to the organisation's devices, pinning its certificate, and
+/// gives it the next free member-code tag.
+pub fn add_device(
+    store: &Store,
+    now: DateTime<Utc>,
+    id: Uuid,
+    name: &str,
+    cert_sha256: &str,
+) -> Result<u32, SyncError> {
+    let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
+    let tag = store
+        .devices()?
+        .iter()
+        .map(|d| d.tag + 1)
+        .max()
+        .unwrap_or(1)
+        .max(me.tag + 1);
+    let mut w = store.write()?;
+    let org = w.doc_required(me.org_id, DocKind::Org)?;
+    doc::put_entry(
+        org,
+        "devices",
+        &id.to_string(),
+        &DeviceEntry {
+            name: name.to_string(),
+            tag,
+            added_at: doc::to_millis(now),
+            cert_sha256: Some(cert_sha256.to_string()),
+            revoked: None,
+        },
+    )?;
+    doc::commit(org, now, "device paired (system)");
+    w.audit(crate::store::AuditEntry {
+        at: now,
+        user: None,
+        action: "device.paired",
+        subject: Some(id),
+    });
+    w.commit()?;
+    Ok(tag)
+}
+
+/// Makes `joiner` (an empty store) a device of `member`'s organisation without a network or
+/// a code: what pairing does once the code is proven. For tests and benchmarks that hold
+/// both stores in one process; a person always pairs with a code.
+pub fn pair_locally(
+    member: &Store,
+    joiner: &Store,
+    now: DateTime<Utc>,
+    name: &str,
+) -> Result<Uuid, SyncError> {
+    let member_identity = ensure_identity(member, now)?;
+    let me = member.local_device()?.ok_or(StoreError::NotSetUp)?;
+    let identity = identity::generate(false)?;
+    let device = Uuid::now_v7();
+    let tag = add_device(
+        member,
+        now,
+        device,
+        name,
+        &identity::fingerprint(&identity.cert),
+    )?;
+    let mut w = joiner.write()?;
+    w.set_local_device(&crate::store::LocalDevice {
+        id: device,
+        org_id: me.org_id,
+        name: name.to_string(),
+        tag,
+        current_hub: me.current_hub,
+    })?;
+    w.set_identity(&Identity {
+        org_key: member_identity.org_key,
+        ..identity
+    })?;
+    w.commit()?;
+    Ok(device)
+}
+
+/// Deletes every local document the organisation has tombstoned. A member merged into
+/// another first hands any visits the merge could not have seen (made here while apart) to
+/// the member kept; if that member has not arrived yet, the deletion waits for it.
+/// Returns how many documents were deleted.
+pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncError> {
+    let tombstones = store.tombstones()?;
+    let mut w = store.write()?;
+    let mut removed = 0;
+    for t in &tombstones {
+        if !w.has_doc(t.id)? {
+            continue;
+        }
+        if let (Some(keep), Some(DocKind::Member)) = (t.into, w.doc_kind(t.id)?) {
+            if !w.has_doc(keep)? {
+                continue;
+            }
+            let other: MemberDoc =
+                doc::read(w.doc_required(t.id, DocKind::Member)?, DocKind::Member)?;
+            let keep_doc = w.doc_required(keep, DocKind::Member)?;
+            absorb_member(
+                keep_doc,
+                t.id,
+                &other,
+                at,
+                "system",
+                "merge followed (system)",
+            )?;
+        }
+        w.remove(t.id)?;
+        removed += 1;
+    }
+    w.commit()?;
+    Ok(removed)
+}
+
+/// Adds to `keep` what `other` holds that `keep` lacks: visits (by id) and the old code.
+/// Commits the change on `keep` if there was one.
+pub fn absorb_member(
+    keep: &mut AutoCommit,
+    other_id: Uuid,
+    other: &MemberDoc,
+    at: DateTime<Utc>,
+    by: &str,
+    message: &str,
+) -> Result<(), SyncError> {
+    let visits: BTreeMap<String, VisitDoc> =
+        autosurgeon::hydrate_prop(&*keep, automerge::ROOT, "visits")
+            .map_err(doc::DocError::from)?;
+    let mut changed = false;
+    for (visit_id, visit) in &other.visits {
+        if !visits.contains_key(visit_id) {
+            doc::put_entry(keep, "visits", visit_id, visit)?;
+            changed = true;
+        }
+    }
+    let merged: BTreeMap<String, MergedDoc> =
+        autosurgeon::hydrate_prop(&*keep, automerge::ROOT, "merged").unwrap_or_default();
+    let mut all = merged.clone();
+    all.entry(other_id.to_string()).or_insert(MergedDoc {
+        code: other.code.clone(),
+        at: doc::to_millis(at),
+        by: by.to_string(),
+    });
+    for (old_id, old) in &other.merged {
+        all.entry(old_id.clone()).or_insert_with(|| old.clone());
+    }
+    if all != merged {
+        doc::put(keep, "merged", &all)?;
+        changed = true;
+    }
+    if changed {
+        doc::commit(keep, at, message);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_differ_exactly_when_some_document_differs() {
+        let a: Vec<FeedEntry> = (0..500)
+            .map(|i| FeedEntry {
+                id: Uuid::from_u128(i),
+                kind: DocKind::Member,
+                heads: [i as u8; 16],
+            })
+            .collect();
+        let mut b = a.clone();
+        b.reverse();
+        assert_eq!(digest(&a), digest(&b), "order does not matter");
+        b[7].heads[0] ^= 1;
+        let (da, db) = (digest(&a), digest(&b));
+        let differing: Vec<usize> = (0..DIGEST_BUCKETS).filter(|&i| da[i] != db[i]).collect();
+        assert_eq!(differing, vec![digest_bucket(b[7].id) as usize]);
+    }
+}

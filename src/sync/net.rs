@@ -1,0 +1,699 @@
+//! The network transport: TCP, mutual TLS 1.3 with pinned device certificates, frames.
+//!
+//! Both sides present their certificate and prove they hold its key (the TLS handshake);
+//! neither trusts a certificate authority. Right after the handshake each side looks the
+//! other's fingerprint up in the organisation's device list: an unknown or revoked device is
+//! refused before any data moves. The one exception is pairing, where a new laptop's first
+//! message is `PairStart` and the code proves who it is (see [`super::pairing`]).
+//!
+//! Everything runs on one thread (the store is not shared between threads): callers use a
+//! current-thread tokio runtime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use uuid::Uuid;
+
+use super::identity::{CERT_NAME, fingerprint};
+use super::pairing::{self, Pake};
+use super::session::{Options, Report, Role, Session};
+use super::wire::{
+    self, Assembler, Limits, Msg, PROTOCOL_VERSION, PairStart, PairWelcome, Refusal, RefusalReason,
+};
+use super::{SyncError, add_device, ensure_identity};
+use crate::store::{Identity, LocalDevice, Store};
+
+/// How long to wait for the other laptop at any one step before giving up.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// The port hubdesk listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 47_810;
+
+/// Bytes and messages that crossed the network in one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Traffic {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+}
+
+/// A finished session as seen from this laptop.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub peer: Uuid,
+    pub peer_name: String,
+    pub report: Report,
+    pub traffic: Traffic,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Accepts any certificate whose holder proves its key in the handshake; the fingerprint is
+/// checked against the organisation's devices right after (see the module docs).
+#[derive(Debug)]
+struct ProvenKey(Arc<CryptoProvider>);
+
+impl ProvenKey {
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+}
+
+impl ServerCertVerifier for ProvenKey {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("hubdesk only speaks TLS 1.3".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.tls13(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for ProvenKey {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("hubdesk only speaks TLS 1.3".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.tls13(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn tls_err(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Setup(format!("could not set up a secure connection: {e}"))
+}
+
+fn cert_and_key(identity: &Identity) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    (
+        vec![CertificateDer::from(identity.cert.clone())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.clone())),
+    )
+}
+
+fn server_config(identity: &Identity) -> Result<Arc<rustls::ServerConfig>, SyncError> {
+    let provider = provider();
+    let (certs, key) = cert_and_key(identity);
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_err)?
+        .with_client_cert_verifier(Arc::new(ProvenKey(provider)))
+        .with_single_cert(certs, key)
+        .map_err(tls_err)?;
+    Ok(Arc::new(config))
+}
+
+fn client_config(identity: &Identity) -> Result<Arc<rustls::ClientConfig>, SyncError> {
+    let provider = provider();
+    let (certs, key) = cert_and_key(identity);
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(tls_err)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ProvenKey(provider)))
+        .with_client_auth_cert(certs, key)
+        .map_err(tls_err)?;
+    Ok(Arc::new(config))
+}
+
+fn net_err(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Network(e.to_string())
+}
+
+async fn timed<T>(
+    what: &str,
+    f: impl std::future::Future<Output = std::io::Result<T>>,
+) -> Result<T, SyncError> {
+    match tokio::time::timeout(IO_TIMEOUT, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(SyncError::Network(
+            format!("the other laptop closed the connection ({what})"),
+        )),
+        Ok(Err(e)) => Err(SyncError::Network(format!("{what}: {e}"))),
+        Err(_) => Err(SyncError::Network(format!(
+            "the other laptop stopped answering ({what})"
+        ))),
+    }
+}
+
+/// Messages over a byte stream, counted.
+pub struct Framed<S> {
+    stream: S,
+    limits: Limits,
+    assembler: Assembler,
+    pub traffic: Traffic,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Framed<S> {
+    pub fn new(stream: S, limits: Limits) -> Self {
+        Self {
+            stream,
+            limits,
+            assembler: Assembler::default(),
+            traffic: Traffic::default(),
+        }
+    }
+
+    pub async fn send(&mut self, msg: &Msg) -> Result<(), SyncError> {
+        for frame in wire::encode(msg, &self.limits)? {
+            timed("sending", self.stream.write_all(&frame)).await?;
+            self.traffic.bytes_sent += frame.len() as u64;
+        }
+        timed("sending", self.stream.flush()).await?;
+        self.traffic.messages_sent += 1;
+        Ok(())
+    }
+
+    pub async fn recv(&mut self) -> Result<Msg, SyncError> {
+        loop {
+            let mut len = [0u8; 4];
+            timed("receiving", self.stream.read_exact(&mut len)).await?;
+            let n = Assembler::check_length(u32::from_be_bytes(len), &self.limits)?;
+            let mut payload = vec![0u8; n];
+            timed("receiving", self.stream.read_exact(&mut payload)).await?;
+            self.traffic.bytes_received += 4 + n as u64;
+            if let Some(msg) = self.assembler.push(&payload, &self.limits)? {
+                self.traffic.messages_received += 1;
+                return Ok(msg);
+            }
+        }
+    }
+
+    pub async fn close(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.shutdown()).await;
+    }
+
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
+/// The paired device a certificate belongs to, or why it is refused.
+fn trusted_device(store: &Store, cert_fp: &str) -> Result<(Uuid, String), SyncError> {
+    let devices = store.devices()?;
+    match devices
+        .iter()
+        .find(|d| d.cert_sha256.as_deref() == Some(cert_fp))
+    {
+        Some(d) if d.revoked_at.is_some() => Err(SyncError::refused(
+            RefusalReason::Revoked,
+            format!(
+                "the laptop \"{}\" has been removed from the organisation",
+                d.name
+            ),
+        )),
+        Some(d) => Ok((d.id, d.name.clone())),
+        None => Err(SyncError::refused(
+            RefusalReason::NotPaired,
+            "the other laptop is not paired with this organisation; pair it first (hubdesk sync pair-code / sync join)",
+        )),
+    }
+}
+
+fn peer_fingerprint(certs: Option<&[CertificateDer<'_>]>) -> Result<String, SyncError> {
+    certs
+        .and_then(|c| c.first())
+        .map(|c| fingerprint(c.as_ref()))
+        .ok_or_else(|| SyncError::refused(RefusalReason::NotPaired, "no certificate was shown"))
+}
+
+/// Runs a session over an established connection until it finishes; on an error, tells the
+/// peer why (best effort) and returns the error.
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    framed: &mut Framed<S>,
+    session: &mut Session<'_>,
+    first: Option<Msg>,
+) -> Result<(), SyncError> {
+    let result: Result<(), SyncError> = async {
+        let mut outgoing = match first {
+            Some(m) => session.handle(m)?,
+            None => session.start()?,
+        };
+        loop {
+            for m in &outgoing {
+                framed.send(m).await?;
+            }
+            if session.is_finished() {
+                return Ok(());
+            }
+            let incoming = framed.recv().await?;
+            outgoing = session.handle(incoming)?;
+        }
+    }
+    .await;
+    if let Err(e) = &result {
+        if !matches!(e, SyncError::Network(_)) && !is_peer_refusal(e) {
+            let _ = framed.send(&Session::refusal_for(e)).await;
+        }
+        framed.close().await;
+    }
+    result
+}
+
+fn is_peer_refusal(e: &SyncError) -> bool {
+    matches!(e, SyncError::Refused { .. })
+}
+
+/// Syncs once with the laptop at `addr`.
+pub async fn sync_with(
+    store: &Store,
+    now: DateTime<Utc>,
+    addr: &str,
+    options: Options,
+    limits: Limits,
+) -> Result<Outcome, SyncError> {
+    let identity = ensure_identity(store, now)?;
+    let tcp = connect_tcp(addr).await?;
+    let connector = tokio_rustls::TlsConnector::from(client_config(&identity)?);
+    let name = ServerName::try_from(CERT_NAME).map_err(tls_err)?;
+    let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
+    let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
+    let (peer, peer_name) = trusted_device(store, &fp)?;
+    let mut framed = Framed::new(tls, limits);
+    let mut session = Session::new(store, now, Role::Initiator, peer, options)?;
+    let result = drive(&mut framed, &mut session, None).await;
+    finish(store, now, peer, peer_name, addr, result, &session, &framed).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish<S: AsyncRead + AsyncWrite + Unpin>(
+    store: &Store,
+    now: DateTime<Utc>,
+    peer: Uuid,
+    peer_name: String,
+    addr: &str,
+    result: Result<(), SyncError>,
+    session: &Session<'_>,
+    framed: &Framed<S>,
+) -> Result<Outcome, SyncError> {
+    match result {
+        Ok(()) => {
+            store.set_peer_address(peer, addr)?;
+            Ok(Outcome {
+                peer,
+                peer_name,
+                report: session.report().clone(),
+                traffic: framed.traffic,
+            })
+        }
+        Err(e) => {
+            let _ = store.record_sync_error(peer, &e.to_string(), now);
+            Err(e)
+        }
+    }
+}
+
+async fn connect_tcp(addr: &str) -> Result<TcpStream, SyncError> {
+    let addr = with_default_port(addr);
+    match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&addr)).await {
+        Ok(Ok(s)) => {
+            let _ = s.set_nodelay(true);
+            Ok(s)
+        }
+        Ok(Err(e)) => Err(SyncError::Network(format!("could not reach {addr}: {e}"))),
+        Err(_) => Err(SyncError::Network(format!(
+            "could not reach {addr} in time"
+        ))),
+    }
+}
+
+/// "host" becomes "host:47810".
+pub fn with_default_port(addr: &str) -> String {
+    let addr = addr.trim();
+    if addr
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        addr.to_string()
+    } else {
+        format!("{addr}:{DEFAULT_PORT}")
+    }
+}
+
+/// Joins this (empty) laptop to the organisation of the laptop at `addr`, with the pairing
+/// code shown there, then receives everything.
+pub async fn join(
+    store: &Store,
+    now: DateTime<Utc>,
+    addr: &str,
+    code: &str,
+    device_name: &str,
+    limits: Limits,
+) -> Result<Outcome, SyncError> {
+    if store.local_device()?.is_some() {
+        return Err(SyncError::Setup(
+            "this laptop already belongs to an organisation; join from an empty data folder".into(),
+        ));
+    }
+    let code = pairing::normalise_code(code).ok_or_else(|| {
+        SyncError::refused(
+            RefusalReason::WrongCode,
+            format!("a pairing code is {} digits", pairing::CODE_DIGITS),
+        )
+    })?;
+    let identity = super::identity::generate(false)?;
+    let my_fp = fingerprint(&identity.cert);
+    let device = Uuid::now_v7();
+    let tcp = connect_tcp(addr).await?;
+    let connector = tokio_rustls::TlsConnector::from(client_config(&identity)?);
+    let name = ServerName::try_from(CERT_NAME).map_err(tls_err)?;
+    let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
+    let their_fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
+    let mut framed = Framed::new(tls, limits);
+
+    let (pake, outbound) = Pake::start(&code, true);
+    framed
+        .send(&Msg::PairStart(PairStart {
+            protocol: PROTOCOL_VERSION,
+            device,
+            device_name: device_name.to_string(),
+            spake: outbound,
+        }))
+        .await?;
+    let inbound = match framed.recv().await? {
+        Msg::PairSpake(b) => b,
+        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        _ => {
+            return Err(SyncError::Malformed(
+                "an unexpected answer to pairing".into(),
+            ));
+        }
+    };
+    let confirmed = pake.finish(&inbound, &my_fp, &their_fp)?;
+    framed.send(&Msg::PairConfirm(confirmed.proof())).await?;
+    match framed.recv().await? {
+        Msg::PairConfirm(proof) if confirmed.check(&proof) => {}
+        Msg::PairConfirm(_) => {
+            return Err(SyncError::refused(
+                RefusalReason::WrongCode,
+                "the other laptop could not prove it knows the code; nothing was shared",
+            ));
+        }
+        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        _ => {
+            return Err(SyncError::Malformed(
+                "an unexpected answer to pairing".into(),
+            ));
+        }
+    }
+    let welcome = match framed.recv().await? {
+        Msg::PairWelcome(w) => w,
+        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        _ => {
+            return Err(SyncError::Malformed(
+                "an unexpected answer to pairing".into(),
+            ));
+        }
+    };
+    {
+        let mut w = store.write()?;
+        w.set_local_device(&LocalDevice {
+            id: device,
+            org_id: welcome.org,
+            name: device_name.to_string(),
+            tag: welcome.tag,
+            current_hub: None,
+        })?;
+        w.set_identity(&Identity {
+            org_key: Some(welcome.org_key),
+            ..identity
+        })?;
+        w.commit()?;
+    }
+    let peer = welcome.by_device;
+    let mut session = Session::new(store, now, Role::Initiator, peer, Options::default())?;
+    let result = drive(&mut framed, &mut session, None).await;
+    let outcome = finish(
+        store,
+        now,
+        peer,
+        String::new(),
+        addr,
+        result,
+        &session,
+        &framed,
+    )
+    .await?;
+    let peer_name = store
+        .devices()?
+        .into_iter()
+        .find(|d| d.id == peer)
+        .map(|d| d.name)
+        .unwrap_or_default();
+    Ok(Outcome {
+        peer_name,
+        ..outcome
+    })
+}
+
+/// Serves one incoming connection: a sync session with a paired laptop, or pairing.
+pub async fn serve_connection(
+    store: &Store,
+    now: DateTime<Utc>,
+    tcp: TcpStream,
+    limits: Limits,
+) -> Result<Outcome, SyncError> {
+    let identity = ensure_identity(store, now)?;
+    let _ = tcp.set_nodelay(true);
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&identity)?);
+    let tls = timed("securing the connection", acceptor.accept(tcp)).await?;
+    let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
+    let my_fp = fingerprint(&identity.cert);
+    let mut framed = Framed::new(tls, limits);
+    let first = framed.recv().await?;
+    let first = match first {
+        Msg::PairStart(start) => {
+            serve_pairing(store, now, &mut framed, &identity, &my_fp, &fp, start).await?;
+            framed.recv().await?
+        }
+        other => other,
+    };
+    let (peer, peer_name) = match trusted_device(store, &fp) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = framed.send(&Session::refusal_for(&e)).await;
+            framed.close().await;
+            return Err(e);
+        }
+    };
+    let mut session = Session::new(store, now, Role::Responder, peer, Options::default())?;
+    let result = drive(&mut framed, &mut session, Some(first)).await;
+    framed.close().await;
+    finish(store, now, peer, peer_name, "", result, &session, &framed).await
+}
+
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    framed: &mut Framed<S>,
+    reason: RefusalReason,
+    message: &str,
+) -> SyncError {
+    let _ = framed
+        .send(&Msg::Refused(Refusal {
+            reason,
+            message: message.to_string(),
+        }))
+        .await;
+    framed.close().await;
+    SyncError::refused(reason, message)
+}
+
+async fn serve_pairing<S: AsyncRead + AsyncWrite + Unpin>(
+    store: &Store,
+    now: DateTime<Utc>,
+    framed: &mut Framed<S>,
+    identity: &Identity,
+    my_fp: &str,
+    joiner_fp: &str,
+    start: PairStart,
+) -> Result<(), SyncError> {
+    if start.protocol != PROTOCOL_VERSION {
+        return Err(refuse(
+            framed,
+            RefusalReason::ProtocolVersion,
+            "the two laptops run different versions of hubdesk; update both",
+        )
+        .await);
+    }
+    let pairing = store
+        .pairing()?
+        .filter(|p| p.expires_at > now && p.failures < pairing::MAX_FAILURES);
+    let Some(pairing) = pairing else {
+        return Err(refuse(
+            framed,
+            RefusalReason::NoPairingCode,
+            "no pairing code is waiting on the other laptop (or it ran out); ask a manager there for a new one",
+        )
+        .await);
+    };
+    let name = start.device_name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(refuse(
+            framed,
+            RefusalReason::Error,
+            "the new laptop's name must be 1 to 60 characters",
+        )
+        .await);
+    }
+    if store
+        .devices()?
+        .iter()
+        .any(|d| d.name.eq_ignore_ascii_case(name) || d.id == start.device)
+    {
+        return Err(refuse(
+            framed,
+            RefusalReason::Error,
+            &format!("a laptop called \"{name}\" is already paired; choose another name"),
+        )
+        .await);
+    }
+    let (pake, outbound) = Pake::start(&pairing.code, false);
+    framed.send(&Msg::PairSpake(outbound)).await?;
+    let proof = match framed.recv().await? {
+        Msg::PairConfirm(p) => p,
+        _ => return Err(SyncError::Malformed("an unexpected pairing message".into())),
+    };
+    let ok = pake
+        .finish(&start.spake, joiner_fp, my_fp)
+        .map(|c| c.check(&proof).then_some(c));
+    let confirmed = match ok {
+        Ok(Some(c)) => c,
+        _ => {
+            let failures = store.pairing_failed()?;
+            if failures >= pairing::MAX_FAILURES {
+                store.clear_pairing()?;
+            }
+            // Slows down guessing; a person retyping a code does not notice.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Err(refuse(
+                framed,
+                RefusalReason::WrongCode,
+                "that pairing code is not right; check it and try again",
+            )
+            .await);
+        }
+    };
+    framed.send(&Msg::PairConfirm(confirmed.proof())).await?;
+    let me = store
+        .local_device()?
+        .ok_or(crate::store::StoreError::NotSetUp)?;
+    let org_key = identity.org_key.ok_or_else(|| {
+        SyncError::Setup("this laptop has no organisation key to hand over".into())
+    })?;
+    let tag = add_device(store, now, start.device, name, joiner_fp)?;
+    store.clear_pairing()?;
+    framed
+        .send(&Msg::PairWelcome(PairWelcome {
+            org: me.org_id,
+            org_key,
+            tag,
+            by_device: me.id,
+        }))
+        .await?;
+    Ok(())
+}
+
+/// Binds the sync port.
+pub async fn listen(addr: &str) -> Result<TcpListener, SyncError> {
+    TcpListener::bind(with_default_port(addr))
+        .await
+        .map_err(|e| SyncError::Network(format!("could not listen on {addr}: {e}")))
+}
+
+/// Serves connections one at a time until `stop` resolves. Each outcome goes to `on_done`.
+pub async fn serve(
+    store: &Store,
+    listener: TcpListener,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()>,
+    mut on_done: impl FnMut(Result<Outcome, SyncError>),
+) -> Result<(), SyncError> {
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            a = listener.accept() => a,
+        };
+        let (tcp, _) = accepted.map_err(net_err)?;
+        let result = serve_connection(store, Utc::now(), tcp, limits).await;
+        on_done(result);
+    }
+}

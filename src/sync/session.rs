@@ -1,0 +1,763 @@
+//! One sync session between this laptop and a peer, as a state machine: feed it the peer's
+//! messages, send what it returns. No IO happens here other than through the store.
+//!
+//! The initiator drives; the responder answers every message with exactly one:
+//!
+//! ```text
+//! I: Hello                      R: Hello            (feed positions, protocol, organisation)
+//! I: Round{Org, org sync}       R: Round{Org, ...}  (until the organisation document agrees:
+//!                                                    devices, revocations, tombstones first)
+//! I: Round{Docs, feed, digest}  R: Round{Docs, feed, digest mismatches, sync messages}
+//! I: Round{Docs, ...}           R: Round{Docs, ...} (until neither side has anything to say)
+//! I: Done                       R: DoneAck          (checkpoints advance on both sides)
+//! ```
+//!
+//! Each incoming round is applied in one store transaction through the normal write path,
+//! together with the Automerge sync states it moved. Checkpoints only advance at Done, after
+//! everything is committed, so a session cut at any point leaves both stores consistent and
+//! the next session finishes the job.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::wire::{
+    DocBody, DocMsg, Feed, Hello, Msg, PROTOCOL_VERSION, Phase, Refusal, RefusalReason, Round,
+    WireEntry,
+};
+use super::{DIGEST_BUCKETS, SyncError, apply_tombstones, digest, digest_bucket};
+use crate::doc::{self, DocKind};
+use crate::store::{FeedEntry, LocalDevice, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Responder,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Compare digests of every document this session (the initiator decides).
+    pub digest: bool,
+    /// Most documents answered in one round, and roughly the most bytes, so each round is
+    /// a short transaction that never holds up the front desk.
+    pub max_docs_per_round: usize,
+    pub max_round_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            digest: false,
+            max_docs_per_round: 500,
+            max_round_bytes: 8 << 20,
+        }
+    }
+}
+
+/// What a session did, for `sync status`, logs and benchmarks. No personal data.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub peer: Uuid,
+    pub rounds: u32,
+    pub docs_received: usize,
+    pub docs_sent: usize,
+    pub digest: bool,
+    pub digest_mismatched_buckets: usize,
+    pub refused_tombstoned: usize,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Start,
+    Org,
+    Docs,
+    Closing,
+    Finished,
+}
+
+pub struct Session<'s> {
+    store: &'s Store,
+    now: DateTime<Utc>,
+    role: Role,
+    options: Options,
+    me: LocalDevice,
+    peer: Uuid,
+    stage: Stage,
+    peer_have_through: i64,
+    my_feed_through: i64,
+    peer_feed_through: Option<i64>,
+    states: HashMap<Uuid, sync::State>,
+    kinds: HashMap<Uuid, DocKind>,
+    /// Documents whose next sync message may say something.
+    dirty: BTreeSet<Uuid>,
+    /// Documents we have none of and asked for whole.
+    wanted: HashSet<Uuid>,
+    want_out: VecDeque<Uuid>,
+    /// Documents the peer asked for whole.
+    whole_out: VecDeque<Uuid>,
+    /// Digest buckets whose entries we still owe the peer.
+    digest_owed: Vec<u16>,
+    tombstones: HashSet<Uuid>,
+    report: Report,
+}
+
+impl<'s> Session<'s> {
+    /// A session with `peer`, whose identity the transport has already checked against the
+    /// organisation's pinned certificates.
+    pub fn new(
+        store: &'s Store,
+        now: DateTime<Utc>,
+        role: Role,
+        peer: Uuid,
+        options: Options,
+    ) -> Result<Self, SyncError> {
+        let me = store
+            .local_device()?
+            .ok_or(crate::store::StoreError::NotSetUp)?;
+        Ok(Self {
+            store,
+            now,
+            role,
+            report: Report {
+                peer,
+                digest: options.digest,
+                ..Report::default()
+            },
+            options,
+            me,
+            peer,
+            stage: Stage::Start,
+            peer_have_through: 0,
+            my_feed_through: 0,
+            peer_feed_through: None,
+            states: HashMap::new(),
+            kinds: HashMap::new(),
+            dirty: BTreeSet::new(),
+            wanted: HashSet::new(),
+            want_out: VecDeque::new(),
+            whole_out: VecDeque::new(),
+            digest_owed: Vec::new(),
+            tombstones: store.tombstone_ids()?,
+        })
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.stage == Stage::Finished
+    }
+
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The initiator's first message.
+    pub fn start(&mut self) -> Result<Vec<Msg>, SyncError> {
+        if self.role == Role::Responder {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Msg::Hello(self.hello()?)])
+    }
+
+    fn hello(&self) -> Result<Hello, SyncError> {
+        let have_through = self
+            .store
+            .peer(self.peer)?
+            .map(|p| p.recv_through)
+            .unwrap_or(0);
+        Ok(Hello {
+            protocol: PROTOCOL_VERSION,
+            org: self.me.org_id,
+            device: self.me.id,
+            have_through,
+            digest: self.options.digest,
+        })
+    }
+
+    /// Handles one message from the peer; returns what to send back.
+    pub fn handle(&mut self, msg: Msg) -> Result<Vec<Msg>, SyncError> {
+        let out = match (self.role, self.stage, msg) {
+            (_, _, Msg::Refused(r)) => {
+                if r.reason == RefusalReason::Revoked {
+                    self.store.mark_local_revoked(self.now)?;
+                }
+                return Err(SyncError::refused(r.reason, r.message));
+            }
+            (Role::Responder, Stage::Start, Msg::Hello(h)) => {
+                self.check_hello(&h)?;
+                self.options.digest = h.digest;
+                self.report.digest = h.digest;
+                self.stage = Stage::Org;
+                vec![Msg::Hello(self.hello()?)]
+            }
+            (Role::Initiator, Stage::Start, Msg::Hello(h)) => {
+                self.check_hello(&h)?;
+                self.stage = Stage::Org;
+                self.dirty.insert(self.me.org_id);
+                self.kinds.insert(self.me.org_id, DocKind::Org);
+                let (docs, more) = self.outgoing()?;
+                vec![Msg::Round(Round {
+                    phase: Some(Phase::Org),
+                    docs,
+                    more,
+                    ..Round::default()
+                })]
+            }
+            (Role::Responder, Stage::Org | Stage::Docs, Msg::Round(r)) => {
+                self.report.rounds += 1;
+                self.respond(r)?
+            }
+            (Role::Initiator, Stage::Org | Stage::Docs, Msg::Round(r)) => {
+                self.report.rounds += 1;
+                self.drive(r)?
+            }
+            (Role::Responder, Stage::Docs, Msg::Done) => {
+                self.close()?;
+                self.stage = Stage::Finished;
+                self.report.finished = true;
+                vec![Msg::DoneAck]
+            }
+            (Role::Initiator, Stage::Closing, Msg::DoneAck) => {
+                self.store.record_sync(
+                    self.peer,
+                    None,
+                    Some(self.my_feed_through),
+                    self.now,
+                    false,
+                )?;
+                self.stage = Stage::Finished;
+                self.report.finished = true;
+                Vec::new()
+            }
+            (_, stage, other) => {
+                return Err(SyncError::Malformed(format!(
+                    "{} where {:?} was expected",
+                    msg_name(&other),
+                    stage
+                )));
+            }
+        };
+        Ok(out)
+    }
+
+    fn check_hello(&mut self, h: &Hello) -> Result<(), SyncError> {
+        if h.protocol != PROTOCOL_VERSION {
+            return Err(SyncError::refused(
+                RefusalReason::ProtocolVersion,
+                format!(
+                    "the other laptop runs a different version of hubdesk sync ({} here, {} there); update both",
+                    PROTOCOL_VERSION, h.protocol
+                ),
+            ));
+        }
+        if h.org != self.me.org_id {
+            return Err(SyncError::refused(
+                RefusalReason::OtherOrganisation,
+                "the other laptop belongs to another organisation",
+            ));
+        }
+        if h.device != self.peer {
+            return Err(SyncError::refused(
+                RefusalReason::NotPaired,
+                "the other laptop said it was a different device than its certificate shows",
+            ));
+        }
+        self.peer_have_through = h.have_through.max(0);
+        Ok(())
+    }
+
+    /// Responder: apply the round, answer it.
+    fn respond(&mut self, r: Round) -> Result<Vec<Msg>, SyncError> {
+        let phase = r
+            .phase
+            .ok_or_else(|| SyncError::Malformed("a round without a phase".into()))?;
+        let mut reply = Round {
+            phase: Some(phase),
+            ..Round::default()
+        };
+        match (self.stage, phase) {
+            (Stage::Org, Phase::Org) => {
+                self.apply(r.docs)?;
+            }
+            (Stage::Org, Phase::Docs) => {
+                // The initiator found the organisation document agreed: tombstones and
+                // revocations are in; act on them before any other document moves.
+                self.after_org()?;
+                self.stage = Stage::Docs;
+                let feed = r
+                    .feed
+                    .ok_or_else(|| SyncError::Malformed("the first round without a feed".into()))?;
+                self.peer_feed_through = Some(feed.through);
+                self.take_entries(&feed.entries)?;
+                reply.feed = Some(self.my_feed()?);
+                if let Some(theirs) = r.digest {
+                    let (mismatch, entries) = self.compare_digest(&theirs)?;
+                    reply.digest_mismatch = Some(mismatch);
+                    reply.digest_entries = entries;
+                }
+                self.apply(r.docs)?;
+            }
+            (Stage::Docs, Phase::Docs) => {
+                self.take_entries(&r.digest_entries)?;
+                self.apply(r.docs)?;
+            }
+            (stage, phase) => {
+                return Err(SyncError::Malformed(format!(
+                    "a {phase:?} round during {stage:?}"
+                )));
+            }
+        }
+        let (docs, more) = self.outgoing()?;
+        reply.docs = docs;
+        reply.more = more;
+        Ok(vec![Msg::Round(reply)])
+    }
+
+    /// Initiator: apply the answer, decide what comes next.
+    fn drive(&mut self, r: Round) -> Result<Vec<Msg>, SyncError> {
+        let phase = r
+            .phase
+            .ok_or_else(|| SyncError::Malformed("a round without a phase".into()))?;
+        match (self.stage, phase) {
+            (Stage::Org, Phase::Org) => {
+                self.apply(r.docs)?;
+                let (docs, more) = self.outgoing()?;
+                if !docs.is_empty() || more || r.more {
+                    return Ok(vec![Msg::Round(Round {
+                        phase: Some(Phase::Org),
+                        docs,
+                        more,
+                        ..Round::default()
+                    })]);
+                }
+                self.after_org()?;
+                self.stage = Stage::Docs;
+                let feed = self.my_feed()?;
+                let digest = if self.options.digest {
+                    Some(digest(&self.store.all_heads()?))
+                } else {
+                    None
+                };
+                Ok(vec![Msg::Round(Round {
+                    phase: Some(Phase::Docs),
+                    feed: Some(feed),
+                    digest,
+                    ..Round::default()
+                })])
+            }
+            (Stage::Docs, Phase::Docs) => {
+                if let Some(feed) = r.feed {
+                    self.peer_feed_through = Some(feed.through);
+                    self.take_entries(&feed.entries)?;
+                }
+                if let Some(mismatch) = r.digest_mismatch {
+                    self.report.digest_mismatched_buckets = mismatch.len();
+                    self.digest_owed = mismatch;
+                }
+                self.take_entries(&r.digest_entries)?;
+                self.apply(r.docs)?;
+                let digest_entries = self.owed_digest_entries()?;
+                let (docs, more) = self.outgoing()?;
+                if docs.is_empty() && digest_entries.is_empty() && !more && !r.more {
+                    self.close()?;
+                    self.stage = Stage::Closing;
+                    return Ok(vec![Msg::Done]);
+                }
+                Ok(vec![Msg::Round(Round {
+                    phase: Some(Phase::Docs),
+                    digest_entries,
+                    docs,
+                    more,
+                    ..Round::default()
+                })])
+            }
+            (stage, phase) => Err(SyncError::Malformed(format!(
+                "a {phase:?} round during {stage:?}"
+            ))),
+        }
+    }
+
+    /// Tombstones first: delete what the organisation erased or merged away, and stop if
+    /// either laptop has been revoked.
+    fn after_org(&mut self) -> Result<(), SyncError> {
+        apply_tombstones(self.store, self.now)?;
+        self.tombstones = self.store.tombstone_ids()?;
+        let devices = self.store.devices()?;
+        if devices
+            .iter()
+            .any(|d| d.id == self.me.id && d.revoked_at.is_some())
+        {
+            self.store.mark_local_revoked(self.now)?;
+            return Err(SyncError::refused(
+                RefusalReason::Revoked,
+                "a manager has removed this laptop from the organisation",
+            ));
+        }
+        if devices
+            .iter()
+            .any(|d| d.id == self.peer && d.revoked_at.is_some())
+        {
+            return Err(SyncError::refused(
+                RefusalReason::Revoked,
+                "the other laptop has been removed from the organisation",
+            ));
+        }
+        Ok(())
+    }
+
+    fn my_feed(&mut self) -> Result<Feed, SyncError> {
+        let through = self.store.feed_position()?;
+        // A peer claiming more than we ever had (a store restored from a backup, say) gets
+        // the whole feed.
+        let since = if self.peer_have_through > through {
+            0
+        } else {
+            self.peer_have_through
+        };
+        self.my_feed_through = through;
+        let entries = self
+            .store
+            .feed_between(since, through)?
+            .into_iter()
+            .filter(|e| e.kind != DocKind::Org && !self.tombstones.contains(&e.id))
+            .map(wire_entry)
+            .collect();
+        Ok(Feed { through, entries })
+    }
+
+    fn compare_digest(
+        &mut self,
+        theirs: &[[u8; 8]],
+    ) -> Result<(Vec<u16>, Vec<WireEntry>), SyncError> {
+        if theirs.len() != DIGEST_BUCKETS {
+            return Err(SyncError::Malformed("a digest of the wrong size".into()));
+        }
+        let all = self.store.all_heads()?;
+        let mine = digest(&all);
+        let mismatch: Vec<u16> = (0..DIGEST_BUCKETS)
+            .filter(|&i| mine[i] != theirs[i])
+            .map(|i| i as u16)
+            .collect();
+        self.report.digest_mismatched_buckets = mismatch.len();
+        let set: HashSet<u16> = mismatch.iter().copied().collect();
+        let entries = all
+            .into_iter()
+            .filter(|e| e.kind != DocKind::Org && set.contains(&digest_bucket(e.id)))
+            .map(wire_entry)
+            .collect();
+        Ok((mismatch, entries))
+    }
+
+    fn owed_digest_entries(&mut self) -> Result<Vec<WireEntry>, SyncError> {
+        if self.digest_owed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set: HashSet<u16> = std::mem::take(&mut self.digest_owed).into_iter().collect();
+        Ok(self
+            .store
+            .all_heads()?
+            .into_iter()
+            .filter(|e| e.kind != DocKind::Org && set.contains(&digest_bucket(e.id)))
+            .map(wire_entry)
+            .collect())
+    }
+
+    /// Decides, for each document the peer says changed, whether ours differs.
+    fn take_entries(&mut self, entries: &[WireEntry]) -> Result<(), SyncError> {
+        for e in entries {
+            let kind = parse_kind(e.kind)?;
+            if kind == DocKind::Org || self.tombstones.contains(&e.id) {
+                continue;
+            }
+            self.kinds.insert(e.id, kind);
+            match self.store.doc_heads(e.id)? {
+                None => {
+                    if self.wanted.insert(e.id) {
+                        self.want_out.push_back(e.id);
+                    }
+                }
+                Some(mine) if mine.heads != e.heads => {
+                    if mine.kind != kind {
+                        return Err(SyncError::Malformed(
+                            "a record of one kind claimed to be another".into(),
+                        ));
+                    }
+                    self.dirty.insert(e.id);
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the peer's document messages in one transaction through the write path.
+    fn apply(&mut self, docs: Vec<DocMsg>) -> Result<(), SyncError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.store.write()?;
+        let mut touched = Vec::new();
+        for m in docs {
+            let kind = parse_kind(m.kind)?;
+            if (kind == DocKind::Org) != (m.id == self.me.org_id) {
+                return Err(SyncError::Malformed(
+                    "an organisation record that is not this organisation's".into(),
+                ));
+            }
+            if self.tombstones.contains(&m.id) {
+                self.report.refused_tombstoned += 1;
+                continue;
+            }
+            if w.doc_kind(m.id)?.is_some_and(|existing| existing != kind) {
+                return Err(SyncError::Malformed(
+                    "a record of one kind claimed to be another".into(),
+                ));
+            }
+            self.kinds.insert(m.id, kind);
+            match m.body {
+                DocBody::Want => {
+                    if w.has_doc(m.id)? {
+                        self.whole_out.push_back(m.id);
+                    }
+                }
+                DocBody::Whole(bytes) => {
+                    let mut incoming = doc::load(&bytes, &automerge::ActorId::random())
+                        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                    doc::check_header(&incoming, kind)
+                        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                    match w.doc(m.id, kind)? {
+                        Some(existing) => {
+                            existing
+                                .merge(&mut incoming)
+                                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                        }
+                        None => {
+                            w.create(m.id, kind, incoming)?;
+                        }
+                    }
+                    self.wanted.remove(&m.id);
+                    self.report.docs_received += 1;
+                }
+                DocBody::Sync(bytes) => {
+                    let message = sync::Message::decode(&bytes)
+                        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                    let state = match self.states.entry(m.id) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(self.store.sync_state(self.peer, m.id)?)
+                        }
+                    };
+                    let carries_changes = !message.changes.is_empty();
+                    match w.doc(m.id, kind)? {
+                        Some(existing) => {
+                            existing
+                                .sync()
+                                .receive_sync_message(state, message)
+                                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                        }
+                        None => {
+                            let mut fresh = AutoCommit::new();
+                            fresh
+                                .sync()
+                                .receive_sync_message(state, message)
+                                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                            if !fresh.get_heads().is_empty() {
+                                doc::check_header(&fresh, kind)
+                                    .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                                w.create(m.id, kind, fresh)?;
+                            }
+                        }
+                    }
+                    if carries_changes {
+                        self.report.docs_received += 1;
+                    }
+                    self.dirty.insert(m.id);
+                    touched.push(m.id);
+                }
+            }
+        }
+        let states: Vec<(Uuid, &sync::State)> = touched
+            .iter()
+            .filter_map(|id| self.states.get(id).map(|s| (*id, s)))
+            .collect();
+        w.save_sync_states(self.peer, states)?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// What to send next: documents asked for whole, our own asks, then sync messages for
+    /// every document that may have something to say, within the round's budget.
+    fn outgoing(&mut self) -> Result<(Vec<DocMsg>, bool), SyncError> {
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let full = |out: &Vec<DocMsg>, bytes: usize, o: &Options| {
+            out.len() >= o.max_docs_per_round || bytes >= o.max_round_bytes
+        };
+        while !full(&out, bytes, &self.options) {
+            let Some(id) = self.whole_out.pop_front() else {
+                break;
+            };
+            let (Some(body), Some(kind)) = (self.store.doc_bytes(id)?, self.kind_of(id)?) else {
+                continue;
+            };
+            bytes += body.len();
+            self.report.docs_sent += 1;
+            out.push(DocMsg {
+                id,
+                kind: kind as u8,
+                body: DocBody::Whole(body),
+            });
+        }
+        while !full(&out, bytes, &self.options) {
+            let Some(id) = self.want_out.pop_front() else {
+                break;
+            };
+            let Some(kind) = self.kinds.get(&id).copied() else {
+                continue;
+            };
+            bytes += 24;
+            out.push(DocMsg {
+                id,
+                kind: kind as u8,
+                body: DocBody::Want,
+            });
+        }
+        while !full(&out, bytes, &self.options) {
+            let Some(id) = self.dirty.pop_first() else {
+                break;
+            };
+            if self.tombstones.contains(&id) || self.wanted.contains(&id) {
+                continue;
+            }
+            let Some(kind) = self.kind_of(id)? else {
+                continue;
+            };
+            let state = match self.states.entry(id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(self.store.sync_state(self.peer, id)?)
+                }
+            };
+            let message = match self
+                .store
+                .with_doc_mut(id, |d| d.sync().generate_sync_message(state))?
+            {
+                Some(m) => m,
+                None => AutoCommit::new().sync().generate_sync_message(state),
+            };
+            if let Some(message) = message {
+                if !message.changes.is_empty() {
+                    self.report.docs_sent += 1;
+                }
+                let encoded = message.encode();
+                bytes += encoded.len();
+                out.push(DocMsg {
+                    id,
+                    kind: kind as u8,
+                    body: DocBody::Sync(encoded),
+                });
+            }
+        }
+        let more =
+            !self.whole_out.is_empty() || !self.want_out.is_empty() || !self.dirty.is_empty();
+        Ok((out, more))
+    }
+
+    fn kind_of(&mut self, id: Uuid) -> Result<Option<DocKind>, SyncError> {
+        if let Some(k) = self.kinds.get(&id) {
+            return Ok(Some(*k));
+        }
+        let kind = self.store.doc_heads(id)?.map(|e| e.kind);
+        if let Some(k) = kind {
+            self.kinds.insert(id, k);
+        }
+        Ok(kind)
+    }
+
+    /// Everything the peer offered is committed here: advance our checkpoint, and keep the
+    /// sync states for next time.
+    fn close(&mut self) -> Result<(), SyncError> {
+        let mut w = self.store.write()?;
+        w.save_sync_states(self.peer, self.states.iter().map(|(id, s)| (*id, s)))?;
+        w.commit()?;
+        let sent = match self.role {
+            // The initiator only knows the responder committed once DoneAck arrives.
+            Role::Initiator => None,
+            Role::Responder => Some(self.my_feed_through),
+        };
+        self.store.record_sync(
+            self.peer,
+            self.peer_feed_through,
+            sent,
+            self.now,
+            self.options.digest,
+        )?;
+        Ok(())
+    }
+
+    /// The refusal to send the peer when this session fails on our side.
+    pub fn refusal_for(err: &SyncError) -> Msg {
+        let (reason, message) = match err {
+            SyncError::Refused { reason, message } => (*reason, message.clone()),
+            SyncError::Malformed(m) => (RefusalReason::Error, format!("malformed data: {m}")),
+            _ => (
+                RefusalReason::Error,
+                "the other laptop could not finish this sync; it will try again".into(),
+            ),
+        };
+        Msg::Refused(Refusal { reason, message })
+    }
+}
+
+fn wire_entry(e: FeedEntry) -> WireEntry {
+    WireEntry {
+        id: e.id,
+        kind: e.kind as u8,
+        heads: e.heads,
+    }
+}
+
+fn parse_kind(k: u8) -> Result<DocKind, SyncError> {
+    DocKind::from_i64(i64::from(k))
+        .ok_or_else(|| SyncError::Malformed(format!("a record of unknown kind {k}")))
+}
+
+fn msg_name(m: &Msg) -> &'static str {
+    match m {
+        Msg::Hello(_) => "Hello",
+        Msg::Round(_) => "Round",
+        Msg::Done => "Done",
+        Msg::DoneAck => "DoneAck",
+        Msg::Refused(_) => "Refused",
+        Msg::PairStart(_) => "PairStart",
+        Msg::PairSpake(_) => "PairSpake",
+        Msg::PairConfirm(_) => "PairConfirm",
+        Msg::PairWelcome(_) => "PairWelcome",
+    }
+}
+
+/// Runs two sessions against each other in memory until both finish (tests, benchmarks).
+/// Returns the number of messages exchanged.
+pub fn run_pair(a: &mut Session<'_>, b: &mut Session<'_>) -> Result<usize, SyncError> {
+    let mut to_b: VecDeque<Msg> = a.start()?.into();
+    let mut to_a: VecDeque<Msg> = VecDeque::new();
+    let mut count = 0;
+    loop {
+        if let Some(m) = to_b.pop_front() {
+            count += 1;
+            to_a.extend(b.handle(m)?);
+        } else if let Some(m) = to_a.pop_front() {
+            count += 1;
+            to_b.extend(a.handle(m)?);
+        } else {
+            break;
+        }
+        if count > 100_000 {
+            return Err(SyncError::Malformed("a session that never ends".into()));
+        }
+    }
+    Ok(count)
+}
