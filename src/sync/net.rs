@@ -265,6 +265,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Framed<S> {
     pub fn get_ref(&self) -> &S {
         &self.stream
     }
+
+    /// The raw stream (tests write malformed bytes through it).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
 }
 
 /// The paired device a certificate belongs to, or why it is refused.
@@ -333,6 +338,30 @@ fn is_peer_refusal(e: &SyncError) -> bool {
     matches!(e, SyncError::Refused { .. })
 }
 
+/// A TLS connection to the laptop at `addr`, checked against the organisation's devices.
+pub async fn connect(
+    store: &Store,
+    now: DateTime<Utc>,
+    addr: &str,
+    limits: Limits,
+) -> Result<
+    (
+        Framed<tokio_rustls::client::TlsStream<TcpStream>>,
+        Uuid,
+        String,
+    ),
+    SyncError,
+> {
+    let identity = ensure_identity(store, now)?;
+    let tcp = connect_tcp(addr).await?;
+    let connector = tokio_rustls::TlsConnector::from(client_config(&identity)?);
+    let name = ServerName::try_from(CERT_NAME).map_err(tls_err)?;
+    let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
+    let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
+    let (peer, peer_name) = trusted_device(store, &fp)?;
+    Ok((Framed::new(tls, limits), peer, peer_name))
+}
+
 /// Syncs once with the laptop at `addr`.
 pub async fn sync_with(
     store: &Store,
@@ -341,14 +370,7 @@ pub async fn sync_with(
     options: Options,
     limits: Limits,
 ) -> Result<Outcome, SyncError> {
-    let identity = ensure_identity(store, now)?;
-    let tcp = connect_tcp(addr).await?;
-    let connector = tokio_rustls::TlsConnector::from(client_config(&identity)?);
-    let name = ServerName::try_from(CERT_NAME).map_err(tls_err)?;
-    let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
-    let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
-    let (peer, peer_name) = trusted_device(store, &fp)?;
-    let mut framed = Framed::new(tls, limits);
+    let (mut framed, peer, peer_name) = connect(store, now, addr, limits).await?;
     let mut session = Session::new(store, now, Role::Initiator, peer, options)?;
     let result = drive(&mut framed, &mut session, None).await;
     finish(store, now, peer, peer_name, addr, result, &session, &framed).await

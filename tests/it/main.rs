@@ -8,3 +8,5 @@ mod permissions;
 mod projections;
 mod support;
 mod sync;
+mod sync_net;
+mod sync_props;

@@ -119,3 +119,318 @@ fn two_laptops_apart_for_a_day_agree_afterwards_and_the_day_is_one_day() {
     let again = sync_pair(&all[1], &all[0]).unwrap();
     assert_eq!((again.docs_received, again.docs_sent), (0, 0));
 }
+
+/// Each laptop works offline: opens the day, registers someone, signs them in, edits.
+fn offline_work(hub: &Hub, name: &str) {
+    let ctx = ctx_of(hub);
+    open_today(&ctx);
+    let m = hub.register(&ctx, name, "2009-06");
+    service::sign_in_member(&ctx, &m.code, &[]).unwrap();
+    service::add_headcount(&ctx, 1).unwrap();
+    service::update_member(
+        &ctx,
+        &m.code,
+        service::ProfileEdit {
+            pronouns: Some("they/them".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn three_laptops_converge_whatever_order_they_sync_in() {
+    let pairs = [(0, 1), (1, 2), (2, 0)];
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for order in orders {
+        let all = laptops(2);
+        for (i, name) in ["Ada", "Bea", "Cai"].iter().enumerate() {
+            offline_work(&all[i], name);
+        }
+        // Twice round: after one pass, news has reached everyone along at least one path.
+        for _ in 0..2 {
+            for &k in &order {
+                let (x, y) = pairs[k];
+                sync_pair(&all[x], &all[y]).unwrap();
+            }
+        }
+        assert_converged(&all);
+        let ctx = ctx_of(&all[2]);
+        assert_eq!(
+            service::who_is_in(&ctx).unwrap().len(),
+            3,
+            "order {order:?}"
+        );
+        assert_eq!(
+            service::show_day(&ctx).unwrap().headcount,
+            3,
+            "order {order:?}"
+        );
+    }
+}
+
+#[test]
+fn a_checkpoint_that_missed_something_is_caught_by_the_digest() {
+    let all = laptops(1);
+    let a = ctx_of(&all[0]);
+    all[0].register(&a, "Dee Digest", "2011-02");
+    // Laptop 2 wrongly believes it already holds everything laptop 1 has written (as after
+    // a store restored from an older copy).
+    let position = all[0].store.feed_position().unwrap();
+    all[1]
+        .store
+        .record_sync(device_id(&all[0].store), Some(position), None, t0(), false)
+        .unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert_ne!(
+        all[0].store.projection_dump().unwrap(),
+        all[1].store.projection_dump().unwrap(),
+        "the plain feed trusts the checkpoint"
+    );
+    let report = sync_with_options(
+        &all[1],
+        &all[0],
+        Options {
+            digest: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(report.digest_mismatched_buckets >= 1);
+    assert_converged(&all);
+}
+
+#[test]
+fn two_laptops_editing_the_same_field_apart_keep_both_values_until_someone_chooses() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let m = all[0].register(&a, "Rae Conflict", "2010-09");
+    sync_pair(&all[0], &all[1]).unwrap();
+    let edit = |ctx: &Ctx<'_>, p: &str| {
+        service::update_member(
+            ctx,
+            &m.code,
+            service::ProfileEdit {
+                pronouns: Some(p.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    edit(&a, "she/her");
+    edit(&b, "they/them");
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert_converged(&all);
+    for ctx in [&a, &b] {
+        let conflicts = service::list_conflicts(ctx).unwrap();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].field, "pronouns");
+        let mut values: Vec<String> = conflicts[0]
+            .values
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        values.sort();
+        assert_eq!(values, ["she/her", "they/them"]);
+    }
+    service::resolve_conflict(&b, &m.code, "pronouns", Some("they/them")).unwrap();
+    assert!(service::list_conflicts(&b).unwrap().is_empty());
+    sync_pair(&all[0], &all[1]).unwrap();
+    assert!(
+        service::list_conflicts(&a).unwrap().is_empty(),
+        "the choice syncs"
+    );
+    let shown = service::show_member(&a, &m.code).unwrap();
+    assert_eq!(shown.summary.pronouns.as_deref(), Some("they/them"));
+    assert_converged(&all);
+}
+
+#[test]
+fn resolving_a_conflict_needs_staff() {
+    let all = laptops(0);
+    let desk = all[0].user("Dev Desk", "desk");
+    let err = service::list_conflicts(&desk).unwrap_err();
+    assert_eq!(err.kind(), "permission");
+}
+
+#[test]
+fn the_same_person_registered_on_two_laptops_is_merged_and_every_laptop_follows() {
+    let all = laptops(2);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    let on_a = all[0].register(&a, "Sam Smith", "2009-05");
+    let on_b = all[1].register(&b, "Sam Smyth", "2009-05");
+    sync_pair(&all[0], &all[1]).unwrap();
+    sync_pair(&all[2], &all[1]).unwrap();
+
+    let pairs = service::list_duplicates(&a).unwrap();
+    assert_eq!(pairs.len(), 1, "{pairs:?}");
+    let ids = [pairs[0].first.id, pairs[0].second.id];
+    assert!(ids.contains(&on_a.id) && ids.contains(&on_b.id));
+
+    // Laptop 2 signs its Sam in before it hears of the merge (the day came with the sync).
+    service::sign_in_member(&b, &on_b.code, &[]).unwrap();
+
+    service::merge_members(&a, &on_a.code, &on_b.code).unwrap();
+    assert!(service::list_duplicates(&a).unwrap().is_empty());
+    // The merged-away code still finds the member kept.
+    assert_eq!(
+        service::show_member(&a, &on_b.code).unwrap().summary.id,
+        on_a.id
+    );
+
+    sync_pair(&all[1], &all[0]).unwrap();
+    sync_pair(&all[0], &all[1]).unwrap();
+    // Laptop 3 still held the old record: it is deleted there, and never comes back.
+    sync_pair(&all[2], &all[1]).unwrap();
+    sync_pair(&all[0], &all[2]).unwrap();
+    assert_converged(&all);
+    for hub in &all {
+        assert!(hub.store.member_by_id(on_b.id.0).unwrap().is_none());
+        assert_eq!(
+            hub.store.visit_count(on_a.id.0).unwrap(),
+            1,
+            "the visit moved"
+        );
+    }
+    let here = service::who_is_in(&b).unwrap();
+    assert_eq!(here.len(), 1);
+}
+
+#[test]
+fn merging_needs_staff() {
+    let all = laptops(0);
+    let desk = all[0].user("Dev Desk", "desk");
+    let a = all[0].register(&desk, "One", "2010-01");
+    let b = all[0].register(&desk, "Two", "2010-01");
+    let err = service::merge_members(&desk, &a.code, &b.code).unwrap_err();
+    assert_eq!(err.kind(), "permission");
+}
+
+#[test]
+fn a_revoked_laptop_is_refused_and_its_users_cannot_act() {
+    let all = laptops(2);
+    let a = ctx_of(&all[0]);
+    service::revoke_device(&a, "laptop 3").unwrap();
+    sync_pair(&all[0], &all[1]).unwrap();
+    // Laptop 3 hears of its own revocation from laptop 2.
+    let err = sync_pair(&all[2], &all[1]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::Refused {
+                reason: sync::RefusalReason::Revoked,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let c = Ctx::new(&all[2].store, &all[2].clock).as_user(all[2].unlock(MANAGER, MANAGER_PIN));
+    let err = service::list_users(&c).unwrap_err();
+    assert_eq!(err.kind(), "permission");
+    assert!(err.to_string().contains("removed this laptop"), "{err}");
+    // And a laptop that knows refuses it when it is the one asked.
+    assert!(sync_pair(&all[0], &all[2]).is_err());
+    assert_converged(&all[..2]);
+}
+
+#[test]
+fn a_laptop_cannot_revoke_itself_and_only_managers_revoke() {
+    let all = laptops(1);
+    let a = ctx_of(&all[0]);
+    assert_eq!(
+        service::revoke_device(&a, "desk laptop")
+            .unwrap_err()
+            .kind(),
+        "conflict"
+    );
+    let desk = all[0].user("Dev Desk", "desk");
+    assert_eq!(
+        service::revoke_device(&desk, "laptop 2")
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+}
+
+#[test]
+fn a_sync_file_carries_the_changes_and_importing_it_twice_changes_nothing() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    let m = all[0].register(&a, "Uma USB", "2011-07");
+    service::sign_in_member(&a, &m.code, &[]).unwrap();
+    let (file, report) = service::export_bundle(&a, None).unwrap();
+    assert!(report.docs >= 3);
+
+    let first = service::import_bundle(&b, &file).unwrap();
+    assert!(first.docs_changed >= 2, "{first:?}");
+    assert_converged(&all);
+    let second = service::import_bundle(&b, &file).unwrap();
+    assert_eq!(second.docs_changed, 0, "importing again changes nothing");
+    assert_converged(&all);
+}
+
+#[test]
+fn a_sync_file_since_the_last_sync_holds_only_what_the_other_laptop_lacks() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    all[0].register(&a, "Old News", "2010-01");
+    sync_pair(&all[1], &all[0]).unwrap();
+    let fresh = all[0].register(&a, "New News", "2010-02");
+    let (file, report) = service::export_bundle(&a, Some("laptop 2")).unwrap();
+    assert_eq!(
+        report.docs, 2,
+        "the organisation and the one new member: {report:?}"
+    );
+    // Laptop 2 already has part of it (the organisation); the rest arrives.
+    service::import_bundle(&b, &file).unwrap();
+    assert!(all[1].store.member_by_id(fresh.id.0).unwrap().is_some());
+    assert_converged(&all);
+}
+
+#[test]
+fn a_changed_sync_file_or_one_of_another_organisation_is_refused_whole() {
+    let all = laptops(1);
+    let a = ctx_of(&all[0]);
+    all[0].register(&a, "Tam Per", "2010-03");
+    let (file, _) = service::export_bundle(&a, None).unwrap();
+    let b = ctx_of(&all[1]);
+    let before = all[1].store.projection_dump().unwrap();
+    for at in [10, 30, file.len() / 2, file.len() - 1] {
+        let mut tampered = file.clone();
+        tampered[at] ^= 0x01;
+        let err = service::import_bundle(&b, &tampered).unwrap_err();
+        assert_eq!(err.kind(), "refused", "byte {at}: {err}");
+    }
+    let err = service::import_bundle(&b, &file[..file.len() - 10]).unwrap_err();
+    assert_eq!(err.kind(), "refused");
+    let err = service::import_bundle(&b, b"not a sync file").unwrap_err();
+    assert_eq!(err.kind(), "refused");
+    assert_eq!(
+        all[1].store.projection_dump().unwrap(),
+        before,
+        "nothing was imported"
+    );
+
+    let stranger = laptops(0);
+    let err = service::import_bundle(&ctx_of(&stranger[0]), &file).unwrap_err();
+    assert!(err.to_string().contains("another organisation"), "{err}");
+}
+
+#[test]
+fn only_a_manager_exports_a_sync_file() {
+    let all = laptops(0);
+    let desk = all[0].user("Dev Desk", "desk");
+    assert_eq!(
+        service::export_bundle(&desk, None).unwrap_err().kind(),
+        "permission"
+    );
+}

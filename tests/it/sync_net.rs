@@ -1,0 +1,472 @@
+//! Sync over real loopback TCP and TLS: pairing, refusals, and every way a connection can
+//! go wrong. After each fault both stores must pass SQLite's integrity check, show exactly
+//! what a rebuild from their documents shows, and a clean session must finish the job.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+
+use hubdesk::service::{self, Ctx, SystemClock};
+use hubdesk::store::Store;
+use hubdesk::sync::SyncError;
+use hubdesk::sync::net::{self, Outcome};
+use hubdesk::sync::session::Options;
+use hubdesk::sync::wire::{Hello, Limits, Msg, PROTOCOL_VERSION};
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{MANAGER, MANAGER_PIN};
+
+/// A laptop's data folder, set up as a new organisation.
+fn first_laptop(org: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    service::set_up_organisation(
+        &Ctx::new(&store, &SystemClock),
+        service::SetUpOrganisation {
+            org_name: org.into(),
+            hub_name: "Riverside".into(),
+            time_zone: None,
+            device_name: "front desk".into(),
+            manager_name: MANAGER.into(),
+            manager_secret: MANAGER_PIN.into(),
+        },
+    )
+    .unwrap();
+    dir
+}
+
+fn manager(store: &Store) -> Ctx<'_> {
+    let user = service::unlock(store, &SystemClock, MANAGER, MANAGER_PIN).unwrap();
+    Ctx::new(store, &SystemClock).as_user(user)
+}
+
+/// `sync serve` in a thread of its own, on a free loopback port.
+struct Server {
+    addr: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    outcomes: mpsc::Receiver<Result<Outcome, SyncError>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(dir: &Path, limits: Limits) -> Server {
+        let dir: PathBuf = dir.to_path_buf();
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (out_tx, outcomes) = mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            let store = Store::open(&dir).unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let listener = net::listen("127.0.0.1:0").await.unwrap();
+                addr_tx
+                    .send(listener.local_addr().unwrap().to_string())
+                    .unwrap();
+                net::serve(
+                    &store,
+                    listener,
+                    limits,
+                    async {
+                        let _ = stop_rx.await;
+                    },
+                    |r| {
+                        let _ = out_tx.send(r);
+                    },
+                )
+                .await
+                .unwrap();
+            });
+        });
+        Server {
+            addr: addr_rx.recv().unwrap(),
+            stop: Some(stop),
+            outcomes,
+            thread: Some(thread),
+        }
+    }
+
+    /// The server's account of the last connection.
+    fn last(&self) -> Result<Outcome, SyncError> {
+        self.outcomes
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server finished the connection")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn pair_code(dir: &Path) -> String {
+    let store = Store::open(dir).unwrap();
+    service::pair_code(&manager(&store)).unwrap().code
+}
+
+/// A second laptop joined to the organisation in `first` through `server`.
+fn joined(first: &Path, server: &Server, name: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let code = pair_code(first);
+    service::join(&store, &SystemClock, &server.addr, &code, name).unwrap();
+    server.last().unwrap();
+    dir
+}
+
+fn sync_now(dir: &Path, addr: &str) -> Result<Outcome, service::Error> {
+    let store = Store::open(dir).unwrap();
+    service::sync_now(&store, &SystemClock, addr, false)
+}
+
+/// Sound on disk, and every table equals a rebuild from the documents.
+fn assert_consistent(dir: &Path) {
+    let store = Store::open(dir).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let before = store.projection_dump().unwrap();
+    store.rebuild_all().unwrap();
+    assert_eq!(store.projection_dump().unwrap(), before);
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    assert_eq!(
+        Store::open(a).unwrap().projection_dump().unwrap(),
+        Store::open(b).unwrap().projection_dump().unwrap()
+    );
+}
+
+fn register(dir: &Path, name: &str) -> String {
+    let store = Store::open(dir).unwrap();
+    let ctx = manager(&store);
+    let req = service::RegisterMember {
+        profile: hubdesk::domain::member::ProfileInput {
+            preferred_name: name.into(),
+            born: "2010-05".into(),
+            ..Default::default()
+        },
+        force: true,
+        ..Default::default()
+    };
+    match service::register_member(&ctx, req).unwrap() {
+        service::Registration::Registered { member } => member.code,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_new_laptop_joins_with_the_code_and_both_then_sync_both_ways() {
+    let a = first_laptop("Test Hubs");
+    register(a.path(), "Ada Before");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "back office");
+    assert_same(a.path(), b.path());
+    // The manager can unlock on the new laptop; the new laptop's work reaches the first.
+    register(b.path(), "Bea After");
+    let outcome = sync_now(b.path(), &server.addr).unwrap();
+    assert_eq!(outcome.peer_name, "front desk");
+    assert!(outcome.traffic.bytes_sent > 0 && outcome.report.finished);
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+    let status = service::sync_status(&Store::open(b.path()).unwrap()).unwrap();
+    assert_eq!(status.peers.len(), 1);
+    assert_eq!(status.peers[0].pending, 0);
+    assert!(status.peers[0].last_sync_at.is_some());
+    assert_consistent(a.path());
+    assert_consistent(b.path());
+}
+
+#[test]
+fn a_wrong_pairing_code_is_refused_and_three_wrong_codes_end_it() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let code = pair_code(a.path());
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let b = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let store = Store::open(b.path()).unwrap();
+        let err = service::join(&store, &SystemClock, &server.addr, wrong, "laptop 2").unwrap_err();
+        assert_eq!(err.kind(), "refused", "{err}");
+        assert!(err.to_string().contains("not right"), "{err}");
+        assert!(
+            store.local_device().unwrap().is_none(),
+            "nothing was shared"
+        );
+        assert!(server.last().is_err());
+    }
+    let store = Store::open(b.path()).unwrap();
+    let err = service::join(&store, &SystemClock, &server.addr, &code, "laptop 2").unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("no pairing code"),
+        "{err}"
+    );
+    assert!(server.last().is_err());
+    assert_consistent(a.path());
+}
+
+#[test]
+fn a_laptop_of_another_organisation_or_unpaired_is_refused_before_any_data_moves() {
+    let a = first_laptop("Test Hubs");
+    let other = first_laptop("Other Org");
+    register(other.path(), "Not Yours");
+    let server = Server::start(a.path(), Limits::default());
+    let err = sync_now(other.path(), &server.addr).unwrap_err();
+    assert_eq!(err.kind(), "refused", "{err}");
+    // The other organisation's laptop does not know this one either, so it hangs up first.
+    assert!(server.last().is_err());
+    let store = Store::open(a.path()).unwrap();
+    assert!(store.all_members().unwrap().is_empty());
+    assert_consistent(a.path());
+}
+
+#[test]
+fn a_revoked_laptop_is_refused_and_learns_it_was_removed() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "lost laptop");
+    {
+        let store = Store::open(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "lost laptop").unwrap();
+    }
+    let err = sync_now(b.path(), &server.addr).unwrap_err();
+    assert_eq!(err.kind(), "refused");
+    assert!(server.last().is_err());
+    let store = Store::open(b.path()).unwrap();
+    assert!(store.this_laptop_revoked().unwrap());
+    let user = service::unlock(&store, &SystemClock, MANAGER, MANAGER_PIN);
+    let acted = user.and_then(|u| service::list_users(&Ctx::new(&store, &SystemClock).as_user(u)));
+    assert_eq!(acted.unwrap_err().kind(), "permission");
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn random_bytes_on_the_port_are_refused_and_the_server_carries_on() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    runtime().block_on(async {
+        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        let mut junk = vec![0u8; 4096];
+        for (i, b) in junk.iter_mut().enumerate() {
+            *b = (i * 7919 % 251) as u8;
+        }
+        let _ = tcp.write_all(&junk).await;
+        let mut sink = Vec::new();
+        let _ = tcp.read_to_end(&mut sink).await;
+    });
+    assert!(server.last().is_err());
+    register(b.path(), "Still Works");
+    sync_now(b.path(), &server.addr).unwrap();
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+    assert_consistent(a.path());
+}
+
+/// Sends raw bytes to the server over an authenticated connection as laptop `dir`.
+fn send_raw(dir: &Path, addr: &str, bytes: Vec<u8>, then_close: bool) {
+    let store = Store::open(dir).unwrap();
+    runtime().block_on(async {
+        let (mut framed, _, _) = net::connect(&store, chrono::Utc::now(), addr, Limits::default())
+            .await
+            .unwrap();
+        let _ = framed.get_mut().write_all(&bytes).await;
+        let _ = framed.get_mut().flush().await;
+        if !then_close {
+            let _ = framed.recv().await;
+        }
+        framed.close().await;
+    });
+}
+
+fn frames(msg: &Msg) -> Vec<u8> {
+    hubdesk::sync::wire::encode(msg, &Limits::default())
+        .unwrap()
+        .concat()
+}
+
+#[test]
+fn truncated_oversized_corrupted_and_replayed_frames_end_the_session_cleanly() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    let (org, device) = {
+        let store = Store::open(b.path()).unwrap();
+        let d = store.local_device().unwrap().unwrap();
+        (d.org_id, d.id)
+    };
+    let hello = Msg::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        org,
+        device,
+        have_through: 0,
+        digest: false,
+    });
+    let hello_bytes = frames(&hello);
+    let mut oversized = ((64u32 << 20) as u32).to_be_bytes().to_vec();
+    oversized.extend([1u8; 16]);
+    let mut corrupted = hello_bytes.clone();
+    let last = corrupted.len() - 3;
+    corrupted[last] ^= 0xff;
+    corrupted[6] ^= 0x55;
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "truncated",
+            hello_bytes[..hello_bytes.len() / 2].to_vec(),
+            true,
+        ),
+        ("oversized", oversized, false),
+        ("corrupted", corrupted, false),
+        (
+            "replayed hello",
+            [hello_bytes.clone(), hello_bytes.clone()].concat(),
+            false,
+        ),
+        ("zero-length frame", vec![0, 0, 0, 0], false),
+    ];
+    for (what, bytes, close) in cases {
+        send_raw(b.path(), &server.addr, bytes, close);
+        assert!(server.last().is_err(), "{what} must be refused");
+        assert_consistent(a.path());
+    }
+    register(b.path(), "After Faults");
+    sync_now(b.path(), &server.addr).unwrap();
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
+
+/// A proxy that forwards a connection but cuts it after `cut` bytes in either direction.
+fn cutting_proxy(target: String, cut: usize) -> (String, thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    let handle = thread::spawn(move || {
+        runtime().block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            let (client, _) = listener.accept().await.unwrap();
+            let server = tokio::net::TcpStream::connect(&target).await.unwrap();
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            let budget = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(cut));
+            let pump =
+                |mut r: tokio::net::tcp::OwnedReadHalf,
+                 mut w: tokio::net::tcp::OwnedWriteHalf,
+                 budget: std::sync::Arc<std::sync::atomic::AtomicUsize>| async move {
+                    let mut buf = vec![0u8; 4096];
+                    loop {
+                        let n = match r.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let left = budget.load(std::sync::atomic::Ordering::SeqCst);
+                        let take = n.min(left);
+                        budget.fetch_sub(take, std::sync::atomic::Ordering::SeqCst);
+                        if w.write_all(&buf[..take]).await.is_err() || take < n {
+                            return;
+                        }
+                    }
+                };
+            tokio::select! {
+                _ = pump(cr, sw, budget.clone()) => {},
+                _ = pump(sr, cw, budget) => {},
+            }
+        });
+    });
+    (rx.recv().unwrap(), handle)
+}
+
+#[test]
+fn a_connection_cut_at_any_point_leaves_both_laptops_consistent_and_the_next_sync_finishes() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    for i in 0..5 {
+        register(a.path(), &format!("From A {i}"));
+        register(b.path(), &format!("From B {i}"));
+    }
+    for cut in [
+        0, 40, 300, 700, 1200, 1800, 2500, 3500, 5000, 7000, 10_000, 15_000, 25_000,
+    ] {
+        let (addr, proxy) = cutting_proxy(server.addr.clone(), cut);
+        let _ = sync_now(b.path(), &addr);
+        let _ = server.last();
+        proxy.join().unwrap();
+        assert_consistent(a.path());
+        assert_consistent(b.path());
+    }
+    sync_now(b.path(), &server.addr).unwrap();
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
+
+#[test]
+fn a_record_larger_than_one_frame_syncs() {
+    let a = first_laptop("Test Hubs");
+    let small = Limits {
+        max_frame: 4096,
+        max_message: 64 << 20,
+    };
+    let server = Server::start(a.path(), small);
+    let code = register(a.path(), "Long Story");
+    {
+        // Years of visits on one member: far more than a 4 KiB frame.
+        let store = Store::open(a.path()).unwrap();
+        let ctx = manager(&store);
+        let id = service::resolve_member(&ctx, &code).unwrap().id;
+        let mut w = store.write().unwrap();
+        let am = w.doc_required(id, hubdesk::doc::DocKind::Member).unwrap();
+        for i in 0..400u128 {
+            let visit = hubdesk::doc::VisitDoc {
+                day: uuid::Uuid::from_u128(i).to_string(),
+                hub: uuid::Uuid::from_u128(1).to_string(),
+                signed_in_at: 1_700_000_000_000 + i as i64,
+                signed_in_by: uuid::Uuid::from_u128(2).to_string(),
+                signed_out_at: None,
+                signed_out_by: None,
+                signed_out_at_close: true,
+                activities: vec![],
+            };
+            hubdesk::doc::put_entry(
+                am,
+                "visits",
+                &uuid::Uuid::from_u128(1000 + i).to_string(),
+                &visit,
+            )
+            .unwrap();
+        }
+        hubdesk::doc::commit(am, chrono::Utc::now(), "many visits");
+        w.commit().unwrap();
+        assert!(store.doc_bytes(id).unwrap().unwrap().len() > 4 * 4096);
+    }
+    let b = tempfile::tempdir().unwrap();
+    let store = Store::open(b.path()).unwrap();
+    let rt = runtime();
+    rt.block_on(net::join(
+        &store,
+        chrono::Utc::now(),
+        &server.addr,
+        &pair_code(a.path()),
+        "laptop 2",
+        small,
+    ))
+    .unwrap();
+    server.last().unwrap();
+    drop(store);
+    assert_same(a.path(), b.path());
+    let store = Store::open(b.path()).unwrap();
+    let id = store.all_members().unwrap()[0].id;
+    assert_eq!(store.visit_count(id).unwrap(), 400);
+    let _ = Options::default();
+}

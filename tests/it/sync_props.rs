@@ -1,0 +1,158 @@
+//! Property: whatever three laptops do apart, however their syncs are cut short, once all
+//! have synced they show the same thing, and each one's tables equal a rebuild.
+
+use std::collections::VecDeque;
+
+use hubdesk::service::{self, Ctx};
+use hubdesk::sync::session::{Options, Role, Session};
+use proptest::prelude::*;
+
+use crate::support::{Hub, MANAGER, MANAGER_PIN};
+use crate::sync::{assert_converged, device_id, laptops, sync_pair};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Register {
+        laptop: usize,
+        name: usize,
+    },
+    SignIn {
+        laptop: usize,
+        member: usize,
+    },
+    SignOut {
+        laptop: usize,
+        member: usize,
+    },
+    Edit {
+        laptop: usize,
+        member: usize,
+        pronouns: usize,
+    },
+    Headcount {
+        laptop: usize,
+    },
+    /// A session between two laptops, cut after `cut` messages if given.
+    Sync {
+        from: usize,
+        to: usize,
+        cut: Option<usize>,
+    },
+}
+
+const NAMES: &[&str] = &["Zoë", "Łukasz", "Aoife", "Sam", "Kai", "Noor"];
+const PRONOUNS: &[&str] = &["she/her", "he/him", "they/them"];
+
+fn op() -> impl Strategy<Value = Op> {
+    let laptop = 0..3usize;
+    prop_oneof![
+        (laptop.clone(), 0..NAMES.len()).prop_map(|(laptop, name)| Op::Register { laptop, name }),
+        (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::SignIn { laptop, member }),
+        (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::SignOut { laptop, member }),
+        (laptop.clone(), 0..8usize, 0..PRONOUNS.len()).prop_map(|(laptop, member, pronouns)| {
+            Op::Edit {
+                laptop,
+                member,
+                pronouns,
+            }
+        }),
+        laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
+            |(from, step, cut)| Op::Sync {
+                from,
+                to: (from + step) % 3,
+                cut
+            }
+        ),
+    ]
+}
+
+/// Runs a session but stops after `cut` messages, as a dropped connection would.
+fn sync_cut(a: &Hub, b: &Hub, cut: usize) {
+    let now = a.clock_now();
+    let mut sa = Session::new(
+        &a.store,
+        now,
+        Role::Initiator,
+        device_id(&b.store),
+        Options::default(),
+    )
+    .unwrap();
+    let mut sb = Session::new(
+        &b.store,
+        now,
+        Role::Responder,
+        device_id(&a.store),
+        Options::default(),
+    )
+    .unwrap();
+    let mut to_b: VecDeque<_> = sa.start().unwrap().into();
+    let mut to_a = VecDeque::new();
+    for _ in 0..cut {
+        if let Some(m) = to_b.pop_front() {
+            to_a.extend(sb.handle(m).unwrap());
+        } else if let Some(m) = to_a.pop_front() {
+            to_b.extend(sa.handle(m).unwrap());
+        } else {
+            return;
+        }
+    }
+}
+
+fn code_of(ctx: &Ctx<'_>, member: usize) -> Option<String> {
+    let mut all = ctx.store.all_members().unwrap();
+    all.sort_by(|a, b| a.code.cmp(&b.code));
+    all.get(member).map(|m| m.code.clone())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn three_replicas_converge_after_any_partial_syncs(ops in proptest::collection::vec(op(), 1..30)) {
+        let all = laptops(2);
+        let ctxs: Vec<Ctx<'_>> = all
+            .iter()
+            .map(|h| Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN)))
+            .collect();
+        service::open_day(&ctxs[0], Default::default()).unwrap();
+        sync_pair(&all[1], &all[0]).unwrap();
+        sync_pair(&all[2], &all[0]).unwrap();
+        for op in &ops {
+            match *op {
+                Op::Register { laptop, name } => {
+                    all[laptop].register(&ctxs[laptop], NAMES[name], "2010-03");
+                }
+                Op::SignIn { laptop, member } => {
+                    if let Some(code) = code_of(&ctxs[laptop], member) {
+                        let _ = service::sign_in_member(&ctxs[laptop], &code, &[]);
+                    }
+                }
+                Op::SignOut { laptop, member } => {
+                    if let Some(code) = code_of(&ctxs[laptop], member) {
+                        let _ = service::sign_out_member(&ctxs[laptop], &code);
+                    }
+                }
+                Op::Edit { laptop, member, pronouns } => {
+                    if let Some(code) = code_of(&ctxs[laptop], member) {
+                        service::update_member(&ctxs[laptop], &code, service::ProfileEdit {
+                            pronouns: Some(PRONOUNS[pronouns].into()),
+                            ..Default::default()
+                        }).unwrap();
+                    }
+                }
+                Op::Headcount { laptop } => {
+                    service::add_headcount(&ctxs[laptop], 1).unwrap();
+                }
+                Op::Sync { from, to, cut: Some(cut) } => sync_cut(&all[from], &all[to], cut),
+                Op::Sync { from, to, cut: None } => {
+                    sync_pair(&all[from], &all[to]).unwrap();
+                }
+            }
+        }
+        for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1), (1, 2)] {
+            sync_pair(&all[x], &all[y]).unwrap();
+        }
+        assert_converged(&all);
+    }
+}
