@@ -100,6 +100,77 @@ enum Command {
     /// The organisation's settings (managers)
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Sync with the organisation's other laptops: pairing, sessions, sync files
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// The organisation's paired laptops (managers)
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
+    Conflicts {
+        #[command(subcommand)]
+        command: Option<ConflictsCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCommand {
+    /// Run a sync peer in the foreground for paired laptops (and pairing codes shown here)
+    Serve {
+        #[arg(long, default_value = "0.0.0.0:47810")]
+        listen: String,
+    },
+    /// (managers) Print a one-time pairing code, valid for 10 minutes
+    PairCode,
+    /// On an empty data dir: join the organisation of the laptop at ADDR:PORT
+    Join {
+        addr: String,
+        #[arg(long)]
+        code: String,
+        /// This laptop's name, e.g. "back office"
+        #[arg(long)]
+        device: String,
+    },
+    /// Sync once with the laptop at ADDR:PORT, then exit
+    Now {
+        addr: String,
+        /// Also compare a digest of every record (catches anything a checkpoint missed)
+        #[arg(long)]
+        digest: bool,
+    },
+    /// Peers, when each last synced, and how many changes are waiting for them
+    Status,
+    /// (managers) Write an encrypted sync file for a laptop that can't be reached
+    Export {
+        file: PathBuf,
+        /// Only what that laptop has not confirmed holding
+        #[arg(long)]
+        since_peer: Option<String>,
+    },
+    /// Import a sync file made by another laptop of the organisation
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    List,
+    /// Remove a lost or stolen laptop: every peer refuses it from then on
+    Revoke {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConflictsCommand {
+    /// Settle MEMBER's FIELD (e.g. pronouns) with --value, or --clear it
+    Resolve {
+        member: String,
+        field: String,
+        #[arg(long, conflicts_with = "clear", required_unless_present = "clear")]
+        value: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -259,6 +330,13 @@ enum MemberCommand {
         postcode: Option<String>,
         #[arg(long)]
         heard_about: Option<String>,
+    },
+    /// (staff) Pairs of members who are likely the same person
+    Duplicates,
+    /// (staff) Merge OTHER into KEEP: visits move over, OTHER's code leads to KEEP
+    Merge {
+        keep: String,
+        other: String,
     },
 }
 
@@ -434,8 +512,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )
         });
     }
+    if let Command::Sync(SyncCommand::Join { addr, code, device }) = &cli.command {
+        let done = service::join(&store, &clock, addr, code, device)?;
+        return emit(json, &done, |o| {
+            format!(
+                "Joined the organisation through \"{}\"; received {} record(s). Managers can now unlock here.",
+                o.peer_name, o.report.docs_received
+            )
+        });
+    }
     if store.local_device()?.is_none() {
         return Err(Error::Conflict("This data directory has no organisation yet: run `hubdesk init` or `hubdesk demo` first.".into()).into());
+    }
+    // Syncing needs no user: it only moves the organisation's records between its laptops.
+    match &cli.command {
+        Command::Sync(SyncCommand::Serve { listen }) => return serve(&store, listen, json),
+        Command::Sync(SyncCommand::Now { addr, digest }) => {
+            let done = service::sync_now(&store, &clock, addr, *digest)?;
+            return emit(json, &done, describe_outcome);
+        }
+        Command::Sync(SyncCommand::Status) => {
+            return emit(json, &service::sync_status(&store)?, describe_status);
+        }
+        _ => {}
     }
     let name = cli.as_user.clone().ok_or_else(|| {
         Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into())
@@ -624,6 +723,127 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     |m| format!("Updated {}.", describe_member(&m.summary)),
                 )
             }
+            MemberCommand::Duplicates => emit(json, &service::list_duplicates(ctx)?, |pairs| {
+                if pairs.is_empty() {
+                    return "No likely duplicates.".into();
+                }
+                pairs
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}  <->  {}  (likeness {:.2})",
+                            describe_member(&p.first),
+                            describe_member(&p.second),
+                            p.likeness
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            MemberCommand::Merge { keep, other } => {
+                emit(json, &service::merge_members(ctx, &keep, &other)?, |m| {
+                    format!("Merged into {}.", describe_member(m))
+                })
+            }
+        },
+        Command::Sync(c) => match c {
+            SyncCommand::PairCode => emit(json, &service::pair_code(ctx)?, |p| {
+                format!(
+                    "Pairing code: {}  (valid until {}; type it on the new laptop with `hubdesk sync join`)",
+                    p.code,
+                    p.expires_at.format("%H:%M UTC")
+                )
+            }),
+            SyncCommand::Export { file, since_peer } => {
+                let (bytes, report) = service::export_bundle(ctx, since_peer.as_deref())?;
+                write_new_file(&file, &bytes)?;
+                emit(json, &report, |r| {
+                    format!(
+                        "Wrote {} record(s), {} bytes, to {}.",
+                        r.docs,
+                        r.bytes,
+                        file.display()
+                    )
+                })
+            }
+            SyncCommand::Import { file } => {
+                let bytes =
+                    std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
+                emit(json, &service::import_bundle(ctx, &bytes)?, |r| {
+                    format!(
+                        "Imported {}: {} record(s) changed of {}.",
+                        file.display(),
+                        r.docs_changed,
+                        r.docs_in_file
+                    )
+                })
+            }
+            SyncCommand::Serve { .. }
+            | SyncCommand::Join { .. }
+            | SyncCommand::Now { .. }
+            | SyncCommand::Status => unreachable!("handled before unlocking"),
+        },
+        Command::Device(c) => match c {
+            DeviceCommand::List => emit(json, &service::list_devices(ctx)?, |ds| {
+                ds.iter()
+                    .map(|d| {
+                        let mut line = format!(
+                            "{}  paired {}  certificate {}",
+                            d.name,
+                            d.added_at.format("%Y-%m-%d"),
+                            d.fingerprint.as_deref().unwrap_or("-")
+                        );
+                        if d.this_laptop {
+                            line.push_str("  (this laptop)");
+                        }
+                        if let Some(at) = d.revoked_at {
+                            line.push_str(&format!("  REMOVED {}", at.format("%Y-%m-%d")));
+                        }
+                        line
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            DeviceCommand::Revoke { name } => {
+                emit(json, &service::revoke_device(ctx, &name)?, |d| {
+                    format!(
+                        "Removed \"{}\": other laptops refuse it once they have synced with this one.",
+                        d.name
+                    )
+                })
+            }
+        },
+        Command::Conflicts { command } => match command {
+            None => emit(json, &service::list_conflicts(ctx)?, |cs| {
+                if cs.is_empty() {
+                    return "No conflicts.".into();
+                }
+                cs.iter()
+                    .map(|c| {
+                        let values: Vec<String> = c.values.iter().map(|v| v.to_string()).collect();
+                        format!(
+                            "{}: {} is {}",
+                            describe_member(&c.member),
+                            c.field,
+                            values.join(" or ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+            Some(ConflictsCommand::Resolve {
+                member,
+                field,
+                value,
+                clear,
+            }) => {
+                let value = if clear { None } else { value };
+                emit(
+                    json,
+                    &service::resolve_conflict(ctx, &member, &field, value.as_deref())?,
+                    |m| format!("Settled {field} for {}.", describe_member(m)),
+                )
+            }
         },
         Command::Signin {
             id_or_code,
@@ -795,6 +1015,83 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
             .into())
         }
     }
+}
+
+/// Writes a file that must not already exist (a sync file never overwrites anything).
+fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("create {} (it must not exist yet)", path.display()))?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+        // Never leave half a sync file behind.
+        let _ = std::fs::remove_file(path);
+        return Err(anyhow::Error::new(e)
+            .context(format!("write {}", path.display()))
+            .into());
+    }
+    Ok(())
+}
+
+fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
+    if !json {
+        eprintln!("Serving sync on {listen}; stop with Ctrl-C.");
+    }
+    service::serve(store, listen, |result| match result {
+        Ok(o) if json => println!(
+            "{}",
+            serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
+        ),
+        Ok(o) => println!("{}", describe_outcome(&o)),
+        Err(e) if json => println!(
+            "{}",
+            serde_json::json!({"error": e.to_string(), "kind": e.kind()})
+        ),
+        Err(e) => eprintln!("A sync session failed: {e}"),
+    })?;
+    Ok(())
+}
+
+fn describe_outcome(o: &hubdesk::sync::net::Outcome) -> String {
+    let who = if o.peer_name.is_empty() {
+        "the other laptop".to_string()
+    } else {
+        format!("\"{}\"", o.peer_name)
+    };
+    format!(
+        "Synced with {who}: {} record(s) received, {} sent ({} bytes in, {} out).",
+        o.report.docs_received, o.report.docs_sent, o.traffic.bytes_received, o.traffic.bytes_sent
+    )
+}
+
+fn describe_status(s: &service::SyncStatus) -> String {
+    let mut lines = vec![format!("This laptop: {}", s.device_name)];
+    if s.revoked {
+        lines.push("A manager has removed this laptop from the organisation.".into());
+    }
+    if s.peers.is_empty() {
+        lines.push("No other laptops are paired yet.".into());
+    }
+    for p in &s.peers {
+        let when = p
+            .last_sync_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "never".into());
+        let mut line = format!(
+            "{}: last synced {when}, {} change(s) waiting",
+            p.name, p.pending
+        );
+        if p.revoked {
+            line.push_str(" (removed)");
+        }
+        if let Some(e) = &p.last_error {
+            line.push_str(&format!("; last try failed: {e}"));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 fn describe_member(m: &service::MemberSummary) -> String {

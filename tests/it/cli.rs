@@ -371,3 +371,153 @@ fn the_same_seed_builds_the_same_members() {
     assert_eq!(list("3"), list("3"));
     assert_ne!(list("3"), list("4"));
 }
+
+/// A free loopback port (bound and released; good enough for a test).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
+    let a = set_up();
+    let b = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _server = Serving(
+        Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+            .arg("--data-dir")
+            .arg(a.path())
+            .args(["sync", "serve", "--listen", &addr])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait until it listens.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let code = hubdesk(a.path(), M, &["--json", "sync", "pair-code"]).json()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(code.len(), 6);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let out = hubdesk(
+        b.path(),
+        None,
+        &["sync", "join", &addr, "--code", wrong, "--device", "desk-2"],
+    );
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.stderr.contains("not right"), "{}", out.stderr);
+
+    let out = hubdesk(
+        b.path(),
+        None,
+        &[
+            "--json", "sync", "join", &addr, "--code", &code, "--device", "desk-2",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["peer_name"], "desk-1");
+
+    let out = hubdesk(
+        b.path(),
+        M,
+        &[
+            "member",
+            "register",
+            "--name",
+            "Zoë Adams",
+            "--born",
+            "2010-04",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = hubdesk(b.path(), None, &["--json", "sync", "now", &addr]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let synced = out.json();
+    assert_eq!(synced["report"]["docs_sent"], 1);
+    assert!(synced["traffic"]["bytes_sent"].as_u64().unwrap() > 0);
+    let found = hubdesk(a.path(), M, &["--json", "member", "find", "zoe"]).json();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    let status = hubdesk(b.path(), None, &["--json", "sync", "status"]).json();
+    assert_eq!(status["peers"][0]["name"], "desk-1");
+    assert_eq!(status["peers"][0]["pending"], 0);
+
+    let file = a.path().join("to-desk-2.hdsync");
+    let out = hubdesk(a.path(), M, &["sync", "export", file.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = hubdesk(
+        b.path(),
+        M,
+        &["--json", "sync", "import", file.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["docs_changed"],
+        0,
+        "desk-2 already had everything"
+    );
+
+    let devices = hubdesk(a.path(), M, &["--json", "device", "list"]).json();
+    assert_eq!(devices.as_array().unwrap().len(), 2);
+    let out = hubdesk(a.path(), M, &["device", "revoke", "desk-2"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = hubdesk(b.path(), None, &["sync", "now", &addr]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    let out = hubdesk(b.path(), M, &["member", "find", "zoe"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+}
+
+#[test]
+fn duplicates_merge_and_conflicts_from_the_command_line() {
+    let dir = set_up();
+    for name in ["Sam Smith", "Sam Smyth"] {
+        let out = hubdesk(
+            dir.path(),
+            M,
+            &[
+                "member", "register", "--name", name, "--born", "2009-05", "--force",
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let pairs = hubdesk(dir.path(), M, &["--json", "member", "duplicates"]).json();
+    let pairs = pairs.as_array().unwrap();
+    assert_eq!(pairs.len(), 1);
+    let keep = pairs[0]["first"]["code"].as_str().unwrap().to_string();
+    let other = pairs[0]["second"]["code"].as_str().unwrap().to_string();
+    let out = hubdesk(dir.path(), M, &["member", "merge", &keep, &other]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = hubdesk(dir.path(), M, &["--json", "member", "show", &other]).json();
+    assert_eq!(
+        shown["code"],
+        keep.as_str(),
+        "the old code leads to the member kept"
+    );
+    let none = hubdesk(dir.path(), M, &["--json", "conflicts"]).json();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let out = hubdesk(
+        dir.path(),
+        M,
+        &["conflicts", "resolve", &keep, "colour", "--value", "x"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}

@@ -316,7 +316,7 @@ fn truncated_oversized_corrupted_and_replayed_frames_end_the_session_cleanly() {
         digest: false,
     });
     let hello_bytes = frames(&hello);
-    let mut oversized = ((64u32 << 20) as u32).to_be_bytes().to_vec();
+    let mut oversized = (64u32 << 20).to_be_bytes().to_vec();
     oversized.extend([1u8; 16]);
     let mut corrupted = hello_bytes.clone();
     let last = corrupted.len() - 3;
