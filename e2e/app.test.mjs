@@ -1,7 +1,7 @@
 // The real hubdesk window, driven through WebDriver (tauri-driver + WebKitWebDriver), under
 // Xvfb. One session walks the front desk's day: first-run set-up, unlock, open the day,
 // register, find without accents, Enter signs in, who is in, sign out, a wrong PIN, the idle
-// lock. Every screen is screenshotted into artifacts/e2e/ and checked with axe-core.
+// lock, a pairing code and the review screen. Every screen is screenshotted into artifacts/e2e/ and checked with axe-core.
 //
 // Run through ../scripts/e2e (it builds the app, starts Xvfb and tauri-driver).
 
@@ -176,6 +176,21 @@ test("a front desk day in the real window", async (t) => {
     await (await find("#nav-admin")).click();
     await find("#user-name");
     await look("09-admin");
+    await (await find("a[href='#/day']")).click();
+    await find("#search");
+  });
+
+  await t.test("the manager shows a pairing code for a new laptop, and sync says where it stands", async () => {
+    assert.match(await textOf("#sync-state"), /No other laptops paired/);
+    await (await find("#nav-admin")).click();
+    await (await find("#show-pairing-code")).click();
+    const code = await textOf(".pairing-code");
+    assert.match(code, /^[0-9]{6}$/);
+    await look("10-pairing-code");
+    await (await find("#nav-review")).click();
+    await find("#dup-title");
+    assert.match(await textOf("main"), /No likely duplicates/);
+    await look("11-review");
     await (await find("a[href='#/day']")).click();
     await find("#search");
   });

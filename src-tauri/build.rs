@@ -40,6 +40,16 @@ const COMMANDS: &[&str] = &[
     "use_hub_on_this_laptop",
     "show_settings",
     "update_settings",
+    "join_organisation",
+    "sync_status",
+    "sync_now",
+    "pair_code",
+    "list_devices",
+    "revoke_device",
+    "list_duplicates",
+    "merge_members",
+    "list_conflicts",
+    "resolve_conflict",
 ];
 
 fn main() {

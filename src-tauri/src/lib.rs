@@ -3,6 +3,7 @@
 //! it emits "changed" naming what changed, and the views re-query. No business rules here.
 
 mod state;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -13,9 +14,12 @@ pub use state::{AppState, UiError};
 
 type Res<T> = Result<T, UiError>;
 
-/// Tells the views what changed so they re-query.
+/// Tells the views what changed so they re-query, and background sync to send it.
 fn changed<R: Runtime>(app: &tauri::AppHandle<R>, what: &str) {
     let _ = app.emit("changed", serde_json::json!({ "what": what }));
+    if let Some(state) = app.try_state::<AppState>() {
+        state.poke_sync();
+    }
 }
 
 #[tauri::command]
@@ -367,6 +371,107 @@ fn update_settings<R: Runtime>(
     Ok(s)
 }
 
+#[tauri::command]
+fn join_organisation<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    addr: String,
+    code: String,
+    device: String,
+) -> Res<state::Status> {
+    let status = state.join(&addr, &code, &device)?;
+    let _ = app.emit("changed", serde_json::json!({ "what": "all" }));
+    Ok(status)
+}
+
+/// This laptop's sync at a glance: peers, when each last synced, what is waiting.
+#[derive(serde::Serialize)]
+struct SyncView {
+    #[serde(flatten)]
+    status: service::SyncStatus,
+    worker: Option<sync::WorkerStatus>,
+}
+
+#[tauri::command]
+fn sync_status(state: State<'_, AppState>) -> Res<SyncView> {
+    let status = state.with_store(service::sync_status)?;
+    Ok(SyncView {
+        status,
+        worker: state.worker_status(),
+    })
+}
+
+/// Syncs now, with `addr` if given, else with every known peer. Returns at once: sync runs
+/// in the background and the status shows how it went.
+#[tauri::command]
+fn sync_now(state: State<'_, AppState>, addr: Option<String>) -> Res<()> {
+    state.with_ctx(|_| Ok(()))?;
+    match addr.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) {
+        Some(a) => state.sync_with(a),
+        None => {
+            state.poke_sync();
+            Ok(())
+        }
+    }
+}
+
+#[tauri::command]
+fn pair_code(state: State<'_, AppState>) -> Res<service::PairingCode> {
+    state.with_ctx(service::pair_code)
+}
+
+#[tauri::command]
+fn list_devices(state: State<'_, AppState>) -> Res<Vec<service::DeviceSummary>> {
+    state.with_ctx(service::list_devices)
+}
+
+#[tauri::command]
+fn revoke_device<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> Res<service::DeviceSummary> {
+    let d = state.with_ctx(|ctx| service::revoke_device(ctx, &name))?;
+    changed(&app, "all");
+    Ok(d)
+}
+
+#[tauri::command]
+fn list_duplicates(state: State<'_, AppState>) -> Res<Vec<service::DuplicatePair>> {
+    state.with_ctx(service::list_duplicates)
+}
+
+#[tauri::command]
+fn merge_members<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    keep: String,
+    other: String,
+) -> Res<service::MemberSummary> {
+    let m = state.with_ctx(|ctx| service::merge_members(ctx, &keep, &other))?;
+    changed(&app, "members");
+    Ok(m)
+}
+
+#[tauri::command]
+fn list_conflicts(state: State<'_, AppState>) -> Res<Vec<service::ConflictSummary>> {
+    state.with_ctx(service::list_conflicts)
+}
+
+#[tauri::command]
+fn resolve_conflict<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    member: String,
+    field: String,
+    value: Option<String>,
+) -> Res<service::MemberSummary> {
+    let m =
+        state.with_ctx(|ctx| service::resolve_conflict(ctx, &member, &field, value.as_deref()))?;
+    changed(&app, "members");
+    Ok(m)
+}
+
 /// The commands the webview may call; build.rs lists the same names for the permissions.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder
@@ -410,6 +515,16 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tau
             use_hub_on_this_laptop,
             show_settings,
             update_settings,
+            join_organisation,
+            sync_status,
+            sync_now,
+            pair_code,
+            list_devices,
+            revoke_device,
+            list_duplicates,
+            merge_members,
+            list_conflicts,
+            resolve_conflict,
         ])
 }
 
@@ -424,8 +539,14 @@ pub fn data_dir() -> PathBuf {
 pub fn run() {
     let app = builder(tauri::Builder::default(), data_dir())
         .setup(|app| {
+            let handle = app.handle().clone();
+            let state = app.state::<AppState>();
+            // Records that arrive from another laptop show up without anyone asking.
+            state.set_on_received(std::sync::Arc::new(move || {
+                let _ = handle.emit("changed", serde_json::json!({ "what": "all" }));
+            }));
             // Opening an existing store early keeps unlock instant.
-            let _ = app.state::<AppState>().status();
+            let _ = state.status();
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -2,12 +2,14 @@
 //! something (the idle lock is enforced here, not only in the UI).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use hubdesk::service::{self, ActingUser, Clock, Ctx, SystemClock};
 use hubdesk::store::{DB_FILE, Store};
 use serde::Serialize;
+
+use crate::sync::{SyncWorker, WorkerStatus};
 
 /// What the UI gets when a command fails. `kind` is one of validation, not_found, permission,
 /// conflict, locked, storage.
@@ -51,9 +53,14 @@ struct Inner {
     last_active: DateTime<Utc>,
 }
 
+/// Called (from the sync thread) when records arrived from another laptop.
+pub type OnReceived = Arc<dyn Fn() + Send + Sync>;
+
 pub struct AppState {
     data_dir: PathBuf,
     inner: Mutex<Inner>,
+    sync: Mutex<Option<SyncWorker>>,
+    on_received: Mutex<Option<OnReceived>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +70,8 @@ pub struct UserView {
     /// What the menus may offer; the core checks again on every command.
     pub can_administer: bool,
     pub can_see_sensitive: bool,
+    /// Merge duplicates and settle conflicts.
+    pub can_review: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -93,7 +102,101 @@ impl AppState {
                 user: None,
                 last_active: Utc::now(),
             }),
+            sync: Mutex::new(None),
+            on_received: Mutex::new(None),
         }
+    }
+
+    /// What to do when sync brings records in (the shell re-queries its views).
+    pub fn set_on_received(&self, f: OnReceived) {
+        if let Ok(mut slot) = self.on_received.lock() {
+            *slot = Some(f);
+        }
+    }
+
+    /// Starts background sync for the real store (never the demo), unless HUBDESK_SYNC=off.
+    fn ensure_sync(&self, inner: &Inner) {
+        if inner.demo
+            || inner.store.is_none()
+            || std::env::var("HUBDESK_SYNC").as_deref() == Ok("off")
+        {
+            return;
+        }
+        let Ok(mut worker) = self.sync.lock() else {
+            return;
+        };
+        if worker.is_none() {
+            let notify = self.on_received.lock().ok().and_then(|f| f.clone());
+            *worker = Some(SyncWorker::start(
+                self.data_dir.clone(),
+                Box::new(move || {
+                    if let Some(f) = &notify {
+                        f();
+                    }
+                }),
+            ));
+        }
+    }
+
+    /// Something changed here: background sync sends it soon.
+    pub fn poke_sync(&self) {
+        if let Some(w) = self.sync.lock().ok().as_ref().and_then(|w| w.as_ref()) {
+            w.poke();
+        }
+    }
+
+    /// Asks background sync to sync with `addr` now (it reports through the status).
+    pub fn sync_with(&self, addr: String) -> Result<(), UiError> {
+        let mut inner = self.lock_inner();
+        self.ensure_open(&mut inner)?;
+        self.ensure_sync(&inner);
+        match self.sync.lock().ok().as_ref().and_then(|w| w.as_ref()) {
+            Some(w) => {
+                w.sync_with(addr);
+                Ok(())
+            }
+            None => Err(service::Error::Conflict(
+                "Sync is off on this laptop (it is the demo, or HUBDESK_SYNC=off).".into(),
+            )
+            .into()),
+        }
+    }
+
+    pub fn worker_status(&self) -> Option<WorkerStatus> {
+        self.sync
+            .lock()
+            .ok()
+            .and_then(|w| w.as_ref().map(|w| w.status()))
+    }
+
+    /// Joins this empty laptop to an organisation through the laptop at `addr`.
+    pub fn join(&self, addr: &str, code: &str, device: &str) -> Result<Status, UiError> {
+        self.join_inner(addr, code, device)?;
+        self.status()
+    }
+
+    fn join_inner(&self, addr: &str, code: &str, device: &str) -> Result<(), UiError> {
+        {
+            let mut inner = self.lock_inner();
+            self.ensure_open(&mut inner)?;
+            if let (Some(store), false) = (inner.store.as_ref(), inner.demo) {
+                // Paired earlier, but receiving the records was cut short: finish it.
+                if store.org()?.is_none() {
+                    service::sync_now(store, &SystemClock, addr, false)?;
+                    return Ok(());
+                }
+                return Err(
+                    service::Error::Conflict("This laptop is already set up.".into()).into(),
+                );
+            }
+            let store = Store::open(&self.data_dir)?;
+            service::join(&store, &SystemClock, addr, code, device)?;
+            inner.store = Some(store);
+            inner.demo = false;
+            inner.user = None;
+            self.ensure_sync(&inner);
+        }
+        Ok(())
     }
 
     fn demo_dir(&self) -> PathBuf {
@@ -115,6 +218,7 @@ impl AppState {
                 store.warm_up()?;
                 inner.store = Some(store);
                 inner.demo = false;
+                self.ensure_sync(inner);
             }
         }
         Ok(())
@@ -168,6 +272,7 @@ impl AppState {
                 can_see_sensitive: u
                     .roles
                     .allows(hubdesk::domain::Permission::SeeSensitiveProfile),
+                can_review: u.roles.allows(hubdesk::domain::Permission::MergeAndResolve),
             }),
         })
     }
@@ -186,6 +291,7 @@ impl AppState {
             inner.store = Some(store);
             inner.demo = false;
             inner.user = None;
+            self.ensure_sync(&inner);
         }
         self.status()
     }

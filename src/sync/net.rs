@@ -389,7 +389,9 @@ async fn finish<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<Outcome, SyncError> {
     match result {
         Ok(()) => {
-            store.set_peer_address(peer, addr)?;
+            if !addr.is_empty() {
+                store.set_peer_address(peer, addr)?;
+            }
             Ok(Outcome {
                 peer,
                 peer_name,
@@ -522,8 +524,14 @@ pub async fn join(
         w.commit()?;
     }
     let peer = welcome.by_device;
+    store.set_peer_address(peer, &with_default_port(addr))?;
     let mut session = Session::new(store, now, Role::Initiator, peer, Options::default())?;
-    let result = drive(&mut framed, &mut session, None).await;
+    let result = drive(&mut framed, &mut session, None).await.map_err(|e| match e {
+        SyncError::Network(m) => SyncError::Network(format!(
+            "{m}. This laptop is paired but did not receive everything: sync again with the same address to finish"
+        )),
+        other => other,
+    });
     let outcome = finish(
         store,
         now,
@@ -556,6 +564,7 @@ pub async fn serve_connection(
 ) -> Result<Outcome, SyncError> {
     let identity = ensure_identity(store, now)?;
     let _ = tcp.set_nodelay(true);
+    let remote = tcp.peer_addr().ok();
     let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&identity)?);
     let tls = timed("securing the connection", acceptor.accept(tcp)).await?;
     let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
@@ -580,7 +589,18 @@ pub async fn serve_connection(
     let mut session = Session::new(store, now, Role::Responder, peer, Options::default())?;
     let result = drive(&mut framed, &mut session, Some(first)).await;
     framed.close().await;
-    finish(store, now, peer, peer_name, "", result, &session, &framed).await
+    // A peer that reached us likely listens on the usual port at the same address: remember
+    // that until a better address (typed, or found on the LAN) replaces it.
+    let guess = match (&result, remote) {
+        (Ok(()), Some(r)) if store.peer(peer)?.and_then(|p| p.address).is_none() => {
+            std::net::SocketAddr::new(r.ip(), DEFAULT_PORT).to_string()
+        }
+        _ => String::new(),
+    };
+    finish(
+        store, now, peer, peer_name, &guess, result, &session, &framed,
+    )
+    .await
 }
 
 async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(

@@ -1,6 +1,7 @@
 // The only module that knows about Tauri. Every other module calls these functions.
 // Commands reject with {kind, message}; kind is one of validation, not_found, permission,
-// conflict, locked, storage.
+// conflict, locked, storage, refused (the other laptop refused or could not be trusted),
+// unreachable.
 
 const tauri = window.__TAURI__;
 
@@ -48,6 +49,16 @@ export const api = {
   useHub: (hub) => call("use_hub_on_this_laptop", { hub }),
   showSettings: () => call("show_settings"),
   updateSettings: (edit) => call("update_settings", { edit }),
+  joinOrganisation: (addr, code, device) => call("join_organisation", { addr, code, device }),
+  syncStatus: () => call("sync_status"),
+  syncNow: (addr = null) => call("sync_now", { addr }),
+  pairCode: () => call("pair_code"),
+  listDevices: () => call("list_devices"),
+  revokeDevice: (name) => call("revoke_device", { name }),
+  listDuplicates: () => call("list_duplicates"),
+  mergeMembers: (keep, other) => call("merge_members", { keep, other }),
+  listConflicts: () => call("list_conflicts"),
+  resolveConflict: (member, field, value) => call("resolve_conflict", { member, field, value }),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.

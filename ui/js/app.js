@@ -8,11 +8,12 @@ import * as day from "./views/day.js";
 import * as register from "./views/register.js";
 import * as member from "./views/member.js";
 import * as admin from "./views/admin.js";
+import * as review from "./views/review.js";
 
 const main = document.getElementById("main");
 const state = { status: null, view: null, idleTimer: null };
 
-const routes = { day, register, member, admin };
+const routes = { day, register, member, admin, review };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -32,6 +33,7 @@ function renderTopbar() {
   const unlocked = !!s.user;
   document.getElementById("nav").hidden = !unlocked;
   document.getElementById("nav-admin").hidden = !(unlocked && s.user.can_administer);
+  document.getElementById("nav-review").hidden = !(unlocked && s.user.can_review);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
   for (const a of document.querySelectorAll("#nav a")) {
@@ -39,6 +41,45 @@ function renderTopbar() {
     if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
   }
 }
+
+/// The sync line in the top bar: when this laptop last synced, with whom, what is waiting.
+async function renderSyncState() {
+  const box = document.getElementById("sync-state");
+  const s = state.status;
+  if (!s || !s.set_up) return;
+  if (s.demo) {
+    box.textContent = "Sync is off for the demo";
+    return;
+  }
+  try {
+    box.textContent = describeSync(await api.syncStatus());
+  } catch {
+    box.textContent = "";
+  }
+}
+
+function describeSync(sync) {
+  if (sync.revoked) return "This laptop was removed from the organisation";
+  const peers = sync.peers.filter((p) => !p.revoked);
+  if (!peers.length) return "No other laptops paired";
+  const synced = peers.filter((p) => p.last_sync_at).sort((a, b) => b.last_sync_at.localeCompare(a.last_sync_at));
+  const waiting = Math.max(0, ...peers.map((p) => p.pending));
+  const busy = sync.worker && sync.worker.syncing ? "Syncing… " : "";
+  if (!synced.length) return `${busy}Not synced yet · ${waiting} change(s) waiting`;
+  const last = synced[0];
+  return `${busy}Synced with ${last.name} ${ago(last.last_sync_at)} · ${waiting ? `${waiting} change(s) waiting` : "nothing waiting"}`;
+}
+
+function ago(iso) {
+  const minutes = Math.round((Date.now() - new Date(iso).getTime()) / 60000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `on ${new Date(iso).toLocaleDateString("en-GB")}`;
+}
+
+setInterval(renderSyncState, 15000);
 
 function formatDate(iso) {
   const d = new Date(`${iso}T12:00:00`);
@@ -54,6 +95,7 @@ export async function show() {
     return;
   }
   renderTopbar();
+  renderSyncState();
   const s = state.status;
   const ctx = { status: s, refresh: show, go };
   let view;
@@ -118,6 +160,7 @@ document.getElementById("lock-button").addEventListener("click", lockNow);
 window.addEventListener("hashchange", show);
 
 onChanged(async (change) => {
+  renderSyncState();
   // The view that is showing re-queries what it shows; a lock or set-up redraws all.
   if (state.view && state.view.module.changed && change.what !== "all") {
     state.view.module.changed(change);

@@ -8,9 +8,9 @@ const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "spa
 
 export async function render(root, ctx) {
   const error = errorBox("admin-error");
-  let users = [], activities = [], settings = null, hubs = [];
+  let users = [], activities = [], settings = null, hubs = [], devices = [], sync = null;
   try {
-    [users, activities, settings, hubs] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs()]);
+    [users, activities, settings, hubs, devices, sync] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs(), api.listDevices(), api.syncStatus()]);
   } catch (err) {
     if (err.kind === "locked") return ctx.refresh();
     root.append(el("h1", { text: "Admin" }), error);
@@ -118,6 +118,46 @@ export async function render(root, ctx) {
     run(() => api.updateSettings({ idle_lock_minutes: n("set-idle"), lockout_failures: n("set-failures"), lockout_minutes: n("set-lockout") }), "Settings saved.");
   });
 
+  const peers = new Map(sync.peers.map((p) => [p.device_id, p]));
+  const deviceRows = devices.map((d) => {
+    const p = peers.get(d.id);
+    const state = d.revoked_at ? "removed"
+      : d.this_laptop ? "this laptop"
+      : p && p.last_sync_at ? `synced ${new Date(p.last_sync_at).toLocaleString("en-GB")}${p.pending ? `, ${p.pending} waiting` : ""}`
+      : "not synced yet";
+    return el("tr", {},
+      el("th", { scope: "row", text: d.name }),
+      el("td", { text: new Date(d.added_at).toLocaleDateString("en-GB") }),
+      el("td", { text: state + (p && p.last_error ? ` (last try: ${p.last_error})` : "") }),
+      el("td", {}, d.this_laptop || d.revoked_at ? null : el("button", { type: "button", class: "danger", "aria-label": `Remove ${d.name}`, text: "Remove",
+        onclick: () => { if (window.confirm(`Remove ${d.name} from the organisation? Do this for a lost or stolen laptop: other laptops will refuse it.`)) run(() => api.revokeDevice(d.name), `${d.name} is removed.`); } })));
+  });
+  const codeBox = el("div", { id: "pairing-box", role: "status", "aria-live": "polite", tabindex: "-1" });
+  const showCode = el("button", { type: "button", id: "show-pairing-code", text: "Pair a new laptop" });
+  showCode.addEventListener("click", async () => {
+    try {
+      const p = await api.pairCode();
+      const w = sync.worker || {};
+      const listening = w.lan_address || w.listening || "this laptop's address";
+      codeBox.replaceChildren(
+        el("p", { text: "On the new laptop choose “Join your organisation” and type:" }),
+        el("p", { class: "pairing-code", text: p.code, "aria-label": `Pairing code ${p.code.split("").join(" ")}` }),
+        el("p", { text: `This laptop's address: ${listening}. The code works once, until ${new Date(p.expires_at).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" })}.` }));
+      codeBox.scrollIntoView({ block: "center" });
+      codeBox.focus();
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+  const syncForm = el("form", { class: "inline-form", "aria-labelledby": "sync-now-title" },
+    el("h3", { id: "sync-now-title", text: "Sync with a laptop by its address" }),
+    field("sync-addr", "Address", { autocomplete: "off", placeholder: "192.168.1.20" }, "Leave empty to sync with every laptop this one knows."),
+    el("button", { type: "submit", text: "Sync now" }));
+  syncForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    run(() => api.syncNow(syncForm.querySelector("#sync-addr").value || null), "Syncing in the background.");
+  });
+
   const table = (caption, head, rows) => el("table", {}, el("caption", { text: caption }),
     el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, rows));
   root.append(
@@ -129,6 +169,8 @@ export async function render(root, ctx) {
       table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
     el("section", { class: "card wide", "aria-labelledby": "hubs-title" }, el("h2", { id: "hubs-title", text: "Hubs" }),
       table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
+    el("section", { class: "card wide", "aria-labelledby": "laptops-title" }, el("h2", { id: "laptops-title", text: "Laptops" }),
+      table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), showCode, codeBox, syncForm),
     el("section", { class: "card wide" }, settingsForm),
   );
   root.querySelector("h1").setAttribute("tabindex", "-1");

@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { el, field, errorBox, showError, time, toast } from "../dom.js";
+import { conflictBox } from "./review.js";
 
 export async function render(root, ctx) {
   const error = errorBox("member-error");
@@ -14,6 +15,24 @@ export async function render(root, ctx) {
     root.append(el("h1", { text: "Member" }), error, el("a", { href: "#/day", text: "Back to the day" }));
     return showError(error, err);
   }
+  // Fields two laptops changed while apart are marked, for those who may settle them.
+  let conflicts = [];
+  if (ctx.status.user && ctx.status.user.can_review) {
+    try {
+      conflicts = (await api.listConflicts()).filter((c) => c.member.id === m.id);
+    } catch {
+      conflicts = [];
+    }
+  }
+  const conflictBoxes = conflicts.map((c) => conflictBox(c, async (conflict, value) => {
+    try {
+      await api.resolveConflict(m.code, conflict.field, value);
+      toast("Saved; the choice goes to the other laptops.");
+      ctx.refresh();
+    } catch (err) {
+      showError(error, err);
+    }
+  }));
   const s = m.sensitive;
   const facts = el("dl", { class: "facts" },
     [["Code", m.code], ["Age", String(m.age)], ["Born", m.born], ["Pronouns", m.pronouns || "—"], ["Gender", m.gender || "—"],
@@ -81,6 +100,7 @@ export async function render(root, ctx) {
   root.append(
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
+    conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     el("section", { class: "card wide" }, visits),
   );

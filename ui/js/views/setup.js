@@ -65,6 +65,33 @@ export async function render(root, ctx) {
     demoError,
     demoButton,
   );
-  root.append(el("h1", { text: "Welcome to hubdesk" }), el("div", { class: "columns" }, form, demo));
+  const joinError = errorBox("join-error");
+  const join = el(
+    "form",
+    { class: "card", "aria-labelledby": "join-title", id: "join-form" },
+    el("h2", { id: "join-title", text: "Join your organisation" }),
+    el("p", { text: "Already using hubdesk on another laptop? A manager there shows a pairing code (Admin, Laptops)." }),
+    field("join-addr", "The other laptop's address", { required: true, autocomplete: "off", placeholder: "192.168.1.20" }, "Shown under Admin, Laptops on the other laptop."),
+    field("join-code", "Pairing code", { required: true, inputmode: "numeric", autocomplete: "one-time-code", maxlength: "9" }, "6 digits; it works once, for 10 minutes."),
+    field("join-device", "This laptop's name", { required: true, value: "Back office" }),
+    joinError,
+    el("button", { type: "submit", text: "Join" }),
+  );
+  join.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const button = join.querySelector("button[type=submit]");
+    button.disabled = true;
+    button.textContent = "Joining…";
+    const v = (id) => join.querySelector(`#${id}`).value;
+    try {
+      await api.joinOrganisation(v("join-addr"), v("join-code"), v("join-device"));
+      ctx.refresh();
+    } catch (err) {
+      showError(joinError, err);
+      button.disabled = false;
+      button.textContent = "Join";
+    }
+  });
+  root.append(el("h1", { text: "Welcome to hubdesk" }), el("div", { class: "columns" }, form, join, demo));
   form.querySelector("#org").focus();
 }

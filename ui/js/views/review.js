@@ -1,0 +1,82 @@
+// Review after sync (staff and managers): people registered twice, and fields two laptops
+// changed while apart. Nothing is merged or chosen without a person deciding.
+
+import { api } from "../api.js";
+import { el, errorBox, showError, toast } from "../dom.js";
+
+const FIELD_NAMES = {
+  preferred_name: "Preferred name", legal_name: "Legal name", born: "Born", pronouns: "Pronouns",
+  gender: "Gender", postcode_district: "Postcode district", heard_about: "Heard about the hub from",
+};
+
+function shown(value) {
+  return value === null || value === "" ? "(empty)" : String(value);
+}
+
+export function fieldName(field) {
+  return FIELD_NAMES[field] || field;
+}
+
+/// One conflicted field with a button per value kept.
+export function conflictBox(c, onChosen) {
+  return el("div", { class: "conflict", role: "group", "aria-label": `${fieldName(c.field)} of ${c.member.preferred_name}: two laptops disagree` },
+    el("p", {}, el("strong", { text: fieldName(c.field) }),
+      ` was changed on two laptops while they were apart. Now showing “${shown(c.values[0])}”. Which is right?`),
+    el("div", { class: "choices" }, c.values.map((v) =>
+      el("button", { type: "button", class: "secondary", text: `Keep “${shown(v)}”`,
+        onclick: () => onChosen(c, v) }))));
+}
+
+export async function render(root, ctx) {
+  const error = errorBox("review-error");
+  let pairs = [], conflicts = [];
+  try {
+    [pairs, conflicts] = await Promise.all([api.listDuplicates(), api.listConflicts()]);
+  } catch (err) {
+    if (err.kind === "locked") return ctx.refresh();
+    root.append(el("h1", { text: "Review" }), error);
+    return showError(error, err);
+  }
+  const run = async (action, message) => {
+    try {
+      await action();
+      toast(message);
+      ctx.refresh();
+    } catch (err) {
+      if (err.kind === "locked") return ctx.refresh();
+      showError(error, err);
+    }
+  };
+  const who = (m) => `${m.preferred_name} (${m.code}, born ${m.born})`;
+  const pairRows = pairs.map((p) => el("li", { class: "card" },
+    el("p", { text: `${who(p.first)} and ${who(p.second)} look like the same person (likeness ${p.likeness.toFixed(2)}).` }),
+    el("div", { class: "choices" },
+      el("button", { type: "button", text: `Keep ${p.first.code}, merge ${p.second.code} into it`,
+        onclick: () => {
+          if (window.confirm(`Merge ${who(p.second)} into ${who(p.first)}? Visits move over and ${p.second.code} will find ${p.first.code}. This can't be undone.`)) {
+            run(() => api.mergeMembers(p.first.code, p.second.code), "Merged.");
+          }
+        } }),
+      " ",
+      el("button", { type: "button", class: "secondary", text: `Keep ${p.second.code} instead`,
+        onclick: () => {
+          if (window.confirm(`Merge ${who(p.first)} into ${who(p.second)}? Visits move over and ${p.first.code} will find ${p.second.code}. This can't be undone.`)) {
+            run(() => api.mergeMembers(p.second.code, p.first.code), "Merged.");
+          }
+        } }))));
+  const conflictItems = conflicts.map((c) => el("li", {},
+    el("h3", {}, el("a", { href: `#/member/${encodeURIComponent(c.member.code)}`, text: who(c.member) })),
+    conflictBox(c, (conflict, value) => run(() => api.resolveConflict(conflict.member.code, conflict.field, value), "Saved; the choice goes to the other laptops."))));
+  root.append(
+    el("h1", { text: "Review" }),
+    error,
+    el("section", { class: "card wide", "aria-labelledby": "dup-title" },
+      el("h2", { id: "dup-title", text: "Possibly registered twice" }),
+      pairs.length ? el("ul", { class: "plain" }, pairRows) : el("p", { text: "No likely duplicates." })),
+    el("section", { class: "card wide", "aria-labelledby": "conflicts-title" },
+      el("h2", { id: "conflicts-title", text: "Changed on two laptops at once" }),
+      conflicts.length ? el("ul", { class: "plain" }, conflictItems) : el("p", { text: "No conflicts." })),
+  );
+  root.querySelector("h1").setAttribute("tabindex", "-1");
+  root.querySelector("h1").focus();
+}
