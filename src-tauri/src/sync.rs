@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hubdesk::store::Store;
+use hubdesk::sync::discovery::Discovery;
 use hubdesk::sync::net;
 use hubdesk::sync::session::Options;
 use hubdesk::sync::wire::Limits;
@@ -38,6 +39,8 @@ pub struct WorkerStatus {
     pub listening: Option<String>,
     /// This laptop's address on the LAN (what another laptop types to reach it), if it has one.
     pub lan_address: Option<String>,
+    /// Whether other laptops are looked for (and this one announced) on the LAN.
+    pub discovery: bool,
     pub listen_error: Option<String>,
     pub syncing: bool,
     pub last_error: Option<String>,
@@ -142,7 +145,22 @@ fn run(
                 None
             }
         };
+        let discovery = match (&listener, store.local_device().ok().flatten()) {
+            (Some(l), Some(me)) if std::env::var("HUBDESK_MDNS").as_deref() != Ok("off") => {
+                let port = l.local_addr().map(|a| a.port()).unwrap_or(net::DEFAULT_PORT);
+                match Discovery::start(me.org_id, me.id, port) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        tracing::info!(error = %e, "no LAN discovery");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        update(&status, |s| s.discovery = discovery.is_some());
         let mut tick = tokio::time::interval(interval());
+        let mut look = tokio::time::interval(Duration::from_secs(5));
         loop {
             let accept = async {
                 match &listener {
@@ -165,6 +183,12 @@ fn run(
                         on_received();
                     }
                 }
+                _ = look.tick(), if discovery.is_some() => {
+                    let found = discovery.as_ref().map(|d| d.found()).unwrap_or_default();
+                    if remember_found(&store, found) && sync_all(&store, &status).await {
+                        on_received();
+                    }
+                }
                 request = rx.recv() => match request {
                     None | Some(Request::Stop) => return,
                     Some(Request::SyncAll) => {
@@ -184,6 +208,25 @@ fn run(
             }
         }
     });
+}
+
+/// Records the LAN addresses of paired laptops found by discovery. True if any was new.
+fn remember_found(store: &Store, found: Vec<(uuid::Uuid, String)>) -> bool {
+    let devices = store.devices().unwrap_or_default();
+    let peers = store.peers().unwrap_or_default();
+    let mut new = false;
+    for (device, addr) in found {
+        let paired = devices
+            .iter()
+            .any(|d| d.id == device && d.revoked_at.is_none());
+        let known = peers
+            .iter()
+            .any(|p| p.device_id == device && p.address.as_deref() == Some(addr.as_str()));
+        if paired && !known && store.set_peer_address(device, &addr).is_ok() {
+            new = true;
+        }
+    }
+    new
 }
 
 /// Syncs with every paired, unrevoked peer whose address is known. True if anything came in.

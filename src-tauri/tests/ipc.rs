@@ -166,3 +166,51 @@ fn the_demo_opens_apart_from_real_data_and_says_so() {
     h.set_up();
     assert_eq!(h.invoke("app_status", json!({})).unwrap()["demo"], false);
 }
+
+#[test]
+fn sync_reports_where_it_stands_and_pairing_codes_are_for_managers_only() {
+    let h = harness();
+    h.set_up();
+    let status = h.invoke("sync_status", json!({})).unwrap();
+    assert_eq!(status["peers"].as_array().unwrap().len(), 0);
+    assert_eq!(status["revoked"], false);
+    // Locked: no pairing code.
+    assert_eq!(
+        h.invoke("pair_code", json!({})).unwrap_err()["kind"],
+        "locked"
+    );
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let code = h.invoke("pair_code", json!({})).unwrap();
+    assert_eq!(code["code"].as_str().unwrap().len(), 6);
+    let devices = h.invoke("list_devices", json!({})).unwrap();
+    assert_eq!(devices[0]["this_laptop"], true);
+    h.invoke(
+        "add_user",
+        json!({ "req": { "name": "Dee", "roles": "desk", "secret": "1357" } }),
+    )
+    .unwrap();
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(
+        h.invoke("pair_code", json!({})).unwrap_err()["kind"],
+        "permission"
+    );
+    assert_eq!(
+        h.invoke("list_conflicts", json!({})).unwrap_err()["kind"],
+        "permission"
+    );
+}
+
+#[test]
+fn joining_through_a_laptop_that_is_not_there_says_so_and_leaves_the_laptop_unset() {
+    let h = harness();
+    let err = h
+        .invoke(
+            "join_organisation",
+            json!({ "addr": "127.0.0.1:9", "code": "123456", "device": "back office" }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "unreachable", "{err}");
+    assert_eq!(h.invoke("app_status", json!({})).unwrap()["set_up"], false);
+}

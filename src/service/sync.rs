@@ -118,8 +118,17 @@ pub fn serve(
     mut on_done: impl FnMut(std::result::Result<Outcome, Error>),
 ) -> Result<()> {
     let rt = runtime()?;
+    let me = store
+        .local_device()?
+        .ok_or_else(|| Error::from(crate::store::StoreError::NotSetUp))?;
     rt.block_on(async {
         let listener = net::listen(listen).await?;
+        // Announced on the LAN so the apps on other laptops find it; no harm if it can't be.
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(net::DEFAULT_PORT);
+        let _announced = crate::sync::discovery::Discovery::start(me.org_id, me.id, port).ok();
         net::serve(
             store,
             listener,

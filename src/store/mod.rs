@@ -36,6 +36,8 @@ pub const DB_FILE: &str = "hubdesk.db";
 pub const KEY_FILE: &str = "store.key";
 /// Documents kept loaded in memory. A loaded document costs ~15 KB, so this is ~4 MB.
 const CACHE_DOCS: usize = 256;
+/// A sync session may keep up to this many documents loaded while it works.
+const CACHE_DOCS_SYNCING: usize = 4096;
 /// Past this many chunks a document is rewritten as one compressed snapshot.
 const COMPACT_AT_CHUNKS: i64 = 10;
 
@@ -334,6 +336,23 @@ impl Store {
             Some(doc) => f(&doc).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Lets the document cache hold `docs` documents (up to a limit) while a sync session
+    /// works through them, so each is loaded once, not once per round.
+    pub fn reserve_cache(&self, docs: usize) {
+        let mut cache = self.cache.borrow_mut();
+        let want = docs.clamp(CACHE_DOCS, CACHE_DOCS_SYNCING);
+        if want > cache.cap().get() {
+            cache.resize(NonZeroUsize::new(want).expect("non-zero"));
+        }
+    }
+
+    /// Back to the everyday cache size.
+    pub fn release_cache(&self) {
+        self.cache
+            .borrow_mut()
+            .resize(NonZeroUsize::new(CACHE_DOCS).expect("non-zero"));
     }
 
     /// Runs `f` on a document that may need `&mut` without changing it (Automerge's sync

@@ -12,6 +12,7 @@
 //! positions and chunks stay as if the change had been made here.
 
 pub mod bundle;
+pub mod discovery;
 pub mod identity;
 pub mod net;
 pub mod pairing;

@@ -32,6 +32,9 @@ use super::{DIGEST_BUCKETS, SyncError, apply_tombstones, digest, digest_bucket};
 use crate::doc::{self, DocKind};
 use crate::store::{FeedEntry, LocalDevice, Store};
 
+/// More rounds than any honest session needs (each round carries up to 500 records).
+const MAX_ROUNDS: u32 = 100_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Initiator,
@@ -65,6 +68,8 @@ pub struct Report {
     pub rounds: u32,
     pub docs_received: usize,
     pub docs_sent: usize,
+    /// Lines of our change feed sent (documents we announced as changed).
+    pub feed_sent: usize,
     pub digest: bool,
     pub digest_mismatched_buckets: usize,
     pub refused_tombstoned: usize,
@@ -103,6 +108,10 @@ pub struct Session<'s> {
     /// Digest buckets whose entries we still owe the peer.
     digest_owed: Vec<u16>,
     tombstones: HashSet<Uuid>,
+    /// Heads of the documents this session wrote, as committed.
+    received_heads: HashMap<Uuid, [u8; 16]>,
+    /// Our feed position the peer holds everything up to, once closed.
+    settled: i64,
     report: Report,
 }
 
@@ -143,6 +152,8 @@ impl<'s> Session<'s> {
             whole_out: VecDeque::new(),
             digest_owed: Vec::new(),
             tombstones: store.tombstone_ids()?,
+            received_heads: HashMap::new(),
+            settled: 0,
         })
     }
 
@@ -179,6 +190,9 @@ impl<'s> Session<'s> {
 
     /// Handles one message from the peer; returns what to send back.
     pub fn handle(&mut self, msg: Msg) -> Result<Vec<Msg>, SyncError> {
+        if self.report.rounds > MAX_ROUNDS {
+            return Err(SyncError::Malformed("a session that never ends".into()));
+        }
         let out = match (self.role, self.stage, msg) {
             (_, _, Msg::Refused(r)) => {
                 if r.reason == RefusalReason::Revoked {
@@ -214,17 +228,17 @@ impl<'s> Session<'s> {
                 self.report.rounds += 1;
                 self.drive(r)?
             }
-            (Role::Responder, Stage::Docs, Msg::Done) => {
-                self.close()?;
+            (Role::Responder, Stage::Docs, Msg::Done { through }) => {
+                let mine = self.close(through)?;
                 self.stage = Stage::Finished;
                 self.report.finished = true;
-                vec![Msg::DoneAck]
+                vec![Msg::DoneAck { through: mine }]
             }
-            (Role::Initiator, Stage::Closing, Msg::DoneAck) => {
+            (Role::Initiator, Stage::Closing, Msg::DoneAck { through }) => {
                 self.store.record_sync(
                     self.peer,
-                    None,
-                    Some(self.my_feed_through),
+                    Some(through.max(self.peer_feed_through.unwrap_or(0))),
+                    Some(self.settled),
                     self.now,
                     false,
                 )?;
@@ -362,9 +376,10 @@ impl<'s> Session<'s> {
                 let digest_entries = self.owed_digest_entries()?;
                 let (docs, more) = self.outgoing()?;
                 if docs.is_empty() && digest_entries.is_empty() && !more && !r.more {
-                    self.close()?;
+                    let peer_through = self.peer_feed_through.unwrap_or(0);
+                    let mine = self.close(peer_through)?;
                     self.stage = Stage::Closing;
-                    return Ok(vec![Msg::Done]);
+                    return Ok(vec![Msg::Done { through: mine }]);
                 }
                 Ok(vec![Msg::Round(Round {
                     phase: Some(Phase::Docs),
@@ -424,7 +439,8 @@ impl<'s> Session<'s> {
             .into_iter()
             .filter(|e| e.kind != DocKind::Org && !self.tombstones.contains(&e.id))
             .map(wire_entry)
-            .collect();
+            .collect::<Vec<_>>();
+        self.report.feed_sent = entries.len();
         Ok(Feed { through, entries })
     }
 
@@ -490,6 +506,8 @@ impl<'s> Session<'s> {
                 Some(_) => {}
             }
         }
+        self.store
+            .reserve_cache(self.dirty.len() + self.wanted.len() + self.kinds.len());
         Ok(())
     }
 
@@ -584,7 +602,12 @@ impl<'s> Session<'s> {
             .filter_map(|id| self.states.get(id).map(|s| (*id, s)))
             .collect();
         w.save_sync_states(self.peer, states)?;
-        w.commit()?;
+        let changed = w.commit()?;
+        for id in changed {
+            if let Some(e) = self.store.doc_heads(id)? {
+                self.received_heads.insert(id, e.heads);
+            }
+        }
         Ok(())
     }
 
@@ -677,25 +700,42 @@ impl<'s> Session<'s> {
         Ok(kind)
     }
 
-    /// Everything the peer offered is committed here: advance our checkpoint, and keep the
-    /// sync states for next time.
-    fn close(&mut self) -> Result<(), SyncError> {
+    /// Everything the peer offered is committed here: keep the sync states, advance our
+    /// checkpoint of the peer's feed to `peer_through`, and return how far the peer now
+    /// holds ours.
+    fn close(&mut self, peer_through: i64) -> Result<i64, SyncError> {
         let mut w = self.store.write()?;
         w.save_sync_states(self.peer, self.states.iter().map(|(id, s)| (*id, s)))?;
         w.commit()?;
+        self.settled = self.settled_through()?;
         let sent = match self.role {
             // The initiator only knows the responder committed once DoneAck arrives.
             Role::Initiator => None,
-            Role::Responder => Some(self.my_feed_through),
+            Role::Responder => Some(self.settled),
         };
+        let peer_through = peer_through.max(self.peer_feed_through.unwrap_or(0));
         self.store.record_sync(
             self.peer,
-            self.peer_feed_through,
+            Some(peer_through),
             sent,
             self.now,
             self.options.digest,
         )?;
-        Ok(())
+        Ok(self.settled)
+    }
+
+    /// How far the peer now holds our feed: the feed we sent, and further if everything
+    /// written here since came from this session and is unchanged (so a laptop does not
+    /// announce back what it just received).
+    fn settled_through(&self) -> Result<i64, SyncError> {
+        let now = self.store.feed_position()?;
+        let since = self.my_feed_through;
+        let all_from_peer = self
+            .store
+            .feed_between(since, now)?
+            .iter()
+            .all(|e| self.received_heads.get(&e.id) == Some(&e.heads));
+        Ok(if all_from_peer { now } else { since })
     }
 
     /// The refusal to send the peer when this session fails on our side.
@@ -709,6 +749,12 @@ impl<'s> Session<'s> {
             ),
         };
         Msg::Refused(Refusal { reason, message })
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.store.release_cache();
     }
 }
 
@@ -729,8 +775,8 @@ fn msg_name(m: &Msg) -> &'static str {
     match m {
         Msg::Hello(_) => "Hello",
         Msg::Round(_) => "Round",
-        Msg::Done => "Done",
-        Msg::DoneAck => "DoneAck",
+        Msg::Done { .. } => "Done",
+        Msg::DoneAck { .. } => "DoneAck",
         Msg::Refused(_) => "Refused",
         Msg::PairStart(_) => "PairStart",
         Msg::PairSpake(_) => "PairSpake",

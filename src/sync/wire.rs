@@ -36,9 +36,15 @@ pub enum Msg {
     Hello(Hello),
     Round(Round),
     /// The initiator holds everything the responder offered; both may advance checkpoints.
-    Done,
-    /// The responder has advanced its checkpoint too.
-    DoneAck,
+    /// `through`: the sender's feed position the receiver now holds everything up to
+    /// (past the feed it sent, when all it wrote since came from this session).
+    Done {
+        through: i64,
+    },
+    /// The responder has advanced its checkpoint too; `through` as for Done.
+    DoneAck {
+        through: i64,
+    },
     Refused(Refusal),
     /// Pairing, on a connection from a laptop that is not yet a device of the organisation.
     PairStart(PairStart),

@@ -115,9 +115,10 @@ fn two_laptops_apart_for_a_day_agree_afterwards_and_the_day_is_one_day() {
     assert_eq!(day.headcount, 5, "both headcounts count");
     let here = service::who_is_in(&b).unwrap();
     assert_eq!(here.len(), 2, "both sign-ins are in on both laptops");
-    // A second sync has nothing to do.
+    // A second sync has nothing to do, and neither laptop announces back what it received.
     let again = sync_pair(&all[1], &all[0]).unwrap();
     assert_eq!((again.docs_received, again.docs_sent), (0, 0));
+    assert_eq!(again.feed_sent, 0);
 }
 
 /// Each laptop works offline: opens the day, registers someone, signs them in, edits.
