@@ -243,7 +243,7 @@ impl Store {
         let missing: Vec<Uuid> = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT id FROM docs WHERE heads_hash IS NULL")
+                .prepare("SELECT id FROM docs WHERE heads_hash IS NULL OR heads IS NULL")
                 .ctx("find docs without heads")?;
             let rows = stmt
                 .query_map([], |r| r.get(0))
@@ -258,10 +258,10 @@ impl Store {
         let tx = self.conn.unchecked_transaction().ctx("begin")?;
         for id in missing {
             if let Some(mut d) = load_doc(&tx, id, &actor)? {
-                let hash = doc::heads_hash(&d.get_heads());
+                let heads = d.get_heads();
                 tx.execute(
-                    "UPDATE docs SET heads_hash = ?2 WHERE id = ?1",
-                    params![id, hash.as_slice()],
+                    "UPDATE docs SET heads_hash = ?2, heads = ?3 WHERE id = ?1",
+                    params![id, doc::heads_hash(&heads).as_slice(), heads_bytes(&heads)],
                 )
                 .ctx("record heads")?;
             }
@@ -592,10 +592,11 @@ impl<'s> WriteTxn<'s> {
             let hash = doc::heads_hash(&heads);
             self.tx
                 .execute(
-                    "INSERT INTO docs (id, kind, local_seq, chunk_count, heads_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO docs (id, kind, local_seq, chunk_count, heads_hash, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(id) DO UPDATE SET local_seq = excluded.local_seq,
-                         chunk_count = excluded.chunk_count, heads_hash = excluded.heads_hash",
-                    params![o.id, o.kind as i64, seq, count, hash.as_slice()],
+                         chunk_count = excluded.chunk_count, heads_hash = excluded.heads_hash,
+                         heads = excluded.heads",
+                    params![o.id, o.kind as i64, seq, count, hash.as_slice(), heads_bytes(&heads)],
                 )
                 .ctx("record doc")?;
             self.tx
@@ -647,6 +648,11 @@ fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
             .ctx("audit")?;
     }
     Ok(())
+}
+
+/// Heads as stored in `docs.heads`: the 32-byte hashes, one after another.
+fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
 }
 
 fn doc_chunks(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
@@ -794,6 +800,43 @@ mod tests {
     fn warming_up_reads_the_tables_search_uses() {
         // Fails if a table or the FTS shadow table it names is renamed.
         Store::open_in_memory().unwrap().warm_up().unwrap();
+    }
+
+    #[test]
+    fn a_store_made_before_sync_gets_its_heads_hashes_on_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Uuid::now_v7();
+        let expected = {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO local_device (id, org_id, name, tag) VALUES (?1, ?1, 'x', 0)",
+                    [Uuid::now_v7()],
+                )
+                .unwrap();
+            let mut doc = AutoCommit::new();
+            doc::put(&mut doc, "kind", &"contact".to_string()).unwrap();
+            doc::commit(&mut doc, chrono::Utc::now(), "test");
+            let hash = doc::heads_hash(&doc.get_heads());
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO docs (id, kind, local_seq, chunk_count) VALUES (?1, 4, 1, 1)",
+                    [id],
+                )
+                .unwrap();
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)",
+                    params![id, doc.save()],
+                )
+                .unwrap();
+            hash
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.doc_heads(id).unwrap().unwrap().heads, expected);
     }
 
     #[test]

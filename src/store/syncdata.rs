@@ -151,6 +151,26 @@ impl Store {
             .flatten())
     }
 
+    /// A document's heads (its latest change hashes), if this laptop has it.
+    pub fn doc_head_list(&self, id: Uuid) -> Result<Option<Vec<[u8; 32]>>> {
+        let blob: Option<Option<Vec<u8>>> = self
+            .conn
+            .prepare_cached("SELECT heads FROM docs WHERE id = ?1")
+            .ctx("doc heads")?
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .ctx("doc heads")?;
+        match blob {
+            None => Ok(None),
+            Some(Some(b)) if b.len() % 32 == 0 => Ok(Some(
+                b.chunks(32)
+                    .map(|c| c.try_into().expect("32 bytes"))
+                    .collect(),
+            )),
+            Some(_) => Ok(self.with_doc_mut(id, |d| d.get_heads().iter().map(|h| h.0).collect())?),
+        }
+    }
+
     /// How many documents changed here since `peer` last confirmed holding our changes.
     pub fn pending_for(&self, peer: Uuid) -> Result<i64> {
         let sent = self.peer(peer)?.map(|p| p.sent_through).unwrap_or(0);

@@ -105,6 +105,11 @@ pub struct Session<'s> {
     want_out: VecDeque<Uuid>,
     /// Documents the peer asked for whole.
     whole_out: VecDeque<Uuid>,
+    /// Documents whose heads we tell the peer, and those we already told.
+    heads_out: VecDeque<Uuid>,
+    heads_told: HashSet<Uuid>,
+    /// Changes the peer lacks, ready to send.
+    changes_out: VecDeque<(Uuid, DocKind, Vec<u8>)>,
     /// Digest buckets whose entries we still owe the peer.
     digest_owed: Vec<u16>,
     tombstones: HashSet<Uuid>,
@@ -150,6 +155,9 @@ impl<'s> Session<'s> {
             wanted: HashSet::new(),
             want_out: VecDeque::new(),
             whole_out: VecDeque::new(),
+            heads_out: VecDeque::new(),
+            heads_told: HashSet::new(),
+            changes_out: VecDeque::new(),
             digest_owed: Vec::new(),
             tombstones: store.tombstone_ids()?,
             received_heads: HashMap::new(),
@@ -501,7 +509,10 @@ impl<'s> Session<'s> {
                             "a record of one kind claimed to be another".into(),
                         ));
                     }
-                    self.dirty.insert(e.id);
+                    // Tell the peer where we stand; it sends what we lack in one go.
+                    if self.heads_told.insert(e.id) {
+                        self.heads_out.push_back(e.id);
+                    }
                 }
                 Some(_) => {}
             }
@@ -513,6 +524,16 @@ impl<'s> Session<'s> {
 
     /// Applies the peer's document messages in one transaction through the write path.
     fn apply(&mut self, docs: Vec<DocMsg>) -> Result<(), SyncError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        // Heads only read: answer them before the write begins.
+        let (heads, docs): (Vec<DocMsg>, Vec<DocMsg>) = docs
+            .into_iter()
+            .partition(|m| matches!(m.body, DocBody::Heads(_)));
+        for m in heads {
+            self.answer_heads(m)?;
+        }
         if docs.is_empty() {
             return Ok(());
         }
@@ -539,6 +560,20 @@ impl<'s> Session<'s> {
                 DocBody::Want => {
                     if w.has_doc(m.id)? {
                         self.whole_out.push_back(m.id);
+                    }
+                }
+                DocBody::Heads(_) => {}
+                DocBody::Changes(bytes) => {
+                    if let Some(existing) = w.doc(m.id, kind)? {
+                        existing
+                            .load_incremental(&bytes)
+                            .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                        // Changes whose dependencies are missing wait in Automerge's queue:
+                        // let its sync protocol fetch the rest.
+                        if !existing.get_missing_deps(&[]).is_empty() {
+                            self.dirty.insert(m.id);
+                        }
+                        self.report.docs_received += 1;
                     }
                 }
                 DocBody::Whole(bytes) => {
@@ -611,14 +646,62 @@ impl<'s> Session<'s> {
         Ok(())
     }
 
-    /// What to send next: documents asked for whole, our own asks, then sync messages for
-    /// every document that may have something to say, within the round's budget.
+    /// The peer told us its heads of a document we changed: if we know them all, queue
+    /// everything after them; otherwise we both changed it, so sync it the Automerge way.
+    fn answer_heads(&mut self, m: DocMsg) -> Result<(), SyncError> {
+        let DocBody::Heads(theirs) = m.body else {
+            return Ok(());
+        };
+        let kind = parse_kind(m.kind)?;
+        if self.tombstones.contains(&m.id) || kind == DocKind::Org {
+            return Ok(());
+        }
+        let theirs: Vec<automerge::ChangeHash> =
+            theirs.into_iter().map(automerge::ChangeHash).collect();
+        let answer = self.store.with_doc_mut(m.id, |d| {
+            if !d.get_missing_deps(&theirs).is_empty() {
+                return None;
+            }
+            let mut mine = d.get_heads();
+            let mut sorted = theirs.clone();
+            mine.sort();
+            sorted.sort();
+            Some((mine != sorted).then(|| d.save_after(&theirs)))
+        })?;
+        match answer {
+            // We don't have it (any more): nothing to say.
+            None => {}
+            Some(None) => {
+                self.kinds.insert(m.id, kind);
+                self.dirty.insert(m.id);
+            }
+            Some(Some(None)) => {}
+            Some(Some(Some(changes))) => self.changes_out.push_back((m.id, kind, changes)),
+        }
+        Ok(())
+    }
+
+    /// What to send next: documents asked for whole, changes the peer lacks, our own asks
+    /// and heads, then sync messages for every document that may have something to say,
+    /// within the round's budget.
     fn outgoing(&mut self) -> Result<(Vec<DocMsg>, bool), SyncError> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let full = |out: &Vec<DocMsg>, bytes: usize, o: &Options| {
             out.len() >= o.max_docs_per_round || bytes >= o.max_round_bytes
         };
+        while !full(&out, bytes, &self.options) {
+            let Some((id, kind, changes)) = self.changes_out.pop_front() else {
+                break;
+            };
+            bytes += changes.len();
+            self.report.docs_sent += 1;
+            out.push(DocMsg {
+                id,
+                kind: kind as u8,
+                body: DocBody::Changes(changes),
+            });
+        }
         while !full(&out, bytes, &self.options) {
             let Some(id) = self.whole_out.pop_front() else {
                 break;
@@ -646,6 +729,21 @@ impl<'s> Session<'s> {
                 id,
                 kind: kind as u8,
                 body: DocBody::Want,
+            });
+        }
+        while !full(&out, bytes, &self.options) {
+            let Some(id) = self.heads_out.pop_front() else {
+                break;
+            };
+            let (Some(heads), Some(kind)) = (self.store.doc_head_list(id)?, self.kind_of(id)?)
+            else {
+                continue;
+            };
+            bytes += 24 + heads.len() * 32;
+            out.push(DocMsg {
+                id,
+                kind: kind as u8,
+                body: DocBody::Heads(heads),
             });
         }
         while !full(&out, bytes, &self.options) {

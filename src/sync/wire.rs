@@ -118,6 +118,12 @@ pub enum DocBody {
     Want,
     /// The whole document, as Automerge saves it.
     Whole(Vec<u8>),
+    /// The sender's heads of a document the receiver announced as changed. If the receiver
+    /// knows them all, it answers with `Changes`; if not, both changed it and they fall
+    /// back to Automerge sync.
+    Heads(Vec<[u8; 32]>),
+    /// Every change the receiver lacks (saved after the heads it sent).
+    Changes(Vec<u8>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
