@@ -476,6 +476,14 @@ impl WriteTxn<'_> {
         Ok(())
     }
 
+    /// Gives this laptop a new member-code tag; its code sequence starts again.
+    pub fn set_local_tag(&mut self, tag: u32) -> Result<()> {
+        self.tx
+            .execute("UPDATE local_device SET tag = ?1, next_code_seq = 0", [tag])
+            .ctx("record tag")?;
+        Ok(())
+    }
+
     /// Persists Automerge sync states with the changes they describe.
     pub fn save_sync_states<'a>(
         &mut self,

@@ -127,6 +127,35 @@ pub fn ensure_identity(store: &Store, now: DateTime<Utc>) -> Result<Identity, Sy
     Ok(identity)
 }
 
+/// Two laptops paired by different managers while apart can be given the same member-code
+/// tag. Once both are known, the one paired later takes a fresh tag, so codes issued from
+/// now on can't collide. Returns whether this laptop changed its tag.
+pub fn settle_tag(store: &Store, now: DateTime<Utc>) -> Result<bool, SyncError> {
+    let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
+    let devices = store.devices()?;
+    let Some(mine) = devices.iter().find(|d| d.id == me.id) else {
+        return Ok(false);
+    };
+    let clash = devices.iter().any(|d| {
+        d.id != me.id && d.tag == mine.tag && (d.added_at, d.id) < (mine.added_at, mine.id)
+    });
+    if !clash {
+        return Ok(false);
+    }
+    let tag = devices.iter().map(|d| d.tag + 1).max().unwrap_or(1);
+    let mut w = store.write()?;
+    let org = w.doc_required(me.org_id, DocKind::Org)?;
+    let Some(mut entry) = doc::get_entry::<DeviceEntry>(org, "devices", &me.id.to_string())? else {
+        return Ok(false);
+    };
+    entry.tag = tag;
+    doc::put_entry(org, "devices", &me.id.to_string(), &entry)?;
+    doc::commit(org, now, "device tag changed after a clash (system)");
+    w.set_local_tag(tag)?;
+    w.commit()?;
+    Ok(true)
+}
+
 /// Adds a newly paired laptop to the organisation's devices, pinning its certificate, and
 /// gives it the next free member-code tag.
 pub fn add_device(

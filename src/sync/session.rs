@@ -408,6 +408,7 @@ impl<'s> Session<'s> {
     fn after_org(&mut self) -> Result<(), SyncError> {
         apply_tombstones(self.store, self.now)?;
         self.tombstones = self.store.tombstone_ids()?;
+        super::settle_tag(self.store, self.now)?;
         let devices = self.store.devices()?;
         if devices
             .iter()

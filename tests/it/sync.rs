@@ -435,3 +435,37 @@ fn only_a_manager_exports_a_sync_file() {
         "permission"
     );
 }
+
+#[test]
+fn two_laptops_given_the_same_code_tag_while_apart_stop_sharing_it_after_sync() {
+    let all = laptops(1);
+    // A third laptop paired by the second while the first did not know.
+    let third = Hub {
+        store: Store::open_in_memory().unwrap(),
+        clock: service::ManualClock::new(t0()),
+    };
+    sync::pair_locally(&all[1].store, &third.store, t0(), "laptop 3").unwrap();
+    let fourth = Hub {
+        store: Store::open_in_memory().unwrap(),
+        clock: service::ManualClock::new(t0()),
+    };
+    sync::pair_locally(&all[0].store, &fourth.store, t0(), "laptop 4").unwrap();
+    let tag = |h: &Hub| h.store.local_device().unwrap().unwrap().tag;
+    sync_pair(&third, &all[1]).unwrap();
+    sync_pair(&fourth, &all[0]).unwrap();
+    assert_eq!(tag(&third), tag(&fourth), "both got the next free tag");
+    for _ in 0..2 {
+        sync_pair(&all[0], &all[1]).unwrap();
+        sync_pair(&third, &all[1]).unwrap();
+        sync_pair(&fourth, &all[0]).unwrap();
+    }
+    assert_ne!(tag(&third), tag(&fourth));
+    let tags: std::collections::HashSet<u32> = all[0]
+        .store
+        .devices()
+        .unwrap()
+        .iter()
+        .map(|d| d.tag)
+        .collect();
+    assert_eq!(tags.len(), 4, "every laptop has its own tag");
+}
