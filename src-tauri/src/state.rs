@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::sync::{SyncWorker, WorkerStatus};
 
 /// What the UI gets when a command fails. `kind` is one of validation, not_found, permission,
-/// conflict, locked, storage.
+/// conflict, locked, storage, sync.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UiError {
     pub kind: &'static str,

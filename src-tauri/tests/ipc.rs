@@ -211,6 +211,14 @@ fn joining_through_a_laptop_that_is_not_there_says_so_and_leaves_the_laptop_unse
             json!({ "addr": "127.0.0.1:9", "code": "123456", "device": "back office" }),
         )
         .unwrap_err();
-    assert_eq!(err["kind"], "unreachable", "{err}");
+    assert_eq!(err["kind"], "sync", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("could not reach"),
+        "{err}"
+    );
     assert_eq!(h.invoke("app_status", json!({})).unwrap()["set_up"], false);
 }

@@ -52,8 +52,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// One of: validation, not_found, permission, conflict, locked, storage, refused,
-    /// unreachable.
+    /// One of: validation, not_found, permission, conflict, locked, storage, sync. (The CLI's
+    /// exit codes still tell a refusal, 6, from a laptop that could not be reached, 1.)
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Validation(_) => "validation",
@@ -62,8 +62,7 @@ impl Error {
             Error::Locked(_) => "locked",
             Error::Conflict(_) => "conflict",
             Error::Storage(_) => "storage",
-            Error::Refused(_) => "refused",
-            Error::Unreachable(_) => "unreachable",
+            Error::Refused(_) | Error::Unreachable(_) => "sync",
         }
     }
 }

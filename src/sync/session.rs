@@ -493,29 +493,22 @@ impl<'s> Session<'s> {
     /// Decides, for each document the peer says changed, whether ours differs.
     fn take_entries(&mut self, entries: &[WireEntry]) -> Result<(), SyncError> {
         for e in entries {
-            let kind = parse_kind(e.kind)?;
-            if kind == DocKind::Org || self.tombstones.contains(&e.id) {
-                continue;
-            }
-            self.kinds.insert(e.id, kind);
-            match self.store.doc_heads(e.id)? {
-                None => {
+            let ours = self.store.doc_heads(e.id)?;
+            match plan(e, ours.as_ref(), self.tombstones.contains(&e.id))? {
+                SyncOp::Skip => {}
+                SyncOp::Want(kind) => {
+                    self.kinds.insert(e.id, kind);
                     if self.wanted.insert(e.id) {
                         self.want_out.push_back(e.id);
                     }
                 }
-                Some(mine) if mine.heads != e.heads => {
-                    if mine.kind != kind {
-                        return Err(SyncError::Malformed(
-                            "a record of one kind claimed to be another".into(),
-                        ));
-                    }
+                SyncOp::TellHeads(kind) => {
+                    self.kinds.insert(e.id, kind);
                     // Tell the peer where we stand; it sends what we lack in one go.
                     if self.heads_told.insert(e.id) {
                         self.heads_out.push_back(e.id);
                     }
                 }
-                Some(_) => {}
             }
         }
         self.store
@@ -857,6 +850,40 @@ impl Drop for Session<'_> {
     }
 }
 
+/// What to do about one line of the peer's change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncOp {
+    /// We hold the same (or must never hold it: tombstoned; or it is the organisation's
+    /// document, which has its own phase).
+    Skip,
+    /// We have none of it: ask for it whole.
+    Want(DocKind),
+    /// Ours differs: tell the peer our heads.
+    TellHeads(DocKind),
+}
+
+/// Plans one feed line against what we hold of that record. Pure: the caller looks ours up.
+pub fn plan(
+    theirs: &WireEntry,
+    ours: Option<&FeedEntry>,
+    tombstoned: bool,
+) -> Result<SyncOp, SyncError> {
+    let kind = parse_kind(theirs.kind)?;
+    if kind == DocKind::Org || tombstoned {
+        return Ok(SyncOp::Skip);
+    }
+    Ok(match ours {
+        None => SyncOp::Want(kind),
+        Some(o) if o.kind != kind => {
+            return Err(SyncError::Malformed(
+                "a record of one kind claimed to be another".into(),
+            ));
+        }
+        Some(o) if o.heads == theirs.heads => SyncOp::Skip,
+        Some(_) => SyncOp::TellHeads(kind),
+    })
+}
+
 fn wire_entry(e: FeedEntry) -> WireEntry {
     WireEntry {
         id: e.id,
@@ -905,4 +932,66 @@ pub fn run_pair(a: &mut Session<'_>, b: &mut Session<'_>) -> Result<usize, SyncE
         }
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(kind: DocKind, heads: u8) -> (WireEntry, FeedEntry) {
+        let id = Uuid::now_v7();
+        (
+            WireEntry {
+                id,
+                kind: kind as u8,
+                heads: [heads; 16],
+            },
+            FeedEntry {
+                id,
+                kind,
+                heads: [heads; 16],
+            },
+        )
+    }
+
+    #[test]
+    fn the_plan_asks_only_for_what_differs() {
+        let (theirs, same) = line(DocKind::Member, 1);
+        assert_eq!(plan(&theirs, Some(&same), false).unwrap(), SyncOp::Skip);
+        assert_eq!(
+            plan(&theirs, None, false).unwrap(),
+            SyncOp::Want(DocKind::Member)
+        );
+        let older = FeedEntry {
+            heads: [2; 16],
+            ..same
+        };
+        assert_eq!(
+            plan(&theirs, Some(&older), false).unwrap(),
+            SyncOp::TellHeads(DocKind::Member)
+        );
+    }
+
+    #[test]
+    fn the_plan_never_brings_back_a_tombstoned_record_or_the_organisation() {
+        let (theirs, _) = line(DocKind::Member, 1);
+        assert_eq!(plan(&theirs, None, true).unwrap(), SyncOp::Skip);
+        let (org, _) = line(DocKind::Org, 1);
+        assert_eq!(plan(&org, None, false).unwrap(), SyncOp::Skip);
+    }
+
+    #[test]
+    fn a_record_claiming_another_kind_or_an_unknown_kind_is_malformed() {
+        let (theirs, mut ours) = line(DocKind::Member, 1);
+        ours.kind = DocKind::Day;
+        assert!(matches!(
+            plan(&theirs, Some(&ours), false),
+            Err(SyncError::Malformed(_))
+        ));
+        let unknown = WireEntry { kind: 99, ..theirs };
+        assert!(matches!(
+            plan(&unknown, None, false),
+            Err(SyncError::Malformed(_))
+        ));
+    }
 }

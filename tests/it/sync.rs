@@ -409,12 +409,12 @@ fn a_changed_sync_file_or_one_of_another_organisation_is_refused_whole() {
         let mut tampered = file.clone();
         tampered[at] ^= 0x01;
         let err = service::import_bundle(&b, &tampered).unwrap_err();
-        assert_eq!(err.kind(), "refused", "byte {at}: {err}");
+        assert_eq!(err.kind(), "sync", "byte {at}: {err}");
     }
     let err = service::import_bundle(&b, &file[..file.len() - 10]).unwrap_err();
-    assert_eq!(err.kind(), "refused");
+    assert_eq!(err.kind(), "sync");
     let err = service::import_bundle(&b, b"not a sync file").unwrap_err();
-    assert_eq!(err.kind(), "refused");
+    assert_eq!(err.kind(), "sync");
     assert_eq!(
         all[1].store.projection_dump().unwrap(),
         before,

@@ -194,7 +194,7 @@ fn a_wrong_pairing_code_is_refused_and_three_wrong_codes_end_it() {
     for _ in 0..3 {
         let store = Store::open(b.path()).unwrap();
         let err = service::join(&store, &SystemClock, &server.addr, wrong, "laptop 2").unwrap_err();
-        assert_eq!(err.kind(), "refused", "{err}");
+        assert_eq!(err.kind(), "sync", "{err}");
         assert!(err.to_string().contains("not right"), "{err}");
         assert!(
             store.local_device().unwrap().is_none(),
@@ -219,7 +219,7 @@ fn a_laptop_of_another_organisation_or_unpaired_is_refused_before_any_data_moves
     register(other.path(), "Not Yours");
     let server = Server::start(a.path(), Limits::default());
     let err = sync_now(other.path(), &server.addr).unwrap_err();
-    assert_eq!(err.kind(), "refused", "{err}");
+    assert_eq!(err.kind(), "sync", "{err}");
     // The other organisation's laptop does not know this one either, so it hangs up first.
     assert!(server.last().is_err());
     let store = Store::open(a.path()).unwrap();
@@ -237,7 +237,7 @@ fn a_revoked_laptop_is_refused_and_learns_it_was_removed() {
         service::revoke_device(&manager(&store), "lost laptop").unwrap();
     }
     let err = sync_now(b.path(), &server.addr).unwrap_err();
-    assert_eq!(err.kind(), "refused");
+    assert_eq!(err.kind(), "sync");
     assert!(server.last().is_err());
     let store = Store::open(b.path()).unwrap();
     assert!(store.this_laptop_revoked().unwrap());

@@ -1,7 +1,7 @@
 // The only module that knows about Tauri. Every other module calls these functions.
 // Commands reject with {kind, message}; kind is one of validation, not_found, permission,
-// conflict, locked, storage, refused (the other laptop refused or could not be trusted),
-// unreachable.
+// conflict, locked, storage, sync (the other laptop refused, could not be trusted or could
+// not be reached; the message says which).
 
 const tauri = window.__TAURI__;
 
