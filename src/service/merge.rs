@@ -144,11 +144,7 @@ pub fn merge_members(ctx: &Ctx<'_>, keep: &str, other: &str) -> Result<MemberSum
     w.audit(ctx.audit("member.merge", Some(keep_row.id)));
     w.audit(ctx.audit("member.merged_away", Some(other_row.id)));
     w.commit()?;
-    let row = ctx
-        .store
-        .member_by_id(keep_row.id)?
-        .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
-    Ok(MemberSummary::from_row(&row, ctx.today_at(&ctx.hub()?)))
+    read_back(ctx, keep_row.id)
 }
 
 /// Fields the kept member leaves empty are taken from the other record.
@@ -268,9 +264,14 @@ pub fn resolve_conflict(
     doc::commit(am, ctx.now(), ctx.commit_message("resolve conflict"));
     w.audit(ctx.audit("member.resolve_conflict", Some(row.id)));
     w.commit()?;
+    read_back(ctx, row.id)
+}
+
+/// The member as the tables now show them, after a write.
+fn read_back(ctx: &Ctx<'_>, id: uuid::Uuid) -> Result<MemberSummary> {
     let row = ctx
         .store
-        .member_by_id(row.id)?
+        .member_by_id(id)?
         .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
     Ok(MemberSummary::from_row(&row, ctx.today_at(&ctx.hub()?)))
 }

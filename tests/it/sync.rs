@@ -41,16 +41,26 @@ pub fn sync_pair(a: &Hub, b: &Hub) -> Result<Report, SyncError> {
     sync_with_options(a, b, Options::default())
 }
 
-pub fn sync_with_options(a: &Hub, b: &Hub, options: Options) -> Result<Report, SyncError> {
+/// A session between two laptops, `a` initiating, not yet started.
+pub fn sessions<'h>(
+    a: &'h Hub,
+    b: &'h Hub,
+    options: Options,
+) -> Result<(Session<'h>, Session<'h>), SyncError> {
     let now = a.clock_now();
-    let mut sa = Session::new(&a.store, now, Role::Initiator, device_id(&b.store), options)?;
-    let mut sb = Session::new(
+    let sa = Session::new(&a.store, now, Role::Initiator, device_id(&b.store), options)?;
+    let sb = Session::new(
         &b.store,
         now,
         Role::Responder,
         device_id(&a.store),
         Options::default(),
     )?;
+    Ok((sa, sb))
+}
+
+pub fn sync_with_options(a: &Hub, b: &Hub, options: Options) -> Result<Report, SyncError> {
+    let (mut sa, mut sb) = sessions(a, b, options)?;
     run_pair(&mut sa, &mut sb)?;
     assert!(sa.is_finished() && sb.is_finished());
     Ok(sa.report().clone())

@@ -4,11 +4,11 @@
 use std::collections::VecDeque;
 
 use hubdesk::service::{self, Ctx};
-use hubdesk::sync::session::{Options, Role, Session};
+use hubdesk::sync::session::Options;
 use proptest::prelude::*;
 
 use crate::support::{Hub, MANAGER, MANAGER_PIN};
-use crate::sync::{assert_converged, device_id, laptops, sync_pair};
+use crate::sync::{assert_converged, laptops, sessions, sync_pair};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -69,23 +69,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Runs a session but stops after `cut` messages, as a dropped connection would.
 fn sync_cut(a: &Hub, b: &Hub, cut: usize) {
-    let now = a.clock_now();
-    let mut sa = Session::new(
-        &a.store,
-        now,
-        Role::Initiator,
-        device_id(&b.store),
-        Options::default(),
-    )
-    .unwrap();
-    let mut sb = Session::new(
-        &b.store,
-        now,
-        Role::Responder,
-        device_id(&a.store),
-        Options::default(),
-    )
-    .unwrap();
+    let (mut sa, mut sb) = sessions(a, b, Options::default()).unwrap();
     let mut to_b: VecDeque<_> = sa.start().unwrap().into();
     let mut to_a = VecDeque::new();
     for _ in 0..cut {

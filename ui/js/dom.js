@@ -71,3 +71,33 @@ export function clearFieldErrors(form) {
   for (const box of form.querySelectorAll(".field-error")) box.textContent = "";
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
 }
+
+/// Runs `action`; on success says `message` and redraws the screen, on failure shows why in
+/// `box` (or shows the lock screen, if the app locked meanwhile).
+export function runner(ctx, box) {
+  return async (action, message) => {
+    try {
+      await action();
+      toast(message);
+      ctx.refresh();
+    } catch (err) {
+      if (err.kind === "locked") return ctx.refresh();
+      showError(box, err);
+    }
+  };
+}
+
+/// Loads what a screen shows; on failure shows why under `title` and returns null.
+export async function load(root, ctx, title, box, fetch) {
+  try {
+    return await fetch();
+  } catch (err) {
+    if (err.kind === "locked") {
+      ctx.refresh();
+      return null;
+    }
+    root.append(el("h1", { text: title }), box);
+    showError(box, err);
+    return null;
+  }
+}

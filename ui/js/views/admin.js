@@ -1,31 +1,18 @@
 // Admin for managers: users (add, roles, reset PIN, deactivate), activities, hub settings.
 
 import { api } from "../api.js";
-import { el, field, errorBox, showError, toast } from "../dom.js";
+import { el, field, errorBox, load, showError, runner } from "../dom.js";
 
 const ROLES = ["desk", "navigator", "staff", "manager"];
 const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "space"];
 
 export async function render(root, ctx) {
   const error = errorBox("admin-error");
-  let users = [], activities = [], settings = null, hubs = [], devices = [], sync = null;
-  try {
-    [users, activities, settings, hubs, devices, sync] = await Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs(), api.listDevices(), api.syncStatus()]);
-  } catch (err) {
-    if (err.kind === "locked") return ctx.refresh();
-    root.append(el("h1", { text: "Admin" }), error);
-    return showError(error, err);
-  }
-  const run = async (action, message) => {
-    try {
-      await action();
-      toast(message);
-      ctx.refresh();
-    } catch (err) {
-      if (err.kind === "locked") return ctx.refresh();
-      showError(error, err);
-    }
-  };
+  const loaded = await load(root, ctx, "Admin", error, () =>
+    Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs(), api.listDevices(), api.syncStatus()]));
+  if (!loaded) return;
+  const [users, activities, settings, hubs, devices, sync] = loaded;
+  const run = runner(ctx, error);
 
   const userRows = users.map((u) =>
     el("tr", {},

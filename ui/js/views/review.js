@@ -2,7 +2,7 @@
 // changed while apart. Nothing is merged or chosen without a person deciding.
 
 import { api } from "../api.js";
-import { el, errorBox, showError, toast } from "../dom.js";
+import { el, errorBox, load, runner } from "../dom.js";
 
 const FIELD_NAMES = {
   preferred_name: "Preferred name", legal_name: "Legal name", born: "Born", pronouns: "Pronouns",
@@ -29,24 +29,10 @@ export function conflictBox(c, onChosen) {
 
 export async function render(root, ctx) {
   const error = errorBox("review-error");
-  let pairs = [], conflicts = [];
-  try {
-    [pairs, conflicts] = await Promise.all([api.listDuplicates(), api.listConflicts()]);
-  } catch (err) {
-    if (err.kind === "locked") return ctx.refresh();
-    root.append(el("h1", { text: "Review" }), error);
-    return showError(error, err);
-  }
-  const run = async (action, message) => {
-    try {
-      await action();
-      toast(message);
-      ctx.refresh();
-    } catch (err) {
-      if (err.kind === "locked") return ctx.refresh();
-      showError(error, err);
-    }
-  };
+  const loaded = await load(root, ctx, "Review", error, () => Promise.all([api.listDuplicates(), api.listConflicts()]));
+  if (!loaded) return;
+  const [pairs, conflicts] = loaded;
+  const run = runner(ctx, error);
   const who = (m) => `${m.preferred_name} (${m.code}, born ${m.born})`;
   const pairRows = pairs.map((p) => el("li", { class: "card" },
     el("p", { text: `${who(p.first)} and ${who(p.second)} look like the same person (likeness ${p.likeness.toFixed(2)}).` }),
