@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "show_settings",
     "update_settings",
     "join_organisation",
+    "find_laptops",
     "sync_status",
     "sync_now",
     "pair_code",

@@ -384,6 +384,25 @@ fn join_organisation<R: Runtime>(
     Ok(status)
 }
 
+/// hubdesk laptops on this network (for joining): their addresses, after a few seconds of
+/// looking. Only offered before this laptop is set up.
+#[tauri::command]
+async fn find_laptops(
+    state: State<'_, AppState>,
+) -> Res<Vec<hubdesk::sync::discovery::SeenLaptop>> {
+    if state.status()?.set_up {
+        return Err(UiError::from(service::Error::Conflict(
+            "This laptop is already set up.".into(),
+        )));
+    }
+    let found = tauri::async_runtime::spawn_blocking(|| {
+        hubdesk::sync::discovery::look_around(std::time::Duration::from_secs(3))
+    })
+    .await
+    .map_err(|e| UiError::from(service::Error::Storage(e.to_string())))?;
+    found.map_err(|e| UiError::from(service::Error::from(e)))
+}
+
 /// This laptop's sync at a glance: peers, when each last synced, what is waiting.
 #[derive(serde::Serialize)]
 struct SyncView {
@@ -516,6 +535,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tau
             show_settings,
             update_settings,
             join_organisation,
+            find_laptops,
             sync_status,
             sync_now,
             pair_code,

@@ -173,6 +173,11 @@ fn sync_reports_where_it_stands_and_pairing_codes_are_for_managers_only() {
     h.set_up();
     let status = h.invoke("sync_status", json!({})).unwrap();
     assert_eq!(status["peers"].as_array().unwrap().len(), 0);
+    // Looking for laptops to join is for a laptop that is not set up yet.
+    assert_eq!(
+        h.invoke("find_laptops", json!({})).unwrap_err()["kind"],
+        "conflict"
+    );
     assert_eq!(status["revoked"], false);
     // Locked: no pairing code.
     assert_eq!(

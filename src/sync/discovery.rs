@@ -91,6 +91,44 @@ impl Discovery {
     }
 }
 
+/// A hubdesk laptop seen on the LAN, for a laptop that has not joined yet (which cannot tell
+/// organisations apart: the pairing code decides).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeenLaptop {
+    pub address: String,
+}
+
+/// Looks for hubdesk laptops on the LAN for `wait`, then returns their addresses.
+pub fn look_around(wait: std::time::Duration) -> Result<Vec<SeenLaptop>, SyncError> {
+    let err =
+        |e: mdns_sd::Error| SyncError::Network(format!("LAN discovery is not available: {e}"));
+    let daemon = ServiceDaemon::new().map_err(err)?;
+    let events = daemon.browse(SERVICE_TYPE).map_err(err)?;
+    let deadline = std::time::Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match events.recv_timeout(left) {
+            Ok(ServiceEvent::ServiceResolved(service)) => {
+                let mut addrs: Vec<std::net::IpAddr> =
+                    service.addresses.iter().map(|a| a.to_ip_addr()).collect();
+                addrs.sort_by_key(|a| !a.is_ipv4());
+                if let Some(ip) = addrs.first() {
+                    let laptop = SeenLaptop {
+                        address: std::net::SocketAddr::new(*ip, service.port).to_string(),
+                    };
+                    if !seen.contains(&laptop) {
+                        seen.push(laptop);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = daemon.shutdown();
+    Ok(seen)
+}
+
 impl Drop for Discovery {
     fn drop(&mut self) {
         let _ = self.daemon.shutdown();

@@ -50,6 +50,7 @@ export const api = {
   showSettings: () => call("show_settings"),
   updateSettings: (edit) => call("update_settings", { edit }),
   joinOrganisation: (addr, code, device) => call("join_organisation", { addr, code, device }),
+  findLaptops: () => call("find_laptops"),
   syncStatus: () => call("sync_status"),
   syncNow: (addr = null) => call("sync_now", { addr }),
   pairCode: () => call("pair_code"),

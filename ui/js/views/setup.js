@@ -72,11 +72,31 @@ export async function render(root, ctx) {
     el("h2", { id: "join-title", text: "Join your organisation" }),
     el("p", { text: "Already using hubdesk on another laptop? A manager there shows a pairing code (Admin, Laptops)." }),
     field("join-addr", "The other laptop's address", { required: true, autocomplete: "off", placeholder: "192.168.1.20" }, "Shown under Admin, Laptops on the other laptop."),
+    el("button", { type: "button", class: "secondary", id: "find-laptops", text: "Look for laptops on this network" }),
+    el("div", { id: "found-laptops", role: "status", "aria-live": "polite" }),
     field("join-code", "Pairing code", { required: true, inputmode: "numeric", autocomplete: "one-time-code", maxlength: "9" }, "6 digits; it works once, for 10 minutes."),
     field("join-device", "This laptop's name", { required: true, value: "Back office" }),
     joinError,
     el("button", { type: "submit", text: "Join" }),
   );
+  join.querySelector("#find-laptops").addEventListener("click", async (e) => {
+    const button = e.currentTarget;
+    const found = join.querySelector("#found-laptops");
+    button.disabled = true;
+    found.textContent = "Looking…";
+    try {
+      const laptops = await api.findLaptops();
+      found.replaceChildren(laptops.length
+        ? el("ul", { class: "plain" }, laptops.map((l) => el("li", {},
+            el("button", { type: "button", class: "secondary", text: `Use ${l.address}`,
+              onclick: () => { join.querySelector("#join-addr").value = l.address; join.querySelector("#join-code").focus(); } }))))
+        : el("p", { text: "No hubdesk laptop answered. Type its address instead (Admin, Laptops on that laptop shows it)." }));
+    } catch (err) {
+      showError(joinError, err);
+      found.textContent = "";
+    }
+    button.disabled = false;
+  });
   join.addEventListener("submit", async (e) => {
     e.preventDefault();
     const button = join.querySelector("button[type=submit]");
