@@ -7,10 +7,17 @@
 //! I: Hello                      R: Hello            (feed positions, protocol, organisation)
 //! I: Round{Org, org sync}       R: Round{Org, ...}  (until the organisation document agrees:
 //!                                                    devices, revocations, tombstones first)
-//! I: Round{Docs, feed, digest}  R: Round{Docs, feed, digest mismatches, sync messages}
-//! I: Round{Docs, ...}           R: Round{Docs, ...} (until neither side has anything to say)
+//! I: Round{Docs, feed, digest}  R: Round{Docs, feed, digest mismatches, heads, wants}
+//! I: Round{Docs, changes, ...}  R: Round{Docs, ...} (until neither side has anything to say)
 //! I: Done                       R: DoneAck          (checkpoints advance on both sides)
 //! ```
+//!
+//! For each record in the other side's feed ([`plan`]): one we lack is asked for whole; one
+//! that differs gets our heads, and if the other side knows them all (only it changed the
+//! record) it answers with exactly the changes after them. Only records both sides changed
+//! go through Automerge's sync protocol, whose states are kept per peer and record. (DESIGN.md
+//! section 3 names only Automerge sync; the heads shortcut cut a busy day's sync from 1.06 s
+//! to 0.95 s and its bytes from 1.77x to 1.3x the changes.)
 //!
 //! Each incoming round is applied in one store transaction through the normal write path,
 //! together with the Automerge sync states it moved. Checkpoints only advance at Done, after
