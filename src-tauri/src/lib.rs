@@ -493,8 +493,16 @@ fn resolve_conflict<R: Runtime>(
 
 /// The commands the webview may call; build.rs lists the same names for the permissions.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
+    builder_with_state(builder, AppState::new(data_dir))
+}
+
+/// As [`builder`], with the state given (tests turn background sync off).
+pub fn builder_with_state<R: Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
     builder
-        .manage(AppState::new(data_dir))
+        .manage(state)
         .invoke_handler(tauri::generate_handler![
             app_status,
             set_up_organisation,
@@ -569,9 +577,16 @@ pub fn run() {
             let _ = state.status();
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = app {
-        eprintln!("hubdesk could not start: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                app.state::<AppState>().stop_sync();
+            }
+        }),
+        Err(e) => {
+            eprintln!("hubdesk could not start: {e}");
+            std::process::exit(1);
+        }
     }
 }

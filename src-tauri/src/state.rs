@@ -61,6 +61,9 @@ pub struct AppState {
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
+    /// Whether the real store syncs in the background (off with HUBDESK_SYNC=off, and in
+    /// tests of the shell, which must not leave threads behind).
+    background_sync: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,7 +107,21 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             on_received: Mutex::new(None),
+            background_sync: std::env::var("HUBDESK_SYNC").as_deref() != Ok("off"),
         }
+    }
+
+    /// The same, never syncing in the background.
+    pub fn without_background_sync(mut self) -> Self {
+        self.background_sync = false;
+        self
+    }
+
+    /// Stops background sync and waits for its thread (on exit, so no thread is still
+    /// inside the store when the process ends).
+    pub fn stop_sync(&self) {
+        let worker = self.sync.lock().ok().and_then(|mut w| w.take());
+        drop(worker);
     }
 
     /// What to do when sync brings records in (the shell re-queries its views).
@@ -116,10 +133,7 @@ impl AppState {
 
     /// Starts background sync for the real store (never the demo), unless HUBDESK_SYNC=off.
     fn ensure_sync(&self, inner: &Inner) {
-        if inner.demo
-            || inner.store.is_none()
-            || std::env::var("HUBDESK_SYNC").as_deref() == Ok("off")
-        {
+        if inner.demo || inner.store.is_none() || !self.background_sync {
             return;
         }
         let Ok(mut worker) = self.sync.lock() else {

@@ -16,7 +16,10 @@ struct Harness {
 
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let app = hubdesk_desktop::builder(mock_builder(), dir.path().to_path_buf())
+    // No background sync here: its thread would outlive the test's app and still be inside
+    // the store when the test process exits.
+    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
+    let app = hubdesk_desktop::builder_with_state(mock_builder(), state)
         .build(tauri::generate_context!())
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -173,6 +176,10 @@ fn sync_reports_where_it_stands_and_pairing_codes_are_for_managers_only() {
     h.set_up();
     let status = h.invoke("sync_status", json!({})).unwrap();
     assert_eq!(status["peers"].as_array().unwrap().len(), 0);
+    assert!(
+        status["worker"].is_null(),
+        "background sync is off in this harness"
+    );
     // Looking for laptops to join is for a laptop that is not set up yet.
     assert_eq!(
         h.invoke("find_laptops", json!({})).unwrap_err()["kind"],
