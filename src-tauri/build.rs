@@ -49,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "revoke_device",
     "list_duplicates",
     "merge_members",
+    "mark_not_duplicates",
     "list_conflicts",
     "resolve_conflict",
 ];

@@ -338,6 +338,11 @@ enum MemberCommand {
         keep: String,
         other: String,
     },
+    /// (staff) A and B are two different people: stop offering them as duplicates
+    NotDuplicates {
+        a: String,
+        b: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -740,6 +745,12 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
+            MemberCommand::NotDuplicates { a, b } => {
+                service::mark_not_duplicates(ctx, &a, &b)?;
+                emit(json, &serde_json::json!({ "ok": true }), |_| {
+                    "Noted: they are two different people.".into()
+                })
+            }
             MemberCommand::Merge { keep, other } => {
                 emit(json, &service::merge_members(ctx, &keep, &other)?, |m| {
                     format!("Merged into {}.", describe_member(m))

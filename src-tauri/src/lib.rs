@@ -473,6 +473,18 @@ fn merge_members<R: Runtime>(
 }
 
 #[tauri::command]
+fn mark_not_duplicates<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    a: String,
+    b: String,
+) -> Res<()> {
+    state.with_ctx(|ctx| service::mark_not_duplicates(ctx, &a, &b))?;
+    changed(&app, "members");
+    Ok(())
+}
+
+#[tauri::command]
 fn list_conflicts(state: State<'_, AppState>) -> Res<Vec<service::ConflictSummary>> {
     state.with_ctx(service::list_conflicts)
 }
@@ -551,6 +563,7 @@ pub fn builder_with_state<R: Runtime>(
             revoke_device,
             list_duplicates,
             merge_members,
+            mark_not_duplicates,
             list_conflicts,
             resolve_conflict,
         ])

@@ -141,16 +141,20 @@ pub fn put<R: Reconcile>(doc: &mut AutoCommit, key: &str, value: &R) -> Result<(
 }
 
 /// Writes one entry of the map at root key `map`, leaving its other entries alone (so a
-/// member with years of visits costs the same to sign in as a new one).
+/// member with years of visits costs the same to sign in as a new one). Makes the map if
+/// the document has none yet.
 pub fn put_entry<R: Reconcile>(
     doc: &mut AutoCommit,
     map: &str,
     key: &str,
     value: &R,
 ) -> Result<(), DocError> {
+    use automerge::transaction::Transactable;
     let obj = match doc.get(automerge::ROOT, map)? {
         Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
-        _ => {
+        // A map added to the layout later (a document older than it has none yet).
+        None => doc.put_object(automerge::ROOT, map, automerge::ObjType::Map)?,
+        Some(_) => {
             return Err(DocError::Hydrate(autosurgeon::HydrateError::unexpected(
                 "a map",
                 format!("no map at {map}"),
@@ -260,6 +264,10 @@ pub struct OrgDoc {
     /// refuses them from any peer for ever. No personal data.
     #[autosurgeon(missing = "Default::default")]
     pub tombstones: BTreeMap<String, TombstoneEntry>,
+    /// Pairs of members staff said are two different people, keyed "smaller-id:larger-id",
+    /// so the duplicate list stops offering them. Ids only.
+    #[autosurgeon(missing = "Default::default")]
+    pub distinct_members: BTreeMap<String, StampDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -511,6 +519,21 @@ mod tests {
             check_header(&doc, DocKind::Member),
             Err(DocError::TooNew { .. })
         ));
+    }
+
+    #[test]
+    fn an_entry_goes_into_a_map_an_older_document_does_not_have_yet() {
+        let mut doc = AutoCommit::new();
+        put(&mut doc, "kind", &"org".to_string()).unwrap();
+        let stamp = StampDoc {
+            at: 1,
+            by: "u".into(),
+        };
+        put_entry(&mut doc, "tombstones_like", "k", &stamp).unwrap();
+        assert_eq!(
+            get_entry::<StampDoc>(&doc, "tombstones_like", "k").unwrap(),
+            Some(stamp)
+        );
     }
 
     #[test]

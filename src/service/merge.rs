@@ -30,6 +30,7 @@ pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
     ctx.require(Permission::MergeAndResolve)?;
     let today = ctx.today_at(&ctx.hub()?);
     let members = ctx.store.all_members()?;
+    let distinct = ctx.store.distinct_members()?;
     // Compare only within birth months that could match, and names that start alike.
     let mut by_month: HashMap<(String, char), Vec<(usize, BirthMonth)>> = HashMap::new();
     for (i, m) in members.iter().enumerate() {
@@ -56,6 +57,9 @@ pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
                     continue;
                 }
                 let b = &members[j];
+                if distinct.contains(&(a.id.min(b.id), a.id.max(b.id))) {
+                    continue;
+                }
                 let score = duplicate_likeness(
                     &NameAndBirth {
                         preferred_key: &a.name_key,
@@ -86,6 +90,32 @@ pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
     }
     pairs.sort_by(|a, b| b.likeness.total_cmp(&a.likeness));
     Ok(pairs)
+}
+
+/// Records that two members are different people, so they are no longer offered as a
+/// likely duplicate (on every laptop, once synced).
+pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
+    let user = ctx.require(Permission::MergeAndResolve)?.clone();
+    let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
+    if a == b {
+        return Err(ValidationError::new("other", "those are the same member").into());
+    }
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(org_id, DocKind::Org)?;
+    doc::put_entry(
+        org,
+        "distinct_members",
+        &format!("{}:{}", a.min(b), a.max(b)),
+        &doc::StampDoc {
+            at: doc::to_millis(ctx.now()),
+            by: user.id.to_string(),
+        },
+    )?;
+    doc::commit(org, ctx.now(), ctx.commit_message("mark not duplicates"));
+    w.audit(ctx.audit("member.not_duplicates", Some(a)));
+    w.commit()?;
+    Ok(())
 }
 
 /// Merges `other` into `keep`: visits and anything `keep` lacks move over, `other`'s code

@@ -28,11 +28,12 @@ const PROJECTION_TABLES: &[&str] = &[
     "tombstones",
     "conflicts",
     "member_aliases",
+    "distinct_members",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
     match kind {
-        DocKind::Org => project_org(conn, id, &doc::read(am, kind)?),
+        DocKind::Org => project_org(conn, id, am, &doc::read(am, kind)?),
         DocKind::Member => project_member(conn, id, am, &doc::read(am, kind)?),
         DocKind::Day => project_day(conn, id, &doc::read(am, kind)?),
         DocKind::Contact => project_contact(conn, id, &doc::read(am, kind)?),
@@ -53,7 +54,7 @@ fn parse_id(s: &str) -> Option<Uuid> {
     Uuid::parse_str(s).ok()
 }
 
-fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
+fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Result<()> {
     for table in [
         "org",
         "hubs",
@@ -111,7 +112,10 @@ fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
         )
         .ctx("project devices")?;
     }
-    for (doc_id, t) in &org.tombstones {
+    // Read from every copy of the map: see `entries_of_every_copy`.
+    let tombstones: std::collections::BTreeMap<String, doc::TombstoneEntry> =
+        entries_of_every_copy(am, "tombstones")?;
+    for (doc_id, t) in &tombstones {
         let Some(doc_id) = parse_id(doc_id) else {
             continue;
         };
@@ -127,7 +131,51 @@ fn project_org(conn: &Connection, id: Uuid, org: &OrgDoc) -> Result<()> {
         )
         .ctx("project tombstones")?;
     }
+    let distinct: std::collections::BTreeMap<String, doc::StampDoc> =
+        entries_of_every_copy(am, "distinct_members")?;
+    for pair in distinct.keys() {
+        let Some((a, b)) = pair.split_once(':') else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (parse_id(a), parse_id(b)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT OR IGNORE INTO distinct_members (a, b) VALUES (?1, ?2)",
+            params![a.min(b), a.max(b)],
+        )
+        .ctx("project distinct members")?;
+    }
     Ok(())
+}
+
+/// The entries of the map at root key `map`, from every copy of it. An organisation set up
+/// before the map was part of the layout gets it on first use; two laptops doing that
+/// while apart make two maps, Automerge keeps both, and a plain read would show only one.
+/// A tombstone must never be lost that way.
+fn entries_of_every_copy<T: autosurgeon::Hydrate>(
+    am: &AutoCommit,
+    map: &str,
+) -> Result<std::collections::BTreeMap<String, T>> {
+    use automerge::ReadDoc;
+    let mut out = std::collections::BTreeMap::new();
+    for (value, obj) in am
+        .get_all(automerge::ROOT, map)
+        .map_err(doc::DocError::from)?
+    {
+        if !matches!(value, automerge::Value::Object(automerge::ObjType::Map)) {
+            continue;
+        }
+        for key in am.keys(&obj) {
+            if out.contains_key(&key) {
+                continue;
+            }
+            let entry: T =
+                autosurgeon::hydrate_prop(am, &obj, key.as_str()).map_err(doc::DocError::from)?;
+            out.insert(key, entry);
+        }
+    }
+    Ok(out)
 }
 
 /// Removes every row projected from a document (it was erased or merged away).

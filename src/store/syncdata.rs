@@ -393,6 +393,19 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("conflicts")
     }
 
+    /// Pairs of members said to be two different people (smaller id first).
+    pub fn distinct_members(&self) -> Result<HashSet<(Uuid, Uuid)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT a, b FROM distinct_members")
+            .ctx("distinct members")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("distinct members")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("distinct members")
+    }
+
     /// The member a merged-away member's code now leads to.
     pub fn member_alias(&self, code_key: &str) -> Result<Option<Uuid>> {
         self.conn

@@ -479,3 +479,59 @@ fn two_laptops_given_the_same_code_tag_while_apart_stop_sharing_it_after_sync() 
         .collect();
     assert_eq!(tags.len(), 4, "every laptop has its own tag");
 }
+
+#[test]
+fn two_different_people_stop_being_offered_as_duplicates_on_every_laptop() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let one = all[0].register(&a, "Ali Khan", "2010-02");
+    let two = all[0].register(&a, "Ali Khan", "2010-03");
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert_eq!(service::list_duplicates(&b).unwrap().len(), 1);
+    service::mark_not_duplicates(&a, &one.code, &two.code).unwrap();
+    assert!(service::list_duplicates(&a).unwrap().is_empty());
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert!(service::list_duplicates(&b).unwrap().is_empty());
+    assert_converged(&all);
+}
+
+#[test]
+fn tombstones_made_on_two_laptops_of_an_organisation_older_than_them_are_all_kept() {
+    use automerge::transaction::Transactable;
+    let all = laptops(1);
+    // An organisation set up before tombstones existed: its document has no such map.
+    {
+        let org = all[0].store.local_device().unwrap().unwrap().org_id;
+        let mut w = all[0].store.write().unwrap();
+        let am = w.doc_required(org, hubdesk::doc::DocKind::Org).unwrap();
+        am.delete(automerge::ROOT, "tombstones").unwrap();
+        hubdesk::doc::commit(am, t0(), "as an older layout");
+        w.commit().unwrap();
+    }
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let pairs: Vec<_> = ["Bo", "Cy"]
+        .iter()
+        .map(|n| {
+            (
+                all[0].register(&a, &format!("{n} One"), "2010-02"),
+                all[0].register(&a, &format!("{n} Two"), "2010-02"),
+            )
+        })
+        .collect();
+    sync_pair(&all[1], &all[0]).unwrap();
+    // Apart, each laptop merges one pair: each makes a tombstones map of its own.
+    service::merge_members(&a, &pairs[0].0.code, &pairs[0].1.code).unwrap();
+    service::merge_members(&b, &pairs[1].0.code, &pairs[1].1.code).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    sync_pair(&all[0], &all[1]).unwrap();
+    for hub in &all {
+        assert_eq!(
+            hub.store.tombstones().unwrap().len(),
+            2,
+            "both tombstones kept"
+        );
+        assert!(hub.store.member_by_id(pairs[0].1.id.0).unwrap().is_none());
+        assert!(hub.store.member_by_id(pairs[1].1.id.0).unwrap().is_none());
+    }
+    assert_converged(&all);
+}

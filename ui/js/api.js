@@ -58,6 +58,7 @@ export const api = {
   revokeDevice: (name) => call("revoke_device", { name }),
   listDuplicates: () => call("list_duplicates"),
   mergeMembers: (keep, other) => call("merge_members", { keep, other }),
+  markNotDuplicates: (a, b) => call("mark_not_duplicates", { a, b }),
   listConflicts: () => call("list_conflicts"),
   resolveConflict: (member, field, value) => call("resolve_conflict", { member, field, value }),
 };

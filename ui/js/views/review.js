@@ -49,7 +49,10 @@ export async function render(root, ctx) {
           if (window.confirm(`Merge ${who(p.first)} into ${who(p.second)}? Visits move over and ${p.first.code} will find ${p.second.code}. This can't be undone.`)) {
             run(() => api.mergeMembers(p.second.code, p.first.code), "Merged.");
           }
-        } }))));
+        } }),
+      " ",
+      el("button", { type: "button", class: "secondary", text: "Two different people",
+        onclick: () => run(() => api.markNotDuplicates(p.first.code, p.second.code), "Noted: they won't be offered as duplicates again.") }))));
   const conflictItems = conflicts.map((c) => el("li", {},
     el("h3", {}, el("a", { href: `#/member/${encodeURIComponent(c.member.code)}`, text: who(c.member) })),
     conflictBox(c, (conflict, value) => run(() => api.resolveConflict(conflict.member.code, conflict.field, value), "Saved; the choice goes to the other laptops."))));
