@@ -138,7 +138,7 @@ export async function render(root, ctx) {
   });
   const syncForm = el("form", { class: "inline-form", "aria-labelledby": "sync-now-title" },
     el("h3", { id: "sync-now-title", text: "Sync with a laptop by its address" }),
-    field("sync-addr", "Address", { autocomplete: "off", placeholder: "192.168.1.20" }, "Leave empty to sync with every laptop this one knows."),
+    field("sync-addr", "Address", { autocomplete: "off" }, "Like 192.168.1.20. Leave it empty to sync with every laptop this one knows."),
     el("button", { type: "submit", text: "Sync now" }));
   syncForm.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -71,7 +71,7 @@ export async function render(root, ctx) {
     { class: "card", "aria-labelledby": "join-title", id: "join-form" },
     el("h2", { id: "join-title", text: "Join your organisation" }),
     el("p", { text: "Already using hubdesk on another laptop? A manager there shows a pairing code (Admin, Laptops)." }),
-    field("join-addr", "The other laptop's address", { required: true, autocomplete: "off", placeholder: "192.168.1.20" }, "Shown under Admin, Laptops on the other laptop."),
+    field("join-addr", "The other laptop's address", { required: true, autocomplete: "off" }, "Like 192.168.1.20: shown under Admin, Laptops on the other laptop."),
     el("button", { type: "button", class: "secondary", id: "find-laptops", text: "Look for laptops on this network" }),
     el("div", { id: "found-laptops", role: "status", "aria-live": "polite" }),
     field("join-code", "Pairing code", { required: true, inputmode: "numeric", autocomplete: "one-time-code", maxlength: "9" }, "6 digits; it works once, for 10 minutes."),
