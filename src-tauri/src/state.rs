@@ -185,32 +185,30 @@ impl AppState {
 
     /// Joins this empty laptop to an organisation through the laptop at `addr`.
     pub fn join(&self, addr: &str, code: &str, device: &str) -> Result<Status, UiError> {
-        self.join_inner(addr, code, device)?;
-        self.status()
-    }
-
-    fn join_inner(&self, addr: &str, code: &str, device: &str) -> Result<(), UiError> {
         {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
-            if let (Some(store), false) = (inner.store.as_ref(), inner.demo) {
+            match inner.store.as_ref().filter(|_| !inner.demo) {
                 // Paired earlier, but receiving the records was cut short: finish it.
-                if store.org()?.is_none() {
+                Some(store) if store.org()?.is_none() => {
                     service::sync_now(store, &SystemClock, addr, false)?;
-                    return Ok(());
                 }
-                return Err(
-                    service::Error::Conflict("This laptop is already set up.".into()).into(),
-                );
+                Some(_) => {
+                    return Err(
+                        service::Error::Conflict("This laptop is already set up.".into()).into(),
+                    );
+                }
+                None => {
+                    let store = Store::open(&self.data_dir)?;
+                    service::join(&store, &SystemClock, addr, code, device)?;
+                    inner.store = Some(store);
+                    inner.demo = false;
+                    inner.user = None;
+                    self.ensure_sync(&inner);
+                }
             }
-            let store = Store::open(&self.data_dir)?;
-            service::join(&store, &SystemClock, addr, code, device)?;
-            inner.store = Some(store);
-            inner.demo = false;
-            inner.user = None;
-            self.ensure_sync(&inner);
         }
-        Ok(())
+        self.status()
     }
 
     fn demo_dir(&self) -> PathBuf {

@@ -200,7 +200,7 @@ fn run(
                         }
                     }
                     Some(Request::SyncWith(addr)) => {
-                        if sync_one(&store, &status, &addr).await {
+                        if sync_session(&store, &status, &addr, false).await {
                             on_received();
                         }
                     }
@@ -254,10 +254,6 @@ async fn sync_all(store: &Store, status: &Arc<Mutex<WorkerStatus>>) -> bool {
         received |= sync_session(store, status, &addr, digest).await;
     }
     received
-}
-
-async fn sync_one(store: &Store, status: &Arc<Mutex<WorkerStatus>>, addr: &str) -> bool {
-    sync_session(store, status, addr, false).await
 }
 
 async fn sync_session(

@@ -165,13 +165,10 @@ impl<'a> Ctx<'a> {
         let user = self.user.as_ref().ok_or_else(|| {
             Error::Permission("Unlock first: choose who you are and enter your PIN.".into())
         })?;
-        // A user deactivated since they unlocked can do nothing from then on.
-        let active = self
-            .store
-            .users()?
-            .iter()
-            .any(|u| u.id == user.id.0 && u.active);
-        if self.store.this_laptop_revoked()? {
+        // A user deactivated since they unlocked, or anyone on a laptop removed from the
+        // organisation, can do nothing from then on. One query: this runs on every action.
+        let (active, laptop_revoked) = self.store.may_act(user.id.0)?;
+        if laptop_revoked {
             return Err(Error::Permission(
                 "A manager has removed this laptop from the organisation, so nobody can use hubdesk on it.".into(),
             ));

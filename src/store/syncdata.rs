@@ -81,6 +81,11 @@ pub struct PairingRow {
     pub failures: u32,
 }
 
+/// True when a peer told this laptop it was removed, or the organisation's devices say so.
+const LAPTOP_REVOKED: &str =
+    "EXISTS (SELECT 1 FROM local_device l LEFT JOIN devices d ON d.id = l.id
+                                 WHERE l.revoked_at IS NOT NULL OR d.revoked_at IS NOT NULL)";
+
 fn heads_from(blob: Option<Vec<u8>>) -> [u8; 16] {
     let mut out = [0u8; 16];
     if let Some(b) = blob.filter(|b| b.len() == 16) {
@@ -218,13 +223,20 @@ impl Store {
     /// organisation's device list).
     pub fn this_laptop_revoked(&self) -> Result<bool> {
         self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM local_device l LEFT JOIN devices d ON d.id = l.id
-                                WHERE l.revoked_at IS NOT NULL OR d.revoked_at IS NOT NULL)",
-                [],
-                |r| r.get(0),
-            )
+            .query_row(&format!("SELECT {LAPTOP_REVOKED}"), [], |r| r.get(0))
             .ctx("read revocation")
+    }
+
+    /// Whether `user` is active, and whether this laptop was removed: what every action
+    /// checks first, in one query.
+    pub fn may_act(&self, user: Uuid) -> Result<(bool, bool)> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT coalesce((SELECT active FROM users WHERE id = ?1), 0), {LAPTOP_REVOKED}"
+            ))
+            .ctx("may act")?
+            .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("may act")
     }
 
     pub fn mark_local_revoked(&self, at: DateTime<Utc>) -> Result<()> {

@@ -360,7 +360,17 @@ pub async fn sync_with(
     let (mut framed, peer, peer_name) = connect(store, now, addr, limits).await?;
     let mut session = Session::new(store, now, Role::Initiator, peer, options)?;
     let result = drive(&mut framed, &mut session, None).await;
-    finish(store, now, peer, peer_name, addr, result, &session, &framed).await
+    finish(
+        store,
+        now,
+        peer,
+        peer_name,
+        Some(addr),
+        result,
+        &session,
+        &framed,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -369,14 +379,14 @@ async fn finish<S: AsyncRead + AsyncWrite + Unpin>(
     now: DateTime<Utc>,
     peer: Uuid,
     peer_name: String,
-    addr: &str,
+    addr: Option<&str>,
     result: Result<(), SyncError>,
     session: &Session<'_>,
     framed: &Framed<S>,
 ) -> Result<Outcome, SyncError> {
     match result {
         Ok(()) => {
-            if !addr.is_empty() {
+            if let Some(addr) = addr {
                 store.set_peer_address(peer, addr)?;
             }
             Ok(Outcome {
@@ -524,7 +534,7 @@ pub async fn join(
         now,
         peer,
         String::new(),
-        addr,
+        Some(addr),
         result,
         &session,
         &framed,
@@ -580,12 +590,19 @@ pub async fn serve_connection(
     // that until a better address (typed, or found on the LAN) replaces it.
     let guess = match (&result, remote) {
         (Ok(()), Some(r)) if store.peer(peer)?.and_then(|p| p.address).is_none() => {
-            std::net::SocketAddr::new(r.ip(), DEFAULT_PORT).to_string()
+            Some(std::net::SocketAddr::new(r.ip(), DEFAULT_PORT).to_string())
         }
-        _ => String::new(),
+        _ => None,
     };
     finish(
-        store, now, peer, peer_name, &guess, result, &session, &framed,
+        store,
+        now,
+        peer,
+        peer_name,
+        guess.as_deref(),
+        result,
+        &session,
+        &framed,
     )
     .await
 }
