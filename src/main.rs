@@ -333,10 +333,11 @@ enum MemberCommand {
     },
     /// (staff) Pairs of members who are likely the same person
     Duplicates,
-    /// (staff) Merge OTHER into KEEP: visits move over, OTHER's code leads to KEEP
+    /// (staff) A and B are one person: the record registered first leads, both codes find
+    /// them, visits count together; fields the records disagree on go to `conflicts`
     Merge {
-        keep: String,
-        other: String,
+        a: String,
+        b: String,
     },
     /// (staff) A and B are two different people: stop offering them as duplicates
     NotDuplicates {
@@ -751,9 +752,9 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     "Noted: they are two different people.".into()
                 })
             }
-            MemberCommand::Merge { keep, other } => {
-                emit(json, &service::merge_members(ctx, &keep, &other)?, |m| {
-                    format!("Merged into {}.", describe_member(m))
+            MemberCommand::Merge { a, b } => {
+                emit(json, &service::merge_members(ctx, &a, &b)?, |m| {
+                    format!("Merged: one person, {}.", describe_member(m))
                 })
             }
         },

@@ -464,10 +464,10 @@ fn list_duplicates(state: State<'_, AppState>) -> Res<Vec<service::DuplicatePair
 fn merge_members<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
-    keep: String,
-    other: String,
+    a: String,
+    b: String,
 ) -> Res<service::MemberSummary> {
-    let m = state.with_ctx(|ctx| service::merge_members(ctx, &keep, &other))?;
+    let m = state.with_ctx(|ctx| service::merge_members(ctx, &a, &b))?;
     changed(&app, "members");
     Ok(m)
 }

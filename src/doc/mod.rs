@@ -219,6 +219,26 @@ pub struct ProfileDoc {
     pub emergency_contact: Option<EmergencyContactDoc>,
 }
 
+impl ProfileDoc {
+    /// Fills the fields this profile leaves empty from `other` (records of one person: the
+    /// surviving record's own values always win, see store/project.rs).
+    pub fn fill_gaps_from(&mut self, other: &ProfileDoc) {
+        let fill = |a: &mut Option<String>, b: &Option<String>| {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        };
+        fill(&mut self.legal_name, &other.legal_name);
+        fill(&mut self.pronouns, &other.pronouns);
+        fill(&mut self.gender, &other.gender);
+        fill(&mut self.postcode_district, &other.postcode_district);
+        fill(&mut self.heard_about, &other.heard_about);
+        if self.emergency_contact.is_none() {
+            self.emergency_contact.clone_from(&other.emergency_contact);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct EmergencyContactDoc {
     pub name: String,
@@ -268,6 +288,11 @@ pub struct OrgDoc {
     /// so the duplicate list stops offering them. Ids only.
     #[autosurgeon(missing = "Default::default")]
     pub distinct_members: BTreeMap<String, StampDoc>,
+    /// Pairs of member records staff said are one person (a merge), keyed
+    /// "smaller-id:larger-id". A fact, never undone by arrival order: records are grouped
+    /// transitively and every laptop shows each group as one person (see store/project.rs).
+    #[autosurgeon(missing = "Default::default")]
+    pub same_person: BTreeMap<String, StampDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

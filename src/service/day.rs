@@ -135,15 +135,15 @@ pub fn close_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
     let contacts_in = ctx.store.contacts_in(day.id)?;
     let mut w = ctx.store.write()?;
     for here in &still_in {
-        let am = w.doc_required(here.member_id, DocKind::Member)?;
-        let key = here.visit_id.to_string();
-        if let Some(mut visit) = doc::get_entry::<VisitDoc>(am, "visits", &key)? {
-            visit.signed_out_at = Some(to_millis(now));
-            visit.signed_out_by = Some(user.clone());
-            visit.signed_out_at_close = true;
-            doc::put_entry(am, "visits", &key, &visit)?;
-            doc::commit(am, now, ctx.commit_message("signed out at close"));
-        }
+        sign_out_everywhere(
+            ctx,
+            &mut w,
+            here.member_id,
+            day.id,
+            &user,
+            true,
+            "signed out at close",
+        )?;
     }
     for c in &contacts_in {
         let am = w.doc_required(c.contact_id, DocKind::Contact)?;
@@ -214,7 +214,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     ctx.require(Permission::RunTheDay)?;
     let (hub, day) = current_open_day(ctx)?;
     let member = super::resolve_member(ctx, id_or_code)?;
-    if ctx.store.open_visit(member.id, day.id)?.is_some() {
+    if ctx.store.is_in(member.id, day.id)? {
         return Err(Error::Conflict(format!(
             "{} is already signed in.",
             member.preferred_name
@@ -287,20 +287,13 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
             member.preferred_name
         )));
     };
-    let now = ctx.now();
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(member.id, DocKind::Member)?;
-    let key = here.visit_id.to_string();
-    let mut visit: VisitDoc = doc::get_entry(am, "visits", &key)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "{}'s visit could not be found.",
-            member.preferred_name
-        ))
-    })?;
-    visit.signed_out_at = Some(to_millis(now));
-    visit.signed_out_by = ctx.user.as_ref().map(|u| u.id.to_string());
-    doc::put_entry(am, "visits", &key, &visit)?;
-    doc::commit(am, now, ctx.commit_message("sign out"));
+    let user = ctx
+        .user
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_default();
+    sign_out_everywhere(ctx, &mut w, member.id, day.id, &user, false, "sign out")?;
     w.audit(ctx.audit("visit.sign_out", Some(member.id)));
     w.commit()?;
     Ok(HereEntry::new(
@@ -311,6 +304,32 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
         here.since,
         here.activities,
     ))
+}
+
+/// Writes a sign-out to every visit of the person on `day` that has none yet, in whichever of
+/// the person's records holds it: sign-ins made on several laptops while apart all end here.
+fn sign_out_everywhere(
+    ctx: &Ctx<'_>,
+    w: &mut crate::store::WriteTxn<'_>,
+    person: uuid::Uuid,
+    day: uuid::Uuid,
+    user: &str,
+    at_close: bool,
+    message: &str,
+) -> Result<()> {
+    let now = ctx.now();
+    for (record, visit_id) in ctx.store.unsigned_out_visits(person, day)? {
+        let am = w.doc_required(record, DocKind::Member)?;
+        let key = visit_id.to_string();
+        if let Some(mut visit) = doc::get_entry::<VisitDoc>(am, "visits", &key)? {
+            visit.signed_out_at = Some(to_millis(now));
+            visit.signed_out_by = Some(user.to_string());
+            visit.signed_out_at_close = at_close;
+            doc::put_entry(am, "visits", &key, &visit)?;
+            doc::commit(am, now, ctx.commit_message(message));
+        }
+    }
+    Ok(())
 }
 
 /// Members in the building now at this laptop's hub, earliest arrival first.

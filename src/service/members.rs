@@ -312,7 +312,9 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
 pub fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
     let t = id_or_code.trim();
     let row = if let Ok(id) = t.parse::<uuid::Uuid>() {
-        ctx.store.member_by_id(id)?
+        // The id of a record merged with others finds the person it is part of.
+        ctx.store
+            .member_by_id(ctx.store.person_of(id)?.unwrap_or(id))?
     } else if let Some(code) = MemberCode::parse(t) {
         match ctx.store.member_by_code_key(&code.search_key())? {
             Some(row) => Some(row),
@@ -398,13 +400,17 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         ctx.require(Permission::SeeSensitiveProfile)?;
     }
     let row = resolve_member(ctx, id_or_code)?;
+    let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(row.id, DocKind::Member)?;
-    let profile: ProfileDoc =
-        autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile").map_err(doc::DocError::from)?;
-    let profile = edited_profile(profile, &edit)?;
-    doc::put(am, "profile", &profile)?;
-    doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
+    // A person merged from several records: the edit goes to each, so they keep agreeing.
+    for record in records {
+        let am = w.doc_required(record, DocKind::Member)?;
+        let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
+            .map_err(doc::DocError::from)?;
+        let profile = edited_profile(profile, &edit)?;
+        doc::put(am, "profile", &profile)?;
+        doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
+    }
     w.audit(ctx.audit("member.edit", Some(row.id)));
     w.commit()?;
     let row = ctx

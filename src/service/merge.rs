@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::members::{MemberSummary, ProfileEdit, edited_profile, resolve_member};
 use super::{Ctx, Error, Result};
-use crate::doc::{self, DocKind, MemberDoc, ProfileDoc, TombstoneEntry};
+use crate::doc::{self, DocKind, ProfileDoc};
 use crate::domain::age::BirthMonth;
 use crate::domain::names::{LIKELY_DUPLICATE, NameAndBirth, duplicate_likeness};
 use crate::domain::{Permission, ValidationError};
@@ -118,80 +118,36 @@ pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
     Ok(())
 }
 
-/// Merges `other` into `keep`: visits and anything `keep` lacks move over, `other`'s code
-/// leads to `keep` from now on, and `other` becomes a tombstone that every laptop follows.
-pub fn merge_members(ctx: &Ctx<'_>, keep: &str, other: &str) -> Result<MemberSummary> {
+/// Records that two members are one person. The merge is a fact in the organisation's
+/// document, never a deletion: every laptop groups the records it joins (transitively) and
+/// shows each group as one person, the record registered first leading (then the lowest id),
+/// so merges made on two laptops apart, even opposite ones, agree after sync. Nothing any
+/// laptop wrote to either record is lost: visits count for the person, fields fill the
+/// leading record's gaps, and disagreeing fields are shown as conflicts to review.
+pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
     let user = ctx.require(Permission::MergeAndResolve)?.clone();
-    let keep_row = resolve_member(ctx, keep)?;
-    let other_row = resolve_member(ctx, other)?;
-    if keep_row.id == other_row.id {
-        return Err(ValidationError::new("other", "those are the same member").into());
+    let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
+    if a == b {
+        return Err(ValidationError::new("other", "those are already the same person").into());
     }
-    let now = ctx.now();
     let org_id = ctx.device()?.org_id;
     let mut w = ctx.store.write()?;
-    let other_doc: MemberDoc = doc::read(
-        w.doc_required(other_row.id, DocKind::Member)?,
-        DocKind::Member,
-    )?;
-    let keep_doc = w.doc_required(keep_row.id, DocKind::Member)?;
-    let mut profile: ProfileDoc = autosurgeon::hydrate_prop(&*keep_doc, automerge::ROOT, "profile")
-        .map_err(doc::DocError::from)?;
-    fill_missing(&mut profile, &other_doc.profile);
-    doc::put(keep_doc, "profile", &profile)?;
-    if other_doc.agreement.is_some() {
-        let agreement: Option<doc::AgreementDoc> =
-            autosurgeon::hydrate_prop(&*keep_doc, automerge::ROOT, "agreement")
-                .map_err(doc::DocError::from)?;
-        if agreement.is_none() {
-            doc::put(keep_doc, "agreement", &other_doc.agreement)?;
-        }
-    }
-    crate::sync::absorb_member(
-        keep_doc,
-        other_row.id,
-        &other_doc,
-        now,
-        &user.id.to_string(),
-        &ctx.commit_message("merge members"),
-    )?;
-    doc::commit(keep_doc, now, ctx.commit_message("merge members"));
     let org = w.doc_required(org_id, DocKind::Org)?;
     doc::put_entry(
         org,
-        "tombstones",
-        &other_row.id.to_string(),
-        &TombstoneEntry {
-            kind: DocKind::Member.name().into(),
-            at: doc::to_millis(now),
+        "same_person",
+        &format!("{}:{}", a.min(b), a.max(b)),
+        &doc::StampDoc {
+            at: doc::to_millis(ctx.now()),
             by: user.id.to_string(),
-            reason: "merged".into(),
-            into: Some(keep_row.id.to_string()),
         },
     )?;
-    doc::commit(org, now, ctx.commit_message("merge members"));
-    w.remove(other_row.id)?;
-    w.audit(ctx.audit("member.merge", Some(keep_row.id)));
-    w.audit(ctx.audit("member.merged_away", Some(other_row.id)));
+    doc::commit(org, ctx.now(), ctx.commit_message("merge members"));
+    w.audit(ctx.audit("member.merge", Some(a)));
+    w.audit(ctx.audit("member.merge", Some(b)));
     w.commit()?;
-    read_back(ctx, keep_row.id)
-}
-
-/// Fields the kept member leaves empty are taken from the other record.
-fn fill_missing(keep: &mut ProfileDoc, other: &ProfileDoc) {
-    let fill = |a: &mut Option<String>, b: &Option<String>| {
-        if a.is_none() {
-            a.clone_from(b);
-        }
-    };
-    fill(&mut keep.legal_name, &other.legal_name);
-    fill(&mut keep.pronouns, &other.pronouns);
-    fill(&mut keep.gender, &other.gender);
-    fill(&mut keep.postcode_district, &other.postcode_district);
-    fill(&mut keep.heard_about, &other.heard_about);
-    if keep.emergency_contact.is_none() {
-        keep.emergency_contact.clone_from(&other.emergency_contact);
-    }
+    let person = ctx.store.person_of(a)?.unwrap_or(a);
+    read_back(ctx, person)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,36 +218,40 @@ pub fn resolve_conflict(
         return Err(ValidationError::new("value", "this field can't be left empty").into());
     }
     *slot = Some(text.clone().unwrap_or_default());
+    let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(row.id, DocKind::Member)?;
-    let profile: ProfileDoc =
-        autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile").map_err(doc::DocError::from)?;
-    let profile = edited_profile(profile, &edit)?;
-    let Some((_, profile_obj)) = am
-        .get(automerge::ROOT, "profile")
-        .map_err(doc::DocError::from)?
-    else {
-        return Err(Error::NotFound(
-            "That member has no profile to settle.".into(),
-        ));
-    };
-    // Written even when equal to the current winner: one new value replaces them all.
-    let chosen = match field {
-        "preferred_name" => Some(profile.preferred_name.clone()),
-        "legal_name" => profile.legal_name.clone(),
-        "born" => Some(profile.born.clone()),
-        "pronouns" => profile.pronouns.clone(),
-        "gender" => profile.gender.clone(),
-        "postcode_district" => profile.postcode_district.clone(),
-        _ => profile.heard_about.clone(),
-    };
-    let scalar = match chosen {
-        Some(s) => automerge::ScalarValue::Str(s.into()),
-        None => automerge::ScalarValue::Null,
-    };
-    am.put(&profile_obj, field, scalar)
-        .map_err(doc::DocError::from)?;
-    doc::commit(am, ctx.now(), ctx.commit_message("resolve conflict"));
+    // Every record of the person gets the chosen value, so none of them disagrees any more.
+    for record in records {
+        let am = w.doc_required(record, DocKind::Member)?;
+        let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
+            .map_err(doc::DocError::from)?;
+        let profile = edited_profile(profile, &edit)?;
+        let Some((_, profile_obj)) = am
+            .get(automerge::ROOT, "profile")
+            .map_err(doc::DocError::from)?
+        else {
+            return Err(Error::NotFound(
+                "That member has no profile to settle.".into(),
+            ));
+        };
+        // Written even when equal to the current winner: one new value replaces them all.
+        let chosen = match field {
+            "preferred_name" => Some(profile.preferred_name.clone()),
+            "legal_name" => profile.legal_name.clone(),
+            "born" => Some(profile.born.clone()),
+            "pronouns" => profile.pronouns.clone(),
+            "gender" => profile.gender.clone(),
+            "postcode_district" => profile.postcode_district.clone(),
+            _ => profile.heard_about.clone(),
+        };
+        let scalar = match chosen {
+            Some(s) => automerge::ScalarValue::Str(s.into()),
+            None => automerge::ScalarValue::Null,
+        };
+        am.put(&profile_obj, field, scalar)
+            .map_err(doc::DocError::from)?;
+        doc::commit(am, ctx.now(), ctx.commit_message("resolve conflict"));
+    }
     w.audit(ctx.audit("member.resolve_conflict", Some(row.id)));
     w.commit()?;
     read_back(ctx, row.id)

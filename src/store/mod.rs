@@ -40,6 +40,10 @@ const CACHE_DOCS: usize = 256;
 const CACHE_DOCS_SYNCING: usize = 4096;
 /// Past this many chunks a document is rewritten as one compressed snapshot.
 const COMPACT_AT_CHUNKS: i64 = 10;
+/// The layout of the projections. Bump it when documents are projected differently: every
+/// store rebuilds its projections once on open (they are caches over the documents).
+/// 1: people made of several records (merges as facts), visits' record ids.
+const PROJECTION_VERSION: i64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -178,6 +182,13 @@ impl Store {
             *store.actor.borrow_mut() = Some(doc::device_actor(device.id));
         }
         store.backfill_heads_hashes()?;
+        let projected: i64 = store
+            .conn
+            .query_row("SELECT version FROM projection_meta", [], |r| r.get(0))
+            .ctx("projection layout")?;
+        if projected < PROJECTION_VERSION {
+            store.rebuild_all()?;
+        }
         store.data_version.set(store.read_data_version()?);
         Ok(store)
     }
@@ -299,10 +310,11 @@ impl Store {
         project::clear_all(&tx)?;
         let ids: Vec<(Uuid, i64)> = {
             let mut stmt = tx
-                .prepare("SELECT id, kind FROM docs ORDER BY local_seq")
+                // The organisation first: which records are one person is decided there.
+                .prepare("SELECT id, kind FROM docs ORDER BY kind != ?1, local_seq")
                 .ctx("list docs")?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map([DocKind::Org as i64], |r| Ok((r.get(0)?, r.get(1)?)))
                 .ctx("list docs")?;
             rows.collect::<rusqlite::Result<_>>().ctx("list docs")?
         };
@@ -311,6 +323,11 @@ impl Store {
             let doc = load_doc(&tx, *id, &actor)?.ok_or(StoreError::MissingDoc(*id))?;
             project::project(&tx, kind, *id, &doc)?;
         }
+        tx.execute(
+            "UPDATE projection_meta SET version = ?1",
+            [PROJECTION_VERSION],
+        )
+        .ctx("record projection layout")?;
         tx.commit().ctx("commit rebuild")?;
         Ok(ids.len())
     }
@@ -558,7 +575,8 @@ impl<'s> WriteTxn<'s> {
     /// commits. Returns the ids of the documents that changed.
     pub fn commit(mut self) -> Result<Vec<Uuid>> {
         let mut changed = Vec::new();
-        for o in &mut self.open {
+        let mut projections = Vec::new();
+        for (i, o) in self.open.iter_mut().enumerate() {
             let heads = o.doc.get_heads();
             if !o.is_new && heads == o.saved_heads {
                 continue;
@@ -605,9 +623,16 @@ impl<'s> WriteTxn<'s> {
                     params![o.id, bytes],
                 )
                 .ctx("append chunk")?;
+            projections.push((i, std::mem::replace(&mut o.saved_heads, heads)));
+            changed.push(o.id);
+        }
+        // Projected once every chunk is written: a person made of several records reads the
+        // others from their chunks, which must already hold this write.
+        for (i, before) in projections {
+            let o = &mut self.open[i];
             if o.kind == DocKind::Member && !o.is_new {
                 // Only what changed: a member with years of visits signs in as fast as a new one.
-                let patches = o.doc.diff(&o.saved_heads, &heads);
+                let patches = o.doc.diff(&before, &o.saved_heads);
                 project::project_member_change(
                     &self.tx,
                     o.id,
@@ -617,8 +642,6 @@ impl<'s> WriteTxn<'s> {
             } else {
                 project::project(&self.tx, o.kind, o.id, &o.doc)?;
             }
-            o.saved_heads = heads;
-            changed.push(o.id);
         }
         insert_audit(&self.tx, &self.audit)?;
         let WriteTxn {
@@ -670,7 +693,7 @@ fn doc_chunks(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
     Ok(any.then_some(bytes))
 }
 
-fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoCommit>> {
+pub(super) fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<AutoCommit>> {
     match doc_chunks(conn, id)? {
         Some(bytes) => Ok(Some(doc::load(&bytes, actor)?)),
         None => Ok(None),

@@ -3,6 +3,8 @@
 //! scratch, gives the same rows (the property test in tests/ holds this).
 
 use automerge::AutoCommit;
+use std::collections::BTreeSet;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -29,12 +31,17 @@ const PROJECTION_TABLES: &[&str] = &[
     "conflicts",
     "member_aliases",
     "distinct_members",
+    "same_person",
+    "member_records",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
     match kind {
         DocKind::Org => project_org(conn, id, am, &doc::read(am, kind)?),
-        DocKind::Member => project_member(conn, id, am, &doc::read(am, kind)?),
+        DocKind::Member => {
+            doc::check_header(am, kind)?;
+            project_person(conn, &group_of(conn, id)?, Some((id, am)))
+        }
         DocKind::Day => project_day(conn, id, &doc::read(am, kind)?),
         DocKind::Contact => project_contact(conn, id, &doc::read(am, kind)?),
     }
@@ -146,7 +153,80 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         )
         .ctx("project distinct members")?;
     }
+    project_same_person(conn, am)
+}
+
+/// Projects the "same person" facts and re-projects every group they change. Facts are only
+/// ever added, but the projection compares old and new anyway, so a rebuild and an
+/// incremental update leave the same rows whatever happened in between.
+fn project_same_person(conn: &Connection, am: &AutoCommit) -> Result<()> {
+    let facts: std::collections::BTreeMap<String, doc::StampDoc> =
+        entries_of_every_copy(am, "same_person")?;
+    let new: BTreeSet<(Uuid, Uuid)> = facts.keys().filter_map(|k| parse_pair(k)).collect();
+    let old: BTreeSet<(Uuid, Uuid)> = {
+        let mut stmt = conn
+            .prepare_cached("SELECT a, b FROM same_person")
+            .ctx("read same person")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("read same person")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("read same person")?
+    };
+    if new == old {
+        return Ok(());
+    }
+    conn.execute("DELETE FROM same_person", [])
+        .ctx("reproject same person")?;
+    for (a, b) in &new {
+        conn.prepare_cached("INSERT INTO same_person (a, b) VALUES (?1, ?2)")
+            .ctx("project same person")?
+            .execute(params![a, b])
+            .ctx("project same person")?;
+    }
+    let mut done = BTreeSet::new();
+    for (a, b) in new.symmetric_difference(&old) {
+        for id in [a, b] {
+            if done.contains(id) {
+                continue;
+            }
+            let group = group_of(conn, *id)?;
+            done.extend(group.iter().copied());
+            project_person(conn, &group, None)?;
+        }
+    }
     Ok(())
+}
+
+/// "a:b" as written in the organisation's maps of member pairs, smaller id first.
+fn parse_pair(key: &str) -> Option<(Uuid, Uuid)> {
+    let (a, b) = key.split_once(':')?;
+    let (a, b) = (parse_id(a)?, parse_id(b)?);
+    (a != b).then(|| (a.min(b), a.max(b)))
+}
+
+/// Every record id joined to `id` by "same person" facts, `id` included (transitively).
+/// Ids of records this laptop does not hold yet are included: they join when they arrive.
+fn group_of(conn: &Connection, id: Uuid) -> Result<BTreeSet<Uuid>> {
+    let mut group = BTreeSet::from([id]);
+    let mut todo = vec![id];
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
+        )
+        .ctx("group of records")?;
+    while let Some(next) = todo.pop() {
+        let linked = stmt
+            .query_map([next], |r| r.get::<_, Uuid>(0))
+            .ctx("group of records")?;
+        for other in linked {
+            let other = other.ctx("group of records")?;
+            if group.insert(other) {
+                todo.push(other);
+            }
+        }
+    }
+    Ok(group)
 }
 
 /// The entries of the map at root key `map`, from every copy of it. An organisation set up
@@ -183,24 +263,12 @@ pub(super) fn remove(conn: &Connection, kind: DocKind, id: Uuid) -> Result<()> {
     match kind {
         DocKind::Org => {}
         DocKind::Member => {
-            let rowid: Option<i64> = conn
-                .query_row("SELECT rowid FROM members WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .ctx("find member row")?;
-            if let Some(rowid) = rowid {
-                conn.execute("DELETE FROM member_search WHERE rowid = ?1", [rowid])
-                    .ctx("unindex member")?;
-            }
-            for sql in [
-                "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
-                "DELETE FROM visits WHERE member_id = ?1",
-                "DELETE FROM members WHERE id = ?1",
-                "DELETE FROM member_aliases WHERE member_id = ?1",
-                "DELETE FROM conflicts WHERE doc_id = ?1",
-            ] {
-                conn.execute(sql, [id]).ctx("remove member")?;
+            clear_record(conn, id)?;
+            // The rest of a person this record belonged to is shown without it.
+            let mut rest = group_of(conn, id)?;
+            rest.remove(&id);
+            if !rest.is_empty() {
+                project_person(conn, &rest, None)?;
             }
         }
         DocKind::Day => {
@@ -230,30 +298,44 @@ const PROFILE_FIELDS: &[&str] = &[
     "heard_about",
 ];
 
-/// Records the member's profile fields that hold more than one value after a merge of
+/// Every value a member record holds for each profile field: all of Automerge's values
+/// (winner first) when laptops changed the field at once, else its value if set.
+fn profile_values(am: &AutoCommit) -> Result<Vec<(&'static str, Vec<serde_json::Value>)>> {
+    use automerge::ReadDoc;
+    let Ok(Some((_, profile))) = am.get(automerge::ROOT, "profile") else {
+        return Ok(PROFILE_FIELDS.iter().map(|f| (*f, Vec::new())).collect());
+    };
+    let mut out = Vec::with_capacity(PROFILE_FIELDS.len());
+    for field in PROFILE_FIELDS {
+        let all = am.get_all(&profile, *field).map_err(doc::DocError::from)?;
+        let winner = am.get(&profile, *field).map_err(doc::DocError::from)?;
+        let mut values: Vec<serde_json::Value> = Vec::new();
+        if all.len() >= 2 {
+            for (value, _) in winner.into_iter().chain(all) {
+                let v = scalar_json(&value);
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        } else if let Some((value, _)) = winner {
+            let v = scalar_json(&value);
+            if !v.is_null() {
+                values.push(v);
+            }
+        }
+        out.push((*field, values));
+    }
+    Ok(out)
+}
+
+/// Records the fields of a record on its own that hold more than one value after a merge of
 /// concurrent edits (Automerge keeps them all; the projection shows the winner).
 fn project_member_conflicts(conn: &Connection, id: Uuid, am: &AutoCommit) -> Result<()> {
-    use automerge::ReadDoc;
     conn.prepare_cached("DELETE FROM conflicts WHERE doc_id = ?1")
         .ctx("reproject conflicts")?
         .execute([id])
         .ctx("reproject conflicts")?;
-    let Ok(Some((_, profile))) = am.get(automerge::ROOT, "profile") else {
-        return Ok(());
-    };
-    for field in PROFILE_FIELDS {
-        let all = am.get_all(&profile, *field).map_err(doc::DocError::from)?;
-        if all.len() < 2 {
-            continue;
-        }
-        let winner = am.get(&profile, *field).map_err(doc::DocError::from)?;
-        let mut values: Vec<serde_json::Value> = Vec::new();
-        for (value, _) in winner.into_iter().chain(all) {
-            let v = scalar_json(&value);
-            if !values.contains(&v) {
-                values.push(v);
-            }
-        }
+    for (field, values) in profile_values(am)? {
         if values.len() < 2 {
             continue;
         }
@@ -327,28 +409,151 @@ impl From<&doc::SettingsDoc> for SettingsJson {
     }
 }
 
-fn project_member(conn: &Connection, id: Uuid, am: &AutoCommit, m: &MemberDoc) -> Result<()> {
-    project_member_conflicts(conn, id, am)?;
-    project_member_aliases(conn, id, &m.merged)?;
+/// One member record, read for projecting its person.
+struct RecordView {
+    id: Uuid,
+    doc: MemberDoc,
+    /// Per profile field, every value this record holds for it: all of Automerge's values
+    /// (winner first) when two laptops changed it at once, else the value if set.
+    values: Vec<(&'static str, Vec<serde_json::Value>)>,
+}
+
+impl RecordView {
+    fn read(id: Uuid, am: &AutoCommit) -> Result<Self> {
+        Ok(Self {
+            id,
+            doc: doc::read(am, DocKind::Member)?,
+            values: profile_values(am)?,
+        })
+    }
+}
+
+/// Projects the person made of the records in `group` (one record, or several that "same
+/// person" facts join): one members row for the surviving record (earliest registered, then
+/// lowest id) whose empty fields are filled from the others in that order, every record's
+/// visits and codes, and a conflict wherever the records hold different values. Replaces
+/// whatever was projected for any record of the group before. `known` is a record already in
+/// hand; the others are read from their chunks. The result depends only on the documents, so
+/// every laptop and every rebuild shows the same person.
+fn project_person(
+    conn: &Connection,
+    group: &BTreeSet<Uuid>,
+    known: Option<(Uuid, &AutoCommit)>,
+) -> Result<()> {
+    for id in group {
+        clear_record(conn, *id)?;
+    }
+    let mut records = Vec::with_capacity(group.len());
+    for id in group {
+        match known {
+            Some((k, am)) if k == *id => records.push(RecordView::read(*id, am)?),
+            _ => {
+                let Some(am) = super::load_doc(conn, *id, &reader_actor())? else {
+                    continue;
+                };
+                // A fact naming something that is not a member record joins nothing.
+                if doc::check_header(&am, DocKind::Member).is_err() {
+                    continue;
+                }
+                records.push(RecordView::read(*id, &am)?);
+            }
+        }
+    }
+    records.sort_by_key(|r| (r.doc.registered_at, r.id));
+    let Some(survivor) = records.first() else {
+        return Ok(());
+    };
+    let person = survivor.id;
+    let mut profile = survivor.doc.profile.clone();
+    for r in &records[1..] {
+        profile.fill_gaps_from(&r.doc.profile);
+    }
+    let agreement = records.iter().find_map(|r| r.doc.agreement.as_ref());
     project_member_row(
         conn,
-        id,
-        &m.code,
-        m.registered_at,
-        &m.profile,
-        m.agreement.as_ref(),
+        person,
+        &survivor.doc.code,
+        survivor.doc.registered_at,
+        &profile,
+        agreement,
     )?;
-    conn.execute(
-        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
-        [id],
-    )
-    .ctx("reproject visits")?;
-    conn.execute("DELETE FROM visits WHERE member_id = ?1", [id])
-        .ctx("reproject visits")?;
-    for (visit_id, v) in &m.visits {
-        project_visit(conn, id, visit_id, Some(v))?;
+    for (i, field) in PROFILE_FIELDS.iter().enumerate() {
+        let mut values: Vec<serde_json::Value> = Vec::new();
+        for r in &records {
+            for v in &r.values[i].1 {
+                if !values.contains(v) {
+                    values.push(v.clone());
+                }
+            }
+        }
+        if values.len() < 2 {
+            continue;
+        }
+        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
+            .ctx("project conflict")?
+            .execute(params![
+                person,
+                format!("profile.{field}"),
+                serde_json::Value::Array(values).to_string()
+            ])
+            .ctx("project conflict")?;
     }
-    refresh_last_seen(conn, id)
+    for r in &records {
+        conn.prepare_cached("INSERT INTO member_records (id, person_id) VALUES (?1, ?2)")
+            .ctx("project record")?
+            .execute(params![r.id, person])
+            .ctx("project record")?;
+        let other_codes = (r.id != person).then_some(r.doc.code.as_str());
+        let legacy = r.doc.merged.values().map(|m| m.code.as_str());
+        for code in other_codes.into_iter().chain(legacy) {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO member_aliases (code_key, member_id) VALUES (?1, ?2)",
+            )
+            .ctx("project alias")?
+            .execute(params![search_key(code), person])
+            .ctx("project alias")?;
+        }
+        for (visit_id, v) in &r.doc.visits {
+            project_visit(conn, person, r.id, visit_id, Some(v))?;
+        }
+    }
+    refresh_last_seen(conn, person)
+}
+
+/// Removes every row projected from one member record, whether it was the person's
+/// surviving record or joined to one.
+fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
+    let rowid: Option<i64> = conn
+        .prepare_cached("SELECT rowid FROM members WHERE id = ?1")
+        .ctx("find member row")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .ctx("find member row")?;
+    if let Some(rowid) = rowid {
+        conn.prepare_cached("DELETE FROM member_search WHERE rowid = ?1")
+            .ctx("unindex member")?
+            .execute([rowid])
+            .ctx("unindex member")?;
+    }
+    for sql in [
+        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1 OR record_id = ?1)",
+        "DELETE FROM visits WHERE member_id = ?1 OR record_id = ?1",
+        "DELETE FROM members WHERE id = ?1",
+        "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
+        "DELETE FROM member_aliases WHERE member_id = ?1",
+        "DELETE FROM conflicts WHERE doc_id = ?1",
+    ] {
+        conn.prepare_cached(sql)
+            .ctx("clear member")?
+            .execute([id])
+            .ctx("clear member")?;
+    }
+    Ok(())
+}
+
+/// The actor documents are loaded with for reading only (never committed).
+fn reader_actor() -> automerge::ActorId {
+    automerge::ActorId::from([0u8; 16].as_slice())
 }
 
 /// What changed in a member document between two sets of heads, from Automerge's diff.
@@ -404,14 +609,21 @@ pub(super) fn project_member_change(
     am: &AutoCommit,
     change: &MemberChange,
 ) -> Result<()> {
-    if change.visits.contains("") {
-        return project_member(conn, id, am, &doc::read(am, DocKind::Member)?);
+    let group = group_of(conn, id)?;
+    if change.visits.contains("") || group.len() > 1 {
+        // A person made of several records is re-projected whole: rare, and small.
+        doc::check_header(am, DocKind::Member)?;
+        return project_person(conn, &group, Some((id, am)));
     }
     if change.row {
         let merged: std::collections::BTreeMap<String, doc::MergedDoc> =
             autosurgeon::hydrate_prop(am, automerge::ROOT, "merged").unwrap_or_default();
         project_member_conflicts(conn, id, am)?;
         project_member_aliases(conn, id, &merged)?;
+        conn.prepare_cached("INSERT OR IGNORE INTO member_records (id, person_id) VALUES (?1, ?1)")
+            .ctx("project record")?
+            .execute([id])
+            .ctx("project record")?;
         doc::check_header(am, DocKind::Member)?;
         let code: String =
             autosurgeon::hydrate_prop(am, automerge::ROOT, "code").map_err(doc::DocError::from)?;
@@ -426,7 +638,7 @@ pub(super) fn project_member_change(
     }
     for visit_id in &change.visits {
         let visit: Option<VisitDoc> = doc::get_entry(am, "visits", visit_id)?;
-        project_visit(conn, id, visit_id, visit.as_ref())?;
+        project_visit(conn, id, id, visit_id, visit.as_ref())?;
     }
     refresh_last_seen(conn, id)
 }
@@ -515,7 +727,8 @@ fn project_member_row(
 /// Writes one visit's rows, or removes them when the visit is gone.
 fn project_visit(
     conn: &Connection,
-    member: Uuid,
+    person: Uuid,
+    record: Uuid,
     visit_id: &str,
     v: Option<&VisitDoc>,
 ) -> Result<()> {
@@ -535,11 +748,11 @@ fn project_visit(
         return Ok(());
     };
     conn.prepare_cached(
-        "INSERT INTO visits (id, member_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO visits (id, member_id, record_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .ctx("project visit")?
-    .execute(params![visit_uuid, member, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close])
+    .execute(params![visit_uuid, person, record, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close])
     .ctx("project visit")?;
     let mut insert_activity = conn
         .prepare_cached(

@@ -103,8 +103,8 @@ impl DayRow {
 /// Someone in the building now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HereRow {
+    /// The person (their surviving record).
     pub member_id: Uuid,
-    pub visit_id: Uuid,
     pub code: String,
     pub preferred_name: String,
     pub since: DateTime<Utc>,
@@ -139,6 +139,29 @@ pub struct DayCounts {
     pub new_members: i64,
     pub contacts: i64,
 }
+
+/// SQL: the visits (row `v`) of day ?1 whose person is in now. A person is in while some
+/// sign-in of theirs that day is later than every sign-out any laptop recorded for them that
+/// day; a sign-out anywhere ends every earlier sign-in. A closed day has nobody in.
+const HERE_VISITS: &str = "SELECT v.member_id, v.id, v.signed_in_at FROM visits v
+    WHERE v.day_id = ?1 AND v.signed_out_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM visits x WHERE x.day_id = ?1 AND x.member_id = v.member_id
+                      AND x.signed_out_at >= v.signed_in_at)
+      AND NOT EXISTS (SELECT 1 FROM days d WHERE d.id = ?1 AND d.closed_at IS NOT NULL)";
+
+/// SQL condition on a visit row `v`: it starts a stretch of presence, i.e. no earlier
+/// sign-in of the same person that day was still running (not yet ended by any sign-out)
+/// when it was made. Each stretch is one visit, however many laptops signed the person in.
+const STARTS_A_STRETCH: &str = "NOT EXISTS (
+    SELECT 1 FROM visits w WHERE w.member_id = v.member_id AND w.day_id = v.day_id
+      AND (w.signed_in_at < v.signed_in_at OR (w.signed_in_at = v.signed_in_at AND w.id < v.id))
+      AND NOT EXISTS (SELECT 1 FROM visits y WHERE y.member_id = w.member_id AND y.day_id = w.day_id
+                      AND y.signed_out_at >= w.signed_in_at AND y.signed_out_at <= v.signed_in_at))";
+
+/// SQL condition on a visit row `x`: a sign-out of the same person and day as `v` at or
+/// after `v`'s sign-in (the earliest such ends `v`'s stretch).
+const ENDED_BY_X: &str =
+    "x.member_id = v.member_id AND x.day_id = v.day_id AND x.signed_out_at >= v.signed_in_at";
 
 impl Store {
     /// Members matching a normalised key, best first: exact name or code, then names that start
@@ -204,6 +227,36 @@ impl Store {
             .query_row([id], MemberRow::from_row)
             .optional()
             .ctx("member")
+    }
+
+    /// The person a member record belongs to (itself, unless it was merged with others).
+    pub fn person_of(&self, record: Uuid) -> Result<Option<Uuid>> {
+        self.conn
+            .prepare_cached("SELECT person_id FROM member_records WHERE id = ?1")
+            .ctx("person of record")?
+            .query_row([record], |r| r.get(0))
+            .optional()
+            .ctx("person of record")
+    }
+
+    /// Every member record that makes up the person, the surviving one first.
+    pub fn records_of(&self, person: Uuid) -> Result<Vec<Uuid>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM member_records WHERE person_id = ?1 ORDER BY id != ?1, id",
+            )
+            .ctx("records of person")?;
+        let rows = stmt
+            .query_map([person], |r| r.get(0))
+            .ctx("records of person")?;
+        let mut out: Vec<Uuid> = rows
+            .collect::<rusqlite::Result<_>>()
+            .ctx("records of person")?;
+        if out.is_empty() {
+            out.push(person);
+        }
+        Ok(out)
     }
 
     pub fn member_by_code_key(&self, code_key: &str) -> Result<Option<MemberRow>> {
@@ -294,15 +347,18 @@ impl Store {
             .ctx("code check")
     }
 
+    /// A person's visits, newest first: one per stretch of presence (sign-ins of the person
+    /// on several laptops while they were already in are one visit), with the sign-out that
+    /// ended it, whichever laptop recorded that.
     pub fn member_visits(&self, member: Uuid, limit: usize) -> Result<Vec<VisitRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT v.id, v.day_id, d.date, h.name, v.signed_in_at, v.signed_out_at, v.signed_out_at_close
-                 FROM visits v LEFT JOIN days d ON d.id = v.day_id LEFT JOIN hubs h ON h.id = d.hub_id
-                 WHERE v.member_id = ?1 ORDER BY v.signed_in_at DESC LIMIT ?2",
-            )
-            .ctx("visits")?;
+        let sql = format!(
+            "SELECT v.id, v.day_id, d.date, h.name, v.signed_in_at,
+                    (SELECT x.signed_out_at FROM visits x WHERE {ENDED_BY_X} ORDER BY x.signed_out_at LIMIT 1),
+                    coalesce((SELECT x.signed_out_at_close FROM visits x WHERE {ENDED_BY_X} ORDER BY x.signed_out_at LIMIT 1), 0)
+             FROM visits v LEFT JOIN days d ON d.id = v.day_id LEFT JOIN hubs h ON h.id = d.hub_id
+             WHERE v.member_id = ?1 AND {STARTS_A_STRETCH} ORDER BY v.signed_in_at DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("visits")?;
         let rows = stmt
             .query_map(params![member, limit as i64], |r| {
                 Ok(VisitRow {
@@ -319,52 +375,78 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("visits")
     }
 
+    /// How many visits a person has made (stretches of presence, see [`Self::member_visits`]).
     pub fn visit_count(&self, member: Uuid) -> Result<i64> {
         self.conn
-            .query_row(
-                "SELECT count(*) FROM visits WHERE member_id = ?1",
-                [member],
-                |r| r.get(0),
-            )
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM visits v WHERE v.member_id = ?1 AND {STARTS_A_STRETCH}"
+            ))
+            .ctx("visit count")?
+            .query_row([member], |r| r.get(0))
             .ctx("visit count")
     }
 
-    /// The member's visit to `day` that has not been signed out, if any.
-    pub fn open_visit(&self, member: Uuid, day: Uuid) -> Result<Option<Uuid>> {
+    /// Whether the person is in the building on `day`: signed in after the last sign-out any
+    /// laptop recorded for them that day, and the day not closed.
+    pub fn is_in(&self, member: Uuid, day: Uuid) -> Result<bool> {
         self.conn
-            .prepare_cached("SELECT id FROM visits WHERE day_id = ?1 AND member_id = ?2 AND signed_out_at IS NULL")
-            .ctx("open visit")?
-            .query_row(params![day, member], |r| r.get(0))
+            .prepare_cached(
+                "SELECT 1 FROM visits v
+                 WHERE v.day_id = ?1 AND v.member_id = ?2 AND v.signed_out_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM visits x WHERE x.day_id = ?1 AND x.member_id = ?2
+                                   AND x.signed_out_at >= v.signed_in_at)
+                   AND NOT EXISTS (SELECT 1 FROM days d WHERE d.id = ?1 AND d.closed_at IS NOT NULL)
+                 LIMIT 1",
+            )
+            .ctx("is in")?
+            .query_row(params![day, member], |_| Ok(()))
             .optional()
-            .ctx("open visit")
+            .map(|o| o.is_some())
+            .ctx("is in")
     }
 
-    /// Members in the building on `day`, earliest arrival first.
-    pub fn who_is_in(&self, day: Uuid) -> Result<Vec<HereRow>> {
+    /// Every visit entry of the person on `day` that no sign-out has been written to yet, with
+    /// the member record that holds it: a sign-out or the day's close writes to each.
+    pub fn unsigned_out_visits(&self, member: Uuid, day: Uuid) -> Result<Vec<(Uuid, Uuid)>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT v.member_id, v.id, m.code, m.preferred_name, v.signed_in_at,
-                        (SELECT group_concat(a.name, char(31)) FROM visit_activities va JOIN activities a ON a.id = va.activity_id
-                         WHERE va.visit_id = v.id)
-                 FROM visits v JOIN members m ON m.id = v.member_id
-                 WHERE v.day_id = ?1 AND v.signed_out_at IS NULL
-                 ORDER BY v.signed_in_at, m.name_key",
+                "SELECT coalesce(record_id, member_id), id FROM visits
+                 WHERE day_id = ?1 AND member_id = ?2 AND signed_out_at IS NULL ORDER BY signed_in_at, id",
             )
-            .ctx("who is in")?;
+            .ctx("open visits")?;
+        let rows = stmt
+            .query_map(params![day, member], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("open visits")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("open visits")
+    }
+
+    /// People in the building on `day`, earliest arrival first: each person once, however
+    /// many laptops signed them in (DESIGN.md section 2, presence).
+    pub fn who_is_in(&self, day: Uuid) -> Result<Vec<HereRow>> {
+        let sql = format!(
+            "WITH here AS ({HERE_VISITS})
+             SELECT h.member_id, min(h.signed_in_at), m.code, m.preferred_name,
+                    (SELECT group_concat(a.name, char(31)) FROM visit_activities va JOIN activities a ON a.id = va.activity_id
+                     WHERE va.visit_id IN (SELECT h2.id FROM here h2 WHERE h2.member_id = h.member_id))
+             FROM here h JOIN members m ON m.id = h.member_id
+             GROUP BY h.member_id
+             ORDER BY min(h.signed_in_at), m.name_key"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("who is in")?;
         let rows = stmt
             .query_map([day], |r| {
-                let activities: Option<String> = r.get(5)?;
+                let activities: Option<String> = r.get(4)?;
                 let mut activities: Vec<String> = activities
                     .map(|s| s.split('\u{1f}').map(str::to_string).collect())
                     .unwrap_or_default();
                 activities.sort();
+                activities.dedup();
                 Ok(HereRow {
                     member_id: r.get(0)?,
-                    visit_id: r.get(1)?,
+                    since: from_millis(r.get(1)?),
                     code: r.get(2)?,
                     preferred_name: r.get(3)?,
-                    since: from_millis(r.get(4)?),
                     activities,
                 })
             })
@@ -403,12 +485,14 @@ impl Store {
     ) -> Result<DayCounts> {
         let (in_now, visits, unique_members): (i64, i64, i64) = self
             .conn
-            .query_row(
-                "SELECT count(*) FILTER (WHERE signed_out_at IS NULL), count(*), count(DISTINCT member_id)
-                 FROM visits WHERE day_id = ?1",
-                [day],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .prepare_cached(&format!(
+                "WITH here AS ({HERE_VISITS})
+                 SELECT (SELECT count(DISTINCT member_id) FROM here),
+                        (SELECT count(*) FROM visits v WHERE v.day_id = ?1 AND {STARTS_A_STRETCH}),
+                        (SELECT count(DISTINCT member_id) FROM visits WHERE day_id = ?1)"
+            ))
+            .ctx("day counts")?
+            .query_row([day], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .ctx("day counts")?;
         let new_members: i64 = self
             .conn

@@ -512,6 +512,24 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
         keep.as_str(),
         "the old code leads to the member kept"
     );
+    // The two records disagree on the name: one conflict to settle, nothing dropped.
+    let conflicts = hubdesk(dir.path(), M, &["--json", "conflicts"]).json();
+    let conflicts = conflicts.as_array().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0]["field"], "preferred_name");
+    let out = hubdesk(
+        dir.path(),
+        M,
+        &[
+            "conflicts",
+            "resolve",
+            &other,
+            "preferred_name",
+            "--value",
+            "Sam Smith",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let none = hubdesk(dir.path(), M, &["--json", "conflicts"]).json();
     assert_eq!(none.as_array().unwrap().len(), 0);
     let out = hubdesk(

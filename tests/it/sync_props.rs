@@ -32,6 +32,23 @@ enum Op {
     Headcount {
         laptop: usize,
     },
+    /// Staff say two members are one person (a merge)...
+    Merge {
+        laptop: usize,
+        a: usize,
+        b: usize,
+    },
+    /// ...or two different people.
+    NotDuplicates {
+        laptop: usize,
+        a: usize,
+        b: usize,
+    },
+    /// Time passes on one laptop (each keeps its own clock).
+    Tick {
+        laptop: usize,
+        minutes: i64,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -57,6 +74,17 @@ fn op() -> impl Strategy<Value = Op> {
             }
         }),
         laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        (laptop.clone(), 0..8usize, 0..8usize).prop_map(|(laptop, a, b)| Op::Merge {
+            laptop,
+            a,
+            b
+        }),
+        (laptop.clone(), 0..8usize, 0..8usize).prop_map(|(laptop, a, b)| Op::NotDuplicates {
+            laptop,
+            a,
+            b
+        }),
+        (laptop.clone(), 1..90i64).prop_map(|(laptop, minutes)| Op::Tick { laptop, minutes }),
         (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -128,6 +156,22 @@ proptest! {
                 Op::Headcount { laptop } => {
                     service::add_headcount(&ctxs[laptop], 1).unwrap();
                 }
+                Op::Merge { laptop, a, b } | Op::NotDuplicates { laptop, a, b } => {
+                    if let (Some(a), Some(b)) = (code_of(&ctxs[laptop], a), code_of(&ctxs[laptop], b)) {
+                        let done = if matches!(op, Op::Merge { .. }) {
+                            service::merge_members(&ctxs[laptop], &a, &b).map(|_| ())
+                        } else {
+                            service::mark_not_duplicates(&ctxs[laptop], &a, &b)
+                        };
+                        // The same member twice is refused; anything else must work.
+                        if a != b {
+                            done.unwrap();
+                        }
+                    }
+                }
+                Op::Tick { laptop, minutes } => {
+                    all[laptop].clock.advance(chrono::Duration::minutes(minutes));
+                }
                 Op::Sync { from, to, cut: Some(cut) } => sync_cut(&all[from], &all[to], cut),
                 Op::Sync { from, to, cut: None } => {
                     sync_pair(&all[from], &all[to]).unwrap();
@@ -138,5 +182,16 @@ proptest! {
             sync_pair(&all[x], &all[y]).unwrap();
         }
         assert_converged(&all);
+        let here: Vec<Vec<String>> = ctxs
+            .iter()
+            .map(|c| service::who_is_in(c).unwrap().into_iter().map(|h| h.code).collect())
+            .collect();
+        for list in &here {
+            let mut once = list.clone();
+            once.sort();
+            once.dedup();
+            prop_assert_eq!(once.len(), list.len(), "someone is listed twice");
+        }
+        prop_assert!(here.iter().all(|h| *h == here[0]), "laptops disagree on who is in");
     }
 }

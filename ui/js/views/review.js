@@ -37,21 +37,16 @@ export async function render(root, ctx) {
   const pairRows = pairs.map((p) => el("li", { class: "card" },
     el("p", { text: `${who(p.first)} and ${who(p.second)} look like the same person (likeness ${p.likeness.toFixed(2)}).` }),
     el("div", { class: "choices" },
-      el("button", { type: "button", text: `Keep ${p.first.code}, merge ${p.second.code} into it`,
+      el("button", { type: "button", text: `Same person: merge ${p.first.code} and ${p.second.code}`,
+        "aria-label": `Same person: merge ${who(p.first)} and ${who(p.second)}`,
         onclick: () => {
-          if (window.confirm(`Merge ${who(p.second)} into ${who(p.first)}? Visits move over and ${p.second.code} will find ${p.first.code}. This can't be undone.`)) {
-            run(() => api.mergeMembers(p.first.code, p.second.code), "Merged.");
-          }
-        } }),
-      " ",
-      el("button", { type: "button", class: "secondary", text: `Keep ${p.second.code} instead`,
-        onclick: () => {
-          if (window.confirm(`Merge ${who(p.first)} into ${who(p.second)}? Visits move over and ${p.first.code} will find ${p.second.code}. This can't be undone.`)) {
-            run(() => api.mergeMembers(p.second.code, p.first.code), "Merged.");
+          if (window.confirm(`Merge ${who(p.first)} and ${who(p.second)} into one person? ${p.first.code}, registered first, leads; both codes find them, their visits count together, and where the two records differ you choose here. Every laptop follows. This can't be undone.`)) {
+            run(() => api.mergeMembers(p.first.code, p.second.code), "Merged: one person now.");
           }
         } }),
       " ",
       el("button", { type: "button", class: "secondary", text: "Two different people",
+        "aria-label": `${who(p.first)} and ${who(p.second)} are two different people`,
         onclick: () => run(() => api.markNotDuplicates(p.first.code, p.second.code), "Noted: they won't be offered as duplicates again.") }))));
   const conflictItems = conflicts.map((c) => el("li", {},
     el("h3", {}, el("a", { href: `#/member/${encodeURIComponent(c.member.code)}`, text: who(c.member) })),
