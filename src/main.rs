@@ -162,7 +162,8 @@ enum DeviceCommand {
 
 #[derive(Subcommand)]
 enum ConflictsCommand {
-    /// Settle MEMBER's FIELD (e.g. pronouns) with --value, or --clear it
+    /// Settle MEMBER's FIELD (e.g. pronouns) with --value, or --clear it; MEMBER `org` and a
+    /// field such as hub:ID:name or setting:idle_lock_minutes settle the organisation's own
     Resolve {
         member: String,
         field: String,
@@ -833,12 +834,7 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 cs.iter()
                     .map(|c| {
                         let values: Vec<String> = c.values.iter().map(|v| v.to_string()).collect();
-                        format!(
-                            "{}: {} is {}",
-                            describe_member(&c.member),
-                            c.field,
-                            values.join(" or ")
-                        )
+                        format!("{}: {} is {}", c.subject, c.field, values.join(" or "))
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -853,7 +849,7 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 emit(
                     json,
                     &service::resolve_conflict(ctx, &member, &field, value.as_deref())?,
-                    |m| format!("Settled {field} for {}.", describe_member(m)),
+                    |s| format!("Settled {field} for {}.", s.subject),
                 )
             }
         },

@@ -496,11 +496,11 @@ fn resolve_conflict<R: Runtime>(
     member: String,
     field: String,
     value: Option<String>,
-) -> Res<service::MemberSummary> {
-    let m =
+) -> Res<service::ConflictSettled> {
+    let settled =
         state.with_ctx(|ctx| service::resolve_conflict(ctx, &member, &field, value.as_deref()))?;
-    changed(&app, "members");
-    Ok(m)
+    changed(&app, "all");
+    Ok(settled)
 }
 
 /// The commands the webview may call; build.rs lists the same names for the permissions.

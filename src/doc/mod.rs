@@ -113,6 +113,83 @@ pub fn heads_hash(heads: &[automerge::ChangeHash]) -> [u8; 16] {
     out
 }
 
+/// Maps added to a kind of document after its first layout, in the order they were added.
+/// Append only, never reorder or rename: each entry's change must come out the same, byte for
+/// byte, on every laptop (see [`upgrade_layout`]).
+const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
+    (
+        DocKind::Org,
+        2,
+        &["tombstones", "distinct_members", "same_person"],
+    ),
+    (DocKind::Member, 2, &["merged"]),
+];
+
+/// Gives a document made before some of its maps existed those maps, with changes every
+/// laptop makes identically: the same actor, time, message and content, on top of the same
+/// history (the document's first change and the earlier upgrades). Automerge then holds one
+/// copy of each change, so two laptops upgrading apart make one map, not two of which only
+/// one would show. Call it before writing to a document, with no change pending. Returns
+/// whether it changed the document.
+pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
+    use automerge::transaction::Transactable;
+    let upgrades: Vec<(u32, &[&str])> = LAYOUT_UPGRADES
+        .iter()
+        .filter(|(k, _, _)| *k == kind)
+        .map(|(_, v, maps)| (*v, *maps))
+        .collect();
+    let mut missing_now = false;
+    for (_, maps) in &upgrades {
+        for map in *maps {
+            missing_now |= doc.get(automerge::ROOT, *map)?.is_none();
+        }
+    }
+    if !missing_now {
+        return Ok(false);
+    }
+    // The first change(s): the only history every laptop is sure to share unchanged.
+    let mut base: Vec<automerge::ChangeHash> = doc
+        .get_changes(&[])
+        .iter()
+        .filter(|c| c.deps().is_empty())
+        .map(|c| c.hash())
+        .collect();
+    base.sort();
+    let mut changed = false;
+    for (version, maps) in upgrades {
+        let mut fork = doc.fork_at(&base)?;
+        let mut made = false;
+        for map in maps {
+            if fork.get(automerge::ROOT, *map)?.is_none() {
+                if !made {
+                    fork.set_actor(ActorId::from(
+                        format!("hubdesk layout {version}").as_bytes(),
+                    ));
+                }
+                fork.put_object(automerge::ROOT, *map, automerge::ObjType::Map)?;
+                made = true;
+            }
+        }
+        if !made {
+            continue;
+        }
+        fork.commit_with(
+            CommitOptions::default()
+                .with_message(format!("layout {version} (system)"))
+                .with_time(0),
+        );
+        let Some(change) = fork.get_last_local_change() else {
+            continue;
+        };
+        base = vec![change.hash()];
+        if doc.get_change_by_hash(&change.hash()).is_none() {
+            doc.apply_changes([change])?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
 /// Reads the kind and schema header every document carries, and checks both.
 pub fn check_header(doc: &AutoCommit, expected: DocKind) -> Result<(), DocError> {
     let kind: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "kind")?;
@@ -141,8 +218,9 @@ pub fn put<R: Reconcile>(doc: &mut AutoCommit, key: &str, value: &R) -> Result<(
 }
 
 /// Writes one entry of the map at root key `map`, leaving its other entries alone (so a
-/// member with years of visits costs the same to sign in as a new one). Makes the map if
-/// the document has none yet.
+/// member with years of visits costs the same to sign in as a new one). The store gives a
+/// document the maps of its layout when it is opened for writing ([`upgrade_layout`]); a map
+/// outside the layout is made here.
 pub fn put_entry<R: Reconcile>(
     doc: &mut AutoCommit,
     map: &str,
@@ -558,6 +636,60 @@ mod tests {
         assert_eq!(
             get_entry::<StampDoc>(&doc, "tombstones_like", "k").unwrap(),
             Some(stamp)
+        );
+    }
+
+    #[test]
+    fn two_laptops_upgrading_an_older_document_apart_make_one_map_and_keep_both_entries() {
+        use automerge::transaction::Transactable;
+        // An organisation from before "same_person": its first change has no such map.
+        let mut genesis = AutoCommit::new().with_actor(device_actor(Uuid::now_v7()));
+        put(&mut genesis, "kind", &"org".to_string()).unwrap();
+        for map in ["hubs", "tombstones", "distinct_members"] {
+            genesis
+                .put_object(automerge::ROOT, map, automerge::ObjType::Map)
+                .unwrap();
+        }
+        commit(&mut genesis, Utc::now(), "set up");
+        let bytes = genesis.save();
+        let stamp = |by: &str| StampDoc {
+            at: 1,
+            by: by.into(),
+        };
+        let mut laptops: Vec<AutoCommit> = ["a", "b"]
+            .iter()
+            .map(|_| load(&bytes, &device_actor(Uuid::now_v7())).unwrap())
+            .collect();
+        for (i, doc) in laptops.iter_mut().enumerate() {
+            // Each laptop has done something else first, so their histories differ.
+            put(doc, "name", &format!("laptop {i}")).unwrap();
+            commit(doc, Utc::now(), "rename");
+            assert!(upgrade_layout(doc, DocKind::Org).unwrap());
+            assert!(!upgrade_layout(doc, DocKind::Org).unwrap(), "once only");
+            put_entry(doc, "same_person", &format!("pair-{i}"), &stamp("u")).unwrap();
+            commit(doc, Utc::now(), "merge");
+        }
+        let (first, rest) = laptops.split_at_mut(1);
+        first[0].merge(&mut rest[0]).unwrap();
+        let merged = &first[0];
+        assert_eq!(
+            merged
+                .get_all(automerge::ROOT, "same_person")
+                .unwrap()
+                .len(),
+            1
+        );
+        for i in 0..2 {
+            assert!(
+                get_entry::<StampDoc>(merged, "same_person", &format!("pair-{i}"))
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        // The maps the first change already had are left alone.
+        assert_eq!(
+            merged.get_all(automerge::ROOT, "tombstones").unwrap().len(),
+            1
         );
     }
 

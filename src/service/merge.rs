@@ -152,20 +152,45 @@ pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConflictSummary {
-    pub member: MemberSummary,
-    /// The field, e.g. "pronouns".
+    /// The member whose field it is; none for the organisation's own records (hubs, users,
+    /// activities, settings).
+    pub member: Option<MemberSummary>,
+    /// Whose field it is, in words: "Sam Smith (K7M-42QX)", "hub “Riverside Hub”".
+    pub subject: String,
+    /// The field as `resolve_conflict` takes it: "pronouns" for a member; "hub:ID:name",
+    /// "user:ID:name", "activity:ID:kind" or "setting:NAME" for the organisation.
     pub field: String,
     /// Every value kept; the first is the one shown now.
     pub values: Vec<serde_json::Value>,
 }
 
-/// Fields two laptops changed at once while apart, with every value kept.
+/// What `resolve_conflict` targets for the organisation's own fields instead of a member.
+pub const ORGANISATION: &str = "org";
+
+/// Fields two laptops changed at once while apart, with every value kept: members' fields
+/// (staff), and the organisation's hubs, users and settings (managers) and activities (staff).
 pub fn list_conflicts(ctx: &Ctx<'_>) -> Result<Vec<ConflictSummary>> {
     ctx.require(Permission::MergeAndResolve)?;
     let today = ctx.today_at(&ctx.hub()?);
     let sensitive = ctx.require(Permission::SeeSensitiveProfile).is_ok();
+    let org_id = ctx.device()?.org_id;
     let mut out = Vec::new();
     for c in ctx.store.conflicts()? {
+        if c.doc_id == org_id {
+            let Ok(field) = OrgField::parse(&c.field) else {
+                continue;
+            };
+            if ctx.require(field.permission()).is_err() {
+                continue;
+            }
+            out.push(ConflictSummary {
+                member: None,
+                subject: field.subject(ctx)?,
+                field: c.field,
+                values: c.values,
+            });
+            continue;
+        }
         let Some(row) = ctx.store.member_by_id(c.doc_id)? else {
             continue;
         };
@@ -174,7 +199,8 @@ pub fn list_conflicts(ctx: &Ctx<'_>) -> Result<Vec<ConflictSummary>> {
             continue;
         }
         out.push(ConflictSummary {
-            member: MemberSummary::from_row(&row, today),
+            subject: format!("{} ({})", row.preferred_name, row.code),
+            member: Some(MemberSummary::from_row(&row, today)),
             field,
             values: c.values,
         });
@@ -182,15 +208,199 @@ pub fn list_conflicts(ctx: &Ctx<'_>) -> Result<Vec<ConflictSummary>> {
     Ok(out)
 }
 
-/// Settles a conflicted field with `value` (one of the values kept, or a new one written from
-/// them); the choice replaces every concurrent value and syncs like any edit.
+/// A field of the organisation's own records that can be in conflict (see
+/// store/project.rs, `project_org_conflicts`).
+#[derive(Debug, Clone, PartialEq)]
+enum OrgField {
+    /// (map, id, field): "hub:ID:name" is ("hubs", ID, "name").
+    Entry(&'static str, uuid::Uuid, String),
+    Setting(String),
+}
+
+impl OrgField {
+    fn parse(field: &str) -> Result<Self> {
+        let bad = || {
+            Error::Validation(ValidationError::new(
+                "field",
+                format!(
+                    "\"{}\" is not a field of the organisation that can be in conflict",
+                    crate::domain::age::truncate(field, 60)
+                ),
+            ))
+        };
+        if let Some(name) = field.strip_prefix("setting:") {
+            return Ok(OrgField::Setting(name.to_string()));
+        }
+        let mut parts = field.splitn(3, ':');
+        let (Some(kind), Some(id), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let map = match (kind, name) {
+            ("hub", "name" | "time_zone") => "hubs",
+            ("user", "name") => "users",
+            ("activity", "name" | "kind") => "activities",
+            _ => return Err(bad()),
+        };
+        let id = id.parse().map_err(|_| bad())?;
+        Ok(OrgField::Entry(map, id, name.to_string()))
+    }
+
+    fn permission(&self) -> Permission {
+        match self {
+            OrgField::Entry("activities", ..) => Permission::ManageCatalogue,
+            _ => Permission::Administer,
+        }
+    }
+
+    /// Whose field it is, in words.
+    fn subject(&self, ctx: &Ctx<'_>) -> Result<String> {
+        Ok(match self {
+            OrgField::Setting(name) => format!("the setting “{}”", name.replace('_', " ")),
+            OrgField::Entry("hubs", id, _) => {
+                let name = ctx.store.hubs()?.into_iter().find(|h| h.id == *id);
+                format!("hub “{}”", name.map(|h| h.name).unwrap_or_default())
+            }
+            OrgField::Entry("users", id, _) => {
+                let name = ctx.store.users()?.into_iter().find(|u| u.id == *id);
+                format!("user “{}”", name.map(|u| u.name).unwrap_or_default())
+            }
+            OrgField::Entry(_, id, _) => {
+                let name = ctx.store.activities()?.into_iter().find(|a| a.id == *id);
+                format!("activity “{}”", name.map(|a| a.name).unwrap_or_default())
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictSettled {
+    /// The member, as the tables now show them; none for the organisation's fields.
+    pub member: Option<MemberSummary>,
+    pub subject: String,
+    pub field: String,
+}
+
+/// Settles a conflicted field: a member's (`target` is their code or id) with `value`, or one
+/// of the organisation's (`target` is [`ORGANISATION`]) with one of the values kept. The
+/// choice replaces every concurrent value and syncs like any edit.
 pub fn resolve_conflict(
+    ctx: &Ctx<'_>,
+    target: &str,
+    field: &str,
+    value: Option<&str>,
+) -> Result<ConflictSettled> {
+    ctx.require(Permission::MergeAndResolve)?;
+    if target.trim().eq_ignore_ascii_case(ORGANISATION) {
+        return resolve_org_conflict(ctx, field.trim(), value);
+    }
+    let member = resolve_member_conflict(ctx, target, field, value)?;
+    Ok(ConflictSettled {
+        subject: format!("{} ({})", member.preferred_name, member.code),
+        member: Some(member),
+        field: field.trim().trim_start_matches("profile.").to_string(),
+    })
+}
+
+fn resolve_org_conflict(
+    ctx: &Ctx<'_>,
+    field: &str,
+    value: Option<&str>,
+) -> Result<ConflictSettled> {
+    let parsed = OrgField::parse(field)?;
+    ctx.require(parsed.permission())?;
+    let Some(value) = value else {
+        return Err(ValidationError::new(
+            "value",
+            "choose one of the values kept; this field can't be left empty",
+        )
+        .into());
+    };
+    let org_id = ctx.device()?.org_id;
+    let kept = ctx
+        .store
+        .conflicts()?
+        .into_iter()
+        .find(|c| c.doc_id == org_id && c.field == field);
+    if kept.is_none() {
+        return Err(Error::Conflict(format!(
+            "{} has no conflict to settle.",
+            parsed.subject(ctx)?
+        )));
+    }
+    let subject = parsed.subject(ctx)?;
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(org_id, DocKind::Org)?;
+    let (obj, name) = match &parsed {
+        OrgField::Setting(name) => (child(am, &automerge::ROOT, "settings")?, name.as_str()),
+        OrgField::Entry(map, id, name) => {
+            let map_obj = child(am, &automerge::ROOT, map)?;
+            (child(am, &map_obj, &id.to_string())?, name.as_str())
+        }
+    };
+    // The value written is one of those kept, with its own type (a number stays a number).
+    let chosen = am
+        .get_all(&obj, name)
+        .map_err(doc::DocError::from)?
+        .into_iter()
+        .find_map(|(v, _)| match v {
+            automerge::Value::Scalar(s) if scalar_reads_as(&s, value) => Some(s.into_owned()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            ValidationError::new(
+                "value",
+                format!(
+                    "\"{}\" is not one of the values kept; choose one of them",
+                    crate::domain::age::truncate(value, 60)
+                ),
+            )
+        })?;
+    am.put(&obj, name, chosen).map_err(doc::DocError::from)?;
+    doc::commit(am, ctx.now(), ctx.commit_message("resolve conflict"));
+    w.audit(ctx.audit("org.resolve_conflict", Some(org_id)));
+    w.commit()?;
+    Ok(ConflictSettled {
+        member: None,
+        subject,
+        field: field.to_string(),
+    })
+}
+
+/// The object at `key` in `parent`.
+fn child(
+    am: &automerge::AutoCommit,
+    parent: &automerge::ObjId,
+    key: &str,
+) -> Result<automerge::ObjId> {
+    match am.get(parent, key).map_err(doc::DocError::from)? {
+        Some((automerge::Value::Object(_), obj)) => Ok(obj),
+        _ => Err(Error::NotFound(
+            "That record is no longer in the organisation.".into(),
+        )),
+    }
+}
+
+/// Whether a kept value reads as the text a person chose ("5" for the number 5).
+fn scalar_reads_as(s: &automerge::ScalarValue, text: &str) -> bool {
+    use automerge::ScalarValue as S;
+    match s {
+        S::Str(t) => t.as_str() == text,
+        S::Int(n) => n.to_string() == text.trim(),
+        S::Uint(n) => n.to_string() == text.trim(),
+        S::F64(n) => n.to_string() == text.trim(),
+        S::Boolean(b) => b.to_string() == text.trim(),
+        _ => false,
+    }
+}
+
+/// Settles a member's conflicted field with `value` (one of the values kept, or a new one
+/// written from them), on every record of the person.
+fn resolve_member_conflict(
     ctx: &Ctx<'_>,
     member: &str,
     field: &str,
     value: Option<&str>,
 ) -> Result<MemberSummary> {
-    ctx.require(Permission::MergeAndResolve)?;
     let row: MemberRow = resolve_member(ctx, member)?;
     let field = field.trim().trim_start_matches("profile.");
     let text = value.map(str::to_string);

@@ -481,6 +481,9 @@ impl<'s> WriteTxn<'s> {
             }
         };
         doc::check_header(&doc, kind)?;
+        let mut doc = doc;
+        // Before anything is written: maps of the layout an older document lacks.
+        doc::upgrade_layout(&mut doc, kind)?;
         self.open.push(OpenDoc {
             id,
             kind,

@@ -119,10 +119,7 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         )
         .ctx("project devices")?;
     }
-    // Read from every copy of the map: see `entries_of_every_copy`.
-    let tombstones: std::collections::BTreeMap<String, doc::TombstoneEntry> =
-        entries_of_every_copy(am, "tombstones")?;
-    for (doc_id, t) in &tombstones {
+    for (doc_id, t) in &org.tombstones {
         let Some(doc_id) = parse_id(doc_id) else {
             continue;
         };
@@ -138,9 +135,7 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         )
         .ctx("project tombstones")?;
     }
-    let distinct: std::collections::BTreeMap<String, doc::StampDoc> =
-        entries_of_every_copy(am, "distinct_members")?;
-    for pair in distinct.keys() {
+    for pair in org.distinct_members.keys() {
         let Some((a, b)) = pair.split_once(':') else {
             continue;
         };
@@ -153,15 +148,79 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         )
         .ctx("project distinct members")?;
     }
-    project_same_person(conn, am)
+    project_org_conflicts(conn, id, am)?;
+    project_same_person(conn, &org.same_person)
 }
+
+/// The organisation's fields two laptops changed while apart (a hub, user or activity
+/// renamed on both, a setting changed on both): Automerge keeps every value and shows one, so
+/// they are recorded like members' fields and wait in Review. Field keys are
+/// "hub:ID:name", "user:ID:name", "activity:ID:kind", "setting:NAME" (see
+/// service::resolve_conflict).
+fn project_org_conflicts(conn: &Connection, org: Uuid, am: &AutoCommit) -> Result<()> {
+    use automerge::ReadDoc;
+    conn.prepare_cached("DELETE FROM conflicts WHERE doc_id = ?1")
+        .ctx("reproject org conflicts")?
+        .execute([org])
+        .ctx("reproject org conflicts")?;
+    let mut found: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for (map, prefix, fields) in ORG_CONFLICT_FIELDS {
+        let Some((_, map_obj)) = am.get(automerge::ROOT, *map).map_err(doc::DocError::from)? else {
+            continue;
+        };
+        for key in am.keys(&map_obj) {
+            let Some((automerge::Value::Object(_), entry)) = am
+                .get(&map_obj, key.as_str())
+                .map_err(doc::DocError::from)?
+            else {
+                continue;
+            };
+            for field in *fields {
+                let values = field_values(am, &entry, field)?;
+                if values.len() >= 2 {
+                    found.push((format!("{prefix}:{key}:{field}"), values));
+                }
+            }
+        }
+    }
+    if let Some((_, settings)) = am
+        .get(automerge::ROOT, "settings")
+        .map_err(doc::DocError::from)?
+    {
+        for key in am.keys(&settings) {
+            let values = field_values(am, &settings, &key)?;
+            if values.len() >= 2 {
+                found.push((format!("setting:{key}"), values));
+            }
+        }
+    }
+    for (field, values) in found {
+        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
+            .ctx("project org conflict")?
+            .execute(params![
+                org,
+                field,
+                serde_json::Value::Array(values).to_string()
+            ])
+            .ctx("project org conflict")?;
+    }
+    Ok(())
+}
+
+/// Which fields of the organisation's records can be in conflict: (map, key prefix, fields).
+const ORG_CONFLICT_FIELDS: &[(&str, &str, &[&str])] = &[
+    ("hubs", "hub", &["name", "time_zone"]),
+    ("users", "user", &["name"]),
+    ("activities", "activity", &["name", "kind"]),
+];
 
 /// Projects the "same person" facts and re-projects every group they change. Facts are only
 /// ever added, but the projection compares old and new anyway, so a rebuild and an
 /// incremental update leave the same rows whatever happened in between.
-fn project_same_person(conn: &Connection, am: &AutoCommit) -> Result<()> {
-    let facts: std::collections::BTreeMap<String, doc::StampDoc> =
-        entries_of_every_copy(am, "same_person")?;
+fn project_same_person(
+    conn: &Connection,
+    facts: &std::collections::BTreeMap<String, doc::StampDoc>,
+) -> Result<()> {
     let new: BTreeSet<(Uuid, Uuid)> = facts.keys().filter_map(|k| parse_pair(k)).collect();
     let old: BTreeSet<(Uuid, Uuid)> = {
         let mut stmt = conn
@@ -229,35 +288,6 @@ fn group_of(conn: &Connection, id: Uuid) -> Result<BTreeSet<Uuid>> {
     Ok(group)
 }
 
-/// The entries of the map at root key `map`, from every copy of it. An organisation set up
-/// before the map was part of the layout gets it on first use; two laptops doing that
-/// while apart make two maps, Automerge keeps both, and a plain read would show only one.
-/// A tombstone must never be lost that way.
-fn entries_of_every_copy<T: autosurgeon::Hydrate>(
-    am: &AutoCommit,
-    map: &str,
-) -> Result<std::collections::BTreeMap<String, T>> {
-    use automerge::ReadDoc;
-    let mut out = std::collections::BTreeMap::new();
-    for (value, obj) in am
-        .get_all(automerge::ROOT, map)
-        .map_err(doc::DocError::from)?
-    {
-        if !matches!(value, automerge::Value::Object(automerge::ObjType::Map)) {
-            continue;
-        }
-        for key in am.keys(&obj) {
-            if out.contains_key(&key) {
-                continue;
-            }
-            let entry: T =
-                autosurgeon::hydrate_prop(am, &obj, key.as_str()).map_err(doc::DocError::from)?;
-            out.insert(key, entry);
-        }
-    }
-    Ok(out)
-}
-
 /// Removes every row projected from a document (it was erased or merged away).
 pub(super) fn remove(conn: &Connection, kind: DocKind, id: Uuid) -> Result<()> {
     match kind {
@@ -307,25 +337,36 @@ fn profile_values(am: &AutoCommit) -> Result<Vec<(&'static str, Vec<serde_json::
     };
     let mut out = Vec::with_capacity(PROFILE_FIELDS.len());
     for field in PROFILE_FIELDS {
-        let all = am.get_all(&profile, *field).map_err(doc::DocError::from)?;
-        let winner = am.get(&profile, *field).map_err(doc::DocError::from)?;
-        let mut values: Vec<serde_json::Value> = Vec::new();
-        if all.len() >= 2 {
-            for (value, _) in winner.into_iter().chain(all) {
-                let v = scalar_json(&value);
-                if !values.contains(&v) {
-                    values.push(v);
-                }
-            }
-        } else if let Some((value, _)) = winner {
+        out.push((*field, field_values(am, &profile, field)?));
+    }
+    Ok(out)
+}
+
+/// Every value an object holds for a field: all of Automerge's values (winner first) when
+/// laptops set it at once, else its value if set (not null).
+fn field_values(
+    am: &AutoCommit,
+    obj: &automerge::ObjId,
+    field: &str,
+) -> Result<Vec<serde_json::Value>> {
+    use automerge::ReadDoc;
+    let all = am.get_all(obj, field).map_err(doc::DocError::from)?;
+    let winner = am.get(obj, field).map_err(doc::DocError::from)?;
+    let mut values: Vec<serde_json::Value> = Vec::new();
+    if all.len() >= 2 {
+        for (value, _) in winner.into_iter().chain(all) {
             let v = scalar_json(&value);
-            if !v.is_null() {
+            if !values.contains(&v) {
                 values.push(v);
             }
         }
-        out.push((*field, values));
+    } else if let Some((value, _)) = winner {
+        let v = scalar_json(&value);
+        if !v.is_null() {
+            values.push(v);
+        }
     }
-    Ok(out)
+    Ok(values)
 }
 
 /// Records the fields of a record on its own that hold more than one value after a merge of

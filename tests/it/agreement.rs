@@ -269,3 +269,97 @@ fn closing_the_day_signs_out_every_sign_in_of_a_person() {
     assert_converged(&all);
     assert!(all[1].store.member_visits(m.id.0, 10).unwrap()[0].signed_out_at_close);
 }
+
+#[test]
+fn the_organisation_changed_on_two_laptops_apart_waits_in_review_until_someone_picks() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let art = service::add_activity(&a, "Art group", "group").unwrap();
+    sync_everyone(&all);
+    let hub = service::list_hubs(&a).unwrap()[0].clone();
+
+    // Apart, both laptops rename the hub and the activity and change the same setting.
+    for (ctx, suffix, minutes) in [(&a, "North", 7), (&b, "South", 9)] {
+        service::update_hub(
+            ctx,
+            &hub.id.to_string(),
+            Some(&format!("Hub {suffix}")),
+            None,
+        )
+        .unwrap();
+        service::rename_activity(ctx, &art.id.to_string(), &format!("Art {suffix}")).unwrap();
+        service::update_settings(
+            ctx,
+            service::SettingsEdit {
+                idle_lock_minutes: Some(minutes),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    sync_everyone(&all);
+    assert_converged(&all);
+
+    let conflicts = service::list_conflicts(&a).unwrap();
+    let mut fields: Vec<String> = conflicts.iter().map(|c| c.field.clone()).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            format!("activity:{}:name", art.id),
+            format!("hub:{}:name", hub.id),
+            "setting:idle_lock_minutes".to_string(),
+        ]
+    );
+    assert!(
+        conflicts
+            .iter()
+            .all(|c| c.member.is_none() && c.values.len() == 2)
+    );
+    // Staff see the activity (theirs to settle), not the hub or the settings.
+    let staff = all[0].user("Sol Staff", "staff");
+    let for_staff: Vec<String> = service::list_conflicts(&staff)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.field)
+        .collect();
+    assert_eq!(for_staff, vec![format!("activity:{}:name", art.id)]);
+    let hub_field = format!("hub:{}:name", hub.id);
+    assert_eq!(
+        service::resolve_conflict(&staff, service::ORGANISATION, &hub_field, Some("Hub North"))
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+    // Only a value kept can be chosen.
+    assert_eq!(
+        service::resolve_conflict(&a, "org", &hub_field, Some("Hub East"))
+            .unwrap_err()
+            .kind(),
+        "validation"
+    );
+
+    service::resolve_conflict(&a, "org", &hub_field, Some("Hub South")).unwrap();
+    service::resolve_conflict(
+        &staff,
+        "org",
+        &format!("activity:{}:name", art.id),
+        Some("Art North"),
+    )
+    .unwrap();
+    service::resolve_conflict(&b, "org", "setting:idle_lock_minutes", Some("7")).unwrap();
+    sync_everyone(&all);
+    assert_converged(&all);
+    for ctx in [&a, &b] {
+        assert!(service::list_conflicts(ctx).unwrap().is_empty());
+        assert_eq!(service::list_hubs(ctx).unwrap()[0].name, "Hub South");
+        assert_eq!(service::show_settings(ctx).unwrap().idle_lock_minutes, 7);
+    }
+    assert_eq!(
+        service::resolve_conflict(&a, "org", &hub_field, Some("Hub South"))
+            .unwrap_err()
+            .kind(),
+        "conflict",
+        "nothing left to settle"
+    );
+}

@@ -44,6 +44,11 @@ enum Op {
         a: usize,
         b: usize,
     },
+    /// A manager renames the hub and changes a setting (the organisation's own fields).
+    OrgEdit {
+        laptop: usize,
+        n: u32,
+    },
     /// Time passes on one laptop (each keeps its own clock).
     Tick {
         laptop: usize,
@@ -85,6 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
             b
         }),
         (laptop.clone(), 1..90i64).prop_map(|(laptop, minutes)| Op::Tick { laptop, minutes }),
+        (laptop.clone(), 1..4u32).prop_map(|(laptop, n)| Op::OrgEdit { laptop, n }),
         (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -168,6 +174,14 @@ proptest! {
                             done.unwrap();
                         }
                     }
+                }
+                Op::OrgEdit { laptop, n } => {
+                    let hub = service::list_hubs(&ctxs[laptop]).unwrap()[0].id.to_string();
+                    service::update_hub(&ctxs[laptop], &hub, Some(&format!("Hub {n}")), None).unwrap();
+                    service::update_settings(&ctxs[laptop], service::SettingsEdit {
+                        idle_lock_minutes: Some(n),
+                        ..Default::default()
+                    }).unwrap();
                 }
                 Op::Tick { laptop, minutes } => {
                     all[laptop].clock.advance(chrono::Duration::minutes(minutes));

@@ -19,7 +19,7 @@ export async function render(root, ctx) {
   let conflicts = [];
   if (ctx.status.user && ctx.status.user.can_review) {
     try {
-      conflicts = (await api.listConflicts()).filter((c) => c.member.id === m.id);
+      conflicts = (await api.listConflicts()).filter((c) => c.member && c.member.id === m.id);
     } catch {
       conflicts = [];
     }

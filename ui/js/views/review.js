@@ -13,13 +13,16 @@ function shown(value) {
   return value === null || value === "" ? "(empty)" : String(value);
 }
 
+// The organisation's fields come as "hub:ID:name" or "setting:idle_lock_minutes".
 export function fieldName(field) {
-  return FIELD_NAMES[field] || field;
+  if (FIELD_NAMES[field]) return FIELD_NAMES[field];
+  const last = field.split(":").pop().replaceAll("_", " ");
+  return last.charAt(0).toUpperCase() + last.slice(1);
 }
 
 /// One conflicted field with a button per value kept.
 export function conflictBox(c, onChosen) {
-  return el("div", { class: "conflict", role: "group", "aria-label": `${fieldName(c.field)} of ${c.member.preferred_name}: two laptops disagree` },
+  return el("div", { class: "conflict", role: "group", "aria-label": `${fieldName(c.field)} of ${c.subject}: two laptops disagree` },
     el("p", {}, el("strong", { text: fieldName(c.field) }),
       ` was changed on two laptops while they were apart. Now showing “${shown(c.values[0])}”. Which is right?`),
     el("div", { class: "choices" }, c.values.map((v) =>
@@ -49,8 +52,10 @@ export async function render(root, ctx) {
         "aria-label": `${who(p.first)} and ${who(p.second)} are two different people`,
         onclick: () => run(() => api.markNotDuplicates(p.first.code, p.second.code), "Noted: they won't be offered as duplicates again.") }))));
   const conflictItems = conflicts.map((c) => el("li", {},
-    el("h3", {}, el("a", { href: `#/member/${encodeURIComponent(c.member.code)}`, text: who(c.member) })),
-    conflictBox(c, (conflict, value) => run(() => api.resolveConflict(conflict.member.code, conflict.field, value), "Saved; the choice goes to the other laptops."))));
+    el("h3", {}, c.member
+      ? el("a", { href: `#/member/${encodeURIComponent(c.member.code)}`, text: who(c.member) })
+      : `The organisation: ${c.subject}`),
+    conflictBox(c, (conflict, value) => run(() => api.resolveConflict(conflict.member ? conflict.member.code : "org", conflict.field, value), "Saved; the choice goes to the other laptops."))));
   root.append(
     el("h1", { text: "Review" }),
     error,
