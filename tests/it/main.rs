@@ -1,5 +1,6 @@
 //! Integration tests of the core, one binary. Each module reads as the behaviour it holds.
 
+mod back_entry;
 mod cli;
 mod day_story;
 mod fixtures;
