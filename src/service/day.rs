@@ -100,7 +100,7 @@ pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
         return Err(ValidationError::new(
             "date",
             format!(
-                "{date} is after today ({today}) at {}; a day can be opened on the day, or later to type in a paper register, never before",
+                "{date} is after today ({today}) at {}; a day can't be opened before its date",
                 hub.name
             ),
         )
