@@ -228,7 +228,15 @@ fn open_days_in_desk_order(ctx: &Ctx<'_>, hub: &HubRow) -> Result<Vec<DayRow>> {
 /// one.
 fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
     let hub = ctx.hub()?;
-    match open_days_in_desk_order(ctx, &hub)?.into_iter().next() {
+    let today = ctx.today_at(&hub).format("%Y-%m-%d").to_string();
+    let open = open_days_in_desk_order(ctx, &hub)?;
+    match open.into_iter().next() {
+        // Only a day dated after today is open (an older hubdesk let that through): nobody
+        // is signed in to a day that has not come; it can only be closed.
+        Some(day) if day.date > today => Err(Error::Conflict(format!(
+            "The day of {} is open at {}, but that date has not come yet. Close it and open today's day.",
+            day.date, hub.name
+        ))),
         Some(day) => Ok((hub, day)),
         None => Err(Error::Conflict(format!(
             "No day is open at {}. Open the day first.",
@@ -240,8 +248,15 @@ fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
 /// Closes the open day: everyone still in is signed out and marked "signed out at close".
 pub fn close_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
     ctx.require(Permission::RunTheDay)?;
-    let (hub, day) = current_open_day(ctx)?;
-    close(ctx, hub, day)
+    let hub = ctx.hub()?;
+    // Whatever `show_day` shows, even a day dated after today, so the desk can always close it.
+    match open_days_in_desk_order(ctx, &hub)?.into_iter().next() {
+        Some(day) => close(ctx, hub, day),
+        None => Err(Error::Conflict(format!(
+            "No day is open at {}. Open the day first.",
+            hub.name
+        ))),
+    }
 }
 
 /// Closes the open day of `date` at this laptop's hub, which need not be the one the desk

@@ -248,3 +248,56 @@ fn closing_a_day_by_date_that_is_not_open_says_so() {
     );
     assert!(service::show_day(&manager).unwrap().open);
 }
+
+/// What an older hubdesk let through, arriving by sync: a day dated 9999-12-31 opened while
+/// today's is open. It used to become the desk's day, so "who is in" said nobody.
+fn open_a_day_as_an_older_hubdesk_did(hub: &Hub, date: NaiveDate) {
+    use hubdesk::doc::{self, DayDoc, DocKind, StampDoc};
+    use hubdesk::domain::HubDayId;
+    let hub_id = service::list_hubs(&hub.manager()).unwrap()[0].id;
+    let id = HubDayId::for_hub_and_date(hub_id, date).0;
+    let mut w = hub.store.write().unwrap();
+    let am = w
+        .create(
+            id,
+            DocKind::Day,
+            DayDoc::genesis(id, hub_id.0, date).unwrap(),
+        )
+        .unwrap();
+    let opening = StampDoc {
+        at: doc::to_millis(hub.clock_now()),
+        by: String::new(),
+    };
+    doc::put_entry(am, "openings", "older", &opening).unwrap();
+    doc::commit(am, hub.clock_now(), "open day");
+    w.commit().unwrap();
+}
+
+#[test]
+fn a_day_after_today_from_an_older_hubdesk_never_becomes_the_desks_day() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let ola = hub.register(&manager, "Ola", "2011-02");
+    service::open_day(&manager, OpenDay::default()).unwrap();
+    service::sign_in_member(&manager, &ola.code, &[]).unwrap();
+    open_a_day_as_an_older_hubdesk_did(&hub, date("9999-12-31"));
+
+    assert_eq!(service::who_is_in(&manager).unwrap().len(), 1);
+    let day = service::show_day(&manager).unwrap();
+    assert_eq!(day.date, "2026-11-26");
+    assert_eq!(day.also_open[0].date, "9999-12-31");
+
+    // Today closes; nobody can be signed in to a day that has not come, but it can be closed.
+    service::close_day(&manager).unwrap();
+    let err = service::sign_in_member(&manager, &ola.code, &[]).unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(ref m) if m.contains("9999-12-31") && m.contains("not come")),
+        "{err}"
+    );
+    assert_eq!(service::close_day(&manager).unwrap().date, "9999-12-31");
+    assert!(
+        service::open_day(&manager, OpenDay::default())
+            .unwrap()
+            .open
+    );
+}
