@@ -332,7 +332,7 @@ export async function render(root, ctx) {
   // A back-entry day says so wherever the desk looks: the title, a note, the counts.
   const notes = el("div", { class: "day-notes" }, ...dayNotes(day));
   root.append(
-    el("h1", { text: day.back_entry ? `Back-entry: the day of ${day.date} at ${hub}` : `Today at ${hub}` }),
+    el("h1", { text: dayTitle(day, hub, ctx.status.today) }),
     notes,
     error,
     el(
@@ -366,6 +366,13 @@ export async function render(root, ctx) {
   current = refreshLists;
   await refreshLists();
   search.focus();
+}
+
+// Never "Today" over a day that is not today's: a back-entry day, or one left open.
+function dayTitle(day, hub, today) {
+  if (day.back_entry) return `Back-entry: the day of ${day.date} at ${hub}`;
+  if (today && day.date !== today) return `The day of ${day.date} at ${hub} (not today)`;
+  return `Today at ${hub}`;
 }
 
 // What the desk must know about the open day before signing anyone in: that it is a paper
