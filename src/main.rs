@@ -193,6 +193,9 @@ enum SettingsCommand {
         /// The consents a member can give, comma-separated (replaces the list)
         #[arg(long)]
         consent_options: Option<String>,
+        /// How many days back staff may open a past day to type in a paper register (0-366)
+        #[arg(long)]
+        back_entry_days: Option<u32>,
     },
 }
 
@@ -267,7 +270,11 @@ enum DayCommand {
         #[arg(long)]
         date: Option<NaiveDate>,
     },
-    Close,
+    /// Close the day the desk works on, or the open day of --date
+    Close {
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
     Show,
 }
 
@@ -666,7 +673,8 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 DayCommand::Open { hub, date } => {
                     service::open_day(ctx, service::OpenDay { hub, date })?
                 }
-                DayCommand::Close => service::close_day(ctx)?,
+                DayCommand::Close { date: None } => service::close_day(ctx)?,
+                DayCommand::Close { date: Some(date) } => service::close_day_of(ctx, date)?,
                 DayCommand::Show => service::show_day(ctx)?,
             };
             emit(json, &day, describe_day)
@@ -950,6 +958,7 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                     idle_lock_minutes,
                     agreement,
                     consent_options,
+                    back_entry_days,
                 } => service::update_settings(
                     ctx,
                     service::SettingsEdit {
@@ -958,17 +967,19 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                         idle_lock_minutes,
                         current_agreement: agreement,
                         consent_options: consent_options.map(|c| vec![c]),
+                        back_entry_days,
                     },
                 )?,
             };
             emit(json, &settings, |s| {
                 format!(
-                    "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}",
+                    "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.",
                     s.lockout_failures,
                     s.lockout_minutes,
                     s.idle_lock_minutes,
                     s.current_agreement,
-                    s.consent_options.join(", ")
+                    s.consent_options.join(", "),
+                    s.back_entry_days
                 )
             })
         }
@@ -1115,7 +1126,7 @@ fn describe_member(m: &service::MemberSummary) -> String {
 }
 
 fn describe_day(d: &service::DaySummary) -> String {
-    format!(
+    let mut s = format!(
         "{} {}: {}. In now {}, visits {}, new {}, headcount {}, parents/visitors {}.",
         d.hub,
         d.date,
@@ -1125,7 +1136,29 @@ fn describe_day(d: &service::DaySummary) -> String {
         d.new_members,
         d.headcount,
         d.contacts
-    )
+    );
+    if let Some(b) = &d.back_entry {
+        s.push_str(&format!(
+            "\nBack-entry: a paper register typed in later (opened {}{}).",
+            b.at.format("%Y-%m-%d %H:%M UTC"),
+            b.by.as_deref()
+                .map(|n| format!(" by {n}"))
+                .unwrap_or_default()
+        ));
+    }
+    for other in &d.also_open {
+        s.push_str(&format!(
+            "\nAlso open: {}{}; close it with `hubdesk day close --date {}`.",
+            other.date,
+            if other.back_entry {
+                " (back-entry)"
+            } else {
+                ""
+            },
+            other.date
+        ));
+    }
+    s
 }
 
 fn for_text(activities: &[String]) -> String {

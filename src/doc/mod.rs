@@ -430,6 +430,17 @@ pub struct SettingsDoc {
     pub idle_lock_minutes: u32,
     pub current_agreement: String,
     pub consent_options: Vec<String>,
+    /// How many days back a staff member may open a past day to type in a paper register.
+    #[autosurgeon(missing = "default_back_entry_days")]
+    pub back_entry_days: u32,
+}
+
+/// Back-entry window when the organisation has not set one (and in documents made before
+/// the setting existed): a month of paper registers.
+pub const DEFAULT_BACK_ENTRY_DAYS: u32 = 31;
+
+fn default_back_entry_days() -> u32 {
+    DEFAULT_BACK_ENTRY_DAYS
 }
 
 impl Default for SettingsDoc {
@@ -446,6 +457,7 @@ impl Default for SettingsDoc {
                 "photos".into(),
                 "share-anonymous-stories".into(),
             ],
+            back_entry_days: DEFAULT_BACK_ENTRY_DAYS,
         }
     }
 }
@@ -468,6 +480,25 @@ pub struct DayDoc {
     /// The anonymous headcount: one entry per "+N", summed. Entries, not a number, so that
     /// counts made on two laptops add up instead of one overwriting the other.
     pub headcount: BTreeMap<String, HeadcountEntry>,
+    /// Set when the day was opened after its date to type in a paper register (back-entry):
+    /// its visits were entered later, not at the desk on the day. Never in the first change
+    /// (see `genesis`), so days made by older hubdesks and by this one merge alike.
+    #[autosurgeon(missing = "Default::default")]
+    pub back_entry: Option<StampDoc>,
+}
+
+/// The layout of a day's first change, exactly as the first hubdesk wrote it. Fields added to
+/// [`DayDoc`] later are written by later changes, never here: the genesis bytes must match
+/// on every laptop, whatever version of hubdesk it runs.
+#[derive(Reconcile)]
+struct DayGenesis {
+    schema: u64,
+    kind: String,
+    hub: String,
+    date: String,
+    openings: BTreeMap<String, StampDoc>,
+    closed: Option<StampDoc>,
+    headcount: BTreeMap<String, HeadcountEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -491,7 +522,7 @@ impl DayDoc {
         date: chrono::NaiveDate,
     ) -> Result<AutoCommit, DocError> {
         let mut doc = AutoCommit::new().with_actor(ActorId::from(day_id.as_bytes().as_slice()));
-        let day = DayDoc {
+        let day = DayGenesis {
             schema: SCHEMA_VERSION,
             kind: DocKind::Day.name().into(),
             hub: hub.to_string(),
@@ -582,6 +613,53 @@ mod tests {
         a.merge(&mut b).unwrap();
         let merged: DayDoc = read(&a, DocKind::Day).unwrap();
         assert_eq!(merged.headcount.values().map(|h| h.count).sum::<i64>(), 5);
+    }
+
+    #[test]
+    fn a_days_first_change_is_the_same_bytes_as_every_earlier_hubdesk_makes() {
+        // A laptop on an older hubdesk makes the same first change for a day; if this build
+        // made a different one, the day would merge with two histories (and two "kind"s).
+        let day = Uuid::from_u128(1);
+        let hub = Uuid::from_u128(2);
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let mut doc = DayDoc::genesis(day, hub, date).unwrap();
+        assert_eq!(
+            hex::encode(heads_hash(&doc.get_heads())),
+            "89ba4e657b3663c895ac77cfab8e3fbf",
+        );
+    }
+
+    #[test]
+    fn settings_saved_before_the_back_entry_window_existed_load_with_the_default() {
+        #[derive(Reconcile)]
+        struct SettingsBefore {
+            lockout_failures: u32,
+            lockout_minutes: u32,
+            idle_lock_minutes: u32,
+            current_agreement: String,
+            consent_options: Vec<String>,
+        }
+        let mut doc = AutoCommit::new();
+        let before = SettingsBefore {
+            lockout_failures: 4,
+            lockout_minutes: 10,
+            idle_lock_minutes: 5,
+            current_agreement: "2".into(),
+            consent_options: vec![],
+        };
+        put(&mut doc, "settings", &before).unwrap();
+        let settings: SettingsDoc =
+            autosurgeon::hydrate_prop(&doc, automerge::ROOT, "settings").unwrap();
+        assert_eq!(settings.back_entry_days, DEFAULT_BACK_ENTRY_DAYS);
+        assert_eq!(settings.lockout_failures, 4);
+    }
+
+    #[test]
+    fn a_day_made_before_back_entry_existed_reads_as_a_live_day() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let doc = DayDoc::genesis(Uuid::from_u128(1), Uuid::from_u128(2), date).unwrap();
+        let day: DayDoc = read(&doc, DocKind::Day).unwrap();
+        assert_eq!(day.back_entry, None);
     }
 
     #[test]

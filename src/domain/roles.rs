@@ -63,6 +63,9 @@ impl fmt::Display for Role {
 pub enum Permission {
     /// Open/close the day, sign in/out, headcount, contacts, who is in.
     RunTheDay,
+    /// Open a past day to type in a paper register (back-entry), within the organisation's
+    /// window. Staff and managers: it rewrites what a day's counts say after the fact.
+    BackEnterDays,
     /// Register, find, see basics (preferred name, code, age, pronouns).
     RegisterAndFind,
     /// See legal name, emergency contact, postcode, consents.
@@ -87,8 +90,9 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Self::RunTheDay,
+        Self::BackEnterDays,
         Self::RegisterAndFind,
         Self::SeeSensitiveProfile,
         Self::EditProfileBasics,
@@ -115,7 +119,7 @@ impl Permission {
             | OwnShifts => Role::Desk,
             SupportRecords => Role::Navigator,
             SeeSensitiveProfile | NotesPrivateToStaff | ReadSafeguarding | MergeAndResolve
-            | SubjectRights | ManageCatalogue => Role::Staff,
+            | SubjectRights | ManageCatalogue | BackEnterDays => Role::Staff,
             Administer | Reports => Role::Manager,
         }
     }
@@ -125,6 +129,7 @@ impl Permission {
         use Permission::*;
         match self {
             RunTheDay => "run the hub day",
+            BackEnterDays => "open a past day to type in a paper register",
             RegisterAndFind => "register or look up members",
             SeeSensitiveProfile => "see legal names, emergency contacts, postcodes or consents",
             EditProfileBasics => "edit member profiles",
@@ -210,6 +215,7 @@ mod tests {
     /// The matrix of DESIGN.md section 4, cell by cell: (desk, navigator, staff, manager).
     #[rstest]
     #[case::run_the_day(RunTheDay, [true, true, true, true])]
+    #[case::back_enter_days(BackEnterDays, [false, false, true, true])]
     #[case::register_and_find(RegisterAndFind, [true, true, true, true])]
     #[case::see_sensitive_profile(SeeSensitiveProfile, [false, false, true, true])]
     #[case::edit_profile_basics(EditProfileBasics, [true, true, true, true])]
@@ -235,7 +241,7 @@ mod tests {
     #[test]
     fn the_matrix_table_covers_every_permission() {
         // If a permission is added, the rstest table above must grow with it.
-        assert_eq!(Permission::ALL.len(), 14);
+        assert_eq!(Permission::ALL.len(), 15);
     }
 
     #[test]

@@ -524,6 +524,8 @@ pub struct Settings {
     pub idle_lock_minutes: u32,
     pub current_agreement: String,
     pub consent_options: Vec<String>,
+    /// How many days back staff may open a past day to type in a paper register.
+    pub back_entry_days: u32,
 }
 
 /// A settings change: None leaves a setting alone.
@@ -534,6 +536,7 @@ pub struct SettingsEdit {
     pub idle_lock_minutes: Option<u32>,
     pub current_agreement: Option<String>,
     pub consent_options: Option<Vec<String>>,
+    pub back_entry_days: Option<u32>,
 }
 
 pub fn show_settings(ctx: &Ctx<'_>) -> Result<Settings> {
@@ -545,6 +548,7 @@ pub fn show_settings(ctx: &Ctx<'_>) -> Result<Settings> {
         idle_lock_minutes: s.idle_lock_minutes,
         current_agreement: s.current_agreement,
         consent_options: s.consent_options,
+        back_entry_days: s.back_entry_days,
     })
 }
 
@@ -580,6 +584,10 @@ pub fn update_settings(ctx: &Ctx<'_>, edit: SettingsEdit) -> Result<Settings> {
     }
     if let Some(v) = edit.idle_lock_minutes {
         s.idle_lock_minutes = range("idle_lock_minutes", v, 1, 120)?;
+    }
+    if let Some(v) = edit.back_entry_days {
+        // 0 turns back-entry off; a year of paper registers is as far back as it goes.
+        s.back_entry_days = range("back_entry_days", v, 0, 366)?;
     }
     if let Some(v) = &edit.current_agreement {
         s.current_agreement =

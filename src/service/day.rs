@@ -32,6 +32,26 @@ pub struct DaySummary {
     pub contacts: i64,
     pub contacts_in: i64,
     pub headcount: i64,
+    /// Set when the day was opened after its date to type in a paper register: its visits
+    /// were entered later, not at the desk on the day.
+    pub back_entry: Option<BackEntry>,
+    /// Other days open at the same hub (laptops that opened days apart, or a day left open):
+    /// the desk works on this one until they are closed.
+    pub also_open: Vec<OtherOpenDay>,
+}
+
+/// When a past day was opened to type in a paper register, and by whom.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackEntry {
+    pub at: DateTime<Utc>,
+    /// The user's name, if this laptop knows them.
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherOpenDay {
+    pub date: String,
+    pub back_entry: bool,
 }
 
 /// Someone in the building: a row of "who is in now" and of the roll call.
@@ -63,22 +83,73 @@ pub struct OpenDay {
     pub date: Option<NaiveDate>,
 }
 
+/// Opens a day at a hub: today's, or a past one to type in a paper register (back-entry).
+///
+/// A past date is back-entry: staff and managers only, within the organisation's window,
+/// never while another day is open at the hub (the desk could otherwise sign people in to
+/// the wrong day), and the day is marked as entered later. A future date is refused.
 pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
     ctx.require(Permission::RunTheDay)?;
     let hub = match req.hub.as_deref() {
         Some(name) => super::accounts::find_hub(ctx, name)?,
         None => ctx.hub()?,
     };
-    let date = req.date.unwrap_or_else(|| ctx.today_at(&hub));
+    let today = ctx.today_at(&hub);
+    let date = req.date.unwrap_or(today);
+    if date > today {
+        return Err(ValidationError::new(
+            "date",
+            format!(
+                "{date} is after today ({today}) at {}; a day can't be opened before its date",
+                hub.name
+            ),
+        )
+        .into());
+    }
+    let back_entry = date < today;
+    if back_entry {
+        ctx.require(Permission::BackEnterDays)?;
+        let window = back_entry_days(ctx)?;
+        let ago = (today - date).num_days();
+        if ago > i64::from(window) {
+            return Err(ValidationError::new(
+                "date",
+                format!(
+                    "{date} is {ago} days ago; paper registers can be typed in for up to {window} day{} back (a manager can change this in the settings)",
+                    if window == 1 { "" } else { "s" }
+                ),
+            )
+            .into());
+        }
+    }
     let id = HubDayId::for_hub_and_date(crate::domain::HubId(hub.id), date);
-    if let Some(existing) = ctx.store.day(id.0)?
-        && existing.is_open()
-    {
+    let open = open_days_in_desk_order(ctx, &hub)?;
+    if open.iter().any(|d| d.id == id.0) {
         ctx.store.set_current_hub(hub.id)?;
         return Err(Error::Conflict(format!(
             "The day at {} on {} is already open.",
             hub.name, date
         )));
+    }
+    // One day at a time at a hub when a past day is involved: either way round, the desk
+    // would otherwise sign people in to a day they did not mean.
+    let blocking = if back_entry {
+        open.first()
+    } else {
+        open.iter().find(|d| d.back_entry_at.is_some())
+    };
+    if let Some(other) = blocking {
+        return Err(Error::Conflict(if other.back_entry_at.is_some() {
+            format!(
+                "The day of {} is open at {} to type in a paper register; close it before opening {}.",
+                other.date, hub.name, date
+            )
+        } else {
+            format!(
+                "The day of {} is open at {}; close it before typing in a paper register for {}.",
+                other.date, hub.name, date
+            )
+        }));
     }
     let now = ctx.now();
     let user = ctx
@@ -91,28 +162,81 @@ pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
         Some(am) => am,
         None => w.create(id.0, DocKind::Day, DayDoc::genesis(id.0, hub.id, date)?)?,
     };
-    doc::put_entry(
-        am,
-        "openings",
-        &uuid::Uuid::now_v7().to_string(),
-        &StampDoc {
-            at: to_millis(now),
-            by: user,
-        },
-    )?;
+    let stamp = StampDoc {
+        at: to_millis(now),
+        by: user,
+    };
+    doc::put_entry(am, "openings", &uuid::Uuid::now_v7().to_string(), &stamp)?;
     // Opening a closed day again reopens it.
     doc::put(am, "closed", &Option::<StampDoc>::None)?;
-    doc::commit(am, now, ctx.commit_message("open day"));
-    w.audit(ctx.audit("day.open", Some(id.0)));
+    if back_entry {
+        // The first back-entry opening marks the day; opening it again keeps that mark.
+        use automerge::ReadDoc;
+        let marked = match am
+            .get(automerge::ROOT, "back_entry")
+            .map_err(doc::DocError::from)?
+        {
+            // Absent in days made before back-entry existed, null in none yet.
+            None => false,
+            Some((automerge::Value::Scalar(v), _)) => !matches!(*v, automerge::ScalarValue::Null),
+            Some(_) => true,
+        };
+        if !marked {
+            doc::put(am, "back_entry", &Some(stamp))?;
+        }
+    }
+    let (what, action) = if back_entry {
+        ("open day for back-entry", "day.open_back_entry")
+    } else {
+        ("open day", "day.open")
+    };
+    doc::commit(am, now, ctx.commit_message(what));
+    w.audit(ctx.audit(action, Some(id.0)));
     w.commit()?;
     ctx.store.set_current_hub(hub.id)?;
     day_summary(ctx, &hub, id.0)
 }
 
-/// The open day at this laptop's hub, or a conflict that says how to open one.
+/// The organisation's back-entry window, in days.
+fn back_entry_days(ctx: &Ctx<'_>) -> Result<u32> {
+    Ok(ctx
+        .store
+        .org()?
+        .map(|(_, _, s)| s.back_entry_days)
+        .unwrap_or(doc::DEFAULT_BACK_ENTRY_DAYS))
+}
+
+/// The open days at `hub`, the one the desk works on first. The same on every laptop
+/// whatever order the days arrived in: a day dated after today (only an older hubdesk could
+/// open one) never displaces one that is not; a day run live comes before a back-entry day,
+/// so a paper register typed in elsewhere never takes over today's desk; then the latest
+/// date, then the lowest id.
+fn open_days_in_desk_order(ctx: &Ctx<'_>, hub: &HubRow) -> Result<Vec<DayRow>> {
+    let today = ctx.today_at(hub).format("%Y-%m-%d").to_string();
+    let mut open = ctx.store.open_days(hub.id)?;
+    open.sort_by(|a, b| {
+        let key = |d: &DayRow| (d.date > today, d.back_entry_at.is_some());
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| b.date.cmp(&a.date))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(open)
+}
+
+/// The open day the desk at this laptop's hub works on, or a conflict that says how to open
+/// one.
 fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
     let hub = ctx.hub()?;
-    match ctx.store.latest_open_day(hub.id)? {
+    let today = ctx.today_at(&hub).format("%Y-%m-%d").to_string();
+    let open = open_days_in_desk_order(ctx, &hub)?;
+    match open.into_iter().next() {
+        // Only a day dated after today is open (an older hubdesk let that through): nobody
+        // is signed in to a day that has not come; it can only be closed.
+        Some(day) if day.date > today => Err(Error::Conflict(format!(
+            "The day of {} is open at {}, but that date has not come yet. Close it and open today's day.",
+            day.date, hub.name
+        ))),
         Some(day) => Ok((hub, day)),
         None => Err(Error::Conflict(format!(
             "No day is open at {}. Open the day first.",
@@ -124,7 +248,35 @@ fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
 /// Closes the open day: everyone still in is signed out and marked "signed out at close".
 pub fn close_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
     ctx.require(Permission::RunTheDay)?;
-    let (hub, day) = current_open_day(ctx)?;
+    let hub = ctx.hub()?;
+    // Whatever `show_day` shows, even a day dated after today, so the desk can always close it.
+    match open_days_in_desk_order(ctx, &hub)?.into_iter().next() {
+        Some(day) => close(ctx, hub, day),
+        None => Err(Error::Conflict(format!(
+            "No day is open at {}. Open the day first.",
+            hub.name
+        ))),
+    }
+}
+
+/// Closes the open day of `date` at this laptop's hub, which need not be the one the desk
+/// works on: a back-entry day another laptop left open while today's day is open here.
+pub fn close_day_of(ctx: &Ctx<'_>, date: NaiveDate) -> Result<DaySummary> {
+    ctx.require(Permission::RunTheDay)?;
+    let hub = ctx.hub()?;
+    let date = date.format("%Y-%m-%d").to_string();
+    let day = ctx
+        .store
+        .open_days(hub.id)?
+        .into_iter()
+        .find(|d| d.date == date)
+        .ok_or_else(|| {
+            Error::Conflict(format!("The day of {date} is not open at {}.", hub.name))
+        })?;
+    close(ctx, hub, day)
+}
+
+fn close(ctx: &Ctx<'_>, hub: HubRow, day: DayRow) -> Result<DaySummary> {
     let now = ctx.now();
     let user = ctx
         .user
@@ -174,7 +326,7 @@ pub fn close_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
 pub fn show_day(ctx: &Ctx<'_>) -> Result<DaySummary> {
     ctx.require(Permission::RunTheDay)?;
     let hub = ctx.hub()?;
-    let day = match ctx.store.latest_open_day(hub.id)? {
+    let day = match open_days_in_desk_order(ctx, &hub)?.into_iter().next() {
         Some(d) => d,
         None => ctx.store.latest_day(hub.id)?.ok_or_else(|| {
             Error::NotFound(format!("No day has been opened at {} yet.", hub.name))
@@ -206,6 +358,29 @@ fn day_summary(ctx: &Ctx<'_>, hub: &HubRow, day_id: uuid::Uuid) -> Result<DaySum
         contacts: counts.contacts,
         contacts_in: ctx.store.contacts_in(day.id)?.len() as i64,
         headcount: day.headcount,
+        back_entry: match day.back_entry_at {
+            Some(at) => Some(BackEntry {
+                at,
+                by: match day.back_entry_by {
+                    Some(by) => ctx
+                        .store
+                        .users()?
+                        .into_iter()
+                        .find(|u| u.id == by)
+                        .map(|u| u.name),
+                    None => None,
+                },
+            }),
+            None => None,
+        },
+        also_open: open_days_in_desk_order(ctx, hub)?
+            .into_iter()
+            .filter(|d| d.id != day.id)
+            .map(|d| OtherOpenDay {
+                date: d.date,
+                back_entry: d.back_entry_at.is_some(),
+            })
+            .collect(),
     })
 }
 

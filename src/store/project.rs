@@ -436,6 +436,14 @@ pub struct SettingsJson {
     pub idle_lock_minutes: u32,
     pub current_agreement: String,
     pub consent_options: Vec<String>,
+    /// Absent from settings projected before the setting existed (until the org document
+    /// next changes): those organisations have the default.
+    #[serde(default = "default_back_entry_days")]
+    pub back_entry_days: u32,
+}
+
+fn default_back_entry_days() -> u32 {
+    doc::DEFAULT_BACK_ENTRY_DAYS
 }
 
 impl From<&doc::SettingsDoc> for SettingsJson {
@@ -446,6 +454,7 @@ impl From<&doc::SettingsDoc> for SettingsJson {
             idle_lock_minutes: s.idle_lock_minutes,
             current_agreement: s.current_agreement.clone(),
             consent_options: s.consent_options.clone(),
+            back_entry_days: s.back_entry_days,
         }
     }
 }
@@ -823,11 +832,13 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
     let first_opening = d.openings.values().min_by_key(|o| (o.at, o.by.clone()));
     let headcount: i64 = d.headcount.values().map(|h| h.count).sum();
     conn.execute(
-        "INSERT INTO days (id, hub_id, date, opened_at, opened_by, closed_at, closed_by, headcount)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO days (id, hub_id, date, opened_at, opened_by, closed_at, closed_by, headcount,
+             back_entry_at, back_entry_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(id) DO UPDATE SET hub_id = excluded.hub_id, date = excluded.date,
              opened_at = excluded.opened_at, opened_by = excluded.opened_by,
-             closed_at = excluded.closed_at, closed_by = excluded.closed_by, headcount = excluded.headcount",
+             closed_at = excluded.closed_at, closed_by = excluded.closed_by, headcount = excluded.headcount,
+             back_entry_at = excluded.back_entry_at, back_entry_by = excluded.back_entry_by",
         params![
             id,
             parse_id(&d.hub),
@@ -836,7 +847,9 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
             first_opening.and_then(|o| parse_id(&o.by)),
             d.closed.as_ref().map(|c| c.at),
             d.closed.as_ref().and_then(|c| parse_id(&c.by)),
-            headcount
+            headcount,
+            d.back_entry.as_ref().map(|b| b.at),
+            d.back_entry.as_ref().and_then(|b| parse_id(&b.by)),
         ],
     )
     .ctx("project day")?;
@@ -902,4 +915,17 @@ pub(super) fn dump(conn: &Connection) -> Result<Vec<String>> {
     lines.push(format!("member_search entries: {entries}"));
     lines.sort();
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_projected_before_the_back_entry_window_existed_still_read() {
+        let before = r#"{"lockout_failures":5,"lockout_minutes":5,"idle_lock_minutes":5,
+            "current_agreement":"1","consent_options":["photos"]}"#;
+        let s: SettingsJson = serde_json::from_str(before).unwrap();
+        assert_eq!(s.back_entry_days, doc::DEFAULT_BACK_ENTRY_DAYS);
+    }
 }

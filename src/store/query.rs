@@ -92,6 +92,9 @@ pub struct DayRow {
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub headcount: i64,
+    /// Opened after its date to type in a paper register: when, and by whom.
+    pub back_entry_at: Option<DateTime<Utc>>,
+    pub back_entry_by: Option<Uuid>,
 }
 
 impl DayRow {
@@ -523,7 +526,7 @@ impl Store {
     pub fn day(&self, id: Uuid) -> Result<Option<DayRow>> {
         self.conn
             .prepare_cached(
-                "SELECT id, hub_id, date, opened_at, closed_at, headcount FROM days WHERE id = ?1",
+                "SELECT id, hub_id, date, opened_at, closed_at, headcount, back_entry_at, back_entry_by FROM days WHERE id = ?1",
             )
             .ctx("day")?
             .query_row([id], day_from_row)
@@ -531,24 +534,25 @@ impl Store {
             .ctx("day")
     }
 
-    /// The most recent day at `hub` that is open (opened and not closed).
-    pub fn latest_open_day(&self, hub: Uuid) -> Result<Option<DayRow>> {
-        self.conn
+    /// Every day at `hub` that is open (opened and not closed), latest date first. Usually
+    /// one; more only when laptops opened days apart, or a day was left open.
+    pub fn open_days(&self, hub: Uuid) -> Result<Vec<DayRow>> {
+        let mut stmt = self
+            .conn
             .prepare_cached(
-                "SELECT id, hub_id, date, opened_at, closed_at, headcount FROM days
-                 WHERE hub_id = ?1 AND opened_at IS NOT NULL AND closed_at IS NULL ORDER BY date DESC LIMIT 1",
+                "SELECT id, hub_id, date, opened_at, closed_at, headcount, back_entry_at, back_entry_by FROM days
+                 WHERE hub_id = ?1 AND opened_at IS NOT NULL AND closed_at IS NULL ORDER BY date DESC, id",
             )
-            .ctx("open day")?
-            .query_row([hub], day_from_row)
-            .optional()
-            .ctx("open day")
+            .ctx("open days")?;
+        let rows = stmt.query_map([hub], day_from_row).ctx("open days")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("open days")
     }
 
     /// The most recent day at `hub`, open or closed.
     pub fn latest_day(&self, hub: Uuid) -> Result<Option<DayRow>> {
         self.conn
             .prepare_cached(
-                "SELECT id, hub_id, date, opened_at, closed_at, headcount FROM days
+                "SELECT id, hub_id, date, opened_at, closed_at, headcount, back_entry_at, back_entry_by FROM days
                  WHERE hub_id = ?1 AND opened_at IS NOT NULL ORDER BY date DESC LIMIT 1",
             )
             .ctx("latest day")?
@@ -706,6 +710,8 @@ fn day_from_row(r: &Row<'_>) -> rusqlite::Result<DayRow> {
         opened_at: r.get::<_, Option<i64>>(3)?.map(from_millis),
         closed_at: r.get::<_, Option<i64>>(4)?.map(from_millis),
         headcount: r.get(5)?,
+        back_entry_at: r.get::<_, Option<i64>>(6)?.map(from_millis),
+        back_entry_by: r.get(7)?,
     })
 }
 

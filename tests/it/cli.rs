@@ -539,3 +539,56 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
     );
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+#[test]
+fn a_day_after_today_or_beyond_the_back_entry_window_is_refused_with_exit_2() {
+    let dir = set_up();
+    let d = dir.path();
+    let today = ok(hubdesk(d, M, &["--json", "day", "open"]));
+    for (typo, says) in [
+        ("9999-12-31", "after today"),
+        ("1900-01-01", "up to 31 days back"),
+    ] {
+        let out = hubdesk(d, M, &["day", "open", "--date", typo]);
+        assert_eq!(out.code, 2, "{typo}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{typo}: {}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    }
+    // Month 13 never reaches the core: clap refuses it, also with 2.
+    assert_eq!(
+        hubdesk(d, M, &["day", "open", "--date", "2026-13-01"]).code,
+        2
+    );
+    // A past day while today's is open: 5, naming the open day.
+    let today_date = today["date"].as_str().unwrap();
+    let yesterday = chrono::NaiveDate::parse_from_str(today_date, "%Y-%m-%d").unwrap()
+        - chrono::Duration::days(1);
+    let out = hubdesk(d, M, &["day", "open", "--date", &yesterday.to_string()]);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stderr.contains(today_date), "{}", out.stderr);
+    let shown = ok(hubdesk(d, M, &["--json", "day", "show"]));
+    assert_eq!(
+        shown["date"], today["date"],
+        "today's day is still the desk's"
+    );
+    assert_eq!(shown["back_entry"], Value::Null);
+    assert_eq!(shown["also_open"], serde_json::json!([]));
+
+    // The window is the organisation's setting.
+    let set = ok(hubdesk(
+        d,
+        M,
+        &["--json", "settings", "set", "--back-entry-days", "7"],
+    ));
+    assert_eq!(set["back_entry_days"], 7);
+    let shown = hubdesk(d, M, &["settings", "show"]);
+    assert!(
+        shown.stdout.contains("up to 7 days back"),
+        "{}",
+        shown.stdout
+    );
+    assert_eq!(
+        hubdesk(d, M, &["settings", "set", "--back-entry-days", "400"]).code,
+        2
+    );
+}

@@ -54,6 +54,13 @@ enum Op {
         laptop: usize,
         minutes: i64,
     },
+    /// Staff type in a paper register on one laptop: close today, open a past day, sign a
+    /// member in to it, close it, open today again.
+    BackEntry {
+        laptop: usize,
+        days_ago: i64,
+        member: usize,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -91,6 +98,13 @@ fn op() -> impl Strategy<Value = Op> {
         }),
         (laptop.clone(), 1..90i64).prop_map(|(laptop, minutes)| Op::Tick { laptop, minutes }),
         (laptop.clone(), 1..4u32).prop_map(|(laptop, n)| Op::OrgEdit { laptop, n }),
+        (laptop.clone(), 1..4i64, 0..8usize).prop_map(|(laptop, days_ago, member)| {
+            Op::BackEntry {
+                laptop,
+                days_ago,
+                member,
+            }
+        }),
         (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -121,6 +135,24 @@ fn code_of(ctx: &Ctx<'_>, member: usize) -> Option<String> {
     let mut all = ctx.store.all_members().unwrap();
     all.sort_by(|a, b| a.code.cmp(&b.code));
     all.get(member).map(|m| m.code.clone())
+}
+
+/// A paper register typed in between two sessions of today's day on one laptop.
+fn back_entry(ctx: &Ctx<'_>, days_ago: i64, code: Option<String>) {
+    let today = service::close_day(ctx).unwrap();
+    let today = chrono::NaiveDate::parse_from_str(&today.date, "%Y-%m-%d").unwrap();
+    let past = service::OpenDay {
+        hub: None,
+        date: Some(today - chrono::Duration::days(days_ago)),
+    };
+    let day = service::open_day(ctx, past).unwrap();
+    assert!(day.back_entry.is_some());
+    if let Some(code) = code {
+        // Already on this day's register from an earlier pass: a conflict, as at the desk.
+        let _ = service::sign_in_member(ctx, &code, &[]);
+    }
+    service::close_day(ctx).unwrap();
+    service::open_day(ctx, Default::default()).unwrap();
 }
 
 proptest! {
@@ -185,6 +217,9 @@ proptest! {
                 }
                 Op::Tick { laptop, minutes } => {
                     all[laptop].clock.advance(chrono::Duration::minutes(minutes));
+                }
+                Op::BackEntry { laptop, days_ago, member } => {
+                    back_entry(&ctxs[laptop], days_ago, code_of(&ctxs[laptop], member));
                 }
                 Op::Sync { from, to, cut: Some(cut) } => sync_cut(&all[from], &all[to], cut),
                 Op::Sync { from, to, cut: None } => {

@@ -27,7 +27,11 @@ export async function render(root, ctx) {
     });
     root.append(
       el("h1", { text: `Today at ${hub}` }),
-      el("p", { text: day ? `The day of ${day.date} is closed.` : "No day is open yet." }),
+      el("p", {
+        text: day
+          ? `The day of ${day.date} is closed.${day.back_entry ? " It was typed in later from a paper register." : ""}`
+          : "No day is open yet.",
+      }),
       error,
       open,
     );
@@ -197,11 +201,13 @@ export async function render(root, ctx) {
   async function refreshLists() {
     try {
       const [d, here, contacts] = await Promise.all([api.showDay(), api.whoIsIn(), api.contactsIn()]);
+      notes.replaceChildren(...dayNotes(d));
+      const when = d.back_entry ? "that day" : "today";
       counts.replaceChildren(
         ...[
           ["In now", d.signed_in],
-          ["Visits today", d.visits],
-          ["New today", d.new_members],
+          [`Visits ${when}`, d.visits],
+          [`New ${when}`, d.new_members],
           ["Headcount", d.headcount],
           ["Parents and visitors", d.contacts],
         ].map(([k, v]) => el("div", { class: "count" }, el("dt", { text: k }), el("dd", { text: String(v) }))),
@@ -323,8 +329,11 @@ export async function render(root, ctx) {
     }
   });
 
+  // A back-entry day says so wherever the desk looks: the title, a note, the counts.
+  const notes = el("div", { class: "day-notes" }, ...dayNotes(day));
   root.append(
-    el("h1", { text: `Today at ${hub}` }),
+    el("h1", { text: dayTitle(day, hub, ctx.status.today) }),
+    notes,
     error,
     el(
       "div",
@@ -344,7 +353,7 @@ export async function render(root, ctx) {
       el(
         "section",
         { class: "card", "aria-labelledby": "counts-title" },
-        el("h2", { id: "counts-title", text: "Today so far" }),
+        el("h2", { id: "counts-title", text: day.back_entry ? `${day.date} so far` : "Today so far" }),
         counts,
         plusOne,
       ),
@@ -357,6 +366,41 @@ export async function render(root, ctx) {
   current = refreshLists;
   await refreshLists();
   search.focus();
+}
+
+// Never "Today" over a day that is not today's: a back-entry day, or one left open.
+function dayTitle(day, hub, today) {
+  if (day.back_entry) return `Back-entry: the day of ${day.date} at ${hub}`;
+  if (today && day.date !== today) return `The day of ${day.date} at ${hub} (not today)`;
+  return `Today at ${hub}`;
+}
+
+// What the desk must know about the open day before signing anyone in: that it is a paper
+// register typed in later, and any other day still open at this hub.
+function dayNotes(day) {
+  const notes = [];
+  if (day.back_entry) {
+    const by = day.back_entry.by ? ` by ${day.back_entry.by}` : "";
+    notes.push(
+      el("p", {
+        class: "warning",
+        id: "back-entry-note",
+        text:
+          `This is not today: a paper register for ${day.date} is being typed in (opened ${time(day.back_entry.at)}${by}). ` +
+          "Everyone signed in here goes to that day. Close it when the register is in.",
+      }),
+    );
+  }
+  for (const other of day.also_open || []) {
+    const what = other.back_entry ? " (a paper register being typed in)" : "";
+    notes.push(
+      el("p", {
+        class: "warning",
+        text: `The day of ${other.date}${what} is also open at this hub. Sign-ins go to ${day.date}; once it is closed, ${other.date} comes up here to be closed.`,
+      }),
+    );
+  }
+  return notes;
 }
 
 export function changed() {
