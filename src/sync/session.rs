@@ -83,6 +83,28 @@ pub struct Report {
     pub finished: bool,
 }
 
+/// What a session still has queued to send: a session that ends with any of it left would
+/// strand a change. For logs and for tests that check a round's budget leaves nothing behind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Changes the peer lacks, answering its heads.
+    pub changes: usize,
+    /// Documents the peer asked for whole.
+    pub whole: usize,
+    /// Documents we have none of, still to ask for.
+    pub wants: usize,
+    /// Documents whose heads we still have to tell the peer.
+    pub heads: usize,
+    /// Documents whose next Automerge sync message may say something.
+    pub dirty: usize,
+}
+
+impl Backlog {
+    pub fn is_empty(&self) -> bool {
+        *self == Backlog::default()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Start,
@@ -178,6 +200,17 @@ impl<'s> Session<'s> {
 
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// What is still queued to send (see [`Backlog`]).
+    pub fn backlog(&self) -> Backlog {
+        Backlog {
+            changes: self.changes_out.len(),
+            whole: self.whole_out.len(),
+            wants: self.want_out.len(),
+            heads: self.heads_out.len(),
+            dirty: self.dirty.len(),
+        }
     }
 
     /// The initiator's first message.
@@ -682,14 +715,20 @@ impl<'s> Session<'s> {
         Ok(())
     }
 
-    /// What to send next: documents asked for whole, changes the peer lacks, our own asks
+    /// What to send next: changes the peer lacks, documents asked for whole, our own asks
     /// and heads, then sync messages for every document that may have something to say,
-    /// within the round's budget.
+    /// within the round's budget (at least one message when anything is queued).
+    ///
+    /// The flag returned is the round's `more`: true exactly when something is still queued
+    /// after this round, in any queue (see [`Backlog`]). It is not a guess about what the
+    /// peer's answer will bring; that the initiator learns from the peer's own `more`.
     fn outgoing(&mut self) -> Result<(Vec<DocMsg>, bool), SyncError> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
+        // A round always carries something if anything is queued, whatever the budget says:
+        // a budget of zero would otherwise never finish.
         let full = |out: &Vec<DocMsg>, bytes: usize, o: &Options| {
-            out.len() >= o.max_docs_per_round || bytes >= o.max_round_bytes
+            !out.is_empty() && (out.len() >= o.max_docs_per_round || bytes >= o.max_round_bytes)
         };
         while !full(&out, bytes, &self.options) {
             let Some((id, kind, changes)) = self.changes_out.pop_front() else {
@@ -783,8 +822,9 @@ impl<'s> Session<'s> {
                 });
             }
         }
-        let more =
-            !self.whole_out.is_empty() || !self.want_out.is_empty() || !self.dirty.is_empty();
+        // Every queue counts: the initiator ends the session (and both checkpoints move) as
+        // soon as neither side says `more`, so anything left out here would be stranded.
+        let more = !self.backlog().is_empty();
         Ok((out, more))
     }
 

@@ -10,3 +10,4 @@ mod support;
 mod sync;
 mod sync_net;
 mod sync_props;
+mod sync_rounds;
