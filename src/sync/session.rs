@@ -277,6 +277,14 @@ impl<'s> Session<'s> {
                 self.drive(r)?
             }
             (Role::Responder, Stage::Docs, Msg::Done { through }) => {
+                // An honest initiator sends Done only after we said we had nothing more; if
+                // we still do, moving checkpoints now would strand it.
+                if !self.backlog().is_empty() {
+                    return Err(SyncError::Malformed(
+                        "the other laptop ended the sync before this one had sent everything"
+                            .into(),
+                    ));
+                }
                 let mine = self.close(through)?;
                 self.stage = Stage::Finished;
                 self.report.finished = true;

@@ -291,3 +291,46 @@ fn changes_answering_many_heads_are_all_sent_before_the_session_ends() {
         one_session_moves_everything(two_laptops_that_only_edited(), options, false);
     }
 }
+
+#[test]
+fn a_done_that_comes_while_the_responder_still_has_something_to_send_moves_no_checkpoint() {
+    let all = two_laptops_apart();
+    let peer = |x: &Hub, y: &Hub| {
+        x.store
+            .peer(device_id(&y.store))
+            .unwrap()
+            .map(|p| p.recv_through)
+    };
+    let before = peer(&all[1], &all[0]);
+    let (mut sa, mut sb) = sessions(&all[0], &all[1], tiny(1, 1 << 20)).unwrap();
+    let mut to_b = sa.start().unwrap();
+    // Run until the responder says it has more, then end the session anyway, as a peer
+    // that miscounted would.
+    loop {
+        let m = to_b.pop().expect("the responder said `more` at some point");
+        let replies = sb.handle(m).unwrap();
+        if replies
+            .iter()
+            .any(|r| matches!(r, Msg::Round(r) if r.more && r.phase == Some(hubdesk::sync::wire::Phase::Docs)))
+        {
+            break;
+        }
+        for r in replies {
+            to_b.extend(sa.handle(r).unwrap());
+        }
+    }
+    let through = all[0].store.feed_position().unwrap();
+    let err = sb.handle(Msg::Done { through }).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("before this one had sent everything"),
+        "{err}"
+    );
+    assert_eq!(
+        peer(&all[1], &all[0]),
+        before,
+        "the responder's checkpoint did not move"
+    );
+    drop((sa, sb));
+    one_session_moves_everything(all, tiny(1, 1 << 20), true);
+}
