@@ -246,7 +246,7 @@ impl<'s> Session<'s> {
                 if r.reason == RefusalReason::Revoked {
                     self.store.mark_local_revoked(self.now)?;
                 }
-                return Err(SyncError::refused(r.reason, r.message));
+                return Err(SyncError::from_peer(r));
             }
             (Role::Responder, Stage::Start, Msg::Hello(h)) => {
                 self.check_hello(&h)?;
