@@ -199,8 +199,11 @@ impl Case {
     }
 }
 
+/// Every record's heads, the feed position and every table row.
+type Fingerprint = (Vec<(Uuid, [u8; 16])>, i64, Vec<String>);
+
 /// What the tables, the records and the feed hold: an error must leave it as it was.
-fn fingerprint(store: &Store) -> (Vec<(Uuid, [u8; 16])>, i64, Vec<String>) {
+fn fingerprint(store: &Store) -> Fingerprint {
     let mut heads: Vec<_> = store
         .all_heads()
         .unwrap()
@@ -296,6 +299,9 @@ enum Doc {
     },
 }
 
+/// A feed line: which record, its kind, its heads hash.
+type Entry = (Id, u8, [u8; 16]);
+
 #[derive(Debug, Clone)]
 enum Arb {
     Hello {
@@ -307,11 +313,11 @@ enum Arb {
     },
     Round {
         phase: Option<Phase>,
-        feed: Option<(i64, Vec<(Id, u8, [u8; 16])>)>,
+        feed: Option<(i64, Vec<Entry>)>,
         digest: Option<Vec<[u8; 8]>>,
         full_digest: bool,
         mismatch: Option<Vec<u16>>,
-        entries: Vec<(Id, u8, [u8; 16])>,
+        entries: Vec<Entry>,
         docs: Vec<Doc>,
         more: bool,
     },
@@ -365,7 +371,7 @@ fn doc() -> impl Strategy<Value = Doc> {
     ]
 }
 
-fn entry() -> impl Strategy<Value = (Id, u8, [u8; 16])> {
+fn entry() -> impl Strategy<Value = Entry> {
     (id(), kind(), any::<[u8; 16]>())
 }
 
@@ -467,7 +473,7 @@ fn resolve_doc(d: &Doc) -> DocMsg {
     }
 }
 
-fn resolve_entry((i, kind, heads): &(Id, u8, [u8; 16])) -> WireEntry {
+fn resolve_entry((i, kind, heads): &Entry) -> WireEntry {
     WireEntry {
         id: resolve_id(i),
         kind: *kind,
