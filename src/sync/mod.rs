@@ -56,6 +56,42 @@ impl SyncError {
             message: message.into(),
         }
     }
+
+    /// The other laptop's refusal, as shown here. Its text comes from outside: control
+    /// characters are dropped, it is cut to a sentence's length, and a refusal that says
+    /// nothing gets the usual words for its reason.
+    pub fn from_peer(refusal: wire::Refusal) -> Self {
+        let text: String = refusal
+            .message
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        let text = text.trim();
+        let message = if text.is_empty() {
+            default_refusal(refusal.reason).to_string()
+        } else {
+            text.to_string()
+        };
+        SyncError::refused(refusal.reason, message)
+    }
+}
+
+fn default_refusal(reason: RefusalReason) -> &'static str {
+    match reason {
+        RefusalReason::NotPaired => "the other laptop does not know this one; pair them again",
+        RefusalReason::Revoked => "a manager has removed this laptop from the organisation",
+        RefusalReason::OtherOrganisation => "the other laptop belongs to another organisation",
+        RefusalReason::ProtocolVersion => {
+            "the other laptop runs a different version of hubdesk sync; update both"
+        }
+        RefusalReason::WrongCode => "the pairing code was not right; check it and try again",
+        RefusalReason::NoPairingCode => {
+            "the other laptop has no pairing code open; make a new one there"
+        }
+        RefusalReason::Busy => "the other laptop is busy with another sync; it will try again",
+        RefusalReason::Error => "the other laptop could not finish this sync; it will try again",
+    }
 }
 
 impl From<doc::DocError> for SyncError {
@@ -321,6 +357,23 @@ pub fn absorb_member(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_that_says_nothing_or_too_much_still_reads_as_a_sentence() {
+        let said = |message: &str| {
+            SyncError::from_peer(wire::Refusal {
+                reason: RefusalReason::Busy,
+                message: message.into(),
+            })
+            .to_string()
+        };
+        assert_eq!(
+            said(" \n\u{7} "),
+            "the other laptop is busy with another sync; it will try again"
+        );
+        assert_eq!(said("try\u{1b}[31m later"), "try[31m later");
+        assert_eq!(said(&"x".repeat(5000)).len(), 300);
+    }
 
     #[test]
     fn digests_differ_exactly_when_some_document_differs() {

@@ -472,7 +472,7 @@ pub async fn join(
         .await?;
     let inbound = match framed.recv().await? {
         Msg::PairSpake(b) => b,
-        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        Msg::Refused(r) => return Err(SyncError::from_peer(r)),
         _ => {
             return Err(SyncError::Malformed(
                 "an unexpected answer to pairing".into(),
@@ -489,7 +489,7 @@ pub async fn join(
                 "the other laptop could not prove it knows the code; nothing was shared",
             ));
         }
-        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        Msg::Refused(r) => return Err(SyncError::from_peer(r)),
         _ => {
             return Err(SyncError::Malformed(
                 "an unexpected answer to pairing".into(),
@@ -498,7 +498,7 @@ pub async fn join(
     }
     let welcome = match framed.recv().await? {
         Msg::PairWelcome(w) => w,
-        Msg::Refused(r) => return Err(SyncError::refused(r.reason, r.message)),
+        Msg::Refused(r) => return Err(SyncError::from_peer(r)),
         _ => {
             return Err(SyncError::Malformed(
                 "an unexpected answer to pairing".into(),

@@ -85,7 +85,10 @@ pub struct Round {
     /// Feed entries for every document in the differing digest buckets.
     pub digest_entries: Vec<WireEntry>,
     pub docs: Vec<DocMsg>,
-    /// The sender had more to say than fit in this round.
+    /// The sender still has something queued that did not fit in this round's budget
+    /// (changes, whole records, asks, heads or Automerge sync messages). The initiator ends
+    /// the session only after a round in which neither side says `more` and it has nothing
+    /// left to send, so a sender must never say false while anything is queued.
     pub more: bool,
 }
 

@@ -10,5 +10,7 @@ mod permissions;
 mod projections;
 mod support;
 mod sync;
+mod sync_fuzz;
 mod sync_net;
 mod sync_props;
+mod sync_rounds;

@@ -21,8 +21,13 @@ pub fn t0() -> DateTime<Utc> {
 
 impl Hub {
     pub fn new() -> Hub {
+        Hub::set_up(Store::open_in_memory().unwrap())
+    }
+
+    /// A new organisation on `store` (in memory, or on disk to copy it between tests).
+    pub fn set_up(store: Store) -> Hub {
         let hub = Hub {
-            store: Store::open_in_memory().unwrap(),
+            store,
             clock: ManualClock::new(t0()),
         };
         service::set_up_organisation(

@@ -48,14 +48,16 @@ pub fn sessions<'h>(
     options: Options,
 ) -> Result<(Session<'h>, Session<'h>), SyncError> {
     let now = a.clock_now();
-    let sa = Session::new(&a.store, now, Role::Initiator, device_id(&b.store), options)?;
-    let sb = Session::new(
-        &b.store,
+    let sa = Session::new(
+        &a.store,
         now,
-        Role::Responder,
-        device_id(&a.store),
-        Options::default(),
+        Role::Initiator,
+        device_id(&b.store),
+        options.clone(),
     )?;
+    // Both sides keep to the same round limits (the responder learns only `digest` from
+    // the initiator's Hello).
+    let sb = Session::new(&b.store, now, Role::Responder, device_id(&a.store), options)?;
     Ok((sa, sb))
 }
 
