@@ -446,11 +446,18 @@ impl<'s> Session<'s> {
                 "the other laptop has been removed from the organisation",
             ));
         }
-        // Both sides now hold the same revocations: a revocation new here is applied to
-        // every record (a relay drops what it took in before it heard), and the
-        // organisation's own record, taken in whole above, is checked.
+        // Both sides now hold the same revocations.
+        self.refuse_revoked_after_org_round()
+    }
+
+    /// After each round of the organisation's record: a revocation new here is applied to
+    /// every record at once (a relay drops what it took in before it heard), and the
+    /// organisation's record, which its phase takes in whole, is checked. At once, not at
+    /// the end of the phase, so that a session cut short never leaves a laptop knowing of a
+    /// revocation while holding what it refuses.
+    fn refuse_revoked_after_org_round(&mut self) -> Result<(), SyncError> {
         let mut refused = revocation::enforce(self.store, self.now)?;
-        self.revocations = Revocations::from_devices(&devices);
+        self.revocations = Revocations::of(self.store)?;
         refused += revocation::check_doc(
             self.store,
             self.me.org_id,
@@ -690,10 +697,14 @@ impl<'s> Session<'s> {
             .collect();
         w.save_sync_states(self.peer, states)?;
         let changed = w.commit()?;
+        let org_changed = changed.contains(&self.me.org_id);
         for id in changed {
             if let Some(e) = self.store.doc_heads(id)? {
                 self.received_heads.insert(id, e.heads);
             }
+        }
+        if self.stage == Stage::Org && org_changed {
+            self.refuse_revoked_after_org_round()?;
         }
         Ok(())
     }

@@ -721,3 +721,33 @@ fn a_sync_file_with_a_changed_signature_or_maker_or_in_the_old_unsigned_layout_i
     assert_eq!(all[1].store.projection_dump().unwrap(), before);
     service::import_bundle(&b, &file).unwrap();
 }
+
+#[test]
+fn a_session_cut_right_after_a_relay_hears_of_a_revocation_leaves_it_holding_nothing_refused() {
+    let (all, late) = revoked_laptop_at_work();
+    sync_pair(&all[2], &all[1]).unwrap();
+    let knows = |hub: &Hub| {
+        hub.store
+            .devices()
+            .unwrap()
+            .iter()
+            .any(|d| d.name == REVOKED && d.revoked_at.is_some())
+    };
+    // C syncs with R, and the connection drops as soon as C has the revocation.
+    let (mut c, mut r) = sessions(&all[1], &all[0], Options::default()).unwrap();
+    let mut to_r: std::collections::VecDeque<_> = c.start().unwrap().into();
+    let mut to_c = std::collections::VecDeque::new();
+    while !knows(&all[1]) {
+        if let Some(m) = to_r.pop_front() {
+            to_c.extend(r.handle(m).unwrap());
+        } else if let Some(m) = to_c.pop_front() {
+            to_r.extend(c.handle(m).unwrap());
+        } else {
+            panic!("the session ended before C heard of the revocation");
+        }
+    }
+    assert!(!c.is_finished());
+    drop((c, r));
+    assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
+    assert_eq!(headcount(&all[1]), 0);
+}

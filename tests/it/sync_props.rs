@@ -32,6 +32,8 @@ enum Op {
     Headcount {
         laptop: usize,
     },
+    /// Laptop 0 removes laptop 2, which is not told and keeps working (see `revocation`).
+    Revoke,
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -57,6 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
             }
         }),
         laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        Just(Op::Revoke),
         (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -128,15 +131,82 @@ proptest! {
                 Op::Headcount { laptop } => {
                     service::add_headcount(&ctxs[laptop], 1).unwrap();
                 }
+                Op::Revoke => revocation::revoke(&all),
+                Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
                 Op::Sync { from, to, cut: Some(cut) } => sync_cut(&all[from], &all[to], cut),
                 Op::Sync { from, to, cut: None } => {
                     sync_pair(&all[from], &all[to]).unwrap();
                 }
             }
+            revocation::assert_none_admitted(&all);
         }
         for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1), (1, 2)] {
-            sync_pair(&all[x], &all[y]).unwrap();
+            if !revocation::refused(&all, x, y) {
+                sync_pair(&all[x], &all[y]).unwrap();
+            }
         }
-        assert_converged(&all);
+        revocation::assert_none_admitted(&all);
+        let removed = revocation::revoked_at(&all[0]).is_some();
+        assert_converged(if removed { &all[..2] } else { &all[..] });
+    }
+}
+
+/// The Revoke op: laptop 2 is removed an hour after t0 by laptop 0's clock and works on two
+/// hours after t0 by its own, never told (its own syncs with a laptop that knows are refused
+/// before any data moves, as TLS does); its later work can only travel through a laptop that
+/// has not heard yet.
+mod revocation {
+    use hubdesk::doc;
+    use hubdesk::service::{self, Ctx};
+
+    use crate::support::{Hub, MANAGER, MANAGER_PIN, t0};
+    use crate::sync::device_id;
+
+    pub fn revoke(all: &[Hub]) {
+        if revoked_at(&all[0]).is_some() {
+            return;
+        }
+        all[0].clock.set(t0() + chrono::Duration::hours(1));
+        let ctx =
+            Ctx::new(&all[0].store, &all[0].clock).as_user(all[0].unlock(MANAGER, MANAGER_PIN));
+        service::revoke_device(&ctx, "laptop 3").unwrap();
+        all[2].clock.set(t0() + chrono::Duration::hours(2));
+    }
+
+    /// When `hub` knows laptop 2 was revoked (millis), if it does.
+    pub fn revoked_at(hub: &Hub) -> Option<i64> {
+        let d = hub.store.devices().unwrap();
+        let name = |n: &str| d.iter().find(|x| x.name == n).and_then(|x| x.revoked_at);
+        name("laptop 3").map(|at| at.timestamp_millis())
+    }
+
+    /// A session between these two is refused: one is laptop 2 and the other knows.
+    pub fn refused(all: &[Hub], a: usize, b: usize) -> bool {
+        (a == 2 && revoked_at(&all[b]).is_some()) || (b == 2 && revoked_at(&all[a]).is_some())
+    }
+
+    /// No laptop that knows of the revocation holds a change laptop 2 made after it.
+    pub fn assert_none_admitted(all: &[Hub]) {
+        let d = doc::device_actor(device_id(&all[2].store));
+        for (i, hub) in all.iter().enumerate().take(2) {
+            let Some(at) = revoked_at(hub) else { continue };
+            for e in hub.store.all_heads().unwrap() {
+                let late = hub
+                    .store
+                    .with_doc_mut(e.id, |am| {
+                        am.get_changes_meta(&[])
+                            .iter()
+                            .filter(|m| *m.actor == d && m.timestamp * 1000 > at)
+                            .count()
+                    })
+                    .unwrap()
+                    .unwrap_or(0);
+                assert_eq!(
+                    late, 0,
+                    "laptop {i} holds laptop 2's later changes in {}",
+                    e.id
+                );
+            }
+        }
     }
 }
