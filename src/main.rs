@@ -791,8 +791,16 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 let bytes =
                     std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
                 emit(json, &service::import_bundle(ctx, &bytes)?, |r| {
+                    let refused = if r.refused_revoked > 0 {
+                        format!(
+                            " {} change(s) made by a removed laptop after its removal were left out.",
+                            r.refused_revoked
+                        )
+                    } else {
+                        String::new()
+                    };
                     format!(
-                        "Imported {}: {} record(s) changed of {}.",
+                        "Imported {}: {} record(s) changed of {}.{refused}",
                         file.display(),
                         r.docs_changed,
                         r.docs_in_file
@@ -1079,8 +1087,16 @@ fn describe_outcome(o: &hubdesk::sync::net::Outcome) -> String {
     } else {
         format!("\"{}\"", o.peer_name)
     };
+    let refused = if o.report.refused_revoked > 0 {
+        format!(
+            " {} change(s) made by a removed laptop after its removal were left out.",
+            o.report.refused_revoked
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "Synced with {who}: {} record(s) received, {} sent ({} bytes in, {} out).",
+        "Synced with {who}: {} record(s) received, {} sent ({} bytes in, {} out).{refused}",
         o.report.docs_received, o.report.docs_sent, o.traffic.bytes_received, o.traffic.bytes_sent
     )
 }

@@ -286,6 +286,10 @@ pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
     doc::commit(org, now, ctx.commit_message("revoke device"));
     w.audit(ctx.audit("device.revoke", Some(device.id)));
     w.commit()?;
+    // Changes the laptop made after this moment (by its own clock, which may run ahead of
+    // ours) and that already reached this laptop are taken out here too, as every laptop
+    // that hears of the revocation will.
+    crate::sync::revocation::enforce(ctx.store, now)?;
     Ok(DeviceSummary {
         id: device.id,
         name: device.name,

@@ -446,6 +446,9 @@ struct OpenDoc {
     doc: AutoCommit,
     saved_heads: Vec<ChangeHash>,
     is_new: bool,
+    /// Replaced whole (changes taken out, see [`WriteTxn::replace`]): written as one
+    /// snapshot and re-projected in full.
+    rewrite: bool,
 }
 
 /// A write in progress. See [`Store::write`].
@@ -490,6 +493,7 @@ impl<'s> WriteTxn<'s> {
             doc,
             saved_heads,
             is_new: false,
+            rewrite: false,
         });
         Ok(self.open.last_mut().map(|o| &mut o.doc))
     }
@@ -513,12 +517,51 @@ impl<'s> WriteTxn<'s> {
             doc,
             saved_heads: Vec::new(),
             is_new: true,
+            rewrite: false,
         });
         Ok(self
             .open
             .last_mut()
             .map(|o| &mut o.doc)
             .expect("just pushed"))
+    }
+
+    /// A document this write has open, with the heads it had when opened (empty for a new
+    /// one): what the write added is everything after them.
+    pub fn open_doc(&mut self, id: Uuid) -> Option<(&mut AutoCommit, Vec<ChangeHash>)> {
+        let o = self.open.iter_mut().find(|o| o.id == id)?;
+        let since = if o.is_new {
+            Vec::new()
+        } else {
+            o.saved_heads.clone()
+        };
+        Some((&mut o.doc, since))
+    }
+
+    /// Replaces an open document with `doc`, which may hold fewer changes than the stored
+    /// one (changes a revoked laptop made, taken out). It is written as one snapshot and
+    /// re-projected in full, and every peer's Automerge sync state for it is forgotten, since
+    /// those describe changes this laptop no longer holds.
+    pub fn replace(&mut self, id: Uuid, kind: DocKind, mut doc: AutoCommit) -> Result<()> {
+        doc.set_actor(self.store.actor()?);
+        if self.doc(id, kind)?.is_none() {
+            return Err(StoreError::MissingDoc(id));
+        }
+        if let Some(o) = self.open.iter_mut().find(|o| o.id == id) {
+            o.doc = doc;
+            o.rewrite = !o.is_new;
+        }
+        Ok(())
+    }
+
+    /// Drops a document this write created or opened, as if it had never arrived: a new one
+    /// is not written, a stored one is removed with its rows.
+    pub fn drop_doc(&mut self, id: Uuid) -> Result<()> {
+        if let Some(i) = self.open.iter().position(|o| o.id == id && o.is_new) {
+            self.open.remove(i);
+            return Ok(());
+        }
+        self.remove(id)
     }
 
     /// Records this laptop as a device of the organisation: once, at set-up, in the same
@@ -601,7 +644,7 @@ impl<'s> WriteTxn<'s> {
                 .ctx("read doc")?
                 .unwrap_or(0);
             // A new document, or one with many chunks, is written as one compressed snapshot.
-            let chunk_count = if o.is_new || chunk_count + 1 >= COMPACT_AT_CHUNKS {
+            let chunk_count = if o.is_new || o.rewrite || chunk_count + 1 >= COMPACT_AT_CHUNKS {
                 self.tx
                     .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [o.id])
                     .ctx("compact")?;
@@ -626,6 +669,11 @@ impl<'s> WriteTxn<'s> {
                     params![o.id, bytes],
                 )
                 .ctx("append chunk")?;
+            if o.rewrite {
+                self.tx
+                    .execute("DELETE FROM sync_states WHERE doc_id = ?1", [o.id])
+                    .ctx("forget sync states")?;
+            }
             projections.push((i, std::mem::replace(&mut o.saved_heads, heads)));
             changed.push(o.id);
         }
@@ -633,7 +681,7 @@ impl<'s> WriteTxn<'s> {
         // others from their chunks, which must already hold this write.
         for (i, before) in projections {
             let o = &mut self.open[i];
-            if o.kind == DocKind::Member && !o.is_new {
+            if o.kind == DocKind::Member && !o.is_new && !o.rewrite {
                 // Only what changed: a member with years of visits signs in as fast as a new one.
                 let patches = o.doc.diff(&before, &o.saved_heads);
                 project::project_member_change(
@@ -645,6 +693,7 @@ impl<'s> WriteTxn<'s> {
             } else {
                 project::project(&self.tx, o.kind, o.id, &o.doc)?;
             }
+            o.rewrite = false;
         }
         insert_audit(&self.tx, &self.audit)?;
         let WriteTxn {

@@ -290,6 +290,20 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("tombstones")
     }
 
+    /// Revocations this laptop has applied to every document it holds, and the revocation
+    /// time each was applied for (sync::revocation::enforce).
+    pub fn enforced_revocations(&self) -> Result<std::collections::HashMap<Uuid, i64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT device_id, revoked_at FROM enforced_revocations")
+            .ctx("read enforced revocations")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("read enforced revocations")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("read enforced revocations")
+    }
+
     pub fn tombstone_ids(&self) -> Result<HashSet<Uuid>> {
         Ok(self.tombstones()?.into_iter().map(|t| t.id).collect())
     }
@@ -506,6 +520,19 @@ impl WriteTxn<'_> {
         self.tx
             .execute("UPDATE local_device SET tag = ?1, next_code_seq = 0", [tag])
             .ctx("record tag")?;
+        Ok(())
+    }
+
+    /// Records revocations as applied to every document (with the documents they changed).
+    pub fn set_enforced_revocations(&mut self, revoked: &[(Uuid, i64)]) -> Result<()> {
+        for (device, at) in revoked {
+            self.tx
+                .execute(
+                    "INSERT OR REPLACE INTO enforced_revocations (device_id, revoked_at) VALUES (?1, ?2)",
+                    params![device, at],
+                )
+                .ctx("record enforced revocation")?;
+        }
         Ok(())
     }
 

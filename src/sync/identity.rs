@@ -35,9 +35,46 @@ pub fn fingerprint(cert_der: &[u8]) -> String {
     hex::encode(Sha256::digest(cert_der))
 }
 
+/// Signs `msg` with this laptop's private key (ECDSA P-256 with SHA-256, as in its TLS
+/// handshakes): how a sync file says which laptop made it.
+pub fn sign(identity: &Identity, msg: &[u8]) -> Result<Vec<u8>, SyncError> {
+    use rustls::SignatureScheme;
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.clone()));
+    let signing = rustls::crypto::ring::sign::any_ecdsa_type(&key)
+        .map_err(|e| SyncError::Setup(format!("this laptop's key cannot sign: {e}")))?;
+    let signer = signing
+        .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+        .ok_or_else(|| SyncError::Setup("this laptop's key is not a P-256 key".into()))?;
+    signer
+        .sign(msg)
+        .map_err(|e| SyncError::Setup(format!("could not sign: {e}")))
+}
+
+/// Whether `signature` over `msg` was made with the key of certificate `cert_der`.
+pub fn verify(cert_der: &[u8], msg: &[u8], signature: &[u8]) -> bool {
+    let der = rustls::pki_types::CertificateDer::from(cert_der);
+    match webpki::EndEntityCert::try_from(&der) {
+        Ok(cert) => cert
+            .verify_signature(webpki::ring::ECDSA_P256_SHA256, msg, signature)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_verifies_only_with_the_signers_certificate_and_message() {
+        let (a, b) = (generate(false).unwrap(), generate(false).unwrap());
+        let sig = sign(&a, b"made here").unwrap();
+        assert!(verify(&a.cert, b"made here", &sig));
+        assert!(!verify(&a.cert, b"made there", &sig));
+        assert!(!verify(&b.cert, b"made here", &sig));
+        assert!(!verify(b"not a certificate", b"made here", &sig));
+    }
 
     #[test]
     fn each_laptop_gets_its_own_certificate() {

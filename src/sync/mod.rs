@@ -7,6 +7,7 @@
 //! - [`pairing`]: the SPAKE2 exchange that lets a new laptop join with a short code.
 //! - [`bundle`]: the same changes in an encrypted file, for laptops that never meet.
 //! - [`identity`]: each laptop's certificate.
+//! - [`revocation`]: which changes a laptop may hold once a laptop has been revoked.
 //!
 //! Every change received goes through the store's normal write path, so projections, feed
 //! positions and chunks stay as if the change had been made here.
@@ -16,6 +17,7 @@ pub mod discovery;
 pub mod identity;
 pub mod net;
 pub mod pairing;
+pub mod revocation;
 pub mod session;
 pub mod wire;
 

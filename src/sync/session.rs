@@ -36,6 +36,7 @@ use automerge::sync::{self, SyncDoc};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::revocation::{self, Revocations};
 use super::wire::{
     DocBody, DocMsg, Feed, Hello, Msg, PROTOCOL_VERSION, Phase, Refusal, RefusalReason, Round,
     WireEntry,
@@ -85,6 +86,9 @@ pub struct Report {
     pub digest: bool,
     pub digest_mismatched_buckets: usize,
     pub refused_tombstoned: usize,
+    /// Changes refused because a revoked laptop made them after its revocation (here or
+    /// relayed by the peer), with any change built on them.
+    pub refused_revoked: usize,
     pub finished: bool,
 }
 
@@ -147,6 +151,10 @@ pub struct Session<'s> {
     /// Digest buckets whose entries we still owe the peer.
     digest_owed: Vec<u16>,
     tombstones: HashSet<Uuid>,
+    revocations: Revocations,
+    /// Documents this session refused changes of: they are not synced further this
+    /// session (their sync states described changes we do not hold).
+    refused_docs: HashSet<Uuid>,
     /// Heads of the documents this session wrote, as committed.
     received_heads: HashMap<Uuid, [u8; 16]>,
     /// Our feed position the peer holds everything up to, once closed.
@@ -194,6 +202,8 @@ impl<'s> Session<'s> {
             changes_out: VecDeque::new(),
             digest_owed: Vec::new(),
             tombstones: store.tombstone_ids()?,
+            revocations: Revocations::of(store)?,
+            refused_docs: HashSet::new(),
             received_heads: HashMap::new(),
             settled: 0,
         })
@@ -482,6 +492,30 @@ impl<'s> Session<'s> {
                 "the other laptop has been removed from the organisation",
             ));
         }
+        // Both sides now hold the same revocations.
+        self.refuse_revoked_after_org_round()
+    }
+
+    /// After each round of the organisation's record: a revocation new here is applied to
+    /// every record at once (a relay drops what it took in before it heard), and the
+    /// organisation's record, which its phase takes in whole, is checked. At once, not at
+    /// the end of the phase, so that a session cut short never leaves a laptop knowing of a
+    /// revocation while holding what it refuses.
+    fn refuse_revoked_after_org_round(&mut self) -> Result<(), SyncError> {
+        let mut refused = revocation::enforce(self.store, self.now)?;
+        self.revocations = Revocations::of(self.store)?;
+        refused += revocation::check_doc(
+            self.store,
+            self.me.org_id,
+            DocKind::Org,
+            &self.revocations,
+            self.now,
+        )?;
+        if refused > 0 {
+            self.report.refused_revoked += refused;
+            // The sync states loaded so far describe changes no longer held here.
+            self.states.clear();
+        }
         Ok(())
     }
 
@@ -586,6 +620,8 @@ impl<'s> Session<'s> {
         }
         let mut w = self.store.write()?;
         let mut touched = Vec::new();
+        // Documents that took in changes: checked against the revocations before commit.
+        let mut admitted = Vec::new();
         for m in docs {
             let kind = parse_kind(m.kind)?;
             if (kind == DocKind::Org) != (m.id == self.me.org_id) {
@@ -595,6 +631,9 @@ impl<'s> Session<'s> {
             }
             if self.tombstones.contains(&m.id) {
                 self.report.refused_tombstoned += 1;
+                continue;
+            }
+            if self.refused_docs.contains(&m.id) {
                 continue;
             }
             if w.doc_kind(m.id)?.is_some_and(|existing| existing != kind) {
@@ -611,6 +650,7 @@ impl<'s> Session<'s> {
                 }
                 DocBody::Heads(_) => {}
                 DocBody::Changes(bytes) => {
+                    admitted.push((m.id, kind));
                     if let Some(existing) = w.doc(m.id, kind)? {
                         existing
                             .load_incremental(&bytes)
@@ -624,6 +664,7 @@ impl<'s> Session<'s> {
                     }
                 }
                 DocBody::Whole(bytes) => {
+                    admitted.push((m.id, kind));
                     let mut incoming = doc::load(&bytes, &automerge::ActorId::random())
                         .map_err(|e| SyncError::Malformed(e.to_string()))?;
                     doc::check_header(&incoming, kind)
@@ -673,22 +714,43 @@ impl<'s> Session<'s> {
                     }
                     if carries_changes {
                         self.report.docs_received += 1;
+                        admitted.push((m.id, kind));
                     }
                     self.dirty.insert(m.id);
                     touched.push(m.id);
                 }
             }
         }
+        // The organisation's record is checked whole once its phase ends (after_org).
+        if self.stage != Stage::Org {
+            for (id, kind) in admitted {
+                let refused = revocation::admit(&mut w, id, kind, &self.revocations, self.now)?;
+                if refused > 0 {
+                    self.report.refused_revoked += refused;
+                    // Say nothing more about it this session: its sync state describes
+                    // changes we just refused, and the peer would only offer them again.
+                    self.refused_docs.insert(id);
+                    self.states.remove(&id);
+                    self.dirty.remove(&id);
+                    self.wanted.remove(&id);
+                }
+            }
+        }
         let states: Vec<(Uuid, &sync::State)> = touched
             .iter()
+            .filter(|id| !self.refused_docs.contains(id))
             .filter_map(|id| self.states.get(id).map(|s| (*id, s)))
             .collect();
         w.save_sync_states(self.peer, states)?;
         let changed = w.commit()?;
+        let org_changed = changed.contains(&self.me.org_id);
         for id in changed {
             if let Some(e) = self.store.doc_heads(id)? {
                 self.received_heads.insert(id, e.heads);
             }
+        }
+        if self.stage == Stage::Org && org_changed {
+            self.refuse_revoked_after_org_round()?;
         }
         Ok(())
     }
@@ -803,7 +865,10 @@ impl<'s> Session<'s> {
             let Some(id) = self.dirty.pop_first() else {
                 break;
             };
-            if self.tombstones.contains(&id) || self.wanted.contains(&id) {
+            if self.tombstones.contains(&id)
+                || self.wanted.contains(&id)
+                || self.refused_docs.contains(&id)
+            {
                 continue;
             }
             let Some(kind) = self.kind_of(id)? else {

@@ -480,6 +480,14 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     assert_eq!(devices.as_array().unwrap().len(), 2);
     let out = hubdesk(a.path(), M, &["device", "revoke", "desk-2"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // desk-2, not told yet, writes a sync file: desk-1 refuses it whole.
+    let late = b.path().join("from-desk-2.hdsync");
+    let out = hubdesk(b.path(), M, &["sync", "export", late.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = hubdesk(a.path(), M, &["sync", "import", late.to_str().unwrap()]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.stderr.contains("removed"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
     let out = hubdesk(b.path(), None, &["sync", "now", &addr]);
     assert_eq!(out.code, 6, "{}", out.stderr);
     let out = hubdesk(b.path(), M, &["member", "find", "zoe"]);

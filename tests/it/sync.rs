@@ -497,3 +497,218 @@ fn two_different_people_stop_being_offered_as_duplicates_on_every_laptop() {
     assert!(service::list_duplicates(&b).unwrap().is_empty());
     assert_converged(&all);
 }
+
+// A revoked laptop that keeps working (ATTACK.md): laptop 1 (R) revokes laptop 3 (D) an hour
+// after t0; D, not told, works on two hours after t0 by its own clock.
+
+const REVOKED: &str = "laptop 3";
+
+/// R, C and D, all holding an open day; R has revoked D, which has not heard, and D has
+/// since registered someone and added to the headcount.
+fn revoked_laptop_at_work() -> (Vec<Hub>, hubdesk::service::MemberSummary) {
+    let all = laptops(2);
+    open_today(&ctx_of(&all[0]));
+    sync_pair(&all[1], &all[0]).unwrap();
+    sync_pair(&all[2], &all[0]).unwrap();
+    all[0].clock.set(t0() + chrono::Duration::hours(1));
+    service::revoke_device(&ctx_of(&all[0]), REVOKED).unwrap();
+    all[2].clock.set(t0() + chrono::Duration::hours(2));
+    let d = ctx_of(&all[2]);
+    let late = all[2].register(&d, "Late Registration", "2010-05");
+    service::add_headcount(&d, 4).unwrap();
+    (all, late)
+}
+
+fn headcount(hub: &Hub) -> i64 {
+    service::show_day(&ctx_of(hub)).unwrap().headcount
+}
+
+#[test]
+fn a_sync_file_made_by_a_revoked_laptop_is_refused_whole() {
+    let (all, late) = revoked_laptop_at_work();
+    let (file, _) = service::export_bundle(&ctx_of(&all[2]), None).unwrap();
+    let before = all[0].store.projection_dump().unwrap();
+    let err = service::import_bundle(&ctx_of(&all[0]), &file).unwrap_err();
+    assert_eq!(err.kind(), "sync");
+    assert!(matches!(err, service::Error::Refused(_)), "exit 6: {err:?}");
+    assert!(
+        err.to_string()
+            .contains("laptop 3\", which a manager removed"),
+        "{err}"
+    );
+    assert_eq!(all[0].store.projection_dump().unwrap(), before);
+    assert!(all[0].store.member_by_id(late.id.0).unwrap().is_none());
+}
+
+#[test]
+fn changes_a_revoked_laptop_made_later_are_left_out_of_a_sync_file_another_laptop_relays() {
+    let (all, late) = revoked_laptop_at_work();
+    // C has not heard of the revocation: it takes D's work in.
+    let got = sync_pair(&all[2], &all[1]).unwrap();
+    assert_eq!(got.refused_revoked, 0);
+    assert!(all[1].store.member_by_id(late.id.0).unwrap().is_some());
+    assert_eq!(headcount(&all[1]), 4);
+    // C's own work on top of D's: signing in the person D registered.
+    service::sign_in_member(&ctx_of(&all[1]), &late.code, &[]).unwrap();
+    let c_member = all[1].register(&ctx_of(&all[1]), "Kept On C", "2009-09");
+
+    let (file, _) = service::export_bundle(&ctx_of(&all[1]), None).unwrap();
+    let imported = service::import_bundle(&ctx_of(&all[0]), &file).unwrap();
+    // D's registration, D's headcount and C's sign-in built on the registration.
+    assert_eq!(imported.refused_revoked, 3, "{imported:?}");
+    assert!(all[0].store.member_by_id(late.id.0).unwrap().is_none());
+    assert!(all[0].store.member_by_id(c_member.id.0).unwrap().is_some());
+    assert_eq!(headcount(&all[0]), 0);
+    assert!(
+        all[0]
+            .store
+            .audit_count(sync::revocation::REFUSED_AUDIT)
+            .unwrap()
+            >= 1
+    );
+    // Importing it again refuses the same, and changes nothing.
+    let again = service::import_bundle(&ctx_of(&all[0]), &file).unwrap();
+    assert_eq!(again.docs_changed, 0, "{again:?}");
+}
+
+#[test]
+fn a_relay_that_had_not_heard_drops_a_revoked_laptops_later_changes_once_it_hears() {
+    let (all, late) = revoked_laptop_at_work();
+    sync_pair(&all[2], &all[1]).unwrap();
+    service::sign_in_member(&ctx_of(&all[1]), &late.code, &[]).unwrap();
+    let c_member = all[1].register(&ctx_of(&all[1]), "Kept On C", "2009-09");
+    assert_eq!(headcount(&all[1]), 4);
+
+    // C relays to R: R refuses D's work; C hears of the revocation in the same session and
+    // drops it too (with its own sign-in built on D's registration).
+    let report = sync_pair(&all[1], &all[0]).unwrap();
+    assert!(report.refused_revoked >= 3, "{report:?}");
+    for hub in &all[..2] {
+        assert!(hub.store.member_by_id(late.id.0).unwrap().is_none());
+        assert!(hub.store.member_by_id(c_member.id.0).unwrap().is_some());
+        assert_eq!(headcount(hub), 0);
+    }
+    assert_converged(&all[..2]);
+    // And from then on they agree: nothing more moves between them.
+    let again = sync_pair(&all[0], &all[1]).unwrap();
+    assert_eq!((again.docs_received, again.docs_sent), (0, 0), "{again:?}");
+    assert_eq!(again.refused_revoked, 0);
+}
+
+#[test]
+fn a_relay_that_hears_from_the_revoking_laptop_first_converges_the_other_way_round_too() {
+    let (all, late) = revoked_laptop_at_work();
+    sync_pair(&all[2], &all[1]).unwrap();
+    // This time R starts the session: C, answering, hears and drops D's later work before
+    // it would offer it.
+    let (mut r, mut c) = sessions(&all[0], &all[1], Options::default()).unwrap();
+    run_pair(&mut r, &mut c).unwrap();
+    assert_eq!(c.report().refused_revoked, 2, "{:?}", c.report());
+    assert_eq!(r.report().docs_received, 0, "{:?}", r.report());
+    drop((r, c));
+    assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
+    assert_converged(&all[..2]);
+}
+
+#[test]
+fn changes_a_revoked_laptop_made_before_its_revocation_are_kept() {
+    let all = laptops(2);
+    open_today(&ctx_of(&all[0]));
+    sync_pair(&all[2], &all[0]).unwrap();
+    let d = ctx_of(&all[2]);
+    let early = all[2].register(&d, "Early Registration", "2010-05");
+    service::add_headcount(&d, 2).unwrap();
+    sync_pair(&all[2], &all[1]).unwrap();
+    all[0].clock.set(t0() + chrono::Duration::hours(1));
+    service::revoke_device(&ctx_of(&all[0]), REVOKED).unwrap();
+    let report = sync_pair(&all[1], &all[0]).unwrap();
+    assert_eq!(report.refused_revoked, 0);
+    assert!(all[0].store.member_by_id(early.id.0).unwrap().is_some());
+    assert_eq!(headcount(&all[0]), 2);
+    assert_converged(&all[..2]);
+}
+
+#[test]
+fn a_sync_file_from_a_laptop_this_one_does_not_know_is_refused() {
+    let all = laptops(1);
+    let newcomer = Hub {
+        store: Store::open_in_memory().unwrap(),
+        clock: service::ManualClock::new(t0()),
+    };
+    sync::pair_locally(&all[0].store, &newcomer.store, t0(), "new laptop").unwrap();
+    sync_pair(&newcomer, &all[0]).unwrap();
+    newcomer.register(&ctx_of(&newcomer), "New Arrival", "2010-08");
+    let (file, _) = service::export_bundle(&ctx_of(&newcomer), None).unwrap();
+    // Laptop 2 has not synced since the newcomer was paired.
+    let err = service::import_bundle(&ctx_of(&all[1]), &file).unwrap_err();
+    assert!(matches!(err, service::Error::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("does not know"), "{err}");
+    // Once it has heard of the newcomer, the same file is welcome.
+    sync_pair(&all[1], &all[0]).unwrap();
+    service::import_bundle(&ctx_of(&all[1]), &file).unwrap();
+}
+
+#[test]
+fn a_sync_file_with_a_changed_signature_or_maker_or_in_the_old_unsigned_layout_is_refused() {
+    let all = laptops(1);
+    let a = ctx_of(&all[0]);
+    all[0].register(&a, "Sig Ned", "2010-03");
+    let (file, _) = service::export_bundle(&a, None).unwrap();
+    let b = ctx_of(&all[1]);
+    let before = all[1].store.projection_dump().unwrap();
+    // The signature sits just before its two-byte length at the end.
+    let mut tampered = file.clone();
+    let at = file.len() - 10;
+    tampered[at] ^= 0x01;
+    let err = service::import_bundle(&b, &tampered).unwrap_err();
+    assert!(matches!(err, service::Error::Refused(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("signature does not check out"),
+        "{err}"
+    );
+    // The file claims to come from laptop 2 but carries laptop 1's certificate.
+    let mut claimed = file.clone();
+    claimed[24..40].copy_from_slice(device_id(&all[1].store).as_bytes());
+    let err = service::import_bundle(&b, &claimed).unwrap_err();
+    assert!(
+        err.to_string().contains("signature does not check out"),
+        "{err}"
+    );
+    let mut old = b"HDSYNC01".to_vec();
+    old.extend_from_slice(&file[8..]);
+    let err = service::import_bundle(&b, &old).unwrap_err();
+    assert!(matches!(err, service::Error::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("export it again"), "{err}");
+    assert_eq!(all[1].store.projection_dump().unwrap(), before);
+    service::import_bundle(&b, &file).unwrap();
+}
+
+#[test]
+fn a_session_cut_right_after_a_relay_hears_of_a_revocation_leaves_it_holding_nothing_refused() {
+    let (all, late) = revoked_laptop_at_work();
+    sync_pair(&all[2], &all[1]).unwrap();
+    let knows = |hub: &Hub| {
+        hub.store
+            .devices()
+            .unwrap()
+            .iter()
+            .any(|d| d.name == REVOKED && d.revoked_at.is_some())
+    };
+    // C syncs with R, and the connection drops as soon as C has the revocation.
+    let (mut c, mut r) = sessions(&all[1], &all[0], Options::default()).unwrap();
+    let mut to_r: std::collections::VecDeque<_> = c.start().unwrap().into();
+    let mut to_c = std::collections::VecDeque::new();
+    while !knows(&all[1]) {
+        if let Some(m) = to_r.pop_front() {
+            to_c.extend(r.handle(m).unwrap());
+        } else if let Some(m) = to_c.pop_front() {
+            to_r.extend(c.handle(m).unwrap());
+        } else {
+            panic!("the session ended before C heard of the revocation");
+        }
+    }
+    assert!(!c.is_finished());
+    drop((c, r));
+    assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
+    assert_eq!(headcount(&all[1]), 0);
+}

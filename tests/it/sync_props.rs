@@ -64,6 +64,8 @@ enum Op {
         days_ago: i64,
         member: usize,
     },
+    /// Laptop 0 removes laptop 2, which is not told and keeps working (see `revocation`).
+    Revoke,
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -114,6 +116,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 member,
             }
         }),
+        1 => Just(Op::Revoke),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -272,6 +275,8 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
             } => {
                 back_entry(&ctxs[laptop], days_ago, code_of(&ctxs[laptop], member));
             }
+            Op::Revoke => revocation::revoke(&all),
+            Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
                 to,
@@ -298,9 +303,13 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 }
             },
         }
+        revocation::assert_none_admitted(&all);
     }
     if rounds.is_some() {
         for (x, y) in [(0, 1), (1, 2), (2, 0)] {
+            if revocation::refused(&all, x, y) {
+                continue;
+            }
             assert_checkpoint_holds(&all[x], &all[y], "after the ops");
             assert_checkpoint_holds(&all[y], &all[x], "after the ops");
         }
@@ -315,10 +324,14 @@ proptest! {
     fn three_replicas_converge_after_any_partial_syncs(ops in proptest::collection::vec(op(), 1..30)) {
         let all = run_ops(&ops, None);
         for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1), (1, 2)] {
-            sync_pair(&all[x], &all[y]).unwrap();
+            if !revocation::refused(&all, x, y) {
+                sync_pair(&all[x], &all[y]).unwrap();
+            }
         }
-        assert_converged(&all);
-        assert_presence_agrees(&all);
+        revocation::assert_none_admitted(&all);
+        let agreeing = revocation::agreeing(&all);
+        assert_converged(agreeing);
+        assert_presence_agrees(agreeing);
     }
 }
 
@@ -334,9 +347,82 @@ proptest! {
         let rounds = tiny(docs, bytes);
         let all = run_ops(&ops, Some(rounds.clone()));
         for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1)] {
-            observed_session(&all[x], &all[y], rounds.clone());
+            if !revocation::refused(&all, x, y) {
+                observed_session(&all[x], &all[y], rounds.clone());
+            }
         }
-        assert_converged(&all);
-        assert_presence_agrees(&all);
+        revocation::assert_none_admitted(&all);
+        let agreeing = revocation::agreeing(&all);
+        assert_converged(agreeing);
+        assert_presence_agrees(agreeing);
+    }
+}
+
+/// The Revoke op: laptop 2 is removed an hour after t0 by laptop 0's clock and works on two
+/// hours after t0 by its own, never told (its own syncs with a laptop that knows are refused
+/// before any data moves, as TLS does); its later work can only travel through a laptop that
+/// has not heard yet.
+mod revocation {
+    use hubdesk::doc;
+    use hubdesk::service::{self, Ctx};
+
+    use crate::support::{Hub, MANAGER, MANAGER_PIN, t0};
+    use crate::sync::device_id;
+
+    pub fn revoke(all: &[Hub]) {
+        if revoked_at(&all[0]).is_some() {
+            return;
+        }
+        all[0].clock.set(t0() + chrono::Duration::hours(1));
+        let ctx =
+            Ctx::new(&all[0].store, &all[0].clock).as_user(all[0].unlock(MANAGER, MANAGER_PIN));
+        service::revoke_device(&ctx, "laptop 3").unwrap();
+        all[2].clock.set(t0() + chrono::Duration::hours(2));
+    }
+
+    /// When `hub` knows laptop 2 was revoked (millis), if it does.
+    pub fn revoked_at(hub: &Hub) -> Option<i64> {
+        let d = hub.store.devices().unwrap();
+        let name = |n: &str| d.iter().find(|x| x.name == n).and_then(|x| x.revoked_at);
+        name("laptop 3").map(|at| at.timestamp_millis())
+    }
+
+    /// The laptops that must agree: all, or all but laptop 2 once it was removed.
+    pub fn agreeing(all: &[Hub]) -> &[Hub] {
+        if revoked_at(&all[0]).is_some() {
+            &all[..2]
+        } else {
+            all
+        }
+    }
+
+    /// A session between these two is refused: one is laptop 2 and the other knows.
+    pub fn refused(all: &[Hub], a: usize, b: usize) -> bool {
+        (a == 2 && revoked_at(&all[b]).is_some()) || (b == 2 && revoked_at(&all[a]).is_some())
+    }
+
+    /// No laptop that knows of the revocation holds a change laptop 2 made after it.
+    pub fn assert_none_admitted(all: &[Hub]) {
+        let d = doc::device_actor(device_id(&all[2].store));
+        for (i, hub) in all.iter().enumerate().take(2) {
+            let Some(at) = revoked_at(hub) else { continue };
+            for e in hub.store.all_heads().unwrap() {
+                let late = hub
+                    .store
+                    .with_doc_mut(e.id, |am| {
+                        am.get_changes_meta(&[])
+                            .iter()
+                            .filter(|m| *m.actor == d && m.timestamp * 1000 > at)
+                            .count()
+                    })
+                    .unwrap()
+                    .unwrap_or(0);
+                assert_eq!(
+                    late, 0,
+                    "laptop {i} holds laptop 2's later changes in {}",
+                    e.id
+                );
+            }
+        }
     }
 }
