@@ -415,10 +415,16 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     }
     let now = ctx.now();
     let visit_id = VisitId::new();
+    // Presence compares times: a sign-in must come after the person's last sign-out that day
+    // even when the clock has not moved on (or was set back), or it would count as ended.
+    let signed_in_at = match ctx.store.last_sign_out(member.id, day.id)? {
+        Some(out) if out >= to_millis(now) => out + 1,
+        _ => to_millis(now),
+    };
     let visit = VisitDoc {
         day: day.id.to_string(),
         hub: hub.id.to_string(),
-        signed_in_at: to_millis(now),
+        signed_in_at,
         signed_in_by: ctx
             .user
             .as_ref()

@@ -408,6 +408,17 @@ impl Store {
             .ctx("is in")
     }
 
+    /// The latest sign-out any laptop recorded for the person on `day` (unix ms).
+    pub fn last_sign_out(&self, member: Uuid, day: Uuid) -> Result<Option<i64>> {
+        self.conn
+            .prepare_cached(
+                "SELECT max(signed_out_at) FROM visits WHERE day_id = ?1 AND member_id = ?2",
+            )
+            .ctx("last sign-out")?
+            .query_row(params![day, member], |r| r.get(0))
+            .ctx("last sign-out")
+    }
+
     /// Every visit entry of the person on `day` that no sign-out has been written to yet, with
     /// the member record that holds it: a sign-out or the day's close writes to each.
     pub fn unsigned_out_visits(&self, member: Uuid, day: Uuid) -> Result<Vec<(Uuid, Uuid)>> {

@@ -363,3 +363,19 @@ fn the_organisation_changed_on_two_laptops_apart_waits_in_review_until_someone_p
         "nothing left to settle"
     );
 }
+
+#[test]
+fn signing_back_in_the_moment_after_a_sign_out_counts_even_if_the_clock_has_not_moved() {
+    let all = laptops(0);
+    let a = ctx_of(&all[0]);
+    open_today(&a);
+    let m = all[0].register(&a, "Rae Quinn", "2012-09");
+    service::sign_in_member(&a, &m.code, &[]).unwrap();
+    service::sign_out_member(&a, &m.code).unwrap();
+    // The same instant (a coarse clock, or one set back): still a sign-in after the sign-out.
+    service::sign_in_member(&a, &m.code, &[]).unwrap();
+    assert_eq!(service::who_is_in(&a).unwrap().len(), 1);
+    let day = service::show_day(&a).unwrap();
+    assert_eq!((day.signed_in, day.visits), (1, 2));
+    assert_converged(&all);
+}
