@@ -647,21 +647,9 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Serves one incoming connection: a sync session with a paired laptop, or pairing.
-pub async fn serve_connection(
-    store: &Store,
-    now: DateTime<Utc>,
-    tcp: TcpStream,
-    limits: Limits,
-) -> Result<Outcome, SyncError> {
-    let admission = Admission::default();
-    let gate = Pending::new(admission.max_pending);
-    let (slot, evicted) = Pending::admit(&gate);
-    serve_admitted(store, now, tcp, limits, admission, slot, evicted).await
-}
-
-/// Serves one connection holding a pending `slot` until it has shown who it is; `evicted`
-/// fires if the slot is taken back to make room for a newer connection.
+/// Serves one incoming connection (a sync session with a paired laptop, or pairing) holding a
+/// pending `slot` until it has shown who it is; `evicted` fires if the slot is taken back to
+/// make room for a newer connection.
 async fn serve_admitted(
     store: &Store,
     now: DateTime<Utc>,
