@@ -582,3 +582,24 @@ fn connections_that_send_garbage_or_stall_mid_handshake_do_not_stop_the_next_syn
     );
     assert_consistent(a.path());
 }
+
+#[test]
+fn a_first_message_bigger_than_a_hello_is_refused_before_the_server_holds_it() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    // A whole 1 MiB frame is fine within a session, but not from a connection that has not
+    // said who it is yet: the server must not wait for (and hold) that much from strangers.
+    let mut announced = (1u32 << 20).to_be_bytes().to_vec();
+    announced.extend([1u8; 16]);
+    send_raw(b.path(), &server.addr, announced, false);
+    let refused = server.last();
+    assert!(
+        matches!(&refused, Err(SyncError::Malformed(m)) if m.contains("frame")),
+        "{refused:?}"
+    );
+    register(b.path(), "Still Welcome");
+    sync_now(b.path(), &server.addr).unwrap();
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
