@@ -147,7 +147,10 @@ fn run(
         };
         let discovery = match (&listener, store.local_device().ok().flatten()) {
             (Some(l), Some(me)) if std::env::var("HUBDESK_MDNS").as_deref() != Ok("off") => {
-                let port = l.local_addr().map(|a| a.port()).unwrap_or(net::DEFAULT_PORT);
+                let port = l
+                    .local_addr()
+                    .map(|a| a.port())
+                    .unwrap_or(net::DEFAULT_PORT);
                 match Discovery::start(me.org_id, me.id, port) {
                     Ok(d) => Some(d),
                     Err(e) => {
@@ -159,53 +162,70 @@ fn run(
             _ => None,
         };
         update(&status, |s| s.discovery = discovery.is_some());
-        let mut tick = tokio::time::interval(interval());
-        let mut look = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            let accept = async {
-                match &listener {
-                    Some(l) => l.accept().await.ok(),
-                    None => std::future::pending().await,
-                }
+        // Incoming sessions run alongside this laptop's own syncs and each other (one thread,
+        // one store: they interleave only while waiting on the network), so an idle or slow
+        // connection never holds up the rest.
+        let serving = async {
+            let Some(listener) = listener else {
+                return std::future::pending().await;
             };
-            tokio::select! {
-                accepted = accept => {
-                    if let Some((tcp, _)) = accepted {
-                        match net::serve_connection(&store, Utc::now(), tcp, Limits::default()).await {
-                            Ok(o) if o.report.docs_received > 0 => on_received(),
-                            Ok(_) => {}
-                            Err(e) => tracing::info!(error = %e, "an incoming sync ended early"),
-                        }
-                    }
-                }
-                _ = tick.tick() => {
-                    if sync_all(&store, &status).await {
-                        on_received();
-                    }
-                }
-                _ = look.tick(), if discovery.is_some() => {
-                    let found = discovery.as_ref().map(|d| d.found()).unwrap_or_default();
-                    if remember_found(&store, found) && sync_all(&store, &status).await {
-                        on_received();
-                    }
-                }
-                request = rx.recv() => match request {
-                    None | Some(Request::Stop) => return,
-                    Some(Request::SyncAll) => {
-                        // Let a burst of changes settle, then send them together.
-                        tokio::time::sleep(DEBOUNCE).await;
-                        while let Ok(Request::SyncAll) = rx.try_recv() {}
+            let served = net::serve(
+                &store,
+                listener,
+                Limits::default(),
+                std::future::pending(),
+                |r| match r {
+                    Ok(o) if o.report.docs_received > 0 => on_received(),
+                    Ok(_) => {}
+                    Err(e) => tracing::info!(error = %e, "an incoming sync ended early"),
+                },
+            )
+            .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "sync stopped listening");
+                update(&status, |s| s.listen_error = Some(e.to_string()));
+            }
+            // Outgoing syncs carry on without a listener.
+            std::future::pending().await
+        };
+        let working = async {
+            let mut tick = tokio::time::interval(interval());
+            let mut look = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
                         if sync_all(&store, &status).await {
                             on_received();
                         }
                     }
-                    Some(Request::SyncWith(addr)) => {
-                        if sync_session(&store, &status, &addr, false).await {
+                    _ = look.tick(), if discovery.is_some() => {
+                        let found = discovery.as_ref().map(|d| d.found()).unwrap_or_default();
+                        if remember_found(&store, found) && sync_all(&store, &status).await {
                             on_received();
                         }
                     }
-                },
+                    request = rx.recv() => match request {
+                        None | Some(Request::Stop) => return,
+                        Some(Request::SyncAll) => {
+                            // Let a burst of changes settle, then send them together.
+                            tokio::time::sleep(DEBOUNCE).await;
+                            while let Ok(Request::SyncAll) = rx.try_recv() {}
+                            if sync_all(&store, &status).await {
+                                on_received();
+                            }
+                        }
+                        Some(Request::SyncWith(addr)) => {
+                            if sync_session(&store, &status, &addr, false).await {
+                                on_received();
+                            }
+                        }
+                    },
+                }
             }
+        };
+        tokio::select! {
+            () = serving => {}
+            () = working => {}
         }
     });
 }

@@ -7,12 +7,24 @@
 //! message is `PairStart` and the code proves who it is (see [`super::pairing`]).
 //!
 //! Everything runs on one thread (the store is not shared between threads): callers use a
-//! current-thread tokio runtime.
+//! current-thread tokio runtime. [`serve`] still serves many connections at once: each
+//! session is a future borrowing the one store, and they interleave only while waiting on
+//! the network. A session's store work happens inside the sans-IO session's synchronous
+//! calls, so no write transaction is ever open across an `.await` and writes stay serialised.
+//!
+//! A connection that has not yet shown who it is costs the server a socket and a TLS state
+//! and nothing else: it must finish the handshake and say what it wants within
+//! [`Admission::handshake_timeout`], and at most [`Admission::max_pending`] such connections
+//! are kept; the oldest is closed to make room for a new one, so idle connections cannot
+//! keep a real laptop out and a flood cannot use up memory or file descriptors.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
@@ -20,6 +32,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::identity::{CERT_NAME, fingerprint};
@@ -35,6 +48,34 @@ use crate::store::{Identity, LocalDevice, Store};
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// The port hubdesk listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 47_810;
+/// How long a new connection may take to finish the TLS handshake and send its first
+/// message (a hello, or the start of pairing). A laptop needs milliseconds for this.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections that have not yet shown who they are, kept at once.
+pub const MAX_PENDING: usize = 64;
+/// Largest message a connection may send before it has shown who it is: a hello or a
+/// pairing message is a few hundred bytes, and strangers must not make us hold megabytes.
+const INTRO_LIMIT: usize = 64 << 10;
+/// After the listener fails to accept (out of file descriptors, say), try again after this.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// What `sync serve` lets a connection do before it has shown who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// Time to finish the TLS handshake and send a hello or the start of pairing.
+    pub handshake_timeout: Duration,
+    /// Connections still at that stage (or pairing) kept at once; past it the oldest is closed.
+    pub max_pending: usize,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+            max_pending: MAX_PENDING,
+        }
+    }
+}
 
 /// Bytes and messages that crossed the network in one session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -180,10 +221,6 @@ fn client_config(identity: &Identity) -> Result<Arc<rustls::ClientConfig>, SyncE
         .with_client_auth_cert(certs, key)
         .map_err(tls_err)?;
     Ok(Arc::new(config))
-}
-
-fn net_err(e: impl std::fmt::Display) -> SyncError {
-    SyncError::Network(e.to_string())
 }
 
 async fn timed<T>(
@@ -552,35 +589,144 @@ pub async fn join(
     })
 }
 
-/// Serves one incoming connection: a sync session with a paired laptop, or pairing.
-pub async fn serve_connection(
+/// Connections that have not shown who they are yet, oldest first. When a new one would
+/// pass the limit the oldest is closed rather than the new one: an idle connection then
+/// buys an attacker nothing once newer ones arrive, while a real laptop, which is through
+/// its handshake in milliseconds, gets in even while a flood keeps the list full.
+struct Pending {
+    max: usize,
+    next: u64,
+    waiting: VecDeque<(u64, oneshot::Sender<()>)>,
+}
+
+impl Pending {
+    fn new(max: usize) -> RefCell<Self> {
+        RefCell::new(Self {
+            max: max.max(1),
+            next: 0,
+            waiting: VecDeque::new(),
+        })
+    }
+
+    /// A place for a new connection, and the signal that it was closed to make room.
+    fn admit(gate: &RefCell<Self>) -> (Slot<'_>, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        let mut p = gate.borrow_mut();
+        while p.waiting.len() >= p.max {
+            if let Some((_, oldest)) = p.waiting.pop_front() {
+                let _ = oldest.send(());
+            }
+        }
+        let id = p.next;
+        p.next += 1;
+        p.waiting.push_back((id, tx));
+        (Slot { gate, id }, rx)
+    }
+}
+
+/// A connection's place among the pending ones, given up once it has shown who it is (or
+/// when it ends). Giving it up drops the eviction signal's sender, which the connection
+/// then sees as "never evicted".
+struct Slot<'g> {
+    gate: &'g RefCell<Pending>,
+    id: u64,
+}
+
+impl Slot<'_> {
+    fn release(&mut self) {
+        self.gate
+            .borrow_mut()
+            .waiting
+            .retain(|(id, _)| *id != self.id);
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Serves one incoming connection (a sync session with a paired laptop, or pairing) holding a
+/// pending `slot` until it has shown who it is; `evicted` fires if the slot is taken back to
+/// make room for a newer connection.
+async fn serve_admitted(
     store: &Store,
     now: DateTime<Utc>,
     tcp: TcpStream,
     limits: Limits,
+    admission: Admission,
+    mut slot: Slot<'_>,
+    mut evicted: oneshot::Receiver<()>,
 ) -> Result<Outcome, SyncError> {
     let identity = ensure_identity(store, now)?;
     let _ = tcp.set_nodelay(true);
     let remote = tcp.peer_addr().ok();
     let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&identity)?);
-    let tls = timed("securing the connection", acceptor.accept(tcp)).await?;
-    let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
     let my_fp = fingerprint(&identity.cert);
-    let mut framed = Framed::new(tls, limits);
-    let first = framed.recv().await?;
-    let first = match first {
-        Msg::PairStart(start) => {
-            serve_pairing(store, now, &mut framed, &identity, &my_fp, &fp, start).await?;
-            framed.recv().await?
-        }
-        other => other,
+    let arrival = async {
+        let tls = acceptor
+            .accept(tcp)
+            .await
+            .map_err(|e| SyncError::Network(format!("securing the connection: {e}")))?;
+        let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
+        let intro = Limits {
+            max_frame: limits.max_frame.min(INTRO_LIMIT),
+            max_message: limits.max_message.min(INTRO_LIMIT),
+        };
+        let mut framed = Framed::new(tls, intro);
+        let first = framed.recv().await?;
+        Ok::<_, SyncError>((framed, fp, first))
     };
-    let (peer, peer_name) = match trusted_device(store, &fp) {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = framed.send(&Session::refusal_for(&e)).await;
-            framed.close().await;
-            return Err(e);
+    let introduced = async {
+        let (mut framed, fp, first) =
+            match tokio::time::timeout(admission.handshake_timeout, arrival).await {
+                Ok(r) => r?,
+                Err(_) => {
+                    return Err(SyncError::Network(
+                        "the other side did not start a sync in time, so it was disconnected"
+                            .into(),
+                    ));
+                }
+            };
+        let first = match first {
+            Msg::PairStart(start) => {
+                serve_pairing(
+                    store,
+                    now,
+                    &mut framed,
+                    &identity,
+                    &my_fp,
+                    &fp,
+                    start,
+                    &mut slot,
+                )
+                .await?;
+                framed.recv().await?
+            }
+            other => other,
+        };
+        match trusted_device(store, &fp) {
+            Ok((peer, peer_name)) => {
+                slot.release();
+                framed.limits = limits;
+                Ok((framed, first, peer, peer_name))
+            }
+            Err(e) => {
+                let _ = framed.send(&Session::refusal_for(&e)).await;
+                framed.close().await;
+                Err(e)
+            }
+        }
+    };
+    let (mut framed, first, peer, peer_name) = tokio::select! {
+        r = introduced => r?,
+        // Only a real eviction matches: a released slot drops the sender instead.
+        Ok(()) = &mut evicted => {
+            return Err(SyncError::Network(
+                "too many connections were waiting to start at once, so the oldest was closed"
+                    .into(),
+            ));
         }
     };
     let mut session = Session::new(store, now, Role::Responder, peer, Options::default())?;
@@ -622,6 +768,7 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
     SyncError::refused(reason, message)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_pairing<S: AsyncRead + AsyncWrite + Unpin>(
     store: &Store,
     now: DateTime<Utc>,
@@ -630,6 +777,7 @@ async fn serve_pairing<S: AsyncRead + AsyncWrite + Unpin>(
     my_fp: &str,
     joiner_fp: &str,
     start: PairStart,
+    slot: &mut Slot<'_>,
 ) -> Result<(), SyncError> {
     if start.protocol != PROTOCOL_VERSION {
         return Err(refuse(
@@ -697,6 +845,9 @@ async fn serve_pairing<S: AsyncRead + AsyncWrite + Unpin>(
             .await);
         }
     };
+    // The joiner has proved it holds the code: from here on it is no stranger, and closing
+    // it to make room could leave it added here without having been welcomed.
+    slot.release();
     framed.send(&Msg::PairConfirm(confirmed.proof())).await?;
     let me = store
         .local_device()?
@@ -724,22 +875,56 @@ pub async fn listen(addr: &str) -> Result<TcpListener, SyncError> {
         .map_err(|e| SyncError::Network(format!("could not listen on {addr}: {e}")))
 }
 
-/// Serves connections one at a time until `stop` resolves. Each outcome goes to `on_done`.
+/// Serves connections until `stop` resolves, many at once (see the module docs). Each
+/// outcome, including connections closed before they showed who they were, goes to `on_done`.
 pub async fn serve(
     store: &Store,
     listener: TcpListener,
     limits: Limits,
     stop: impl std::future::Future<Output = ()>,
+    on_done: impl FnMut(Result<Outcome, SyncError>),
+) -> Result<(), SyncError> {
+    serve_with(store, listener, limits, Admission::default(), stop, on_done).await
+}
+
+/// [`serve`] with the admission rules given (tests use a handshake that never times out).
+pub async fn serve_with(
+    store: &Store,
+    listener: TcpListener,
+    limits: Limits,
+    admission: Admission,
+    stop: impl std::future::Future<Output = ()>,
     mut on_done: impl FnMut(Result<Outcome, SyncError>),
 ) -> Result<(), SyncError> {
     tokio::pin!(stop);
+    let gate = Pending::new(admission.max_pending);
+    let mut sessions = FuturesUnordered::new();
     loop {
-        let accepted = tokio::select! {
+        tokio::select! {
             _ = &mut stop => return Ok(()),
-            a = listener.accept() => a,
-        };
-        let (tcp, _) = accepted.map_err(net_err)?;
-        let result = serve_connection(store, Utc::now(), tcp, limits).await;
-        on_done(result);
+            Some(result) = sessions.next() => on_done(result),
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    let (slot, evicted) = Pending::admit(&gate);
+                    sessions.push(serve_admitted(
+                        store,
+                        Utc::now(),
+                        tcp,
+                        limits,
+                        admission,
+                        slot,
+                        evicted,
+                    ));
+                }
+                // Out of file descriptors or a connection reset before it was taken: not a
+                // reason to stop serving everyone else.
+                Err(e) => {
+                    on_done(Err(SyncError::Network(format!(
+                        "could not take an incoming connection: {e}"
+                    ))));
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                }
+            },
+        }
     }
 }

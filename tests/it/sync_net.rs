@@ -51,6 +51,10 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, limits: Limits) -> Server {
+        Server::start_with(dir, limits, net::Admission::default())
+    }
+
+    fn start_with(dir: &Path, limits: Limits, admission: net::Admission) -> Server {
         let dir: PathBuf = dir.to_path_buf();
         let (addr_tx, addr_rx) = mpsc::channel();
         let (out_tx, outcomes) = mpsc::channel();
@@ -66,10 +70,11 @@ impl Server {
                 addr_tx
                     .send(listener.local_addr().unwrap().to_string())
                     .unwrap();
-                net::serve(
+                net::serve_with(
                     &store,
                     listener,
                     limits,
+                    admission,
                     async {
                         let _ = stop_rx.await;
                     },
@@ -94,6 +99,15 @@ impl Server {
         self.outcomes
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("the server finished the connection")
+    }
+
+    /// The next session that finished well, passing over connections that were closed.
+    fn next_success(&self) -> Outcome {
+        loop {
+            if let Ok(outcome) = self.last() {
+                return outcome;
+            }
+        }
     }
 }
 
@@ -469,4 +483,123 @@ fn a_record_larger_than_one_frame_syncs() {
     let id = store.all_members().unwrap()[0].id;
     assert_eq!(store.visit_count(id).unwrap(), 400);
     let _ = Options::default();
+}
+
+/// Whether the server has closed `tcp`: reads until end of file or a reset. The read
+/// timeout only keeps a broken server from hanging the test for ever.
+fn closed_by_server(tcp: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn two_hundred_idle_connections_do_not_keep_a_paired_laptop_from_syncing() {
+    let a = first_laptop("Test Hubs");
+    // Idle connections never time out here, so only the cap on waiting ones can close them.
+    let admission = net::Admission {
+        handshake_timeout: std::time::Duration::from_secs(3600),
+        max_pending: 64,
+    };
+    let server = Server::start_with(a.path(), Limits::default(), admission);
+    let b = joined(a.path(), &server, "laptop 2");
+    register(b.path(), "Through The Crowd");
+    let mut idle: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    // With one connection served at a time this fails: the client gives up waiting for the
+    // TLS handshake long before the server gets to it.
+    let outcome = sync_now(b.path(), &server.addr).unwrap();
+    assert!(outcome.report.docs_sent >= 1);
+    assert!(server.next_success().report.finished);
+    assert_same(a.path(), b.path());
+    let store = Store::open(a.path()).unwrap();
+    assert!(
+        store
+            .all_members()
+            .unwrap()
+            .iter()
+            .any(|m| m.preferred_name == "Through The Crowd")
+    );
+    // The oldest 136 made room for newer ones and were closed; the newest 64 still wait.
+    for (i, tcp) in idle.iter_mut().take(200 - 64).enumerate() {
+        assert!(closed_by_server(tcp), "idle connection {i} was closed");
+    }
+    assert_consistent(a.path());
+}
+
+#[test]
+fn connections_that_send_garbage_or_stall_mid_handshake_do_not_stop_the_next_sync() {
+    use std::io::Write;
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    register(b.path(), "After The Stall");
+    // Garbage, left open.
+    let mut garbage = std::net::TcpStream::connect(&server.addr).unwrap();
+    garbage.write_all(&[0x47; 300]).unwrap();
+    // The first bytes of a TLS ClientHello that promises more and never sends it.
+    let mut half_hello = std::net::TcpStream::connect(&server.addr).unwrap();
+    half_hello
+        .write_all(&[
+            0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+        ])
+        .unwrap();
+    // A paired laptop that finishes the TLS handshake and then says nothing.
+    let rt = runtime();
+    let silent = {
+        let store = Store::open(b.path()).unwrap();
+        rt.block_on(net::connect(
+            &store,
+            chrono::Utc::now(),
+            &server.addr,
+            Limits::default(),
+        ))
+        .unwrap()
+    };
+    // Served one at a time, the two stalled connections would hold the server for a
+    // minute and this sync would give up first.
+    sync_now(b.path(), &server.addr).unwrap();
+    assert!(server.next_success().report.finished);
+    assert_same(a.path(), b.path());
+    // The server hangs up on all three by itself.
+    assert!(closed_by_server(&mut garbage));
+    assert!(closed_by_server(&mut half_hello));
+    let mut silent = silent.0;
+    let ended = rt.block_on(async { silent.recv().await });
+    assert!(
+        matches!(&ended, Err(SyncError::Network(m)) if m.contains("closed")),
+        "{ended:?}"
+    );
+    assert_consistent(a.path());
+}
+
+#[test]
+fn a_first_message_bigger_than_a_hello_is_refused_before_the_server_holds_it() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "laptop 2");
+    // A whole 1 MiB frame is fine within a session, but not from a connection that has not
+    // said who it is yet: the server must not wait for (and hold) that much from strangers.
+    let mut announced = (1u32 << 20).to_be_bytes().to_vec();
+    announced.extend([1u8; 16]);
+    send_raw(b.path(), &server.addr, announced, false);
+    let refused = server.last();
+    assert!(
+        matches!(&refused, Err(SyncError::Malformed(m)) if m.contains("frame")),
+        "{refused:?}"
+    );
+    register(b.path(), "Still Welcome");
+    sync_now(b.path(), &server.addr).unwrap();
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
 }
