@@ -107,7 +107,7 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::support::cases(24), ..ProptestConfig::default() })]
 
     #[test]
     fn rebuilding_the_tables_gives_what_incremental_updates_gave(ops in prop::collection::vec(op(), 1..60)) {

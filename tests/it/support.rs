@@ -88,3 +88,12 @@ impl Hub {
         }
     }
 }
+
+/// Cases for a property test: `default`, or PROPTEST_CASES when set, so a longer hunt is one
+/// environment variable away (`PROPTEST_CASES=500 cargo test ...`).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}

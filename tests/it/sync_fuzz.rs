@@ -590,7 +590,7 @@ fn side() -> impl Strategy<Value = To> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::support::cases(96), ..ProptestConfig::default() })]
 
     /// A real session's first `prefix` messages (to reach every stage), then anything.
     #[test]
@@ -727,7 +727,7 @@ fn a_captured_session_replayed_unchanged_to_either_laptop_finishes() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::support::cases(96), ..ProptestConfig::default() })]
 
     #[test]
     fn a_captured_session_changed_in_flight_never_panics_nor_half_writes(

@@ -318,7 +318,7 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::support::cases(24), ..ProptestConfig::default() })]
 
     #[test]
     fn three_replicas_converge_after_any_partial_syncs(ops in proptest::collection::vec(op(), 1..30)) {
@@ -336,7 +336,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::support::cases(16), ..ProptestConfig::default() })]
 
     #[test]
     fn three_replicas_syncing_a_record_or_three_a_round_converge_and_strand_nothing(
