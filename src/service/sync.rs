@@ -278,8 +278,18 @@ pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
     let org = w.doc_required(me.org_id, DocKind::Org)?;
     let mut entry: DeviceEntry = doc::get_entry(org, "devices", &device.id.to_string())?
         .ok_or_else(|| Error::NotFound("That laptop is not in the device list.".into()))?;
+    // What that laptop wrote to the organisation's record and this laptop already holds comes
+    // before the revocation, whatever its clock said (it may run ahead of ours): the
+    // revocation builds on those changes, so refusing them would refuse the revocation too.
+    let actor = doc::device_actor(device.id);
+    let held = org
+        .get_changes_meta(&[])
+        .iter()
+        .filter(|m| *m.actor == actor)
+        .map(|m| m.timestamp.saturating_mul(1000))
+        .max();
     entry.revoked = Some(StampDoc {
-        at: doc::to_millis(now),
+        at: held.map_or(doc::to_millis(now), |t| t.max(doc::to_millis(now))),
         by: user.id.to_string(),
     });
     doc::put_entry(org, "devices", &device.id.to_string(), &entry)?;

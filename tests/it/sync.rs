@@ -629,6 +629,39 @@ fn changes_a_revoked_laptop_made_before_its_revocation_are_kept() {
 }
 
 #[test]
+fn revoking_a_laptop_whose_clock_runs_ahead_keeps_what_it_wrote_to_the_organisation_before() {
+    let all = laptops(2);
+    // Laptop 3's clock is two hours ahead; a manager there renames the hub, which reaches
+    // laptop 1 before laptop 1 revokes laptop 3 "an hour after t0" by its own clock.
+    all[2].clock.set(t0() + chrono::Duration::hours(2));
+    let d = ctx_of(&all[2]);
+    let hub = service::list_hubs(&d).unwrap()[0].id.to_string();
+    service::update_hub(&d, &hub, Some("Renamed Ahead"), None).unwrap();
+    sync_pair(&all[2], &all[0]).unwrap();
+    all[0].clock.set(t0() + chrono::Duration::hours(1));
+    service::revoke_device(&ctx_of(&all[0]), REVOKED).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    for hub in &all[..2] {
+        let ctx = ctx_of(hub);
+        assert_eq!(service::list_hubs(&ctx).unwrap()[0].name, "Renamed Ahead");
+        assert!(
+            hub.store
+                .devices()
+                .unwrap()
+                .iter()
+                .any(|d| d.name == REVOKED && d.revoked_at.is_some()),
+            "the revocation holds"
+        );
+    }
+    assert_converged(&all[..2]);
+    // What it writes from now on (its clock moving on) is refused.
+    all[2].clock.set(t0() + chrono::Duration::hours(3));
+    let late = all[2].register(&d, "After Removal", "2010-05");
+    sync_pair(&all[2], &all[1]).unwrap_err();
+    assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
+}
+
+#[test]
 fn a_sync_file_from_a_laptop_this_one_does_not_know_is_refused() {
     let all = laptops(1);
     let newcomer = Hub {
