@@ -115,9 +115,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SyncCommand {
-    /// Run a sync peer in the foreground for paired laptops (and pairing codes shown here)
+    /// Run this laptop as an always-on sync peer in the foreground, as the app does in the
+    /// background: answer paired laptops (and pairing codes shown here) and sync with every
+    /// known one on a timer (HUBDESK_SYNC_INTERVAL_SECONDS; HUBDESK_SYNC=off only answers)
     Serve {
-        #[arg(long, default_value = "0.0.0.0:47810")]
+        #[arg(long, env = "HUBDESK_SYNC_LISTEN", default_value = "0.0.0.0:47810")]
         listen: String,
     },
     /// (managers) Print a one-time pairing code, valid for 10 minutes
@@ -1063,22 +1065,56 @@ fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
 }
 
 fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
+    let config = service::WorkerConfig {
+        listen: listen.to_string(),
+        ..service::WorkerConfig::from_env()
+    };
     if !json {
         eprintln!("Serving sync on {listen}; stop with Ctrl-C.");
     }
-    service::serve(store, listen, |result| match result {
+    service::serve(store, &config, stop_requested(), |result| match result {
         Ok(o) if json => println!(
             "{}",
             serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
         ),
-        Ok(o) => println!("{}", describe_outcome(&o)),
+        Ok(o) => println!("{}", describe_outcome(o)),
         Err(e) if json => println!(
             "{}",
             serde_json::json!({"error": e.to_string(), "kind": e.kind()})
         ),
         Err(e) => eprintln!("A sync session failed: {e}"),
     })?;
+    if !json {
+        eprintln!("Stopped serving sync.");
+    }
     Ok(())
+}
+
+/// Resolves on Ctrl-C, or SIGTERM (a service manager stopping an always-on laptop), so
+/// `sync serve` ends its loop, says goodbye on the LAN and exits 0. If a signal cannot be
+/// watched it is left to stop the process the ordinary way.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 fn describe_outcome(o: &hubdesk::sync::net::Outcome) -> String {
