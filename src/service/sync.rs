@@ -106,7 +106,19 @@ pub fn join(
 ) -> Result<Outcome> {
     match join_step(store.local_device()?.is_some(), store.org()?.is_some()) {
         JoinStep::AlreadySetUp => Err(Error::Conflict("This laptop is already set up.".into())),
-        JoinStep::Finish => sync_now(store, clock, addr, false),
+        JoinStep::Finish => {
+            let outcome = sync_now(store, clock, addr, false)?;
+            // The other laptop's name came with the device list in this very sync.
+            let peer_name = store
+                .devices()?
+                .into_iter()
+                .find(|d| d.id == outcome.peer)
+                .map_or(outcome.peer_name, |d| d.name);
+            Ok(Outcome {
+                peer_name,
+                ..outcome
+            })
+        }
         JoinStep::Pair => {
             let name =
                 crate::domain::member::clean_name("device", "This laptop's name", device_name)?;
