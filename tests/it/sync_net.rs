@@ -650,3 +650,34 @@ fn joining_again_finishes_a_join_whose_receiving_was_cut_short() {
     assert_eq!(err.kind(), "conflict", "{err}");
     assert_consistent(b.path());
 }
+
+#[test]
+fn the_background_worker_syncs_with_known_peers_on_its_timer_and_says_when_records_came_in() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "back office");
+    register(a.path(), "Cleo Later");
+    let (tx, rx) = mpsc::channel();
+    let config = service::WorkerConfig {
+        listen: "127.0.0.1:0".into(),
+        interval: std::time::Duration::from_secs(1),
+        discovery: false,
+        ..service::WorkerConfig::default()
+    };
+    // The app's worker: nobody asks it for anything, the timer alone reaches the first laptop.
+    let worker = service::SyncWorker::start(
+        b.path().to_path_buf(),
+        config,
+        Box::new(move || {
+            let _ = tx.send(());
+        }),
+    );
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the worker said records came in");
+    let status = worker.status();
+    assert!(status.listening.is_some(), "{status:?}");
+    assert!(!status.discovery);
+    drop(worker);
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
