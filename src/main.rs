@@ -2,7 +2,7 @@
 //! service function and prints the result (one JSON value with --json). No business rules
 //! live here.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -1048,7 +1048,6 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
 
 /// Writes a file that must not already exist (a sync file never overwrites anything).
 fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -1072,17 +1071,23 @@ fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
     if !json {
         eprintln!("Serving sync on {listen}; stop with Ctrl-C.");
     }
-    service::serve(store, &config, stop_requested(), |result| match result {
-        Ok(o) if json => println!(
-            "{}",
-            serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
-        ),
-        Ok(o) => println!("{}", describe_outcome(o)),
-        Err(e) if json => println!(
-            "{}",
-            serde_json::json!({"error": e.to_string(), "kind": e.kind()})
-        ),
-        Err(e) => eprintln!("A sync session failed: {e}"),
+    service::serve(store, &config, stop_requested(), |result| {
+        // A log reader that went away must not take this laptop's sync down with it, so
+        // what cannot be written is dropped (println! would panic on a closed pipe).
+        let _ = match result {
+            Ok(o) if json => writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
+            ),
+            Ok(o) => writeln!(std::io::stdout(), "{}", describe_outcome(o)),
+            Err(e) if json => writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({"error": e.to_string(), "kind": e.kind()})
+            ),
+            Err(e) => writeln!(std::io::stderr(), "A sync session failed: {e}"),
+        };
     })?;
     if !json {
         eprintln!("Stopped serving sync.");

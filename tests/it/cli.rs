@@ -394,15 +394,16 @@ fn wait_until_listening(addr: &str) {
     panic!("nothing listens on {addr}");
 }
 
-/// `hubdesk sync serve` on `dir` in the background, quiet and off the LAN.
-fn serve(dir: &Path, addr: &str, env: &[(&str, &str)]) -> Serving {
+/// `hubdesk sync serve` on `dir` in the background, off the LAN, its stdout going to
+/// `stdout` and its stderr to a pipe.
+fn serve(dir: &Path, addr: &str, env: &[(&str, &str)], stdout: std::process::Stdio) -> Serving {
     let child = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
         .arg("--data-dir")
         .arg(dir)
         .args(["sync", "serve", "--listen", addr])
         .env("HUBDESK_MDNS", "off")
         .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
+        .stdout(stdout)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -629,7 +630,12 @@ fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
     // desk-1 only answers (HUBDESK_SYNC=off), so whatever reaches it was sent by desk-2.
     let a = set_up();
     let a_addr = format!("127.0.0.1:{}", free_port());
-    let _desk_1 = serve(a.path(), &a_addr, &[("HUBDESK_SYNC", "off")]);
+    let _desk_1 = serve(
+        a.path(),
+        &a_addr,
+        &[("HUBDESK_SYNC", "off")],
+        std::process::Stdio::null(),
+    );
     let code = hubdesk(a.path(), M, &["--json", "sync", "pair-code"]).json()["code"]
         .as_str()
         .unwrap()
@@ -647,7 +653,14 @@ fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
     // desk-2 runs headless, syncing every second; the member is registered while it runs,
     // so only its timer (no `sync now`, nothing poked) can carry it to desk-1.
     let b_addr = format!("127.0.0.1:{}", free_port());
-    let mut desk_2 = serve(b.path(), &b_addr, &[("HUBDESK_SYNC_INTERVAL_SECONDS", "1")]);
+    let mut desk_2 = serve(
+        b.path(),
+        &b_addr,
+        &[("HUBDESK_SYNC_INTERVAL_SECONDS", "1")],
+        std::process::Stdio::piped(),
+    );
+    // Whoever read its log went away: printing a session must not bring the peer down.
+    drop(desk_2.0.stdout.take());
     let out = hubdesk(
         b.path(),
         M,
@@ -673,6 +686,10 @@ fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
     assert!(
         arrived,
         "desk-2's serve never synced the member out to desk-1"
+    );
+    assert!(
+        desk_2.0.try_wait().unwrap().is_none(),
+        "sync serve died printing into a closed pipe"
     );
 
     // A service manager stops it with SIGTERM: it ends its loop and exits 0.
