@@ -2,7 +2,7 @@
 //! service function and prints the result (one JSON value with --json). No business rules
 //! live here.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -115,9 +115,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SyncCommand {
-    /// Run a sync peer in the foreground for paired laptops (and pairing codes shown here)
+    /// Run this laptop as an always-on sync peer in the foreground, as the app does in the
+    /// background: answer paired laptops (and pairing codes shown here) and sync with every
+    /// known one on a timer (HUBDESK_SYNC_INTERVAL_SECONDS; HUBDESK_SYNC=off only answers)
     Serve {
-        #[arg(long, default_value = "0.0.0.0:47810")]
+        #[arg(long, env = "HUBDESK_SYNC_LISTEN", default_value = "0.0.0.0:47810")]
         listen: String,
     },
     /// (managers) Print a one-time pairing code, valid for 10 minutes
@@ -1046,7 +1048,6 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
 
 /// Writes a file that must not already exist (a sync file never overwrites anything).
 fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -1063,22 +1064,62 @@ fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
 }
 
 fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
+    let config = service::WorkerConfig {
+        listen: listen.to_string(),
+        ..service::WorkerConfig::from_env()
+    };
     if !json {
         eprintln!("Serving sync on {listen}; stop with Ctrl-C.");
     }
-    service::serve(store, listen, |result| match result {
-        Ok(o) if json => println!(
-            "{}",
-            serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
-        ),
-        Ok(o) => println!("{}", describe_outcome(&o)),
-        Err(e) if json => println!(
-            "{}",
-            serde_json::json!({"error": e.to_string(), "kind": e.kind()})
-        ),
-        Err(e) => eprintln!("A sync session failed: {e}"),
+    service::serve(store, &config, stop_requested(), |result| {
+        // A log reader that went away must not take this laptop's sync down with it, so
+        // what cannot be written is dropped (println! would panic on a closed pipe).
+        let _ = match result {
+            Ok(o) if json => writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
+            ),
+            Ok(o) => writeln!(std::io::stdout(), "{}", describe_outcome(o)),
+            Err(e) if json => writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({"error": e.to_string(), "kind": e.kind()})
+            ),
+            Err(e) => writeln!(std::io::stderr(), "A sync session failed: {e}"),
+        };
     })?;
+    if !json {
+        eprintln!("Stopped serving sync.");
+    }
     Ok(())
+}
+
+/// Resolves on Ctrl-C, or SIGTERM (a service manager stopping an always-on laptop), so
+/// `sync serve` ends its loop, says goodbye on the LAN and exits 0. If a signal cannot be
+/// watched it is left to stop the process the ordinary way.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 fn describe_outcome(o: &hubdesk::sync::net::Outcome) -> String {

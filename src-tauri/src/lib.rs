@@ -3,7 +3,6 @@
 //! it emits "changed" naming what changed, and the views re-query. No business rules here.
 
 mod state;
-mod sync;
 
 use std::path::PathBuf;
 
@@ -408,7 +407,7 @@ async fn find_laptops(
 struct SyncView {
     #[serde(flatten)]
     status: service::SyncStatus,
-    worker: Option<sync::WorkerStatus>,
+    worker: Option<service::WorkerStatus>,
 }
 
 #[tauri::command]

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use hubdesk::service::{self, ActingUser, Clock, Ctx, SystemClock};
+use hubdesk::service::{
+    self, ActingUser, Clock, Ctx, SyncWorker, SystemClock, WorkerConfig, WorkerStatus,
+};
 use hubdesk::store::{DB_FILE, Store};
 use serde::Serialize;
-
-use crate::sync::{SyncWorker, WorkerStatus};
 
 /// What the UI gets when a command fails. `kind` is one of validation, not_found, permission,
 /// conflict, locked, storage, sync.
@@ -61,9 +61,9 @@ pub struct AppState {
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
-    /// Whether the real store syncs in the background (off with HUBDESK_SYNC=off, and in
-    /// tests of the shell, which must not leave threads behind).
-    background_sync: bool,
+    /// How the real store syncs in the background; `background` is off with HUBDESK_SYNC=off,
+    /// and in tests of the shell, which must not leave threads behind.
+    sync_config: WorkerConfig,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,13 +107,13 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             on_received: Mutex::new(None),
-            background_sync: std::env::var("HUBDESK_SYNC").as_deref() != Ok("off"),
+            sync_config: WorkerConfig::from_env(),
         }
     }
 
     /// The same, never syncing in the background.
     pub fn without_background_sync(mut self) -> Self {
-        self.background_sync = false;
+        self.sync_config.background = false;
         self
     }
 
@@ -133,7 +133,7 @@ impl AppState {
 
     /// Starts background sync for the real store (never the demo), unless HUBDESK_SYNC=off.
     fn ensure_sync(&self, inner: &Inner) {
-        if inner.demo || inner.store.is_none() || !self.background_sync {
+        if inner.demo || inner.store.is_none() || !self.sync_config.background {
             return;
         }
         let Ok(mut worker) = self.sync.lock() else {
@@ -143,6 +143,7 @@ impl AppState {
             let notify = self.on_received.lock().ok().and_then(|f| f.clone());
             *worker = Some(SyncWorker::start(
                 self.data_dir.clone(),
+                self.sync_config.clone(),
                 Box::new(move || {
                     if let Some(f) = &notify {
                         f();
@@ -183,20 +184,15 @@ impl AppState {
             .and_then(|w| w.as_ref().map(|w| w.status()))
     }
 
-    /// Joins this empty laptop to an organisation through the laptop at `addr`.
+    /// Joins this laptop to an organisation through the laptop at `addr` (or finishes a join
+    /// that was cut short: the core decides which).
     pub fn join(&self, addr: &str, code: &str, device: &str) -> Result<Status, UiError> {
         {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
             match inner.store.as_ref().filter(|_| !inner.demo) {
-                // Paired earlier, but receiving the records was cut short: finish it.
-                Some(store) if store.org()?.is_none() => {
-                    service::sync_now(store, &SystemClock, addr, false)?;
-                }
-                Some(_) => {
-                    return Err(
-                        service::Error::Conflict("This laptop is already set up.".into()).into(),
-                    );
+                Some(store) => {
+                    service::join(store, &SystemClock, addr, code, device)?;
                 }
                 None => {
                     let store = Store::open(&self.data_dir)?;

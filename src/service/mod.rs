@@ -11,12 +11,14 @@ pub mod demo;
 mod members;
 mod merge;
 mod sync;
+mod sync_worker;
 
 pub use accounts::*;
 pub use day::*;
 pub use members::*;
 pub use merge::*;
 pub use sync::*;
+pub use sync_worker::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

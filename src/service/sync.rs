@@ -47,7 +47,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,7 +72,31 @@ pub fn pair_code(ctx: &Ctx<'_>) -> Result<PairingCode> {
     Ok(PairingCode { code, expires_at })
 }
 
-/// Joins this empty laptop to the organisation of the laptop at `addr`.
+/// What joining asks of a laptop, from what it holds already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinStep {
+    /// An empty laptop: pair with the code, then receive everything.
+    Pair,
+    /// Paired earlier, but receiving the records was cut short: sync with the same laptop
+    /// to finish (the code was used up by the pairing and is not needed again).
+    Finish,
+    /// This laptop already belongs to an organisation and holds its records.
+    AlreadySetUp,
+}
+
+/// The step joining takes on a laptop that is `paired` (has its own device identity) and
+/// holds the organisation's records (`has_org`) or not.
+pub fn join_step(paired: bool, has_org: bool) -> JoinStep {
+    match (paired, has_org) {
+        (_, true) => JoinStep::AlreadySetUp,
+        (true, false) => JoinStep::Finish,
+        (false, false) => JoinStep::Pair,
+    }
+}
+
+/// Joins this laptop to the organisation of the laptop at `addr`: pairs an empty laptop
+/// with the code shown there and receives everything, or finishes a join whose receiving
+/// was cut short (see [`join_step`]).
 pub fn join(
     store: &Store,
     clock: &dyn Clock,
@@ -80,17 +104,35 @@ pub fn join(
     code: &str,
     device_name: &str,
 ) -> Result<Outcome> {
-    let name = crate::domain::member::clean_name("device", "This laptop's name", device_name)?;
-    let rt = runtime()?;
-    let outcome = rt.block_on(net::join(
-        store,
-        clock.now(),
-        addr,
-        code,
-        &name,
-        Limits::default(),
-    ))?;
-    Ok(outcome)
+    match join_step(store.local_device()?.is_some(), store.org()?.is_some()) {
+        JoinStep::AlreadySetUp => Err(Error::Conflict("This laptop is already set up.".into())),
+        JoinStep::Finish => {
+            let outcome = sync_now(store, clock, addr, false)?;
+            // The other laptop's name came with the device list in this very sync.
+            let peer_name = store
+                .devices()?
+                .into_iter()
+                .find(|d| d.id == outcome.peer)
+                .map_or(outcome.peer_name, |d| d.name);
+            Ok(Outcome {
+                peer_name,
+                ..outcome
+            })
+        }
+        JoinStep::Pair => {
+            let name =
+                crate::domain::member::clean_name("device", "This laptop's name", device_name)?;
+            let rt = runtime()?;
+            Ok(rt.block_on(net::join(
+                store,
+                clock.now(),
+                addr,
+                code,
+                &name,
+                Limits::default(),
+            ))?)
+        }
+    }
 }
 
 /// Syncs once with the laptop at `addr`. `digest` also compares every document (slower;
@@ -108,37 +150,6 @@ pub fn sync_now(store: &Store, clock: &dyn Clock, addr: &str, digest: bool) -> R
         options,
         Limits::default(),
     ))?)
-}
-
-/// Serves sync for paired laptops on `listen` until the process is stopped. Each finished
-/// session is passed to `on_done`.
-pub fn serve(
-    store: &Store,
-    listen: &str,
-    mut on_done: impl FnMut(std::result::Result<Outcome, Error>),
-) -> Result<()> {
-    let rt = runtime()?;
-    let me = store
-        .local_device()?
-        .ok_or_else(|| Error::from(crate::store::StoreError::NotSetUp))?;
-    rt.block_on(async {
-        let listener = net::listen(listen).await?;
-        // Announced on the LAN so the apps on other laptops find it; no harm if it can't be.
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(net::DEFAULT_PORT);
-        let _announced = crate::sync::discovery::Discovery::start(me.org_id, me.id, port).ok();
-        net::serve(
-            store,
-            listener,
-            Limits::default(),
-            std::future::pending(),
-            |r| on_done(r.map_err(Error::from)),
-        )
-        .await
-    })?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -308,4 +319,17 @@ pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
         this_laptop: false,
         fingerprint: device.cert_sha256.map(|f| f.chars().take(16).collect()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_laptop_pairs_a_paired_one_without_records_finishes_and_a_set_up_one_refuses() {
+        assert_eq!(join_step(false, false), JoinStep::Pair);
+        assert_eq!(join_step(true, false), JoinStep::Finish);
+        assert_eq!(join_step(true, true), JoinStep::AlreadySetUp);
+        assert_eq!(join_step(false, true), JoinStep::AlreadySetUp);
+    }
 }

@@ -349,6 +349,19 @@ impl Store {
         Ok(())
     }
 
+    /// The laptop this one joined through, if `cert_sha256` is the certificate pinned for it
+    /// during pairing (see [`WriteTxn::pin_joined_through`]).
+    pub fn pinned_peer(&self, cert_sha256: &str) -> Result<Option<Uuid>> {
+        self.conn
+            .query_row(
+                "SELECT device_id FROM peers WHERE cert_sha256 = ?1",
+                [cert_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("pinned peer")
+    }
+
     /// Records a finished session: what each side now holds of the other.
     pub fn record_sync(
         &self,
@@ -512,6 +525,26 @@ impl WriteTxn<'_> {
         if n == 0 {
             return Err(StoreError::NotSetUp);
         }
+        Ok(())
+    }
+
+    /// Remembers the laptop this one joined through: its address and the certificate it
+    /// showed during pairing, so a join cut short can be finished before the organisation's
+    /// device list arrives.
+    pub fn pin_joined_through(
+        &mut self,
+        device: Uuid,
+        address: &str,
+        cert_sha256: &str,
+    ) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO peers (device_id, address, cert_sha256) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(device_id) DO UPDATE SET
+                     address = excluded.address, cert_sha256 = excluded.cert_sha256",
+                params![device, address, cert_sha256],
+            )
+            .ctx("pin the laptop joined through")?;
         Ok(())
     }
 

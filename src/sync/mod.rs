@@ -148,7 +148,12 @@ pub fn ensure_identity(store: &Store, now: DateTime<Utc>) -> Result<Identity, Sy
         .any(|d| d.id == me.id && d.cert_sha256.as_deref() == Some(fp.as_str()));
     if !recorded {
         let mut w = store.write()?;
-        let org = w.doc_required(me.org_id, DocKind::Org)?;
+        // A laptop whose join was cut short holds no organisation record yet, so syncing to
+        // finish the join must not need one: the laptop it paired with pinned this
+        // certificate, and the record saying so arrives with that sync.
+        let Some(org) = w.doc(me.org_id, DocKind::Org)? else {
+            return Ok(identity);
+        };
         let mut entry: DeviceEntry =
             doc::get_entry(org, "devices", &me.id.to_string())?.unwrap_or(DeviceEntry {
                 name: me.name.clone(),

@@ -299,6 +299,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Framed<S> {
 /// The paired device a certificate belongs to, or why it is refused.
 fn trusted_device(store: &Store, cert_fp: &str) -> Result<(Uuid, String), SyncError> {
     let devices = store.devices()?;
+    // A join cut short: no device list yet, only the laptop pinned during pairing, which
+    // sends the list (and its own name) in this session.
+    if store.org()?.is_none()
+        && let Some(peer) = store.pinned_peer(cert_fp)?
+    {
+        return Ok((peer, String::new()));
+    }
     match devices
         .iter()
         .find(|d| d.cert_sha256.as_deref() == Some(cert_fp))
@@ -555,10 +562,12 @@ pub async fn join(
             org_key: Some(welcome.org_key),
             ..identity
         })?;
+        // In the same transaction: a laptop paired without knowing whom it paired with could
+        // never finish a join cut short.
+        w.pin_joined_through(welcome.by_device, &with_default_port(addr), &their_fp)?;
         w.commit()?;
     }
     let peer = welcome.by_device;
-    store.set_peer_address(peer, &with_default_port(addr))?;
     let mut session = Session::new(store, now, Role::Initiator, peer, Options::default())?;
     let result = drive(&mut framed, &mut session, None).await.map_err(|e| match e {
         SyncError::Network(m) => SyncError::Network(format!(

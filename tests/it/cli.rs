@@ -383,6 +383,35 @@ fn free_port() -> u16 {
 
 struct Serving(std::process::Child);
 
+/// Polls (a bounded number of times) until something accepts connections on `addr`.
+fn wait_until_listening(addr: &str) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on {addr}");
+}
+
+/// `hubdesk sync serve` on `dir` in the background, off the LAN, its stdout going to
+/// `stdout` and its stderr to a pipe.
+fn serve(dir: &Path, addr: &str, env: &[(&str, &str)], stdout: std::process::Stdio) -> Serving {
+    let child = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["sync", "serve", "--listen", addr])
+        .env("HUBDESK_MDNS", "off")
+        .envs(env.iter().copied())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let serving = Serving(child);
+    wait_until_listening(addr);
+    serving
+}
+
 impl Drop for Serving {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -400,18 +429,13 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
             .arg("--data-dir")
             .arg(a.path())
             .args(["sync", "serve", "--listen", &addr])
+            .env("HUBDESK_MDNS", "off")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
     );
-    // Wait until it listens.
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_listening(&addr);
     let code = hubdesk(a.path(), M, &["--json", "sync", "pair-code"]).json()["code"]
         .as_str()
         .unwrap()
@@ -599,4 +623,92 @@ fn a_day_after_today_or_beyond_the_back_entry_window_is_refused_with_exit_2() {
         hubdesk(d, M, &["settings", "set", "--back-entry-days", "400"]).code,
         2
     );
+}
+
+#[test]
+fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
+    // desk-1 only answers (HUBDESK_SYNC=off), so whatever reaches it was sent by desk-2.
+    let a = set_up();
+    let a_addr = format!("127.0.0.1:{}", free_port());
+    let _desk_1 = serve(
+        a.path(),
+        &a_addr,
+        &[("HUBDESK_SYNC", "off")],
+        std::process::Stdio::null(),
+    );
+    let code = hubdesk(a.path(), M, &["--json", "sync", "pair-code"]).json()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = tempfile::tempdir().unwrap();
+    let out = hubdesk(
+        b.path(),
+        None,
+        &[
+            "sync", "join", &a_addr, "--code", &code, "--device", "desk-2",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // desk-2 runs headless, syncing every second; the member is registered while it runs,
+    // so only its timer (no `sync now`, nothing poked) can carry it to desk-1.
+    let b_addr = format!("127.0.0.1:{}", free_port());
+    let mut desk_2 = serve(
+        b.path(),
+        &b_addr,
+        &[("HUBDESK_SYNC_INTERVAL_SECONDS", "1")],
+        std::process::Stdio::piped(),
+    );
+    // Whoever read its log went away: printing a session must not bring the peer down.
+    drop(desk_2.0.stdout.take());
+    let out = hubdesk(
+        b.path(),
+        M,
+        &[
+            "member",
+            "register",
+            "--name",
+            "Ola Nowak",
+            "--born",
+            "2009-11",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut arrived = false;
+    for _ in 0..300 {
+        let found = hubdesk(a.path(), M, &["--json", "member", "find", "ola"]);
+        if found.code == 0 && found.json().as_array().is_some_and(|a| a.len() == 1) {
+            arrived = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        arrived,
+        "desk-2's serve never synced the member out to desk-1"
+    );
+    assert!(
+        desk_2.0.try_wait().unwrap().is_none(),
+        "sync serve died printing into a closed pipe"
+    );
+
+    // A service manager stops it with SIGTERM: it ends its loop and exits 0.
+    let pid = desk_2.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = desk_2.0.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = exited.expect("sync serve did not stop on SIGTERM");
+    let mut stderr = String::new();
+    if let Some(mut e) = desk_2.0.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut stderr).unwrap();
+    }
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(stderr.contains("Stopped serving sync."), "{stderr}");
 }

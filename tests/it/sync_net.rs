@@ -603,3 +603,81 @@ fn a_first_message_bigger_than_a_hello_is_refused_before_the_server_holds_it() {
     server.last().unwrap();
     assert_same(a.path(), b.path());
 }
+
+#[test]
+fn joining_again_finishes_a_join_whose_receiving_was_cut_short() {
+    let a = first_laptop("Test Hubs");
+    for i in 0..20 {
+        register(a.path(), &format!("Member {i}"));
+    }
+    let server = Server::start(a.path(), Limits::default());
+    // Cut connections ever later until one ends after pairing but before the records came.
+    let mut half_joined = None;
+    for cut in (1_000..40_000).step_by(250) {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, proxy) = cutting_proxy(server.addr.clone(), cut);
+        let store = Store::open(dir.path()).unwrap();
+        let code = pair_code(a.path());
+        // A laptop paired server-side but cut off before it heard so keeps its name taken.
+        let name = format!("laptop {cut}");
+        let joined = service::join(&store, &SystemClock, &addr, &code, &name);
+        let _ = server.last();
+        proxy.join().unwrap();
+        if joined.is_err()
+            && store.local_device().unwrap().is_some()
+            && store.org().unwrap().is_none()
+        {
+            half_joined = Some(dir);
+            break;
+        }
+    }
+    let b = half_joined.expect("some cut falls between pairing and the records");
+    let store = Store::open(b.path()).unwrap();
+    // Only the laptop it paired with is trusted to finish it, not whoever answers.
+    let other = first_laptop("Other Hubs");
+    let stranger = Server::start(other.path(), Limits::default());
+    let err = service::join(&store, &SystemClock, &stranger.addr, "", "laptop 2").unwrap_err();
+    assert_eq!(err.kind(), "sync", "{err}");
+    assert!(store.org().unwrap().is_none());
+    // The code was used up by the pairing: joining again only needs the address.
+    let outcome = service::join(&store, &SystemClock, &server.addr, "", "laptop 2").unwrap();
+    assert_eq!(outcome.peer_name, "front desk");
+    server.last().unwrap();
+    assert!(store.org().unwrap().is_some());
+    assert_same(a.path(), b.path());
+    // Once it holds the organisation, joining is refused.
+    let err = service::join(&store, &SystemClock, &server.addr, "", "laptop 2").unwrap_err();
+    assert_eq!(err.kind(), "conflict", "{err}");
+    assert_consistent(b.path());
+}
+
+#[test]
+fn the_background_worker_syncs_with_known_peers_on_its_timer_and_says_when_records_came_in() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "back office");
+    register(a.path(), "Cleo Later");
+    let (tx, rx) = mpsc::channel();
+    let config = service::WorkerConfig {
+        listen: "127.0.0.1:0".into(),
+        interval: std::time::Duration::from_secs(1),
+        discovery: false,
+        ..service::WorkerConfig::default()
+    };
+    // The app's worker: nobody asks it for anything, the timer alone reaches the first laptop.
+    let worker = service::SyncWorker::start(
+        b.path().to_path_buf(),
+        config,
+        Box::new(move || {
+            let _ = tx.send(());
+        }),
+    );
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the worker said records came in");
+    let status = worker.status();
+    assert!(status.listening.is_some(), "{status:?}");
+    assert!(!status.discovery);
+    drop(worker);
+    server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
