@@ -586,8 +586,10 @@ fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
             .ctx("unindex member")?;
     }
     for sql in [
-        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1 OR record_id = ?1)",
-        "DELETE FROM visits WHERE member_id = ?1 OR record_id = ?1",
+        // A visit's member_id is its person, and every person is a record of the group being
+        // cleared, so this finds every visit of the group (through the index on member_id).
+        "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
+        "DELETE FROM visits WHERE member_id = ?1",
         "DELETE FROM members WHERE id = ?1",
         "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
         "DELETE FROM member_aliases WHERE member_id = ?1",
