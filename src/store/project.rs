@@ -195,15 +195,26 @@ fn project_org_conflicts(conn: &Connection, org: Uuid, am: &AutoCommit) -> Resul
         }
     }
     for (field, values) in found {
-        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
-            .ctx("project org conflict")?
-            .execute(params![
-                org,
-                field,
-                serde_json::Value::Array(values).to_string()
-            ])
-            .ctx("project org conflict")?;
+        insert_conflict(conn, org, &field, values)?;
     }
+    Ok(())
+}
+
+/// Records that a field of a document holds several values (every value kept, winner first).
+fn insert_conflict(
+    conn: &Connection,
+    doc: Uuid,
+    field: &str,
+    values: Vec<serde_json::Value>,
+) -> Result<()> {
+    conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
+        .ctx("project conflict")?
+        .execute(params![
+            doc,
+            field,
+            serde_json::Value::Array(values).to_string()
+        ])
+        .ctx("project conflict")?;
     Ok(())
 }
 
@@ -380,14 +391,7 @@ fn project_member_conflicts(conn: &Connection, id: Uuid, am: &AutoCommit) -> Res
         if values.len() < 2 {
             continue;
         }
-        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
-            .ctx("project conflict")?
-            .execute(params![
-                id,
-                format!("profile.{field}"),
-                serde_json::Value::Array(values).to_string()
-            ])
-            .ctx("project conflict")?;
+        insert_conflict(conn, id, &format!("profile.{field}"), values)?;
     }
     Ok(())
 }
@@ -539,14 +543,7 @@ fn project_person(
         if values.len() < 2 {
             continue;
         }
-        conn.prepare_cached("INSERT INTO conflicts (doc_id, field, vals) VALUES (?1, ?2, ?3)")
-            .ctx("project conflict")?
-            .execute(params![
-                person,
-                format!("profile.{field}"),
-                serde_json::Value::Array(values).to_string()
-            ])
-            .ctx("project conflict")?;
+        insert_conflict(conn, person, &format!("profile.{field}"), values)?;
     }
     for r in &records {
         conn.prepare_cached("INSERT INTO member_records (id, person_id) VALUES (?1, ?2)")
