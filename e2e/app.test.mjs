@@ -222,6 +222,14 @@ test("a front desk day in the real window", async (t) => {
     await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
     await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
     assert.equal(await driver.switchTo().activeElement().getAttribute("aria-label"), "Reset PIN for Maya");
+    // Roles are ticked, not typed as a comma list; the ones held now are ticked already.
+    await (await find("button[aria-label='Roles of Maya']")).click();
+    await find("dialog[open] fieldset");
+    assert.equal(await (await find("dialog[open] #edit-role-manager")).isSelected(), true);
+    assert.equal(await (await find("dialog[open] #edit-role-desk")).isSelected(), false);
+    await look("12b-dialog-roles");
+    await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
   });
 
   await t.test("renaming a hub is done with the keyboard alone, and a refusal shows in the dialog", async () => {
