@@ -74,12 +74,33 @@ async function checkAccessibility(screen) {
   assert.deepEqual(bad, [], `${screen}: accessibility violations ${JSON.stringify(bad, null, 2)}`);
 }
 
+/// No screen shows a programmer's empty value: "null", "undefined" or "NaN" in the visible
+/// text, or in a name a screen reader reads out (aria-label, title, placeholder, alt).
+async function checkNoEmptyValues(screen) {
+  const found = await driver.executeScript(`
+    const bad = /\\b(null|undefined|NaN)\\b/;
+    const hits = [];
+    const text = document.body.innerText;
+    const m = text.match(bad);
+    if (m) hits.push("text: …" + text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\\s+/g, " ") + "…");
+    for (const node of document.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
+      for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
+        const v = node.getAttribute(attr);
+        if (v && bad.test(v)) hits.push(attr + ": " + v);
+      }
+    }
+    return hits;
+  `);
+  assert.deepEqual(found, [], `${screen} shows an empty value`);
+}
+
 /// Screenshots at 1366x768 and at 200% zoom, then the accessibility check.
 async function look(name) {
   await screenshot(name);
   await driver.executeScript("document.documentElement.style.zoom = '200%'");
   await screenshot(`${name}-zoom200`);
   await driver.executeScript("document.documentElement.style.zoom = ''");
+  await checkNoEmptyValues(name);
   await checkAccessibility(name);
 }
 
@@ -172,10 +193,58 @@ test("a front desk day in the real window", async (t) => {
     await find("#search");
   });
 
-  await t.test("the admin screen is there for a manager", async () => {
+  await t.test("the admin screen is there for a manager, one section at a time", async () => {
     await (await find("#nav-admin")).click();
     await find("#user-name");
+    assert.equal(await (await find("#admin-nav-users")).getAttribute("aria-current"), "page");
+    assert.equal((await driver.findElements(By.css("#admin-hubs"))).length, 0, "only the chosen section shows");
     await look("09-admin");
+    for (const section of ["activities", "hubs", "laptops", "settings"]) {
+      await (await find(`#admin-nav-${section}`)).click();
+      await find(`#admin-${section}`);
+      assert.equal(await (await find(`#admin-nav-${section}`)).getAttribute("aria-current"), "page");
+      // The section's heading takes focus, so a screen reader says where the link went.
+      assert.equal(await driver.switchTo().activeElement().getAttribute("id"), `${section}-title`);
+      await look(`09-admin-${section}`);
+    }
+  });
+
+  await t.test("a dialog asks for the new PIN: labelled, Escape cancels, focus comes back", async () => {
+    await (await find("#admin-nav-users")).click();
+    const reset = await find("button[aria-label='Reset PIN for Maya']");
+    await reset.click();
+    const dialog = await find("dialog[open]");
+    const labelledBy = await dialog.getAttribute("aria-labelledby");
+    assert.equal(await textOf(`#${labelledBy}`), "Reset PIN for Maya");
+    // Focus is in the dialog, on its field.
+    assert.equal(await driver.switchTo().activeElement().getAttribute("type"), "password");
+    await look("12-dialog-reset-pin");
+    await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    assert.equal(await driver.switchTo().activeElement().getAttribute("aria-label"), "Reset PIN for Maya");
+    // Roles are ticked, not typed as a comma list; the ones held now are ticked already.
+    await (await find("button[aria-label='Roles of Maya']")).click();
+    await find("dialog[open] fieldset");
+    assert.equal(await (await find("dialog[open] #edit-role-manager")).isSelected(), true);
+    assert.equal(await (await find("dialog[open] #edit-role-desk")).isSelected(), false);
+    await look("12b-dialog-roles");
+    await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+  });
+
+  await t.test("renaming a hub is done with the keyboard alone, and a refusal shows in the dialog", async () => {
+    await (await find("#admin-nav-hubs")).click();
+    await (await find("button[aria-label='Rename Riverside Hub']")).click();
+    await find("dialog[open]");
+    const input = driver.switchTo().activeElement();
+    await input.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE, Key.ENTER);
+    // An empty name is refused where it was typed; the dialog stays open.
+    await driver.wait(async () => (await textOf("dialog[open] .error")).length > 0, 5000);
+    await look("13-dialog-refused");
+    await driver.switchTo().activeElement().sendKeys("Riverside Hub North", Key.ENTER);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await textOf("#admin-hubs")).includes("Riverside Hub North"), 5000);
+    assert.match(await textOf("#toast"), /Hub renamed/);
     await (await find("a[href='#/day']")).click();
     await find("#search");
   });
@@ -183,6 +252,7 @@ test("a front desk day in the real window", async (t) => {
   await t.test("the manager shows a pairing code for a new laptop, and sync says where it stands", async () => {
     assert.match(await textOf("#sync-state"), /No other laptops paired/);
     await (await find("#nav-admin")).click();
+    await (await find("#admin-nav-laptops")).click();
     await (await find("#show-pairing-code")).click();
     const code = await textOf(".pairing-code");
     assert.match(code, /^[0-9]{6}$/);
@@ -193,6 +263,36 @@ test("a front desk day in the real window", async (t) => {
     await look("11-review");
     await (await find("a[href='#/day']")).click();
     await find("#search");
+  });
+
+  await t.test("closing the day asks first, and Escape leaves it open", async () => {
+    await (await find("#close-day")).click();
+    const dialog = await find("dialog[open]");
+    assert.match(await dialog.getText(), /Anyone still in will be signed out/);
+    // Something that cannot be undone starts on the safe answer.
+    assert.equal(await driver.switchTo().activeElement().getText(), "Cancel");
+    await look("14-dialog-close-day");
+    await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await find("#search");
+    assert.equal(await driver.switchTo().activeElement().getAttribute("id"), "close-day");
+  });
+
+  await t.test("at 200% zoom a toast covers neither the search box nor anything else", async () => {
+    await driver.executeScript("document.documentElement.style.zoom = '200%'");
+    try {
+      await driver.executeScript("document.getElementById('toast').textContent = 'Riverside Test is signed in.'");
+      const overlap = await driver.executeScript(`
+        const t = document.getElementById("toast").getBoundingClientRect();
+        const s = document.getElementById("search").getBoundingClientRect();
+        const main = document.getElementById("main").getBoundingClientRect();
+        return { search: !(t.right <= s.left || s.right <= t.left || t.bottom <= s.top || s.bottom <= t.top), main: t.bottom > main.top };
+      `);
+      await screenshot("15-toast-zoom200");
+      assert.deepEqual(overlap, { search: false, main: false });
+    } finally {
+      await driver.executeScript("document.getElementById('toast').textContent = ''; document.documentElement.style.zoom = ''");
+    }
   });
 
   await t.test("left alone, the app locks itself", async () => {

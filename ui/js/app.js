@@ -2,6 +2,7 @@
 // when the core says something changed.
 
 import { api, onChanged } from "./api.js";
+import { closeAllDialogs } from "./dialog.js";
 import * as setup from "./views/setup.js";
 import * as lock from "./views/lock.js";
 import * as day from "./views/day.js";
@@ -105,6 +106,9 @@ export async function show() {
     const r = routeName();
     view = { module: routes[r.name], arg: r.arg };
   }
+  // A question asked on a screen that is going away (or before the lock) is not answered;
+  // the same screen redrawn (news from another laptop) keeps it open.
+  if (!state.view || state.view.module !== view.module || state.view.arg !== view.arg) closeAllDialogs();
   state.view = view;
   // Each show draws into a fresh container: if another show starts meanwhile (a change
   // event racing a refresh), the older one finishes into a container nobody sees.

@@ -1,7 +1,11 @@
-// Admin for managers: users (add, roles, reset PIN, deactivate), activities, hub settings.
+// Admin for managers, one section at a time: users (add, roles, reset PIN, deactivate),
+// activities, hubs, laptops (pairing, sync) and settings. Each section has its own address
+// (#/admin/users, ...) so the section links are plain links: the keyboard, the back button
+// and a screen reader's list of links all work without a tab widget's own key rules.
 
 import { api } from "../api.js";
 import { el, field, errorBox, load, showError, runner } from "../dom.js";
+import { openDialog, confirmDialog, promptDialog, changeThrough } from "../dialog.js";
 
 const ROLES = ["desk", "navigator", "staff", "manager"];
 const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "space"];
@@ -21,19 +25,34 @@ export async function render(root, ctx) {
       el("td", { text: u.active ? "active" : "deactivated" }),
       el("td", {},
         u.active ? el("button", { type: "button", class: "secondary", "aria-label": `Roles of ${u.name}`, text: "Roles",
-          onclick: () => {
-            const roles = window.prompt(`Roles for ${u.name}, separated by commas (desk, navigator, staff, manager):`, u.roles.join(","));
-            if (roles) run(() => api.setRoles(u.name, roles), `${u.name}'s roles are changed.`);
-          } }) : null,
+          onclick: () => changeThrough(ctx, openDialog({
+            title: `Roles of ${u.name}`,
+            content: el("fieldset", {}, el("legend", { text: "Roles" }),
+              ROLES.map((r) => el("div", { class: "check" },
+                el("input", { type: "checkbox", id: `edit-role-${r}`, "data-role": r, checked: u.roles.includes(r) }),
+                el("label", { for: `edit-role-${r}`, text: r })))),
+            confirm: "Save roles",
+            action: (form) => api.setRoles(u.name, [...form.querySelectorAll("[data-role]:checked")].map((c) => c.dataset.role).join(",")),
+          }), `${u.name}'s roles are changed.`) }) : null,
         " ",
         u.active ? el("button", { type: "button", class: "secondary", "aria-label": `Reset PIN for ${u.name}`, text: "Reset PIN",
-          onclick: () => {
-            const pin = window.prompt(`New PIN for ${u.name} (4 to 8 digits):`);
-            if (pin) run(() => api.resetPin(u.name, pin), `${u.name} has a new PIN.`);
-          } }) : null,
+          onclick: () => changeThrough(ctx, promptDialog({
+            title: `Reset PIN for ${u.name}`,
+            label: "New PIN",
+            hint: "4 to 8 digits. Tell it to them in person.",
+            input: { type: "password", inputmode: "numeric", autocomplete: "new-password" },
+            confirm: "Set new PIN",
+            action: (pin) => api.resetPin(u.name, pin),
+          }), `${u.name} has a new PIN.`) }) : null,
         " ",
         u.active && u.name !== ctx.status.user.name ? el("button", { type: "button", class: "danger", "aria-label": `Deactivate ${u.name}`, text: "Deactivate",
-          onclick: () => { if (window.confirm(`Deactivate ${u.name}? They will not be able to unlock hubdesk.`)) run(() => api.deactivateUser(u.name), `${u.name} is deactivated.`); } }) : null)));
+          onclick: () => changeThrough(ctx, openDialog({
+            title: `Deactivate ${u.name}?`,
+            message: `${u.name} will not be able to unlock hubdesk any more.`,
+            confirm: "Deactivate",
+            danger: true,
+            action: () => api.deactivateUser(u.name),
+          }), `${u.name} is deactivated.`) }) : null)));
   const addUser = el("form", { class: "inline-form", "aria-labelledby": "add-user-title" },
     el("h3", { id: "add-user-title", text: "Add a user" }),
     field("user-name", "Name", { required: true, autocomplete: "off" }),
@@ -54,7 +73,10 @@ export async function render(root, ctx) {
       el("td", { text: a.retired ? "retired" : "in use" }),
       el("td", {},
         el("button", { type: "button", class: "secondary", "aria-label": `Rename ${a.name}`, text: "Rename",
-          onclick: () => { const n = window.prompt(`New name for ${a.name}:`, a.name); if (n) run(() => api.renameActivity(a.id, n), "Renamed."); } }),
+          onclick: () => changeThrough(ctx, promptDialog({
+            title: `Rename ${a.name}`, label: "New name", value: a.name, confirm: "Rename",
+            action: (n) => api.renameActivity(a.id, n),
+          }), "Renamed.") }),
         " ",
         a.retired ? null : el("button", { type: "button", class: "danger", "aria-label": `Retire ${a.name}`, text: "Retire",
           onclick: () => run(() => api.retireActivity(a.id), `${a.name} is retired.`) }))));
@@ -76,10 +98,16 @@ export async function render(root, ctx) {
       el("td", { text: h.this_laptop ? "this laptop's hub" : "" }),
       el("td", {},
         el("button", { type: "button", class: "secondary", "aria-label": `Rename ${h.name}`, text: "Rename",
-          onclick: () => { const n = window.prompt(`New name for ${h.name}:`, h.name); if (n) run(() => api.updateHub(h.id, n, null), "Hub renamed."); } }),
+          onclick: () => changeThrough(ctx, promptDialog({
+            title: `Rename ${h.name}`, label: "New name", value: h.name, confirm: "Rename",
+            action: (n) => api.updateHub(h.id, n, null),
+          }), "Hub renamed.") }),
         " ",
         el("button", { type: "button", class: "secondary", "aria-label": `Time zone of ${h.name}`, text: "Time zone",
-          onclick: () => { const z = window.prompt(`Time zone for ${h.name} (like Europe/London):`, h.time_zone); if (z) run(() => api.updateHub(h.id, null, z), "Time zone changed."); } }),
+          onclick: () => changeThrough(ctx, promptDialog({
+            title: `Time zone of ${h.name}`, label: "Time zone", hint: "Like Europe/London.", value: h.time_zone, confirm: "Change time zone",
+            action: (z) => api.updateHub(h.id, null, z),
+          }), "Time zone changed.") }),
         " ",
         h.this_laptop ? null : el("button", { type: "button", class: "secondary", "aria-label": `Use on this laptop: ${h.name}`, text: "Use on this laptop",
           onclick: () => run(() => api.useHub(h.id), `This laptop now works at ${h.name}.`) }))));
@@ -94,7 +122,6 @@ export async function render(root, ctx) {
   });
 
   const settingsForm = el("form", { class: "inline-form", "aria-labelledby": "settings-title" },
-    el("h2", { id: "settings-title", text: "Settings" }),
     field("set-idle", "Lock after this many idle minutes", { type: "number", min: "1", max: "120", value: String(settings.idle_lock_minutes) }),
     field("set-failures", "Wrong PINs before a lock-out", { type: "number", min: "3", max: "20", value: String(settings.lockout_failures) }),
     field("set-lockout", "Lock-out minutes", { type: "number", min: "1", max: "1440", value: String(settings.lockout_minutes) }),
@@ -118,7 +145,13 @@ export async function render(root, ctx) {
       el("td", { text: new Date(d.added_at).toLocaleDateString("en-GB") }),
       el("td", { text: state + (p && p.last_error ? ` (last try: ${p.last_error})` : "") }),
       el("td", {}, d.this_laptop || d.revoked_at ? null : el("button", { type: "button", class: "danger", "aria-label": `Remove ${d.name}`, text: "Remove",
-        onclick: () => { if (window.confirm(`Remove ${d.name} from the organisation? Do this for a lost or stolen laptop: other laptops will refuse it.`)) run(() => api.revokeDevice(d.name), `${d.name} is removed.`); } })));
+        onclick: () => changeThrough(ctx, openDialog({
+          title: `Remove ${d.name} from the organisation?`,
+          message: "Do this for a lost or stolen laptop: other laptops will refuse it from now on. It cannot be undone.",
+          confirm: `Remove ${d.name}`,
+          danger: true,
+          action: () => api.revokeDevice(d.name),
+        }), `${d.name} is removed.`) })));
   });
   const codeBox = el("div", { id: "pairing-box", role: "status", "aria-live": "polite", tabindex: "-1" });
   const showCode = el("button", { type: "button", id: "show-pairing-code", text: "Pair a new laptop" });
@@ -148,19 +181,32 @@ export async function render(root, ctx) {
 
   const table = (caption, head, rows) => el("table", {}, el("caption", { text: caption }),
     el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, rows));
+  const section = (key, ...children) => el("section", { class: "card wide admin-section", id: `admin-${key}`, "aria-labelledby": `${key}-title` },
+    el("h2", { id: `${key}-title`, tabindex: "-1", text: SECTIONS[key] }), ...children);
+  const sections = {
+    users: () => section("users", table("People who can unlock hubdesk", ["Name", "Roles", "Status", ""], userRows), addUser),
+    activities: () => section("activities", table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
+    hubs: () => section("hubs", table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
+    laptops: () => section("laptops", table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), showCode, codeBox, syncForm),
+    settings: () => section("settings", settingsForm),
+  };
+  const chosen = SECTIONS[ctx.arg] ? ctx.arg : "users";
   root.append(
-    el("h1", { text: "Admin" }),
+    el("h1", { tabindex: "-1", text: "Admin" }),
+    sectionNav(chosen),
     error,
-    el("section", { class: "card wide", "aria-labelledby": "users-title" }, el("h2", { id: "users-title", text: "Users" }),
-      table("People who can unlock hubdesk", ["Name", "Roles", "Status", ""], userRows), addUser),
-    el("section", { class: "card wide", "aria-labelledby": "activities-title" }, el("h2", { id: "activities-title", text: "Activities" }),
-      table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
-    el("section", { class: "card wide", "aria-labelledby": "hubs-title" }, el("h2", { id: "hubs-title", text: "Hubs" }),
-      table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
-    el("section", { class: "card wide", "aria-labelledby": "laptops-title" }, el("h2", { id: "laptops-title", text: "Laptops" }),
-      table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), showCode, codeBox, syncForm),
-    el("section", { class: "card wide" }, settingsForm),
+    sections[chosen](),
   );
-  root.querySelector("h1").setAttribute("tabindex", "-1");
-  root.querySelector("h1").focus();
+  // Arriving from a section link, the reader is taken to that section's heading; arriving at
+  // Admin itself, to the page's.
+  root.querySelector(ctx.arg && SECTIONS[ctx.arg] ? `#${chosen}-title` : "h1").focus();
+}
+
+const SECTIONS = { users: "Users", activities: "Activities", hubs: "Hubs", laptops: "Laptops", settings: "Settings" };
+
+/// The section links: a list of plain links, the one showing marked as the current page.
+function sectionNav(chosen) {
+  return el("nav", { class: "subnav", "aria-label": "Admin sections" },
+    el("ul", {}, Object.entries(SECTIONS).map(([key, label]) =>
+      el("li", {}, el("a", { href: `#/admin/${key}`, id: `admin-nav-${key}`, "aria-current": key === chosen ? "page" : null, text: label })))));
 }

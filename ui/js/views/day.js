@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { el, errorBox, showError, time, toast } from "../dom.js";
+import { openDialog } from "../dialog.js";
 
 let current = null; // what `changed` refreshes
 
@@ -320,13 +321,14 @@ export async function render(root, ctx) {
   });
   const closeButton = el("button", { type: "button", class: "danger", id: "close-day", text: "Close the day" });
   closeButton.addEventListener("click", async () => {
-    if (!window.confirm("Close the day? Anyone still in will be signed out.")) return;
-    try {
-      await api.closeDay();
-      ctx.refresh();
-    } catch (err) {
-      fail(root, ctx, error, err);
-    }
+    const closed = await openDialog({
+      title: "Close the day?",
+      message: "Anyone still in will be signed out.",
+      confirm: "Close the day",
+      danger: true,
+      action: () => api.closeDay(),
+    });
+    if (closed) ctx.refresh();
   });
 
   // A back-entry day says so wherever the desk looks: the title, a note, the counts.

@@ -97,13 +97,14 @@ export async function render(root, ctx) {
     }
   });
 
-  root.append(
+  // Element.append writes a null as the text "null": leave the conflicts out instead.
+  root.append(...[
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     el("section", { class: "card wide" }, visits),
-  );
+  ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();
 }

@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { el, errorBox, load, runner } from "../dom.js";
+import { openDialog, changeThrough } from "../dialog.js";
 
 const FIELD_NAMES = {
   preferred_name: "Preferred name", legal_name: "Legal name", born: "Born", pronouns: "Pronouns",
@@ -42,11 +43,13 @@ export async function render(root, ctx) {
     el("div", { class: "choices" },
       el("button", { type: "button", text: `Same person: merge ${p.first.code} and ${p.second.code}`,
         "aria-label": `Same person: merge ${who(p.first)} and ${who(p.second)}`,
-        onclick: () => {
-          if (window.confirm(`Merge ${who(p.first)} and ${who(p.second)} into one person? ${p.first.code}, registered first, leads; both codes find them, their visits count together, and where the two records differ you choose here. Every laptop follows. This can't be undone.`)) {
-            run(() => api.mergeMembers(p.first.code, p.second.code), "Merged: one person now.");
-          }
-        } }),
+        onclick: () => changeThrough(ctx, openDialog({
+          title: `Merge ${p.first.code} and ${p.second.code} into one person?`,
+          message: `${who(p.first)} and ${who(p.second)} become one person. ${p.first.code}, registered first, leads; both codes find them, their visits count together, and where the two records differ you choose here. Every laptop follows. This can't be undone.`,
+          confirm: "Merge",
+          danger: true,
+          action: () => api.mergeMembers(p.first.code, p.second.code),
+        }), "Merged: one person now.") }),
       " ",
       el("button", { type: "button", class: "secondary", text: "Two different people",
         "aria-label": `${who(p.first)} and ${who(p.second)} are two different people`,
