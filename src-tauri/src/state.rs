@@ -269,18 +269,20 @@ impl AppState {
                 .map(|i| i.consent_options.clone())
                 .unwrap_or_default(),
             user: inner.user.as_ref().map(|u| UserView {
-                name: u.name.clone(),
+                name: u.name().to_string(),
                 roles: u
-                    .roles
+                    .roles()
                     .roles()
                     .iter()
                     .map(|r| r.as_str().to_string())
                     .collect(),
-                can_administer: u.roles.allows(hubdesk::domain::Permission::Administer),
+                can_administer: u.roles().allows(hubdesk::domain::Permission::Administer),
                 can_see_sensitive: u
-                    .roles
+                    .roles()
                     .allows(hubdesk::domain::Permission::SeeSensitiveProfile),
-                can_review: u.roles.allows(hubdesk::domain::Permission::MergeAndResolve),
+                can_review: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::MergeAndResolve),
             }),
         })
     }

@@ -95,7 +95,7 @@ pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
 /// Records that two members are different people, so they are no longer offered as a
 /// likely duplicate (on every laptop, once synced).
 pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
-    let user = ctx.require(Permission::MergeAndResolve)?.clone();
+    let user = ctx.require(Permission::MergeAndResolve)?;
     let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
     if a == b {
         return Err(ValidationError::new("other", "those are the same member").into());
@@ -109,7 +109,7 @@ pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
         &format!("{}:{}", a.min(b), a.max(b)),
         &doc::StampDoc {
             at: doc::to_millis(ctx.now()),
-            by: user.id.to_string(),
+            by: user.id().to_string(),
         },
     )?;
     doc::commit(org, ctx.now(), ctx.commit_message("mark not duplicates"));
@@ -125,7 +125,7 @@ pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
 /// laptop wrote to either record is lost: visits count for the person, fields fill the
 /// leading record's gaps, and disagreeing fields are shown as conflicts to review.
 pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
-    let user = ctx.require(Permission::MergeAndResolve)?.clone();
+    let user = ctx.require(Permission::MergeAndResolve)?;
     let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
     if a == b {
         return Err(ValidationError::new("other", "those are already the same person").into());
@@ -139,7 +139,7 @@ pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
         &format!("{}:{}", a.min(b), a.max(b)),
         &doc::StampDoc {
             at: doc::to_millis(ctx.now()),
-            by: user.id.to_string(),
+            by: user.id().to_string(),
         },
     )?;
     doc::commit(org, ctx.now(), ctx.commit_message("merge members"));
