@@ -253,3 +253,84 @@ fn the_form_can_ask_for_likely_duplicates_without_registering() {
     );
     assert_eq!(hub.store.counts().unwrap(), before);
 }
+
+#[test]
+fn names_with_direction_marks_are_refused_wherever_a_name_is_typed() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, Default::default()).unwrap();
+    let m = hub.register(&ctx, "Kai", "2012-03");
+    service::add_activity(&ctx, "Art", "group").unwrap();
+    // Reads "Sam txt.exe" on screen with the override in it.
+    let sly = "Sam \u{202E}exe.txt";
+    let isolate = "Sam \u{2067}Lee\u{2069}";
+    for name in [sly, isolate] {
+        let results: Vec<(&str, service::Result<()>)> = vec![
+            (
+                "register",
+                service::register_member(&ctx, input(name, "2012-03")).map(drop),
+            ),
+            (
+                "edit a member",
+                service::update_member(
+                    &ctx,
+                    &m.code,
+                    ProfileEdit {
+                        preferred_name: Some(name.into()),
+                        ..Default::default()
+                    },
+                )
+                .map(drop),
+            ),
+            (
+                "add a user",
+                service::add_user(
+                    &ctx,
+                    service::AddUser {
+                        name: name.into(),
+                        roles: "desk".into(),
+                        secret: "1357".into(),
+                    },
+                )
+                .map(drop),
+            ),
+            (
+                "add a hub",
+                service::add_hub(&ctx, name, "Europe/London").map(drop),
+            ),
+            (
+                "rename a hub",
+                service::update_hub(&ctx, "Riverside", Some(name), None).map(drop),
+            ),
+            (
+                "add an activity",
+                service::add_activity(&ctx, name, "group").map(drop),
+            ),
+            (
+                "rename an activity",
+                service::rename_activity(&ctx, "Art", name).map(drop),
+            ),
+            (
+                "sign in a contact",
+                service::sign_in_contact(
+                    &ctx,
+                    service::SignInContact {
+                        kind: "parent".into(),
+                        name: name.into(),
+                        signposted: false,
+                    },
+                )
+                .map(drop),
+            ),
+        ];
+        for (what, result) in results {
+            assert!(
+                matches!(&result, Err(Error::Validation(v)) if v.message().contains("direction marks")),
+                "{what} with {name:?}: {result:?}"
+            );
+        }
+    }
+    // Right-to-left names themselves are welcome.
+    let hebrew = hub.register(&ctx, "שרה כהן", "2011-05");
+    assert_eq!(hebrew.preferred_name, "שרה כהן");
+}
