@@ -107,7 +107,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
     let profile = req.profile.validate()?;
     let hub = ctx.hub()?;
     let today = ctx.today_at(&hub);
-    check_member_age(profile.born, today)?;
+    check_member_age(profile.born, today, today)?;
     let agreement = agreement(ctx, req.agreement_version.as_deref(), &req.consents)?;
 
     if !req.force {
@@ -401,6 +401,7 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         ctx.require(Permission::SeeSensitiveProfile)?;
     }
     let row = resolve_member(ctx, id_or_code)?;
+    let dates = MemberDates::of(ctx, &row)?;
     let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
     // A person merged from several records: the edit goes to each, so they keep agreeing.
@@ -408,7 +409,7 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         let am = w.doc_required(record, DocKind::Member)?;
         let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?;
-        let profile = edited_profile(profile, &edit)?;
+        let profile = edited_profile(profile, &edit, dates)?;
         doc::put(am, "profile", &profile)?;
         doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
     }
@@ -421,8 +422,33 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
     member_detail(ctx, &user, &row)
 }
 
+/// The days a member's birth month is checked against: the day they registered (at this
+/// hub, in its time zone) and today.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberDates {
+    registered_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+}
+
+impl MemberDates {
+    pub(crate) fn of(ctx: &Ctx<'_>, row: &MemberRow) -> Result<Self> {
+        let hub = ctx.hub()?;
+        let tz = super::time_zone(&hub.time_zone);
+        Ok(Self {
+            registered_on: row.registered_at.with_timezone(&tz).date_naive(),
+            today: ctx.today_at(&hub),
+        })
+    }
+}
+
 /// The profile with the edit's fields checked and applied; fields not given stay as they are.
-pub(crate) fn edited_profile(mut profile: ProfileDoc, edit: &ProfileEdit) -> Result<ProfileDoc> {
+/// A birth month is checked as at registration ([`check_member_age`]), so an edit can't make
+/// a member of someone registration would have refused.
+pub(crate) fn edited_profile(
+    mut profile: ProfileDoc,
+    edit: &ProfileEdit,
+    dates: MemberDates,
+) -> Result<ProfileDoc> {
     // Only the fields given change, so an edit on another laptop to another field survives.
     if let Some(name) = &edit.preferred_name {
         profile.preferred_name =
@@ -438,6 +464,7 @@ pub(crate) fn edited_profile(mut profile: ProfileDoc, edit: &ProfileEdit) -> Res
     }
     if let Some(v) = &edit.born {
         let born = BirthMonth::parse(v)?;
+        check_member_age(born, dates.registered_on, dates.today)?;
         profile.born = born.to_string();
     }
     if let Some(v) = &edit.pronouns {

@@ -8,7 +8,7 @@ use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use serde::Serialize;
 
-use super::members::{MemberSummary, ProfileEdit, edited_profile, resolve_member};
+use super::members::{MemberDates, MemberSummary, ProfileEdit, edited_profile, resolve_member};
 use super::{Ctx, Error, Result};
 use crate::doc::{self, DocKind, ProfileDoc};
 use crate::domain::age::BirthMonth;
@@ -427,7 +427,23 @@ fn resolve_member_conflict(
     if text.is_none() && matches!(field, "preferred_name" | "born") {
         return Err(ValidationError::new("value", "this field can't be left empty").into());
     }
+    // Settling a field that has no conflict would be an edit in disguise, past the checks
+    // and the audit of an edit: refused, as for the organisation's fields.
+    let kept = ctx
+        .store
+        .conflicts()?
+        .into_iter()
+        .any(|c| c.doc_id == row.id && c.field == format!("profile.{field}"));
+    if !kept {
+        return Err(Error::Conflict(format!(
+            "{} ({}) has no conflict in {} to settle.",
+            row.preferred_name,
+            row.code,
+            field.replace('_', " ")
+        )));
+    }
     *slot = Some(text.clone().unwrap_or_default());
+    let dates = MemberDates::of(ctx, &row)?;
     let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
     // Every record of the person gets the chosen value, so none of them disagrees any more.
@@ -435,7 +451,7 @@ fn resolve_member_conflict(
         let am = w.doc_required(record, DocKind::Member)?;
         let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?;
-        let profile = edited_profile(profile, &edit)?;
+        let profile = edited_profile(profile, &edit, dates)?;
         let Some((_, profile_obj)) = am
             .get(automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?
