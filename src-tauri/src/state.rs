@@ -252,6 +252,13 @@ impl AppState {
             });
         };
         let info = service::desk_info(store, &SystemClock)?;
+        // The screens offered follow the roles as they are now: a manager demoted while
+        // unlocked loses the Admin screen at once, and a deactivated user is locked out.
+        let user = match &inner.user {
+            Some(u) => service::acting_user_now(store, u)?,
+            None => None,
+        };
+        inner.user = user;
         Ok(Status {
             set_up: info.is_some(),
             demo: inner.demo,

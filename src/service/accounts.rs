@@ -76,6 +76,16 @@ impl ActingUser {
     }
 }
 
+/// The unlocked `user` as the organisation has them now: with their current roles, or None
+/// once they have been deactivated. For a shell deciding which screens to offer; every service
+/// function checks again for itself ([`Ctx::require`]).
+pub fn acting_user_now(store: &Store, user: &ActingUser) -> Result<Option<ActingUser>> {
+    let now = store.may_act(user.id.0)?;
+    Ok(now
+        .active
+        .then(|| user.with_roles(RoleSet::parse(&now.roles).unwrap_or_default())))
+}
+
 /// What `hubdesk init` asks for.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SetUpOrganisation {

@@ -340,3 +340,24 @@ fn a_member_record_shows_sensitive_details_by_the_roles_held_now() {
         Some("Kai Smith")
     );
 }
+
+#[test]
+fn a_shell_sees_the_unlocked_users_roles_as_they_are_now() {
+    let hub = Hub::new();
+    hub.user("Dee", "staff");
+    let dee = hub.unlock("Dee", "1357");
+    service::set_user_roles(&hub.manager(), "Dee", "desk").unwrap();
+    let now = service::acting_user_now(&hub.store, &dee).unwrap().unwrap();
+    assert_eq!(now.roles().to_string(), "desk");
+    assert_eq!(
+        dee.roles().to_string(),
+        "staff",
+        "the unlock itself is unchanged"
+    );
+    service::deactivate_user(&hub.manager(), "Dee").unwrap();
+    assert!(
+        service::acting_user_now(&hub.store, &dee)
+            .unwrap()
+            .is_none()
+    );
+}
