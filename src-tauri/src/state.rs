@@ -252,6 +252,13 @@ impl AppState {
             });
         };
         let info = service::desk_info(store, &SystemClock)?;
+        // The screens offered follow the roles as they are now: a manager demoted while
+        // unlocked loses the Admin screen at once, and a deactivated user is locked out.
+        let user = match &inner.user {
+            Some(u) => service::acting_user_now(store, u)?,
+            None => None,
+        };
+        inner.user = user;
         Ok(Status {
             set_up: info.is_some(),
             demo: inner.demo,
@@ -269,18 +276,20 @@ impl AppState {
                 .map(|i| i.consent_options.clone())
                 .unwrap_or_default(),
             user: inner.user.as_ref().map(|u| UserView {
-                name: u.name.clone(),
+                name: u.name().to_string(),
                 roles: u
-                    .roles
+                    .roles()
                     .roles()
                     .iter()
                     .map(|r| r.as_str().to_string())
                     .collect(),
-                can_administer: u.roles.allows(hubdesk::domain::Permission::Administer),
+                can_administer: u.roles().allows(hubdesk::domain::Permission::Administer),
                 can_see_sensitive: u
-                    .roles
+                    .roles()
                     .allows(hubdesk::domain::Permission::SeeSensitiveProfile),
-                can_review: u.roles.allows(hubdesk::domain::Permission::MergeAndResolve),
+                can_review: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::MergeAndResolve),
             }),
         })
     }

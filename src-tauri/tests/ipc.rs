@@ -126,6 +126,40 @@ fn the_desk_can_run_a_day_over_ipc() {
 }
 
 #[test]
+fn the_screens_offered_follow_roles_changed_while_unlocked() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let mo = json!({ "name": "Mo", "roles": "manager", "secret": "1357" });
+    h.invoke("add_user", json!({ "req": mo })).unwrap();
+    let status = h
+        .invoke("unlock", json!({ "name": "Mo", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(status["user"]["can_administer"], true);
+
+    // Maya demotes Mo from another seat (here: the core on the same store) while Mo is unlocked.
+    let store = hubdesk::store::Store::open(h._dir.path()).unwrap();
+    let clock = hubdesk::service::SystemClock;
+    let maya = hubdesk::service::unlock(&store, &clock, "Maya", "2468").unwrap();
+    let maya = hubdesk::service::Ctx::new(&store, &clock).as_user(maya);
+    hubdesk::service::set_user_roles(&maya, "Mo", "desk").unwrap();
+
+    let status = h.invoke("app_status", json!({})).unwrap();
+    assert_eq!(status["user"]["name"], "Mo");
+    assert_eq!(status["user"]["roles"], json!(["desk"]));
+    assert_eq!(status["user"]["can_administer"], false);
+    assert_eq!(
+        h.invoke("list_users", json!({})).unwrap_err()["kind"],
+        "permission"
+    );
+
+    hubdesk::service::deactivate_user(&maya, "Mo").unwrap();
+    let status = h.invoke("app_status", json!({})).unwrap();
+    assert!(status["user"].is_null(), "{status}");
+}
+
+#[test]
 fn locking_ends_the_session() {
     let h = harness();
     h.set_up();

@@ -95,20 +95,34 @@ impl fmt::Display for BirthMonth {
     }
 }
 
-/// Checks that someone born in `born` may register as a member on `on`.
-pub fn check_member_age(born: BirthMonth, on: NaiveDate) -> Result<i32, ValidationError> {
-    let age = born.age_on(on);
-    if age < 0 || born.year > on.year() || (born.year == on.year() && born.month > on.month()) {
+/// Checks a birth month given for a member who registered on `registered_on`, as seen on
+/// `today`: when registering (`registered_on` is today) and when the month is corrected later,
+/// so both refuse the same months. A month in the future is refused; so is one that would make
+/// them younger than 11 or older than 25 on the day they registered (not today: a member who
+/// has since turned 26 can still have a typo in their birth month put right). Returns their
+/// age on the day they registered.
+pub fn check_member_age(
+    born: BirthMonth,
+    registered_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<i32, ValidationError> {
+    if born.year > today.year() || (born.year == today.year() && born.month > today.month()) {
         return Err(ValidationError::new(
             "born",
             "the birth month is in the future",
         ));
     }
+    let age = born.age_on(registered_on);
     if age < MIN_MEMBER_AGE as i32 || age > MAX_MEMBER_AGE as i32 {
+        let when = if registered_on == today {
+            format!("is {age} today")
+        } else {
+            format!("was {age} when they registered on {registered_on}")
+        };
         return Err(ValidationError::new(
             "born",
             format!(
-                "members are {MIN_MEMBER_AGE} to {MAX_MEMBER_AGE}, and someone born {born} is {age} today. \
+                "members are {MIN_MEMBER_AGE} to {MAX_MEMBER_AGE}, and someone born {born} {when}. \
                  You can sign them in as a visitor or parent contact instead"
             ),
         ));
@@ -162,17 +176,55 @@ mod tests {
         #[case] ok: bool,
     ) {
         assert_eq!(
-            check_member_age(BirthMonth::parse(born).unwrap(), on).is_ok(),
+            check_member_age(BirthMonth::parse(born).unwrap(), on, on).is_ok(),
             ok
         );
     }
 
     #[test]
     fn an_age_out_of_range_suggests_a_contact_instead() {
-        let err =
-            check_member_age(BirthMonth::parse("1990-01").unwrap(), d(2026, 11, 26)).unwrap_err();
+        let err = check_member_age(
+            BirthMonth::parse("1990-01").unwrap(),
+            d(2026, 11, 26),
+            d(2026, 11, 26),
+        )
+        .unwrap_err();
         assert!(
             err.message().contains("visitor or parent contact"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[rstest]
+    #[case::registered_at_25_now_27("2000-06", d(2025, 11, 1), d(2027, 11, 1), true)]
+    #[case::registered_at_11_corrected_to_10("2015-07", d(2026, 6, 1), d(2027, 1, 1), false)]
+    #[case::born_in_the_future("2030-01", d(2026, 1, 1), d(2026, 11, 26), false)]
+    #[case::born_next_month_of_today("2026-12", d(2026, 1, 1), d(2026, 11, 26), false)]
+    #[case::too_old_when_registered("1980-01", d(2026, 1, 1), d(2026, 11, 26), false)]
+    fn a_corrected_birth_month_is_checked_against_the_day_they_registered(
+        #[case] born: &str,
+        #[case] registered_on: NaiveDate,
+        #[case] today: NaiveDate,
+        #[case] ok: bool,
+    ) {
+        assert_eq!(
+            check_member_age(BirthMonth::parse(born).unwrap(), registered_on, today).is_ok(),
+            ok
+        );
+    }
+
+    #[test]
+    fn a_corrected_birth_month_out_of_range_says_when_they_registered() {
+        let err = check_member_age(
+            BirthMonth::parse("1980-01").unwrap(),
+            d(2026, 1, 5),
+            d(2026, 11, 26),
+        )
+        .unwrap_err();
+        assert!(
+            err.message()
+                .contains("was 46 when they registered on 2026-01-05"),
             "{}",
             err.message()
         );

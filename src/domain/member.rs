@@ -8,8 +8,17 @@ pub const MAX_NAME_CHARS: usize = 80;
 const MAX_SHORT_TEXT_CHARS: usize = 60;
 const MAX_PHONE_CHARS: usize = 30;
 
+/// Whether `c` is one of Unicode's bidirectional controls (the Bidi_Control property): the
+/// embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, and the marks U+200E,
+/// U+200F and U+061C. They are invisible and reorder the text around them, so a name holding
+/// one reads differently from what was stored (and a list of names can be made to lie).
+/// Joiners (U+200C, U+200D) are not among them: real names and emoji need those.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Cleans a required single-line field: trims, folds inner runs of spaces, refuses control
-/// characters, empty values and values longer than `max` characters.
+/// characters (bidirectional ones too), empty values and values longer than `max` characters.
 pub fn clean_text(
     field: &'static str,
     label: &str,
@@ -20,6 +29,14 @@ pub fn clean_text(
         return Err(ValidationError::new(
             field,
             format!("{label} cannot contain line breaks or control characters"),
+        ));
+    }
+    if value.chars().any(is_bidi_control) {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "{label} cannot contain invisible direction marks (they make text read in the wrong order); type it again without pasting"
+            ),
         ));
     }
     let cleaned = value.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -295,6 +312,43 @@ mod tests {
     #[test]
     fn names_with_line_breaks_are_refused() {
         assert!(clean_name("name", "Name", "Zoë\nSmith").is_err());
+    }
+
+    #[rstest]
+    #[case::arabic_letter_mark('\u{061C}')]
+    #[case::left_to_right_mark('\u{200E}')]
+    #[case::right_to_left_mark('\u{200F}')]
+    #[case::left_to_right_embedding('\u{202A}')]
+    #[case::right_to_left_embedding('\u{202B}')]
+    #[case::pop_directional_formatting('\u{202C}')]
+    #[case::left_to_right_override('\u{202D}')]
+    #[case::right_to_left_override('\u{202E}')]
+    #[case::left_to_right_isolate('\u{2066}')]
+    #[case::right_to_left_isolate('\u{2067}')]
+    #[case::first_strong_isolate('\u{2068}')]
+    #[case::pop_directional_isolate('\u{2069}')]
+    fn names_with_bidirectional_controls_are_refused(#[case] c: char) {
+        let err = clean_name("name", "The preferred name", &format!("Sam{c}ol")).unwrap_err();
+        assert_eq!(err.field, "name");
+        assert!(
+            err.message().contains("direction marks"),
+            "{}",
+            err.message()
+        );
+        // Optional and short fields are cleaned the same way.
+        assert!(
+            clean_optional("legal_name", "The legal name", Some(&format!("{c}Lee")), 80).is_err()
+        );
+        assert!(clean_short("pronouns", "Pronouns", Some(&format!("they{c}"))).is_err());
+    }
+
+    #[rstest]
+    #[case::hebrew("שרה כהן")]
+    #[case::arabic("ليلى")]
+    #[case::persian_with_a_non_joiner("می\u{200C}خواهم")]
+    #[case::emoji_with_a_joiner("Sam 👩\u{200D}💻")]
+    fn right_to_left_names_and_joiners_are_kept(#[case] name: &str) {
+        assert_eq!(clean_name("name", "Name", name).unwrap(), name);
     }
 
     #[rstest]

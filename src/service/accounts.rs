@@ -7,7 +7,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use automerge::AutoCommit;
 use serde::Serialize;
 
-use super::{ActingUser, Ctx, Error, Result, parse_time_zone};
+use super::{Ctx, Error, Result, parse_time_zone};
 use crate::doc::{
     self, ActivityEntry, DeviceEntry, DocKind, HubEntry, OrgDoc, SettingsDoc, UserEntry, to_millis,
 };
@@ -18,6 +18,73 @@ use crate::domain::{
     ActivityId, ActivityKind, DeviceId, HubId, OrgId, Permission, RoleSet, UserId, ValidationError,
 };
 use crate::store::{LocalDevice, Store, UserRow};
+
+/// The user a Ctx acts for. The only way to get one is [`unlock`] with the user's PIN: its
+/// fields are private to this module, so no shell (and no other part of the core) can make
+/// one up and act as someone without their PIN.
+///
+/// The roles are those the user held when they unlocked; every permission check reads them
+/// again ([`Ctx::require`]), and the user it returns carries the current ones.
+///
+/// A shell acts for someone only after their PIN was checked:
+///
+/// ```no_run
+/// use hubdesk::service::{self, Ctx, SystemClock};
+/// # fn act(store: &hubdesk::store::Store) -> service::Result<()> {
+/// let user = service::unlock(store, &SystemClock, "Maya Manager", "2468")?;
+/// let ctx = Ctx::new(store, &SystemClock).as_user(user);
+/// service::open_day(&ctx, Default::default())?;
+/// # Ok(()) }
+/// ```
+///
+/// and cannot make a user up:
+///
+/// ```compile_fail
+/// use hubdesk::domain::{RoleSet, UserId};
+/// let forged = hubdesk::service::ActingUser {
+///     id: UserId::new(),
+///     name: "Maya Manager".to_string(),
+///     roles: RoleSet::parse("manager").unwrap(),
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActingUser {
+    id: UserId,
+    name: String,
+    roles: RoleSet,
+}
+
+impl ActingUser {
+    pub fn id(&self) -> UserId {
+        self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn roles(&self) -> &RoleSet {
+        &self.roles
+    }
+
+    /// The same user with the roles the organisation gives them now.
+    pub(super) fn with_roles(&self, roles: RoleSet) -> Self {
+        Self {
+            roles,
+            ..self.clone()
+        }
+    }
+}
+
+/// The unlocked `user` as the organisation has them now: with their current roles, or None
+/// once they have been deactivated. For a shell deciding which screens to offer; every service
+/// function checks again for itself ([`Ctx::require`]).
+pub fn acting_user_now(store: &Store, user: &ActingUser) -> Result<Option<ActingUser>> {
+    let now = store.may_act(user.id.0)?;
+    Ok(now
+        .active
+        .then(|| user.with_roles(RoleSet::parse(&now.roles).unwrap_or_default())))
+}
 
 /// What `hubdesk init` asks for.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -245,7 +312,7 @@ pub struct AddUser {
 }
 
 pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
-    let actor = ctx.require(Permission::Administer)?.clone();
+    let actor = ctx.require(Permission::Administer)?;
     let name = clean_name("name", "The user's name", &req.name)?;
     let roles = RoleSet::parse(&req.roles)?;
     check_secret(&req.secret)?;
@@ -266,7 +333,7 @@ pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
         active: true,
         created_at: to_millis(ctx.now()),
     };
-    change_org(ctx, "add user", "user.add", Some(actor.id.0), |am| {
+    change_org(ctx, "add user", "user.add", Some(actor.id().0), |am| {
         doc::put_entry(am, "users", &id.to_string(), &entry)
     })?;
     Ok(UserSummary {
@@ -303,9 +370,9 @@ fn find_user(ctx: &Ctx<'_>, name: &str) -> Result<UserRow> {
 }
 
 pub fn deactivate_user(ctx: &Ctx<'_>, name: &str) -> Result<UserSummary> {
-    let actor = ctx.require(Permission::Administer)?.clone();
+    let actor = ctx.require(Permission::Administer)?;
     let user = find_user(ctx, name)?;
-    if user.id == actor.id.0 {
+    if user.id == actor.id().0 {
         return Err(Error::Conflict(
             "You can't deactivate yourself; ask another manager.".into(),
         ));
@@ -758,10 +825,10 @@ pub fn use_hub_on_this_laptop(ctx: &Ctx<'_>, name_or_id: &str) -> Result<HubSumm
 /// Gives a user a new set of roles. A manager can't take the manager role from themself, so
 /// an organisation never ends up with nobody who can administer it from this seat.
 pub fn set_user_roles(ctx: &Ctx<'_>, name: &str, roles: &str) -> Result<UserSummary> {
-    let actor = ctx.require(Permission::Administer)?.clone();
+    let actor = ctx.require(Permission::Administer)?;
     let roles = RoleSet::parse(roles)?;
     let user = find_user(ctx, name)?;
-    if user.id == actor.id.0 && !roles.allows(Permission::Administer) {
+    if user.id == actor.id().0 && !roles.allows(Permission::Administer) {
         return Err(Error::Conflict(
             "You can't take away your own manager role; ask another manager.".into(),
         ));

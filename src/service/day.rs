@@ -155,7 +155,7 @@ pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
     let user = ctx
         .user
         .as_ref()
-        .map(|u| u.id.to_string())
+        .map(|u| u.id().to_string())
         .unwrap_or_default();
     let mut w = ctx.store.write()?;
     let am = match w.doc(id.0, DocKind::Day)? {
@@ -281,7 +281,7 @@ fn close(ctx: &Ctx<'_>, hub: HubRow, day: DayRow) -> Result<DaySummary> {
     let user = ctx
         .user
         .as_ref()
-        .map(|u| u.id.to_string())
+        .map(|u| u.id().to_string())
         .unwrap_or_default();
     let still_in = ctx.store.who_is_in(day.id)?;
     let contacts_in = ctx.store.contacts_in(day.id)?;
@@ -428,7 +428,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
         signed_in_by: ctx
             .user
             .as_ref()
-            .map(|u| u.id.to_string())
+            .map(|u| u.id().to_string())
             .unwrap_or_default(),
         signed_out_at: None,
         signed_out_by: None,
@@ -472,7 +472,7 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
     let user = ctx
         .user
         .as_ref()
-        .map(|u| u.id.to_string())
+        .map(|u| u.id().to_string())
         .unwrap_or_default();
     sign_out_everywhere(ctx, &mut w, member.id, day.id, &user, false, "sign out")?;
     w.audit(ctx.audit("visit.sign_out", Some(member.id)));
@@ -705,7 +705,7 @@ pub fn add_headcount(ctx: &Ctx<'_>, n: i64) -> Result<DaySummary> {
         by: ctx
             .user
             .as_ref()
-            .map(|u| u.id.to_string())
+            .map(|u| u.id().to_string())
             .unwrap_or_default(),
     };
     let mut w = ctx.store.write()?;
@@ -756,7 +756,7 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
     let user = ctx
         .user
         .as_ref()
-        .map(|u| u.id.to_string())
+        .map(|u| u.id().to_string())
         .unwrap_or_default();
     let visit = ContactVisitDoc {
         day: day.id.to_string(),

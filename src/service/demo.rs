@@ -329,7 +329,7 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
         .collect::<Result<_>>()?;
     let hubs = [set_up.hub_id.0, second_hub.0];
     let tz = chrono_tz::Europe::London;
-    let by = manager.id.to_string();
+    let by = manager.id().to_string();
 
     // Hub days: walking back from yesterday, Riverside on Tue/Thu/Sat, Northgate Wed/Fri/Sat.
     let today = clock.now().with_timezone(&tz).date_naive();

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Ctx, Error, Result};
+use super::{ActingUser, Ctx, Error, Result};
 use crate::doc::{
     self, AgreementDoc, DocKind, EmergencyContactDoc, MemberDoc, ProfileDoc, to_millis,
 };
@@ -103,11 +103,11 @@ pub enum Registration {
 }
 
 pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registration> {
-    let user = ctx.require(Permission::RegisterAndFind)?.clone();
+    let user = ctx.require(Permission::RegisterAndFind)?;
     let profile = req.profile.validate()?;
     let hub = ctx.hub()?;
     let today = ctx.today_at(&hub);
-    check_member_age(profile.born, today)?;
+    check_member_age(profile.born, today, today)?;
     let agreement = agreement(ctx, req.agreement_version.as_deref(), &req.consents)?;
 
     if !req.force {
@@ -136,7 +136,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         kind: DocKind::Member.name().into(),
         code: code.to_string(),
         registered_at: to_millis(now),
-        registered_by: user.id.to_string(),
+        registered_by: user.id().to_string(),
         profile: ProfileDoc {
             preferred_name: profile.preferred_name,
             legal_name: profile.legal_name,
@@ -308,8 +308,10 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
         .collect())
 }
 
-/// A member by id or by code (as typed or scanned).
-pub fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
+/// A member by id or by code (as typed or scanned): the whole row, sensitive fields and all.
+/// Unchecked and not audited, so it stays inside the core: the service functions that call
+/// it check the acting user's permission first and decide what of the row they give out.
+pub(crate) fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
     let t = id_or_code.trim();
     let row = if let Ok(id) = t.parse::<uuid::Uuid>() {
         // The id of a record merged with others finds the person it is part of.
@@ -339,21 +341,20 @@ pub fn resolve_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberRow> {
 }
 
 pub fn show_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberDetail> {
-    ctx.require(Permission::RegisterAndFind)?;
+    let user = ctx.require(Permission::RegisterAndFind)?;
     let row = resolve_member(ctx, id_or_code)?;
-    let detail = member_detail(ctx, &row)?;
+    let detail = member_detail(ctx, &user, &row)?;
     // Every view of a member's record is audited.
     ctx.store
         .append_audit(&[ctx.audit("member.view", Some(row.id))])?;
     Ok(detail)
 }
 
-fn member_detail(ctx: &Ctx<'_>, row: &MemberRow) -> Result<MemberDetail> {
+/// `user` is who asked, with their roles as they are now (from [`Ctx::require`]): the
+/// sensitive details go only to roles that may see them today.
+fn member_detail(ctx: &Ctx<'_>, user: &ActingUser, row: &MemberRow) -> Result<MemberDetail> {
     let today = ctx.today_at(&ctx.hub()?);
-    let sees_sensitive = ctx
-        .user
-        .as_ref()
-        .is_some_and(|u| u.roles.allows(Permission::SeeSensitiveProfile));
+    let sees_sensitive = user.roles().allows(Permission::SeeSensitiveProfile);
     let json = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
     Ok(MemberDetail {
         summary: MemberSummary::from_row(row, today),
@@ -395,11 +396,12 @@ pub struct ProfileEdit {
 }
 
 pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Result<MemberDetail> {
-    ctx.require(Permission::EditProfileBasics)?;
+    let user = ctx.require(Permission::EditProfileBasics)?;
     if edit.legal_name.is_some() || edit.postcode_district.is_some() {
         ctx.require(Permission::SeeSensitiveProfile)?;
     }
     let row = resolve_member(ctx, id_or_code)?;
+    let dates = MemberDates::of(ctx, &row)?;
     let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
     // A person merged from several records: the edit goes to each, so they keep agreeing.
@@ -407,7 +409,7 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         let am = w.doc_required(record, DocKind::Member)?;
         let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?;
-        let profile = edited_profile(profile, &edit)?;
+        let profile = edited_profile(profile, &edit, dates)?;
         doc::put(am, "profile", &profile)?;
         doc::commit(am, ctx.now(), ctx.commit_message("edit profile"));
     }
@@ -417,11 +419,36 @@ pub fn update_member(ctx: &Ctx<'_>, id_or_code: &str, edit: ProfileEdit) -> Resu
         .store
         .member_by_id(row.id)?
         .ok_or_else(|| Error::NotFound("The member could not be read back.".into()))?;
-    member_detail(ctx, &row)
+    member_detail(ctx, &user, &row)
+}
+
+/// The days a member's birth month is checked against: the day they registered (at this
+/// hub, in its time zone) and today.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberDates {
+    registered_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+}
+
+impl MemberDates {
+    pub(crate) fn of(ctx: &Ctx<'_>, row: &MemberRow) -> Result<Self> {
+        let hub = ctx.hub()?;
+        let tz = super::time_zone(&hub.time_zone);
+        Ok(Self {
+            registered_on: row.registered_at.with_timezone(&tz).date_naive(),
+            today: ctx.today_at(&hub),
+        })
+    }
 }
 
 /// The profile with the edit's fields checked and applied; fields not given stay as they are.
-pub(crate) fn edited_profile(mut profile: ProfileDoc, edit: &ProfileEdit) -> Result<ProfileDoc> {
+/// A birth month is checked as at registration ([`check_member_age`]), so an edit can't make
+/// a member of someone registration would have refused.
+pub(crate) fn edited_profile(
+    mut profile: ProfileDoc,
+    edit: &ProfileEdit,
+    dates: MemberDates,
+) -> Result<ProfileDoc> {
     // Only the fields given change, so an edit on another laptop to another field survives.
     if let Some(name) = &edit.preferred_name {
         profile.preferred_name =
@@ -437,6 +464,7 @@ pub(crate) fn edited_profile(mut profile: ProfileDoc, edit: &ProfileEdit) -> Res
     }
     if let Some(v) = &edit.born {
         let born = BirthMonth::parse(v)?;
+        check_member_age(born, dates.registered_on, dates.today)?;
         profile.born = born.to_string();
     }
     if let Some(v) = &edit.pronouns {

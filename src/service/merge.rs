@@ -8,7 +8,7 @@ use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use serde::Serialize;
 
-use super::members::{MemberSummary, ProfileEdit, edited_profile, resolve_member};
+use super::members::{MemberDates, MemberSummary, ProfileEdit, edited_profile, resolve_member};
 use super::{Ctx, Error, Result};
 use crate::doc::{self, DocKind, ProfileDoc};
 use crate::domain::age::BirthMonth;
@@ -95,7 +95,7 @@ pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
 /// Records that two members are different people, so they are no longer offered as a
 /// likely duplicate (on every laptop, once synced).
 pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
-    let user = ctx.require(Permission::MergeAndResolve)?.clone();
+    let user = ctx.require(Permission::MergeAndResolve)?;
     let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
     if a == b {
         return Err(ValidationError::new("other", "those are the same member").into());
@@ -109,7 +109,7 @@ pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
         &format!("{}:{}", a.min(b), a.max(b)),
         &doc::StampDoc {
             at: doc::to_millis(ctx.now()),
-            by: user.id.to_string(),
+            by: user.id().to_string(),
         },
     )?;
     doc::commit(org, ctx.now(), ctx.commit_message("mark not duplicates"));
@@ -125,7 +125,7 @@ pub fn mark_not_duplicates(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<()> {
 /// laptop wrote to either record is lost: visits count for the person, fields fill the
 /// leading record's gaps, and disagreeing fields are shown as conflicts to review.
 pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
-    let user = ctx.require(Permission::MergeAndResolve)?.clone();
+    let user = ctx.require(Permission::MergeAndResolve)?;
     let (a, b) = (resolve_member(ctx, a)?.id, resolve_member(ctx, b)?.id);
     if a == b {
         return Err(ValidationError::new("other", "those are already the same person").into());
@@ -139,7 +139,7 @@ pub fn merge_members(ctx: &Ctx<'_>, a: &str, b: &str) -> Result<MemberSummary> {
         &format!("{}:{}", a.min(b), a.max(b)),
         &doc::StampDoc {
             at: doc::to_millis(ctx.now()),
-            by: user.id.to_string(),
+            by: user.id().to_string(),
         },
     )?;
     doc::commit(org, ctx.now(), ctx.commit_message("merge members"));
@@ -427,7 +427,23 @@ fn resolve_member_conflict(
     if text.is_none() && matches!(field, "preferred_name" | "born") {
         return Err(ValidationError::new("value", "this field can't be left empty").into());
     }
+    // Settling a field that has no conflict would be an edit in disguise, past the checks
+    // and the audit of an edit: refused, as for the organisation's fields.
+    let kept = ctx
+        .store
+        .conflicts()?
+        .into_iter()
+        .any(|c| c.doc_id == row.id && c.field == format!("profile.{field}"));
+    if !kept {
+        return Err(Error::Conflict(format!(
+            "{} ({}) has no conflict in {} to settle.",
+            row.preferred_name,
+            row.code,
+            field.replace('_', " ")
+        )));
+    }
     *slot = Some(text.clone().unwrap_or_default());
+    let dates = MemberDates::of(ctx, &row)?;
     let records = ctx.store.records_of(row.id)?;
     let mut w = ctx.store.write()?;
     // Every record of the person gets the chosen value, so none of them disagrees any more.
@@ -435,7 +451,7 @@ fn resolve_member_conflict(
         let am = w.doc_required(record, DocKind::Member)?;
         let profile: ProfileDoc = autosurgeon::hydrate_prop(&*am, automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?;
-        let profile = edited_profile(profile, &edit)?;
+        let profile = edited_profile(profile, &edit, dates)?;
         let Some((_, profile_obj)) = am
             .get(automerge::ROOT, "profile")
             .map_err(doc::DocError::from)?

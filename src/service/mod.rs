@@ -25,7 +25,7 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use crate::doc::DocError;
-use crate::domain::{Permission, RoleSet, UserId, ValidationError};
+use crate::domain::{Permission, RoleSet, ValidationError};
 use crate::store::{AuditEntry, HubRow, LocalDevice, Store, StoreError};
 
 /// What went wrong, in words for a person at a front desk. `kind()` is the closed set the UI
@@ -129,19 +129,28 @@ impl Clock for ManualClock {
     }
 }
 
-/// The user a Ctx acts for, after their PIN was checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActingUser {
-    pub id: UserId,
-    pub name: String,
-    pub roles: RoleSet,
-}
-
 /// Everything a use case needs: the store, the clock and who is acting.
+///
+/// The store and the acting user stay inside the core: a shell builds a Ctx and calls service
+/// functions, which check permissions; it never reads the store through it,
+///
+/// ```compile_fail
+/// fn peek(ctx: &hubdesk::service::Ctx<'_>) {
+///     let _ = ctx.store.all_members();
+/// }
+/// ```
+///
+/// nor looks a member up without a permission check and an audit entry:
+///
+/// ```compile_fail
+/// fn peek(ctx: &hubdesk::service::Ctx<'_>) {
+///     let _ = hubdesk::service::resolve_member(ctx, "K7M-42QX");
+/// }
+/// ```
 pub struct Ctx<'a> {
-    pub store: &'a Store,
+    pub(crate) store: &'a Store,
     pub clock: &'a dyn Clock,
-    pub user: Option<ActingUser>,
+    pub(crate) user: Option<ActingUser>,
 }
 
 impl<'a> Ctx<'a> {
@@ -163,28 +172,32 @@ impl<'a> Ctx<'a> {
     }
 
     /// The acting user, if they hold `permission`; otherwise a refusal that says who can.
-    pub fn require(&self, permission: Permission) -> Result<&ActingUser> {
+    ///
+    /// The user's roles and whether they are still active are read again here, on every
+    /// action, so a manager demoted or deactivated while unlocked loses those rights at once.
+    /// The user returned carries the roles as they are now.
+    pub fn require(&self, permission: Permission) -> Result<ActingUser> {
         let user = self.user.as_ref().ok_or_else(|| {
             Error::Permission("Unlock first: choose who you are and enter your PIN.".into())
         })?;
-        // A user deactivated since they unlocked, or anyone on a laptop removed from the
-        // organisation, can do nothing from then on. One query: this runs on every action.
-        let (active, laptop_revoked) = self.store.may_act(user.id.0)?;
-        if laptop_revoked {
+        // One query: this runs on every action.
+        let now = self.store.may_act(user.id().0)?;
+        if now.laptop_revoked {
             return Err(Error::Permission(
                 "A manager has removed this laptop from the organisation, so nobody can use hubdesk on it.".into(),
             ));
         }
-        if !active {
+        if !now.active {
             return Err(Error::Permission(format!(
                 "{} has been deactivated and can no longer use hubdesk.",
-                user.name
+                user.name()
             )));
         }
-        if !user.roles.allows(permission) {
+        let user = user.with_roles(RoleSet::parse(&now.roles).unwrap_or_default());
+        if !user.roles().allows(permission) {
             return Err(Error::Permission(format!(
                 "As {} you can't {}. Ask {}.",
-                user.roles,
+                user.roles(),
                 permission.describe(),
                 permission.who_can()
             )));
@@ -219,7 +232,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn audit(&self, action: &'static str, subject: Option<Uuid>) -> AuditEntry {
         AuditEntry {
             at: self.now(),
-            user: self.user.as_ref().map(|u| u.id.0),
+            user: self.user.as_ref().map(|u| u.id().0),
             action,
             subject,
         }
@@ -228,7 +241,7 @@ impl<'a> Ctx<'a> {
     /// The message an Automerge commit carries: what and who, never personal data.
     pub(crate) fn commit_message(&self, what: &str) -> String {
         match &self.user {
-            Some(u) => format!("{what} (user {})", u.id),
+            Some(u) => format!("{what} (user {})", u.id()),
             None => format!("{what} (system)"),
         }
     }

@@ -66,7 +66,7 @@ pub fn pair_code(ctx: &Ctx<'_>) -> Result<PairingCode> {
     core_sync::ensure_identity(ctx.store, ctx.now())?;
     let code = pairing::new_code()?;
     let expires_at = ctx.now() + chrono::Duration::minutes(pairing::CODE_MINUTES);
-    ctx.store.set_pairing(&code, expires_at, user.id.0)?;
+    ctx.store.set_pairing(&code, expires_at, user.id().0)?;
     ctx.store
         .append_audit(&[ctx.audit("device.pairing_code", None)])?;
     Ok(PairingCode { code, expires_at })
@@ -270,7 +270,7 @@ fn find_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<crate::store::DeviceRo
 /// Removes a laptop from the organisation (lost or stolen): every peer refuses it once the
 /// revocation reaches it, and its users can no longer act.
 pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
-    let user = ctx.require(Permission::Administer)?.clone();
+    let user = ctx.require(Permission::Administer)?;
     let device = find_device(ctx, name_or_id)?;
     let me = ctx.device()?;
     if device.id == me.id {
@@ -301,7 +301,7 @@ pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
         .max();
     entry.revoked = Some(StampDoc {
         at: held.map_or(doc::to_millis(now), |t| t.max(doc::to_millis(now))),
-        by: user.id.to_string(),
+        by: user.id().to_string(),
     });
     doc::put_entry(org, "devices", &device.id.to_string(), &entry)?;
     doc::commit(org, now, ctx.commit_message("revoke device"));

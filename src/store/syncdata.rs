@@ -81,6 +81,15 @@ pub struct PairingRow {
     pub failures: u32,
 }
 
+/// What [`Store::may_act`] reads about the acting user and this laptop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MayAct {
+    pub active: bool,
+    /// As stored: "desk,navigator".
+    pub roles: String,
+    pub laptop_revoked: bool,
+}
+
 /// True when a peer told this laptop it was removed, or the organisation's devices say so.
 const LAPTOP_REVOKED: &str =
     "EXISTS (SELECT 1 FROM local_device l LEFT JOIN devices d ON d.id = l.id
@@ -227,15 +236,23 @@ impl Store {
             .ctx("read revocation")
     }
 
-    /// Whether `user` is active, and whether this laptop was removed: what every action
-    /// checks first, in one query.
-    pub fn may_act(&self, user: Uuid) -> Result<(bool, bool)> {
+    /// Whether `user` is active, which roles they hold now, and whether this laptop was
+    /// removed: what every action checks first, in one query. A user with no row (never
+    /// synced here, or gone) is inactive with no roles.
+    pub fn may_act(&self, user: Uuid) -> Result<MayAct> {
         self.conn
             .prepare_cached(&format!(
-                "SELECT coalesce((SELECT active FROM users WHERE id = ?1), 0), {LAPTOP_REVOKED}"
+                "SELECT coalesce(u.active, 0), coalesce(u.roles, ''), {LAPTOP_REVOKED}
+                   FROM (SELECT ?1 AS id) AS wanted LEFT JOIN users u ON u.id = wanted.id"
             ))
             .ctx("may act")?
-            .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([user], |r| {
+                Ok(MayAct {
+                    active: r.get(0)?,
+                    roles: r.get(1)?,
+                    laptop_revoked: r.get(2)?,
+                })
+            })
             .ctx("may act")
     }
 

@@ -519,6 +519,38 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
 }
 
 #[test]
+fn a_birth_month_register_refuses_is_refused_by_update_too() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    for born in ["2030-01", "1980-01"] {
+        let register = hubdesk(
+            d,
+            M,
+            &["member", "register", "--name", "Ash", "--born", born],
+        );
+        let update = hubdesk(d, M, &["member", "update", code, "--born", born]);
+        assert_eq!(register.code, 2, "{born}: {}", register.stderr);
+        assert_eq!(update.code, 2, "{born}: {}", update.stderr);
+        assert_eq!(update.stderr, register.stderr, "{born}: the same sentence");
+    }
+    let shown = ok(hubdesk(d, M, &["--json", "member", "show", code]));
+    assert_eq!(shown["born"], "2012-03");
+    ok(hubdesk(
+        d,
+        M,
+        &["--json", "member", "update", code, "--born", "2012-04"],
+    ));
+}
+
+#[test]
 fn duplicates_merge_and_conflicts_from_the_command_line() {
     let dir = set_up();
     for name in ["Sam Smith", "Sam Smyth"] {
@@ -564,6 +596,19 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let none = hubdesk(dir.path(), M, &["--json", "conflicts"]).json();
     assert_eq!(none.as_array().unwrap().len(), 0);
+    // A field with no conflict (any more, or ever) is not silently set: exit 5.
+    for (field, value) in [("preferred_name", "Samuel"), ("pronouns", "he/him")] {
+        let out = hubdesk(
+            dir.path(),
+            M,
+            &["conflicts", "resolve", &keep, field, "--value", value],
+        );
+        assert_eq!(out.code, 5, "{field}: {}", out.stderr);
+        assert!(out.stderr.contains("no conflict"), "{}", out.stderr);
+    }
+    let shown = hubdesk(dir.path(), M, &["--json", "member", "show", &keep]).json();
+    assert_eq!(shown["preferred_name"], "Sam Smith");
+    assert!(shown["pronouns"].is_null(), "{shown}");
     let out = hubdesk(
         dir.path(),
         M,

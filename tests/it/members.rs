@@ -253,3 +253,150 @@ fn the_form_can_ask_for_likely_duplicates_without_registering() {
     );
     assert_eq!(hub.store.counts().unwrap(), before);
 }
+
+#[test]
+fn a_birth_month_edit_is_refused_where_registration_refuses_it() {
+    let hub = Hub::new(); // today is 2026-11-26
+    let ctx = hub.manager();
+    let m = hub.register(&ctx, "Kai", "2012-03");
+    for born in ["2030-01", "2026-12", "1980-01", "2016-01"] {
+        let edit = ProfileEdit {
+            born: Some(born.into()),
+            ..Default::default()
+        };
+        let by_update = service::update_member(&ctx, &m.code, edit).unwrap_err();
+        let by_register = service::register_member(&ctx, input("Ash", born)).unwrap_err();
+        assert!(
+            matches!(&by_update, Error::Validation(v) if v.field == "born"),
+            "{born}: {by_update}"
+        );
+        assert_eq!(by_update.to_string(), by_register.to_string(), "{born}");
+    }
+    assert_eq!(
+        service::show_member(&ctx, &m.code).unwrap().summary.born,
+        "2012-03"
+    );
+}
+
+#[test]
+fn a_member_who_has_since_aged_out_can_still_have_their_birth_month_corrected() {
+    let hub = Hub::new(); // today is 2026-11-26
+    let ctx = hub.manager();
+    let m = hub.register(&ctx, "Rowan", "2001-12"); // 24 when they registered
+    hub.clock.advance(chrono::Duration::days(3 * 365));
+    let edit = |born: &str| ProfileEdit {
+        born: Some(born.into()),
+        ..Default::default()
+    };
+    // 25 on the day they registered: they could have registered, so the fix is taken.
+    let fixed = service::update_member(&ctx, &m.code, edit("2001-11")).unwrap();
+    assert_eq!(fixed.summary.born, "2001-11");
+    // 26 on the day they registered: registration would have refused it.
+    let err = service::update_member(&ctx, &m.code, edit("2000-10")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("was 26 when they registered on 2026-11-26"),
+        "{err}"
+    );
+}
+
+#[test]
+fn settling_a_member_field_that_has_no_conflict_is_refused_and_changes_nothing() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let m = hub.register(&ctx, "Kai", "2012-03");
+    let before = hub.store.projection_dump().unwrap();
+    for (field, value) in [
+        ("pronouns", Some("he/him")),
+        ("born", Some("2030-01")),
+        ("gender", None),
+    ] {
+        let err = service::resolve_conflict(&ctx, &m.code, field, value).unwrap_err();
+        assert!(
+            matches!(&err, Error::Conflict(msg) if msg.contains("no conflict")),
+            "{field}: {err}"
+        );
+    }
+    assert_eq!(hub.store.projection_dump().unwrap(), before);
+}
+
+#[test]
+fn names_with_direction_marks_are_refused_wherever_a_name_is_typed() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, Default::default()).unwrap();
+    let m = hub.register(&ctx, "Kai", "2012-03");
+    service::add_activity(&ctx, "Art", "group").unwrap();
+    // Reads "Sam txt.exe" on screen with the override in it.
+    let sly = "Sam \u{202E}exe.txt";
+    let isolate = "Sam \u{2067}Lee\u{2069}";
+    for name in [sly, isolate] {
+        let results: Vec<(&str, service::Result<()>)> = vec![
+            (
+                "register",
+                service::register_member(&ctx, input(name, "2012-03")).map(drop),
+            ),
+            (
+                "edit a member",
+                service::update_member(
+                    &ctx,
+                    &m.code,
+                    ProfileEdit {
+                        preferred_name: Some(name.into()),
+                        ..Default::default()
+                    },
+                )
+                .map(drop),
+            ),
+            (
+                "add a user",
+                service::add_user(
+                    &ctx,
+                    service::AddUser {
+                        name: name.into(),
+                        roles: "desk".into(),
+                        secret: "1357".into(),
+                    },
+                )
+                .map(drop),
+            ),
+            (
+                "add a hub",
+                service::add_hub(&ctx, name, "Europe/London").map(drop),
+            ),
+            (
+                "rename a hub",
+                service::update_hub(&ctx, "Riverside", Some(name), None).map(drop),
+            ),
+            (
+                "add an activity",
+                service::add_activity(&ctx, name, "group").map(drop),
+            ),
+            (
+                "rename an activity",
+                service::rename_activity(&ctx, "Art", name).map(drop),
+            ),
+            (
+                "sign in a contact",
+                service::sign_in_contact(
+                    &ctx,
+                    service::SignInContact {
+                        kind: "parent".into(),
+                        name: name.into(),
+                        signposted: false,
+                    },
+                )
+                .map(drop),
+            ),
+        ];
+        for (what, result) in results {
+            assert!(
+                matches!(&result, Err(Error::Validation(v)) if v.message().contains("direction marks")),
+                "{what} with {name:?}: {result:?}"
+            );
+        }
+    }
+    // Right-to-left names themselves are welcome.
+    let hebrew = hub.register(&ctx, "שרה כהן", "2011-05");
+    assert_eq!(hebrew.preferred_name, "שרה כהן");
+}

@@ -259,3 +259,105 @@ fn a_manager_changes_roles_and_they_take_effect_at_once() {
         Err(Error::Validation(_))
     ));
 }
+
+#[test]
+fn a_manager_demoted_while_unlocked_loses_manager_rights_at_once() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    service::add_user(
+        &manager,
+        AddUser {
+            name: "Mo".into(),
+            roles: "manager".into(),
+            secret: "1357".into(),
+        },
+    )
+    .unwrap();
+    let mo = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Mo", "1357"));
+    assert!(service::show_settings(&mo).is_ok());
+
+    service::set_user_roles(&manager, "Mo", "desk").unwrap();
+
+    // Mo is still unlocked, but the next action sees the roles as they are now.
+    let err = service::show_settings(&mo).unwrap_err();
+    assert!(
+        matches!(&err, Error::Permission(m) if m.starts_with("As desk you can't")),
+        "{err}"
+    );
+    assert!(matches!(
+        service::set_user_roles(&mo, MANAGER, "desk"),
+        Err(Error::Permission(_))
+    ));
+    // What a desk may do, Mo still may.
+    assert!(service::open_day(&mo, Default::default()).is_ok());
+}
+
+#[test]
+fn a_member_record_shows_sensitive_details_by_the_roles_held_now() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let staff = hub.user("Stef", "staff");
+    let m = hub.register(&manager, "Kai", "2012-03");
+    service::update_member(
+        &manager,
+        &m.code,
+        ProfileEdit {
+            legal_name: Some("Kai Smith".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        service::show_member(&staff, &m.code)
+            .unwrap()
+            .sensitive
+            .is_some()
+    );
+
+    service::set_user_roles(&manager, "Stef", "desk").unwrap();
+    assert!(
+        service::show_member(&staff, &m.code)
+            .unwrap()
+            .sensitive
+            .is_none()
+    );
+    let edited = service::update_member(
+        &staff,
+        &m.code,
+        ProfileEdit {
+            pronouns: Some("they/them".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(edited.sensitive.is_none());
+
+    // Promotion takes effect at once too, without unlocking again.
+    service::set_user_roles(&manager, "Stef", "staff").unwrap();
+    let shown = service::show_member(&staff, &m.code).unwrap();
+    assert_eq!(
+        shown.sensitive.and_then(|s| s.legal_name).as_deref(),
+        Some("Kai Smith")
+    );
+}
+
+#[test]
+fn a_shell_sees_the_unlocked_users_roles_as_they_are_now() {
+    let hub = Hub::new();
+    hub.user("Dee", "staff");
+    let dee = hub.unlock("Dee", "1357");
+    service::set_user_roles(&hub.manager(), "Dee", "desk").unwrap();
+    let now = service::acting_user_now(&hub.store, &dee).unwrap().unwrap();
+    assert_eq!(now.roles().to_string(), "desk");
+    assert_eq!(
+        dee.roles().to_string(),
+        "staff",
+        "the unlock itself is unchanged"
+    );
+    service::deactivate_user(&hub.manager(), "Dee").unwrap();
+    assert!(
+        service::acting_user_now(&hub.store, &dee)
+            .unwrap()
+            .is_none()
+    );
+}

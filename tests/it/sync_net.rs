@@ -438,7 +438,7 @@ fn a_record_larger_than_one_frame_syncs() {
         // Years of visits on one member: far more than a 4 KiB frame.
         let store = Store::open(a.path()).unwrap();
         let ctx = manager(&store);
-        let id = service::resolve_member(&ctx, &code).unwrap().id;
+        let id = service::show_member(&ctx, &code).unwrap().summary.id.0;
         let mut w = store.write().unwrap();
         let am = w.doc_required(id, hubdesk::doc::DocKind::Member).unwrap();
         for i in 0..400u128 {

@@ -143,8 +143,8 @@ fn sync_cut(a: &Hub, b: &Hub, cut: usize, options: Options) {
     }
 }
 
-fn code_of(ctx: &Ctx<'_>, member: usize) -> Option<String> {
-    let mut all = ctx.store.all_members().unwrap();
+fn code_of(hub: &Hub, member: usize) -> Option<String> {
+    let mut all = hub.store.all_members().unwrap();
     all.sort_by(|a, b| a.code.cmp(&b.code));
     all.get(member).map(|m| m.code.clone())
 }
@@ -209,12 +209,12 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 all[laptop].register(&ctxs[laptop], NAMES[name], "2010-03");
             }
             Op::SignIn { laptop, member } => {
-                if let Some(code) = code_of(&ctxs[laptop], member) {
+                if let Some(code) = code_of(&all[laptop], member) {
                     let _ = service::sign_in_member(&ctxs[laptop], &code, &[]);
                 }
             }
             Op::SignOut { laptop, member } => {
-                if let Some(code) = code_of(&ctxs[laptop], member) {
+                if let Some(code) = code_of(&all[laptop], member) {
                     let _ = service::sign_out_member(&ctxs[laptop], &code);
                 }
             }
@@ -223,7 +223,7 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 member,
                 pronouns,
             } => {
-                if let Some(code) = code_of(&ctxs[laptop], member) {
+                if let Some(code) = code_of(&all[laptop], member) {
                     service::update_member(
                         &ctxs[laptop],
                         &code,
@@ -239,7 +239,7 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 service::add_headcount(&ctxs[laptop], 1).unwrap();
             }
             Op::Merge { laptop, a, b } | Op::NotDuplicates { laptop, a, b } => {
-                if let (Some(a), Some(b)) = (code_of(&ctxs[laptop], a), code_of(&ctxs[laptop], b)) {
+                if let (Some(a), Some(b)) = (code_of(&all[laptop], a), code_of(&all[laptop], b)) {
                     let done = if matches!(op, Op::Merge { .. }) {
                         service::merge_members(&ctxs[laptop], &a, &b).map(|_| ())
                     } else {
@@ -273,7 +273,7 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 days_ago,
                 member,
             } => {
-                back_entry(&ctxs[laptop], days_ago, code_of(&ctxs[laptop], member));
+                back_entry(&ctxs[laptop], days_ago, code_of(&all[laptop], member));
             }
             Op::Revoke => revocation::revoke(&all),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
