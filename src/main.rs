@@ -622,7 +622,11 @@ fn usage_failure(e: &clap::Error) -> Failure {
 fn command_path() -> String {
     let mut command = Cli::command();
     let mut path = vec!["hubdesk".to_string()];
-    for arg in std::env::args().skip(1).take_while(|a| a != "--") {
+    for arg in std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+    {
         if let Some(sub) = command.find_subcommand(&arg).cloned() {
             path.push(sub.get_name().to_string());
             command = sub;
@@ -637,7 +641,10 @@ fn hyphen_value(path: &str, unknown: &str) -> Option<(String, String)> {
     if unknown.starts_with("--") {
         return None;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let at = args
         .iter()
         .position(|a| a.starts_with(unknown) && !a.starts_with("--"))?;

@@ -29,11 +29,16 @@ fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
     if let Some((name, pin)) = user {
         cmd.env("HUBDESK_USER", name).env("HUBDESK_PIN", pin);
     }
-    let out = cmd.output().expect("run hubdesk");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Out::from(cmd.output().expect("run hubdesk"))
+}
+
+impl From<std::process::Output> for Out {
+    fn from(out: std::process::Output) -> Self {
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
@@ -809,6 +814,20 @@ fn a_command_line_clap_refuses_is_one_sentence_with_exit_2() {
         assert!(line.contains(says), "{args:?}: {line}");
         assert_eq!(out.stdout, "", "{args:?}");
     }
+    // Bytes that are not text are refused the same way (reading them must not panic).
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let out = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(["member", "find"])
+            .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+            .output()
+            .unwrap();
+        let out = Out::from(out);
+        one_sentence(&out, 2);
+    }
     // The same refusal in JSON: one value on stdout naming the field.
     let out = hubdesk(d, M, &["--json", "day", "open", "--date", "yesterday"]);
     one_sentence(&out, 2);
@@ -992,12 +1011,7 @@ fn sync_serve_on_a_busy_port_says_only_that_it_could_not_listen() {
         .env("HUBDESK_SYNC", "off")
         .output()
         .unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    let line = one_sentence(&out, 1);
+    let line = one_sentence(&Out::from(out), 1);
     assert!(line.starts_with("Could not listen on"), "{line}");
     assert!(!line.contains("Serving"), "{line}");
 }
