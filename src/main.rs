@@ -1269,7 +1269,11 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
         service::Registration::PossibleDuplicates { candidates } => {
             if !json {
                 for c in &candidates {
-                    out(&format!("Is this {}?", describe_member(c)))?;
+                    // The refusal below matters more than the list: a reader gone away
+                    // must not turn "nothing was registered" into exit 0.
+                    if out(&format!("Is this {}?", describe_member(c))).is_err() {
+                        break;
+                    }
                 }
             }
             let error = Error::Conflict(format!(

@@ -791,6 +791,13 @@ fn output_into_a_closed_pipe_ends_quietly() {
     // An error still says why on stderr, and keeps its exit code.
     let out = into_closed_pipe(d, M, &["--json", "member", "show", "ZZZ-ZZZZ"]);
     one_sentence(&out, 4);
+    // Likely duplicates are listed on stdout before the refusal: it still ends in exit 5.
+    let out = into_closed_pipe(
+        d,
+        M,
+        &["member", "register", "--name", "kai", "--born", "2012-03"],
+    );
+    one_sentence(&out, 5);
 }
 
 #[test]
