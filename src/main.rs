@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde::Serialize;
 
 use hubdesk::domain::member::ProfileInput;
@@ -126,6 +127,7 @@ enum SyncCommand {
     PairCode,
     /// On an empty data dir: join the organisation of the laptop at ADDR:PORT
     Join {
+        #[arg(value_name = "ADDRESS", value_parser = parse_address)]
         addr: String,
         #[arg(long)]
         code: String,
@@ -135,6 +137,7 @@ enum SyncCommand {
     },
     /// Sync once with the laptop at ADDR:PORT, then exit
     Now {
+        #[arg(value_name = "ADDRESS", value_parser = parse_address)]
         addr: String,
         /// Also compare a digest of every record (catches anything a checkpoint missed)
         #[arg(long)]
@@ -269,12 +272,12 @@ enum DayCommand {
     Open {
         #[arg(long)]
         hub: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
     },
     /// Close the day the desk works on, or the open day of --date
     Close {
-        #[arg(long)]
+        #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
     },
     Show,
@@ -382,10 +385,34 @@ enum ContactCommand {
     List,
 }
 
+/// A `--date` value: the words a person gets when it is not a date.
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| "a date is written YYYY-MM-DD, for example 2026-11-23".into())
+}
+
+/// An address to sync with, checked before anything connects (exit 2 when it is not one).
+fn parse_address(s: &str) -> Result<String, String> {
+    hubdesk::sync::net::parse_address(s).map_err(|e| e.to_string())
+}
+
 /// Why the command failed, with the exit code the contract gives it.
 enum Failure {
     Service(Error),
     Other(anyhow::Error),
+    /// The command line itself was wrong (clap refused it): exit 2.
+    Usage {
+        message: String,
+        field: Option<String>,
+    },
+    /// A registration that found likely duplicates: the error, and the candidates that go
+    /// with it into the one JSON value.
+    Duplicates {
+        error: Error,
+        candidates: serde_json::Value,
+    },
+    /// Whoever read our output went away (`| head -1`): nothing more to say to anyone.
+    ClosedPipe,
 }
 
 impl From<Error> for Failure {
@@ -418,17 +445,231 @@ fn exit_code(e: &Error) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Service(e)) => {
-            eprintln!("{e}");
-            ExitCode::from(exit_code(&e))
+    // Known before parsing, so that a command line clap refuses still answers in JSON.
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let result = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            out(&e.render().to_string())
         }
-        Err(Failure::Other(e)) => {
-            eprintln!("{e:#}");
-            ExitCode::from(1)
+        Err(e) => Err(usage_failure(&e)),
+    };
+    match result {
+        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
+        Err(failure) => report(failure, json),
+    }
+}
+
+/// Says why the command failed: one sentence on stderr and, with `--json`, exactly one JSON
+/// value on stdout, `{"error": {"kind", "message", "field"}}` (kinds as the app's). Nothing
+/// here may panic: a closed stdout or stderr loses the words, not the exit code.
+fn report(failure: Failure, json: bool) -> ExitCode {
+    let (kind, message, field, code, extra) = match failure {
+        Failure::Service(e) => describe_error(e, None),
+        Failure::Duplicates { error, candidates } => describe_error(error, Some(candidates)),
+        Failure::Other(e) => ("storage", format!("{e:#}"), None, 1, None),
+        Failure::Usage { message, field } => ("validation", message, field, 2, None),
+        Failure::ClosedPipe => return ExitCode::SUCCESS,
+    };
+    let _ = writeln!(std::io::stderr(), "{message}");
+    if json {
+        let mut value = serde_json::json!({
+            "error": { "kind": kind, "message": message, "field": field }
+        });
+        if let Some(candidates) = extra {
+            value["possible_duplicates"] = candidates;
         }
+        let _ = writeln!(std::io::stdout(), "{value}");
+    }
+    ExitCode::from(code)
+}
+
+type Described = (
+    &'static str,
+    String,
+    Option<String>,
+    u8,
+    Option<serde_json::Value>,
+);
+
+fn describe_error(e: Error, extra: Option<serde_json::Value>) -> Described {
+    let field = match &e {
+        Error::Validation(v) if !v.field.is_empty() => Some(v.field.to_string()),
+        _ => None,
+    };
+    (e.kind(), e.to_string(), field, exit_code(&e), extra)
+}
+
+/// clap's refusal as one sentence (no Usage block, no tips), naming the command and where
+/// its help is.
+fn usage_failure(e: &clap::Error) -> Failure {
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let all = |kind| match e.get(kind) {
+        Some(ContextValue::Strings(v)) => v.clone(),
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let path = command_path();
+    let help = format!("`{path} --help` says what it takes");
+    // "--date <DATE>" -> "--date"
+    let arg = context(ContextKind::InvalidArg).map(|a| {
+        a.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_matches(['<', '>'])
+            .to_string()
+    });
+    let field = arg
+        .as_deref()
+        .map(|a| a.trim_start_matches('-').replace('-', "_").to_lowercase())
+        .filter(|f| !f.is_empty());
+    let suggested = context(ContextKind::SuggestedArg)
+        .or_else(|| context(ContextKind::SuggestedSubcommand))
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+    let message = match (e.kind(), arg.as_deref()) {
+        (ErrorKind::UnknownArgument, Some(a)) => {
+            if let Some((option, value)) = hyphen_value(&path, a) {
+                format!(
+                    "A value that starts with '-' must be joined to its option with '=': write {option}={value}."
+                )
+            } else if a.starts_with('-') {
+                format!("`{path}` has no option {a}{suggested}; {help}.")
+            } else {
+                format!("`{path}` does not take '{a}'{suggested}; {help}.")
+            }
+        }
+        (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(a)) => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let why = match e.kind() {
+                ErrorKind::ValueValidation => std::error::Error::source(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                _ => {
+                    let valid = all(ContextKind::ValidValue);
+                    if valid.is_empty() {
+                        String::new()
+                    } else {
+                        format!("it is one of {}", valid.join(", "))
+                    }
+                }
+            };
+            let value_part = if value.is_empty() {
+                format!("{a} needs a value")
+            } else {
+                format!("'{value}' is not right for {a}")
+            };
+            let why = why.trim().trim_end_matches('.');
+            if !value.is_empty() && why.contains(&format!("'{value}'")) {
+                // The parser's own words already name the value.
+                let mut why = why.to_string();
+                if let Some(c) = why.get_mut(0..1) {
+                    c.make_ascii_uppercase();
+                }
+                format!("{why}.")
+            } else if why.is_empty() {
+                format!("{value_part}; {help}.")
+            } else {
+                format!("{value_part}: {why}.")
+            }
+        }
+        (ErrorKind::MissingRequiredArgument, _) => {
+            let missing: Vec<String> = all(ContextKind::InvalidArg);
+            format!("`{path}` also needs {}; {help}.", missing.join(" and "))
+        }
+        (ErrorKind::InvalidSubcommand, _) => {
+            let what = context(ContextKind::InvalidSubcommand).unwrap_or_default();
+            format!("`{path}` has no command '{what}'{suggested}; `{path} --help` lists them.")
+        }
+        (ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand, _) => {
+            format!("`{path}` needs a command after it; `{path} --help` lists them.")
+        }
+        _ => {
+            // Whatever else clap says, its first line without "error: ", as a sentence.
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("the command line is not right")
+                .trim()
+                .trim_start_matches("error:")
+                .trim()
+                .trim_end_matches('.')
+                .to_string();
+            let mut first = first;
+            if let Some(c) = first.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            format!("{first}; {help}.")
+        }
+    };
+    Failure::Usage {
+        message: message.replace('\n', " "),
+        field,
+    }
+}
+
+/// The (sub)command the command line names, e.g. "hubdesk member register": the words that
+/// are subcommands, each of the one before.
+fn command_path() -> String {
+    let mut command = Cli::command();
+    let mut path = vec!["hubdesk".to_string()];
+    for arg in std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+    {
+        if let Some(sub) = command.find_subcommand(&arg).cloned() {
+            path.push(sub.get_name().to_string());
+            command = sub;
+        }
+    }
+    path.join(" ")
+}
+
+/// `--name -2+3`: clap reads "-2+3" as options. When `unknown` begins a word that follows an
+/// option of `path` taking a value, that was meant as the value: returns (option, value).
+fn hyphen_value(path: &str, unknown: &str) -> Option<(String, String)> {
+    if unknown.starts_with("--") {
+        return None;
+    }
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let at = args
+        .iter()
+        .position(|a| a.starts_with(unknown) && !a.starts_with("--"))?;
+    let option = args.get(at.checked_sub(1)?)?;
+    let long = option.strip_prefix("--").filter(|o| !o.contains('='))?;
+    let mut command = Cli::command();
+    for name in path.split_whitespace().skip(1) {
+        command = command.find_subcommand(name)?.clone();
+    }
+    command
+        .get_arguments()
+        .chain(Cli::command().get_arguments().filter(|a| a.is_global_set()))
+        .find(|a| a.get_long() == Some(long))
+        .filter(|a| a.get_action().takes_values())?;
+    Some((option.clone(), args[at].clone()))
+}
+
+/// Writes `text` and a newline to stdout. A reader that went away ends the command quietly.
+fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(anyhow::Error::new(e).context("print").into()),
     }
 }
 
@@ -448,14 +689,11 @@ fn emit<T: Serialize>(
     human: impl FnOnce(&T) -> String,
 ) -> Result<(), Failure> {
     if json {
-        println!("{}", serde_json::to_string(value).context("print JSON")?);
+        out(&serde_json::to_string(value).context("print JSON")?)
     } else {
         let text = human(value);
-        if !text.is_empty() {
-            println!("{text}");
-        }
+        if text.is_empty() { Ok(()) } else { out(&text) }
     }
-    Ok(())
 }
 
 fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
@@ -499,7 +737,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         )?;
         return emit(json, &done, service::demo::describe);
     }
-    let store = Store::open(&dir)?;
+    // Only setting up and joining make a store; every other command needs one already, so a
+    // mistyped --data-dir says there is none instead of leaving an empty store behind.
+    let store = match &cli.command {
+        Command::Init { .. } | Command::Sync(SyncCommand::Join { .. }) => Store::open(&dir)?,
+        _ => Store::open_existing(&dir)?,
+    };
     if let Command::Init {
         org,
         hub,
@@ -900,11 +1143,10 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
                 };
                 let text = service::roll_call(ctx, f)?;
                 if json {
-                    println!("{}", serde_json::to_string(&text).context("print JSON")?);
+                    out(&serde_json::to_string(&text).context("print JSON")?)
                 } else {
-                    print!("{text}");
+                    out(&text)
                 }
-                Ok(())
             }
             None => emit(json, &service::who_is_in(ctx)?, |here| {
                 if here.is_empty() {
@@ -1025,23 +1267,25 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
             format!("Registered {}.", describe_member(m))
         }),
         service::Registration::PossibleDuplicates { candidates } => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "possible_duplicates": candidates })
-                );
-            } else {
+            if !json {
                 for c in &candidates {
-                    println!("Is this {}?", describe_member(c));
+                    // The refusal below matters more than the list: a reader gone away
+                    // must not turn "nothing was registered" into exit 0.
+                    if out(&format!("Is this {}?", describe_member(c))).is_err() {
+                        break;
+                    }
                 }
             }
-            Err(Error::Conflict(format!(
+            let error = Error::Conflict(format!(
                 "{} existing member{} look{} like the same young person; nothing was registered. Sign in the existing member, or add --force to register anyway.",
                 candidates.len(),
                 if candidates.len() == 1 { "" } else { "s" },
                 if candidates.len() == 1 { "s" } else { "" },
-            ))
-            .into())
+            ));
+            Err(Failure::Duplicates {
+                error,
+                candidates: serde_json::to_value(&candidates).context("print JSON")?,
+            })
         }
     }
 }
@@ -1068,10 +1312,12 @@ fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
         listen: listen.to_string(),
         ..service::WorkerConfig::from_env()
     };
-    if !json {
-        eprintln!("Serving sync on {listen}; stop with Ctrl-C.");
-    }
-    service::serve(store, &config, stop_requested(), |result| {
+    let on_listening = |at: &str| {
+        if !json {
+            let _ = writeln!(std::io::stderr(), "Serving sync on {at}; stop with Ctrl-C.");
+        }
+    };
+    service::serve(store, &config, stop_requested(), on_listening, |result| {
         // A log reader that went away must not take this laptop's sync down with it, so
         // what cannot be written is dropped (println! would panic on a closed pipe).
         let _ = match result {
@@ -1084,13 +1330,13 @@ fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
             Err(e) if json => writeln!(
                 std::io::stdout(),
                 "{}",
-                serde_json::json!({"error": e.to_string(), "kind": e.kind()})
+                serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string(), "field": null}})
             ),
             Err(e) => writeln!(std::io::stderr(), "A sync session failed: {e}"),
         };
     })?;
     if !json {
-        eprintln!("Stopped serving sync.");
+        let _ = writeln!(std::io::stderr(), "Stopped serving sync.");
     }
     Ok(())
 }

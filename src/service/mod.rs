@@ -72,7 +72,12 @@ impl Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotSetUp => Error::Conflict(e.to_string()),
+            StoreError::NotSetUp | StoreError::NoStore(_) => Error::Conflict(capitalised(&e)),
+            // The person chose the folder: what is wrong with it is the whole message.
+            StoreError::NotAFolder(_) => {
+                Error::Validation(ValidationError::new("data_dir", e.to_string()))
+            }
+            StoreError::KeyMissing(_) => Error::Storage(capitalised(&e)),
             // The technical detail goes to the log for whoever fixes it; it holds no personal data.
             other => {
                 tracing::error!(error = %other, "store error");
@@ -82,6 +87,11 @@ impl From<StoreError> for Error {
             }
         }
     }
+}
+
+/// A store error's text as a sentence: capital first letter, full stop.
+fn capitalised(e: &StoreError) -> String {
+    ValidationError::new("", e.to_string()).message()
 }
 
 impl From<DocError> for Error {

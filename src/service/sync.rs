@@ -28,6 +28,9 @@ impl From<SyncError> for Error {
             SyncError::Network(m) => Error::Unreachable(capitalise(&m)),
             SyncError::Store(s) => Error::from(s),
             SyncError::Setup(m) => Error::Storage(capitalise(&m)),
+            SyncError::Address(m) => {
+                Error::Validation(crate::domain::ValidationError::new("address", m))
+            }
         }
     }
 }
@@ -64,9 +67,14 @@ pub struct PairingCode {
 pub fn pair_code(ctx: &Ctx<'_>) -> Result<PairingCode> {
     let user = ctx.require(Permission::Administer)?;
     core_sync::ensure_identity(ctx.store, ctx.now())?;
-    let code = pairing::new_code()?;
     let expires_at = ctx.now() + chrono::Duration::minutes(pairing::CODE_MINUTES);
-    ctx.store.set_pairing(&code, expires_at, user.id().0)?;
+    let code = ctx.store.show_pairing(
+        &pairing::new_code()?,
+        ctx.now(),
+        expires_at,
+        user.id().0,
+        pairing::MAX_FAILURES,
+    )?;
     ctx.store
         .append_audit(&[ctx.audit("device.pairing_code", None)])?;
     Ok(PairingCode { code, expires_at })
@@ -105,7 +113,10 @@ pub fn join(
     device_name: &str,
 ) -> Result<Outcome> {
     match join_step(store.local_device()?.is_some(), store.org()?.is_some()) {
-        JoinStep::AlreadySetUp => Err(Error::Conflict("This laptop is already set up.".into())),
+        JoinStep::AlreadySetUp => Err(Error::Conflict(format!(
+            "This laptop is already set up; if its join was cut short, `hubdesk sync now {}` (or the app's background sync) fetches whatever is still missing.",
+            addr.trim()
+        ))),
         JoinStep::Finish => {
             let outcome = sync_now(store, clock, addr, false)?;
             // The other laptop's name came with the device list in this very sync.

@@ -292,11 +292,14 @@ fn run_on_thread(
 
 /// `hubdesk sync serve`: listens on `config.listen` and syncs out to known peers, exactly as
 /// the app does in the background, until `stop` resolves (the CLI passes Ctrl-C or SIGTERM).
-/// Each finished session, incoming or outgoing, is passed to `on_session`.
+/// `on_listening` hears the address once it is listening (so nothing says "serving" on a
+/// port another program holds). Each finished session, incoming or outgoing, is passed to
+/// `on_session`.
 pub fn serve(
     store: &Store,
     config: &WorkerConfig,
     stop: impl Future<Output = ()>,
+    on_listening: impl FnOnce(&str),
     on_session: impl FnMut(&Result<Outcome>),
 ) -> Result<()> {
     store
@@ -308,6 +311,11 @@ pub fn serve(
     rt.block_on(async {
         // Asked for by name: not being able to listen is the command failing.
         let listener = net::listen(&config.listen).await?;
+        on_listening(
+            &listener
+                .local_addr()
+                .map_or_else(|_| config.listen.clone(), |a| a.to_string()),
+        );
         // Nothing asks this worker for anything but the timer; the sender stays alive so the
         // loop does not read its closing as "stop".
         let (_tx, requests) = mpsc::unbounded_channel();

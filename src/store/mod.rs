@@ -69,6 +69,20 @@ pub enum StoreError {
     MissingDoc(Uuid),
     #[error("this laptop is not set up yet: run `hubdesk init` or open the demo")]
     NotSetUp,
+    /// The data folder named is a file (or something else that is not a folder).
+    #[error("the data folder {0} is a file, not a folder: give the folder the store is kept in")]
+    NotAFolder(PathBuf),
+    /// Nothing to open, and the caller must not create a store (a command that only reads).
+    #[error(
+        "there is no hubdesk store in {0}: set one up with `hubdesk init`, join an organisation with `hubdesk sync join`, or make a demo with `hubdesk demo`"
+    )]
+    NoStore(PathBuf),
+    /// The database is there but its key file is not: a new key could never read it, so none
+    /// is made.
+    #[error(
+        "the store in {0} cannot be opened: its key file ({KEY_FILE}) is missing, and without it the records cannot be read; put the key file back from a backup (hubdesk never makes a new key for an existing store)"
+    )]
+    KeyMissing(PathBuf),
 }
 
 impl From<DocError> for StoreError {
@@ -130,13 +144,22 @@ pub struct Store {
 impl Store {
     /// Opens (creating if need be) the encrypted store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::NotAFolder(dir.to_path_buf()));
+        }
         fs::create_dir_all(dir).map_err(|source| StoreError::Key {
             path: dir.to_path_buf(),
             source,
         })?;
-        let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let path = dir.join(DB_FILE);
+        let key = load_or_create_key(&dir.join(KEY_FILE), holds_a_store(&path))?;
         let conn = Connection::open(&path).ctx("open")?;
+        // SQLCipher writes its own log lines to stderr (a wrong key gives three "ERROR CORE
+        // hmac check failed" lines) ahead of the sentence we show. The failure is reported
+        // by the error returned here, so its log is turned off (for the whole process: the
+        // setting is global, and the first connection of every shell comes through here).
+        conn.execute_batch("PRAGMA cipher_log = off;")
+            .ctx("quiet the cipher log")?;
         conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
             .ctx("key")?;
         // With a wrong key SQLCipher fails on the first read, not on PRAGMA key.
@@ -148,6 +171,19 @@ impl Store {
                 ))
             })?;
         Self::finish_open(conn, Some(path))
+    }
+
+    /// Opens the store in `dir` only if there is one: never creates a folder, a database or a
+    /// key. Commands that read or change records use this, so a mistyped data folder says so
+    /// instead of leaving an empty store behind.
+    pub fn open_existing(dir: &Path) -> Result<Store> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::NotAFolder(dir.to_path_buf()));
+        }
+        if !holds_a_store(&dir.join(DB_FILE)) {
+            return Err(StoreError::NoStore(dir.to_path_buf()));
+        }
+        Self::open(dir)
     }
 
     /// A throw-away store in memory (tests, benchmarks).
@@ -753,7 +789,15 @@ pub(super) fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<O
 }
 
 /// Reads the store key, or makes a new random one readable only by this user.
-fn load_or_create_key(path: &Path) -> Result<String> {
+/// A database file with something in it. An empty file (a set-up that stopped before its
+/// first write) holds no records, so a key may still be made for it.
+fn holds_a_store(db: &Path) -> bool {
+    fs::metadata(db).is_ok_and(|m| m.len() > 0)
+}
+
+/// The store's key, made on first use. `db_exists`: the database already holds data, so a
+/// missing key is an error and never replaced.
+fn load_or_create_key(path: &Path, db_exists: bool) -> Result<String> {
     let key_err = |source| StoreError::Key {
         path: path.to_path_buf(),
         source,
@@ -769,6 +813,9 @@ fn load_or_create_key(path: &Path) -> Result<String> {
             }
             Ok(s)
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && db_exists => Err(
+            StoreError::KeyMissing(path.parent().unwrap_or(path).to_path_buf()),
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key)
@@ -850,6 +897,56 @@ mod tests {
         fs::write(dir.path().join(KEY_FILE), "ab".repeat(32)).unwrap();
         let err = Store::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("key file does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_key_file_beside_a_store_is_an_error_and_no_new_key_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::KeyMissing(_)), "{err}");
+        assert!(!dir.path().join(KEY_FILE).exists());
+    }
+
+    #[test]
+    fn opening_an_existing_store_creates_nothing_where_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        let err = Store::open_existing(&empty).err().unwrap();
+        assert!(matches!(err, StoreError::NoStore(_)), "{err}");
+        assert!(!empty.exists());
+        let file = dir.path().join("a-file");
+        fs::write(&file, "x").unwrap();
+        for err in [
+            Store::open(&file).err().unwrap(),
+            Store::open_existing(&file).err().unwrap(),
+        ] {
+            assert!(matches!(err, StoreError::NotAFolder(_)), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_pairing_code_shown_again_is_the_same_until_it_runs_out_or_is_guessed_at() {
+        let store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let later = now + chrono::Duration::minutes(10);
+        let by = Uuid::now_v7();
+        let show = |fresh: &str, at| store.show_pairing(fresh, at, later, by, 3).unwrap();
+        assert_eq!(show("111111", now), "111111");
+        assert_eq!(show("222222", now), "111111", "still waiting: kept");
+        store.pairing_failed().unwrap();
+        assert_eq!(show("333333", now), "111111");
+        assert_eq!(
+            store.pairing().unwrap().unwrap().failures,
+            1,
+            "wrong tries kept"
+        );
+        store.pairing_failed().unwrap();
+        store.pairing_failed().unwrap();
+        assert_eq!(show("444444", now), "444444", "three wrong tries end it");
+        assert_eq!(store.pairing().unwrap().unwrap().failures, 0);
+        assert_eq!(show("555555", later), "555555", "ran out");
     }
 
     #[test]

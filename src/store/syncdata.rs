@@ -487,14 +487,40 @@ impl Store {
             .ctx("pairing code")
     }
 
-    pub fn set_pairing(&self, code: &str, expires_at: DateTime<Utc>, by: Uuid) -> Result<()> {
+    /// Shows a pairing code valid until `expires_at` and returns it: the code still waiting
+    /// (not run out at `now`, fewer than `max_failures` wrong tries) if there is one, so a
+    /// second request never cancels a code a new laptop is about to type; otherwise `fresh`.
+    /// A code kept keeps its count of wrong tries.
+    pub fn show_pairing(
+        &self,
+        fresh: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        by: Uuid,
+        max_failures: u32,
+    ) -> Result<String> {
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO pairing (id, code, expires_at, failures, created_by) VALUES (1, ?1, ?2, 0, ?3)",
-                params![code, to_millis(expires_at), by],
+            .query_row(
+                "INSERT INTO pairing (id, code, expires_at, failures, created_by)
+                 VALUES (1, ?1, ?2, 0, ?3)
+                 ON CONFLICT (id) DO UPDATE SET
+                   code = CASE WHEN pairing.expires_at > ?4 AND pairing.failures < ?5
+                          THEN pairing.code ELSE excluded.code END,
+                   failures = CASE WHEN pairing.expires_at > ?4 AND pairing.failures < ?5
+                              THEN pairing.failures ELSE 0 END,
+                   expires_at = excluded.expires_at,
+                   created_by = excluded.created_by
+                 RETURNING code",
+                params![
+                    fresh,
+                    to_millis(expires_at),
+                    by,
+                    to_millis(now),
+                    max_failures
+                ],
+                |r| r.get(0),
             )
-            .ctx("pairing code")?;
-        Ok(())
+            .ctx("pairing code")
     }
 
     /// Counts a wrong code; returns the failures so far.

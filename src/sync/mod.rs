@@ -49,6 +49,9 @@ pub enum SyncError {
     Setup(String),
     #[error("{0}")]
     Bundle(String),
+    /// The address typed is not one to sync with: not an address at all, or this laptop's own.
+    #[error("{0}")]
+    Address(String),
 }
 
 impl SyncError {

@@ -390,6 +390,14 @@ pub async fn connect(
     let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
     let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
     let (peer, peer_name) = trusted_device(store, &fp)?;
+    // Our own certificate is in the device list, so our own port passes the check above;
+    // a session with ourselves would record this laptop as its own peer.
+    if store.local_device()?.is_some_and(|me| me.id == peer) {
+        return Err(SyncError::Address(format!(
+            "{} is this laptop itself: give the address of another laptop of the organisation",
+            addr.trim()
+        )));
+    }
     Ok((Framed::new(tls, limits), peer, peer_name))
 }
 
@@ -448,7 +456,7 @@ async fn finish<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 async fn connect_tcp(addr: &str) -> Result<TcpStream, SyncError> {
-    let addr = with_default_port(addr);
+    let addr = parse_address(addr)?;
     match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(&addr)).await {
         Ok(Ok(s)) => {
             let _ = s.set_nodelay(true);
@@ -471,6 +479,54 @@ pub fn with_default_port(addr: &str) -> String {
         addr.to_string()
     } else {
         format!("{addr}:{DEFAULT_PORT}")
+    }
+}
+
+/// A typed address to connect to, checked: "host" or "host:PORT" (PORT 1-65535), an IPv6
+/// address bare or as "[addr]:PORT". The default port is added where none is given; a port
+/// that is not a port is refused rather than read as part of the host.
+pub fn parse_address(typed: &str) -> Result<String, SyncError> {
+    let addr = typed.trim();
+    let bad = |why: &str| {
+        SyncError::Address(format!(
+            "'{addr}' is not an address: {why} (for example 192.168.1.20 or 192.168.1.20:{DEFAULT_PORT})"
+        ))
+    };
+    let port_ok = |p: &str| p.parse::<u16>().is_ok_and(|p| p > 0);
+    if addr.is_empty() {
+        return Err(SyncError::Address(format!(
+            "an address is needed (for example 192.168.1.20 or 192.168.1.20:{DEFAULT_PORT})"
+        )));
+    }
+    if addr.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("it has spaces in it"));
+    }
+    if let Some(rest) = addr.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| bad("a '[' has no ']'"))?;
+        if host.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad("what is inside [ ] is not an IPv6 address"));
+        }
+        return match after {
+            "" => Ok(format!("[{host}]:{DEFAULT_PORT}")),
+            _ => match after.strip_prefix(':') {
+                Some(p) if port_ok(p) => Ok(addr.to_string()),
+                _ => Err(bad("a port is a number from 1 to 65535")),
+            },
+        };
+    }
+    match addr.matches(':').count() {
+        0 => Ok(format!("{addr}:{DEFAULT_PORT}")),
+        1 => match addr.split_once(':') {
+            Some((host, p)) if !host.is_empty() && port_ok(p) => Ok(addr.to_string()),
+            Some(("", _)) => Err(bad("the part before ':' is empty")),
+            _ => Err(bad("a port is a number from 1 to 65535")),
+        },
+        _ => match addr.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => Ok(format!("[{addr}]:{DEFAULT_PORT}")),
+            Err(_) => Err(bad("it has more than one ':'")),
+        },
     }
 }
 
@@ -934,6 +990,42 @@ pub async fn serve_with(
                     tokio::time::sleep(ACCEPT_PAUSE).await;
                 }
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_address_gets_the_default_port_and_a_bad_port_is_refused() {
+        for (typed, meant) in [
+            ("192.168.1.20", "192.168.1.20:47810"),
+            (" 192.168.1.20:5000 ", "192.168.1.20:5000"),
+            ("desk-1.local", "desk-1.local:47810"),
+            ("fe80::1", "[fe80::1]:47810"),
+            ("[fe80::1]", "[fe80::1]:47810"),
+            ("[::1]:5000", "[::1]:5000"),
+        ] {
+            assert_eq!(parse_address(typed).unwrap(), meant, "{typed}");
+        }
+        for typed in [
+            "127.0.0.1:99999",
+            "127.0.0.1:0",
+            "127.0.0.1:",
+            "127.0.0.1:port",
+            ":47810",
+            "",
+            "a b",
+            "1:2:x",
+            "[::1]:99999",
+            "[nope]",
+        ] {
+            assert!(
+                matches!(parse_address(typed), Err(SyncError::Address(_))),
+                "{typed}"
+            );
         }
     }
 }

@@ -29,11 +29,16 @@ fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
     if let Some((name, pin)) = user {
         cmd.env("HUBDESK_USER", name).env("HUBDESK_PIN", pin);
     }
-    let out = cmd.output().expect("run hubdesk");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Out::from(cmd.output().expect("run hubdesk"))
+}
+
+impl From<std::process::Output> for Out {
+    fn from(out: std::process::Output) -> Self {
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
@@ -756,4 +761,344 @@ fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
     }
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(stderr.contains("Stopped serving sync."), "{stderr}");
+}
+
+/// hubdesk with its stdout going into a pipe whose reading end is already closed (as in
+/// `hubdesk here | true`): every write to stdout fails with a broken pipe.
+fn into_closed_pipe(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("HUBDESK_USER")
+        .env_remove("HUBDESK_PIN")
+        .env_remove("HUBDESK_DATA_DIR")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    if let Some((name, pin)) = user {
+        cmd.env("HUBDESK_USER", name).env("HUBDESK_PIN", pin);
+    }
+    let out = cmd.output().expect("run hubdesk");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Asserts `out` failed with `code` and said so in one line on stderr, with no trace of
+/// clap's usage blocks, a panic or SQLCipher's own log.
+fn one_sentence(out: &Out, code: i32) -> String {
+    assert_eq!(out.code, code, "stderr: {}", out.stderr);
+    let line = out.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "one sentence: {:?}", out.stderr);
+    for noise in [
+        "Usage",
+        "tip:",
+        "--help'",
+        "panicked",
+        "ERROR CORE",
+        "error:",
+    ] {
+        assert!(!line.contains(noise), "{noise} in {line:?}");
+    }
+    line.to_string()
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    ok(hubdesk(d, M, &["--json", "day", "open"]));
+    ok(hubdesk(d, M, &["--json", "signin", code]));
+    for args in [
+        &["member", "show", code][..],
+        &["member", "find", "kai"],
+        &["here"],
+        &["here", "--format", "text"],
+        &["--json", "here"],
+        &["--help"],
+    ] {
+        let out = into_closed_pipe(d, M, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "{args:?}");
+    }
+    // An error still says why on stderr, and keeps its exit code.
+    let out = into_closed_pipe(d, M, &["--json", "member", "show", "ZZZ-ZZZZ"]);
+    one_sentence(&out, 4);
+    // Likely duplicates are listed on stdout before the refusal: it still ends in exit 5.
+    let out = into_closed_pipe(
+        d,
+        M,
+        &["member", "register", "--name", "kai", "--born", "2012-03"],
+    );
+    one_sentence(&out, 5);
+}
+
+#[test]
+fn a_command_line_clap_refuses_is_one_sentence_with_exit_2() {
+    let dir = set_up();
+    let d = dir.path();
+    for (args, says) in [
+        (&["here", "--bogus"][..], "has no option --bogus"),
+        (&["here", "--formt", "csv"], "did you mean --format?"),
+        (&["here", "--format", "xml"], "one of csv, text"),
+        (&["day", "open", "--date", "yesterday"], "YYYY-MM-DD"),
+        (
+            &["member", "register", "--name", "-2+3", "--born", "2010-01"],
+            "write --name=-2+3",
+        ),
+        (&["member", "register", "--born", "2010-01"], "needs --name"),
+        (&["member"], "`hubdesk member --help` lists them"),
+    ] {
+        let out = hubdesk(d, M, args);
+        let line = one_sentence(&out, 2);
+        assert!(line.contains(says), "{args:?}: {line}");
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+    // Bytes that are not text are refused the same way (reading them must not panic).
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let out = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(["member", "find"])
+            .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+            .output()
+            .unwrap();
+        let out = Out::from(out);
+        one_sentence(&out, 2);
+    }
+    // The same refusal in JSON: one value on stdout naming the field.
+    let out = hubdesk(d, M, &["--json", "day", "open", "--date", "yesterday"]);
+    one_sentence(&out, 2);
+    let err = &out.json()["error"];
+    assert_eq!(err["kind"], "validation");
+    assert_eq!(err["field"], "date");
+    assert!(err["message"].as_str().unwrap().contains("YYYY-MM-DD"));
+}
+
+#[test]
+fn with_json_every_error_is_one_json_value_with_its_kind_and_exit_code() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    // (who, command, kind, exit code, field)
+    type Case<'a> = (
+        Option<(&'a str, &'a str)>,
+        &'a [&'a str],
+        &'a str,
+        i32,
+        Value,
+    );
+    let cases: [Case; 5] = [
+        (
+            M,
+            &[
+                "member",
+                "register",
+                "--name",
+                "Ola",
+                "--born",
+                "April 2010",
+            ],
+            "validation",
+            2,
+            Value::from("born"),
+        ),
+        (M, &["signin", code], "conflict", 5, Value::Null),
+        (
+            M,
+            &["member", "show", "ZZZ-ZZZZ"],
+            "not_found",
+            4,
+            Value::Null,
+        ),
+        (
+            Some(("Maya", "0000")),
+            &["here"],
+            "permission",
+            3,
+            Value::Null,
+        ),
+        (
+            None,
+            &["sync", "now", "127.0.0.1:1"],
+            "sync",
+            1,
+            Value::Null,
+        ),
+    ];
+    for (user, args, kind, exit, field) in cases {
+        let mut with_json = vec!["--json"];
+        with_json.extend_from_slice(args);
+        let out = hubdesk(d, user, &with_json);
+        let line = one_sentence(&out, exit);
+        let value = out.json();
+        assert_eq!(value["error"]["kind"], kind, "{args:?}: {value}");
+        assert_eq!(value["error"]["message"], line.as_str(), "{args:?}");
+        assert_eq!(value["error"]["field"], field, "{args:?}: {value}");
+    }
+    // Likely duplicates: the error and the candidates, still one value.
+    let out = hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "kai", "--born", "2012-03",
+        ],
+    );
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    let value = out.json();
+    assert_eq!(value["error"]["kind"], "conflict");
+    assert_eq!(value["possible_duplicates"][0]["code"], code);
+}
+
+#[test]
+fn a_wrong_key_or_a_damaged_store_is_one_sentence_without_sqlcipher_log_lines() {
+    let dir = set_up();
+    let d = dir.path();
+    let key = d.join("store.key");
+    let real_key = std::fs::read(&key).unwrap();
+    std::fs::write(&key, "ab".repeat(32)).unwrap();
+    let line = one_sentence(&hubdesk(d, M, &["here"]), 1);
+    assert!(line.contains("key file does not match"), "{line}");
+
+    std::fs::write(&key, real_key).unwrap();
+    let db = d.join("hubdesk.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in bytes.iter_mut().take(4096) {
+        *b = !*b;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    one_sentence(&hubdesk(d, M, &["here"]), 1);
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_or_holds_no_store_is_explained_and_nothing_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "not a folder").unwrap();
+    let line = one_sentence(&hubdesk(&file, M, &["here"]), 2);
+    assert!(line.contains("is a file, not a folder"), "{line}");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for args in [
+        &["here"][..],
+        &["member", "find", "kai"],
+        &["day", "show"],
+        &["sync", "status"],
+        &["member", "register", "--name", "Kai", "--born", "2012-03"],
+    ] {
+        let line = one_sentence(&hubdesk(&empty, M, args), 5);
+        assert!(line.contains("no hubdesk store in"), "{args:?}: {line}");
+        assert!(line.contains("hubdesk init"), "{args:?}: {line}");
+        assert_eq!(
+            std::fs::read_dir(&empty).unwrap().count(),
+            0,
+            "{args:?} left something behind"
+        );
+    }
+
+    // A store whose key file is gone: never a new key, and it says why it cannot open.
+    let d = set_up();
+    std::fs::remove_file(d.path().join("store.key")).unwrap();
+    let line = one_sentence(&hubdesk(d.path(), M, &["here"]), 1);
+    assert!(line.contains("key file (store.key) is missing"), "{line}");
+    assert!(!d.path().join("store.key").exists());
+}
+
+#[test]
+fn sync_now_refuses_this_laptops_own_address_and_an_address_that_is_not_one() {
+    let a = set_up();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _desk_1 = serve(
+        a.path(),
+        &addr,
+        &[("HUBDESK_SYNC", "off")],
+        std::process::Stdio::null(),
+    );
+    let line = one_sentence(&hubdesk(a.path(), None, &["sync", "now", &addr]), 2);
+    assert!(line.contains("is this laptop itself"), "{line}");
+    let status = ok(hubdesk(a.path(), None, &["--json", "sync", "status"]));
+    assert_eq!(status["peers"], serde_json::json!([]), "not its own peer");
+
+    for typo in ["127.0.0.1:99999", "127.0.0.1:port", ":47810"] {
+        let out = hubdesk(a.path(), None, &["--json", "sync", "now", typo]);
+        let line = one_sentence(&out, 2);
+        assert!(line.contains("is not an address"), "{typo}: {line}");
+        assert!(!line.contains(&format!("{typo}:47810")), "{line}");
+        assert_eq!(out.json()["error"]["field"], "address");
+    }
+}
+
+#[test]
+fn sync_serve_on_a_busy_port_says_only_that_it_could_not_listen() {
+    let a = set_up();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(a.path())
+        .args(["sync", "serve", "--listen", &addr])
+        .env("HUBDESK_MDNS", "off")
+        .env("HUBDESK_SYNC", "off")
+        .output()
+        .unwrap();
+    let line = one_sentence(&Out::from(out), 1);
+    assert!(line.starts_with("Could not listen on"), "{line}");
+    assert!(!line.contains("Serving"), "{line}");
+}
+
+#[test]
+fn a_second_pairing_code_keeps_the_first_valid_and_a_repeated_join_says_how_to_finish() {
+    let a = set_up();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _desk_1 = serve(
+        a.path(),
+        &addr,
+        &[("HUBDESK_SYNC", "off")],
+        std::process::Stdio::null(),
+    );
+    let first = ok(hubdesk(a.path(), M, &["--json", "sync", "pair-code"]));
+    let second = ok(hubdesk(a.path(), M, &["--json", "sync", "pair-code"]));
+    assert_eq!(first["code"], second["code"], "the first code still works");
+    let code = first["code"].as_str().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = hubdesk(
+        b.path(),
+        None,
+        &["sync", "join", &addr, "--code", code, "--device", "desk-2"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // A used code is gone: the next one is new.
+    let third = ok(hubdesk(a.path(), M, &["--json", "sync", "pair-code"]));
+    assert_ne!(third["code"], first["code"]);
+
+    // Joining again (after a join that was cut short, say) says how to finish instead.
+    let out = hubdesk(
+        b.path(),
+        None,
+        &["sync", "join", &addr, "--code", code, "--device", "desk-2"],
+    );
+    let line = one_sentence(&out, 5);
+    assert!(line.contains(&format!("hubdesk sync now {addr}")), "{line}");
 }
