@@ -1,0 +1,181 @@
+//! Members: registering (with its refusal when likely duplicates exist), finding, showing,
+//! editing, and settling duplicates.
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+
+use hubdesk::domain::member::ProfileInput;
+use hubdesk::service::{self, Ctx};
+
+use super::output::{self, Failure, emit};
+
+#[derive(Args)]
+pub struct RegisterArgs {
+    #[arg(long)]
+    name: String,
+    /// Birth year and month, YYYY-MM
+    #[arg(long)]
+    born: String,
+    #[arg(long)]
+    legal_name: Option<String>,
+    #[arg(long)]
+    pronouns: Option<String>,
+    #[arg(long)]
+    gender: Option<String>,
+    /// Postcode district (first half only), e.g. M1
+    #[arg(long)]
+    postcode: Option<String>,
+    #[arg(long)]
+    heard_about: Option<String>,
+    #[arg(long)]
+    emergency_name: Option<String>,
+    #[arg(long)]
+    emergency_phone: Option<String>,
+    #[arg(long)]
+    emergency_relationship: Option<String>,
+    /// The agreement version they accepted
+    #[arg(long = "consent")]
+    agreement: Option<String>,
+    /// Consents given with the agreement, comma-separated
+    #[arg(long)]
+    consents: Vec<String>,
+    /// Register even if likely duplicates exist
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    Register(Box<RegisterArgs>),
+    Find {
+        text: String,
+    },
+    Show {
+        id_or_code: String,
+    },
+    Update {
+        id_or_code: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        legal_name: Option<String>,
+        #[arg(long)]
+        born: Option<String>,
+        #[arg(long)]
+        pronouns: Option<String>,
+        #[arg(long)]
+        gender: Option<String>,
+        #[arg(long)]
+        postcode: Option<String>,
+        #[arg(long)]
+        heard_about: Option<String>,
+    },
+    /// (staff) Pairs of members who are likely the same person
+    Duplicates,
+    /// (staff) A and B are one person: the record registered first leads, both codes find
+    /// them, visits count together; fields the records disagree on go to `conflicts`
+    Merge {
+        a: String,
+        b: String,
+    },
+    /// (staff) A and B are two different people: stop offering them as duplicates
+    NotDuplicates {
+        a: String,
+        b: String,
+    },
+}
+
+pub fn member(ctx: &Ctx<'_>, command: MemberCommand, json: bool) -> Result<(), Failure> {
+    match command {
+        MemberCommand::Register(a) => register(ctx, *a, json),
+        MemberCommand::Find { text } => emit(
+            json,
+            service::find_members(ctx, &text)?.as_slice(),
+            output::members_found,
+        ),
+        MemberCommand::Show { id_or_code } => emit(
+            json,
+            &service::show_member(ctx, &id_or_code)?,
+            output::member_detail,
+        ),
+        MemberCommand::Update {
+            id_or_code,
+            name,
+            legal_name,
+            born,
+            pronouns,
+            gender,
+            postcode,
+            heard_about,
+        } => {
+            let edit = service::ProfileEdit {
+                preferred_name: name,
+                legal_name,
+                born,
+                pronouns,
+                gender,
+                postcode_district: postcode,
+                heard_about,
+            };
+            emit(
+                json,
+                &service::update_member(ctx, &id_or_code, edit)?,
+                output::member_updated,
+            )
+        }
+        MemberCommand::Duplicates => emit(
+            json,
+            service::list_duplicates(ctx)?.as_slice(),
+            output::duplicate_pairs,
+        ),
+        MemberCommand::NotDuplicates { a, b } => {
+            service::mark_not_duplicates(ctx, &a, &b)?;
+            emit(
+                json,
+                &serde_json::json!({ "ok": true }),
+                output::not_duplicates,
+            )
+        }
+        MemberCommand::Merge { a, b } => {
+            emit(json, &service::merge_members(ctx, &a, &b)?, output::merged)
+        }
+    }
+}
+
+fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
+    let req = service::RegisterMember {
+        profile: ProfileInput {
+            preferred_name: a.name,
+            legal_name: a.legal_name,
+            born: a.born,
+            pronouns: a.pronouns,
+            gender: a.gender,
+            postcode_district: a.postcode,
+            heard_about: a.heard_about,
+            emergency_name: a.emergency_name,
+            emergency_phone: a.emergency_phone,
+            emergency_relationship: a.emergency_relationship,
+        },
+        agreement_version: a.agreement,
+        consents: a.consents,
+        force: a.force,
+    };
+    match service::register_member(ctx, req)? {
+        service::Registration::Registered { member } => emit(json, &member, output::registered),
+        service::Registration::PossibleDuplicates { candidates } => {
+            if !json {
+                for c in &candidates {
+                    // The refusal below matters more than the list: a reader gone away
+                    // must not turn "nothing was registered" into exit 0.
+                    if output::out(&output::possible_duplicate(c)).is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(Failure::Duplicates {
+                error: output::duplicates_refusal(candidates.len()),
+                candidates: serde_json::to_value(&candidates).context("print JSON")?,
+            })
+        }
+    }
+}

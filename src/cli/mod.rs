@@ -1,0 +1,195 @@
+//! The `hubdesk` command line: what it accepts (clap) and which commands need what before they
+//! run. Each command group lives in its own module (`setup`, `admin`, `member`, `day`, `sync`),
+//! whose functions are thin: call one service function and hand the result to [`output`],
+//! the only module that prints. No business rules live here.
+
+mod admin;
+mod day;
+mod member;
+pub mod output;
+mod setup;
+mod sync;
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use hubdesk::service::{self, Ctx, Error, SystemClock};
+use hubdesk::store::Store;
+
+use output::Failure;
+
+#[derive(Parser)]
+#[command(
+    name = "hubdesk",
+    version,
+    about = "The front desk of a drop-in hub, offline first"
+)]
+pub struct Cli {
+    /// Where the store lives [default: the platform data directory]
+    #[arg(long, global = true, env = "HUBDESK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print exactly one JSON value on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who is acting (their PIN comes from HUBDESK_PIN, or a prompt on a terminal)
+    #[arg(long = "as", global = true, env = "HUBDESK_USER")]
+    as_user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+// The order of the variants is the order `hubdesk --help` lists them in.
+#[derive(Subcommand)]
+enum Command {
+    /// Set up an organisation on this laptop (the manager's PIN comes from HUBDESK_PIN)
+    Init(setup::InitArgs),
+    /// People who log into hubdesk
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// The activity catalogue
+    #[command(subcommand)]
+    Activity(admin::ActivityCommand),
+    /// Hubs: list, add, rename or change time zone, choose this laptop's hub
+    #[command(subcommand)]
+    Hub(admin::HubCommand),
+    /// Open, close and show the hub day
+    #[command(subcommand)]
+    Day(day::DayCommand),
+    /// Register, find, show and edit members
+    #[command(subcommand)]
+    Member(member::MemberCommand),
+    /// Sign a member in to the open day
+    Signin {
+        id_or_code: String,
+        /// What they came for (an activity name); repeat for several
+        #[arg(long = "for")]
+        activities: Vec<String>,
+    },
+    /// Sign a member out
+    Signout { id_or_code: String },
+    /// Who is in the building now; --format gives the roll call for printing
+    Here {
+        #[arg(long, value_enum)]
+        format: Option<day::RollCallFormat>,
+    },
+    /// The anonymous headcount of people who won't register
+    #[command(subcommand)]
+    Headcount(day::HeadcountCommand),
+    /// Parents, visitors and professionals who are not members
+    #[command(subcommand)]
+    Contact(day::ContactCommand),
+    /// Build a fictional demo organisation (on an empty data dir)
+    Demo(setup::DemoArgs),
+    /// Rebuild every table from the documents (managers; for repairs)
+    Rebuild,
+    /// The organisation's settings (managers)
+    #[command(subcommand)]
+    Settings(admin::SettingsCommand),
+    /// Sync with the organisation's other laptops: pairing, sessions, sync files
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// The organisation's paired laptops (managers)
+    #[command(subcommand)]
+    Device(admin::DeviceCommand),
+    /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
+    Conflicts {
+        #[command(subcommand)]
+        command: Option<admin::ConflictsCommand>,
+    },
+}
+
+/// Runs the command line: each command says here what it needs first (a new store, an
+/// organisation, an unlocked user) and then runs in its group's module.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let json = cli.json;
+    let at = Desk {
+        dir: data_dir(cli.data_dir)?,
+        as_user: cli.as_user,
+    };
+    match cli.command {
+        Command::Demo(args) => setup::demo(&at.dir, &args, json),
+        Command::Init(args) => setup::init(&at.dir, &args, json),
+        Command::Sync(command) => sync::run(&at, command, json),
+        Command::User(c) => at.unlocked(|ctx| admin::user(ctx, c, json)),
+        Command::Activity(c) => at.unlocked(|ctx| admin::activity(ctx, c, json)),
+        Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),
+        Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
+        Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
+        Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
+        Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
+        Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),
+        Command::Signin {
+            id_or_code,
+            activities,
+        } => at.unlocked(|ctx| day::sign_in(ctx, &id_or_code, &activities, json)),
+        Command::Signout { id_or_code } => at.unlocked(|ctx| day::sign_out(ctx, &id_or_code, json)),
+        Command::Here { format } => at.unlocked(|ctx| day::here(ctx, format, json)),
+        Command::Headcount(c) => at.unlocked(|ctx| day::headcount(ctx, c, json)),
+        Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
+        Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
+    }
+}
+
+/// Where the command works and who says they are acting.
+struct Desk {
+    dir: PathBuf,
+    as_user: Option<String>,
+}
+
+impl Desk {
+    /// The store of an organisation already set up here. Only setting up and joining make a
+    /// store; every other command needs one already, so a mistyped --data-dir says there is
+    /// none instead of leaving an empty store behind.
+    fn organisation(&self) -> Result<Store, Failure> {
+        let store = Store::open_existing(&self.dir)?;
+        if store.local_device()?.is_none() {
+            return Err(Error::Conflict("This data directory has no organisation yet: run `hubdesk init` or `hubdesk demo` first.".into()).into());
+        }
+        Ok(store)
+    }
+
+    /// Runs `command` as the user named by --as, once their PIN unlocks them.
+    fn unlocked(
+        &self,
+        command: impl FnOnce(&Ctx<'_>) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let store = self.organisation()?;
+        let clock = SystemClock;
+        let name = self.as_user.clone().ok_or_else(|| {
+            Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into())
+        })?;
+        let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
+        let user = service::unlock(&store, &clock, &name, &secret)?;
+        command(&Ctx::new(&store, &clock).as_user(user))
+    }
+}
+
+fn data_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(d) => Ok(d),
+        None => Ok(dirs::data_dir()
+            .context("no data directory on this system; pass --data-dir")?
+            .join("hubdesk")),
+    }
+}
+
+/// A PIN from the environment, or typed at a terminal (never echoed).
+fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
+    if let Ok(pin) = std::env::var(var) {
+        return Ok(pin);
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(prompt)
+            .context("read PIN")
+            .map_err(Failure::Other);
+    }
+    Err(Error::Permission(format!("No PIN given: set {var}.")).into())
+}
+
+/// Whether `dir` already holds a store (the demo wants an empty data directory).
+fn holds_store(dir: &Path) -> bool {
+    dir.join(hubdesk::store::DB_FILE).exists()
+}

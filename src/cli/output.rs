@@ -1,0 +1,741 @@
+//! How the CLI talks back: the one place that knows the output contract. A command's result
+//! is printed as one JSON value with `--json`, or as text for a person; a failure is one
+//! sentence on stderr (plus `{"error": ...}` on stdout with `--json`) and the exit code the
+//! contract gives its kind. Command modules pass values here and never print themselves.
+//! Nothing here decides anything about members, days or sync: it only words what service/
+//! returned.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::CommandFactory as _;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use serde::Serialize;
+
+use hubdesk::service::{self, Error};
+use hubdesk::sync::bundle::{ExportReport, ImportReport};
+use hubdesk::sync::net::Outcome;
+
+use super::Cli;
+
+/// Why the command failed, with the exit code the contract gives it.
+pub enum Failure {
+    Service(Error),
+    Other(anyhow::Error),
+    /// The command line itself was wrong (clap refused it): exit 2.
+    Usage {
+        message: String,
+        field: Option<String>,
+    },
+    /// A registration that found likely duplicates: the error, and the candidates that go
+    /// with it into the one JSON value.
+    Duplicates {
+        error: Error,
+        candidates: serde_json::Value,
+    },
+    /// Whoever read our output went away (`| head -1`): nothing more to say to anyone.
+    ClosedPipe,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Service(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<hubdesk::store::StoreError> for Failure {
+    fn from(e: hubdesk::store::StoreError) -> Self {
+        Failure::Service(e.into())
+    }
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Validation(_) => 2,
+        Error::Permission(_) | Error::Locked(_) => 3,
+        Error::NotFound(_) => 4,
+        Error::Conflict(_) => 5,
+        Error::Storage(_) | Error::Unreachable(_) => 1,
+        Error::Refused(_) => 6,
+    }
+}
+
+/// Says why the command failed: one sentence on stderr and, with `--json`, exactly one JSON
+/// value on stdout, `{"error": {"kind", "message", "field"}}` (kinds as the app's). Nothing
+/// here may panic: a closed stdout or stderr loses the words, not the exit code.
+pub fn report(failure: Failure, json: bool) -> ExitCode {
+    let (kind, message, field, code, extra) = match failure {
+        Failure::Service(e) => describe_error(e, None),
+        Failure::Duplicates { error, candidates } => describe_error(error, Some(candidates)),
+        Failure::Other(e) => ("storage", format!("{e:#}"), None, 1, None),
+        Failure::Usage { message, field } => ("validation", message, field, 2, None),
+        Failure::ClosedPipe => return ExitCode::SUCCESS,
+    };
+    let _ = writeln!(std::io::stderr(), "{message}");
+    if json {
+        let mut value = serde_json::json!({
+            "error": { "kind": kind, "message": message, "field": field }
+        });
+        if let Some(candidates) = extra {
+            value["possible_duplicates"] = candidates;
+        }
+        let _ = writeln!(std::io::stdout(), "{value}");
+    }
+    ExitCode::from(code)
+}
+
+type Described = (
+    &'static str,
+    String,
+    Option<String>,
+    u8,
+    Option<serde_json::Value>,
+);
+
+fn describe_error(e: Error, extra: Option<serde_json::Value>) -> Described {
+    let field = match &e {
+        Error::Validation(v) if !v.field.is_empty() => Some(v.field.to_string()),
+        _ => None,
+    };
+    (e.kind(), e.to_string(), field, exit_code(&e), extra)
+}
+
+/// clap's refusal as one sentence (no Usage block, no tips), naming the command and where
+/// its help is.
+pub fn usage_failure(e: &clap::Error) -> Failure {
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let all = |kind| match e.get(kind) {
+        Some(ContextValue::Strings(v)) => v.clone(),
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let path = command_path();
+    let help = format!("`{path} --help` says what it takes");
+    // "--date <DATE>" -> "--date"
+    let arg = context(ContextKind::InvalidArg).map(|a| {
+        a.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_matches(['<', '>'])
+            .to_string()
+    });
+    let field = arg
+        .as_deref()
+        .map(|a| a.trim_start_matches('-').replace('-', "_").to_lowercase())
+        .filter(|f| !f.is_empty());
+    let suggested = context(ContextKind::SuggestedArg)
+        .or_else(|| context(ContextKind::SuggestedSubcommand))
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+    let message = match (e.kind(), arg.as_deref()) {
+        (ErrorKind::UnknownArgument, Some(a)) => {
+            if let Some((option, value)) = hyphen_value(&path, a) {
+                format!(
+                    "A value that starts with '-' must be joined to its option with '=': write {option}={value}."
+                )
+            } else if a.starts_with('-') {
+                format!("`{path}` has no option {a}{suggested}; {help}.")
+            } else {
+                format!("`{path}` does not take '{a}'{suggested}; {help}.")
+            }
+        }
+        (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(a)) => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let why = match e.kind() {
+                ErrorKind::ValueValidation => std::error::Error::source(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                _ => {
+                    let valid = all(ContextKind::ValidValue);
+                    if valid.is_empty() {
+                        String::new()
+                    } else {
+                        format!("it is one of {}", valid.join(", "))
+                    }
+                }
+            };
+            let value_part = if value.is_empty() {
+                format!("{a} needs a value")
+            } else {
+                format!("'{value}' is not right for {a}")
+            };
+            let why = why.trim().trim_end_matches('.');
+            if !value.is_empty() && why.contains(&format!("'{value}'")) {
+                // The parser's own words already name the value.
+                let mut why = why.to_string();
+                if let Some(c) = why.get_mut(0..1) {
+                    c.make_ascii_uppercase();
+                }
+                format!("{why}.")
+            } else if why.is_empty() {
+                format!("{value_part}; {help}.")
+            } else {
+                format!("{value_part}: {why}.")
+            }
+        }
+        (ErrorKind::MissingRequiredArgument, _) => {
+            let missing: Vec<String> = all(ContextKind::InvalidArg);
+            format!("`{path}` also needs {}; {help}.", missing.join(" and "))
+        }
+        (ErrorKind::InvalidSubcommand, _) => {
+            let what = context(ContextKind::InvalidSubcommand).unwrap_or_default();
+            format!("`{path}` has no command '{what}'{suggested}; `{path} --help` lists them.")
+        }
+        (ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand, _) => {
+            format!("`{path}` needs a command after it; `{path} --help` lists them.")
+        }
+        _ => {
+            // Whatever else clap says, its first line without "error: ", as a sentence.
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("the command line is not right")
+                .trim()
+                .trim_start_matches("error:")
+                .trim()
+                .trim_end_matches('.')
+                .to_string();
+            let mut first = first;
+            if let Some(c) = first.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            format!("{first}; {help}.")
+        }
+    };
+    Failure::Usage {
+        message: message.replace('\n', " "),
+        field,
+    }
+}
+
+/// The (sub)command the command line names, e.g. "hubdesk member register": the words that
+/// are subcommands, each of the one before.
+fn command_path() -> String {
+    let mut command = Cli::command();
+    let mut path = vec!["hubdesk".to_string()];
+    for arg in std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+    {
+        if let Some(sub) = command.find_subcommand(&arg).cloned() {
+            path.push(sub.get_name().to_string());
+            command = sub;
+        }
+    }
+    path.join(" ")
+}
+
+/// `--name -2+3`: clap reads "-2+3" as options. When `unknown` begins a word that follows an
+/// option of `path` taking a value, that was meant as the value: returns (option, value).
+fn hyphen_value(path: &str, unknown: &str) -> Option<(String, String)> {
+    if unknown.starts_with("--") {
+        return None;
+    }
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let at = args
+        .iter()
+        .position(|a| a.starts_with(unknown) && !a.starts_with("--"))?;
+    let option = args.get(at.checked_sub(1)?)?;
+    let long = option.strip_prefix("--").filter(|o| !o.contains('='))?;
+    let mut command = Cli::command();
+    for name in path.split_whitespace().skip(1) {
+        command = command.find_subcommand(name)?.clone();
+    }
+    command
+        .get_arguments()
+        .chain(Cli::command().get_arguments().filter(|a| a.is_global_set()))
+        .find(|a| a.get_long() == Some(long))
+        .filter(|a| a.get_action().takes_values())?;
+    Some((option.clone(), args[at].clone()))
+}
+
+/// Writes `text` and a newline to stdout. A reader that went away ends the command quietly.
+pub fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(anyhow::Error::new(e).context("print").into()),
+    }
+}
+
+/// Prints `value` as JSON, or `human` for a person.
+pub fn emit<T: Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
+    if json {
+        out(&serde_json::to_string(value).context("print JSON")?)
+    } else {
+        let text = human(value);
+        if text.is_empty() { Ok(()) } else { out(&text) }
+    }
+}
+
+/// Prints text that is itself the result (a roll call): a JSON string with `--json`.
+pub fn emit_text(json: bool, text: &str) -> Result<(), Failure> {
+    if json {
+        out(&serde_json::to_string(text).context("print JSON")?)
+    } else {
+        out(text)
+    }
+}
+
+// The words for a person, one function per result. Keep them as they are: scripts and the
+// tests read them.
+
+pub fn organisation_set_up(d: &service::OrganisationSetUp, manager: &str) -> String {
+    format!(
+        "Set up {} with hub {} ({}). {} can now unlock with their PIN.",
+        d.org, d.hub, d.time_zone, manager
+    )
+}
+
+pub fn user_added(u: &service::UserSummary) -> String {
+    format!("Added {} ({}).", u.name, u.roles.join(", "))
+}
+
+pub fn users(users: &[service::UserSummary]) -> String {
+    users
+        .iter()
+        .map(|u| {
+            format!(
+                "{:<30} {:<30} {}",
+                u.name,
+                u.roles.join(","),
+                if u.active { "active" } else { "deactivated" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn user_roles(u: &service::UserSummary) -> String {
+    format!("{} is now {}.", u.name, u.roles.join(", "))
+}
+
+pub fn user_deactivated(u: &service::UserSummary) -> String {
+    format!("{} is deactivated.", u.name)
+}
+
+pub fn user_new_pin(u: &service::UserSummary) -> String {
+    format!("{} has a new PIN.", u.name)
+}
+
+pub fn activity_added(a: &service::ActivitySummary) -> String {
+    format!("Added {} ({}).", a.name, a.kind)
+}
+
+pub fn activities(all: &[service::ActivitySummary]) -> String {
+    all.iter()
+        .map(|a| {
+            format!(
+                "{:<40} {:<18} {}",
+                a.name,
+                a.kind,
+                if a.retired { "retired" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn activity_renamed(a: &service::ActivitySummary) -> String {
+    format!("Renamed to {}.", a.name)
+}
+
+pub fn activity_retired(a: &service::ActivitySummary) -> String {
+    format!("{} is retired.", a.name)
+}
+
+pub fn hub(h: &service::HubSummary) -> String {
+    format!(
+        "{:<30} {:<20} {}",
+        h.name,
+        h.time_zone,
+        if h.this_laptop { "this laptop" } else { "" }
+    )
+}
+
+pub fn hubs(all: &[service::HubSummary]) -> String {
+    all.iter().map(hub).collect::<Vec<_>>().join("\n")
+}
+
+pub fn day(d: &service::DaySummary) -> String {
+    let mut s = format!(
+        "{} {}: {}. In now {}, visits {}, new {}, headcount {}, parents/visitors {}.",
+        d.hub,
+        d.date,
+        if d.open { "open" } else { "closed" },
+        d.signed_in,
+        d.visits,
+        d.new_members,
+        d.headcount,
+        d.contacts
+    );
+    if let Some(b) = &d.back_entry {
+        s.push_str(&format!(
+            "\nBack-entry: a paper register typed in later (opened {}{}).",
+            b.at.format("%Y-%m-%d %H:%M UTC"),
+            b.by.as_deref()
+                .map(|n| format!(" by {n}"))
+                .unwrap_or_default()
+        ));
+    }
+    for other in &d.also_open {
+        s.push_str(&format!(
+            "\nAlso open: {}{}; close it with `hubdesk day close --date {}`.",
+            other.date,
+            if other.back_entry {
+                " (back-entry)"
+            } else {
+                ""
+            },
+            other.date
+        ));
+    }
+    s
+}
+
+pub fn headcount(d: &service::DaySummary) -> String {
+    format!("Headcount today: {}.", d.headcount)
+}
+
+pub fn member(m: &service::MemberSummary) -> String {
+    let pronouns = m
+        .pronouns
+        .as_deref()
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
+    format!(
+        "{} ({}{}, born {}, age {})",
+        m.preferred_name, m.code, pronouns, m.born, m.age
+    )
+}
+
+pub fn registered(m: &service::MemberSummary) -> String {
+    format!("Registered {}.", member(m))
+}
+
+pub fn possible_duplicate(m: &service::MemberSummary) -> String {
+    format!("Is this {}?", member(m))
+}
+
+/// The refusal of a registration that found `n` likely duplicates.
+pub fn duplicates_refusal(n: usize) -> Error {
+    Error::Conflict(format!(
+        "{} existing member{} look{} like the same young person; nothing was registered. Sign in the existing member, or add --force to register anyway.",
+        n,
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+    ))
+}
+
+pub fn members_found(found: &[service::MemberSummary]) -> String {
+    if found.is_empty() {
+        "No member matches.".into()
+    } else {
+        found.iter().map(member).collect::<Vec<_>>().join("\n")
+    }
+}
+
+pub fn member_detail(m: &service::MemberDetail) -> String {
+    let mut s = member(&m.summary);
+    s.push_str(&format!(
+        "\n{} visit(s); registered {}",
+        m.visit_count,
+        m.registered_at.format("%Y-%m-%d")
+    ));
+    if let Some(sens) = &m.sensitive {
+        if let Some(l) = &sens.legal_name {
+            s.push_str(&format!("\nLegal name: {l}"));
+        }
+        if let Some(p) = &sens.postcode_district {
+            s.push_str(&format!("\nPostcode district: {p}"));
+        }
+    }
+    s
+}
+
+pub fn member_updated(m: &service::MemberDetail) -> String {
+    format!("Updated {}.", member(&m.summary))
+}
+
+pub fn duplicate_pairs(pairs: &[service::DuplicatePair]) -> String {
+    if pairs.is_empty() {
+        return "No likely duplicates.".into();
+    }
+    pairs
+        .iter()
+        .map(|p| {
+            format!(
+                "{}  <->  {}  (likeness {:.2})",
+                member(&p.first),
+                member(&p.second),
+                p.likeness
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn not_duplicates(_: &serde_json::Value) -> String {
+    "Noted: they are two different people.".into()
+}
+
+pub fn merged(m: &service::MemberSummary) -> String {
+    format!("Merged: one person, {}.", member(m))
+}
+
+fn for_text(activities: &[String]) -> String {
+    if activities.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", activities.join(", "))
+    }
+}
+
+pub fn signed_in(h: &service::HereEntry) -> String {
+    format!(
+        "{} ({}) is signed in{}.",
+        h.preferred_name,
+        h.code,
+        for_text(&h.activities)
+    )
+}
+
+pub fn signed_out(h: &service::HereEntry) -> String {
+    format!("{} ({}) is signed out.", h.preferred_name, h.code)
+}
+
+pub fn here(here: &[service::HereEntry]) -> String {
+    if here.is_empty() {
+        return "Nobody is signed in.".into();
+    }
+    here.iter()
+        .map(|h| {
+            format!(
+                "{:<30} {:<9} since {}{}",
+                h.preferred_name,
+                h.code,
+                h.since_local,
+                for_text(&h.activities)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn contact_signed_in(c: &service::ContactHere) -> String {
+    format!("{} ({}) is signed in.", c.name, c.kind)
+}
+
+pub fn contact_signed_out(c: &service::ContactHere) -> String {
+    format!("{} ({}) is signed out.", c.name, c.kind)
+}
+
+pub fn contacts(all: &[service::ContactHere]) -> String {
+    all.iter()
+        .map(|c| format!("{:<30} {:<13} {}", c.name, c.kind, c.contact_id))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn settings(s: &service::Settings) -> String {
+    format!(
+        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.",
+        s.lockout_failures,
+        s.lockout_minutes,
+        s.idle_lock_minutes,
+        s.current_agreement,
+        s.consent_options.join(", "),
+        s.back_entry_days
+    )
+}
+
+pub fn rebuilt(documents: usize) -> String {
+    format!("Rebuilt the tables from {documents} documents.")
+}
+
+pub fn devices(ds: &[service::DeviceSummary]) -> String {
+    ds.iter()
+        .map(|d| {
+            let mut line = format!(
+                "{}  paired {}  certificate {}",
+                d.name,
+                d.added_at.format("%Y-%m-%d"),
+                d.fingerprint.as_deref().unwrap_or("-")
+            );
+            if d.this_laptop {
+                line.push_str("  (this laptop)");
+            }
+            if let Some(at) = d.revoked_at {
+                line.push_str(&format!("  REMOVED {}", at.format("%Y-%m-%d")));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn device_revoked(d: &service::DeviceSummary) -> String {
+    format!(
+        "Removed \"{}\": other laptops refuse it once they have synced with this one.",
+        d.name
+    )
+}
+
+pub fn conflicts(cs: &[service::ConflictSummary]) -> String {
+    if cs.is_empty() {
+        return "No conflicts.".into();
+    }
+    cs.iter()
+        .map(|c| {
+            let values: Vec<String> = c.values.iter().map(|v| v.to_string()).collect();
+            format!("{}: {} is {}", c.subject, c.field, values.join(" or "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn conflict_settled(s: &service::ConflictSettled, field: &str) -> String {
+    format!("Settled {field} for {}.", s.subject)
+}
+
+pub fn pairing_code(p: &service::PairingCode) -> String {
+    format!(
+        "Pairing code: {}  (valid until {}; type it on the new laptop with `hubdesk sync join`)",
+        p.code,
+        p.expires_at.format("%H:%M UTC")
+    )
+}
+
+pub fn joined(o: &Outcome) -> String {
+    format!(
+        "Joined the organisation through \"{}\"; received {} record(s). Managers can now unlock here.",
+        o.peer_name, o.report.docs_received
+    )
+}
+
+fn refused_revoked(n: usize) -> String {
+    if n > 0 {
+        format!(" {n} change(s) made by a removed laptop after its removal were left out.")
+    } else {
+        String::new()
+    }
+}
+
+pub fn exported(r: &ExportReport, file: &std::path::Path) -> String {
+    format!(
+        "Wrote {} record(s), {} bytes, to {}.",
+        r.docs,
+        r.bytes,
+        file.display()
+    )
+}
+
+pub fn imported(r: &ImportReport, file: &std::path::Path) -> String {
+    format!(
+        "Imported {}: {} record(s) changed of {}.{}",
+        file.display(),
+        r.docs_changed,
+        r.docs_in_file,
+        refused_revoked(r.refused_revoked)
+    )
+}
+
+pub fn outcome(o: &Outcome) -> String {
+    let who = if o.peer_name.is_empty() {
+        "the other laptop".to_string()
+    } else {
+        format!("\"{}\"", o.peer_name)
+    };
+    format!(
+        "Synced with {who}: {} record(s) received, {} sent ({} bytes in, {} out).{}",
+        o.report.docs_received,
+        o.report.docs_sent,
+        o.traffic.bytes_received,
+        o.traffic.bytes_sent,
+        refused_revoked(o.report.refused_revoked)
+    )
+}
+
+pub fn sync_status(s: &service::SyncStatus) -> String {
+    let mut lines = vec![format!("This laptop: {}", s.device_name)];
+    if s.revoked {
+        lines.push("A manager has removed this laptop from the organisation.".into());
+    }
+    if s.peers.is_empty() {
+        lines.push("No other laptops are paired yet.".into());
+    }
+    for p in &s.peers {
+        let when = p
+            .last_sync_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "never".into());
+        let mut line = format!(
+            "{}: last synced {when}, {} change(s) waiting",
+            p.name, p.pending
+        );
+        if p.revoked {
+            line.push_str(" (removed)");
+        }
+        if let Some(e) = &p.last_error {
+            line.push_str(&format!("; last try failed: {e}"));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+// `sync serve` runs until stopped, so it talks as it goes rather than once at the end. A log
+// reader that went away must not take this laptop's sync down with it, so what cannot be
+// written is dropped (println! would panic on a closed pipe).
+
+pub fn serving_on(json: bool, at: &str) {
+    if !json {
+        let _ = writeln!(std::io::stderr(), "Serving sync on {at}; stop with Ctrl-C.");
+    }
+}
+
+pub fn sync_session(json: bool, result: &service::Result<Outcome>) {
+    let _ = match result {
+        Ok(o) if json => writeln!(
+            std::io::stdout(),
+            "{}",
+            serde_json::to_string(&o).unwrap_or_else(|_| "{}".into())
+        ),
+        Ok(o) => writeln!(std::io::stdout(), "{}", outcome(o)),
+        Err(e) if json => writeln!(
+            std::io::stdout(),
+            "{}",
+            serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string(), "field": null}})
+        ),
+        Err(e) => writeln!(std::io::stderr(), "A sync session failed: {e}"),
+    };
+}
+
+pub fn stopped_serving(json: bool) {
+    if !json {
+        let _ = writeln!(std::io::stderr(), "Stopped serving sync.");
+    }
+}
