@@ -1,7 +1,7 @@
 //! hubdesk: the core of an offline-first front desk for youth mental-health drop-in hubs.
 //!
 //! Everything a front desk can do lives here with no window around it. The shells (the
-//! `hubdesk` CLI in main.rs and the desktop app in src-tauri/) call only [`service`]. The
+//! `hubdesk` CLI in main.rs and cli/, and the desktop app in src-tauri/) call only [`service`]. The
 //! arrows point one way: service -> (domain, doc, store, sync) -> domain, and sync works
 //! through the store. [`domain`] is pure: no SQLite, no Automerge, no clock.
 
