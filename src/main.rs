@@ -472,6 +472,7 @@ fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let dir = data_dir(&cli)?;
+    hubdesk::logging::init(&dir);
     let json = cli.json;
     let clock = SystemClock;
     if let Command::Demo {

@@ -528,7 +528,9 @@ pub fn data_dir() -> PathBuf {
 }
 
 pub fn run() {
-    let app = builder(tauri::Builder::default(), data_dir())
+    let data_dir = data_dir();
+    hubdesk::logging::init(&data_dir);
+    let app = builder(tauri::Builder::default(), data_dir)
         .setup(|app| {
             let handle = app.handle().clone();
             let state = app.state::<AppState>();
@@ -548,6 +550,7 @@ pub fn run() {
             }
         }),
         Err(e) => {
+            tracing::error!(error = %e, "the window did not start");
             eprintln!("hubdesk could not start: {e}");
             std::process::exit(1);
         }

@@ -712,3 +712,32 @@ fn sync_serve_syncs_out_to_a_paired_laptop_on_its_timer_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(stderr.contains("Stopped serving sync."), "{stderr}");
 }
+
+#[test]
+fn a_store_that_will_not_open_is_explained_in_one_sentence_and_detailed_in_the_log() {
+    let dir = set_up();
+    // Same key file, but the database is now noise: SQLCipher cannot decrypt it.
+    std::fs::write(dir.path().join("hubdesk.db"), vec![0x5a; 8192]).unwrap();
+    let out = hubdesk(dir.path(), M, &["here"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let logs = dir.path().join("logs");
+    let logged: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("no log folder in the data directory ({e})"))
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        logged.contains("ERROR") && logged.contains("could not be opened"),
+        "{logged}"
+    );
+    // The log holds no personal data: the org's users' names never reach it.
+    assert!(!logged.contains("Maya"), "{logged}");
+    // The appender's own complaints do not reach the person either.
+    assert!(!out.stderr.contains("log directory"), "{}", out.stderr);
+}
+
+#[test]
+fn a_command_that_logs_nothing_leaves_no_log_folder() {
+    let dir = set_up();
+    ok(hubdesk(dir.path(), M, &["--json", "user", "list"]));
+    assert!(!dir.path().join("logs").exists());
+}
