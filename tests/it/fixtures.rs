@@ -70,9 +70,12 @@ fn member_v1() -> AutoCommit {
 
 /// The builder of each layout version's fixture, by version. When SCHEMA_VERSION is bumped,
 /// add `member_vN` here (a document in the new layout); the old ones stay as they were.
-const BUILDERS: &[(u64, fn() -> AutoCommit)] = &[(1, member_v1)];
+const BUILDERS: &[(u64, Builder)] = &[(1, member_v1)];
 
-fn builder(version: u64) -> fn() -> AutoCommit {
+/// Makes one layout version's fixture document.
+type Builder = fn() -> AutoCommit;
+
+fn builder(version: u64) -> Builder {
     BUILDERS
         .iter()
         .find(|(v, _)| *v == version)
