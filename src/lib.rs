@@ -7,6 +7,7 @@
 
 pub mod doc;
 pub mod domain;
+pub mod logging;
 pub mod service;
 pub mod store;
 pub mod sync;

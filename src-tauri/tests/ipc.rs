@@ -1,6 +1,7 @@
 //! The shell over the IPC bridge, with the real configuration and capability (mock runtime):
 //! commands answer, errors reach the UI as {kind, message}, the lock holds, and nothing but
-//! hubdesk's own commands can be called.
+//! hubdesk's own commands can be called: the ACL made from commands.txt lets every one of them
+//! through to the main window and nothing else, and the UI calls exactly those.
 
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -9,6 +10,7 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 struct Harness {
+    /// Kept alive for the window; tests open other windows on it.
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     _dir: tempfile::TempDir,
@@ -172,14 +174,127 @@ fn locking_ends_the_session() {
     );
 }
 
+/// Whether Tauri's ACL (or its command lookup) turned the call away before any handler ran.
+/// Those rejections are plain strings; hubdesk's own commands reject with {kind, message},
+/// and a call that reached a command's handler but had bad arguments says "invalid args".
+fn refused_before_the_command(result: &Result<Value, Value>) -> bool {
+    match result {
+        Err(Value::String(s)) => !s.starts_with("invalid args"),
+        _ => false,
+    }
+}
+
 #[test]
-fn nothing_outside_hubdesks_own_commands_can_be_called() {
+fn every_command_the_app_registers_is_allowed_to_the_main_window() {
     let h = harness();
-    assert!(
-        h.invoke("plugin:fs|read_file", json!({ "path": "/etc/passwd" }))
-            .is_err()
+    h.set_up();
+    // Locked, so the commands that need a user answer "locked" without doing anything; the
+    // rest answer, or say which argument is missing, after the ACL let them through.
+    for cmd in hubdesk_desktop::COMMANDS {
+        let result = h.invoke(cmd, json!({}));
+        assert!(
+            !refused_before_the_command(&result),
+            "{cmd} was refused: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn commands_tauri_registers_but_the_capability_does_not_list_are_refused() {
+    let h = harness();
+    // Tauri registers its core plugins (app, window, webview, path, ...) in every app; only
+    // the capability keeps the page away from them. core:default would let these through.
+    for cmd in [
+        "plugin:app|version",
+        "plugin:app|name",
+        "plugin:window|close",
+        "plugin:webview|internal_toggle_devtools",
+        "plugin:path|resolve_directory",
+        "plugin:event|emit",
+    ] {
+        let result = h.invoke(cmd, json!({}));
+        let message = result
+            .as_ref()
+            .expect_err(cmd)
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains("not allowed"), "{cmd}: {result:?}");
+    }
+    // What it does list still gets through the same way.
+    let listen = h.invoke("plugin:event|listen", json!({}));
+    assert!(!refused_before_the_command(&listen), "{listen:?}");
+    // And neither a plugin the app does not have nor a command it does not have is reached.
+    assert!(refused_before_the_command(&h.invoke(
+        "plugin:fs|read_file",
+        json!({ "path": "/etc/passwd" })
+    )));
+    assert!(refused_before_the_command(
+        &h.invoke("no_such_command", json!({}))
+    ));
+}
+
+#[test]
+fn hubdesks_commands_are_refused_to_any_window_but_the_main_one() {
+    let h = harness();
+    let other = WebviewWindowBuilder::new(&h._app, "other", Default::default())
+        .build()
+        .unwrap();
+    let request = InvokeRequest {
+        cmd: "app_status".into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(json!({})),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    let result = get_ipc_response(&other, request).map(|b| b.deserialize::<Value>().unwrap());
+    let message = result.as_ref().unwrap_err().as_str().unwrap_or_default();
+    assert!(message.contains("not allowed"), "{result:?}");
+    // The same command from the main window answers.
+    assert!(h.invoke("app_status", json!({})).is_ok());
+}
+
+#[test]
+fn the_ui_calls_exactly_the_commands_the_app_registers() {
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/js");
+    let api = std::fs::read_to_string(ui.join("api.js")).unwrap();
+    let mut called: Vec<&str> = api
+        .split("call(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    called.sort_unstable();
+    let mut listed: Vec<&str> = hubdesk_desktop::COMMANDS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(
+        called, listed,
+        "ui/js/api.js and src-tauri/commands.txt name different commands"
     );
-    assert!(h.invoke("no_such_command", json!({})).is_err());
+    // api.js reaches Tauri only through call(), and no other module reaches it at all, so the
+    // names above are every command the UI can send.
+    assert_eq!(
+        api.matches("invoke(").count(),
+        1,
+        "api.js invokes outside call()"
+    );
+    let mut dirs = vec![ui.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "js") && path != ui.join("api.js") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    !text.contains("__TAURI__") && !text.contains("invoke("),
+                    "{} talks to Tauri directly",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -109,6 +109,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         dir: data_dir(cli.data_dir)?,
         as_user: cli.as_user,
     };
+    hubdesk::logging::init(&at.dir);
     match cli.command {
         Command::Demo(args) => setup::demo(&at.dir, &args, json),
         Command::Init(args) => setup::init(&at.dir, &args, json),

@@ -69,6 +69,11 @@ impl Error {
     }
 }
 
+/// What the person sees when the store fails; the log file (crate::logging) has the detail.
+pub const STORAGE_FAILED: &str = "Something went wrong saving or reading the records, and nothing was changed. \
+     Try again; if it keeps happening, the details for whoever looks after this laptop are in \
+     the log file (the logs folder in the data directory).";
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
@@ -78,12 +83,16 @@ impl From<StoreError> for Error {
                 Error::Validation(ValidationError::new("data_dir", e.to_string()))
             }
             StoreError::KeyMissing(_) => Error::Storage(capitalised(&e)),
-            // The technical detail goes to the log for whoever fixes it; it holds no personal data.
+            // Why the store would not open is hubdesk's own sentence, and the person needs it.
+            StoreError::Open(_) => {
+                tracing::error!(error = %e, "store not opened");
+                Error::Storage(capitalised(&e))
+            }
+            // The technical detail goes to the log for whoever fixes it (it holds no personal
+            // data); the person at the desk gets a sentence they can act on.
             other => {
                 tracing::error!(error = %other, "store error");
-                Error::Storage(format!(
-                    "Something went wrong saving or reading the records, and nothing was changed. ({other})"
-                ))
+                Error::Storage(STORAGE_FAILED.into())
             }
         }
     }
@@ -284,4 +293,41 @@ pub(crate) fn day_bounds(date: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Ut
             .unwrap_or_else(|| midnight.and_utc())
     };
     (start(date), start(date.succ_opt().unwrap_or(date)))
+}
+
+#[cfg(test)]
+mod store_error_tests {
+    use super::*;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn a_store_failure_tells_the_person_a_plain_sentence_and_the_log_the_detail() {
+        let dir = tempfile::tempdir().unwrap();
+        let failure = StoreError::Sql {
+            context: "append chunk".into(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                Some("disk I/O error".into()),
+            ),
+        };
+        let err = tracing::subscriber::with_default(
+            crate::logging::subscriber(dir.path(), LevelFilter::INFO),
+            || Error::from(failure),
+        );
+        let said = err.to_string();
+        assert_eq!(err.kind(), "storage");
+        assert!(
+            !said.contains("disk I/O") && !said.contains("append chunk"),
+            "{said}"
+        );
+        let logs = dir.path().join(crate::logging::LOG_DIR);
+        let logged: String = std::fs::read_dir(logs)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert!(
+            logged.contains("append chunk") && logged.contains("disk I/O error"),
+            "{logged}"
+        );
+    }
 }

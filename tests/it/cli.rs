@@ -388,15 +388,65 @@ fn free_port() -> u16 {
 
 struct Serving(std::process::Child);
 
-/// Polls (a bounded number of times) until something accepts connections on `addr`.
-fn wait_until_listening(addr: &str) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return;
+/// Whether process `pid` holds a listening TCP socket on `port` (Linux: its socket inodes
+/// against the kernel's table of listening sockets).
+fn listens(pid: u32, port: u16) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    let sockets: std::collections::HashSet<String> = fds
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|link| {
+            let link = link.to_string_lossy().into_owned();
+            Some(
+                link.strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let port = format!("{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        std::fs::read_to_string(table)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .any(|f| {
+                f.len() > 9
+                    && f[3] == "0A"
+                    && f[1].rsplit(':').next() == Some(port.as_str())
+                    && sockets.contains(f[9])
+            })
+    })
+}
+
+/// Waits (a bounded number of polls) until `child` itself listens on `addr`. Something else
+/// answering on that port is not enough: a serve that could not start must fail the test, not
+/// let it carry on against whoever holds the port.
+fn serving(child: &mut std::process::Child, addr: &str) -> Result<(), String> {
+    let port: u16 = addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("an address with a port");
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut e, &mut stderr).unwrap();
+            }
+            return Err(format!(
+                "sync serve exited ({status}) before listening: {stderr}"
+            ));
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        if listens(child.id(), port) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    panic!("nothing listens on {addr}");
+    Err(format!("sync serve never listened on {addr}"))
 }
 
 /// `hubdesk sync serve` on `dir` in the background, off the LAN, its stdout going to
@@ -412,8 +462,10 @@ fn serve(dir: &Path, addr: &str, env: &[(&str, &str)], stdout: std::process::Std
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let serving = Serving(child);
-    wait_until_listening(addr);
+    let mut serving = Serving(child);
+    if let Err(e) = self::serving(&mut serving.0, addr) {
+        panic!("{e}");
+    }
     serving
 }
 
@@ -429,18 +481,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     let a = set_up();
     let b = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
-    let _server = Serving(
-        Command::new(env!("CARGO_BIN_EXE_hubdesk"))
-            .arg("--data-dir")
-            .arg(a.path())
-            .args(["sync", "serve", "--listen", &addr])
-            .env("HUBDESK_MDNS", "off")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until_listening(&addr);
+    let _server = serve(a.path(), &addr, &[], std::process::Stdio::null());
     let code = hubdesk(a.path(), M, &["--json", "sync", "pair-code"]).json()["code"]
         .as_str()
         .unwrap()
@@ -1101,4 +1142,57 @@ fn a_second_pairing_code_keeps_the_first_valid_and_a_repeated_join_says_how_to_f
     );
     let line = one_sentence(&out, 5);
     assert!(line.contains(&format!("hubdesk sync now {addr}")), "{line}");
+}
+
+#[test]
+fn a_store_that_will_not_open_is_explained_in_one_sentence_and_detailed_in_the_log() {
+    let dir = set_up();
+    // Same key file, but the database is now noise: SQLCipher cannot decrypt it.
+    std::fs::write(dir.path().join("hubdesk.db"), vec![0x5a; 8192]).unwrap();
+    let out = hubdesk(dir.path(), M, &["here"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let logs = dir.path().join("logs");
+    let logged: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("no log folder in the data directory ({e})"))
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        logged.contains("ERROR") && logged.contains("could not be opened"),
+        "{logged}"
+    );
+    // The log holds no personal data: the org's users' names never reach it.
+    assert!(!logged.contains("Maya"), "{logged}");
+    // The appender's own complaints do not reach the person either.
+    assert!(!out.stderr.contains("log directory"), "{}", out.stderr);
+}
+
+#[test]
+fn a_command_that_logs_nothing_leaves_no_log_folder() {
+    let dir = set_up();
+    ok(hubdesk(dir.path(), M, &["--json", "user", "list"]));
+    assert!(!dir.path().join("logs").exists());
+}
+
+#[test]
+fn a_serve_that_cannot_listen_fails_the_test_rather_than_another_listener_passing_for_it() {
+    let dir = set_up();
+    // The port is taken (by this test), so serve cannot listen; the port still answers.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["sync", "serve", "--listen", &addr])
+        .env("HUBDESK_MDNS", "off")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = serving(&mut child, &addr);
+    if child.try_wait().unwrap().is_none() {
+        child.kill().unwrap();
+    }
+    child.wait().unwrap();
+    let err = waited.expect_err("a serve that could not listen was taken as serving");
+    assert!(err.contains("exited"), "{err}");
 }

@@ -107,6 +107,22 @@ fn a_hub_day_from_opening_to_close() {
     );
     let csv = service::roll_call(&desk, RollCallFormat::Csv).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
+    // The parent is in as a parent, and that they were told about the parent network is kept.
+    let contacts = service::contacts_in(&desk).unwrap();
+    assert!(
+        contacts
+            .iter()
+            .any(|c| c.contact_id == parent.contact_id && c.kind == "parent"),
+        "{contacts:?}"
+    );
+    let kept: hubdesk::doc::ContactDoc = hub
+        .store
+        .with_doc(parent.contact_id.0, |am| {
+            Ok(hubdesk::doc::read(am, hubdesk::doc::DocKind::Contact)?)
+        })
+        .unwrap()
+        .expect("the parent's record");
+    assert!(kept.signposted, "the signposting is recorded");
 
     // Sam leaves; Zoë is still in at close.
     service::sign_out_member(&desk, &sam.code).unwrap();
@@ -141,7 +157,6 @@ fn a_hub_day_from_opening_to_close() {
     assert!(
         matches!(service::sign_in_member(&desk, &zoe.code, &[]), Err(Error::Conflict(m)) if m.contains("No day is open"))
     );
-    let _ = parent;
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Documents saved by earlier layouts must keep loading. Each schema version has a saved
 //! member document in tests/fixtures/; run with
-//! HUBDESK_WRITE_FIXTURES=1 to (re)write the fixtures of the current version, once, when the
-//! layout version is bumped. Never rewrite an older version's fixtures.
+//! HUBDESK_WRITE_FIXTURES=1 to write the fixture of the current version, once, when the layout
+//! version is bumped (after adding its builder to BUILDERS). A fixture already saved is never
+//! rewritten.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -67,17 +68,72 @@ fn member_v1() -> AutoCommit {
     am
 }
 
+/// The builder of each layout version's fixture, by version. When SCHEMA_VERSION is bumped,
+/// add `member_vN` here (a document in the new layout); the old ones stay as they were.
+const BUILDERS: &[(u64, Builder)] = &[(1, member_v1)];
+
+/// Makes one layout version's fixture document.
+type Builder = fn() -> AutoCommit;
+
+fn builder(version: u64) -> Builder {
+    BUILDERS
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map(|(_, b)| *b)
+        .unwrap_or_else(|| {
+            panic!(
+                "no fixture builder for layout version {version}: add member_v{version} to BUILDERS"
+            )
+        })
+}
+
+/// With HUBDESK_WRITE_FIXTURES set, saves the current version's fixture from its own builder
+/// under its own name, if it is not there yet (a saved fixture is never rewritten: it is what
+/// that version really wrote). Once per run, before either test reads the fixtures.
+fn write_fixture_if_asked() {
+    static WRITE: std::sync::Once = std::sync::Once::new();
+    WRITE.call_once(|| {
+        if std::env::var_os("HUBDESK_WRITE_FIXTURES").is_none() {
+            return;
+        }
+        let path = fixture(&format!("member-v{SCHEMA_VERSION}.automerge"));
+        if !path.exists() {
+            std::fs::write(&path, builder(SCHEMA_VERSION)().save()).unwrap();
+        }
+    });
+}
+
+fn load_member(bytes: &[u8]) -> doc::MemberDoc {
+    let am = doc::load(bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
+    doc::read(&am, DocKind::Member).unwrap()
+}
+
 #[test]
 fn member_documents_of_every_layout_still_load() {
-    let path = fixture(&format!("member-v{SCHEMA_VERSION}.automerge"));
-    if std::env::var_os("HUBDESK_WRITE_FIXTURES").is_some() {
-        std::fs::write(&path, member_v1().save()).unwrap();
-    }
+    write_fixture_if_asked();
     for version in 1..=SCHEMA_VERSION {
         let bytes = std::fs::read(fixture(&format!("member-v{version}.automerge"))).unwrap();
-        let am = doc::load(&bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
-        let member: doc::MemberDoc = doc::read(&am, DocKind::Member).unwrap();
+        let member = load_member(&bytes);
         assert_eq!(member.profile.preferred_name, "Zoë Fixture");
         assert_eq!(member.visits.len(), 1);
+    }
+}
+
+#[test]
+fn each_fixture_holds_the_layout_its_name_says_and_its_builders_content() {
+    write_fixture_if_asked();
+    for version in 1..=SCHEMA_VERSION {
+        let built = builder(version)().save();
+        let built = load_member(&built);
+        assert_eq!(
+            built.schema, version,
+            "member_v{version} builds another layout"
+        );
+        let saved = std::fs::read(fixture(&format!("member-v{version}.automerge"))).unwrap();
+        assert_eq!(
+            load_member(&saved),
+            built,
+            "member-v{version}.automerge is not what member_v{version} builds"
+        );
     }
 }

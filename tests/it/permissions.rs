@@ -131,12 +131,21 @@ fn five_wrong_pins_lock_the_user_out_until_it_expires() {
 fn a_manager_resetting_a_pin_lifts_the_lock_out() {
     let hub = Hub::new();
     hub.user("Dee", "desk");
-    for _ in 0..5 {
-        let _ = service::unlock(&hub.store, &hub.clock, "Dee", "0000");
+    for attempt in 1..=4 {
+        let wrong = service::unlock(&hub.store, &hub.clock, "Dee", "0000").unwrap_err();
+        assert_eq!(wrong.kind(), "permission", "attempt {attempt}: {wrong}");
     }
+    let fifth = service::unlock(&hub.store, &hub.clock, "Dee", "0000").unwrap_err();
+    assert_eq!(fifth.kind(), "locked", "{fifth}");
+    let locked_out = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    assert!(
+        locked_out.to_string().contains("Try again in"),
+        "{locked_out}"
+    );
     service::reset_user_secret(&hub.manager(), "Dee", "8080").unwrap();
     assert!(service::unlock(&hub.store, &hub.clock, "Dee", "8080").is_ok());
-    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_err());
+    let old_pin = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    assert!(old_pin.to_string().contains("Wrong PIN"), "{old_pin}");
 }
 
 #[test]

@@ -63,45 +63,57 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
                 } else {
                     vec![]
                 };
-                let _ = service::sign_in_member(ctx, code, &activities);
+                crate::support::done_or_refused(
+                    "sign in",
+                    service::sign_in_member(ctx, code, &activities),
+                );
             }
         }
         Op::SignOut(i) => {
             if let Some(code) = members.get(*i) {
-                let _ = service::sign_out_member(ctx, code);
+                crate::support::done_or_refused("sign out", service::sign_out_member(ctx, code));
             }
         }
         Op::Edit(i, n) => {
             if let Some(code) = members.get(*i) {
-                let _ = service::update_member(
-                    ctx,
-                    code,
-                    ProfileEdit {
-                        preferred_name: Some(NAMES[*n].into()),
-                        ..Default::default()
-                    },
+                crate::support::done_or_refused(
+                    "edit",
+                    service::update_member(
+                        ctx,
+                        code,
+                        ProfileEdit {
+                            preferred_name: Some(NAMES[*n].into()),
+                            ..Default::default()
+                        },
+                    ),
                 );
             }
         }
         Op::Headcount(n) => {
-            let _ = service::add_headcount(ctx, *n);
+            crate::support::done_or_refused("headcount", service::add_headcount(ctx, *n));
         }
         Op::Contact(n) => {
-            let _ = service::sign_in_contact(
-                ctx,
-                SignInContact {
-                    kind: "parent".into(),
-                    name: NAMES[*n].into(),
-                    signposted: false,
-                },
+            crate::support::done_or_refused(
+                "contact sign in",
+                service::sign_in_contact(
+                    ctx,
+                    SignInContact {
+                        kind: "parent".into(),
+                        name: NAMES[*n].into(),
+                        signposted: false,
+                    },
+                ),
             );
         }
         Op::CloseDay => {
-            let _ = service::close_day(ctx);
+            crate::support::done_or_refused("close the day", service::close_day(ctx));
         }
         Op::NextDay => {
             hub.clock.advance(Duration::days(1));
-            let _ = service::open_day(ctx, OpenDay::default());
+            crate::support::done_or_refused(
+                "open the day",
+                service::open_day(ctx, OpenDay::default()),
+            );
         }
     }
 }

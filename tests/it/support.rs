@@ -97,3 +97,16 @@ pub fn cases(default: u32) -> u32 {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+/// For random operations (property tests): an operation may be refused the way the desk would
+/// be (already in, not in, no day open, not found, a value the rules refuse), but never fail in
+/// any other way; a storage, permission or lock error there is a bug the property must show.
+pub fn done_or_refused<T>(what: &str, result: service::Result<T>) {
+    if let Err(e) = result {
+        assert!(
+            matches!(e.kind(), "conflict" | "not_found" | "validation"),
+            "{what} failed as {}: {e}",
+            e.kind()
+        );
+    }
+}

@@ -351,7 +351,17 @@ fn a_revoked_laptop_is_refused_and_its_users_cannot_act() {
     assert_eq!(err.kind(), "permission");
     assert!(err.to_string().contains("removed this laptop"), "{err}");
     // And a laptop that knows refuses it when it is the one asked.
-    assert!(sync_pair(&all[0], &all[2]).is_err());
+    let err = sync_pair(&all[0], &all[2]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::Refused {
+                reason: sync::RefusalReason::Revoked,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_converged(&all[..2]);
 }
 

@@ -161,7 +161,10 @@ fn back_entry(ctx: &Ctx<'_>, days_ago: i64, code: Option<String>) {
     assert!(day.back_entry.is_some());
     if let Some(code) = code {
         // Already on this day's register from an earlier pass: a conflict, as at the desk.
-        let _ = service::sign_in_member(ctx, &code, &[]);
+        match service::sign_in_member(ctx, &code, &[]) {
+            Ok(_) | Err(service::Error::Conflict(_)) => {}
+            Err(e) => panic!("signing in to the back-entry day failed: {e}"),
+        }
     }
     service::close_day(ctx).unwrap();
     service::open_day(ctx, Default::default()).unwrap();
@@ -210,12 +213,18 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
             }
             Op::SignIn { laptop, member } => {
                 if let Some(code) = code_of(&all[laptop], member) {
-                    let _ = service::sign_in_member(&ctxs[laptop], &code, &[]);
+                    crate::support::done_or_refused(
+                        "sign in",
+                        service::sign_in_member(&ctxs[laptop], &code, &[]),
+                    );
                 }
             }
             Op::SignOut { laptop, member } => {
                 if let Some(code) = code_of(&all[laptop], member) {
-                    let _ = service::sign_out_member(&ctxs[laptop], &code);
+                    crate::support::done_or_refused(
+                        "sign out",
+                        service::sign_out_member(&ctxs[laptop], &code),
+                    );
                 }
             }
             Op::Edit {
