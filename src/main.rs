@@ -1236,7 +1236,17 @@ fn dispatch(ctx: &Ctx<'_>, command: Command, json: bool) -> Result<(), Failure> 
             })
         }
         Command::Rebuild => {
-            let n = service::rebuild_projections(ctx)?;
+            // Progress on one line of a terminal, rewritten as it goes; nothing in a log.
+            let show = std::io::stderr().is_terminal();
+            let rebuilt = service::rebuild_projections_with_progress(ctx, |p| {
+                if show {
+                    eprint!("\rRebuilding the tables: {} of {} records", p.done, p.total);
+                }
+            });
+            if show {
+                eprintln!();
+            }
+            let n = rebuilt?;
             emit(json, &serde_json::json!({ "documents": n }), |_| {
                 format!("Rebuilt the tables from {n} documents.")
             })
