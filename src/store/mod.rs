@@ -427,7 +427,7 @@ impl Store {
                     .map_err(|_| StoreError::Open("the rebuild stopped decoding records".into()))?;
                 project::project_decoded(&tx, id, out?)?;
                 report.done += 1;
-                if report.done % REBUILD_PROGRESS_EVERY == 0 {
+                if report.done.is_multiple_of(REBUILD_PROGRESS_EVERY) {
                     progress(*report);
                 }
                 Ok(())

@@ -218,8 +218,8 @@ fn a_rebuild_reports_its_progress_up_to_every_document() {
     let hub = Hub::new();
     let ctx = hub.manager();
     service::open_day(&ctx, OpenDay::default()).unwrap();
-    for i in 0..3 {
-        let m = hub.register(&ctx, NAMES[i], "2010-01");
+    for name in &NAMES[..3] {
+        let m = hub.register(&ctx, name, "2010-01");
         service::sign_in_member(&ctx, &m.code, &[]).unwrap();
     }
     let mut seen = Vec::new();
