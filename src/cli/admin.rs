@@ -264,7 +264,9 @@ pub fn conflicts(
 }
 
 pub fn rebuild(ctx: &Ctx<'_>, json: bool) -> Result<(), Failure> {
-    let n = service::rebuild_projections(ctx)?;
+    let n = service::rebuild_projections_with_progress(ctx, |p| {
+        output::rebuild_progress(p.done, p.total)
+    })?;
     emit(json, &serde_json::json!({ "documents": n }), |_| {
         output::rebuilt(n)
     })

@@ -572,6 +572,20 @@ pub fn settings(s: &service::Settings) -> String {
     )
 }
 
+/// How far a rebuild has got, on one line of a terminal rewritten as it goes; nothing when
+/// stderr is not a terminal (a log or a pipe), and a write that fails is not an error.
+pub fn rebuild_progress(done: usize, total: usize) {
+    use std::io::IsTerminal as _;
+    let mut err = std::io::stderr();
+    if !err.is_terminal() {
+        return;
+    }
+    let _ = write!(err, "\rRebuilding the tables: {done} of {total} records");
+    if done >= total {
+        let _ = writeln!(err);
+    }
+}
+
 pub fn rebuilt(documents: usize) -> String {
     format!("Rebuilt the tables from {documents} documents.")
 }

@@ -576,8 +576,17 @@ fn verify_secret(hash: &str, secret: &str) -> bool {
 
 /// Rebuilds every projection from the documents (a repair; managers only).
 pub fn rebuild_projections(ctx: &Ctx<'_>) -> Result<usize> {
+    rebuild_projections_with_progress(ctx, |_| {})
+}
+
+/// [`rebuild_projections`], telling `progress` how many documents are done of how many (a
+/// rebuild of a large organisation takes a while, and a screen should say so).
+pub fn rebuild_projections_with_progress(
+    ctx: &Ctx<'_>,
+    progress: impl FnMut(crate::store::RebuildProgress),
+) -> Result<usize> {
     ctx.require(Permission::Administer)?;
-    let n = ctx.store.rebuild_all()?;
+    let n = ctx.store.rebuild_all_with_progress(progress)?;
     ctx.store
         .append_audit(&[ctx.audit("store.rebuild", None)])?;
     Ok(n)

@@ -44,6 +44,15 @@ const COMPACT_AT_CHUNKS: i64 = 10;
 /// store rebuilds its projections once on open (they are caches over the documents).
 /// 1: people made of several records (merges as facts), visits' record ids.
 const PROJECTION_VERSION: i64 = 1;
+/// A rebuild reports its progress after every this many documents.
+pub const REBUILD_PROGRESS_EVERY: usize = 500;
+
+/// How far a rebuild is: documents projected of all there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildProgress {
+    pub done: usize,
+    pub total: usize,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -341,31 +350,144 @@ impl Store {
 
     /// Throws every projection away and rebuilds it from the document chunks.
     pub fn rebuild_all(&self) -> Result<usize> {
+        self.rebuild_all_with_progress(|_| {})
+    }
+
+    /// [`Self::rebuild_all`], telling `progress` how far it is now and then (every
+    /// [`REBUILD_PROGRESS_EVERY`] documents, and at the end).
+    ///
+    /// One transaction. The organisation is projected first (which records are one person is
+    /// decided there); then every other document's chunks are read with one query, decoded on
+    /// a second thread, and written here on the store's connection, into tables known to be
+    /// empty, so no old rows are looked for.
+    pub fn rebuild_all_with_progress(
+        &self,
+        mut progress: impl FnMut(RebuildProgress),
+    ) -> Result<usize> {
         let actor = self.actor().unwrap_or_else(|_| ActorId::random());
         let tx = self.conn.unchecked_transaction().ctx("begin rebuild")?;
         project::clear_all(&tx)?;
-        let ids: Vec<(Uuid, i64)> = {
+        let total: i64 = tx
+            .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
+            .ctx("count docs")?;
+        let mut report = RebuildProgress {
+            done: 0,
+            total: usize::try_from(total).unwrap_or(0),
+        };
+        progress(report);
+        let orgs: Vec<Uuid> = {
             let mut stmt = tx
-                // The organisation first: which records are one person is decided there.
-                .prepare("SELECT id, kind FROM docs ORDER BY kind != ?1, local_seq")
+                .prepare("SELECT id FROM docs WHERE kind = ?1 ORDER BY local_seq")
                 .ctx("list docs")?;
             let rows = stmt
-                .query_map([DocKind::Org as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map([DocKind::Org as i64], |r| r.get(0))
                 .ctx("list docs")?;
             rows.collect::<rusqlite::Result<_>>().ctx("list docs")?
         };
-        for (id, kind) in &ids {
-            let kind = DocKind::from_i64(*kind).ok_or(StoreError::MissingDoc(*id))?;
-            let doc = load_doc(&tx, *id, &actor)?.ok_or(StoreError::MissingDoc(*id))?;
-            project::project(&tx, kind, *id, &doc)?;
+        for id in orgs {
+            let doc = load_doc(&tx, id, &actor)?.ok_or(StoreError::MissingDoc(id))?;
+            project::project(&tx, DocKind::Org, id, &doc)?;
+            report.done += 1;
         }
+        let joined: std::collections::HashSet<Uuid> = {
+            let mut stmt = tx
+                .prepare("SELECT a FROM same_person UNION SELECT b FROM same_person")
+                .ctx("list joined records")?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .ctx("list joined records")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("list joined records")?
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_decoder, inbox) = std::sync::mpsc::channel::<(Uuid, i64, Vec<u8>)>();
+            let (outbox, decoded) = std::sync::mpsc::channel::<(Uuid, Result<project::Decoded>)>();
+            let joined = &joined;
+            let decoder_actor = actor.clone();
+            scope.spawn(move || {
+                for (id, kind, bytes) in inbox {
+                    let out = DocKind::from_i64(kind)
+                        .ok_or(StoreError::MissingDoc(id))
+                        .and_then(|kind| {
+                            let am = doc::load(&bytes, &decoder_actor)?;
+                            project::decode(kind, id, am, joined.contains(&id))
+                        });
+                    if outbox.send((id, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+            // Documents sent to the decoder and not yet written: enough to keep it busy
+            // while this thread writes, few enough to bound the memory they take.
+            const IN_FLIGHT: usize = 64;
+            let mut in_flight = 0usize;
+            let mut write_one = |report: &mut RebuildProgress| -> Result<()> {
+                let (id, out) = decoded
+                    .recv()
+                    .map_err(|_| StoreError::Open("the rebuild stopped decoding records".into()))?;
+                project::project_decoded(&tx, id, out?)?;
+                report.done += 1;
+                if report.done.is_multiple_of(REBUILD_PROGRESS_EVERY) {
+                    progress(*report);
+                }
+                Ok(())
+            };
+            let mut stmt = tx
+                .prepare(
+                    "SELECT d.id, d.kind, c.data FROM docs d JOIN doc_chunks c ON c.doc_id = d.id
+                     WHERE d.kind != ?1 ORDER BY d.local_seq, d.id, c.id",
+                )
+                .ctx("read chunks")?;
+            let mut rows = stmt.query([DocKind::Org as i64]).ctx("read chunks")?;
+            let mut current: Option<(Uuid, i64, Vec<u8>)> = None;
+            loop {
+                let row = rows.next().ctx("read chunks")?;
+                let next: Option<(Uuid, i64, Vec<u8>)> = match row {
+                    Some(r) => Some((
+                        r.get(0).ctx("read chunks")?,
+                        r.get(1).ctx("read chunks")?,
+                        r.get(2).ctx("read chunks")?,
+                    )),
+                    None => None,
+                };
+                // Chunks of one document come together: append, or send the one finished.
+                if let (Some(cur), Some(n)) = (current.as_mut(), next.as_ref())
+                    && cur.0 == n.0
+                {
+                    cur.2.extend_from_slice(&n.2);
+                    continue;
+                }
+                if let Some(finished) = current.take() {
+                    if to_decoder.send(finished).is_err() {
+                        break;
+                    }
+                    in_flight += 1;
+                    while in_flight >= IN_FLIGHT {
+                        write_one(&mut report)?;
+                        in_flight -= 1;
+                    }
+                }
+                match next {
+                    Some(n) => current = Some(n),
+                    None => break,
+                }
+            }
+            drop(to_decoder);
+            while in_flight > 0 {
+                write_one(&mut report)?;
+                in_flight -= 1;
+            }
+            Ok(())
+        })?;
+        project::index_new_members(&tx)?;
         tx.execute(
             "UPDATE projection_meta SET version = ?1",
             [PROJECTION_VERSION],
         )
         .ctx("record projection layout")?;
         tx.commit().ctx("commit rebuild")?;
-        Ok(ids.len())
+        progress(report);
+        Ok(report.done)
     }
 
     /// Every projected row, as sorted text lines: two stores with equal dumps show the same

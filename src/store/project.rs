@@ -47,6 +47,43 @@ pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommi
     }
 }
 
+/// A document decoded for a rebuild, ready to be written as rows. Decoding (Automerge's load
+/// and hydrating the records) is most of a rebuild's work, so it runs on another thread than
+/// the writes, which stay on the store's one connection.
+pub(super) enum Decoded {
+    /// A member record that is a person on its own (no "same person" fact names it).
+    Record(Box<RecordView>),
+    Day(DayDoc),
+    Contact(ContactDoc),
+    /// Projected the ordinary way (a record joined to others, the organisation).
+    Doc(DocKind, Box<AutoCommit>),
+}
+
+/// Decodes a document for [`project_decoded`]. `joined`: a "same person" fact names it, so
+/// its person is projected with the other records, read from their chunks.
+pub(super) fn decode(kind: DocKind, id: Uuid, am: AutoCommit, joined: bool) -> Result<Decoded> {
+    Ok(match kind {
+        DocKind::Member if !joined => {
+            doc::check_header(&am, kind)?;
+            Decoded::Record(Box::new(RecordView::read(id, &am)?))
+        }
+        DocKind::Day => Decoded::Day(doc::read(&am, kind)?),
+        DocKind::Contact => Decoded::Contact(doc::read(&am, kind)?),
+        DocKind::Member | DocKind::Org => Decoded::Doc(kind, Box::new(am)),
+    })
+}
+
+/// Writes a decoded document's rows in a rebuild, after [`clear_all`] and the organisation:
+/// the same rows as [`project`], without looking for old ones that cannot be there.
+pub(super) fn project_decoded(conn: &Connection, id: Uuid, decoded: Decoded) -> Result<()> {
+    match decoded {
+        Decoded::Record(record) => write_person(conn, vec![*record], true),
+        Decoded::Day(day) => project_day(conn, id, &day),
+        Decoded::Contact(contact) => project_contact(conn, id, &contact),
+        Decoded::Doc(kind, am) => project(conn, kind, id, &am),
+    }
+}
+
 pub(super) fn clear_all(conn: &Connection) -> Result<()> {
     for table in PROJECTION_TABLES {
         conn.execute(&format!("DELETE FROM {table}"), [])
@@ -464,7 +501,7 @@ impl From<&doc::SettingsDoc> for SettingsJson {
 }
 
 /// One member record, read for projecting its person.
-struct RecordView {
+pub(super) struct RecordView {
     id: Uuid,
     doc: MemberDoc,
     /// Per profile field, every value this record holds for it: all of Automerge's values
@@ -513,6 +550,13 @@ fn project_person(
             }
         }
     }
+    write_person(conn, records, false)
+}
+
+/// Writes the rows of the person made of `records` (see [`project_person`]). `fresh`: the
+/// tables were just cleared and nothing was projected for these records yet (a rebuild), so
+/// no old rows are looked for.
+fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) -> Result<()> {
     records.sort_by_key(|r| (r.doc.registered_at, r.id));
     let Some(survivor) = records.first() else {
         return Ok(());
@@ -530,6 +574,7 @@ fn project_person(
         survivor.doc.registered_at,
         &profile,
         agreement,
+        fresh,
     )?;
     for (i, field) in PROFILE_FIELDS.iter().enumerate() {
         let mut values: Vec<serde_json::Value> = Vec::new();
@@ -561,7 +606,7 @@ fn project_person(
             .ctx("project alias")?;
         }
         for (visit_id, v) in &r.doc.visits {
-            project_visit(conn, person, r.id, visit_id, Some(v))?;
+            project_visit(conn, person, r.id, visit_id, Some(v), fresh)?;
         }
     }
     refresh_last_seen(conn, person)
@@ -683,11 +728,19 @@ pub(super) fn project_member_change(
         let agreement: Option<AgreementDoc> =
             autosurgeon::hydrate_prop(am, automerge::ROOT, "agreement")
                 .map_err(doc::DocError::from)?;
-        project_member_row(conn, id, &code, registered_at, &profile, agreement.as_ref())?;
+        project_member_row(
+            conn,
+            id,
+            &code,
+            registered_at,
+            &profile,
+            agreement.as_ref(),
+            false,
+        )?;
     }
     for visit_id in &change.visits {
         let visit: Option<VisitDoc> = doc::get_entry(am, "visits", visit_id)?;
-        project_visit(conn, id, id, visit_id, visit.as_ref())?;
+        project_visit(conn, id, id, visit_id, visit.as_ref(), false)?;
     }
     refresh_last_seen(conn, id)
 }
@@ -699,6 +752,7 @@ fn project_member_row(
     registered_at: i64,
     p: &ProfileDoc,
     agreement: Option<&AgreementDoc>,
+    fresh: bool,
 ) -> Result<()> {
     let name_key = search_key(&p.preferred_name);
     let legal_key = p.legal_name.as_deref().map(search_key);
@@ -710,12 +764,15 @@ fn project_member_row(
     let agreement = agreement.map(|a| {
         serde_json::json!({"version": a.version, "accepted_at": a.accepted_at, "consents": a.consents}).to_string()
     });
-    let old_rowid: Option<i64> = conn
-        .prepare_cached("SELECT rowid FROM members WHERE id = ?1")
-        .ctx("find member row")?
-        .query_row([id], |r| r.get(0))
-        .optional()
-        .ctx("find member row")?;
+    let old_rowid: Option<i64> = if fresh {
+        None
+    } else {
+        conn.prepare_cached("SELECT rowid FROM members WHERE id = ?1")
+            .ctx("find member row")?
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .ctx("find member row")?
+    };
     if let Some(rowid) = old_rowid {
         conn.execute("DELETE FROM member_search WHERE rowid = ?1", [rowid])
             .ctx("unindex member")?;
@@ -765,11 +822,28 @@ fn project_member_row(
     .flatten()
     .collect::<Vec<_>>()
     .join(" ");
+    if fresh {
+        // Indexed all at once at the end of the rebuild (index_new_members): inserted one by
+        // one, the search index writes a segment for every statement that follows.
+        return Ok(());
+    }
+    conn.prepare_cached("INSERT INTO member_search (rowid, keys) VALUES (?1, ?2)")
+        .ctx("index member")?
+        .execute(params![rowid, keys])
+        .ctx("index member")?;
+    Ok(())
+}
+
+/// Adds to the search index every member row not in it yet (those a rebuild wrote fresh), with
+/// the keys [`project_member_row`] gives: name, legal name if any, code, joined by spaces.
+pub(super) fn index_new_members(conn: &Connection) -> Result<()> {
     conn.execute(
-        "INSERT INTO member_search (rowid, keys) VALUES (?1, ?2)",
-        params![rowid, keys],
+        "INSERT INTO member_search (rowid, keys)
+         SELECT rowid, name_key || coalesce(' ' || legal_key, '') || ' ' || code_key
+         FROM members WHERE rowid NOT IN (SELECT rowid FROM member_search) ORDER BY rowid",
+        [],
     )
-    .ctx("index member")?;
+    .ctx("index members")?;
     Ok(())
 }
 
@@ -780,29 +854,61 @@ fn project_visit(
     record: Uuid,
     visit_id: &str,
     v: Option<&VisitDoc>,
+    fresh: bool,
 ) -> Result<()> {
     let Some(visit_uuid) = parse_id(visit_id) else {
         return Ok(());
     };
-    conn.prepare_cached("DELETE FROM visit_activities WHERE visit_id = ?1")
-        .ctx("project visit")?
-        .execute([visit_uuid])
-        .ctx("project visit")?;
-    conn.prepare_cached("DELETE FROM visits WHERE id = ?1")
-        .ctx("project visit")?
-        .execute([visit_uuid])
-        .ctx("project visit")?;
+    let unproject = || -> Result<()> {
+        conn.prepare_cached("DELETE FROM visit_activities WHERE visit_id = ?1")
+            .ctx("project visit")?
+            .execute([visit_uuid])
+            .ctx("project visit")?;
+        conn.prepare_cached("DELETE FROM visits WHERE id = ?1")
+            .ctx("project visit")?
+            .execute([visit_uuid])
+            .ctx("project visit")?;
+        Ok(())
+    };
+    if !fresh {
+        unproject()?;
+    }
     let Some(v) = v else { return Ok(()) };
     let Some(day_id) = parse_id(&v.day) else {
+        if fresh {
+            // Not written, but a visit of this id another record holds is gone, as it would be
+            // when projected one by one.
+            unproject()?;
+        }
         return Ok(());
     };
-    conn.prepare_cached(
-        "INSERT INTO visits (id, member_id, record_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .ctx("project visit")?
-    .execute(params![visit_uuid, person, record, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close])
-    .ctx("project visit")?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO visits (id, member_id, record_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx("project visit")?;
+    let row = params![
+        visit_uuid,
+        person,
+        record,
+        day_id,
+        v.signed_in_at,
+        v.signed_out_at,
+        v.signed_out_at_close
+    ];
+    match insert.execute(row) {
+        Ok(_) => {}
+        // In a rebuild a visit id is only already there if another record holds the same
+        // visit: the later one replaces it, as it would when projected one by one.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if fresh && e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            unproject()?;
+            insert.execute(row).ctx("project visit")?;
+        }
+        Err(e) => return Err(e).ctx("project visit"),
+    }
     let mut insert_activity = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO visit_activities (visit_id, activity_id) VALUES (?1, ?2)",

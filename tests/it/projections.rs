@@ -224,3 +224,77 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
     store.rebuild_all().unwrap();
     assert_eq!(store.projection_dump().unwrap(), dump);
 }
+
+#[test]
+fn a_rebuild_reports_its_progress_up_to_every_document() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    for name in &NAMES[..3] {
+        let m = hub.register(&ctx, name, "2010-01");
+        service::sign_in_member(&ctx, &m.code, &[]).unwrap();
+    }
+    let mut seen = Vec::new();
+    let docs = hub
+        .store
+        .rebuild_all_with_progress(|p| seen.push(p))
+        .unwrap();
+    // The organisation, the day and three members.
+    assert_eq!(docs, 5);
+    let first = seen.first().unwrap();
+    assert_eq!((first.done, first.total), (0, 5));
+    let last = seen.last().unwrap();
+    assert_eq!((last.done, last.total), (5, 5));
+    assert!(seen.windows(2).all(|w| w[0].done <= w[1].done));
+}
+
+#[test]
+fn after_a_rebuild_members_are_found_by_name_legal_name_and_code_as_before() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let mut req = service::RegisterMember::default();
+    req.profile.preferred_name = "Jay".into();
+    req.profile.born = "2009-06".into();
+    req.profile.legal_name = Some("Jason Brown".into());
+    let service::Registration::Registered { member } = service::register_member(&ctx, req).unwrap()
+    else {
+        panic!("registered")
+    };
+    let plain = hub.register(&ctx, "Ola", "2011-02");
+    let find = |text: &str| -> Vec<_> {
+        service::find_members(&ctx, text)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    let before: Vec<_> = ["jay", "jason", "brown", &member.code, "ola", &plain.code]
+        .iter()
+        .map(|t| find(t))
+        .collect();
+    hub.store.rebuild_all().unwrap();
+    let after: Vec<_> = ["jay", "jason", "brown", &member.code, "ola", &plain.code]
+        .iter()
+        .map(|t| find(t))
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(after[1], vec![member.id]);
+    assert_eq!(after[5], vec![plain.id]);
+}
+
+#[test]
+fn records_joined_as_one_person_rebuild_to_the_same_rows() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    let a = hub.register(&ctx, "Aoife", "2010-03");
+    let b = hub.register(&ctx, "Aoife K", "2010-03");
+    let c = hub.register(&ctx, "Kai", "2012-01");
+    service::sign_in_member(&ctx, &a.code, &[]).unwrap();
+    service::sign_in_member(&ctx, &b.code, &[]).unwrap();
+    service::sign_in_member(&ctx, &c.code, &[]).unwrap();
+    service::merge_members(&ctx, &a.code, &b.code).unwrap();
+    let incremental = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), incremental);
+}
