@@ -13,8 +13,9 @@ use std::sync::OnceLock;
 
 use tracing::Subscriber;
 use tracing_appender::rolling::{RollingFileAppender, RollingWriter, Rotation};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The folder inside the data directory that holds the log files.
 pub const LOG_DIR: &str = "logs";
@@ -41,8 +42,17 @@ pub fn init(data_dir: &Path) {
     let _ = tracing::subscriber::set_global_default(subscriber(data_dir, level));
 }
 
+/// The crates whose events the level applies to; every other crate's are kept only from
+/// warnings up. Libraries say a lot at info (automerge opens a span for every document it
+/// loads): that costs time on every load and says nothing to whoever reads the log.
+const OUR_CRATES: &[&str] = &["hubdesk", "hubdesk_desktop"];
+
 /// The subscriber [`init`] installs, for tests to scope with `with_default`.
 pub fn subscriber(data_dir: &Path, level: LevelFilter) -> impl Subscriber + Send + Sync {
+    let targets = OUR_CRATES
+        .iter()
+        .fold(Targets::new(), |t, c| t.with_target(*c, level))
+        .with_default(level.min(LevelFilter::WARN));
     tracing_subscriber::fmt()
         .with_writer(LogFiles {
             data_dir: data_dir.to_path_buf(),
@@ -51,6 +61,7 @@ pub fn subscriber(data_dir: &Path, level: LevelFilter) -> impl Subscriber + Send
         .with_ansi(false)
         .with_max_level(level)
         .finish()
+        .with(targets)
 }
 
 /// Opens the rolling file on the first event, and only once the data directory exists.
@@ -171,6 +182,20 @@ mod tests {
         let text = log_text(dir.path());
         assert!(text.contains("sync stopped listening"), "{text}");
         assert!(!text.contains("a session ended early"), "{text}");
+    }
+
+    #[test]
+    fn other_crates_are_logged_only_from_warnings_up() {
+        let dir = tempfile::tempdir().unwrap();
+        tracing::subscriber::with_default(subscriber(dir.path(), LevelFilter::DEBUG), || {
+            tracing::info!(target: "automerge::automerge", "loading a document");
+            tracing::warn!(target: "mdns_sd::service_daemon", "interface went away");
+            tracing::debug!("a sync round ended");
+        });
+        let text = log_text(dir.path());
+        assert!(!text.contains("loading a document"), "{text}");
+        assert!(text.contains("interface went away"), "{text}");
+        assert!(text.contains("a sync round ended"), "{text}");
     }
 
     #[test]
