@@ -47,6 +47,12 @@ const PROJECTION_VERSION: i64 = 1;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
+/// Threads decoding documents in a rebuild: one per core, at least one. The writing thread
+/// does about a third of a rebuild's work, so with two cores two decoders keep both busy.
+fn decoder_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// How far a rebuild is: documents projected of all there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RebuildProgress {
@@ -399,39 +405,60 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()
                 .ctx("list joined records")?
         };
+        // Documents go out numbered to a decoder per core and come back in any order; they
+        // are written in their feed order, as a single decoder would.
+        let (to_decoders, inbox) = std::sync::mpsc::channel::<(usize, Uuid, i64, Vec<u8>)>();
+        let inbox = std::sync::Mutex::new(inbox);
         std::thread::scope(|scope| -> Result<()> {
-            let (to_decoder, inbox) = std::sync::mpsc::channel::<(Uuid, i64, Vec<u8>)>();
-            let (outbox, decoded) = std::sync::mpsc::channel::<(Uuid, Result<project::Decoded>)>();
-            let joined = &joined;
-            let decoder_actor = actor.clone();
-            scope.spawn(move || {
-                for (id, kind, bytes) in inbox {
-                    let out = DocKind::from_i64(kind)
-                        .ok_or(StoreError::MissingDoc(id))
-                        .and_then(|kind| {
-                            let am = doc::load(&bytes, &decoder_actor)?;
-                            project::decode(kind, id, am, joined.contains(&id))
-                        });
-                    if outbox.send((id, out)).is_err() {
-                        break;
+            let (outbox, decoded) =
+                std::sync::mpsc::channel::<(usize, Uuid, Result<project::Decoded>)>();
+            for _ in 0..decoder_threads() {
+                let (inbox, outbox, joined, actor) = (&inbox, outbox.clone(), &joined, &actor);
+                scope.spawn(move || {
+                    loop {
+                        // The lock is held only to take the next document, not to decode it.
+                        let next = inbox.lock().map(|rx| rx.recv());
+                        let Ok(Ok((seq, id, kind, bytes))) = next else {
+                            break;
+                        };
+                        let out = DocKind::from_i64(kind)
+                            .ok_or(StoreError::MissingDoc(id))
+                            .and_then(|kind| {
+                                let am = doc::load(&bytes, actor)?;
+                                project::decode(kind, id, am, joined.contains(&id))
+                            });
+                        if outbox.send((seq, id, out)).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-            // Documents sent to the decoder and not yet written: enough to keep it busy
+                });
+            }
+            drop(outbox);
+            // Documents sent to the decoders and not yet written: enough to keep them busy
             // while this thread writes, few enough to bound the memory they take.
             const IN_FLIGHT: usize = 64;
-            let mut in_flight = 0usize;
-            let mut write_one = |report: &mut RebuildProgress| -> Result<()> {
-                let (id, out) = decoded
-                    .recv()
-                    .map_err(|_| StoreError::Open("the rebuild stopped decoding records".into()))?;
-                project::project_decoded(&tx, id, out?)?;
-                report.done += 1;
-                if report.done.is_multiple_of(REBUILD_PROGRESS_EVERY) {
-                    progress(*report);
-                }
-                Ok(())
-            };
+            let mut sent = 0usize;
+            let mut written = 0usize;
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut write_next =
+                |written: &mut usize, report: &mut RebuildProgress| -> Result<()> {
+                    let (id, out) = loop {
+                        if let Some(ready) = waiting.remove(written) {
+                            break ready;
+                        }
+                        let (seq, id, out) = decoded.recv().map_err(|_| {
+                            StoreError::Open("the rebuild stopped decoding records".into())
+                        })?;
+                        waiting.insert(seq, (id, out));
+                    };
+                    project::project_decoded(&tx, id, out?)?;
+                    *written += 1;
+                    report.done += 1;
+                    if report.done.is_multiple_of(REBUILD_PROGRESS_EVERY) {
+                        progress(*report);
+                    }
+                    Ok(())
+                };
             let mut stmt = tx
                 .prepare(
                     "SELECT d.id, d.kind, c.data FROM docs d JOIN doc_chunks c ON c.doc_id = d.id
@@ -457,14 +484,13 @@ impl Store {
                     cur.2.extend_from_slice(&n.2);
                     continue;
                 }
-                if let Some(finished) = current.take() {
-                    if to_decoder.send(finished).is_err() {
+                if let Some((id, kind, bytes)) = current.take() {
+                    if to_decoders.send((sent, id, kind, bytes)).is_err() {
                         break;
                     }
-                    in_flight += 1;
-                    while in_flight >= IN_FLIGHT {
-                        write_one(&mut report)?;
-                        in_flight -= 1;
+                    sent += 1;
+                    while sent - written >= IN_FLIGHT {
+                        write_next(&mut written, &mut report)?;
                     }
                 }
                 match next {
@@ -472,10 +498,9 @@ impl Store {
                     None => break,
                 }
             }
-            drop(to_decoder);
-            while in_flight > 0 {
-                write_one(&mut report)?;
-                in_flight -= 1;
+            drop(to_decoders);
+            while written < sent {
+                write_next(&mut written, &mut report)?;
             }
             Ok(())
         })?;
@@ -1094,6 +1119,50 @@ mod tests {
     fn warming_up_reads_the_tables_search_uses() {
         // Fails if a table or the FTS shadow table it names is renamed.
         Store::open_in_memory().unwrap().warm_up().unwrap();
+    }
+
+    #[test]
+    fn a_damaged_document_stops_a_rebuild_with_an_error_and_the_tables_stay_as_they_were() {
+        let store = Store::open_in_memory().unwrap();
+        let hub = Uuid::now_v7();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut w = store.write().unwrap();
+        w.set_local_device(&LocalDevice {
+            id: Uuid::now_v7(),
+            org_id: Uuid::now_v7(),
+            name: "laptop".into(),
+            tag: 0,
+            current_hub: Some(hub),
+        })
+        .unwrap();
+        // More documents than the decoders hold in flight, so the damage is met mid-stream.
+        for n in 0..300 {
+            let date = start + chrono::Days::new(n);
+            let id = Uuid::now_v7();
+            w.create(
+                id,
+                DocKind::Day,
+                doc::DayDoc::genesis(id, hub, date).unwrap(),
+            )
+            .unwrap();
+        }
+        w.commit().unwrap();
+        let days = |s: &Store| -> i64 {
+            s.conn()
+                .query_row("SELECT count(*) FROM days", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(days(&store), 300);
+        store
+            .conn()
+            .execute(
+                "UPDATE doc_chunks SET data = x'856f4a83deadbeef' WHERE id = (SELECT id FROM doc_chunks ORDER BY id LIMIT 1 OFFSET 150)",
+                [],
+            )
+            .unwrap();
+        let err = store.rebuild_all().unwrap_err();
+        assert!(matches!(err, StoreError::Doc(_)), "{err:?}");
+        assert_eq!(days(&store), 300);
     }
 
     #[test]
