@@ -38,6 +38,12 @@ pub const KEY_FILE: &str = "store.key";
 const CACHE_DOCS: usize = 256;
 /// A sync session may keep up to this many documents loaded while it works.
 const CACHE_DOCS_SYNCING: usize = 4096;
+/// SQLite's page cache, in KiB: every page SQLCipher reads from disk must be decrypted, so the
+/// hot part of the store (members, today's visits, indexes) should stay in memory.
+const PAGE_CACHE_KIB: i64 = 64 * 1024;
+/// The page cache while a rebuild runs: the rebuilt tables of a big store (a million visits is
+/// ~600 MB) stay in memory until the one commit instead of being spilled and read back.
+const REBUILD_PAGE_CACHE_KIB: i64 = 1024 * 1024;
 /// Past this many chunks a document is rewritten as one compressed snapshot.
 const COMPACT_AT_CHUNKS: i64 = 10;
 /// The layout of the projections. Bump it when documents are projected differently: every
@@ -51,6 +57,27 @@ pub const REBUILD_PROGRESS_EVERY: usize = 500;
 /// does about a third of a rebuild's work, so with two cores two decoders keep both busy.
 fn decoder_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// A larger page cache for as long as this lives; the usual size comes back when it is
+/// dropped, also when the work in between failed.
+struct PageCache<'a>(&'a Connection);
+
+impl<'a> PageCache<'a> {
+    fn enlarge(conn: &'a Connection, kib: i64) -> Result<Self> {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
+            .ctx("enlarge the page cache")?;
+        Ok(PageCache(conn))
+    }
+}
+
+impl Drop for PageCache<'_> {
+    fn drop(&mut self) {
+        // A cache left large only costs memory until the app closes: nothing to report.
+        let _ = self
+            .0
+            .execute_batch(&format!("PRAGMA cache_size = -{PAGE_CACHE_KIB}"));
+    }
 }
 
 /// How far a rebuild is: documents projected of all there are.
@@ -208,16 +235,14 @@ impl Store {
     }
 
     fn finish_open(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
-        // A 64 MiB page cache: every page SQLCipher reads from disk must be decrypted, so the
-        // hot part of the store (members, today's visits, indexes) should stay in memory.
-        conn.execute_batch(
+        conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
-             PRAGMA cache_size = -65536;
+             PRAGMA cache_size = -{PAGE_CACHE_KIB};
              PRAGMA temp_store = MEMORY;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
-        )
+             PRAGMA busy_timeout = 5000;"
+        ))
         .ctx("pragmas")?;
         Migrations::from_directory(&MIGRATIONS_DIR)?.to_latest(&mut conn)?;
         let store = Store {
@@ -371,8 +396,12 @@ impl Store {
         mut progress: impl FnMut(RebuildProgress),
     ) -> Result<usize> {
         let actor = self.actor().unwrap_or_else(|_| ActorId::random());
+        let _cache = PageCache::enlarge(&self.conn, REBUILD_PAGE_CACHE_KIB)?;
         let tx = self.conn.unchecked_transaction().ctx("begin rebuild")?;
         project::clear_all(&tx)?;
+        // Indexes are built once at the end, sorted, instead of updated at random for each
+        // of a million rows.
+        let bulk_indexes = project::drop_bulk_indexes(&tx)?;
         let total: i64 = tx
             .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
             .ctx("count docs")?;
@@ -407,13 +436,16 @@ impl Store {
         };
         // Documents go out numbered to a decoder per core and come back in any order; they
         // are written in their feed order, as a single decoder would.
+        // Records that "same person" facts join are projected with their group at the end, the
+        // ordinary way: they read the group's other records, which needs the indexes back.
+        let mut joined_records = Vec::new();
         let (to_decoders, inbox) = std::sync::mpsc::channel::<(usize, Uuid, i64, Vec<u8>)>();
         let inbox = std::sync::Mutex::new(inbox);
         std::thread::scope(|scope| -> Result<()> {
             let (outbox, decoded) =
                 std::sync::mpsc::channel::<(usize, Uuid, Result<project::Decoded>)>();
             for _ in 0..decoder_threads() {
-                let (inbox, outbox, joined, actor) = (&inbox, outbox.clone(), &joined, &actor);
+                let (inbox, outbox, actor) = (&inbox, outbox.clone(), &actor);
                 scope.spawn(move || {
                     loop {
                         // The lock is held only to take the next document, not to decode it.
@@ -425,7 +457,7 @@ impl Store {
                             .ok_or(StoreError::MissingDoc(id))
                             .and_then(|kind| {
                                 let am = doc::load(&bytes, actor)?;
-                                project::decode(kind, id, am, joined.contains(&id))
+                                project::decode(kind, id, am)
                             });
                         if outbox.send((seq, id, out)).is_err() {
                             break;
@@ -485,10 +517,13 @@ impl Store {
                     continue;
                 }
                 if let Some((id, kind, bytes)) = current.take() {
-                    if to_decoders.send((sent, id, kind, bytes)).is_err() {
+                    if joined.contains(&id) {
+                        joined_records.push((id, kind, bytes));
+                    } else if to_decoders.send((sent, id, kind, bytes)).is_ok() {
+                        sent += 1;
+                    } else {
                         break;
                     }
-                    sent += 1;
                     while sent - written >= IN_FLIGHT {
                         write_next(&mut written, &mut report)?;
                     }
@@ -504,6 +539,12 @@ impl Store {
             }
             Ok(())
         })?;
+        project::restore_indexes(&tx, &bulk_indexes)?;
+        for (id, kind, bytes) in joined_records {
+            let kind = DocKind::from_i64(kind).ok_or(StoreError::MissingDoc(id))?;
+            project::project(&tx, kind, id, &doc::load(&bytes, &actor)?)?;
+            report.done += 1;
+        }
         project::index_new_members(&tx)?;
         tx.execute(
             "UPDATE projection_meta SET version = ?1",
@@ -1119,6 +1160,30 @@ mod tests {
     fn warming_up_reads_the_tables_search_uses() {
         // Fails if a table or the FTS shadow table it names is renamed.
         Store::open_in_memory().unwrap().warm_up().unwrap();
+    }
+
+    #[test]
+    fn a_rebuild_leaves_every_index_as_it_found_it_and_the_usual_page_cache() {
+        let store = Store::open_in_memory().unwrap();
+        let schema = |s: &Store| -> Vec<String> {
+            let mut stmt = s
+                .conn()
+                .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let before = schema(&store);
+        assert!(before.iter().any(|sql| sql.contains("visits_by_day")));
+        store.rebuild_all().unwrap();
+        assert_eq!(schema(&store), before);
+        let cache: i64 = store
+            .conn()
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(cache, -PAGE_CACHE_KIB);
     }
 
     #[test]

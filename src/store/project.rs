@@ -55,21 +55,21 @@ pub(super) enum Decoded {
     Record(Box<RecordView>),
     Day(DayDoc),
     Contact(ContactDoc),
-    /// Projected the ordinary way (a record joined to others, the organisation).
+    /// Projected the ordinary way (the organisation).
     Doc(DocKind, Box<AutoCommit>),
 }
 
-/// Decodes a document for [`project_decoded`]. `joined`: a "same person" fact names it, so
-/// its person is projected with the other records, read from their chunks.
-pub(super) fn decode(kind: DocKind, id: Uuid, am: AutoCommit, joined: bool) -> Result<Decoded> {
+/// Decodes a document for [`project_decoded`]. A member record decoded here is a person on its
+/// own: records that "same person" facts join are projected with their group by [`project`].
+pub(super) fn decode(kind: DocKind, id: Uuid, am: AutoCommit) -> Result<Decoded> {
     Ok(match kind {
-        DocKind::Member if !joined => {
+        DocKind::Member => {
             doc::check_header(&am, kind)?;
             Decoded::Record(Box::new(RecordView::read(id, &am)?))
         }
         DocKind::Day => Decoded::Day(doc::read(&am, kind)?),
         DocKind::Contact => Decoded::Contact(doc::read(&am, kind)?),
-        DocKind::Member | DocKind::Org => Decoded::Doc(kind, Box::new(am)),
+        DocKind::Org => Decoded::Doc(kind, Box::new(am)),
     })
 }
 
@@ -82,6 +82,41 @@ pub(super) fn project_decoded(conn: &Connection, id: Uuid, decoded: Decoded) -> 
         Decoded::Contact(contact) => project_contact(conn, id, &contact),
         Decoded::Doc(kind, am) => project(conn, kind, id, &am),
     }
+}
+
+/// The tables a rebuild fills with a row per visit: their secondary indexes are dropped for
+/// the rebuild and made again, sorted, at its end.
+const BULK_TABLES: &[&str] = &["visits", "visit_activities", "contact_visits"];
+
+/// Drops the secondary indexes of [`BULK_TABLES`] and returns the statements that make them
+/// again, for [`restore_indexes`] in the same transaction.
+pub(super) fn drop_bulk_indexes(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?1))
+             ORDER BY name",
+        )
+        .ctx("list indexes")?;
+    let tables = serde_json::to_string(BULK_TABLES).unwrap_or_default();
+    let indexes: Vec<(String, String)> = stmt
+        .query_map([tables], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx("list indexes")?
+        .collect::<rusqlite::Result<_>>()
+        .ctx("list indexes")?;
+    for (name, _) in &indexes {
+        conn.execute(&format!("DROP INDEX \"{name}\""), [])
+            .ctx("drop an index for the rebuild")?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Makes the indexes [`drop_bulk_indexes`] dropped again.
+pub(super) fn restore_indexes(conn: &Connection, statements: &[String]) -> Result<()> {
+    for sql in statements {
+        conn.execute(sql, []).ctx("make an index again")?;
+    }
+    Ok(())
 }
 
 pub(super) fn clear_all(conn: &Connection) -> Result<()> {
