@@ -164,7 +164,11 @@ impl Desk {
         })?;
         let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
         let user = service::unlock(&store, &clock, &name, &secret)?;
-        command(&Ctx::new(&store, &clock).as_user(user))
+        command(&Ctx::new(&store, &clock).as_user(user))?;
+        // After the output, like the app's background worker between syncs: the write left
+        // folding its record's chunks to this step, so the command itself never paid for it.
+        service::idle_step(&store);
+        Ok(())
     }
 }
 
