@@ -182,14 +182,17 @@ fn front_desk(c: &mut Criterion) {
     };
     let mut sign_ins = Vec::new();
     let mut on_cpu = Vec::new();
+    let mut slowest = Vec::new();
     let mut signed = 0u64;
-    for code in &codes {
+    for (code, id) in codes.iter().zip(&signed_in) {
         let cpu = cpu_time();
         let started = Instant::now();
         if service::sign_in_member(&ctx, code, &["Drop-in space".to_string()]).is_ok() {
-            sign_ins.push(started.elapsed());
+            let wall = started.elapsed();
+            sign_ins.push(wall);
             if let (Some(from), Some(to)) = (cpu, cpu_time()) {
                 on_cpu.push(to.saturating_sub(from));
+                slowest.push((to.saturating_sub(from), wall, *id));
             }
             signed += 1;
         }
@@ -201,6 +204,12 @@ fn front_desk(c: &mut Criterion) {
         // On a busy machine the wall-clock tail is mostly waiting for a core: this is the
         // sign-in's own work, without that wait (nor disk waits).
         report("sign in, time on the CPU", on_cpu);
+        // Where the tail is: the slowest sign-ins' records, by size.
+        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        for (cpu, wall, id) in slowest.iter().take(8) {
+            let bytes = store.doc_bytes(*id).expect("record").map_or(0, |b| b.len());
+            println!("  slow sign-in: {cpu:.1?} on the CPU, {wall:.1?} wall, record {bytes} B");
+        }
     }
     // Back to back, with no idle step between them (a queue at the desk): each sign-in
     // appended its change as a chunk. Then the idle step (the app's background worker, the
