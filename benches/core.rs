@@ -205,7 +205,7 @@ fn front_desk(c: &mut Criterion) {
         // sign-in's own work, without that wait (nor disk waits).
         report("sign in, time on the CPU", on_cpu);
         // Where the tail is: the slowest sign-ins' records, by size.
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
         for (cpu, wall, id) in slowest.iter().take(8) {
             let bytes = store.doc_bytes(*id).expect("record").map_or(0, |b| b.len());
             println!("  slow sign-in: {cpu:.1?} on the CPU, {wall:.1?} wall, record {bytes} B");
