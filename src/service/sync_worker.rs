@@ -424,7 +424,7 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         loop {
             tokio::select! {
                 _ = tick.tick(), if config.background => sync_all().await,
-                _ = idle.tick() => idle_step(store),
+                _ = idle.tick() => idle_step(store, IDLE_COMPACT_DOCS),
                 _ = look.tick(), if discovery.is_some() => {
                     let found = discovery.as_ref().map(Discovery::found).unwrap_or_default();
                     if remember_found(store, &found) && config.background {
@@ -455,10 +455,11 @@ async fn work<F: FnMut(&Result<Outcome>)>(
     drop(discovery);
 }
 
-/// The store's upkeep between syncs (see [`IDLE_EVERY`]). A failure only means the work
-/// waits for the next step: nothing is lost, so it goes to the log, not to the person.
-pub fn idle_step(store: &Store) {
-    if let Err(e) = store.compact_some(IDLE_COMPACT_DOCS) {
+/// The store's upkeep when nothing else is going on (see [`IDLE_EVERY`]), folding up to
+/// `docs` records. A failure only means the work waits for the next step: nothing is lost,
+/// so it goes to the log, not to the person.
+pub fn idle_step(store: &Store, docs: usize) {
+    if let Err(e) = store.compact_some(docs) {
         tracing::warn!(error = %e, "the idle step did not finish");
     }
 }
