@@ -37,6 +37,13 @@ pub const DEBOUNCE: Duration = Duration::from_secs(2);
 pub const DIGEST_EVERY_HOURS: i64 = 24;
 /// How often to look at what LAN discovery found.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
+/// How often the idle step runs: records changed since are folded into one snapshot each
+/// and the write-ahead log moved into the database, work the desk's writes leave to it.
+pub const IDLE_EVERY: Duration = Duration::from_secs(20);
+/// Records folded per idle step at most, so a step stays short (a record with years of
+/// visits takes a few milliseconds) however much a sync brought in; the rest wait for the
+/// next step.
+pub const IDLE_COMPACT_DOCS: usize = 100;
 
 /// What the environment asks of background sync. The variables are the README's, and mean
 /// the same in both shells.
@@ -412,9 +419,12 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         // A sync that took longer than the interval is not followed by a burst of catch-ups.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut look = tokio::time::interval(LOOK_EVERY);
+        let mut idle = tokio::time::interval(IDLE_EVERY);
+        idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick(), if config.background => sync_all().await,
+                _ = idle.tick() => idle_step(store, IDLE_COMPACT_DOCS),
                 _ = look.tick(), if discovery.is_some() => {
                     let found = discovery.as_ref().map(Discovery::found).unwrap_or_default();
                     if remember_found(store, &found) && config.background {
@@ -443,6 +453,15 @@ async fn work<F: FnMut(&Result<Outcome>)>(
     }
     // Dropping discovery here says goodbye on the LAN.
     drop(discovery);
+}
+
+/// The store's upkeep when nothing else is going on (see [`IDLE_EVERY`]), folding up to
+/// `docs` records. A failure only means the work waits for the next step: nothing is lost,
+/// so it goes to the log, not to the person.
+pub fn idle_step(store: &Store, docs: usize) {
+    if let Err(e) = store.compact_some(docs) {
+        tracing::warn!(error = %e, "the idle step did not finish");
+    }
 }
 
 /// Stores the addresses of paired laptops discovery found. True if any was new.

@@ -44,8 +44,17 @@ const PAGE_CACHE_KIB: i64 = 64 * 1024;
 /// The page cache while a rebuild runs: the rebuilt tables of a big store (a million visits is
 /// ~600 MB) stay in memory until the one commit instead of being spilled and read back.
 const REBUILD_PAGE_CACHE_KIB: i64 = 1024 * 1024;
-/// Past this many chunks a document is rewritten as one compressed snapshot.
-const COMPACT_AT_CHUNKS: i64 = 10;
+/// A write only appends its document's small change as a chunk; folding a document's chunks
+/// into one compressed snapshot is the idle step's work ([`Store::compact_some`]), because
+/// rewriting a member with years of visits inside a sign-in made the slowest sign-ins of the
+/// day. Only past this many chunks (the idle step has not run for that many writes to the
+/// same document) does a write fold them itself, so a load never has too many to read.
+const COMPACT_IN_WRITE_AT_CHUNKS: i64 = 64;
+/// The write-ahead log is moved into the database by the idle step ([`Store::compact_some`]),
+/// not by whichever write fills it (SQLite's default, every 1,000 pages, puts a checkpoint
+/// with its fsync inside a sign-in). If nothing idles, SQLite still checkpoints at this many
+/// pages (about 40 MB of log), so the log stays bounded.
+const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// The layout of the projections. Bump it when documents are projected differently: every
 /// store rebuilds its projections once on open (they are caches over the documents).
 /// 1: people made of several records (merges as facts), visits' record ids.
@@ -243,6 +252,12 @@ impl Store {
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;"
         ))
+        .ctx("pragmas")?;
+        conn.query_row(
+            &format!("PRAGMA wal_autocheckpoint = {WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS}"),
+            [],
+            |_| Ok(()),
+        )
         .ctx("pragmas")?;
         Migrations::from_directory(&MIGRATIONS_DIR)?.to_latest(&mut conn)?;
         let store = Store {
@@ -637,6 +652,88 @@ impl Store {
             .ctx("warm up")
     }
 
+    /// The idle step: folds the chunks of up to `limit` documents (those with the most chunks
+    /// first) into one snapshot each, then moves what it can of the write-ahead log into the
+    /// database without waiting on anyone. Returns how many documents it folded.
+    ///
+    /// Run when nothing else is going on (the background worker between syncs, the CLI after
+    /// its command's output), never inside a write: folding a member with years of visits
+    /// takes far longer than the sign-in that added one. Each document is folded in a
+    /// transaction of its own, so a desk write waits for one document at most, and a crash
+    /// mid-way loses nothing: its chunks stay until the snapshot replacing them commits.
+    pub fn compact_some(&self, limit: usize) -> Result<usize> {
+        let waiting: Vec<Uuid> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT id FROM docs INDEXED BY docs_to_compact WHERE chunk_count > 1
+                     ORDER BY chunk_count DESC LIMIT ?1",
+                )
+                .ctx("find records to compact")?;
+            let rows = stmt
+                .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))
+                .ctx("find records to compact")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("find records to compact")?
+        };
+        let mut folded = 0;
+        for id in waiting {
+            // One document that cannot be folded now (the store busy past the timeout, a
+            // record that does not load) must not keep the others waiting: it stays as it
+            // is, every change in its chunks, and is tried again next time.
+            match self.compact_doc(id) {
+                Ok(true) => folded += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, doc = %id, "a record was not compacted"),
+            }
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .ctx("checkpoint")?;
+        Ok(folded)
+    }
+
+    /// How many documents wait for [`Self::compact_some`].
+    pub fn compaction_pending(&self) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM docs INDEXED BY docs_to_compact WHERE chunk_count > 1",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .ctx("count records to compact")
+            .map(|n| usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Replaces a document's chunks with one snapshot of the same changes, in one
+    /// transaction. False if there was nothing to fold (another connection did it, or the
+    /// document is gone).
+    pub fn compact_doc(&self, id: Uuid) -> Result<bool> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .ctx("begin compaction")?;
+        let chunks: i64 = tx
+            .query_row("SELECT chunk_count FROM docs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("read doc")?
+            .unwrap_or(0);
+        if chunks <= 1 {
+            return Ok(false);
+        }
+        // Read from the chunks, not the cache: the snapshot must hold exactly what is stored.
+        let actor = self.actor().unwrap_or_else(|_| ActorId::random());
+        let Some(mut doc) = load_doc(&tx, id, &actor)? else {
+            return Ok(false);
+        };
+        write_snapshot(&tx, id, &doc.save())?;
+        // The heads and the feed position stay: the document holds the same changes.
+        tx.execute("UPDATE docs SET chunk_count = 1 WHERE id = ?1", [id])
+            .ctx("compact")?;
+        tx.commit().ctx("commit compaction")?;
+        Ok(true)
+    }
+
     /// Moves the write-ahead log into the database file (before measuring or copying it).
     pub fn checkpoint(&self) -> Result<()> {
         self.conn
@@ -867,16 +964,14 @@ impl<'s> WriteTxn<'s> {
                 .optional()
                 .ctx("read doc")?
                 .unwrap_or(0);
-            // A new document, or one with many chunks, is written as one compressed snapshot.
-            let chunk_count = if o.is_new || o.rewrite || chunk_count + 1 >= COMPACT_AT_CHUNKS {
-                self.tx
-                    .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [o.id])
-                    .ctx("compact")?;
+            // A new or replaced document is written as one compressed snapshot; a change to
+            // a stored one as a chunk of its own, for the idle step to fold in.
+            let snapshot = o.is_new || o.rewrite || chunk_count + 1 >= COMPACT_IN_WRITE_AT_CHUNKS;
+            let (bytes, count) = if snapshot {
                 (o.doc.save(), 1)
             } else {
                 (o.doc.save_after(&o.saved_heads), chunk_count + 1)
             };
-            let (bytes, count) = chunk_count;
             let hash = doc::heads_hash(&heads);
             self.tx
                 .execute(
@@ -887,12 +982,15 @@ impl<'s> WriteTxn<'s> {
                     params![o.id, o.kind as i64, seq, count, hash.as_slice(), heads_bytes(&heads)],
                 )
                 .ctx("record doc")?;
-            self.tx
-                .execute(
-                    "INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)",
-                    params![o.id, bytes],
-                )
-                .ctx("append chunk")?;
+            if snapshot {
+                write_snapshot(&self.tx, o.id, &bytes)?;
+            } else {
+                self.tx
+                    .prepare_cached("INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)")
+                    .ctx("append chunk")?
+                    .execute(params![o.id, bytes])
+                    .ctx("append chunk")?;
+            }
             if o.rewrite {
                 self.tx
                     .execute("DELETE FROM sync_states WHERE doc_id = ?1", [o.id])
@@ -936,6 +1034,37 @@ impl<'s> WriteTxn<'s> {
         }
         Ok(changed)
     }
+}
+
+/// Makes `snapshot` a document's only chunk. It takes the place of the document's first
+/// chunk (the same row, so the same spot in the table) rather than a new row at the end:
+/// a new row each time left a hole the size of a record where the old one was, and folding
+/// a record then cost more disk than the chunks it replaced.
+fn write_snapshot(conn: &Connection, id: Uuid, snapshot: &[u8]) -> Result<()> {
+    let first: Option<i64> = conn
+        .prepare_cached("SELECT min(id) FROM doc_chunks WHERE doc_id = ?1")
+        .ctx("write snapshot")?
+        .query_row([id], |r| r.get(0))
+        .ctx("write snapshot")?;
+    match first {
+        Some(first) => {
+            conn.prepare_cached("DELETE FROM doc_chunks WHERE doc_id = ?1 AND id > ?2")
+                .ctx("write snapshot")?
+                .execute(params![id, first])
+                .ctx("write snapshot")?;
+            conn.prepare_cached("UPDATE doc_chunks SET data = ?2 WHERE id = ?1")
+                .ctx("write snapshot")?
+                .execute(params![first, snapshot])
+                .ctx("write snapshot")?;
+        }
+        None => {
+            conn.prepare_cached("INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)")
+                .ctx("write snapshot")?
+                .execute(params![id, snapshot])
+                .ctx("write snapshot")?;
+        }
+    }
+    Ok(())
 }
 
 fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
@@ -1265,6 +1394,63 @@ mod tests {
         };
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.doc_heads(id).unwrap().unwrap().heads, expected);
+    }
+
+    #[test]
+    fn a_store_that_stops_mid_compaction_still_holds_every_change() {
+        use crate::service::{self, Ctx, ManualClock};
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(Utc::now());
+        service::set_up_organisation(
+            &Ctx::new(&store, &clock),
+            service::SetUpOrganisation {
+                org_name: "Test Hubs".into(),
+                hub_name: "Riverside".into(),
+                time_zone: None,
+                device_name: "desk laptop".into(),
+                manager_name: "Maya Manager".into(),
+                manager_secret: "2468".into(),
+            },
+        )
+        .unwrap();
+        let user = service::unlock(&store, &clock, "Maya Manager", "2468").unwrap();
+        let ctx = Ctx::new(&store, &clock).as_user(user);
+        let activities = store.activities().unwrap().len() + 4;
+        for name in ["Art", "Music", "Football", "Cooking"] {
+            service::add_activity(&ctx, name, "group").unwrap();
+        }
+        let org = store.local_device().unwrap().unwrap().org_id;
+        let chunks = store.chunk_count(org).unwrap();
+        assert!(chunks > 1, "each change a chunk of its own: {chunks}");
+        let stored_heads = || {
+            let bytes = store.doc_bytes(org).unwrap().unwrap();
+            AutoCommit::load(&bytes).unwrap().get_heads()
+        };
+        let heads = stored_heads();
+        // The power goes off once the snapshot is being written: the old chunks are already
+        // deleted inside the transaction, which never commits.
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER power_cut AFTER UPDATE ON doc_chunks
+                 BEGIN SELECT RAISE(ABORT, 'power cut'); END;",
+            )
+            .unwrap();
+        assert_eq!(store.compact_some(10).unwrap(), 0);
+        assert_eq!(store.chunk_count(org).unwrap(), chunks);
+        assert_eq!(stored_heads(), heads);
+        store.rebuild_all().unwrap();
+        assert_eq!(store.activities().unwrap().len(), activities);
+
+        store
+            .conn()
+            .execute_batch("DROP TRIGGER power_cut")
+            .unwrap();
+        assert!(store.compact_some(10).unwrap() >= 1);
+        assert_eq!(store.chunk_count(org).unwrap(), 1);
+        assert_eq!(stored_heads(), heads);
+        store.rebuild_all().unwrap();
+        assert_eq!(store.activities().unwrap().len(), activities);
     }
 
     #[test]

@@ -1196,3 +1196,28 @@ fn a_serve_that_cannot_listen_fails_the_test_rather_than_another_listener_passin
     let err = waited.expect_err("a serve that could not listen was taken as serving");
     assert!(err.contains("exited"), "{err}");
 }
+
+#[test]
+fn after_a_command_the_command_line_folds_the_records_it_changed() {
+    let dir = set_up();
+    let d = dir.path();
+    ok(hubdesk(d, M, &["--json", "day", "open"]));
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2010-04",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap().to_string();
+    let id: uuid::Uuid = m["id"].as_str().unwrap().parse().unwrap();
+    ok(hubdesk(d, M, &["--json", "signin", &code]));
+    ok(hubdesk(d, M, &["--json", "signout", &code]));
+    // The sign-in and the sign-out each appended a chunk; the idle step after each command
+    // folded them, and nothing else waits.
+    let store = hubdesk::store::Store::open_existing(d).unwrap();
+    assert_eq!(store.chunk_count(id).unwrap(), 1);
+    assert_eq!(store.compaction_pending().unwrap(), 0);
+    let shown = ok(hubdesk(d, M, &["--json", "member", "show", &code]));
+    assert_eq!(shown["visit_count"], 1, "{shown}");
+}

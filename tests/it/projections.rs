@@ -137,8 +137,18 @@ proptest! {
     }
 }
 
+/// The heads Automerge finds in a record's stored chunks, loaded afresh (no cache).
+fn stored_heads(hub: &Hub, id: uuid::Uuid) -> Vec<automerge::ChangeHash> {
+    let bytes = hub
+        .store
+        .doc_bytes(id)
+        .unwrap()
+        .expect("the record is stored");
+    automerge::AutoCommit::load(&bytes).unwrap().get_heads()
+}
+
 #[test]
-fn a_member_with_many_visits_is_compacted_and_still_rebuilds_the_same() {
+fn a_sign_in_leaves_folding_the_record_to_the_idle_step_which_keeps_every_visit() {
     let hub = Hub::new();
     let ctx = hub.manager();
     let m = hub.register(&ctx, "Regular", "2009-01");
@@ -148,14 +158,77 @@ fn a_member_with_many_visits_is_compacted_and_still_rebuilds_the_same() {
         service::close_day(&ctx).unwrap();
         hub.clock.advance(Duration::days(1));
     }
+    let chunks = hub.store.chunk_count(m.id.0).unwrap();
     assert!(
-        hub.store.chunk_count(m.id.0).unwrap() <= 10,
-        "compaction keeps the chunk count bounded"
+        chunks > 10,
+        "no write folded the record past the old threshold of 10 chunks: {chunks}"
     );
+    assert!(hub.store.compaction_pending().unwrap() >= 1);
+    let heads = stored_heads(&hub, m.id.0);
+    let seq = hub.store.local_seq(m.id.0).unwrap();
     let incremental = hub.store.projection_dump().unwrap();
+
+    assert!(hub.store.compact_some(100).unwrap() >= 1);
+
+    assert_eq!(hub.store.chunk_count(m.id.0).unwrap(), 1);
+    assert_eq!(hub.store.compaction_pending().unwrap(), 0);
+    assert_eq!(stored_heads(&hub, m.id.0), heads, "every change is kept");
+    assert_eq!(
+        hub.store.local_seq(m.id.0).unwrap(),
+        seq,
+        "folding is not a change for peers to fetch"
+    );
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), incremental);
     assert_eq!(service::show_member(&ctx, &m.code).unwrap().visit_count, 30);
+    // And the record takes changes as before.
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    service::sign_in_member(&ctx, &m.code, &[]).unwrap();
+    assert_eq!(hub.store.chunk_count(m.id.0).unwrap(), 2);
+    assert_eq!(service::show_member(&ctx, &m.code).unwrap().visit_count, 31);
+}
+
+#[test]
+fn a_record_the_idle_step_never_reaches_is_folded_by_a_write_before_its_chunks_pile_up() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let m = hub.register(&ctx, "Every Day", "2008-05");
+    let mut most = 0;
+    for _ in 0..50 {
+        service::open_day(&ctx, OpenDay::default()).unwrap();
+        service::sign_in_member(&ctx, &m.code, &[]).unwrap();
+        service::sign_out_member(&ctx, &m.code).unwrap();
+        service::close_day(&ctx).unwrap();
+        hub.clock.advance(Duration::days(1));
+        most = most.max(hub.store.chunk_count(m.id.0).unwrap());
+    }
+    assert!(most > 10 && most <= 64, "at most 64 chunks, was {most}");
+    assert!(hub.store.chunk_count(m.id.0).unwrap() < most);
+    let incremental = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), incremental);
+    assert_eq!(service::show_member(&ctx, &m.code).unwrap().visit_count, 50);
+}
+
+#[test]
+fn the_idle_step_folds_the_records_with_the_most_chunks_first_and_no_more_than_asked() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let (busy, quiet) = (
+        hub.register(&ctx, "Busy", "2009-01"),
+        hub.register(&ctx, "Quiet", "2009-02"),
+    );
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    service::sign_in_member(&ctx, &quiet.code, &[]).unwrap();
+    for _ in 0..3 {
+        service::sign_in_member(&ctx, &busy.code, &[]).unwrap();
+        service::sign_out_member(&ctx, &busy.code).unwrap();
+    }
+    let before = hub.store.compaction_pending().unwrap();
+    assert_eq!(hub.store.compact_some(1).unwrap(), 1);
+    assert_eq!(hub.store.chunk_count(busy.id.0).unwrap(), 1);
+    assert_eq!(hub.store.chunk_count(quiet.id.0).unwrap(), 2);
+    assert_eq!(hub.store.compaction_pending().unwrap(), before - 1);
 }
 
 #[test]
