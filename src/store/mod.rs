@@ -637,14 +637,18 @@ impl Store {
         doc_chunks(&self.conn, id)
     }
 
-    /// Reads the members table and the search index once, so their pages are decrypted into
-    /// the page cache before the first person is searched for. The desktop app does this
+    /// Reads the members table, the indexes find-as-you-type reads and the search index once,
+    /// so their pages are decrypted into the page cache before the first person is searched
+    /// for. The desktop app does this
     /// while the lock screen waits for a PIN.
     pub fn warm_up(&self) -> Result<()> {
         self.conn
             .query_row(
                 "SELECT (SELECT sum(length(name_key)) + sum(last_seen IS NULL) FROM members),
                         (SELECT count(*) FROM members INDEXED BY members_by_name WHERE name_key > ''),
+                        (SELECT sum(length(legal_key)) FROM members INDEXED BY members_by_legal_name WHERE legal_key > ''),
+                        (SELECT sum(length(code_key)) FROM members INDEXED BY members_by_code WHERE code_key > ''),
+                        (SELECT sum(length(code_key)) FROM members INDEXED BY members_by_recency),
                         (SELECT sum(length(block)) FROM member_search_data)",
                 [],
                 |_| Ok(()),

@@ -12,8 +12,139 @@ use crate::domain::lockout::Attempts;
 
 /// How many results find-as-you-type returns.
 pub const FIND_LIMIT: usize = 20;
-/// One- and two-character searches rank the most recently seen `FIND_LIMIT * this` matches.
-const SHORT_QUERY_POOL: usize = 10;
+/// How many of the most recently seen members a search for the start of a name looks through
+/// before it asks an index instead: a key that starts one name in fifty finds enough results
+/// among them, and a rarer one has a short index range.
+const RECENT_WALK: i64 = 1000;
+/// Up to how many members containing the key a search ranks by reading their rows (about
+/// 0.5 µs each); a key in more members than this (one in 125 of 50,000) is looked for among
+/// the most recently seen instead, where twenty turn up within a few thousand.
+const CONTAINING_LOOKUPS: i64 = 400;
+/// How many of the most recently seen members a search for a common key looks through; if
+/// they hold too few matches (the matches are mostly members not seen for long), it ranks
+/// every match after all.
+const RECENT_WALK_CONTAINING: i64 = 10_000;
+
+/// The three lengths above, apart so that tests can make them small enough for every way
+/// of finding to be taken on a small store.
+#[derive(Debug, Clone, Copy)]
+struct FindTuning {
+    recent_walk: i64,
+    containing_lookups: i64,
+    recent_walk_containing: i64,
+}
+
+const FIND_TUNING: FindTuning = FindTuning {
+    recent_walk: RECENT_WALK,
+    containing_lookups: CONTAINING_LOOKUPS,
+    recent_walk_containing: RECENT_WALK_CONTAINING,
+};
+
+// The find queries. Each gives (rowid, last_seen, name_key) rows, best first within its group:
+// most recently seen first (SQLite puts NULL, never seen, last when descending), then by name.
+
+/// Exact name, legal name or code. ?1 key, ?2 limit.
+const FIND_EXACT: &str = "SELECT rowid, last_seen, name_key FROM members WHERE name_key = ?1
+    UNION SELECT rowid, last_seen, name_key FROM members WHERE legal_key = ?1
+    UNION SELECT rowid, last_seen, name_key FROM members WHERE code_key = ?1
+    ORDER BY 2 DESC, 3 LIMIT ?2";
+
+/// Names (preferred or legal) starting with the key, read from the covering indexes of
+/// migration 0010. ?1 key, ?2 the first key after every key that starts with it, ?3 limit.
+const FIND_STARTS: &str = "SELECT rowid, last_seen, name_key FROM members
+        INDEXED BY members_by_name WHERE name_key >= ?1 AND name_key < ?2
+    UNION SELECT rowid, last_seen, name_key FROM members
+        INDEXED BY members_by_legal_name WHERE legal_key >= ?1 AND legal_key < ?2
+    ORDER BY 2 DESC, 3 LIMIT ?3";
+
+/// As FIND_STARTS, and codes starting with the key (for keys of one or two characters).
+const FIND_STARTS_OR_CODE: &str = "SELECT rowid, last_seen, name_key FROM members
+        INDEXED BY members_by_name WHERE name_key >= ?1 AND name_key < ?2
+    UNION SELECT rowid, last_seen, name_key FROM members
+        INDEXED BY members_by_legal_name WHERE legal_key >= ?1 AND legal_key < ?2
+    UNION SELECT rowid, last_seen, name_key FROM members
+        INDEXED BY members_by_code WHERE code_key >= ?1 AND code_key < ?2
+    ORDER BY 2 DESC, 3 LIMIT ?3";
+
+/// FIND_STARTS_OR_CODE among the ?3 most recently seen members, in the recency index's order
+/// (which is the ranking's), stopping at ?4 matches.
+const FIND_RECENT_STARTS: &str = "SELECT rid, seen, nk FROM (
+        SELECT rowid AS rid, last_seen AS seen, name_key AS nk, legal_key AS lk, code_key AS ck
+        FROM members INDEXED BY members_by_recency ORDER BY last_seen DESC, name_key LIMIT ?3)
+    WHERE (nk >= ?1 AND nk < ?2) OR (lk >= ?1 AND lk < ?2) OR (ck >= ?1 AND ck < ?2)
+    LIMIT ?4";
+
+/// Names, legal names and codes containing the key among the ?2 most recently seen members,
+/// stopping at ?3 matches. The keys are [a-z0-9] only, as is the search key, so `instr` finds
+/// exactly what the trigram index would.
+const FIND_RECENT_CONTAINING: &str = "SELECT rid, seen, nk FROM (
+        SELECT rowid AS rid, last_seen AS seen, name_key AS nk, legal_key AS lk, code_key AS ck
+        FROM members INDEXED BY members_by_recency ORDER BY last_seen DESC, name_key LIMIT ?2)
+    WHERE instr(nk, ?1) > 0 OR instr(lk, ?1) > 0 OR instr(ck, ?1) > 0
+    LIMIT ?3";
+
+/// How many members' keys contain the key, counting up to ?2, from the trigram index alone.
+/// ?1 the key as an FTS5 phrase.
+const FIND_CONTAINING_COUNT: &str =
+    "SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ?1 LIMIT ?2)";
+
+/// Up to ?2 members whose keys contain the key, unordered. ?1 the key as an FTS5 phrase.
+const FIND_CONTAINING_FEW: &str = "SELECT m.rowid, m.last_seen, m.name_key
+    FROM (SELECT rowid AS rid FROM member_search WHERE member_search MATCH ?1 LIMIT ?2) s
+    JOIN members m ON m.rowid = s.rid";
+
+/// Every member whose keys contain the key, through the trigram index. ?1 the key as an
+/// FTS5 phrase, ?2 limit.
+const FIND_CONTAINING: &str = "SELECT m.rowid, m.last_seen, m.name_key
+    FROM member_search s JOIN members m ON m.rowid = s.rowid
+    WHERE member_search MATCH ?1
+    ORDER BY 2 DESC, 3 LIMIT ?2";
+
+/// A member a search found: enough to rank it without reading the whole row.
+struct Hit {
+    rowid: i64,
+    /// 0 exact, 1 starts with the key, 2 contains it.
+    rank: u8,
+    seen: Option<i64>,
+    name_key: String,
+}
+
+/// The members found so far, each once at its best rank.
+#[derive(Default)]
+struct Hits(Vec<Hit>);
+
+impl Hits {
+    fn add(&mut self, hit: Hit) {
+        match self.0.iter_mut().find(|h| h.rowid == hit.rowid) {
+            Some(h) => h.rank = h.rank.min(hit.rank),
+            None => self.0.push(hit),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Best first.
+    fn sorted(mut self) -> Vec<Hit> {
+        self.0.sort_by(|a, b| {
+            a.rank
+                .cmp(&b.rank)
+                .then(b.seen.cmp(&a.seen)) // None (never seen) is least: last
+                .then_with(|| a.name_key.cmp(&b.name_key))
+        });
+        self.0
+    }
+
+    /// The rowids of the best `limit`, best first.
+    fn best(self, limit: usize) -> Vec<i64> {
+        self.sorted()
+            .into_iter()
+            .take(limit)
+            .map(|h| h.rowid)
+            .collect()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberRow {
@@ -168,58 +299,123 @@ const ENDED_BY_X: &str =
 
 impl Store {
     /// Members matching a normalised key, best first: exact name or code, then names that start
-    /// with it, then any name containing it; within each, the most recently seen first.
+    /// with it, then any name containing it; within each, the most recently seen first (never
+    /// seen last), then by name. Keys of one or two characters (too short for trigrams) match
+    /// the start of a name or a code, and a code's start counts as a name's.
+    ///
+    /// This runs on every keystroke, so each group is read the cheaper way for how common the
+    /// key is: a common key finds enough matches among the most recently seen members (a
+    /// short walk of the recency index); a rare one is looked up by index or in the search
+    /// index, where it has few matches. Only the winners' rows are read in full.
     pub fn find_members(&self, key: &str, limit: usize) -> Result<Vec<MemberRow>> {
-        if key.is_empty() {
+        self.find_members_tuned(key, limit, FIND_TUNING)
+    }
+
+    fn find_members_tuned(
+        &self,
+        key: &str,
+        limit: usize,
+        tuning: FindTuning,
+    ) -> Result<Vec<MemberRow>> {
+        if key.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let short = key.chars().count() < 3;
         let upper = format!("{key}{{"); // '{' sorts after every key character
-        if key.chars().count() >= 3 {
-            let sql = format!(
-                "SELECT {MEMBER_COLUMNS},
-                    CASE WHEN m.name_key = ?1 OR m.code_key = ?1 OR m.legal_key = ?1 THEN 0
-                         WHEN (m.name_key >= ?1 AND m.name_key < ?2) OR (m.legal_key >= ?1 AND m.legal_key < ?2) THEN 1
-                         ELSE 2 END AS rank
-                 FROM member_search s JOIN members m ON m.rowid = s.rowid
-                 WHERE member_search MATCH ?3
-                 ORDER BY rank, m.last_seen DESC NULLS LAST, m.name_key
-                 LIMIT ?4"
-            );
-            let phrase = format!("\"{key}\"");
-            let mut stmt = self.conn.prepare_cached(&sql).ctx("find members")?;
-            let rows = stmt
-                .query_map(
-                    params![key, upper, phrase, limit as i64],
-                    MemberRow::from_row,
-                )
-                .ctx("find members")?;
-            rows.collect::<rusqlite::Result<_>>().ctx("find members")
+        let mut hits = Hits::default();
+        self.find_hits(FIND_EXACT, params![key, limit as i64], 0, &mut hits)?;
+        if short {
+            let found = self.find_hits(
+                FIND_RECENT_STARTS,
+                params![key, upper, tuning.recent_walk, limit as i64],
+                1,
+                &mut hits,
+            )?;
+            // Fewer than `limit` among the recently seen: the key is rare, so its index range
+            // is short.
+            if found < limit {
+                self.find_hits(
+                    FIND_STARTS_OR_CODE,
+                    params![key, upper, limit as i64],
+                    1,
+                    &mut hits,
+                )?;
+            }
         } else {
-            // Trigrams need three characters. One or two match thousands of names, so walk the
-            // covering recency index and keep the most recently seen matches; exact names still
-            // come first among those.
-            let sql = format!(
-                "SELECT {MEMBER_COLUMNS}, r.rank FROM (
-                     SELECT rowid AS rid, last_seen AS seen,
-                            CASE WHEN name_key = ?1 OR legal_key = ?1 THEN 0 ELSE 1 END AS rank
-                     FROM members INDEXED BY members_by_recency
-                     WHERE (name_key >= ?1 AND name_key < ?2) OR (legal_key >= ?1 AND legal_key < ?2)
-                        OR (code_key >= ?1 AND code_key < ?2)
-                     ORDER BY last_seen DESC
-                     LIMIT ?4
-                 ) r JOIN members m ON m.rowid = r.rid
-                 ORDER BY r.rank, r.seen DESC NULLS LAST, m.name_key
-                 LIMIT ?3"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql).ctx("find members")?;
-            let rows = stmt
-                .query_map(
-                    params![key, upper, limit as i64, (limit * SHORT_QUERY_POOL) as i64],
-                    MemberRow::from_row,
-                )
-                .ctx("find members")?;
-            rows.collect::<rusqlite::Result<_>>().ctx("find members")
+            self.find_hits(FIND_STARTS, params![key, upper, limit as i64], 1, &mut hits)?;
+            if hits.len() < limit {
+                // Ranking what contains the key reads each match's row: cheap for a rare key.
+                // A common one finds enough among the most recently seen members instead.
+                let phrase = format!("\"{key}\"");
+                // Counted first from the trigram index alone, so that a common key does not
+                // read rows only to drop them.
+                let cap = tuning.containing_lookups + 1;
+                let matches: i64 = self
+                    .conn
+                    .prepare_cached(FIND_CONTAINING_COUNT)
+                    .and_then(|mut s| s.query_row(params![phrase, cap], |r| r.get(0)))
+                    .ctx("find members")?;
+                let found = if matches > tuning.containing_lookups {
+                    self.find_hits(
+                        FIND_RECENT_CONTAINING,
+                        params![key, tuning.recent_walk_containing, limit as i64],
+                        2,
+                        &mut hits,
+                    )?
+                } else {
+                    let mut few = Hits::default();
+                    self.find_hits(FIND_CONTAINING_FEW, params![phrase, cap], 2, &mut few)?;
+                    for hit in few.sorted().into_iter().take(limit) {
+                        hits.add(hit);
+                    }
+                    limit // every match was ranked
+                };
+                if found < limit {
+                    self.find_hits(FIND_CONTAINING, params![phrase, limit as i64], 2, &mut hits)?;
+                }
+            }
         }
+        // Only the winners' rows are read whole. A row gone since (written by another
+        // connection in between) is left out rather than failing the search.
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.rowid = ?1"
+            ))
+            .ctx("find members")?;
+        hits.best(limit)
+            .into_iter()
+            .filter_map(|rowid| {
+                stmt.query_row([rowid], MemberRow::from_row)
+                    .optional()
+                    .transpose()
+            })
+            .collect::<rusqlite::Result<_>>()
+            .ctx("find members")
+    }
+
+    /// Runs one of the FIND_ queries (rows of rowid, last_seen, name_key) and adds its rows
+    /// to `hits` at `rank`; returns how many rows it gave.
+    fn find_hits(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        rank: u8,
+        hits: &mut Hits,
+    ) -> Result<usize> {
+        let mut stmt = self.conn.prepare_cached(sql).ctx("find members")?;
+        let mut rows = stmt.query(params).ctx("find members")?;
+        let mut found = 0;
+        while let Some(r) = rows.next().ctx("find members")? {
+            hits.add(Hit {
+                rowid: r.get(0).ctx("find members")?,
+                rank,
+                seen: r.get(1).ctx("find members")?,
+                name_key: r.get(2).ctx("find members")?,
+            });
+            found += 1;
+        }
+        Ok(found)
     }
 
     pub fn member_by_id(&self, id: Uuid) -> Result<Option<MemberRow>> {
@@ -780,5 +976,216 @@ impl Store {
             .ctx("feed")?;
         let rows = stmt.query_map([seq], |r| r.get(0)).ctx("feed")?;
         rows.collect::<rusqlite::Result<_>>().ctx("feed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::seq::IndexedRandom;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    /// Writes a member's projection rows (and search entry) straight in, as a projection would.
+    fn add_member(
+        store: &Store,
+        name_key: &str,
+        legal_key: Option<&str>,
+        code_key: &str,
+        last_seen: Option<i64>,
+    ) -> Uuid {
+        let id = Uuid::now_v7();
+        let conn = store.conn();
+        conn.execute(
+            "INSERT INTO members (id, code, code_key, preferred_name, name_key, legal_name,
+                 legal_key, born, registered_at, last_seen)
+             VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4, '2010-01', 0, ?5)",
+            params![id, code_key, name_key, legal_key, last_seen],
+        )
+        .unwrap();
+        let keys = [Some(name_key), legal_key, Some(code_key)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        conn.execute(
+            "INSERT INTO member_search (rowid, keys) VALUES (last_insert_rowid(), ?1)",
+            [keys],
+        )
+        .unwrap();
+        id
+    }
+
+    /// The ranking as documented, over every member at once: what find_members must give
+    /// however it gets there.
+    fn reference(store: &Store, key: &str, limit: usize) -> Vec<Uuid> {
+        let short = key.len() < 3;
+        let mut rows: Vec<(u8, Option<i64>, String, Uuid)> = store
+            .all_members()
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| {
+                let code = m.code.to_lowercase();
+                let keys = [Some(&m.name_key), m.legal_key.as_ref()];
+                let names = keys.iter().flatten();
+                let rank = if names.clone().any(|k| *k == key) || code == key {
+                    0
+                } else if names.clone().any(|k| k.starts_with(key))
+                    || (short && code.starts_with(key))
+                {
+                    1
+                } else if !short && (names.clone().any(|k| k.contains(key)) || code.contains(key)) {
+                    2
+                } else {
+                    return None;
+                };
+                Some((
+                    rank,
+                    m.last_seen.map(|t| t.timestamp_millis()),
+                    m.name_key,
+                    m.id,
+                ))
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        rows.into_iter().take(limit).map(|r| r.3).collect()
+    }
+
+    /// 1,500 members with names made of a few syllables (so that short keys are common and
+    /// long ones rare), a third with a legal name, a quarter never seen; no two alike in
+    /// last seen or name, so the order is fully defined.
+    fn store_of_many(rng: &mut ChaCha8Rng) -> Store {
+        const SYLLABLES: &[&str] = &[
+            "al", "an", "be", "ca", "jo", "ka", "ma", "ni", "ol", "sa", "zu",
+        ];
+        let store = Store::open_in_memory().unwrap();
+        let mut seen: Vec<i64> = (0..1500).map(|i| 1_700_000_000_000 + i * 1000).collect();
+        use rand::seq::SliceRandom;
+        seen.shuffle(rng);
+        for (i, seen) in seen.into_iter().enumerate() {
+            let name = |rng: &mut ChaCha8Rng, n: usize| {
+                (0..n)
+                    .map(|_| *SYLLABLES.choose(rng).unwrap())
+                    .collect::<String>()
+            };
+            let first = rng.random_range(1..=3);
+            let name_key = format!("{}{}x{i}", name(rng, first), name(rng, 2));
+            let legal_key = rng
+                .random_bool(0.33)
+                .then(|| format!("{}y{i}", name(rng, 3)));
+            let code_key: String = (0..7)
+                .map(|_| *b"23456789abcdefghjkmnpqrstvwxyz".choose(rng).unwrap() as char)
+                .collect();
+            let last_seen = rng.random_bool(0.75).then_some(seen);
+            add_member(
+                &store,
+                &name_key,
+                legal_key.as_deref(),
+                &code_key,
+                last_seen,
+            );
+        }
+        store
+    }
+
+    #[test]
+    fn every_way_of_finding_gives_the_documented_ranking() {
+        let mut rng = ChaCha8Rng::seed_from_u64(20);
+        let store = store_of_many(&mut rng);
+        let members = store.all_members().unwrap();
+        let mut keys: Vec<String> = ["a", "z", "x", "q", "2", "al", "zu", "ol", "xq", "9k"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        for _ in 0..60 {
+            let m = members.choose(&mut rng).unwrap();
+            let source = match rng.random_range(0..3) {
+                0 => m.name_key.clone(),
+                1 => m.code.to_lowercase(),
+                _ => m.legal_key.clone().unwrap_or_else(|| m.name_key.clone()),
+            };
+            let start = rng.random_range(0..source.len() - 1);
+            let end = rng.random_range(start + 1..=source.len().min(start + 9));
+            keys.push(source[start..end].to_string());
+            keys.push(source.clone());
+        }
+        // The store's own lengths, and lengths small enough that this store takes every
+        // other way too: the index after a short walk, the trigram index after a count.
+        let tunings = [
+            FIND_TUNING,
+            FindTuning {
+                recent_walk: 10,
+                containing_lookups: 5,
+                recent_walk_containing: 40,
+            },
+            FindTuning {
+                recent_walk: 0,
+                containing_lookups: 0,
+                recent_walk_containing: 0,
+            },
+            FindTuning {
+                recent_walk: 5000,
+                containing_lookups: 5000,
+                recent_walk_containing: 5000,
+            },
+        ];
+        for key in &keys {
+            for limit in [1, 5, FIND_LIMIT] {
+                let expected = reference(&store, key, limit);
+                for tuning in tunings {
+                    let found: Vec<Uuid> = store
+                        .find_members_tuned(key, limit, tuning)
+                        .unwrap()
+                        .into_iter()
+                        .map(|m| m.id)
+                        .collect();
+                    assert_eq!(found, expected, "{key:?}, limit {limit}, {tuning:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_name_of_two_letters_comes_first_however_many_names_start_with_them() {
+        let store = Store::open_in_memory().unwrap();
+        // Two hundred and fifty "Al..." seen lately, and Al, never seen.
+        for i in 0..250 {
+            add_member(
+                &store,
+                &format!("alex{i}"),
+                None,
+                &format!("c{i:06}"),
+                Some(i),
+            );
+        }
+        let al = add_member(&store, "al", None, "k000001", None);
+        let found = store.find_members("al", FIND_LIMIT).unwrap();
+        assert_eq!(found.len(), FIND_LIMIT);
+        assert_eq!(found[0].id, al);
+    }
+
+    #[test]
+    fn a_short_key_finds_the_start_of_a_code_among_many_recent_names() {
+        let store = Store::open_in_memory().unwrap();
+        // More recently seen members than a search walks, none of them matching "k7".
+        for i in 0..(RECENT_WALK + 50) {
+            add_member(
+                &store,
+                &format!("sam{i}"),
+                None,
+                &format!("c{i:06}"),
+                Some(i + 100),
+            );
+        }
+        let by_code = add_member(&store, "oluwaseun", None, "k7m42qx", Some(1));
+        let by_name = add_member(&store, "k7ira", None, "cz00001", None);
+        let found: Vec<Uuid> = store
+            .find_members("k7", FIND_LIMIT)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(found, vec![by_code, by_name]);
     }
 }
