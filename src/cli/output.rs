@@ -586,6 +586,26 @@ pub fn rebuild_progress(done: usize, total: usize) {
     }
 }
 
+/// How far `hubdesk demo` has got, one line per part rewritten as it goes, on a terminal
+/// only (like [`rebuild_progress`]).
+pub fn demo_progress(p: service::demo::DemoProgress) {
+    use std::io::IsTerminal as _;
+    let mut err = std::io::stderr();
+    if !err.is_terminal() {
+        return;
+    }
+    let _ = write!(
+        err,
+        "\rBuilding the demo: {} {} of {}",
+        p.phase.label(),
+        p.done,
+        p.total
+    );
+    if p.done >= p.total {
+        let _ = writeln!(err);
+    }
+}
+
 pub fn rebuilt(documents: usize) -> String {
     format!("Rebuilt the tables from {documents} documents.")
 }

@@ -62,7 +62,7 @@ pub fn demo(dir: &Path, a: &DemoArgs, json: bool) -> Result<(), Failure> {
         .into());
     }
     let store = Store::open(dir)?;
-    let done = service::demo::build_demo(
+    let done = service::demo::build_demo_with_progress(
         &store,
         &SystemClock,
         &service::demo::DemoSpec {
@@ -70,6 +70,7 @@ pub fn demo(dir: &Path, a: &DemoArgs, json: bool) -> Result<(), Failure> {
             days: a.days,
             seed: a.seed,
         },
+        output::demo_progress,
     )?;
     emit(json, &done, service::demo::describe)
 }
