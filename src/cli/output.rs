@@ -594,9 +594,16 @@ pub fn demo_progress(p: service::demo::DemoProgress) {
     if !err.is_terminal() {
         return;
     }
+    const WIDTH: usize = 30;
+    let filled = (p.done * WIDTH)
+        .checked_div(p.total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
     let _ = write!(
         err,
-        "\rBuilding the demo: {} {} of {}",
+        "\rBuilding the demo: [{}{}] {} {} of {}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled),
         p.phase.label(),
         p.done,
         p.total

@@ -70,7 +70,12 @@ pub fn demo(dir: &Path, a: &DemoArgs, json: bool) -> Result<(), Failure> {
             days: a.days,
             seed: a.seed,
         },
-        output::demo_progress,
+        // --json promises one JSON value and nothing else, on a terminal too.
+        |p| {
+            if !json {
+                output::demo_progress(p)
+            }
+        },
     )?;
     emit(json, &done, service::demo::describe)
 }
