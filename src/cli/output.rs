@@ -586,6 +586,33 @@ pub fn rebuild_progress(done: usize, total: usize) {
     }
 }
 
+/// How far `hubdesk demo` has got, one line per part rewritten as it goes, on a terminal
+/// only (like [`rebuild_progress`]).
+pub fn demo_progress(p: service::demo::DemoProgress) {
+    use std::io::IsTerminal as _;
+    let mut err = std::io::stderr();
+    if !err.is_terminal() {
+        return;
+    }
+    const WIDTH: usize = 30;
+    let filled = (p.done * WIDTH)
+        .checked_div(p.total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
+    let _ = write!(
+        err,
+        "\rBuilding the demo: [{}{}] {} {} of {}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled),
+        p.phase.label(),
+        p.done,
+        p.total
+    );
+    if p.done >= p.total {
+        let _ = writeln!(err);
+    }
+}
+
 pub fn rebuilt(documents: usize) -> String {
     format!("Rebuilt the tables from {documents} documents.")
 }

@@ -62,13 +62,19 @@ pub fn demo(dir: &Path, a: &DemoArgs, json: bool) -> Result<(), Failure> {
         .into());
     }
     let store = Store::open(dir)?;
-    let done = service::demo::build_demo(
+    let done = service::demo::build_demo_with_progress(
         &store,
         &SystemClock,
         &service::demo::DemoSpec {
             members: a.members,
             days: a.days,
             seed: a.seed,
+        },
+        // --json promises one JSON value and nothing else, on a terminal too.
+        |p| {
+            if !json {
+                output::demo_progress(p)
+            }
         },
     )?;
     emit(json, &done, service::demo::describe)

@@ -1,11 +1,13 @@
 //! `hubdesk demo`: a realistic, clearly fictional organisation built from a seed. It is how a
 //! new user tries the app, and where the benchmarks get their data.
 //!
-//! Everything random comes from one ChaCha stream, so the same seed on the same day gives the
-//! same organisation. Hub days run up to yesterday; today is left for the user to open.
-//! Members and days are written as whole documents in large transactions (the realistic
-//! history of commits is kept: one per registration, sign-in and sign-out), which is what
-//! makes 50,000 members and a million visits take minutes, not hours.
+//! Everything random comes from one ChaCha stream (each member from a stream of their own,
+//! seeded from it), so the same seed on the same day gives the same organisation. Hub days run
+//! up to yesterday; today is left for the user to open. Members and days are written as whole
+//! documents in large transactions, keeping the realistic history of commits (one per
+//! registration, sign-in and sign-out). Members' documents are built and saved on worker
+//! threads while this thread writes them to the store, in order: the Automerge work is most
+//! of the demo's time, and 50,000 members with 1.5 million visits take minutes.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,7 @@ use crate::doc::{
     StampDoc, VisitDoc, to_millis,
 };
 use crate::domain::{HubDayId, HubId, MemberCode};
-use crate::store::Store;
+use crate::store::{PreparedDoc, Store, WriteTxn};
 
 #[derive(Debug, Clone)]
 pub struct DemoSpec {
@@ -256,6 +258,48 @@ fn id_at(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> Uuid {
         .into_uuid()
 }
 
+/// The demo's hubs are in London.
+const TZ: chrono_tz::Tz = chrono_tz::Europe::London;
+/// Records written per transaction.
+const BATCH: usize = 500;
+/// Progress is reported after every this many records of a part.
+pub const PROGRESS_EVERY: usize = 250;
+
+/// A local time on a date in the demo's time zone.
+fn local(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    TZ.from_local_datetime(&d.and_hms_opt(h, m, 0).expect("valid time"))
+        .earliest()
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
+}
+
+/// The parts of the demo, in the order they are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DemoPhase {
+    Members,
+    Days,
+    Contacts,
+}
+
+impl DemoPhase {
+    /// What the part is called on a progress line.
+    pub fn label(self) -> &'static str {
+        match self {
+            DemoPhase::Members => "members",
+            DemoPhase::Days => "hub days",
+            DemoPhase::Contacts => "parents and visitors",
+        }
+    }
+}
+
+/// How far the demo is: records of one part written of all that part will have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoProgress {
+    pub phase: DemoPhase,
+    pub done: usize,
+    pub total: usize,
+}
+
 struct DemoDay {
     id: Uuid,
     hub: usize,
@@ -264,6 +308,17 @@ struct DemoDay {
 
 /// Builds the demo organisation into an empty store.
 pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<DemoBuilt> {
+    build_demo_with_progress(store, clock, spec, |_| {})
+}
+
+/// [`build_demo`], telling `progress` how far each part is: at its start, every
+/// [`PROGRESS_EVERY`] records, and at its end (done equal to total).
+pub fn build_demo_with_progress(
+    store: &Store,
+    clock: &dyn Clock,
+    spec: &DemoSpec,
+    mut progress: impl FnMut(DemoProgress),
+) -> Result<DemoBuilt> {
     if spec.members == 0 || spec.days == 0 {
         return Err(crate::domain::ValidationError::new(
             "members",
@@ -328,7 +383,7 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
         .map(|(n, k)| super::add_activity(&ctx, n, k).map(|a| a.id.0))
         .collect::<Result<_>>()?;
     let hubs = [set_up.hub_id.0, second_hub.0];
-    let tz = chrono_tz::Europe::London;
+    let tz = TZ;
     let by = manager.id().to_string();
 
     // Hub days: walking back from yesterday, Riverside on Tue/Thu/Sat, Northgate Wed/Fri/Sat.
@@ -353,144 +408,30 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
         }
     }
     days.reverse();
-    let local = |d: NaiveDate, h: u32, m: u32| -> DateTime<Utc> {
-        tz.from_local_datetime(&d.and_hms_opt(h, m, 0).expect("valid time"))
-            .earliest()
-            .map(|t| t.to_utc())
-            .unwrap_or_default()
-    };
     let days_by_hub: [Vec<usize>; 2] =
         [0, 1].map(|h| (0..days.len()).filter(|&i| days[i].hub == h).collect());
 
     // Members: each joins on some day at a home hub and comes back with their own regularity.
-    let mut visits_total = 0u64;
-    let batch = 500;
-    let mut w = store.write()?;
-    for n in 0..spec.members {
-        let hub = if rng.random_bool(0.6) { 0 } else { 1 };
-        let hub_days = &days_by_hub[hub];
-        if hub_days.is_empty() {
-            continue;
-        }
-        let first = rng.random_range(0..hub_days.len());
-        let join_day = &days[hub_days[first]];
-        let age: i32 = *[
-            11, 12, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-        ]
-        .choose(&mut rng)
-        .unwrap_or(&16);
-        let months_since_birthday = rng.random_range(0..12);
-        let born = crate::domain::BirthMonth::new(join_day.date.year(), join_day.date.month())
-            .map_err(crate::service::Error::from)?
-            .shifted(-(age * 12 + months_since_birthday));
-        let regularity: f64 = *[0.0, 0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3]
-            .choose(&mut rng)
-            .unwrap_or(&0.02);
-        let first_name = *FIRST_NAMES.choose(&mut rng).unwrap_or(&"Sam");
-        let surname = *SURNAMES.choose(&mut rng).unwrap_or(&"Smith");
-        let registered_at = local(
-            join_day.date,
-            rng.random_range(15..19),
-            rng.random_range(0..60),
-        );
-        let id = id_at(&mut rng, registered_at);
-        let code = MemberCode::issue(0, n)?;
-        let member = MemberDoc {
-            schema: doc::SCHEMA_VERSION,
-            kind: DocKind::Member.name().into(),
-            code: code.to_string(),
-            registered_at: to_millis(registered_at),
-            registered_by: by.clone(),
-            profile: ProfileDoc {
-                preferred_name: format!("{first_name} {surname}"),
-                legal_name: None,
-                born: born.to_string(),
-                pronouns: PRONOUNS
-                    .choose(&mut rng)
-                    .copied()
-                    .flatten()
-                    .map(str::to_string),
-                gender: GENDERS
-                    .choose(&mut rng)
-                    .copied()
-                    .flatten()
-                    .map(str::to_string),
-                postcode_district: Some((*DISTRICTS.choose(&mut rng).unwrap_or(&"M1")).to_string()),
-                heard_about: HEARD
-                    .choose(&mut rng)
-                    .copied()
-                    .flatten()
-                    .map(str::to_string),
-                emergency_contact: None,
-            },
-            agreement: Some(doc::AgreementDoc {
-                version: "1".into(),
-                accepted_at: to_millis(registered_at),
-                consents: vec!["store-my-details".into()],
-            }),
-            visits: BTreeMap::new(),
-            merged: BTreeMap::new(),
-        };
-        let mut am = AutoCommit::new().with_actor(doc::device_actor(
-            store.local_device()?.map(|d| d.id).unwrap_or_default(),
-        ));
-        autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
-        doc::commit(
-            &mut am,
-            registered_at,
-            format!("register member (user {by})"),
-        );
-        for (k, &day_index) in hub_days[first..].iter().enumerate() {
-            if k > 0 && !rng.random_bool(regularity) {
-                continue;
-            }
-            let day = &days[day_index];
-            let signed_in_at = if k == 0 {
-                registered_at
-            } else {
-                local(day.date, rng.random_range(15..19), rng.random_range(0..60))
-            };
-            let stayed = Duration::minutes(rng.random_range(20..200));
-            let at_close = rng.random_bool(0.05);
-            let close_time = local(day.date, 20, 0);
-            let signed_out_at = if at_close {
-                close_time
-            } else {
-                (signed_in_at + stayed).min(close_time)
-            };
-            let n_activities = rng.random_range(0..3usize);
-            let mut chosen: Vec<String> = activities
-                .choose_multiple(&mut rng, n_activities)
-                .map(|a| a.to_string())
-                .collect();
-            chosen.sort();
-            let visit_id = id_at(&mut rng, signed_in_at).to_string();
-            let mut visit = VisitDoc {
-                day: day.id.to_string(),
-                hub: hubs[day.hub].to_string(),
-                signed_in_at: to_millis(signed_in_at),
-                signed_in_by: by.clone(),
-                signed_out_at: None,
-                signed_out_by: None,
-                signed_out_at_close: false,
-                activities: chosen,
-            };
-            doc::put_entry(&mut am, "visits", &visit_id, &visit)?;
-            doc::commit(&mut am, signed_in_at, format!("sign in (user {by})"));
-            visit.signed_out_at = Some(to_millis(signed_out_at));
-            visit.signed_out_by = Some(by.clone());
-            visit.signed_out_at_close = at_close;
-            doc::put_entry(&mut am, "visits", &visit_id, &visit)?;
-            doc::commit(&mut am, signed_out_at, format!("sign out (user {by})"));
-            visits_total += 1;
-        }
-        w.create(id, DocKind::Member, am)?;
-        if n % batch == batch - 1 {
-            w.commit()?;
-            w = store.write()?;
-        }
-    }
+    // Built on worker threads (the Automerge work is most of the demo's time), each from its
+    // own stream seeded from the main one, and written here in order: the same seed gives the
+    // same organisation however the threads are scheduled.
+    let plan = MemberPlan {
+        days: &days,
+        days_by_hub: &days_by_hub,
+        hubs,
+        activities: &activities,
+        by: by.clone(),
+        actor: doc::device_actor(store.local_device()?.map(|d| d.id).unwrap_or_default()),
+    };
+    let seeds: Vec<u64> = (0..spec.members).map(|_| rng.random()).collect();
+    let (mut w, visits_total) = write_members(store, store.write()?, &plan, &seeds, &mut progress)?;
     // The days themselves: opened, counted, closed.
+    let mut report = DemoProgress {
+        phase: DemoPhase::Days,
+        done: 0,
+        total: days.len(),
+    };
+    progress(report);
     for (i, day) in days.iter().enumerate() {
         let mut am = DayDoc::genesis(day.id, hubs[day.hub], day.date)?;
         am.set_actor(doc::device_actor(
@@ -532,15 +473,25 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
             }),
         )?;
         doc::commit(&mut am, closed, format!("close day (user {by})"));
-        w.create(day.id, DocKind::Day, am)?;
-        if i % batch as usize == batch as usize - 1 {
+        w.create_prepared(PreparedDoc::new(day.id, DocKind::Day, am)?)?;
+        if i % BATCH == BATCH - 1 {
             w.commit()?;
             w = store.write()?;
+        }
+        report.done = i + 1;
+        if report.done.is_multiple_of(PROGRESS_EVERY) || report.done == report.total {
+            progress(report);
         }
     }
     // Parents and the odd visitor or professional.
     let contacts = (spec.members / 20).max(1);
-    for _ in 0..contacts {
+    let mut report = DemoProgress {
+        phase: DemoPhase::Contacts,
+        done: 0,
+        total: contacts as usize,
+    };
+    progress(report);
+    for i in 0..contacts as usize {
         let kind = *["parent", "parent", "parent", "visitor", "professional"]
             .choose(&mut rng)
             .unwrap_or(&"parent");
@@ -585,7 +536,19 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
         let mut am = AutoCommit::new();
         autosurgeon::reconcile(&mut am, &contact).map_err(doc::DocError::from)?;
         doc::commit(&mut am, created, format!("contact sign in (user {by})"));
-        w.create(id_at(&mut rng, created), DocKind::Contact, am)?;
+        w.create_prepared(PreparedDoc::new(
+            id_at(&mut rng, created),
+            DocKind::Contact,
+            am,
+        )?)?;
+        if i % BATCH == BATCH - 1 {
+            w.commit()?;
+            w = store.write()?;
+        }
+        report.done = i + 1;
+        if report.done.is_multiple_of(PROGRESS_EVERY) || report.done == report.total {
+            progress(report);
+        }
     }
     w.commit()?;
     store.set_code_seq(spec.members)?;
@@ -605,4 +568,482 @@ pub fn build_demo(store: &Store, clock: &dyn Clock, spec: &DemoSpec) -> Result<D
             })
             .collect(),
     })
+}
+
+/// What every member's document is built from: shared, read-only, by the worker threads.
+struct MemberPlan<'a> {
+    days: &'a [DemoDay],
+    days_by_hub: &'a [Vec<usize>; 2],
+    hubs: [Uuid; 2],
+    activities: &'a [Uuid],
+    by: String,
+    actor: automerge::ActorId,
+}
+
+/// Builds the members from `seeds` (one per member, in code order) on worker threads and
+/// writes them through `w` in that order, committing every [`BATCH`]. Returns the open write
+/// and how many visits the members made.
+fn write_members<'s>(
+    store: &'s Store,
+    w: WriteTxn<'s>,
+    plan: &MemberPlan<'_>,
+    seeds: &[u64],
+    progress: &mut impl FnMut(DemoProgress),
+) -> Result<(WriteTxn<'s>, u64)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut report = DemoProgress {
+        phase: DemoPhase::Members,
+        done: 0,
+        total: seeds.len(),
+    };
+    progress(report);
+    // This thread writes SQLite while the workers build: as many workers as cores, since the
+    // writer spends most of its time waiting for them.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let mut visits_total = 0u64;
+    let mut open = Some(w);
+    std::thread::scope(|scope| -> Result<()> {
+        type Built = Result<Option<(PreparedDoc, u64)>>;
+        // Bounded, so the workers wait rather than fill memory when the writer falls behind.
+        let (outbox, built) = std::sync::mpsc::sync_channel::<(usize, Built)>(256);
+        for _ in 0..workers {
+            let outbox = outbox.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(n) else { break };
+                    let out = build_member(plan, n, seed).and_then(|m| {
+                        m.map(|(id, am, visits)| {
+                            Ok((PreparedDoc::new(id, DocKind::Member, am)?, visits))
+                        })
+                        .transpose()
+                    });
+                    // The writer stopped (an error): nothing more is wanted.
+                    if outbox.send((n, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(outbox);
+        // Members finished out of order wait here until those before them are written.
+        let mut waiting: BTreeMap<usize, Built> = BTreeMap::new();
+        for (n, out) in built {
+            waiting.insert(n, out);
+            while let Some(out) = waiting.remove(&report.done) {
+                if let Some((member, visits)) = out? {
+                    open.as_mut()
+                        .ok_or_else(|| Error::Storage("the demo lost its write".into()))?
+                        .create_prepared(member)?;
+                    visits_total += visits;
+                }
+                report.done += 1;
+                if report.done.is_multiple_of(BATCH) {
+                    if let Some(full) = open.take() {
+                        full.commit()?;
+                    }
+                    open = Some(store.write()?);
+                }
+                if report.done.is_multiple_of(PROGRESS_EVERY) || report.done == report.total {
+                    progress(report);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if report.done < report.total {
+        return Err(Error::Storage(
+            "the demo stopped building members before the last one".into(),
+        ));
+    }
+    let w = open.ok_or_else(|| Error::Storage("the demo lost its write".into()))?;
+    Ok((w, visits_total))
+}
+
+/// One member's document, from its own seed: registered on a day at a home hub, then signed
+/// in and out on the days they came back, one commit each. None if their hub has no days.
+fn build_member(
+    plan: &MemberPlan<'_>,
+    n: usize,
+    seed: u64,
+) -> Result<Option<(Uuid, AutoCommit, u64)>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let by = &plan.by;
+    let days = plan.days;
+    let hub = if rng.random_bool(0.6) { 0 } else { 1 };
+    let hub_days = &plan.days_by_hub[hub];
+    if hub_days.is_empty() {
+        return Ok(None);
+    }
+    let first = rng.random_range(0..hub_days.len());
+    let join_day = &days[hub_days[first]];
+    let age: i32 = *[
+        11, 12, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+    ]
+    .choose(&mut rng)
+    .unwrap_or(&16);
+    let months_since_birthday = rng.random_range(0..12);
+    let born = crate::domain::BirthMonth::new(join_day.date.year(), join_day.date.month())
+        .map_err(crate::service::Error::from)?
+        .shifted(-(age * 12 + months_since_birthday));
+    let regularity: f64 = *[0.0, 0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3]
+        .choose(&mut rng)
+        .unwrap_or(&0.02);
+    let first_name = *FIRST_NAMES.choose(&mut rng).unwrap_or(&"Sam");
+    let surname = *SURNAMES.choose(&mut rng).unwrap_or(&"Smith");
+    let registered_at = local(
+        join_day.date,
+        rng.random_range(15..19),
+        rng.random_range(0..60),
+    );
+    let id = id_at(&mut rng, registered_at);
+    let code = MemberCode::issue(
+        0,
+        u32::try_from(n).map_err(|_| Error::Storage("too many demo members".into()))?,
+    )?;
+    let member = MemberDoc {
+        schema: doc::SCHEMA_VERSION,
+        kind: DocKind::Member.name().into(),
+        code: code.to_string(),
+        registered_at: to_millis(registered_at),
+        registered_by: by.clone(),
+        profile: ProfileDoc {
+            preferred_name: format!("{first_name} {surname}"),
+            legal_name: None,
+            born: born.to_string(),
+            pronouns: PRONOUNS
+                .choose(&mut rng)
+                .copied()
+                .flatten()
+                .map(str::to_string),
+            gender: GENDERS
+                .choose(&mut rng)
+                .copied()
+                .flatten()
+                .map(str::to_string),
+            postcode_district: Some((*DISTRICTS.choose(&mut rng).unwrap_or(&"M1")).to_string()),
+            heard_about: HEARD
+                .choose(&mut rng)
+                .copied()
+                .flatten()
+                .map(str::to_string),
+            emergency_contact: None,
+        },
+        agreement: Some(doc::AgreementDoc {
+            version: "1".into(),
+            accepted_at: to_millis(registered_at),
+            consents: vec!["store-my-details".into()],
+        }),
+        visits: BTreeMap::new(),
+        merged: BTreeMap::new(),
+    };
+    let mut am = AutoCommit::new().with_actor(plan.actor.clone());
+    autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
+    doc::commit(
+        &mut am,
+        registered_at,
+        format!("register member (user {by})"),
+    );
+    use automerge::ReadDoc as _;
+    let visits_map = match am
+        .get(automerge::ROOT, "visits")
+        .map_err(doc::DocError::from)?
+    {
+        Some((automerge::Value::Object(automerge::ObjType::Map), obj)) => obj,
+        _ => return Err(Error::Storage("a demo member has no visits map".into())),
+    };
+    let mut visits = 0u64;
+    for (k, &day_index) in hub_days[first..].iter().enumerate() {
+        if k > 0 && !rng.random_bool(regularity) {
+            continue;
+        }
+        let day = &days[day_index];
+        let signed_in_at = if k == 0 {
+            registered_at
+        } else {
+            local(day.date, rng.random_range(15..19), rng.random_range(0..60))
+        };
+        let stayed = Duration::minutes(rng.random_range(20..200));
+        let at_close = rng.random_bool(0.05);
+        let close_time = local(day.date, 20, 0);
+        let signed_out_at = if at_close {
+            close_time
+        } else {
+            (signed_in_at + stayed).min(close_time)
+        };
+        let n_activities = rng.random_range(0..3usize);
+        let mut chosen: Vec<String> = plan
+            .activities
+            .choose_multiple(&mut rng, n_activities)
+            .map(|a| a.to_string())
+            .collect();
+        chosen.sort();
+        let visit_id = id_at(&mut rng, signed_in_at).to_string();
+        let mut visit = VisitDoc {
+            day: day.id.to_string(),
+            hub: plan.hubs[day.hub].to_string(),
+            signed_in_at: to_millis(signed_in_at),
+            signed_in_by: by.clone(),
+            signed_out_at: None,
+            signed_out_by: None,
+            signed_out_at_close: false,
+            activities: chosen,
+        };
+        let entry = put_new_visit(&mut am, &visits_map, &visit_id, &visit)?;
+        doc::commit(&mut am, signed_in_at, format!("sign in (user {by})"));
+        visit.signed_out_at = Some(to_millis(signed_out_at));
+        visit.signed_out_by = Some(by.clone());
+        visit.signed_out_at_close = at_close;
+        put_sign_out(&mut am, &entry, &visit)?;
+        doc::commit(&mut am, signed_out_at, format!("sign out (user {by})"));
+        visits += 1;
+    }
+    Ok(Some((id, am, visits)))
+}
+
+/// Writes a new visit into the visits map with exactly the operations `doc::put_entry` makes
+/// for it (the desk's sign-in), without reading the document back field by field as
+/// reconciling does: half of the demo's time went there. A test holds the two equal.
+fn put_new_visit(
+    am: &mut AutoCommit,
+    visits: &automerge::ObjId,
+    visit_id: &str,
+    v: &VisitDoc,
+) -> std::result::Result<automerge::ObjId, doc::DocError> {
+    use automerge::{ObjType, ScalarValue, transaction::Transactable};
+    let opt_i64 = |x: Option<i64>| x.map_or(ScalarValue::Null, ScalarValue::Int);
+    let opt_str = |x: &Option<String>| {
+        x.as_deref()
+            .map_or(ScalarValue::Null, |s| ScalarValue::Str(s.into()))
+    };
+    let entry = am.put_object(visits, visit_id, ObjType::Map)?;
+    am.put(&entry, "day", v.day.as_str())?;
+    am.put(&entry, "hub", v.hub.as_str())?;
+    am.put(&entry, "signed_in_at", v.signed_in_at)?;
+    am.put(&entry, "signed_in_by", v.signed_in_by.as_str())?;
+    am.put(&entry, "signed_out_at", opt_i64(v.signed_out_at))?;
+    am.put(&entry, "signed_out_by", opt_str(&v.signed_out_by))?;
+    am.put(&entry, "signed_out_at_close", v.signed_out_at_close)?;
+    let list = am.put_object(&entry, "activities", ObjType::List)?;
+    for (i, a) in v.activities.iter().enumerate() {
+        am.insert(&list, i, a.as_str())?;
+    }
+    Ok(entry)
+}
+
+/// Signs out a visit written by [`put_new_visit`] with the operations `doc::put_entry` makes
+/// for the same visit signed out: only the fields that changed.
+fn put_sign_out(
+    am: &mut AutoCommit,
+    entry: &automerge::ObjId,
+    v: &VisitDoc,
+) -> std::result::Result<(), doc::DocError> {
+    use automerge::{ScalarValue, transaction::Transactable};
+    if let Some(at) = v.signed_out_at {
+        am.put(entry, "signed_out_at", at)?;
+    }
+    if let Some(by) = &v.signed_out_by {
+        am.put(entry, "signed_out_by", by.as_str())?;
+    }
+    if v.signed_out_at_close {
+        am.put(entry, "signed_out_at_close", ScalarValue::Boolean(true))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::ManualClock;
+    use automerge::ReadDoc as _;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 4, 15, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    fn build(seed: u64, progress: impl FnMut(DemoProgress)) -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(at(0));
+        build_demo_with_progress(
+            &store,
+            &clock,
+            &DemoSpec {
+                members: 120,
+                days: 14,
+                seed,
+            },
+            progress,
+        )
+        .unwrap();
+        store
+    }
+
+    /// What a seed decides, without the ids the set-up draws afresh each time (organisation,
+    /// hubs, users, activities): every member row, and every visit with its day's date.
+    fn organisation(store: &Store) -> Vec<String> {
+        let mut lines: Vec<String> = store
+            .projection_dump()
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.starts_with("members:"))
+            .collect();
+        let mut stmt = store
+            .conn()
+            .prepare(
+                "SELECT v.id, v.member_id, d.date, v.signed_in_at, v.signed_out_at, v.signed_out_at_close,
+                        (SELECT count(*) FROM visit_activities a WHERE a.visit_id = v.id)
+                 FROM visits v JOIN days d ON d.id = v.day_id ORDER BY v.id",
+            )
+            .unwrap();
+        let visits = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "visit {} {} {} {} {:?} {} {}",
+                    r.get::<_, Uuid>(0)?,
+                    r.get::<_, Uuid>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, i64>(6)?
+                ))
+            })
+            .unwrap();
+        lines.extend(visits.map(|v| v.unwrap()));
+        lines
+    }
+
+    #[test]
+    fn the_same_seed_builds_the_same_organisation_and_another_seed_another() {
+        let first = organisation(&build(7, |_| {}));
+        assert!(first.iter().filter(|l| l.starts_with("members:")).count() > 100);
+        assert!(first.iter().filter(|l| l.starts_with("visit ")).count() > 100);
+        assert_eq!(organisation(&build(7, |_| {})), first);
+        assert_ne!(organisation(&build(8, |_| {})), first);
+    }
+
+    #[test]
+    fn the_demo_projects_what_a_rebuild_from_its_documents_projects() {
+        let store = build(5, |_| {});
+        let built = store.projection_dump().unwrap();
+        let searchable: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM member_search", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(searchable, 120, "every member can be searched for");
+        store.rebuild_all().unwrap();
+        assert_eq!(store.projection_dump().unwrap(), built);
+    }
+
+    #[test]
+    fn progress_goes_up_to_the_total_of_each_part_in_order() {
+        let mut reports = Vec::new();
+        build(3, |p| reports.push(p));
+        let phases: Vec<DemoPhase> = reports
+            .iter()
+            .map(|p| p.phase)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Vec::new(), |mut seen, p| {
+                if seen.last() != Some(&p) {
+                    seen.push(p);
+                }
+                seen
+            });
+        assert_eq!(
+            phases,
+            [DemoPhase::Members, DemoPhase::Days, DemoPhase::Contacts]
+        );
+        for phase in phases {
+            let of_phase: Vec<&DemoProgress> =
+                reports.iter().filter(|p| p.phase == phase).collect();
+            assert_eq!(of_phase[0].done, 0, "{phase:?} starts at nothing");
+            assert!(
+                of_phase.windows(2).all(|w| w[0].done <= w[1].done),
+                "{phase:?} never goes back: {of_phase:?}"
+            );
+            let last = of_phase[of_phase.len() - 1];
+            assert_eq!(last.done, last.total, "{phase:?} ends at its total");
+            assert!(of_phase.iter().all(|p| p.total == last.total));
+        }
+        let members = reports.iter().find(|p| p.phase == DemoPhase::Members);
+        assert_eq!(members.map(|p| p.total), Some(120));
+    }
+
+    #[test]
+    fn a_visit_written_for_the_demo_makes_exactly_the_changes_of_the_desk() {
+        let actor = automerge::ActorId::from([7u8; 16].as_slice());
+        let base = || {
+            let mut am = AutoCommit::new().with_actor(actor.clone());
+            autosurgeon::reconcile(
+                &mut am,
+                &MemberDoc {
+                    schema: doc::SCHEMA_VERSION,
+                    kind: DocKind::Member.name().into(),
+                    code: "A-0001".into(),
+                    registered_at: to_millis(at(0)),
+                    registered_by: "user".into(),
+                    profile: ProfileDoc {
+                        preferred_name: "Zoë O'Brien".into(),
+                        legal_name: None,
+                        born: "2010-01".into(),
+                        pronouns: None,
+                        gender: None,
+                        postcode_district: None,
+                        heard_about: None,
+                        emergency_contact: None,
+                    },
+                    agreement: None,
+                    visits: BTreeMap::new(),
+                    merged: BTreeMap::new(),
+                },
+            )
+            .unwrap();
+            doc::commit(&mut am, at(0), "register member");
+            am
+        };
+        let visits: Vec<(String, VisitDoc, bool)> = (0..6)
+            .map(|i| {
+                let visit = VisitDoc {
+                    day: Uuid::from_u128(100 + i).to_string(),
+                    hub: Uuid::from_u128(1).to_string(),
+                    signed_in_at: to_millis(at(i as i64 * 60)),
+                    signed_in_by: "desk".into(),
+                    signed_out_at: None,
+                    signed_out_by: None,
+                    signed_out_at_close: false,
+                    activities: (0..i % 3)
+                        .map(|a| Uuid::from_u128(50 + a).to_string())
+                        .collect(),
+                };
+                (Uuid::from_u128(1000 + i).to_string(), visit, i % 2 == 0)
+            })
+            .collect();
+        let signed_out = |v: &VisitDoc, at_close: bool| VisitDoc {
+            signed_out_at: Some(v.signed_in_at + 3_600_000),
+            signed_out_by: Some("another desk".into()),
+            signed_out_at_close: at_close,
+            ..v.clone()
+        };
+
+        let mut desk = base();
+        for (i, (id, v, at_close)) in visits.iter().enumerate() {
+            doc::put_entry(&mut desk, "visits", id, v).unwrap();
+            doc::commit(&mut desk, at(i as i64 * 60), "sign in");
+            doc::put_entry(&mut desk, "visits", id, &signed_out(v, *at_close)).unwrap();
+            doc::commit(&mut desk, at(i as i64 * 60 + 30), "sign out");
+        }
+        let mut demo = base();
+        let map = demo.get(automerge::ROOT, "visits").unwrap().unwrap().1;
+        for (i, (id, v, at_close)) in visits.iter().enumerate() {
+            let entry = put_new_visit(&mut demo, &map, id, v).unwrap();
+            doc::commit(&mut demo, at(i as i64 * 60), "sign in");
+            put_sign_out(&mut demo, &entry, &signed_out(v, *at_close)).unwrap();
+            doc::commit(&mut demo, at(i as i64 * 60 + 30), "sign out");
+        }
+        assert_eq!(demo.get_changes(&[]).len(), 1 + 2 * visits.len());
+        assert_eq!(demo.get_heads(), desk.get_heads());
+    }
 }

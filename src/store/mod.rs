@@ -385,6 +385,7 @@ impl Store {
             tx,
             open: Vec::new(),
             audit: Vec::new(),
+            unindexed_members: false,
         })
     }
 
@@ -765,6 +766,35 @@ impl Store {
     }
 }
 
+/// A new document saved and decoded ahead of its write, on any thread: Automerge's save and
+/// reading the document's rows are most of what writing a new document costs, and a bulk
+/// writer (`hubdesk demo`) does them on other threads while the store's one connection
+/// writes. See [`WriteTxn::create_prepared`].
+pub struct PreparedDoc {
+    id: Uuid,
+    kind: DocKind,
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    decoded: project::Decoded,
+}
+
+impl PreparedDoc {
+    /// Saves `doc` and decodes the rows it projects to, as a person on its own (a "same
+    /// person" fact that names it is honoured when it is written).
+    pub fn new(id: Uuid, kind: DocKind, mut doc: AutoCommit) -> Result<Self> {
+        let bytes = doc.save();
+        let heads = doc.get_heads();
+        let decoded = project::decode(kind, id, doc, false)?;
+        Ok(Self {
+            id,
+            kind,
+            bytes,
+            heads,
+            decoded,
+        })
+    }
+}
+
 struct OpenDoc {
     id: Uuid,
     kind: DocKind,
@@ -782,6 +812,8 @@ pub struct WriteTxn<'s> {
     tx: rusqlite::Transaction<'s>,
     open: Vec<OpenDoc>,
     audit: Vec<AuditEntry>,
+    /// Members written by [`Self::create_prepared`] wait for the search index until commit.
+    unindexed_members: bool,
 }
 
 impl<'s> WriteTxn<'s> {
@@ -849,6 +881,50 @@ impl<'s> WriteTxn<'s> {
             .last_mut()
             .map(|o| &mut o.doc)
             .expect("just pushed"))
+    }
+
+    /// Adds a new document saved and decoded ahead ([`PreparedDoc`]): its chunk, feed position
+    /// and rows, as [`Self::create`] and [`Self::commit`] would write them. Written at once
+    /// (not kept open, not cached): a bulk writer adds tens of thousands. A document already
+    /// stored under its id is an error.
+    pub fn create_prepared(&mut self, prepared: PreparedDoc) -> Result<()> {
+        let PreparedDoc {
+            id,
+            kind,
+            bytes,
+            heads,
+            decoded,
+        } = prepared;
+        let seq: i64 = self
+            .tx
+            .prepare_cached("UPDATE feed SET last_seq = last_seq + 1 RETURNING last_seq")
+            .ctx("advance feed")?
+            .query_row([], |r| r.get(0))
+            .ctx("advance feed")?;
+        let hash = doc::heads_hash(&heads);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO docs (id, kind, local_seq, chunk_count, heads_hash, heads) VALUES (?1, ?2, ?3, 1, ?4, ?5)",
+            )
+            .ctx("record doc")?
+            .execute(params![id, kind as i64, seq, hash.as_slice(), heads_bytes(&heads)])
+            .ctx("record doc")?;
+        self.tx
+            .prepare_cached("INSERT INTO doc_chunks (doc_id, data) VALUES (?1, ?2)")
+            .ctx("append chunk")?
+            .execute(params![id, bytes])
+            .ctx("append chunk")?;
+        // The document is new (its docs row went in above), so nothing was projected for it
+        // yet: its rows go in without looking for old ones, unless a "same person" fact
+        // already names it, when its person is projected with the other records.
+        if kind == DocKind::Member && project::is_joined(&self.tx, id)? {
+            let am = doc::load(&bytes, &self.store.actor()?)?;
+            return project::project(&self.tx, kind, id, &am);
+        }
+        if kind == DocKind::Member {
+            self.unindexed_members = true;
+        }
+        project::project_decoded(&self.tx, id, decoded)
     }
 
     /// A document this write has open, with the heads it had when opened (empty for a new
@@ -1020,6 +1096,11 @@ impl<'s> WriteTxn<'s> {
                 project::project(&self.tx, o.kind, o.id, &o.doc)?;
             }
             o.rewrite = false;
+        }
+        if self.unindexed_members {
+            // One statement for all of them: inserted one by one, the search index writes a
+            // segment for every statement that follows.
+            project::index_new_members(&self.tx)?;
         }
         insert_audit(&self.tx, &self.audit)?;
         let WriteTxn {

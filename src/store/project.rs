@@ -347,6 +347,16 @@ fn parse_pair(key: &str) -> Option<(Uuid, Uuid)> {
     (a != b).then(|| (a.min(b), a.max(b)))
 }
 
+/// Whether a "same person" fact names the record `id`.
+pub(super) fn is_joined(conn: &Connection, id: Uuid) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM same_person WHERE a = ?1) OR EXISTS (SELECT 1 FROM same_person WHERE b = ?1)",
+    )
+    .ctx("group of records")?
+    .query_row([id], |r| r.get(0))
+    .ctx("group of records")
+}
+
 /// Every record id joined to `id` by "same person" facts, `id` included (transitively).
 /// Ids of records this laptop does not hold yet are included: they join when they arrive.
 fn group_of(conn: &Connection, id: Uuid) -> Result<BTreeSet<Uuid>> {
