@@ -16,6 +16,7 @@ use serde::Serialize;
 use hubdesk::service::{self, Error};
 use hubdesk::sync::bundle::{ExportReport, ImportReport};
 use hubdesk::sync::net::Outcome;
+use hubdesk::sync::session::Progress;
 
 use super::Cli;
 
@@ -584,6 +585,46 @@ pub fn rebuild_progress(done: usize, total: usize) {
     if done >= total {
         let _ = writeln!(err);
     }
+}
+
+/// How far a sync is moving records, on one line of a terminal rewritten as it goes, like
+/// [`rebuild_progress`]: records received on a joining laptop, records sent on the laptop it
+/// joins from. Only sessions that move records show anything.
+pub fn sync_progress(p: &Progress) {
+    use std::io::IsTerminal as _;
+    let mut err = std::io::stderr();
+    if !err.is_terminal() {
+        return;
+    }
+    let (what, done, total) = if p.to_receive > 0 {
+        ("Receiving", p.received, p.to_receive)
+    } else if p.to_send > 0 {
+        ("Sending", p.sent, p.to_send)
+    } else {
+        return;
+    };
+    let _ = write!(
+        err,
+        "\r{what} records: {} of {}",
+        grouped(done),
+        grouped(total)
+    );
+    if p.ended {
+        let _ = writeln!(err);
+    }
+}
+
+/// A count with thousands separated, as a person reads it: 12,000.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn rebuilt(documents: usize) -> String {

@@ -108,6 +108,57 @@ pub struct Backlog {
     pub dirty: usize,
 }
 
+/// How far a session has got moving records, for the progress both laptops show ("Receiving
+/// records: 12,000 of 50,000" on a joining laptop, "Sending records" on the one it joins
+/// from). Counts distinct records, not messages. A total is what the feeds announced so far,
+/// and grows if more turns up (a digest, a record both sides changed); once the session is
+/// finished each total is what actually moved, so a bar always ends full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    pub peer: Uuid,
+    pub received: usize,
+    pub to_receive: usize,
+    pub sent: usize,
+    pub to_send: usize,
+    /// The session is over: finished (the totals are then what moved), or cut short.
+    pub ended: bool,
+}
+
+/// One direction of [`Progress`]: the records expected to move, and those that did.
+#[derive(Debug, Default)]
+struct Tally {
+    expected: HashSet<Uuid>,
+    moved: HashSet<Uuid>,
+    /// Records that moved without being expected.
+    unexpected: usize,
+}
+
+impl Tally {
+    fn expect(&mut self, id: Uuid) {
+        if !self.moved.contains(&id) {
+            self.expected.insert(id);
+        }
+    }
+
+    fn moved(&mut self, id: Uuid) {
+        if self.moved.insert(id) && !self.expected.contains(&id) {
+            self.unexpected += 1;
+        }
+    }
+
+    fn done(&self) -> usize {
+        self.moved.len()
+    }
+
+    fn total(&self, finished: bool) -> usize {
+        if finished {
+            self.moved.len()
+        } else {
+            self.expected.len() + self.unexpected
+        }
+    }
+}
+
 impl Backlog {
     pub fn is_empty(&self) -> bool {
         *self == Backlog::default()
@@ -160,6 +211,9 @@ pub struct Session<'s> {
     /// Our feed position the peer holds everything up to, once closed.
     settled: i64,
     report: Report,
+    /// Records of the Docs phase coming in and going out, for [`Progress`].
+    incoming: Tally,
+    outgoing: Tally,
 }
 
 impl<'s> Session<'s> {
@@ -206,6 +260,8 @@ impl<'s> Session<'s> {
             refused_docs: HashSet::new(),
             received_heads: HashMap::new(),
             settled: 0,
+            incoming: Tally::default(),
+            outgoing: Tally::default(),
         })
     }
 
@@ -215,6 +271,19 @@ impl<'s> Session<'s> {
 
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// How far this session has got (see [`Progress`]).
+    pub fn progress(&self) -> Progress {
+        let finished = self.is_finished();
+        Progress {
+            peer: self.peer,
+            received: self.incoming.done(),
+            to_receive: self.incoming.total(finished),
+            sent: self.outgoing.done(),
+            to_send: self.outgoing.total(finished),
+            ended: finished,
+        }
     }
 
     /// What is still queued to send (see [`Backlog`]).
@@ -537,6 +606,9 @@ impl<'s> Session<'s> {
             .map(wire_entry)
             .collect::<Vec<_>>();
         self.report.feed_sent = entries.len();
+        for e in &entries {
+            self.outgoing.expect(e.id);
+        }
         Ok(Feed { through, entries })
     }
 
@@ -585,12 +657,14 @@ impl<'s> Session<'s> {
                 SyncOp::Skip => {}
                 SyncOp::Want(kind) => {
                     self.kinds.insert(e.id, kind);
+                    self.incoming.expect(e.id);
                     if self.wanted.insert(e.id) {
                         self.want_out.push_back(e.id);
                     }
                 }
                 SyncOp::TellHeads(kind) => {
                     self.kinds.insert(e.id, kind);
+                    self.incoming.expect(e.id);
                     // Tell the peer where we stand; it sends what we lack in one go.
                     if self.heads_told.insert(e.id) {
                         self.heads_out.push_back(e.id);
@@ -661,6 +735,7 @@ impl<'s> Session<'s> {
                             self.dirty.insert(m.id);
                         }
                         self.report.docs_received += 1;
+                        self.took_in(m.id);
                     }
                 }
                 DocBody::Whole(bytes) => {
@@ -681,6 +756,7 @@ impl<'s> Session<'s> {
                     }
                     self.wanted.remove(&m.id);
                     self.report.docs_received += 1;
+                    self.took_in(m.id);
                 }
                 DocBody::Sync(bytes) => {
                     let message = sync::Message::decode(&bytes)
@@ -714,6 +790,7 @@ impl<'s> Session<'s> {
                     }
                     if carries_changes {
                         self.report.docs_received += 1;
+                        self.took_in(m.id);
                         admitted.push((m.id, kind));
                     }
                     self.dirty.insert(m.id);
@@ -811,6 +888,7 @@ impl<'s> Session<'s> {
             };
             bytes += changes.len();
             self.report.docs_sent += 1;
+            self.sent_out(id);
             out.push(DocMsg {
                 id,
                 kind: kind as u8,
@@ -826,6 +904,7 @@ impl<'s> Session<'s> {
             };
             bytes += body.len();
             self.report.docs_sent += 1;
+            self.sent_out(id);
             out.push(DocMsg {
                 id,
                 kind: kind as u8,
@@ -890,6 +969,7 @@ impl<'s> Session<'s> {
             if let Some(message) = message {
                 if !message.changes.is_empty() {
                     self.report.docs_sent += 1;
+                    self.sent_out(id);
                 }
                 let encoded = message.encode();
                 bytes += encoded.len();
@@ -904,6 +984,20 @@ impl<'s> Session<'s> {
         // soon as neither side says `more`, so anything left out here would be stranded.
         let more = !self.backlog().is_empty();
         Ok((out, more))
+    }
+
+    /// A record of the Docs phase came in (the organisation's own phase is not counted: the
+    /// progress is about records).
+    fn took_in(&mut self, id: Uuid) {
+        if self.stage == Stage::Docs {
+            self.incoming.moved(id);
+        }
+    }
+
+    fn sent_out(&mut self, id: Uuid) {
+        if self.stage == Stage::Docs {
+            self.outgoing.moved(id);
+        }
     }
 
     fn kind_of(&mut self, id: Uuid) -> Result<Option<DocKind>, SyncError> {
