@@ -607,6 +607,9 @@ struct OpenDoc {
     /// Replaced whole (changes taken out, see [`WriteTxn::replace`]): written as one
     /// snapshot and re-projected in full.
     rewrite: bool,
+    /// A new document's bytes as they arrived, with the heads they load to: written as they
+    /// are, so a joining laptop does not compress again every record it was sent.
+    received: Option<(Vec<u8>, Vec<ChangeHash>)>,
 }
 
 /// A write in progress. See [`Store::write`].
@@ -652,6 +655,7 @@ impl<'s> WriteTxn<'s> {
             saved_heads,
             is_new: false,
             rewrite: false,
+            received: None,
         });
         Ok(self.open.last_mut().map(|o| &mut o.doc))
     }
@@ -662,11 +666,36 @@ impl<'s> WriteTxn<'s> {
     }
 
     /// Adds a new document. `doc` may already hold changes (a day's shared genesis change).
-    pub fn create(
+    pub fn create(&mut self, id: Uuid, kind: DocKind, doc: AutoCommit) -> Result<&mut AutoCommit> {
+        self.create_with(id, kind, doc, None)
+    }
+
+    /// Adds a new document that arrived whole from another laptop as `bytes`, which `doc` was
+    /// loaded from. Unless something changes it before commit (a revocation taking changes
+    /// out), the bytes are stored as they came: saving the document again would give the same
+    /// changes and cost a joining laptop a compression of every record. Bytes holding changes
+    /// whose dependencies are missing are not kept (saving drops those).
+    pub fn create_received(
+        &mut self,
+        id: Uuid,
+        kind: DocKind,
+        doc: AutoCommit,
+        bytes: Vec<u8>,
+    ) -> Result<&mut AutoCommit> {
+        let mut doc = doc;
+        let received = doc
+            .get_missing_deps(&[])
+            .is_empty()
+            .then(|| (bytes, doc.get_heads()));
+        self.create_with(id, kind, doc, received)
+    }
+
+    fn create_with(
         &mut self,
         id: Uuid,
         kind: DocKind,
         mut doc: AutoCommit,
+        received: Option<(Vec<u8>, Vec<ChangeHash>)>,
     ) -> Result<&mut AutoCommit> {
         doc.set_actor(self.store.actor()?);
         self.open.push(OpenDoc {
@@ -676,6 +705,7 @@ impl<'s> WriteTxn<'s> {
             saved_heads: Vec::new(),
             is_new: true,
             rewrite: false,
+            received,
         });
         Ok(self
             .open
@@ -801,12 +831,18 @@ impl<'s> WriteTxn<'s> {
                 .optional()
                 .ctx("read doc")?
                 .unwrap_or(0);
-            // A new document, or one with many chunks, is written as one compressed snapshot.
-            let chunk_count = if o.is_new || o.rewrite || chunk_count + 1 >= COMPACT_AT_CHUNKS {
+            // A new document, or one with many chunks, is written as one compressed snapshot;
+            // a new one as it arrived from another laptop, if it is still just that.
+            let as_received = match o.received.take() {
+                Some((bytes, at)) if o.is_new && !o.rewrite && at == heads => Some(bytes),
+                _ => None,
+            };
+            let whole = as_received.is_some() || o.is_new || o.rewrite;
+            let chunk_count = if whole || chunk_count + 1 >= COMPACT_AT_CHUNKS {
                 self.tx
                     .execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [o.id])
                     .ctx("compact")?;
-                (o.doc.save(), 1)
+                (as_received.unwrap_or_else(|| o.doc.save()), 1)
             } else {
                 (o.doc.save_after(&o.saved_heads), chunk_count + 1)
             };
