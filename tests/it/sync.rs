@@ -844,3 +844,37 @@ fn a_joining_laptop_takes_in_whole_records_in_rounds_bigger_than_those_of_change
     );
     assert_converged(&[first, new]);
 }
+
+#[test]
+fn a_record_received_whole_then_changed_before_commit_is_stored_and_shown_as_changed() {
+    use hubdesk::doc::DocKind;
+    use hubdesk::store::Received;
+    let (first, new) = first_laptop_and_a_new_one(1);
+    let member = first.store.all_members().unwrap().remove(0);
+    let sent = first.store.doc_bytes(member.id).unwrap().unwrap();
+    let received = Received::decode(member.id, DocKind::Member, sent.clone()).unwrap();
+    let mut w = new.store.write().unwrap();
+    w.create_received(member.id, DocKind::Member, received)
+        .unwrap();
+    // Something changes it in the same write (as a revocation taking changes out would):
+    // neither the bytes as they came nor what was read of them is that document any more.
+    let am = w.doc_required(member.id, DocKind::Member).unwrap();
+    let visit = hubdesk::doc::VisitDoc {
+        day: Uuid::from_u128(1).to_string(),
+        hub: Uuid::from_u128(2).to_string(),
+        signed_in_at: 1_700_000_000_000,
+        signed_in_by: Uuid::from_u128(3).to_string(),
+        signed_out_at: None,
+        signed_out_by: None,
+        signed_out_at_close: true,
+        activities: vec![],
+    };
+    hubdesk::doc::put_entry(am, "visits", &Uuid::from_u128(4).to_string(), &visit).unwrap();
+    hubdesk::doc::commit(am, t0(), "a visit");
+    w.commit().unwrap();
+    assert_eq!(new.store.visit_count(member.id).unwrap(), 1);
+    assert_ne!(new.store.doc_bytes(member.id).unwrap(), Some(sent));
+    let shown = new.store.projection_dump().unwrap();
+    new.store.rebuild_all().unwrap();
+    assert_eq!(new.store.projection_dump().unwrap(), shown);
+}
