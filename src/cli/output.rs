@@ -794,3 +794,22 @@ pub fn stopped_serving(json: bool) {
         let _ = writeln!(std::io::stderr(), "Stopped serving sync.");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_in_progress_lines_have_their_thousands_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_000, "12,000"),
+            (52_521, "52,521"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
+    }
+}
