@@ -13,7 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// What the main window may do beside calling hubdesk's own commands: hear "changed" events.
+/// What the main window may do beside calling hubdesk's own commands: hear its events
+/// ("changed", and "join-progress" while a join receives records).
 const EVENT_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
 fn read_commands(path: &Path) -> Vec<String> {

@@ -374,7 +374,9 @@ fn update_settings<R: Runtime>(
     Ok(s)
 }
 
-#[tauri::command]
+/// Off the main thread (`async`), so the window stays alive through a long join and shows
+/// each "join-progress" event (records received of the total) as it comes.
+#[tauri::command(async)]
 fn join_organisation<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -382,7 +384,9 @@ fn join_organisation<R: Runtime>(
     code: String,
     device: String,
 ) -> Res<state::Status> {
-    let status = state.join(&addr, &code, &device)?;
+    let status = state.join(&addr, &code, &device, &|p| {
+        let _ = app.emit("join-progress", p);
+    })?;
     let _ = app.emit("changed", serde_json::json!({ "what": "all" }));
     Ok(status)
 }

@@ -9,6 +9,7 @@ use hubdesk::service::{
     self, ActingUser, Clock, Ctx, SyncWorker, SystemClock, WorkerConfig, WorkerStatus,
 };
 use hubdesk::store::{DB_FILE, Store};
+use hubdesk::sync::session::Progress;
 use serde::Serialize;
 
 /// What the UI gets when a command fails. `kind` is one of validation, not_found, permission,
@@ -186,17 +187,24 @@ impl AppState {
 
     /// Joins this laptop to an organisation through the laptop at `addr` (or finishes a join
     /// that was cut short: the core decides which).
-    pub fn join(&self, addr: &str, code: &str, device: &str) -> Result<Status, UiError> {
+    /// `on_progress` hears how many records have come in of how many, as they come.
+    pub fn join(
+        &self,
+        addr: &str,
+        code: &str,
+        device: &str,
+        on_progress: &dyn Fn(&Progress),
+    ) -> Result<Status, UiError> {
         {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
             match inner.store.as_ref().filter(|_| !inner.demo) {
                 Some(store) => {
-                    service::join(store, &SystemClock, addr, code, device)?;
+                    service::join_reporting(store, &SystemClock, addr, code, device, on_progress)?;
                 }
                 None => {
                     let store = Store::open(&self.data_dir)?;
-                    service::join(&store, &SystemClock, addr, code, device)?;
+                    service::join_reporting(&store, &SystemClock, addr, code, device, on_progress)?;
                     inner.store = Some(store);
                     inner.demo = false;
                     inner.user = None;

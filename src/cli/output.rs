@@ -16,6 +16,7 @@ use serde::Serialize;
 use hubdesk::service::{self, Error};
 use hubdesk::sync::bundle::{ExportReport, ImportReport};
 use hubdesk::sync::net::Outcome;
+use hubdesk::sync::session::Progress;
 
 use super::Cli;
 
@@ -575,11 +576,9 @@ pub fn settings(s: &service::Settings) -> String {
 /// How far a rebuild has got, on one line of a terminal rewritten as it goes; nothing when
 /// stderr is not a terminal (a log or a pipe), and a write that fails is not an error.
 pub fn rebuild_progress(done: usize, total: usize) {
-    use std::io::IsTerminal as _;
-    let mut err = std::io::stderr();
-    if !err.is_terminal() {
+    let Some(mut err) = terminal_stderr() else {
         return;
-    }
+    };
     let _ = write!(err, "\rRebuilding the tables: {done} of {total} records");
     if done >= total {
         let _ = writeln!(err);
@@ -589,11 +588,9 @@ pub fn rebuild_progress(done: usize, total: usize) {
 /// How far `hubdesk demo` has got, one line per part rewritten as it goes, on a terminal
 /// only (like [`rebuild_progress`]).
 pub fn demo_progress(p: service::demo::DemoProgress) {
-    use std::io::IsTerminal as _;
-    let mut err = std::io::stderr();
-    if !err.is_terminal() {
+    let Some(mut err) = terminal_stderr() else {
         return;
-    }
+    };
     const WIDTH: usize = 30;
     let filled = (p.done * WIDTH)
         .checked_div(p.total)
@@ -611,6 +608,52 @@ pub fn demo_progress(p: service::demo::DemoProgress) {
     if p.done >= p.total {
         let _ = writeln!(err);
     }
+}
+
+/// How far a sync is moving records, on one line of a terminal rewritten as it goes, like
+/// [`rebuild_progress`]: records received on a joining laptop, records sent on the laptop it
+/// joins from. Only sessions that move records show anything.
+pub fn sync_progress(p: &Progress) {
+    let Some(mut err) = terminal_stderr() else {
+        return;
+    };
+    let (what, done, total) = if p.to_receive > 0 {
+        ("Receiving", p.received, p.to_receive)
+    } else if p.to_send > 0 {
+        ("Sending", p.sent, p.to_send)
+    } else {
+        return;
+    };
+    let _ = write!(
+        err,
+        "\r{what} records: {} of {}",
+        grouped(done),
+        grouped(total)
+    );
+    if p.ended {
+        let _ = writeln!(err);
+    }
+}
+
+/// Standard error if it is a terminal: progress lines are rewritten in place for a person
+/// watching, and would only clutter a log or a pipe.
+fn terminal_stderr() -> Option<std::io::Stderr> {
+    use std::io::IsTerminal as _;
+    let err = std::io::stderr();
+    err.is_terminal().then_some(err)
+}
+
+/// A count with thousands separated, as a person reads it: 12,000.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn rebuilt(documents: usize) -> String {
@@ -778,5 +821,24 @@ pub fn sync_session(json: bool, result: &service::Result<Outcome>) {
 pub fn stopped_serving(json: bool) {
     if !json {
         let _ = writeln!(std::io::stderr(), "Stopped serving sync.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_in_progress_lines_have_their_thousands_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_000, "12,000"),
+            (52_521, "52,521"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
     }
 }

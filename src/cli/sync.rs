@@ -66,12 +66,25 @@ pub(super) fn run(at: &Desk, command: SyncCommand, json: bool) -> Result<(), Fai
     match command {
         SyncCommand::Join { addr, code, device } => {
             let store = Store::open(&at.dir)?;
-            let done = service::join(&store, &clock, &addr, &code, &device)?;
+            let done = service::join_reporting(
+                &store,
+                &clock,
+                &addr,
+                &code,
+                &device,
+                &output::sync_progress,
+            )?;
             emit(json, &done, output::joined)
         }
         SyncCommand::Serve { listen } => serve(&at.organisation()?, &listen, json),
         SyncCommand::Now { addr, digest } => {
-            let done = service::sync_now(&at.organisation()?, &clock, &addr, digest)?;
+            let done = service::sync_now_reporting(
+                &at.organisation()?,
+                &clock,
+                &addr,
+                digest,
+                &output::sync_progress,
+            )?;
             emit(json, &done, output::outcome)
         }
         SyncCommand::Status => emit(
@@ -128,6 +141,7 @@ fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {
         stop_requested(),
         |at| output::serving_on(json, at),
         |result| output::sync_session(json, result),
+        output::sync_progress,
     )?;
     output::stopped_serving(json);
     Ok(())

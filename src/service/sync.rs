@@ -14,7 +14,7 @@ use crate::domain::Permission;
 use crate::store::Store;
 use crate::sync::bundle::{ExportReport, ImportReport};
 use crate::sync::net::{self, Outcome};
-use crate::sync::session::Options;
+use crate::sync::session::{Options, Progress};
 use crate::sync::wire::Limits;
 use crate::sync::{self as core_sync, SyncError, pairing};
 
@@ -112,13 +112,26 @@ pub fn join(
     code: &str,
     device_name: &str,
 ) -> Result<Outcome> {
+    join_reporting(store, clock, addr, code, device_name, &|_| {})
+}
+
+/// [`join`], telling `on_progress` how many records have come in of how many as it goes
+/// (the joining laptop's progress bar).
+pub fn join_reporting(
+    store: &Store,
+    clock: &dyn Clock,
+    addr: &str,
+    code: &str,
+    device_name: &str,
+    on_progress: &dyn Fn(&Progress),
+) -> Result<Outcome> {
     match join_step(store.local_device()?.is_some(), store.org()?.is_some()) {
         JoinStep::AlreadySetUp => Err(Error::Conflict(format!(
             "This laptop is already set up; if its join was cut short, `hubdesk sync now {}` (or the app's background sync) fetches whatever is still missing.",
             addr.trim()
         ))),
         JoinStep::Finish => {
-            let outcome = sync_now(store, clock, addr, false)?;
+            let outcome = sync_now_reporting(store, clock, addr, false, on_progress)?;
             // The other laptop's name came with the device list in this very sync.
             let peer_name = store
                 .devices()?
@@ -134,13 +147,14 @@ pub fn join(
             let name =
                 crate::domain::member::clean_name("device", "This laptop's name", device_name)?;
             let rt = runtime()?;
-            Ok(rt.block_on(net::join(
+            Ok(rt.block_on(net::join_reporting(
                 store,
                 clock.now(),
                 addr,
                 code,
                 &name,
                 Limits::default(),
+                on_progress,
             ))?)
         }
     }
@@ -149,17 +163,30 @@ pub fn join(
 /// Syncs once with the laptop at `addr`. `digest` also compares every document (slower;
 /// done daily in the background).
 pub fn sync_now(store: &Store, clock: &dyn Clock, addr: &str, digest: bool) -> Result<Outcome> {
+    sync_now_reporting(store, clock, addr, digest, &|_| {})
+}
+
+/// [`sync_now`], telling `on_progress` how far it is as it goes (`sync now` finishing a join
+/// that was cut short moves as many records as the join).
+pub fn sync_now_reporting(
+    store: &Store,
+    clock: &dyn Clock,
+    addr: &str,
+    digest: bool,
+    on_progress: &dyn Fn(&Progress),
+) -> Result<Outcome> {
     let rt = runtime()?;
     let options = Options {
         digest,
         ..Options::default()
     };
-    Ok(rt.block_on(net::sync_with(
+    Ok(rt.block_on(net::sync_with_reporting(
         store,
         clock.now(),
         addr,
         options,
         Limits::default(),
+        on_progress,
     ))?)
 }
 

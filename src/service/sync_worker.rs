@@ -26,7 +26,7 @@ use super::{Error, Result};
 use crate::store::{DeviceRow, PeerRow, Store, StoreError};
 use crate::sync::discovery::Discovery;
 use crate::sync::net::{self, Outcome};
-use crate::sync::session::Options;
+use crate::sync::session::{Options, Progress};
 use crate::sync::wire::Limits;
 
 /// How often to sync with every known peer when nothing happens.
@@ -187,6 +187,20 @@ pub struct WorkerStatus {
     pub syncing: bool,
     pub last_error: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
+    /// How far the sessions under way are, one per laptop (a laptop joining through this
+    /// one shows here as records sent of the total), for the sync panel's progress bar.
+    pub sessions: Vec<Progress>,
+}
+
+/// Notes a session's progress in the status: replaces that laptop's line, and drops it once
+/// the session is over, finished or cut short.
+fn note_progress(status: &Mutex<WorkerStatus>, p: &Progress) {
+    update(status, |s| {
+        s.sessions.retain(|q| q.peer != p.peer);
+        if !p.ended {
+            s.sessions.push(*p);
+        }
+    });
 }
 
 enum Request {
@@ -291,6 +305,7 @@ fn run_on_thread(
             requests,
             status,
             &on_session,
+            &|_| {},
             std::future::pending(),
         )
         .await;
@@ -301,13 +316,15 @@ fn run_on_thread(
 /// the app does in the background, until `stop` resolves (the CLI passes Ctrl-C or SIGTERM).
 /// `on_listening` hears the address once it is listening (so nothing says "serving" on a
 /// port another program holds). Each finished session, incoming or outgoing, is passed to
-/// `on_session`.
+/// `on_session`, and how far each is as it goes to `on_progress` (a laptop joining through
+/// this one: records sent of the total).
 pub fn serve(
     store: &Store,
     config: &WorkerConfig,
     stop: impl Future<Output = ()>,
     on_listening: impl FnOnce(&str),
     on_session: impl FnMut(&Result<Outcome>),
+    on_progress: impl Fn(&Progress),
 ) -> Result<()> {
     store
         .local_device()?
@@ -333,6 +350,7 @@ pub fn serve(
             requests,
             &status,
             &on_session,
+            &on_progress,
             stop,
         )
         .await;
@@ -349,6 +367,7 @@ fn update(status: &Mutex<WorkerStatus>, f: impl FnOnce(&mut WorkerStatus)) {
 /// The loop itself: serving, and syncing out on the timer, on discovery and on request, all
 /// on this thread with the one store (they interleave only while waiting on the network, and
 /// an idle or slow connection never holds up the rest).
+#[allow(clippy::too_many_arguments)]
 async fn work<F: FnMut(&Result<Outcome>)>(
     store: &Store,
     config: &WorkerConfig,
@@ -356,8 +375,14 @@ async fn work<F: FnMut(&Result<Outcome>)>(
     mut requests: mpsc::UnboundedReceiver<Request>,
     status: &Mutex<WorkerStatus>,
     on_session: &RefCell<F>,
+    on_progress: &dyn Fn(&Progress),
     stop: impl Future<Output = ()>,
 ) {
+    // Every session's progress goes into the status the app polls, and to the shell.
+    let progress = |p: &Progress| {
+        note_progress(status, p);
+        on_progress(p);
+    };
     let port = listener.as_ref().and_then(|l| l.local_addr().ok());
     update(status, |s| {
         s.listening = port.map(|a| a.to_string());
@@ -389,12 +414,14 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         let Some(listener) = listener else {
             return std::future::pending().await;
         };
-        let served = net::serve(
+        let served = net::serve_reporting(
             store,
             listener,
             Limits::default(),
+            net::Admission::default(),
             std::future::pending(),
             |r| report(r.map_err(Error::from)),
+            &progress,
         )
         .await;
         if let Err(e) = served {
@@ -411,7 +438,7 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         let devices = store.devices().unwrap_or_default();
         let revoked = store.this_laptop_revoked().unwrap_or(true);
         for planned in peers_to_sync(&peers, &devices, revoked, Utc::now()) {
-            report(sync_once(store, status, &planned.addr, planned.digest).await);
+            report(sync_once(store, status, &planned.addr, planned.digest, &progress).await);
         }
     };
     let working = async {
@@ -440,7 +467,7 @@ async fn work<F: FnMut(&Result<Outcome>)>(
                         sync_all().await;
                     }
                     Some(Request::SyncWith(addr)) => {
-                        report(sync_once(store, status, &addr, false).await);
+                        report(sync_once(store, status, &addr, false, &progress).await);
                     }
                 },
             }
@@ -483,15 +510,23 @@ async fn sync_once(
     status: &Mutex<WorkerStatus>,
     addr: &str,
     digest: bool,
+    on_progress: &dyn Fn(&Progress),
 ) -> Result<Outcome> {
     update(status, |s| s.syncing = true);
     let options = Options {
         digest,
         ..Options::default()
     };
-    let result = net::sync_with(store, Utc::now(), addr, options, Limits::default())
-        .await
-        .map_err(Error::from);
+    let result = net::sync_with_reporting(
+        store,
+        Utc::now(),
+        addr,
+        options,
+        Limits::default(),
+        on_progress,
+    )
+    .await
+    .map_err(Error::from);
     update(status, |s| {
         s.syncing = false;
         s.last_run_at = Some(Utc::now());

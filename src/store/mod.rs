@@ -804,6 +804,38 @@ struct OpenDoc {
     /// Replaced whole (changes taken out, see [`WriteTxn::replace`]): written as one
     /// snapshot and re-projected in full.
     rewrite: bool,
+    /// A new document's bytes as they arrived, with the heads they load to: written as they
+    /// are, so a joining laptop does not compress again every record it was sent.
+    received: Option<(Vec<u8>, Vec<ChangeHash>)>,
+    /// A new member record as read on another thread, with the heads it was read at.
+    view: Option<(project::RecordView, Vec<ChangeHash>)>,
+}
+
+/// A document that arrived whole from another laptop, loaded, checked and (a member record)
+/// read for its rows by [`Received::decode`], which needs no store and so can run on another
+/// thread than the write: on a joining laptop that is most of the work per record.
+pub struct Received {
+    doc: AutoCommit,
+    bytes: Vec<u8>,
+    view: Option<project::RecordView>,
+}
+
+impl Received {
+    /// Loads `bytes` as a document of `kind` (an error, never a panic, if they are not one).
+    pub fn decode(id: Uuid, kind: DocKind, bytes: Vec<u8>) -> Result<Received> {
+        let doc = doc::load(&bytes, &ActorId::random())?;
+        doc::check_header(&doc, kind)?;
+        let view = match kind {
+            DocKind::Member => Some(project::RecordView::read(id, &doc)?),
+            _ => None,
+        };
+        Ok(Received { doc, bytes, view })
+    }
+
+    /// The document, for merging into one already held.
+    pub fn into_doc(self) -> AutoCommit {
+        self.doc
+    }
 }
 
 /// A write in progress. See [`Store::write`].
@@ -851,6 +883,8 @@ impl<'s> WriteTxn<'s> {
             saved_heads,
             is_new: false,
             rewrite: false,
+            received: None,
+            view: None,
         });
         Ok(self.open.last_mut().map(|o| &mut o.doc))
     }
@@ -861,11 +895,39 @@ impl<'s> WriteTxn<'s> {
     }
 
     /// Adds a new document. `doc` may already hold changes (a day's shared genesis change).
-    pub fn create(
+    pub fn create(&mut self, id: Uuid, kind: DocKind, doc: AutoCommit) -> Result<&mut AutoCommit> {
+        self.create_with(id, kind, doc, None)
+    }
+
+    /// Adds a new document that arrived whole from another laptop (see [`Received`]). Unless
+    /// something changes it before commit (a revocation taking changes out), its bytes are
+    /// stored as they came, and a member record is projected from what was read of it:
+    /// saving the document again would give the same changes and cost a joining laptop a
+    /// compression of every record. Bytes holding changes whose dependencies are missing are
+    /// not kept (saving drops those).
+    pub fn create_received(&mut self, id: Uuid, kind: DocKind, r: Received) -> Result<()> {
+        let Received {
+            mut doc,
+            bytes,
+            view,
+        } = r;
+        let heads = doc.get_heads();
+        let whole = doc.get_missing_deps(&[]).is_empty();
+        let received = whole.then(|| (bytes, heads.clone()));
+        let view = view.map(|v| (v, heads));
+        self.create_with(id, kind, doc, received)?;
+        if let Some(o) = self.open.last_mut() {
+            o.view = view;
+        }
+        Ok(())
+    }
+
+    fn create_with(
         &mut self,
         id: Uuid,
         kind: DocKind,
         mut doc: AutoCommit,
+        received: Option<(Vec<u8>, Vec<ChangeHash>)>,
     ) -> Result<&mut AutoCommit> {
         doc.set_actor(self.store.actor()?);
         self.open.push(OpenDoc {
@@ -875,6 +937,8 @@ impl<'s> WriteTxn<'s> {
             saved_heads: Vec::new(),
             is_new: true,
             rewrite: false,
+            received,
+            view: None,
         });
         Ok(self
             .open
@@ -1044,11 +1108,19 @@ impl<'s> WriteTxn<'s> {
                 .optional()
                 .ctx("read doc")?
                 .unwrap_or(0);
-            // A new or replaced document is written as one compressed snapshot; a change to
-            // a stored one as a chunk of its own, for the idle step to fold in.
-            let snapshot = o.is_new || o.rewrite || chunk_count + 1 >= COMPACT_IN_WRITE_AT_CHUNKS;
+            // A new or replaced document is written as one compressed snapshot (a new one as it
+            // arrived from another laptop, if it is still just that); a change to a stored one
+            // as a chunk of its own, for the idle step to fold in.
+            let as_received = match o.received.take() {
+                Some((bytes, at)) if o.is_new && !o.rewrite && at == heads => Some(bytes),
+                _ => None,
+            };
+            let snapshot = as_received.is_some()
+                || o.is_new
+                || o.rewrite
+                || chunk_count + 1 >= COMPACT_IN_WRITE_AT_CHUNKS;
             let (bytes, count) = if snapshot {
-                (o.doc.save(), 1)
+                (as_received.unwrap_or_else(|| o.doc.save()), 1)
             } else {
                 (o.doc.save_after(&o.saved_heads), chunk_count + 1)
             };
@@ -1092,6 +1164,14 @@ impl<'s> WriteTxn<'s> {
                     &o.doc,
                     &project::MemberChange::from_patches(&patches),
                 )?;
+            } else if o.is_new {
+                // Read on another thread, if what was read is still the document.
+                let view = o
+                    .view
+                    .take()
+                    .filter(|(_, at)| *at == o.saved_heads)
+                    .map(|(v, _)| v);
+                project::project_new(&self.tx, o.kind, o.id, &o.doc, view)?;
             } else {
                 project::project(&self.tx, o.kind, o.id, &o.doc)?;
             }

@@ -47,6 +47,33 @@ pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommi
     }
 }
 
+/// [`project`] for a document this write created: a member record that no "same person"
+/// fact joins to others is a person of its own with no rows yet, so none are looked for (a
+/// joining laptop projects every record this way).
+/// `view`: the record already read (on another thread, see [`super::Received`]).
+pub(super) fn project_new(
+    conn: &Connection,
+    kind: DocKind,
+    id: Uuid,
+    am: &AutoCommit,
+    view: Option<RecordView>,
+) -> Result<()> {
+    if kind == DocKind::Member {
+        let group = group_of(conn, id)?;
+        if group.len() == 1 {
+            let view = match view {
+                Some(v) => v,
+                None => {
+                    doc::check_header(am, kind)?;
+                    RecordView::read(id, am)?
+                }
+            };
+            return write_person(conn, vec![view], false);
+        }
+    }
+    project(conn, kind, id, am)
+}
+
 /// A document decoded for a rebuild, ready to be written as rows. Decoding (Automerge's load
 /// and hydrating the records) is most of a rebuild's work, so it runs on another thread than
 /// the writes, which stay on the store's one connection.
@@ -555,7 +582,7 @@ pub(super) struct RecordView {
 }
 
 impl RecordView {
-    fn read(id: Uuid, am: &AutoCommit) -> Result<Self> {
+    pub(super) fn read(id: Uuid, am: &AutoCommit) -> Result<Self> {
         Ok(Self {
             id,
             doc: doc::read(am, DocKind::Member)?,

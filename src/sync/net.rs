@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 use super::identity::{CERT_NAME, fingerprint};
 use super::pairing::{self, Pake};
-use super::session::{Options, Report, Role, Session};
+use super::session::{Options, Progress, Report, Role, Session};
 use super::wire::{
     self, Assembler, Limits, Msg, PROTOCOL_VERSION, PairStart, PairWelcome, Refusal, RefusalReason,
 };
@@ -334,10 +334,12 @@ fn peer_fingerprint(certs: Option<&[CertificateDer<'_>]>) -> Result<String, Sync
 
 /// Runs a session over an established connection until it finishes; on an error, tells the
 /// peer why (best effort) and returns the error.
+/// `on_progress` hears how far it is after every message handled.
 async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     framed: &mut Framed<S>,
     session: &mut Session<'_>,
     first: Option<Msg>,
+    on_progress: &dyn Fn(&Progress),
 ) -> Result<(), SyncError> {
     let result: Result<(), SyncError> = async {
         let mut outgoing = match first {
@@ -345,6 +347,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             None => session.start()?,
         };
         loop {
+            on_progress(&session.progress());
             for m in &outgoing {
                 framed.send(m).await?;
             }
@@ -357,6 +360,10 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     }
     .await;
     if let Err(e) = &result {
+        on_progress(&Progress {
+            ended: true,
+            ..session.progress()
+        });
         if !matches!(e, SyncError::Network(_)) && !is_peer_refusal(e) {
             let _ = framed.send(&Session::refusal_for(e)).await;
         }
@@ -409,9 +416,21 @@ pub async fn sync_with(
     options: Options,
     limits: Limits,
 ) -> Result<Outcome, SyncError> {
+    sync_with_reporting(store, now, addr, options, limits, &|_| {}).await
+}
+
+/// [`sync_with`], telling `on_progress` how far it is as it goes.
+pub async fn sync_with_reporting(
+    store: &Store,
+    now: DateTime<Utc>,
+    addr: &str,
+    options: Options,
+    limits: Limits,
+    on_progress: &dyn Fn(&Progress),
+) -> Result<Outcome, SyncError> {
     let (mut framed, peer, peer_name) = connect(store, now, addr, limits).await?;
     let mut session = Session::new(store, now, Role::Initiator, peer, options)?;
-    let result = drive(&mut framed, &mut session, None).await;
+    let result = drive(&mut framed, &mut session, None, on_progress).await;
     finish(
         store,
         now,
@@ -540,6 +559,19 @@ pub async fn join(
     device_name: &str,
     limits: Limits,
 ) -> Result<Outcome, SyncError> {
+    join_reporting(store, now, addr, code, device_name, limits, &|_| {}).await
+}
+
+/// [`join`], telling `on_progress` how far the receiving is as it goes.
+pub async fn join_reporting(
+    store: &Store,
+    now: DateTime<Utc>,
+    addr: &str,
+    code: &str,
+    device_name: &str,
+    limits: Limits,
+    on_progress: &dyn Fn(&Progress),
+) -> Result<Outcome, SyncError> {
     if store.local_device()?.is_some() {
         return Err(SyncError::Setup(
             "this laptop already belongs to an organisation; join from an empty data folder".into(),
@@ -625,7 +657,9 @@ pub async fn join(
     }
     let peer = welcome.by_device;
     let mut session = Session::new(store, now, Role::Initiator, peer, Options::default())?;
-    let result = drive(&mut framed, &mut session, None).await.map_err(|e| match e {
+    let result = drive(&mut framed, &mut session, None, on_progress)
+        .await
+        .map_err(|e| match e {
         SyncError::Network(m) => SyncError::Network(format!(
             "{m}. This laptop is paired but did not receive everything: sync again with the same address to finish"
         )),
@@ -715,6 +749,7 @@ impl Drop for Slot<'_> {
 /// Serves one incoming connection (a sync session with a paired laptop, or pairing) holding a
 /// pending `slot` until it has shown who it is; `evicted` fires if the slot is taken back to
 /// make room for a newer connection.
+#[allow(clippy::too_many_arguments)]
 async fn serve_admitted(
     store: &Store,
     now: DateTime<Utc>,
@@ -723,6 +758,7 @@ async fn serve_admitted(
     admission: Admission,
     mut slot: Slot<'_>,
     mut evicted: oneshot::Receiver<()>,
+    on_progress: &dyn Fn(&Progress),
 ) -> Result<Outcome, SyncError> {
     let identity = ensure_identity(store, now)?;
     let _ = tcp.set_nodelay(true);
@@ -795,7 +831,7 @@ async fn serve_admitted(
         }
     };
     let mut session = Session::new(store, now, Role::Responder, peer, Options::default())?;
-    let result = drive(&mut framed, &mut session, Some(first)).await;
+    let result = drive(&mut framed, &mut session, Some(first), on_progress).await;
     framed.close().await;
     // A peer that reached us likely listens on the usual port at the same address: remember
     // that until a better address (typed, or found on the LAN) replaces it.
@@ -959,7 +995,21 @@ pub async fn serve_with(
     limits: Limits,
     admission: Admission,
     stop: impl std::future::Future<Output = ()>,
+    on_done: impl FnMut(Result<Outcome, SyncError>),
+) -> Result<(), SyncError> {
+    serve_reporting(store, listener, limits, admission, stop, on_done, &|_| {}).await
+}
+
+/// [`serve_with`], telling `on_progress` how far each session is as it goes (sessions with
+/// different laptops are told apart by [`Progress::peer`]).
+pub async fn serve_reporting(
+    store: &Store,
+    listener: TcpListener,
+    limits: Limits,
+    admission: Admission,
+    stop: impl std::future::Future<Output = ()>,
     mut on_done: impl FnMut(Result<Outcome, SyncError>),
+    on_progress: &dyn Fn(&Progress),
 ) -> Result<(), SyncError> {
     tokio::pin!(stop);
     let gate = Pending::new(admission.max_pending);
@@ -979,6 +1029,7 @@ pub async fn serve_with(
                         admission,
                         slot,
                         evicted,
+                        on_progress,
                     ));
                 }
                 // Out of file descriptors or a connection reset before it was taken: not a

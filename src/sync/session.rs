@@ -22,7 +22,14 @@
 //!
 //! A round carries what fits its budget ([`Options`]); whatever is left stays queued (see
 //! [`Backlog`]) and the round says `more`, so the session never ends with anything queued,
-//! and a responder refuses a Done that comes while it still has something to send.
+//! and a responder refuses a Done that comes while it still has something to send. Records
+//! asked for whole have a larger budget (2,000 a round, not 500): that is how a joining
+//! laptop takes in the whole organisation, and rounds of 500 cost about a sixth of a 50k
+//! join. A record that arrives whole is stored as it came, not saved again.
+//!
+//! Both sides count the records they expect and those that moved ([`Progress`]), so a join
+//! shows "Receiving records: 12,000 of 50,000" on the new laptop and "Sending records" on
+//! the one it joins from.
 //!
 //! Each incoming round is applied in one store transaction through the normal write path,
 //! together with the Automerge sync states it moved. Checkpoints only advance at Done, after
@@ -43,9 +50,10 @@ use super::wire::{
 };
 use super::{DIGEST_BUCKETS, SyncError, apply_tombstones, digest, digest_bucket};
 use crate::doc::{self, DocKind};
-use crate::store::{FeedEntry, LocalDevice, Store};
+use crate::store::{FeedEntry, LocalDevice, Received, Store};
 
-/// More rounds than any honest session needs (each round carries up to 500 records).
+/// More rounds than any honest session needs (each round carries up to 500 records, or
+/// 2,000 sent whole).
 const MAX_ROUNDS: u32 = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +70,11 @@ pub struct Options {
     /// a short transaction that never holds up the front desk.
     pub max_docs_per_round: usize,
     pub max_round_bytes: usize,
+    /// Most documents sent whole (or asked for whole) in one round: a laptop joining the
+    /// organisation takes in every record this way, and each round's fixed cost (its
+    /// transaction's commit, the search index's flush) is then paid per 2,000 records, not
+    /// per 500. The laptop sending them only reads; the bytes budget still holds.
+    pub max_whole_per_round: usize,
 }
 
 impl Default for Options {
@@ -70,6 +83,7 @@ impl Default for Options {
             digest: false,
             max_docs_per_round: 500,
             max_round_bytes: 8 << 20,
+            max_whole_per_round: 2_000,
         }
     }
 }
@@ -106,6 +120,57 @@ pub struct Backlog {
     pub heads: usize,
     /// Documents whose next Automerge sync message may say something.
     pub dirty: usize,
+}
+
+/// How far a session has got moving records, for the progress both laptops show ("Receiving
+/// records: 12,000 of 50,000" on a joining laptop, "Sending records" on the one it joins
+/// from). Counts distinct records, not messages. A total is what the feeds announced so far,
+/// and grows if more turns up (a digest, a record both sides changed); once the session is
+/// finished each total is what actually moved, so a bar always ends full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    pub peer: Uuid,
+    pub received: usize,
+    pub to_receive: usize,
+    pub sent: usize,
+    pub to_send: usize,
+    /// The session is over: finished (the totals are then what moved), or cut short.
+    pub ended: bool,
+}
+
+/// One direction of [`Progress`]: the records expected to move, and those that did.
+#[derive(Debug, Default)]
+struct Tally {
+    expected: HashSet<Uuid>,
+    moved: HashSet<Uuid>,
+    /// Records that moved without being expected.
+    unexpected: usize,
+}
+
+impl Tally {
+    fn expect(&mut self, id: Uuid) {
+        if !self.moved.contains(&id) {
+            self.expected.insert(id);
+        }
+    }
+
+    fn moved(&mut self, id: Uuid) {
+        if self.moved.insert(id) && !self.expected.contains(&id) {
+            self.unexpected += 1;
+        }
+    }
+
+    fn done(&self) -> usize {
+        self.moved.len()
+    }
+
+    fn total(&self, finished: bool) -> usize {
+        if finished {
+            self.moved.len()
+        } else {
+            self.expected.len() + self.unexpected
+        }
+    }
 }
 
 impl Backlog {
@@ -160,6 +225,9 @@ pub struct Session<'s> {
     /// Our feed position the peer holds everything up to, once closed.
     settled: i64,
     report: Report,
+    /// Records of the Docs phase coming in and going out, for [`Progress`].
+    incoming: Tally,
+    outgoing: Tally,
 }
 
 impl<'s> Session<'s> {
@@ -206,6 +274,8 @@ impl<'s> Session<'s> {
             refused_docs: HashSet::new(),
             received_heads: HashMap::new(),
             settled: 0,
+            incoming: Tally::default(),
+            outgoing: Tally::default(),
         })
     }
 
@@ -215,6 +285,19 @@ impl<'s> Session<'s> {
 
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// How far this session has got (see [`Progress`]).
+    pub fn progress(&self) -> Progress {
+        let finished = self.is_finished();
+        Progress {
+            peer: self.peer,
+            received: self.incoming.done(),
+            to_receive: self.incoming.total(finished),
+            sent: self.outgoing.done(),
+            to_send: self.outgoing.total(finished),
+            ended: finished,
+        }
     }
 
     /// What is still queued to send (see [`Backlog`]).
@@ -537,6 +620,9 @@ impl<'s> Session<'s> {
             .map(wire_entry)
             .collect::<Vec<_>>();
         self.report.feed_sent = entries.len();
+        for e in &entries {
+            self.outgoing.expect(e.id);
+        }
         Ok(Feed { through, entries })
     }
 
@@ -585,12 +671,14 @@ impl<'s> Session<'s> {
                 SyncOp::Skip => {}
                 SyncOp::Want(kind) => {
                     self.kinds.insert(e.id, kind);
+                    self.incoming.expect(e.id);
                     if self.wanted.insert(e.id) {
                         self.want_out.push_back(e.id);
                     }
                 }
                 SyncOp::TellHeads(kind) => {
                     self.kinds.insert(e.id, kind);
+                    self.incoming.expect(e.id);
                     // Tell the peer where we stand; it sends what we lack in one go.
                     if self.heads_told.insert(e.id) {
                         self.heads_out.push_back(e.id);
@@ -609,7 +697,7 @@ impl<'s> Session<'s> {
             return Ok(());
         }
         // Heads only read: answer them before the write begins.
-        let (heads, docs): (Vec<DocMsg>, Vec<DocMsg>) = docs
+        let (heads, mut docs): (Vec<DocMsg>, Vec<DocMsg>) = docs
             .into_iter()
             .partition(|m| matches!(m.body, DocBody::Heads(_)));
         for m in heads {
@@ -618,6 +706,7 @@ impl<'s> Session<'s> {
         if docs.is_empty() {
             return Ok(());
         }
+        let mut decoded = decode_whole(&mut docs)?;
         let mut w = self.store.write()?;
         let mut touched = Vec::new();
         // Documents that took in changes: checked against the revocations before commit.
@@ -661,26 +750,29 @@ impl<'s> Session<'s> {
                             self.dirty.insert(m.id);
                         }
                         self.report.docs_received += 1;
+                        self.took_in(m.id);
                     }
                 }
                 DocBody::Whole(bytes) => {
                     admitted.push((m.id, kind));
-                    let mut incoming = doc::load(&bytes, &automerge::ActorId::random())
-                        .map_err(|e| SyncError::Malformed(e.to_string()))?;
-                    doc::check_header(&incoming, kind)
-                        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+                    let received = match decoded.remove(&m.id) {
+                        Some(r) => r,
+                        None => Received::decode(m.id, kind, bytes),
+                    }
+                    .map_err(|e| SyncError::Malformed(e.to_string()))?;
                     match w.doc(m.id, kind)? {
                         Some(existing) => {
                             existing
-                                .merge(&mut incoming)
+                                .merge(&mut received.into_doc())
                                 .map_err(|e| SyncError::Malformed(e.to_string()))?;
                         }
                         None => {
-                            w.create(m.id, kind, incoming)?;
+                            w.create_received(m.id, kind, received)?;
                         }
                     }
                     self.wanted.remove(&m.id);
                     self.report.docs_received += 1;
+                    self.took_in(m.id);
                 }
                 DocBody::Sync(bytes) => {
                     let message = sync::Message::decode(&bytes)
@@ -714,6 +806,7 @@ impl<'s> Session<'s> {
                     }
                     if carries_changes {
                         self.report.docs_received += 1;
+                        self.took_in(m.id);
                         admitted.push((m.id, kind));
                     }
                     self.dirty.insert(m.id);
@@ -805,19 +898,25 @@ impl<'s> Session<'s> {
         let full = |out: &Vec<DocMsg>, bytes: usize, o: &Options| {
             !out.is_empty() && (out.len() >= o.max_docs_per_round || bytes >= o.max_round_bytes)
         };
+        let full_whole = |out: &Vec<DocMsg>, bytes: usize, o: &Options| {
+            !out.is_empty()
+                && (out.len() >= o.max_whole_per_round.max(o.max_docs_per_round)
+                    || bytes >= o.max_round_bytes)
+        };
         while !full(&out, bytes, &self.options) {
             let Some((id, kind, changes)) = self.changes_out.pop_front() else {
                 break;
             };
             bytes += changes.len();
             self.report.docs_sent += 1;
+            self.sent_out(id);
             out.push(DocMsg {
                 id,
                 kind: kind as u8,
                 body: DocBody::Changes(changes),
             });
         }
-        while !full(&out, bytes, &self.options) {
+        while !full_whole(&out, bytes, &self.options) {
             let Some(id) = self.whole_out.pop_front() else {
                 break;
             };
@@ -826,13 +925,14 @@ impl<'s> Session<'s> {
             };
             bytes += body.len();
             self.report.docs_sent += 1;
+            self.sent_out(id);
             out.push(DocMsg {
                 id,
                 kind: kind as u8,
                 body: DocBody::Whole(body),
             });
         }
-        while !full(&out, bytes, &self.options) {
+        while !full_whole(&out, bytes, &self.options) {
             let Some(id) = self.want_out.pop_front() else {
                 break;
             };
@@ -890,6 +990,7 @@ impl<'s> Session<'s> {
             if let Some(message) = message {
                 if !message.changes.is_empty() {
                     self.report.docs_sent += 1;
+                    self.sent_out(id);
                 }
                 let encoded = message.encode();
                 bytes += encoded.len();
@@ -904,6 +1005,20 @@ impl<'s> Session<'s> {
         // soon as neither side says `more`, so anything left out here would be stranded.
         let more = !self.backlog().is_empty();
         Ok((out, more))
+    }
+
+    /// A record of the Docs phase came in (the organisation's own phase is not counted: the
+    /// progress is about records).
+    fn took_in(&mut self, id: Uuid) {
+        if self.stage == Stage::Docs {
+            self.incoming.moved(id);
+        }
+    }
+
+    fn sent_out(&mut self, id: Uuid) {
+        if self.stage == Stage::Docs {
+            self.outgoing.moved(id);
+        }
     }
 
     fn kind_of(&mut self, id: Uuid) -> Result<Option<DocKind>, SyncError> {
@@ -973,6 +1088,50 @@ impl Drop for Session<'_> {
     fn drop(&mut self) {
         self.store.release_cache();
     }
+}
+
+/// Loads and reads the records of a round that came whole, half of them on a second thread,
+/// before the round's write begins: on a joining laptop that is most of the work per record,
+/// and the write itself stays on the store's one connection. Each body is taken out of its
+/// message (left empty); a record that fails to load is an error when its message is
+/// applied, as if it were loaded there (one the round skips, tombstoned say, is no error).
+/// Records of unknown kind are left to that check too.
+fn decode_whole(
+    docs: &mut [DocMsg],
+) -> Result<HashMap<Uuid, Result<Received, crate::store::StoreError>>, SyncError> {
+    let mut work: Vec<(Uuid, DocKind, Vec<u8>)> = Vec::new();
+    let mut taken = HashSet::new();
+    for m in docs.iter_mut() {
+        // A record sent twice in one round: the second is loaded where it is applied.
+        if let (DocBody::Whole(bytes), Some(kind)) =
+            (&mut m.body, DocKind::from_i64(i64::from(m.kind)))
+            && taken.insert(m.id)
+        {
+            work.push((m.id, kind, std::mem::take(bytes)));
+        }
+    }
+    // Not worth a thread for the few records of an everyday sync.
+    if work.len() < 8 {
+        return Ok(work
+            .into_iter()
+            .map(|(id, kind, bytes)| (id, Received::decode(id, kind, bytes)))
+            .collect());
+    }
+    let second = work.split_off(work.len() / 2);
+    let decode_all = |part: Vec<(Uuid, DocKind, Vec<u8>)>| {
+        part.into_iter()
+            .map(|(id, kind, bytes)| (id, Received::decode(id, kind, bytes)))
+            .collect::<Vec<_>>()
+    };
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| decode_all(second));
+        let mut out: HashMap<_, _> = decode_all(work).into_iter().collect();
+        let theirs = helper
+            .join()
+            .map_err(|_| SyncError::Malformed("a record could not be read".into()))?;
+        out.extend(theirs);
+        Ok(out)
+    })
 }
 
 /// What to do about one line of the peer's change feed.

@@ -755,3 +755,126 @@ fn a_session_cut_right_after_a_relay_hears_of_a_revocation_leaves_it_holding_not
     assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
     assert_eq!(headcount(&all[1]), 0);
 }
+
+/// The organisation's first laptop with `members` registered (each then edited, so that its
+/// record is a snapshot and a change), and a new laptop paired with it that holds nothing yet.
+fn first_laptop_and_a_new_one(members: usize) -> (Hub, Hub) {
+    let first = laptops(0).remove(0);
+    {
+        let ctx = ctx_of(&first);
+        for i in 0..members {
+            let code = match service::register_member(
+                &ctx,
+                service::RegisterMember {
+                    profile: hubdesk::domain::member::ProfileInput {
+                        preferred_name: format!("Member {i}"),
+                        born: "2010-05".into(),
+                        ..Default::default()
+                    },
+                    force: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            {
+                service::Registration::Registered { member } => member.code,
+                other => panic!("{other:?}"),
+            };
+            service::update_member(
+                &ctx,
+                &code,
+                service::ProfileEdit {
+                    pronouns: Some("they/them".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+    }
+    let new = Hub {
+        store: Store::open_in_memory().unwrap(),
+        clock: service::ManualClock::new(t0()),
+    };
+    sync::pair_locally(&first.store, &new.store, t0(), "laptop 2").unwrap();
+    (first, new)
+}
+
+#[test]
+fn a_record_a_joining_laptop_receives_whole_is_kept_as_it_arrived_not_compressed_again() {
+    let (first, new) = first_laptop_and_a_new_one(2);
+    sync_pair(&new, &first).unwrap();
+    for m in first.store.all_members().unwrap() {
+        let sent = first.store.doc_bytes(m.id).unwrap().unwrap();
+        assert_eq!(
+            new.store.doc_bytes(m.id).unwrap(),
+            Some(sent),
+            "the record of {} was saved again",
+            m.preferred_name
+        );
+    }
+    assert_converged(&[first, new]);
+}
+
+#[test]
+fn a_joining_laptop_takes_in_whole_records_in_rounds_bigger_than_those_of_changes() {
+    let (first, new) = first_laptop_and_a_new_one(12);
+    let records = first
+        .store
+        .all_heads()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind != hubdesk::doc::DocKind::Org)
+        .count();
+    let options = Options {
+        max_docs_per_round: 2,
+        max_whole_per_round: 8,
+        ..Options::default()
+    };
+    let report = sync_with_options(&new, &first, options).unwrap();
+    assert_eq!(
+        report.docs_received,
+        records + 1,
+        "every record and the organisation"
+    );
+    // Two records a round would take at least records / 2 rounds.
+    assert!(
+        (report.rounds as usize) < records / 2,
+        "{} rounds for {records} records",
+        report.rounds
+    );
+    assert_converged(&[first, new]);
+}
+
+#[test]
+fn a_record_received_whole_then_changed_before_commit_is_stored_and_shown_as_changed() {
+    use hubdesk::doc::DocKind;
+    use hubdesk::store::Received;
+    let (first, new) = first_laptop_and_a_new_one(1);
+    let member = first.store.all_members().unwrap().remove(0);
+    let sent = first.store.doc_bytes(member.id).unwrap().unwrap();
+    let received = Received::decode(member.id, DocKind::Member, sent.clone()).unwrap();
+    let mut w = new.store.write().unwrap();
+    w.create_received(member.id, DocKind::Member, received)
+        .unwrap();
+    // Something changes it in the same write (as a revocation taking changes out would):
+    // neither the bytes as they came nor what was read of them is that document any more.
+    let am = w.doc_required(member.id, DocKind::Member).unwrap();
+    let visit = hubdesk::doc::VisitDoc {
+        day: Uuid::from_u128(1).to_string(),
+        hub: Uuid::from_u128(2).to_string(),
+        signed_in_at: 1_700_000_000_000,
+        signed_in_by: Uuid::from_u128(3).to_string(),
+        signed_out_at: None,
+        signed_out_by: None,
+        signed_out_at_close: true,
+        activities: vec![],
+    };
+    hubdesk::doc::put_entry(am, "visits", &Uuid::from_u128(4).to_string(), &visit).unwrap();
+    hubdesk::doc::commit(am, t0(), "a visit");
+    w.commit().unwrap();
+    assert_eq!(new.store.visit_count(member.id).unwrap(), 1);
+    assert_ne!(new.store.doc_bytes(member.id).unwrap(), Some(sent));
+    let shown = new.store.projection_dump().unwrap();
+    new.store.rebuild_all().unwrap();
+    assert_eq!(new.store.projection_dump().unwrap(), shown);
+}

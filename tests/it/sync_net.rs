@@ -10,6 +10,7 @@ use hubdesk::service::{self, Ctx, SystemClock};
 use hubdesk::store::Store;
 use hubdesk::sync::SyncError;
 use hubdesk::sync::net::{self, Outcome};
+use hubdesk::sync::session::Progress;
 use hubdesk::sync::wire::{Hello, Limits, Msg, PROTOCOL_VERSION, RefusalReason};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +46,8 @@ struct Server {
     addr: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     outcomes: mpsc::Receiver<Result<Outcome, SyncError>>,
+    /// Every session's progress as the server reported it, in order.
+    progress: mpsc::Receiver<Progress>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -57,6 +60,7 @@ impl Server {
         let dir: PathBuf = dir.to_path_buf();
         let (addr_tx, addr_rx) = mpsc::channel();
         let (out_tx, outcomes) = mpsc::channel();
+        let (progress_tx, progress) = mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
             let store = Store::open(&dir).unwrap();
@@ -69,7 +73,7 @@ impl Server {
                 addr_tx
                     .send(listener.local_addr().unwrap().to_string())
                     .unwrap();
-                net::serve_with(
+                net::serve_reporting(
                     &store,
                     listener,
                     limits,
@@ -80,6 +84,9 @@ impl Server {
                     |r| {
                         let _ = out_tx.send(r);
                     },
+                    &|p| {
+                        let _ = progress_tx.send(*p);
+                    },
                 )
                 .await
                 .unwrap();
@@ -89,6 +96,7 @@ impl Server {
             addr: addr_rx.recv().unwrap(),
             stop: Some(stop),
             outcomes,
+            progress,
             thread: Some(thread),
         }
     }
@@ -508,6 +516,75 @@ fn a_connection_cut_at_any_point_leaves_both_laptops_consistent_and_the_next_syn
     }
     sync_now(b.path(), &server.addr).unwrap();
     server.last().unwrap();
+    assert_same(a.path(), b.path());
+}
+
+/// One side's progress reports: `(done, total)` never goes down, done never passes total,
+/// the total is known before the records arrive, and the last report, at the end, is the
+/// whole of `expected`.
+fn assert_rises_to(side: &str, steps: &[(usize, usize, bool)], expected: usize) {
+    assert!(!steps.is_empty(), "{side} reported no progress");
+    for pair in steps.windows(2) {
+        let ((d0, t0, _), (d1, t1, _)) = (pair[0], pair[1]);
+        assert!(d1 >= d0 && t1 >= t0, "{side} went back: {pair:?}");
+    }
+    for (done, total, _) in steps {
+        assert!(done <= total, "{side} showed {done} of {total}");
+    }
+    assert!(
+        steps.iter().any(|&(d, t, _)| t == expected && d < t),
+        "{side} never showed the total before the records moved: {steps:?}"
+    );
+    assert_eq!(
+        steps.last().copied(),
+        Some((expected, expected, true)),
+        "{side} did not end at the total"
+    );
+}
+
+#[test]
+fn a_join_shows_on_both_laptops_how_many_records_have_moved_rising_to_the_total() {
+    let a = first_laptop("Test Hubs");
+    for i in 0..12 {
+        register(a.path(), &format!("Member {i}"));
+    }
+    // Every record but the organisation's (which has its own phase before the records).
+    let records = Store::open(a.path())
+        .unwrap()
+        .all_heads()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind != hubdesk::doc::DocKind::Org)
+        .count();
+    assert!(records >= 12);
+    let server = Server::start(a.path(), Limits::default());
+    let b = tempfile::tempdir().unwrap();
+    let store = Store::open(b.path()).unwrap();
+    let seen = std::cell::RefCell::new(Vec::new());
+    runtime()
+        .block_on(net::join_reporting(
+            &store,
+            chrono::Utc::now(),
+            &server.addr,
+            &pair_code(a.path()),
+            "laptop 2",
+            Limits::default(),
+            &|p| seen.borrow_mut().push(*p),
+        ))
+        .unwrap();
+    server.last().unwrap();
+    let joiner: Vec<_> = seen
+        .borrow()
+        .iter()
+        .map(|p| (p.received, p.to_receive, p.ended))
+        .collect();
+    assert_rises_to("the joining laptop", &joiner, records);
+    let served: Vec<_> = server
+        .progress
+        .try_iter()
+        .map(|p| (p.sent, p.to_send, p.ended))
+        .collect();
+    assert_rises_to("the laptop joined from", &served, records);
     assert_same(a.path(), b.path());
 }
 

@@ -17,6 +17,7 @@ pub fn tiny(docs: usize, bytes: usize) -> Options {
     Options {
         max_docs_per_round: docs,
         max_round_bytes: bytes,
+        max_whole_per_round: docs,
         ..Options::default()
     }
 }

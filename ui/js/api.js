@@ -67,3 +67,9 @@ export const api = {
 export function onChanged(handler) {
   return tauri.event.listen("changed", (event) => handler(event.payload || {}));
 }
+
+/// Calls `handler(progress)` as this laptop's join receives records: {received, to_receive,
+/// sent, to_send, ended}.
+export function onJoinProgress(handler) {
+  return tauri.event.listen("join-progress", (event) => handler(event.payload || {}));
+}

@@ -101,3 +101,19 @@ export async function load(root, ctx, title, box, fetch) {
     return null;
   }
 }
+
+/// A sync's progress as a labelled bar: "Receiving records: 12,000 of 50,000". `box` is a
+/// polite live region; its text is only replaced when the words change, so a screen reader
+/// hears each step once and never the whole list again.
+export function showSyncProgress(box, lines) {
+  const n = (x) => Number(x || 0).toLocaleString("en-GB");
+  const text = lines.map((l) => `${l.what}: ${n(l.done)} of ${n(l.total)}`).join(". ");
+  if (box.dataset.text === text) return;
+  box.dataset.text = text;
+  box.replaceChildren(...lines.map((l, i) => {
+    const id = `${box.id}-${i}`;
+    return el("div", { class: "sync-progress" },
+      el("span", { id, text: `${l.what}: ${n(l.done)} of ${n(l.total)}` }),
+      el("progress", { max: String(Math.max(1, l.total)), value: String(Math.min(l.done, l.total)), "aria-labelledby": id }));
+  }));
+}

@@ -4,7 +4,7 @@
 // and a screen reader's list of links all work without a tab widget's own key rules.
 
 import { api } from "../api.js";
-import { el, field, errorBox, load, showError, runner } from "../dom.js";
+import { el, field, errorBox, load, showError, runner, showSyncProgress } from "../dom.js";
 import { openDialog, confirmDialog, promptDialog, changeThrough } from "../dialog.js";
 
 const ROLES = ["desk", "navigator", "staff", "manager"];
@@ -170,6 +170,23 @@ export async function render(root, ctx) {
       showError(error, err);
     }
   });
+  // Sessions under way (a laptop joining through this one: records sent of the total),
+  // looked at every second while this section is on screen.
+  const names = new Map(devices.map((d) => [d.id, d.name]));
+  const sessionsBox = el("div", { id: "sync-sessions", role: "status", "aria-live": "polite" });
+  const showSessions = (w) => showSyncProgress(sessionsBox, ((w && w.sessions) || [])
+    .filter((p) => p.to_send > 0 || p.to_receive > 0)
+    .map((p) => {
+      const who = names.get(p.peer) || "a new laptop";
+      return p.to_send > 0
+        ? { what: `Sending records to ${who}`, done: p.sent, total: p.to_send }
+        : { what: `Receiving records from ${who}`, done: p.received, total: p.to_receive };
+    }));
+  showSessions(sync.worker);
+  const watch = setInterval(async () => {
+    if (!sessionsBox.isConnected) { clearInterval(watch); return; }
+    try { showSessions((await api.syncStatus()).worker); } catch { /* shown on the next look */ }
+  }, 1000);
   const syncForm = el("form", { class: "inline-form", "aria-labelledby": "sync-now-title" },
     el("h3", { id: "sync-now-title", text: "Sync with a laptop by its address" }),
     field("sync-addr", "Address", { autocomplete: "off" }, "Like 192.168.1.20. Leave it empty to sync with every laptop this one knows."),
@@ -187,7 +204,7 @@ export async function render(root, ctx) {
     users: () => section("users", table("People who can unlock hubdesk", ["Name", "Roles", "Status", ""], userRows), addUser),
     activities: () => section("activities", table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
     hubs: () => section("hubs", table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
-    laptops: () => section("laptops", table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), showCode, codeBox, syncForm),
+    laptops: () => section("laptops", table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), sessionsBox, showCode, codeBox, syncForm),
     settings: () => section("settings", settingsForm),
   };
   const chosen = SECTIONS[ctx.arg] ? ctx.arg : "users";

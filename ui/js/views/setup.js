@@ -1,7 +1,7 @@
 // First run: set up an organisation, or open the demo to try things out.
 
-import { api } from "../api.js";
-import { el, field, errorBox, showError } from "../dom.js";
+import { api, onJoinProgress } from "../api.js";
+import { el, field, errorBox, showError, showSyncProgress } from "../dom.js";
 
 export async function render(root, ctx) {
   const error = errorBox();
@@ -66,6 +66,7 @@ export async function render(root, ctx) {
     demoButton,
   );
   const joinError = errorBox("join-error");
+  const joinProgress = el("div", { id: "join-progress", role: "status", "aria-live": "polite" });
   const join = el(
     "form",
     { class: "card", "aria-labelledby": "join-title", id: "join-form" },
@@ -77,6 +78,7 @@ export async function render(root, ctx) {
     field("join-code", "Pairing code", { required: true, inputmode: "numeric", autocomplete: "one-time-code", maxlength: "9" }, "6 digits; it works once, for 10 minutes."),
     field("join-device", "This laptop's name", { required: true, value: "Back office" }),
     joinError,
+    joinProgress,
     el("button", { type: "submit", text: "Join" }),
   );
   join.querySelector("#find-laptops").addEventListener("click", async (e) => {
@@ -103,10 +105,18 @@ export async function render(root, ctx) {
     button.disabled = true;
     button.textContent = "Joining…";
     const v = (id) => join.querySelector(`#${id}`).value;
+    // How many records have come in, while they come (a big organisation takes a while).
+    const unlisten = await onJoinProgress((p) => {
+      if (p.to_receive > 0) {
+        showSyncProgress(joinProgress, [{ what: "Receiving records", done: p.received, total: p.to_receive }]);
+      }
+    });
     try {
       await api.joinOrganisation(v("join-addr"), v("join-code"), v("join-device"));
+      unlisten();
       ctx.refresh();
     } catch (err) {
+      unlisten();
       showError(joinError, err);
       button.disabled = false;
       button.textContent = "Join";
