@@ -784,7 +784,7 @@ impl PreparedDoc {
     pub fn new(id: Uuid, kind: DocKind, mut doc: AutoCommit) -> Result<Self> {
         let bytes = doc.save();
         let heads = doc.get_heads();
-        let decoded = project::decode(kind, id, doc, false)?;
+        let decoded = project::decode(kind, id, doc)?;
         Ok(Self {
             id,
             kind,

@@ -111,9 +111,10 @@ pub(super) fn project_decoded(conn: &Connection, id: Uuid, decoded: Decoded) -> 
     }
 }
 
-/// The tables a rebuild fills with a row per visit: their secondary indexes are dropped for
-/// the rebuild and made again, sorted, at its end.
-const BULK_TABLES: &[&str] = &["visits", "visit_activities", "contact_visits"];
+/// The tables a rebuild fills with a row per member visit: their secondary indexes are dropped
+/// for the rebuild and made again, sorted, at its end. Nothing a rebuild does before that may
+/// look rows up in them by anything but their primary key.
+const BULK_TABLES: &[&str] = &["visits", "visit_activities"];
 
 /// Drops the secondary indexes of [`BULK_TABLES`] and returns the statements that make them
 /// again, for [`restore_indexes`] in the same transaction.
@@ -662,6 +663,7 @@ fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) ->
         }
         insert_conflict(conn, person, &format!("profile.{field}"), values)?;
     }
+    let mut latest: Option<i64> = None;
     for r in &records {
         conn.prepare_cached("INSERT INTO member_records (id, person_id) VALUES (?1, ?2)")
             .ctx("project record")?
@@ -678,10 +680,21 @@ fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) ->
             .ctx("project alias")?;
         }
         for (visit_id, v) in &r.doc.visits {
-            project_visit(conn, person, r.id, visit_id, Some(v), fresh)?;
+            let written = project_visit(conn, person, r.id, visit_id, Some(v), fresh)?;
+            latest = latest.max(written);
         }
     }
-    refresh_last_seen(conn, person)
+    if fresh {
+        // The latest visit just written is the latest there is: no need to look (a rebuild
+        // has the visits' indexes dropped, and looking would read every visit each time).
+        conn.prepare_cached("UPDATE members SET last_seen = ?2 WHERE id = ?1")
+            .ctx("last seen")?
+            .execute(params![person, latest])
+            .ctx("last seen")?;
+        Ok(())
+    } else {
+        refresh_last_seen(conn, person)
+    }
 }
 
 /// Removes every row projected from one member record, whether it was the person's
@@ -919,7 +932,8 @@ pub(super) fn index_new_members(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Writes one visit's rows, or removes them when the visit is gone.
+/// Writes one visit's rows, or removes them when the visit is gone. Returns the sign-in time
+/// of a visit it wrote.
 fn project_visit(
     conn: &Connection,
     person: Uuid,
@@ -927,9 +941,9 @@ fn project_visit(
     visit_id: &str,
     v: Option<&VisitDoc>,
     fresh: bool,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let Some(visit_uuid) = parse_id(visit_id) else {
-        return Ok(());
+        return Ok(None);
     };
     let unproject = || -> Result<()> {
         conn.prepare_cached("DELETE FROM visit_activities WHERE visit_id = ?1")
@@ -945,14 +959,14 @@ fn project_visit(
     if !fresh {
         unproject()?;
     }
-    let Some(v) = v else { return Ok(()) };
+    let Some(v) = v else { return Ok(None) };
     let Some(day_id) = parse_id(&v.day) else {
         if fresh {
             // Not written, but a visit of this id another record holds is gone, as it would be
             // when projected one by one.
             unproject()?;
         }
-        return Ok(());
+        return Ok(None);
     };
     let mut insert = conn
         .prepare_cached(
@@ -991,7 +1005,7 @@ fn project_visit(
             .execute(params![visit_uuid, a])
             .ctx("project visit")?;
     }
-    Ok(())
+    Ok(Some(v.signed_in_at))
 }
 
 /// A member's latest sign-in, which ranks search results.
