@@ -338,6 +338,9 @@ pub fn build_demo_with_progress(
             "The demo needs an empty data directory.".into(),
         ));
     }
+    // A big demo is written in many transactions; with the pages kept in memory the writer
+    // does not decrypt and re-encrypt the ones it keeps touching.
+    let _cache = store.large_page_cache()?;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let org_name = "Riverside Youth Hubs (DEMO - fictional)";
     let ctx = Ctx::new(store, clock);

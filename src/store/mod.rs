@@ -41,9 +41,9 @@ const CACHE_DOCS_SYNCING: usize = 4096;
 /// SQLite's page cache, in KiB: every page SQLCipher reads from disk must be decrypted, so the
 /// hot part of the store (members, today's visits, indexes) should stay in memory.
 const PAGE_CACHE_KIB: i64 = 64 * 1024;
-/// The page cache while a rebuild runs: the rebuilt tables of a big store (a million visits is
+/// The page cache for bulk work, such as a rebuild: the rebuilt tables of a big store (a million visits is
 /// ~600 MB) stay in memory until the one commit instead of being spilled and read back.
-const REBUILD_PAGE_CACHE_KIB: i64 = 1024 * 1024;
+const BULK_PAGE_CACHE_KIB: i64 = 1024 * 1024;
 /// A write only appends its document's small change as a chunk; folding a document's chunks
 /// into one compressed snapshot is the idle step's work ([`Store::compact_some`]), because
 /// rewriting a member with years of visits inside a sign-in made the slowest sign-ins of the
@@ -70,7 +70,7 @@ fn decoder_threads() -> usize {
 
 /// A larger page cache for as long as this lives; the usual size comes back when it is
 /// dropped, also when the work in between failed.
-struct PageCache<'a>(&'a Connection);
+pub struct PageCache<'a>(&'a Connection);
 
 impl<'a> PageCache<'a> {
     fn enlarge(conn: &'a Connection, kib: i64) -> Result<Self> {
@@ -395,6 +395,12 @@ impl Store {
         insert_audit(&self.conn, entries)
     }
 
+    /// A page cache large enough for bulk work (building the demo, a rebuild) until the
+    /// guard is dropped.
+    pub fn large_page_cache(&self) -> Result<PageCache<'_>> {
+        PageCache::enlarge(&self.conn, BULK_PAGE_CACHE_KIB)
+    }
+
     /// Throws every projection away and rebuilds it from the document chunks.
     pub fn rebuild_all(&self) -> Result<usize> {
         self.rebuild_all_with_progress(|_| {})
@@ -412,7 +418,7 @@ impl Store {
         mut progress: impl FnMut(RebuildProgress),
     ) -> Result<usize> {
         let actor = self.actor().unwrap_or_else(|_| ActorId::random());
-        let _cache = PageCache::enlarge(&self.conn, REBUILD_PAGE_CACHE_KIB)?;
+        let _cache = self.large_page_cache()?;
         let tx = self.conn.unchecked_transaction().ctx("begin rebuild")?;
         project::clear_all(&tx)?;
         // Indexes are built once at the end, sorted, instead of updated at random for each
