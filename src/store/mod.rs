@@ -420,10 +420,10 @@ impl Store {
         let actor = self.actor().unwrap_or_else(|_| ActorId::random());
         let _cache = self.large_page_cache()?;
         let tx = self.conn.unchecked_transaction().ctx("begin rebuild")?;
-        project::clear_all(&tx)?;
         // Indexes are built once at the end, sorted, instead of updated at random for each
-        // of a million rows.
+        // of a million rows (and of the million rows cleared first).
         let bulk_indexes = project::drop_bulk_indexes(&tx)?;
+        project::clear_all(&tx)?;
         let total: i64 = tx
             .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
             .ctx("count docs")?;
