@@ -583,6 +583,9 @@ pub async fn join_reporting(
             format!("a pairing code is {} digits", pairing::CODE_DIGITS),
         )
     })?;
+    // A join writes the whole organisation: its pages stay in memory until the last round
+    // instead of being spilled and read back (and decrypted) again.
+    let _cache = store.large_page_cache()?;
     let identity = super::identity::generate(false)?;
     let my_fp = fingerprint(&identity.cert);
     let device = Uuid::now_v7();
