@@ -64,6 +64,12 @@ enum Op {
         days_ago: i64,
         member: usize,
     },
+    /// A laptop's idle step folds some records' chunks into snapshots (storage only: what
+    /// sync compares and sends must not change).
+    Idle {
+        laptop: usize,
+        limit: usize,
+    },
     /// Laptop 0 removes laptop 2, which is not told and keeps working (see `revocation`).
     Revoke,
     /// A session between two laptops, cut after `cut` messages if given.
@@ -116,6 +122,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 member,
             }
         }),
+        1 => (laptop.clone(), 1..4usize).prop_map(|(laptop, limit)| Op::Idle { laptop, limit }),
         1 => Just(Op::Revoke),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
@@ -283,6 +290,9 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 member,
             } => {
                 back_entry(&ctxs[laptop], days_ago, code_of(&all[laptop], member));
+            }
+            Op::Idle { laptop, limit } => {
+                all[laptop].store.compact_some(limit).unwrap();
             }
             Op::Revoke => revocation::revoke(&all),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
