@@ -375,7 +375,9 @@ fn update_settings<R: Runtime>(
 }
 
 /// Off the main thread (`async`), so the window stays alive through a long join and shows
-/// each "join-progress" event (records received of the total) as it comes.
+/// each "join-progress" event (records received of the total) as it comes. The join itself
+/// runs on a thread of its own: the core's network code starts its own runtime, which it may
+/// not do on one of the app's async threads.
 #[tauri::command(async)]
 fn join_organisation<R: Runtime>(
     app: tauri::AppHandle<R>,
@@ -384,9 +386,20 @@ fn join_organisation<R: Runtime>(
     code: String,
     device: String,
 ) -> Res<state::Status> {
-    let status = state.join(&addr, &code, &device, &|p| {
-        let _ = app.emit("join-progress", p);
-    })?;
+    let state: &AppState = &state;
+    let status = std::thread::scope(|s| {
+        s.spawn(|| {
+            state.join(&addr, &code, &device, &|p| {
+                let _ = app.emit("join-progress", p);
+            })
+        })
+        .join()
+    })
+    .map_err(|_| state::UiError {
+        kind: "sync",
+        message: "Joining stopped unexpectedly; nothing was kept. Try again.".into(),
+        field: None,
+    })??;
     let _ = app.emit("changed", serde_json::json!({ "what": "all" }));
     Ok(status)
 }
