@@ -205,12 +205,7 @@ impl Store {
         let path = dir.join(DB_FILE);
         let key = load_or_create_key(&dir.join(KEY_FILE), holds_a_store(&path))?;
         let conn = Connection::open(&path).ctx("open")?;
-        // SQLCipher writes its own log lines to stderr (a wrong key gives three "ERROR CORE
-        // hmac check failed" lines) ahead of the sentence we show. The failure is reported
-        // by the error returned here, so its log is turned off (for the whole process: the
-        // setting is global, and the first connection of every shell comes through here).
-        conn.execute_batch("PRAGMA cipher_log = off;")
-            .ctx("quiet the cipher log")?;
+        quiet_cipher_log(&conn)?;
         conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
             .ctx("key")?;
         // With a wrong key SQLCipher fails on the first read, not on PRAGMA key.
@@ -1274,6 +1269,24 @@ pub(super) fn load_doc(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<O
         Some(bytes) => Ok(Some(doc::load(&bytes, actor)?)),
         None => Ok(None),
     }
+}
+
+/// SQLCipher writes its own log lines to stderr (a wrong key gives three "ERROR CORE hmac
+/// check failed" lines) ahead of the sentence we show. The failure is reported by the error
+/// the store returns, so its log is turned off. The setting is global to the process and
+/// SQLCipher changes it without a lock (two connections turning it off at once closed the
+/// same log file twice and crashed), so it is set once, by the first store opened.
+fn quiet_cipher_log(conn: &Connection) -> Result<()> {
+    static QUIETED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut quieted = QUIETED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !*quieted {
+        conn.execute_batch("PRAGMA cipher_log = off;")
+            .ctx("quiet the cipher log")?;
+        *quieted = true;
+    }
+    Ok(())
 }
 
 /// Reads the store key, or makes a new random one readable only by this user.
