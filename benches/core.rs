@@ -233,6 +233,7 @@ fn front_desk(c: &mut Criterion) {
         store.checkpoint().expect("checkpoint");
         store.disk_bytes().expect("size")
     };
+    let tables_before = store.disk_bytes_by_table().expect("space by table");
     let mut sign_ins = Vec::new();
     let mut on_cpu = Vec::new();
     let mut slowest = Vec::new();
@@ -288,6 +289,23 @@ fn front_desk(c: &mut Criterion) {
         (compacted as f64 - before as f64) / signed as f64,
         (record_bytes() as f64 - records_before as f64) / signed as f64
     );
+    // Where those bytes went, table by table and index by index.
+    let tables_after = store.disk_bytes_by_table().expect("space by table");
+    let mut grown: Vec<(String, f64)> = tables_after
+        .iter()
+        .map(|(name, after)| {
+            let before = tables_before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, b)| *b);
+            (name.clone(), (*after as f64 - before as f64) / signed as f64)
+        })
+        .filter(|(_, per_visit)| per_visit.abs() >= 1.0)
+        .collect();
+    grown.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (name, per_visit) in grown {
+        println!("  of which {name}: {per_visit:.0} B");
+    }
 
     // A busy day has about 300 people in at once (issue 4's scenario); sign the rest out.
     for h in service::who_is_in(&ctx)

@@ -747,6 +747,19 @@ impl Store {
             .ctx("checkpoint")
     }
 
+    /// Bytes on disk per table and index (SQLite's `dbstat`), largest first, for
+    /// measurements: where a store's size goes, and what an added visit costs in each.
+    pub fn disk_bytes_by_table(&self) -> Result<Vec<(String, u64)>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+            .ctx("space by table")?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))
+            .ctx("space by table")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("space by table")
+    }
+
     /// Bytes of the database in use (pages less free pages), for measurements. Checkpoint
     /// first to count what is still in the write-ahead log.
     pub fn disk_bytes(&self) -> Result<u64> {
