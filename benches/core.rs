@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use hubdesk::service::{self, Ctx, SystemClock};
+use hubdesk::service::{self, Ctx, ManualClock, SystemClock};
 use hubdesk::store::{DB_FILE, KEY_FILE, Store};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -208,51 +208,115 @@ fn front_desk(c: &mut Criterion) {
         b.iter(|| service::find_members(&ctx, "zoe").expect("find"))
     });
 
-    // A busy day: open it, sign people in through the whole write path.
-    service::open_day(&ctx, service::OpenDay::default()).expect("open day");
+    // Busy days: the same 800 or so members come in on three days in a row, each signed in
+    // and out through the whole write path, with the idle step after each day. The first
+    // day after the demo's bulk build splits index pages the build left full; the later
+    // days show what a visit costs a store that has been in use.
     let found: Vec<_> = ["a", "e", "i", "o", "u"]
         .iter()
         .flat_map(|v| store.find_members(v, 200).expect("find"))
         .collect();
-    // Their records as the idle step leaves them (one snapshot each), so what the sign-ins
+    // Their records as the idle step leaves them (one snapshot each), so what the visits
     // add on disk is measured from there and back to there; the demo store, built with
     // back-to-back writes, still holds chunks the idle step would have folded long ago.
     for m in &found {
         store.compact_doc(m.id).expect("compact");
     }
-    let signed_in: Vec<_> = found.iter().map(|m| m.id).collect();
+    let visitors: Vec<_> = found.iter().map(|m| m.id).collect();
+    let codes: Vec<String> = found.into_iter().map(|m| m.code).collect();
     let record_bytes = || -> usize {
-        signed_in
+        visitors
             .iter()
             .map(|id| store.doc_bytes(*id).expect("record").map_or(0, |b| b.len()))
             .sum()
     };
-    let records_before = record_bytes();
-    let codes: Vec<String> = found.into_iter().map(|m| m.code).collect();
-    let before = {
-        store.checkpoint().expect("checkpoint");
-        store.disk_bytes().expect("size")
-    };
-    let tables_before = store.disk_bytes_by_table().expect("space by table");
-    let mut sign_ins = Vec::new();
-    let mut on_cpu = Vec::new();
+    let days = env_u32("HUBDESK_BENCH_BUSY_DAYS", 3);
+    // From tomorrow on, so the desk can open today afterwards for the who-is-in figures.
+    let day_clock = ManualClock::new(chrono::Utc::now() + chrono::Duration::days(1));
+    let desk = service::unlock(&store, &day_clock, "Demo Desk", "1357").expect("unlock");
+    let day_ctx = Ctx::new(&store, &day_clock).as_user(desk);
+    let (mut sign_ins, mut on_cpu, mut sign_outs) = (Vec::new(), Vec::new(), Vec::new());
     let mut slowest = Vec::new();
-    let mut signed = 0u64;
-    for (code, id) in codes.iter().zip(&signed_in) {
-        let cpu = thread_cpu_time();
-        let started = Instant::now();
-        if service::sign_in_member(&ctx, code, &["Drop-in space".to_string()]).is_ok() {
-            let wall = started.elapsed();
-            sign_ins.push(wall);
-            if let (Some(from), Some(to)) = (cpu, thread_cpu_time()) {
-                on_cpu.push(to.saturating_sub(from));
-                slowest.push((to.saturating_sub(from), wall, *id));
-            }
-            signed += 1;
+    for day in 1..=days {
+        if day > 1 {
+            day_clock.advance(chrono::Duration::days(1));
         }
+        service::open_day(&day_ctx, service::OpenDay::default()).expect("open day");
+        store.checkpoint().expect("checkpoint");
+        let before = store.disk_bytes().expect("size");
+        let tables_before = store.disk_bytes_by_table().expect("space by table");
+        let records_before = record_bytes();
+        let mut visits = 0u64;
+        for (code, id) in codes.iter().zip(&visitors) {
+            let cpu = thread_cpu_time();
+            let started = Instant::now();
+            if service::sign_in_member(&day_ctx, code, &["Drop-in space".to_string()]).is_ok() {
+                let wall = started.elapsed();
+                sign_ins.push(wall);
+                if let (Some(from), Some(to)) = (cpu, thread_cpu_time()) {
+                    on_cpu.push(to.saturating_sub(from));
+                    slowest.push((to.saturating_sub(from), wall, *id));
+                }
+                visits += 1;
+            }
+        }
+        for code in &codes {
+            let started = Instant::now();
+            if service::sign_out_member(&day_ctx, code).is_ok() {
+                sign_outs.push(started.elapsed());
+            }
+        }
+        service::close_day(&day_ctx).expect("close day");
+        store.checkpoint().expect("checkpoint");
+        let after = store.disk_bytes().expect("size");
+        // Back to back, with no idle step between them (a queue at the desk): each sign-in
+        // and sign-out appended its change as a chunk. Then the idle step (the app's
+        // background worker, the CLI after its command) folds each record's chunks into one
+        // snapshot; what a visit costs on disk from then on is the figure that counts for a
+        // store over years.
+        println!(
+            "day {day}: disk per added visit (signed in and out), before the idle step: {:.0} B over {visits} visits (of which the records' chunks {:.0} B)",
+            (after as f64 - before as f64) / visits as f64,
+            (record_bytes() as f64 - records_before as f64) / visits as f64
+        );
+        // Only the records of the day's visitors: the demo's other records wait with chunks
+        // of their own, and folding those would make the visits look smaller than they are.
+        let started = Instant::now();
+        let mut folded = 0;
+        for m in &visitors {
+            folded += usize::from(store.compact_doc(*m).expect("compact"));
+        }
+        let idle = started.elapsed();
+        store.checkpoint().expect("checkpoint");
+        let compacted = store.disk_bytes().expect("size");
+        println!(
+            "day {day}: disk per added visit: {:.0} B over {visits} visits, after the idle step folded {folded} records in {idle:.1?} (of which the records {:.0} B)",
+            (compacted as f64 - before as f64) / visits as f64,
+            (record_bytes() as f64 - records_before as f64) / visits as f64
+        );
+        // Where those bytes went, table by table and index by index.
+        let tables_after = store.disk_bytes_by_table().expect("space by table");
+        let mut grown: Vec<(String, f64)> = tables_after
+            .iter()
+            .map(|(name, after)| {
+                let before = tables_before
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(0, |(_, b)| *b);
+                (
+                    name.clone(),
+                    (*after as f64 - before as f64) / visits as f64,
+                )
+            })
+            .filter(|(_, per_visit)| per_visit.abs() >= 1.0)
+            .collect();
+        grown.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let grown: Vec<String> = grown
+            .into_iter()
+            .map(|(name, per_visit)| format!("{name} {per_visit:.0}"))
+            .collect();
+        println!("  of which (B): {}", grown.join(", "));
     }
-    store.checkpoint().expect("checkpoint");
-    let after = store.disk_bytes().expect("size");
     report("sign in (whole write path)", sign_ins);
     if !on_cpu.is_empty() {
         // On a busy machine the wall-clock tail is mostly waiting for a core: this is the
@@ -265,55 +329,12 @@ fn front_desk(c: &mut Criterion) {
             println!("  slow sign-in: {cpu:.1?} on the CPU, {wall:.1?} wall, record {bytes} B");
         }
     }
-    // Back to back, with no idle step between them (a queue at the desk): each sign-in
-    // appended its change as a chunk. Then the idle step (the app's background worker, the
-    // CLI after its command) folds each record's chunks into one snapshot; what a visit
-    // costs on disk from then on is the figure that counts for a store over years.
-    println!(
-        "disk per added visit, before the idle step: {:.0} B over {signed} sign-ins (of which the records' chunks {:.0} B)",
-        (after - before) as f64 / signed as f64,
-        (record_bytes() - records_before) as f64 / signed as f64
-    );
-    // Only the records signed in: the demo's other records wait with chunks of their own,
-    // and folding those would make the visits look smaller than they are.
-    let started = Instant::now();
-    let mut folded = 0;
-    for m in &signed_in {
-        folded += usize::from(store.compact_doc(*m).expect("compact"));
-    }
-    let idle = started.elapsed();
-    store.checkpoint().expect("checkpoint");
-    let compacted = store.disk_bytes().expect("size");
-    println!(
-        "disk per added visit: {:.0} B over {signed} sign-ins, after the idle step folded {folded} records in {idle:.1?} (of which the records {:.0} B)",
-        (compacted as f64 - before as f64) / signed as f64,
-        (record_bytes() as f64 - records_before as f64) / signed as f64
-    );
-    // Where those bytes went, table by table and index by index.
-    let tables_after = store.disk_bytes_by_table().expect("space by table");
-    let mut grown: Vec<(String, f64)> = tables_after
-        .iter()
-        .map(|(name, after)| {
-            let before = tables_before
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(0, |(_, b)| *b);
-            (name.clone(), (*after as f64 - before as f64) / signed as f64)
-        })
-        .filter(|(_, per_visit)| per_visit.abs() >= 1.0)
-        .collect();
-    grown.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (name, per_visit) in grown {
-        println!("  of which {name}: {per_visit:.0} B");
-    }
+    report("sign out (whole write path)", sign_outs);
 
-    // A busy day has about 300 people in at once (issue 4's scenario); sign the rest out.
-    for h in service::who_is_in(&ctx)
-        .expect("who is in")
-        .iter()
-        .skip(300)
-    {
-        service::sign_out_member(&ctx, &h.code).expect("sign out");
+    // Today, as the desk sees it: about 300 people in at once (issue 4's scenario).
+    service::open_day(&ctx, service::OpenDay::default()).expect("open day");
+    for code in codes.iter().take(300) {
+        service::sign_in_member(&ctx, code, &[]).expect("sign in");
     }
     let here = service::who_is_in(&ctx).expect("who is in");
     println!("who is in now lists {} members", here.len());
