@@ -283,6 +283,30 @@ const HERE_VISITS: &str = "SELECT v.member_id, v.id, v.signed_in_at FROM visits 
                       AND x.signed_out_at >= v.signed_in_at)
       AND NOT EXISTS (SELECT 1 FROM days d WHERE d.id = ?1 AND d.closed_at IS NOT NULL)";
 
+/// The people in `here` (a [`HERE_VISITS`]), one row each, in the order the desk lists them.
+const HERE_ROWS: &str = "SELECT h.member_id, min(h.signed_in_at), m.code, m.preferred_name,
+        (SELECT group_concat(a.name, char(31)) FROM visit_activities va JOIN activities a ON a.id = va.activity_id
+         WHERE va.visit_id IN (SELECT h2.id FROM here h2 WHERE h2.member_id = h.member_id))
+    FROM here h JOIN members m ON m.id = h.member_id
+    GROUP BY h.member_id
+    ORDER BY min(h.signed_in_at), m.name_key";
+
+fn here_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HereRow> {
+    let activities: Option<String> = r.get(4)?;
+    let mut activities: Vec<String> = activities
+        .map(|s| s.split('\u{1f}').map(str::to_string).collect())
+        .unwrap_or_default();
+    activities.sort();
+    activities.dedup();
+    Ok(HereRow {
+        member_id: r.get(0)?,
+        since: from_millis(r.get(1)?),
+        code: r.get(2)?,
+        preferred_name: r.get(3)?,
+        activities,
+    })
+}
+
 /// SQL condition on a visit row `v`: it starts a stretch of presence, i.e. no earlier
 /// sign-in of the same person that day was still running (not yet ended by any sign-out)
 /// when it was made. Each stretch is one visit, however many laptops signed the person in.
@@ -636,32 +660,24 @@ impl Store {
     pub fn who_is_in(&self, day: Uuid) -> Result<Vec<HereRow>> {
         let sql = format!(
             "WITH here AS ({HERE_VISITS})
-             SELECT h.member_id, min(h.signed_in_at), m.code, m.preferred_name,
-                    (SELECT group_concat(a.name, char(31)) FROM visit_activities va JOIN activities a ON a.id = va.activity_id
-                     WHERE va.visit_id IN (SELECT h2.id FROM here h2 WHERE h2.member_id = h.member_id))
-             FROM here h JOIN members m ON m.id = h.member_id
-             GROUP BY h.member_id
-             ORDER BY min(h.signed_in_at), m.name_key"
+             {HERE_ROWS}"
         );
         let mut stmt = self.conn.prepare_cached(&sql).ctx("who is in")?;
-        let rows = stmt
-            .query_map([day], |r| {
-                let activities: Option<String> = r.get(4)?;
-                let mut activities: Vec<String> = activities
-                    .map(|s| s.split('\u{1f}').map(str::to_string).collect())
-                    .unwrap_or_default();
-                activities.sort();
-                activities.dedup();
-                Ok(HereRow {
-                    member_id: r.get(0)?,
-                    since: from_millis(r.get(1)?),
-                    code: r.get(2)?,
-                    preferred_name: r.get(3)?,
-                    activities,
-                })
-            })
-            .ctx("who is in")?;
+        let rows = stmt.query_map([day], here_row).ctx("who is in")?;
         rows.collect::<rusqlite::Result<_>>().ctx("who is in")
+    }
+
+    /// One member's entry in [`Store::who_is_in`], if they are in: a sign-out asks this of one
+    /// person, and listing everyone in to find them cost more than the sign-out's own write.
+    pub fn who_is_in_member(&self, day: Uuid, member: Uuid) -> Result<Option<HereRow>> {
+        let sql = format!(
+            "WITH here AS ({HERE_VISITS} AND v.member_id = ?2)
+             {HERE_ROWS}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("who is in")?;
+        stmt.query_row(params![day, member], here_row)
+            .optional()
+            .ctx("who is in")
     }
 
     /// Parents, visitors and professionals in the building on `day`.

@@ -124,8 +124,18 @@ fn a_hub_day_from_opening_to_close() {
         .expect("the parent's record");
     assert!(kept.signposted, "the signposting is recorded");
 
-    // Sam leaves; Zoë is still in at close.
-    service::sign_out_member(&desk, &sam.code).unwrap();
+    // Sam leaves; Zoë is still in at close. The sign-out answers with Sam's own stay.
+    let out = service::sign_out_member(&desk, &sam.code).unwrap();
+    let sam_here = &in_now[1];
+    assert_eq!(
+        (out.member_id, out.since, &out.activities),
+        (sam_here.member_id, sam_here.since, &sam_here.activities)
+    );
+    assert_eq!(
+        service::who_is_in(&desk).unwrap()[0].member_id,
+        zoe.id,
+        "Zoë is still in"
+    );
     assert!(matches!(
         service::sign_out_member(&desk, &sam.code),
         Err(Error::Conflict(_))
