@@ -274,10 +274,16 @@ fn front_desk(c: &mut Criterion) {
         // background worker, the CLI after its command) folds each record's chunks into one
         // snapshot; what a visit costs on disk from then on is the figure that counts for a
         // store over years.
+        // Bytes per visit since the morning: the store's pages in use, and the records alone.
+        let per_visit = |store_now: u64, records_now: usize| {
+            (
+                (store_now as f64 - before as f64) / visits as f64,
+                (records_now as f64 - records_before as f64) / visits as f64,
+            )
+        };
+        let (store_grew, records_grew) = per_visit(after, record_bytes());
         println!(
-            "day {day}: disk per added visit (signed in and out), before the idle step: {:.0} B over {visits} visits (of which the records' chunks {:.0} B)",
-            (after as f64 - before as f64) / visits as f64,
-            (record_bytes() as f64 - records_before as f64) / visits as f64
+            "day {day}: disk per added visit (signed in and out), before the idle step: {store_grew:.0} B over {visits} visits (of which the records' chunks {records_grew:.0} B)"
         );
         // Only the records of the day's visitors: the demo's other records wait with chunks
         // of their own, and folding those would make the visits look smaller than they are.
@@ -289,10 +295,9 @@ fn front_desk(c: &mut Criterion) {
         let idle = started.elapsed();
         store.checkpoint().expect("checkpoint");
         let compacted = store.disk_bytes().expect("size");
+        let (store_grew, records_grew) = per_visit(compacted, record_bytes());
         println!(
-            "day {day}: disk per added visit: {:.0} B over {visits} visits, after the idle step folded {folded} records in {idle:.1?} (of which the records {:.0} B)",
-            (compacted as f64 - before as f64) / visits as f64,
-            (record_bytes() as f64 - records_before as f64) / visits as f64
+            "day {day}: disk per added visit: {store_grew:.0} B over {visits} visits, after the idle step folded {folded} records in {idle:.1?} (of which the records {records_grew:.0} B)"
         );
         // Where those bytes went, table by table and index by index.
         let tables_after = store.disk_bytes_by_table().expect("space by table");
