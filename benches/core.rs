@@ -266,6 +266,19 @@ fn front_desk(c: &mut Criterion) {
                 sign_outs.push(started.elapsed());
             }
         }
+        // Each day on its own as well: the first pays for splitting index pages a bulk build
+        // left full, and a split makes a commit dearer.
+        let today = sign_ins.len() - visits as usize..sign_ins.len();
+        report(
+            &format!("day {day}: sign in"),
+            sign_ins[today.clone()].to_vec(),
+        );
+        if on_cpu.len() == sign_ins.len() {
+            report(
+                &format!("day {day}: sign in, time on the CPU"),
+                on_cpu[today].to_vec(),
+            );
+        }
         service::close_day(&day_ctx).expect("close day");
         store.checkpoint().expect("checkpoint");
         let after = store.disk_bytes().expect("size");
