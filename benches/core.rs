@@ -298,7 +298,10 @@ fn front_desk(c: &mut Criterion) {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or(0, |(_, b)| *b);
-            (name.clone(), (*after as f64 - before as f64) / signed as f64)
+            (
+                name.clone(),
+                (*after as f64 - before as f64) / signed as f64,
+            )
         })
         .filter(|(_, per_visit)| per_visit.abs() >= 1.0)
         .collect();

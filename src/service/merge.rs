@@ -12,7 +12,7 @@ use super::members::{MemberDates, MemberSummary, ProfileEdit, edited_profile, re
 use super::{Ctx, Error, Result};
 use crate::doc::{self, DocKind, ProfileDoc};
 use crate::domain::age::BirthMonth;
-use crate::domain::names::{LIKELY_DUPLICATE, NameAndBirth, duplicate_likeness};
+use crate::domain::names::{Likeness, NameAndBirth, likely_pairs, search_key};
 use crate::domain::{Permission, ValidationError};
 use crate::store::MemberRow;
 
@@ -22,74 +22,132 @@ pub struct DuplicatePair {
     pub first: MemberSummary,
     pub second: MemberSummary,
     pub likeness: f64,
+    /// Why they look alike, in words: "same birth month, names differ by one letter".
+    pub why: String,
+    /// Either of them has come to this laptop's hub.
+    pub at_this_hub: bool,
 }
 
-/// Pairs of members who are likely the same person: names alike (as at registration) and
-/// birth months within three months of each other, or a year apart.
-pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
+/// Which likely duplicates to list: a page of them, optionally only pairs where either name
+/// or code contains `filter`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DuplicateQuery {
+    pub offset: usize,
+    /// How many pairs at most; [`DUPLICATE_PAGE`] when not given, never more than
+    /// [`MAX_DUPLICATE_PAGE`].
+    pub limit: Option<usize>,
+    pub filter: Option<String>,
+}
+
+pub const DUPLICATE_PAGE: usize = 20;
+pub const MAX_DUPLICATE_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicatePage {
+    pub pairs: Vec<DuplicatePair>,
+    /// Pairs matching the filter, on every page.
+    pub total: usize,
+    pub offset: usize,
+}
+
+/// Pairs of members who are likely the same person (see
+/// [`crate::domain::names::duplicate_likeness`]), a page at a time: pairs that include
+/// someone who has come to this hub first, then the most recently registered, then the most
+/// alike. Pairs marked as two different people are left out.
+pub fn list_duplicates(ctx: &Ctx<'_>, query: &DuplicateQuery) -> Result<DuplicatePage> {
     ctx.require(Permission::MergeAndResolve)?;
-    let today = ctx.today_at(&ctx.hub()?);
-    let members = ctx.store.all_members()?;
-    let distinct = ctx.store.distinct_members()?;
-    // Compare only within birth months that could match, and names that start alike.
-    let mut by_month: HashMap<(String, char), Vec<(usize, BirthMonth)>> = HashMap::new();
-    for (i, m) in members.iter().enumerate() {
-        if let Ok(born) = BirthMonth::parse(&m.born) {
-            let first = m.name_key.chars().next().unwrap_or(' ');
-            by_month
-                .entry((born.to_string(), first))
-                .or_default()
-                .push((i, born));
+    let hub = ctx.hub()?;
+    let today = ctx.today_at(&hub);
+    let limit = query
+        .limit
+        .unwrap_or(DUPLICATE_PAGE)
+        .clamp(1, MAX_DUPLICATE_PAGE);
+    let filter = match query.filter.as_deref().map(str::trim) {
+        Some(f) if f.chars().count() > 200 => {
+            return Err(ValidationError::new("filter", "the filter text is too long").into());
         }
+        Some(f) if !search_key(f).is_empty() => Some(search_key(f)),
+        _ => None,
+    };
+    // A birth month the projection can't read (from a hostile peer) matches nobody.
+    let (subjects, people): (Vec<_>, Vec<_>) = ctx
+        .store
+        .duplicate_subjects()?
+        .into_iter()
+        .filter_map(|m| {
+            let born = BirthMonth::parse(&m.born).ok()?;
+            let person = NameAndBirth::new(&m.preferred_name, m.legal_name.as_deref(), born);
+            Some((m, person))
+        })
+        .unzip();
+    let distinct = ctx.store.distinct_members()?;
+    let matches_filter = |i: usize| {
+        filter.as_deref().is_none_or(|f| {
+            let m = &subjects[i];
+            people[i].preferred.key().contains(f)
+                || people[i]
+                    .legal
+                    .as_ref()
+                    .is_some_and(|l| l.key().contains(f))
+                || m.code_key.contains(f)
+        })
+    };
+    let mut pairs: Vec<(usize, usize, Likeness)> = likely_pairs(&people)
+        .into_iter()
+        .filter(|&(i, j, _)| {
+            let (a, b) = (subjects[i].id, subjects[j].id);
+            !distinct.contains(&(a.min(b), a.max(b))) && (matches_filter(i) || matches_filter(j))
+        })
+        .collect();
+    let mut here = HashMap::new();
+    let mut came_here = |id: uuid::Uuid| -> Result<bool> {
+        if let Some(&h) = here.get(&id) {
+            return Ok(h);
+        }
+        let h = ctx.store.member_came_to_hub(id, hub.id)?;
+        here.insert(id, h);
+        Ok(h)
+    };
+    let mut keyed = Vec::with_capacity(pairs.len());
+    for (i, j, l) in pairs.drain(..) {
+        let at_hub = came_here(subjects[i].id)? || came_here(subjects[j].id)?;
+        let newest = subjects[i].registered_at.max(subjects[j].registered_at);
+        keyed.push((at_hub, newest, i, j, l));
     }
-    let mut pairs = Vec::new();
-    for (i, a) in members.iter().enumerate() {
-        let Ok(born) = BirthMonth::parse(&a.born) else {
+    keyed.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.4.score.total_cmp(&a.4.score))
+            .then((a.2, a.3).cmp(&(b.2, b.3)))
+    });
+    let total = keyed.len();
+    let mut page = Vec::new();
+    for (at_this_hub, _, i, j, l) in keyed.into_iter().skip(query.offset).take(limit) {
+        let (Some(a), Some(b)) = (
+            ctx.store.member_by_id(subjects[i].id)?,
+            ctx.store.member_by_id(subjects[j].id)?,
+        ) else {
             continue;
         };
-        let first = a.name_key.chars().next().unwrap_or(' ');
-        for shift in [-12, -3, -2, -1, 0, 1, 2, 3, 12] {
-            let Some(group) = by_month.get(&(born.shifted(shift).to_string(), first)) else {
-                continue;
-            };
-            for &(j, other_born) in group {
-                if j <= i {
-                    continue;
-                }
-                let b = &members[j];
-                if distinct.contains(&(a.id.min(b.id), a.id.max(b.id))) {
-                    continue;
-                }
-                let score = duplicate_likeness(
-                    &NameAndBirth {
-                        preferred_key: &a.name_key,
-                        legal_key: a.legal_key.as_deref(),
-                        born,
-                    },
-                    &NameAndBirth {
-                        preferred_key: &b.name_key,
-                        legal_key: b.legal_key.as_deref(),
-                        born: other_born,
-                    },
-                )
-                .0;
-                if score >= LIKELY_DUPLICATE {
-                    let (first, second) = if a.registered_at <= b.registered_at {
-                        (a, b)
-                    } else {
-                        (b, a)
-                    };
-                    pairs.push(DuplicatePair {
-                        first: MemberSummary::from_row(first, today),
-                        second: MemberSummary::from_row(second, today),
-                        likeness: (score * 100.0).round() / 100.0,
-                    });
-                }
-            }
-        }
+        let (first, second) = if a.registered_at <= b.registered_at {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        page.push(DuplicatePair {
+            first: MemberSummary::from_row(&first, today),
+            second: MemberSummary::from_row(&second, today),
+            likeness: (l.score * 100.0).round() / 100.0,
+            why: l.in_words(),
+            at_this_hub,
+        });
     }
-    pairs.sort_by(|a, b| b.likeness.total_cmp(&a.likeness));
-    Ok(pairs)
+    Ok(DuplicatePage {
+        pairs: page,
+        total,
+        offset: query.offset,
+    })
 }
 
 /// Records that two members are different people, so they are no longer offered as a

@@ -133,7 +133,7 @@ fn the_legal_name_finds_a_member_but_only_staff_see_it() {
     let mut req = input("Jay", "2009-06");
     req.profile.legal_name = Some("Jason Brown".into());
     req.profile.postcode_district = Some("m14".into());
-    let Registration::Registered { member } = service::register_member(&manager, req).unwrap()
+    let Registration::Registered { member, .. } = service::register_member(&manager, req).unwrap()
     else {
         panic!()
     };
@@ -179,7 +179,8 @@ fn an_edit_changes_only_the_fields_edited() {
     req.profile.pronouns = Some("they/them".into());
     req.profile.gender = Some("non-binary".into());
     req.force = true;
-    let Registration::Registered { member } = service::register_member(&ctx, req).unwrap() else {
+    let Registration::Registered { member, .. } = service::register_member(&ctx, req).unwrap()
+    else {
         panic!()
     };
     let edit = ProfileEdit {
@@ -250,7 +251,10 @@ fn the_form_can_ask_for_likely_duplicates_without_registering() {
     let zoe = hub.register(&ctx, "Zoë Smith", "2009-04");
     let before = hub.store.counts().unwrap();
     let found = service::find_likely_duplicates(&ctx, "zoe smith", None, "2009-04").unwrap();
-    assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), vec![zoe.id]);
+    assert_eq!(
+        found.iter().map(|m| m.member.id).collect::<Vec<_>>(),
+        vec![zoe.id]
+    );
     assert!(
         service::find_likely_duplicates(&ctx, "zoe smith", None, "not yet")
             .unwrap()
