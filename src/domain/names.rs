@@ -69,6 +69,8 @@ pub struct NameAndBirth {
     pub preferred: NameParts,
     pub legal: Option<NameParts>,
     pub born: BirthMonth,
+    /// The postcode district, upper case, if known.
+    pub district: Option<String>,
 }
 
 impl NameAndBirth {
@@ -77,7 +79,16 @@ impl NameAndBirth {
             preferred: NameParts::of(preferred),
             legal: legal.map(NameParts::of).filter(|l| !l.key.is_empty()),
             born,
+            district: None,
         }
+    }
+
+    /// With the postcode district they gave, if any.
+    pub fn in_district(mut self, district: Option<&str>) -> Self {
+        self.district = district
+            .map(|d| d.trim().to_ascii_uppercase())
+            .filter(|d| !d.is_empty());
+        self
     }
 
     fn names(&self) -> impl Iterator<Item = &NameParts> {
@@ -235,6 +246,10 @@ impl Likeness {
 /// Records scoring at least this are shown to the desk as likely duplicates.
 pub const LIKELY_DUPLICATE: f64 = 0.75;
 
+/// What different postcode districts (both given) do to a likeness: even the same name and
+/// birth month then fall below [`LIKELY_DUPLICATE`].
+const DIFFERENT_DISTRICTS: f64 = 0.7;
+
 /// Scores how likely `a` and `b` are the same person, from 0 (no) to 1 (same name and birth
 /// month), and says why. Both the first name and the surname must agree, each exactly or
 /// with one of the slips people make at a desk (a letter out, two letters swapped, a short
@@ -259,9 +274,15 @@ pub fn duplicate_likeness(a: &NameAndBirth, b: &NameAndBirth) -> Likeness {
             }
         }
     }
+    // Two records with the same name and month who live in different districts are more
+    // often two people than one who moved; not knowing the district says nothing.
+    let place = match (&a.district, &b.district) {
+        (Some(x), Some(y)) if x != y => DIFFERENT_DISTRICTS,
+        _ => 1.0,
+    };
     let score = best
         .as_ref()
-        .map_or(0.0, |(m, _)| m.weight() * birth.weight());
+        .map_or(0.0, |(m, _)| m.weight() * birth.weight() * place);
     Likeness {
         score,
         by_legal_name: best.as_ref().is_some_and(|(_, legal)| *legal),
@@ -336,6 +357,10 @@ fn name_match(a: &NameParts, b: &NameParts) -> Option<NameMatch> {
                     _ => NameMatch::TwoSmallDifferences,
                 });
             }
+            // A surname of more than one word ("Ó Súilleabháin Kai") moves whole.
+            if rotation_of(a, b) || rotation_of(b, a) {
+                return Some(NameMatch::Swapped);
+            }
             match (word_match(af, bl), word_match(al, bf)) {
                 (Some(WordMatch::Equal), Some(WordMatch::Equal)) => Some(NameMatch::Swapped),
                 (Some(WordMatch::Equal), Some(WordMatch::OneLetter))
@@ -353,6 +378,16 @@ fn name_match(a: &NameParts, b: &NameParts) -> Option<NameMatch> {
             WordMatch::ShortForm { short, long } => Some(NameMatch::ShortForm { short, long }),
         },
     }
+}
+
+/// Whether `b`'s words, cut in two and the halves swapped, spell `a`.
+fn rotation_of(a: &NameParts, b: &NameParts) -> bool {
+    (1..b.words.len()).any(|k| {
+        let (head, tail) = b.words.split_at(k);
+        a.key.len() == b.key.len()
+            && a.key.starts_with(&tail.concat())
+            && a.key.ends_with(&head.concat())
+    })
 }
 
 /// Short forms of first names that share no obvious spelling with the long form, or that
@@ -414,6 +449,14 @@ const SHORT_FORMS: &[&[&str]] = &[
     &["william", "will", "billy", "liam"],
     &["zachary", "zach", "zac"],
 ];
+
+/// The short forms of a long first name (a search key), none if it has none.
+pub fn short_forms_of(long: &str) -> &'static [&'static str] {
+    SHORT_FORMS
+        .iter()
+        .find(|g| g[0] == long)
+        .map_or(&[], |g| &g[1..])
+}
 
 /// (short, long) if one word is a known short form of the other.
 fn short_form<'a>(a: &'a str, b: &'a str) -> Option<(&'a str, &'a str)> {
@@ -652,6 +695,18 @@ mod tests {
     ) {
         let l = likeness(a, ba, b, bb);
         assert!(!l.is_likely_duplicate(), "{a}/{b}: {l:?}");
+    }
+
+    #[test]
+    fn different_postcode_districts_make_the_same_name_two_people_but_an_unknown_one_does_not() {
+        let born = BirthMonth::parse("2010-04").unwrap();
+        let a = || NameAndBirth::new("Rowan Patel", None, born);
+        let here = duplicate_likeness(&a().in_district(Some("m14")), &a().in_district(Some("M14")));
+        assert!(here.is_likely_duplicate());
+        let apart = duplicate_likeness(&a().in_district(Some("M14")), &a().in_district(Some("M1")));
+        assert!(!apart.is_likely_duplicate(), "{apart:?}");
+        let unknown = duplicate_likeness(&a().in_district(Some("M14")), &a().in_district(None));
+        assert!(unknown.is_likely_duplicate());
     }
 
     #[test]

@@ -129,9 +129,12 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
     if !req.force {
         let candidates = likely_duplicates(
             ctx,
-            &profile.preferred_name,
-            profile.legal_name.as_deref(),
-            profile.born,
+            NameAndBirth::new(
+                &profile.preferred_name,
+                profile.legal_name.as_deref(),
+                profile.born,
+            )
+            .in_district(profile.postcode_district.as_deref()),
         )?;
         if !candidates.is_empty() {
             let candidates = candidates
@@ -254,12 +257,8 @@ fn agreement(
 }
 
 /// Existing members who are likely the same young person, most alike first, with why.
-fn likely_duplicates(
-    ctx: &Ctx<'_>,
-    preferred: &str,
-    legal: Option<&str>,
-    born: BirthMonth,
-) -> Result<Vec<(Likeness, MemberRow)>> {
+fn likely_duplicates(ctx: &Ctx<'_>, new: NameAndBirth) -> Result<Vec<(Likeness, MemberRow)>> {
+    let born = new.born;
     // The rule accepts only these birth months, so only they are read.
     let borns: Vec<String> = LATER_BIRTH_SHIFTS
         .iter()
@@ -268,7 +267,6 @@ fn likely_duplicates(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let new = NameAndBirth::new(preferred, legal, born);
     let mut scored: Vec<(Likeness, MemberRow)> = ctx
         .store
         .duplicate_candidates(&borns)?
@@ -278,7 +276,8 @@ fn likely_duplicates(
                 &row.preferred_name,
                 row.legal_name.as_deref(),
                 BirthMonth::parse(&row.born).ok()?,
-            );
+            )
+            .in_district(row.postcode_district.as_deref());
             let likeness = duplicate_likeness(&new, &other);
             likeness.is_likely_duplicate().then_some((likeness, row))
         })
@@ -304,15 +303,16 @@ pub fn find_likely_duplicates(
         return Ok(Vec::new());
     }
     let today = ctx.today_at(&ctx.hub()?);
-    Ok(
-        likely_duplicates(ctx, preferred_name, legal_name, born.month)?
-            .iter()
-            .map(|(l, r)| DuplicateCandidate {
-                member: MemberSummary::from_row(r, today),
-                why: l.in_words(),
-            })
-            .collect(),
-    )
+    Ok(likely_duplicates(
+        ctx,
+        NameAndBirth::new(preferred_name, legal_name, born.month),
+    )?
+    .iter()
+    .map(|(l, r)| DuplicateCandidate {
+        member: MemberSummary::from_row(r, today),
+        why: l.in_words(),
+    })
+    .collect())
 }
 
 /// A birth month as the desk typed it, read the way registering reads it: for the form to

@@ -77,7 +77,8 @@ pub fn list_duplicates(ctx: &Ctx<'_>, query: &DuplicateQuery) -> Result<Duplicat
         .into_iter()
         .filter_map(|m| {
             let born = BirthMonth::parse(&m.born).ok()?;
-            let person = NameAndBirth::new(&m.preferred_name, m.legal_name.as_deref(), born);
+            let person = NameAndBirth::new(&m.preferred_name, m.legal_name.as_deref(), born)
+                .in_district(m.postcode_district.as_deref());
             Some((m, person))
         })
         .unzip();

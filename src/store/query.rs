@@ -174,6 +174,7 @@ pub struct DuplicateSubject {
     pub born: String,
     pub code_key: String,
     pub registered_at: DateTime<Utc>,
+    pub postcode_district: Option<String>,
 }
 
 const MEMBER_COLUMNS: &str = "m.id, m.code, m.preferred_name, m.name_key, m.legal_name, m.legal_key, m.born, m.pronouns, \
@@ -495,7 +496,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, preferred_name, legal_name, born, code_key, registered_at FROM members",
+                "SELECT id, preferred_name, legal_name, born, code_key, registered_at, postcode_district
+                 FROM members",
             )
             .ctx("duplicate subjects")?;
         let rows = stmt
@@ -507,6 +509,7 @@ impl Store {
                     born: r.get(3)?,
                     code_key: r.get(4)?,
                     registered_at: from_millis(r.get(5)?),
+                    postcode_district: r.get(6)?,
                 })
             })
             .ctx("duplicate subjects")?;

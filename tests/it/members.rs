@@ -409,3 +409,67 @@ fn names_with_direction_marks_are_refused_wherever_a_name_is_typed() {
     let hebrew = hub.register(&ctx, "שרה כהן", "2011-05");
     assert_eq!(hebrew.preferred_name, "שרה כהן");
 }
+
+#[test]
+fn registering_someone_like_an_existing_member_writes_nothing_until_the_desk_says_none_of_these() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let chris = hub.register(&ctx, "Chris Jones", "2011-06");
+    let before = hub.store.counts().unwrap();
+    // Surname first, as a form filled in a hurry often has it.
+    let Registration::PossibleDuplicates { candidates } =
+        service::register_member(&ctx, input("Jones Chris", "06/2011")).unwrap()
+    else {
+        panic!("a swapped name must be offered as the same person")
+    };
+    assert_eq!(candidates[0].member.id, chris.id);
+    assert_eq!(
+        candidates[0].why,
+        "same birth month, first name and surname swapped"
+    );
+    assert_eq!(hub.store.counts().unwrap(), before, "nothing was written");
+    // The same first name and month alone is not the same person.
+    assert!(matches!(
+        service::register_member(&ctx, input("Chris Achterberg", "2011-06")).unwrap(),
+        Registration::Registered { .. }
+    ));
+}
+
+#[test]
+fn a_full_birth_date_is_kept_as_its_month_and_registering_says_so() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let mut req = input("Nia Mensah", "14/03/2010");
+    req.force = true;
+    let Registration::Registered { member, born_note } =
+        service::register_member(&ctx, req).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(member.born, "2010-03");
+    assert_eq!(
+        born_note.as_deref(),
+        Some("Kept March 2010: hubdesk keeps only the month")
+    );
+    let read = service::read_birth_month_typed("Mar 2010").unwrap();
+    assert_eq!((read.born.as_str(), read.note), ("2010-03", None));
+    let err = service::read_birth_month_typed("14/03/2").unwrap_err();
+    assert!(!err.to_string().contains("14/03/2"), "{err}");
+}
+
+#[test]
+fn a_consent_without_the_agreement_is_refused_in_words_not_dropped() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let mut req = input("Poppy Shaw", "2010-01");
+    req.agreement_version = None;
+    req.consents = vec!["photos".into()];
+    let before = hub.store.counts().unwrap();
+    let err = service::register_member(&ctx, req).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("only be given with the member agreement"),
+        "{err}"
+    );
+    assert_eq!(hub.store.counts().unwrap(), before);
+}
