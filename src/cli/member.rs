@@ -182,7 +182,9 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
         service::Registration::Registered { member, born_note } => {
             if let (Some(note), false) = (&born_note, json) {
                 // Said before the result, on the error stream: scripts read the result line.
-                eprintln!("{note}.");
+                // A closed error stream is no reason to fail a registration that was written.
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "{note}.");
             }
             emit(json, &member, output::registered)
         }

@@ -609,6 +609,20 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
         );
         assert_eq!(out.code, 0, "{}", out.stderr);
     }
+    // A whole birth date is kept as its month, and the CLI says so on stderr.
+    let dated = hubdesk(
+        dir.path(),
+        M,
+        &[
+            "member", "register", "--name", "Nia Mensah", "--born", "14/03/2010",
+        ],
+    );
+    assert_eq!(dated.code, 0, "{}", dated.stderr);
+    assert_eq!(
+        dated.stderr.trim(),
+        "Kept March 2010: hubdesk keeps only the month."
+    );
+    assert!(dated.stdout.contains("born 2010-03"), "{}", dated.stdout);
     let page = hubdesk(dir.path(), M, &["--json", "member", "duplicates"]).json();
     assert_eq!(page["total"], 1);
     let pairs = page["pairs"].as_array().unwrap();

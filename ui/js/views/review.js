@@ -69,7 +69,7 @@ function pairCard(ctx, p, run, index) {
   const compareId = `compare-${index}`;
   const compareBox = el("div", { id: compareId, hidden: true });
   const compareButton = el("button", { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": compareId,
-    text: "Compare side by side", "aria-label": `Compare ${who(p.first)} and ${who(p.second)} side by side` });
+    text: "Compare side by side", "aria-label": `Compare side by side: ${who(p.first)} and ${who(p.second)}` });
   compareButton.addEventListener("click", async () => {
     const open = compareButton.getAttribute("aria-expanded") === "true";
     if (open) {
@@ -80,8 +80,7 @@ function pairCard(ctx, p, run, index) {
     compareButton.disabled = true;
     try {
       const [a, b] = await Promise.all([api.showMember(p.first.code), api.showMember(p.second.code)]);
-      const merge = el("button", { type: "button", class: "danger", text: "Same person: merge these two records…",
-        "aria-label": `Same person: merge ${who(p.first)} and ${who(p.second)}`,
+      const merge = el("button", { type: "button", class: "danger", text: `Same person: merge ${p.first.code} and ${p.second.code}…`,
         onclick: () => changeThrough(ctx, openDialog({
           title: `Merge ${p.first.code} and ${p.second.code} into one person?`,
           message: `${who(p.first)} and ${who(p.second)} become one person. ${p.first.code}, registered first, leads; both codes find them, their visits count together, and where the two records differ you choose here. Every laptop follows. This can't be undone.`,
