@@ -10,6 +10,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use hubdesk::domain::BirthMonth;
+use hubdesk::domain::names::{NameAndBirth, likely_pairs};
 use hubdesk::service::demo::{DemoSpec, build_demo, planted_duplicates, score_finder};
 use hubdesk::service::{self, Ctx, DuplicateQuery, SystemClock};
 use hubdesk::store::{DB_FILE, Store};
@@ -97,6 +99,33 @@ fn main() {
     )
     .expect("list");
     let filter_time = started.elapsed();
+    // Where a page's time goes: reading every member, then finding the pairs among them.
+    let started = Instant::now();
+    let subjects = store.duplicate_subjects().expect("members");
+    let read_time = started.elapsed();
+    let started = Instant::now();
+    let people: Vec<NameAndBirth> = subjects
+        .iter()
+        .filter_map(|m| {
+            let born = BirthMonth::parse(&m.born).ok()?;
+            Some(
+                NameAndBirth::new(&m.preferred_name, m.legal_name.as_deref(), born)
+                    .in_district(m.postcode_district.as_deref()),
+            )
+        })
+        .collect();
+    let names_time = started.elapsed();
+    let started = Instant::now();
+    let pairs = likely_pairs(&people).len();
+    let pairs_time = started.elapsed();
+    println!(
+        "of a page: reading {} members {:.0?}, taking their names apart {:.0?}, finding {} pairs {:.0?}",
+        subjects.len(),
+        read_time,
+        names_time,
+        pairs,
+        pairs_time
+    );
     let score = score_finder(&found, &planted_duplicates(&spec));
     println!(
         "duplicates on {} members: {} pairs listed, {} planted, {} of them found",

@@ -313,12 +313,43 @@ fn word_match(a: &str, b: &str) -> Option<WordMatch> {
     // Very short words are different names more often than slips ("Al", "Ali"); three
     // letters may lose or gain one ("Jon", "John") or swap two, but a changed letter makes
     // another name ("Mia", "Mya").
-    let d = strsim::osa_distance(a, b);
-    let changed_one = d == 1 && a.len() == b.len() && sorted(a) != sorted(b);
-    if d == 1 && (shortest >= 4 || (shortest == 3 && !changed_one)) {
-        return Some(WordMatch::OneLetter);
+    match one_edit(a.as_bytes(), b.as_bytes())? {
+        _ if shortest >= 4 => Some(WordMatch::OneLetter),
+        Edit::AddedOrLeftOut | Edit::Swapped if shortest == 3 => Some(WordMatch::OneLetter),
+        _ => None,
     }
-    None
+}
+
+/// The one slip that turns one word into another, if one does (an optimal string alignment
+/// distance of exactly 1), found without allocating: the duplicate list asks this of
+/// hundreds of thousands of word pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    Changed,
+    AddedOrLeftOut,
+    Swapped,
+}
+
+fn one_edit(a: &[u8], b: &[u8]) -> Option<Edit> {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let i = short
+        .iter()
+        .zip(long)
+        .position(|(x, y)| x != y)
+        .unwrap_or(short.len());
+    match long.len() - short.len() {
+        0 if i == short.len() => None,
+        0 if short[i + 1..] == long[i + 1..] => Some(Edit::Changed),
+        0 if i + 1 < short.len()
+            && short[i] == long[i + 1]
+            && short[i + 1] == long[i]
+            && short[i + 2..] == long[i + 2..] =>
+        {
+            Some(Edit::Swapped)
+        }
+        1 if short[i..] == long[i + 1..] => Some(Edit::AddedOrLeftOut),
+        _ => None,
+    }
 }
 
 fn sorted(s: &str) -> Vec<u8> {
@@ -460,26 +491,43 @@ pub fn short_forms_of(long: &str) -> &'static [&'static str] {
 
 /// (short, long) if one word is a known short form of the other.
 fn short_form<'a>(a: &'a str, b: &'a str) -> Option<(&'a str, &'a str)> {
-    SHORT_FORMS.iter().find_map(|group| {
-        let long = group[0];
-        let short = &group[1..];
-        if long == a && short.contains(&b) {
-            Some((b, a))
-        } else if long == b && short.contains(&a) {
-            Some((a, b))
-        } else {
-            None
+    let stands_for = |short: &str, long: &str| {
+        long_forms_by_short()
+            .get(short)
+            .is_some_and(|l| l.contains(&long))
+    };
+    if stands_for(b, a) {
+        Some((b, a))
+    } else if stands_for(a, b) {
+        Some((a, b))
+    } else {
+        None
+    }
+}
+
+/// [`SHORT_FORMS`] turned round, once: each short form and the long forms it stands for.
+fn long_forms_by_short() -> &'static std::collections::HashMap<&'static str, Vec<&'static str>> {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<&str, Vec<&str>>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+        for group in SHORT_FORMS {
+            for short in &group[1..] {
+                map.entry(*short).or_default().push(group[0]);
+            }
         }
+        map
     })
 }
 
-/// The long forms a word may stand for (itself if none): a name and its short forms share
-/// one, so a blocking key built from it brings them together.
-fn long_forms(word: &str) -> impl Iterator<Item = &str> {
-    SHORT_FORMS
-        .iter()
-        .filter(move |g| g[1..].contains(&word))
-        .map(|g| g[0])
+/// The long forms a word may stand for: a name and its short forms share one, so a blocking
+/// key built from it brings them together.
+fn long_forms(word: &str) -> impl Iterator<Item = &'static str> {
+    long_forms_by_short()
+        .get(word)
+        .into_iter()
+        .flatten()
+        .copied()
 }
 
 /// Keys that any two names [`duplicate_likeness`] could call alike share at least one of:
@@ -576,29 +624,30 @@ pub fn likely_pairs(people: &[NameAndBirth]) -> Vec<(usize, usize, Likeness)> {
                 .push(i as u32);
         }
     }
-    let mut candidates: Vec<(u32, u32)> = Vec::new();
+    // Each pair is met from its earlier record only (the later birth month, or the higher
+    // index in the same month), once per key it shares: `met[j] == i` skips the repeats.
+    let mut met = vec![u32::MAX; people.len()];
+    let mut pairs = Vec::new();
     for (i, p) in people.iter().enumerate() {
         for shift in LATER_BIRTH_SHIFTS {
             let m = month(p.born) + shift;
             for k in &keys[i] {
                 for &j in index.get(&slot(m, k)).into_iter().flatten() {
-                    if shift != 0 || j as usize > i {
-                        candidates.push((i as u32, j));
+                    let j = j as usize;
+                    if (shift == 0 && j <= i) || met[j] == i as u32 {
+                        continue;
+                    }
+                    met[j] = i as u32;
+                    let l = duplicate_likeness(p, &people[j]);
+                    if l.is_likely_duplicate() {
+                        pairs.push((i.min(j), i.max(j), l));
                     }
                 }
             }
         }
     }
-    candidates.sort_unstable_by_key(|&(i, j)| (i.min(j), i.max(j)));
-    candidates.dedup_by_key(|&mut (i, j)| (i.min(j), i.max(j)));
-    candidates
-        .into_iter()
-        .filter_map(|(i, j)| {
-            let (i, j) = (i.min(j) as usize, i.max(j) as usize);
-            let l = duplicate_likeness(&people[i], &people[j]);
-            l.is_likely_duplicate().then_some((i, j, l))
-        })
-        .collect()
+    pairs.sort_by_key(|&(i, j, _)| (i, j));
+    pairs
 }
 
 #[cfg(test)]
@@ -758,6 +807,30 @@ mod tests {
         assert_eq!(l.in_words(), "same birth month, same name (legal name)");
     }
 
+    /// Optimal string alignment distance, the slow way.
+    fn osa(a: &str, b: &str) -> usize {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for j in 0..=b.len() {
+            d[0][j] = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
     fn any_name() -> impl Strategy<Value = String> {
         proptest::collection::vec("[A-Za-zÀ-ÿŁł' -]{1,10}", 1..4).prop_map(|w| w.join(" "))
     }
@@ -801,6 +874,13 @@ mod tests {
                 let ky = blocking_keys(&y);
                 prop_assert!(kx.iter().any(|k| ky.contains(k)), "{a} / {b}: {kx:?} {ky:?}");
             }
+        }
+
+        /// The allocation-free check agrees with the textbook optimal string alignment
+        /// distance on whether one slip turns one word into the other.
+        #[test]
+        fn one_edit_is_an_alignment_distance_of_one(a in "[abc]{0,6}", b in "[abc]{0,6}") {
+            prop_assert_eq!(one_edit(a.as_bytes(), b.as_bytes()).is_some(), osa(&a, &b) == 1, "{} {}", a, b);
         }
 
         #[test]

@@ -614,7 +614,12 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
         dir.path(),
         M,
         &[
-            "member", "register", "--name", "Nia Mensah", "--born", "14/03/2010",
+            "member",
+            "register",
+            "--name",
+            "Nia Mensah",
+            "--born",
+            "14/03/2010",
         ],
     );
     assert_eq!(dated.code, 0, "{}", dated.stderr);

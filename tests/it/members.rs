@@ -473,3 +473,79 @@ fn a_consent_without_the_agreement_is_refused_in_words_not_dropped() {
     );
     assert_eq!(hub.store.counts().unwrap(), before);
 }
+
+#[test]
+fn review_lists_pairs_a_page_at_a_time_this_hub_and_the_newest_first_with_a_filter() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    // Three pairs registered an hour apart, oldest first.
+    let mut pairs = Vec::new();
+    for (a, b) in [
+        ("Amara Mensah", "Amara Mensha"),
+        ("Rowan Patel", "Patel Rowan"),
+        ("Samuel Okafor", "Sam Okafor"),
+    ] {
+        hub.clock.advance(chrono::Duration::hours(1));
+        pairs.push((
+            hub.register(&ctx, a, "2010-04"),
+            hub.register(&ctx, b, "2010-04"),
+        ));
+    }
+    // Nobody else is alike: the same first name and month, another surname.
+    hub.register(&ctx, "Rowan Achterberg", "2010-04");
+    let list = |offset, limit, filter: Option<&str>| {
+        service::list_duplicates(
+            &ctx,
+            &service::DuplicateQuery {
+                offset,
+                limit,
+                filter: filter.map(str::to_string),
+            },
+        )
+        .unwrap()
+    };
+    let firsts = |page: &service::DuplicatePage| {
+        page.pairs
+            .iter()
+            .map(|p| p.first.preferred_name.clone())
+            .collect::<Vec<_>>()
+    };
+    let all = list(0, None, None);
+    assert_eq!(all.total, 3);
+    assert_eq!(
+        firsts(&all),
+        ["Samuel Okafor", "Rowan Patel", "Amara Mensah"],
+        "the newest first"
+    );
+    assert_eq!(
+        all.pairs[0].why,
+        "same birth month, Sam is a short form of Samuel"
+    );
+    // The oldest pair came to this hub: it goes first.
+    service::open_day(&ctx, Default::default()).unwrap();
+    service::sign_in_member(&ctx, &pairs[0].1.code, &[]).unwrap();
+    let here = list(0, Some(2), None);
+    assert_eq!(firsts(&here), ["Amara Mensah", "Samuel Okafor"]);
+    assert!(here.pairs[0].at_this_hub && !here.pairs[1].at_this_hub);
+    assert_eq!((here.total, here.offset), (3, 0));
+    let rest = list(2, Some(2), None);
+    assert_eq!(firsts(&rest), ["Rowan Patel"]);
+    assert_eq!(
+        list(0, Some(0), None).pairs.len(),
+        1,
+        "a page holds one at least"
+    );
+    assert_eq!(list(0, Some(100_000), None).pairs.len(), 3);
+    assert!(list(9, None, None).pairs.is_empty());
+    // The filter finds either record of a pair, by name or by code.
+    assert_eq!(firsts(&list(0, None, Some("mensha"))), ["Amara Mensah"]);
+    let code = &pairs[1].0.code;
+    assert_eq!(firsts(&list(0, None, Some(code))), ["Rowan Patel"]);
+    assert_eq!(list(0, None, Some("nobody")).total, 0);
+    // Only staff and managers review.
+    let desk = hub.user("Dee", "desk");
+    assert!(matches!(
+        service::list_duplicates(&desk, &Default::default()),
+        Err(Error::Permission(_))
+    ));
+}
