@@ -413,12 +413,14 @@ fn name_match(a: &NameParts, b: &NameParts) -> Option<NameMatch> {
 
 /// Whether `b`'s words, cut in two and the halves swapped, spell `a`.
 fn rotation_of(a: &NameParts, b: &NameParts) -> bool {
-    (1..b.words.len()).any(|k| {
-        let (head, tail) = b.words.split_at(k);
-        a.key.len() == b.key.len()
-            && a.key.starts_with(&tail.concat())
-            && a.key.ends_with(&head.concat())
-    })
+    a.key.len() == b.key.len()
+        && (1..b.words.len()).any(|k| {
+            let (head, tail) = b.words.split_at(k);
+            tail.iter()
+                .chain(head)
+                .flat_map(|w| w.bytes())
+                .eq(a.key.bytes())
+        })
 }
 
 /// Short forms of first names that share no obvious spelling with the long form, or that
@@ -506,11 +508,12 @@ fn short_form<'a>(a: &'a str, b: &'a str) -> Option<(&'a str, &'a str)> {
 }
 
 /// [`SHORT_FORMS`] turned round, once: each short form and the long forms it stands for.
-fn long_forms_by_short() -> &'static std::collections::HashMap<&'static str, Vec<&'static str>> {
-    static MAP: std::sync::OnceLock<std::collections::HashMap<&str, Vec<&str>>> =
-        std::sync::OnceLock::new();
+type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+fn long_forms_by_short() -> &'static FastMap<&'static str, Vec<&'static str>> {
+    static MAP: std::sync::OnceLock<FastMap<&str, Vec<&str>>> = std::sync::OnceLock::new();
     MAP.get_or_init(|| {
-        let mut map: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+        let mut map: FastMap<&str, Vec<&str>> = Default::default();
         for group in SHORT_FORMS {
             for short in &group[1..] {
                 map.entry(*short).or_default().push(group[0]);
@@ -626,26 +629,49 @@ pub fn likely_pairs(people: &[NameAndBirth]) -> Vec<(usize, usize, Likeness)> {
     }
     // Each pair is met from its earlier record only (the later birth month, or the higher
     // index in the same month), once per key it shares: `met[j] == i` skips the repeats.
-    let mut met = vec![u32::MAX; people.len()];
-    let mut pairs = Vec::new();
-    for (i, p) in people.iter().enumerate() {
-        for shift in LATER_BIRTH_SHIFTS {
-            let m = month(p.born) + shift;
-            for k in &keys[i] {
-                for &j in index.get(&slot(m, k)).into_iter().flatten() {
-                    let j = j as usize;
-                    if (shift == 0 && j <= i) || met[j] == i as u32 {
-                        continue;
-                    }
-                    met[j] = i as u32;
-                    let l = duplicate_likeness(p, &people[j]);
-                    if l.is_likely_duplicate() {
-                        pairs.push((i.min(j), i.max(j), l));
+    // The records are shared out between threads (one a core) in interleaved turns, so each
+    // gets a like share of common and rare names.
+    let pairs_from = |turn: usize, turns: usize| {
+        let mut met = vec![u32::MAX; people.len()];
+        let mut pairs = Vec::new();
+        for i in (turn..people.len()).step_by(turns) {
+            let p = &people[i];
+            for shift in LATER_BIRTH_SHIFTS {
+                let m = month(p.born) + shift;
+                for k in &keys[i] {
+                    for &j in index.get(&slot(m, k)).into_iter().flatten() {
+                        let j = j as usize;
+                        if (shift == 0 && j <= i) || met[j] == i as u32 {
+                            continue;
+                        }
+                        met[j] = i as u32;
+                        let l = duplicate_likeness(p, &people[j]);
+                        if l.is_likely_duplicate() {
+                            pairs.push((i.min(j), i.max(j), l));
+                        }
                     }
                 }
             }
         }
-    }
+        pairs
+    };
+    let turns = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let mut pairs: Vec<(usize, usize, Likeness)> = if turns == 1 || people.len() < 2_000 {
+        pairs_from(0, 1)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..turns)
+                .map(|turn| scope.spawn(move || pairs_from(turn, turns)))
+                .collect();
+            handles
+                .into_iter()
+                // A panic in a turn is a bug here: raise it, never drop that turn's pairs.
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
     pairs.sort_by_key(|&(i, j, _)| (i, j));
     pairs
 }
