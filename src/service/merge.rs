@@ -3,10 +3,12 @@
 //! silently.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::members::{MemberDates, MemberSummary, ProfileEdit, edited_profile, resolve_member};
 use super::{Ctx, Error, Result};
@@ -70,6 +72,66 @@ pub fn list_duplicates(ctx: &Ctx<'_>, query: &DuplicateQuery) -> Result<Duplicat
         Some(f) if !search_key(f).is_empty() => Some(search_key(f)),
         _ => None,
     };
+    let all = all_pairs(ctx, hub.id)?;
+    let matching: Vec<&ListedPair> = all
+        .iter()
+        .filter(|p| filter.as_deref().is_none_or(|f| p.search.contains(f)))
+        .collect();
+    let mut page = Vec::new();
+    for p in matching.iter().skip(query.offset).take(limit) {
+        let (Some(a), Some(b)) = (ctx.store.member_by_id(p.a)?, ctx.store.member_by_id(p.b)?)
+        else {
+            continue;
+        };
+        let (first, second) = if a.registered_at <= b.registered_at {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        page.push(DuplicatePair {
+            first: MemberSummary::from_row(&first, today),
+            second: MemberSummary::from_row(&second, today),
+            likeness: (p.likeness.score * 100.0).round() / 100.0,
+            why: p.likeness.in_words(),
+            at_this_hub: p.at_this_hub,
+        });
+    }
+    Ok(DuplicatePage {
+        pairs: page,
+        total: matching.len(),
+        offset: query.offset,
+    })
+}
+
+/// A likely pair as listed, before paging.
+struct ListedPair {
+    a: Uuid,
+    b: Uuid,
+    /// The name, legal name and code keys of both, one a line, for the filter.
+    search: String,
+    at_this_hub: bool,
+    likeness: Likeness,
+}
+
+/// The last list of pairs worked out, and what it was worked out from: this laptop, its hub,
+/// and the feed position (which every change to any record moves, from this laptop or
+/// another). Paging through 50,000 members' pairs then works them out once, not per page.
+/// Process-wide because the service keeps no state between calls; the key tells stores apart.
+type PairsKey = (Uuid, Uuid, i64);
+static PAIRS: Mutex<Option<(PairsKey, Arc<Vec<ListedPair>>)>> = Mutex::new(None);
+
+fn all_pairs(ctx: &Ctx<'_>, hub: Uuid) -> Result<Arc<Vec<ListedPair>>> {
+    let key = (ctx.device()?.id, hub, ctx.store.feed_position()?);
+    // A panic elsewhere while holding the lock leaves nothing half-written worth refusing.
+    let cached = |guard: &Option<(PairsKey, Arc<Vec<ListedPair>>)>| {
+        guard
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, pairs)| Arc::clone(pairs))
+    };
+    if let Some(pairs) = cached(&PAIRS.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(pairs);
+    }
     // A birth month the projection can't read (from a hostile peer) matches nobody.
     let (subjects, people): (Vec<_>, Vec<_>) = ctx
         .store
@@ -83,72 +145,60 @@ pub fn list_duplicates(ctx: &Ctx<'_>, query: &DuplicateQuery) -> Result<Duplicat
         })
         .unzip();
     let distinct = ctx.store.distinct_members()?;
-    let matches_filter = |i: usize| {
-        filter.as_deref().is_none_or(|f| {
-            let m = &subjects[i];
-            people[i].preferred.key().contains(f)
-                || people[i]
-                    .legal
-                    .as_ref()
-                    .is_some_and(|l| l.key().contains(f))
-                || m.code_key.contains(f)
-        })
-    };
-    let mut pairs: Vec<(usize, usize, Likeness)> = likely_pairs(&people)
-        .into_iter()
-        .filter(|&(i, j, _)| {
-            let (a, b) = (subjects[i].id, subjects[j].id);
-            !distinct.contains(&(a.min(b), a.max(b))) && (matches_filter(i) || matches_filter(j))
-        })
-        .collect();
-    let mut here = HashMap::new();
-    let mut came_here = |id: uuid::Uuid| -> Result<bool> {
-        if let Some(&h) = here.get(&id) {
-            return Ok(h);
-        }
-        let h = ctx.store.member_came_to_hub(id, hub.id)?;
-        here.insert(id, h);
-        Ok(h)
-    };
-    let mut keyed = Vec::with_capacity(pairs.len());
-    for (i, j, l) in pairs.drain(..) {
-        let at_hub = came_here(subjects[i].id)? || came_here(subjects[j].id)?;
-        let newest = subjects[i].registered_at.max(subjects[j].registered_at);
-        keyed.push((at_hub, newest, i, j, l));
-    }
-    keyed.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.cmp(&a.1))
-            .then(b.4.score.total_cmp(&a.4.score))
-            .then((a.2, a.3).cmp(&(b.2, b.3)))
-    });
-    let total = keyed.len();
-    let mut page = Vec::new();
-    for (at_this_hub, _, i, j, l) in keyed.into_iter().skip(query.offset).take(limit) {
-        let (Some(a), Some(b)) = (
-            ctx.store.member_by_id(subjects[i].id)?,
-            ctx.store.member_by_id(subjects[j].id)?,
-        ) else {
+    let mut came_here = HashMap::new();
+    let mut listed = Vec::new();
+    for (i, j, likeness) in likely_pairs(&people) {
+        let (a, b) = (&subjects[i], &subjects[j]);
+        if distinct.contains(&(a.id.min(b.id), a.id.max(b.id))) {
             continue;
-        };
-        let (first, second) = if a.registered_at <= b.registered_at {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        page.push(DuplicatePair {
-            first: MemberSummary::from_row(&first, today),
-            second: MemberSummary::from_row(&second, today),
-            likeness: (l.score * 100.0).round() / 100.0,
-            why: l.in_words(),
-            at_this_hub,
-        });
+        }
+        let mut at_this_hub = false;
+        for id in [a.id, b.id] {
+            let here = match came_here.get(&id) {
+                Some(&h) => h,
+                None => {
+                    let h = ctx.store.member_came_to_hub(id, hub)?;
+                    came_here.insert(id, h);
+                    h
+                }
+            };
+            at_this_hub |= here;
+        }
+        let mut search = String::new();
+        for (m, p) in [(a, &people[i]), (b, &people[j])] {
+            for k in [
+                Some(p.preferred.key()),
+                p.legal.as_ref().map(|l| l.key()),
+                Some(m.code_key.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                search.push_str(k);
+                search.push('\n');
+            }
+        }
+        listed.push((
+            a.registered_at.max(b.registered_at),
+            ListedPair {
+                a: a.id,
+                b: b.id,
+                search,
+                at_this_hub,
+                likeness,
+            },
+        ));
     }
-    Ok(DuplicatePage {
-        pairs: page,
-        total,
-        offset: query.offset,
-    })
+    listed.sort_by(|(newest_x, x), (newest_y, y)| {
+        y.at_this_hub
+            .cmp(&x.at_this_hub)
+            .then(newest_y.cmp(newest_x))
+            .then(y.likeness.score.total_cmp(&x.likeness.score))
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    let pairs = Arc::new(listed.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
+    *PAIRS.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, Arc::clone(&pairs)));
+    Ok(pairs)
 }
 
 /// Records that two members are different people, so they are no longer offered as a
