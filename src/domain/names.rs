@@ -606,27 +606,50 @@ pub const LATER_BIRTH_SHIFTS: [i32; 5] = [0, 1, 2, 3, 12];
 /// i < j, in order. Compares only records sharing a blocking key and a birth month the rule
 /// accepts, so 50,000 records take a fraction of a second rather than a billion comparisons.
 pub fn likely_pairs(people: &[NameAndBirth]) -> Vec<(usize, usize, Likeness)> {
-    use std::collections::HashMap;
     use std::hash::{Hash, Hasher};
-    type Fast = std::hash::BuildHasherDefault<Fnv>;
-    // Hashes stand for (month, key): a collision only adds a pair that scoring then drops.
-    let slot = |month: i32, key: &str| {
-        let mut h = Fnv::default();
-        month.hash(&mut h);
-        key.hash(&mut h);
-        h.finish()
-    };
+    // Each key is hashed once; a slot mixes in the birth month. Slots stand for (month, key):
+    // a collision only adds a pair that scoring then drops.
+    let keys: Vec<Vec<u64>> = people
+        .iter()
+        .map(|p| {
+            blocking_keys(p)
+                .iter()
+                .map(|k| {
+                    let mut h = Fnv::default();
+                    k.hash(&mut h);
+                    h.finish()
+                })
+                .collect()
+        })
+        .collect();
+    let slot = |month: i32, key: u64| key ^ (month as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let month = |b: BirthMonth| b.year() * 12 + b.month() as i32;
-    let keys: Vec<Vec<String>> = people.iter().map(blocking_keys).collect();
-    let mut index: HashMap<u64, Vec<u32>, Fast> = HashMap::default();
-    for (i, p) in people.iter().enumerate() {
-        for k in &keys[i] {
-            index
-                .entry(slot(month(p.born), k))
-                .or_default()
-                .push(i as u32);
-        }
+    // Every (slot, record) sorted by slot, and each slot's run in it: one allocation for all
+    // the buckets rather than one a bucket.
+    let mut entries: Vec<(u64, u32)> = people
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            keys[i]
+                .iter()
+                .map(move |&k| (slot(month(p.born), k), i as u32))
+        })
+        .collect();
+    entries.sort_unstable();
+    let mut index: FastMap<u64, (u32, u32)> = FastMap::default();
+    index.reserve(entries.len());
+    let mut start = 0;
+    while start < entries.len() {
+        let s = entries[start].0;
+        let len = entries[start..].iter().take_while(|e| e.0 == s).count();
+        index.insert(s, (start as u32, len as u32));
+        start += len;
     }
+    let bucket = |slot: u64| {
+        index.get(&slot).map_or(&[][..], |&(start, len)| {
+            &entries[start as usize..(start + len) as usize]
+        })
+    };
     // Each pair is met from its earlier record only (the later birth month, or the higher
     // index in the same month), once per key it shares: `met[j] == i` skips the repeats.
     // The records are shared out between threads (one a core) in interleaved turns, so each
@@ -638,8 +661,8 @@ pub fn likely_pairs(people: &[NameAndBirth]) -> Vec<(usize, usize, Likeness)> {
             let p = &people[i];
             for shift in LATER_BIRTH_SHIFTS {
                 let m = month(p.born) + shift;
-                for k in &keys[i] {
-                    for &j in index.get(&slot(m, k)).into_iter().flatten() {
+                for &k in &keys[i] {
+                    for &(_, j) in bucket(slot(m, k)) {
                         let j = j as usize;
                         if (shift == 0 && j <= i) || met[j] == i as u32 {
                             continue;
