@@ -137,7 +137,7 @@ fn main() {
     let pairs_time = started.elapsed();
     let pairs_cpu = process_cpu_time() - cpu;
     println!(
-        "of a page: reading {} members {:.0?}, taking their names apart {:.0?}, finding {} pairs {:.0?} ({:.0?} on the CPU, all threads)",
+        "of a page: reading {} members {:.0?}, taking their names apart {:.0?}, finding {} pairs {:.2?} ({:.2?} on the CPU, all threads)",
         subjects.len(),
         read_time,
         names_time,
@@ -156,7 +156,7 @@ fn main() {
         score.recall * 100.0
     );
     println!(
-        "first page of 20, pairs worked out: {cold:.0?}; again, reused: median {:.1?} (best {:.1?}, worst {:.1?}); every pair in pages of {}: {:.1?}; filtered by \"smith\" ({} pairs): {:.0?}",
+        "first page of 20, pairs worked out: {cold:.2?}; again, reused: median {:.1?} (best {:.1?}, worst {:.1?}); every pair in pages of {}: {:.1?}; filtered by \"smith\" ({} pairs): {:.0?}",
         first_page[first_page.len() / 2],
         first_page[0],
         first_page[first_page.len() - 1],
