@@ -137,10 +137,11 @@ test("a front desk day in the real window", async (t) => {
     await look("04-day-open");
   });
 
-  await t.test("registering a member goes back to the day screen", async () => {
+  await t.test("registering a member shows the new code until the desk goes back to the day", async () => {
     await (await find("#register-link")).click();
     await type("#name", "Zoë O'Brien");
     await type("#born", "1990-04");
+    await (await find("#agreement-no")).click();
     await (await find("#register-submit")).click();
     await driver.wait(async () => (await textOf("#born-error")).length > 0, 5000);
     assert.match(await textOf("#born-error"), /members are 11 to 25/i);
@@ -150,8 +151,10 @@ test("a front desk day in the real window", async (t) => {
     await look("05-register");
     await (await find("#sign-in-now")).click(); // register only; the desk signs her in below
     await (await find("#register-submit")).click();
+    await find("#registered-code");
+    assert.match(await textOf("#registered-title"), /Zoë O'Brien is registered/);
+    await (await find("#registered-done")).click();
     await find("#search");
-    assert.match(await textOf("#toast"), /Zoë O'Brien is registered/);
   });
 
   await t.test("typing part of the name without accents finds her and Enter signs her in", async () => {
@@ -299,5 +302,93 @@ test("a front desk day in the real window", async (t) => {
     // HUBDESK_IDLE_LOCK_SECONDS is short in this run; wait for the lock screen to appear.
     await driver.wait(until.elementLocated(By.css(".tiles .tile")), 60000);
     assert.equal(await textOf("#who-user"), "Locked");
+  });
+});
+
+// Registering and Review (issue 13, items 9-12): kept in a test of its own so it merges apart
+// from the day screen's. It runs after the day above, which ends on the lock screen.
+test("registering refuses a likely duplicate until the desk chooses, and Review compares pairs", async (t) => {
+  const focused = async () => driver.switchTo().activeElement();
+
+  await t.test("unlock and open the register form", async () => {
+    await (await find(".tiles .tile")).click();
+    await type("#pin", "2468");
+    await (await find("#pin")).sendKeys(Key.ENTER);
+    await find("#search");
+    await (await find("#register-link")).click();
+    await find("#register-form");
+  });
+
+  await t.test("a full birth date is read as its month, and the form says so; nothing is cut", async () => {
+    await type("#name", "Chris Jones");
+    const born = await type("#born", "14/03/2010");
+    assert.equal(await born.getAttribute("maxlength"), null);
+    assert.equal(await born.getAttribute("value"), "14/03/2010");
+    await driver.wait(async () => (await textOf("#born-hint")).includes("Kept March 2010"), 5000);
+    assert.equal(await textOf("#born-hint"), "Kept March 2010: hubdesk keeps only the month.");
+    await type("#born", "Mar 2010");
+    await driver.wait(async () => (await textOf("#born-hint")) === "March 2010.", 5000);
+  });
+
+  await t.test("the consents wait for the agreement, which has no answer chosen", async () => {
+    assert.equal(await (await find("#agreement-yes")).isSelected(), false);
+    assert.equal(await (await find("#agreement-no")).isSelected(), false);
+    const photos = await find("#consents input[data-consent='photos']");
+    assert.equal(await photos.isEnabled(), false);
+    assert.match(await textOf("#consents"), /Take photos of me at the hub/);
+    assert.match(await textOf("#consents-hint"), /need the member agreement/);
+    // Registering without an answer is refused beside the question.
+    await (await find("#register-submit")).click();
+    await driver.wait(async () => (await textOf("#agreement-error")).length > 0, 5000);
+    await (await find("#agreement-yes")).click();
+    assert.equal(await photos.isEnabled(), true);
+    await photos.click();
+    await look("20-register-consents");
+    await (await find("#register-submit")).click();
+    await find("#registered-code");
+    assert.match(await textOf("#registered-code"), /^[0-9A-Z]+-[0-9A-Z]+$/);
+    assert.match(await textOf(".registered"), /They are signed in now/);
+    assert.equal(await (await focused()).getAttribute("id"), "registered-done");
+    await look("21-registered");
+    await (await find("#register-another")).click();
+    await find("#register-form");
+  });
+
+  await t.test("the same person with the names swapped is offered, and Enter moves to the matches", async () => {
+    await type("#name", "Jones Chris");
+    const born = await type("#born", "03/2010");
+    await driver.wait(until.elementLocated(By.css("#duplicates .candidate")), 5000);
+    assert.match(await textOf("#duplicates"), /first name and surname swapped/);
+    await (await find("#agreement-no")).click();
+    await born.sendKeys(Key.ENTER);
+    await driver.wait(async () => (await (await focused()).getAttribute("class") || "").includes("candidate"), 5000);
+    assert.match(await textOf("#register-error"), /None of these/);
+    assert.equal((await driver.findElements(By.css("#registered-code"))).length, 0, "nothing was registered");
+    await look("22-register-duplicate");
+    await (await find("#register-anyway")).click();
+    await find("#registered-code");
+    await (await find("#registered-done")).click();
+    await find("#search");
+  });
+
+  await t.test("Review lists the pair in words, compares them side by side, and asks before merging", async () => {
+    await (await find("#nav-review")).click();
+    await find("#dup-pairs");
+    assert.match(await textOf("#dup-count"), /Pairs 1–1 of 1/);
+    assert.match(await textOf("#dup-pairs"), /Same birth month, first name and surname swapped/);
+    await (await find("#dup-pairs button[aria-expanded]")).click();
+    await find("#dup-pairs .compare");
+    assert.match(await textOf("#dup-pairs .compare"), /Registered first: Chris Jones/);
+    await look("23-review-compare");
+    await (await find("#dup-pairs .merge-careful button.danger")).click();
+    const dialog = await find("dialog[open]");
+    assert.match(await dialog.getText(), /Chris Jones .* and Jones Chris/s);
+    assert.equal(await (await focused()).getText(), "Cancel");
+    await (await focused()).sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await type("#dup-filter", "nobody");
+    await (await find("#dup-filter")).sendKeys(Key.ENTER);
+    await driver.wait(async () => /No likely duplicates with/.test(await textOf("#dup-count")), 5000);
+    await look("24-review-filtered");
   });
 });

@@ -114,10 +114,15 @@ fn find_likely_duplicates(
     preferred_name: String,
     legal_name: Option<String>,
     born: String,
-) -> Res<Vec<service::MemberSummary>> {
+) -> Res<Vec<service::DuplicateCandidate>> {
     state.with_ctx(|ctx| {
         service::find_likely_duplicates(ctx, &preferred_name, legal_name.as_deref(), &born)
     })
+}
+
+#[tauri::command]
+fn read_birth_month(text: String) -> Res<service::BirthMonthRead> {
+    Ok(service::read_birth_month_typed(&text)?)
 }
 
 #[tauri::command]
@@ -476,8 +481,11 @@ fn revoke_device<R: Runtime>(
 }
 
 #[tauri::command]
-fn list_duplicates(state: State<'_, AppState>) -> Res<Vec<service::DuplicatePair>> {
-    state.with_ctx(service::list_duplicates)
+fn list_duplicates(
+    state: State<'_, AppState>,
+    query: service::DuplicateQuery,
+) -> Res<service::DuplicatePage> {
+    state.with_ctx(|ctx| service::list_duplicates(ctx, &query))
 }
 
 #[tauri::command]

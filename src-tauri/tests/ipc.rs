@@ -128,6 +128,51 @@ fn the_desk_can_run_a_day_over_ipc() {
 }
 
 #[test]
+fn registering_reads_birth_dates_and_review_pages_its_pairs_over_ipc() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let read = h
+        .invoke("read_birth_month", json!({ "text": "14/03/2010" }))
+        .unwrap();
+    assert_eq!(read["born"], "2010-03");
+    assert_eq!(
+        read["note"],
+        "Kept March 2010: hubdesk keeps only the month"
+    );
+    let err = h
+        .invoke("read_birth_month", json!({ "text": "14/03/2" }))
+        .unwrap_err();
+    assert_eq!(err["field"], "born");
+    let req = json!({ "profile": { "preferred_name": "Chris Jones", "born": "March 2010" } });
+    let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
+    assert_eq!(reg["outcome"], "registered");
+    let found = h
+        .invoke(
+            "find_likely_duplicates",
+            json!({ "preferredName": "Jones Chris", "legalName": null, "born": "03/2010" }),
+        )
+        .unwrap();
+    assert_eq!(
+        found[0]["why"],
+        "same birth month, first name and surname swapped"
+    );
+    let again =
+        json!({ "profile": { "preferred_name": "Jones Chris", "born": "2010-03" }, "force": true });
+    h.invoke("register_member", json!({ "req": again }))
+        .unwrap();
+    let page = h
+        .invoke(
+            "list_duplicates",
+            json!({ "query": { "offset": 0, "limit": 20, "filter": "jones" } }),
+        )
+        .unwrap();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["pairs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
 fn the_screens_offered_follow_roles_changed_while_unlocked() {
     let h = harness();
     h.set_up();
@@ -308,7 +353,7 @@ fn the_demo_opens_apart_from_real_data_and_says_so() {
     h.invoke("unlock", json!({ "name": "Demo Desk", "pin": "1357" }))
         .unwrap();
     assert!(
-        !h.invoke("find_members", json!({ "text": "zo" }))
+        !h.invoke("find_members", json!({ "text": "ol" }))
             .unwrap()
             .as_array()
             .unwrap()

@@ -70,8 +70,19 @@ pub enum MemberCommand {
         #[command(flatten)]
         profile: OptionalProfile,
     },
-    /// (staff) Pairs of members who are likely the same person
-    Duplicates,
+    /// (staff) Pairs of members who are likely the same person, a page at a time: pairs with
+    /// someone who came to this hub first, then the newest
+    Duplicates {
+        /// Only pairs where either name or code contains this
+        #[arg(long)]
+        filter: Option<String>,
+        /// Skip this many pairs
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Show at most this many pairs (at most 200)
+        #[arg(long, default_value_t = service::DUPLICATE_PAGE)]
+        limit: usize,
+    },
     /// (staff) A and B are one person: the record registered first leads, both codes find
     /// them, visits count together; fields the records disagree on go to `conflicts`
     Merge {
@@ -119,9 +130,20 @@ pub fn member(ctx: &Ctx<'_>, command: MemberCommand, json: bool) -> Result<(), F
                 output::member_updated,
             )
         }
-        MemberCommand::Duplicates => emit(
+        MemberCommand::Duplicates {
+            filter,
+            offset,
+            limit,
+        } => emit(
             json,
-            service::list_duplicates(ctx)?.as_slice(),
+            &service::list_duplicates(
+                ctx,
+                &service::DuplicateQuery {
+                    offset,
+                    limit: Some(limit),
+                    filter,
+                },
+            )?,
             output::duplicate_pairs,
         ),
         MemberCommand::NotDuplicates { a, b } => {
@@ -157,7 +179,15 @@ fn register(ctx: &Ctx<'_>, a: RegisterArgs, json: bool) -> Result<(), Failure> {
         force: a.force,
     };
     match service::register_member(ctx, req)? {
-        service::Registration::Registered { member } => emit(json, &member, output::registered),
+        service::Registration::Registered { member, born_note } => {
+            if let (Some(note), false) = (&born_note, json) {
+                // Said before the result, on the error stream: scripts read the result line.
+                // A closed error stream is no reason to fail a registration that was written.
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "{note}.");
+            }
+            emit(json, &member, output::registered)
+        }
         service::Registration::PossibleDuplicates { candidates } => {
             if !json {
                 for c in &candidates {

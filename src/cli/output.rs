@@ -437,8 +437,8 @@ pub fn registered(m: &service::MemberSummary) -> String {
     format!("Registered {}.", member(m))
 }
 
-pub fn possible_duplicate(m: &service::MemberSummary) -> String {
-    format!("Is this {}?", member(m))
+pub fn possible_duplicate(c: &service::DuplicateCandidate) -> String {
+    format!("Is this {}? ({})", member(&c.member), c.why)
 }
 
 /// The refusal of a registration that found `n` likely duplicates.
@@ -481,22 +481,36 @@ pub fn member_updated(m: &service::MemberDetail) -> String {
     format!("Updated {}.", member(&m.summary))
 }
 
-pub fn duplicate_pairs(pairs: &[service::DuplicatePair]) -> String {
-    if pairs.is_empty() {
+pub fn duplicate_pairs(page: &service::DuplicatePage) -> String {
+    if page.total == 0 {
         return "No likely duplicates.".into();
     }
-    pairs
+    if page.pairs.is_empty() {
+        return format!(
+            "No pairs from {}: there are {} in all.",
+            page.offset + 1,
+            page.total
+        );
+    }
+    let mut lines: Vec<String> = page
+        .pairs
         .iter()
         .map(|p| {
             format!(
-                "{}  <->  {}  (likeness {:.2})",
+                "{}  <->  {}  ({})",
                 member(&p.first),
                 member(&p.second),
-                p.likeness
+                p.why
             )
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    lines.push(format!(
+        "Pairs {}-{} of {}.",
+        page.offset + 1,
+        page.offset + page.pairs.len(),
+        page.total
+    ));
+    lines.join("\n")
 }
 
 pub fn not_duplicates(_: &serde_json::Value) -> String {

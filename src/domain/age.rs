@@ -26,9 +26,10 @@ impl BirthMonth {
             ));
         }
         if !(1900..=2999).contains(&year) {
+            // Said without the year's digits padded or cut: 0 and 9999 read as typed.
             return Err(ValidationError::new(
                 "born",
-                "the birth year must be a four-digit year",
+                format!("a birth year of {year} can't be right; members are 11 to 25"),
             ));
         }
         Ok(Self { year, month })

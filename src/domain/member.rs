@@ -245,7 +245,7 @@ impl ProfileInput {
                 self.legal_name.as_deref(),
                 MAX_NAME_CHARS,
             )?,
-            born: BirthMonth::parse(&self.born)?,
+            born: super::birth::read_birth_month(&self.born)?.month,
             pronouns: clean_short("pronouns", "Pronouns", self.pronouns.as_deref())?,
             gender: clean_short("gender", "Gender", self.gender.as_deref())?,
             postcode_district: clean_postcode_district(self.postcode_district.as_deref())?,

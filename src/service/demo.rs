@@ -19,12 +19,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::demo_names::{FIRST_NAMES, SURNAMES};
 use super::{Clock, Ctx, Error, Result};
 use crate::doc::{
     self, ContactDoc, ContactVisitDoc, DayDoc, DocKind, HeadcountEntry, MemberDoc, ProfileDoc,
     StampDoc, VisitDoc, to_millis,
 };
-use crate::domain::{HubDayId, HubId, MemberCode};
+use crate::domain::{BirthMonth, HubDayId, HubId, MemberCode};
 use crate::store::{PreparedDoc, Store, WriteTxn};
 
 #[derive(Debug, Clone)]
@@ -70,147 +71,6 @@ const ACTIVITIES: &[(&str, &str)] = &[
     ("One-to-one with a peer navigator", "one-to-one"),
 ];
 
-const FIRST_NAMES: &[&str] = &[
-    "Zoë",
-    "Łukasz",
-    "Siobhán",
-    "Aoife",
-    "Chidi",
-    "Priya",
-    "Mohammed",
-    "Aisha",
-    "Kacper",
-    "Oluwaseun",
-    "Mei",
-    "Yusuf",
-    "Amelia",
-    "Oliver",
-    "Isla",
-    "Noah",
-    "Freya",
-    "Leo",
-    "Maya",
-    "Ethan",
-    "Ava",
-    "Kai",
-    "Nia",
-    "Theo",
-    "Ruby",
-    "Omar",
-    "Hana",
-    "Jayden",
-    "Lily",
-    "Arjun",
-    "Sofia",
-    "Ibrahim",
-    "Grace",
-    "Tomasz",
-    "Chloe",
-    "Kwame",
-    "Ellie",
-    "Dev",
-    "Iris",
-    "Reuben",
-    "Fatima",
-    "Callum",
-    "Esme",
-    "Tariq",
-    "Niamh",
-    "Joel",
-    "Amara",
-    "Rhys",
-    "Layla",
-    "Sami",
-    "Bethany",
-    "Ciarán",
-    "Jade",
-    "Malik",
-    "Poppy",
-    "Rowan",
-    "Alex",
-    "Jordan",
-    "Sam",
-    "Riley",
-    "Skye",
-    "Eden",
-    "Robin",
-    "Charlie",
-    "Jamie",
-    "Precious",
-    "Declan",
-    "Ayesha",
-    "Finn",
-    "Yasmin",
-    "Zara",
-    "Marek",
-    "Ola",
-    "Bea",
-    "Luca",
-    "Ines",
-    "Tobi",
-    "Elif",
-];
-
-const SURNAMES: &[&str] = &[
-    "O'Brien",
-    "Nowak",
-    "Khan",
-    "Okafor",
-    "Smith",
-    "Patel",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Roberts",
-    "Johnson",
-    "Lewis",
-    "Walker",
-    "Robinson",
-    "Wood",
-    "Thompson",
-    "White",
-    "Ahmed",
-    "Hughes",
-    "Edwards",
-    "Green",
-    "Hall",
-    "Murphy",
-    "Kowalski",
-    "Adeyemi",
-    "Chen",
-    "Nguyen",
-    "Ali",
-    "Hussain",
-    "Begum",
-    "Kelly",
-    "McCarthy",
-    "Byrne",
-    "Mensah",
-    "Osei",
-    "Wiśniewski",
-    "Lindqvist",
-    "Müller",
-    "García",
-    "Rossi",
-    "Haddad",
-    "Campbell",
-    "Stewart",
-    "Clarke",
-    "Mitchell",
-    "Turner",
-    "Parker",
-    "Cooper",
-    "Ward",
-    "Morris",
-    "King",
-    "Scott",
-];
-
 const PRONOUNS: &[Option<&str>] = &[
     Some("she/her"),
     Some("he/him"),
@@ -227,8 +87,12 @@ const GENDERS: &[Option<&str>] = &[
     None,
     None,
 ];
+/// Postcode districts around the demo's two hubs (Greater Manchester's, as an example).
 const DISTRICTS: &[&str] = &[
-    "M1", "M4", "M8", "M11", "M13", "M14", "M16", "M19", "M20", "M40", "SK4", "OL8", "M32",
+    "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "M11", "M12", "M13", "M14", "M15", "M16",
+    "M18", "M19", "M20", "M21", "M22", "M23", "M24", "M25", "M26", "M27", "M28", "M29", "M30",
+    "M31", "M32", "M33", "M34", "M35", "M38", "M40", "M41", "M43", "M44", "M45", "M46", "SK1",
+    "SK2", "SK3", "SK4", "SK5", "OL1", "OL8", "OL9", "BL1", "WN1",
 ];
 const HEARD: &[Option<&str>] = &[
     Some("a friend"),
@@ -418,6 +282,7 @@ pub fn build_demo_with_progress(
     // Built on worker threads (the Automerge work is most of the demo's time), each from its
     // own stream seeded from the main one, and written here in order: the same seed gives the
     // same organisation however the threads are scheduled.
+    let seeds: Vec<u64> = (0..spec.members).map(|_| rng.random()).collect();
     let plan = MemberPlan {
         days: &days,
         days_by_hub: &days_by_hub,
@@ -425,8 +290,11 @@ pub fn build_demo_with_progress(
         activities: &activities,
         by: by.clone(),
         actor: doc::device_actor(store.local_device()?.map(|d| d.id).unwrap_or_default()),
+        seeds: &seeds,
+        copies: plant(spec),
+        first_names: Weighted::by_rank(FIRST_NAMES),
+        surnames: Weighted::by_rank(SURNAMES),
     };
-    let seeds: Vec<u64> = (0..spec.members).map(|_| rng.random()).collect();
     let (mut w, visits_total) = write_members(store, store.write()?, &plan, &seeds, &mut progress)?;
     // The days themselves: opened, counted, closed.
     let mut report = DemoProgress {
@@ -501,7 +369,7 @@ pub fn build_demo_with_progress(
         let name = format!(
             "{} {}",
             FIRST_NAMES.choose(&mut rng).unwrap_or(&"Sam"),
-            SURNAMES.choose(&mut rng).unwrap_or(&"Smith")
+            SURNAMES.choose(&mut rng).unwrap_or(&"Smith"),
         );
         let first = rng.random_range(0..days.len());
         let created = local(days[first].date, 17, rng.random_range(0..60));
@@ -581,6 +449,328 @@ struct MemberPlan<'a> {
     activities: &'a [Uuid],
     by: String,
     actor: automerge::ActorId,
+    /// Every member's seed, in code order: a planted copy rebuilds its original from it.
+    seeds: &'a [u64],
+    /// For each member, the member they are a planted copy of, if any ([`plant`]).
+    copies: Vec<Option<Copy>>,
+    first_names: Weighted,
+    surnames: Weighted,
+}
+
+/// Names picked with weights falling with their rank in the list: the first names are the
+/// common ones. The fall is gentle (1/(rank+40)), so hundreds of names each get used.
+struct Weighted {
+    names: &'static [&'static str],
+    /// Running totals of the weights, for a binary search.
+    totals: Vec<u32>,
+}
+
+impl Weighted {
+    fn by_rank(names: &'static [&'static str]) -> Self {
+        let mut total = 0;
+        let totals = (0..names.len())
+            .map(|rank| {
+                total += 100_000 / (rank as u32 + 40);
+                total
+            })
+            .collect();
+        Self { names, totals }
+    }
+
+    fn pick(&self, rng: &mut ChaCha8Rng) -> &'static str {
+        let last = self.totals.last().copied().unwrap_or(1);
+        let x = rng.random_range(0..last);
+        let i = self.totals.partition_point(|&t| t <= x);
+        self.names.get(i).copied().unwrap_or("Sam")
+    }
+}
+
+/// How a planted duplicate differs from the record it copies: the slips people make at a
+/// desk when they don't find someone and register them again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slip {
+    /// The same name and birth month, registered again (on another laptop, while apart).
+    OtherLaptop,
+    /// A letter changed, added or left out.
+    Typo,
+    /// Two letters next to each other swapped.
+    SwappedLetters,
+    /// A short form of the first name ("Sam" for Samuel).
+    ShortForm,
+    /// Typed without its accents ("Zoe" for Zoë).
+    NoAccents,
+    /// Surname first.
+    NamesSwapped,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Copy {
+    original: usize,
+    slip: Slip,
+    /// Where the copy's slip (which letter, which month) comes from.
+    seed: u64,
+}
+
+/// A planted duplicate of the demo: `copy` is the same young person as `original`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlantedDuplicate {
+    pub original: String,
+    pub copy: String,
+    pub slip: Slip,
+}
+
+/// The share of members who are planted copies of another.
+const PLANTED_SHARE: f64 = 0.01;
+
+/// Which members are planted copies of which, decided by the seed alone (its own stream, so
+/// the rest of the demo is what it would be without them): recomputed, never stored, so
+/// nothing in a member's record says it is a copy.
+fn plant(spec: &DemoSpec) -> Vec<Option<Copy>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0D0B_1E5E_ED00_D0B1);
+    let mut copies: Vec<Option<Copy>> = vec![None; spec.members as usize];
+    for n in 1..copies.len() {
+        if !rng.random_bool(PLANTED_SHARE) {
+            continue;
+        }
+        let mut original = rng.random_range(0..n);
+        // A copy of a copy is a copy of its original.
+        if let Some(c) = copies[original] {
+            original = c.original;
+        }
+        let slip = *[
+            Slip::OtherLaptop,
+            Slip::OtherLaptop,
+            Slip::Typo,
+            Slip::Typo,
+            Slip::SwappedLetters,
+            Slip::ShortForm,
+            Slip::NoAccents,
+            Slip::NamesSwapped,
+            Slip::NamesSwapped,
+        ]
+        .choose(&mut rng)
+        .unwrap_or(&Slip::Typo);
+        copies[n] = Some(Copy {
+            original,
+            slip,
+            seed: rng.random(),
+        });
+    }
+    copies
+}
+
+/// The demo's planted duplicates for `spec`, by member code: what a measure of the duplicate
+/// finder counts as found (precision) and as missed (recall). Copies of the same original are
+/// the same person too, so every pair within a group is listed.
+pub fn planted_duplicates(spec: &DemoSpec) -> Vec<PlantedDuplicate> {
+    let copies = plant(spec);
+    let code = |n: usize| {
+        u32::try_from(n)
+            .ok()
+            .and_then(|n| MemberCode::issue(0, n).ok())
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for (n, c) in copies.iter().enumerate() {
+        let Some(c) = c else { continue };
+        out.push(PlantedDuplicate {
+            original: code(c.original),
+            copy: code(n),
+            slip: c.slip,
+        });
+        for (m, other) in copies.iter().enumerate().take(n) {
+            if let Some(o) = other
+                && o.original == c.original
+            {
+                out.push(PlantedDuplicate {
+                    original: code(m),
+                    copy: code(n),
+                    slip: c.slip,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// How well a list of likely pairs (by member code) finds the planted duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FinderScore {
+    pub found: usize,
+    pub planted: usize,
+    /// Pairs found that are planted.
+    pub true_pairs: usize,
+    /// The share of pairs found that are planted (1 when nothing was found).
+    pub precision: f64,
+    /// The share of planted pairs found (1 when nothing was planted).
+    pub recall: f64,
+}
+
+pub fn score_finder(found: &[(String, String)], planted: &[PlantedDuplicate]) -> FinderScore {
+    use std::collections::HashSet;
+    let key = |a: &str, b: &str| {
+        if a <= b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        }
+    };
+    let truth: HashSet<(String, String)> =
+        planted.iter().map(|p| key(&p.original, &p.copy)).collect();
+    let found: HashSet<(String, String)> = found.iter().map(|(a, b)| key(a, b)).collect();
+    let true_pairs = found.intersection(&truth).count();
+    let share = |part: usize, whole: usize| {
+        if whole == 0 {
+            1.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    FinderScore {
+        found: found.len(),
+        planted: truth.len(),
+        true_pairs,
+        precision: share(true_pairs, found.len()),
+        recall: share(true_pairs, truth.len()),
+    }
+}
+
+/// Who a member is, from the start of their own stream: the draws are made in this order
+/// for every member, so a copy can rebuild its original's from the original's seed.
+struct Identity {
+    hub: usize,
+    first_day: usize,
+    born: BirthMonth,
+    regularity: f64,
+    preferred_name: String,
+    registered_at: DateTime<Utc>,
+    id: Uuid,
+    pronouns: Option<String>,
+    gender: Option<String>,
+    district: String,
+    heard_about: Option<String>,
+}
+
+fn identity(plan: &MemberPlan<'_>, rng: &mut ChaCha8Rng) -> Result<Option<Identity>> {
+    let days = plan.days;
+    let hub = if rng.random_bool(0.6) { 0 } else { 1 };
+    let hub_days = &plan.days_by_hub[hub];
+    if hub_days.is_empty() {
+        return Ok(None);
+    }
+    let first_day = rng.random_range(0..hub_days.len());
+    let join_day = &days[hub_days[first_day]];
+    let age: i32 = *[
+        11, 12, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+    ]
+    .choose(rng)
+    .unwrap_or(&16);
+    let months_since_birthday = rng.random_range(0..12);
+    let born = BirthMonth::new(join_day.date.year(), join_day.date.month())
+        .map_err(crate::service::Error::from)?
+        .shifted(-(age * 12 + months_since_birthday));
+    let regularity: f64 = *[0.0, 0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3]
+        .choose(rng)
+        .unwrap_or(&0.02);
+    let first_name = plan.first_names.pick(rng);
+    let surname = plan.surnames.pick(rng);
+    let registered_at = local(
+        join_day.date,
+        rng.random_range(15..19),
+        rng.random_range(0..60),
+    );
+    let id = id_at(rng, registered_at);
+    let text = |o: Option<&&str>| o.copied().map(str::to_string);
+    Ok(Some(Identity {
+        hub,
+        first_day,
+        born,
+        regularity,
+        preferred_name: format!("{first_name} {surname}"),
+        registered_at,
+        id,
+        pronouns: text(PRONOUNS.choose(rng).copied().flatten().as_ref()),
+        gender: text(GENDERS.choose(rng).copied().flatten().as_ref()),
+        district: (*DISTRICTS.choose(rng).unwrap_or(&"M1")).to_string(),
+        heard_about: text(HEARD.choose(rng).copied().flatten().as_ref()),
+    }))
+}
+
+/// The copy's name, birth month and district: the original's, with the slip made.
+fn slipped(original: &Identity, copy: Copy) -> (String, BirthMonth, String) {
+    let mut rng = ChaCha8Rng::seed_from_u64(copy.seed);
+    let words: Vec<String> = original
+        .preferred_name
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    let (first, rest) = (words[0].clone(), words[1..].join(" "));
+    let typo = |rng: &mut ChaCha8Rng, word: &str, swap: bool| -> String {
+        let mut c: Vec<char> = word.chars().collect();
+        let n = c.len();
+        if swap && n >= 4 {
+            let i = rng.random_range(1..n - 1);
+            c.swap(i, i + 1);
+        } else {
+            let i = rng.random_range(1..n.max(2));
+            let letter = *['a', 'e', 'i', 'n', 'r', 's', 't', 'l']
+                .choose(rng)
+                .unwrap_or(&'e');
+            match rng.random_range(0..3) {
+                // Short words only gain a letter: "Mia" to "Mya" is another name.
+                0 if n >= 4 => c[i.min(n - 1)] = letter,
+                1 if n >= 4 => {
+                    c.remove(i.min(n - 1));
+                }
+                _ => c.insert(i.min(n), letter),
+            }
+        }
+        c.into_iter().collect()
+    };
+    let which_word = rng.random_bool(0.5);
+    let name = match copy.slip {
+        Slip::OtherLaptop => original.preferred_name.clone(),
+        Slip::Typo | Slip::SwappedLetters => {
+            let swap = copy.slip == Slip::SwappedLetters;
+            if which_word && rest.chars().count() >= 4 || first.chars().count() < 4 {
+                format!("{first} {}", typo(&mut rng, &rest, swap))
+            } else {
+                format!("{} {rest}", typo(&mut rng, &first, swap))
+            }
+        }
+        Slip::ShortForm => {
+            let key = crate::domain::names::search_key(&first);
+            match crate::domain::names::short_forms_of(&key).choose(&mut rng) {
+                Some(short) => {
+                    let mut s = short.to_string();
+                    if let Some(f) = s.get_mut(0..1) {
+                        f.make_ascii_uppercase();
+                    }
+                    format!("{s} {rest}")
+                }
+                None => format!("{rest} {first}"),
+            }
+        }
+        Slip::NoAccents if !original.preferred_name.is_ascii() => {
+            deunicode::deunicode(&original.preferred_name)
+        }
+        Slip::NoAccents | Slip::NamesSwapped => format!("{rest} {first}"),
+    };
+    // One in five also has the birth month a month or a year out.
+    let born = match rng.random_range(0..10) {
+        0 => original.born.shifted(1),
+        1 => original.born.shifted(-12),
+        _ => original.born,
+    };
+    // One in thirty gave a different district (they moved), which the finder may miss.
+    let district = if rng.random_range(0..30) == 0 {
+        (*DISTRICTS.choose(&mut rng).unwrap_or(&"M1")).to_string()
+    } else {
+        original.district.clone()
+    };
+    (name, born, district)
 }
 
 /// Builds the members from `seeds` (one per member, in code order) on worker threads and
@@ -675,33 +865,22 @@ fn build_member(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let by = &plan.by;
     let days = plan.days;
-    let hub = if rng.random_bool(0.6) { 0 } else { 1 };
-    let hub_days = &plan.days_by_hub[hub];
-    if hub_days.is_empty() {
+    let Some(me) = identity(plan, &mut rng)? else {
         return Ok(None);
-    }
-    let first = rng.random_range(0..hub_days.len());
-    let join_day = &days[hub_days[first]];
-    let age: i32 = *[
-        11, 12, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-    ]
-    .choose(&mut rng)
-    .unwrap_or(&16);
-    let months_since_birthday = rng.random_range(0..12);
-    let born = crate::domain::BirthMonth::new(join_day.date.year(), join_day.date.month())
-        .map_err(crate::service::Error::from)?
-        .shifted(-(age * 12 + months_since_birthday));
-    let regularity: f64 = *[0.0, 0.0, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3]
-        .choose(&mut rng)
-        .unwrap_or(&0.02);
-    let first_name = *FIRST_NAMES.choose(&mut rng).unwrap_or(&"Sam");
-    let surname = *SURNAMES.choose(&mut rng).unwrap_or(&"Smith");
-    let registered_at = local(
-        join_day.date,
-        rng.random_range(15..19),
-        rng.random_range(0..60),
-    );
-    let id = id_at(&mut rng, registered_at);
+    };
+    let (preferred_name, born, district) = match plan.copies.get(n).copied().flatten() {
+        Some(copy) => {
+            let mut theirs = ChaCha8Rng::seed_from_u64(plan.seeds[copy.original]);
+            match identity(plan, &mut theirs)? {
+                Some(original) => slipped(&original, copy),
+                None => (me.preferred_name.clone(), me.born, me.district.clone()),
+            }
+        }
+        None => (me.preferred_name.clone(), me.born, me.district.clone()),
+    };
+    let (hub, first, regularity, registered_at, id) =
+        (me.hub, me.first_day, me.regularity, me.registered_at, me.id);
+    let hub_days = &plan.days_by_hub[hub];
     let code = MemberCode::issue(
         0,
         u32::try_from(n).map_err(|_| Error::Storage("too many demo members".into()))?,
@@ -713,25 +892,13 @@ fn build_member(
         registered_at: to_millis(registered_at),
         registered_by: by.clone(),
         profile: ProfileDoc {
-            preferred_name: format!("{first_name} {surname}"),
+            preferred_name,
             legal_name: None,
             born: born.to_string(),
-            pronouns: PRONOUNS
-                .choose(&mut rng)
-                .copied()
-                .flatten()
-                .map(str::to_string),
-            gender: GENDERS
-                .choose(&mut rng)
-                .copied()
-                .flatten()
-                .map(str::to_string),
-            postcode_district: Some((*DISTRICTS.choose(&mut rng).unwrap_or(&"M1")).to_string()),
-            heard_about: HEARD
-                .choose(&mut rng)
-                .copied()
-                .flatten()
-                .map(str::to_string),
+            pronouns: me.pronouns,
+            gender: me.gender,
+            postcode_district: Some(district),
+            heard_about: me.heard_about,
             emergency_contact: None,
         },
         agreement: Some(doc::AgreementDoc {
@@ -973,6 +1140,81 @@ mod tests {
         }
         let members = reports.iter().find(|p| p.phase == DemoPhase::Members);
         assert_eq!(members.map(|p| p.total), Some(120));
+    }
+
+    #[test]
+    fn the_duplicate_finder_finds_the_planted_duplicates_and_little_else() {
+        let spec = DemoSpec {
+            members: 4000,
+            days: 12,
+            seed: 11,
+        };
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(at(0));
+        build_demo(&store, &clock, &spec).unwrap();
+        let planted = planted_duplicates(&spec);
+        assert!(
+            (30..=50).contains(&planted.len()),
+            "about 1% planted: {}",
+            planted.len()
+        );
+        let manager = crate::service::unlock(&store, &clock, "Demo Manager", "2468").unwrap();
+        let ctx = Ctx::new(&store, &clock).as_user(manager);
+        let mut found = Vec::new();
+        loop {
+            let page = crate::service::list_duplicates(
+                &ctx,
+                &crate::service::DuplicateQuery {
+                    offset: found.len(),
+                    limit: Some(crate::service::MAX_DUPLICATE_PAGE),
+                    filter: None,
+                },
+            )
+            .unwrap();
+            if page.pairs.is_empty() {
+                break;
+            }
+            found.extend(
+                page.pairs
+                    .into_iter()
+                    .map(|p| (p.first.code, p.second.code)),
+            );
+        }
+        let score = score_finder(&found, &planted);
+        // Which kinds of slip were missed, for the failure message.
+        let missed: Vec<Slip> = planted
+            .iter()
+            .filter(|p| {
+                !found.iter().any(|(a, b)| {
+                    (a == &p.original && b == &p.copy) || (b == &p.original && a == &p.copy)
+                })
+            })
+            .map(|p| p.slip)
+            .collect();
+        assert!(score.precision >= 0.9, "{score:?}");
+        assert!(score.recall >= 0.95, "{score:?}, missed {missed:?}");
+    }
+
+    #[test]
+    fn the_planted_duplicates_are_the_same_for_a_seed_and_differ_in_the_ways_people_slip() {
+        let spec = DemoSpec {
+            members: 20_000,
+            days: 10,
+            seed: 3,
+        };
+        let planted = planted_duplicates(&spec);
+        assert_eq!(planted, planted_duplicates(&spec));
+        for slip in [
+            Slip::OtherLaptop,
+            Slip::Typo,
+            Slip::SwappedLetters,
+            Slip::ShortForm,
+            Slip::NoAccents,
+            Slip::NamesSwapped,
+        ] {
+            assert!(planted.iter().any(|p| p.slip == slip), "{slip:?}");
+        }
+        assert_ne!(planted, planted_duplicates(&DemoSpec { seed: 4, ..spec }));
     }
 
     #[test]

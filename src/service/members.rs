@@ -9,10 +9,13 @@ use crate::doc::{
     self, AgreementDoc, DocKind, EmergencyContactDoc, MemberDoc, ProfileDoc, to_millis,
 };
 use crate::domain::age::check_member_age;
+use crate::domain::birth::{month_in_words, read_birth_month};
 use crate::domain::member::{
     EmergencyContact, ProfileInput, clean_optional, clean_postcode_district, clean_short,
 };
-use crate::domain::names::{LIKELY_DUPLICATE, NameAndBirth, duplicate_likeness, search_key};
+use crate::domain::names::{
+    LATER_BIRTH_SHIFTS, Likeness, NameAndBirth, duplicate_likeness, search_key,
+};
 use crate::domain::{BirthMonth, MemberCode, MemberId, Permission, ValidationError};
 use crate::store::{FIND_LIMIT, MemberRow};
 
@@ -85,8 +88,18 @@ pub struct RegisterMember {
     /// The agreement version they accepted, if they accepted one.
     pub agreement_version: Option<String>,
     pub consents: Vec<String>,
-    /// Register even though likely duplicates exist.
+    /// The desk has seen the likely duplicates and says this is none of them: without it, a
+    /// registration that finds any is refused and nothing is written.
     pub force: bool,
+}
+
+/// An existing member who may be the person being registered, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DuplicateCandidate {
+    #[serde(flatten)]
+    pub member: MemberSummary,
+    /// "same birth month, names differ by one letter"
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,17 +107,20 @@ pub struct RegisterMember {
 pub enum Registration {
     Registered {
         member: MemberSummary,
+        /// What became of the birth date typed, when a day was dropped ("Kept March 2010:
+        /// hubdesk keeps only the month").
+        #[serde(skip_serializing_if = "Option::is_none")]
+        born_note: Option<String>,
     },
     /// Nothing was written: these look like the same young person. Choose one, or register
     /// again with `force`.
-    PossibleDuplicates {
-        candidates: Vec<MemberSummary>,
-    },
+    PossibleDuplicates { candidates: Vec<DuplicateCandidate> },
 }
 
 pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registration> {
     let user = ctx.require(Permission::RegisterAndFind)?;
     let profile = req.profile.validate()?;
+    let born_note = read_birth_month(&req.profile.born)?.note();
     let hub = ctx.hub()?;
     let today = ctx.today_at(&hub);
     check_member_age(profile.born, today, today)?;
@@ -113,14 +129,20 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
     if !req.force {
         let candidates = likely_duplicates(
             ctx,
-            &profile.preferred_name,
-            profile.legal_name.as_deref(),
-            profile.born,
+            NameAndBirth::new(
+                &profile.preferred_name,
+                profile.legal_name.as_deref(),
+                profile.born,
+            )
+            .in_district(profile.postcode_district.as_deref()),
         )?;
         if !candidates.is_empty() {
             let candidates = candidates
                 .iter()
-                .map(|r| MemberSummary::from_row(r, today))
+                .map(|(l, r)| DuplicateCandidate {
+                    member: MemberSummary::from_row(r, today),
+                    why: l.in_words(),
+                })
                 .collect();
             return Ok(Registration::PossibleDuplicates { candidates });
         }
@@ -166,6 +188,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         .ok_or_else(|| Error::NotFound("The new member could not be read back.".into()))?;
     Ok(Registration::Registered {
         member: MemberSummary::from_row(&row, today),
+        born_note,
     })
 }
 
@@ -197,10 +220,11 @@ fn agreement(
     consents: &[String],
 ) -> Result<Option<(String, Vec<String>)>> {
     let Some(version) = clean_optional("consent", "The agreement version", version, 32)? else {
-        if !consents.is_empty() {
+        // Never dropped quietly: a consent the member gave is refused in words instead.
+        if consents.iter().any(|c| !c.trim().is_empty()) {
             return Err(ValidationError::new(
                 "consent",
-                "consents go with the agreement version the member accepted",
+                "a consent can only be given with the member agreement: record that they accepted the agreement, or leave the other consents unticked",
             )
             .into());
         }
@@ -232,41 +256,35 @@ fn agreement(
     Ok(Some((version, given)))
 }
 
-/// Existing members who are likely the same young person, most alike first.
-fn likely_duplicates(
-    ctx: &Ctx<'_>,
-    preferred: &str,
-    legal: Option<&str>,
-    born: BirthMonth,
-) -> Result<Vec<MemberRow>> {
-    let name_key = search_key(preferred);
-    let legal_key = legal.map(search_key);
-    let borns: Vec<String> = [-3, -2, -1, 0, 1, 2, 3, -12, 12]
+/// Existing members who are likely the same young person, most alike first, with why.
+fn likely_duplicates(ctx: &Ctx<'_>, new: NameAndBirth) -> Result<Vec<(Likeness, MemberRow)>> {
+    let born = new.born;
+    // The rule accepts only these birth months, so only they are read.
+    let borns: Vec<String> = LATER_BIRTH_SHIFTS
         .iter()
-        .map(|d| born.shifted(*d).to_string())
+        .flat_map(|d| [born.shifted(*d), born.shifted(-*d)])
+        .map(|b| b.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let new = NameAndBirth {
-        preferred_key: &name_key,
-        legal_key: legal_key.as_deref(),
-        born,
-    };
-    let mut scored: Vec<(f64, MemberRow)> = ctx
+    let mut scored: Vec<(Likeness, MemberRow)> = ctx
         .store
-        .duplicate_candidates(&borns, &name_key, legal_key.as_deref())?
+        .duplicate_candidates(&borns)?
         .into_iter()
         .filter_map(|row| {
-            let row_born = BirthMonth::parse(&row.born).ok()?;
-            let other = NameAndBirth {
-                preferred_key: &row.name_key,
-                legal_key: row.legal_key.as_deref(),
-                born: row_born,
-            };
-            let score = duplicate_likeness(&new, &other).0;
-            (score >= LIKELY_DUPLICATE).then_some((score, row))
+            let other = NameAndBirth::new(
+                &row.preferred_name,
+                row.legal_name.as_deref(),
+                BirthMonth::parse(&row.born).ok()?,
+            )
+            .in_district(row.postcode_district.as_deref());
+            let likeness = duplicate_likeness(&new, &other);
+            likeness.is_likely_duplicate().then_some((likeness, row))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(scored.into_iter().map(|(_, r)| r).take(10).collect())
+    scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+    scored.truncate(10);
+    Ok(scored)
 }
 
 /// Likely duplicates of someone about to be registered, for the form to offer while the desk
@@ -276,19 +294,45 @@ pub fn find_likely_duplicates(
     preferred_name: &str,
     legal_name: Option<&str>,
     born: &str,
-) -> Result<Vec<MemberSummary>> {
+) -> Result<Vec<DuplicateCandidate>> {
     ctx.require(Permission::RegisterAndFind)?;
-    let (Ok(born), false) = (BirthMonth::parse(born), preferred_name.trim().is_empty()) else {
+    let (Ok(born), false) = (read_birth_month(born), preferred_name.trim().is_empty()) else {
         return Ok(Vec::new());
     };
     if preferred_name.chars().count() > crate::domain::member::MAX_NAME_CHARS {
         return Ok(Vec::new());
     }
     let today = ctx.today_at(&ctx.hub()?);
-    Ok(likely_duplicates(ctx, preferred_name, legal_name, born)?
-        .iter()
-        .map(|r| MemberSummary::from_row(r, today))
-        .collect())
+    Ok(likely_duplicates(
+        ctx,
+        NameAndBirth::new(preferred_name, legal_name, born.month),
+    )?
+    .iter()
+    .map(|(l, r)| DuplicateCandidate {
+        member: MemberSummary::from_row(r, today),
+        why: l.in_words(),
+    })
+    .collect())
+}
+
+/// A birth month as the desk typed it, read the way registering reads it: for the form to
+/// say "Kept March 2010" (or what is wrong) while they type. Pure: reads nothing stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BirthMonthRead {
+    /// "2010-03"
+    pub born: String,
+    /// "March 2010"
+    pub in_words: String,
+    pub note: Option<String>,
+}
+
+pub fn read_birth_month_typed(text: &str) -> Result<BirthMonthRead> {
+    let read = read_birth_month(text)?;
+    Ok(BirthMonthRead {
+        born: read.month.to_string(),
+        in_words: month_in_words(read.month),
+        note: read.note(),
+    })
 }
 
 /// Find as you type: by preferred name, legal name or code, ignoring case, accents and
@@ -463,7 +507,7 @@ pub(crate) fn edited_profile(
         )?;
     }
     if let Some(v) = &edit.born {
-        let born = BirthMonth::parse(v)?;
+        let born = read_birth_month(v)?.month;
         check_member_age(born, dates.registered_on, dates.today)?;
         profile.born = born.to_string();
     }

@@ -3,16 +3,18 @@
 //! silently.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::members::{MemberDates, MemberSummary, ProfileEdit, edited_profile, resolve_member};
 use super::{Ctx, Error, Result};
 use crate::doc::{self, DocKind, ProfileDoc};
 use crate::domain::age::BirthMonth;
-use crate::domain::names::{LIKELY_DUPLICATE, NameAndBirth, duplicate_likeness};
+use crate::domain::names::{Likeness, NameAndBirth, likely_pairs, search_key};
 use crate::domain::{Permission, ValidationError};
 use crate::store::MemberRow;
 
@@ -22,73 +24,180 @@ pub struct DuplicatePair {
     pub first: MemberSummary,
     pub second: MemberSummary,
     pub likeness: f64,
+    /// Why they look alike, in words: "same birth month, names differ by one letter".
+    pub why: String,
+    /// Either of them has come to this laptop's hub.
+    pub at_this_hub: bool,
 }
 
-/// Pairs of members who are likely the same person: names alike (as at registration) and
-/// birth months within three months of each other, or a year apart.
-pub fn list_duplicates(ctx: &Ctx<'_>) -> Result<Vec<DuplicatePair>> {
+/// Which likely duplicates to list: a page of them, optionally only pairs where either name
+/// or code contains `filter`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DuplicateQuery {
+    pub offset: usize,
+    /// How many pairs at most; [`DUPLICATE_PAGE`] when not given, never more than
+    /// [`MAX_DUPLICATE_PAGE`].
+    pub limit: Option<usize>,
+    pub filter: Option<String>,
+}
+
+pub const DUPLICATE_PAGE: usize = 20;
+pub const MAX_DUPLICATE_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicatePage {
+    pub pairs: Vec<DuplicatePair>,
+    /// Pairs matching the filter, on every page.
+    pub total: usize,
+    pub offset: usize,
+}
+
+/// Pairs of members who are likely the same person (see
+/// [`crate::domain::names::duplicate_likeness`]), a page at a time: pairs that include
+/// someone who has come to this hub first, then the most recently registered, then the most
+/// alike. Pairs marked as two different people are left out.
+pub fn list_duplicates(ctx: &Ctx<'_>, query: &DuplicateQuery) -> Result<DuplicatePage> {
     ctx.require(Permission::MergeAndResolve)?;
-    let today = ctx.today_at(&ctx.hub()?);
-    let members = ctx.store.all_members()?;
-    let distinct = ctx.store.distinct_members()?;
-    // Compare only within birth months that could match, and names that start alike.
-    let mut by_month: HashMap<(String, char), Vec<(usize, BirthMonth)>> = HashMap::new();
-    for (i, m) in members.iter().enumerate() {
-        if let Ok(born) = BirthMonth::parse(&m.born) {
-            let first = m.name_key.chars().next().unwrap_or(' ');
-            by_month
-                .entry((born.to_string(), first))
-                .or_default()
-                .push((i, born));
+    let hub = ctx.hub()?;
+    let today = ctx.today_at(&hub);
+    let limit = query
+        .limit
+        .unwrap_or(DUPLICATE_PAGE)
+        .clamp(1, MAX_DUPLICATE_PAGE);
+    let filter = match query.filter.as_deref().map(str::trim) {
+        Some(f) if f.chars().count() > 200 => {
+            return Err(ValidationError::new("filter", "the filter text is too long").into());
         }
-    }
-    let mut pairs = Vec::new();
-    for (i, a) in members.iter().enumerate() {
-        let Ok(born) = BirthMonth::parse(&a.born) else {
+        Some(f) if !search_key(f).is_empty() => Some(search_key(f)),
+        _ => None,
+    };
+    let all = all_pairs(ctx, hub.id)?;
+    let matching: Vec<&ListedPair> = all
+        .iter()
+        .filter(|p| filter.as_deref().is_none_or(|f| p.search.contains(f)))
+        .collect();
+    let mut page = Vec::new();
+    for p in matching.iter().skip(query.offset).take(limit) {
+        let (Some(a), Some(b)) = (ctx.store.member_by_id(p.a)?, ctx.store.member_by_id(p.b)?)
+        else {
             continue;
         };
-        let first = a.name_key.chars().next().unwrap_or(' ');
-        for shift in [-12, -3, -2, -1, 0, 1, 2, 3, 12] {
-            let Some(group) = by_month.get(&(born.shifted(shift).to_string(), first)) else {
-                continue;
+        let (first, second) = if a.registered_at <= b.registered_at {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        page.push(DuplicatePair {
+            first: MemberSummary::from_row(&first, today),
+            second: MemberSummary::from_row(&second, today),
+            likeness: (p.likeness.score * 100.0).round() / 100.0,
+            why: p.likeness.in_words(),
+            at_this_hub: p.at_this_hub,
+        });
+    }
+    Ok(DuplicatePage {
+        pairs: page,
+        total: matching.len(),
+        offset: query.offset,
+    })
+}
+
+/// A likely pair as listed, before paging.
+struct ListedPair {
+    a: Uuid,
+    b: Uuid,
+    /// The name, legal name and code keys of both, one a line, for the filter.
+    search: String,
+    at_this_hub: bool,
+    likeness: Likeness,
+}
+
+/// The last list of pairs worked out, and what it was worked out from: this laptop, its hub,
+/// and the feed position (which every change to any record moves, from this laptop or
+/// another). Paging through 50,000 members' pairs then works them out once, not per page.
+/// Process-wide because the service keeps no state between calls; the key tells stores apart.
+type PairsKey = (Uuid, Uuid, i64);
+static PAIRS: Mutex<Option<(PairsKey, Arc<Vec<ListedPair>>)>> = Mutex::new(None);
+
+fn all_pairs(ctx: &Ctx<'_>, hub: Uuid) -> Result<Arc<Vec<ListedPair>>> {
+    let key = (ctx.device()?.id, hub, ctx.store.feed_position()?);
+    // A panic elsewhere while holding the lock leaves nothing half-written worth refusing.
+    let cached = |guard: &Option<(PairsKey, Arc<Vec<ListedPair>>)>| {
+        guard
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, pairs)| Arc::clone(pairs))
+    };
+    if let Some(pairs) = cached(&PAIRS.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(pairs);
+    }
+    // A birth month the projection can't read (from a hostile peer) matches nobody.
+    let (subjects, people): (Vec<_>, Vec<_>) = ctx
+        .store
+        .duplicate_subjects()?
+        .into_iter()
+        .filter_map(|m| {
+            let born = BirthMonth::parse(&m.born).ok()?;
+            let person = NameAndBirth::new(&m.preferred_name, m.legal_name.as_deref(), born)
+                .in_district(m.postcode_district.as_deref());
+            Some((m, person))
+        })
+        .unzip();
+    let distinct = ctx.store.distinct_members()?;
+    let mut came_here = HashMap::new();
+    let mut listed = Vec::new();
+    for (i, j, likeness) in likely_pairs(&people) {
+        let (a, b) = (&subjects[i], &subjects[j]);
+        if distinct.contains(&(a.id.min(b.id), a.id.max(b.id))) {
+            continue;
+        }
+        let mut at_this_hub = false;
+        for id in [a.id, b.id] {
+            let here = match came_here.get(&id) {
+                Some(&h) => h,
+                None => {
+                    let h = ctx.store.member_came_to_hub(id, hub)?;
+                    came_here.insert(id, h);
+                    h
+                }
             };
-            for &(j, other_born) in group {
-                if j <= i {
-                    continue;
-                }
-                let b = &members[j];
-                if distinct.contains(&(a.id.min(b.id), a.id.max(b.id))) {
-                    continue;
-                }
-                let score = duplicate_likeness(
-                    &NameAndBirth {
-                        preferred_key: &a.name_key,
-                        legal_key: a.legal_key.as_deref(),
-                        born,
-                    },
-                    &NameAndBirth {
-                        preferred_key: &b.name_key,
-                        legal_key: b.legal_key.as_deref(),
-                        born: other_born,
-                    },
-                )
-                .0;
-                if score >= LIKELY_DUPLICATE {
-                    let (first, second) = if a.registered_at <= b.registered_at {
-                        (a, b)
-                    } else {
-                        (b, a)
-                    };
-                    pairs.push(DuplicatePair {
-                        first: MemberSummary::from_row(first, today),
-                        second: MemberSummary::from_row(second, today),
-                        likeness: (score * 100.0).round() / 100.0,
-                    });
-                }
+            at_this_hub |= here;
+        }
+        let mut search = String::new();
+        for (m, p) in [(a, &people[i]), (b, &people[j])] {
+            for k in [
+                Some(p.preferred.key()),
+                p.legal.as_ref().map(|l| l.key()),
+                Some(m.code_key.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                search.push_str(k);
+                search.push('\n');
             }
         }
+        listed.push((
+            a.registered_at.max(b.registered_at),
+            ListedPair {
+                a: a.id,
+                b: b.id,
+                search,
+                at_this_hub,
+                likeness,
+            },
+        ));
     }
-    pairs.sort_by(|a, b| b.likeness.total_cmp(&a.likeness));
+    listed.sort_by(|(newest_x, x), (newest_y, y)| {
+        y.at_this_hub
+            .cmp(&x.at_this_hub)
+            .then(newest_y.cmp(newest_x))
+            .then(y.likeness.score.total_cmp(&x.likeness.score))
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    let pairs = Arc::new(listed.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
+    *PAIRS.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, Arc::clone(&pairs)));
     Ok(pairs)
 }
 

@@ -8,6 +8,7 @@
 mod accounts;
 mod day;
 pub mod demo;
+mod demo_names;
 mod members;
 mod merge;
 mod sync;

@@ -165,6 +165,18 @@ pub struct MemberRow {
     pub last_seen: Option<DateTime<Utc>>,
 }
 
+/// A member as the duplicate list compares them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateSubject {
+    pub id: Uuid,
+    pub preferred_name: String,
+    pub legal_name: Option<String>,
+    pub born: String,
+    pub code_key: String,
+    pub registered_at: DateTime<Utc>,
+    pub postcode_district: Option<String>,
+}
+
 const MEMBER_COLUMNS: &str = "m.id, m.code, m.preferred_name, m.name_key, m.legal_name, m.legal_key, m.born, m.pronouns, \
      m.gender, m.postcode_district, m.heard_about, m.emergency_contact, m.agreement, m.registered_at, m.last_seen";
 
@@ -502,29 +514,56 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("members")
     }
 
-    /// Members who could be the same person as a new registration: same or near birth month,
-    /// or the same name key. Scoring is domain's job.
-    pub fn duplicate_candidates(
-        &self,
-        borns: &[String],
-        name_key: &str,
-        legal_key: Option<&str>,
-    ) -> Result<Vec<MemberRow>> {
-        let params_for_borns = (0..borns.len())
-            .map(|i| format!("?{}", i + 3))
+    /// What the duplicate list compares of every member: names, birth month, code and when
+    /// they registered. Lighter than [`Self::all_members`], which 50,000 members make slow.
+    pub fn duplicate_subjects(&self) -> Result<Vec<DuplicateSubject>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, preferred_name, legal_name, born, code_key, registered_at, postcode_district
+                 FROM members",
+            )
+            .ctx("duplicate subjects")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(DuplicateSubject {
+                    id: r.get(0)?,
+                    preferred_name: r.get(1)?,
+                    legal_name: r.get(2)?,
+                    born: r.get(3)?,
+                    code_key: r.get(4)?,
+                    registered_at: from_millis(r.get(5)?),
+                    postcode_district: r.get(6)?,
+                })
+            })
+            .ctx("duplicate subjects")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("duplicate subjects")
+    }
+
+    /// Whether any of the member's visits was at `hub`.
+    pub fn member_came_to_hub(&self, member: Uuid, hub: Uuid) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM visits v JOIN days d ON d.id = v.day_id
+                 WHERE v.member_id = ?1 AND d.hub_id = ?2)",
+            )
+            .ctx("member at hub")?
+            .query_row(rusqlite::params![member, hub], |r| r.get(0))
+            .ctx("member at hub")
+    }
+
+    /// Members born in one of `borns` ("YYYY-MM"): the only ones the duplicate rule can call
+    /// the same person as a new registration, whatever their names. Scoring is domain's job.
+    pub fn duplicate_candidates(&self, borns: &[String]) -> Result<Vec<MemberRow>> {
+        let params = (1..=borns.len())
+            .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(",");
-        let sql = format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m
-             WHERE m.born IN ({params_for_borns}) OR m.name_key = ?1 OR m.legal_key = ?1 OR m.name_key = ?2"
-        );
-        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&name_key, &legal_key];
-        for b in borns {
-            values.push(b);
-        }
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.born IN ({params})");
         let mut stmt = self.conn.prepare_cached(&sql).ctx("duplicates")?;
         let rows = stmt
-            .query_map(values.as_slice(), MemberRow::from_row)
+            .query_map(rusqlite::params_from_iter(borns), MemberRow::from_row)
             .ctx("duplicates")?;
         rows.collect::<rusqlite::Result<_>>().ctx("duplicates")
     }

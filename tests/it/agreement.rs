@@ -56,7 +56,12 @@ fn opposite_merges_made_apart_agree_on_one_person_and_a_later_laptop_finds_them(
         // X was registered first: it leads, whichever laptop merged which way.
         assert_eq!(person_of(ctx, &x.code).id, x.id);
         assert_eq!(person_of(ctx, &y.code).id, x.id);
-        assert!(service::list_duplicates(ctx).unwrap().is_empty());
+        assert!(
+            service::list_duplicates(ctx, &Default::default())
+                .unwrap()
+                .pairs
+                .is_empty()
+        );
     }
     let late = late_joiner(&all);
     let late_ctx = ctx_of(&late);

@@ -186,7 +186,7 @@ fn exit_codes_follow_the_contract() {
             "--name",
             "Zoë",
             "--born",
-            "April 2010",
+            "next April",
         ],
     );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
@@ -609,9 +609,45 @@ fn duplicates_merge_and_conflicts_from_the_command_line() {
         );
         assert_eq!(out.code, 0, "{}", out.stderr);
     }
-    let pairs = hubdesk(dir.path(), M, &["--json", "member", "duplicates"]).json();
-    let pairs = pairs.as_array().unwrap();
+    // A whole birth date is kept as its month, and the CLI says so on stderr.
+    let dated = hubdesk(
+        dir.path(),
+        M,
+        &[
+            "member",
+            "register",
+            "--name",
+            "Nia Mensah",
+            "--born",
+            "14/03/2010",
+        ],
+    );
+    assert_eq!(dated.code, 0, "{}", dated.stderr);
+    assert_eq!(
+        dated.stderr.trim(),
+        "Kept March 2010: hubdesk keeps only the month."
+    );
+    assert!(dated.stdout.contains("born 2010-03"), "{}", dated.stdout);
+    let page = hubdesk(dir.path(), M, &["--json", "member", "duplicates"]).json();
+    assert_eq!(page["total"], 1);
+    let pairs = page["pairs"].as_array().unwrap();
     assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        pairs[0]["why"], "same birth month, names differ by one letter",
+        "the likeness is explained in words"
+    );
+    let text = hubdesk(
+        dir.path(),
+        M,
+        &["member", "duplicates", "--filter", "smyth"],
+    );
+    assert!(text.stdout.contains("Pairs 1-1 of 1."), "{}", text.stdout);
+    let none = hubdesk(
+        dir.path(),
+        M,
+        &["member", "duplicates", "--filter", "nobody"],
+    );
+    assert_eq!(none.stdout.trim(), "No likely duplicates.");
     let keep = pairs[0]["first"]["code"].as_str().unwrap().to_string();
     let other = pairs[0]["second"]["code"].as_str().unwrap().to_string();
     let out = hubdesk(dir.path(), M, &["member", "merge", &keep, &other]);
@@ -959,7 +995,7 @@ fn with_json_every_error_is_one_json_value_with_its_kind_and_exit_code() {
                 "--name",
                 "Ola",
                 "--born",
-                "April 2010",
+                "next April",
             ],
             "validation",
             2,

@@ -37,7 +37,7 @@ fn a_hub_day_from_opening_to_close() {
         consents: vec!["store-my-details".into()],
         force: false,
     };
-    let Registration::Registered { member: zoe } =
+    let Registration::Registered { member: zoe, .. } =
         service::register_member(&desk, reg.clone()).unwrap()
     else {
         panic!("first registration must not find duplicates")
@@ -60,7 +60,7 @@ fn a_hub_day_from_opening_to_close() {
     else {
         panic!("a second registration of the same person must be caught")
     };
-    assert_eq!(candidates[0].id, zoe.id);
+    assert_eq!(candidates[0].member.id, zoe.id);
 
     // She signs in for the art group; signing in twice is refused, not a second visit.
     hub.clock.advance(Duration::minutes(5));

@@ -133,7 +133,7 @@ fn the_legal_name_finds_a_member_but_only_staff_see_it() {
     let mut req = input("Jay", "2009-06");
     req.profile.legal_name = Some("Jason Brown".into());
     req.profile.postcode_district = Some("m14".into());
-    let Registration::Registered { member } = service::register_member(&manager, req).unwrap()
+    let Registration::Registered { member, .. } = service::register_member(&manager, req).unwrap()
     else {
         panic!()
     };
@@ -179,7 +179,8 @@ fn an_edit_changes_only_the_fields_edited() {
     req.profile.pronouns = Some("they/them".into());
     req.profile.gender = Some("non-binary".into());
     req.force = true;
-    let Registration::Registered { member } = service::register_member(&ctx, req).unwrap() else {
+    let Registration::Registered { member, .. } = service::register_member(&ctx, req).unwrap()
+    else {
         panic!()
     };
     let edit = ProfileEdit {
@@ -250,7 +251,10 @@ fn the_form_can_ask_for_likely_duplicates_without_registering() {
     let zoe = hub.register(&ctx, "Zoë Smith", "2009-04");
     let before = hub.store.counts().unwrap();
     let found = service::find_likely_duplicates(&ctx, "zoe smith", None, "2009-04").unwrap();
-    assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), vec![zoe.id]);
+    assert_eq!(
+        found.iter().map(|m| m.member.id).collect::<Vec<_>>(),
+        vec![zoe.id]
+    );
     assert!(
         service::find_likely_duplicates(&ctx, "zoe smith", None, "not yet")
             .unwrap()
@@ -404,4 +408,151 @@ fn names_with_direction_marks_are_refused_wherever_a_name_is_typed() {
     // Right-to-left names themselves are welcome.
     let hebrew = hub.register(&ctx, "שרה כהן", "2011-05");
     assert_eq!(hebrew.preferred_name, "שרה כהן");
+}
+
+#[test]
+fn registering_someone_like_an_existing_member_writes_nothing_until_the_desk_says_none_of_these() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let chris = hub.register(&ctx, "Chris Jones", "2011-06");
+    let before = hub.store.counts().unwrap();
+    // Surname first, as a form filled in a hurry often has it.
+    let Registration::PossibleDuplicates { candidates } =
+        service::register_member(&ctx, input("Jones Chris", "06/2011")).unwrap()
+    else {
+        panic!("a swapped name must be offered as the same person")
+    };
+    assert_eq!(candidates[0].member.id, chris.id);
+    assert_eq!(
+        candidates[0].why,
+        "same birth month, first name and surname swapped"
+    );
+    assert_eq!(hub.store.counts().unwrap(), before, "nothing was written");
+    // The same first name and month alone is not the same person.
+    assert!(matches!(
+        service::register_member(&ctx, input("Chris Achterberg", "2011-06")).unwrap(),
+        Registration::Registered { .. }
+    ));
+}
+
+#[test]
+fn a_full_birth_date_is_kept_as_its_month_and_registering_says_so() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let mut req = input("Nia Mensah", "14/03/2010");
+    req.force = true;
+    let Registration::Registered { member, born_note } =
+        service::register_member(&ctx, req).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(member.born, "2010-03");
+    assert_eq!(
+        born_note.as_deref(),
+        Some("Kept March 2010: hubdesk keeps only the month")
+    );
+    let read = service::read_birth_month_typed("Mar 2010").unwrap();
+    assert_eq!((read.born.as_str(), read.note), ("2010-03", None));
+    let err = service::read_birth_month_typed("14/03/2").unwrap_err();
+    assert!(!err.to_string().contains("14/03/2"), "{err}");
+}
+
+#[test]
+fn a_consent_without_the_agreement_is_refused_in_words_not_dropped() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let mut req = input("Poppy Shaw", "2010-01");
+    req.agreement_version = None;
+    req.consents = vec!["photos".into()];
+    let before = hub.store.counts().unwrap();
+    let err = service::register_member(&ctx, req).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("only be given with the member agreement"),
+        "{err}"
+    );
+    assert_eq!(hub.store.counts().unwrap(), before);
+}
+
+#[test]
+fn review_lists_pairs_a_page_at_a_time_this_hub_and_the_newest_first_with_a_filter() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    // Three pairs registered an hour apart, oldest first.
+    let mut pairs = Vec::new();
+    for (a, b) in [
+        ("Amara Mensah", "Amara Mensha"),
+        ("Rowan Patel", "Patel Rowan"),
+        ("Samuel Okafor", "Sam Okafor"),
+    ] {
+        hub.clock.advance(chrono::Duration::hours(1));
+        pairs.push((
+            hub.register(&ctx, a, "2010-04"),
+            hub.register(&ctx, b, "2010-04"),
+        ));
+    }
+    // Nobody else is alike: the same first name and month, another surname.
+    hub.register(&ctx, "Rowan Achterberg", "2010-04");
+    let list = |offset, limit, filter: Option<&str>| {
+        service::list_duplicates(
+            &ctx,
+            &service::DuplicateQuery {
+                offset,
+                limit,
+                filter: filter.map(str::to_string),
+            },
+        )
+        .unwrap()
+    };
+    let firsts = |page: &service::DuplicatePage| {
+        page.pairs
+            .iter()
+            .map(|p| p.first.preferred_name.clone())
+            .collect::<Vec<_>>()
+    };
+    let all = list(0, None, None);
+    assert_eq!(all.total, 3);
+    assert_eq!(
+        firsts(&all),
+        ["Samuel Okafor", "Rowan Patel", "Amara Mensah"],
+        "the newest first"
+    );
+    assert_eq!(
+        all.pairs[0].why,
+        "same birth month, Sam is a short form of Samuel"
+    );
+    // The oldest pair came to this hub: it goes first.
+    service::open_day(&ctx, Default::default()).unwrap();
+    service::sign_in_member(&ctx, &pairs[0].1.code, &[]).unwrap();
+    let here = list(0, Some(2), None);
+    assert_eq!(firsts(&here), ["Amara Mensah", "Samuel Okafor"]);
+    assert!(here.pairs[0].at_this_hub && !here.pairs[1].at_this_hub);
+    assert_eq!((here.total, here.offset), (3, 0));
+    let rest = list(2, Some(2), None);
+    assert_eq!(firsts(&rest), ["Rowan Patel"]);
+    assert_eq!(
+        list(0, Some(0), None).pairs.len(),
+        1,
+        "a page holds one at least"
+    );
+    assert_eq!(list(0, Some(100_000), None).pairs.len(), 3);
+    assert!(list(9, None, None).pairs.is_empty());
+    // The filter finds either record of a pair, by name or by code.
+    assert_eq!(firsts(&list(0, None, Some("mensha"))), ["Amara Mensah"]);
+    let code = &pairs[1].0.code;
+    assert_eq!(firsts(&list(0, None, Some(code))), ["Rowan Patel"]);
+    assert_eq!(list(0, None, Some("nobody")).total, 0);
+    // Pages come from one working-out, which any change makes again: a new pair shows at once,
+    // and so does a pair settled as two people going.
+    hub.register(&ctx, "Jones Chris", "2011-06");
+    hub.register(&ctx, "Chris Jones", "2011-06");
+    assert_eq!(list(0, None, None).total, 4);
+    service::mark_not_duplicates(&ctx, &pairs[1].0.code, &pairs[1].1.code).unwrap();
+    assert_eq!(list(0, None, Some("rowan")).total, 0);
+    // Only staff and managers review.
+    let desk = hub.user("Dee", "desk");
+    assert!(matches!(
+        service::list_duplicates(&desk, &Default::default()),
+        Err(Error::Permission(_))
+    ));
 }

@@ -50,7 +50,7 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
                 force: true,
                 ..Default::default()
             };
-            if let Ok(service::Registration::Registered { member }) =
+            if let Ok(service::Registration::Registered { member, .. }) =
                 service::register_member(ctx, req)
             {
                 members.push(member.code);
@@ -284,7 +284,7 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
             },
             ..Default::default()
         };
-        let service::Registration::Registered { member } =
+        let service::Registration::Registered { member, .. } =
             service::register_member(&ctx, req).unwrap()
         else {
             panic!()
@@ -329,7 +329,8 @@ fn after_a_rebuild_members_are_found_by_name_legal_name_and_code_as_before() {
     req.profile.preferred_name = "Jay".into();
     req.profile.born = "2009-06".into();
     req.profile.legal_name = Some("Jason Brown".into());
-    let service::Registration::Registered { member } = service::register_member(&ctx, req).unwrap()
+    let service::Registration::Registered { member, .. } =
+        service::register_member(&ctx, req).unwrap()
     else {
         panic!("registered")
     };

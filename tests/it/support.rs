@@ -83,7 +83,7 @@ impl Hub {
             ..Default::default()
         };
         match service::register_member(ctx, req).unwrap() {
-            service::Registration::Registered { member } => member,
+            service::Registration::Registered { member, .. } => member,
             other => panic!("expected a registration, got {other:?}"),
         }
     }

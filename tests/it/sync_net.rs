@@ -190,7 +190,7 @@ fn register(dir: &Path, name: &str) -> String {
         ..Default::default()
     };
     match service::register_member(&ctx, req).unwrap() {
-        service::Registration::Registered { member } => member.code,
+        service::Registration::Registered { member, .. } => member.code,
         other => panic!("{other:?}"),
     }
 }

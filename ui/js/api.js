@@ -23,6 +23,7 @@ export const api = {
   findMembers: (text) => call("find_members", { text }),
   likelyDuplicates: (preferredName, legalName, born) =>
     call("find_likely_duplicates", { preferredName, legalName, born }),
+  readBirthMonth: (text) => call("read_birth_month", { text }),
   signIn: (idOrCode, activities = []) => call("sign_in_member", { idOrCode, activities }),
   signOut: (idOrCode) => call("sign_out_member", { idOrCode }),
   whoIsIn: () => call("who_is_in"),
@@ -56,7 +57,7 @@ export const api = {
   pairCode: () => call("pair_code"),
   listDevices: () => call("list_devices"),
   revokeDevice: (name) => call("revoke_device", { name }),
-  listDuplicates: () => call("list_duplicates"),
+  listDuplicates: (query) => call("list_duplicates", { query }),
   mergeMembers: (a, b) => call("merge_members", { a, b }),
   markNotDuplicates: (a, b) => call("mark_not_duplicates", { a, b }),
   listConflicts: () => call("list_conflicts"),
