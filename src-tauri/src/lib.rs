@@ -220,9 +220,95 @@ fn sign_out_contact<R: Runtime>(
     Ok(c)
 }
 
+/// What became of a print: the desk is told, so a fire register is never assumed printed.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[serde(tag = "outcome", content = "message", rename_all = "snake_case")]
+pub enum PrintOutcome {
+    /// The print job was handed to the printer (or the file the print dialog was told to write).
+    Printed,
+    Cancelled,
+    Failed(String),
+}
+
+/// Prints what the window shows (the roll call page prints alone) through the system's print
+/// dialog and waits for the answer. Tauri's own `window.print()` answers nothing, and the
+/// webview's print permission is not granted, so the roll call used to print nothing at all.
 #[tauri::command]
-fn roll_call(state: State<'_, AppState>) -> Res<String> {
-    state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text))
+async fn print_roll_call<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+) -> Res<PrintOutcome> {
+    // The permission and the audit entry: printing the register is an export of it.
+    state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text).map(|_| ()))?;
+    let (tx, rx) = std::sync::mpsc::channel::<PrintOutcome>();
+    let failed = |e: String| UiError {
+        kind: "storage",
+        message: format!("The roll call could not be printed ({e}). Save it as a page instead."),
+        field: None,
+    };
+    window
+        .with_webview(move |webview| print_webview(webview, tx))
+        .map_err(|e| failed(e.to_string()))?;
+    // The dialog runs on the window's thread; this one only waits for its answer.
+    tauri::async_runtime::spawn_blocking(move || rx.recv())
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|_| failed("the print dialog closed without an answer".into()))
+}
+
+#[cfg(target_os = "linux")]
+fn print_webview(
+    webview: tauri::webview::PlatformWebview,
+    tx: std::sync::mpsc::Sender<PrintOutcome>,
+) {
+    use webkit2gtk::{PrintOperationExt, PrintOperationResponse};
+    let op = webkit2gtk::PrintOperation::new(&webview.inner());
+    // "failed" comes before "finished"; the first answer sent is the one the desk sees.
+    let on_fail = tx.clone();
+    op.connect_failed(move |_, e| {
+        let _ = on_fail.send(PrintOutcome::Failed(e.to_string()));
+    });
+    let on_finish = tx.clone();
+    op.connect_finished(move |_| {
+        let _ = on_finish.send(PrintOutcome::Printed);
+    });
+    if op.run_dialog(None::<&gtk::Window>) == PrintOperationResponse::Cancel {
+        let _ = tx.send(PrintOutcome::Cancelled);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn print_webview(
+    webview: tauri::webview::PlatformWebview,
+    tx: std::sync::mpsc::Sender<PrintOutcome>,
+) {
+    let _ = webview;
+    let _ = tx.send(PrintOutcome::Failed(
+        "printing from hubdesk is only built for Linux so far".into(),
+    ));
+}
+
+/// Saves the roll call as a web page for a laptop without a printer, and says where: the
+/// folder in HUBDESK_EXPORT_DIR, else the Documents folder, else the data folder.
+#[tauri::command]
+fn save_roll_call(state: State<'_, AppState>) -> Res<String> {
+    let page = state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Html))?;
+    let dir = state.export_dir().to_path_buf();
+    let name = chrono::Local::now()
+        .format("hubdesk-roll-call-%Y-%m-%d-%H%M%S.html")
+        .to_string();
+    let path = dir.join(name);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, page))
+        .map_err(|e| UiError {
+            kind: "storage",
+            message: format!(
+                "The roll call could not be saved in {} ({e}).",
+                dir.display()
+            ),
+            field: None,
+        })?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command]

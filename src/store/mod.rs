@@ -755,7 +755,9 @@ impl Store {
             .prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
             .ctx("space by table")?;
         let rows = statement
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            })
             .ctx("space by table")?;
         rows.collect::<rusqlite::Result<_>>().ctx("space by table")
     }
