@@ -288,6 +288,23 @@ fn print_webview(
     ));
 }
 
+/// Zooms the page (1.0 is 100%), for Ctrl+plus, Ctrl+minus and Ctrl+0: the Linux webview
+/// has no zoom keys of its own, and the desk must be usable at 200%. Answers the zoom set.
+#[tauri::command]
+fn set_zoom<R: Runtime>(window: tauri::WebviewWindow<R>, scale: f64) -> Res<f64> {
+    let scale = if scale.is_finite() {
+        scale.clamp(0.5, 3.0)
+    } else {
+        1.0
+    };
+    window.set_zoom(scale).map_err(|e| UiError {
+        kind: "storage",
+        message: format!("The zoom could not be changed ({e})."),
+        field: None,
+    })?;
+    Ok(scale)
+}
+
 /// Saves the roll call as a web page for a laptop without a printer, and says where: the
 /// folder in HUBDESK_EXPORT_DIR, else the Documents folder, else the data folder.
 #[tauri::command]

@@ -136,5 +136,10 @@ export async function render(root, ctx) {
     }
   });
   root.append(form);
+  // From the day screen, Enter on a name nobody has brings that name here (#/register/<name>).
+  if (ctx.arg) {
+    form.querySelector("#name").value = ctx.arg;
+    checkDuplicates();
+  }
   form.querySelector("#name").focus();
 }
