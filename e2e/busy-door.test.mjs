@@ -96,6 +96,24 @@ test("a busy door on the demo organisation", async (t) => {
   });
 
   await t.test("thirty members signed in, by partial name and by scanner, each the right one", async () => {
+    // The same members, if the desk types the start of whichever word of the name (first
+    // name or surname) gets them into the first three rows soonest: counted through the
+    // core's search (what the box shows), before anyone is signed in, since signing in
+    // moves a member up the ranking.
+    const best = [];
+    for (const m of members.filter((_, i) => i % 2 === 0)) {
+      let fewest = Infinity;
+      for (const word of m.preferred_name.split(/\s+/).filter(Boolean)) {
+        for (let n = 1; n <= word.length && n < fewest; n++) {
+          const at = (await h.core("find_members", { text: word.slice(0, n) })).findIndex((f) => f.code === m.code);
+          if (at >= 0 && at <= 2) {
+            fewest = Math.min(fewest, n + at + 1);
+            break;
+          }
+        }
+      }
+      best.push(fewest);
+    }
     for (const [i, m] of members.entries()) {
       if (i === 20) await h.zoom(200); // the last ten at 200% zoom
       assert.equal(await h.focusedId(), "search", "the box has the keyboard for the next person");
@@ -129,8 +147,10 @@ test("a busy door on the demo organisation", async (t) => {
     }
     await h.zoom(100);
     assert.equal((await inNow()).length, 30);
-    const mean = keystrokes.reduce((a, b) => a + b, 0) / keystrokes.length;
-    console.log(`keystrokes per sign-in by name: mean ${mean.toFixed(1)}, max ${Math.max(...keystrokes)}, each ${keystrokes.join(" ")}`);
+    const mean = (xs) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
+    console.log(`keystrokes per sign-in by name, typed from the start of the name: mean ${mean(keystrokes)}, max ${Math.max(...keystrokes)}, each ${keystrokes.join(" ")}`);
+    const reached = best.filter(Number.isFinite);
+    console.log(`keystrokes per sign-in by name, typing the start of the rarer word: mean ${mean(reached)}, max ${Math.max(...reached)}, each ${best.join(" ")} (Infinity: no word's start puts them in the first three rows)`);
   });
 
   await t.test("Enter on someone already in offers the sign-out in the page; Escape keeps them in", async () => {
@@ -228,8 +248,13 @@ test("a busy door on the demo organisation", async (t) => {
     const label = await buttons[0].getAttribute("aria-label");
     assert.match(label, /^Sign out .+, [0-9A-Z]{3}-[0-9A-Z]{4}$/, "the button says whose code");
     await buttons[0].click();
-    await driver.wait(async () => (await driver.switchTo().activeElement().getAttribute("aria-label")) !== label
-      && (await driver.switchTo().activeElement().getTagName()) === "button", 5000);
+    // Read in one go: the list redraws twice (the answer, then the change event).
+    const focusedButton = () => driver.executeScript(`const a = document.activeElement;
+      return a && a.tagName === "BUTTON" && a.closest("#who-is-in") ? a.getAttribute("aria-label") : null`);
+    await driver.wait(async () => {
+      const now = await focusedButton();
+      return now !== null && now !== label;
+    }, 5000, "the keyboard is on the next row's Sign out");
     assert.equal(await driver.executeScript("return window.scrollY"), y, "no scroll jump");
     const headers = await driver.executeScript(`return [...document.querySelectorAll("th")].filter((th) => !th.textContent.trim()).length`);
     assert.equal(headers, 0, "no empty table headers");
