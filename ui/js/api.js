@@ -33,8 +33,10 @@ export const api = {
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),
-  // {outcome: "printed" | "cancelled" | "failed", message?}: what the print dialog answered.
+  // {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}: what became of the print
+  // (detail: the PDF's path, or why it failed).
   printRollCall: () => call("print_roll_call"),
+  saveRollCallPdf: () => call("save_roll_call_pdf"),
   // The path of the page saved, for a laptop without a printer.
   saveRollCall: () => call("save_roll_call"),
   setZoom: (scale) => call("set_zoom", { scale }),

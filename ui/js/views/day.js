@@ -224,8 +224,21 @@ export async function render(root, ctx) {
     pending = runSearch(search.value, ++seq);
   });
 
-  /// Enter: act on what was typed, never on an older list and never on nothing.
+  /// Enter: act on what was typed, never on an older list and never on nothing. A second
+  /// Enter while the first is still signing someone in is ignored: it would find them in
+  /// already and offer to sign them out.
+  let acting = false;
   async function enter() {
+    if (acting) return;
+    acting = true;
+    try {
+      await enterNow();
+    } finally {
+      acting = false;
+    }
+  }
+
+  async function enterNow() {
     const text = search.value;
     if (!text.trim()) return;
     performance.mark("sign-in");

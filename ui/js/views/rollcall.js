@@ -29,36 +29,41 @@ export async function render(root, ctx) {
   const headcountNote = el("p", { id: "roll-call-headcount", class: "warning" });
 
   const printButton = el("button", { type: "button", id: "print-roll-call", "aria-keyshortcuts": "Control+P" }, "Print", el("kbd", { text: "Ctrl+P" }));
-  const saveButton = el("button", { type: "button", class: "secondary", id: "save-roll-call" }, "Save as a page (no printer)");
+  const pdfButton = el("button", { type: "button", class: "secondary", id: "save-roll-call-pdf" }, "Save as PDF (no printer)");
+  const saveButton = el("button", { type: "button", class: "secondary", id: "save-roll-call" }, "Save as a web page");
   const back = el("a", { href: "#/day", class: "button secondary", id: "roll-call-back", "aria-keyshortcuts": "Escape" }, "Back to the day", el("kbd", { text: "Esc" }));
 
-  async function print() {
-    printStatus.textContent = "Opening the print dialog…";
-    printButton.disabled = true;
+  // What became of a print, in words: a fire register is never assumed printed.
+  function said(r) {
+    if (r.outcome === "printed") return `Sent to the printer at ${time(new Date().toISOString())}.`;
+    if (r.outcome === "saved") return `Saved as ${r.detail}. Open it on a laptop with a printer, or show it on screen.`;
+    if (r.outcome === "cancelled") return "Printing was cancelled: nothing was printed.";
+    return `Printing did not work (${r.detail}). Save it as a web page instead.`;
+  }
+  async function print(how, button) {
+    printStatus.textContent = how === api.printRollCall ? "Opening the print dialog…" : "Saving…";
+    button.disabled = true;
     try {
-      const r = await api.printRollCall();
-      printStatus.textContent =
-        r.outcome === "printed" ? `Sent to the printer at ${time(new Date().toISOString())}.`
-        : r.outcome === "cancelled" ? "Printing was cancelled: nothing was printed."
-        : `Printing did not work (${r.message}). Save it as a page instead, and print that elsewhere.`;
+      printStatus.textContent = said(await how());
     } catch (err) {
       if (err && err.kind === "locked") return ctx.refresh();
-      printStatus.textContent = `Printing did not work: ${err.message || err}. Save it as a page instead.`;
+      printStatus.textContent = `Printing did not work: ${err.message || err}. Save it as a web page instead.`;
     } finally {
-      printButton.disabled = false;
+      button.disabled = false;
     }
   }
   async function save() {
     printStatus.textContent = "";
     try {
       const path = await api.saveRollCall();
-      printStatus.textContent = `Saved as ${path}. Open it on a laptop with a printer, or show it on screen.`;
+      printStatus.textContent = said({ outcome: "saved", detail: path });
     } catch (err) {
       if (err && err.kind === "locked") return ctx.refresh();
       printStatus.textContent = err.message || String(err);
     }
   }
-  printButton.addEventListener("click", print);
+  printButton.addEventListener("click", () => print(api.printRollCall, printButton));
+  pdfButton.addEventListener("click", () => print(api.saveRollCallPdf, pdfButton));
   saveButton.addEventListener("click", save);
 
   function tickBox(key, label) {
@@ -125,7 +130,7 @@ export async function render(root, ctx) {
       ctx.go("#/day");
     } else if (e.ctrlKey && (e.key === "p" || e.key === "P")) {
       e.preventDefault();
-      print();
+      print(api.printRollCall, printButton);
     }
   });
 
@@ -133,7 +138,7 @@ export async function render(root, ctx) {
   root.append(
     title,
     when,
-    el("div", { class: "actions roll-call-actions" }, printButton, saveButton, back),
+    el("div", { class: "actions roll-call-actions" }, printButton, pdfButton, saveButton, back),
     printStatus,
     error,
     summary,
