@@ -116,7 +116,9 @@ export async function render(root, ctx) {
   // Who is in now, by member id: a result says "in since 14:07" and Enter offers sign-out.
   let hereById = new Map();
 
-  function renderResults() {
+  // `scroll`: false when the list is only redrawn for news (someone signed in elsewhere), which
+  // must not move the page under the desk's eyes.
+  function renderResults({ scroll = true } = {}) {
     results.replaceChildren(
       ...found.map((m, i) => {
         const here = hereById.get(m.id);
@@ -144,7 +146,7 @@ export async function render(root, ctx) {
     search.setAttribute("aria-expanded", String(found.length > 0));
     if (active >= 0 && found.length) search.setAttribute("aria-activedescendant", `result-${active}`);
     else search.removeAttribute("aria-activedescendant");
-    keepInView();
+    if (scroll) keepInView();
   }
 
   // The highlighted row is never off screen: what Enter will do is always in sight. While
@@ -377,7 +379,7 @@ export async function render(root, ctx) {
       const [d, here, contacts] = await Promise.all([api.showDay(), api.whoIsIn(), api.contactsIn()]);
       notes.replaceChildren(...dayNotes(d));
       hereById = new Map(here.map((h) => [h.member_id, h]));
-      renderResults();
+      renderResults({ scroll: false });
       const when = d.back_entry ? "that day" : "today";
       counts.replaceChildren(
         ...[
