@@ -96,18 +96,21 @@ test("a busy door on the demo organisation", async (t) => {
   });
 
   await t.test("thirty members signed in, by partial name and by scanner, each the right one", async () => {
-    // The same members, if the desk types the start of whichever word of the name (first
-    // name or surname) gets them into the first three rows soonest: counted through the
-    // core's search (what the box shows), before anyone is signed in, since signing in
-    // moves a member up the ranking.
+    // The same members, if the desk types the start of the first name, a space and the
+    // start of the surname ("ay r"), the fewest keys that put them in the first three rows:
+    // counted through the core's search (what the box shows), before anyone is signed in,
+    // since signing in moves a member up the ranking.
     const best = [];
     for (const m of members.filter((_, i) => i % 2 === 0)) {
+      const [first, ...others] = m.preferred_name.split(/\s+/).filter(Boolean);
+      const last = others.join(" ");
       let fewest = Infinity;
-      for (const word of m.preferred_name.split(/\s+/).filter(Boolean)) {
-        for (let n = 1; n <= word.length && n < fewest; n++) {
-          const at = (await h.core("find_members", { text: word.slice(0, n) })).findIndex((f) => f.code === m.code);
+      for (let i = 1; i <= Math.min(3, first.length); i++) {
+        for (let j = 1; j <= last.length && i + 1 + j < fewest; j++) {
+          const typed = `${first.slice(0, i)} ${last.slice(0, j)}`;
+          const at = (await h.core("find_members", { text: typed })).findIndex((f) => f.code === m.code);
           if (at >= 0 && at <= 2) {
-            fewest = Math.min(fewest, n + at + 1);
+            fewest = Math.min(fewest, typed.length + at + 1);
             break;
           }
         }
@@ -149,9 +152,7 @@ test("a busy door on the demo organisation", async (t) => {
     assert.equal((await inNow()).length, 30);
     const mean = (xs) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1);
     console.log(`keystrokes per sign-in by name, typed from the start of the name: mean ${mean(keystrokes)}, max ${Math.max(...keystrokes)}, each ${keystrokes.join(" ")}`);
-    // The shorter of the two ways (a word's start does not always get there: Infinity).
-    const shorter = best.map((b, j) => Math.min(b, keystrokes[j]));
-    console.log(`keystrokes per sign-in by name, the start of the name or of the surname, whichever is shorter: mean ${mean(shorter)}, max ${Math.max(...shorter)}, each ${shorter.join(" ")}`);
+    console.log(`keystrokes per sign-in by name, typing the starts of first name and surname ("ay r"): mean ${mean(best.filter(Number.isFinite))}, max ${Math.max(...best)}, each ${best.join(" ")}`);
   });
 
   await t.test("Enter on someone already in offers the sign-out in the page; Escape keeps them in", async () => {
