@@ -258,6 +258,8 @@ test("a busy door on the demo organisation", async (t) => {
   });
 
   await t.test("sign-out from the table keeps the page still and the keyboard on the next row", async () => {
+    // The day screen is drawn once the search box has the keyboard (it takes it last).
+    await driver.wait(async () => (await h.focusedId()) === "search", 5000);
     await driver.executeScript("document.getElementById('who-is-in').scrollIntoView({ block: 'start' })");
     const y = await driver.executeScript("return window.scrollY");
     const buttons = await driver.findElements(By.css("#who-is-in tbody button"));
