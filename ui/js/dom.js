@@ -88,7 +88,10 @@ export function dayInWords(iso) {
   const d = new Date(`${iso}T12:00:00`);
   if (Number.isNaN(d.getTime())) return iso;
   const sameYear = d.getFullYear() === new Date().getFullYear();
-  return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", ...(sameYear ? {} : { year: "numeric" }) });
+  // Built from parts: the en-GB format puts a comma after the weekday ("Tuesday, 24 November").
+  const part = (o) => d.toLocaleDateString("en-GB", o);
+  return [part({ weekday: "long" }), part({ day: "numeric" }), part({ month: "long" }), sameYear ? null : part({ year: "numeric" })]
+    .filter(Boolean).join(" ");
 }
 
 /// Puts `message` under the input with id `inputId`, marks it invalid and moves focus to it.
