@@ -26,7 +26,7 @@ caps.set("tauri:options", { application: app });
 caps.setBrowserName("wry");
 
 const started = performance.now();
-const driver = await new Builder().withCapabilities(caps).usingServer("http://127.0.0.1:4444/").build();
+const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${process.env.E2E_PORT || 4444}/`).build();
 try {
   await driver.wait(until.elementLocated(By.css(".tiles .tile")), 60000);
   const toLock = performance.now() - started;

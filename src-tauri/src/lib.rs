@@ -225,9 +225,179 @@ fn sign_out_contact<R: Runtime>(
     Ok(c)
 }
 
+/// What became of a print: the desk is told, so a fire register is never assumed printed.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum PrintOutcome {
+    /// The print job was handed to the printer (or the file the print dialog was told to write).
+    Printed,
+    /// Printed to a PDF file, at this path.
+    Saved(String),
+    Cancelled,
+    Failed(String),
+}
+
+/// Prints what the window shows (the roll call page prints alone) through the system's print
+/// dialog and waits for the answer. Tauri's own `window.print()` answers nothing, and the
+/// webview's print permission is not granted, so the roll call used to print nothing at all.
 #[tauri::command]
-fn roll_call(state: State<'_, AppState>) -> Res<String> {
-    state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text))
+async fn print_roll_call<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+) -> Res<PrintOutcome> {
+    // The permission and the audit entry: printing the register is an export of it.
+    state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text).map(|_| ()))?;
+    print_window(&window, None).await
+}
+
+/// Prints the roll call page to a PDF file, with no dialog, for a laptop without a printer:
+/// the same print as `print_roll_call`, through GTK's print-to-file. Says where it went.
+#[tauri::command]
+async fn save_roll_call_pdf<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+) -> Res<PrintOutcome> {
+    state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text).map(|_| ()))?;
+    let dir = state.export_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| UiError {
+        kind: "storage",
+        message: format!(
+            "The roll call could not be saved in {} ({e}).",
+            dir.display()
+        ),
+        field: None,
+    })?;
+    let path = dir.join(export_name("pdf"));
+    let outcome = print_window(&window, Some(path.clone())).await?;
+    // "finished" is GTK's word; the file on disk is the proof.
+    Ok(match outcome {
+        PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+            PrintOutcome::Saved(path.display().to_string())
+        }
+        PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+            PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+        }
+        other => other,
+    })
+}
+
+/// Runs a print of the window's page on the window's thread and waits for its answer.
+async fn print_window<R: Runtime>(
+    window: &tauri::WebviewWindow<R>,
+    to_pdf: Option<PathBuf>,
+) -> Res<PrintOutcome> {
+    let (tx, rx) = std::sync::mpsc::channel::<PrintOutcome>();
+    let failed = |e: String| UiError {
+        kind: "storage",
+        message: format!("The roll call could not be printed ({e}). Save it as a page instead."),
+        field: None,
+    };
+    window
+        .with_webview(move |webview| print_webview(webview, tx, to_pdf))
+        .map_err(|e| failed(e.to_string()))?;
+    // The dialog runs on the window's thread; this one only waits for its answer.
+    tauri::async_runtime::spawn_blocking(move || rx.recv())
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|_| failed("the print dialog closed without an answer".into()))
+}
+
+#[cfg(target_os = "linux")]
+fn print_webview(
+    webview: tauri::webview::PlatformWebview,
+    tx: std::sync::mpsc::Sender<PrintOutcome>,
+    to_pdf: Option<PathBuf>,
+) {
+    use webkit2gtk::{PrintOperationExt, PrintOperationResponse};
+    let op = webkit2gtk::PrintOperation::new(&webview.inner());
+    // "failed" comes before "finished"; the first answer sent is the one the desk sees.
+    let on_fail = tx.clone();
+    op.connect_failed(move |_, e| {
+        let _ = on_fail.send(PrintOutcome::Failed(e.to_string()));
+    });
+    let on_finish = tx.clone();
+    op.connect_finished(move |_| {
+        let _ = on_finish.send(PrintOutcome::Printed);
+    });
+    match to_pdf {
+        Some(path) => {
+            let uri = match gtk::glib::filename_to_uri(&path, None) {
+                Ok(uri) => uri,
+                Err(e) => {
+                    let _ = tx.send(PrintOutcome::Failed(e.to_string()));
+                    return;
+                }
+            };
+            let settings = gtk::PrintSettings::new();
+            // GTK's own file printer, present wherever GTK is, printers or not.
+            settings.set_printer("Print to File");
+            settings.set(gtk::PRINT_SETTINGS_OUTPUT_FILE_FORMAT, Some("pdf"));
+            settings.set(gtk::PRINT_SETTINGS_OUTPUT_URI, Some(uri.as_str()));
+            op.set_print_settings(&settings);
+            op.print();
+        }
+        None => {
+            if op.run_dialog(None::<&gtk::Window>) == PrintOperationResponse::Cancel {
+                let _ = tx.send(PrintOutcome::Cancelled);
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn print_webview(
+    webview: tauri::webview::PlatformWebview,
+    tx: std::sync::mpsc::Sender<PrintOutcome>,
+    to_pdf: Option<PathBuf>,
+) {
+    let _ = (webview, to_pdf);
+    let _ = tx.send(PrintOutcome::Failed(
+        "printing from hubdesk is only built for Linux so far".into(),
+    ));
+}
+
+/// A saved roll call's file name: when it was made, so two never overwrite each other.
+fn export_name(extension: &str) -> String {
+    chrono::Local::now()
+        .format(&format!("hubdesk-roll-call-%Y-%m-%d-%H%M%S.{extension}"))
+        .to_string()
+}
+
+/// Zooms the page (1.0 is 100%), for Ctrl+plus, Ctrl+minus and Ctrl+0: the Linux webview
+/// has no zoom keys of its own, and the desk must be usable at 200%. Answers the zoom set.
+#[tauri::command]
+fn set_zoom<R: Runtime>(window: tauri::WebviewWindow<R>, scale: f64) -> Res<f64> {
+    let scale = if scale.is_finite() {
+        scale.clamp(0.5, 3.0)
+    } else {
+        1.0
+    };
+    window.set_zoom(scale).map_err(|e| UiError {
+        kind: "storage",
+        message: format!("The zoom could not be changed ({e})."),
+        field: None,
+    })?;
+    Ok(scale)
+}
+
+/// Saves the roll call as a web page for a laptop without a printer, and says where: the
+/// folder in HUBDESK_EXPORT_DIR, else the Documents folder, else the data folder.
+#[tauri::command]
+fn save_roll_call(state: State<'_, AppState>) -> Res<String> {
+    let page = state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Html))?;
+    let dir = state.export_dir().to_path_buf();
+    let path = dir.join(export_name("html"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, page))
+        .map_err(|e| UiError {
+            kind: "storage",
+            message: format!(
+                "The roll call could not be saved in {} ({e}).",
+                dir.display()
+            ),
+            field: None,
+        })?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command]

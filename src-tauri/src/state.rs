@@ -59,6 +59,8 @@ pub type OnReceived = Arc<dyn Fn() + Send + Sync>;
 
 pub struct AppState {
     data_dir: PathBuf,
+    /// Where pages the desk saves (the roll call) are written.
+    export_dir: PathBuf,
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
@@ -99,6 +101,10 @@ pub struct Status {
 impl AppState {
     pub fn new(data_dir: PathBuf) -> Self {
         AppState {
+            export_dir: std::env::var_os("HUBDESK_EXPORT_DIR")
+                .map(PathBuf::from)
+                .or_else(dirs::document_dir)
+                .unwrap_or_else(|| data_dir.clone()),
             data_dir,
             inner: Mutex::new(Inner {
                 store: None,
@@ -113,6 +119,16 @@ impl AppState {
     }
 
     /// The same, never syncing in the background.
+    /// Saved pages go to `dir` (tests; the app uses HUBDESK_EXPORT_DIR or Documents).
+    pub fn with_export_dir(mut self, dir: PathBuf) -> Self {
+        self.export_dir = dir;
+        self
+    }
+
+    pub fn export_dir(&self) -> &std::path::Path {
+        &self.export_dir
+    }
+
     pub fn without_background_sync(mut self) -> Self {
         self.sync_config.background = false;
         self

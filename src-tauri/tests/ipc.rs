@@ -20,7 +20,9 @@ fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     // No background sync here: its thread would outlive the test's app and still be inside
     // the store when the test process exits.
-    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
+    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
+        .with_export_dir(dir.path().join("saved"))
+        .without_background_sync();
     let app = hubdesk_desktop::builder_with_state(mock_builder(), state)
         .build(tauri::generate_context!())
         .unwrap();
@@ -170,6 +172,34 @@ fn registering_reads_birth_dates_and_review_pages_its_pairs_over_ipc() {
         .unwrap();
     assert_eq!(page["total"], 1);
     assert_eq!(page["pairs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_roll_call_is_saved_as_a_page_and_the_desk_is_told_where() {
+    let h = harness();
+    h.set_up();
+    assert_eq!(
+        h.invoke("save_roll_call", json!({})).unwrap_err()["kind"],
+        "locked"
+    );
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    h.invoke("open_day", json!({ "req": {} })).unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let code = h.invoke("register_member", json!({ "req": req })).unwrap()["member"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.invoke(
+        "sign_in_member",
+        json!({ "idOrCode": code, "activities": [] }),
+    )
+    .unwrap();
+    let path = h.invoke("save_roll_call", json!({})).unwrap();
+    let path = std::path::PathBuf::from(path.as_str().unwrap());
+    assert!(path.starts_with(h._dir.path().join("saved")), "{path:?}");
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.contains("Zoë") && page.contains(&code), "{page}");
 }
 
 #[test]

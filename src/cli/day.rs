@@ -56,6 +56,7 @@ pub enum ContactCommand {
 pub enum RollCallFormat {
     Csv,
     Text,
+    Html,
 }
 
 impl From<RollCallFormat> for service::RollCallFormat {
@@ -63,6 +64,7 @@ impl From<RollCallFormat> for service::RollCallFormat {
         match f {
             RollCallFormat::Csv => Self::Csv,
             RollCallFormat::Text => Self::Text,
+            RollCallFormat::Html => Self::Html,
         }
     }
 }

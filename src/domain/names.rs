@@ -23,6 +23,33 @@ pub fn search_key(text: &str) -> String {
     key
 }
 
+/// The words of a name or a search, each as a search key: "Ayesha Robinson-Khan" gives
+/// ayesha, robinson, khan. Apostrophes join (O'Brien is one word, obrien).
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '.'))
+        .map(search_key)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether each typed word starts a different word of `name`, in any order: "ay rob" and
+/// "rob ay" find Ayesha Robinson, "jones chris" finds Chris Jones. The longest typed words
+/// choose first, so "a al" finds Al Anne.
+pub fn words_start_name(typed: &[String], name: &str) -> bool {
+    let mut words = search_words(name);
+    let mut typed: Vec<&String> = typed.iter().collect();
+    typed.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for t in typed {
+        match words.iter().position(|w| w.starts_with(t.as_str())) {
+            Some(i) => {
+                words.swap_remove(i);
+            }
+            None => return false,
+        }
+    }
+    true
+}
+
 /// A name taken apart for comparing: the whole key, and the key of each word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameParts {

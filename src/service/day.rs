@@ -552,6 +552,8 @@ pub fn contacts_in(ctx: &Ctx<'_>) -> Result<Vec<ContactHere>> {
 pub enum RollCallFormat {
     Csv,
     Text,
+    /// A page to print elsewhere when this laptop has no printer: tick boxes, large type.
+    Html,
 }
 
 /// The fire register: everyone in the building, members and contacts, plus the anonymous
@@ -637,7 +639,81 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
             }
             Ok(s)
         }
+        RollCallFormat::Html => {
+            // Dates in words: "Thursday 26 November 2026" is read, not parsed.
+            let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+                .map(|d| d.format("%A %-d %B %Y").to_string())
+                .unwrap_or_else(|_| day.date.clone());
+            let title = format!(
+                "Roll call: {} on {date}, made at {}",
+                hub.name,
+                local(ctx.now())
+            );
+            let mut s = String::from(
+                "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n",
+            );
+            s.push_str(&format!("<title>{}</title>\n", escape_html(&title)));
+            // Large type and real tick boxes: it is read outside, at the assembly point.
+            s.push_str(
+                "<style>body{font:18px/1.5 sans-serif;margin:1.5rem}table{border-collapse:collapse;width:100%}\
+                 th,td{border-bottom:1px solid #888;padding:.4rem;text-align:left}td.tick{width:2.5rem;font-size:1.6rem}</style>\n\
+                 </head>\n<body>\n",
+            );
+            s.push_str(&format!("<h1>{}</h1>\n", escape_html(&title)));
+            s.push_str(&format!(
+                "<p>{} member{}, {} parent{} or visitor{} and {} counted without registering.</p>\n",
+                members.len(),
+                if members.len() == 1 { "" } else { "s" },
+                contacts.len(),
+                if contacts.len() == 1 { "" } else { "s" },
+                if contacts.len() == 1 { "" } else { "s" },
+                day.headcount,
+            ));
+            s.push_str("<table>\n<thead><tr><th scope=\"col\">Here</th><th scope=\"col\">Name</th><th scope=\"col\">Code or kind</th><th scope=\"col\">In since</th><th scope=\"col\">For</th></tr></thead>\n<tbody>\n");
+            for m in &members {
+                s.push_str(&format!(
+                    "<tr><td class=\"tick\">&#9744;</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    escape_html(&m.preferred_name),
+                    escape_html(&m.code),
+                    local(m.since),
+                    escape_html(&m.activities.join(", ")),
+                ));
+            }
+            for c in &contacts {
+                s.push_str(&format!(
+                    "<tr><td class=\"tick\">&#9744;</td><td>{}</td><td>{}</td><td>{}</td><td></td></tr>\n",
+                    escape_html(&c.name),
+                    escape_html(&c.kind),
+                    local(c.since),
+                ));
+            }
+            s.push_str("</tbody>\n</table>\n");
+            if day.headcount > 0 {
+                s.push_str(&format!(
+                    "<p>Also counted today without registering: {} (not tracked in or out; check the space).</p>\n",
+                    day.headcount
+                ));
+            }
+            s.push_str("</body>\n</html>\n");
+            Ok(s)
+        }
     }
+}
+
+/// Text for an HTML page: names are typed by people and may hold anything.
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl HereEntry {

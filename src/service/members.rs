@@ -14,7 +14,8 @@ use crate::domain::member::{
     EmergencyContact, ProfileInput, clean_optional, clean_postcode_district, clean_short,
 };
 use crate::domain::names::{
-    LATER_BIRTH_SHIFTS, Likeness, NameAndBirth, duplicate_likeness, search_key,
+    LATER_BIRTH_SHIFTS, Likeness, NameAndBirth, duplicate_likeness, search_key, search_words,
+    words_start_name,
 };
 use crate::domain::{BirthMonth, MemberCode, MemberId, Permission, ValidationError};
 use crate::store::{FIND_LIMIT, MemberRow};
@@ -344,12 +345,70 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
     }
     let today = ctx.today_at(&ctx.hub()?);
     let key = search_key(text);
-    Ok(ctx
-        .store
-        .find_members(&key, FIND_LIMIT)?
+    let mut rows = ctx.store.find_members(&key, FIND_LIMIT)?;
+    let words = search_words(text);
+    if words.len() > 1 {
+        rows = with_word_starts(ctx, &key, &words, rows)?;
+    }
+    Ok(rows
         .iter()
         .map(|r| MemberSummary::from_row(r, today))
         .collect())
+}
+
+/// How many members holding each typed word are looked at for the other words.
+const WORD_CANDIDATES: usize = 200;
+
+/// A search of several words ("ay rob", "jones chris"): members whose name has a word
+/// starting with each typed word come right after exact matches, and before names that
+/// merely contain the letters run together. The desk types the start of a first name and of
+/// a surname, which is fewer keys than the whole first name and the surname's start.
+fn with_word_starts(
+    ctx: &Ctx<'_>,
+    key: &str,
+    words: &[String],
+    joined: Vec<MemberRow>,
+) -> Result<Vec<MemberRow>> {
+    let starts = |r: &MemberRow| {
+        words_start_name(words, &r.preferred_name)
+            || r.legal_name
+                .as_deref()
+                .is_some_and(|l| words_start_name(words, l))
+    };
+    let exact = |r: &MemberRow| r.name_key == key || r.legal_key.as_deref() == Some(key);
+    let mut out: Vec<MemberRow> = Vec::with_capacity(FIND_LIMIT);
+    let push = |out: &mut Vec<MemberRow>, r: MemberRow| {
+        if out.len() < FIND_LIMIT && !out.iter().any(|o| o.id == r.id) {
+            out.push(r);
+        }
+    };
+    let (exact_rows, rest): (Vec<_>, Vec<_>) = joined.into_iter().partition(|r| exact(r));
+    for r in exact_rows {
+        push(&mut out, r);
+    }
+    // Candidates from each typed word: the rarer one (often the surname) holds the person
+    // even when the common one has more members than are looked at.
+    let mut found: Vec<MemberRow> = Vec::new();
+    for word in words.iter().take(3) {
+        for r in ctx.store.find_members(word, WORD_CANDIDATES)? {
+            if starts(&r) && !found.iter().any(|f| f.id == r.id) {
+                found.push(r);
+            }
+        }
+    }
+    // The store's order within a kind of match: seen most recently first, then by name.
+    found.sort_by(|a, b| {
+        b.last_seen
+            .cmp(&a.last_seen)
+            .then_with(|| a.name_key.cmp(&b.name_key))
+    });
+    for r in found {
+        push(&mut out, r);
+    }
+    for r in rest {
+        push(&mut out, r);
+    }
+    Ok(out)
 }
 
 /// A member by id or by code (as typed or scanned): the whole row, sensitive fields and all.

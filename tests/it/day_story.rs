@@ -302,3 +302,41 @@ fn a_manager_adds_a_hub_and_moves_this_laptop_to_it() {
     ));
     assert_eq!(service::list_hubs(&desk).unwrap().len(), 2);
 }
+
+/// The page saved where no printer is: everyone in, each with a tick box, names as text
+/// (a name typed with markup in it must not become markup), the date in words.
+#[test]
+fn the_roll_call_page_lists_everyone_with_a_tick_box_and_keeps_names_as_text() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee Desk", "desk");
+    service::open_day(&desk, OpenDay::default()).unwrap();
+    let sam = hub.register(&desk, "Sam <b>Jones</b>", "2010-04");
+    let ali = hub.register(&desk, "Ali O'Hara", "2009-01");
+    service::sign_in_member(&desk, &sam.code, &[]).unwrap();
+    service::sign_in_member(&desk, &ali.code, &[]).unwrap();
+    service::add_headcount(&desk, 3).unwrap();
+    service::sign_in_contact(
+        &desk,
+        SignInContact {
+            kind: "visitor".into(),
+            name: "Val Visitor".into(),
+            signposted: false,
+        },
+    )
+    .unwrap();
+
+    let page = service::roll_call(&desk, RollCallFormat::Html).unwrap();
+    assert!(page.contains("Sam &lt;b&gt;Jones&lt;/b&gt;"), "{page}");
+    assert!(!page.contains("<b>Jones"), "{page}");
+    assert!(
+        page.contains("Ali O&#39;Hara") && page.contains("Val Visitor"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("&#9744;").count(),
+        3,
+        "one tick box a person: {page}"
+    );
+    assert!(page.contains("without registering: 3"), "{page}");
+    assert!(page.contains("Thursday 26 November 2026"), "{page}");
+}

@@ -49,6 +49,7 @@ fn the_eleventh_birthday_month_is_old_enough() {
 #[case::emoji("Sky 🌈 Blue", "skyblue")]
 #[case::rtl("ليلى حداد", "lyl")]
 #[case::substring("Amara Okafor", "kafo")]
+#[case::word_starts_longest_first("Al Anne", "a al")]
 fn members_are_found_by_what_a_desk_would_type(#[case] name: &str, #[case] typed: &str) {
     let hub = Hub::new();
     let m = hub.register(&hub.manager(), name, "2010-04");
@@ -61,6 +62,39 @@ fn members_are_found_by_what_a_desk_would_type(#[case] name: &str, #[case] typed
         found[0].preferred_name, name,
         "names are shown as registered"
     );
+}
+
+#[rstest]
+#[case::first_and_surname_starts("ay rob")]
+#[case::surname_first("rob ay")]
+#[case::surname_then_first_name("robinson ayesha")]
+#[case::one_letter_of_the_surname("aye r")]
+fn the_start_of_a_first_name_and_of_a_surname_find_them(#[case] typed: &str) {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let ayesha = hub.register(&ctx, "Ayesha Robinson", "2010-04");
+    hub.register(&ctx, "Ayesha Khan", "2010-04");
+    hub.register(&ctx, "Kayra Obi", "2010-04"); // holds "ayr" and "ayro" run together
+    let found = service::find_members(&ctx, typed).unwrap();
+    assert_eq!(
+        found.first().map(|m| m.id),
+        Some(ayesha.id),
+        "{typed:?}: {found:?}"
+    );
+}
+
+#[test]
+fn a_name_typed_in_full_still_puts_the_exact_match_first() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let longer = hub.register(&ctx, "Jo Samuels", "2010-01");
+    let exact = hub.register(&ctx, "Jo Sam", "2010-01");
+    let found: Vec<_> = service::find_members(&ctx, "jo sam")
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(found, vec![exact.id, longer.id]);
 }
 
 #[test]

@@ -34,7 +34,13 @@ export const api = {
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),
-  rollCall: () => call("roll_call"),
+  // {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}: what became of the print
+  // (detail: the PDF's path, or why it failed).
+  printRollCall: () => call("print_roll_call"),
+  saveRollCallPdf: () => call("save_roll_call_pdf"),
+  // The path of the page saved, for a laptop without a printer.
+  saveRollCall: () => call("save_roll_call"),
+  setZoom: (scale) => call("set_zoom", { scale }),
   listUsers: () => call("list_users"),
   addUser: (req) => call("add_user", { req }),
   deactivateUser: (name) => call("deactivate_user", { name }),

@@ -10,11 +10,12 @@ import * as register from "./views/register.js";
 import * as member from "./views/member.js";
 import * as admin from "./views/admin.js";
 import * as review from "./views/review.js";
+import * as rollCall from "./views/rollcall.js";
 
 const main = document.getElementById("main");
 const state = { status: null, view: null, idleTimer: null };
 
-const routes = { day, register, member, admin, review };
+const routes = { day, register, member, admin, review, "roll-call": rollCall };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -154,6 +155,18 @@ function resetIdle() {
 for (const type of ["keydown", "pointerdown", "wheel"]) {
   document.addEventListener(type, resetIdle, { passive: true });
 }
+// Page zoom, as browsers do it: Ctrl+plus, Ctrl+minus, Ctrl+0. The webview on Linux has no
+// zoom keys of its own; the shell zooms the page, so the layout reflows as at 200% anywhere.
+const zoomSteps = [0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3];
+let zoomAt = zoomSteps.indexOf(1);
+document.addEventListener("keydown", (e) => {
+  if (!e.ctrlKey || e.altKey || e.metaKey) return;
+  const step = e.key === "+" || e.key === "=" ? 1 : e.key === "-" || e.key === "_" ? -1 : e.key === "0" ? 0 : null;
+  if (step === null) return;
+  e.preventDefault();
+  zoomAt = step === 0 ? zoomSteps.indexOf(1) : Math.min(zoomSteps.length - 1, Math.max(0, zoomAt + step));
+  api.setZoom(zoomSteps[zoomAt]).catch(() => {});
+});
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey && (e.key === "l" || e.key === "L")) {
     e.preventDefault();

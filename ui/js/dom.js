@@ -45,8 +45,53 @@ export function time(iso) {
 export function toast(message) {
   const t = document.getElementById("toast");
   t.textContent = message;
+  toast.action = null;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => (t.textContent = ""), 4000);
+}
+
+/// A toast with one action, such as Undo: a real button in the toast (Tab reaches it) and a
+/// key (`runToastAction`, bound by the screen). The action runs at most once, and the toast
+/// stays longer than a plain one so there is time to use it.
+export function toastWithAction(message, label, action, key = "Alt+U") {
+  const t = document.getElementById("toast");
+  let used = false;
+  const button = el("button", { type: "button", class: "secondary toast-action", id: "toast-action", "aria-keyshortcuts": key },
+    label, el("kbd", { text: key }));
+  const run = async () => {
+    if (used) return;
+    used = true;
+    clearTimeout(toast.timer);
+    toast.action = null;
+    t.textContent = "";
+    await action();
+  };
+  button.addEventListener("click", run);
+  t.replaceChildren(el("span", { text: `${message} ` }), button);
+  toast.action = run;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => {
+    t.textContent = "";
+    toast.action = null;
+  }, 12000);
+}
+
+/// Runs the action of the toast showing, if it has one. True if there was one.
+export function runToastAction() {
+  if (!toast.action) return false;
+  toast.action();
+  return true;
+}
+
+/// A hub day's date in words: "Tuesday 24 November", with the year when it is not this one.
+export function dayInWords(iso) {
+  const d = new Date(`${iso}T12:00:00`);
+  if (Number.isNaN(d.getTime())) return iso;
+  const sameYear = d.getFullYear() === new Date().getFullYear();
+  // Built from parts: the en-GB format puts a comma after the weekday ("Tuesday, 24 November").
+  const part = (o) => d.toLocaleDateString("en-GB", o);
+  return [part({ weekday: "long" }), part({ day: "numeric" }), part({ month: "long" }), sameYear ? null : part({ year: "numeric" })]
+    .filter(Boolean).join(" ");
 }
 
 /// Puts `message` under the input with id `inputId`, marks it invalid and moves focus to it.

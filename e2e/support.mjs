@@ -1,0 +1,118 @@
+// What the end-to-end tests share: a WebDriver session on the real window, screenshots at
+// 1366x768 and 200% zoom, axe-core in the page, and the "no programmer's empty value" check.
+
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const app = process.env.HUBDESK_APP || join(here, "..", "target", "debug", "hubdesk-desktop");
+export const shots = process.env.HUBDESK_SHOTS || join(here, "..", "artifacts", "e2e");
+mkdirSync(shots, { recursive: true });
+
+export async function startDriver() {
+  const caps = new Capabilities();
+  caps.set("tauri:options", { application: app });
+  caps.setBrowserName("wry");
+  const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${process.env.E2E_PORT || 4444}/`).build();
+  await driver.manage().window().setRect({ width: 1366, height: 768 });
+  return driver;
+}
+
+export function helpers(driver) {
+  const find = (css, timeout = 15000) => driver.wait(until.elementLocated(By.css(css)), timeout, `waiting for ${css}`);
+  const textOf = async (css) => (await find(css)).getText();
+  async function type(css, text) {
+    const input = await find(css);
+    await input.clear();
+    await input.sendKeys(text);
+    return input;
+  }
+  async function screenshot(name) {
+    writeFileSync(join(shots, `${name}.png`), await driver.takeScreenshot(), "base64");
+  }
+  /// axe-core in the page: no serious or critical accessibility violations.
+  async function checkAccessibility(screen) {
+    const violations = await driver.executeAsyncScript(`
+      const done = arguments[arguments.length - 1];
+      const fail = (why) => done([{ id: "axe-failed", impact: "critical", help: why, nodes: [] }]);
+      const go = () => window.axe.run(document, { resultTypes: ["violations"] })
+        .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }))))
+        .catch((e) => fail(String(e)));
+      if (window.axe) return go();
+      const script = document.createElement("script");
+      script.src = "e2e-only/axe.min.js";
+      script.onload = () => (window.axe ? go() : fail("axe-core did not load"));
+      script.onerror = () => done([{ id: "axe-missing", impact: "critical", help: "ui/e2e-only/axe.min.js was not served", nodes: [] }]);
+      document.head.append(script);
+    `);
+    const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(bad, [], `${screen}: accessibility violations ${JSON.stringify(bad, null, 2)}`);
+  }
+  async function checkNoEmptyValues(screen) {
+    const found = await driver.executeScript(`
+      const bad = /\\b(null|undefined|NaN)\\b/;
+      const hits = [];
+      const text = document.body.innerText;
+      const m = text.match(bad);
+      if (m) hits.push("text: …" + text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\\s+/g, " ") + "…");
+      for (const node of document.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
+        for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
+          const v = node.getAttribute(attr);
+          if (v && bad.test(v)) hits.push(attr + ": " + v);
+        }
+      }
+      return hits;
+    `);
+    assert.deepEqual(found, [], `${screen} shows an empty value`);
+  }
+  let zoomNow = 100;
+  /// Page zoom through the app's own keys (Ctrl+0, then Ctrl+= to 200%), the way a person
+  /// zooms: the page reflows in a window half as wide and high, and scrolling is the
+  /// webview's own (CSS zoom on the root made WebKit scroll to the wrong place).
+  async function zoom(percent) {
+    const ctrl = (key) => driver.actions().keyDown(Key.CONTROL).sendKeys(key).keyUp(Key.CONTROL).perform();
+    await ctrl("0");
+    for (let i = 0; i < { 100: 0, 200: 5 }[percent]; i++) await ctrl("=");
+    await driver.wait(async () => {
+      const w = await driver.executeScript("return window.innerWidth");
+      return percent === 100 ? w > 1000 : w < 700;
+    }, 5000, `page zoom ${percent}%`);
+    zoomNow = percent;
+  }
+  /// Screenshots at 100% and at 200% zoom, then the checks, at the zoom the test was at.
+  async function look(name) {
+    const was = zoomNow;
+    await zoom(100);
+    await screenshot(name);
+    await zoom(200);
+    await screenshot(`${name}-zoom200`);
+    await zoom(was);
+    await checkNoEmptyValues(name);
+    await checkAccessibility(name);
+  }
+  /// One core command through the app's own bridge: for choosing test data and checking the
+  /// outcome, never for what the test is about.
+  async function core(command, args = {}) {
+    const r = await driver.executeAsyncScript(`
+      const done = arguments[arguments.length - 1];
+      window.__TAURI__.core.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ err: e }));
+    `, command, args);
+    if (r.err) throw new Error(`${command}: ${JSON.stringify(r.err)}`);
+    return r.ok;
+  }
+  /// Keys to whatever has focus, as a keyboard sends them: one burst, no delay between keys
+  /// (a barcode scanner), and no WebDriver check of where the element is (CSS zoom confuses it).
+  async function keys(...k) {
+    await driver.actions().sendKeys(...k).perform();
+  }
+  async function alt(key) {
+    await driver.actions().keyDown(Key.ALT).sendKeys(key).keyUp(Key.ALT).perform();
+  }
+  async function focusedId() {
+    return driver.executeScript("return document.activeElement && document.activeElement.id");
+  }
+  return { keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core };
+}
