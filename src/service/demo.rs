@@ -868,15 +868,24 @@ fn build_member(
     let Some(me) = identity(plan, &mut rng)? else {
         return Ok(None);
     };
-    let (preferred_name, born, district) = match plan.copies.get(n).copied().flatten() {
+    // A copy is the same young person: their name (slipped), birth month and district, and
+    // the pronouns and gender they gave, from the original's own stream.
+    let original = match plan.copies.get(n).copied().flatten() {
         Some(copy) => {
             let mut theirs = ChaCha8Rng::seed_from_u64(plan.seeds[copy.original]);
-            match identity(plan, &mut theirs)? {
-                Some(original) => slipped(&original, copy),
-                None => (me.preferred_name.clone(), me.born, me.district.clone()),
-            }
+            identity(plan, &mut theirs)?.map(|o| (slipped(&o, copy), o))
         }
-        None => (me.preferred_name.clone(), me.born, me.district.clone()),
+        None => None,
+    };
+    let (preferred_name, born, district, pronouns, gender) = match original {
+        Some(((name, born, district), o)) => (name, born, district, o.pronouns, o.gender),
+        None => (
+            me.preferred_name.clone(),
+            me.born,
+            me.district.clone(),
+            me.pronouns.clone(),
+            me.gender.clone(),
+        ),
     };
     let (hub, first, regularity, registered_at, id) =
         (me.hub, me.first_day, me.regularity, me.registered_at, me.id);
@@ -895,8 +904,8 @@ fn build_member(
             preferred_name,
             legal_name: None,
             born: born.to_string(),
-            pronouns: me.pronouns,
-            gender: me.gender,
+            pronouns,
+            gender,
             postcode_district: Some(district),
             heard_about: me.heard_about,
             emergency_contact: None,
