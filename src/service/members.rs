@@ -386,16 +386,30 @@ fn with_word_starts(
     for r in exact_rows {
         push(&mut out, r);
     }
-    // Candidates from each typed word: the rarer one (often the surname) holds the person
-    // even when the common one has more members than are looked at.
-    let mut found: Vec<MemberRow> = Vec::new();
-    for word in words.iter().take(3) {
-        for r in ctx.store.find_members(word, WORD_CANDIDATES)? {
-            if starts(&r) && !found.iter().any(|f| f.id == r.id) {
-                found.push(r);
-            }
+    // Candidates from the rarest typed word (often the surname): it holds the person even
+    // when a common one has more members than are looked at. Each typed word is part of the
+    // person's name, so one word's candidates are enough; asking for every word's read three
+    // times the rows and made typing a second word four times slower. Words of one or two
+    // letters have no trigrams to count: the longest word stands in for them.
+    let rarest = {
+        let mut counted = Vec::new();
+        for word in words.iter().filter(|w| w.chars().count() >= 3) {
+            counted.push((ctx.store.count_containing(word, WORD_CANDIDATES + 1)?, word));
         }
-    }
+        match counted.into_iter().min_by_key(|(count, _)| *count) {
+            Some((_, word)) => word,
+            None => words
+                .iter()
+                .max_by_key(|w| w.chars().count())
+                .unwrap_or(&words[0]),
+        }
+    };
+    let mut found: Vec<MemberRow> = ctx
+        .store
+        .find_members(rarest, WORD_CANDIDATES)?
+        .into_iter()
+        .filter(|r| starts(r))
+        .collect();
     // The store's order within a kind of match: seen most recently first, then by name.
     found.sort_by(|a, b| {
         b.last_seen

@@ -343,6 +343,18 @@ impl Store {
     /// key is: a common key finds enough matches among the most recently seen members (a
     /// short walk of the recency index); a rare one is looked up by index or in the search
     /// index, where it has few matches. Only the winners' rows are read in full.
+    /// How many members' keys contain `key` (three characters or more), counting no further
+    /// than `cap`: from the trigram index alone, to tell a rare word from a common one.
+    pub fn count_containing(&self, key: &str, cap: usize) -> Result<usize> {
+        let phrase = format!("\"{key}\"");
+        let count: i64 = self
+            .conn
+            .prepare_cached(FIND_CONTAINING_COUNT)
+            .and_then(|mut s| s.query_row(params![phrase, cap as i64], |r| r.get(0)))
+            .ctx("find members")?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     pub fn find_members(&self, key: &str, limit: usize) -> Result<Vec<MemberRow>> {
         self.find_members_tuned(key, limit, FIND_TUNING)
     }
