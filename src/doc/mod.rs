@@ -243,6 +243,52 @@ pub fn put_entry<R: Reconcile>(
     Ok(())
 }
 
+/// Writes a new visit under `key` of the member's visits, field by field, as
+/// [`put_entry`] would write it. Reconciling reads each field's old value before writing it,
+/// and on a record with years of visits those reads were a fifth of a sign-in; a visit made
+/// here has no old value to read.
+pub fn put_new_visit(doc: &mut AutoCommit, key: &str, visit: &VisitDoc) -> Result<(), DocError> {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ScalarValue};
+    let visits = match doc.get(automerge::ROOT, "visits")? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => id,
+        None => doc.put_object(automerge::ROOT, "visits", ObjType::Map)?,
+        Some(_) => {
+            return Err(DocError::Hydrate(autosurgeon::HydrateError::unexpected(
+                "a map",
+                "no map at visits".to_string(),
+            )));
+        }
+    };
+    if doc.get(&visits, key)?.is_some() {
+        // Not new after all: reconcile with what is there.
+        autosurgeon::reconcile_prop(doc, visits, key, visit)?;
+        return Ok(());
+    }
+    let v = doc.put_object(&visits, key, ObjType::Map)?;
+    doc.put(&v, "day", visit.day.as_str())?;
+    doc.put(&v, "hub", visit.hub.as_str())?;
+    doc.put(&v, "signed_in_at", visit.signed_in_at)?;
+    doc.put(&v, "signed_in_by", visit.signed_in_by.as_str())?;
+    let or_null = |value: Option<ScalarValue>| value.unwrap_or(ScalarValue::Null);
+    doc.put(
+        &v,
+        "signed_out_at",
+        or_null(visit.signed_out_at.map(ScalarValue::Int)),
+    )?;
+    doc.put(
+        &v,
+        "signed_out_by",
+        or_null(visit.signed_out_by.as_deref().map(ScalarValue::from)),
+    )?;
+    doc.put(&v, "signed_out_at_close", visit.signed_out_at_close)?;
+    let activities = doc.put_object(&v, "activities", ObjType::List)?;
+    for (i, a) in visit.activities.iter().enumerate() {
+        doc.insert(&activities, i, a.as_str())?;
+    }
+    Ok(())
+}
+
 /// Reads one entry of the map at root key `map`.
 pub fn get_entry<H: Hydrate>(
     doc: &AutoCommit,
@@ -569,6 +615,67 @@ pub struct ContactVisitDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every value in `obj` and below it, with its type, as a sorted list of lines.
+    fn dump(doc: &AutoCommit, obj: &automerge::ObjId, path: &str, out: &mut Vec<String>) {
+        for key in doc.keys(obj) {
+            let (value, id) = doc.get(obj, &key).unwrap().unwrap();
+            match value {
+                automerge::Value::Object(kind) => {
+                    out.push(format!("{path}.{key}: {kind:?}"));
+                    if kind == automerge::ObjType::List {
+                        for i in 0..doc.length(&id) {
+                            let (item, _) = doc.get(&id, i).unwrap().unwrap();
+                            out.push(format!("{path}.{key}[{i}]: {item:?}"));
+                        }
+                    } else {
+                        dump(doc, &id, &format!("{path}.{key}"), out);
+                    }
+                }
+                automerge::Value::Scalar(v) => out.push(format!("{path}.{key}: {v:?}")),
+            }
+        }
+        out.sort();
+    }
+
+    #[test]
+    fn a_new_visit_written_field_by_field_is_what_reconciling_it_writes() {
+        for visit in [
+            VisitDoc {
+                day: "d".into(),
+                hub: "h".into(),
+                signed_in_at: 1_700_000_000_000,
+                signed_in_by: "u".into(),
+                signed_out_at: None,
+                signed_out_by: None,
+                signed_out_at_close: false,
+                activities: vec!["a1".into(), "a2".into()],
+            },
+            VisitDoc {
+                day: "d".into(),
+                hub: "h".into(),
+                signed_in_at: -5,
+                signed_in_by: String::new(),
+                signed_out_at: Some(9_999_999_999_999),
+                signed_out_by: Some("\u{202e}x".into()),
+                signed_out_at_close: true,
+                activities: vec![],
+            },
+        ] {
+            let mut reconciled = AutoCommit::new();
+            put_entry(&mut reconciled, "visits", "v", &visit).unwrap();
+            let mut direct = AutoCommit::new();
+            put_new_visit(&mut direct, "v", &visit).unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            dump(&reconciled, &automerge::ROOT, "", &mut a);
+            dump(&direct, &automerge::ROOT, "", &mut b);
+            assert_eq!(a, b);
+            assert_eq!(
+                get_entry::<VisitDoc>(&direct, "visits", "v").unwrap(),
+                Some(visit)
+            );
+        }
+    }
 
     #[test]
     fn a_day_opened_on_two_laptops_offline_merges_into_one_history() {

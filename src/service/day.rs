@@ -437,7 +437,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     };
     let mut w = ctx.store.write()?;
     let am = w.doc_required(member.id, DocKind::Member)?;
-    doc::put_entry(am, "visits", &visit_id.to_string(), &visit)?;
+    doc::put_new_visit(am, &visit_id.to_string(), &visit)?;
     doc::commit(am, now, ctx.commit_message("sign in"));
     // No audit entry: the visit itself says who signed the member in and when, in a record
     // that syncs and whose history cannot be rewritten. The audit log is for what leaves no
