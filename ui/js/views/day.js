@@ -214,7 +214,9 @@ export async function render(root, ctx) {
       active = list.length ? 0 : -1;
       setStatus(list, text);
       renderResults();
-      performance.measure("keystroke-to-results", `search-${mine}`);
+      // Measured in the next frame, the one that paints the results, not when the page's
+      // elements are ready.
+      requestAnimationFrame(() => performance.measure("keystroke-to-results", `search-${mine}`));
     } catch (err) {
       if (mine === seq) showSearchError(err);
     }
@@ -288,7 +290,7 @@ export async function render(root, ctx) {
     const forWhat = here.activities.length ? ` for ${here.activities.join(", ")}` : "";
     toastWithAction(`${here.preferred_name} (${here.code}) is signed in${forWhat}.`, "Undo", () => undoSignIn(here));
     await refreshLists();
-    performance.measure("sign-in-to-shown", "sign-in");
+    requestAnimationFrame(() => performance.measure("sign-in-to-shown", "sign-in"));
     search.focus();
   }
 
