@@ -379,6 +379,13 @@ export async function render(root, ctx) {
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
     try {
       const [d, here, contacts] = await Promise.all([api.showDay(), api.whoIsIn(), api.contactsIn()]);
+      // Nor does a redraw move the page: replacing a list while the button that had the
+      // keyboard goes with it let WebKit scroll the page (seen in CI, 719 px to 330).
+      const y = window.scrollY;
+      const stay = () => {
+        if (window.scrollY !== y) window.scrollTo(0, y);
+      };
+      requestAnimationFrame(stay);
       notes.replaceChildren(...dayNotes(d));
       hereById = new Map(here.map((h) => [h.member_id, h]));
       renderResults({ scroll: false });
@@ -448,6 +455,7 @@ export async function render(root, ctx) {
         const again = root.querySelector(`[data-key="${CSS.escape(focused)}"]`);
         if (again) again.focus({ preventScroll: true });
       }
+      stay();
     } catch (err) {
       fail(root, ctx, error, err);
     }
@@ -458,11 +466,13 @@ export async function render(root, ctx) {
   async function signOutFromTable(h, button) {
     whoError.textContent = "";
     const next = neighbour(button, hereBody);
+    const y = window.scrollY;
     try {
       await api.signOut(h.code);
       signedOut(h);
       await refreshLists();
       refocus(next, hereTable);
+      if (window.scrollY !== y) window.scrollTo(0, y);
     } catch (err) {
       if (err && err.kind === "locked") return ctx.refresh();
       showError(whoError, err);
