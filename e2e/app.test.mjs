@@ -7,102 +7,28 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const app = process.env.HUBDESK_APP || join(here, "..", "target", "debug", "hubdesk-desktop");
-const shots = process.env.HUBDESK_SHOTS || join(here, "..", "artifacts", "e2e");
-mkdirSync(shots, { recursive: true });
+import { By, Key, until } from "selenium-webdriver";
+import { helpers, startDriver } from "./support.mjs";
 
 let driver;
+let h;
 
 before(async () => {
-  const caps = new Capabilities();
-  caps.set("tauri:options", { application: app });
-  caps.setBrowserName("wry");
-  driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${process.env.E2E_PORT || 4444}/`).build();
-  await driver.manage().window().setRect({ width: 1366, height: 768 });
+  driver = await startDriver();
+  h = helpers(driver);
 });
 
 after(async () => {
   if (driver) await driver.quit();
 });
 
-const find = (css, timeout = 15000) => driver.wait(until.elementLocated(By.css(css)), timeout, `waiting for ${css}`);
-
-async function type(css, text) {
-  const input = await find(css);
-  await input.clear();
-  await input.sendKeys(text);
-  return input;
-}
-
-async function textOf(css) {
-  return (await find(css)).getText();
-}
-
-async function screenshot(name) {
-  writeFileSync(join(shots, `${name}.png`), await driver.takeScreenshot(), "base64");
-}
-
-/// axe-core in the page: no serious or critical accessibility violations.
-async function checkAccessibility(screen) {
-  const violations = await driver.executeAsyncScript(`
-    const done = arguments[arguments.length - 1];
-    const errors = [];
-    window.addEventListener("error", (e) => errors.push(String(e.message)));
-    const fail = (why) => done([{ id: "axe-failed", impact: "critical", help: why, nodes: [] }]);
-    const run = () => {
-      if (!window.axe) return fail("axe-core did not load: " + errors.join("; "));
-      try { return go(); } catch (e) { return fail(String(e)); }
-    };
-    const go = () => window.axe.run(document, { resultTypes: ["violations"] })
-      .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }))))
-      .catch((e) => done([{ id: "axe-failed", impact: "critical", help: String(e), nodes: [] }]));
-    if (window.axe) return run();
-    // scripts/e2e puts axe-core beside the app's own files: the CSP allows only those.
-    const script = document.createElement("script");
-    script.src = "e2e-only/axe.min.js";
-    script.onload = run;
-    script.onerror = () => done([{ id: "axe-missing", impact: "critical", help: "ui/e2e-only/axe.min.js was not served", nodes: [] }]);
-    document.head.append(script);
-  `);
-  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(bad, [], `${screen}: accessibility violations ${JSON.stringify(bad, null, 2)}`);
-}
-
-/// No screen shows a programmer's empty value: "null", "undefined" or "NaN" in the visible
-/// text, or in a name a screen reader reads out (aria-label, title, placeholder, alt).
-async function checkNoEmptyValues(screen) {
-  const found = await driver.executeScript(`
-    const bad = /\\b(null|undefined|NaN)\\b/;
-    const hits = [];
-    const text = document.body.innerText;
-    const m = text.match(bad);
-    if (m) hits.push("text: …" + text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\\s+/g, " ") + "…");
-    for (const node of document.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
-      for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
-        const v = node.getAttribute(attr);
-        if (v && bad.test(v)) hits.push(attr + ": " + v);
-      }
-    }
-    return hits;
-  `);
-  assert.deepEqual(found, [], `${screen} shows an empty value`);
-}
-
-/// Screenshots at 1366x768 and at 200% zoom, then the accessibility check.
-async function look(name) {
-  await screenshot(name);
-  await driver.executeScript("document.documentElement.style.zoom = '200%'");
-  await screenshot(`${name}-zoom200`);
-  await driver.executeScript("document.documentElement.style.zoom = ''");
-  await checkNoEmptyValues(name);
-  await checkAccessibility(name);
-}
+// The shared helpers (e2e/support.mjs), under the names this file's steps use.
+const find = (css, timeout) => h.find(css, timeout);
+const type = (css, text) => h.type(css, text);
+const textOf = (css) => h.textOf(css);
+const screenshot = (name) => h.screenshot(name);
+/// Screenshots at 1366x768 and at 200% zoom (the app's own zoom keys), then the checks.
+const look = (name) => h.look(name);
 
 test("a front desk day in the real window", async (t) => {
   await t.test("first run opens on set-up, which creates the organisation", async () => {

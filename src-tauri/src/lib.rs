@@ -252,6 +252,18 @@ async fn print_roll_call<R: Runtime>(
 
 /// Prints the roll call page to a PDF file, with no dialog, for a laptop without a printer:
 /// the same print as `print_roll_call`, through GTK's print-to-file. Says where it went.
+/// The roll call could not be written where the desk's files go: where, and the system's why.
+fn not_saved(dir: &std::path::Path, e: &std::io::Error) -> UiError {
+    UiError {
+        kind: "storage",
+        message: format!(
+            "The roll call could not be saved in {} ({e}).",
+            dir.display()
+        ),
+        field: None,
+    }
+}
+
 #[tauri::command]
 async fn save_roll_call_pdf<R: Runtime>(
     window: tauri::WebviewWindow<R>,
@@ -259,14 +271,7 @@ async fn save_roll_call_pdf<R: Runtime>(
 ) -> Res<PrintOutcome> {
     state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text).map(|_| ()))?;
     let dir = state.export_dir().to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| UiError {
-        kind: "storage",
-        message: format!(
-            "The roll call could not be saved in {} ({e}).",
-            dir.display()
-        ),
-        field: None,
-    })?;
+    std::fs::create_dir_all(&dir).map_err(|e| not_saved(&dir, &e))?;
     let path = dir.join(export_name("pdf"));
     let outcome = print_window(&window, Some(path.clone())).await?;
     // "finished" is GTK's word; the file on disk is the proof.
@@ -389,14 +394,7 @@ fn save_roll_call(state: State<'_, AppState>) -> Res<String> {
     let path = dir.join(export_name("html"));
     std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(&path, page))
-        .map_err(|e| UiError {
-            kind: "storage",
-            message: format!(
-                "The roll call could not be saved in {} ({e}).",
-                dir.display()
-            ),
-            field: None,
-        })?;
+        .map_err(|e| not_saved(&dir, &e))?;
     Ok(path.display().to_string())
 }
 
