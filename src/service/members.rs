@@ -396,20 +396,21 @@ fn with_word_starts(
         for word in words.iter().filter(|w| w.chars().count() >= 3) {
             counted.push((ctx.store.count_containing(word, WORD_CANDIDATES + 1)?, word));
         }
-        match counted.into_iter().min_by_key(|(count, _)| *count) {
-            Some((_, word)) => word,
-            None => words
-                .iter()
-                .max_by_key(|w| w.chars().count())
-                .unwrap_or(&words[0]),
-        }
+        counted
+            .into_iter()
+            .min_by_key(|(count, _)| *count)
+            .map(|(_, word)| word)
+            .or_else(|| words.iter().max_by_key(|w| w.chars().count()))
     };
-    let mut found: Vec<MemberRow> = ctx
-        .store
-        .find_members(rarest, WORD_CANDIDATES)?
-        .into_iter()
-        .filter(|r| starts(r))
-        .collect();
+    let mut found: Vec<MemberRow> = match rarest {
+        Some(word) => ctx
+            .store
+            .find_members(word, WORD_CANDIDATES)?
+            .into_iter()
+            .filter(|r| starts(r))
+            .collect(),
+        None => Vec::new(),
+    };
     // The store's order within a kind of match: seen most recently first, then by name.
     found.sort_by(|a, b| {
         b.last_seen

@@ -397,13 +397,9 @@ impl Store {
                 let phrase = format!("\"{key}\"");
                 // Counted first from the trigram index alone, so that a common key does not
                 // read rows only to drop them.
+                let lookups = usize::try_from(tuning.containing_lookups).unwrap_or(0);
                 let cap = tuning.containing_lookups + 1;
-                let matches: i64 = self
-                    .conn
-                    .prepare_cached(FIND_CONTAINING_COUNT)
-                    .and_then(|mut s| s.query_row(params![phrase, cap], |r| r.get(0)))
-                    .ctx("find members")?;
-                let found = if matches > tuning.containing_lookups {
+                let found = if self.count_containing(key, lookups + 1)? > lookups {
                     self.find_hits(
                         FIND_RECENT_CONTAINING,
                         params![key, tuning.recent_walk_containing, limit as i64],
