@@ -466,13 +466,11 @@ export async function render(root, ctx) {
   async function signOutFromTable(h, button) {
     whoError.textContent = "";
     const next = neighbour(button, hereBody);
-    const y = window.scrollY;
     try {
       await api.signOut(h.code);
       signedOut(h);
       await refreshLists();
       refocus(next, hereTable);
-      if (window.scrollY !== y) window.scrollTo(0, y);
     } catch (err) {
       if (err && err.kind === "locked") return ctx.refresh();
       showError(whoError, err);
