@@ -656,7 +656,8 @@ mod tests {
                 hub: "h".into(),
                 signed_in_at: -5,
                 signed_in_by: String::new(),
-                signed_out_at: Some(9_999_999_999_999),
+                // The last millisecond of the year 9999.
+                signed_out_at: Some(253_402_300_799_999),
                 signed_out_by: Some("\u{202e}x".into()),
                 signed_out_at_close: true,
                 activities: vec![],
