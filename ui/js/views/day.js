@@ -13,6 +13,25 @@ import { openDialog } from "../dialog.js";
 
 let current = null; // what `changed` refreshes
 
+/// Timings for `scripts/measure-ui`, as performance entries (times from performance.now()).
+/// Only the latest few thousand are kept, so a long day at the desk does not grow them.
+let measured = 0;
+function measure(name, start, end = performance.now()) {
+  if (++measured > 5000) {
+    performance.clearMeasures();
+    measured = 0;
+  }
+  performance.measure(name, { start, end });
+}
+
+/// Calls `then` once the page's next paint is done (a message posted from a frame's callback
+/// arrives after that frame).
+function afterPaint(then) {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = then;
+  channel.port2.postMessage(null);
+}
+
 /// The core returns at most this many results (store::FIND_LIMIT); a full list means more exist.
 const FIND_LIMIT = 20;
 
@@ -196,8 +215,7 @@ export async function render(root, ctx) {
   }
 
   async function runSearch(text, mine) {
-    // Timings for `scripts/measure-ui` (performance entries, no effect otherwise).
-    performance.mark(`search-${mine}`);
+    const typedAt = performance.now();
     if (!text.trim()) {
       found = [];
       foundFor = text;
@@ -209,14 +227,23 @@ export async function render(root, ctx) {
     try {
       const list = await api.findMembers(text);
       if (mine !== seq) return; // a later keystroke already asked
+      const answeredAt = performance.now();
       found = list;
       foundFor = text;
       active = list.length ? 0 : -1;
       setStatus(list, text);
       renderResults();
+      const drawnAt = performance.now();
       // Measured in the next frame, the one that paints the results, not when the page's
-      // elements are ready.
-      requestAnimationFrame(() => performance.measure("keystroke-to-results", `search-${mine}`));
+      // elements are ready; in parts (the core's answer, the page's elements, the wait for
+      // the frame); and once that frame is painted.
+      requestAnimationFrame(() => {
+        measure("keystroke-to-results", typedAt);
+        measure("keystroke-to-answer", typedAt, answeredAt);
+        measure("answer-to-elements", answeredAt, drawnAt);
+        measure("elements-to-frame", drawnAt);
+        afterPaint(() => measure("keystroke-to-painted", typedAt));
+      });
     } catch (err) {
       if (mine === seq) showSearchError(err);
     }
@@ -232,6 +259,7 @@ export async function render(root, ctx) {
   /// Enter while the first is still signing someone in is ignored: it would find them in
   /// already and offer to sign them out.
   let acting = false;
+  let enterAt = 0; // when the latest Enter was pressed (for timings)
   async function enter() {
     if (acting) return;
     acting = true;
@@ -245,7 +273,7 @@ export async function render(root, ctx) {
   async function enterNow() {
     const text = search.value;
     if (!text.trim()) return;
-    performance.mark("sign-in");
+    enterAt = performance.now();
     if (foundFor !== text) await pending;
     if (search.value !== text) return; // typed on meanwhile; the next Enter acts on that
     const code = looksLikeCode(text) ? compact(text) : null;
@@ -290,7 +318,9 @@ export async function render(root, ctx) {
     const forWhat = here.activities.length ? ` for ${here.activities.join(", ")}` : "";
     toastWithAction(`${here.preferred_name} (${here.code}) is signed in${forWhat}.`, "Undo", () => undoSignIn(here));
     await refreshLists();
-    requestAnimationFrame(() => performance.measure("sign-in-to-shown", "sign-in"));
+    const pressedAt = enterAt;
+    enterAt = 0;
+    if (pressedAt) requestAnimationFrame(() => measure("sign-in-to-shown", pressedAt));
     search.focus();
   }
 
