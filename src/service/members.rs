@@ -30,6 +30,8 @@ pub struct MemberSummary {
     pub born: String,
     pub age: i32,
     pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where that last visit was: two members of one name are often told apart by their hub.
+    pub last_hub: Option<String>,
 }
 
 impl MemberSummary {
@@ -45,6 +47,7 @@ impl MemberSummary {
             born: row.born.clone(),
             age,
             last_seen: row.last_seen,
+            last_hub: row.last_hub.clone(),
         }
     }
 }

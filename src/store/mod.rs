@@ -1427,6 +1427,16 @@ mod tests {
             "SELECT max(signed_in_at) FROM visits WHERE member_id = x'00'",
         );
         assert!(latest.contains("COVERING INDEX"), "{latest}");
+        // A search result read whole finds the hub of its last visit through the same index.
+        let result = query_plan(
+            &store,
+            &format!(
+                "SELECT {} FROM members m WHERE m.rowid = 1",
+                query::MEMBER_COLUMNS
+            ),
+        );
+        assert!(result.contains("visits_by_member_day"), "{result}");
+        assert!(!result.contains("SCAN"), "{result}");
     }
 
     #[test]

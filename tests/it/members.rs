@@ -128,6 +128,38 @@ fn among_equal_matches_people_seen_recently_come_first() {
     assert_eq!(found, vec![b.id, a.id]);
 }
 
+/// Two members of one name are told apart by where they go: each result says the hub of
+/// its member's latest visit.
+#[test]
+fn each_result_says_the_hub_of_the_members_latest_visit() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    let riverside = hub.register(&ctx, "Jamie Kelly", "2010-01");
+    let north = hub.register(&ctx, "Jamie Kelly", "2010-01");
+    let never = hub.register(&ctx, "Jamie Kelly", "2010-01");
+    service::open_day(&ctx, Default::default()).unwrap();
+    service::sign_in_member(&ctx, &riverside.code, &[]).unwrap();
+    service::sign_in_member(&ctx, &north.code, &[]).unwrap();
+    service::sign_out_member(&ctx, &north.code).unwrap();
+    service::close_day(&ctx).unwrap();
+    service::add_hub(&ctx, "Northgate", "Europe/London").unwrap();
+    service::use_hub_on_this_laptop(&ctx, "Northgate").unwrap();
+    hub.clock.advance(chrono::Duration::hours(1));
+    service::open_day(&ctx, Default::default()).unwrap();
+    service::sign_in_member(&ctx, &north.code, &[]).unwrap();
+
+    let found = service::find_members(&ctx, "jamie kelly").unwrap();
+    let hub_of = |code: &str| {
+        found
+            .iter()
+            .find(|m| m.code == code)
+            .map(|m| m.last_hub.clone())
+    };
+    assert_eq!(hub_of(&riverside.code), Some(Some("Riverside".into())));
+    assert_eq!(hub_of(&north.code), Some(Some("Northgate".into())));
+    assert_eq!(hub_of(&never.code), Some(None));
+}
+
 #[test]
 fn one_or_two_letters_find_names_starting_with_them() {
     let hub = Hub::new();

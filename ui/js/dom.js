@@ -94,6 +94,20 @@ export function dayInWords(iso) {
     .filter(Boolean).join(" ");
 }
 
+/// A birth month as words, "March 2010" ("Mar 2010" with `short`), from "2010-03"; what it was
+/// given if that is not a month.
+export function monthInWords(month, { short = false } = {}) {
+  const d = new Date(`${month}-15T12:00:00`);
+  if (!/^\d{4}-\d{2}$/.test(month || "") || Number.isNaN(d.getTime())) return month;
+  return d.toLocaleDateString("en-GB", { month: short ? "short" : "long", year: "numeric" });
+}
+
+/// A day as "26 November 2026", from a date ("2026-11-26") or a time ("2026-11-26T14:07:00Z").
+export function dateInWords(when) {
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(when) ? `${when}T12:00:00` : when);
+  return Number.isNaN(d.getTime()) ? String(when) : d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+}
+
 /// Puts `message` under the input with id `inputId`, marks it invalid and moves focus to it.
 export function fieldError(form, inputId, message) {
   const input = form.querySelector(`#${inputId}`);

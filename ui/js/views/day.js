@@ -8,7 +8,7 @@
 // resolved by the core even when no search answered.
 
 import { api } from "../api.js";
-import { el, errorBox, showError, time, toast, toastWithAction, runToastAction, dayInWords, fieldError, clearFieldErrors } from "../dom.js";
+import { el, errorBox, showError, time, toast, toastWithAction, runToastAction, dayInWords, monthInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { openDialog } from "../dialog.js";
 
 let current = null; // what `changed` refreshes
@@ -155,7 +155,7 @@ export async function render(root, ctx) {
           },
           el("span", { class: "name", text: m.preferred_name }),
           el("span", { class: "code", text: m.code }),
-          el("span", { class: "meta", text: describe(m) }),
+          el("span", { class: "meta", text: describe(m, hub) }),
           here ? el("span", { class: "badge", text: `in since ${here.since_local}` }) : el("span"),
         );
       }),
@@ -682,18 +682,16 @@ export async function render(root, ctx) {
 
 /// What tells two people with the same name apart, in words: age, pronouns, birth month, and
 /// when they were last in.
-function describe(m) {
+/// What tells a result apart from others of the same name: age, pronouns, birth month, and
+/// the last visit, with its hub when that was another hub than this one.
+function describe(m, thisHub) {
+  const where = m.last_hub && m.last_hub !== thisHub ? ` at ${m.last_hub}` : "";
   return [
     m.age ? `age ${m.age}` : null,
     m.pronouns,
-    m.born ? `born ${monthInWords(m.born)}` : null,
-    m.last_seen ? `last in ${lastIn(m.last_seen)}` : "never in yet",
+    m.born ? `born ${monthInWords(m.born, { short: true })}` : null,
+    m.last_seen ? `last in ${lastIn(m.last_seen)}${where}` : "never in yet",
   ].filter(Boolean).join(" · ");
-}
-
-function monthInWords(born) {
-  const d = new Date(`${born}-15T12:00:00`);
-  return Number.isNaN(d.getTime()) ? born : d.toLocaleDateString("en-GB", { month: "short", year: "numeric" });
 }
 
 function lastIn(iso) {

@@ -2,7 +2,7 @@
 // visit history, edit the profile.
 
 import { api } from "../api.js";
-import { el, field, errorBox, showError, time, toast } from "../dom.js";
+import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords } from "../dom.js";
 import { conflictBox } from "./review.js";
 
 export async function render(root, ctx) {
@@ -35,8 +35,8 @@ export async function render(root, ctx) {
   }));
   const s = m.sensitive;
   const facts = el("dl", { class: "facts" },
-    [["Code", m.code], ["Age", String(m.age)], ["Born", m.born], ["Pronouns", m.pronouns || "—"], ["Gender", m.gender || "—"],
-      ["Visits", String(m.visit_count)], ["Member since", new Date(m.registered_at).toLocaleDateString("en-GB")]]
+    [["Code", m.code], ["Age", String(m.age)], ["Born", monthInWords(m.born)], ["Pronouns", m.pronouns || "—"], ["Gender", m.gender || "—"],
+      ["Visits", String(m.visit_count)], ["Member since", dateInWords(m.registered_at)]]
       .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   const sensitive = el("div", { id: "sensitive" });
   if (s) {

@@ -8,7 +8,7 @@
 // answer chosen, and the other consents can only be ticked once it is yes.
 
 import { api } from "../api.js";
-import { el, field, errorBox, showError, toast, fieldError, clearFieldErrors } from "../dom.js";
+import { el, field, errorBox, showError, toast, fieldError, clearFieldErrors, monthInWords } from "../dom.js";
 
 // The organisation's consents are kept as short names; the form asks them as sentences, in
 // the member's own voice. A consent the organisation added itself reads as its name.
@@ -167,7 +167,7 @@ export async function render(root, ctx) {
                   "data-code": m.code,
                   onclick: () => signInExisting(m),
                 }, `Sign in ${m.preferred_name} `, el("span", { class: "code", text: `(${m.code})` })),
-                el("span", { class: "meta", text: ` born ${m.born}${m.pronouns ? `, ${m.pronouns}` : ""}: ${m.why}` })))),
+                el("span", { class: "meta", text: ` born ${monthInWords(m.born)}${m.pronouns ? `, ${m.pronouns}` : ""}: ${m.why}` })))),
             el("button", { type: "button", id: "register-anyway", class: "secondary", text: "None of these: register someone new", onclick: () => submit(true) }))]
         : []),
     );

@@ -2,7 +2,7 @@
 // changed while apart. Nothing is merged or chosen without a person deciding.
 
 import { api } from "../api.js";
-import { el, errorBox, load, runner } from "../dom.js";
+import { el, errorBox, load, runner, monthInWords, dateInWords } from "../dom.js";
 import { openDialog, changeThrough } from "../dialog.js";
 
 const FIELD_NAMES = {
@@ -36,23 +36,23 @@ export function conflictBox(c, onChosen) {
 const pairsView = { offset: 0, filter: "", focus: null };
 const PAGE = 20;
 
-const who = (m) => `${m.preferred_name} (${m.code}, born ${m.born})`;
+const who = (m) => `${m.preferred_name} (${m.code}, born ${monthInWords(m.born)})`;
 
 function sentence(text) {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
 
 function visitLine(v) {
-  const when = v.date || new Date(v.signed_in_at).toLocaleDateString("en-GB");
+  const when = dateInWords(v.date || v.signed_in_at);
   return v.hub ? `${when} at ${v.hub}` : when;
 }
 
 /// One record of a pair, as the comparison shows it.
 function recordColumn(m, label) {
   const facts = [
-    ["Name", m.preferred_name], ["Code", m.code], ["Born", `${m.born} (age ${m.age})`],
+    ["Name", m.preferred_name], ["Code", m.code], ["Born", `${monthInWords(m.born)} (age ${m.age})`],
     ["Pronouns", m.pronouns || "not given"], ["Gender", m.gender || "not given"],
-    ["Registered", new Date(m.registered_at).toLocaleDateString("en-GB")],
+    ["Registered", dateInWords(m.registered_at)],
     ["Visits", String(m.visit_count)],
   ];
   if (m.sensitive) {
