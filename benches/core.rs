@@ -91,6 +91,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn report(name: &str, mut samples: Vec<Duration>) {
+    if samples.is_empty() {
+        return; // none measured (HUBDESK_BENCH_BUSY_DAYS=0)
+    }
     samples.sort();
     println!(
         "{name}: n={} median={:.3?} p99={:.3?} max={:.3?}",

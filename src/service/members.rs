@@ -30,7 +30,8 @@ pub struct MemberSummary {
     pub born: String,
     pub age: i32,
     pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
-    /// Where that last visit was: two members of one name are often told apart by their hub.
+    /// Where that last visit was, in search results (two members of one name are often told
+    /// apart by their hub); None elsewhere.
     pub last_hub: Option<String>,
 }
 
@@ -47,7 +48,7 @@ impl MemberSummary {
             born: row.born.clone(),
             age,
             last_seen: row.last_seen,
-            last_hub: row.last_hub.clone(),
+            last_hub: None,
         }
     }
 }
@@ -353,10 +354,16 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
     if words.len() > 1 {
         rows = with_word_starts(ctx, &key, &words, rows)?;
     }
-    Ok(rows
-        .iter()
-        .map(|r| MemberSummary::from_row(r, today))
-        .collect())
+    // Only the results shown are asked where they were last.
+    rows.iter()
+        .map(|r| {
+            let mut found = MemberSummary::from_row(r, today);
+            if let Some(seen) = r.last_seen {
+                found.last_hub = ctx.store.hub_of_visit(r.id, seen)?;
+            }
+            Ok(found)
+        })
+        .collect()
 }
 
 /// How many members holding each typed word are looked at for the other words.

@@ -1427,16 +1427,15 @@ mod tests {
             "SELECT max(signed_in_at) FROM visits WHERE member_id = x'00'",
         );
         assert!(latest.contains("COVERING INDEX"), "{latest}");
-        // A search result read whole finds the hub of its last visit through the same index.
-        let result = query_plan(
+        // The hub of a search result's last visit: through the same index, no scan.
+        let hub = query_plan(
             &store,
-            &format!(
-                "SELECT {} FROM members m WHERE m.rowid = 1",
-                query::MEMBER_COLUMNS
-            ),
+            &query::HUB_OF_VISIT
+                .replace("?1", "x'00'")
+                .replace("?2", "1"),
         );
-        assert!(result.contains("visits_by_member_day"), "{result}");
-        assert!(!result.contains("SCAN"), "{result}");
+        assert!(hub.contains("visits_by_member_day"), "{hub}");
+        assert!(!hub.contains("SCAN"), "{hub}");
     }
 
     #[test]

@@ -163,8 +163,6 @@ pub struct MemberRow {
     pub agreement: Option<String>,
     pub registered_at: DateTime<Utc>,
     pub last_seen: Option<DateTime<Utc>>,
-    /// The hub of the visit at `last_seen`.
-    pub last_hub: Option<String>,
 }
 
 /// A member as the duplicate list compares them.
@@ -179,12 +177,12 @@ pub struct DuplicateSubject {
     pub postcode_district: Option<String>,
 }
 
-// The hub of the latest visit is read through the index of a member's visits (a few dozen
-// entries) when a row is read whole: two members of one name are told apart by where they go.
-pub(super) const MEMBER_COLUMNS: &str = "m.id, m.code, m.preferred_name, m.name_key, m.legal_name, m.legal_key, m.born, m.pronouns, \
-     m.gender, m.postcode_district, m.heard_about, m.emergency_contact, m.agreement, m.registered_at, m.last_seen, \
-     (SELECT h.name FROM visits v JOIN days d ON d.id = v.day_id JOIN hubs h ON h.id = d.hub_id \
-      WHERE v.member_id = m.id AND v.signed_in_at = m.last_seen LIMIT 1)";
+const MEMBER_COLUMNS: &str = "m.id, m.code, m.preferred_name, m.name_key, m.legal_name, m.legal_key, m.born, m.pronouns, \
+     m.gender, m.postcode_district, m.heard_about, m.emergency_contact, m.agreement, m.registered_at, m.last_seen";
+
+/// The hub of a member's visit that began at `at`, read through the index of their visits.
+pub(super) const HUB_OF_VISIT: &str = "SELECT h.name FROM visits v JOIN days d ON d.id = v.day_id \
+     JOIN hubs h ON h.id = d.hub_id WHERE v.member_id = ?1 AND v.signed_in_at = ?2 LIMIT 1";
 
 impl MemberRow {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
@@ -204,7 +202,6 @@ impl MemberRow {
             agreement: r.get(12)?,
             registered_at: from_millis(r.get(13)?),
             last_seen: r.get::<_, Option<i64>>(14)?.map(from_millis),
-            last_hub: r.get(15)?,
         })
     }
 }
@@ -467,6 +464,17 @@ impl Store {
             found += 1;
         }
         Ok(found)
+    }
+
+    /// The hub where the member's visit that began at `at` was (their latest, for a member
+    /// row's `last_seen`). A handful of index entries: asked only of the results shown.
+    pub fn hub_of_visit(&self, member: Uuid, at: DateTime<Utc>) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(HUB_OF_VISIT)
+            .ctx("hub of a visit")?
+            .query_row(params![member, at.timestamp_millis()], |r| r.get(0))
+            .optional()
+            .ctx("hub of a visit")
     }
 
     pub fn member_by_id(&self, id: Uuid) -> Result<Option<MemberRow>> {
