@@ -23,6 +23,8 @@ pub fn import_instrument(json: &str) -> Result<Instrument, DefinitionError> {
             MAX_FILE_BYTES / 1024
         )));
     }
+    // Editors on Windows often start a UTF-8 file with a byte-order mark, which JSON does not allow.
+    let json = json.strip_prefix('\u{FEFF}').unwrap_or(json);
     let raw: Value = serde_json::from_str(json).map_err(|e| {
         let what = if e.is_eof() {
             "it ends too soon, as if cut short".to_string()

@@ -310,10 +310,14 @@ impl Instrument {
         self.items.iter().filter(|i| i.scored)
     }
 
-    /// Lowest and highest possible raw total of a `sum` instrument.
+    /// Lowest and highest possible raw total of a `sum` instrument. Saturating, so a damaged
+    /// definition from another laptop gives a nonsense range rather than a panic.
     pub fn total_range(&self) -> (i32, i32) {
-        let n = self.scored_items().count() as i32;
-        (n * self.response.min, n * self.response.max)
+        let n = i32::try_from(self.scored_items().count()).unwrap_or(i32::MAX);
+        (
+            n.saturating_mul(self.response.min),
+            n.saturating_mul(self.response.max),
+        )
     }
 
     /// Whether an item is scored the other way round.
@@ -511,6 +515,7 @@ impl Instrument {
     }
 
     fn check_conversion(&mut self, name: &str) -> Result<(), DefinitionError> {
+        let (lo, hi) = self.total_range();
         let Some(conv) = &mut self.conversion else {
             return Ok(());
         };
@@ -524,9 +529,6 @@ impl Instrument {
             &mut conv.name,
             MAX_LABEL_CHARS,
         )?;
-        let n = self.items.iter().filter(|i| i.scored).count() as i32;
-        let (lo, hi) = (n * self.response.min, n * self.response.max);
-        let mut raws: Vec<i32> = Vec::with_capacity(conv.table.len());
         for row in &conv.table {
             if !row.score.is_finite()
                 || row.score.abs() > 1e6
@@ -543,20 +545,28 @@ impl Instrument {
                     row.raw
                 ));
             }
-            if raws.contains(&row.raw) {
-                return err(format!(
-                    "The conversion table has two rows for a raw total of {}",
-                    row.raw
-                ));
-            }
-            raws.push(row.raw);
         }
-        if let Some(gap) = (lo..=hi).find(|r| !raws.contains(r)) {
+        // Sorted, each total must be the one after the last: a repeat or a gap shows at once,
+        // without comparing every row with every other.
+        conv.table.sort_by_key(|r| r.raw);
+        if let Some(w) = conv.table.windows(2).find(|w| w[0].raw == w[1].raw) {
             return err(format!(
-                "The conversion table has no row for a raw total of {gap}; it needs one for every total from {lo} to {hi}"
+                "The conversion table has two rows for a raw total of {}",
+                w[0].raw
             ));
         }
-        conv.table.sort_by_key(|r| r.raw);
+        let mut expected = i64::from(lo);
+        for row in &conv.table {
+            if i64::from(row.raw) != expected {
+                break;
+            }
+            expected += 1;
+        }
+        if expected <= i64::from(hi) {
+            return err(format!(
+                "The conversion table has no row for a raw total of {expected}; it needs one for every total from {lo} to {hi}"
+            ));
+        }
         Ok(())
     }
 

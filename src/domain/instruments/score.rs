@@ -244,19 +244,22 @@ fn score_items(
             .collect();
         return Ok(Scores::PerItem { items });
     }
-    let counted: Vec<i32> = scored
+    // Counted in i64 throughout: a definition damaged on another laptop may hold any numbers,
+    // and must give an error or a nonsense total, never an overflow.
+    let (lo64, hi64) = (i64::from(min), i64::from(max));
+    let counted: Vec<i64> = scored
         .iter()
         .filter_map(|(item, v)| {
             v.map(|v| {
                 if def.is_reversed(&item.id) {
-                    min + max - v
+                    lo64 + hi64 - i64::from(v)
                 } else {
-                    v
+                    i64::from(v)
                 }
             })
         })
         .collect();
-    let sum: i64 = counted.iter().map(|&v| i64::from(v)).sum();
+    let sum: i64 = counted.iter().sum();
     let n = scored.len() as i64;
     let answered = counted.len() as i64;
     if answered == 0 {
@@ -272,8 +275,12 @@ fn score_items(
     let raw = if missing == 0 {
         sum
     } else {
-        (2 * sum * n + answered) / (2 * answered)
-    } as i32;
+        sum.saturating_mul(2)
+            .saturating_mul(n)
+            .saturating_add(answered)
+            / (2 * answered)
+    };
+    let raw = i32::try_from(raw).unwrap_or(if raw < 0 { i32::MIN } else { i32::MAX });
     let (lo, hi) = def.total_range();
     let converted = def.conversion.as_ref().and_then(|c| {
         c.table.iter().find(|r| r.raw == raw).map(|r| Converted {
@@ -389,7 +396,7 @@ pub struct GoalChange {
 }
 
 fn one_change(def: &Instrument, better: Better, first: f64, latest: f64) -> Change {
-    let by = hundredths(latest) - hundredths(first);
+    let by = hundredths(latest).saturating_sub(hundredths(first));
     let movement = match (by.signum(), better) {
         (0, _) => Movement::Same,
         (1, Better::Higher) | (-1, Better::Lower) => Movement::Better,
@@ -400,7 +407,7 @@ fn one_change(def: &Instrument, better: Better, first: f64, latest: f64) -> Chan
         latest,
         by: by as f64 / 100.0,
         movement,
-        meaningful: by.abs() >= hundredths(def.meaningful_change),
+        meaningful: by.unsigned_abs() >= hundredths(def.meaningful_change).unsigned_abs(),
     }
 }
 

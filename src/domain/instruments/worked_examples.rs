@@ -460,6 +460,72 @@ fn the_documented_example_is_the_fixture_the_tests_import() {
     assert_eq!(&DOCS[start..end], EXAMPLE);
 }
 
+/// "2, 5 and 9".
+fn listed(n: &[usize]) -> String {
+    let words: Vec<String> = n.iter().map(usize::to_string).collect();
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => words.concat(),
+    }
+}
+
+/// The row docs/instruments.md gives an instrument, worked out from its definition.
+fn documented_row(def: &Instrument) -> String {
+    let position = |id: &str| def.items.iter().position(|i| i.id == id).unwrap() + 1;
+    let scored_as = match def.scoring {
+        super::Scoring::Sum => {
+            let (lo, hi) = def.total_range();
+            let mut s = format!("total {lo}-{hi}");
+            let reversed: Vec<usize> = def.reverse_items.iter().map(|r| position(r)).collect();
+            if !reversed.is_empty() {
+                s += &format!(", items {} reversed", listed(&reversed));
+            }
+            let unscored: Vec<usize> = def
+                .items
+                .iter()
+                .filter(|i| !i.scored)
+                .map(|i| position(&i.id))
+                .collect();
+            if !unscored.is_empty() {
+                s += &format!(", items {} not scored", listed(&unscored));
+            }
+            s
+        }
+        super::Scoring::PerItem => "each question with its band, never summed".into(),
+        super::Scoring::PerGoal { most_goals } => {
+            format!("up to {most_goals} goals, change per goal")
+        }
+    };
+    let blank = match def.missing {
+        super::Missing::RequireAll => "none".into(),
+        super::Missing::Prorate { most } => format!("up to {most}, prorated"),
+        super::Missing::LeaveOut { most } => format!("up to {most}, left out"),
+    };
+    format!(
+        "| {} | `{}` | {} | {scored_as} | {blank} | {} |",
+        def.name,
+        def.id,
+        def.outcome,
+        super::format_number(def.meaningful_change)
+    )
+}
+
+#[test]
+fn the_documented_built_ins_are_the_ones_in_the_code() {
+    for def in builtin::all() {
+        let row = documented_row(&def);
+        assert!(DOCS.contains(&row), "docs/instruments.md lacks\n{row}");
+    }
+}
+
+#[test]
+fn a_file_saved_with_a_byte_order_mark_imports() {
+    assert_eq!(
+        import_instrument(&format!("\u{FEFF}{EXAMPLE}")),
+        Ok(example())
+    );
+}
+
 #[test]
 fn every_built_in_written_as_a_file_imports_back_unchanged() {
     for mut def in builtin::all() {
@@ -644,6 +710,10 @@ fn remove(parent: &'static str, key: &'static str) -> impl FnOnce(&mut Value) {
 )]
 #[case::not_json("{\"id\": \"calm\",".to_string(), "The instrument file is not valid JSON: it ends too soon, as if cut short (line 1, column 14)")]
 #[case::a_comma_too_many(EXAMPLE.replace("\"q3\"]", "\"q3\",]"), "The instrument file is not valid JSON: trailing comma (line 25")]
+#[case::a_field_given_twice(
+    EXAMPLE.replacen("\"outcome\": \"wellbeing\",", "\"outcome\": \"wellbeing\", \"outcome\": \"agency\",", 1),
+    "duplicate field `outcome`"
+)]
 #[case::a_list_not_an_instrument("[]".to_string(), "The instrument file must hold one instrument, written as a JSON object in braces")]
 #[case::far_too_big(format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)), "The instrument file is 2048 KB")]
 fn a_malformed_instrument_file_is_refused_with_one_sentence(
@@ -677,7 +747,131 @@ fn sum_instruments() -> Vec<Instrument> {
     ]
 }
 
+/// Numbers a damaged definition or a careless caller might give: the extremes, anything, and
+/// small ones that fit real scales.
+fn extreme_or_small() -> impl Strategy<Value = i32> + Clone {
+    prop_oneof![
+        Just(i32::MAX),
+        Just(i32::MAX - 1),
+        Just(i32::MIN),
+        Just(i32::MIN + 1),
+        any::<i32>(),
+        -3i32..12,
+    ]
+}
+
+/// Any definition at all, as a damaged document from another laptop might hold: numbers of
+/// any size, rules that do not fit the scoring, reverse items that are not there.
+fn any_definition() -> impl Strategy<Value = Instrument> {
+    let scoring = prop_oneof![
+        Just(super::Scoring::Sum),
+        Just(super::Scoring::PerItem),
+        any::<u32>().prop_map(|most_goals| super::Scoring::PerGoal { most_goals }),
+    ];
+    let missing = prop_oneof![
+        Just(super::Missing::RequireAll),
+        any::<u32>().prop_map(|most| super::Missing::Prorate { most }),
+        any::<u32>().prop_map(|most| super::Missing::LeaveOut { most }),
+    ];
+    let numbers = extreme_or_small();
+    (
+        (numbers.clone(), numbers.clone()),
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                proptest::option::of((numbers.clone(), numbers.clone())),
+            ),
+            0..6,
+        ),
+        proptest::collection::vec(0usize..8, 0..4),
+        scoring,
+        missing,
+        proptest::option::of(proptest::collection::vec((numbers, any::<f64>()), 0..6)),
+        any::<f64>(),
+    )
+        .prop_map(
+            |((min, max), items, reverse, scoring, missing, table, threshold)| {
+                let mut def = gse();
+                def.response.min = min;
+                def.response.max = max;
+                def.items = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (scored, band))| super::Item {
+                        id: format!("i{i}"),
+                        label: format!("Item {i}"),
+                        text: None,
+                        scored: *scored,
+                        better: None,
+                        bands: band
+                            .iter()
+                            .map(|&(from, to)| super::Band {
+                                from,
+                                to,
+                                label: "b".into(),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                def.reverse_items = reverse.iter().map(|i| format!("i{i}")).collect();
+                def.scoring = scoring;
+                def.missing = missing;
+                def.conversion = table.map(|rows| super::Conversion {
+                    name: "converted".into(),
+                    table: rows
+                        .into_iter()
+                        .map(|(raw, score)| super::ConversionRow { raw, score })
+                        .collect(),
+                });
+                def.meaningful_change = threshold;
+                def
+            },
+        )
+}
+
+/// Answers for `def`, mostly of the right number and at its ends, where overflow would be.
+fn answers_for(def: &Instrument) -> impl Strategy<Value = Answers> + use<> {
+    let (min, max) = (def.response.min, def.response.max);
+    let value = prop_oneof![
+        Just(min),
+        Just(max),
+        Just(min / 2 + max / 2),
+        extreme_or_small()
+    ];
+    let n = def.items.len();
+    prop_oneof![
+        4 => proptest::collection::vec(proptest::option::weighted(0.9, value.clone()), n..=n)
+            .prop_map(|values| Answers::Items { values }),
+        1 => proptest::collection::vec(proptest::option::of(value.clone()), 0..7)
+            .prop_map(|values| Answers::Items { values }),
+        2 => proptest::collection::vec(("[a-c]", "[a-z ]{0,5}", value), 0..4).prop_map(|g| {
+            Answers::Goals {
+                goals: g
+                    .into_iter()
+                    .map(|(id, goal, score)| GoalAnswer { id, goal, score })
+                    .collect(),
+            }
+        }),
+    ]
+}
+
 proptest! {
+    /// A damaged definition scores, or refuses, or is itself refused by the checks: never a
+    /// panic, whatever it holds and whatever is answered.
+    #[test]
+    fn any_definition_and_any_answers_give_a_score_or_an_error_never_a_panic(
+        (def, a, b) in any_definition().prop_flat_map(|d| {
+            let (a, b) = (answers_for(&d), answers_for(&d));
+            (Just(d), a, b)
+        }),
+    ) {
+        let _ = def.clone().validated();
+        if let (Ok(x), Ok(y)) = (score(&def, &a), score(&def, &b)) {
+            let _ = change(&def, &x, &y);
+            let _ = serde_json::to_string(&x);
+        }
+    }
+
     /// Whatever the answers, a total is within the instrument's range, and an instrument with
     /// a table always has a converted score.
     #[test]
