@@ -710,6 +710,35 @@ fn remove(parent: &'static str, key: &'static str) -> impl FnOnce(&mut Value) {
 )]
 #[case::not_json("{\"id\": \"calm\",".to_string(), "The instrument file is not valid JSON: it ends too soon, as if cut short (line 1, column 14)")]
 #[case::a_comma_too_many(EXAMPLE.replace("\"q3\"]", "\"q3\",]"), "The instrument file is not valid JSON: trailing comma (line 25")]
+#[case::too_many_items(
+    example_with(|v| {
+        v["items"] = json!((1..=101).map(|i| json!({"id": format!("q{i}"), "label": format!("Item {i}")})).collect::<Vec<_>>());
+        v["reverse_items"] = json!([]);
+        v["conversion"] = Value::Null;
+    }),
+    "Calm and Connected Scale (example) has 101 items; the most is 100"
+)]
+#[case::no_item_scored(
+    example_with(|v| {
+        for item in v["items"].as_array_mut().unwrap() {
+            item["scored"] = json!(false);
+        }
+        v["reverse_items"] = json!([]);
+    }),
+    "Calm and Connected Scale (example) has no scored items"
+)]
+#[case::no_goals_allowed(
+    example_with(|v| {
+        v["items"] = json!([]);
+        v["reverse_items"] = json!([]);
+        v["conversion"] = Value::Null;
+        v["scoring"] = json!({"rule": "per-goal", "most_goals": 0});
+        v["missing"] = json!({"rule": "require-all"});
+    }),
+    "Calm and Connected Scale (example) allows 0 goals; it must allow from 1 to 10"
+)]
+#[case::threshold_with_three_decimals(example_with(set("/meaningful_change", json!(1.255))), "with at most two decimals")]
+#[case::id_too_long(example_with(set("/id", json!("a".repeat(41)))), "at most 40 of them")]
 #[case::a_field_given_twice(
     EXAMPLE.replacen("\"outcome\": \"wellbeing\",", "\"outcome\": \"wellbeing\", \"outcome\": \"agency\",", 1),
     "duplicate field `outcome`"
