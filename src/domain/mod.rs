@@ -7,6 +7,7 @@ pub mod age;
 pub mod birth;
 pub mod code;
 pub mod ids;
+pub mod instruments;
 pub mod lockout;
 pub mod member;
 pub mod names;
