@@ -78,6 +78,22 @@ fn undoing_a_sign_in_of_the_wrong_person_and_a_sign_out_leaves_the_day_as_before
     );
     // The withdrawal is audited, with who did it.
     assert_eq!(hub.store.audit_count("visit.withdraw").unwrap(), 1);
+    // The record's history keeps the visit, stamped as withdrawn by whom.
+    let kept = hub
+        .store
+        .with_doc(sami.id.0, |am| {
+            Ok(hubdesk::doc::get_entry::<hubdesk::doc::VisitDoc>(
+                am,
+                "visits",
+                &wrong.visit.unwrap().to_string(),
+            )
+            .unwrap())
+        })
+        .unwrap()
+        .flatten()
+        .expect("the visit is still in the record");
+    assert!(!kept.counts());
+    assert_eq!(kept.signed_out_at, None);
     // Withdrawn once: a second Undo is refused with a sentence, and so is a sign-in never made.
     let again = service::withdraw_sign_in(&desk, &sami.code, None).unwrap_err();
     assert!(
@@ -109,6 +125,23 @@ fn undoing_a_sign_in_of_the_wrong_person_and_a_sign_out_leaves_the_day_as_before
         service::reopen_sign_out(&desk, &sam.code, None),
         Err(Error::Conflict(m)) if m.contains("is signed in")
     ));
+
+    // The day's close signs out who is in, and leaves the withdrawn visit alone.
+    hub.clock.advance(Duration::hours(2));
+    let closed = service::close_day(&desk).unwrap();
+    assert_eq!((closed.visits, closed.unique_members), (1, 1));
+    let still: hubdesk::doc::VisitDoc = hub
+        .store
+        .with_doc(sami.id.0, |am| {
+            Ok(hubdesk::doc::get_entry(am, "visits", &wrong.visit.unwrap().to_string()).unwrap())
+        })
+        .unwrap()
+        .flatten()
+        .unwrap();
+    assert_eq!(
+        (still.signed_out_at, still.signed_out_at_close),
+        (None, false)
+    );
 }
 
 #[test]
