@@ -292,3 +292,51 @@ fn a_sign_out_undone_on_one_laptop_while_another_closes_the_day_agrees_everywher
         assert_eq!(service::show_member(ctx, &m.code).unwrap().visit_count, 1);
     }
 }
+
+#[test]
+fn the_same_sign_in_withdrawn_on_two_laptops_apart_is_withdrawn_once_and_a_later_laptop_agrees() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    let m = all[0].register(&a, "Sami Leigh", "2011-02");
+    let kept = all[0].register(&a, "Sam Lee", "2010-04");
+    service::sign_in_member(&a, &kept.code, &[]).unwrap();
+    service::sign_in_member(&a, &m.code, &[]).unwrap();
+    sync_both(&all);
+    all[0].clock.advance(Duration::minutes(1));
+    all[1].clock.advance(Duration::minutes(2));
+    service::withdraw_sign_in(&a, &m.code, None).unwrap();
+    service::withdraw_sign_in(&b, &m.code, None).unwrap();
+    sync_both(&all);
+    assert_converged(&all);
+    // A laptop paired afterwards, from either one, shows the same.
+    let late = Hub {
+        store: hubdesk::store::Store::open_in_memory().unwrap(),
+        clock: service::ManualClock::new(all[1].clock_now()),
+    };
+    hubdesk::sync::pair_locally(
+        &all[1].store,
+        &late.store,
+        crate::support::t0(),
+        "late laptop",
+    )
+    .unwrap();
+    sync_pair(&late, &all[1]).unwrap();
+    // The others hear of the new laptop.
+    sync_both(&all);
+    sync_pair(&late, &all[1]).unwrap();
+    let mut everyone = all;
+    everyone.push(late);
+    assert_converged(&everyone);
+    for hub in &everyone {
+        let ctx = ctx_of(hub);
+        assert_eq!(counts(&ctx), (1, 1, 1));
+        assert_eq!(last_seen(&ctx, &m.code), None);
+        let here: Vec<_> = service::who_is_in(&ctx)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.code)
+            .collect();
+        assert_eq!(here, [kept.code.clone()]);
+    }
+}
