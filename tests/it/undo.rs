@@ -337,6 +337,6 @@ fn the_same_sign_in_withdrawn_on_two_laptops_apart_is_withdrawn_once_and_a_later
             .into_iter()
             .map(|h| h.code)
             .collect();
-        assert_eq!(here, [kept.code.clone()]);
+        assert_eq!(here, std::slice::from_ref(&kept.code));
     }
 }
