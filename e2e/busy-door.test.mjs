@@ -176,12 +176,52 @@ test("a busy door on the demo organisation", async (t) => {
     await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
     assert.ok((await inNow()).includes(m.code));
     // Enter again, and Enter on "Sign out": out, with Undo in the toast.
+    const visitsBefore = (await h.core("show_day")).visits;
     await h.keys(Key.ENTER);
     await h.find("dialog[open]");
     await h.keys(Key.ENTER);
     await driver.wait(async () => !(await inNow()).includes(m.code), 5000);
     await (await h.find("#toast-action")).click();
     await driver.wait(async () => (await inNow()).includes(m.code), 5000, "Undo signs them back in");
+    // On the same visit: one afternoon is still one visit.
+    await driver.wait(async () => (await h.textOf("#toast")).includes("is back in, on the same visit"), 5000);
+    assert.equal((await h.core("show_day")).visits, visitsBefore, "no second visit");
+  });
+
+  await t.test("Undo of a sign-in of the wrong person brings Visits today back", async () => {
+    const visitsShown = async () => driver.executeScript(`
+      const dt = [...document.querySelectorAll(".count dt")].find((d) => d.textContent.startsWith("Visits"));
+      return dt ? Number(dt.nextElementSibling.textContent) : null;`);
+    const before = await visitsShown();
+    assert.equal(before, (await h.core("show_day")).visits);
+    // Someone not in yet, found through the core's search (test data only).
+    const here = new Set(await inNow());
+    const wrong = (await h.core("find_members", { text: "be" })).find((f) => !here.has(f.code));
+    assert.ok(wrong, "someone to sign in by mistake");
+    const lastSeen = wrong.last_seen ?? null;
+    await h.keys(wrong.code, Key.ENTER);
+    await driver.wait(async () => (await inNow()).includes(wrong.code), 5000);
+    await driver.wait(async () => (await visitsShown()) === before + 1, 5000, "the sign-in counts at first");
+    await h.alt("u");
+    await driver.wait(async () => !(await inNow()).includes(wrong.code), 5000, "Undo takes the sign-in back");
+    await driver.wait(async () => (await visitsShown()) === before, 5000, "Visits today is back");
+    const toastText = await h.textOf("#toast");
+    assert.match(toastText, /^Undone: .+'s sign-in is withdrawn; it counts nowhere\.$/);
+    assert.equal((await h.core("show_day")).visits, before);
+    // Nor is it their last visit.
+    const again = (await h.core("find_members", { text: wrong.code })).find((f) => f.code === wrong.code);
+    assert.equal(again.last_seen ?? null, lastSeen, "their last visit is as before");
+    await h.look("22b-busy-sign-in-undone");
+    // The member page lists it apart, as withdrawn, and not among the visits.
+    await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(wrong.code)}"`);
+    const withdrawn = await h.find("#withdrawn-visits");
+    assert.match(await withdrawn.getText(), /Sign-ins undone at the desk \(withdrawn: not visits, counted nowhere\)/);
+    assert.match(await withdrawn.getText(), /by Demo Desk/);
+    await h.look("22c-busy-member-withdrawn");
+    await driver.executeScript("document.getElementById('withdrawn-visits').scrollIntoView({ block: 'center' })");
+    await h.screenshot("22d-busy-member-withdrawn-table");
+    await driver.executeScript(`location.hash = "#/day"`);
+    await driver.wait(async () => (await h.focusedId()) === "search", 5000);
   });
 
   await t.test("a chip chosen by key is announced, and Escape or a sign-in resets it", async () => {

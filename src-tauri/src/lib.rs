@@ -148,6 +148,36 @@ fn sign_out_member<R: Runtime>(
     Ok(here)
 }
 
+/// The Undo of a sign-in: the visit is withdrawn and counts nowhere. `visit` is the one the
+/// sign-in made, so an Undo left on the screen never takes back a later sign-in.
+#[tauri::command]
+fn withdraw_sign_in<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    visit: Option<String>,
+) -> Res<service::WithdrawnSignIn> {
+    let done =
+        state.with_ctx(|ctx| service::withdraw_sign_in(ctx, &id_or_code, visit.as_deref()))?;
+    changed(&app, "day");
+    Ok(done)
+}
+
+/// The Undo of a sign-out: the same visit is open again. `visit` is the one the sign-out
+/// ended.
+#[tauri::command]
+fn reopen_sign_out<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    visit: Option<String>,
+) -> Res<service::HereEntry> {
+    let here =
+        state.with_ctx(|ctx| service::reopen_sign_out(ctx, &id_or_code, visit.as_deref()))?;
+    changed(&app, "day");
+    Ok(here)
+}
+
 #[tauri::command]
 fn who_is_in(state: State<'_, AppState>) -> Res<Vec<service::HereEntry>> {
     state.with_ctx(|ctx| match service::who_is_in(ctx) {

@@ -130,6 +130,68 @@ fn the_desk_can_run_a_day_over_ipc() {
 }
 
 #[test]
+fn the_toasts_undo_withdraws_a_sign_in_and_reopens_a_sign_out_over_ipc() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    h.invoke("open_day", json!({ "req": {} })).unwrap();
+    let req = json!({ "profile": { "preferred_name": "Sam Lee", "born": "2010-04" } });
+    let code = h.invoke("register_member", json!({ "req": req })).unwrap()["member"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signed_in = h
+        .invoke(
+            "sign_in_member",
+            json!({ "idOrCode": code, "activities": [] }),
+        )
+        .unwrap();
+    let visit = signed_in["visit"].clone();
+    assert!(visit.is_string(), "{signed_in}");
+    let undone = h
+        .invoke(
+            "withdraw_sign_in",
+            json!({ "idOrCode": code, "visit": visit }),
+        )
+        .unwrap();
+    assert_eq!(undone["preferred_name"], "Sam Lee");
+    let day = h.invoke("show_day", json!({})).unwrap();
+    assert_eq!(
+        (day["signed_in"].as_i64(), day["visits"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let err = h
+        .invoke(
+            "withdraw_sign_in",
+            json!({ "idOrCode": code, "visit": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "conflict");
+
+    h.invoke(
+        "sign_in_member",
+        json!({ "idOrCode": code, "activities": [] }),
+    )
+    .unwrap();
+    let out = h
+        .invoke("sign_out_member", json!({ "idOrCode": code }))
+        .unwrap();
+    let back = h
+        .invoke(
+            "reopen_sign_out",
+            json!({ "idOrCode": code, "visit": out["visit"] }),
+        )
+        .unwrap();
+    assert_eq!(back["code"], code.as_str());
+    let day = h.invoke("show_day", json!({})).unwrap();
+    assert_eq!(
+        (day["signed_in"].as_i64(), day["visits"].as_i64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
 fn registering_reads_birth_dates_and_review_pages_its_pairs_over_ipc() {
     let h = harness();
     h.set_up();

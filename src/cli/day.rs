@@ -25,6 +25,28 @@ pub enum DayCommand {
     Show,
 }
 
+/// `undo`: the desk's Undo of a sign-in or a sign-out made by mistake.
+#[derive(Subcommand)]
+pub enum UndoCommand {
+    /// Withdraw the sign-in of someone signed in by mistake: the visit stays in the record's
+    /// history but counts nowhere (not in who is in, the day's counts or their last visit)
+    Signin {
+        id_or_code: String,
+        /// Only this visit (the `visit` a sign-in printed with --json); refused if it is no
+        /// longer what makes them in
+        #[arg(long)]
+        visit: Option<String>,
+    },
+    /// Reopen the visit a sign-out ended (the same visit, not a new one), while the day is
+    /// open and they have not been in again since
+    Signout {
+        id_or_code: String,
+        /// Only this visit (the `visit` a sign-out printed with --json)
+        #[arg(long)]
+        visit: Option<String>,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum HeadcountCommand {
     Add {
@@ -123,6 +145,21 @@ pub fn sign_out(ctx: &Ctx<'_>, id_or_code: &str, json: bool) -> Result<(), Failu
         &service::sign_out_member(ctx, id_or_code)?,
         output::signed_out,
     )
+}
+
+pub fn undo(ctx: &Ctx<'_>, command: UndoCommand, json: bool) -> Result<(), Failure> {
+    match command {
+        UndoCommand::Signin { id_or_code, visit } => emit(
+            json,
+            &service::withdraw_sign_in(ctx, &id_or_code, visit.as_deref())?,
+            output::sign_in_withdrawn,
+        ),
+        UndoCommand::Signout { id_or_code, visit } => emit(
+            json,
+            &service::reopen_sign_out(ctx, &id_or_code, visit.as_deref())?,
+            output::sign_out_undone,
+        ),
+    }
 }
 
 pub fn here(ctx: &Ctx<'_>, format: Option<RollCallFormat>, json: bool) -> Result<(), Failure> {

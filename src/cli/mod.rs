@@ -70,6 +70,9 @@ enum Command {
     },
     /// Sign a member out
     Signout { id_or_code: String },
+    /// Undo a sign-in (withdraw the visit: it counts nowhere) or a sign-out (reopen the visit)
+    #[command(subcommand)]
+    Undo(day::UndoCommand),
     /// Who is in the building now; --format gives the roll call for printing
     Here {
         #[arg(long, value_enum)]
@@ -130,6 +133,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             activities,
         } => at.unlocked(|ctx| day::sign_in(ctx, &id_or_code, &activities, json)),
         Command::Signout { id_or_code } => at.unlocked(|ctx| day::sign_out(ctx, &id_or_code, json)),
+        Command::Undo(c) => at.unlocked(|ctx| day::undo(ctx, c, json)),
         Command::Here { format } => at.unlocked(|ctx| day::here(ctx, format, json)),
         Command::Headcount(c) => at.unlocked(|ctx| day::headcount(ctx, c, json)),
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),

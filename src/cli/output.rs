@@ -542,6 +542,20 @@ pub fn signed_out(h: &service::HereEntry) -> String {
     format!("{} ({}) is signed out.", h.preferred_name, h.code)
 }
 
+pub fn sign_in_withdrawn(w: &service::WithdrawnSignIn) -> String {
+    format!(
+        "Undone: {} ({})'s sign-in at {} is withdrawn; it counts nowhere.",
+        w.preferred_name, w.code, w.since_local
+    )
+}
+
+pub fn sign_out_undone(h: &service::HereEntry) -> String {
+    format!(
+        "Undone: {} ({}) is back in, on the same visit since {}.",
+        h.preferred_name, h.code, h.since_local
+    )
+}
+
 pub fn here(here: &[service::HereEntry]) -> String {
     if here.is_empty() {
         return "Nobody is signed in.".into();

@@ -286,6 +286,11 @@ pub fn put_new_visit(doc: &mut AutoCommit, key: &str, visit: &VisitDoc) -> Resul
     for (i, a) in visit.activities.iter().enumerate() {
         doc.insert(&activities, i, a.as_str())?;
     }
+    // A new visit is never withdrawn, and an unset withdrawal writes nothing (as reconciling
+    // it writes nothing), so a sign-in costs what it did before withdrawals existed.
+    if let Some(withdrawn) = &visit.withdrawn {
+        autosurgeon::reconcile_prop(doc, &v, "withdrawn", withdrawn)?;
+    }
     Ok(())
 }
 
@@ -388,6 +393,36 @@ pub struct VisitDoc {
     /// Still in when the day was closed, and signed out by the close.
     pub signed_out_at_close: bool,
     pub activities: Vec<String>,
+    /// Set when the desk undid the sign-in (the wrong person was signed in): the visit
+    /// counts nowhere, though the history keeps it. Absent in visits made before withdrawals
+    /// existed, and in every visit never withdrawn.
+    ///
+    /// Only ever written with a value, never cleared: `None` writes nothing (see
+    /// [`reconcile_if_set`]), so a laptop signing the visit out while another withdraws it
+    /// cannot put a null beside the withdrawal for Automerge to choose between. Two
+    /// withdrawals made apart are both values, and either leaves the visit withdrawn.
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_set")]
+    pub withdrawn: Option<StampDoc>,
+}
+
+impl VisitDoc {
+    /// Whether the visit counts anywhere (withdrawn ones do not).
+    pub fn counts(&self) -> bool {
+        self.withdrawn.is_none()
+    }
+}
+
+/// Reconciles an optional value only when it is set: `None` leaves the document as it is,
+/// so an absent field stays absent and a value another laptop wrote is never overwritten by
+/// a null from a laptop that had not heard of it.
+fn reconcile_if_set<T: Reconcile, R: autosurgeon::Reconciler>(
+    value: &Option<T>,
+    reconciler: R,
+) -> Result<(), R::Error> {
+    match value {
+        Some(v) => v.reconcile(reconciler),
+        None => Ok(()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -650,6 +685,7 @@ mod tests {
                 signed_out_by: None,
                 signed_out_at_close: false,
                 activities: vec!["a1".into(), "a2".into()],
+                withdrawn: None,
             },
             VisitDoc {
                 day: "d".into(),
@@ -661,6 +697,10 @@ mod tests {
                 signed_out_by: Some("\u{202e}x".into()),
                 signed_out_at_close: true,
                 activities: vec![],
+                withdrawn: Some(StampDoc {
+                    at: 1_700_000_060_000,
+                    by: "u".into(),
+                }),
             },
         ] {
             let mut reconciled = AutoCommit::new();
@@ -676,6 +716,71 @@ mod tests {
                 Some(visit)
             );
         }
+    }
+
+    #[test]
+    fn a_visit_withdrawn_on_one_laptop_and_signed_out_on_another_stays_withdrawn() {
+        let open = VisitDoc {
+            day: "d".into(),
+            hub: "h".into(),
+            signed_in_at: 1_700_000_000_000,
+            signed_in_by: "u".into(),
+            signed_out_at: None,
+            signed_out_by: None,
+            signed_out_at_close: false,
+            activities: vec![],
+            withdrawn: None,
+        };
+        let mut base = AutoCommit::new().with_actor(device_actor(Uuid::from_u128(1)));
+        put_new_visit(&mut base, "v", &open).unwrap();
+        commit(&mut base, Utc::now(), "sign in");
+        let bytes = base.save();
+        // Either laptop's actor may sort first: the outcome must not depend on it.
+        for (withdrawer, signer) in [(2u128, 3u128), (3, 2)] {
+            let mut a = load(&bytes, &device_actor(Uuid::from_u128(withdrawer))).unwrap();
+            let mut b = load(&bytes, &device_actor(Uuid::from_u128(signer))).unwrap();
+            let mut withdrawn = open.clone();
+            withdrawn.withdrawn = Some(StampDoc {
+                at: 1_700_000_060_000,
+                by: "desk".into(),
+            });
+            put_entry(&mut a, "visits", "v", &withdrawn).unwrap();
+            commit(&mut a, Utc::now(), "withdraw sign in");
+            // The sign-out reconciles the whole visit as this laptop knows it (not withdrawn).
+            let mut signed_out = open.clone();
+            signed_out.signed_out_at = Some(1_700_000_120_000);
+            signed_out.signed_out_by = Some("other desk".into());
+            put_entry(&mut b, "visits", "v", &signed_out).unwrap();
+            commit(&mut b, Utc::now(), "sign out");
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let mut x = x.clone();
+                x.merge(&mut y.clone()).unwrap();
+                let merged: VisitDoc = get_entry(&x, "visits", "v").unwrap().unwrap();
+                assert_eq!(merged.withdrawn, withdrawn.withdrawn);
+                assert!(!merged.counts());
+                assert_eq!(merged.signed_out_at, signed_out.signed_out_at);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unset_withdrawal_writes_nothing_so_visits_cost_what_they_did() {
+        let visit = VisitDoc {
+            day: "d".into(),
+            hub: "h".into(),
+            signed_in_at: 1,
+            signed_in_by: "u".into(),
+            signed_out_at: None,
+            signed_out_by: None,
+            signed_out_at_close: false,
+            activities: vec![],
+            withdrawn: None,
+        };
+        let mut doc = AutoCommit::new();
+        put_entry(&mut doc, "visits", "v", &visit).unwrap();
+        let (_, visits) = doc.get(automerge::ROOT, "visits").unwrap().unwrap();
+        let (_, v) = doc.get(&visits, "v").unwrap().unwrap();
+        assert_eq!(doc.get(&v, "withdrawn").unwrap(), None);
     }
 
     #[test]

@@ -64,6 +64,22 @@ pub struct HereEntry {
     /// `since` as the hub's wall clock shows it, "HH:MM".
     pub since_local: String,
     pub activities: Vec<String>,
+    /// The visit a sign-in made or a sign-out ended, so that its Undo acts on that visit and
+    /// on no later one. Absent from the lists of who is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visit: Option<VisitId>,
+}
+
+/// What undoing a sign-in did: the visit is withdrawn and counts nowhere.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawnSignIn {
+    pub member_id: MemberId,
+    pub code: String,
+    pub preferred_name: String,
+    /// When the withdrawn sign-in was made.
+    pub since: DateTime<Utc>,
+    /// `since` as the hub's wall clock shows it, "HH:MM".
+    pub since_local: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -434,6 +450,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
         signed_out_by: None,
         signed_out_at_close: false,
         activities: chosen.iter().map(|(id, _)| id.to_string()).collect(),
+        withdrawn: None,
     };
     let mut w = ctx.store.write()?;
     let am = w.doc_required(member.id, DocKind::Member)?;
@@ -446,14 +463,17 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     w.commit()?;
     let mut names: Vec<String> = chosen.into_iter().map(|(_, n)| n).collect();
     names.sort();
-    Ok(HereEntry::new(
-        &hub,
-        member.id,
-        member.code,
-        member.preferred_name,
-        now,
-        names,
-    ))
+    Ok(HereEntry {
+        visit: Some(visit_id),
+        ..HereEntry::new(
+            &hub,
+            member.id,
+            member.code,
+            member.preferred_name,
+            now,
+            names,
+        )
+    })
 }
 
 pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
@@ -472,21 +492,193 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
         .as_ref()
         .map(|u| u.id().to_string())
         .unwrap_or_default();
-    sign_out_everywhere(ctx, &mut w, member.id, day.id, &user, false, "sign out")?;
+    let ended = sign_out_everywhere(ctx, &mut w, member.id, day.id, &user, false, "sign out")?;
     // No audit entry, as for a sign-in: the visit records who signed the member out.
     w.commit()?;
-    Ok(HereEntry::new(
-        &hub,
-        member.id,
-        member.code,
-        member.preferred_name,
-        here.since,
-        here.activities,
-    ))
+    Ok(HereEntry {
+        visit: ended.last().copied().map(VisitId),
+        ..HereEntry::new(
+            &hub,
+            member.id,
+            member.code,
+            member.preferred_name,
+            here.since,
+            here.activities,
+        )
+    })
+}
+
+/// A visit id the shell passed back from a sign-in or sign-out (see [`HereEntry::visit`]).
+fn parse_visit(visit: Option<&str>) -> Result<Option<uuid::Uuid>> {
+    match visit.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            ValidationError::new(
+                "visit",
+                "that is not a visit's id (it is the id a sign-in or sign-out gave)",
+            )
+            .into()
+        }),
+    }
+}
+
+/// Undoes a sign-in made by mistake (the desk signed in the wrong person): the visit that
+/// makes the member in now is withdrawn. It stays in the record's history but counts nowhere:
+/// not in who is in, the roll call, the day's counts, the member's last visit or their visits.
+///
+/// Only while the member is in on the open day (a visit that has ended is attendance), by
+/// someone who may sign people in. With `visit` (the one the sign-in made), only if that
+/// visit is still what makes them in, so an Undo left on the screen never takes back a later
+/// sign-in. Audited: unlike a sign-in, a withdrawal takes something off the record.
+pub fn withdraw_sign_in(
+    ctx: &Ctx<'_>,
+    id_or_code: &str,
+    visit: Option<&str>,
+) -> Result<WithdrawnSignIn> {
+    ctx.require(Permission::RunTheDay)?;
+    let visit = parse_visit(visit)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let member = super::resolve_member(ctx, id_or_code)?;
+    let Some(here) = ctx.store.who_is_in_member(day.id, member.id)? else {
+        return Err(Error::Conflict(format!(
+            "{} is not signed in, so there is no sign-in to undo (a visit that has ended counts; sign-outs are undone from their own Undo).",
+            member.preferred_name
+        )));
+    };
+    let targets = ctx.store.here_visits_of(day.id, member.id)?;
+    if let Some(v) = visit
+        && !targets.iter().any(|(_, id)| *id == v)
+    {
+        return Err(Error::Conflict(format!(
+            "That sign-in of {} can't be undone: they have been signed out and in again since.",
+            member.preferred_name
+        )));
+    }
+    let now = ctx.now();
+    let stamp = StampDoc {
+        at: to_millis(now),
+        by: ctx
+            .user
+            .as_ref()
+            .map(|u| u.id().to_string())
+            .unwrap_or_default(),
+    };
+    let mut w = ctx.store.write()?;
+    for (record, visit_id) in &targets {
+        let am = w.doc_required(*record, DocKind::Member)?;
+        let key = visit_id.to_string();
+        if let Some(mut v) = doc::get_entry::<VisitDoc>(am, "visits", &key)?
+            && v.withdrawn.is_none()
+        {
+            v.withdrawn = Some(stamp.clone());
+            doc::put_entry(am, "visits", &key, &v)?;
+            doc::commit(am, now, ctx.commit_message("withdraw sign in"));
+        }
+    }
+    w.audit(ctx.audit("visit.withdraw", Some(member.id)));
+    w.commit()?;
+    Ok(WithdrawnSignIn {
+        member_id: MemberId(member.id),
+        code: member.code,
+        preferred_name: member.preferred_name,
+        since: here.since,
+        since_local: local_hh_mm(&hub, here.since),
+    })
+}
+
+/// Undoes a sign-out: the visit it ended is open again, the same visit (one afternoon stays
+/// one visit). Only while the day is open, and only the member's latest sign-out: not if they
+/// are in again, and, with `visit` (the one the sign-out ended), not if they have come and
+/// gone since. A sign-out made by the day's close is undone by signing them in.
+pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> Result<HereEntry> {
+    ctx.require(Permission::RunTheDay)?;
+    let visit = parse_visit(visit)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let member = super::resolve_member(ctx, id_or_code)?;
+    if ctx.store.is_in(member.id, day.id)? {
+        return Err(Error::Conflict(format!(
+            "{} is signed in, so there is no sign-out to undo.",
+            member.preferred_name
+        )));
+    }
+    let ended = ctx.store.visits_ended_last(member.id, day.id)?;
+    if ended.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} has not been signed out today, so there is no sign-out to undo.",
+            member.preferred_name
+        )));
+    }
+    if let Some(v) = visit
+        && !ended.iter().any(|e| e.id == v)
+    {
+        return Err(Error::Conflict(format!(
+            "That sign-out of {} can't be undone: they have come in and gone again since.",
+            member.preferred_name
+        )));
+    }
+    if ended.iter().any(|e| e.at_close) {
+        return Err(Error::Conflict(format!(
+            "{} was signed out when the day was closed; sign them in again instead.",
+            member.preferred_name
+        )));
+    }
+    let now = ctx.now();
+    let mut since: Option<i64> = None;
+    let mut activities: Vec<String> = Vec::new();
+    let mut w = ctx.store.write()?;
+    for e in &ended {
+        let am = w.doc_required(e.record, DocKind::Member)?;
+        let key = e.id.to_string();
+        if let Some(mut v) = doc::get_entry::<VisitDoc>(am, "visits", &key)? {
+            since = Some(since.map_or(v.signed_in_at, |s| s.min(v.signed_in_at)));
+            activities.extend(v.activities.iter().cloned());
+            v.signed_out_at = None;
+            v.signed_out_by = None;
+            v.signed_out_at_close = false;
+            doc::put_entry(am, "visits", &key, &v)?;
+            doc::commit(am, now, ctx.commit_message("undo sign out"));
+        }
+    }
+    // No audit entry, as for the sign-out it undoes: the visit's history says who.
+    w.commit()?;
+    if let Some(here) = ctx.store.who_is_in_member(day.id, member.id)? {
+        return Ok(HereEntry {
+            visit: ended.last().map(|e| VisitId(e.id)),
+            ..HereEntry::new(
+                &hub,
+                member.id,
+                member.code,
+                member.preferred_name,
+                here.since,
+                here.activities,
+            )
+        });
+    }
+    // Still not in: another laptop recorded a sign-out of theirs after this visit began.
+    // The visit is open again all the same; the desk sees them as out, as every laptop does.
+    let catalogue = ctx.store.activities()?;
+    let mut names: Vec<String> = catalogue
+        .into_iter()
+        .filter(|r| activities.contains(&r.id.to_string()))
+        .map(|r| r.name)
+        .collect();
+    names.sort();
+    Ok(HereEntry {
+        visit: ended.last().map(|e| VisitId(e.id)),
+        ..HereEntry::new(
+            &hub,
+            member.id,
+            member.code,
+            member.preferred_name,
+            since.map(doc::from_millis).unwrap_or(now),
+            names,
+        )
+    })
 }
 
 /// Writes a sign-out to every visit of the person on `day` that has none yet, in whichever of
 /// the person's records holds it: sign-ins made on several laptops while apart all end here.
+/// Returns the visits it ended.
 fn sign_out_everywhere(
     ctx: &Ctx<'_>,
     w: &mut crate::store::WriteTxn<'_>,
@@ -495,8 +687,9 @@ fn sign_out_everywhere(
     user: &str,
     at_close: bool,
     message: &str,
-) -> Result<()> {
+) -> Result<Vec<uuid::Uuid>> {
     let now = ctx.now();
+    let mut ended = Vec::new();
     for (record, visit_id) in ctx.store.unsigned_out_visits(person, day)? {
         let am = w.doc_required(record, DocKind::Member)?;
         let key = visit_id.to_string();
@@ -506,9 +699,10 @@ fn sign_out_everywhere(
             visit.signed_out_at_close = at_close;
             doc::put_entry(am, "visits", &key, &visit)?;
             doc::commit(am, now, ctx.commit_message(message));
+            ended.push(visit_id);
         }
     }
-    Ok(())
+    Ok(ended)
 }
 
 /// Members in the building now at this laptop's hub, earliest arrival first.
@@ -732,6 +926,7 @@ impl HereEntry {
             since,
             since_local: local_hh_mm(hub, since),
             activities,
+            visit: None,
         }
     }
 }

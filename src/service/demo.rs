@@ -969,6 +969,7 @@ fn build_member(
             signed_out_by: None,
             signed_out_at_close: false,
             activities: chosen,
+            withdrawn: None,
         };
         let entry = put_new_visit(&mut am, &visits_map, &visit_id, &visit)?;
         doc::commit(&mut am, signed_in_at, format!("sign in (user {by})"));
@@ -1271,6 +1272,7 @@ mod tests {
                     activities: (0..i % 3)
                         .map(|a| Uuid::from_u128(50 + a).to_string())
                         .collect(),
+                    withdrawn: None,
                 };
                 (Uuid::from_u128(1000 + i).to_string(), visit, i % 2 == 0)
             })

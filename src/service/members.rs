@@ -64,6 +64,9 @@ pub struct MemberDetail {
     pub registered_at: chrono::DateTime<chrono::Utc>,
     pub visit_count: i64,
     pub recent_visits: Vec<VisitSummary>,
+    /// Sign-ins the desk undid (the wrong person was signed in), newest first. They count
+    /// nowhere; the page lists them apart so the record says what happened.
+    pub withdrawn_visits: Vec<WithdrawnVisitSummary>,
     /// Present only for roles that may see legal names, contacts, postcodes and consents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<SensitiveDetails>,
@@ -84,6 +87,16 @@ pub struct VisitSummary {
     pub signed_in_at: chrono::DateTime<chrono::Utc>,
     pub signed_out_at: Option<chrono::DateTime<chrono::Utc>>,
     pub signed_out_at_close: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawnVisitSummary {
+    pub date: Option<String>,
+    pub hub: Option<String>,
+    pub signed_in_at: chrono::DateTime<chrono::Utc>,
+    pub withdrawn_at: chrono::DateTime<chrono::Utc>,
+    /// The user who undid the sign-in, if this laptop knows them.
+    pub withdrawn_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -478,6 +491,28 @@ pub fn show_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberDetail> {
     Ok(detail)
 }
 
+/// A member's withdrawn visits for their page, with who withdrew each by name.
+fn withdrawn_visits(ctx: &Ctx<'_>, member: uuid::Uuid) -> Result<Vec<WithdrawnVisitSummary>> {
+    let rows = ctx.store.withdrawn_visits(member, 20)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users = ctx.store.users()?;
+    Ok(rows
+        .into_iter()
+        .map(|w| WithdrawnVisitSummary {
+            date: w.date,
+            hub: w.hub,
+            signed_in_at: w.signed_in_at,
+            withdrawn_at: w.withdrawn_at,
+            withdrawn_by: users
+                .iter()
+                .find(|u| u.id.to_string() == w.withdrawn_by)
+                .map(|u| u.name.clone()),
+        })
+        .collect())
+}
+
 /// `user` is who asked, with their roles as they are now (from [`Ctx::require`]): the
 /// sensitive details go only to roles that may see them today.
 fn member_detail(ctx: &Ctx<'_>, user: &ActingUser, row: &MemberRow) -> Result<MemberDetail> {
@@ -502,6 +537,7 @@ fn member_detail(ctx: &Ctx<'_>, user: &ActingUser, row: &MemberRow) -> Result<Me
                 signed_out_at_close: v.signed_out_at_close,
             })
             .collect(),
+        withdrawn_visits: withdrawn_visits(ctx, row.id)?,
         sensitive: sees_sensitive.then(|| SensitiveDetails {
             legal_name: row.legal_name.clone(),
             postcode_district: row.postcode_district.clone(),

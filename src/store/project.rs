@@ -25,6 +25,7 @@ const PROJECTION_TABLES: &[&str] = &[
     "members",
     "visits",
     "visit_activities",
+    "withdrawn_visits",
     "contacts",
     "contact_visits",
     "tombstones",
@@ -717,6 +718,7 @@ fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
         // cleared, so this finds every visit of the group (through the index on member_id).
         "DELETE FROM visit_activities WHERE visit_id IN (SELECT id FROM visits WHERE member_id = ?1)",
         "DELETE FROM visits WHERE member_id = ?1",
+        "DELETE FROM withdrawn_visits WHERE member_id = ?1",
         "DELETE FROM members WHERE id = ?1",
         "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
         "DELETE FROM member_aliases WHERE member_id = ?1",
@@ -1008,8 +1010,9 @@ pub(super) fn index_new_members(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Writes one visit's rows, or removes them when the visit is gone. Returns the sign-in time
-/// of a visit it wrote.
+/// Writes one visit's rows, or removes them when the visit is gone. A withdrawn visit goes to
+/// `withdrawn_visits` instead, where nothing that counts visits looks. Returns the sign-in
+/// time of a visit it wrote to `visits`.
 fn project_visit(
     conn: &Connection,
     person: Uuid,
@@ -1030,6 +1033,11 @@ fn project_visit(
             .ctx("project visit")?
             .execute([visit_uuid])
             .ctx("project visit")?;
+        // A primary-key look-up in a table of a handful of rows: nothing a sign-in notices.
+        conn.prepare_cached("DELETE FROM withdrawn_visits WHERE id = ?1")
+            .ctx("project visit")?
+            .execute([visit_uuid])
+            .ctx("project visit")?;
         Ok(())
     };
     if !fresh {
@@ -1044,6 +1052,29 @@ fn project_visit(
         }
         return Ok(None);
     };
+    if let Some(withdrawn) = &v.withdrawn {
+        if fresh {
+            // Rare enough to look: the same visit held by another record already projected
+            // is replaced, as it would be when projected one by one.
+            unproject()?;
+        }
+        conn.prepare_cached(
+            "INSERT INTO withdrawn_visits (id, member_id, record_id, day_id, signed_in_at, withdrawn_at, withdrawn_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx("project visit")?
+        .execute(params![
+            visit_uuid,
+            person,
+            record,
+            day_id,
+            v.signed_in_at,
+            withdrawn.at,
+            withdrawn.by
+        ])
+        .ctx("project visit")?;
+        return Ok(None);
+    }
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO visits (id, member_id, record_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)

@@ -281,6 +281,27 @@ pub struct VisitRow {
     pub signed_out_at_close: bool,
 }
 
+/// A visit a sign-out ended (see [`Store::visits_ended_last`]).
+#[derive(Debug, Clone)]
+pub struct EndedVisit {
+    /// The member record (document) that holds the visit.
+    pub record: Uuid,
+    pub id: Uuid,
+    pub at_close: bool,
+}
+
+/// A visit the desk withdrew (see [`Store::withdrawn_visits`]).
+#[derive(Debug, Clone)]
+pub struct WithdrawnRow {
+    pub id: Uuid,
+    pub date: Option<String>,
+    pub hub: Option<String>,
+    pub signed_in_at: DateTime<Utc>,
+    pub withdrawn_at: DateTime<Utc>,
+    /// The user's id, as the document holds it.
+    pub withdrawn_by: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DayCounts {
     pub in_now: i64,
@@ -715,6 +736,74 @@ impl Store {
             .query_map(params![day, member], |r| Ok((r.get(0)?, r.get(1)?)))
             .ctx("open visits")?;
         rows.collect::<rusqlite::Result<_>>().ctx("open visits")
+    }
+
+    /// The visits (record holding each, visit id) that make the person in on `day` now: the
+    /// ones withdrawing a sign-in takes back. Empty when they are not in.
+    pub fn here_visits_of(&self, day: Uuid, member: Uuid) -> Result<Vec<(Uuid, Uuid)>> {
+        let sql = format!(
+            "WITH here AS ({HERE_VISITS})
+             SELECT coalesce(v.record_id, v.member_id), v.id FROM here h JOIN visits v ON v.id = h.id
+             WHERE h.member_id = ?2 ORDER BY v.signed_in_at, v.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("visits in now")?;
+        let rows = stmt
+            .query_map(params![day, member], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("visits in now")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("visits in now")
+    }
+
+    /// The visits of the person on `day` that their latest sign-out ended (one, or several
+    /// when laptops apart had each signed them in): what undoing that sign-out reopens.
+    pub fn visits_ended_last(&self, member: Uuid, day: Uuid) -> Result<Vec<EndedVisit>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(record_id, member_id), id, signed_out_at_close FROM visits
+                 WHERE day_id = ?1 AND member_id = ?2
+                   AND signed_out_at = (SELECT max(signed_out_at) FROM visits WHERE day_id = ?1 AND member_id = ?2)
+                 ORDER BY signed_in_at, id",
+            )
+            .ctx("last visits ended")?;
+        let rows = stmt
+            .query_map(params![day, member], |r| {
+                Ok(EndedVisit {
+                    record: r.get(0)?,
+                    id: r.get(1)?,
+                    at_close: r.get(2)?,
+                })
+            })
+            .ctx("last visits ended")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("last visits ended")
+    }
+
+    /// A person's withdrawn visits (sign-ins the desk undid), newest first: the member page
+    /// shows them apart, as withdrawn, and nothing counts them.
+    pub fn withdrawn_visits(&self, member: Uuid, limit: usize) -> Result<Vec<WithdrawnRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT w.id, d.date, h.name, w.signed_in_at, w.withdrawn_at, w.withdrawn_by
+                 FROM withdrawn_visits w LEFT JOIN days d ON d.id = w.day_id
+                 LEFT JOIN hubs h ON h.id = d.hub_id
+                 WHERE w.member_id = ?1 ORDER BY w.signed_in_at DESC LIMIT ?2",
+            )
+            .ctx("withdrawn visits")?;
+        let rows = stmt
+            .query_map(params![member, limit as i64], |r| {
+                Ok(WithdrawnRow {
+                    id: r.get(0)?,
+                    date: r.get(1)?,
+                    hub: r.get(2)?,
+                    signed_in_at: from_millis(r.get(3)?),
+                    withdrawn_at: from_millis(r.get(4)?),
+                    withdrawn_by: r.get(5)?,
+                })
+            })
+            .ctx("withdrawn visits")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("withdrawn visits")
     }
 
     /// People in the building on `day`, earliest arrival first: each person once, however

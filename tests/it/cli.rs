@@ -1257,3 +1257,61 @@ fn after_a_command_the_command_line_folds_the_records_it_changed() {
     let shown = ok(hubdesk(d, M, &["--json", "member", "show", &code]));
     assert_eq!(shown["visit_count"], 1, "{shown}");
 }
+
+#[test]
+fn undo_of_a_sign_in_and_of_a_sign_out_on_the_command_line() {
+    let dir = set_up();
+    let d = dir.path();
+    ok(hubdesk(d, M, &["--json", "day", "open"]));
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Sam Lee", "--born", "2010-04",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap().to_string();
+
+    // The wrong person signed in, and undone: withdrawn, and the day counts nothing.
+    let signed_in = ok(hubdesk(d, M, &["--json", "signin", &code]));
+    let visit = signed_in["visit"].as_str().unwrap().to_string();
+    let undone = ok(hubdesk(
+        d,
+        M,
+        &["--json", "undo", "signin", &code, "--visit", &visit],
+    ));
+    assert_eq!(undone["preferred_name"], "Sam Lee");
+    let day = ok(hubdesk(d, M, &["--json", "day", "show"]));
+    assert_eq!(
+        (day["signed_in"].as_i64(), day["visits"].as_i64()),
+        (Some(0), Some(0))
+    );
+    // Again: nothing to undo, exit 5 with one sentence (and the error as JSON).
+    let again = hubdesk(d, M, &["--json", "undo", "signin", &code]);
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("is not signed in"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.json().get("error").is_some(), "{}", again.stdout);
+
+    // A sign-out undone: the same visit, open again.
+    ok(hubdesk(d, M, &["--json", "signin", &code]));
+    ok(hubdesk(d, M, &["--json", "signout", &code]));
+    let back = hubdesk(d, M, &["undo", "signout", &code]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(
+        back.stdout.contains("is back in, on the same visit"),
+        "{}",
+        back.stdout
+    );
+    let day = ok(hubdesk(d, M, &["--json", "day", "show"]));
+    assert_eq!(
+        (day["signed_in"].as_i64(), day["visits"].as_i64()),
+        (Some(1), Some(1))
+    );
+    // Not a visit id: exit 2.
+    let bad = hubdesk(d, M, &["undo", "signout", &code, "--visit", "x"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}

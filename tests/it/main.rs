@@ -14,3 +14,4 @@ mod sync_fuzz;
 mod sync_net;
 mod sync_props;
 mod sync_rounds;
+mod undo;

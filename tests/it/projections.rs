@@ -12,6 +12,9 @@ enum Op {
     Register(usize, u32),
     SignIn(usize, bool),
     SignOut(usize),
+    /// The desk's Undo of a sign-in (withdraws the visit) and of a sign-out (reopens it).
+    UndoSignIn(usize),
+    UndoSignOut(usize),
     Edit(usize, usize),
     Headcount(i64),
     Contact(usize),
@@ -28,6 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..NAMES.len(), 0u32..120).prop_map(|(n, m)| Op::Register(n, m)),
         4 => (0usize..12, any::<bool>()).prop_map(|(i, a)| Op::SignIn(i, a)),
         3 => (0usize..12).prop_map(Op::SignOut),
+        1 => (0usize..12).prop_map(Op::UndoSignIn),
+        1 => (0usize..12).prop_map(Op::UndoSignOut),
         1 => (0usize..12, 0..NAMES.len()).prop_map(|(i, n)| Op::Edit(i, n)),
         1 => (-2i64..4).prop_map(Op::Headcount),
         1 => (0..NAMES.len()).prop_map(Op::Contact),
@@ -72,6 +77,22 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
         Op::SignOut(i) => {
             if let Some(code) = members.get(*i) {
                 crate::support::done_or_refused("sign out", service::sign_out_member(ctx, code));
+            }
+        }
+        Op::UndoSignIn(i) => {
+            if let Some(code) = members.get(*i) {
+                crate::support::done_or_refused(
+                    "undo sign in",
+                    service::withdraw_sign_in(ctx, code, None),
+                );
+            }
+        }
+        Op::UndoSignOut(i) => {
+            if let Some(code) = members.get(*i) {
+                crate::support::done_or_refused(
+                    "undo sign out",
+                    service::reopen_sign_out(ctx, code, None),
+                );
             }
         }
         Op::Edit(i, n) => {

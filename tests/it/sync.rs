@@ -891,6 +891,7 @@ fn a_record_received_whole_then_changed_before_commit_is_stored_and_shown_as_cha
         signed_out_by: None,
         signed_out_at_close: true,
         activities: vec![],
+        withdrawn: None,
     };
     hubdesk::doc::put_entry(am, "visits", &Uuid::from_u128(4).to_string(), &visit).unwrap();
     hubdesk::doc::commit(am, t0(), "a visit");

@@ -614,6 +614,7 @@ fn a_record_larger_than_one_frame_syncs() {
                 signed_out_by: None,
                 signed_out_at_close: true,
                 activities: vec![],
+                withdrawn: None,
             };
             hubdesk::doc::put_entry(
                 am,

@@ -27,6 +27,20 @@ enum Op {
         laptop: usize,
         member: usize,
     },
+    /// The desk undoes a sign-in (the wrong person): the visit is withdrawn.
+    UndoSignIn {
+        laptop: usize,
+        member: usize,
+    },
+    /// The desk undoes a sign-out: the same visit is open again.
+    UndoSignOut {
+        laptop: usize,
+        member: usize,
+    },
+    /// The desk closes the day and opens it again (a reopened visit meets a close).
+    CloseAndOpen {
+        laptop: usize,
+    },
     Edit {
         laptop: usize,
         member: usize,
@@ -95,6 +109,9 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
         1 => (laptop.clone(), 0..NAMES.len()).prop_map(|(laptop, name)| Op::Register { laptop, name }),
         1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::SignIn { laptop, member }),
         1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::SignOut { laptop, member }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::UndoSignIn { laptop, member }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::UndoSignOut { laptop, member }),
+        1 => laptop.clone().prop_map(|laptop| Op::CloseAndOpen { laptop }),
         edits => (laptop.clone(), 0..8usize, 0..PRONOUNS.len()).prop_map(|(laptop, member, pronouns)| {
             Op::Edit {
                 laptop,
@@ -233,6 +250,29 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                         service::sign_out_member(&ctxs[laptop], &code),
                     );
                 }
+            }
+            Op::UndoSignIn { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "undo sign in",
+                        service::withdraw_sign_in(&ctxs[laptop], &code, None),
+                    );
+                }
+            }
+            Op::UndoSignOut { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "undo sign out",
+                        service::reopen_sign_out(&ctxs[laptop], &code, None),
+                    );
+                }
+            }
+            Op::CloseAndOpen { laptop } => {
+                crate::support::done_or_refused("close", service::close_day(&ctxs[laptop]));
+                crate::support::done_or_refused(
+                    "open",
+                    service::open_day(&ctxs[laptop], Default::default()),
+                );
             }
             Op::Edit {
                 laptop,

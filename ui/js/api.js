@@ -26,6 +26,9 @@ export const api = {
   readBirthMonth: (text) => call("read_birth_month", { text }),
   signIn: (idOrCode, activities = []) => call("sign_in_member", { idOrCode, activities }),
   signOut: (idOrCode) => call("sign_out_member", { idOrCode }),
+  // The toasts' Undo. `visit` is the `visit` a sign-in or sign-out answered with.
+  withdrawSignIn: (idOrCode, visit = null) => call("withdraw_sign_in", { idOrCode, visit }),
+  reopenSignOut: (idOrCode, visit = null) => call("reopen_sign_out", { idOrCode, visit }),
   whoIsIn: () => call("who_is_in"),
   contactsIn: () => call("contacts_in"),
   register: (req) => call("register_member", { req }),

@@ -324,12 +324,12 @@ export async function render(root, ctx) {
     search.focus();
   }
 
-  // A sign-in cannot be unmade: the core keeps every visit. Undo signs them out again at
-  // once, and says that the short visit stays in their record.
+  // The wrong person was signed in: Undo withdraws that visit (the core keeps it in the
+  // record's history, and it counts nowhere: not today's visits, not their last visit).
   async function undoSignIn(here) {
     try {
-      await api.signOut(here.code);
-      toast(`Undone: ${here.preferred_name} is signed out again (a visit of a minute stays in their record).`);
+      const done = await api.withdrawSignIn(here.code, here.visit || null);
+      toast(`Undone: ${done.preferred_name}'s sign-in is withdrawn; it counts nowhere.`);
       await refreshLists();
     } catch (err) {
       showSearchError(err);
@@ -338,28 +338,33 @@ export async function render(root, ctx) {
   }
 
   async function offerSignOut(entry) {
+    let out = null; // what the sign-out answered: the visit its Undo reopens
     const done = await openDialog({
       title: `${entry.preferred_name} is already in`,
       message: `${entry.preferred_name} (${entry.code}) has been in since ${entry.since_local}. Sign them out?`,
       confirm: "Sign out",
       cancel: "Keep them in",
-      action: () => api.signOut(entry.code),
+      action: async () => {
+        out = await api.signOut(entry.code);
+      },
     });
     if (done === "locked") return ctx.refresh();
     if (done === true) {
       clearSearch();
       resetChips();
-      signedOut(entry);
+      signedOut(entry, out);
       await refreshLists();
     }
     search.focus();
   }
 
-  function signedOut(entry) {
+  // Undo reopens the visit the sign-out ended: one afternoon stays one visit.
+  function signedOut(entry, out) {
+    const visit = (out && out.visit) || null;
     toastWithAction(`${entry.preferred_name} (${entry.code}) is signed out.`, "Undo", async () => {
       try {
-        await api.signIn(entry.code, entry.activities);
-        toast(`Undone: ${entry.preferred_name} is back in.`);
+        const back = await api.reopenSignOut(entry.code, visit);
+        toast(`Undone: ${back.preferred_name} is back in, on the same visit since ${back.since_local}.`);
         await refreshLists();
       } catch (err) {
         showError(whoError, err);
@@ -497,8 +502,8 @@ export async function render(root, ctx) {
     whoError.textContent = "";
     const next = neighbour(button, hereBody);
     try {
-      await api.signOut(h.code);
-      signedOut(h);
+      const out = await api.signOut(h.code);
+      signedOut(h, out);
       await refreshLists();
       refocus(next, hereTable);
     } catch (err) {

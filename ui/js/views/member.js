@@ -63,6 +63,16 @@ export async function render(root, ctx) {
           el("td", { text: time(v.signed_in_at) }),
           el("td", { text: v.signed_out_at ? `${time(v.signed_out_at)}${v.signed_out_at_close ? " (at close)" : ""}` : "still in" })))
       : [el("tr", {}, el("td", { colspan: "4", text: "No visits yet." }))]));
+  // Sign-ins the desk undid (the wrong person was signed in): listed apart, under their own
+  // heading, so nobody reads them as visits; they count nowhere.
+  const withdrawn = (m.withdrawn_visits || []).length
+    ? el("table", { class: "visits withdrawn", id: "withdrawn-visits" },
+      el("caption", { text: "Sign-ins undone at the desk (withdrawn: not visits, counted nowhere)" }),
+      el("thead", {}, el("tr", {}, ["Date", "Hub", "Signed in", "Withdrawn"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, m.withdrawn_visits.map((v) => el("tr", {}, el("td", { text: v.date || "" }), el("td", { text: v.hub || "" }),
+        el("td", { text: time(v.signed_in_at) }),
+        el("td", { text: `${time(v.withdrawn_at)}${v.withdrawn_by ? ` by ${v.withdrawn_by}` : ""}` })))))
+    : null;
 
   const edit = el("form", { class: "card", "aria-labelledby": "edit-title" },
     el("h2", { id: "edit-title", text: "Edit profile" }),
@@ -103,7 +113,7 @@ export async function render(root, ctx) {
     el("h1", { text: m.preferred_name }),
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
-    el("section", { class: "card wide" }, visits),
+    el("section", { class: "card wide" }, visits, withdrawn),
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();
