@@ -128,10 +128,10 @@ fn among_equal_matches_people_seen_recently_come_first() {
     assert_eq!(found, vec![b.id, a.id]);
 }
 
-/// Two members of one name are told apart by where they go: each result says the hub of
-/// its member's latest visit.
+/// Two members of one name are told apart by where they go: each result that shares its
+/// name with another says the hub of its member's latest visit.
 #[test]
-fn each_result_says_the_hub_of_the_members_latest_visit() {
+fn results_of_one_name_say_the_hub_of_each_members_latest_visit() {
     let hub = Hub::new();
     let ctx = hub.manager();
     let riverside = hub.register(&ctx, "Jamie Kelly", "2010-01");
@@ -158,6 +158,12 @@ fn each_result_says_the_hub_of_the_members_latest_visit() {
     assert_eq!(hub_of(&riverside.code), Some(Some("Riverside".into())));
     assert_eq!(hub_of(&north.code), Some(Some("Northgate".into())));
     assert_eq!(hub_of(&never.code), Some(None));
+    // A name nobody else has needs no telling apart.
+    let sam = hub.register(&ctx, "Sam Okafor", "2009-05");
+    service::sign_in_member(&ctx, &sam.code, &[]).unwrap();
+    let found = service::find_members(&ctx, "sam okafor").unwrap();
+    assert_eq!(found[0].code, sam.code);
+    assert_eq!(found[0].last_hub, None);
 }
 
 #[test]
