@@ -62,6 +62,7 @@ fn member_v1() -> AutoCommit {
             },
         )]),
         merged: Default::default(),
+        conversations: Default::default(),
     };
     autosurgeon::reconcile(&mut am, &member).unwrap();
     doc::commit(&mut am, at(), "fixture");
