@@ -1349,4 +1349,52 @@ mod tests {
             "the visit is projected again, so its conflict is no longer shown"
         );
     }
+
+    #[test]
+    fn a_conversation_written_is_named_as_the_records_conversations_and_nothing_else() {
+        use automerge::transaction::Transactable;
+        use automerge::{ObjType, ROOT};
+        let mut doc = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16].as_slice()));
+        doc.put(ROOT, "code", "AB-1234").unwrap();
+        doc.put_object(ROOT, "visits", ObjType::Map).unwrap();
+        doc.commit();
+
+        // The layout upgrade's map, then a conversation in it, then one changed field.
+        for step in 0..3 {
+            let before = doc.get_heads();
+            match step {
+                0 => {
+                    doc.put_object(ROOT, CONVERSATIONS, ObjType::Map).unwrap();
+                }
+                1 => {
+                    let c = ConversationDoc {
+                        at: 1,
+                        by: "u".into(),
+                        hub: "h".into(),
+                        what_matters: "w".into(),
+                        strengths: None,
+                        resources: None,
+                        choices: None,
+                        next_steps: None,
+                        follow_up: Some("2026-11-26".into()),
+                        private_reason: None,
+                    };
+                    doc::put_entry(&mut doc, CONVERSATIONS, "c1", &c).unwrap();
+                }
+                _ => {
+                    let (_, map) = automerge::ReadDoc::get(&doc, ROOT, CONVERSATIONS)
+                        .unwrap()
+                        .unwrap();
+                    let (_, c1) = automerge::ReadDoc::get(&doc, &map, "c1").unwrap().unwrap();
+                    doc.put(&c1, "follow_up", "2026-11-27").unwrap();
+                }
+            }
+            doc.commit();
+            let (ops, diff) = touched(&mut doc, &before);
+            for (how, c) in [("ops", &ops), ("diff", &diff)] {
+                assert!(c.conversations, "step {step} by {how}");
+                assert!(!c.row && c.visits.is_empty(), "step {step} by {how}");
+            }
+        }
+    }
 }

@@ -169,7 +169,7 @@ fn a_navigator_sees_that_a_private_conversation_exists_but_none_of_its_words() {
     assert!(service::follow_ups_due(&nav).unwrap().is_empty());
     assert_eq!(
         codes(&service::follow_ups_due(&staff).unwrap()),
-        [m.code.clone()]
+        [m.code.as_str()]
     );
     let words = service::list_conversations(&staff, &m.code).unwrap()[0]
         .words
@@ -211,26 +211,26 @@ fn a_follow_up_shows_from_its_day_until_someone_talks_with_the_member_again() {
 
     hub.clock.advance(Duration::days(1));
     let due = service::follow_ups_due(&nav).unwrap();
-    assert_eq!(codes(&due), [ola.code.clone()]);
+    assert_eq!(codes(&due), [ola.code.as_str()]);
     assert!(!due[0].overdue);
 
     hub.clock.advance(Duration::days(1));
     let due = service::follow_ups_due(&nav).unwrap();
-    assert_eq!(codes(&due), [ola.code.clone(), kai.code.clone()]);
+    assert_eq!(codes(&due), [ola.code.as_str(), kai.code.as_str()]);
     assert!(due[0].overdue && !due[1].overdue);
 
     // Talking with Ola again meets the follow-up; a new one set then takes its place.
     service::add_conversation(&nav, &ola.code, with_follow_up("c", "2026-12-05")).unwrap();
     assert_eq!(
         codes(&service::follow_ups_due(&nav).unwrap()),
-        [kai.code.clone()]
+        [kai.code.as_str()]
     );
 
     // Long overdue drops off the day screen (it stays on the conversation).
     hub.clock.advance(Duration::days(31));
     assert_eq!(
         codes(&service::follow_ups_due(&nav).unwrap()),
-        [ola.code.clone()]
+        [ola.code.as_str()]
     );
     hub.clock.advance(Duration::days(31));
     assert!(service::follow_ups_due(&nav).unwrap().is_empty());
