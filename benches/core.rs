@@ -1,6 +1,6 @@
 //! Front-desk speed on a big store: find-as-you-type, sign-in (the whole write path), who is
 //! in, opening the store, disk per visit (before and after the idle step folds the records'
-//! chunks) and rebuild time.
+//! chunks), recording a conversation and a member page with 50 of them, and rebuild time.
 //!
 //! The store is a `hubdesk demo` of HUBDESK_BENCH_MEMBERS members over HUBDESK_BENCH_DAYS hub
 //! days (default 50,000 and 1,500: about a million visits). It is built once into
@@ -369,6 +369,40 @@ fn front_desk(c: &mut Criterion) {
     c.bench_function("who_is_in", |b| {
         b.iter(|| service::who_is_in(&ctx).expect("who is in"))
     });
+
+    // A navigator's conversations (issue 10): recording one (the whole write path), and the
+    // member page of someone with 50 of them (the record, its visits and its conversations).
+    let navigator = service::unlock(&store, &clock, "Demo Navigator", "8642").expect("unlock");
+    let nav = Ctx::new(&store, &clock).as_user(navigator);
+    let said = |i: usize| hubdesk::domain::conversation::ConversationInput {
+        what_matters: format!("Getting back into music, week {i}, and seeing friends again"),
+        strengths: Some("Patient, funny, good with their little brother".into()),
+        resources: Some("An aunt; the Thursday music group".into()),
+        next_steps: Some("Visit the college open day".into()),
+        ..Default::default()
+    };
+    let mut adds = Vec::new();
+    for (i, code) in codes.iter().skip(300).take(200).enumerate() {
+        let started = Instant::now();
+        service::add_conversation(&nav, code, said(i)).expect("add conversation");
+        adds.push(started.elapsed());
+    }
+    report("add a conversation (whole write path)", adds);
+    if let Some(code) = codes.get(600) {
+        for i in 0..50 {
+            service::add_conversation(&nav, code, said(i)).expect("add conversation");
+        }
+        let mut pages = Vec::new();
+        for _ in 0..100 {
+            let started = Instant::now();
+            let shown = service::show_member(&nav, code).expect("show");
+            let listed = service::list_conversations(&nav, code).expect("list");
+            pages.push(started.elapsed());
+            assert_eq!(listed.len(), 50);
+            std::hint::black_box((shown, listed));
+        }
+        report("member page with 50 conversations", pages);
+    }
 
     if std::env::var_os("HUBDESK_BENCH_SKIP_REBUILD").is_some() {
         return;

@@ -1,6 +1,6 @@
 // The real hubdesk window, driven through WebDriver (tauri-driver + WebKitWebDriver), under
 // Xvfb. One session walks the front desk's day: first-run set-up, unlock, open the day,
-// register, find without accents, Enter signs in, who is in, sign out, a wrong PIN, the idle
+// register, find without accents, Enter signs in, who is in, a conversation on her page, sign out, a wrong PIN, the idle
 // lock, a pairing code and the review screen. Every screen is screenshotted into artifacts/e2e/ and checked with axe-core.
 //
 // Run through ../scripts/e2e (it builds the app, starts Xvfb and tauri-driver).
@@ -102,6 +102,44 @@ test("a front desk day in the real window", async (t) => {
     await look("07b-member");
     await (await find("a[href='#/day']")).click();
     await find("#search");
+  });
+
+  await t.test("a conversation is recorded with her on her page, and an empty one is refused beside its field", async () => {
+    await (await find("#who-is-in a")).click();
+    await driver.wait(async () => (await textOf("h1")).includes("Zoë O'Brien"), 5000);
+    assert.match(await textOf("#conversations"), /No conversations yet/);
+    const form = await find("#conversation-form");
+    await (await form.findElement(By.css("button[type='submit']"))).click();
+    await driver.wait(async () => /what matters/i.test(await textOf("#conv-what-matters-error")), 5000);
+    assert.equal(await (await find("#conv-what-matters")).getAttribute("aria-invalid"), "true");
+    const what = await find("#conv-what-matters");
+    await what.clear();
+    // Enter in a text area starts a new line; it does not send the form.
+    await what.sendKeys("Getting back into drawing.", Key.ENTER, "Seeing her friends again.");
+    await type("#conv-strengths", "Patient, funny, good with her little brother");
+    await type("#conv-next-steps", "Come to Thursday's art group");
+    // The date picker is WebKit's own control: its value is set here, to today (its minimum).
+    await driver.executeScript("const d = document.getElementById('conv-follow-up'); d.value = d.min;");
+    await (await find("#conversation-form button[type='submit']")).click();
+    // The list, not the form: the typed words are in the form until the page is drawn again.
+    await driver.wait(async () => {
+      try {
+        return (await textOf("ol.conversations")).includes("Come to Thursday's art group");
+      } catch {
+        return false;
+      }
+    }, 5000);
+    assert.match(await textOf("#conversations"), /Earlier conversations \(1\)/);
+    assert.match(await textOf("ol.conversations"), /drawing\.\nSeeing her friends/, "her line break is kept");
+    assert.equal(await driver.executeScript("return document.getElementById('conv-what-matters').value"), "", "the form is empty again");
+    await driver.executeScript("document.getElementById('conversations').scrollIntoView()");
+    await look("07c-conversation");
+    await (await find("a[href='#/day']")).click();
+    await find("#search");
+    await driver.wait(async () => /Zoë O'Brien \(.+\) due today/.test(await textOf("#follow-ups")), 5000);
+    await driver.executeScript("document.getElementById('follow-ups').scrollIntoView()");
+    await look("07d-follow-ups");
+    await driver.executeScript("window.scrollTo(0, 0)");
   });
 
   await t.test("sign out takes her off the list", async () => {

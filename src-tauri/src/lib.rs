@@ -223,6 +223,31 @@ fn update_member<R: Runtime>(
 }
 
 #[tauri::command]
+fn add_conversation<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    req: hubdesk::domain::conversation::ConversationInput,
+) -> Res<service::ConversationView> {
+    let c = state.with_ctx(|ctx| service::add_conversation(ctx, &id_or_code, req))?;
+    changed(&app, "members");
+    Ok(c)
+}
+
+#[tauri::command]
+fn list_conversations(
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<Vec<service::ConversationView>> {
+    state.with_ctx(|ctx| service::list_conversations(ctx, &id_or_code))
+}
+
+#[tauri::command]
+fn follow_ups_due(state: State<'_, AppState>) -> Res<Vec<service::FollowUpDue>> {
+    state.with_ctx(service::follow_ups_due)
+}
+
+#[tauri::command]
 fn add_headcount<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,

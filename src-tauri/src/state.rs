@@ -78,6 +78,10 @@ pub struct UserView {
     pub can_see_sensitive: bool,
     /// Merge duplicates and settle conflicts.
     pub can_review: bool,
+    /// Record and read conversations with members (navigators, staff, managers).
+    pub can_support: bool,
+    /// Keep a conversation private to staff, and read one that is.
+    pub can_keep_private: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -314,6 +318,12 @@ impl AppState {
                 can_review: u
                     .roles()
                     .allows(hubdesk::domain::Permission::MergeAndResolve),
+                can_support: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::SupportRecords),
+                can_keep_private: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::NotesPrivateToStaff),
             }),
         })
     }

@@ -520,3 +520,47 @@ fn joining_through_a_laptop_that_is_not_there_says_so_and_leaves_the_laptop_unse
     );
     assert_eq!(h.invoke("app_status", json!({})).unwrap()["set_up"], false);
 }
+
+#[test]
+fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
+    let code = reg["member"]["code"].as_str().unwrap().to_string();
+    let said = json!({ "what_matters": "Art, and seeing friends", "next_steps": "Come to Thursday's group" });
+    let added = h
+        .invoke("add_conversation", json!({ "idOrCode": code, "req": said }))
+        .unwrap();
+    assert_eq!(added["words"]["what_matters"], "Art, and seeing friends");
+    let listed = h
+        .invoke("list_conversations", json!({ "idOrCode": code }))
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(h.invoke("follow_ups_due", json!({})).unwrap().is_array());
+    let bad = h
+        .invoke(
+            "add_conversation",
+            json!({ "idOrCode": code, "req": { "what_matters": "x", "private": true } }),
+        )
+        .unwrap_err();
+    assert_eq!(bad["kind"], "validation");
+    assert_eq!(bad["field"], "reason");
+
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    h.invoke("add_user", json!({ "req": dee })).unwrap();
+    let status = h
+        .invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(status["user"]["can_support"], false);
+    for (cmd, body) in [
+        ("list_conversations", json!({ "idOrCode": code })),
+        ("add_conversation", json!({ "idOrCode": code, "req": said })),
+        ("follow_ups_due", json!({})),
+    ] {
+        let err = h.invoke(cmd, body).unwrap_err();
+        assert_eq!(err["kind"], "permission", "{cmd}: {err}");
+    }
+}

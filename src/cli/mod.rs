@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod conversation;
 mod day;
 mod member;
 pub mod output;
@@ -61,6 +62,9 @@ enum Command {
     /// Register, find, show and edit members
     #[command(subcommand)]
     Member(member::MemberCommand),
+    /// Strength-based conversations with members (navigators, staff)
+    #[command(subcommand)]
+    Conversation(conversation::ConversationCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -138,6 +142,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Headcount(c) => at.unlocked(|ctx| day::headcount(ctx, c, json)),
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
         Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
+        Command::Conversation(c) => at.unlocked(|ctx| conversation::conversation(ctx, c, json)),
     }
 }
 

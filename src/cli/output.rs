@@ -477,6 +477,78 @@ pub fn member_detail(m: &service::MemberDetail) -> String {
     s
 }
 
+pub fn conversation_added(c: &service::ConversationView) -> String {
+    let mut s = format!(
+        "Recorded the conversation of {}.",
+        c.at.format("%Y-%m-%d %H:%M")
+    );
+    if let Some(due) = c.words.as_ref().and_then(|w| w.follow_up.as_deref()) {
+        s.push_str(&format!(" Follow up on {due}."));
+    }
+    if c.private {
+        s.push_str(" It is private to staff.");
+    }
+    s
+}
+
+pub fn conversations(list: &[service::ConversationView]) -> String {
+    if list.is_empty() {
+        return "No conversations yet.".into();
+    }
+    let mut blocks = Vec::new();
+    for c in list {
+        let mut s = format!(
+            "{} with {}{}",
+            c.at.format("%Y-%m-%d %H:%M"),
+            c.recorded_by,
+            c.hub
+                .as_deref()
+                .map(|h| format!(" at {h}"))
+                .unwrap_or_default()
+        );
+        match &c.words {
+            None => s.push_str("\n  Private to staff: ask a staff member."),
+            Some(w) => {
+                if let Some(reason) = &w.private_reason {
+                    s.push_str(&format!("\n  Private to staff: {reason}"));
+                }
+                let parts = [
+                    ("What matters", Some(&w.what_matters)),
+                    ("Strengths", w.strengths.as_ref()),
+                    ("People and resources", w.resources.as_ref()),
+                    ("Choices", w.choices.as_ref()),
+                    ("Next steps", w.next_steps.as_ref()),
+                    ("Follow up", w.follow_up.as_ref()),
+                ];
+                for (label, text) in parts {
+                    if let Some(text) = text {
+                        s.push_str(&format!("\n  {label}: {}", text.replace('\n', "\n    ")));
+                    }
+                }
+            }
+        }
+        blocks.push(s);
+    }
+    blocks.join("\n\n")
+}
+
+pub fn follow_ups_due(due: &[service::FollowUpDue]) -> String {
+    if due.is_empty() {
+        return "No follow-ups due.".into();
+    }
+    due.iter()
+        .map(|d| {
+            let when = if d.overdue {
+                format!("was due {}", d.due)
+            } else {
+                "due today".to_string()
+            };
+            format!("{}: {when}", member(&d.member))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn member_updated(m: &service::MemberDetail) -> String {
     format!("Updated {}.", member(&m.summary))
 }

@@ -123,6 +123,7 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
         &["tombstones", "distinct_members", "same_person"],
     ),
     (DocKind::Member, 2, &["merged"]),
+    (DocKind::Member, 3, &["conversations"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -326,6 +327,35 @@ pub struct MemberDoc {
     /// Members merged into this one (keyed by their old id): their codes still find this one.
     #[autosurgeon(missing = "Default::default")]
     pub merged: BTreeMap<String, MergedDoc>,
+    /// Strength-based conversations with the member, keyed by conversation id (UUIDv7), so
+    /// two laptops recording one apart both keep theirs. Added to the layout later (see
+    /// [`LAYOUT_UPGRADES`]): older records have none until their first.
+    #[autosurgeon(missing = "Default::default")]
+    pub conversations: BTreeMap<String, ConversationDoc>,
+}
+
+/// One strength-based conversation, written with the member by one navigator or staff member.
+///
+/// The words are plain strings, not Automerge Text: a conversation is written once, by one
+/// person, and never edited afterwards, so there are no concurrent edits for Text's
+/// character-level merge to keep (a self-care plan, edited by two people, is Text).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ConversationDoc {
+    /// When it was held (recorded), millis UTC.
+    pub at: Millis,
+    /// Who recorded it (a user id).
+    pub by: String,
+    /// The hub it was recorded at (a hub id).
+    pub hub: String,
+    pub what_matters: String,
+    pub strengths: Option<String>,
+    pub resources: Option<String>,
+    pub choices: Option<String>,
+    pub next_steps: Option<String>,
+    /// "YYYY-MM-DD", local to the hub.
+    pub follow_up: Option<String>,
+    /// Private to staff: the reason why, when it is. None means the member may see it.
+    pub private_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

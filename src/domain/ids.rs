@@ -65,6 +65,8 @@ new_id!(/// The organisation.
     OrgId);
 new_id!(/// One entry of the anonymous headcount.
     HeadcountId);
+new_id!(/// A strength-based conversation with a member.
+    ConversationId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.

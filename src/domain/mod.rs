@@ -6,6 +6,7 @@
 pub mod age;
 pub mod birth;
 pub mod code;
+pub mod conversation;
 pub mod ids;
 pub mod instruments;
 pub mod lockout;

@@ -917,6 +917,7 @@ fn build_member(
         }),
         visits: BTreeMap::new(),
         merged: BTreeMap::new(),
+        conversations: BTreeMap::new(),
     };
     let mut am = AutoCommit::new().with_actor(plan.actor.clone());
     autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
@@ -1253,6 +1254,7 @@ mod tests {
                     agreement: None,
                     visits: BTreeMap::new(),
                     merged: BTreeMap::new(),
+                    conversations: BTreeMap::new(),
                 },
             )
             .unwrap();

@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod conversations;
 mod day;
 pub mod demo;
 mod demo_names;
@@ -15,6 +16,7 @@ mod sync;
 mod sync_worker;
 
 pub use accounts::*;
+pub use conversations::*;
 pub use day::*;
 pub use members::*;
 pub use merge::*;

@@ -65,7 +65,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// The layout of the projections. Bump it when documents are projected differently: every
 /// store rebuilds its projections once on open (they are caches over the documents).
 /// 1: people made of several records (merges as facts), visits' record ids.
-const PROJECTION_VERSION: i64 = 1;
+/// 2: conversations (a laptop on an older hubdesk holds records with conversations it
+///    received but never projected; the new table must be filled from them).
+const PROJECTION_VERSION: i64 = 2;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -1749,6 +1751,74 @@ mod tests {
         assert_eq!(stored_heads(), heads);
         store.rebuild_all().unwrap();
         assert_eq!(store.activities().unwrap().len(), activities);
+    }
+
+    #[test]
+    fn conversations_a_laptop_received_before_it_projected_them_are_projected_when_it_upgrades() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = Uuid::from_u128(7);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut am = AutoCommit::new();
+            let record = doc::MemberDoc {
+                schema: doc::SCHEMA_VERSION,
+                kind: DocKind::Member.name().into(),
+                code: "AB-1234".into(),
+                registered_at: 1,
+                registered_by: "u".into(),
+                profile: doc::ProfileDoc {
+                    preferred_name: "Kai".into(),
+                    legal_name: None,
+                    born: "2010-03".into(),
+                    pronouns: None,
+                    gender: None,
+                    postcode_district: None,
+                    heard_about: None,
+                    emergency_contact: None,
+                },
+                agreement: None,
+                visits: Default::default(),
+                merged: Default::default(),
+                conversations: std::collections::BTreeMap::from([(
+                    Uuid::from_u128(8).to_string(),
+                    doc::ConversationDoc {
+                        at: 2,
+                        by: "u".into(),
+                        hub: Uuid::from_u128(9).to_string(),
+                        what_matters: "w".into(),
+                        strengths: None,
+                        resources: None,
+                        choices: None,
+                        next_steps: None,
+                        follow_up: None,
+                        private_reason: None,
+                    },
+                )]),
+            };
+            autosurgeon::reconcile(&mut am, &record).unwrap();
+            am.commit();
+            let mut w = store.write().unwrap();
+            w.set_local_device(&LocalDevice {
+                id: Uuid::now_v7(),
+                org_id: Uuid::now_v7(),
+                name: "laptop".into(),
+                tag: 0,
+                current_hub: None,
+            })
+            .unwrap();
+            w.create(member, DocKind::Member, am).unwrap();
+            w.commit().unwrap();
+            assert_eq!(store.conversation_count(member).unwrap(), 1);
+            // As a laptop on the hubdesk before conversations left it: the record holds one,
+            // the table (new to it) nothing.
+            store
+                .conn
+                .execute_batch("DELETE FROM conversations; UPDATE projection_meta SET version = 1;")
+                .unwrap();
+            assert_eq!(store.conversation_count(member).unwrap(), 0);
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.conversation_count(member).unwrap(), 1);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::{Result, SqlContext};
 use crate::doc::{
-    self, AgreementDoc, ContactDoc, DayDoc, DocKind, MemberDoc, OrgDoc, ProfileDoc, VisitDoc,
+    self, AgreementDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc, OrgDoc,
+    ProfileDoc, VisitDoc,
 };
 use crate::domain::names::search_key;
 
@@ -34,6 +35,7 @@ const PROJECTION_TABLES: &[&str] = &[
     "distinct_members",
     "same_person",
     "member_records",
+    "conversations",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -684,6 +686,7 @@ fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) ->
             let written = project_visit(conn, person, r.id, visit_id, Some(v), fresh)?;
             latest = latest.max(written);
         }
+        project_conversations(conn, person, r.id, &r.doc.conversations, fresh)?;
     }
     if fresh {
         // The latest visit just written is the latest there is: no need to look (a rebuild
@@ -720,6 +723,8 @@ fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
         "DELETE FROM visits WHERE member_id = ?1",
         "DELETE FROM withdrawn_visits WHERE member_id = ?1",
         "DELETE FROM members WHERE id = ?1",
+        // Like visits: a conversation's member_id is its person.
+        "DELETE FROM conversations WHERE member_id = ?1 OR record_id = ?1",
         "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
         "DELETE FROM member_aliases WHERE member_id = ?1",
         "DELETE FROM conflicts WHERE doc_id = ?1",
@@ -744,6 +749,9 @@ pub(super) struct MemberChange {
     pub row: bool,
     /// Keys of visits added, changed or removed.
     pub visits: std::collections::BTreeSet<String>,
+    /// Anything under `conversations` changed: the record's conversations are projected
+    /// again (a few dozen rows at most, and written once each).
+    pub conversations: bool,
 }
 
 impl MemberChange {
@@ -779,6 +787,7 @@ impl MemberChange {
                             change.row = true;
                             change.visits.insert(String::new());
                         }
+                        Some(CONVERSATIONS) => change.conversations = true,
                         _ => change.row = true,
                     },
                     ObjectId::Id(obj) => {
@@ -789,6 +798,9 @@ impl MemberChange {
                                 let path = doc.parents(&id).ok()?.path();
                                 let mut props = path.iter().map(|(_, prop)| prop);
                                 let visit = match props.next() {
+                                    Some(Prop::Map(top)) if top == CONVERSATIONS => {
+                                        Some(CONVERSATIONS.to_string())
+                                    }
                                     Some(Prop::Map(top)) if top == "visits" => {
                                         match props.next() {
                                             Some(Prop::Map(visit)) => Some(visit.clone()),
@@ -805,6 +817,7 @@ impl MemberChange {
                             }
                         };
                         match visit {
+                            Some(place) if place == CONVERSATIONS => change.conversations = true,
                             Some(visit) if visit.is_empty() => match key {
                                 Some(k) => {
                                     change.visits.insert(k.to_string());
@@ -835,6 +848,8 @@ impl MemberChange {
                 _ => None,
             };
             match props.next() {
+                Some(Prop::Map(top)) if top == CONVERSATIONS => change.conversations = true,
+                None if action_key == Some(CONVERSATIONS) => change.conversations = true,
                 Some(Prop::Map(top)) if top == "visits" => match props.next() {
                     Some(Prop::Map(visit)) => {
                         change.visits.insert(visit.clone());
@@ -905,7 +920,61 @@ pub(super) fn project_member_change(
         let visit: Option<VisitDoc> = doc::get_entry(am, "visits", visit_id)?;
         project_visit(conn, id, id, visit_id, visit.as_ref(), false)?;
     }
+    if change.conversations {
+        use automerge::ReadDoc;
+        // A record older than conversations has no map until its first.
+        let conversations: std::collections::BTreeMap<String, ConversationDoc> = match am
+            .get(automerge::ROOT, CONVERSATIONS)
+            .map_err(doc::DocError::from)?
+        {
+            Some(_) => autosurgeon::hydrate_prop(am, automerge::ROOT, CONVERSATIONS)
+                .map_err(doc::DocError::from)?,
+            None => Default::default(),
+        };
+        project_conversations(conn, id, id, &conversations, false)?;
+    }
     refresh_last_seen(conn, id)
+}
+
+/// The root map of a member record that holds its conversations.
+const CONVERSATIONS: &str = "conversations";
+
+/// Writes the rows of one record's conversations for `person`, replacing the record's old
+/// ones. Only what queries need: never the words.
+fn project_conversations(
+    conn: &Connection,
+    person: Uuid,
+    record: Uuid,
+    conversations: &std::collections::BTreeMap<String, ConversationDoc>,
+    fresh: bool,
+) -> Result<()> {
+    if !fresh {
+        conn.prepare_cached("DELETE FROM conversations WHERE record_id = ?1")
+            .ctx("project conversations")?
+            .execute([record])
+            .ctx("project conversations")?;
+    }
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO conversations (id, member_id, record_id, at, follow_up, private, hub_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx("project conversations")?;
+    for (key, c) in conversations {
+        let Some(id) = parse_id(key) else { continue };
+        insert
+            .execute(params![
+                id,
+                person,
+                record,
+                c.at,
+                c.follow_up,
+                c.private_reason.is_some(),
+                parse_id(&c.hub),
+            ])
+            .ctx("project conversations")?;
+    }
+    Ok(())
 }
 
 fn project_member_row(
@@ -1310,5 +1379,53 @@ mod tests {
             vec!["v1"],
             "the visit is projected again, so its conflict is no longer shown"
         );
+    }
+
+    #[test]
+    fn a_conversation_written_is_named_as_the_records_conversations_and_nothing_else() {
+        use automerge::transaction::Transactable;
+        use automerge::{ObjType, ROOT};
+        let mut doc = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16].as_slice()));
+        doc.put(ROOT, "code", "AB-1234").unwrap();
+        doc.put_object(ROOT, "visits", ObjType::Map).unwrap();
+        doc.commit();
+
+        // The layout upgrade's map, then a conversation in it, then one changed field.
+        for step in 0..3 {
+            let before = doc.get_heads();
+            match step {
+                0 => {
+                    doc.put_object(ROOT, CONVERSATIONS, ObjType::Map).unwrap();
+                }
+                1 => {
+                    let c = ConversationDoc {
+                        at: 1,
+                        by: "u".into(),
+                        hub: "h".into(),
+                        what_matters: "w".into(),
+                        strengths: None,
+                        resources: None,
+                        choices: None,
+                        next_steps: None,
+                        follow_up: Some("2026-11-26".into()),
+                        private_reason: None,
+                    };
+                    doc::put_entry(&mut doc, CONVERSATIONS, "c1", &c).unwrap();
+                }
+                _ => {
+                    let (_, map) = automerge::ReadDoc::get(&doc, ROOT, CONVERSATIONS)
+                        .unwrap()
+                        .unwrap();
+                    let (_, c1) = automerge::ReadDoc::get(&doc, &map, "c1").unwrap().unwrap();
+                    doc.put(&c1, "follow_up", "2026-11-27").unwrap();
+                }
+            }
+            doc.commit();
+            let (ops, diff) = touched(&mut doc, &before);
+            for (how, c) in [("ops", &ops), ("diff", &diff)] {
+                assert!(c.conversations, "step {step} by {how}");
+                assert!(!c.row && c.visits.is_empty(), "step {step} by {how}");
+            }
+        }
     }
 }

@@ -1146,6 +1146,64 @@ impl Store {
     }
 }
 
+/// A follow-up the day screen shows (see [`Store::follow_ups_due`]). No words of the
+/// conversation: those stay in the member's record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpRow {
+    pub member_id: Uuid,
+    pub conversation_id: Uuid,
+    /// "YYYY-MM-DD"
+    pub follow_up: String,
+    pub private: bool,
+}
+
+impl Store {
+    /// Follow-ups set at `hub` for a day from `from` to `today` (both "YYYY-MM-DD") that no
+    /// later conversation with the person has met: the person's latest conversation, at any
+    /// hub, is the one that set it. Private ones only with `include_private`. Earliest due
+    /// first.
+    pub fn follow_ups_due(
+        &self,
+        hub: Uuid,
+        from: &str,
+        today: &str,
+        include_private: bool,
+    ) -> Result<Vec<FollowUpRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.member_id, c.id, c.follow_up, c.private FROM conversations c
+                 WHERE c.hub_id = ?1 AND c.follow_up IS NOT NULL AND c.follow_up >= ?2 AND c.follow_up <= ?3
+                   AND (?4 OR c.private = 0)
+                   AND NOT EXISTS (SELECT 1 FROM conversations l WHERE l.member_id = c.member_id
+                                   AND (l.at > c.at OR (l.at = c.at AND l.id > c.id)))
+                 ORDER BY c.follow_up, c.at, c.id",
+            )
+            .ctx("follow-ups due")?;
+        let rows = stmt
+            .query_map(params![hub, from, today, include_private], |r| {
+                Ok(FollowUpRow {
+                    member_id: r.get(0)?,
+                    conversation_id: r.get(1)?,
+                    follow_up: r.get(2)?,
+                    private: r.get(3)?,
+                })
+            })
+            .ctx("follow-ups due")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("follow-ups due")
+    }
+
+    /// How many conversations are projected for the person: a check for tests and the demo
+    /// that the words-free table keeps up with the records.
+    pub fn conversation_count(&self, member: Uuid) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT count(*) FROM conversations WHERE member_id = ?1")
+            .ctx("count conversations")?
+            .query_row([member], |r| r.get(0))
+            .ctx("count conversations")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::seq::IndexedRandom;

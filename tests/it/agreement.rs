@@ -384,3 +384,47 @@ fn signing_back_in_the_moment_after_a_sign_out_counts_even_if_the_clock_has_not_
     assert_eq!((day.signed_in, day.visits), (1, 2));
     assert_converged(&all);
 }
+
+#[test]
+fn conversations_recorded_apart_on_two_records_of_one_person_all_show_and_meet_the_follow_up() {
+    use hubdesk::domain::conversation::ConversationInput;
+    let all = laptops(2);
+    let ctxs: Vec<_> = all.iter().map(ctx_of).collect();
+    let x = all[0].register(&ctxs[0], "Robin Hart", "2010-06");
+    all[0].clock.advance(Duration::minutes(1));
+    let y = all[0].register(&ctxs[0], "Robyn Hart", "2010-06");
+    sync_everyone(&all);
+    let said = |what: &str, follow_up: Option<&str>| ConversationInput {
+        what_matters: what.into(),
+        follow_up: follow_up.map(str::to_string),
+        ..Default::default()
+    };
+
+    // Apart: laptop 1 sets a follow-up for today on X; laptop 2 merges Y into X, and a
+    // little later laptop 3 talks with them as Y.
+    service::add_conversation(&ctxs[0], &x.code, said("On X", Some("2026-11-26"))).unwrap();
+    service::merge_members(&ctxs[1], &x.code, &y.code).unwrap();
+    all[2].clock.advance(Duration::minutes(5));
+    service::add_conversation(&ctxs[2], &y.code, said("On Y", None)).unwrap();
+    assert_eq!(service::follow_ups_due(&ctxs[0]).unwrap().len(), 1);
+    sync_everyone(&all);
+    assert_converged(&all);
+
+    for ctx in &ctxs {
+        let said: Vec<String> = service::list_conversations(ctx, &x.code)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.words.unwrap().what_matters)
+            .collect();
+        assert_eq!(said, ["On Y", "On X"]);
+        // The later conversation, on the other record, met the follow-up.
+        assert!(service::follow_ups_due(ctx).unwrap().is_empty());
+    }
+    let late = late_joiner(&all);
+    assert_eq!(
+        service::list_conversations(&ctx_of(&late), &y.code)
+            .unwrap()
+            .len(),
+        2
+    );
+}

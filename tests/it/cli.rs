@@ -1315,3 +1315,126 @@ fn undo_of_a_sign_in_and_of_a_sign_out_on_the_command_line() {
     let bad = hubdesk(d, M, &["undo", "signout", &code, "--visit", "x"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+#[test]
+fn conversations_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_codes() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    // A week on from the laptop's today, wherever in the day the test runs.
+    let next_week = (chrono::Utc::now() + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let added = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "conversation",
+            "add",
+            code,
+            "--what-matters",
+            "Getting back into music",
+            "--strengths",
+            "Plays guitar",
+            "--next-steps",
+            "Visit the open day",
+            "--follow-up",
+            &next_week,
+        ],
+    ));
+    assert_eq!(added["private"], false);
+    assert_eq!(added["words"]["follow_up"], next_week.as_str());
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "conversation",
+            "add",
+            code,
+            "--what-matters",
+            "Kept with staff",
+            "--private",
+            "--reason",
+            "Asked by the member",
+        ],
+    ));
+    let listed = ok(hubdesk(d, M, &["--json", "conversation", "list", code]));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["words"]["what_matters"], "Kept with staff");
+    assert_eq!(listed[1]["words"]["strengths"], "Plays guitar");
+    assert!(ok(hubdesk(d, M, &["--json", "conversation", "due"])).is_array());
+    let text = hubdesk(d, M, &["conversation", "list", code]);
+    assert!(
+        text.stdout
+            .contains("What matters: Getting back into music"),
+        "{}",
+        text.stdout
+    );
+
+    // 2: a follow-up before today, in one sentence, and nothing written.
+    let bad = hubdesk(
+        d,
+        M,
+        &[
+            "conversation",
+            "add",
+            code,
+            "--what-matters",
+            "x",
+            "--follow-up",
+            "2000-01-01",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(bad.stderr.trim().lines().count(), 1, "{}", bad.stderr);
+    // 2: private without a reason is a usage error.
+    let no_reason = hubdesk(
+        d,
+        M,
+        &[
+            "conversation",
+            "add",
+            code,
+            "--what-matters",
+            "x",
+            "--private",
+        ],
+    );
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    // 4: no such member.
+    assert_eq!(hubdesk(d, M, &["conversation", "list", "ZZZ-ZZZZ"]).code, 4);
+    // 3: the desk may not read them.
+    let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Dee", "--role", "desk"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let refused = hubdesk(d, Some(("Dee", "1357")), &["conversation", "list", code]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("can't read or write conversations"),
+        "{}",
+        refused.stderr
+    );
+    let listed = ok(hubdesk(d, M, &["--json", "conversation", "list", code]));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "nothing more was written"
+    );
+}

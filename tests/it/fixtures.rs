@@ -63,6 +63,7 @@ fn member_v1() -> AutoCommit {
             },
         )]),
         merged: Default::default(),
+        conversations: Default::default(),
     };
     autosurgeon::reconcile(&mut am, &member).unwrap();
     doc::commit(&mut am, at(), "fixture");
@@ -139,4 +140,104 @@ fn each_fixture_holds_the_layout_its_name_says_and_its_builders_content() {
             "member-v{version}.automerge is not what member_v{version} builds"
         );
     }
+}
+
+/// The fixture of layout 1, which has no conversations map: a record saved before
+/// conversations existed.
+fn saved_before_conversations() -> Vec<u8> {
+    let bytes = std::fs::read(fixture("member-v1.automerge")).unwrap();
+    let am = doc::load(&bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
+    assert!(
+        automerge::ReadDoc::get(&am, automerge::ROOT, "conversations")
+            .unwrap()
+            .is_none(),
+        "the fixture must be from before conversations"
+    );
+    bytes
+}
+
+#[test]
+fn a_record_saved_before_conversations_loads_and_takes_one_in_a_store() {
+    use hubdesk::domain::conversation::ConversationInput;
+    use hubdesk::service;
+    let hub = crate::support::Hub::new();
+    let id = Uuid::from_u128(0xf1);
+    let received =
+        hubdesk::store::Received::decode(id, DocKind::Member, saved_before_conversations())
+            .unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Member, received).unwrap();
+    w.commit().unwrap();
+    let nav = hub.user("Nia", "navigator");
+    assert!(
+        service::list_conversations(&nav, "CDN-5X9R")
+            .unwrap()
+            .is_empty()
+    );
+    service::add_conversation(
+        &nav,
+        "CDN-5X9R",
+        ConversationInput {
+            what_matters: "Feeling settled at the hub".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let listed = service::list_conversations(&nav, "CDN-5X9R").unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(hub.store.conversation_count(id).unwrap(), 1);
+    // Its visits and profile are as they were.
+    let shown = service::show_member(&nav, "CDN-5X9R").unwrap();
+    assert_eq!(shown.summary.preferred_name, "Zoë Fixture");
+    assert_eq!(shown.visit_count, 1);
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
+fn two_laptops_adding_the_first_conversation_to_an_older_record_apart_keep_both() {
+    let bytes = saved_before_conversations();
+    let conversation = |what: &str| doc::ConversationDoc {
+        at: 1_764_152_000_000,
+        by: Uuid::from_u128(2).to_string(),
+        hub: Uuid::from_u128(5).to_string(),
+        what_matters: what.into(),
+        strengths: None,
+        resources: None,
+        choices: None,
+        next_steps: None,
+        follow_up: None,
+        private_reason: None,
+    };
+    let mut laptops: Vec<AutoCommit> = (0..2u128)
+        .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(100 + i))).unwrap())
+        .collect();
+    for (i, am) in laptops.iter_mut().enumerate() {
+        assert!(doc::upgrade_layout(am, DocKind::Member).unwrap());
+        doc::put_entry(
+            am,
+            "conversations",
+            &Uuid::from_u128(200 + i as u128).to_string(),
+            &conversation(&format!("said on laptop {i}")),
+        )
+        .unwrap();
+        doc::commit(am, at(), "record conversation");
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    first[0].merge(&mut rest[0]).unwrap();
+    let merged: doc::MemberDoc = doc::read(&first[0], DocKind::Member).unwrap();
+    let said: Vec<&str> = merged
+        .conversations
+        .values()
+        .map(|c| c.what_matters.as_str())
+        .collect();
+    assert_eq!(said, ["said on laptop 0", "said on laptop 1"]);
+    assert_eq!(
+        automerge::ReadDoc::get_all(&first[0], automerge::ROOT, "conversations")
+            .unwrap()
+            .len(),
+        1,
+        "one map, not one per laptop"
+    );
 }

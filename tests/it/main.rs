@@ -3,6 +3,7 @@
 mod agreement;
 mod back_entry;
 mod cli;
+mod conversations;
 mod day_story;
 mod fixtures;
 mod members;

@@ -20,6 +20,8 @@ enum Op {
     Contact(usize),
     CloseDay,
     NextDay,
+    /// A conversation with member i: private or not, with a follow-up some days on or none.
+    Converse(usize, bool, Option<i64>),
 }
 
 const NAMES: &[&str] = &[
@@ -38,6 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..NAMES.len()).prop_map(Op::Contact),
         1 => Just(Op::CloseDay),
         1 => Just(Op::NextDay),
+        2 => (0usize..12, any::<bool>(), proptest::option::of(0i64..3))
+            .prop_map(|(i, p, f)| Op::Converse(i, p, f)),
     ]
 }
 
@@ -129,6 +133,11 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
         Op::CloseDay => {
             crate::support::done_or_refused("close the day", service::close_day(ctx));
         }
+        Op::Converse(i, private, follow_up) => {
+            if let Some(code) = members.get(*i) {
+                converse(hub, ctx, code, *private, *follow_up);
+            }
+        }
         Op::NextDay => {
             hub.clock.advance(Duration::days(1));
             crate::support::done_or_refused(
@@ -137,6 +146,18 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
             );
         }
     }
+}
+
+fn converse(hub: &Hub, ctx: &service::Ctx<'_>, code: &str, private: bool, days: Option<i64>) {
+    let today = hub.clock_now().date_naive();
+    let input = hubdesk::domain::conversation::ConversationInput {
+        what_matters: "What matters".into(),
+        follow_up: days.map(|d| (today + Duration::days(d)).format("%Y-%m-%d").to_string()),
+        private,
+        reason: private.then(|| "Kept with staff".into()),
+        ..Default::default()
+    };
+    crate::support::done_or_refused("conversation", service::add_conversation(ctx, code, input));
 }
 
 proptest! {

@@ -86,6 +86,14 @@ enum Op {
     },
     /// Laptop 0 removes laptop 2, which is not told and keeps working (see `revocation`).
     Revoke,
+    /// A navigator's conversation with a member, maybe private to staff, maybe with a
+    /// follow-up some days on (see `converse`).
+    Converse {
+        laptop: usize,
+        member: usize,
+        private: bool,
+        follow_up_days: Option<i64>,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -141,6 +149,14 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
         }),
         1 => (laptop.clone(), 1..4usize).prop_map(|(laptop, limit)| Op::Idle { laptop, limit }),
         1 => Just(Op::Revoke),
+        1 => (laptop.clone(), 0..8usize, any::<bool>(), proptest::option::of(0..3i64)).prop_map(
+            |(laptop, member, private, follow_up_days)| Op::Converse {
+                laptop,
+                member,
+                private,
+                follow_up_days,
+            }
+        ),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -192,6 +208,51 @@ fn back_entry(ctx: &Ctx<'_>, days_ago: i64, code: Option<String>) {
     }
     service::close_day(ctx).unwrap();
     service::open_day(ctx, Default::default()).unwrap();
+}
+
+/// A conversation with the member `code`, recorded the way a navigator or staff member would.
+fn converse(ctx: &Ctx<'_>, code: Option<String>, private: bool, follow_up_days: Option<i64>) {
+    let Some(code) = code else { return };
+    let today = ctx.now().date_naive();
+    let input = hubdesk::domain::conversation::ConversationInput {
+        what_matters: "What matters to them".into(),
+        next_steps: Some("A step they chose".into()),
+        follow_up: follow_up_days.map(|d| {
+            (today + chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        }),
+        private,
+        reason: private.then(|| "They asked for it to stay with staff".into()),
+        ..Default::default()
+    };
+    service::add_conversation(ctx, &code, input).unwrap();
+}
+
+/// Every laptop lists the same conversations and follow-ups for each person.
+fn assert_conversations_agree(all: &[Hub]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            members
+                .iter()
+                .flat_map(|m| {
+                    service::list_conversations(&ctx, &m.code)
+                        .unwrap()
+                        .into_iter()
+                        .map(|c| format!("{} {} {} {:?}", m.code, c.id, c.private, c.words))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        })
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == seen[0]),
+        "laptops disagree on conversations: {seen:?}"
+    );
 }
 
 /// Every laptop lists the same people in the building, each once.
@@ -335,6 +396,17 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 all[laptop].store.compact_some(limit).unwrap();
             }
             Op::Revoke => revocation::revoke(&all),
+            Op::Converse {
+                laptop,
+                member,
+                private,
+                follow_up_days,
+            } => converse(
+                &ctxs[laptop],
+                code_of(&all[laptop], member),
+                private,
+                follow_up_days,
+            ),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -391,6 +463,7 @@ proptest! {
         let agreeing = revocation::agreeing(&all);
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
+        assert_conversations_agree(agreeing);
     }
 }
 
@@ -414,6 +487,7 @@ proptest! {
         let agreeing = revocation::agreeing(&all);
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
+        assert_conversations_agree(agreeing);
     }
 }
 

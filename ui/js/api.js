@@ -34,6 +34,10 @@ export const api = {
   register: (req) => call("register_member", { req }),
   showMember: (idOrCode) => call("show_member", { idOrCode }),
   updateMember: (idOrCode, edit) => call("update_member", { idOrCode, edit }),
+  // req: {what_matters, strengths, resources, choices, next_steps, follow_up, private, reason}
+  addConversation: (idOrCode, req) => call("add_conversation", { idOrCode, req }),
+  listConversations: (idOrCode) => call("list_conversations", { idOrCode }),
+  followUpsDue: () => call("follow_ups_due"),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),

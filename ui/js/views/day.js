@@ -645,6 +645,7 @@ export async function render(root, ctx) {
 
   // A back-entry day says so wherever the desk looks: the title, a note, the counts.
   const notes = el("div", { class: "day-notes" }, ...dayNotes(day));
+  const followUps = ctx.status.user && ctx.status.user.can_support ? await followUpsCard() : null;
   root.append(
     el("h1", { text: dayTitle(day, hub, ctx.status.today) }),
     notes,
@@ -678,11 +679,32 @@ export async function render(root, ctx) {
       el("section", { class: "card wide" }, hereTable, whoError),
       el("section", { class: "card" }, contactForm, contactsList),
       el("section", { class: "card", "aria-label": "The day" }, rollCallLink, " ", closeButton),
+      followUps,
     ),
   );
   current = refreshLists;
   await refreshLists();
   search.focus();
+}
+
+/// Navigators' and staff's follow-ups due at this hub (from conversations): each member links to
+/// their page. Names and codes only, as on the rest of the day screen.
+async function followUpsCard() {
+  const box = errorBox("follow-ups-error");
+  let due = [];
+  try {
+    due = await api.followUpsDue();
+  } catch (err) {
+    showError(box, err);
+  }
+  return el("section", { class: "card", id: "follow-ups", "aria-labelledby": "follow-ups-title" },
+    el("h2", { id: "follow-ups-title", text: "Follow-ups due" }),
+    due.length
+      ? el("ul", { class: "follow-ups" }, due.map((f) => el("li", {},
+        el("a", { href: `#/member/${encodeURIComponent(f.member.code)}`, text: `${f.member.preferred_name} (${f.member.code})` }),
+        ` ${f.overdue ? `was due ${dayInWords(f.due)}` : "due today"}${f.private ? ", private to staff" : ""}`)))
+      : el("p", { text: "No follow-ups due today." }),
+    box);
 }
 
 /// What tells two people with the same name apart, in words: age, pronouns, birth month, and

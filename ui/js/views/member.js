@@ -1,8 +1,9 @@
 // A member's page: profile (legal name hidden unless the role may see it and the user asks),
-// visit history, edit the profile.
+// visit history, edit the profile, and (for navigators, staff and managers) the strength-based
+// conversations held with them.
 
 import { api } from "../api.js";
-import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords } from "../dom.js";
+import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { conflictBox } from "./review.js";
 
 export async function render(root, ctx) {
@@ -107,14 +108,123 @@ export async function render(root, ctx) {
     }
   });
 
+  // Only for roles that may read them (the core refuses the others anyway).
+  const user = ctx.status.user;
+  const conversations = user && user.can_support ? await conversationsSection(m, ctx) : null;
+
   // Element.append writes a null as the text "null": leave the conflicts out instead.
   root.append(...[
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
+    conversations,
     el("section", { class: "card wide" }, visits, withdrawn),
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();
+}
+
+// The parts of a conversation, in the order they are talked through: [key, label, hint].
+const PARTS = [
+  ["what_matters", "What matters to them", "In their words. Required."],
+  ["strengths", "Their strengths", null],
+  ["resources", "People and resources they can draw on", null],
+  ["choices", "Choices they are weighing", null],
+  ["next_steps", "Next steps they chose", null],
+];
+
+/// A labelled text area of several lines, like `field` for one line.
+function textArea(id, label, hint, attrs = {}) {
+  const hintId = hint ? `${id}-hint` : null;
+  return el("div", { class: "field" },
+    el("label", { for: id, text: label }),
+    hint ? el("p", { class: "hint", id: hintId, text: hint }) : null,
+    el("textarea", { id, name: id, rows: "3", maxlength: "2000", "aria-describedby": hintId, ...attrs }));
+}
+
+/// The member's conversations, newest first, and the form to record one.
+async function conversationsSection(m, ctx) {
+  const error = errorBox("conversation-error");
+  let list = [];
+  try {
+    list = await api.listConversations(m.code);
+  } catch (err) {
+    showError(error, err);
+  }
+  const mayKeepPrivate = Boolean(ctx.status.user && ctx.status.user.can_keep_private);
+  const today = ctx.status.today || "";
+  const reason = el("div", { id: "conv-reason-box", hidden: true },
+    textArea("conv-reason", "Why it is private to staff", "The member can see conversations written with them unless they are private.", { maxlength: "300", rows: "2" }));
+  const privateBox = mayKeepPrivate
+    ? el("div", { class: "check" },
+      el("input", { type: "checkbox", id: "conv-private", "aria-controls": "conv-reason-box" }),
+      el("label", { for: "conv-private", text: "Private to staff" }))
+    : null;
+  const form = el("form", { id: "conversation-form", "aria-labelledby": "conversation-form-title", novalidate: true },
+    el("h3", { id: "conversation-form-title", text: "Record a conversation" }),
+    PARTS.map(([key, label, hint]) => textArea(`conv-${key.replace("_", "-")}`, label, hint, key === "what_matters" ? { required: true, "aria-required": "true" } : {})),
+    field("conv-follow-up", "Follow up on (optional)", { type: "date", min: today }, "From today to a year on. It shows on the day screen when it is due."),
+    privateBox,
+    mayKeepPrivate ? reason : null,
+    error,
+    el("button", { type: "submit", text: "Save conversation" }));
+  if (privateBox) {
+    form.querySelector("#conv-private").addEventListener("change", (e) => {
+      reason.hidden = !e.target.checked;
+      if (e.target.checked) form.querySelector("#conv-reason").focus();
+    });
+  }
+  // Where the core's field names sit in the form, to put its message beside the right input.
+  const inputOf = { what_matters: "conv-what-matters", strengths: "conv-strengths", resources: "conv-resources",
+    choices: "conv-choices", next_steps: "conv-next-steps", follow_up: "conv-follow-up", reason: "conv-reason" };
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFieldErrors(form);
+    error.textContent = "";
+    const value = (id) => { const input = form.querySelector(`#${id}`); return input ? input.value : ""; };
+    const optional = (id) => value(id).trim() === "" ? null : value(id);
+    const isPrivate = Boolean(form.querySelector("#conv-private") && form.querySelector("#conv-private").checked);
+    const req = {
+      what_matters: value("conv-what-matters"),
+      strengths: optional("conv-strengths"),
+      resources: optional("conv-resources"),
+      choices: optional("conv-choices"),
+      next_steps: optional("conv-next-steps"),
+      follow_up: optional("conv-follow-up"),
+      private: isPrivate,
+      reason: isPrivate ? optional("conv-reason") : null,
+    };
+    try {
+      await api.addConversation(m.code, req);
+      toast("Conversation saved.");
+      ctx.refresh();
+    } catch (err) {
+      if (err.kind === "locked") return ctx.refresh();
+      if (!(err.field && inputOf[err.field] && fieldError(form, inputOf[err.field], err.message))) showError(error, err);
+    }
+  });
+
+  const items = list.map((c) => {
+    const heading = `${dateInWords(c.at)}, ${time(c.at)}, with ${c.recorded_by}${c.hub ? ` at ${c.hub}` : ""}`;
+    const w = c.words;
+    const body = w
+      ? el("dl", { class: "facts" },
+        [...PARTS.map(([key, label]) => [label, w[key]]), ["Follow up on", w.follow_up ? dateInWords(w.follow_up) : null],
+          ["Private to staff because", w.private_reason]]
+          .filter(([, v]) => v)
+          .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { class: "conversation-text", text: v })]))
+      : el("p", { class: "hint", text: "Private to staff: speak to a staff member before following up." });
+    return el("li", { class: "conversation" },
+      el("article", { "aria-label": heading },
+        el("h3", {}, heading, c.private ? el("span", { class: "tag", text: " Private to staff" }) : null),
+        body));
+  });
+  return el("section", { class: "card wide", id: "conversations", "aria-labelledby": "conversations-title" },
+    el("h2", { id: "conversations-title", text: "Conversations" }),
+    el("div", { class: "columns" },
+      form,
+      el("div", {},
+        el("h3", { text: list.length ? `Earlier conversations (${list.length}), newest first` : "Earlier conversations" }),
+        list.length ? el("ol", { class: "conversations" }, items) : el("p", { text: "No conversations yet." }))));
 }
