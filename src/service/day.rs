@@ -511,7 +511,13 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
 /// A visit id the shell passed back from a sign-in or sign-out (see [`HereEntry::visit`]).
 fn parse_visit(visit: Option<&str>) -> Result<Option<uuid::Uuid>> {
     match visit.map(str::trim) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
+        // Given but blank (an empty variable in a script): not "whichever visit is current".
+        Some("") => Err(ValidationError::new(
+            "visit",
+            "the visit's id is empty (leave it out to undo the latest)",
+        )
+        .into()),
         Some(v) => v.parse().map(Some).map_err(|_| {
             ValidationError::new(
                 "visit",
@@ -586,10 +592,15 @@ pub fn withdraw_sign_in(
     })
 }
 
+/// How long after a sign-out the desk may still undo it. Later, someone long gone would be
+/// back on the roll call: the desk signs them in again instead, which says when they came.
+pub const REOPEN_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
+
 /// Undoes a sign-out: the visit it ended is open again, the same visit (one afternoon stays
-/// one visit). Only while the day is open, and only the member's latest sign-out: not if they
-/// are in again, and, with `visit` (the one the sign-out ended), not if they have come and
-/// gone since. A sign-out made by the day's close is undone by signing them in.
+/// one visit). Only while the day is open, within [`REOPEN_WITHIN`] of the sign-out, and only
+/// the member's latest sign-out: not if they are in again, and, with `visit` (the one the
+/// sign-out ended), not if they have come and gone since. A sign-out made by the day's close
+/// is undone by signing them in. Audited.
 pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> Result<HereEntry> {
     ctx.require(Permission::RunTheDay)?;
     let visit = parse_visit(visit)?;
@@ -616,22 +627,42 @@ pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> 
             member.preferred_name
         )));
     }
+    let now = ctx.now();
+    let last_out = ended.iter().map(|e| e.signed_out_at).max().unwrap_or(now);
+    if now - last_out > REOPEN_WITHIN {
+        return Err(Error::Conflict(format!(
+            "{} was signed out at {}, more than {} minutes ago; sign them in again instead.",
+            member.preferred_name,
+            local_hh_mm(&hub, last_out),
+            REOPEN_WITHIN.num_minutes()
+        )));
+    }
+    // Every sign-out since the earliest of these visits began ends it too (a sign-out
+    // anywhere ends every earlier sign-in: two laptops apart may each have signed the person
+    // in and out). Undoing the sign-out takes back all of them, or the person stays out.
+    let mut ended = ended;
+    while let Some(since) = ended.iter().map(|e| e.signed_in_at).min() {
+        let covering = ctx.store.visits_ended_since(member.id, day.id, since)?;
+        if covering.iter().all(|c| ended.iter().any(|e| e.id == c.id)) {
+            break;
+        }
+        for c in covering {
+            if !ended.iter().any(|e| e.id == c.id) {
+                ended.push(c);
+            }
+        }
+    }
     if ended.iter().any(|e| e.at_close) {
         return Err(Error::Conflict(format!(
             "{} was signed out when the day was closed; sign them in again instead.",
             member.preferred_name
         )));
     }
-    let now = ctx.now();
-    let mut since: Option<i64> = None;
-    let mut activities: Vec<String> = Vec::new();
     let mut w = ctx.store.write()?;
     for e in &ended {
         let am = w.doc_required(e.record, DocKind::Member)?;
         let key = e.id.to_string();
         if let Some(mut v) = doc::get_entry::<VisitDoc>(am, "visits", &key)? {
-            since = Some(since.map_or(v.signed_in_at, |s| s.min(v.signed_in_at)));
-            activities.extend(v.activities.iter().cloned());
             v.signed_out_at = None;
             v.signed_out_by = None;
             v.signed_out_at_close = false;
@@ -639,11 +670,14 @@ pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> 
             doc::commit(am, now, ctx.commit_message("undo sign out"));
         }
     }
-    // No audit entry, as for the sign-out it undoes: the visit's history says who.
+    // Audited, unlike the sign-out it undoes: it puts someone back on the roll call and
+    // clears who signed them out (the record's history keeps it).
+    w.audit(ctx.audit("visit.reopen", Some(member.id)));
     w.commit()?;
     if let Some(here) = ctx.store.who_is_in_member(day.id, member.id)? {
+        let latest = ended.iter().max_by_key(|e| (e.signed_in_at, e.id));
         return Ok(HereEntry {
-            visit: ended.last().map(|e| VisitId(e.id)),
+            visit: latest.map(|e| VisitId(e.id)),
             ..HereEntry::new(
                 &hub,
                 member.id,
@@ -654,26 +688,12 @@ pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> 
             )
         });
     }
-    // Still not in: another laptop recorded a sign-out of theirs after this visit began.
-    // The visit is open again all the same; the desk sees them as out, as every laptop does.
-    let catalogue = ctx.store.activities()?;
-    let mut names: Vec<String> = catalogue
-        .into_iter()
-        .filter(|r| activities.contains(&r.id.to_string()))
-        .map(|r| r.name)
-        .collect();
-    names.sort();
-    Ok(HereEntry {
-        visit: ended.last().map(|e| VisitId(e.id)),
-        ..HereEntry::new(
-            &hub,
-            member.id,
-            member.code,
-            member.preferred_name,
-            since.map(doc::from_millis).unwrap_or(now),
-            names,
-        )
-    })
+    // Every sign-out that counted them out was taken back; only a change made meanwhile on
+    // this laptop could still count them out. Say so rather than claim they are in.
+    Err(Error::Conflict(format!(
+        "{}'s sign-out was undone, but another sign-out still counts them out; sign them in again.",
+        member.preferred_name
+    )))
 }
 
 /// Writes a sign-out to every visit of the person on `day` that has none yet, in whichever of

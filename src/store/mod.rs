@@ -65,8 +65,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// The layout of the projections. Bump it when documents are projected differently: every
 /// store rebuilds its projections once on open (they are caches over the documents).
 /// 1: people made of several records (merges as facts), visits' record ids.
-/// 2: conversations (a laptop on an older hubdesk holds records with conversations it
-///    received but never projected; the new table must be filled from them).
+/// 2: conversations and withdrawn visits (a laptop on an older hubdesk holds records with
+///    conversations it received but never projected, and withdrawn visits it projected as
+///    visits; the new tables must be filled from them).
 const PROJECTION_VERSION: i64 = 2;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;

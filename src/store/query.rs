@@ -288,6 +288,20 @@ pub struct EndedVisit {
     pub record: Uuid,
     pub id: Uuid,
     pub at_close: bool,
+    pub signed_in_at: DateTime<Utc>,
+    pub signed_out_at: DateTime<Utc>,
+}
+
+impl EndedVisit {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            record: r.get(0)?,
+            id: r.get(1)?,
+            at_close: r.get(2)?,
+            signed_in_at: from_millis(r.get(3)?),
+            signed_out_at: from_millis(r.get(4)?),
+        })
+    }
 }
 
 /// A visit the desk withdrew (see [`Store::withdrawn_visits`]).
@@ -759,23 +773,45 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT coalesce(record_id, member_id), id, signed_out_at_close FROM visits
+                "SELECT coalesce(record_id, member_id), id, signed_out_at_close, signed_in_at, signed_out_at
+                 FROM visits
                  WHERE day_id = ?1 AND member_id = ?2
                    AND signed_out_at = (SELECT max(signed_out_at) FROM visits WHERE day_id = ?1 AND member_id = ?2)
                  ORDER BY signed_in_at, id",
             )
             .ctx("last visits ended")?;
         let rows = stmt
-            .query_map(params![day, member], |r| {
-                Ok(EndedVisit {
-                    record: r.get(0)?,
-                    id: r.get(1)?,
-                    at_close: r.get(2)?,
-                })
-            })
+            .query_map(params![day, member], EndedVisit::from_row)
             .ctx("last visits ended")?;
         rows.collect::<rusqlite::Result<_>>()
             .ctx("last visits ended")
+    }
+
+    /// A person's visits on `day` signed out at or after `since`: each of those sign-outs
+    /// ends presence that began at `since` (a sign-out anywhere ends every earlier sign-in).
+    pub fn visits_ended_since(
+        &self,
+        member: Uuid,
+        day: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<EndedVisit>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(record_id, member_id), id, signed_out_at_close, signed_in_at, signed_out_at
+                 FROM visits
+                 WHERE day_id = ?1 AND member_id = ?2 AND signed_out_at >= ?3
+                 ORDER BY signed_in_at, id",
+            )
+            .ctx("visits ended since")?;
+        let rows = stmt
+            .query_map(
+                params![day, member, since.timestamp_millis()],
+                EndedVisit::from_row,
+            )
+            .ctx("visits ended since")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("visits ended since")
     }
 
     /// A person's withdrawn visits (sign-ins the desk undid), newest first: the member page

@@ -340,3 +340,90 @@ fn the_same_sign_in_withdrawn_on_two_laptops_apart_is_withdrawn_once_and_a_later
         assert_eq!(here, std::slice::from_ref(&kept.code));
     }
 }
+
+/// Two laptops apart each signed the member in and out; undoing the later sign-out on one
+/// must bring them back in, not answer "back in" while the other laptop's sign-out still
+/// counts them out: every sign-out of that stretch is taken back, and both laptops agree.
+#[test]
+fn undoing_a_sign_out_takes_back_every_sign_out_of_that_stretch_made_on_laptops_apart() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    let m = all[0].register(&a, "Ivy Jax", "2011-06");
+    sync_both(&all);
+    // Apart: B signs her in and out, A signs her in and out a little later.
+    all[1].clock.advance(Duration::minutes(1));
+    service::sign_in_member(&b, &m.code, &[]).unwrap();
+    all[0].clock.advance(Duration::minutes(2));
+    service::sign_in_member(&a, &m.code, &[]).unwrap();
+    all[1].clock.advance(Duration::minutes(3));
+    service::sign_out_member(&b, &m.code).unwrap();
+    all[0].clock.advance(Duration::minutes(4));
+    let out = service::sign_out_member(&a, &m.code).unwrap();
+    sync_both(&all);
+    all[0].clock.advance(Duration::minutes(1));
+    let back =
+        service::reopen_sign_out(&a, &m.code, out.visit.map(|v| v.to_string()).as_deref()).unwrap();
+    assert_eq!(back.preferred_name, "Ivy Jax");
+    assert_eq!(counts(&a).0, 1, "she is in on this laptop");
+    sync_both(&all);
+    assert_converged(&all);
+    for ctx in [&a, &b] {
+        let here: Vec<_> = service::who_is_in(ctx)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.code)
+            .collect();
+        assert_eq!(here, vec![m.code.clone()]);
+    }
+    // Signed out again anywhere, she is out everywhere.
+    service::sign_out_member(&b, &m.code).unwrap();
+    sync_both(&all);
+    assert_eq!((counts(&a).0, counts(&b).0), (0, 0));
+}
+
+#[test]
+fn a_sign_out_is_undone_only_soon_after_it_and_the_undo_is_audited() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee Desk", "desk");
+    service::open_day(&desk, OpenDay::default()).unwrap();
+    let sam = hub.register(&desk, "Sam Lee", "2010-04");
+    service::sign_in_member(&desk, &sam.code, &[]).unwrap();
+    hub.clock.advance(Duration::hours(1));
+    service::sign_out_member(&desk, &sam.code).unwrap();
+    hub.clock
+        .advance(service::REOPEN_WITHIN + Duration::minutes(1));
+    // Long gone: Undo would put them back on the fire register.
+    assert!(matches!(
+        service::reopen_sign_out(&desk, &sam.code, None),
+        Err(Error::Conflict(m)) if m.contains("more than 15 minutes ago") && m.contains("sign them in again")
+    ));
+    assert_eq!(counts(&desk).0, 0);
+    assert_eq!(hub.store.audit_count("visit.reopen").unwrap(), 0);
+    // Soon after a sign-out, it is undone, and the log says who did it.
+    service::sign_in_member(&desk, &sam.code, &[]).unwrap();
+    hub.clock.advance(Duration::minutes(30));
+    service::sign_out_member(&desk, &sam.code).unwrap();
+    hub.clock.advance(Duration::minutes(2));
+    service::reopen_sign_out(&desk, &sam.code, None).unwrap();
+    assert_eq!(counts(&desk).0, 1);
+    assert_eq!(hub.store.audit_count("visit.reopen").unwrap(), 1);
+}
+
+/// A visit id given but blank (an empty variable in a script) is refused, never read as
+/// "whichever visit is current".
+#[test]
+fn a_blank_visit_id_is_refused_and_nothing_is_undone() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee Desk", "desk");
+    service::open_day(&desk, OpenDay::default()).unwrap();
+    let sam = hub.register(&desk, "Sam Lee", "2010-04");
+    service::sign_in_member(&desk, &sam.code, &[]).unwrap();
+    for blank in ["", "   "] {
+        assert!(matches!(
+            service::withdraw_sign_in(&desk, &sam.code, Some(blank)),
+            Err(Error::Validation(v)) if v.field == "visit"
+        ));
+    }
+    assert_eq!(counts(&desk), (1, 1, 1));
+}
