@@ -168,11 +168,7 @@ pub fn open_day(ctx: &Ctx<'_>, req: OpenDay) -> Result<DaySummary> {
         }));
     }
     let now = ctx.now();
-    let user = ctx
-        .user
-        .as_ref()
-        .map(|u| u.id().to_string())
-        .unwrap_or_default();
+    let user = ctx.user_id_text();
     let mut w = ctx.store.write()?;
     let am = match w.doc(id.0, DocKind::Day)? {
         Some(am) => am,
@@ -294,11 +290,7 @@ pub fn close_day_of(ctx: &Ctx<'_>, date: NaiveDate) -> Result<DaySummary> {
 
 fn close(ctx: &Ctx<'_>, hub: HubRow, day: DayRow) -> Result<DaySummary> {
     let now = ctx.now();
-    let user = ctx
-        .user
-        .as_ref()
-        .map(|u| u.id().to_string())
-        .unwrap_or_default();
+    let user = ctx.user_id_text();
     let still_in = ctx.store.who_is_in(day.id)?;
     let contacts_in = ctx.store.contacts_in(day.id)?;
     let mut w = ctx.store.write()?;
@@ -441,11 +433,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
         day: day.id.to_string(),
         hub: hub.id.to_string(),
         signed_in_at,
-        signed_in_by: ctx
-            .user
-            .as_ref()
-            .map(|u| u.id().to_string())
-            .unwrap_or_default(),
+        signed_in_by: ctx.user_id_text(),
         signed_out_at: None,
         signed_out_by: None,
         signed_out_at_close: false,
@@ -487,11 +475,7 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
         )));
     };
     let mut w = ctx.store.write()?;
-    let user = ctx
-        .user
-        .as_ref()
-        .map(|u| u.id().to_string())
-        .unwrap_or_default();
+    let user = ctx.user_id_text();
     let ended = sign_out_everywhere(ctx, &mut w, member.id, day.id, &user, false, "sign out")?;
     // No audit entry, as for a sign-in: the visit records who signed the member out.
     w.commit()?;
@@ -563,11 +547,7 @@ pub fn withdraw_sign_in(
     let now = ctx.now();
     let stamp = StampDoc {
         at: to_millis(now),
-        by: ctx
-            .user
-            .as_ref()
-            .map(|u| u.id().to_string())
-            .unwrap_or_default(),
+        by: ctx.user_id_text(),
     };
     let mut w = ctx.store.write()?;
     for (record, visit_id) in &targets {
@@ -991,11 +971,7 @@ pub fn add_headcount(ctx: &Ctx<'_>, n: i64) -> Result<DaySummary> {
     let entry = HeadcountEntry {
         count: n,
         at: to_millis(now),
-        by: ctx
-            .user
-            .as_ref()
-            .map(|u| u.id().to_string())
-            .unwrap_or_default(),
+        by: ctx.user_id_text(),
     };
     let mut w = ctx.store.write()?;
     let am = w.doc_required(day.id, DocKind::Day)?;
@@ -1042,11 +1018,7 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
         return Err(Error::Conflict(format!("{name} is already signed in.")));
     }
     let now = ctx.now();
-    let user = ctx
-        .user
-        .as_ref()
-        .map(|u| u.id().to_string())
-        .unwrap_or_default();
+    let user = ctx.user_id_text();
     let visit = ContactVisitDoc {
         day: day.id.to_string(),
         hub: hub.id.to_string(),

@@ -260,6 +260,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The acting user's id as documents record who did something ("" with nobody unlocked,
+    /// which the permission checks before any write do not let through).
+    pub(crate) fn user_id_text(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.id().to_string())
+            .unwrap_or_default()
+    }
+
     /// The message an Automerge commit carries: what and who, never personal data.
     pub(crate) fn commit_message(&self, what: &str) -> String {
         match &self.user {
