@@ -28,7 +28,7 @@ caps.setBrowserName("wry");
 const started = performance.now();
 const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${process.env.E2E_PORT || 4444}/`).build();
 try {
-  await driver.wait(until.elementLocated(By.css(".tiles .tile")), 60000);
+  await driver.wait(until.elementLocated(By.css(".tiles .tile")), 300000); // a first open after an update rebuilds the tables
   const toLock = performance.now() - started;
   // Inside the page: when the lock screen was drawn, as an epoch time; and when the process began.
   const shownAt = await driver.executeScript(

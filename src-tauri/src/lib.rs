@@ -810,8 +810,23 @@ pub fn run() {
             state.set_on_received(std::sync::Arc::new(move || {
                 let _ = handle.emit("changed", serde_json::json!({ "what": "all" }));
             }));
-            // Opening an existing store early keeps unlock instant.
-            let _ = state.status();
+            // The store opens on a thread of its own, so the window shows at once, with how far
+            // a one-time rebuild after an update is (the status says so until it is open), and
+            // unlocking is instant afterwards.
+            if state.begin_opening() {
+                let opener = app.handle().clone();
+                let started = std::thread::Builder::new()
+                    .name("hubdesk-open".into())
+                    .spawn(move || {
+                        let state = opener.state::<AppState>();
+                        state.finish_opening();
+                        let _ = opener.emit("changed", serde_json::json!({ "what": "all" }));
+                    });
+                if let Err(e) = started {
+                    tracing::error!(error = %e, "the store is opened on the window's thread");
+                    state.finish_opening();
+                }
+            }
             if let Some(window) = app.get_webview_window("main") {
                 draw_without_compositing(&window);
             }

@@ -54,6 +54,14 @@ struct Inner {
     last_active: DateTime<Utc>,
 }
 
+/// How far opening the store is while a thread of its own opens it: records done of all
+/// there are, when this build rebuilds the tables once after an update (both 0 until then).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Opening {
+    pub done: usize,
+    pub total: usize,
+}
+
 /// Called (from the sync thread) when records arrived from another laptop.
 pub type OnReceived = Arc<dyn Fn() + Send + Sync>;
 
@@ -64,6 +72,8 @@ pub struct AppState {
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
+    /// Some while a thread opens the store ([`AppState::begin_opening`]).
+    opening: Mutex<Option<Opening>>,
     /// How the real store syncs in the background; `background` is off with HUBDESK_SYNC=off,
     /// and in tests of the shell, which must not leave threads behind.
     sync_config: WorkerConfig,
@@ -100,6 +110,29 @@ pub struct Status {
     pub current_agreement: Option<String>,
     pub consent_options: Vec<String>,
     pub user: Option<UserView>,
+    /// Some while the store is still being opened (after an update, its tables are rebuilt
+    /// once): nothing else in the status means anything yet.
+    pub opening: Option<Opening>,
+}
+
+impl Status {
+    /// A laptop with no organisation (or no store open yet).
+    fn nothing_yet() -> Status {
+        Status {
+            set_up: false,
+            demo: false,
+            org: None,
+            hub: None,
+            device: None,
+            today: None,
+            idle_lock_minutes: 5,
+            idle_lock_seconds: idle_seconds(5),
+            current_agreement: None,
+            consent_options: Vec::new(),
+            user: None,
+            opening: None,
+        }
+    }
 }
 
 impl AppState {
@@ -118,6 +151,7 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             on_received: Mutex::new(None),
+            opening: Mutex::new(None),
             sync_config: WorkerConfig::from_env(),
         }
     }
@@ -246,8 +280,69 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn opening_now(&self) -> Option<Opening> {
+        *self
+            .opening
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set_opening(&self, to: Option<Opening>) {
+        *self
+            .opening
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = to;
+    }
+
+    /// Marks the store as being opened by [`Self::finish_opening`] on another thread: until
+    /// then the status says so, and a command that needs the store is refused with a sentence
+    /// instead of opening it a second time. Call it before starting that thread. Returns
+    /// whether there is a store to open.
+    pub fn begin_opening(&self) -> bool {
+        if !self.data_dir.join(DB_FILE).exists() || self.lock_inner().store.is_some() {
+            return false;
+        }
+        self.set_opening(Some(Opening::default()));
+        true
+    }
+
+    /// Opens the store, off the window's thread: after an update that projects records
+    /// differently, every table is rebuilt once (a minute on a 50,000-member store), and the
+    /// window shows how far it is instead of hanging. Then hands the store over.
+    pub fn finish_opening(&self) {
+        let opened = Store::open_with_progress(&self.data_dir, |p| {
+            self.set_opening(Some(Opening {
+                done: p.done,
+                total: p.total,
+            }));
+        });
+        match opened {
+            Ok(store) => {
+                let mut inner = self.lock_inner();
+                if inner.store.is_none() && matches!(store.local_device(), Ok(Some(_))) {
+                    if let Err(e) = store.warm_up() {
+                        tracing::warn!(error = %e, "the store's lists were not read ahead");
+                    }
+                    inner.store = Some(store);
+                    inner.demo = false;
+                    self.ensure_sync(&inner);
+                }
+            }
+            // The next command opens it again on its own thread, and says why it cannot.
+            Err(e) => tracing::error!(error = %e, "the store could not be opened"),
+        }
+        self.set_opening(None);
+    }
+
     /// Opens the real store if there is one.
     fn ensure_open(&self, inner: &mut Inner) -> Result<(), UiError> {
+        if self.opening_now().is_some() {
+            return Err(UiError {
+                kind: "storage",
+                message: "hubdesk is still getting its records ready after an update (this happens once). Try again in a moment.".into(),
+                field: None,
+            });
+        }
         if inner.store.is_none() && self.data_dir.join(DB_FILE).exists() {
             let store = Store::open(&self.data_dir)?;
             if store.local_device()?.is_some() {
@@ -261,23 +356,17 @@ impl AppState {
     }
 
     pub fn status(&self) -> Result<Status, UiError> {
+        if let Some(opening) = self.opening_now() {
+            return Ok(Status {
+                opening: Some(opening),
+                ..Status::nothing_yet()
+            });
+        }
         let mut inner = self.lock_inner();
         self.ensure_open(&mut inner)?;
         self.expire_if_idle(&mut inner);
         let Some(store) = inner.store.as_ref() else {
-            return Ok(Status {
-                set_up: false,
-                demo: false,
-                org: None,
-                hub: None,
-                device: None,
-                today: None,
-                idle_lock_minutes: 5,
-                idle_lock_seconds: idle_seconds(5),
-                current_agreement: None,
-                consent_options: Vec::new(),
-                user: None,
-            });
+            return Ok(Status::nothing_yet());
         };
         let info = service::desk_info(store, &SystemClock)?;
         // The screens offered follow the roles as they are now: a manager demoted while
@@ -325,6 +414,7 @@ impl AppState {
                     .roles()
                     .allows(hubdesk::domain::Permission::NotesPrivateToStaff),
             }),
+            opening: None,
         })
     }
 

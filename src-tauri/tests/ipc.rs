@@ -564,3 +564,53 @@ fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
         assert_eq!(err["kind"], "permission", "{cmd}: {err}");
     }
 }
+
+/// The store opens on a thread of its own (after an update, its tables are rebuilt once, a
+/// minute on a large store): meanwhile the status says so and commands that need the store
+/// are refused with a sentence rather than opening it a second time; then all is as usual.
+#[test]
+fn while_the_store_is_being_opened_the_status_says_so_and_commands_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let first =
+            hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
+        assert!(!first.begin_opening(), "nothing to open on a new laptop");
+        first
+            .set_up(hubdesk::service::SetUpOrganisation {
+                org_name: "Test Org".into(),
+                hub_name: "Riverside".into(),
+                time_zone: None,
+                device_name: "desk".into(),
+                manager_name: "Maya".into(),
+                manager_secret: "2468".into(),
+            })
+            .unwrap();
+    }
+    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
+    assert!(state.begin_opening());
+    let status = state.status().unwrap();
+    assert_eq!(status.opening, Some(Default::default()));
+    assert!(!status.set_up, "nothing else is known yet");
+    let refused = state
+        .with_store(hubdesk::service::lock_screen_users)
+        .unwrap_err();
+    assert_eq!(refused.kind, "storage");
+    assert!(
+        refused.message.contains("getting its records ready"),
+        "{}",
+        refused.message
+    );
+
+    state.finish_opening();
+    let status = state.status().unwrap();
+    assert_eq!(status.opening, None);
+    assert!(status.set_up);
+    assert_eq!(
+        state
+            .with_store(hubdesk::service::lock_screen_users)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!state.begin_opening(), "open already");
+}

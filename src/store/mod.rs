@@ -205,6 +205,13 @@ pub struct Store {
 impl Store {
     /// Opens (creating if need be) the encrypted store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_progress(dir, |_| {})
+    }
+
+    /// [`Self::open`], telling `progress` how far the one-time rebuild of the tables is when
+    /// this build projects documents differently from the one that last wrote the store
+    /// (a minute on a 50,000-member store; a window should say so rather than hang).
+    pub fn open_with_progress(dir: &Path, progress: impl FnMut(RebuildProgress)) -> Result<Store> {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
@@ -226,7 +233,7 @@ impl Store {
                     path.display()
                 ))
             })?;
-        Self::finish_open(conn, Some(path))
+        Self::finish_open(conn, Some(path), progress)
     }
 
     /// Opens the store in `dir` only if there is one: never creates a folder, a database or a
@@ -245,10 +252,14 @@ impl Store {
     /// A throw-away store in memory (tests, benchmarks).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("open in memory")?;
-        Self::finish_open(conn, None)
+        Self::finish_open(conn, None, |_| {})
     }
 
-    fn finish_open(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
+    fn finish_open(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        progress: impl FnMut(RebuildProgress),
+    ) -> Result<Store> {
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA cache_size = -{PAGE_CACHE_KIB};
@@ -283,7 +294,7 @@ impl Store {
             .query_row("SELECT version FROM projection_meta", [], |r| r.get(0))
             .ctx("projection layout")?;
         if projected < PROJECTION_VERSION {
-            store.rebuild_all()?;
+            store.rebuild_all_with_progress(progress)?;
         }
         store.data_version.set(store.read_data_version()?);
         Ok(store)
@@ -1818,8 +1829,17 @@ mod tests {
                 .unwrap();
             assert_eq!(store.conversation_count(member).unwrap(), 0);
         }
-        let store = Store::open(dir.path()).unwrap();
+        // The window says how far the rebuild is: the last report is every record done.
+        let mut reports = Vec::new();
+        let store = Store::open_with_progress(dir.path(), |p| reports.push(p)).unwrap();
         assert_eq!(store.conversation_count(member).unwrap(), 1);
+        let last = reports.last().copied().expect("the rebuild reported");
+        assert!(last.total >= 1 && last.done == last.total, "{reports:?}");
+        // Opened again, nothing is rebuilt and nothing reported.
+        drop(store);
+        let mut again = Vec::new();
+        Store::open_with_progress(dir.path(), |p| again.push(p)).unwrap();
+        assert!(again.is_empty(), "{again:?}");
     }
 
     #[test]

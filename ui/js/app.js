@@ -3,6 +3,7 @@
 
 import { api, onChanged } from "./api.js";
 import { closeAllDialogs } from "./dialog.js";
+import { el } from "./dom.js";
 import * as setup from "./views/setup.js";
 import * as lock from "./views/lock.js";
 import * as day from "./views/day.js";
@@ -88,6 +89,32 @@ function formatDate(iso) {
   return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 }
 
+/// While the store opens (after an update that changes its lists, they are rebuilt from the
+/// records once: a minute on a very large store): what is happening, said once to a screen
+/// reader, and how far, in a progress bar that updates quietly. Then the usual screen.
+function showOpening({ done, total }) {
+  let bar = document.getElementById("opening-progress");
+  if (!bar) {
+    bar = el("progress", { id: "opening-progress", "aria-labelledby": "opening-title" });
+    main.replaceChildren(
+      el("h1", { id: "opening-title", text: "Getting hubdesk ready" }),
+      el("p", {
+        role: "status",
+        text: "After an update hubdesk rebuilds its lists from the records, once. On a large organisation this takes a minute.",
+      }),
+      bar,
+      el("p", { id: "opening-count", class: "hint" }),
+    );
+    state.view = null;
+  }
+  if (total) {
+    bar.max = total;
+    bar.value = done;
+    document.getElementById("opening-count").textContent = `${done.toLocaleString("en-GB")} of ${total.toLocaleString("en-GB")} records`;
+  }
+  setTimeout(show, 400);
+}
+
 /// Shows the right screen for the state we are in.
 export async function show() {
   try {
@@ -97,6 +124,7 @@ export async function show() {
     return;
   }
   renderTopbar();
+  if (state.status.opening) return showOpening(state.status.opening);
   renderSyncState();
   const s = state.status;
   const ctx = { status: s, refresh: show, go };
