@@ -481,14 +481,7 @@ pub fn sign_out_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HereEntry> {
     w.commit()?;
     Ok(HereEntry {
         visit: ended.last().copied().map(VisitId),
-        ..HereEntry::new(
-            &hub,
-            member.id,
-            member.code,
-            member.preferred_name,
-            here.since,
-            here.activities,
-        )
+        ..HereEntry::from_row(&hub, here)
     })
 }
 
@@ -658,14 +651,7 @@ pub fn reopen_sign_out(ctx: &Ctx<'_>, id_or_code: &str, visit: Option<&str>) -> 
         let latest = ended.iter().max_by_key(|e| (e.signed_in_at, e.id));
         return Ok(HereEntry {
             visit: latest.map(|e| VisitId(e.id)),
-            ..HereEntry::new(
-                &hub,
-                member.id,
-                member.code,
-                member.preferred_name,
-                here.since,
-                here.activities,
-            )
+            ..HereEntry::from_row(&hub, here)
         });
     }
     // Every sign-out that counted them out was taken back; only a change made meanwhile on
@@ -713,16 +699,7 @@ pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
         .store
         .who_is_in(day.id)?
         .into_iter()
-        .map(|h| {
-            HereEntry::new(
-                &hub,
-                h.member_id,
-                h.code,
-                h.preferred_name,
-                h.since,
-                h.activities,
-            )
-        })
+        .map(|h| HereEntry::from_row(&hub, h))
         .collect())
 }
 
@@ -928,6 +905,18 @@ impl HereEntry {
             activities,
             visit: None,
         }
+    }
+
+    /// The entry for one row of who is in.
+    fn from_row(hub: &HubRow, h: crate::store::HereRow) -> Self {
+        Self::new(
+            hub,
+            h.member_id,
+            h.code,
+            h.preferred_name,
+            h.since,
+            h.activities,
+        )
     }
 }
 
