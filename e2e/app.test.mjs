@@ -132,13 +132,11 @@ test("a front desk day in the real window", async (t) => {
     assert.match(await textOf("#conversations"), /Earlier conversations \(1\)/);
     assert.match(await textOf("ol.conversations"), /drawing\.\nSeeing her friends/, "her line break is kept");
     assert.equal(await driver.executeScript("return document.getElementById('conv-what-matters').value"), "", "the form is empty again");
-    await driver.executeScript("document.getElementById('conversations').scrollIntoView()");
-    await look("07c-conversation");
+    await look("07c-conversation", { at: "#conversations" });
     await (await find("a[href='#/day']")).click();
     await find("#search");
     await driver.wait(async () => /Zoë O'Brien \(.+\) due today/.test(await textOf("#follow-ups")), 5000);
-    await driver.executeScript("document.getElementById('follow-ups').scrollIntoView()");
-    await look("07d-follow-ups");
+    await look("07d-follow-ups", { at: "#follow-ups" });
     await driver.executeScript("window.scrollTo(0, 0)");
   });
 

@@ -83,11 +83,16 @@ export function helpers(driver) {
     zoomNow = percent;
   }
   /// Screenshots at 100% and at 200% zoom, then the checks, at the zoom the test was at.
-  async function look(name) {
+  /// With `at` (a selector), each screenshot shows that part of the page: zooming reflows it,
+  /// and the 200% one showed whatever the reflow left in view.
+  async function look(name, { at = null } = {}) {
     const was = zoomNow;
+    const show = () => at && driver.executeScript("document.querySelector(arguments[0]).scrollIntoView()", at);
     await zoom(100);
+    await show();
     await screenshot(name);
     await zoom(200);
+    await show();
     await screenshot(`${name}-zoom200`);
     await zoom(was);
     await checkNoEmptyValues(name);
