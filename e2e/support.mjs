@@ -119,5 +119,30 @@ export function helpers(driver) {
   async function focusedId() {
     return driver.executeScript("return document.activeElement && document.activeElement.id");
   }
-  return { keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core };
+  /// A test that is not about first run starts here: the organisation is set up through the
+  /// app's own bridge (manager Maya, PIN 2468), with more users if asked, then the lock screen.
+  /// `users`: [{ name, roles: "navigator,staff", pin }].
+  async function setUpOrganisation({ users = [] } = {}) {
+    await find("#org");
+    await core("set_up_organisation", {
+      form: { org_name: "Riverside Youth Hubs", hub_name: "Riverside Hub", time_zone: "Europe/London", device_name: "Desk laptop", manager_name: "Maya", manager_secret: "2468" },
+    });
+    await core("unlock", { name: "Maya", pin: "2468" });
+    for (const u of users) await core("add_user", { req: { name: u.name, roles: u.roles, secret: u.pin } });
+    await core("lock");
+    await driver.navigate().refresh();
+    await find(".tiles .tile");
+  }
+  /// Unlocks as `name` the way a person does: their tile, their PIN, Enter.
+  async function unlockAs(name, pin) {
+    const tiles = await driver.findElements(By.css(".tiles .tile"));
+    let tile = null;
+    for (const t of tiles) if ((await t.getText()) === name) tile = t;
+    assert.ok(tile, `a lock screen tile for ${name}`);
+    await tile.click();
+    await type("#pin", pin);
+    await (await find("#pin")).sendKeys(Key.ENTER);
+    await driver.wait(async () => (await textOf("#who-user")).includes(`as ${name} `), 15000, `unlocked as ${name}`);
+  }
+  return { keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
 }
