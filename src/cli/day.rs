@@ -69,6 +69,10 @@ pub enum ContactCommand {
     Signout {
         id: String,
     },
+    /// A parent who is in was told about the parent network
+    Signpost {
+        id: String,
+    },
     /// Contacts in the building now
     List,
 }
@@ -196,6 +200,11 @@ pub fn contact(ctx: &Ctx<'_>, command: ContactCommand, json: bool) -> Result<(),
             json,
             &service::sign_out_contact(ctx, &id)?,
             output::contact_signed_out,
+        ),
+        ContactCommand::Signpost { id } => emit(
+            json,
+            &service::signpost_contact(ctx, &id)?,
+            output::contact_signposted,
         ),
         ContactCommand::List => emit(
             json,

@@ -10,6 +10,7 @@ mod member;
 pub mod output;
 mod setup;
 mod sync;
+mod team;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,15 @@ enum Command {
     /// Strength-based conversations with members (navigators, staff)
     #[command(subcommand)]
     Conversation(conversation::ConversationCommand),
+    /// Shifts at the hub: start, end, list; `shift mine` for your own
+    #[command(subcommand)]
+    Shift(team::ShiftCommand),
+    /// Training the team completed (staff record it)
+    #[command(subcommand)]
+    Training(team::TrainingCommand),
+    /// Spells as member, peer navigator or volunteer (staff record them)
+    #[command(subcommand)]
+    RoleHistory(team::RoleHistoryCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -143,6 +153,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
         Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
         Command::Conversation(c) => at.unlocked(|ctx| conversation::conversation(ctx, c, json)),
+        Command::Shift(c) => at.unlocked(|ctx| team::shift(ctx, c, json)),
+        Command::Training(c) => at.unlocked(|ctx| team::training(ctx, c, json)),
+        Command::RoleHistory(c) => at.unlocked(|ctx| team::role_history(ctx, c, json)),
     }
 }
 

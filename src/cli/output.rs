@@ -402,6 +402,12 @@ pub fn day(d: &service::DaySummary) -> String {
                 .unwrap_or_default()
         ));
     }
+    if d.parent_signposts > 0 {
+        s.push_str(&format!(
+            "\nParents told about the parent network: {}.",
+            d.parent_signposts
+        ));
+    }
     for other in &d.also_open {
         s.push_str(&format!(
             "\nAlso open: {}{}; close it with `hubdesk day close --date {}`.",
@@ -656,7 +662,140 @@ pub fn contact_signed_out(c: &service::ContactHere) -> String {
 
 pub fn contacts(all: &[service::ContactHere]) -> String {
     all.iter()
-        .map(|c| format!("{:<30} {:<13} {}", c.name, c.kind, c.contact_id))
+        .map(|c| {
+            format!(
+                "{:<30} {:<13} {}{}",
+                c.name,
+                c.kind,
+                c.contact_id,
+                if c.signposted {
+                    " (told about the parent network)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn contact_signposted(c: &service::ContactHere) -> String {
+    format!("{} was told about the parent network.", c.name)
+}
+
+fn minutes_in_words(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+pub fn shift_started(s: &service::ShiftSummary) -> String {
+    format!(
+        "{} is on shift at {} since {}.",
+        s.user, s.hub, s.start_time
+    )
+}
+
+pub fn shift_ended(s: &service::ShiftSummary) -> String {
+    format!(
+        "{} ended their shift at {} ({}).",
+        s.user,
+        s.hub,
+        minutes_in_words(s.minutes)
+    )
+}
+
+fn shift_line(s: &service::ShiftSummary) -> String {
+    format!(
+        "{} {:<24} {:<20} {} to {} ({}){}",
+        s.date,
+        s.user,
+        s.hub,
+        s.start_time,
+        s.end_time.as_deref().unwrap_or("now"),
+        minutes_in_words(s.minutes),
+        if s.ended_at_close {
+            ", ended when the day closed"
+        } else {
+            ""
+        }
+    )
+}
+
+pub fn shifts(l: &service::ShiftList) -> String {
+    if l.shifts.is_empty() {
+        return format!("No shifts from {} to {}.", l.from, l.to);
+    }
+    let mut lines: Vec<String> = l.shifts.iter().map(shift_line).collect();
+    lines.push(format!("Hours from {} to {}:", l.from, l.to));
+    for h in &l.hours {
+        lines.push(format!(
+            "  {:<24} {} in {} shift{}",
+            h.user,
+            minutes_in_words(h.minutes),
+            h.shifts,
+            if h.shifts == 1 { "" } else { "s" }
+        ));
+    }
+    lines.join("\n")
+}
+
+pub fn my_shift(m: &service::MyShift) -> String {
+    let mut lines = vec![match &m.on_shift {
+        Some(s) => format!(
+            "{} is on shift at {} since {}.",
+            m.user, s.hub, s.start_time
+        ),
+        None => format!("{} is not on shift.", m.user),
+    }];
+    lines.push(shifts(&m.month));
+    lines.push(training(&m.training));
+    lines.push(role_history(&m.roles));
+    lines.join("\n")
+}
+
+pub fn training_added(t: &service::TrainingSummary) -> String {
+    format!("Recorded: {} completed {} on {}.", t.user, t.course, t.date)
+}
+
+pub fn training(all: &[service::TrainingSummary]) -> String {
+    if all.is_empty() {
+        return "No training recorded.".into();
+    }
+    all.iter()
+        .map(|t| format!("{} {:<24} {}", t.date, t.user, t.course))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn role_spell_added(r: &service::RoleSpellSummary) -> String {
+    format!(
+        "Recorded: {} was a {} from {}{}.",
+        r.user,
+        r.role,
+        r.from,
+        r.to.as_deref()
+            .map(|t| format!(" to {t}"))
+            .unwrap_or_else(|| ", and still is".into())
+    )
+}
+
+pub fn role_history(all: &[service::RoleSpellSummary]) -> String {
+    if all.is_empty() {
+        return "No roles recorded.".into();
+    }
+    all.iter()
+        .map(|r| {
+            format!(
+                "{} to {:<10} {:<24} {}",
+                r.from,
+                r.to.as_deref().unwrap_or("now"),
+                r.user,
+                r.role
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -124,6 +124,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     ),
     (DocKind::Member, 2, &["merged"]),
     (DocKind::Member, 3, &["conversations"]),
+    (DocKind::Day, 2, &["shifts"]),
+    (DocKind::Org, 4, &["role_history", "training"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -482,6 +484,36 @@ pub struct OrgDoc {
     /// transitively and every laptop shows each group as one person (see store/project.rs).
     #[autosurgeon(missing = "Default::default")]
     pub same_person: BTreeMap<String, StampDoc>,
+    /// Spells in which a user was a member, peer navigator or volunteer, keyed by id.
+    #[autosurgeon(missing = "Default::default")]
+    pub role_history: BTreeMap<String, RoleSpellEntry>,
+    /// Training users completed, keyed by id.
+    #[autosurgeon(missing = "Default::default")]
+    pub training: BTreeMap<String, TrainingEntry>,
+}
+
+/// A spell in one role (member, peer navigator, volunteer: the person's part in the hub, not
+/// what they may do in hubdesk), recorded by staff.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct RoleSpellEntry {
+    pub user: String,
+    /// "member", "peer navigator" or "volunteer".
+    pub role: String,
+    /// "YYYY-MM-DD".
+    pub from: String,
+    /// "YYYY-MM-DD"; none while it goes on.
+    pub to: Option<String>,
+    pub recorded: StampDoc,
+}
+
+/// A course a user completed, recorded by staff.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct TrainingEntry {
+    pub user: String,
+    pub course: String,
+    /// "YYYY-MM-DD".
+    pub date: String,
+    pub recorded: StampDoc,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -596,6 +628,27 @@ pub struct DayDoc {
     /// (see `genesis`), so days made by older hubdesks and by this one merge alike.
     #[autosurgeon(missing = "Default::default")]
     pub back_entry: Option<StampDoc>,
+    /// Navigators' and volunteers' shifts at the hub that day, keyed by shift id (added to the
+    /// layout later, see [`LAYOUT_UPGRADES`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub shifts: BTreeMap<String, ShiftDoc>,
+}
+
+/// A user's shift at a hub on a day.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ShiftDoc {
+    /// The user on shift (id).
+    pub user: String,
+    pub started_at: Millis,
+    pub ended: Option<ShiftEndDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ShiftEndDoc {
+    pub at: Millis,
+    pub by: String,
+    /// Ended by closing the day: the user never said when they left.
+    pub at_close: bool,
 }
 
 /// The layout of a day's first change, exactly as the first hubdesk wrote it. Fields added to
@@ -648,6 +701,10 @@ impl DayDoc {
                 .with_message("day created")
                 .with_time(0),
         );
+        // The maps added to days' layout since (shifts), made as every laptop makes them: a
+        // new day has them from the start, so nothing upgrades it later (an upgrade on
+        // receipt would be a change of its own, as if the sync had brought something).
+        upgrade_layout(&mut doc, DocKind::Day)?;
         Ok(doc)
     }
 }
@@ -662,7 +719,7 @@ pub struct ContactDoc {
     pub contact_kind: String,
     pub name: String,
     pub created_at: Millis,
-    /// Parents only: told about the parent network.
+    /// Parents only: told about the parent network, at any visit.
     pub signposted: bool,
     pub visits: BTreeMap<String, ContactVisitDoc>,
 }
@@ -675,6 +732,10 @@ pub struct ContactVisitDoc {
     pub signed_in_by: String,
     pub signed_out_at: Option<Millis>,
     pub signed_out_at_close: bool,
+    /// Parents: told about the parent network at this visit. The day screen counts these;
+    /// visits made before hubdesk recorded it per visit have none (see store/project.rs).
+    #[autosurgeon(missing = "Default::default")]
+    pub signposted: bool,
 }
 
 #[cfg(test)]
@@ -866,10 +927,19 @@ mod tests {
         let hub = Uuid::from_u128(2);
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
         let mut doc = DayDoc::genesis(day, hub, date).unwrap();
+        let first: Vec<automerge::ChangeHash> = doc
+            .get_changes(&[])
+            .iter()
+            .filter(|c| c.deps().is_empty())
+            .map(|c| c.hash())
+            .collect();
         assert_eq!(
-            hex::encode(heads_hash(&doc.get_heads())),
+            hex::encode(heads_hash(&first)),
             "89ba4e657b3663c895ac77cfab8e3fbf",
         );
+        // Then the layout upgrades, which every laptop makes alike (see `upgrade_layout`).
+        let mut again = DayDoc::genesis(day, hub, date).unwrap();
+        assert_eq!(doc.get_heads(), again.get_heads());
     }
 
     #[test]

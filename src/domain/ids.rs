@@ -67,6 +67,12 @@ new_id!(/// One entry of the anonymous headcount.
     HeadcountId);
 new_id!(/// A strength-based conversation with a member.
     ConversationId);
+new_id!(/// A navigator's or volunteer's shift at a hub.
+    ShiftId);
+new_id!(/// A course a user completed.
+    TrainingId);
+new_id!(/// A spell in which a user was a member, peer navigator or volunteer.
+    RoleSpellId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.

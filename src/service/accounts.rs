@@ -189,6 +189,8 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         tombstones: BTreeMap::new(),
         distinct_members: BTreeMap::new(),
         same_person: BTreeMap::new(),
+        role_history: BTreeMap::new(),
+        training: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;
@@ -359,7 +361,7 @@ pub fn lock_screen_users(store: &Store) -> Result<Vec<String>> {
         .collect())
 }
 
-fn find_user(ctx: &Ctx<'_>, name: &str) -> Result<UserRow> {
+pub(crate) fn find_user(ctx: &Ctx<'_>, name: &str) -> Result<UserRow> {
     let matches = ctx.store.users_by_name_key(&search_key(name))?;
     matches
         .iter()

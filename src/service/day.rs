@@ -14,7 +14,7 @@ use crate::domain::names::search_key;
 use crate::domain::{
     ContactId, ContactKind, HeadcountId, HubDayId, MemberId, Permission, ValidationError, VisitId,
 };
-use crate::store::{DayRow, HubRow};
+use crate::store::{ContactHereRow, DayRow, HubRow};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DaySummary {
@@ -31,6 +31,8 @@ pub struct DaySummary {
     pub new_members: i64,
     pub contacts: i64,
     pub contacts_in: i64,
+    /// Parents told about the parent network at a visit that day: a number, nothing more.
+    pub parent_signposts: i64,
     pub headcount: i64,
     /// Set when the day was opened after its date to type in a paper register: its visits
     /// were entered later, not at the desk on the day.
@@ -88,6 +90,20 @@ pub struct ContactHere {
     pub kind: String,
     pub name: String,
     pub since: DateTime<Utc>,
+    /// Parents: told about the parent network at this visit.
+    pub signposted: bool,
+}
+
+impl ContactHere {
+    fn from_row(c: ContactHereRow) -> Self {
+        Self {
+            contact_id: ContactId(c.contact_id),
+            kind: c.kind,
+            name: c.name,
+            since: c.since,
+            signposted: c.signposted,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -238,7 +254,7 @@ fn open_days_in_desk_order(ctx: &Ctx<'_>, hub: &HubRow) -> Result<Vec<DayRow>> {
 
 /// The open day the desk at this laptop's hub works on, or a conflict that says how to open
 /// one.
-fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
+pub(crate) fn current_open_day(ctx: &Ctx<'_>) -> Result<(HubRow, DayRow)> {
     let hub = ctx.hub()?;
     let today = ctx.today_at(&hub).format("%Y-%m-%d").to_string();
     let open = open_days_in_desk_order(ctx, &hub)?;
@@ -316,6 +332,7 @@ fn close(ctx: &Ctx<'_>, hub: HubRow, day: DayRow) -> Result<DaySummary> {
         }
     }
     let am = w.doc_required(day.id, DocKind::Day)?;
+    super::team::end_shifts_at_close(am, now, &user)?;
     doc::put(
         am,
         "closed",
@@ -365,6 +382,7 @@ fn day_summary(ctx: &Ctx<'_>, hub: &HubRow, day_id: uuid::Uuid) -> Result<DaySum
         new_members: counts.new_members,
         contacts: counts.contacts,
         contacts_in: ctx.store.contacts_in(day.id)?.len() as i64,
+        parent_signposts: counts.parent_signposts,
         headcount: day.headcount,
         back_entry: match day.back_entry_at {
             Some(at) => Some(BackEntry {
@@ -710,13 +728,47 @@ pub fn contacts_in(ctx: &Ctx<'_>) -> Result<Vec<ContactHere>> {
         .store
         .contacts_in(day.id)?
         .into_iter()
-        .map(|c| ContactHere {
-            contact_id: ContactId(c.contact_id),
-            kind: c.kind,
-            name: c.name,
-            since: c.since,
-        })
+        .map(ContactHere::from_row)
         .collect())
+}
+
+/// The desk told a parent who is in about the parent network: counted on the day screen (a
+/// number, nothing that identifies anyone) and kept on the parent's record.
+pub fn signpost_contact(ctx: &Ctx<'_>, contact_id: &str) -> Result<ContactHere> {
+    ctx.require(Permission::RunTheDay)?;
+    let (_, day) = current_open_day(ctx)?;
+    let here = ctx
+        .store
+        .contacts_in(day.id)?
+        .into_iter()
+        .find(|c| c.contact_id.to_string() == contact_id.trim())
+        .ok_or_else(|| Error::Conflict("That parent is not signed in today.".into()))?;
+    if here.kind != ContactKind::Parent.as_str() {
+        return Err(ValidationError::new(
+            "signposted",
+            "only parents are signposted to the parent network",
+        )
+        .into());
+    }
+    if here.signposted {
+        return Ok(ContactHere::from_row(here));
+    }
+    let now = ctx.now();
+    let mut w = ctx.store.write()?;
+    let am = w.doc_required(here.contact_id, DocKind::Contact)?;
+    let key = here.visit_id.to_string();
+    if let Some(mut visit) = doc::get_entry::<ContactVisitDoc>(am, "visits", &key)? {
+        visit.signposted = true;
+        doc::put_entry(am, "visits", &key, &visit)?;
+        doc::put(am, "signposted", &true)?;
+        doc::commit(am, now, ctx.commit_message("contact signposted"));
+    }
+    w.audit(ctx.audit("contact.signpost", Some(here.contact_id)));
+    w.commit()?;
+    Ok(ContactHere::from_row(ContactHereRow {
+        signposted: true,
+        ..here
+    }))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1015,6 +1067,7 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
         signed_in_by: user,
         signed_out_at: None,
         signed_out_at_close: false,
+        signposted: req.signposted,
     };
     let mut w = ctx.store.write()?;
     let id = match existing {
@@ -1051,6 +1104,7 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
         kind: kind.as_str().into(),
         name,
         since: now,
+        signposted: req.signposted,
     })
 }
 
@@ -1078,10 +1132,5 @@ pub fn sign_out_contact(ctx: &Ctx<'_>, contact_id: &str) -> Result<ContactHere> 
     }
     w.audit(ctx.audit("contact.sign_out", Some(id)));
     w.commit()?;
-    Ok(ContactHere {
-        contact_id: ContactId(id),
-        kind: here.kind,
-        name: here.name,
-        since: here.since,
-    })
+    Ok(ContactHere::from_row(here))
 }

@@ -392,6 +392,9 @@ pub fn build_demo_with_progress(
                     signed_in_by: by.clone(),
                     signed_out_at: Some(to_millis(at + Duration::minutes(45))),
                     signed_out_at_close: false,
+                    // A signposted parent was told at their first visit: see
+                    // store/project.rs, which counts it there.
+                    signposted: false,
                 },
             );
         }

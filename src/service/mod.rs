@@ -14,6 +14,7 @@ mod members;
 mod merge;
 mod sync;
 mod sync_worker;
+mod team;
 
 pub use accounts::*;
 pub use conversations::*;
@@ -22,6 +23,7 @@ pub use members::*;
 pub use merge::*;
 pub use sync::*;
 pub use sync_worker::*;
+pub use team::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -10,9 +10,11 @@
 mod project;
 mod query;
 mod syncdata;
+mod team;
 
 pub use query::*;
 pub use syncdata::*;
+pub use team::*;
 
 use std::cell::{Cell, RefCell};
 use std::fs;
@@ -68,7 +70,8 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// 2: conversations and withdrawn visits (a laptop on an older hubdesk holds records with
 ///    conversations it received but never projected, and withdrawn visits it projected as
 ///    visits; the new tables must be filled from them).
-const PROJECTION_VERSION: i64 = 2;
+/// 3: shifts, training, role history and parent-network signposts per visit.
+const PROJECTION_VERSION: i64 = 3;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Result, SqlContext};
 use crate::doc::{
     self, AgreementDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc, OrgDoc,
-    ProfileDoc, VisitDoc,
+    ProfileDoc, ShiftDoc, StampDoc, VisitDoc,
 };
 use crate::domain::names::search_key;
 
@@ -36,6 +36,9 @@ const PROJECTION_TABLES: &[&str] = &[
     "same_person",
     "member_records",
     "conversations",
+    "shifts",
+    "training",
+    "role_history",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -172,9 +175,31 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         "activities",
         "devices",
         "tombstones",
+        "training",
+        "role_history",
     ] {
         conn.execute(&format!("DELETE FROM {table}"), [])
             .ctx("reproject org")?;
+    }
+    for (key, t) in &org.training {
+        let (Some(id), Some(user)) = (parse_id(key), parse_id(&t.user)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO training (id, user_id, course, date) VALUES (?1, ?2, ?3, ?4)",
+            params![id, user, t.course, t.date],
+        )
+        .ctx("project training")?;
+    }
+    for (key, r) in &org.role_history {
+        let (Some(id), Some(user)) = (parse_id(key), parse_id(&r.user)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO role_history (id, user_id, role, from_date, to_date) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, user, r.role, r.from, r.to],
+        )
+        .ctx("project role history")?;
     }
     let settings = serde_json::to_string(&SettingsJson::from(&org.settings)).unwrap_or_default();
     conn.execute(
@@ -1220,7 +1245,44 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
         ],
     )
     .ctx("project day")?;
+    conn.prepare_cached("DELETE FROM shifts WHERE day_id = ?1")
+        .ctx("reproject shifts")?
+        .execute([id])
+        .ctx("reproject shifts")?;
+    let hub = parse_id(&d.hub);
+    for (key, s) in &d.shifts {
+        let (Some(shift_id), Some(user)) = (parse_id(key), parse_id(&s.user)) else {
+            continue;
+        };
+        let (ended_at, at_close) = shift_end(s, d.closed.as_ref());
+        conn.prepare_cached(
+            "INSERT INTO shifts (id, day_id, hub_id, user_id, started_at, ended_at, at_close)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx("project shift")?
+        .execute(params![
+            shift_id,
+            id,
+            hub,
+            user,
+            s.started_at,
+            ended_at,
+            at_close
+        ])
+        .ctx("project shift")?;
+    }
     Ok(())
+}
+
+/// When a shift ended, and whether closing the day ended it. A shift the day's close did not
+/// see (started on a laptop apart) ends when the day closed, or as it began if it began after
+/// that: a fact of the document, the same on every laptop whatever order changes arrived in.
+fn shift_end(s: &ShiftDoc, closed: Option<&StampDoc>) -> (Option<i64>, bool) {
+    match (&s.ended, closed) {
+        (Some(end), _) => (Some(end.at.max(s.started_at)), end.at_close),
+        (None, Some(close)) => (Some(close.at.max(s.started_at)), true),
+        (None, None) => (None, false),
+    }
 }
 
 fn project_contact(conn: &Connection, id: Uuid, c: &ContactDoc) -> Result<()> {
@@ -1233,18 +1295,49 @@ fn project_contact(conn: &Connection, id: Uuid, c: &ContactDoc) -> Result<()> {
     .ctx("project contact")?;
     conn.execute("DELETE FROM contact_visits WHERE contact_id = ?1", [id])
         .ctx("reproject contact visits")?;
-    for (visit_id, v) in &c.visits {
-        let (Some(visit_id), Some(day_id)) = (parse_id(visit_id), parse_id(&v.day)) else {
+    let signposted_at = signposted_visits(c);
+    for (key, v) in &c.visits {
+        let (Some(visit_id), Some(day_id)) = (parse_id(key), parse_id(&v.day)) else {
             continue;
         };
         conn.execute(
-            "INSERT INTO contact_visits (id, contact_id, day_id, signed_in_at, signed_out_at, signed_out_at_close)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![visit_id, id, day_id, v.signed_in_at, v.signed_out_at, v.signed_out_at_close],
+            "INSERT INTO contact_visits (id, contact_id, day_id, signed_in_at, signed_out_at, signed_out_at_close, signposted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                visit_id,
+                id,
+                day_id,
+                v.signed_in_at,
+                v.signed_out_at,
+                v.signed_out_at_close,
+                signposted_at.contains(key.as_str())
+            ],
         )
         .ctx("project contact visit")?;
     }
     Ok(())
+}
+
+/// The visits (map keys) at which a parent was told about the parent network. Visits record it
+/// since hubdesk counted signposts per day; a contact signposted before that has only the
+/// contact-wide flag, and it is counted once, at their first visit (earliest sign-in, then
+/// lowest id): the same visit on every laptop, whatever order the visits arrived in.
+fn signposted_visits(c: &ContactDoc) -> BTreeSet<&str> {
+    let flagged: BTreeSet<&str> = c
+        .visits
+        .iter()
+        .filter(|(_, v)| v.signposted)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !flagged.is_empty() || !c.signposted {
+        return flagged;
+    }
+    c.visits
+        .iter()
+        .min_by_key(|(k, v)| (v.signed_in_at, k.as_str()))
+        .map(|(k, _)| k.as_str())
+        .into_iter()
+        .collect()
 }
 
 /// All projected rows as sorted lines of text (row ids left out: they are not data).

@@ -268,6 +268,8 @@ pub struct ContactHereRow {
     pub kind: String,
     pub name: String,
     pub since: DateTime<Utc>,
+    /// Told about the parent network at this visit.
+    pub signposted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,6 +325,8 @@ pub struct DayCounts {
     pub unique_members: i64,
     pub new_members: i64,
     pub contacts: i64,
+    /// Parents told about the parent network at a visit that day: a count, nothing more.
+    pub parent_signposts: i64,
 }
 
 /// SQL: the visits (row `v`) of day ?1 whose person is in now. A person is in while some
@@ -872,7 +876,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT c.id, v.id, c.kind, c.name, v.signed_in_at FROM contact_visits v JOIN contacts c ON c.id = v.contact_id
+                "SELECT c.id, v.id, c.kind, c.name, v.signed_in_at, v.signposted FROM contact_visits v JOIN contacts c ON c.id = v.contact_id
                  WHERE v.day_id = ?1 AND v.signed_out_at IS NULL ORDER BY v.signed_in_at, c.name_key",
             )
             .ctx("contacts in")?;
@@ -884,6 +888,7 @@ impl Store {
                     kind: r.get(2)?,
                     name: r.get(3)?,
                     since: from_millis(r.get(4)?),
+                    signposted: r.get(5)?,
                 })
             })
             .ctx("contacts in")?;
@@ -916,13 +921,13 @@ impl Store {
                 |r| r.get(0),
             )
             .ctx("day counts")?;
-        let contacts: i64 = self
+        let (contacts, parent_signposts): (i64, i64) = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM contact_visits WHERE day_id = ?1",
-                [day],
-                |r| r.get(0),
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(signposted), 0) FROM contact_visits WHERE day_id = ?1",
             )
+            .ctx("day counts")?
+            .query_row([day], |r| Ok((r.get(0)?, r.get(1)?)))
             .ctx("day counts")?;
         Ok(DayCounts {
             in_now,
@@ -930,6 +935,7 @@ impl Store {
             unique_members,
             new_members,
             contacts,
+            parent_signposts,
         })
     }
 

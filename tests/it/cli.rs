@@ -1438,3 +1438,143 @@ fn conversations_on_the_command_line_print_one_json_value_and_refuse_with_the_us
         "nothing more was written"
     );
 }
+
+#[test]
+fn shifts_training_and_signposts_on_the_command_line_print_json_and_refuse_with_the_usual_codes() {
+    let dir = set_up();
+    let d = dir.path();
+    let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Nia", "--role", "navigator"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let nia = Some(("Nia", "1357"));
+    // 5: no day open yet.
+    assert_eq!(hubdesk(d, nia, &["shift", "start"]).code, 5);
+    ok(hubdesk(d, M, &["--json", "day", "open"]));
+    let started = ok(hubdesk(d, nia, &["--json", "shift", "start"]));
+    assert_eq!(started["user"], "Nia");
+    assert!(started["ended_at"].is_null());
+    // 5: already on shift, in one sentence.
+    let again = hubdesk(d, nia, &["shift", "start"]);
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert_eq!(again.stderr.trim().lines().count(), 1, "{}", again.stderr);
+    let ended = ok(hubdesk(d, nia, &["--json", "shift", "end"]));
+    assert!(ended["ended_at"].is_string());
+    let mine = ok(hubdesk(d, nia, &["--json", "shift", "mine"]));
+    assert_eq!(mine["month"]["shifts"].as_array().unwrap().len(), 1);
+    // 3: a navigator neither lists others' shifts nor records training.
+    assert_eq!(
+        hubdesk(d, nia, &["shift", "list", "--user", "Maya"]).code,
+        3
+    );
+    assert_eq!(
+        hubdesk(
+            d,
+            nia,
+            &[
+                "training",
+                "add",
+                "Nia",
+                "--course",
+                "First aid",
+                "--date",
+                "2026-01-01"
+            ]
+        )
+        .code,
+        3
+    );
+    // 2: a date in the year 9999, an unknown role; nothing written.
+    let bad = hubdesk(
+        d,
+        M,
+        &[
+            "training",
+            "add",
+            "Nia",
+            "--course",
+            "First aid",
+            "--date",
+            "9999-12-31",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let bad = hubdesk(
+        d,
+        M,
+        &[
+            "role-history",
+            "add",
+            "Nia",
+            "--role",
+            "client",
+            "--from",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(
+        ok(hubdesk(d, M, &["--json", "training", "list"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "training",
+            "add",
+            "Nia",
+            "--course",
+            "First aid",
+            "--date",
+            "2026-01-01",
+        ],
+    ));
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "role-history",
+            "add",
+            "Nia",
+            "--role",
+            "peer navigator",
+            "--from",
+            "2025-09-01",
+        ],
+    ));
+    let listed = ok(hubdesk(d, nia, &["--json", "training", "list", "Nia"]));
+    assert_eq!(listed[0]["course"], "First aid");
+    let roles = ok(hubdesk(d, nia, &["--json", "role-history", "list", "Nia"]));
+    assert_eq!(roles[0]["role"], "peer navigator");
+    // A parent told about the parent network is counted on the day.
+    let parent = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "contact", "signin", "--kind", "parent", "--name", "Pat",
+        ],
+    ));
+    let id = parent["contact_id"].as_str().unwrap();
+    assert_eq!(
+        ok(hubdesk(d, M, &["--json", "contact", "signpost", id]))["signposted"],
+        true
+    );
+    assert_eq!(
+        ok(hubdesk(d, M, &["--json", "day", "show"]))["parent_signposts"],
+        1
+    );
+    // 4: no such user.
+    assert_eq!(hubdesk(d, M, &["training", "list", "Nobody"]).code, 4);
+}

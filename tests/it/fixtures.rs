@@ -241,3 +241,168 @@ fn two_laptops_adding_the_first_conversation_to_an_older_record_apart_keep_both(
         "one map, not one per laptop"
     );
 }
+
+/// A day as every hubdesk before shifts saved it: the shared first change, then an opening.
+fn day_saved_before_shifts(hub: Uuid, date: chrono::NaiveDate) -> (Uuid, Vec<u8>) {
+    use hubdesk::domain::{HubDayId, HubId};
+    let id = HubDayId::for_hub_and_date(HubId(hub), date).0;
+    // Its first change alone, as hubdesk made it before days had shifts.
+    let mut today = doc::DayDoc::genesis(id, hub, date).unwrap();
+    let first: Vec<automerge::ChangeHash> = today
+        .get_changes(&[])
+        .iter()
+        .filter(|c| c.deps().is_empty())
+        .map(|c| c.hash())
+        .collect();
+    let mut am = today.fork_at(&first).unwrap();
+    am.set_actor(doc::device_actor(Uuid::from_u128(7)));
+    doc::put_entry(
+        &mut am,
+        "openings",
+        &Uuid::from_u128(8).to_string(),
+        &doc::StampDoc {
+            at: at().timestamp_millis(),
+            by: Uuid::from_u128(2).to_string(),
+        },
+    )
+    .unwrap();
+    doc::commit(&mut am, at(), "open day");
+    assert!(
+        automerge::ReadDoc::get(&am, automerge::ROOT, "shifts")
+            .unwrap()
+            .is_none()
+    );
+    (id, am.save())
+}
+
+#[test]
+fn a_day_saved_before_shifts_loads_and_takes_a_shift_in_a_store() {
+    use hubdesk::service;
+    let hub = crate::support::Hub::new();
+    let manager = hub.manager();
+    let hub_id = service::list_hubs(&manager).unwrap()[0].id.0;
+    let (id, bytes) = day_saved_before_shifts(hub_id, at().date_naive());
+    let received = hubdesk::store::Received::decode(id, DocKind::Day, bytes).unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Day, received).unwrap();
+    w.commit().unwrap();
+    assert!(service::show_day(&manager).unwrap().open);
+    let started = service::start_shift(&manager).unwrap();
+    assert_eq!(started.date, at().date_naive().to_string());
+    assert!(service::my_shift(&manager).unwrap().on_shift.is_some());
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
+fn two_laptops_starting_the_first_shift_of_an_older_day_apart_keep_both() {
+    let (_, bytes) = day_saved_before_shifts(Uuid::from_u128(5), at().date_naive());
+    let mut laptops: Vec<AutoCommit> = (0..2u128)
+        .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(100 + i))).unwrap())
+        .collect();
+    for (i, am) in laptops.iter_mut().enumerate() {
+        assert!(doc::upgrade_layout(am, DocKind::Day).unwrap());
+        doc::put_entry(
+            am,
+            "shifts",
+            &Uuid::from_u128(300 + i as u128).to_string(),
+            &doc::ShiftDoc {
+                user: Uuid::from_u128(400 + i as u128).to_string(),
+                started_at: at().timestamp_millis(),
+                ended: None,
+            },
+        )
+        .unwrap();
+        doc::commit(am, at(), "shift start");
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    first[0].merge(&mut rest[0]).unwrap();
+    let merged: doc::DayDoc = doc::read(&first[0], DocKind::Day).unwrap();
+    assert_eq!(merged.shifts.len(), 2);
+    assert_eq!(
+        automerge::ReadDoc::get_all(&first[0], automerge::ROOT, "shifts")
+            .unwrap()
+            .len(),
+        1,
+        "one map, not one per laptop"
+    );
+}
+
+/// A parent's record as hubdesk saved it before signposts were kept per visit: told about the
+/// parent network (once, on the record) and two visits.
+#[derive(autosurgeon::Reconcile)]
+struct ContactBeforeSignpostsPerVisit {
+    schema: u64,
+    kind: String,
+    contact_kind: String,
+    name: String,
+    created_at: i64,
+    signposted: bool,
+    visits: BTreeMap<String, ContactVisitBeforeSignposts>,
+}
+
+#[derive(autosurgeon::Reconcile)]
+struct ContactVisitBeforeSignposts {
+    day: String,
+    hub: String,
+    signed_in_at: i64,
+    signed_in_by: String,
+    signed_out_at: Option<i64>,
+    signed_out_at_close: bool,
+}
+
+#[test]
+fn a_parent_told_before_signposts_were_kept_per_visit_counts_once_at_their_first_visit() {
+    use hubdesk::service;
+    let hub = crate::support::Hub::new();
+    let manager = hub.manager();
+    service::open_day(&manager, Default::default()).unwrap();
+    let today = service::show_day(&manager).unwrap().id.0;
+    let earlier = Uuid::from_u128(0xd1);
+    let visit = |day: Uuid, at: i64| ContactVisitBeforeSignposts {
+        day: day.to_string(),
+        hub: Uuid::from_u128(5).to_string(),
+        signed_in_at: at,
+        signed_in_by: Uuid::from_u128(2).to_string(),
+        signed_out_at: Some(at + 1),
+        signed_out_at_close: false,
+    };
+    let old = ContactBeforeSignpostsPerVisit {
+        schema: 1,
+        kind: "contact".into(),
+        contact_kind: "parent".into(),
+        name: "Pat Parent".into(),
+        created_at: 1_700_000_000_000,
+        signposted: true,
+        visits: BTreeMap::from([
+            // The later visit has the smaller key: the first visit is by time, not by key.
+            (
+                Uuid::from_u128(1).to_string(),
+                visit(today, at().timestamp_millis()),
+            ),
+            (
+                Uuid::from_u128(2).to_string(),
+                visit(earlier, 1_700_000_000_000),
+            ),
+        ]),
+    };
+    let mut am = AutoCommit::new().with_actor(doc::device_actor(Uuid::from_u128(7)));
+    autosurgeon::reconcile(&mut am, &old).unwrap();
+    doc::commit(&mut am, at(), "contact sign in");
+    let id = Uuid::from_u128(0xc1);
+    let received = hubdesk::store::Received::decode(id, DocKind::Contact, am.save()).unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Contact, received).unwrap();
+    w.commit().unwrap();
+    // Today's visit is not their first: told before, not today.
+    let day = service::show_day(&manager).unwrap();
+    assert_eq!((day.contacts, day.parent_signposts), (1, 0));
+    let dump = hub.store.projection_dump().unwrap();
+    assert!(
+        dump.iter()
+            .any(|l| l.starts_with("contact_visits:") && l.ends_with("Integer(1)"))
+    );
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}

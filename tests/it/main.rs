@@ -15,4 +15,5 @@ mod sync_fuzz;
 mod sync_net;
 mod sync_props;
 mod sync_rounds;
+mod team;
 mod undo;

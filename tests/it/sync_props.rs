@@ -94,6 +94,23 @@ enum Op {
         private: bool,
         follow_up_days: Option<i64>,
     },
+    /// The manager starts or ends their shift (a shift started on two laptops apart is two
+    /// shifts; closing the day on another laptop ends one it never saw).
+    Shift {
+        laptop: usize,
+        start: bool,
+    },
+    /// Staff record a course and a spell as a volunteer (the organisation's document).
+    Training {
+        laptop: usize,
+        n: u32,
+    },
+    /// A parent signs in, maybe told about the parent network then or later.
+    Parent {
+        laptop: usize,
+        name: usize,
+        signposted: bool,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -104,6 +121,33 @@ enum Op {
 
 const NAMES: &[&str] = &["Zoë", "Łukasz", "Aoife", "Sam", "Kai", "Noor"];
 const PRONOUNS: &[&str] = &["she/her", "he/him", "they/them"];
+const PARENTS: &[&str] = &["Pat Parent", "Ro Parent", "Lee Parent"];
+
+/// A parent signs in (or is already in) and is told about the parent network, at sign-in or
+/// afterwards.
+fn parent(ctx: &Ctx<'_>, name: &str, signposted: bool) {
+    crate::support::done_or_refused(
+        "parent sign in",
+        service::sign_in_contact(
+            ctx,
+            service::SignInContact {
+                kind: "parent".into(),
+                name: name.into(),
+                signposted: false,
+            },
+        ),
+    );
+    if !signposted {
+        return;
+    }
+    let here = service::contacts_in(ctx).unwrap_or_default();
+    if let Some(c) = here.iter().find(|c| c.name == name) {
+        crate::support::done_or_refused(
+            "signpost",
+            service::signpost_contact(ctx, &c.contact_id.to_string()),
+        );
+    }
+}
 
 fn op() -> impl Strategy<Value = Op> {
     op_weighted(1)
@@ -157,6 +201,15 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 follow_up_days,
             }
         ),
+        1 => (laptop.clone(), any::<bool>()).prop_map(|(laptop, start)| Op::Shift { laptop, start }),
+        1 => (laptop.clone(), 1..4u32).prop_map(|(laptop, n)| Op::Training { laptop, n }),
+        1 => (laptop.clone(), 0..3usize, any::<bool>()).prop_map(|(laptop, name, signposted)| {
+            Op::Parent {
+                laptop,
+                name,
+                signposted,
+            }
+        }),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -407,6 +460,27 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 private,
                 follow_up_days,
             ),
+            Op::Shift { laptop, start } => {
+                if start {
+                    crate::support::done_or_refused(
+                        "shift start",
+                        service::start_shift(&ctxs[laptop]),
+                    );
+                } else {
+                    crate::support::done_or_refused("shift end", service::end_shift(&ctxs[laptop]));
+                }
+            }
+            Op::Training { laptop, n } => {
+                service::add_training(&ctxs[laptop], MANAGER, &format!("Course {n}"), "2026-11-01")
+                    .unwrap();
+                service::add_role_spell(&ctxs[laptop], MANAGER, "volunteer", "2026-01-01", None)
+                    .unwrap();
+            }
+            Op::Parent {
+                laptop,
+                name,
+                signposted,
+            } => parent(&ctxs[laptop], PARENTS[name], signposted),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
