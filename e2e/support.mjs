@@ -23,7 +23,17 @@ export async function startDriver() {
 
 export function helpers(driver) {
   const find = (css, timeout = 15000) => driver.wait(until.elementLocated(By.css(css)), timeout, `waiting for ${css}`);
-  const textOf = async (css) => (await find(css)).getText();
+  /// The element's text; a screen that redraws between finding it and reading it (a change
+  /// event from the core) is read again, as a person would look again.
+  async function textOf(css) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (await find(css)).getText();
+      } catch (err) {
+        if (err.name !== "StaleElementReferenceError" || attempt >= 4) throw err;
+      }
+    }
+  }
   async function type(css, text) {
     const input = await find(css);
     await input.clear();

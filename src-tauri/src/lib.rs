@@ -280,6 +280,96 @@ fn sign_out_contact<R: Runtime>(
     Ok(c)
 }
 
+#[tauri::command]
+fn signpost_contact<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    contact_id: String,
+) -> Res<service::ContactHere> {
+    let c = state.with_ctx(|ctx| service::signpost_contact(ctx, &contact_id))?;
+    changed(&app, "day");
+    Ok(c)
+}
+
+#[tauri::command]
+fn my_shift(state: State<'_, AppState>) -> Res<service::MyShift> {
+    state.with_ctx(service::my_shift)
+}
+
+#[tauri::command]
+fn start_shift<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<service::ShiftSummary> {
+    let s = state.with_ctx(service::start_shift)?;
+    changed(&app, "shifts");
+    Ok(s)
+}
+
+#[tauri::command]
+fn end_shift<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<service::ShiftSummary> {
+    let s = state.with_ctx(service::end_shift)?;
+    changed(&app, "shifts");
+    Ok(s)
+}
+
+#[tauri::command]
+fn list_shifts(
+    state: State<'_, AppState>,
+    user: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Res<service::ShiftList> {
+    state.with_ctx(|ctx| service::list_shifts(ctx, user.as_deref(), from.as_deref(), to.as_deref()))
+}
+
+#[tauri::command]
+fn list_training(
+    state: State<'_, AppState>,
+    user: Option<String>,
+) -> Res<Vec<service::TrainingSummary>> {
+    state.with_ctx(|ctx| service::list_training(ctx, user.as_deref()))
+}
+
+#[tauri::command]
+fn add_training<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    user: String,
+    course: String,
+    date: String,
+) -> Res<service::TrainingSummary> {
+    let t = state.with_ctx(|ctx| service::add_training(ctx, &user, &course, &date))?;
+    changed(&app, "team");
+    Ok(t)
+}
+
+#[tauri::command]
+fn list_role_history(
+    state: State<'_, AppState>,
+    user: Option<String>,
+) -> Res<Vec<service::RoleSpellSummary>> {
+    state.with_ctx(|ctx| service::list_role_history(ctx, user.as_deref()))
+}
+
+#[tauri::command]
+fn add_role_spell<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    user: String,
+    role: String,
+    from: String,
+    to: Option<String>,
+) -> Res<service::RoleSpellSummary> {
+    let r =
+        state.with_ctx(|ctx| service::add_role_spell(ctx, &user, &role, &from, to.as_deref()))?;
+    changed(&app, "team");
+    Ok(r)
+}
+
 /// What became of a print: the desk is told, so a fire register is never assumed printed.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 #[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]

@@ -41,6 +41,15 @@ export const api = {
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),
+  signpostContact: (contactId) => call("signpost_contact", { contactId }),
+  myShift: () => call("my_shift"),
+  startShift: () => call("start_shift"),
+  endShift: () => call("end_shift"),
+  listShifts: (user = null, from = null, to = null) => call("list_shifts", { user, from, to }),
+  listTraining: (user = null) => call("list_training", { user }),
+  addTraining: (user, course, date) => call("add_training", { user, course, date }),
+  listRoleHistory: (user = null) => call("list_role_history", { user }),
+  addRoleSpell: (user, role, from, to = null) => call("add_role_spell", { user, role, from, to }),
   // {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}: what became of the print
   // (detail: the PDF's path, or why it failed).
   printRollCall: () => call("print_roll_call"),

@@ -432,6 +432,7 @@ export async function render(root, ctx) {
           [`New ${when}`, d.new_members],
           ["Headcount", d.headcount],
           ["Parents and visitors", d.contacts],
+          ["Parents told about the parent network", d.parent_signposts],
         ].map(([k, v]) => el("div", { class: "count" }, el("dt", { text: k }), el("dd", { text: String(v) }))),
       );
       hereBody.replaceChildren(
@@ -462,7 +463,29 @@ export async function render(root, ctx) {
           el(
             "li",
             {},
-            `${c.name} (${c.kind}) since ${time(c.since)} `,
+            `${c.name} (${c.kind}) since ${time(c.since)}${c.signposted ? ", told about the parent network" : ""} `,
+            c.kind === "parent" && !c.signposted
+              ? el("button", {
+                  type: "button",
+                  class: "secondary",
+                  text: "Told about the parent network",
+                  "data-key": `signpost-${c.contact_id}`,
+                  "aria-label": `${c.name} was told about the parent network`,
+                  onclick: async (e) => {
+                    contactsError.textContent = "";
+                    const next = neighbour(e.currentTarget, contactsList);
+                    try {
+                      await api.signpostContact(c.contact_id);
+                      toast(`${c.name} was told about the parent network.`);
+                      await refreshLists();
+                      refocus(next, contactsList);
+                    } catch (err) {
+                      if (err && err.kind === "locked") return ctx.refresh();
+                      showError(contactsError, err);
+                    }
+                  },
+                })
+              : "",
             el("button", {
               type: "button",
               class: "secondary",
