@@ -235,8 +235,9 @@ pub fn build_demo_with_progress(
             },
         )
     })?;
+    let mut navigator = String::new();
     for (name, roles, pin) in &DEMO_USERS[1..] {
-        super::add_user(
+        let user = super::add_user(
             &ctx,
             super::AddUser {
                 name: (*name).into(),
@@ -244,7 +245,28 @@ pub fn build_demo_with_progress(
                 secret: (*pin).into(),
             },
         )?;
+        if *roles == "navigator" {
+            navigator = user.id.to_string();
+        }
     }
+    // The team's training and their parts in the hub: the navigator was a member first.
+    let this_day = clock.now().with_timezone(&TZ).date_naive();
+    let ago = |days: i64| {
+        (this_day - Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (nav_name, desk_name) = (DEMO_USERS[2].0, DEMO_USERS[3].0);
+    for (course, days) in [
+        ("Peer navigator training", 420),
+        ("Youth mental health first aid", 300),
+        ("Safeguarding basics", 120),
+    ] {
+        super::add_training(&ctx, nav_name, course, &ago(days))?;
+    }
+    super::add_role_spell(&ctx, nav_name, "member", &ago(900), Some(&ago(430)))?;
+    super::add_role_spell(&ctx, nav_name, "peer navigator", &ago(429), None)?;
+    super::add_role_spell(&ctx, desk_name, "volunteer", &ago(200), None)?;
     let activities: Vec<Uuid> = ACTIVITIES
         .iter()
         .map(|(n, k)| super::add_activity(&ctx, n, k).map(|a| a.id.0))
@@ -289,6 +311,7 @@ pub fn build_demo_with_progress(
         hubs,
         activities: &activities,
         by: by.clone(),
+        navigator: navigator.clone(),
         actor: doc::device_actor(store.local_device()?.map(|d| d.id).unwrap_or_default()),
         seeds: &seeds,
         copies: plant(spec),
@@ -296,6 +319,9 @@ pub fn build_demo_with_progress(
         surnames: Weighted::by_rank(SURNAMES),
     };
     let (mut w, visits_total) = write_members(store, store.write()?, &plan, &seeds, &mut progress)?;
+    // Shifts draw from a stream of their own, so the days' other figures stay what the same
+    // seed always gave.
+    let mut shifts_rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5e1f_0000_0000_0000);
     // The days themselves: opened, counted, closed.
     let mut report = DemoProgress {
         phase: DemoPhase::Days,
@@ -333,6 +359,36 @@ pub fn build_demo_with_progress(
                 &entry,
             )?;
             doc::commit(&mut am, at, format!("headcount (user {by})"));
+        }
+        // The demo navigator works at Riverside most of its days; now and then they forget
+        // to end the shift, and closing the day ends it.
+        if day.hub == 0 && shifts_rng.random_bool(0.8) {
+            let start = local(day.date, 14, shifts_rng.random_range(30..60));
+            let forgot = shifts_rng.random_bool(0.1);
+            let end = if forgot {
+                local(day.date, 20, 0)
+            } else {
+                local(day.date, 19, shifts_rng.random_range(0..45))
+            };
+            doc::put_entry(
+                &mut am,
+                "shifts",
+                &id_at(&mut shifts_rng, start).to_string(),
+                &doc::ShiftDoc {
+                    user: navigator.clone(),
+                    started_at: to_millis(start),
+                    ended: Some(doc::ShiftEndDoc {
+                        at: to_millis(end),
+                        by: if forgot {
+                            by.clone()
+                        } else {
+                            navigator.clone()
+                        },
+                        at_close: forgot,
+                    }),
+                },
+            )?;
+            doc::commit(&mut am, start, format!("shift start (user {navigator})"));
         }
         let closed = local(day.date, 20, 0);
         doc::put(
@@ -451,6 +507,8 @@ struct MemberPlan<'a> {
     hubs: [Uuid; 2],
     activities: &'a [Uuid],
     by: String,
+    /// The demo navigator's user id: they hold the members' conversations.
+    navigator: String,
     actor: automerge::ActorId,
     /// Every member's seed, in code order: a planted copy rebuilds its original from it.
     seeds: &'a [u64],
@@ -866,6 +924,9 @@ fn build_member(
     seed: u64,
 ) -> Result<Option<(Uuid, AutoCommit, u64)>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Conversations draw from a stream of their own, so names and visits stay what the same
+    // seed always gave.
+    let mut talk = ChaCha8Rng::seed_from_u64(seed ^ 0x7a1c_0000_0000_0000);
     let by = &plan.by;
     let days = plan.days;
     let Some(me) = identity(plan, &mut rng)? else {
@@ -983,9 +1044,75 @@ fn build_member(
         put_sign_out(&mut am, &entry, &visit)?;
         doc::commit(&mut am, signed_out_at, format!("sign out (user {by})"));
         visits += 1;
+        if talk.random_bool(CONVERSATION_SHARE) {
+            let at = signed_in_at + Duration::minutes(10);
+            let (what_matters, strengths, next_steps) = (
+                *CONVERSATION_WORDS
+                    .0
+                    .choose(&mut talk)
+                    .unwrap_or(&"Feeling settled"),
+                *CONVERSATION_WORDS
+                    .1
+                    .choose(&mut talk)
+                    .unwrap_or(&"Kind to others"),
+                *CONVERSATION_WORDS
+                    .2
+                    .choose(&mut talk)
+                    .unwrap_or(&"Come back next week"),
+            );
+            let conversation = doc::ConversationDoc {
+                at: to_millis(at),
+                by: plan.navigator.clone(),
+                hub: plan.hubs[day.hub].to_string(),
+                what_matters: what_matters.into(),
+                strengths: Some(strengths.into()),
+                resources: None,
+                choices: None,
+                next_steps: Some(next_steps.into()),
+                follow_up: None,
+                private_reason: None,
+            };
+            doc::put_entry(
+                &mut am,
+                "conversations",
+                &id_at(&mut talk, at).to_string(),
+                &conversation,
+            )?;
+            doc::commit(
+                &mut am,
+                at,
+                format!("record conversation (user {})", plan.navigator),
+            );
+        }
     }
     Ok(Some((id, am, visits)))
 }
+
+/// The share of visits at which the demo navigator records a conversation.
+const CONVERSATION_SHARE: f64 = 0.05;
+
+/// Made-up words for demo conversations: what matters, a strength, a next step.
+const CONVERSATION_WORDS: (&[&str], &[&str], &[&str]) = (
+    &[
+        "Getting back into music",
+        "Feeling less alone at college",
+        "Sleeping better before exams",
+        "Making one new friend",
+        "Finding a part-time job",
+    ],
+    &[
+        "Patient with younger siblings",
+        "Good at drawing",
+        "Keeps going when things are hard",
+        "Makes people laugh",
+    ],
+    &[
+        "Join the art group on Thursday",
+        "Try the breathing exercise at night",
+        "Talk to a tutor about deadlines",
+        "Come back next week",
+    ],
+);
 
 /// Writes a new visit into the visits map with exactly the operations `doc::put_entry` makes
 /// for it (the desk's sign-in), without reading the document back field by field as
@@ -1117,6 +1244,13 @@ mod tests {
             .query_row("SELECT count(*) FROM member_search", [], |r| r.get(0))
             .unwrap();
         assert_eq!(searchable, 120, "every member can be searched for");
+        // The navigators' work is there to report on: conversations, shifts, training, roles.
+        for table in ["conversations", "shifts", "training", "role_history"] {
+            assert!(
+                built.iter().any(|l| l.starts_with(&format!("{table}:"))),
+                "the demo has no {table}"
+            );
+        }
         store.rebuild_all().unwrap();
         assert_eq!(store.projection_dump().unwrap(), built);
     }
