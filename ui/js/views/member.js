@@ -60,7 +60,7 @@ export async function render(root, ctx) {
     el("caption", { text: "Recent visits" }),
     el("thead", {}, el("tr", {}, ["Date", "Hub", "In", "Out"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, m.recent_visits.length
-      ? m.recent_visits.map((v) => el("tr", {}, el("td", { text: v.date || "" }), el("td", { text: v.hub || "" }),
+      ? m.recent_visits.map((v) => el("tr", {}, el("td", { text: v.date ? dateInWords(v.date) : "" }), el("td", { text: v.hub || "" }),
           el("td", { text: time(v.signed_in_at) }),
           el("td", { text: v.signed_out_at ? `${time(v.signed_out_at)}${v.signed_out_at_close ? " (at close)" : ""}` : "still in" })))
       : [el("tr", {}, el("td", { colspan: "4", text: "No visits yet." }))]));
@@ -70,7 +70,7 @@ export async function render(root, ctx) {
     ? el("table", { class: "visits withdrawn", id: "withdrawn-visits" },
       el("caption", { text: "Sign-ins undone at the desk (withdrawn: not visits, counted nowhere)" }),
       el("thead", {}, el("tr", {}, ["Date", "Hub", "Signed in", "Withdrawn"].map((h) => el("th", { scope: "col", text: h })))),
-      el("tbody", {}, m.withdrawn_visits.map((v) => el("tr", {}, el("td", { text: v.date || "" }), el("td", { text: v.hub || "" }),
+      el("tbody", {}, m.withdrawn_visits.map((v) => el("tr", {}, el("td", { text: v.date ? dateInWords(v.date) : "" }), el("td", { text: v.hub || "" }),
         el("td", { text: time(v.signed_in_at) }),
         el("td", { text: `${time(v.withdrawn_at)}${v.withdrawn_by ? ` by ${v.withdrawn_by}` : ""}` })))))
     : null;
