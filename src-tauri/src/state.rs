@@ -92,6 +92,8 @@ pub struct UserView {
     pub can_support: bool,
     /// Keep a conversation private to staff, and read one that is.
     pub can_keep_private: bool,
+    /// See the team's shifts, training and roles, and record training and roles.
+    pub can_see_team: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -413,6 +415,7 @@ impl AppState {
                 can_keep_private: u
                     .roles()
                     .allows(hubdesk::domain::Permission::NotesPrivateToStaff),
+                can_see_team: u.roles().allows(hubdesk::domain::Permission::TeamRecords),
             }),
             opening: None,
         })

@@ -124,7 +124,7 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     ),
     (DocKind::Member, 2, &["merged"]),
     (DocKind::Member, 3, &["conversations"]),
-    (DocKind::Day, 2, &["shifts"]),
+    (DocKind::Day, 2, &["shifts", "closings"]),
     (DocKind::Org, 4, &["role_history", "training"]),
 ];
 
@@ -632,6 +632,11 @@ pub struct DayDoc {
     /// layout later, see [`LAYOUT_UPGRADES`]).
     #[autosurgeon(missing = "Default::default")]
     pub shifts: BTreeMap<String, ShiftDoc>,
+    /// Every close of the day, keyed by a fresh id: `closed` is cleared when the day is opened
+    /// again, and a shift nobody ended ends at the first close after it began, whichever
+    /// laptop closed the day and whenever that news arrived.
+    #[autosurgeon(missing = "Default::default")]
+    pub closings: BTreeMap<String, StampDoc>,
 }
 
 /// A user's shift at a hub on a day.
@@ -679,6 +684,42 @@ pub struct HeadcountEntry {
 }
 
 impl DayDoc {
+    /// When a shift ended, and whether closing the day ended it: facts of the day's document,
+    /// the same on every laptop whatever order changes arrived in. A shift someone ended ends
+    /// then. One nobody ended (it was started on a laptop apart, which the end or the close did
+    /// not see) ends at whichever came first after it began: the same person ending a shift of
+    /// theirs that day (two laptops apart each started one for them), or a close of the day. A
+    /// day closed before it began ends it as it began.
+    pub fn shift_end(&self, key: &str, s: &ShiftDoc) -> (Option<Millis>, bool) {
+        if let Some(end) = &s.ended {
+            return (Some(end.at.max(s.started_at)), end.at_close);
+        }
+        let ended_by_them = self
+            .shifts
+            .iter()
+            .filter(|(k, other)| k.as_str() != key && other.user == s.user)
+            .filter_map(|(_, other)| other.ended.as_ref())
+            .filter(|e| !e.at_close && e.at >= s.started_at)
+            .map(|e| e.at)
+            .min();
+        let closed = self
+            .closings
+            .values()
+            .chain(self.closed.as_ref())
+            .map(|c| c.at)
+            .filter(|&at| at >= s.started_at)
+            .min();
+        match (ended_by_them, closed) {
+            (Some(e), Some(c)) if e <= c => (Some(e), false),
+            (Some(e), None) => (Some(e), false),
+            (_, Some(c)) => (Some(c), true),
+            (None, None) => match &self.closed {
+                Some(_) => (Some(s.started_at), true),
+                None => (None, false),
+            },
+        }
+    }
+
     /// A new day document whose first change is identical on every laptop.
     pub fn genesis(
         day_id: Uuid,
@@ -719,7 +760,9 @@ pub struct ContactDoc {
     pub contact_kind: String,
     pub name: String,
     pub created_at: Millis,
-    /// Parents only: told about the parent network, at any visit.
+    /// Parents told about the parent network by a hubdesk from before signposts were kept
+    /// per visit (or a laptop still on one). This hubdesk records it on the visit and leaves
+    /// this false, so what an older one wrote is never taken back (see store/project.rs).
     pub signposted: bool,
     pub visits: BTreeMap<String, ContactVisitDoc>,
 }

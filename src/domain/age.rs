@@ -131,14 +131,22 @@ pub fn check_member_age(
     Ok(age)
 }
 
+/// At most `max_chars` of `s` (with "…" when cut), to quote typed text in a message.
 pub(crate) fn truncate(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max_chars).collect();
+    // Typed text quoted back in a message: a control character or direction mark in it would
+    // garble the message (or the terminal showing it), so it shows as a replacement mark.
+    let visible = |c: char| {
+        if c.is_control() || super::member::is_bidi_control(c) {
+            '\u{FFFD}'
+        } else {
+            c
+        }
+    };
+    let mut t: String = s.chars().take(max_chars).map(visible).collect();
+    if s.chars().count() > max_chars {
         t.push('…');
-        t
     }
+    t
 }
 
 #[cfg(test)]

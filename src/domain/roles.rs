@@ -79,6 +79,9 @@ pub enum Permission {
     OwnShifts,
     /// Merge duplicates, resolve conflicts, record training.
     MergeAndResolve,
+    /// See other people's shifts, training and roles (everyone sees their own). Not a row of
+    /// the matrix: it goes with recording training, so staff and managers.
+    TeamRecords,
     /// Subject access export, legal hold, request erasure.
     SubjectRights,
     /// Activities catalogue, instruments.
@@ -90,7 +93,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Self::RunTheDay,
         Self::BackEnterDays,
         Self::RegisterAndFind,
@@ -102,6 +105,7 @@ impl Permission {
         Self::ReadSafeguarding,
         Self::OwnShifts,
         Self::MergeAndResolve,
+        Self::TeamRecords,
         Self::SubjectRights,
         Self::ManageCatalogue,
         Self::Administer,
@@ -119,7 +123,7 @@ impl Permission {
             | OwnShifts => Role::Desk,
             SupportRecords => Role::Navigator,
             SeeSensitiveProfile | NotesPrivateToStaff | ReadSafeguarding | MergeAndResolve
-            | SubjectRights | ManageCatalogue | BackEnterDays => Role::Staff,
+            | TeamRecords | SubjectRights | ManageCatalogue | BackEnterDays => Role::Staff,
             Administer | Reports => Role::Manager,
         }
     }
@@ -139,6 +143,7 @@ impl Permission {
             ReadSafeguarding => "read or act on safeguarding concerns",
             OwnShifts => "start or end shifts",
             MergeAndResolve => "merge duplicates, resolve conflicts or record training",
+            TeamRecords => "see other people's shifts, training or roles",
             SubjectRights => "export a member's data, place legal holds or request erasure",
             ManageCatalogue => "change the activity catalogue or instruments",
             Administer => "manage users, devices, pairing, settings or retention",
@@ -225,6 +230,7 @@ mod tests {
     #[case::read_safeguarding(ReadSafeguarding, [false, false, true, true])]
     #[case::own_shifts(OwnShifts, [true, true, true, true])]
     #[case::merge_and_resolve(MergeAndResolve, [false, false, true, true])]
+    #[case::team_records(TeamRecords, [false, false, true, true])]
     #[case::subject_rights(SubjectRights, [false, false, true, true])]
     #[case::manage_catalogue(ManageCatalogue, [false, false, true, true])]
     #[case::administer(Administer, [false, false, false, true])]
@@ -241,7 +247,7 @@ mod tests {
     #[test]
     fn the_matrix_table_covers_every_permission() {
         // If a permission is added, the rstest table above must grow with it.
-        assert_eq!(Permission::ALL.len(), 15);
+        assert_eq!(Permission::ALL.len(), 16);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (member, peer navigator, volunteer) over time, the training they completed, and how long a
 //! shift lasted. Pure rules: "today" is passed in.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::ValidationError;
 use super::member::clean_text;
@@ -123,6 +123,54 @@ pub fn check_spell(
     Ok((from, to))
 }
 
+/// Longest span a list of shifts covers, in days: a year and a day.
+pub const MAX_SPAN_DAYS: i64 = 366;
+
+/// The days a list of shifts covers, both included: as typed, or this month so far.
+pub fn check_span(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), ValidationError> {
+    let parse = |field: &'static str, label: &str, t: &str| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+            ValidationError::new(
+                field,
+                format!(
+                    "\"{}\" is not a date; write {label} as YYYY-MM-DD, like 2026-11-02",
+                    super::age::truncate(t, 20)
+                ),
+            )
+        })
+    };
+    let from = match given(from) {
+        Some(t) => parse("from", "the first day", t)?,
+        None => today.with_day(1).unwrap_or(today),
+    };
+    let to = match given(to) {
+        Some(t) => parse("to", "the last day", t)?,
+        None => today,
+    };
+    if to < from {
+        return Err(ValidationError::new(
+            "to",
+            "the last day is before the first; check both dates",
+        ));
+    }
+    if (to - from).num_days() > MAX_SPAN_DAYS {
+        return Err(ValidationError::new(
+            "to",
+            "that is more than a year of shifts; ask for a year or less at a time",
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Typed text, if any was typed.
+fn given(t: Option<&str>) -> Option<&str> {
+    t.map(str::trim).filter(|t| !t.is_empty())
+}
+
 /// Minutes of shifts, counting each minute once however many shifts of one person cover it
 /// (two laptops apart can each start a shift for the same person). `None` ends count up to
 /// `now`; intervals are half-open and ends before starts count nothing.
@@ -221,6 +269,30 @@ mod tests {
         assert!(check_course("").is_err());
         assert!(check_course("Safe\u{202e}guarding").is_err());
         assert!(check_course(&"x".repeat(MAX_COURSE_CHARS + 1)).is_err());
+    }
+
+    #[rstest]
+    #[case(None, None, Some(("2026-11-01", "2026-11-26")))]
+    #[case(Some("2026-01-01"), Some(" 2026-06-30 "), Some(("2026-01-01", "2026-06-30")))]
+    #[case(Some("2025-11-26"), Some("2026-11-26"), Some(("2025-11-26", "2026-11-26")))]
+    #[case(Some("2025-11-24"), Some("2026-11-26"), None)]
+    #[case(Some("2026-11-20"), Some("2026-11-19"), None)]
+    #[case(Some("9999-12-31"), None, None)]
+    #[case(Some("\u{1b}[31m"), None, None)]
+    fn a_span_of_shifts_is_this_month_unless_given_and_a_year_at_most(
+        #[case] from: Option<&str>,
+        #[case] to: Option<&str>,
+        #[case] want: Option<(&str, &str)>,
+    ) {
+        let got = check_span(from, to, day("2026-11-26"));
+        assert_eq!(
+            got.clone().ok(),
+            want.map(|(f, t)| (day(f), day(t))),
+            "{got:?}"
+        );
+        if let Err(e) = got {
+            assert!(!e.reason.contains('\u{1b}'), "{e}");
+        }
     }
 
     #[test]

@@ -368,7 +368,12 @@ pub(crate) fn find_user(ctx: &Ctx<'_>, name: &str) -> Result<UserRow> {
         .find(|u| u.name == name.trim())
         .or(matches.first())
         .cloned()
-        .ok_or_else(|| Error::NotFound(format!("There is no user called \"{}\".", name.trim())))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "There is no user called \"{}\".",
+                crate::domain::age::truncate(name.trim(), 40)
+            ))
+        })
 }
 
 pub fn deactivate_user(ctx: &Ctx<'_>, name: &str) -> Result<UserSummary> {

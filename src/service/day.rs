@@ -333,14 +333,12 @@ fn close(ctx: &Ctx<'_>, hub: HubRow, day: DayRow) -> Result<DaySummary> {
     }
     let am = w.doc_required(day.id, DocKind::Day)?;
     super::team::end_shifts_at_close(am, now, &user)?;
-    doc::put(
-        am,
-        "closed",
-        &Some(StampDoc {
-            at: to_millis(now),
-            by: user,
-        }),
-    )?;
+    let closing = StampDoc {
+        at: to_millis(now),
+        by: user,
+    };
+    doc::put_entry(am, "closings", &uuid::Uuid::now_v7().to_string(), &closing)?;
+    doc::put(am, "closed", &Some(closing))?;
     doc::commit(am, now, ctx.commit_message("close day"));
     w.audit(ctx.audit("day.close", Some(day.id)));
     w.commit()?;
@@ -736,13 +734,23 @@ pub fn contacts_in(ctx: &Ctx<'_>) -> Result<Vec<ContactHere>> {
 /// number, nothing that identifies anyone) and kept on the parent's record.
 pub fn signpost_contact(ctx: &Ctx<'_>, contact_id: &str) -> Result<ContactHere> {
     ctx.require(Permission::RunTheDay)?;
-    let (_, day) = current_open_day(ctx)?;
+    let (hub, day) = current_open_day(ctx)?;
+    let not_found = || Error::NotFound("That contact could not be found.".into());
+    let id: uuid::Uuid = contact_id.trim().parse().map_err(|_| not_found())?;
+    if !ctx.store.contact_exists(id)? {
+        return Err(not_found());
+    }
     let here = ctx
         .store
         .contacts_in(day.id)?
         .into_iter()
-        .find(|c| c.contact_id.to_string() == contact_id.trim())
-        .ok_or_else(|| Error::Conflict("That parent is not signed in today.".into()))?;
+        .find(|c| c.contact_id == id)
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "They are not signed in at {} now: sign them in first.",
+                hub.name
+            ))
+        })?;
     if here.kind != ContactKind::Parent.as_str() {
         return Err(ValidationError::new(
             "signposted",
@@ -760,7 +768,6 @@ pub fn signpost_contact(ctx: &Ctx<'_>, contact_id: &str) -> Result<ContactHere> 
     if let Some(mut visit) = doc::get_entry::<ContactVisitDoc>(am, "visits", &key)? {
         visit.signposted = true;
         doc::put_entry(am, "visits", &key, &visit)?;
-        doc::put(am, "signposted", &true)?;
         doc::commit(am, now, ctx.commit_message("contact signposted"));
     }
     w.audit(ctx.audit("contact.signpost", Some(here.contact_id)));
@@ -1073,9 +1080,6 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
     let id = match existing {
         Some(id) => {
             let am = w.doc_required(id, DocKind::Contact)?;
-            if req.signposted {
-                doc::put(am, "signposted", &true)?;
-            }
             doc::put_entry(am, "visits", &VisitId::new().to_string(), &visit)?;
             doc::commit(am, now, ctx.commit_message("contact sign in"));
             id
@@ -1088,7 +1092,8 @@ pub fn sign_in_contact(ctx: &Ctx<'_>, req: SignInContact) -> Result<ContactHere>
                 contact_kind: kind.as_str().into(),
                 name: name.clone(),
                 created_at: to_millis(now),
-                signposted: req.signposted,
+                // Kept per visit now (see `ContactDoc::signposted`).
+                signposted: false,
                 visits: [(VisitId::new().to_string(), visit)].into(),
             };
             let am = w.create(id, DocKind::Contact, automerge::AutoCommit::new())?;

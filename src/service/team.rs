@@ -7,7 +7,7 @@
 //! document, beside the users they are about. Users are not members: a staff member has no
 //! member record, and giving them one would put them among the members in search and reach.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::accounts::find_user;
@@ -16,12 +16,10 @@ use super::{Ctx, Error, Result, change_org, day_bounds, time_zone};
 use crate::doc::{
     self, DocKind, RoleSpellEntry, ShiftDoc, ShiftEndDoc, StampDoc, TrainingEntry, to_millis,
 };
+use crate::domain::names::search_key;
 use crate::domain::team::{self, HubRole};
 use crate::domain::{Permission, RoleSpellId, ShiftId, TrainingId};
-use crate::store::{ShiftRow, UserRow};
-
-/// Longest span `shift list` covers, in days: a year and a day.
-pub const MAX_SHIFT_LIST_DAYS: i64 = 366;
+use crate::store::{HubRow, ShiftRow, UserRow};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ShiftSummary {
@@ -88,20 +86,33 @@ pub struct RoleSpellSummary {
     pub to: Option<String>,
 }
 
-/// Starts the acting user's shift at this laptop's hub, on its open day.
+/// Starts the acting user's shift at this laptop's hub, on today's day, which must be open
+/// (not a past day typed in from paper, nor one left open from an earlier date).
 pub fn start_shift(ctx: &Ctx<'_>) -> Result<ShiftSummary> {
     let me = ctx.require(Permission::OwnShifts)?;
+    let hubs = ctx.store.hubs()?;
     if let Some(open) = ctx.store.open_shifts_of(me.id().0)?.first() {
-        let hubs = ctx.store.hubs()?;
         let hub = hubs.iter().find(|h| Some(h.id) == open.hub_id);
-        let tz = hub.map_or("", |h| h.time_zone.as_str());
         return Err(Error::Conflict(format!(
             "You have been on shift since {}{}. End that shift first.",
-            local_time(open.started_at, tz),
+            local_time(open.started_at, hub.map_or("", |h| h.time_zone.as_str())),
             hub.map(|h| format!(" at {}", h.name)).unwrap_or_default()
         )));
     }
     let (hub, day) = current_open_day(ctx)?;
+    let today = ctx.today_at(&hub).format("%Y-%m-%d").to_string();
+    if day.back_entry_at.is_some() || day.date != today {
+        return Err(Error::Conflict(format!(
+            "The day open at {} is {}{}, not today: shifts are for today. Close it and open today's day first.",
+            hub.name,
+            day.date,
+            if day.back_entry_at.is_some() {
+                " (a paper register being typed in)"
+            } else {
+                ""
+            }
+        )));
+    }
     let now = ctx.now();
     let id = ShiftId::new();
     let shift = ShiftDoc {
@@ -115,22 +126,22 @@ pub fn start_shift(ctx: &Ctx<'_>) -> Result<ShiftSummary> {
     doc::commit(am, now, ctx.commit_message("shift start"));
     w.audit(ctx.audit("shift.start", Some(id.0)));
     w.commit()?;
-    Ok(ShiftSummary {
-        id,
-        user: me.name().to_string(),
-        start_time: local_time(now, &hub.time_zone),
-        hub: hub.name,
+    let row = ShiftRow {
+        id: id.0,
+        day_id: day.id,
+        hub_id: Some(hub.id),
         date: day.date,
+        user_id: me.id().0,
         started_at: now,
         ended_at: None,
-        end_time: None,
-        ended_at_close: false,
-        minutes: 0,
-    })
+        at_close: false,
+    };
+    Ok(summarise(&row, &hubs, &ctx.store.users()?, now))
 }
 
 /// Ends the acting user's shift. Every shift of theirs still open ends (two laptops apart may
-/// each have started one); the answer is the earliest of them.
+/// each have started one); the answer is the earliest of them. A shift whose day has passed
+/// (the day was left open overnight) ends at the end of its day, not hours later.
 pub fn end_shift(ctx: &Ctx<'_>) -> Result<ShiftSummary> {
     let me = ctx.require(Permission::OwnShifts)?;
     let open = ctx.store.open_shifts_of(me.id().0)?;
@@ -139,109 +150,71 @@ pub fn end_shift(ctx: &Ctx<'_>) -> Result<ShiftSummary> {
             "You are not on shift, so there is no shift to end.".into(),
         ));
     };
+    let hubs = ctx.store.hubs()?;
     let now = ctx.now();
+    let mut ended_first = now;
     let mut w = ctx.store.write()?;
     for shift in &open {
+        let at = now.min(end_of_day(shift, &hubs).unwrap_or(now));
+        if shift.id == first.id {
+            ended_first = at;
+        }
         let am = w.doc_required(shift.day_id, DocKind::Day)?;
         let key = shift.id.to_string();
-        if let Some(mut entry) = doc::get_entry::<ShiftDoc>(am, "shifts", &key)? {
-            entry.ended = Some(ShiftEndDoc {
-                at: to_millis(now),
-                by: me.id().to_string(),
-                at_close: false,
-            });
-            doc::put_entry(am, "shifts", &key, &entry)?;
-            doc::commit(am, now, ctx.commit_message("shift end"));
-        }
+        let Some(mut entry) = doc::get_entry::<ShiftDoc>(am, "shifts", &key)? else {
+            continue;
+        };
+        entry.ended = Some(ShiftEndDoc {
+            at: to_millis(at),
+            by: me.id().to_string(),
+            at_close: false,
+        });
+        doc::put_entry(am, "shifts", &key, &entry)?;
+        doc::commit(am, now, ctx.commit_message("shift end"));
         w.audit(ctx.audit("shift.end", Some(shift.id)));
     }
     w.commit()?;
     let ended = ShiftRow {
-        ended_at: Some(now),
+        ended_at: Some(ended_first),
         ..first
     };
-    summarise(ctx, &ended, &ctx.store.users()?, now)
+    Ok(summarise(&ended, &hubs, &ctx.store.users()?, now))
 }
 
 /// Ends, in the day's document, the shifts still open on it: closing a day ends them, marked
-/// so. Called by closing the day, inside its write.
+/// so. Called by closing the day, inside its write. A shift the document already counts as
+/// ended (by an earlier close, or by its person ending another of theirs) keeps that end.
 pub(crate) fn end_shifts_at_close(
     am: &mut automerge::AutoCommit,
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<()> {
     let day: crate::doc::DayDoc = doc::read(am, DocKind::Day)?;
-    for (key, mut shift) in day.shifts {
-        if shift.ended.is_none() {
+    for (key, shift) in &day.shifts {
+        if day.shift_end(key, shift).0.is_none() {
+            let mut shift = shift.clone();
             shift.ended = Some(ShiftEndDoc {
                 at: to_millis(at),
                 by: by.to_string(),
                 at_close: true,
             });
-            doc::put_entry(am, "shifts", &key, &shift)?;
+            doc::put_entry(am, "shifts", key, &shift)?;
         }
     }
     Ok(())
 }
 
 /// Shifts that started from `from` to `to` (dates at this laptop's hub, both included; this
-/// month so far if not given). Everyone may list their own; listing someone else's, or
-/// everyone's, is for staff and managers.
+/// month so far if not given), with each person's hours. Whose: see [`whose`].
 pub fn list_shifts(
     ctx: &Ctx<'_>,
     user: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<ShiftList> {
-    let me = ctx.require(Permission::OwnShifts)?;
-    let whose = match user.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(name) => {
-            let u = find_user(ctx, name)?;
-            if u.id != me.id().0 {
-                ctx.require(Permission::MergeAndResolve)?;
-            }
-            Some(u.id)
-        }
-        None if me.roles().allows(Permission::MergeAndResolve) => None,
-        None => Some(me.id().0),
-    };
+    let whose = whose(ctx, user)?;
     let hub = ctx.hub()?;
-    let today = ctx.today_at(&hub);
-    let parse =
-        |field: &'static str, label: &str, text: Option<&str>, default: NaiveDate| match text
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
-                Error::Validation(crate::domain::ValidationError::new(
-                    field,
-                    format!(
-                        "\"{}\" is not a date; write {label} as YYYY-MM-DD",
-                        t.chars().take(20).collect::<String>()
-                    ),
-                ))
-            }),
-            None => Ok(default),
-        };
-    let from = parse(
-        "from",
-        "the first day",
-        from,
-        today.with_day0(0).unwrap_or(today),
-    )?;
-    let to = parse("to", "the last day", to, today)?;
-    if to < from {
-        return Err(Error::Validation(crate::domain::ValidationError::new(
-            "to",
-            "the last day is before the first; check both dates",
-        )));
-    }
-    if (to - from).num_days() > MAX_SHIFT_LIST_DAYS {
-        return Err(Error::Validation(crate::domain::ValidationError::new(
-            "to",
-            "that is more than a year of shifts; ask for a year or less at a time",
-        )));
-    }
+    let (from, to) = team::check_span(from, to, ctx.today_at(&hub))?;
     shift_list(ctx, whose, from, to)
 }
 
@@ -256,12 +229,12 @@ fn shift_list(
     let (start, _) = day_bounds(from, tz);
     let (_, end) = day_bounds(to, tz);
     let now = ctx.now();
-    let users = ctx.store.users()?;
+    let (hubs, users) = (ctx.store.hubs()?, ctx.store.users()?);
     let rows = ctx.store.shifts_between(whose, start, end)?;
     let shifts = rows
         .iter()
-        .map(|r| summarise(ctx, r, &users, now))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|r| summarise(r, &hubs, &users, now))
+        .collect();
     let mut by_user: std::collections::BTreeMap<uuid::Uuid, Vec<&ShiftRow>> = Default::default();
     for r in &rows {
         by_user.entry(r.user_id).or_default().push(r);
@@ -273,7 +246,7 @@ fn shift_list(
             minutes: team::minutes_on_shift(
                 &shifts
                     .iter()
-                    .map(|s| (s.started_at, s.ended_at))
+                    .map(|s| (s.started_at, Some(until(s, &hubs, now))))
                     .collect::<Vec<_>>(),
                 now,
             ),
@@ -293,22 +266,17 @@ fn shift_list(
 pub fn my_shift(ctx: &Ctx<'_>) -> Result<MyShift> {
     let me = ctx.require(Permission::OwnShifts)?;
     let hub = ctx.hub()?;
-    let today = ctx.today_at(&hub);
-    let users = ctx.store.users()?;
+    let (from, to) = team::check_span(None, None, ctx.today_at(&hub))?;
+    let (hubs, users) = (ctx.store.hubs()?, ctx.store.users()?);
     let now = ctx.now();
-    let on_shift = match ctx.store.open_shifts_of(me.id().0)?.first() {
-        Some(r) => Some(summarise(ctx, r, &users, now)?),
-        None => None,
-    };
     Ok(MyShift {
         user: me.name().to_string(),
-        on_shift,
-        month: shift_list(
-            ctx,
-            Some(me.id().0),
-            today.with_day0(0).unwrap_or(today),
-            today,
-        )?,
+        on_shift: ctx
+            .store
+            .open_shifts_of(me.id().0)?
+            .first()
+            .map(|r| summarise(r, &hubs, &users, now)),
+        month: shift_list(ctx, Some(me.id().0), from, to)?,
         training: training_of(ctx, Some(me.id().0), &users)?,
         roles: spells_of(ctx, Some(me.id().0), &users)?,
     })
@@ -347,10 +315,9 @@ pub fn add_training(
     })
 }
 
-/// Training recorded for `user` (everyone's if not given). Everyone may see their own;
-/// anyone else's is for staff and managers.
+/// Training recorded: `user`'s, or as [`whose`] says when not given.
 pub fn list_training(ctx: &Ctx<'_>, user: Option<&str>) -> Result<Vec<TrainingSummary>> {
-    let whose = whose_records(ctx, user)?;
+    let whose = whose(ctx, user)?;
     training_of(ctx, whose, &ctx.store.users()?)
 }
 
@@ -394,29 +361,30 @@ pub fn add_role_spell(
     })
 }
 
-/// Spells of `user` (everyone's if not given), with the same rule as [`list_training`].
+/// Spells in a role: `user`'s, or as [`whose`] says when not given.
 pub fn list_role_history(ctx: &Ctx<'_>, user: Option<&str>) -> Result<Vec<RoleSpellSummary>> {
-    let whose = whose_records(ctx, user)?;
+    let whose = whose(ctx, user)?;
     spells_of(ctx, whose, &ctx.store.users()?)
 }
 
-/// Whose team records a listing may show: the acting user's own always; anyone else's (or
-/// everyone's) for staff and managers.
-fn whose_records(ctx: &Ctx<'_>, user: Option<&str>) -> Result<Option<uuid::Uuid>> {
+/// Whose team records a listing shows. Everyone may see their own; someone else's, and
+/// everyone's (the default for those who may), need [`Permission::TeamRecords`]. A name
+/// that is not the acting user's is refused before it is looked up, so a refusal never
+/// tells whether such a user exists.
+fn whose(ctx: &Ctx<'_>, user: Option<&str>) -> Result<Option<uuid::Uuid>> {
     let me = ctx.require(Permission::OwnShifts)?;
-    match user.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(name) => {
-            let u = find_user(ctx, name)?;
-            if u.id != me.id().0 {
-                ctx.require(Permission::MergeAndResolve)?;
-            }
-            Ok(Some(u.id))
-        }
-        None => {
-            ctx.require(Permission::MergeAndResolve)?;
-            Ok(None)
-        }
+    let sees_team = me.roles().allows(Permission::TeamRecords);
+    let Some(name) = user.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(if sees_team { None } else { Some(me.id().0) });
+    };
+    if !sees_team && search_key(name) != search_key(me.name()) {
+        ctx.require(Permission::TeamRecords)?;
     }
+    let found = find_user(ctx, name)?;
+    if found.id != me.id().0 {
+        ctx.require(Permission::TeamRecords)?;
+    }
+    Ok(Some(found.id))
 }
 
 fn training_of(
@@ -456,30 +424,40 @@ fn spells_of(
         .collect())
 }
 
-fn summarise(
-    ctx: &Ctx<'_>,
-    r: &ShiftRow,
-    users: &[UserRow],
-    now: DateTime<Utc>,
-) -> Result<ShiftSummary> {
-    let hubs = ctx.store.hubs()?;
+fn summarise(r: &ShiftRow, hubs: &[HubRow], users: &[UserRow], now: DateTime<Utc>) -> ShiftSummary {
     let hub = hubs.iter().find(|h| Some(h.id) == r.hub_id);
     let tz = hub.map_or("", |h| h.time_zone.as_str());
-    let day = ctx.store.day(r.day_id)?;
-    Ok(ShiftSummary {
+    ShiftSummary {
         id: ShiftId(r.id),
         user: user_name(users, r.user_id),
         hub: hub
             .map(|h| h.name.clone())
             .unwrap_or_else(|| "a hub this laptop does not know".into()),
-        date: day.map(|d| d.date).unwrap_or_default(),
+        date: r.date.clone(),
         started_at: r.started_at,
         ended_at: r.ended_at,
         start_time: local_time(r.started_at, tz),
         end_time: r.ended_at.map(|e| local_time(e, tz)),
         ended_at_close: r.at_close,
-        minutes: team::minutes_on_shift(&[(r.started_at, r.ended_at)], now),
-    })
+        minutes: team::minutes_on_shift(&[(r.started_at, Some(until(r, hubs, now)))], now),
+    }
+}
+
+/// Until when a shift counts: its end, or now while it goes on, but never past the end of
+/// its day (a day left open overnight does not make a shift of thirty hours).
+fn until(r: &ShiftRow, hubs: &[HubRow], now: DateTime<Utc>) -> DateTime<Utc> {
+    r.ended_at
+        .unwrap_or_else(|| now.min(end_of_day(r, hubs).unwrap_or(now)))
+}
+
+/// Midnight at the end of the shift's day, on its hub's clocks.
+fn end_of_day(r: &ShiftRow, hubs: &[HubRow]) -> Option<DateTime<Utc>> {
+    let date = NaiveDate::parse_from_str(&r.date, "%Y-%m-%d").ok()?;
+    let tz = hubs
+        .iter()
+        .find(|h| Some(h.id) == r.hub_id)
+        .map_or("", |h| h.time_zone.as_str());
+    Some(day_bounds(date, time_zone(tz)).1)
 }
 
 /// "HH:MM" on the clocks of a hub in time zone `tz`.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Result, SqlContext};
 use crate::doc::{
     self, AgreementDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc, OrgDoc,
-    ProfileDoc, ShiftDoc, StampDoc, VisitDoc,
+    ProfileDoc, VisitDoc,
 };
 use crate::domain::names::search_key;
 
@@ -1254,7 +1254,7 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
         let (Some(shift_id), Some(user)) = (parse_id(key), parse_id(&s.user)) else {
             continue;
         };
-        let (ended_at, at_close) = shift_end(s, d.closed.as_ref());
+        let (ended_at, at_close) = d.shift_end(key, s);
         conn.prepare_cached(
             "INSERT INTO shifts (id, day_id, hub_id, user_id, started_at, ended_at, at_close)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1274,23 +1274,19 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
     Ok(())
 }
 
-/// When a shift ended, and whether closing the day ended it. A shift the day's close did not
-/// see (started on a laptop apart) ends when the day closed, or as it began if it began after
-/// that: a fact of the document, the same on every laptop whatever order changes arrived in.
-fn shift_end(s: &ShiftDoc, closed: Option<&StampDoc>) -> (Option<i64>, bool) {
-    match (&s.ended, closed) {
-        (Some(end), _) => (Some(end.at.max(s.started_at)), end.at_close),
-        (None, Some(close)) => (Some(close.at.max(s.started_at)), true),
-        (None, None) => (None, false),
-    }
-}
-
 fn project_contact(conn: &Connection, id: Uuid, c: &ContactDoc) -> Result<()> {
     conn.execute(
         "INSERT INTO contacts (id, kind, name, name_key, signposted, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, name_key = excluded.name_key,
              signposted = excluded.signposted, created_at = excluded.created_at",
-        params![id, c.contact_kind, c.name, search_key(&c.name), c.signposted, c.created_at],
+        params![
+            id,
+            c.contact_kind,
+            c.name,
+            search_key(&c.name),
+            c.signposted || c.visits.values().any(|v| v.signposted),
+            c.created_at
+        ],
     )
     .ctx("project contact")?;
     conn.execute("DELETE FROM contact_visits WHERE contact_id = ?1", [id])
@@ -1318,26 +1314,26 @@ fn project_contact(conn: &Connection, id: Uuid, c: &ContactDoc) -> Result<()> {
     Ok(())
 }
 
-/// The visits (map keys) at which a parent was told about the parent network. Visits record it
-/// since hubdesk counted signposts per day; a contact signposted before that has only the
-/// contact-wide flag, and it is counted once, at their first visit (earliest sign-in, then
-/// lowest id): the same visit on every laptop, whatever order the visits arrived in.
+/// The visits (map keys) at which a parent was told about the parent network: every visit
+/// that records it, and, for the contact-wide flag an older hubdesk wrote, their first visit
+/// (earliest sign-in, then lowest id): the same visit on every laptop, whatever order the
+/// visits arrived in, and never taken back by a later signpost.
 fn signposted_visits(c: &ContactDoc) -> BTreeSet<&str> {
-    let flagged: BTreeSet<&str> = c
+    let mut at: BTreeSet<&str> = c
         .visits
         .iter()
         .filter(|(_, v)| v.signposted)
         .map(|(k, _)| k.as_str())
         .collect();
-    if !flagged.is_empty() || !c.signposted {
-        return flagged;
+    if c.signposted
+        && let Some((first, _)) = c
+            .visits
+            .iter()
+            .min_by_key(|(k, v)| (v.signed_in_at, k.as_str()))
+    {
+        at.insert(first.as_str());
     }
-    c.visits
-        .iter()
-        .min_by_key(|(k, v)| (v.signed_in_at, k.as_str()))
-        .map(|(k, _)| k.as_str())
-        .into_iter()
-        .collect()
+    at
 }
 
 /// All projected rows as sorted lines of text (row ids left out: they are not data).

@@ -1057,6 +1057,15 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().ctx("activities")
     }
 
+    /// Whether a parent, visitor or professional with this id is known here.
+    pub fn contact_exists(&self, id: Uuid) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")
+            .ctx("contact")?
+            .exists([id])
+            .ctx("contact")
+    }
+
     pub fn contact_by_name(&self, kind: &str, name_key: &str) -> Result<Option<Uuid>> {
         self.conn
             .query_row("SELECT id FROM contacts WHERE kind = ?1 AND name_key = ?2 ORDER BY created_at LIMIT 1", params![kind, name_key], |r| {

@@ -13,6 +13,8 @@ pub struct ShiftRow {
     pub id: Uuid,
     pub day_id: Uuid,
     pub hub_id: Option<Uuid>,
+    /// The hub day's date, "YYYY-MM-DD" ("" if the day is not known here).
+    pub date: String,
     pub user_id: Uuid,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -46,10 +48,13 @@ fn shift_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ShiftRow> {
         started_at: from_millis(r.get(4)?),
         ended_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
         at_close: r.get(6)?,
+        date: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
-const SHIFT_COLUMNS: &str = "id, day_id, hub_id, user_id, started_at, ended_at, at_close";
+/// A shift's columns and its day's date (`s` the shift, `d` its day).
+const SHIFT_COLUMNS: &str =
+    "s.id, s.day_id, s.hub_id, s.user_id, s.started_at, s.ended_at, s.at_close, d.date";
 
 impl Store {
     /// The user's shifts still going on, at any hub and day, oldest first.
@@ -57,7 +62,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {SHIFT_COLUMNS} FROM shifts WHERE user_id = ?1 AND ended_at IS NULL ORDER BY started_at, id"
+                "SELECT {SHIFT_COLUMNS} FROM shifts s LEFT JOIN days d ON d.id = s.day_id
+                 WHERE s.user_id = ?1 AND s.ended_at IS NULL ORDER BY s.started_at, s.id"
             ))
             .ctx("open shifts")?;
         let rows = stmt.query_map([user], shift_row).ctx("open shifts")?;
@@ -74,9 +80,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {SHIFT_COLUMNS} FROM shifts
-                 WHERE (?1 IS NULL OR user_id = ?1) AND started_at >= ?2 AND started_at < ?3
-                 ORDER BY started_at, id"
+                "SELECT {SHIFT_COLUMNS} FROM shifts s LEFT JOIN days d ON d.id = s.day_id
+                 WHERE (?1 IS NULL OR s.user_id = ?1) AND s.started_at >= ?2 AND s.started_at < ?3
+                 ORDER BY s.started_at, s.id"
             ))
             .ctx("shifts")?;
         let rows = stmt

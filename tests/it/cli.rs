@@ -1575,6 +1575,14 @@ fn shifts_training_and_signposts_on_the_command_line_print_json_and_refuse_with_
         ok(hubdesk(d, M, &["--json", "day", "show"]))["parent_signposts"],
         1
     );
-    // 4: no such user.
+    // Her own, without naming herself.
+    let own = ok(hubdesk(d, nia, &["--json", "training", "list"]));
+    assert_eq!(own.as_array().unwrap().len(), 1);
+    // 4: no such user (for staff; anyone else is refused before the name is looked up).
     assert_eq!(hubdesk(d, M, &["training", "list", "Nobody"]).code, 4);
+    assert_eq!(hubdesk(d, nia, &["training", "list", "Nobody"]).code, 3);
+    // 4: no such contact, or not an id at all; 5: known but not in.
+    assert_eq!(hubdesk(d, M, &["contact", "signpost", "garbage"]).code, 4);
+    ok(hubdesk(d, M, &["--json", "contact", "signout", id]));
+    assert_eq!(hubdesk(d, M, &["contact", "signpost", id]).code, 5);
 }

@@ -122,7 +122,11 @@ fn a_hub_day_from_opening_to_close() {
         })
         .unwrap()
         .expect("the parent's record");
-    assert!(kept.signposted, "the signposting is recorded");
+    assert!(
+        kept.visits.values().any(|v| v.signposted),
+        "the signposting is recorded on the visit"
+    );
+    assert_eq!(service::show_day(&desk).unwrap().parent_signposts, 1);
 
     // Sam leaves; Zoë is still in at close. The sign-out answers with Sam's own stay.
     let out = service::sign_out_member(&desk, &sam.code).unwrap();

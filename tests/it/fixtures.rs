@@ -399,10 +399,25 @@ fn a_parent_told_before_signposts_were_kept_per_visit_counts_once_at_their_first
     let day = service::show_day(&manager).unwrap();
     assert_eq!((day.contacts, day.parent_signposts), (1, 0));
     let dump = hub.store.projection_dump().unwrap();
-    assert!(
+    let told = |dump: &[String]| {
         dump.iter()
-            .any(|l| l.starts_with("contact_visits:") && l.ends_with("Integer(1)"))
-    );
+            .filter(|l| l.starts_with("contact_visits:") && l.ends_with("Integer(1)"))
+            .count()
+    };
+    assert_eq!(told(&dump), 1, "their first visit");
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), dump);
+    // Told again on a later visit: counted that day too, and never taken off the first.
+    let back = service::sign_in_contact(
+        &manager,
+        service::SignInContact {
+            kind: "parent".into(),
+            name: "Pat Parent".into(),
+            signposted: false,
+        },
+    )
+    .unwrap();
+    service::signpost_contact(&manager, &back.contact_id.to_string()).unwrap();
+    assert_eq!(service::show_day(&manager).unwrap().parent_signposts, 1);
+    assert_eq!(told(&hub.store.projection_dump().unwrap()), 2);
 }

@@ -236,16 +236,31 @@ fn every_permission_cell_of_shifts_training_and_roles() {
         };
         permitted(service::list_shifts(ctx, Some(other), None, None).map(|_| ()));
         permitted(service::list_training(ctx, Some(other)).map(|_| ()));
-        permitted(service::list_training(ctx, None).map(|_| ()));
-        permitted(service::list_role_history(ctx, None).map(|_| ()));
+        permitted(service::list_role_history(ctx, Some(other)).map(|_| ()));
         permitted(service::add_training(ctx, other, "First aid", "2026-10-01").map(|_| ()));
         permitted(service::add_role_spell(ctx, other, "volunteer", "2026-10-01", None).map(|_| ()));
-        // A desk user or navigator listing "all shifts" gets their own only.
+        // A name that is nobody's: staff hear there is no such user; anyone else is refused
+        // before the name is looked up, so the answer never tells who exists.
+        match service::list_training(ctx, Some("Nobody Atall")) {
+            Err(Error::NotFound(_)) => assert!(is_staff, "{name}"),
+            Err(Error::Permission(m)) => {
+                assert!(!is_staff, "{name}");
+                assert!(
+                    m.contains("see other people's shifts, training or roles"),
+                    "{m}"
+                );
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        // With no name, staff and managers see everyone's; anyone else their own.
         let all = service::list_shifts(ctx, None, None, None).unwrap();
+        assert!(!all.shifts.is_empty());
         assert_eq!(
             all.shifts.iter().all(|s| s.user == name),
             !is_staff || all.shifts.len() == 1
         );
+        assert!(service::list_training(ctx, None).is_ok());
+        assert!(service::list_role_history(ctx, None).is_ok());
     }
 }
 
@@ -293,4 +308,142 @@ fn the_day_counts_parents_told_about_the_parent_network_and_nothing_else_of_them
     sign_in("Pat Parent", "parent", false).unwrap();
     let day = service::show_day(&desk).unwrap();
     assert_eq!((day.contacts, day.parent_signposts), (1, 0));
+}
+
+#[test]
+fn a_shift_nobody_ended_ends_at_the_first_close_after_it_began_even_if_the_day_is_opened_again() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    sync_pair(&all[1], &all[0]).unwrap();
+    // Apart: a shift starts on laptop b at 10:00; laptop a closes the day at 17:00.
+    service::start_shift(&b).unwrap();
+    all[0].clock.advance(Duration::hours(7));
+    service::close_day(&a).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    // Then the day is opened again (to type in something forgotten) and closed later on.
+    all[0].clock.advance(Duration::hours(2));
+    open_today(&a);
+    sync_pair(&all[1], &all[0]).unwrap();
+    for ctx in [&a, &b] {
+        let list = service::list_shifts(ctx, None, None, None).unwrap();
+        assert_eq!(list.shifts[0].minutes, 7 * 60, "ended at the first close");
+        assert!(list.shifts[0].ended_at_close);
+        assert!(service::my_shift(ctx).unwrap().on_shift.is_none());
+    }
+    all[0].clock.advance(Duration::hours(1));
+    service::close_day(&a).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert_converged(&all);
+    assert_eq!(
+        service::list_shifts(&b, None, None, None).unwrap().shifts[0].minutes,
+        7 * 60
+    );
+}
+
+#[test]
+fn a_shift_started_on_a_laptop_apart_ends_when_its_person_ends_theirs_on_another() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    open_today(&a);
+    sync_pair(&all[1], &all[0]).unwrap();
+    // Apart: started on b at 10:00 and on a at 10:05; ended on a at 12:00, before a heard of b's.
+    service::start_shift(&b).unwrap();
+    all[0].clock.advance(Duration::minutes(5));
+    service::start_shift(&a).unwrap();
+    all[0].clock.advance(Duration::minutes(115));
+    service::end_shift(&a).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert_converged(&all);
+    for ctx in [&a, &b] {
+        assert!(service::my_shift(ctx).unwrap().on_shift.is_none());
+        let list = service::list_shifts(ctx, None, None, None).unwrap();
+        assert_eq!(list.hours[0].minutes, 120, "two hours, not until the close");
+    }
+    // A later shift the same day is not ended by that earlier end.
+    all[1].clock.advance(Duration::hours(4));
+    service::start_shift(&b).unwrap();
+    sync_pair(&all[1], &all[0]).unwrap();
+    assert!(service::my_shift(&a).unwrap().on_shift.is_some());
+}
+
+#[test]
+fn shifts_are_for_today_never_a_past_day_typed_in_or_a_day_left_open() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    // A paper register being typed in.
+    service::open_day(
+        &staff,
+        service::OpenDay {
+            date: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let err = service::start_shift(&staff).unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("paper register")),
+        "{err}"
+    );
+    service::close_day(&staff).unwrap();
+    // Today's day, left open overnight.
+    open_today(&staff);
+    hub.clock.advance(Duration::days(1));
+    let err = service::start_shift(&staff).unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("not today")),
+        "{err}"
+    );
+    assert!(
+        service::list_shifts(&staff, None, None, None)
+            .unwrap()
+            .shifts
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_shift_on_a_day_left_open_overnight_ends_at_the_end_of_its_day() {
+    let hub = Hub::new();
+    let nav = hub.user("Nia", "navigator");
+    open_today(&hub.manager());
+    service::start_shift(&nav).unwrap(); // 10:00 on 26 November
+    hub.clock.advance(Duration::days(2));
+    // Still on shift the next days, but counted up to its day's midnight only.
+    let on = service::my_shift(&nav).unwrap().on_shift.unwrap();
+    assert_eq!(on.minutes, 14 * 60);
+    let ended = service::end_shift(&nav).unwrap();
+    assert_eq!(ended.minutes, 14 * 60);
+    assert_eq!(ended.end_time.as_deref(), Some("00:00"));
+}
+
+#[test]
+fn signposting_says_plainly_whether_the_contact_is_unknown_or_not_in() {
+    let hub = Hub::new();
+    let desk = hub.user("Dee", "desk");
+    open_today(&hub.manager());
+    let pat = service::sign_in_contact(
+        &desk,
+        service::SignInContact {
+            kind: "parent".into(),
+            name: "Pat Parent".into(),
+            signposted: false,
+        },
+    )
+    .unwrap();
+    service::sign_out_contact(&desk, &pat.contact_id.to_string()).unwrap();
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for garbage in ["", "not an id", "\u{1b}[31m", unknown.as_str()] {
+        assert!(
+            matches!(
+                service::signpost_contact(&desk, garbage),
+                Err(Error::NotFound(_))
+            ),
+            "{garbage:?}"
+        );
+    }
+    assert!(matches!(
+        service::signpost_contact(&desk, &pat.contact_id.to_string()),
+        Err(Error::Conflict(m)) if m.contains("not signed in at Riverside")
+    ));
 }

@@ -48,7 +48,7 @@ function roleRows(list, withName) {
 export async function render(root, ctx) {
   const error = errorBox("team-error");
   const user = ctx.status.user;
-  const staff = !!user.can_review;
+  const staff = !!user.can_see_team;
   const loaded = await load(root, ctx, "My shift", error, () =>
     Promise.all([
       api.myShift(),
@@ -89,7 +89,8 @@ export async function render(root, ctx) {
     const userSelect = (id) => el("div", { class: "field" },
       el("label", { for: id, text: "Who" }),
       el("select", { id, required: true }, names.map((n) => el("option", { value: n, text: n }))));
-    const today = new Date().toISOString().slice(0, 10);
+    // The hub's today, as the core sees it (a UTC date would be yesterday after midnight in summer).
+    const today = ctx.status.today || "";
 
     const trainingForm = el("form", { class: "inline-form", id: "training-form", "aria-labelledby": "training-form-title", novalidate: true },
       el("h3", { id: "training-form-title", text: "Record training" }),
