@@ -28,7 +28,7 @@ const type = (css, text) => h.type(css, text);
 const textOf = (css) => h.textOf(css);
 const screenshot = (name) => h.screenshot(name);
 /// Screenshots at 1366x768 and at 200% zoom (the app's own zoom keys), then the checks.
-const look = (name) => h.look(name);
+const look = (name, opts) => h.look(name, opts);
 
 test("a front desk day in the real window", async (t) => {
   await t.test("first run opens on set-up, which creates the organisation", async () => {
