@@ -67,6 +67,8 @@ new_id!(/// One entry of the anonymous headcount.
     HeadcountId);
 new_id!(/// A strength-based conversation with a member.
     ConversationId);
+new_id!(/// One step a member is taking, in their self-care plan.
+    PlanStepId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.
