@@ -8,6 +8,7 @@ mod conversation;
 mod day;
 mod member;
 pub mod output;
+mod plan;
 mod setup;
 mod sync;
 
@@ -65,6 +66,9 @@ enum Command {
     /// Strength-based conversations with members (navigators, staff)
     #[command(subcommand)]
     Conversation(conversation::ConversationCommand),
+    /// Self-care plans, written with members (navigators, staff)
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
         Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
         Command::Conversation(c) => at.unlocked(|ctx| conversation::conversation(ctx, c, json)),
+        Command::Plan(c) => at.unlocked(|ctx| plan::plan(ctx, c, json)),
     }
 }
 
