@@ -223,7 +223,8 @@ pub fn set_plan_step(ctx: &Ctx<'_>, id_or_code: &str, change: PlanStepChange) ->
     read_view(ctx, &row, None)
 }
 
-/// Every saved change of the plan, newest first: when, who, and what.
+/// Every saved change of the plan, newest first (a change is always listed before those it
+/// built on): when, who, and what.
 pub fn plan_history(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<PlanVersion>> {
     ctx.require(Permission::SupportRecords)?;
     let row = resolve_member(ctx, id_or_code)?;
@@ -249,7 +250,9 @@ pub fn plan_history(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<PlanVersion>>
                 .collect::<Vec<_>>()
         })?
         .unwrap_or_default();
-    out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.version.cmp(&a.version)));
+    // Changes come in causal order (each after those it builds on): the order they were
+    // saved in, which commit times (whole seconds, and each laptop's own clock) cannot give.
+    out.reverse();
     ctx.store
         .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
     Ok(out)

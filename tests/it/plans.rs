@@ -384,3 +384,31 @@ fn a_plan_on_a_merged_record_is_the_persons_plan() {
         );
     }
 }
+
+#[test]
+fn changes_saved_within_one_second_are_listed_in_the_order_they_were_saved() {
+    let hub = Hub::new();
+    let nav = hub.user("Nia", "navigator");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    // The clock does not move: every change has the same commit time.
+    for (i, s) in ["keeps-me-well", "what-helps", "early-signs", "people-and-places"]
+        .iter()
+        .enumerate()
+    {
+        service::edit_plan_section(&nav, &m.code, edit(s, &format!("words {i}"))).unwrap();
+    }
+    let what: Vec<String> = service::plan_history(&nav, &m.code)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.what)
+        .collect();
+    assert_eq!(
+        what,
+        [
+            "People and places I can turn to edited",
+            "Early signs that I'm struggling edited",
+            "What helps edited",
+            "What keeps me well edited",
+        ]
+    );
+}

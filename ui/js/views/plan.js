@@ -141,7 +141,7 @@ export async function planSection(m, ctx) {
   async function showVersion(v) {
     try {
       const then = await api.showPlanVersion(m.code, v.version);
-      const title = el("h4", { id: "plan-version-title", tabindex: "-1", text: `As it was after ${v.what.toLowerCase()}, ${when(v.at)}, by ${v.by} (read only)` });
+      const title = el("h4", { id: "plan-version-title", tabindex: "-1", text: `As it was on ${when(v.at)} (${v.what}, by ${v.by}). Read only.` });
       const close = el("button", { type: "button", class: "secondary", id: "plan-version-close", text: "Close this version" });
       close.addEventListener("click", () => {
         versionView.hidden = true;
