@@ -391,9 +391,14 @@ fn changes_saved_within_one_second_are_listed_in_the_order_they_were_saved() {
     let nav = hub.user("Nia", "navigator");
     let m = hub.register(&hub.manager(), "Kai", "2010-03");
     // The clock does not move: every change has the same commit time.
-    for (i, s) in ["keeps-me-well", "what-helps", "early-signs", "people-and-places"]
-        .iter()
-        .enumerate()
+    for (i, s) in [
+        "keeps-me-well",
+        "what-helps",
+        "early-signs",
+        "people-and-places",
+    ]
+    .iter()
+    .enumerate()
     {
         service::edit_plan_section(&nav, &m.code, edit(s, &format!("words {i}"))).unwrap();
     }
@@ -410,5 +415,44 @@ fn changes_saved_within_one_second_are_listed_in_the_order_they_were_saved() {
             "What helps edited",
             "What keeps me well edited",
         ]
+    );
+}
+
+#[test]
+fn a_plan_of_the_wrong_shape_from_another_laptop_is_a_sentence_not_a_panic() {
+    use automerge::transaction::Transactable;
+    let hub = Hub::new();
+    let nav = hub.user("Nia", "navigator");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    service::edit_plan_section(&nav, &m.code, edit("what-helps", "Tea")).unwrap();
+    // Another laptop (broken or hostile) wrote a number where a section's text belongs.
+    let bytes = hub.store.doc_bytes(m.id.0).unwrap().unwrap();
+    let mut other =
+        hubdesk::doc::load(&bytes, &hubdesk::doc::device_actor(uuid::Uuid::now_v7())).unwrap();
+    let plan = hubdesk::doc::plan::plan_obj(&other).unwrap().unwrap();
+    other.put(&plan, "what_helps", 42).unwrap();
+    other.commit();
+    // It arrives as a sync would bring it: merged in through the write path.
+    let mut w = hub.store.write().unwrap();
+    w.doc_required(m.id.0, hubdesk::doc::DocKind::Member)
+        .unwrap()
+        .merge(&mut other)
+        .unwrap();
+    w.commit().unwrap();
+    for result in [
+        service::show_plan(&nav, &m.code).map(|_| ()),
+        service::edit_plan_section(&nav, &m.code, edit("what-helps", "x")).map(|_| ()),
+        service::plan_page(&nav, &m.code).map(|_| ()),
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), "storage", "{err}");
+    }
+    // The rest of the member's record still reads.
+    assert_eq!(
+        service::show_member(&nav, &m.code)
+            .unwrap()
+            .summary
+            .preferred_name,
+        "Kai"
     );
 }
