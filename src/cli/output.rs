@@ -924,25 +924,6 @@ pub fn stopped_serving(json: bool) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_in_progress_lines_have_their_thousands_separated() {
-        for (n, text) in [
-            (0, "0"),
-            (999, "999"),
-            (1_000, "1,000"),
-            (12_000, "12,000"),
-            (52_521, "52,521"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(grouped(n), text);
-        }
-    }
-}
-
 pub fn plan(p: &service::PlanView) -> String {
     let mut s = match &p.as_of {
         Some(_) => format!("{}'s self-care plan, as it was then", p.preferred_name),
@@ -1000,4 +981,23 @@ pub fn plan_history(versions: &[service::PlanVersion]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_in_progress_lines_have_their_thousands_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_000, "12,000"),
+            (52_521, "52,521"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
+    }
 }
