@@ -55,6 +55,16 @@ fn malformed(what: &str) -> DocError {
     ))
 }
 
+/// Gives a new member's first change its `plans` map, as it gives it every other map of the
+/// layout: otherwise the first write to every new record would add the layout's upgrade
+/// change for it. Call before the first commit of a member document.
+pub fn add_plans_map(doc: &mut AutoCommit) -> Result<(), DocError> {
+    if doc.get(automerge::ROOT, "plans")?.is_none() {
+        doc.put_object(automerge::ROOT, "plans", ObjType::Map)?;
+    }
+    Ok(())
+}
+
 /// The member's `plans` map, if the document has one.
 fn plans_map(doc: &AutoCommit) -> Result<Option<ObjId>, DocError> {
     match doc.get(automerge::ROOT, "plans")? {

@@ -456,3 +456,29 @@ fn a_plan_of_the_wrong_shape_from_another_laptop_is_a_sentence_not_a_panic() {
         "Kai"
     );
 }
+
+#[test]
+fn a_new_member_has_the_plans_map_from_their_first_change_so_writes_add_no_upgrade() {
+    let hub = Hub::new();
+    let nav = hub.user("Nia", "navigator");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    let changes = || {
+        hub.store
+            .with_doc_mut(m.id.0, |am| am.get_changes(&[]).len())
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(changes(), 1);
+    service::update_member(
+        &nav,
+        &m.code,
+        service::ProfileEdit {
+            pronouns: Some("he/him".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(changes(), 2, "the edit alone, no layout upgrade");
+    service::edit_plan_section(&nav, &m.code, edit("what-helps", "Tea")).unwrap();
+    assert_eq!(changes(), 4, "the plan's start and the edit");
+}
