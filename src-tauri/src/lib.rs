@@ -284,10 +284,7 @@ fn set_plan_step<R: Runtime>(
 }
 
 #[tauri::command]
-fn plan_history(
-    state: State<'_, AppState>,
-    id_or_code: String,
-) -> Res<Vec<service::PlanVersion>> {
+fn plan_history(state: State<'_, AppState>, id_or_code: String) -> Res<Vec<service::PlanVersion>> {
     state.with_ctx(|ctx| service::plan_history(ctx, &id_or_code))
 }
 
