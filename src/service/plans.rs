@@ -8,7 +8,8 @@
 //! member's record, as conversations are.
 //!
 //! The words live only in the member's document (no projected table: nothing else needs them
-//! yet). The plan is on the person's surviving record when records were merged.
+//! yet). When records were merged, the plan is the surviving record's, or the plan another
+//! record of the person already had (see [`plan_record`]).
 
 use std::collections::BTreeMap;
 
@@ -127,8 +128,9 @@ pub fn edit_plan_section(
     let row = resolve_member(ctx, id_or_code)?;
     let now = ctx.now();
     let message = ctx.commit_message(&format!("plan: edit {}", section.slug()));
+    let record = plan_record(ctx, &row)?;
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(row.id, DocKind::Member)?;
+    let am = w.doc_required(record, DocKind::Member)?;
     let base = (!base.is_empty()).then_some(base.as_slice());
     if plan_doc::edit_section(am, section, &text, base, now, &message)? {
         w.audit(ctx.audit("plan.edit", Some(row.id)));
@@ -147,8 +149,9 @@ pub fn add_plan_step(ctx: &Ctx<'_>, id_or_code: &str, step: NewPlanStep) -> Resu
     };
     let row = resolve_member(ctx, id_or_code)?;
     let now = ctx.now();
+    let record = plan_record(ctx, &row)?;
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(row.id, DocKind::Member)?;
+    let am = w.doc_required(record, DocKind::Member)?;
     let held = plan_doc::read_plan(am)?.map_or(0, |p| p.steps.len());
     if held >= MAX_STEPS {
         return Err(ValidationError::new(
@@ -192,8 +195,9 @@ pub fn set_plan_step(ctx: &Ctx<'_>, id_or_code: &str, change: PlanStepChange) ->
     let row = resolve_member(ctx, id_or_code)?;
     let key = change.step.trim().to_string();
     let now = ctx.now();
+    let record = plan_record(ctx, &row)?;
     let mut w = ctx.store.write()?;
-    let am = w.doc_required(row.id, DocKind::Member)?;
+    let am = w.doc_required(record, DocKind::Member)?;
     let unknown = || {
         Error::Validation(ValidationError::new(
             "step",
@@ -231,7 +235,7 @@ pub fn plan_history(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<PlanVersion>>
     let names = user_names(ctx)?;
     let mut out = ctx
         .store
-        .with_doc_mut(row.id, |am| {
+        .with_doc_mut(plan_record(ctx, &row)?, |am| {
             am.get_changes_meta(&[])
                 .iter()
                 .filter_map(|m| {
@@ -324,22 +328,57 @@ pub fn plan_page(ctx: &Ctx<'_>, id_or_code: &str) -> Result<String> {
     Ok(s)
 }
 
-/// Reads the plan of the person's surviving record, now or at `heads`.
+/// The record a person's plan lives in: the surviving record's, unless only another record of
+/// the person (merged into them) has a plan started, as when the plan was written before the
+/// records were found to be one person. Then that plan stays the person's plan, read and
+/// written where it is, rather than an empty one starting over it.
+fn plan_record(ctx: &Ctx<'_>, row: &MemberRow) -> Result<uuid::Uuid> {
+    let records = ctx.store.records_of(row.id)?;
+    if records.len() < 2 {
+        return Ok(row.id);
+    }
+    let started = |id: uuid::Uuid| -> Result<bool> {
+        Ok(ctx
+            .store
+            .with_doc(id, |am| {
+                // A plan of the wrong shape counts as started: its error is shown, not hidden.
+                Ok(plan_doc::read_plan(am).map_or(true, |p| {
+                    p.is_some_and(|p| {
+                        !p.steps.is_empty() || p.sections.values().any(|t| !t.is_empty())
+                    })
+                }))
+            })?
+            .unwrap_or(false))
+    };
+    if started(row.id)? {
+        return Ok(row.id);
+    }
+    for id in records {
+        if id != row.id && started(id)? {
+            return Ok(id);
+        }
+    }
+    Ok(row.id)
+}
+
+/// Reads the plan of the person's record that holds it, now or at `heads`.
 fn read_view(ctx: &Ctx<'_>, row: &MemberRow, heads: Option<&[ChangeHash]>) -> Result<PlanView> {
-    let read = ctx.store.with_doc_mut(row.id, |am| -> Result<_> {
-        let (plan, version) = match heads {
-            None => (plan_doc::read_plan(am)?, am.get_heads()),
-            Some(heads) => {
-                if heads.iter().any(|h| am.get_change_by_hash(h).is_none()) {
-                    return Err(version_unknown());
+    let read = ctx
+        .store
+        .with_doc_mut(plan_record(ctx, row)?, |am| -> Result<_> {
+            let (plan, version) = match heads {
+                None => (plan_doc::read_plan(am)?, am.get_heads()),
+                Some(heads) => {
+                    if heads.iter().any(|h| am.get_change_by_hash(h).is_none()) {
+                        return Err(version_unknown());
+                    }
+                    let fork: AutoCommit = am.fork_at(heads).map_err(doc::DocError::from)?;
+                    (plan_doc::read_plan(&fork)?, heads.to_vec())
                 }
-                let fork: AutoCommit = am.fork_at(heads).map_err(doc::DocError::from)?;
-                (plan_doc::read_plan(&fork)?, heads.to_vec())
-            }
-        };
-        let last = last_plan_change(am, &version);
-        Ok((plan, version, last))
-    })?;
+            };
+            let last = last_plan_change(am, &version);
+            Ok((plan, version, last))
+        })?;
     let (plan, version, last) =
         read.ok_or_else(|| Error::NotFound("That member's record is not on this laptop.".into()))??;
     let names = user_names(ctx)?;

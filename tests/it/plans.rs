@@ -482,3 +482,25 @@ fn a_new_member_has_the_plans_map_from_their_first_change_so_writes_add_no_upgra
     service::edit_plan_section(&nav, &m.code, edit("what-helps", "Tea")).unwrap();
     assert_eq!(changes(), 4, "the plan's start and the edit");
 }
+
+#[test]
+fn a_plan_written_before_two_records_were_merged_stays_the_persons_plan() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let nav = hub.user("Nia", "navigator");
+    let a = hub.register(&manager, "Kai", "2010-03");
+    hub.clock.advance(Duration::minutes(1));
+    let b = hub.register(&manager, "Kai Smith", "2010-03");
+    // The plan was written on the record that does not survive the merge.
+    service::edit_plan_section(&nav, &b.code, edit("what-helps", "Tea")).unwrap();
+    service::merge_members(&manager, &a.code, &b.code).unwrap();
+    let survivor = service::show_member(&nav, &b.code).unwrap().summary.id;
+    assert_ne!(survivor, b.id, "the earlier record survives");
+    service::edit_plan_section(&nav, &a.code, edit("what-helps", "Tea and music")).unwrap();
+    for code in [&a.code, &b.code] {
+        let plan = service::show_plan(&nav, code).unwrap();
+        assert_eq!(section(&plan, "what-helps"), "Tea and music");
+    }
+    // Both edits are in one plan's history: it was read and written where it was.
+    assert_eq!(service::plan_history(&nav, &a.code).unwrap().len(), 2);
+}
