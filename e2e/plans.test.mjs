@@ -106,6 +106,12 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   const html = readFileSync(path, "utf8");
   assert.match(html, /Zoë O&#39;Brien&#39;s self-care plan/);
   assert.ok(!html.includes(code));
+  // And as a PDF, for a laptop without a printer: the page prints alone.
+  await (await h.find("#plan-save-pdf")).click();
+  await driver.wait(async () => /Saved as .*\.pdf|did not work/.test(await h.textOf("#plan-print-status")), 30000, "the PDF answered");
+  const pdf = (await h.textOf("#plan-print-status")).match(/Saved as (.*\.pdf)/);
+  assert.ok(pdf, await h.textOf("#plan-print-status"));
+  assert.ok(readFileSync(pdf[1]).subarray(0, 5).toString() === "%PDF-", "a PDF file");
   await h.keys(Key.ESCAPE);
   await see("h1", /Zoë O'Brien/, "back on her page");
 

@@ -309,6 +309,38 @@ async fn print_plan<R: Runtime>(
     print_window(&window, None, "plan").await
 }
 
+/// Prints the plan's page to a PDF file with no dialog, for a laptop without a printer (the
+/// same print as `print_plan`, as `save_roll_call_pdf` does for the roll call). Says where.
+#[tauri::command]
+async fn save_plan_pdf<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<PrintOutcome> {
+    state.with_ctx(|ctx| service::plan_page(ctx, &id_or_code).map(|_| ()))?;
+    let dir = state.export_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| UiError {
+        kind: "storage",
+        message: format!("The plan could not be saved in {} ({e}).", dir.display()),
+        field: None,
+    })?;
+    let path = dir.join(
+        chrono::Local::now()
+            .format("hubdesk-self-care-plan-%Y-%m-%d-%H%M%S.pdf")
+            .to_string(),
+    );
+    let outcome = print_window(&window, Some(path.clone()), "plan").await?;
+    Ok(match outcome {
+        PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+            PrintOutcome::Saved(path.display().to_string())
+        }
+        PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+            PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+        }
+        other => other,
+    })
+}
+
 /// Saves the plan as a web page for a laptop without a printer, and says where (the folder
 /// the roll call goes to). The file name holds no name: it is when it was made.
 #[tauri::command]

@@ -45,6 +45,7 @@ export const api = {
   planHistory: (idOrCode) => call("plan_history", { idOrCode }),
   showPlanVersion: (idOrCode, version) => call("show_plan_version", { idOrCode, version }),
   printPlan: (idOrCode) => call("print_plan", { idOrCode }),
+  savePlanPdf: (idOrCode) => call("save_plan_pdf", { idOrCode }),
   savePlanPage: (idOrCode) => call("save_plan_page", { idOrCode }),
   followUpsDue: () => call("follow_ups_due"),
   addHeadcount: (n) => call("add_headcount", { n }),

@@ -225,19 +225,29 @@ export async function render(root, ctx) {
   }
   const status = el("p", { id: "plan-print-status", class: "print-status", role: "status" });
   const printButton = el("button", { type: "button", id: "plan-print" }, "Print");
+  const pdfButton = el("button", { type: "button", class: "secondary", id: "plan-save-pdf" }, "Save as PDF (no printer)");
   const saveButton = el("button", { type: "button", class: "secondary", id: "plan-save-page" }, "Save as a web page");
-  printButton.addEventListener("click", async () => {
-    status.textContent = "Opening the print dialog…";
+  // What became of a print, in words: never assumed printed.
+  function said(r) {
+    if (r.outcome === "printed") return "Sent to the printer.";
+    if (r.outcome === "saved") return `Saved as ${r.detail}. Open it on a laptop with a printer, or give it to them.`;
+    if (r.outcome === "cancelled") return "Printing was cancelled: nothing was printed.";
+    return `Printing did not work (${r.detail}). Save it as a web page instead.`;
+  }
+  async function print(how, button) {
+    status.textContent = how === api.printPlan ? "Opening the print dialog…" : "Saving…";
+    button.disabled = true;
     try {
-      const r = await api.printPlan(code);
-      status.textContent = r.outcome === "printed" ? "Sent to the printer."
-        : r.outcome === "cancelled" ? "Printing was cancelled: nothing was printed."
-          : `Printing did not work (${r.detail}). Save it as a web page instead.`;
+      status.textContent = said(await how(code));
     } catch (err) {
       if (err.kind === "locked") return ctx.refresh();
       status.textContent = err.message || String(err);
+    } finally {
+      button.disabled = false;
     }
-  });
+  }
+  printButton.addEventListener("click", () => print(api.printPlan, printButton));
+  pdfButton.addEventListener("click", () => print(api.savePlanPdf, pdfButton));
   saveButton.addEventListener("click", async () => {
     status.textContent = "";
     try {
@@ -254,7 +264,7 @@ export async function render(root, ctx) {
   root.classList.add("plan-page");
   // Element.append writes a null as the text "null": leave it out instead.
   root.append(...[
-    el("div", { class: "actions plan-print-actions" }, printButton, saveButton, back),
+    el("div", { class: "actions plan-print-actions" }, printButton, pdfButton, saveButton, back),
     status,
     error,
     title,
