@@ -421,8 +421,11 @@ fn front_desk(c: &mut Criterion) {
         )
         .expect("edit plan")
     };
+    // Members the benchmarks above left alone: from the end of the list (it holds a few
+    // hundred, fewer than five vowels' worth when names share them).
+    let untouched = codes.len().saturating_sub(120);
     let mut firsts = Vec::new();
-    for (i, code) in codes.iter().skip(800).take(100).enumerate() {
+    for (i, code) in codes.iter().skip(untouched).take(100).enumerate() {
         let started = Instant::now();
         edit(
             code,
@@ -432,7 +435,7 @@ fn front_desk(c: &mut Criterion) {
         firsts.push(started.elapsed());
     }
     report("plan: first edit of a member's plan (starts it)", firsts);
-    if let Some(code) = codes.get(950) {
+    if let Some(code) = codes.last() {
         let mut plan = edit(code, "Tea with my aunt.\nMusic, loud.".into(), vec![]);
         let mut edits = Vec::new();
         for i in 0..200 {
