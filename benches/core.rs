@@ -1,6 +1,7 @@
 //! Front-desk speed on a big store: find-as-you-type, sign-in (the whole write path), who is
 //! in, opening the store, disk per visit (before and after the idle step folds the records'
-//! chunks), recording a conversation and a member page with 50 of them, and rebuild time.
+//! chunks), recording a conversation and a member page with 50 of them, editing a self-care
+//! plan's section (and its history), and rebuild time.
 //!
 //! The store is a `hubdesk demo` of HUBDESK_BENCH_MEMBERS members over HUBDESK_BENCH_DAYS hub
 //! days (default 50,000 and 1,500: about a million visits). It is built once into
@@ -402,6 +403,67 @@ fn front_desk(c: &mut Criterion) {
             std::hint::black_box((shown, listed));
         }
         report("member page with 50 conversations", pages);
+    }
+
+    // Self-care plans (issue 10): a section edited as the app saves it (the smallest splices
+    // from the version read, the whole write path). The first edit of a member's plan also
+    // starts it (the deterministic start change); later ones add a sentence in the middle of
+    // a growing section. Then the plan's history and an earlier version, as the page opens them.
+    let edit = |code: &str, text: String, version: Vec<String>| {
+        service::edit_plan_section(
+            &nav,
+            code,
+            service::PlanSectionEdit {
+                section: "what-helps".into(),
+                text,
+                version,
+            },
+        )
+        .expect("edit plan")
+    };
+    // Members the benchmarks above left alone: from the end of the list (it holds a few
+    // hundred, fewer than five vowels' worth when names share them).
+    let untouched = codes.len().saturating_sub(120);
+    let mut firsts = Vec::new();
+    for (i, code) in codes.iter().skip(untouched).take(100).enumerate() {
+        let started = Instant::now();
+        edit(
+            code,
+            format!("Tea with my aunt, week {i}. Music, loud."),
+            vec![],
+        );
+        firsts.push(started.elapsed());
+    }
+    report("plan: first edit of a member's plan (starts it)", firsts);
+    if let Some(code) = codes.last() {
+        let mut plan = edit(code, "Tea with my aunt.\nMusic, loud.".into(), vec![]);
+        let mut edits = Vec::new();
+        for i in 0..200 {
+            let text = &plan.sections[2].text;
+            let middle = text
+                .char_indices()
+                .nth(text.chars().count() / 2)
+                .map_or(0, |(b, _)| b);
+            let new = format!("{} Walk {i} 🎧.{}", &text[..middle], &text[middle..]);
+            let started = Instant::now();
+            plan = edit(code, new, plan.version.clone());
+            edits.push(started.elapsed());
+        }
+        report("plan: edit a section (200 edits of one plan)", edits);
+        let mut histories = Vec::new();
+        let mut versions = Vec::new();
+        for _ in 0..50 {
+            let started = Instant::now();
+            let listed = service::plan_history(&nav, code).expect("history");
+            histories.push(started.elapsed());
+            let started = Instant::now();
+            let then =
+                service::show_plan_version(&nav, code, &listed[100].version).expect("version");
+            versions.push(started.elapsed());
+            std::hint::black_box(then);
+        }
+        report("plan: history of 201 changes", histories);
+        report("plan: an earlier version", versions);
     }
 
     if std::env::var_os("HUBDESK_BENCH_SKIP_REBUILD").is_some() {

@@ -243,6 +243,126 @@ fn list_conversations(
 }
 
 #[tauri::command]
+fn show_plan(state: State<'_, AppState>, id_or_code: String) -> Res<service::PlanView> {
+    state.with_ctx(|ctx| service::show_plan(ctx, &id_or_code))
+}
+
+#[tauri::command]
+fn edit_plan_section<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    edit: service::PlanSectionEdit,
+) -> Res<service::PlanView> {
+    let p = state.with_ctx(|ctx| service::edit_plan_section(ctx, &id_or_code, edit))?;
+    changed(&app, "members");
+    Ok(p)
+}
+
+#[tauri::command]
+fn add_plan_step<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    step: service::NewPlanStep,
+) -> Res<service::PlanView> {
+    let p = state.with_ctx(|ctx| service::add_plan_step(ctx, &id_or_code, step))?;
+    changed(&app, "members");
+    Ok(p)
+}
+
+#[tauri::command]
+fn set_plan_step<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    change: service::PlanStepChange,
+) -> Res<service::PlanView> {
+    let p = state.with_ctx(|ctx| service::set_plan_step(ctx, &id_or_code, change))?;
+    changed(&app, "members");
+    Ok(p)
+}
+
+#[tauri::command]
+fn plan_history(state: State<'_, AppState>, id_or_code: String) -> Res<Vec<service::PlanVersion>> {
+    state.with_ctx(|ctx| service::plan_history(ctx, &id_or_code))
+}
+
+#[tauri::command]
+fn show_plan_version(
+    state: State<'_, AppState>,
+    id_or_code: String,
+    version: String,
+) -> Res<service::PlanView> {
+    state.with_ctx(|ctx| service::show_plan_version(ctx, &id_or_code, &version))
+}
+
+/// Prints the plan's page as the window shows it (the UI shows the print page alone) through
+/// the system's print dialog, after the permission check and the audit entry.
+#[tauri::command]
+async fn print_plan<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<PrintOutcome> {
+    state.with_ctx(|ctx| service::plan_page(ctx, &id_or_code).map(|_| ()))?;
+    print_window(&window, None, "plan").await
+}
+
+/// Prints the plan's page to a PDF file with no dialog, for a laptop without a printer (the
+/// same print as `print_plan`, as `save_roll_call_pdf` does for the roll call). Says where.
+#[tauri::command]
+async fn save_plan_pdf<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<PrintOutcome> {
+    state.with_ctx(|ctx| service::plan_page(ctx, &id_or_code).map(|_| ()))?;
+    let dir = state.export_dir().to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| UiError {
+        kind: "storage",
+        message: format!("The plan could not be saved in {} ({e}).", dir.display()),
+        field: None,
+    })?;
+    let path = dir.join(
+        chrono::Local::now()
+            .format("hubdesk-self-care-plan-%Y-%m-%d-%H%M%S.pdf")
+            .to_string(),
+    );
+    let outcome = print_window(&window, Some(path.clone()), "plan").await?;
+    Ok(match outcome {
+        PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+            PrintOutcome::Saved(path.display().to_string())
+        }
+        PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+            PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+        }
+        other => other,
+    })
+}
+
+/// Saves the plan as a web page for a laptop without a printer, and says where (the folder
+/// the roll call goes to). The file name holds no name: it is when it was made.
+#[tauri::command]
+fn save_plan_page(state: State<'_, AppState>, id_or_code: String) -> Res<String> {
+    let page = state.with_ctx(|ctx| service::plan_page(ctx, &id_or_code))?;
+    let dir = state.export_dir().to_path_buf();
+    let path = dir.join(
+        chrono::Local::now()
+            .format("hubdesk-self-care-plan-%Y-%m-%d-%H%M%S.html")
+            .to_string(),
+    );
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, page))
+        .map_err(|e| UiError {
+            kind: "storage",
+            message: format!("The plan could not be saved in {} ({e}).", dir.display()),
+            field: None,
+        })?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
 fn follow_ups_due(state: State<'_, AppState>) -> Res<Vec<service::FollowUpDue>> {
     state.with_ctx(service::follow_ups_due)
 }
@@ -392,7 +512,7 @@ async fn print_roll_call<R: Runtime>(
 ) -> Res<PrintOutcome> {
     // The permission and the audit entry: printing the register is an export of it.
     state.with_ctx(|ctx| service::roll_call(ctx, service::RollCallFormat::Text).map(|_| ()))?;
-    print_window(&window, None).await
+    print_window(&window, None, "roll call").await
 }
 
 /// Prints the roll call page to a PDF file, with no dialog, for a laptop without a printer:
@@ -418,7 +538,7 @@ async fn save_roll_call_pdf<R: Runtime>(
     let dir = state.export_dir().to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| not_saved(&dir, &e))?;
     let path = dir.join(export_name("pdf"));
-    let outcome = print_window(&window, Some(path.clone())).await?;
+    let outcome = print_window(&window, Some(path.clone()), "roll call").await?;
     // "finished" is GTK's word; the file on disk is the proof.
     Ok(match outcome {
         PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
@@ -435,11 +555,12 @@ async fn save_roll_call_pdf<R: Runtime>(
 async fn print_window<R: Runtime>(
     window: &tauri::WebviewWindow<R>,
     to_pdf: Option<PathBuf>,
+    what: &'static str,
 ) -> Res<PrintOutcome> {
     let (tx, rx) = std::sync::mpsc::channel::<PrintOutcome>();
     let failed = |e: String| UiError {
         kind: "storage",
-        message: format!("The roll call could not be printed ({e}). Save it as a page instead."),
+        message: format!("The {what} could not be printed ({e}). Save it as a page instead."),
         field: None,
     };
     window

@@ -614,3 +614,73 @@ fn while_the_store_is_being_opened_the_status_says_so_and_commands_wait() {
     );
     assert!(!state.begin_opening(), "open already");
 }
+
+#[test]
+fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
+    let code = reg["member"]["code"].as_str().unwrap().to_string();
+    let read = h.invoke("show_plan", json!({ "idOrCode": code })).unwrap();
+    let edit = json!({ "section": "what-helps", "text": "Tea\nMusic", "version": read["version"] });
+    let saved = h
+        .invoke(
+            "edit_plan_section",
+            json!({ "idOrCode": code, "edit": edit }),
+        )
+        .unwrap();
+    assert_eq!(saved["sections"][2]["text"], "Tea\nMusic");
+    let added = h
+        .invoke(
+            "add_plan_step",
+            json!({ "idOrCode": code, "step": { "text": "Call Sam", "status": "doing" } }),
+        )
+        .unwrap();
+    let step = added["steps"][0]["id"].clone();
+    let set = h
+        .invoke(
+            "set_plan_step",
+            json!({ "idOrCode": code, "change": { "step": step, "status": "done" } }),
+        )
+        .unwrap();
+    assert_eq!(set["steps"][0]["status_label"], "Done");
+    let versions = h
+        .invoke("plan_history", json!({ "idOrCode": code }))
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 3);
+    let then = h
+        .invoke(
+            "show_plan_version",
+            json!({ "idOrCode": code, "version": versions[2]["version"] }),
+        )
+        .unwrap();
+    assert_eq!(then["steps"].as_array().unwrap().len(), 0);
+    let bad = h
+        .invoke(
+            "edit_plan_section",
+            json!({ "idOrCode": code, "edit": { "section": "feelings", "text": "x" } }),
+        )
+        .unwrap_err();
+    assert_eq!(bad["kind"], "validation");
+    assert_eq!(bad["field"], "section");
+
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    h.invoke("add_user", json!({ "req": dee })).unwrap();
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .unwrap();
+    for (cmd, body) in [
+        ("show_plan", json!({ "idOrCode": code })),
+        (
+            "edit_plan_section",
+            json!({ "idOrCode": code, "edit": edit }),
+        ),
+        ("plan_history", json!({ "idOrCode": code })),
+        ("save_plan_page", json!({ "idOrCode": code })),
+    ] {
+        let err = h.invoke(cmd, body).unwrap_err();
+        assert_eq!(err["kind"], "permission", "{cmd}: {err}");
+    }
+}

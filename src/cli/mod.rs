@@ -8,6 +8,7 @@ mod conversation;
 mod day;
 mod member;
 pub mod output;
+mod plan;
 mod setup;
 mod sync;
 mod team;
@@ -75,6 +76,9 @@ enum Command {
     /// Spells as member, peer navigator or volunteer (staff record them)
     #[command(subcommand)]
     RoleHistory(team::RoleHistoryCommand),
+    /// Self-care plans, written with members (navigators, staff)
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -156,6 +160,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Shift(c) => at.unlocked(|ctx| team::shift(ctx, c, json)),
         Command::Training(c) => at.unlocked(|ctx| team::training(ctx, c, json)),
         Command::RoleHistory(c) => at.unlocked(|ctx| team::role_history(ctx, c, json)),
+        Command::Plan(c) => at.unlocked(|ctx| plan::plan(ctx, c, json)),
     }
 }
 

@@ -1063,6 +1063,65 @@ pub fn stopped_serving(json: bool) {
     }
 }
 
+pub fn plan(p: &service::PlanView) -> String {
+    let mut s = match &p.as_of {
+        Some(_) => format!("{}'s self-care plan, as it was then", p.preferred_name),
+        None => format!("{}'s self-care plan", p.preferred_name),
+    };
+    if let (Some(at), Some(by)) = (p.updated_at, &p.updated_by) {
+        s.push_str(&format!(
+            "\nLast changed {} by {by}",
+            at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    if !p.started {
+        s.push_str("\nNothing written yet.");
+    }
+    for section in &p.sections {
+        s.push_str(&format!("\n\n{} ({})", section.heading, section.section));
+        if section.text.is_empty() {
+            s.push_str("\n  -");
+        }
+        for line in section.text.lines() {
+            s.push_str(&format!("\n  {line}"));
+        }
+    }
+    s.push_str("\n\nSteps I'm taking");
+    if p.steps.is_empty() {
+        s.push_str("\n  -");
+    }
+    for step in &p.steps {
+        s.push_str(&format!(
+            "\n  [{}] {}  (step {})",
+            step.status, step.text, step.id
+        ));
+    }
+    s
+}
+
+pub fn plan_saved(p: &service::PlanView) -> String {
+    format!("Saved {}'s self-care plan.", p.preferred_name)
+}
+
+pub fn plan_history(versions: &[service::PlanVersion]) -> String {
+    if versions.is_empty() {
+        return "No changes saved yet.".into();
+    }
+    versions
+        .iter()
+        .map(|v| {
+            format!(
+                "{}  {} by {}  (version {})",
+                v.at.format("%Y-%m-%d %H:%M"),
+                v.what,
+                v.by,
+                v.version
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::grouped;

@@ -16,6 +16,8 @@ use autosurgeon::{Hydrate, Reconcile};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub mod plan;
+
 /// The newest document layout this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -126,6 +128,7 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     (DocKind::Member, 3, &["conversations"]),
     (DocKind::Day, 2, &["shifts", "closings"]),
     (DocKind::Org, 4, &["role_history", "training"]),
+    (DocKind::Member, 6, &["plans"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -135,12 +138,7 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
 /// one would show. Call it before writing to a document, with no change pending. Returns
 /// whether it changed the document.
 pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
-    use automerge::transaction::Transactable;
-    let upgrades: Vec<(u32, &[&str])> = LAYOUT_UPGRADES
-        .iter()
-        .filter(|(k, _, _)| *k == kind)
-        .map(|(_, v, maps)| (*v, *maps))
-        .collect();
+    let upgrades = upgrades_of(kind);
     let mut missing_now = false;
     for (_, maps) in &upgrades {
         for map in *maps {
@@ -150,38 +148,11 @@ pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocEr
     if !missing_now {
         return Ok(false);
     }
-    // The first change(s): the only history every laptop is sure to share unchanged.
-    let mut base: Vec<automerge::ChangeHash> = doc
-        .get_changes(&[])
-        .iter()
-        .filter(|c| c.deps().is_empty())
-        .map(|c| c.hash())
-        .collect();
-    base.sort();
+    let mut base = layout_roots(doc);
     let mut changed = false;
     for (version, maps) in upgrades {
         let mut fork = doc.fork_at(&base)?;
-        let mut made = false;
-        for map in maps {
-            if fork.get(automerge::ROOT, *map)?.is_none() {
-                if !made {
-                    fork.set_actor(ActorId::from(
-                        format!("hubdesk layout {version}").as_bytes(),
-                    ));
-                }
-                fork.put_object(automerge::ROOT, *map, automerge::ObjType::Map)?;
-                made = true;
-            }
-        }
-        if !made {
-            continue;
-        }
-        fork.commit_with(
-            CommitOptions::default()
-                .with_message(format!("layout {version} (system)"))
-                .with_time(0),
-        );
-        let Some(change) = fork.get_last_local_change() else {
+        let Some(change) = layout_change(&mut fork, version, maps)? else {
             continue;
         };
         base = vec![change.hash()];
@@ -191,6 +162,76 @@ pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocEr
         }
     }
     Ok(changed)
+}
+
+/// The layout upgrades of one kind of document, in order.
+fn upgrades_of(kind: DocKind) -> Vec<(u32, &'static [&'static str])> {
+    LAYOUT_UPGRADES
+        .iter()
+        .filter(|(k, _, _)| *k == kind)
+        .map(|(_, v, maps)| (*v, *maps))
+        .collect()
+}
+
+/// The first change(s): the only history every laptop is sure to share unchanged.
+fn layout_roots(doc: &mut AutoCommit) -> Vec<automerge::ChangeHash> {
+    let mut base: Vec<automerge::ChangeHash> = doc
+        .get_changes(&[])
+        .iter()
+        .filter(|c| c.deps().is_empty())
+        .map(|c| c.hash())
+        .collect();
+    base.sort();
+    base
+}
+
+/// Makes, on `fork` (a fork at the earlier layout), the change that adds the maps of one
+/// upgrade it lacks: None when it lacks none.
+fn layout_change(
+    fork: &mut AutoCommit,
+    version: u32,
+    maps: &[&str],
+) -> Result<Option<automerge::Change>, DocError> {
+    use automerge::transaction::Transactable;
+    let mut made = false;
+    for map in maps {
+        if fork.get(automerge::ROOT, *map)?.is_none() {
+            if !made {
+                fork.set_actor(ActorId::from(
+                    format!("hubdesk layout {version}").as_bytes(),
+                ));
+            }
+            fork.put_object(automerge::ROOT, *map, automerge::ObjType::Map)?;
+            made = true;
+        }
+    }
+    if !made {
+        return Ok(None);
+    }
+    fork.commit_with(
+        CommitOptions::default()
+            .with_message(format!("layout {version} (system)"))
+            .with_time(0),
+    );
+    Ok(fork.get_last_local_change())
+}
+
+/// The heads of a document's layout as every laptop makes it: its first change(s) and the
+/// layout upgrades on top. A change made on these heads deterministically (the plan's start,
+/// see [`plan::ensure_plan`]) comes out the same on every laptop. Call after
+/// [`upgrade_layout`], so these changes are in the document.
+pub(crate) fn layout_base(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+) -> Result<Vec<automerge::ChangeHash>, DocError> {
+    let mut base = layout_roots(doc);
+    for (version, maps) in upgrades_of(kind) {
+        let mut fork = doc.fork_at(&base)?;
+        if let Some(change) = layout_change(&mut fork, version, maps)? {
+            base = vec![change.hash()];
+        }
+    }
+    Ok(base)
 }
 
 /// Reads the kind and schema header every document carries, and checks both.

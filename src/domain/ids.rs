@@ -73,6 +73,8 @@ new_id!(/// A course a user completed.
     TrainingId);
 new_id!(/// A spell in which a user was a member, peer navigator or volunteer.
     RoleSpellId);
+new_id!(/// One step a member is taking, in their self-care plan.
+    PlanStepId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.

@@ -12,6 +12,7 @@ pub mod instruments;
 pub mod lockout;
 pub mod member;
 pub mod names;
+pub mod plan;
 pub mod roles;
 pub mod team;
 

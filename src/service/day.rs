@@ -931,7 +931,7 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
 }
 
 /// Text for an HTML page: names are typed by people and may hold anything.
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -985,6 +985,7 @@ fn build_member(
     };
     let mut am = AutoCommit::new().with_actor(plan.actor.clone());
     autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
+    doc::plan::add_plans_map(&mut am)?;
     doc::commit(
         &mut am,
         registered_at,

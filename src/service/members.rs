@@ -198,6 +198,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
     };
     let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
     autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;
+    doc::plan::add_plans_map(am)?;
     doc::commit(am, now, ctx.commit_message("register member"));
     w.audit(ctx.audit("member.register", Some(id.0)));
     w.commit()?;

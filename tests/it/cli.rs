@@ -1586,3 +1586,180 @@ fn shifts_training_and_signposts_on_the_command_line_print_json_and_refuse_with_
     ok(hubdesk(d, M, &["--json", "contact", "signout", id]));
     assert_eq!(hubdesk(d, M, &["contact", "signpost", id]).code, 5);
 }
+
+#[test]
+fn plans_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_codes() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    let empty = ok(hubdesk(d, M, &["--json", "plan", "show", code]));
+    assert_eq!(empty["started"], false);
+    let edited = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "plan",
+            "edit",
+            code,
+            "--section",
+            "what-helps",
+            "--text",
+            "Tea with Sam 🍵\nMusic",
+        ],
+    ));
+    assert_eq!(edited["sections"][2]["section"], "what-helps");
+    assert_eq!(edited["sections"][2]["text"], "Tea with Sam 🍵\nMusic");
+    let added = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "plan",
+            "step",
+            "add",
+            code,
+            "--text",
+            "Call the college",
+        ],
+    ));
+    let step = added["steps"][0]["id"].as_str().unwrap().to_string();
+    let set = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "plan", "step", "set", code, &step, "--status", "done",
+        ],
+    ));
+    assert_eq!(set["steps"][0]["status"], "done");
+    let history = ok(hubdesk(d, M, &["--json", "plan", "history", code]));
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2]["what"], "What helps edited");
+    assert_eq!(history[2]["by"], "Maya");
+    let then = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "plan",
+            "show",
+            code,
+            "--version",
+            history[2]["version"].as_str().unwrap(),
+        ],
+    ));
+    assert_eq!(then["steps"].as_array().unwrap().len(), 0);
+    let text = hubdesk(d, M, &["plan", "show", code]);
+    assert!(
+        text.stdout
+            .contains("What helps (what-helps)\n  Tea with Sam 🍵\n  Music"),
+        "{}",
+        text.stdout
+    );
+    let page = d.join("plan.html");
+    let printed = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "plan",
+            "print",
+            code,
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(printed["written"], page.to_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Kai&#39;s self-care plan") && !html.contains(code));
+    // A second print never overwrites the first.
+    assert_eq!(
+        hubdesk(
+            d,
+            M,
+            &["plan", "print", code, "--out", page.to_str().unwrap()]
+        )
+        .code,
+        1
+    );
+
+    // 2: an unknown section, step or status, in one sentence, and nothing written.
+    let before = ok(hubdesk(d, M, &["--json", "plan", "history", code]));
+    for bad in [
+        vec!["plan", "edit", code, "--section", "feelings", "--text", "x"],
+        vec![
+            "plan",
+            "edit",
+            code,
+            "--section",
+            "what-helps",
+            "--text",
+            "a\u{1b}[31m",
+        ],
+        vec![
+            "plan", "step", "add", code, "--text", "x", "--status", "finished",
+        ],
+        vec![
+            "plan",
+            "step",
+            "set",
+            code,
+            "not-a-step",
+            "--status",
+            "done",
+        ],
+        vec!["plan", "step", "set", code, &step, "--status", "finished"],
+        vec!["plan", "show", code, "--version", "zz"],
+    ] {
+        let out = hubdesk(d, M, &bad);
+        assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        let json = hubdesk(d, M, &[&["--json"][..], &bad].concat());
+        assert_eq!(json.json()["error"]["kind"], "validation");
+    }
+    assert_eq!(
+        ok(hubdesk(d, M, &["--json", "plan", "history", code])),
+        before
+    );
+    // 4: no such member.
+    assert_eq!(hubdesk(d, M, &["plan", "show", "ZZZ-ZZZZ"]).code, 4);
+    // 3: the desk may not read or write plans.
+    let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Dee", "--role", "desk"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    for args in [
+        vec!["plan", "show", code],
+        vec![
+            "plan",
+            "edit",
+            code,
+            "--section",
+            "what-helps",
+            "--text",
+            "x",
+        ],
+    ] {
+        let refused = hubdesk(d, Some(("Dee", "1357")), &args);
+        assert_eq!(refused.code, 3, "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("self-care plans"),
+            "{}",
+            refused.stderr
+        );
+    }
+}

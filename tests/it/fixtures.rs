@@ -421,3 +421,85 @@ fn a_parent_told_before_signposts_were_kept_per_visit_counts_once_at_their_first
     assert_eq!(service::show_day(&manager).unwrap().parent_signposts, 1);
     assert_eq!(told(&hub.store.projection_dump().unwrap()), 2);
 }
+
+#[test]
+fn a_record_saved_before_plans_loads_and_takes_a_first_plan_in_a_store() {
+    use hubdesk::service;
+    let bytes = saved_before_conversations();
+    let am = doc::load(&bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
+    assert!(
+        automerge::ReadDoc::get(&am, automerge::ROOT, "plans")
+            .unwrap()
+            .is_none(),
+        "the fixture must be from before plans"
+    );
+    let hub = crate::support::Hub::new();
+    let id = Uuid::from_u128(0xf2);
+    let received = hubdesk::store::Received::decode(id, DocKind::Member, bytes).unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Member, received).unwrap();
+    w.commit().unwrap();
+    let nav = hub.user("Nia", "navigator");
+    assert!(!service::show_plan(&nav, "CDN-5X9R").unwrap().started);
+    let plan = service::edit_plan_section(
+        &nav,
+        "CDN-5X9R",
+        service::PlanSectionEdit {
+            section: "keeps-me-well".into(),
+            text: "Swimming on Saturdays".into(),
+            version: vec![],
+        },
+    )
+    .unwrap();
+    assert!(plan.started);
+    assert_eq!(plan.sections[0].text, "Swimming on Saturdays");
+    let shown = service::show_member(&nav, "CDN-5X9R").unwrap();
+    assert_eq!(shown.summary.preferred_name, "Zoë Fixture");
+    assert_eq!(shown.visit_count, 1);
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
+fn two_laptops_starting_a_plan_on_an_older_record_apart_make_one_plan() {
+    use hubdesk::doc::plan;
+    use hubdesk::domain::plan::Section;
+    let bytes = saved_before_conversations();
+    let mut laptops: Vec<AutoCommit> = (0..2u128)
+        .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(100 + i))).unwrap())
+        .collect();
+    for (i, am) in laptops.iter_mut().enumerate() {
+        assert!(doc::upgrade_layout(am, DocKind::Member).unwrap());
+        plan::edit_section(
+            am,
+            Section::WhatHelps,
+            &format!("laptop {i}"),
+            None,
+            at(),
+            "plan: edit what-helps (system)",
+        )
+        .unwrap();
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    first[0].merge(&mut rest[0]).unwrap();
+    let merged = plan::read_plan(&first[0]).unwrap().unwrap();
+    let words = &merged.sections[&Section::WhatHelps];
+    assert!(
+        words.contains("laptop 0") && words.contains("laptop 1"),
+        "{words}"
+    );
+    let (_, plans) = automerge::ReadDoc::get(&first[0], automerge::ROOT, "plans")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        automerge::ReadDoc::get_all(&first[0], &plans, plan::PLAN_KEY)
+            .unwrap()
+            .len(),
+        1,
+        "one plan, not one per laptop"
+    );
+    // The member's other records are as they were.
+    let member: doc::MemberDoc = doc::read(&first[0], DocKind::Member).unwrap();
+    assert_eq!(member.profile.preferred_name, "Zoë Fixture");
+}

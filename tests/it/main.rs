@@ -8,6 +8,7 @@ mod day_story;
 mod fixtures;
 mod members;
 mod permissions;
+mod plans;
 mod projections;
 mod support;
 mod sync;

@@ -370,3 +370,94 @@ fn a_shell_sees_the_unlocked_users_roles_as_they_are_now() {
             .is_none()
     );
 }
+
+/// DESIGN.md section 4, the self-care plans row, cell by cell: desk none; navigator, staff and
+/// manager read and write. Every plan operation, each role. A refusal writes nothing.
+#[test]
+fn each_role_reads_and_writes_self_care_plans_exactly_as_the_matrix_says() {
+    let hub = Hub::new();
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    let started = service::add_plan_step(
+        &hub.manager(),
+        &m.code,
+        service::NewPlanStep {
+            text: "Call the college".into(),
+            status: None,
+        },
+    )
+    .unwrap();
+    let step = started.steps[0].id.clone();
+    let version = service::plan_history(&hub.manager(), &m.code).unwrap()[0]
+        .version
+        .clone();
+    for (name, role, allowed) in [
+        ("Dee", "desk", false),
+        ("Nia", "navigator", true),
+        ("Stef", "staff", true),
+        ("Mo", "manager", true),
+    ] {
+        let ctx = hub.user(name, role);
+        let before = hub.store.doc_bytes(m.id.0).unwrap();
+        let results: Vec<(&str, Result<(), Error>)> = vec![
+            ("show", service::show_plan(&ctx, &m.code).map(|_| ())),
+            (
+                "edit",
+                service::edit_plan_section(
+                    &ctx,
+                    &m.code,
+                    service::PlanSectionEdit {
+                        section: "what-helps".into(),
+                        text: format!("Written by {name}"),
+                        version: vec![],
+                    },
+                )
+                .map(|_| ()),
+            ),
+            (
+                "add step",
+                service::add_plan_step(
+                    &ctx,
+                    &m.code,
+                    service::NewPlanStep {
+                        text: format!("A step from {name}"),
+                        status: Some("doing".into()),
+                    },
+                )
+                .map(|_| ()),
+            ),
+            (
+                "set step",
+                service::set_plan_step(
+                    &ctx,
+                    &m.code,
+                    service::PlanStepChange {
+                        step: step.clone(),
+                        status: Some("done".into()),
+                        text: None,
+                    },
+                )
+                .map(|_| ()),
+            ),
+            ("history", service::plan_history(&ctx, &m.code).map(|_| ())),
+            (
+                "version",
+                service::show_plan_version(&ctx, &m.code, &version).map(|_| ()),
+            ),
+            ("print", service::plan_page(&ctx, &m.code).map(|_| ())),
+        ];
+        for (what, result) in results {
+            if allowed {
+                assert!(result.is_ok(), "{role} / {what}: {result:?}");
+            } else {
+                let err = result.unwrap_err();
+                assert!(
+                    matches!(&err, Error::Permission(m) if m.contains("self-care plans") && m.contains("Ask a peer navigator, staff member or manager")),
+                    "{role} / {what}: {err}"
+                );
+            }
+        }
+        if !allowed {
+            assert_eq!(hub.store.doc_bytes(m.id.0).unwrap(), before, "{role} wrote");
+        }
+    }
+}

@@ -111,6 +111,21 @@ enum Op {
         name: usize,
         signposted: bool,
     },
+    /// A navigator adds a word somewhere in one section of a member's self-care plan (from
+    /// the version they read: the section as this laptop holds it).
+    PlanWords {
+        laptop: usize,
+        member: usize,
+        section: usize,
+        /// Where in the section, as a share of its length (0-100).
+        at: usize,
+    },
+    /// A step added to a member's plan, or the first step's status changed.
+    PlanStep {
+        laptop: usize,
+        member: usize,
+        status: usize,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -208,6 +223,21 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 laptop,
                 name,
                 signposted,
+            }
+        }),
+        edits => (laptop.clone(), 0..8usize, 0..4usize, 0..=100usize).prop_map(
+            |(laptop, member, section, at)| Op::PlanWords {
+                laptop,
+                member,
+                section,
+                at,
+            }
+        ),
+        1 => (laptop.clone(), 0..8usize, 0..5usize).prop_map(|(laptop, member, status)| {
+            Op::PlanStep {
+                laptop,
+                member,
+                status,
             }
         }),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
@@ -308,6 +338,116 @@ fn assert_conversations_agree(all: &[Hub]) {
     );
 }
 
+const SECTIONS: [&str; 4] = [
+    "keeps-me-well",
+    "early-signs",
+    "what-helps",
+    "people-and-places",
+];
+const STATUSES: [&str; 4] = ["not-started", "doing", "done", "set-aside"];
+
+/// Adds the word `word` into one section of the member's plan, at `at` percent of its length,
+/// as an editor sending the section's whole new text would. Returns the record it went into.
+fn plan_words(ctx: &Ctx<'_>, code: Option<String>, section: usize, at: usize, word: &str) -> bool {
+    let Some(code) = code else { return false };
+    let plan = service::show_plan(ctx, &code).unwrap();
+    let old: Vec<char> = plan.sections[section].text.chars().collect();
+    // At a word's edge, never inside one (a word split in two would read as lost).
+    let mut pos = old.len() * at / 100;
+    while pos > 0 && old[pos - 1] != ' ' {
+        pos -= 1;
+    }
+    let mut new: String = old[..pos].iter().collect();
+    new.push_str(&format!(" {word} "));
+    new.extend(&old[pos..]);
+    service::edit_plan_section(
+        ctx,
+        &code,
+        service::PlanSectionEdit {
+            section: SECTIONS[section].into(),
+            text: new,
+            version: plan.version,
+        },
+    )
+    .unwrap();
+    true
+}
+
+fn plan_step(ctx: &Ctx<'_>, code: Option<String>, status: usize) {
+    let Some(code) = code else { return };
+    let plan = service::show_plan(ctx, &code).unwrap();
+    match (plan.steps.first(), STATUSES.get(status)) {
+        (Some(first), Some(status)) => {
+            service::set_plan_step(
+                ctx,
+                &code,
+                service::PlanStepChange {
+                    step: first.id.clone(),
+                    status: Some((*status).into()),
+                    text: None,
+                },
+            )
+            .unwrap();
+        }
+        _ => {
+            service::add_plan_step(
+                ctx,
+                &code,
+                service::NewPlanStep {
+                    text: format!("Step {}", plan.steps.len() + 1),
+                    status: None,
+                },
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// Every laptop shows the same plan for each person, and no word any laptop added to a plan
+/// is lost: each is in a plan on every laptop (in the record it was written to, which a
+/// merge may since have put behind another record of the person).
+fn assert_plans_agree(all: &[Hub], words: &[String]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            members
+                .iter()
+                .map(|m| {
+                    let p = service::show_plan(&ctx, &m.code).unwrap();
+                    format!(
+                        "{} {:?} {:?} {:?}",
+                        m.code, p.sections, p.steps, p.updated_at
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == seen[0]),
+        "laptops disagree on plans: {seen:?}"
+    );
+    for hub in all {
+        let mut held = String::new();
+        for e in hub.store.all_heads().unwrap() {
+            let plan = hub
+                .store
+                .with_doc(e.id, |am| Ok(hubdesk::doc::plan::read_plan(am).unwrap()))
+                .unwrap()
+                .flatten();
+            for text in plan.iter().flat_map(|p| p.sections.values()) {
+                held.push_str(text);
+                held.push('\n');
+            }
+        }
+        for word in words {
+            assert!(held.contains(word.as_str()), "{word} was lost: {held}");
+        }
+    }
+}
+
 /// Every laptop lists the same people in the building, each once.
 fn assert_presence_agrees(all: &[Hub]) {
     let here: Vec<Vec<String>> = all
@@ -335,8 +475,10 @@ fn assert_presence_agrees(all: &[Hub]) {
 
 /// Three laptops that synced once, then `ops`; sessions keep to `rounds` if given (and are
 /// then checked as they go), else to the default limits.
-fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
+fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<String>) {
     let all = laptops(2);
+    // Words added to plans by laptops 0 and 1 (never refused).
+    let mut plan_words_kept = Vec::new();
     let ctxs: Vec<Ctx<'_>> = all
         .iter()
         .map(|h| Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN)))
@@ -481,6 +623,29 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
                 name,
                 signposted,
             } => parent(&ctxs[laptop], PARENTS[name], signposted),
+            Op::PlanWords {
+                laptop,
+                member,
+                section,
+                at,
+            } => {
+                let word = format!("w{}é🎧", plan_words_kept.len() + 100 * laptop);
+                let written = plan_words(
+                    &ctxs[laptop],
+                    code_of(&all[laptop], member),
+                    section,
+                    at,
+                    &word,
+                );
+                if written && laptop < 2 {
+                    plan_words_kept.push(word);
+                }
+            }
+            Op::PlanStep {
+                laptop,
+                member,
+                status,
+            } => plan_step(&ctxs[laptop], code_of(&all[laptop], member), status),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -519,7 +684,8 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> Vec<Hub> {
             assert_checkpoint_holds(&all[y], &all[x], "after the ops");
         }
     }
-    all
+    drop(ctxs);
+    (all, plan_words_kept)
 }
 
 proptest! {
@@ -527,7 +693,7 @@ proptest! {
 
     #[test]
     fn three_replicas_converge_after_any_partial_syncs(ops in proptest::collection::vec(op(), 1..30)) {
-        let all = run_ops(&ops, None);
+        let (all, words) = run_ops(&ops, None);
         for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1), (1, 2)] {
             if !revocation::refused(&all, x, y) {
                 sync_pair(&all[x], &all[y]).unwrap();
@@ -538,6 +704,7 @@ proptest! {
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
+        assert_plans_agree(agreeing, &words);
     }
 }
 
@@ -551,7 +718,7 @@ proptest! {
         bytes in prop_oneof![Just(1usize << 20), 150..600usize],
     ) {
         let rounds = tiny(docs, bytes);
-        let all = run_ops(&ops, Some(rounds.clone()));
+        let (all, words) = run_ops(&ops, Some(rounds.clone()));
         for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1)] {
             if !revocation::refused(&all, x, y) {
                 observed_session(&all[x], &all[y], rounds.clone());
@@ -562,6 +729,7 @@ proptest! {
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
+        assert_plans_agree(agreeing, &words);
     }
 }
 

@@ -37,6 +37,16 @@ export const api = {
   // req: {what_matters, strengths, resources, choices, next_steps, follow_up, private, reason}
   addConversation: (idOrCode, req) => call("add_conversation", { idOrCode, req }),
   listConversations: (idOrCode) => call("list_conversations", { idOrCode }),
+  // Self-care plans.
+  showPlan: (idOrCode) => call("show_plan", { idOrCode }),
+  editPlanSection: (idOrCode, edit) => call("edit_plan_section", { idOrCode, edit }),
+  addPlanStep: (idOrCode, step) => call("add_plan_step", { idOrCode, step }),
+  setPlanStep: (idOrCode, change) => call("set_plan_step", { idOrCode, change }),
+  planHistory: (idOrCode) => call("plan_history", { idOrCode }),
+  showPlanVersion: (idOrCode, version) => call("show_plan_version", { idOrCode, version }),
+  printPlan: (idOrCode) => call("print_plan", { idOrCode }),
+  savePlanPdf: (idOrCode) => call("save_plan_pdf", { idOrCode }),
+  savePlanPage: (idOrCode) => call("save_plan_page", { idOrCode }),
   followUpsDue: () => call("follow_ups_due"),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),

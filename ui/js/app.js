@@ -13,11 +13,12 @@ import * as admin from "./views/admin.js";
 import * as review from "./views/review.js";
 import * as rollCall from "./views/rollcall.js";
 import * as team from "./views/team.js";
+import * as plan from "./views/plan.js";
 
 const main = document.getElementById("main");
 const state = { status: null, view: null, idleTimer: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
