@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod concern;
 mod conversation;
 mod day;
 mod member;
@@ -65,6 +66,9 @@ enum Command {
     /// Strength-based conversations with members (navigators, staff)
     #[command(subcommand)]
     Conversation(conversation::ConversationCommand),
+    /// Safeguarding concerns: anyone raises one; staff read, act and close
+    #[command(subcommand)]
+    Concern(concern::ConcernCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
         Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
         Command::Conversation(c) => at.unlocked(|ctx| conversation::conversation(ctx, c, json)),
+        Command::Concern(c) => at.unlocked(|ctx| concern::concern(ctx, c, json)),
     }
 }
 

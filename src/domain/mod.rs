@@ -13,6 +13,7 @@ pub mod lockout;
 pub mod member;
 pub mod names;
 pub mod roles;
+pub mod safeguarding;
 
 pub use age::BirthMonth;
 pub use code::MemberCode;

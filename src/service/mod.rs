@@ -12,6 +12,7 @@ pub mod demo;
 mod demo_names;
 mod members;
 mod merge;
+mod safeguarding;
 mod sync;
 mod sync_worker;
 
@@ -20,6 +21,7 @@ pub use conversations::*;
 pub use day::*;
 pub use members::*;
 pub use merge::*;
+pub use safeguarding::*;
 pub use sync::*;
 pub use sync_worker::*;
 

@@ -1240,6 +1240,82 @@ impl Store {
     }
 }
 
+/// A concern as the projection holds it: who it is about and when, never its words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConcernRow {
+    pub id: Uuid,
+    /// The person (the surviving record of merged ones) it is about.
+    pub person_id: Uuid,
+    /// The member record whose safeguarding document holds it.
+    pub record_id: Uuid,
+    pub raised_at: DateTime<Utc>,
+    pub raised_by: String,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl ConcernRow {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            person_id: r.get(1)?,
+            record_id: r.get(2)?,
+            raised_at: from_millis(r.get(3)?),
+            raised_by: r.get(4)?,
+            closed_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+        })
+    }
+}
+
+/// The columns [`ConcernRow::from_row`] reads; a record's person comes from member_records,
+/// so a concern about a record later merged into another shows for the person kept.
+const CONCERN_COLUMNS: &str =
+    "c.id, coalesce(r.person_id, c.member_id), c.member_id, c.raised_at, c.raised_by, c.closed_at
+     FROM concerns c LEFT JOIN member_records r ON r.id = c.member_id";
+
+impl Store {
+    /// People with an open safeguarding concern (the desk's "speak to staff" marker). Open
+    /// concerns are few across an organisation, so the whole set is read at once.
+    pub fn people_with_open_concerns(&self) -> Result<std::collections::HashSet<Uuid>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT coalesce(r.person_id, c.member_id) FROM concerns c
+                 LEFT JOIN member_records r ON r.id = c.member_id WHERE c.closed_at IS NULL",
+            )
+            .ctx("people with open concerns")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .ctx("people with open concerns")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("people with open concerns")
+    }
+
+    /// Every concern, open ones first, then newest first; only open ones with `open_only`.
+    pub fn concerns(&self, open_only: bool) -> Result<Vec<ConcernRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CONCERN_COLUMNS} WHERE (NOT ?1 OR c.closed_at IS NULL)
+                 ORDER BY c.closed_at IS NOT NULL, c.raised_at DESC, c.id DESC"
+            ))
+            .ctx("list concerns")?;
+        let rows = stmt
+            .query_map([open_only], ConcernRow::from_row)
+            .ctx("list concerns")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("list concerns")
+    }
+
+    /// One concern's row.
+    pub fn concern(&self, id: Uuid) -> Result<Option<ConcernRow>> {
+        self.conn
+            .prepare_cached(&format!("SELECT {CONCERN_COLUMNS} WHERE c.id = ?1"))
+            .ctx("find concern")?
+            .query_row([id], ConcernRow::from_row)
+            .optional()
+            .ctx("find concern")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::seq::IndexedRandom;
