@@ -9,6 +9,7 @@ mod fixtures;
 mod members;
 mod permissions;
 mod projections;
+mod safeguarding;
 mod support;
 mod sync;
 mod sync_fuzz;
