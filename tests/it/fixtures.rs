@@ -196,6 +196,42 @@ fn a_record_saved_before_conversations_loads_and_takes_one_in_a_store() {
 }
 
 #[test]
+fn a_record_saved_before_safeguarding_existed_takes_a_concern_and_shows_the_marker() {
+    use hubdesk::domain::safeguarding::ConcernInput;
+    use hubdesk::service;
+    let hub = crate::support::Hub::new();
+    let id = Uuid::from_u128(0xf1);
+    let received =
+        hubdesk::store::Received::decode(id, DocKind::Member, saved_before_conversations())
+            .unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Member, received).unwrap();
+    w.commit().unwrap();
+    let desk = hub.user("Dee", "desk");
+    let raised = service::raise_concern(
+        &desk,
+        "CDN-5X9R",
+        ConcernInput {
+            words: "Said at the desk".into(),
+            action: "Passed on".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        service::show_member(&desk, "CDN-5X9R")
+            .unwrap()
+            .summary
+            .speak_to_staff
+    );
+    let shown = service::show_concern(&hub.manager(), &raised.id.to_string()).unwrap();
+    assert_eq!(shown.member.preferred_name, "Zoë Fixture");
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
 fn two_laptops_adding_the_first_conversation_to_an_older_record_apart_keep_both() {
     let bytes = saved_before_conversations();
     let conversation = |what: &str| doc::ConversationDoc {

@@ -38,6 +38,12 @@ export const api = {
   addConversation: (idOrCode, req) => call("add_conversation", { idOrCode, req }),
   listConversations: (idOrCode) => call("list_conversations", { idOrCode }),
   followUpsDue: () => call("follow_ups_due"),
+  // Safeguarding. req: {words, action, present, when}; action req: {text, decision, reason}
+  raiseConcern: (idOrCode, req) => call("raise_concern", { idOrCode, req }),
+  listConcerns: (openOnly) => call("list_concerns", { openOnly }),
+  showConcern: (id) => call("show_concern", { id }),
+  actOnConcern: (id, req) => call("act_on_concern", { id, req }),
+  closeConcern: (id, outcome) => call("close_concern", { id, outcome }),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),

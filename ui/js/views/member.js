@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { conflictBox } from "./review.js";
+import { raiseSection, speakToStaff } from "./safeguarding.js";
 
 export async function render(root, ctx) {
   const error = errorBox("member-error");
@@ -116,10 +117,12 @@ export async function render(root, ctx) {
   root.append(...[
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
+    speakToStaff(m),
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     conversations,
     el("section", { class: "card wide" }, visits, withdrawn),
+    raiseSection(m, ctx),
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();
