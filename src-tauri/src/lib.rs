@@ -275,6 +275,11 @@ fn show_concern(state: State<'_, AppState>, id: String) -> Res<service::ConcernD
 }
 
 #[tauri::command]
+fn concern_audit(state: State<'_, AppState>, id: String) -> Res<Vec<service::ConcernAuditEntry>> {
+    state.with_ctx(|ctx| service::concern_audit(ctx, &id))
+}
+
+#[tauri::command]
 fn act_on_concern<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,

@@ -94,6 +94,8 @@ pub struct UserView {
     pub can_keep_private: bool,
     /// Read and act on safeguarding concerns (staff, managers).
     pub can_read_concerns: bool,
+    /// See the audit log (managers): who read a safeguarding concern.
+    pub can_see_audit: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -418,6 +420,7 @@ impl AppState {
                 can_read_concerns: u
                     .roles()
                     .allows(hubdesk::domain::Permission::ReadSafeguarding),
+                can_see_audit: u.roles().allows(hubdesk::domain::Permission::Reports),
             }),
             opening: None,
         })

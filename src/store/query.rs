@@ -1147,6 +1147,21 @@ impl Store {
             )
             .ctx("audit count")
     }
+
+    /// The audit entries about `subject` (a concern, say), oldest first: when, who (a user
+    /// id, if anyone was unlocked) and what.
+    pub fn audit_of(&self, subject: Uuid) -> Result<Vec<(DateTime<Utc>, Option<Uuid>, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at, user_id, action FROM audit WHERE subject = ?1 ORDER BY id")
+            .ctx("audit of")?;
+        let rows = stmt
+            .query_map([subject], |r| {
+                Ok((from_millis(r.get(0)?), r.get(1)?, r.get(2)?))
+            })
+            .ctx("audit of")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("audit of")
+    }
 }
 
 impl Store {

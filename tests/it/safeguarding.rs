@@ -231,6 +231,28 @@ fn every_read_of_a_concern_is_audited_and_the_words_free_list_is_not() {
     service::close_concern(&staff, &id, "Done").unwrap();
     assert_eq!(views(), 4);
     assert_eq!(hub.store.audit_count("concern.close").unwrap(), 1);
+    // Managers hold the audit log: the concern's trail, by name, no words.
+    let trail: Vec<String> = service::concern_audit(&hub.manager(), &id)
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{} by {}", a.what, a.by))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "raised by Sid",
+            "read by Sid",
+            "read by Maya Manager",
+            "acted on by Sid",
+            "read by Sid",
+            "closed by Sid",
+            "read by Sid"
+        ]
+    );
+    assert!(matches!(
+        service::concern_audit(&staff, &id),
+        Err(Error::Permission(_))
+    ));
 }
 
 #[test]

@@ -42,6 +42,7 @@ export const api = {
   raiseConcern: (idOrCode, req) => call("raise_concern", { idOrCode, req }),
   listConcerns: (openOnly) => call("list_concerns", { openOnly }),
   showConcern: (id) => call("show_concern", { id }),
+  concernAudit: (id) => call("concern_audit", { id }),
   actOnConcern: (id, req) => call("act_on_concern", { id, req }),
   closeConcern: (id, outcome) => call("close_concern", { id, outcome }),
   addHeadcount: (n) => call("add_headcount", { n }),

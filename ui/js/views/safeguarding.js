@@ -156,6 +156,7 @@ async function concernPage(root, ctx, id) {
     : el("p", { text: "No actions recorded yet." });
   const closes = c.closes.map((x) => el("p", { class: "conversation-text" }, el("strong", { text: `Closed ${when(x.at)} by ${x.by}: ` }), x.outcome));
   const forms = c.open ? [actForm(c, ctx), closeForm(c, ctx)] : [];
+  if (ctx.status.user && ctx.status.user.can_see_audit) forms.push(await auditSection(c));
   root.append(
     el("p", {}, el("a", { href: "#/concerns", text: "← All concerns" })),
     el("h1", { tabindex: "-1", text: `Concern about ${c.member.preferred_name} (${c.member.code})` }),
@@ -169,6 +170,23 @@ async function concernPage(root, ctx, id) {
     ...forms,
   );
   root.querySelector("h1").focus();
+}
+
+/// For managers: who raised, read, acted on and closed it on this laptop (the audit log).
+async function auditSection(c) {
+  const error = errorBox("concern-audit-error");
+  let trail = [];
+  try {
+    trail = await api.concernAudit(c.id);
+  } catch (err) {
+    showError(error, err);
+  }
+  return el("section", { class: "card wide", id: "concern-audit", "aria-labelledby": "concern-audit-title" },
+    el("h2", { id: "concern-audit-title", text: "Who has seen it on this laptop" }),
+    error,
+    trail.length
+      ? el("ol", { class: "concern-audit" }, trail.map((a) => el("li", { text: `${dateInWords(a.at)}, ${time(a.at)}: ${a.what} by ${a.by}` })))
+      : el("p", { text: "Nothing recorded on this laptop." }));
 }
 
 function actForm(c, ctx) {
