@@ -26,12 +26,35 @@ after(async () => {
 
 const WORDS = "He said: I don't want to go home tonight, my stepdad shouts all the time.";
 
+/// Text or an attribute of what the page shows now, read in one step in the page: screens
+/// redraw when the core says something changed, and an element found a moment earlier may be
+/// gone by the time it is read.
+async function textNow(css) {
+  return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
+}
+async function invalid(css) {
+  return driver.executeScript("const e = document.querySelector(arguments[0]); return !!e && e.getAttribute('aria-invalid') === 'true'", css);
+}
+
+/// Runs `step` again if the screen redrew under it (its element went stale).
+async function retried(step) {
+  for (let i = 0; ; i++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (e.name !== "StaleElementReferenceError" || i >= 4) throw e;
+    }
+  }
+}
+const click = (css) => retried(async () => (await h.find(css)).click());
+const type = (css, text) => retried(() => h.type(css, text));
+
 async function go(hash) {
   await driver.executeScript("location.hash = arguments[0]", hash);
 }
 
 async function lock() {
-  await (await h.find("#lock-button")).click();
+  await click("#lock-button");
   await h.find(".tiles .tile");
 }
 
@@ -56,18 +79,18 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
     await go(`#/member/${encodeURIComponent(code)}`);
     await h.find("#concern-open");
     await h.look("safeguarding-member-page", { at: "#safeguarding" });
-    await (await h.find("#concern-open")).click();
+    await click("#concern-open");
     assert.equal(await h.focusedId(), "concern-words", "the form opens on its first field");
     // Sent empty: the core's refusal goes beside the words, and nothing is written.
-    await (await h.find("#concern-form button[type=submit]")).click();
-    await driver.wait(async () => (await h.find("#concern-words")).getAttribute("aria-invalid").then((v) => v === "true"), 5000, "the words marked");
+    await click("#concern-form button[type=submit]");
+    await driver.wait(async () => invalid("#concern-words"), 5000, "the words marked");
     await h.look("safeguarding-concern-form", { at: "#concern-form" });
     assert.equal((await h.core("list_concerns", { openOnly: false })).length, 0);
-    await h.type("#concern-words", WORDS);
-    await h.type("#concern-present", "Nia and Jo (volunteer)");
-    await h.type("#concern-action", "Told Tomasz I would pass it on to staff today");
-    await (await h.find("#concern-form button[type=submit]")).click();
-    await driver.wait(async () => (await h.textOf("#concern-passed-on")).startsWith("Passed on to staff"), 10000, "passed on");
+    await type("#concern-words", WORDS);
+    await type("#concern-present", "Nia and Jo (volunteer)");
+    await type("#concern-action", "Told Tomasz I would pass it on to staff today");
+    await click("#concern-form button[type=submit]");
+    await driver.wait(async () => (await textNow("#concern-passed-on")).startsWith("Passed on to staff"), 10000, "passed on");
     assert.equal(await h.focusedId(), "concern-passed-on", "focus goes to the confirmation");
     await h.look("safeguarding-passed-on", { at: "#safeguarding" });
     const mine = await h.core("list_concerns", { openOnly: false });
@@ -79,13 +102,13 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   await t.test("the navigator cannot open the concern", async () => {
     assert.equal(await (await h.find("#nav-concerns")).isDisplayed(), false, "no Concerns screen");
     await go(`#/concerns/${concernId}`);
-    await driver.wait(async () => (await h.textOf("#concern-page-error")).includes("passed on to staff"), 10000, "refused");
-    const page = await h.textOf("main");
+    await driver.wait(async () => (await textNow("#concern-page-error")).includes("passed on to staff"), 10000, "refused");
+    const page = await textNow("main");
     assert.ok(!page.includes("stepdad"), "not a word of it");
     await h.look("safeguarding-navigator-refused");
     await go("#/concerns");
     await h.find("#other-concerns");
-    assert.ok(!(await h.textOf("main")).includes("stepdad"));
+    assert.ok(!(await textNow("main")).includes("stepdad"));
     await h.look("safeguarding-navigator-list");
     await lock();
   });
@@ -98,39 +121,39 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
       await open[0].click();
     }
     await h.find("#search");
-    await h.type("#search", "Tomasz");
-    await driver.wait(async () => (await (await h.find("#results")).getAttribute("data-for")) === "Tomasz", 10000, "results");
-    const marker = await h.textOf("#results .result .speak-to-staff");
+    await type("#search", "Tomasz");
+    await driver.wait(async () => (await driver.executeScript("const r = document.querySelector('#results'); return r && r.dataset.for")) === "Tomasz", 10000, "results");
+    const marker = await textNow("#results .result .speak-to-staff");
     assert.equal(marker, "Speak to staff");
     await h.look("safeguarding-desk-search", { at: "#results" });
     await (await h.find("#search")).sendKeys(Key.ESCAPE);
     await go(`#/member/${encodeURIComponent(code)}`);
     await h.find("h1 + .speak-to-staff");
-    assert.ok(!(await h.textOf("main")).includes("stepdad"));
+    assert.ok(!(await textNow("main")).includes("stepdad"));
     await h.look("safeguarding-desk-member");
     await lock();
   });
 
   await t.test("staff open the list and the concern, act on it and close it", async () => {
     await h.unlockAs("Sid", "9753");
-    await (await h.find("#nav-concerns")).click();
+    await click("#nav-concerns");
     await h.find("#open-concerns");
     await h.look("safeguarding-concerns-list", { at: "#open-concerns" });
-    await (await h.find(`#open-concerns a[href="#/concerns/${concernId}"]`)).click();
-    await driver.wait(async () => (await h.textOf("main")).includes("stepdad"), 10000, "the words");
+    await click(`#open-concerns a[href="#/concerns/${concernId}"]`);
+    await driver.wait(async () => (await textNow("main")).includes("stepdad"), 10000, "the words");
     await h.look("safeguarding-concern-page");
     // A decision without its reason is refused beside the reason.
-    await h.type("#act-text", "Spoke with the duty social worker");
-    await h.type("#act-decision", "Arrange for Tomasz to stay with his aunt tonight");
-    await (await h.find("#act-form button[type=submit]")).click();
-    await driver.wait(async () => (await h.find("#act-reason")).getAttribute("aria-invalid").then((v) => v === "true"), 5000, "the reason marked");
+    await type("#act-text", "Spoke with the duty social worker");
+    await type("#act-decision", "Arrange for Tomasz to stay with his aunt tonight");
+    await click("#act-form button[type=submit]");
+    await driver.wait(async () => invalid("#act-reason"), 5000, "the reason marked");
     await h.look("safeguarding-act-refused", { at: "#act-form" });
-    await h.type("#act-reason", "He said home is not safe tonight; his aunt agreed");
-    await (await h.find("#act-form button[type=submit]")).click();
-    await driver.wait(async () => (await h.textOf("#concern-actions")).includes("his aunt agreed"), 10000, "the action");
-    await h.type("#close-outcome", "Staying with his aunt; support plan agreed with the duty team");
-    await (await h.find("#close-form button[type=submit]")).click();
-    await driver.wait(async () => (await h.textOf("#concern-state")) === "Closed", 10000, "closed");
+    await type("#act-reason", "He said home is not safe tonight; his aunt agreed");
+    await click("#act-form button[type=submit]");
+    await driver.wait(async () => (await textNow("#concern-actions")).includes("his aunt agreed"), 10000, "the action");
+    await type("#close-outcome", "Staying with his aunt; support plan agreed with the duty team");
+    await click("#close-form button[type=submit]");
+    await driver.wait(async () => (await textNow("#concern-state")) === "Closed", 10000, "closed");
     await h.look("safeguarding-concern-closed");
     await lock();
   });
@@ -138,7 +161,8 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   await t.test("the manager sees that every read was recorded, and the marker is gone", async () => {
     await h.unlockAs("Maya", "2468");
     await go(`#/concerns/${concernId}`);
-    const trail = await h.textOf("#concern-audit");
+    await driver.wait(async () => (await textNow("#concern-audit")).includes("read by Maya"), 10000, "the trail");
+    const trail = await textNow("#concern-audit");
     assert.match(trail, /raised by Nia/);
     assert.match(trail, /read by Sid/);
     assert.match(trail, /acted on by Sid/);
