@@ -248,8 +248,8 @@ pub fn concern_audit(ctx: &Ctx<'_>, id: &str) -> Result<Vec<ConcernAuditEntry>> 
         .store
         .audit_of(concern)?
         .into_iter()
-        .filter_map(|(at, user, action)| {
-            let what = match action.as_str() {
+        .filter_map(|row| {
+            let what = match row.action.as_str() {
                 "concern.raise" => "raised",
                 "concern.view" => "read",
                 "concern.act" => "acted on",
@@ -257,8 +257,8 @@ pub fn concern_audit(ctx: &Ctx<'_>, id: &str) -> Result<Vec<ConcernAuditEntry>> 
                 _ => return None,
             };
             Some(ConcernAuditEntry {
-                at,
-                by: user.map_or_else(
+                at: row.at,
+                by: row.user.map_or_else(
                     || "nobody unlocked".to_string(),
                     |u| name_of(&names, &u.to_string()),
                 ),
@@ -271,10 +271,7 @@ pub fn concern_audit(ctx: &Ctx<'_>, id: &str) -> Result<Vec<ConcernAuditEntry>> 
 /// The concern `id` and its document, for someone who may read concerns. A refusal names
 /// the concern as passed on to whoever raised it.
 fn read_concern(ctx: &Ctx<'_>, id: &str) -> Result<(ConcernRow, SafeguardingDoc)> {
-    let refused = match ctx.require(Permission::ReadSafeguarding) {
-        Ok(_) => None,
-        Err(e) => Some(e),
-    };
+    let refused = ctx.require(Permission::ReadSafeguarding).err();
     let concern_id = id.trim().parse::<Uuid>().map_err(|_| {
         Error::NotFound(format!(
             "\"{}\" is not a concern id; `concern list` shows them.",

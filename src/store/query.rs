@@ -1136,6 +1136,14 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
+/// One audit entry: when, who (a user id, if anyone was unlocked) and what (an action name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    pub at: DateTime<Utc>,
+    pub user: Option<Uuid>,
+    pub action: String,
+}
+
 impl Store {
     /// How many audit entries record `action` (for checks and reports).
     pub fn audit_count(&self, action: &str) -> Result<i64> {
@@ -1148,16 +1156,19 @@ impl Store {
             .ctx("audit count")
     }
 
-    /// The audit entries about `subject` (a concern, say), oldest first: when, who (a user
-    /// id, if anyone was unlocked) and what.
-    pub fn audit_of(&self, subject: Uuid) -> Result<Vec<(DateTime<Utc>, Option<Uuid>, String)>> {
+    /// The audit entries about `subject` (a concern, say), oldest first.
+    pub fn audit_of(&self, subject: Uuid) -> Result<Vec<AuditRow>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT at, user_id, action FROM audit WHERE subject = ?1 ORDER BY id")
             .ctx("audit of")?;
         let rows = stmt
             .query_map([subject], |r| {
-                Ok((from_millis(r.get(0)?), r.get(1)?, r.get(2)?))
+                Ok(AuditRow {
+                    at: from_millis(r.get(0)?),
+                    user: r.get(1)?,
+                    action: r.get(2)?,
+                })
             })
             .ctx("audit of")?;
         rows.collect::<rusqlite::Result<_>>().ctx("audit of")
