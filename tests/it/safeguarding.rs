@@ -193,6 +193,19 @@ fn the_desk_sees_only_a_speak_to_staff_marker_while_a_concern_is_open() {
     assert!(marked(&kai.code));
     assert!(!marked(&other.code));
     assert!(found("Kai").contains(&(kai.code.clone(), true)));
+    // And in the list of who is in.
+    service::open_day(&desk, Default::default()).unwrap();
+    service::sign_in_member(&desk, &kai.code, &[]).unwrap();
+    service::sign_in_member(&desk, &other.code, &[]).unwrap();
+    let here = |code: &str| {
+        service::who_is_in(&desk)
+            .unwrap()
+            .into_iter()
+            .find(|h| h.code == code)
+            .unwrap()
+            .speak_to_staff
+    };
+    assert!(here(&kai.code) && !here(&other.code));
     // The marker is all: nothing of the concern is in what the desk is given.
     let json = serde_json::to_string(&service::show_member(&desk, &kai.code).unwrap()).unwrap();
     assert!(
@@ -205,6 +218,7 @@ fn the_desk_sees_only_a_speak_to_staff_marker_while_a_concern_is_open() {
     ));
     service::close_concern(&staff, &id, "Resolved with Kai").unwrap();
     assert!(!marked(&kai.code));
+    assert!(!here(&kai.code));
     assert!(found("Kai").contains(&(kai.code.clone(), false)));
 }
 

@@ -441,7 +441,7 @@ export async function render(root, ctx) {
               el(
                 "tr",
                 {},
-                el("td", {}, el("a", { href: `#/member/${encodeURIComponent(h.code)}`, text: h.preferred_name })),
+                el("td", {}, el("a", { href: `#/member/${encodeURIComponent(h.code)}`, text: h.preferred_name }), speakToStaff(h)),
                 el("td", { class: "code", text: h.code }),
                 el("td", { text: h.since_local }),
                 el("td", { text: h.activities.join(", ") }),
