@@ -412,6 +412,11 @@ fn safeguarding_concerns_are_raised_by_anyone_and_read_only_by_staff_and_manager
             },
         )
     };
+    // The audit trail of a concern: managers only (they hold the audit log).
+    assert_eq!(
+        service::concern_audit(&ctx, &theirs).is_ok(),
+        role == "manager"
+    );
     if reads {
         assert_eq!(listed.len(), 2);
         assert!(listed.iter().all(|c| c.open == Some(true)));
