@@ -1305,8 +1305,11 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT coalesce(r.person_id, c.member_id) FROM concerns c
-                 LEFT JOIN member_records r ON r.id = c.member_id WHERE c.closed_at IS NULL",
+                // From the partial index of open concerns alone (nothing to read while none
+                // is open), with no DISTINCT: the set removes repeats without a temporary
+                // table, which cost find a tenth of its time on every keystroke.
+                "SELECT coalesce((SELECT r.person_id FROM member_records r WHERE r.id = c.member_id), c.member_id)
+                 FROM concerns c WHERE c.closed_at IS NULL",
             )
             .ctx("people with open concerns")?;
         let rows = stmt
