@@ -367,6 +367,62 @@ fn follow_ups_due(state: State<'_, AppState>) -> Res<Vec<service::FollowUpDue>> 
     state.with_ctx(service::follow_ups_due)
 }
 
+// Safeguarding: the core decides who reads what (and audits every read).
+
+#[tauri::command]
+fn raise_concern<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    req: hubdesk::domain::safeguarding::ConcernInput,
+) -> Res<service::ConcernRaised> {
+    let c = state.with_ctx(|ctx| service::raise_concern(ctx, &id_or_code, req))?;
+    changed(&app, "members");
+    Ok(c)
+}
+
+#[tauri::command]
+fn list_concerns(
+    state: State<'_, AppState>,
+    open_only: bool,
+) -> Res<Vec<service::ConcernListItem>> {
+    state.with_ctx(|ctx| service::list_concerns(ctx, open_only))
+}
+
+#[tauri::command]
+fn show_concern(state: State<'_, AppState>, id: String) -> Res<service::ConcernDetail> {
+    state.with_ctx(|ctx| service::show_concern(ctx, &id))
+}
+
+#[tauri::command]
+fn concern_audit(state: State<'_, AppState>, id: String) -> Res<Vec<service::ConcernAuditEntry>> {
+    state.with_ctx(|ctx| service::concern_audit(ctx, &id))
+}
+
+#[tauri::command]
+fn act_on_concern<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    req: hubdesk::domain::safeguarding::ConcernActionInput,
+) -> Res<service::ConcernDetail> {
+    let c = state.with_ctx(|ctx| service::act_on_concern(ctx, &id, req))?;
+    changed(&app, "members");
+    Ok(c)
+}
+
+#[tauri::command]
+fn close_concern<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    outcome: String,
+) -> Res<service::ConcernDetail> {
+    let c = state.with_ctx(|ctx| service::close_concern(ctx, &id, &outcome))?;
+    changed(&app, "members");
+    Ok(c)
+}
+
 #[tauri::command]
 fn add_headcount<R: Runtime>(
     app: tauri::AppHandle<R>,

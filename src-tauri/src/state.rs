@@ -94,6 +94,10 @@ pub struct UserView {
     pub can_keep_private: bool,
     /// See the team's shifts, training and roles, and record training and roles.
     pub can_see_team: bool,
+    /// Read and act on safeguarding concerns (staff, managers).
+    pub can_read_concerns: bool,
+    /// See the audit log (managers): who read a safeguarding concern.
+    pub can_see_audit: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -416,6 +420,10 @@ impl AppState {
                     .roles()
                     .allows(hubdesk::domain::Permission::NotesPrivateToStaff),
                 can_see_team: u.roles().allows(hubdesk::domain::Permission::TeamRecords),
+                can_read_concerns: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::ReadSafeguarding),
+                can_see_audit: u.roles().allows(hubdesk::domain::Permission::Reports),
             }),
             opening: None,
         })

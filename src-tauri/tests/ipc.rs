@@ -684,3 +684,77 @@ fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
         assert_eq!(err["kind"], "permission", "{cmd}: {err}");
     }
 }
+
+#[test]
+fn a_concern_is_raised_over_ipc_by_a_navigator_who_then_cannot_read_it_and_staff_can() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
+    let code = reg["member"]["code"].as_str().unwrap().to_string();
+    for (name, roles) in [("Nia", "navigator"), ("Sid", "staff")] {
+        let user = json!({ "name": name, "roles": roles, "secret": "1357" });
+        h.invoke("add_user", json!({ "req": user })).unwrap();
+    }
+    let nia = h
+        .invoke("unlock", json!({ "name": "Nia", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(nia["user"]["can_read_concerns"], false);
+    let bad = h
+        .invoke(
+            "raise_concern",
+            json!({ "idOrCode": code, "req": { "words": "", "action": "x" } }),
+        )
+        .unwrap_err();
+    assert_eq!(bad["kind"], "validation");
+    assert_eq!(bad["field"], "words");
+    let said = json!({ "words": "I'm frightened at home", "action": "Passed it on", "when": null, "present": null });
+    let raised = h
+        .invoke("raise_concern", json!({ "idOrCode": code, "req": said }))
+        .unwrap();
+    assert_eq!(raised["passed_on"], true);
+    let id = raised["id"].as_str().unwrap().to_string();
+    for (cmd, body) in [
+        ("show_concern", json!({ "id": id })),
+        (
+            "act_on_concern",
+            json!({ "id": id, "req": { "text": "x" } }),
+        ),
+        ("close_concern", json!({ "id": id, "outcome": "x" })),
+    ] {
+        let err = h.invoke(cmd, body).unwrap_err();
+        assert_eq!(err["kind"], "permission", "{cmd}: {err}");
+    }
+    let mine = h
+        .invoke("list_concerns", json!({ "openOnly": false }))
+        .unwrap();
+    assert_eq!(mine[0]["passed_on"], true);
+
+    let sid = h
+        .invoke("unlock", json!({ "name": "Sid", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(sid["user"]["can_read_concerns"], true);
+    let shown = h.invoke("show_concern", json!({ "id": id })).unwrap();
+    assert_eq!(shown["words"], "I'm frightened at home");
+    let acted = h
+        .invoke(
+            "act_on_concern",
+            json!({ "id": id, "req": { "text": "Called", "decision": "Visit", "reason": "What was said" } }),
+        )
+        .unwrap();
+    assert_eq!(acted["actions"][0]["reason"], "What was said");
+    let open = h
+        .invoke("list_concerns", json!({ "openOnly": true }))
+        .unwrap();
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let member = h
+        .invoke("show_member", json!({ "idOrCode": code }))
+        .unwrap();
+    assert_eq!(member["speak_to_staff"], true);
+    let closed = h
+        .invoke("close_concern", json!({ "id": id, "outcome": "Safe" }))
+        .unwrap();
+    assert_eq!(closed["open"], false);
+}

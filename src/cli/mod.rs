@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod concern;
 mod conversation;
 mod day;
 mod member;
@@ -79,6 +80,9 @@ enum Command {
     /// Self-care plans, written with members (navigators, staff)
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Safeguarding concerns: anyone raises one; staff read, act and close
+    #[command(subcommand)]
+    Concern(concern::ConcernCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -161,6 +165,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Training(c) => at.unlocked(|ctx| team::training(ctx, c, json)),
         Command::RoleHistory(c) => at.unlocked(|ctx| team::role_history(ctx, c, json)),
         Command::Plan(c) => at.unlocked(|ctx| plan::plan(ctx, c, json)),
+        Command::Concern(c) => at.unlocked(|ctx| concern::concern(ctx, c, json)),
     }
 }
 

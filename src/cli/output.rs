@@ -555,6 +555,78 @@ pub fn follow_ups_due(due: &[service::FollowUpDue]) -> String {
         .join("\n")
 }
 
+pub fn concern_raised(c: &service::ConcernRaised) -> String {
+    format!(
+        "Passed on to staff: the concern about {} ({}). Thank you for raising it.",
+        c.member.preferred_name, c.member.code
+    )
+}
+
+pub fn concerns(list: &[service::ConcernListItem]) -> String {
+    if list.is_empty() {
+        return "No concerns.".into();
+    }
+    list.iter()
+        .map(|c| {
+            let state = match c.open {
+                Some(true) => "open",
+                Some(false) => "closed",
+                None => "passed on",
+            };
+            format!(
+                "{}  {}  {} ({}), raised by {}: {state}",
+                c.id,
+                c.raised_at.format("%Y-%m-%d %H:%M"),
+                c.member.preferred_name,
+                c.member.code,
+                c.raised_by
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn concern(c: &service::ConcernDetail) -> String {
+    let mut s = format!(
+        "Concern about {} ({}), {}\nRaised {} by {}{}\nHappened {}\nTheir words:\n  {}",
+        c.member.preferred_name,
+        c.member.code,
+        if c.open { "open" } else { "closed" },
+        c.raised_at.format("%Y-%m-%d %H:%M"),
+        c.raised_by,
+        c.hub
+            .as_deref()
+            .map(|h| format!(" at {h}"))
+            .unwrap_or_default(),
+        c.happened_at.format("%Y-%m-%d %H:%M"),
+        c.words.replace('\n', "\n  ")
+    );
+    if let Some(p) = &c.present {
+        s.push_str(&format!("\nPresent: {p}"));
+    }
+    s.push_str(&format!("\nImmediate action: {}", c.immediate_action));
+    for a in &c.actions {
+        s.push_str(&format!(
+            "\n{} {}: {}",
+            a.at.format("%Y-%m-%d %H:%M"),
+            a.by,
+            a.text
+        ));
+        if let (Some(d), Some(r)) = (&a.decision, &a.reason) {
+            s.push_str(&format!("\n  Decision: {d}\n  Because: {r}"));
+        }
+    }
+    for x in &c.closes {
+        s.push_str(&format!(
+            "\nClosed {} by {}: {}",
+            x.at.format("%Y-%m-%d %H:%M"),
+            x.by,
+            x.outcome
+        ));
+    }
+    s
+}
+
 pub fn member_updated(m: &service::MemberDetail) -> String {
     format!("Updated {}.", member(&m.summary))
 }

@@ -44,6 +44,9 @@ pub enum DocKind {
     Member = 2,
     Day = 3,
     Contact = 4,
+    /// A member record's safeguarding concerns, kept apart from the member's own document so
+    /// that roles and devices that must not hold them can be left without them.
+    Safeguarding = 5,
 }
 
 impl DocKind {
@@ -53,6 +56,7 @@ impl DocKind {
             2 => Some(Self::Member),
             3 => Some(Self::Day),
             4 => Some(Self::Contact),
+            5 => Some(Self::Safeguarding),
             _ => None,
         }
     }
@@ -63,6 +67,7 @@ impl DocKind {
             Self::Member => "member",
             Self::Day => "day",
             Self::Contact => "contact",
+            Self::Safeguarding => "safeguarding",
         }
     }
 }
@@ -792,6 +797,129 @@ impl DayDoc {
 }
 
 // ---------------------------------------------------------------------------------------
+// SafeguardingDoc: at most one per member record, its id derived from the record's
+// (crate::domain::safeguarding_doc_id). Only staff and managers read it (service/ checks).
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct SafeguardingDoc {
+    pub schema: u64,
+    pub kind: String,
+    /// The member record the concerns are about (a member id).
+    pub member: String,
+    /// Concerns keyed by concern id (UUIDv7), so concerns raised apart all survive.
+    pub concerns: BTreeMap<String, ConcernDoc>,
+}
+
+/// One safeguarding concern. What was raised is written once and never edited; what staff
+/// do is added to its maps, keyed by id, so two laptops acting apart both keep theirs.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ConcernDoc {
+    /// When it was raised, millis UTC.
+    pub raised_at: Millis,
+    /// Who raised it (a user id).
+    pub raised_by: String,
+    /// The hub it was raised at (a hub id).
+    pub hub: String,
+    /// When what it is about happened, millis UTC.
+    pub happened_at: Millis,
+    /// What was said, in the young person's own words.
+    pub words: String,
+    /// Who was present.
+    pub present: Option<String>,
+    /// The immediate action taken by whoever raised it.
+    pub immediate_action: String,
+    /// Staff's actions and decisions, keyed by id.
+    pub actions: BTreeMap<String, ConcernActionDoc>,
+    /// Its closings, keyed by id. A concern is closed when it has any (a fact every laptop
+    /// reads the same way); two laptops closing it apart both keep their outcome.
+    pub closes: BTreeMap<String, ConcernCloseDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ConcernActionDoc {
+    pub at: Millis,
+    pub by: String,
+    pub text: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ConcernCloseDoc {
+    pub at: Millis,
+    pub by: String,
+    pub outcome: String,
+}
+
+impl ConcernDoc {
+    /// Whether the concern is still open: no laptop has closed it.
+    pub fn is_open(&self) -> bool {
+        self.closes.is_empty()
+    }
+
+    /// When it was first closed, if it was.
+    pub fn closed_at(&self) -> Option<Millis> {
+        self.closes.values().map(|c| c.at).min()
+    }
+}
+
+impl SafeguardingDoc {
+    /// The document's first change, identical on every laptop: the same actor (from the
+    /// document id), time, message and content. Two laptops that each raise the first
+    /// concern about a member apart make the same change, so Automerge keeps one history
+    /// and one `concerns` map, and both concerns survive.
+    pub fn genesis(doc_id: Uuid, member: Uuid) -> Result<AutoCommit, DocError> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(doc_id.as_bytes().as_slice()));
+        let genesis = SafeguardingDoc {
+            schema: SCHEMA_VERSION,
+            kind: DocKind::Safeguarding.name().into(),
+            member: member.to_string(),
+            concerns: BTreeMap::new(),
+        };
+        autosurgeon::reconcile(&mut doc, &genesis)?;
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message("safeguarding record created")
+                .with_time(0),
+        );
+        Ok(doc)
+    }
+}
+
+/// Writes `value` under `key` of the map `map` inside concern `concern`, leaving the rest of
+/// the concern alone. An unknown concern is an error.
+pub fn put_concern_entry<R: Reconcile>(
+    doc: &mut AutoCommit,
+    concern: &str,
+    map: &str,
+    key: &str,
+    value: &R,
+) -> Result<(), DocError> {
+    use automerge::transaction::Transactable;
+    let unexpected = |what: &str| {
+        DocError::Hydrate(autosurgeon::HydrateError::unexpected(
+            "a map",
+            what.to_string(),
+        ))
+    };
+    let concerns = match doc.get(automerge::ROOT, "concerns")? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => return Err(unexpected("no map of concerns")),
+    };
+    let c = match doc.get(&concerns, concern)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        _ => return Err(unexpected("no such concern")),
+    };
+    let m = match doc.get(&c, map)? {
+        Some((automerge::Value::Object(automerge::ObjType::Map), id)) => id,
+        None => doc.put_object(&c, map, automerge::ObjType::Map)?,
+        Some(_) => return Err(unexpected("not a map in the concern")),
+    };
+    autosurgeon::reconcile_prop(doc, m, key, value)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
 // ContactDoc: one per parent, visitor or professional who is not a member.
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -1171,5 +1299,96 @@ mod tests {
     #[test]
     fn garbage_bytes_are_an_error_not_a_panic() {
         assert!(load(b"not an automerge document", &device_actor(Uuid::now_v7())).is_err());
+    }
+
+    #[test]
+    fn a_safeguarding_documents_first_change_is_the_same_on_every_laptop_for_ever() {
+        let doc_id = Uuid::from_u128(5);
+        let member = Uuid::from_u128(6);
+        let mut a = SafeguardingDoc::genesis(doc_id, member).unwrap();
+        let mut b = SafeguardingDoc::genesis(doc_id, member).unwrap();
+        assert_eq!(a.get_heads(), b.get_heads());
+        // A later hubdesk must make these same bytes, or two laptops on different versions
+        // would make a member's safeguarding record twice over.
+        assert_eq!(
+            hex::encode(heads_hash(&a.get_heads())),
+            "4a3f93470e522c54e23b1b7bfa2dd479"
+        );
+        let read: SafeguardingDoc = read(&a, DocKind::Safeguarding).unwrap();
+        assert_eq!(read.member, member.to_string());
+        assert!(read.concerns.is_empty());
+    }
+
+    fn concern(words: &str) -> ConcernDoc {
+        ConcernDoc {
+            raised_at: 1,
+            raised_by: "u".into(),
+            hub: "h".into(),
+            happened_at: 1,
+            words: words.into(),
+            present: None,
+            immediate_action: "told staff".into(),
+            actions: BTreeMap::new(),
+            closes: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn two_laptops_raising_the_first_concern_apart_make_one_document_with_both() {
+        let doc_id = Uuid::now_v7();
+        let member = Uuid::now_v7();
+        let mut a = SafeguardingDoc::genesis(doc_id, member).unwrap();
+        let mut b = SafeguardingDoc::genesis(doc_id, member).unwrap();
+        a.set_actor(device_actor(Uuid::now_v7()));
+        b.set_actor(device_actor(Uuid::now_v7()));
+        put_entry(&mut a, "concerns", "c1", &concern("one")).unwrap();
+        commit(&mut a, Utc::now(), "raise concern");
+        put_entry(&mut b, "concerns", "c2", &concern("two")).unwrap();
+        commit(&mut b, Utc::now(), "raise concern");
+        a.merge(&mut b).unwrap();
+        assert_eq!(a.get_all(automerge::ROOT, "concerns").unwrap().len(), 1);
+        let merged: SafeguardingDoc = read(&a, DocKind::Safeguarding).unwrap();
+        assert_eq!(merged.concerns.len(), 2);
+    }
+
+    #[test]
+    fn actions_recorded_apart_on_one_concern_both_survive_and_any_close_closes_it() {
+        let mut base = SafeguardingDoc::genesis(Uuid::now_v7(), Uuid::now_v7()).unwrap();
+        base.set_actor(device_actor(Uuid::now_v7()));
+        put_entry(&mut base, "concerns", "c", &concern("w")).unwrap();
+        commit(&mut base, Utc::now(), "raise concern");
+        let bytes = base.save();
+        let mut a = load(&bytes, &device_actor(Uuid::now_v7())).unwrap();
+        let mut b = load(&bytes, &device_actor(Uuid::now_v7())).unwrap();
+        let action = |text: &str| ConcernActionDoc {
+            at: 2,
+            by: "s".into(),
+            text: text.into(),
+            decision: None,
+            reason: None,
+        };
+        put_concern_entry(&mut a, "c", "actions", "a1", &action("called")).unwrap();
+        commit(&mut a, Utc::now(), "act");
+        put_concern_entry(&mut b, "c", "actions", "a2", &action("met")).unwrap();
+        put_concern_entry(
+            &mut b,
+            "c",
+            "closes",
+            "x",
+            &ConcernCloseDoc {
+                at: 3,
+                by: "s".into(),
+                outcome: "done".into(),
+            },
+        )
+        .unwrap();
+        commit(&mut b, Utc::now(), "act and close");
+        a.merge(&mut b).unwrap();
+        let merged: SafeguardingDoc = read(&a, DocKind::Safeguarding).unwrap();
+        let c = &merged.concerns["c"];
+        assert_eq!(c.actions.len(), 2);
+        assert!(!c.is_open());
+        assert_eq!(c.closed_at(), Some(3));
+        assert!(put_concern_entry(&mut a, "nope", "actions", "a3", &action("x")).is_err());
     }
 }

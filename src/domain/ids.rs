@@ -75,6 +75,10 @@ new_id!(/// A spell in which a user was a member, peer navigator or volunteer.
     RoleSpellId);
 new_id!(/// One step a member is taking, in their self-care plan.
     PlanStepId);
+new_id!(/// A safeguarding concern raised about a member.
+    ConcernId);
+new_id!(/// One action or decision staff recorded on a safeguarding concern.
+    ConcernActionId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.
@@ -87,6 +91,14 @@ impl HubDayId {
         let name = format!("hubday:{}:{}", hub, date.format("%Y-%m-%d"));
         Self(Uuid::new_v5(&DERIVED_NAMESPACE, name.as_bytes()))
     }
+}
+
+/// The id of a member record's safeguarding document (at most one per record). Two laptops
+/// that each raise the first concern about a member while apart must end up with one
+/// document after they sync, so the id is a function of the member record's id.
+pub fn safeguarding_doc_id(member: uuid::Uuid) -> Uuid {
+    let name = format!("safeguarding:{member}");
+    Uuid::new_v5(&DERIVED_NAMESPACE, name.as_bytes())
 }
 
 #[cfg(test)]
@@ -110,5 +122,16 @@ mod tests {
             HubDayId::for_hub_and_date(hub, d),
             HubDayId::for_hub_and_date(HubId::new(), d)
         );
+    }
+
+    #[test]
+    fn a_members_safeguarding_document_has_one_id_everywhere_and_none_other_shares_it() {
+        let m = MemberId::new();
+        assert_eq!(safeguarding_doc_id(m.0), safeguarding_doc_id(m.0));
+        assert_ne!(
+            safeguarding_doc_id(m.0),
+            safeguarding_doc_id(MemberId::new().0)
+        );
+        assert_ne!(safeguarding_doc_id(m.0), m.0);
     }
 }

@@ -14,6 +14,7 @@ pub mod member;
 pub mod names;
 pub mod plan;
 pub mod roles;
+pub mod safeguarding;
 pub mod team;
 
 pub use age::BirthMonth;

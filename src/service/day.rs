@@ -70,6 +70,10 @@ pub struct HereEntry {
     /// on no later one. Absent from the lists of who is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visit: Option<VisitId>,
+    /// The desk's discreet "speak to staff" marker (an open safeguarding concern), in the
+    /// list of who is in; never what the concern is. Left out of JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub speak_to_staff: bool,
 }
 
 /// What undoing a sign-in did: the visit is withdrawn and counts nowhere.
@@ -711,11 +715,16 @@ fn sign_out_everywhere(
 pub fn who_is_in(ctx: &Ctx<'_>) -> Result<Vec<HereEntry>> {
     ctx.require(Permission::RunTheDay)?;
     let (hub, day) = current_open_day(ctx)?;
+    let speak_to_staff = ctx.store.people_with_open_concerns()?;
     Ok(ctx
         .store
         .who_is_in(day.id)?
         .into_iter()
-        .map(|h| HereEntry::from_row(&hub, h))
+        .map(|h| {
+            let mut entry = HereEntry::from_row(&hub, h);
+            entry.speak_to_staff = speak_to_staff.contains(&entry.member_id.0);
+            entry
+        })
         .collect())
 }
 
@@ -963,6 +972,7 @@ impl HereEntry {
             since_local: local_hh_mm(hub, since),
             activities,
             visit: None,
+            speak_to_staff: false,
         }
     }
 

@@ -33,6 +33,11 @@ pub struct MemberSummary {
     /// Where that last visit was, in search results where another result has the same name
     /// (two members of one name are often told apart by their hub); None elsewhere.
     pub last_hub: Option<String>,
+    /// The discreet marker the desk sees while a safeguarding concern about the person is
+    /// open: speak to staff. Never what the concern is (see service/safeguarding.rs). Set
+    /// where the desk looks (find, the member page); left out of JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub speak_to_staff: bool,
 }
 
 impl MemberSummary {
@@ -49,6 +54,7 @@ impl MemberSummary {
             age,
             last_seen: row.last_seen,
             last_hub: None,
+            speak_to_staff: false,
         }
     }
 }
@@ -369,11 +375,14 @@ pub fn find_members(ctx: &Ctx<'_>, text: &str) -> Result<Vec<MemberSummary>> {
     if words.len() > 1 {
         rows = with_word_starts(ctx, &key, &words, rows)?;
     }
+    // The desk's discreet marker: open concerns are few, so one small query a search.
+    let speak_to_staff = ctx.store.people_with_open_concerns()?;
     // Results of one name are told apart by where they were last. Only they are asked: for
     // every result it cost find a quarter of a millisecond a keystroke.
     rows.iter()
         .map(|r| {
             let mut found = MemberSummary::from_row(r, today);
+            found.speak_to_staff = speak_to_staff.contains(&r.id);
             let namesake = rows
                 .iter()
                 .any(|o| o.id != r.id && o.name_key == r.name_key);
@@ -525,8 +534,10 @@ fn member_detail(ctx: &Ctx<'_>, user: &ActingUser, row: &MemberRow) -> Result<Me
     let today = ctx.today_at(&ctx.hub()?);
     let sees_sensitive = user.roles().allows(Permission::SeeSensitiveProfile);
     let json = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok());
+    let mut summary = MemberSummary::from_row(row, today);
+    summary.speak_to_staff = ctx.store.people_with_open_concerns()?.contains(&row.id);
     Ok(MemberDetail {
-        summary: MemberSummary::from_row(row, today),
+        summary,
         gender: row.gender.clone(),
         heard_about: row.heard_about.clone(),
         registered_at: row.registered_at,

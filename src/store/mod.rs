@@ -70,7 +70,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// 2: conversations and withdrawn visits (a laptop on an older hubdesk holds records with
 ///    conversations it received but never projected, and withdrawn visits it projected as
 ///    visits; the new tables must be filled from them).
-/// 3: shifts, training, role history and parent-network signposts per visit.
+/// 3: shifts, training, role history and parent-network signposts per visit; safeguarding
+///    concerns (an older hubdesk refuses safeguarding records, so its rebuild finds none, but
+///    a store whose tables are behind is rebuilt once rather than trusted).
 const PROJECTION_VERSION: i64 = 3;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;

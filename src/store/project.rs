@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Result, SqlContext};
 use crate::doc::{
     self, AgreementDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc, OrgDoc,
-    ProfileDoc, VisitDoc,
+    ProfileDoc, SafeguardingDoc, VisitDoc,
 };
 use crate::domain::names::search_key;
 
@@ -39,6 +39,7 @@ const PROJECTION_TABLES: &[&str] = &[
     "shifts",
     "training",
     "role_history",
+    "concerns",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -50,6 +51,7 @@ pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommi
         }
         DocKind::Day => project_day(conn, id, &doc::read(am, kind)?),
         DocKind::Contact => project_contact(conn, id, &doc::read(am, kind)?),
+        DocKind::Safeguarding => project_safeguarding(conn, id, &doc::read(am, kind)?),
     }
 }
 
@@ -88,6 +90,7 @@ pub(super) enum Decoded {
     Record(Box<RecordView>),
     Day(DayDoc),
     Contact(ContactDoc),
+    Safeguarding(SafeguardingDoc),
     /// Projected the ordinary way (the organisation).
     Doc(DocKind, Box<AutoCommit>),
 }
@@ -102,6 +105,7 @@ pub(super) fn decode(kind: DocKind, id: Uuid, am: AutoCommit) -> Result<Decoded>
         }
         DocKind::Day => Decoded::Day(doc::read(&am, kind)?),
         DocKind::Contact => Decoded::Contact(doc::read(&am, kind)?),
+        DocKind::Safeguarding => Decoded::Safeguarding(doc::read(&am, kind)?),
         DocKind::Org => Decoded::Doc(kind, Box::new(am)),
     })
 }
@@ -113,6 +117,7 @@ pub(super) fn project_decoded(conn: &Connection, id: Uuid, decoded: Decoded) -> 
         Decoded::Record(record) => write_person(conn, vec![*record], true),
         Decoded::Day(day) => project_day(conn, id, &day),
         Decoded::Contact(contact) => project_contact(conn, id, &contact),
+        Decoded::Safeguarding(sg) => project_safeguarding(conn, id, &sg),
         Decoded::Doc(kind, am) => project(conn, kind, id, &am),
     }
 }
@@ -462,6 +467,52 @@ pub(super) fn remove(conn: &Connection, kind: DocKind, id: Uuid) -> Result<()> {
                 conn.execute(sql, [id]).ctx("remove contact")?;
             }
         }
+        DocKind::Safeguarding => {
+            conn.execute("DELETE FROM concerns WHERE doc_id = ?1", [id])
+                .ctx("remove concerns")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the words-free rows of a member record's safeguarding concerns. A document that
+/// names another member than its id belongs to was not made by hubdesk (the id is derived
+/// from the member's): it is refused, so a laptop cannot hang concerns on someone else.
+fn project_safeguarding(conn: &Connection, id: Uuid, sg: &SafeguardingDoc) -> Result<()> {
+    let member = parse_id(&sg.member)
+        .filter(|m| crate::domain::safeguarding_doc_id(*m) == id)
+        .ok_or_else(|| {
+            doc::DocError::Hydrate(autosurgeon::HydrateError::unexpected(
+                "the safeguarding record of the member its id names",
+                "a record for someone else".to_string(),
+            ))
+        })?;
+    conn.prepare_cached("DELETE FROM concerns WHERE doc_id = ?1")
+        .ctx("project concerns")?
+        .execute([id])
+        .ctx("project concerns")?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO concerns (id, doc_id, member_id, raised_at, raised_by, hub_id, closed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx("project concerns")?;
+    for (key, c) in &sg.concerns {
+        // An entry whose key is not an id was not written by hubdesk: left out.
+        let Some(concern) = parse_id(key) else {
+            continue;
+        };
+        insert
+            .execute(params![
+                concern,
+                id,
+                member,
+                c.raised_at,
+                c.raised_by,
+                parse_id(&c.hub),
+                c.closed_at()
+            ])
+            .ctx("project concerns")?;
     }
     Ok(())
 }

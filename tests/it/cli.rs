@@ -1763,3 +1763,132 @@ fn plans_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_code
         );
     }
 }
+
+#[test]
+fn concerns_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_codes() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Nia", "--role", "navigator"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let nia = Some(("Nia", "1357"));
+    let raised = ok(hubdesk(
+        d,
+        nia,
+        &[
+            "--json",
+            "concern",
+            "raise",
+            code,
+            "--words",
+            "I can't go home tonight",
+            "--action",
+            "Told Kai I'd pass it on",
+            "--present",
+            "Jo",
+            "--when",
+            "2026-01-02T10:00",
+        ],
+    ));
+    assert_eq!(raised["passed_on"], true);
+    assert!(!raised.to_string().contains("go home"), "{raised}");
+    let id = raised["id"].as_str().unwrap();
+    // The navigator: only "passed on", and 3 on reading it.
+    let mine = ok(hubdesk(d, nia, &["--json", "concern", "list"]));
+    assert_eq!(mine[0]["passed_on"], true);
+    assert!(mine[0].get("open").is_none());
+    let refused = hubdesk(d, nia, &["concern", "show", id]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("passed on to staff"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("go home"));
+
+    let shown = ok(hubdesk(d, M, &["--json", "concern", "show", id]));
+    assert_eq!(shown["words"], "I can't go home tonight");
+    assert_eq!(shown["happened_at"], "2026-01-02T10:00:00Z");
+    let acted = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "concern",
+            "act",
+            id,
+            "--text",
+            "Called the duty team",
+            "--decision",
+            "A home visit",
+            "--reason",
+            "What Kai said",
+        ],
+    ));
+    assert_eq!(acted["actions"][0]["decision"], "A home visit");
+    let listed = ok(hubdesk(d, M, &["--json", "concern", "list", "--open"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // 2: a decision without its reason, blank words, a time in the future; nothing written.
+    for args in [
+        &["concern", "act", id, "--text", "x", "--decision", "y"][..],
+        &["concern", "raise", code, "--words", " ", "--action", "x"][..],
+        &[
+            "concern",
+            "raise",
+            code,
+            "--words",
+            "w",
+            "--action",
+            "x",
+            "--when",
+            "2999-01-01T10:00",
+        ][..],
+        &["concern", "close", id, "--outcome", "  "][..],
+    ] {
+        let bad = hubdesk(d, M, args);
+        assert_eq!(bad.code, 2, "{args:?}: {}", bad.stderr);
+        assert_eq!(bad.stderr.trim().lines().count(), 1, "{}", bad.stderr);
+    }
+    let listed = ok(hubdesk(d, M, &["--json", "concern", "list"]));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "nothing more was written"
+    );
+    // 4: no such concern.
+    assert_eq!(hubdesk(d, M, &["concern", "show", "nope"]).code, 4);
+    let closed = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "concern",
+            "close",
+            id,
+            "--outcome",
+            "Safe at an aunt's",
+        ],
+    ));
+    assert_eq!(closed["open"], false);
+    // 5: closed is closed.
+    assert_eq!(
+        hubdesk(d, M, &["concern", "close", id, "--outcome", "again"]).code,
+        5
+    );
+}

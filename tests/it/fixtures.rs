@@ -196,6 +196,42 @@ fn a_record_saved_before_conversations_loads_and_takes_one_in_a_store() {
 }
 
 #[test]
+fn a_record_saved_before_safeguarding_existed_takes_a_concern_and_shows_the_marker() {
+    use hubdesk::domain::safeguarding::ConcernInput;
+    use hubdesk::service;
+    let hub = crate::support::Hub::new();
+    let id = Uuid::from_u128(0xf1);
+    let received =
+        hubdesk::store::Received::decode(id, DocKind::Member, saved_before_conversations())
+            .unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Member, received).unwrap();
+    w.commit().unwrap();
+    let desk = hub.user("Dee", "desk");
+    let raised = service::raise_concern(
+        &desk,
+        "CDN-5X9R",
+        ConcernInput {
+            words: "Said at the desk".into(),
+            action: "Passed on".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        service::show_member(&desk, "CDN-5X9R")
+            .unwrap()
+            .summary
+            .speak_to_staff
+    );
+    let shown = service::show_concern(&hub.manager(), &raised.id.to_string()).unwrap();
+    assert_eq!(shown.member.preferred_name, "Zoë Fixture");
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
 fn two_laptops_adding_the_first_conversation_to_an_older_record_apart_keep_both() {
     let bytes = saved_before_conversations();
     let conversation = |what: &str| doc::ConversationDoc {
@@ -502,4 +538,106 @@ fn two_laptops_starting_a_plan_on_an_older_record_apart_make_one_plan() {
     // The member's other records are as they were.
     let member: doc::MemberDoc = doc::read(&first[0], DocKind::Member).unwrap();
     assert_eq!(member.profile.preferred_name, "Zoë Fixture");
+}
+
+/// The member record of the member-v1 fixture, as the tests store it.
+const FIXTURE_MEMBER: u128 = 0xf1;
+
+/// A safeguarding record of layout 1: one concern about the member-v1 fixture's record, with
+/// an action (a decision and its reason) and a closing. Saved once in
+/// tests/fixtures/safeguarding-v1.automerge; later layouts must keep loading it.
+fn safeguarding_v1() -> AutoCommit {
+    let member = Uuid::from_u128(FIXTURE_MEMBER);
+    let id = hubdesk::domain::safeguarding_doc_id(member);
+    let mut am = doc::SafeguardingDoc::genesis(id, member).unwrap();
+    am.set_actor(doc::device_actor(Uuid::from_u128(1)));
+    let concern = doc::ConcernDoc {
+        raised_at: 1_764_151_200_000,
+        raised_by: Uuid::from_u128(2).to_string(),
+        hub: Uuid::from_u128(5).to_string(),
+        happened_at: 1_764_150_000_000,
+        words: "Fixture words, as the member said them".into(),
+        present: Some("Jo".into()),
+        immediate_action: "Passed on".into(),
+        actions: BTreeMap::from([(
+            Uuid::from_u128(11).to_string(),
+            doc::ConcernActionDoc {
+                at: 1_764_151_300_000,
+                by: Uuid::from_u128(2).to_string(),
+                text: "Called the duty team".into(),
+                decision: Some("A home visit".into()),
+                reason: Some("What was said".into()),
+            },
+        )]),
+        closes: BTreeMap::from([(
+            Uuid::from_u128(12).to_string(),
+            doc::ConcernCloseDoc {
+                at: 1_764_151_400_000,
+                by: Uuid::from_u128(2).to_string(),
+                outcome: "Support in place".into(),
+            },
+        )]),
+    };
+    doc::put_entry(
+        &mut am,
+        "concerns",
+        &Uuid::from_u128(10).to_string(),
+        &concern,
+    )
+    .unwrap();
+    doc::commit(&mut am, at(), "fixture");
+    am
+}
+
+#[test]
+fn a_safeguarding_record_of_layout_1_still_loads_and_a_store_takes_it() {
+    use hubdesk::service;
+    let path = fixture("safeguarding-v1.automerge");
+    if std::env::var_os("HUBDESK_WRITE_FIXTURES").is_some() && !path.exists() {
+        std::fs::write(&path, safeguarding_v1().save()).unwrap();
+    }
+    let saved = std::fs::read(&path).unwrap();
+    let read = |bytes: &[u8]| -> doc::SafeguardingDoc {
+        let am = doc::load(bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
+        doc::read(&am, DocKind::Safeguarding).unwrap()
+    };
+    assert_eq!(read(&saved), read(&safeguarding_v1().save()));
+    assert_eq!(read(&saved).schema, 1);
+
+    let hub = crate::support::Hub::new();
+    let member = Uuid::from_u128(FIXTURE_MEMBER);
+    let id = hubdesk::domain::safeguarding_doc_id(member);
+    let mut w = hub.store.write().unwrap();
+    for (doc_id, kind, bytes) in [
+        (member, DocKind::Member, saved_before_conversations()),
+        (id, DocKind::Safeguarding, saved),
+    ] {
+        let received = hubdesk::store::Received::decode(doc_id, kind, bytes).unwrap();
+        w.create_received(doc_id, kind, received).unwrap();
+    }
+    w.commit().unwrap();
+    let manager = hub.manager();
+    let listed = service::list_concerns(&manager, false).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].open, Some(false));
+    let shown = service::show_concern(&manager, &listed[0].id.to_string()).unwrap();
+    assert_eq!(shown.words, "Fixture words, as the member said them");
+    assert_eq!(shown.member.preferred_name, "Zoë Fixture");
+    assert_eq!(shown.actions[0].reason.as_deref(), Some("What was said"));
+    assert_eq!(shown.closes[0].outcome, "Support in place");
+    // A new concern goes into the same record.
+    service::raise_concern(
+        &manager,
+        "CDN-5X9R",
+        hubdesk::domain::safeguarding::ConcernInput {
+            words: "New words".into(),
+            action: "Passed on".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(service::list_concerns(&manager, true).unwrap().len(), 1);
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
 }

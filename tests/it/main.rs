@@ -10,6 +10,7 @@ mod members;
 mod permissions;
 mod plans;
 mod projections;
+mod safeguarding;
 mod support;
 mod sync;
 mod sync_fuzz;

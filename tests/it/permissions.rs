@@ -461,3 +461,95 @@ fn each_role_reads_and_writes_self_care_plans_exactly_as_the_matrix_says() {
         }
     }
 }
+
+/// Safeguarding, each cell of its rows: raising is for every role; reading, acting and
+/// closing for staff and managers only; whoever raised one without that right is told it
+/// was passed on, and sees it listed as passed on, never open or closed.
+#[rstest::rstest]
+#[case::desk("desk", false)]
+#[case::navigator("navigator", false)]
+#[case::staff("staff", true)]
+#[case::manager("manager", true)]
+fn safeguarding_concerns_are_raised_by_anyone_and_read_only_by_staff_and_managers(
+    #[case] role: &str,
+    #[case] reads: bool,
+) {
+    use hubdesk::domain::safeguarding::{ConcernActionInput, ConcernInput};
+    let hub = Hub::new();
+    let ctx = hub.user("Rae", role);
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    let input = || ConcernInput {
+        words: "What Kai said".into(),
+        action: "Passed it on".into(),
+        ..Default::default()
+    };
+    // Raise: every role.
+    let mine = service::raise_concern(&ctx, &m.code, input())
+        .unwrap()
+        .id
+        .to_string();
+    let theirs = service::raise_concern(&hub.manager(), &m.code, input())
+        .unwrap()
+        .id
+        .to_string();
+    let listed = service::list_concerns(&ctx, false).unwrap();
+    let act = |id: &str| {
+        service::act_on_concern(
+            &ctx,
+            id,
+            ConcernActionInput {
+                text: "Called".into(),
+                ..Default::default()
+            },
+        )
+    };
+    // The audit trail of a concern: managers only (they hold the audit log).
+    assert_eq!(
+        service::concern_audit(&ctx, &theirs).is_ok(),
+        role == "manager"
+    );
+    if reads {
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().all(|c| c.open == Some(true)));
+        assert_eq!(
+            service::show_concern(&ctx, &theirs).unwrap().words,
+            "What Kai said"
+        );
+        act(&theirs).unwrap();
+        service::close_concern(&ctx, &theirs, "Done").unwrap();
+        return;
+    }
+    // Only their own, as passed on.
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id.to_string(), mine);
+    assert_eq!(listed[0].open, None);
+    let json = serde_json::to_string(&listed).unwrap();
+    assert!(
+        !json.contains("What Kai said") && !json.contains("open"),
+        "{json}"
+    );
+    for id in [&mine, &theirs] {
+        let refusals = [
+            service::show_concern(&ctx, id).map(|_| ()),
+            act(id).map(|_| ()),
+            service::close_concern(&ctx, id, "Done").map(|_| ()),
+        ];
+        for r in refusals {
+            match r {
+                Err(Error::Permission(m)) => {
+                    assert_eq!(m.contains("passed on"), id == &mine, "{m}");
+                    assert!(!m.contains("What Kai said"));
+                }
+                other => panic!("{role} was not refused: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(hub.store.audit_count("concern.view").unwrap(), 0);
+    assert_eq!(
+        service::show_concern(&hub.manager(), &mine)
+            .unwrap()
+            .actions
+            .len(),
+        0
+    );
+}

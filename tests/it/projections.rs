@@ -22,6 +22,8 @@ enum Op {
     NextDay,
     /// A conversation with member i: private or not, with a follow-up some days on or none.
     Converse(usize, bool, Option<i64>),
+    /// Safeguarding: raise a concern about member i (0), act on (1) or close (2) concern j.
+    Safeguard(usize, usize, usize),
 }
 
 const NAMES: &[&str] = &[
@@ -42,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::NextDay),
         2 => (0usize..12, any::<bool>(), proptest::option::of(0i64..3))
             .prop_map(|(i, p, f)| Op::Converse(i, p, f)),
+        2 => (0usize..12, 0usize..3, 0usize..4).prop_map(|(i, s, j)| Op::Safeguard(i, s, j)),
     ]
 }
 
@@ -138,6 +141,7 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
                 converse(hub, ctx, code, *private, *follow_up);
             }
         }
+        Op::Safeguard(i, step, j) => safeguard(ctx, members.get(*i), *step, *j),
         Op::NextDay => {
             hub.clock.advance(Duration::days(1));
             crate::support::done_or_refused(
@@ -145,6 +149,34 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
                 service::open_day(ctx, OpenDay::default()),
             );
         }
+    }
+}
+
+fn safeguard(ctx: &service::Ctx<'_>, code: Option<&String>, step: usize, j: usize) {
+    use hubdesk::domain::safeguarding::{ConcernActionInput, ConcernInput};
+    if step == 0 {
+        let Some(code) = code else { return };
+        let input = ConcernInput {
+            words: "Their words".into(),
+            action: "Passed on".into(),
+            ..Default::default()
+        };
+        crate::support::done_or_refused("raise", service::raise_concern(ctx, code, input));
+        return;
+    }
+    let all = service::list_concerns(ctx, false).unwrap();
+    let Some(c) = all.get(j % all.len().max(1)) else {
+        return;
+    };
+    let id = c.id.to_string();
+    if step == 1 {
+        let input = ConcernActionInput {
+            text: "Called".into(),
+            ..Default::default()
+        };
+        crate::support::done_or_refused("act", service::act_on_concern(ctx, &id, input));
+    } else {
+        crate::support::done_or_refused("close", service::close_concern(ctx, &id, "Done"));
     }
 }
 

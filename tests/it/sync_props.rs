@@ -126,6 +126,14 @@ enum Op {
         member: usize,
         status: usize,
     },
+    /// Someone raises a safeguarding concern about a member, or staff act on or close the
+    /// laptop's `concern`-th concern (see `safeguard`).
+    Safeguard {
+        laptop: usize,
+        member: usize,
+        step: usize,
+        concern: usize,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -240,6 +248,14 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 status,
             }
         }),
+        1 => (laptop.clone(), 0..8usize, 0..3usize, 0..4usize).prop_map(
+            |(laptop, member, step, concern)| Op::Safeguard {
+                laptop,
+                member,
+                step,
+                concern,
+            }
+        ),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -310,6 +326,84 @@ fn converse(ctx: &Ctx<'_>, code: Option<String>, private: bool, follow_up_days: 
         ..Default::default()
     };
     service::add_conversation(ctx, &code, input).unwrap();
+}
+
+/// A safeguarding step: 0 raises a concern about the member `code`; 1 records an action
+/// (with a decision and its reason) on this laptop's `concern`-th concern; 2 closes it. A
+/// concern another laptop already closed is a refusal, as at the desk.
+fn safeguard(ctx: &Ctx<'_>, code: Option<String>, step: usize, concern: usize) {
+    use hubdesk::domain::safeguarding::{ConcernActionInput, ConcernInput};
+    if step == 0 {
+        let Some(code) = code else { return };
+        let input = ConcernInput {
+            words: "Their own words".into(),
+            action: "Passed it on".into(),
+            present: Some("Nobody else".into()),
+            when: None,
+        };
+        service::raise_concern(ctx, &code, input).unwrap();
+        return;
+    }
+    let all = service::list_concerns(ctx, false).unwrap();
+    let Some(c) = all.get(concern % all.len().max(1)) else {
+        return;
+    };
+    let id = c.id.to_string();
+    let done = if step == 1 {
+        service::act_on_concern(
+            ctx,
+            &id,
+            ConcernActionInput {
+                text: "Called the duty team".into(),
+                decision: Some("A home visit".into()),
+                reason: Some("What they said".into()),
+            },
+        )
+        .map(|_| ())
+    } else {
+        service::close_concern(ctx, &id, "Support in place").map(|_| ())
+    };
+    match done {
+        Ok(()) | Err(service::Error::Conflict(_)) => {}
+        Err(e) => panic!("safeguarding step {step} failed: {e}"),
+    }
+}
+
+/// Every laptop shows the same concerns, whole, and the same desk markers.
+fn assert_concerns_agree(all: &[Hub]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut lines: Vec<String> = service::list_concerns(&ctx, false)
+                .unwrap()
+                .into_iter()
+                .map(|c| {
+                    let d = service::show_concern(&ctx, &c.id.to_string()).unwrap();
+                    format!(
+                        "{} {} {:?} {} {:?} {:?}",
+                        c.id,
+                        c.member.code,
+                        c.open,
+                        d.words,
+                        d.actions.iter().map(|a| &a.id).collect::<Vec<_>>(),
+                        d.closes
+                    )
+                })
+                .collect();
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            for m in members {
+                let shown = service::show_member(&ctx, &m.code).unwrap();
+                lines.push(format!("{} {}", m.code, shown.summary.speak_to_staff));
+            }
+            lines
+        })
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == seen[0]),
+        "laptops disagree on concerns: {seen:?}"
+    );
 }
 
 /// Every laptop lists the same conversations and follow-ups for each person.
@@ -646,6 +740,12 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<String>) {
                 member,
                 status,
             } => plan_step(&ctxs[laptop], code_of(&all[laptop], member), status),
+            Op::Safeguard {
+                laptop,
+                member,
+                step,
+                concern,
+            } => safeguard(&ctxs[laptop], code_of(&all[laptop], member), step, concern),
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -704,6 +804,7 @@ proptest! {
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
+        assert_concerns_agree(agreeing);
         assert_plans_agree(agreeing, &words);
     }
 }
@@ -729,6 +830,7 @@ proptest! {
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
+        assert_concerns_agree(agreeing);
         assert_plans_agree(agreeing, &words);
     }
 }

@@ -48,6 +48,13 @@ export const api = {
   savePlanPdf: (idOrCode) => call("save_plan_pdf", { idOrCode }),
   savePlanPage: (idOrCode) => call("save_plan_page", { idOrCode }),
   followUpsDue: () => call("follow_ups_due"),
+  // Safeguarding. req: {words, action, present, when}; action req: {text, decision, reason}
+  raiseConcern: (idOrCode, req) => call("raise_concern", { idOrCode, req }),
+  listConcerns: (openOnly) => call("list_concerns", { openOnly }),
+  showConcern: (id) => call("show_concern", { id }),
+  concernAudit: (id) => call("concern_audit", { id }),
+  actOnConcern: (id, req) => call("act_on_concern", { id, req }),
+  closeConcern: (id, outcome) => call("close_concern", { id, outcome }),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),

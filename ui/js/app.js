@@ -14,11 +14,12 @@ import * as review from "./views/review.js";
 import * as rollCall from "./views/rollcall.js";
 import * as team from "./views/team.js";
 import * as plan from "./views/plan.js";
+import * as safeguarding from "./views/safeguarding.js";
 
 const main = document.getElementById("main");
 const state = { status: null, view: null, idleTimer: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -39,6 +40,7 @@ function renderTopbar() {
   document.getElementById("nav").hidden = !unlocked;
   document.getElementById("nav-admin").hidden = !(unlocked && s.user.can_administer);
   document.getElementById("nav-review").hidden = !(unlocked && s.user.can_review);
+  document.getElementById("nav-concerns").hidden = !(unlocked && s.user.can_read_concerns);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
   for (const a of document.querySelectorAll("#nav a")) {

@@ -8,6 +8,7 @@
 // resolved by the core even when no search answered.
 
 import { api } from "../api.js";
+import { speakToStaff } from "./safeguarding.js";
 import { el, errorBox, showError, time, toast, toastWithAction, runToastAction, dayInWords, monthInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { openDialog } from "../dialog.js";
 
@@ -153,7 +154,7 @@ export async function render(root, ctx) {
               choose(m);
             },
           },
-          el("span", { class: "name", text: m.preferred_name }),
+          el("span", { class: "name" }, m.preferred_name, speakToStaff(m)),
           el("span", { class: "code", text: m.code }),
           el("span", { class: "meta", text: describe(m, hub) }),
           here ? el("span", { class: "badge", text: `in since ${here.since_local}` }) : el("span"),
@@ -441,7 +442,7 @@ export async function render(root, ctx) {
               el(
                 "tr",
                 {},
-                el("td", {}, el("a", { href: `#/member/${encodeURIComponent(h.code)}`, text: h.preferred_name })),
+                el("td", {}, el("a", { href: `#/member/${encodeURIComponent(h.code)}`, text: h.preferred_name }), speakToStaff(h)),
                 el("td", { class: "code", text: h.code }),
                 el("td", { text: h.since_local }),
                 el("td", { text: h.activities.join(", ") }),

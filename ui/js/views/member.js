@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { conflictBox } from "./review.js";
+import { raiseSection, speakToStaff } from "./safeguarding.js";
 import { planSection } from "./plan.js";
 
 export async function render(root, ctx) {
@@ -118,11 +119,13 @@ export async function render(root, ctx) {
   root.append(...[
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
+    speakToStaff(m),
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     plan,
     conversations,
     el("section", { class: "card wide" }, visits, withdrawn),
+    raiseSection(m, ctx),
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();
