@@ -90,7 +90,7 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
     await type("#concern-present", "Nia and Jo (volunteer)");
     await type("#concern-action", "Told Tomasz I would pass it on to staff today");
     await click("#concern-form button[type=submit]");
-    await driver.wait(async () => (await textNow("#concern-passed-on")).startsWith("Passed on to staff"), 10000, "passed on");
+    await driver.wait(async () => (await textNow("#concern-passed-on")).startsWith("Saved for staff"), 10000, "passed on");
     assert.equal(await h.focusedId(), "concern-passed-on", "focus goes to the confirmation");
     await h.look("safeguarding-passed-on", { at: "#safeguarding" });
     const mine = await h.core("list_concerns", { openOnly: false });

@@ -235,3 +235,38 @@ fn secret_from(var: &str, prompt: &str) -> Result<String, Failure> {
 fn holds_store(dir: &Path) -> bool {
     dir.join(hubdesk::store::DB_FILE).exists()
 }
+
+/// Writes a file that must not exist yet: a sync file or a member's plan never overwrites
+/// anything, is never left half written, and is readable by this laptop's user only (it holds
+/// a member's words, or the organisation's records, outside the encrypted store).
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Failure::Service(Error::Conflict(format!(
+            "There is already a file or folder called {}; choose another name.",
+            path.display()
+        ))),
+        std::io::ErrorKind::NotFound => Failure::Usage {
+            message: format!(
+                "There is no folder {}; choose a folder that exists.",
+                path.parent().unwrap_or(path).display()
+            ),
+            field: Some("out".into()),
+        },
+        _ => Failure::Other(anyhow::Error::new(e).context(format!("create {}", path.display()))),
+    })?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+        let _ = std::fs::remove_file(path);
+        return Err(anyhow::Error::new(e)
+            .context(format!("write {}", path.display()))
+            .into());
+    }
+    Ok(())
+}

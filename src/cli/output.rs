@@ -557,7 +557,7 @@ pub fn follow_ups_due(due: &[service::FollowUpDue]) -> String {
 
 pub fn concern_raised(c: &service::ConcernRaised) -> String {
     format!(
-        "Passed on to staff: the concern about {} ({}). Thank you for raising it.",
+        "Saved for staff: the concern about {} ({}). Staff see it on this laptop now and on the others when it syncs; if it is urgent, tell a staff member in person now. Thank you for raising it.",
         c.member.preferred_name, c.member.code
     )
 }
@@ -605,24 +605,30 @@ pub fn concern(c: &service::ConcernDetail) -> String {
         s.push_str(&format!("\nPresent: {p}"));
     }
     s.push_str(&format!("\nImmediate action: {}", c.immediate_action));
+    // Actions and closings in one timeline, so an action recorded after a close reads so.
+    let mut timeline: Vec<(chrono::DateTime<chrono::Utc>, String)> = Vec::new();
     for a in &c.actions {
-        s.push_str(&format!(
-            "\n{} {}: {}",
-            a.at.format("%Y-%m-%d %H:%M"),
-            a.by,
-            a.text
-        ));
+        let mut line = format!("\n{} {}: {}", a.at.format("%Y-%m-%d %H:%M"), a.by, a.text);
         if let (Some(d), Some(r)) = (&a.decision, &a.reason) {
-            s.push_str(&format!("\n  Decision: {d}\n  Because: {r}"));
+            line.push_str(&format!("\n  Decision: {d}\n  Because: {r}"));
         }
+        timeline.push((a.at, line));
     }
     for x in &c.closes {
-        s.push_str(&format!(
+        let line = format!(
             "\nClosed {} by {}: {}",
             x.at.format("%Y-%m-%d %H:%M"),
             x.by,
             x.outcome
-        ));
+        );
+        timeline.push((x.at, line));
+    }
+    timeline.sort_by_key(|(at, _)| *at);
+    for (_, line) in timeline {
+        s.push_str(&line);
+    }
+    if c.reopened {
+        s.push_str("\nOpen again: an action was recorded after it was closed (on a laptop that had not heard of the close). Look at it and close it again.");
     }
     s
 }
@@ -1167,6 +1173,20 @@ pub fn plan(p: &service::PlanView) -> String {
             "\n  [{}] {}  (step {})",
             step.status, step.text, step.id
         ));
+    }
+    for merged in &p.merged {
+        s.push_str(
+            "\n\nAlso written with them before, on a record since joined to this one (read only):",
+        );
+        for section in merged.sections.iter().filter(|x| !x.text.is_empty()) {
+            s.push_str(&format!("\n  {}:", section.heading));
+            for line in section.text.lines() {
+                s.push_str(&format!("\n    {line}"));
+            }
+        }
+        for step in &merged.steps {
+            s.push_str(&format!("\n  [{}] {}", step.status, step.text));
+        }
     }
     s
 }

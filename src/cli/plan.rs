@@ -1,10 +1,8 @@
 //! Self-care plans: show a member's plan, edit a section, add and change steps, list its
 //! earlier versions (and show one), and write it as a page to print for the member.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
 use hubdesk::service::{self, Ctx};
@@ -127,27 +125,11 @@ pub fn plan(ctx: &Ctx<'_>, command: PlanCommand, json: bool) -> Result<(), Failu
         ),
         PlanCommand::Print { id_or_code, out } => {
             let page = service::plan_page(ctx, &id_or_code)?;
-            write_new_file(&out, page.as_bytes())?;
+            super::write_new_file(&out, page.as_bytes())?;
             let written = serde_json::json!({ "written": out.display().to_string() });
             emit(json, &written, |_| {
                 format!("Wrote the plan to {}.", out.display())
             })
         }
     }
-}
-
-/// Writes a page that must not already exist (a member's plan never overwrites a file).
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("create {} (it must not exist yet)", path.display()))?;
-    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(anyhow::Error::new(e)
-            .context(format!("write {}", path.display()))
-            .into());
-    }
-    Ok(())
 }

@@ -2,7 +2,6 @@
 //! codes and sync files. Joining makes the store; serving, syncing once and status need no
 //! user (they only move the organisation's records between its laptops); the rest need one.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -109,25 +108,8 @@ pub(super) fn run(at: &Desk, command: SyncCommand, json: bool) -> Result<(), Fai
 
 fn export(ctx: &Ctx<'_>, file: &Path, since_peer: Option<&str>, json: bool) -> Result<(), Failure> {
     let (bytes, report) = service::export_bundle(ctx, since_peer)?;
-    write_new_file(file, &bytes)?;
+    super::write_new_file(file, &bytes)?;
     emit(json, &report, |r| output::exported(r, file))
-}
-
-/// Writes a file that must not already exist (a sync file never overwrites anything).
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("create {} (it must not exist yet)", path.display()))?;
-    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
-        // Never leave half a sync file behind.
-        let _ = std::fs::remove_file(path);
-        return Err(anyhow::Error::new(e)
-            .context(format!("write {}", path.display()))
-            .into());
-    }
-    Ok(())
 }
 
 fn serve(store: &Store, listen: &str, json: bool) -> Result<(), Failure> {

@@ -852,14 +852,25 @@ pub struct ConcernCloseDoc {
 }
 
 impl ConcernDoc {
-    /// Whether the concern is still open: no laptop has closed it.
+    /// Whether the concern is open: nobody has closed it, or an action was recorded after
+    /// its last closing (on a laptop that had not heard of the close), which staff must see.
     pub fn is_open(&self) -> bool {
-        self.closes.is_empty()
+        self.closed_at().is_none()
     }
 
-    /// When it was first closed, if it was.
+    /// When it was closed: its last closing, unless an action came after that. Facts every
+    /// laptop reads the same way, whatever order the closing and the action arrived in.
     pub fn closed_at(&self) -> Option<Millis> {
-        self.closes.values().map(|c| c.at).min()
+        let closed = self.closes.values().map(|c| c.at).max()?;
+        match self.actions.values().map(|a| a.at).max() {
+            Some(acted) if acted > closed => None,
+            _ => Some(closed),
+        }
+    }
+
+    /// Open again because an action was recorded after it had been closed.
+    pub fn reopened(&self) -> bool {
+        !self.closes.is_empty() && self.is_open()
     }
 }
 

@@ -43,6 +43,16 @@ pub struct PlanView {
     /// Set when this is an earlier version (read-only): which one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
+    /// Plans started on the person's other records before the records were found to be one
+    /// person (merged), read-only: the member's words there are theirs too, never hidden.
+    pub merged: Vec<MergedPlan>,
+}
+
+/// A plan written on a record later merged into the person's, as it is now.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MergedPlan {
+    pub sections: Vec<PlanSectionView>,
+    pub steps: Vec<PlanStepView>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -324,6 +334,29 @@ pub fn plan_page(ctx: &Ctx<'_>, id_or_code: &str) -> Result<String> {
         }
         s.push_str("</ul>\n");
     }
+    for merged in &plan.merged {
+        s.push_str(
+            "<h2>Also written with them before (on a record since joined to this one)</h2>\n",
+        );
+        for section in merged.sections.iter().filter(|x| !x.text.trim().is_empty()) {
+            s.push_str(&format!(
+                "<h3>{}</h3>\n<div class=\"words\">{}</div>\n",
+                esc(section.heading),
+                esc(&section.text)
+            ));
+        }
+        if !merged.steps.is_empty() {
+            s.push_str("<ul class=\"steps\">\n");
+            for step in &merged.steps {
+                s.push_str(&format!(
+                    "<li><span class=\"status\">{}:</span> {}</li>\n",
+                    esc(&step.status_label),
+                    esc(&step.text)
+                ));
+            }
+            s.push_str("</ul>\n");
+        }
+    }
     s.push_str("</body>\n</html>\n");
     Ok(s)
 }
@@ -337,19 +370,7 @@ fn plan_record(ctx: &Ctx<'_>, row: &MemberRow) -> Result<uuid::Uuid> {
     if records.len() < 2 {
         return Ok(row.id);
     }
-    let started = |id: uuid::Uuid| -> Result<bool> {
-        Ok(ctx
-            .store
-            .with_doc(id, |am| {
-                // A plan of the wrong shape counts as started: its error is shown, not hidden.
-                Ok(plan_doc::read_plan(am).map_or(true, |p| {
-                    p.is_some_and(|p| {
-                        !p.steps.is_empty() || p.sections.values().any(|t| !t.is_empty())
-                    })
-                }))
-            })?
-            .unwrap_or(false))
-    };
+    let started = |id: uuid::Uuid| plan_started(ctx, id);
     if started(row.id)? {
         return Ok(row.id);
     }
@@ -361,24 +382,56 @@ fn plan_record(ctx: &Ctx<'_>, row: &MemberRow) -> Result<uuid::Uuid> {
     Ok(row.id)
 }
 
+/// Whether the record `id` holds a plan with anything written in it. A plan of the wrong shape
+/// counts as started: its error is shown, not hidden.
+fn plan_started(ctx: &Ctx<'_>, id: uuid::Uuid) -> Result<bool> {
+    Ok(ctx
+        .store
+        .with_doc(id, |am| {
+            Ok(plan_doc::read_plan(am).map_or(true, |p| {
+                p.is_some_and(|p| !p.steps.is_empty() || p.sections.values().any(|t| !t.is_empty()))
+            }))
+        })?
+        .unwrap_or(false))
+}
+
+/// The plans started on the person's records other than `shown`, as they are now.
+fn merged_plans(ctx: &Ctx<'_>, row: &MemberRow, shown: uuid::Uuid) -> Result<Vec<MergedPlan>> {
+    let mut out = Vec::new();
+    for id in ctx.store.records_of(row.id)? {
+        if id == shown || !plan_started(ctx, id)? {
+            continue;
+        }
+        let plan = ctx
+            .store
+            .with_doc(id, |am| Ok(plan_doc::read_plan(am)?))?
+            .flatten()
+            .unwrap_or_default();
+        out.push(MergedPlan {
+            sections: sections_of(&plan),
+            steps: steps_of(&plan),
+        });
+    }
+    Ok(out)
+}
+
 /// Reads the plan of the person's record that holds it, now or at `heads`.
 fn read_view(ctx: &Ctx<'_>, row: &MemberRow, heads: Option<&[ChangeHash]>) -> Result<PlanView> {
-    let read = ctx
-        .store
-        .with_doc_mut(plan_record(ctx, row)?, |am| -> Result<_> {
-            let (plan, version) = match heads {
-                None => (plan_doc::read_plan(am)?, am.get_heads()),
-                Some(heads) => {
-                    if heads.iter().any(|h| am.get_change_by_hash(h).is_none()) {
-                        return Err(version_unknown());
-                    }
-                    let fork: AutoCommit = am.fork_at(heads).map_err(doc::DocError::from)?;
-                    (plan_doc::read_plan(&fork)?, heads.to_vec())
+    let record = plan_record(ctx, row)?;
+    let read = ctx.store.with_doc_mut(record, |am| -> Result<_> {
+        let (plan, version) = match heads {
+            None => (plan_doc::read_plan(am)?, am.get_heads()),
+            Some(heads) => {
+                if heads.iter().any(|h| am.get_change_by_hash(h).is_none()) {
+                    return Err(version_unknown());
                 }
-            };
-            let last = last_plan_change(am, &version);
-            Ok((plan, version, last))
-        })?;
+                let fork: AutoCommit = am.fork_at(heads).map_err(doc::DocError::from)?;
+                (plan_doc::read_plan(&fork)?, heads.to_vec())
+            }
+        };
+        let last = last_plan_change(am, &version);
+        Ok((plan, version, last))
+    })?;
     let (plan, version, last) =
         read.ok_or_else(|| Error::NotFound("That member's record is not on this laptop.".into()))??;
     let names = user_names(ctx)?;
@@ -412,6 +465,10 @@ fn read_view(ctx: &Ctx<'_>, row: &MemberRow, heads: Option<&[ChangeHash]>) -> Re
                 .collect::<Vec<_>>()
                 .join(",")
         }),
+        merged: match heads {
+            None => merged_plans(ctx, row, record)?,
+            Some(_) => Vec::new(),
+        },
     })
 }
 

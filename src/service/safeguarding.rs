@@ -70,6 +70,9 @@ pub struct ConcernDetail {
     /// Actions and decisions, oldest first.
     pub actions: Vec<ConcernActionView>,
     pub open: bool,
+    /// Open again: an action was recorded (on a laptop that had not heard) after it was
+    /// closed. Staff look at it and close it again.
+    pub reopened: bool,
     /// How it was closed (more than one when two laptops closed it apart), oldest first.
     pub closes: Vec<ConcernCloseView>,
 }
@@ -407,6 +410,7 @@ fn detail(ctx: &Ctx<'_>, row: &ConcernRow, sg: &SafeguardingDoc) -> Result<Conce
         immediate_action: c.immediate_action.clone(),
         actions,
         open: c.is_open(),
+        reopened: c.reopened(),
         closes: closes.into_iter().map(|(_, x)| x).collect(),
     })
 }

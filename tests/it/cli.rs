@@ -1688,7 +1688,7 @@ fn plans_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_code
             &["plan", "print", code, "--out", page.to_str().unwrap()]
         )
         .code,
-        1
+        5
     );
 
     // 2: an unknown section, step or status, in one sentence, and nothing written.
@@ -1891,4 +1891,68 @@ fn concerns_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_c
         hubdesk(d, M, &["concern", "close", id, "--outcome", "again"]).code,
         5
     );
+}
+
+#[test]
+fn a_page_or_sync_file_is_never_written_over_anything_and_only_its_owner_reads_it() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "plan",
+            "edit",
+            code,
+            "--section",
+            "what-helps",
+            "--text",
+            "Music",
+        ],
+    ));
+    let out = d.join("plan.html");
+    let out = out.to_str().unwrap();
+    ok(hubdesk(
+        d,
+        M,
+        &["--json", "plan", "print", code, "--out", out],
+    ));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+    }
+    // 5: it exists already (a file, or a folder), in one sentence; nothing is overwritten.
+    let before = std::fs::read(out).unwrap();
+    for taken in [out, d.to_str().unwrap()] {
+        let again = hubdesk(d, M, &["plan", "print", code, "--out", taken]);
+        assert_eq!(again.code, 5, "{}", again.stderr);
+        assert!(
+            again.stderr.contains("choose another name"),
+            "{}",
+            again.stderr
+        );
+    }
+    assert_eq!(std::fs::read(out).unwrap(), before);
+    // 2: no such folder.
+    let nowhere = d.join("no-such-folder").join("plan.html");
+    let bad = hubdesk(
+        d,
+        M,
+        &["plan", "print", code, "--out", nowhere.to_str().unwrap()],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("There is no folder"), "{}", bad.stderr);
+    let taken = hubdesk(d, M, &["sync", "export", out]);
+    assert_eq!(taken.code, 5, "{}", taken.stderr);
 }

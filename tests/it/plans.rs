@@ -504,3 +504,31 @@ fn a_plan_written_before_two_records_were_merged_stays_the_persons_plan() {
     // Both edits are in one plan's history: it was read and written where it was.
     assert_eq!(service::plan_history(&nav, &a.code).unwrap().len(), 2);
 }
+
+#[test]
+fn when_two_records_each_with_a_plan_are_merged_the_other_plan_stays_readable_and_printed() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let nav = hub.user("Nia", "navigator");
+    let a = hub.register(&manager, "Sam Patel", "2010-01");
+    hub.clock.advance(Duration::minutes(1));
+    let b = hub.register(&manager, "Sam Patel", "2010-01");
+    service::edit_plan_section(&nav, &a.code, edit("keeps-me-well", "Football")).unwrap();
+    service::edit_plan_section(&nav, &b.code, edit("keeps-me-well", "Drawing")).unwrap();
+    service::merge_members(&manager, &a.code, &b.code).unwrap();
+    for code in [&a.code, &b.code] {
+        let plan = service::show_plan(&nav, code).unwrap();
+        assert_eq!(section(&plan, "keeps-me-well"), "Football");
+        assert_eq!(
+            plan.merged.len(),
+            1,
+            "the other record's plan is not hidden"
+        );
+        assert_eq!(plan.merged[0].sections[0].text, "Drawing");
+        let page = service::plan_page(&nav, code).unwrap();
+        assert!(
+            page.contains("Football") && page.contains("Drawing"),
+            "{page}"
+        );
+    }
+}

@@ -370,6 +370,41 @@ fn two_laptops_acting_on_one_concern_apart_both_keep_their_actions_and_closings(
 }
 
 #[test]
+fn an_action_recorded_apart_after_the_concern_was_closed_opens_it_again_on_every_laptop() {
+    let all = laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let m = a.register(&ctx_of(a), "Kai", "2010-03");
+    let id = service::raise_concern(&ctx_of(a), &m.code, concern("w"))
+        .unwrap()
+        .id
+        .to_string();
+    sync_pair(b, a).unwrap();
+    // Apart: laptop one closes it; a minute later laptop two, not knowing, records a decision.
+    service::close_concern(&ctx_of(a), &id, "Support in place").unwrap();
+    b.clock.advance(Duration::minutes(1));
+    service::act_on_concern(&ctx_of(b), &id, action("Called the school")).unwrap();
+    sync_pair(a, b).unwrap();
+    assert_converged(&all);
+    for hub in &all {
+        let shown = service::show_concern(&ctx_of(hub), &id).unwrap();
+        assert!(
+            shown.open && shown.reopened,
+            "staff must see the late decision"
+        );
+        let open = service::list_concerns(&ctx_of(hub), true).unwrap();
+        assert_eq!(open.len(), 1);
+    }
+    // Staff look at it and close it again; now it stays closed.
+    a.clock.advance(Duration::minutes(5));
+    service::close_concern(&ctx_of(a), &id, "Seen the school's call; support in place").unwrap();
+    sync_pair(a, b).unwrap();
+    for hub in &all {
+        let shown = service::show_concern(&ctx_of(hub), &id).unwrap();
+        assert!(!shown.open && !shown.reopened);
+    }
+}
+
+#[test]
 fn concerns_about_two_records_later_merged_show_for_the_person_and_the_marker_follows() {
     let hub = Hub::new();
     let manager = hub.manager();

@@ -194,7 +194,12 @@ export async function planSection(m, ctx) {
     stepForm,
     el("div", { class: "actions" }, versionsButton, print),
     versions,
-    versionView);
+    versionView,
+    (plan.merged || []).map((other, i) => el("div", { class: "plan-merged", id: `plan-merged-${i}` },
+      el("h3", { text: "Also written with them before, on a record since joined to this one (read only)" }),
+      other.sections.filter((x) => x.text).map((x) => el("div", {},
+        el("h4", { text: x.heading }), el("p", { class: "plan-words", text: x.text }))),
+      other.steps.length ? el("ul", {}, other.steps.map((st) => el("li", { text: `${st.status_label}: ${st.text}` }))) : null)));
 }
 
 /// A plan's words, read-only: the sections and the steps.

@@ -69,7 +69,7 @@ export function raiseSection(m, ctx) {
       form.hidden = true;
       open.setAttribute("aria-expanded", "false");
       done.hidden = false;
-      done.textContent = `Passed on to staff at ${time(raised.raised_at)}. Thank you for raising it.`;
+      done.textContent = `Saved for staff at ${time(raised.raised_at)}: they see it on this laptop now and on the others when it syncs. If it is urgent, tell a staff member in person now. Thank you for raising it.`;
       done.focus();
     } catch (err) {
       if (err.kind === "locked") return ctx.refresh();
@@ -161,6 +161,7 @@ async function concernPage(root, ctx, id) {
     el("p", {}, el("a", { href: "#/concerns", text: "← All concerns" })),
     el("h1", { tabindex: "-1", text: `Concern about ${c.member.preferred_name} (${c.member.code})` }),
     el("p", { class: c.open ? "tag" : "hint", id: "concern-state", text: c.open ? "Open" : "Closed" }),
+    c.reopened ? el("p", { class: "warning", id: "concern-reopened", text: "Open again: an action was recorded after it was closed, on a laptop that had not heard of the close. Look at it and close it again." }) : "",
     error,
     el("div", { class: "columns" },
       el("section", { class: "card", "aria-labelledby": "concern-raised-title" },
