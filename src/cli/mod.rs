@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod checkin;
 mod conversation;
 mod day;
 mod member;
@@ -65,6 +66,12 @@ enum Command {
     /// Strength-based conversations with members (navigators, staff)
     #[command(subcommand)]
     Conversation(conversation::ConversationCommand),
+    /// Outcome instruments: list, add a scale, import a definition
+    #[command(subcommand)]
+    Instrument(checkin::InstrumentCommand),
+    /// Outcome check-ins with members (navigators, staff)
+    #[command(subcommand)]
+    Checkin(checkin::CheckInCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -143,6 +150,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Contact(c) => at.unlocked(|ctx| day::contact(ctx, c, json)),
         Command::Member(c) => at.unlocked(|ctx| member::member(ctx, c, json)),
         Command::Conversation(c) => at.unlocked(|ctx| conversation::conversation(ctx, c, json)),
+        Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
+        Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
     }
 }
 

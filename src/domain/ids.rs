@@ -67,6 +67,8 @@ new_id!(/// One entry of the anonymous headcount.
     HeadcountId);
 new_id!(/// A strength-based conversation with a member.
     ConversationId);
+new_id!(/// An outcome check-in: one instrument's answers from a member at one time.
+    CheckInId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.

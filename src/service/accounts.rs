@@ -189,6 +189,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         tombstones: BTreeMap::new(),
         distinct_members: BTreeMap::new(),
         same_person: BTreeMap::new(),
+        instruments: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;

@@ -918,6 +918,7 @@ fn build_member(
         visits: BTreeMap::new(),
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
+        check_ins: BTreeMap::new(),
     };
     let mut am = AutoCommit::new().with_actor(plan.actor.clone());
     autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
@@ -1255,6 +1256,7 @@ mod tests {
                     visits: BTreeMap::new(),
                     merged: BTreeMap::new(),
                     conversations: BTreeMap::new(),
+                    check_ins: BTreeMap::new(),
                 },
             )
             .unwrap();

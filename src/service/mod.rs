@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod checkins;
 mod conversations;
 mod day;
 pub mod demo;
@@ -16,6 +17,7 @@ mod sync;
 mod sync_worker;
 
 pub use accounts::*;
+pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
 pub use members::*;

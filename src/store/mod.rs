@@ -68,7 +68,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// 2: conversations and withdrawn visits (a laptop on an older hubdesk holds records with
 ///    conversations it received but never projected, and withdrawn visits it projected as
 ///    visits; the new tables must be filled from them).
-const PROJECTION_VERSION: i64 = 2;
+/// 3: outcome check-ins (a laptop on an older hubdesk holds records with check-ins it
+///    received but never projected).
+const PROJECTION_VERSION: i64 = 3;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
