@@ -92,6 +92,8 @@ pub struct UserView {
     pub can_support: bool,
     /// Keep a conversation private to staff, and read one that is.
     pub can_keep_private: bool,
+    /// Add outcome instruments (staff, managers).
+    pub can_manage_instruments: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -413,6 +415,9 @@ impl AppState {
                 can_keep_private: u
                     .roles()
                     .allows(hubdesk::domain::Permission::NotesPrivateToStaff),
+                can_manage_instruments: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::ManageCatalogue),
             }),
             opening: None,
         })

@@ -38,6 +38,13 @@ export const api = {
   addConversation: (idOrCode, req) => call("add_conversation", { idOrCode, req }),
   listConversations: (idOrCode) => call("list_conversations", { idOrCode }),
   followUpsDue: () => call("follow_ups_due"),
+  // Outcome instruments and check-ins. req: {name, min, max, outcome, meaningful_change};
+  // json: the text of a definition file; checkIn: {instrument, answers, goals, self_filled}.
+  listInstruments: () => call("list_instruments"),
+  addScale: (req) => call("add_scale", { req }),
+  importInstrument: (json) => call("import_instrument", { json }),
+  recordCheckIn: (idOrCode, req) => call("record_check_in", { idOrCode, req }),
+  listCheckIns: (idOrCode, instrument = null) => call("list_check_ins", { idOrCode, instrument }),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),

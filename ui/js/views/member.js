@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords, fieldError, clearFieldErrors } from "../dom.js";
 import { conflictBox } from "./review.js";
+import * as checkIns from "./checkins.js";
 
 export async function render(root, ctx) {
   const error = errorBox("member-error");
@@ -111,6 +112,7 @@ export async function render(root, ctx) {
   // Only for roles that may read them (the core refuses the others anyway).
   const user = ctx.status.user;
   const conversations = user && user.can_support ? await conversationsSection(m, ctx) : null;
+  const checkInsSection = await checkIns.section(m, ctx);
 
   // Element.append writes a null as the text "null": leave the conflicts out instead.
   root.append(...[
