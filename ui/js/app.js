@@ -29,10 +29,11 @@ function routeName() {
 function renderTopbar() {
   const s = state.status;
   const bar = document.getElementById("topbar");
-  // The hand-over screen shows nothing but its questions: not even who is signed in.
+  // The hand-over screen shows nothing but its questions: the top bar keeps only where and
+  // when (app.css hides who is signed in, the screens and the lock button).
   const handingOver = Boolean(state.handover && s && s.user);
   document.body.classList.toggle("handing-over", handingOver);
-  bar.hidden = !s || !s.set_up || handingOver;
+  bar.hidden = !s || !s.set_up;
   if (!s || !s.set_up) return;
   document.getElementById("demo-badge").hidden = !s.demo;
   document.body.classList.toggle("demo", !!s.demo);

@@ -77,7 +77,7 @@ export async function section(m, ctx) {
       svgFrom(x.svg),
       el("figcaption", {},
         el("strong", { text: x.part === "total" ? x.instrument_name : `${x.instrument_name}: ${x.label}` }),
-        el("span", { text: ` ${x.description}` }),
+        el("span", { text: `. ${x.description}` }),
         x.change ? el("span", { class: x.change.meaningful ? "meaningful" : "", text: x.change.meaningful ? " Meaningful change." : " Not yet a meaningful change." }) : null)));
 
   return el("section", { class: "card wide", id: "check-ins", "aria-labelledby": "check-ins-title" },

@@ -68,6 +68,8 @@ export async function render(root, ctx) {
 
   function draw() {
     wrap.replaceChildren();
+    // Each screen starts at the top (the member's page may have been scrolled far down).
+    window.scrollTo(0, 0);
     if (h.step < 0) {
       wrap.append(
         el("h1", { id: "handover-title", tabindex: "-1", text: "A check-in, just for you" }),

@@ -121,6 +121,7 @@ export async function render(root, ctx) {
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     conversations,
+    checkInsSection,
     el("section", { class: "card wide" }, visits, withdrawn),
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
