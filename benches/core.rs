@@ -410,7 +410,12 @@ fn front_desk(c: &mut Criterion) {
     // its conversations, its check-ins with each measure's chart).
     let ons4 = |i: usize| service::CheckInInput {
         instrument: "ons4".into(),
-        answers: vec![Some((i % 11) as i32), Some(6), Some(7), Some((10 - i % 11) as i32)],
+        answers: vec![
+            Some((i % 11) as i32),
+            Some(6),
+            Some(7),
+            Some((10 - i % 11) as i32),
+        ],
         ..Default::default()
     };
     let mut adds = Vec::new();

@@ -174,7 +174,7 @@ pub fn list_instruments(ctx: &Ctx<'_>) -> Result<Vec<InstrumentView>> {
         .into_iter()
         .map(|d| view_instrument(d, false))
         .collect();
-    own.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    own.sort_by_key(|a| a.name.to_lowercase());
     let mut out: Vec<InstrumentView> = builtin::all()
         .iter()
         .map(|d| view_instrument(d, true))
