@@ -576,8 +576,16 @@ fn scoring_name(s: Scoring) -> &'static str {
 }
 
 fn view_instrument(def: &Instrument, built_in: bool) -> InstrumentView {
-    let (min, max) = match def.scoring {
-        Scoring::Sum if def.conversion.is_none() => def.total_range(),
+    // What the score reported goes from and to: the total, the converted score (whole
+    // numbers around it), or each answer.
+    let (min, max) = match (def.scoring, &def.conversion) {
+        (Scoring::Sum, None) => def.total_range(),
+        (Scoring::Sum, Some(c)) => c.table.iter().fold((i32::MAX, i32::MIN), |(lo, hi), r| {
+            (
+                lo.min(r.score.floor() as i32),
+                hi.max(r.score.ceil() as i32),
+            )
+        }),
         _ => (def.response.min, def.response.max),
     };
     InstrumentView {

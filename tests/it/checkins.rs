@@ -234,6 +234,8 @@ fn an_instrument_that_allows_blank_answers_scores_with_them_and_says_so() {
         .into_iter()
         .find(|i| i.id == "calm-connected-example")
         .unwrap();
+    // Listed with the range of its converted score, which is what it reports.
+    assert_eq!((calm.min, calm.max), (7, 30));
     let m = hub.register(&hub.manager(), "Kai", "2010-03");
     let n = calm.questions;
     let mut values: Vec<Option<i32>> = vec![Some(calm.definition.response.max); n];
