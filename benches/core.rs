@@ -419,11 +419,12 @@ fn front_desk(c: &mut Criterion) {
         ..Default::default()
     };
     let mut adds = Vec::new();
-    for (i, code) in codes.iter().skip(800).take(200).enumerate() {
+    for (i, code) in codes.iter().take(200).enumerate() {
         let started = Instant::now();
         service::record_check_in(&nav, code, ons4(i)).expect("record check-in");
         adds.push(started.elapsed());
     }
+    assert!(!adds.is_empty(), "the store has members to check in with");
     report("add a check-in (scored, whole write path)", adds);
     if let Some(code) = codes.get(600) {
         for i in 0..30 {
