@@ -88,7 +88,7 @@ export async function render(root, ctx) {
       const answered = h.answers.filter((a) => a !== null).length;
       wrap.append(
         el("h1", { id: "handover-title", tabindex: "-1", text: "Thank you" }),
-        el("p", { class: "handover-lead", text: `You answered ${answered} of ${n}. Choose Save to keep your answers; the laptop then locks, ready to hand back.` }),
+        el("p", { class: "handover-lead", text: `You answered ${answered} of ${n}. Choose Save and lock to keep your answers: the laptop then locks, ready to hand back.` }),
         error,
         el("div", { class: "handover-actions" },
           el("button", { type: "button", class: "secondary", id: "handover-back", text: "Back", onclick: () => go(n - 1) }),
