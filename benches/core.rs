@@ -1,7 +1,7 @@
 //! Front-desk speed on a big store: find-as-you-type, sign-in (the whole write path), who is
 //! in, opening the store, disk per visit (before and after the idle step folds the records'
-//! chunks), recording a conversation and a member page with 50 of them, editing a self-care
-//! plan's section (and its history), and rebuild time.
+//! chunks), recording a conversation or a check-in, a member page with 50 conversations and 30
+//! check-ins, editing a self-care plan's section (and its history), and rebuild time.
 //!
 //! The store is a `hubdesk demo` of HUBDESK_BENCH_MEMBERS members over HUBDESK_BENCH_DAYS hub
 //! days (default 50,000 and 1,500: about a million visits). It is built once into
@@ -403,6 +403,68 @@ fn front_desk(c: &mut Criterion) {
             std::hint::black_box((shown, listed));
         }
         report("member page with 50 conversations", pages);
+    }
+
+    // Outcome check-ins (issue 10): recording one (scored, the whole write path), and the
+    // member page of someone with 50 conversations and 30 check-ins (the record, its visits,
+    // its conversations, its check-ins with each measure's chart).
+    let ons4 = |i: usize| service::CheckInInput {
+        instrument: "ons4".into(),
+        answers: vec![
+            Some((i % 11) as i32),
+            Some(6),
+            Some(7),
+            Some((10 - i % 11) as i32),
+        ],
+        ..Default::default()
+    };
+    let mut adds = Vec::new();
+    for (i, code) in codes.iter().take(200).enumerate() {
+        let started = Instant::now();
+        service::record_check_in(&nav, code, ons4(i)).expect("record check-in");
+        adds.push(started.elapsed());
+    }
+    assert!(!adds.is_empty(), "the store has members to check in with");
+    report("add a check-in (scored, whole write path)", adds);
+    if let Some(code) = codes.get(600) {
+        for i in 0..30 {
+            let input = match i % 3 {
+                0 => ons4(i),
+                1 => service::CheckInInput {
+                    instrument: "rosenberg".into(),
+                    answers: (0..10).map(|j| Some(((i + j) % 4) as i32)).collect(),
+                    ..Default::default()
+                },
+                _ => service::CheckInInput {
+                    instrument: "gbo".into(),
+                    goals: ["Feel ready for college", "Sleep before midnight"]
+                        .iter()
+                        .map(|g| service::GoalInput {
+                            id: None,
+                            goal: (*g).into(),
+                            score: (i % 11) as i32,
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
+            };
+            service::record_check_in(&nav, code, input).expect("record check-in");
+        }
+        let mut pages = Vec::new();
+        for _ in 0..100 {
+            let started = Instant::now();
+            let shown = service::show_member(&nav, code).expect("show");
+            let listed = service::list_conversations(&nav, code).expect("list");
+            let check_ins = service::list_check_ins(&nav, code, None).expect("check-ins");
+            pages.push(started.elapsed());
+            assert_eq!(listed.len(), 50);
+            assert_eq!(check_ins.check_ins.len(), 30);
+            std::hint::black_box((shown, listed, check_ins));
+        }
+        report(
+            "member page with 50 conversations and 30 check-ins (with charts)",
+            pages,
+        );
     }
 
     // Self-care plans (issue 10): a section edited as the app saves it (the smallest splices

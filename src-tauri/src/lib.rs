@@ -424,6 +424,56 @@ fn close_concern<R: Runtime>(
 }
 
 #[tauri::command]
+fn list_instruments(state: State<'_, AppState>) -> Res<Vec<service::InstrumentView>> {
+    state.with_ctx(service::list_instruments)
+}
+
+#[tauri::command]
+fn add_scale<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    req: service::AddScale,
+) -> Res<service::InstrumentAdded> {
+    let added = state.with_ctx(|ctx| service::add_scale(ctx, req))?;
+    changed(&app, "instruments");
+    Ok(added)
+}
+
+/// `json`: the text of the organisation's definition file, read by the webview from the file
+/// the user picked or pasted (the webview never sees a path).
+#[tauri::command]
+fn import_instrument<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    json: String,
+) -> Res<service::InstrumentAdded> {
+    let added = state.with_ctx(|ctx| service::import_instrument(ctx, &json))?;
+    changed(&app, "instruments");
+    Ok(added)
+}
+
+#[tauri::command]
+fn record_check_in<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    req: service::CheckInInput,
+) -> Res<service::CheckInView> {
+    let c = state.with_ctx(|ctx| service::record_check_in(ctx, &id_or_code, req))?;
+    changed(&app, "members");
+    Ok(c)
+}
+
+#[tauri::command]
+fn list_check_ins(
+    state: State<'_, AppState>,
+    id_or_code: String,
+    instrument: Option<String>,
+) -> Res<service::CheckInsView> {
+    state.with_ctx(|ctx| service::list_check_ins(ctx, &id_or_code, instrument.as_deref()))
+}
+
+#[tauri::command]
 fn add_headcount<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,

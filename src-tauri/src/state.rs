@@ -98,6 +98,8 @@ pub struct UserView {
     pub can_read_concerns: bool,
     /// See the audit log (managers): who read a safeguarding concern.
     pub can_see_audit: bool,
+    /// Add outcome instruments (staff, managers).
+    pub can_manage_instruments: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -424,6 +426,9 @@ impl AppState {
                     .roles()
                     .allows(hubdesk::domain::Permission::ReadSafeguarding),
                 can_see_audit: u.roles().allows(hubdesk::domain::Permission::Reports),
+                can_manage_instruments: u
+                    .roles()
+                    .allows(hubdesk::domain::Permission::ManageCatalogue),
             }),
             opening: None,
         })

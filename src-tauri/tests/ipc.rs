@@ -616,6 +616,71 @@ fn while_the_store_is_being_opened_the_status_says_so_and_commands_wait() {
 }
 
 #[test]
+fn check_ins_and_instruments_go_over_ipc_and_the_desk_is_refused() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
+    let code = reg["member"]["code"].as_str().unwrap().to_string();
+    let scale = json!({ "name": "Confidence", "min": 0, "max": 10, "outcome": "confidence" });
+    let added = h.invoke("add_scale", json!({ "req": scale })).unwrap();
+    assert_eq!(added["instrument"]["id"], "confidence");
+    let bad = h
+        .invoke("import_instrument", json!({ "json": "{\"id\": " }))
+        .unwrap_err();
+    assert_eq!(bad["kind"], "validation");
+    let listed = h.invoke("list_instruments", json!({})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 6);
+    let check_in = json!({ "instrument": "confidence", "answers": [7], "self_filled": true });
+    let recorded = h
+        .invoke(
+            "record_check_in",
+            json!({ "idOrCode": code, "req": check_in }),
+        )
+        .unwrap();
+    assert_eq!(recorded["self_filled"], true);
+    let out_of_range = json!({ "instrument": "confidence", "answers": [11] });
+    let err = h
+        .invoke(
+            "record_check_in",
+            json!({ "idOrCode": code, "req": out_of_range }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "validation");
+    let view = h
+        .invoke("list_check_ins", json!({ "idOrCode": code }))
+        .unwrap();
+    assert_eq!(view["check_ins"].as_array().unwrap().len(), 1);
+    assert!(
+        view["measures"][0]["svg"]
+            .as_str()
+            .unwrap()
+            .contains("role=\"img\"")
+    );
+
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    h.invoke("add_user", json!({ "req": dee })).unwrap();
+    let status = h
+        .invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .unwrap();
+    assert_eq!(status["user"]["can_manage_instruments"], false);
+    for (cmd, body) in [
+        ("list_check_ins", json!({ "idOrCode": code })),
+        (
+            "record_check_in",
+            json!({ "idOrCode": code, "req": check_in }),
+        ),
+        ("list_instruments", json!({})),
+        ("add_scale", json!({ "req": scale })),
+    ] {
+        let err = h.invoke(cmd, body).unwrap_err();
+        assert_eq!(err["kind"], "permission", "{cmd}: {err}");
+    }
+}
+
+#[test]
 fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
     let h = harness();
     h.set_up();

@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod checkin;
 mod concern;
 mod conversation;
 mod day;
@@ -83,6 +84,12 @@ enum Command {
     /// Safeguarding concerns: anyone raises one; staff read, act and close
     #[command(subcommand)]
     Concern(concern::ConcernCommand),
+    /// Outcome instruments: list, add a scale, import a definition
+    #[command(subcommand)]
+    Instrument(checkin::InstrumentCommand),
+    /// Outcome check-ins with members (navigators, staff)
+    #[command(subcommand)]
+    Checkin(checkin::CheckInCommand),
     /// Sign a member in to the open day
     Signin {
         id_or_code: String,
@@ -166,6 +173,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::RoleHistory(c) => at.unlocked(|ctx| team::role_history(ctx, c, json)),
         Command::Plan(c) => at.unlocked(|ctx| plan::plan(ctx, c, json)),
         Command::Concern(c) => at.unlocked(|ctx| concern::concern(ctx, c, json)),
+        Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
+        Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
     }
 }
 

@@ -483,6 +483,88 @@ pub fn member_detail(m: &service::MemberDetail) -> String {
     s
 }
 
+pub fn instruments(list: &[service::InstrumentView]) -> String {
+    list.iter()
+        .map(|i| {
+            let range = match i.scoring {
+                "total" => format!("total {} to {}", i.min, i.max),
+                "per-goal" => format!("each goal {} to {}", i.min, i.max),
+                _ => format!("each question {} to {}", i.min, i.max),
+            };
+            format!(
+                "{} ({}): {}, {}; meaningful change {}{}",
+                i.name,
+                i.id,
+                i.outcome,
+                range,
+                hubdesk::domain::instruments::format_number(i.meaningful_change),
+                if i.built_in { "; built in" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn instrument_added(a: &service::InstrumentAdded) -> String {
+    let i = &a.instrument;
+    if a.already {
+        return format!(
+            "{} ({}) is already there, exactly as given; nothing changed.",
+            i.name, i.id
+        );
+    }
+    let mut s = format!("Added {} ({}), version {}.", i.name, i.id, i.fingerprint);
+    if let Some(old) = &a.replaces {
+        s.push_str(&format!(
+            " New check-ins use it instead of version {old}; earlier check-ins keep the scores they were given."
+        ));
+    }
+    s
+}
+
+pub fn check_in_added(c: &service::CheckInView) -> String {
+    format!(
+        "Recorded the {} check-in of {}: {}.",
+        c.instrument_name,
+        c.at.format("%Y-%m-%d %H:%M"),
+        c.summary
+    )
+}
+
+pub fn check_ins(v: &service::CheckInsView) -> String {
+    if v.check_ins.is_empty() {
+        return "No check-ins yet.".into();
+    }
+    let mut lines: Vec<String> = v
+        .check_ins
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} with {}{}: {}",
+                c.at.format("%Y-%m-%d %H:%M"),
+                c.instrument_name,
+                c.recorded_by,
+                if c.self_filled {
+                    " (filled in by the member)"
+                } else {
+                    ""
+                },
+                c.summary
+            )
+        })
+        .collect();
+    lines.push(String::new());
+    lines.extend(v.measures.iter().map(|m| {
+        let name = if m.part == service::TOTAL {
+            m.instrument_name.clone()
+        } else {
+            format!("{}: {}", m.instrument_name, m.label)
+        };
+        format!("{name}. {}", m.description)
+    }));
+    lines.join("\n")
+}
+
 pub fn conversation_added(c: &service::ConversationView) -> String {
     let mut s = format!(
         "Recorded the conversation of {}.",

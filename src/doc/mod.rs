@@ -131,6 +131,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     ),
     (DocKind::Member, 2, &["merged"]),
     (DocKind::Member, 3, &["conversations"]),
+    (DocKind::Member, 4, &["check_ins"]),
+    (DocKind::Org, 3, &["instruments"]),
     (DocKind::Day, 2, &["shifts", "closings"]),
     (DocKind::Org, 4, &["role_history", "training"]),
     (DocKind::Member, 6, &["plans"]),
@@ -380,6 +382,60 @@ pub struct MemberDoc {
     /// [`LAYOUT_UPGRADES`]): older records have none until their first.
     #[autosurgeon(missing = "Default::default")]
     pub conversations: BTreeMap<String, ConversationDoc>,
+    /// Outcome check-ins, keyed by check-in id (UUIDv7). Added to the layout later (see
+    /// [`LAYOUT_UPGRADES`]): older records have none until their first.
+    #[autosurgeon(missing = "Default::default")]
+    pub check_ins: BTreeMap<String, CheckInDoc>,
+}
+
+/// One outcome check-in: the answers a member gave to one instrument, and the scores they
+/// were given then. Written once and never edited.
+///
+/// The scores are kept beside the answers, with the fingerprint of the definition that made
+/// them: an organisation that imports a corrected definition later does not silently change
+/// what an old check-in said, and a laptop that has the check-in before the definition (sync
+/// order) still shows and counts it.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct CheckInDoc {
+    /// When it was recorded, millis UTC.
+    pub at: Millis,
+    /// Who recorded it, or handed the laptop over for it (a user id).
+    pub by: String,
+    /// The hub it was recorded at (a hub id).
+    pub hub: String,
+    /// The instrument's id ("ons4", "confidence", ...).
+    pub instrument: String,
+    /// The fingerprint of the definition it was scored with (see
+    /// `Instrument::fingerprint`).
+    pub fingerprint: String,
+    /// What the instrument evidences ("wellbeing", ...), as it said when this was recorded.
+    pub outcome: String,
+    /// Filled in by the member themselves on the hand-over screen.
+    pub self_filled: bool,
+    /// One answer per item, in the definition's order; null where left blank. Empty for an
+    /// instrument scored per goal.
+    pub answers: Vec<Option<i64>>,
+    /// The member's goals in their own words, with this check-in's score for each.
+    pub goals: Vec<GoalDoc>,
+    /// The scores given when it was recorded: one per part (`total`, an item id or a goal
+    /// id), null for an item left blank.
+    pub scores: Vec<ScoreDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct GoalDoc {
+    /// Kept at later check-ins so the change follows the goal.
+    pub id: String,
+    pub goal: String,
+    pub score: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ScoreDoc {
+    /// `total` for an instrument with a total, else the item or goal id.
+    pub part: String,
+    /// In hundredths would hide the unit; a plain number (converted scores have decimals).
+    pub value: Option<f64>,
 }
 
 /// One strength-based conversation, written with the member by one navigator or staff member.
@@ -536,6 +592,12 @@ pub struct OrgDoc {
     /// Training users completed, keyed by id.
     #[autosurgeon(missing = "Default::default")]
     pub training: BTreeMap<String, TrainingEntry>,
+    /// Instrument definitions the organisation added (its own scales, imported files), keyed
+    /// "instrument-id:fingerprint": each version of a definition is an entry of its own that
+    /// is never changed, so a check-in can always find the definition it was scored with,
+    /// and two laptops adding the same definition apart write the same key.
+    #[autosurgeon(missing = "Default::default")]
+    pub instruments: BTreeMap<String, InstrumentEntry>,
 }
 
 /// A spell in one role (member, peer navigator, volunteer: the person's part in the hub, not
@@ -560,6 +622,16 @@ pub struct TrainingEntry {
     /// "YYYY-MM-DD".
     pub date: String,
     pub recorded: StampDoc,
+}
+
+/// One version of an instrument definition the organisation added. No personal data.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct InstrumentEntry {
+    /// The definition as JSON (the import file's format, tidied): checked again when read,
+    /// since it may come from another laptop.
+    pub definition: String,
+    pub at: Millis,
+    pub by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

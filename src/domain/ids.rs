@@ -79,6 +79,8 @@ new_id!(/// A safeguarding concern raised about a member.
     ConcernId);
 new_id!(/// One action or decision staff recorded on a safeguarding concern.
     ConcernActionId);
+new_id!(/// An outcome check-in: one instrument's answers from a member at one time.
+    CheckInId);
 
 /// Namespace for ids that are derived rather than random. Do not change: derived ids must be
 /// the same on every laptop forever.

@@ -181,14 +181,25 @@ fn read_conversations(
     )?)
 }
 
-/// Names of users and hubs, for showing who recorded a conversation and where.
-struct Names {
+/// Names of users and hubs, for showing who recorded a conversation (or check-in) and where.
+pub(crate) struct Names {
     users: BTreeMap<String, String>,
     hubs: BTreeMap<String, String>,
 }
 
 impl Names {
-    fn read(ctx: &Ctx<'_>) -> Result<Self> {
+    pub(crate) fn user(&self, id: &str) -> String {
+        self.users
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "someone no longer in the organisation".into())
+    }
+
+    pub(crate) fn hub(&self, id: &str) -> Option<String> {
+        self.hubs.get(id).cloned()
+    }
+
+    pub(crate) fn read(ctx: &Ctx<'_>) -> Result<Self> {
         Ok(Self {
             users: ctx
                 .store

@@ -982,6 +982,7 @@ fn build_member(
         visits: BTreeMap::new(),
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
+        check_ins: BTreeMap::new(),
     };
     let mut am = AutoCommit::new().with_actor(plan.actor.clone());
     autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
@@ -1393,6 +1394,7 @@ mod tests {
                     visits: BTreeMap::new(),
                     merged: BTreeMap::new(),
                     conversations: BTreeMap::new(),
+                    check_ins: BTreeMap::new(),
                 },
             )
             .unwrap();

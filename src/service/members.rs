@@ -201,6 +201,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         visits: BTreeMap::new(),
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
+        check_ins: BTreeMap::new(),
     };
     let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
     autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;

@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod checkins;
 mod conversations;
 mod day;
 pub mod demo;
@@ -19,6 +20,7 @@ mod sync_worker;
 mod team;
 
 pub use accounts::*;
+pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
 pub use members::*;

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{Result, SqlContext};
 use crate::doc::{
-    self, AgreementDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc, OrgDoc,
-    ProfileDoc, SafeguardingDoc, VisitDoc,
+    self, AgreementDoc, CheckInDoc, ContactDoc, ConversationDoc, DayDoc, DocKind, MemberDoc,
+    OrgDoc, ProfileDoc, SafeguardingDoc, VisitDoc,
 };
 use crate::domain::names::search_key;
 
@@ -40,6 +40,8 @@ const PROJECTION_TABLES: &[&str] = &[
     "training",
     "role_history",
     "concerns",
+    "check_ins",
+    "check_in_scores",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -763,6 +765,7 @@ fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) ->
             latest = latest.max(written);
         }
         project_conversations(conn, person, r.id, &r.doc.conversations, fresh)?;
+        project_check_ins(conn, person, r.id, &r.doc.check_ins, fresh)?;
     }
     if fresh {
         // The latest visit just written is the latest there is: no need to look (a rebuild
@@ -801,6 +804,8 @@ fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
         "DELETE FROM members WHERE id = ?1",
         // Like visits: a conversation's member_id is its person.
         "DELETE FROM conversations WHERE member_id = ?1 OR record_id = ?1",
+        "DELETE FROM check_in_scores WHERE check_in_id IN (SELECT id FROM check_ins WHERE member_id = ?1 OR record_id = ?1)",
+        "DELETE FROM check_ins WHERE member_id = ?1 OR record_id = ?1",
         "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
         "DELETE FROM member_aliases WHERE member_id = ?1",
         "DELETE FROM conflicts WHERE doc_id = ?1",
@@ -828,6 +833,8 @@ pub(super) struct MemberChange {
     /// Anything under `conversations` changed: the record's conversations are projected
     /// again (a few dozen rows at most, and written once each).
     pub conversations: bool,
+    /// Anything under `check_ins` changed: the record's check-ins are projected again.
+    pub check_ins: bool,
 }
 
 impl MemberChange {
@@ -864,6 +871,7 @@ impl MemberChange {
                             change.visits.insert(String::new());
                         }
                         Some(CONVERSATIONS) => change.conversations = true,
+                        Some(CHECK_INS) => change.check_ins = true,
                         _ => change.row = true,
                     },
                     ObjectId::Id(obj) => {
@@ -874,8 +882,10 @@ impl MemberChange {
                                 let path = doc.parents(&id).ok()?.path();
                                 let mut props = path.iter().map(|(_, prop)| prop);
                                 let visit = match props.next() {
-                                    Some(Prop::Map(top)) if top == CONVERSATIONS => {
-                                        Some(CONVERSATIONS.to_string())
+                                    Some(Prop::Map(top))
+                                        if top == CONVERSATIONS || top == CHECK_INS =>
+                                    {
+                                        Some(top.clone())
                                     }
                                     Some(Prop::Map(top)) if top == "visits" => {
                                         match props.next() {
@@ -894,6 +904,7 @@ impl MemberChange {
                         };
                         match visit {
                             Some(place) if place == CONVERSATIONS => change.conversations = true,
+                            Some(place) if place == CHECK_INS => change.check_ins = true,
                             Some(visit) if visit.is_empty() => match key {
                                 Some(k) => {
                                     change.visits.insert(k.to_string());
@@ -926,6 +937,8 @@ impl MemberChange {
             match props.next() {
                 Some(Prop::Map(top)) if top == CONVERSATIONS => change.conversations = true,
                 None if action_key == Some(CONVERSATIONS) => change.conversations = true,
+                Some(Prop::Map(top)) if top == CHECK_INS => change.check_ins = true,
+                None if action_key == Some(CHECK_INS) => change.check_ins = true,
                 Some(Prop::Map(top)) if top == "visits" => match props.next() {
                     Some(Prop::Map(visit)) => {
                         change.visits.insert(visit.clone());
@@ -1009,7 +1022,81 @@ pub(super) fn project_member_change(
         };
         project_conversations(conn, id, id, &conversations, false)?;
     }
+    if change.check_ins {
+        use automerge::ReadDoc;
+        // A record older than check-ins has no map until its first.
+        let check_ins: std::collections::BTreeMap<String, CheckInDoc> = match am
+            .get(automerge::ROOT, CHECK_INS)
+            .map_err(doc::DocError::from)?
+        {
+            Some(_) => autosurgeon::hydrate_prop(am, automerge::ROOT, CHECK_INS)
+                .map_err(doc::DocError::from)?,
+            None => Default::default(),
+        };
+        project_check_ins(conn, id, id, &check_ins, false)?;
+    }
     refresh_last_seen(conn, id)
+}
+
+/// The root map of a member record that holds its outcome check-ins.
+const CHECK_INS: &str = "check_ins";
+
+/// Writes the rows of one record's check-ins for `person`, replacing the record's old ones:
+/// ids, times, instrument and the scores given when recorded; never a goal's words.
+fn project_check_ins(
+    conn: &Connection,
+    person: Uuid,
+    record: Uuid,
+    check_ins: &std::collections::BTreeMap<String, CheckInDoc>,
+    fresh: bool,
+) -> Result<()> {
+    if !fresh {
+        conn.prepare_cached(
+            "DELETE FROM check_in_scores WHERE check_in_id IN (SELECT id FROM check_ins WHERE record_id = ?1)",
+        )
+        .ctx("project check-ins")?
+        .execute([record])
+        .ctx("project check-ins")?;
+        conn.prepare_cached("DELETE FROM check_ins WHERE record_id = ?1")
+            .ctx("project check-ins")?
+            .execute([record])
+            .ctx("project check-ins")?;
+    }
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO check_ins (id, member_id, record_id, at, instrument, fingerprint, outcome, self_filled, hub_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .ctx("project check-ins")?;
+    let mut score = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO check_in_scores (check_in_id, part, value) VALUES (?1, ?2, ?3)",
+        )
+        .ctx("project check-ins")?;
+    for (key, c) in check_ins {
+        let Some(id) = parse_id(key) else { continue };
+        insert
+            .execute(params![
+                id,
+                person,
+                record,
+                c.at,
+                c.instrument,
+                c.fingerprint,
+                c.outcome,
+                c.self_filled,
+                parse_id(&c.hub),
+            ])
+            .ctx("project check-ins")?;
+        for s in &c.scores {
+            // A value that is not a number (from a damaged record) is stored as blank.
+            let value = s.value.filter(|v| v.is_finite());
+            score
+                .execute(params![id, s.part, value])
+                .ctx("project check-ins")?;
+        }
+    }
+    Ok(())
 }
 
 /// The root map of a member record that holds its conversations.

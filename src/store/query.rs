@@ -1360,6 +1360,60 @@ impl Store {
     }
 }
 
+/// One projected score of a check-in (see [`Store::check_in_scores`]). No words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInScoreRow {
+    pub check_in_id: Uuid,
+    pub at: i64,
+    pub instrument: String,
+    pub fingerprint: String,
+    pub outcome: String,
+    pub self_filled: bool,
+    /// "total", an item id or a goal id.
+    pub part: String,
+    pub value: Option<f64>,
+}
+
+impl Store {
+    /// How many check-ins are projected for the person: a check for tests and the demo that
+    /// the words-free table keeps up with the records.
+    pub fn check_in_count(&self, member: Uuid) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT count(*) FROM check_ins WHERE member_id = ?1")
+            .ctx("count check-ins")?
+            .query_row([member], |r| r.get(0))
+            .ctx("count check-ins")
+    }
+
+    /// Every projected score of the person's check-ins, oldest first: what the outcome
+    /// reports read, without loading a record.
+    pub fn check_in_scores(&self, member: Uuid) -> Result<Vec<CheckInScoreRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.id, c.at, c.instrument, c.fingerprint, c.outcome, c.self_filled, s.part, s.value
+                 FROM check_ins c JOIN check_in_scores s ON s.check_in_id = c.id
+                 WHERE c.member_id = ?1 ORDER BY c.at, c.id, s.part",
+            )
+            .ctx("check-in scores")?;
+        let rows = stmt
+            .query_map([member], |r| {
+                Ok(CheckInScoreRow {
+                    check_in_id: r.get(0)?,
+                    at: r.get(1)?,
+                    instrument: r.get(2)?,
+                    fingerprint: r.get(3)?,
+                    outcome: r.get(4)?,
+                    self_filled: r.get(5)?,
+                    part: r.get(6)?,
+                    value: r.get(7)?,
+                })
+            })
+            .ctx("check-in scores")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("check-in scores")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::seq::IndexedRandom;

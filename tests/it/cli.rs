@@ -1,6 +1,6 @@
 //! The `hubdesk` binary: its JSON shapes and exit codes are a contract other tools rely on.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -1436,6 +1436,175 @@ fn conversations_on_the_command_line_print_one_json_value_and_refuse_with_the_us
         listed.as_array().unwrap().len(),
         2,
         "nothing more was written"
+    );
+}
+
+#[test]
+fn instruments_and_check_ins_on_the_command_line_print_one_json_value_and_refuse_with_exit_2() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    let listed = ok(hubdesk(d, M, &["--json", "instrument", "list"]));
+    assert_eq!(listed.as_array().unwrap().len(), 5);
+    let added = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "instrument",
+            "add-scale",
+            "Feeling safe",
+            "--min",
+            "0",
+            "--max",
+            "10",
+            "--outcome",
+            "confidence",
+        ],
+    ));
+    assert_eq!(added["instrument"]["id"], "feeling-safe");
+    assert_eq!(added["instrument"]["meaningful_change"], 2.0);
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/instruments/calm-and-connected.json");
+    let imported = ok(hubdesk(
+        d,
+        M,
+        &["--json", "instrument", "import", fixture.to_str().unwrap()],
+    ));
+    assert_eq!(imported["instrument"]["id"], "calm-connected-example");
+
+    // 2, one sentence, nothing written: a malformed file, an answer out of range, the wrong
+    // number of answers, a word for a number, goals without a score each.
+    let broken = d.join("broken.json");
+    std::fs::write(&broken, "{\"id\": \"x\",").unwrap();
+    let not_there = d.join("not-there.json");
+    for args in [
+        vec!["instrument", "import", broken.to_str().unwrap()],
+        vec!["instrument", "import", not_there.to_str().unwrap()],
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "ons4",
+            "--answers",
+            "5,6,11,2",
+        ],
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "rosenberg",
+            "--answers",
+            "1,2,3",
+        ],
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "ons4",
+            "--answers",
+            "5,six,1,2",
+        ],
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "gbo",
+            "--goal",
+            "Go to college",
+            "--goal",
+            "Sleep",
+            "--answers",
+            "4",
+        ],
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "wellness",
+            "--answers",
+            "4",
+        ],
+    ] {
+        let out = hubdesk(d, M, &args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        let json = hubdesk(d, M, &[&["--json"], args.as_slice()].concat());
+        assert_eq!(json.code, 2);
+        assert_eq!(json.json()["error"]["kind"], "validation");
+    }
+    assert_eq!(
+        ok(hubdesk(d, M, &["--json", "instrument", "list"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        7,
+        "nothing more was imported"
+    );
+    let empty = ok(hubdesk(d, M, &["--json", "checkin", "list", code]));
+    assert!(empty["check_ins"].as_array().unwrap().is_empty());
+
+    ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "ons4",
+            "--answers",
+            "5,6,,2",
+        ],
+    ));
+    let goals = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json",
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "gbo",
+            "--goal",
+            "Go to college",
+            "--goal",
+            "Sleep before midnight",
+            "--answers",
+            "4,2",
+        ],
+    ));
+    assert_eq!(goals["summary"], "Go to college 4; Sleep before midnight 2");
+    let listed = ok(hubdesk(
+        d,
+        M,
+        &["--json", "checkin", "list", code, "--instrument", "ons4"],
+    ));
+    assert_eq!(listed["check_ins"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["check_ins"][0]["summary"],
+        "Life satisfaction 5 (medium); Worthwhile 6 (medium); Happiness not answered; Anxiety 2 (low)"
+    );
+    let text = hubdesk(d, M, &["checkin", "list", code]);
+    assert!(
+        text.stdout
+            .contains("Goal Based Outcomes with Maya: Go to college 4"),
+        "{}",
+        text.stdout
     );
 }
 

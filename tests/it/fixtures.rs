@@ -64,6 +64,7 @@ fn member_v1() -> AutoCommit {
         )]),
         merged: Default::default(),
         conversations: Default::default(),
+        check_ins: Default::default(),
     };
     autosurgeon::reconcile(&mut am, &member).unwrap();
     doc::commit(&mut am, at(), "fixture");
@@ -640,4 +641,153 @@ fn a_safeguarding_record_of_layout_1_still_loads_and_a_store_takes_it() {
     let dump = hub.store.projection_dump().unwrap();
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
+fn a_record_saved_before_check_ins_loads_and_takes_one_in_a_store() {
+    use hubdesk::service::{self, CheckInInput};
+    let bytes = saved_before_conversations();
+    let am = doc::load(&bytes, &doc::device_actor(Uuid::from_u128(9))).unwrap();
+    assert!(
+        automerge::ReadDoc::get(&am, automerge::ROOT, "check_ins")
+            .unwrap()
+            .is_none(),
+        "the fixture must be from before check-ins"
+    );
+    assert!(load_member(&bytes).check_ins.is_empty());
+    let hub = crate::support::Hub::new();
+    let id = Uuid::from_u128(0xf2);
+    let received = hubdesk::store::Received::decode(id, DocKind::Member, bytes).unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, DocKind::Member, received).unwrap();
+    w.commit().unwrap();
+    let nav = hub.user("Nia", "navigator");
+    assert!(
+        service::list_check_ins(&nav, "CDN-5X9R", None)
+            .unwrap()
+            .check_ins
+            .is_empty()
+    );
+    service::record_check_in(
+        &nav,
+        "CDN-5X9R",
+        CheckInInput {
+            instrument: "ons4".into(),
+            answers: vec![Some(6), Some(7), Some(5), Some(3)],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        service::list_check_ins(&nav, "CDN-5X9R", None)
+            .unwrap()
+            .check_ins
+            .len(),
+        1
+    );
+    assert_eq!(hub.store.check_in_count(id).unwrap(), 1);
+    let shown = service::show_member(&nav, "CDN-5X9R").unwrap();
+    assert_eq!(shown.visit_count, 1);
+    let dump = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), dump);
+}
+
+#[test]
+fn two_laptops_adding_the_first_check_in_to_an_older_record_apart_keep_both() {
+    let bytes = saved_before_conversations();
+    let check_in = |value: i64| doc::CheckInDoc {
+        at: 1_764_152_000_000,
+        by: Uuid::from_u128(2).to_string(),
+        hub: Uuid::from_u128(5).to_string(),
+        instrument: "confidence".into(),
+        fingerprint: "0011223344556677".into(),
+        outcome: "confidence".into(),
+        self_filled: value == 0,
+        answers: vec![Some(value)],
+        goals: vec![],
+        scores: vec![doc::ScoreDoc {
+            part: "total".into(),
+            value: Some(value as f64),
+        }],
+    };
+    let mut laptops: Vec<AutoCommit> = (0..2u128)
+        .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(100 + i))).unwrap())
+        .collect();
+    for (i, am) in laptops.iter_mut().enumerate() {
+        assert!(doc::upgrade_layout(am, DocKind::Member).unwrap());
+        doc::put_entry(
+            am,
+            "check_ins",
+            &Uuid::from_u128(300 + i as u128).to_string(),
+            &check_in(i as i64),
+        )
+        .unwrap();
+        doc::commit(am, at(), "record check-in");
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    first[0].merge(&mut rest[0]).unwrap();
+    let merged: doc::MemberDoc = doc::read(&first[0], DocKind::Member).unwrap();
+    let answers: Vec<Vec<Option<i64>>> = merged
+        .check_ins
+        .values()
+        .map(|c| c.answers.clone())
+        .collect();
+    assert_eq!(answers, [vec![Some(0)], vec![Some(1)]]);
+    for map in ["check_ins", "conversations"] {
+        assert_eq!(
+            automerge::ReadDoc::get_all(&first[0], automerge::ROOT, map)
+                .unwrap()
+                .len(),
+            1,
+            "one {map} map, not one per laptop"
+        );
+    }
+}
+
+#[test]
+fn an_organisation_saved_before_instruments_takes_one_on_two_laptops_apart() {
+    use automerge::transaction::Transactable;
+    // The maps an organisation had before instruments: its first change has none.
+    let mut genesis = AutoCommit::new().with_actor(doc::device_actor(Uuid::from_u128(1)));
+    doc::put(&mut genesis, "kind", &"org".to_string()).unwrap();
+    for map in ["hubs", "users", "activities", "devices", "tombstones"] {
+        genesis
+            .put_object(automerge::ROOT, map, automerge::ObjType::Map)
+            .unwrap();
+    }
+    doc::commit(&mut genesis, at(), "set up");
+    let bytes = genesis.save();
+    let entry = |by: &str| doc::InstrumentEntry {
+        definition: "{}".into(),
+        at: 1,
+        by: by.into(),
+    };
+    let mut laptops: Vec<AutoCommit> = (0..2u128)
+        .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(50 + i))).unwrap())
+        .collect();
+    for (i, am) in laptops.iter_mut().enumerate() {
+        assert!(doc::upgrade_layout(am, DocKind::Org).unwrap());
+        doc::put_entry(am, "instruments", &format!("scale-{i}:00"), &entry("u")).unwrap();
+        doc::commit(am, at(), "add instrument");
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    first[0].merge(&mut rest[0]).unwrap();
+    assert_eq!(
+        automerge::ReadDoc::get_all(&first[0], automerge::ROOT, "instruments")
+            .unwrap()
+            .len(),
+        1
+    );
+    for i in 0..2 {
+        assert!(
+            doc::get_entry::<doc::InstrumentEntry>(
+                &first[0],
+                "instruments",
+                &format!("scale-{i}:00")
+            )
+            .unwrap()
+            .is_some()
+        );
+    }
 }

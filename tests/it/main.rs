@@ -2,6 +2,7 @@
 
 mod agreement;
 mod back_entry;
+mod checkins;
 mod cli;
 mod conversations;
 mod day_story;

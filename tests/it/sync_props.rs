@@ -94,6 +94,15 @@ enum Op {
         private: bool,
         follow_up_days: Option<i64>,
     },
+    /// An outcome check-in with a member, or a scale of the organisation's own added (with a
+    /// range that differs by `value`, so laptops apart add different versions; see
+    /// `check_in`).
+    CheckIn {
+        laptop: usize,
+        member: usize,
+        kind: u8,
+        value: i32,
+    },
     /// The manager starts or ends their shift (a shift started on two laptops apart is two
     /// shifts; closing the day on another laptop ends one it never saw).
     Shift {
@@ -224,6 +233,9 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 follow_up_days,
             }
         ),
+        1 => (laptop.clone(), 0..8usize, 0..4u8, 0..11i32).prop_map(
+            |(laptop, member, kind, value)| Op::CheckIn { laptop, member, kind, value }
+        ),
         1 => (laptop.clone(), any::<bool>()).prop_map(|(laptop, start)| Op::Shift { laptop, start }),
         1 => (laptop.clone(), 1..4u32).prop_map(|(laptop, n)| Op::Training { laptop, n }),
         1 => (laptop.clone(), 0..3usize, any::<bool>()).prop_map(|(laptop, name, signposted)| {
@@ -326,6 +338,86 @@ fn converse(ctx: &Ctx<'_>, code: Option<String>, private: bool, follow_up_days: 
         ..Default::default()
     };
     service::add_conversation(ctx, &code, input).unwrap();
+}
+
+/// A check-in (ONS4, a goal, the organisation's own scale) or a version of that scale added.
+fn check_in(ctx: &Ctx<'_>, code: Option<String>, kind: u8, value: i32) {
+    use hubdesk::service::{AddScale, CheckInInput, GoalInput};
+    if kind == 3 {
+        service::add_scale(
+            ctx,
+            AddScale {
+                name: "Confidence".into(),
+                min: 0,
+                max: 10 + value % 3,
+                outcome: "confidence".into(),
+                meaningful_change: None,
+            },
+        )
+        .unwrap();
+        return;
+    }
+    let Some(code) = code else { return };
+    let input = match kind {
+        0 => CheckInInput {
+            instrument: "ons4".into(),
+            answers: vec![Some(value), Some(10 - value), None, Some(value / 2)],
+            ..Default::default()
+        },
+        1 => CheckInInput {
+            instrument: "gbo".into(),
+            goals: vec![GoalInput {
+                id: None,
+                goal: "Feel ready for college".into(),
+                score: value,
+            }],
+            ..Default::default()
+        },
+        _ => CheckInInput {
+            instrument: "confidence".into(),
+            answers: vec![Some(value)],
+            ..Default::default()
+        },
+    };
+    // The scale may not have reached this laptop yet: refused with a sentence, nothing written.
+    if let Err(e) = service::record_check_in(ctx, &code, input) {
+        assert_eq!(e.kind(), "validation", "{e}");
+    }
+}
+
+/// Every laptop lists the same check-ins, measures and instruments for each person.
+fn assert_check_ins_agree(all: &[Hub]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            let mut lines: Vec<String> = service::list_instruments(&ctx)
+                .unwrap()
+                .into_iter()
+                .map(|i| format!("{} {} {}", i.id, i.fingerprint, i.max))
+                .collect();
+            for m in &members {
+                let v = service::list_check_ins(&ctx, &m.code, None).unwrap();
+                lines.extend(
+                    v.check_ins
+                        .iter()
+                        .map(|c| format!("{} {} {} {}", m.code, c.id, c.fingerprint, c.summary)),
+                );
+                lines.extend(
+                    v.measures
+                        .iter()
+                        .map(|x| format!("{} {} {}", m.code, x.part, x.description)),
+                );
+            }
+            lines
+        })
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s == seen[0]),
+        "laptops disagree on check-ins: {seen:?}"
+    );
 }
 
 /// A safeguarding step: 0 raises a concern about the member `code`; 1 records an action
@@ -696,6 +788,12 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<String>) {
                 private,
                 follow_up_days,
             ),
+            Op::CheckIn {
+                laptop,
+                member,
+                kind,
+                value,
+            } => check_in(&ctxs[laptop], code_of(&all[laptop], member), kind, value),
             Op::Shift { laptop, start } => {
                 if start {
                     crate::support::done_or_refused(
@@ -806,6 +904,7 @@ proptest! {
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
         assert_plans_agree(agreeing, &words);
+        assert_check_ins_agree(agreeing);
     }
 }
 
@@ -832,6 +931,7 @@ proptest! {
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
         assert_plans_agree(agreeing, &words);
+        assert_check_ins_agree(agreeing);
     }
 }
 

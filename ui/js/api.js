@@ -55,6 +55,13 @@ export const api = {
   concernAudit: (id) => call("concern_audit", { id }),
   actOnConcern: (id, req) => call("act_on_concern", { id, req }),
   closeConcern: (id, outcome) => call("close_concern", { id, outcome }),
+  // Outcome instruments and check-ins. req: {name, min, max, outcome, meaningful_change};
+  // json: the text of a definition file; checkIn: {instrument, answers, goals, self_filled}.
+  listInstruments: () => call("list_instruments"),
+  addScale: (req) => call("add_scale", { req }),
+  importInstrument: (json) => call("import_instrument", { json }),
+  recordCheckIn: (idOrCode, req) => call("record_check_in", { idOrCode, req }),
+  listCheckIns: (idOrCode, instrument = null) => call("list_check_ins", { idOrCode, instrument }),
   addHeadcount: (n) => call("add_headcount", { n }),
   signInContact: (req) => call("sign_in_contact", { req }),
   signOutContact: (contactId) => call("sign_out_contact", { contactId }),

@@ -15,11 +15,14 @@ import * as rollCall from "./views/rollcall.js";
 import * as team from "./views/team.js";
 import * as plan from "./views/plan.js";
 import * as safeguarding from "./views/safeguarding.js";
+import * as instruments from "./views/instruments.js";
+import * as handover from "./views/handover.js";
 
 const main = document.getElementById("main");
-const state = { status: null, view: null, idleTimer: null };
+// handover: the self-filled check-in in progress (views/handover.js), or null.
+const state = { status: null, view: null, idleTimer: null, handover: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -29,6 +32,10 @@ function routeName() {
 function renderTopbar() {
   const s = state.status;
   const bar = document.getElementById("topbar");
+  // The hand-over screen shows nothing but its questions: the top bar keeps only where and
+  // when (app.css hides who is signed in, the screens and the lock button).
+  const handingOver = Boolean(state.handover && s && s.user);
+  document.body.classList.toggle("handing-over", handingOver);
   bar.hidden = !s || !s.set_up;
   if (!s || !s.set_up) return;
   document.getElementById("demo-badge").hidden = !s.demo;
@@ -41,6 +48,7 @@ function renderTopbar() {
   document.getElementById("nav-admin").hidden = !(unlocked && s.user.can_administer);
   document.getElementById("nav-review").hidden = !(unlocked && s.user.can_review);
   document.getElementById("nav-concerns").hidden = !(unlocked && s.user.can_read_concerns);
+  document.getElementById("nav-instruments").hidden = !(unlocked && s.user.can_manage_instruments);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
   for (const a of document.querySelectorAll("#nav a")) {
@@ -127,14 +135,16 @@ export async function show() {
     main.textContent = err.message || String(err);
     return;
   }
+  if (!state.status.user) state.handover = null;
   renderTopbar();
   if (state.status.opening) return showOpening(state.status.opening);
   renderSyncState();
   const s = state.status;
-  const ctx = { status: s, refresh: show, go };
+  const ctx = { status: s, refresh: show, go, handOver, finishHandover, handover: state.handover };
   let view;
   if (!s.set_up) view = { module: setup, arg: null };
   else if (!s.user) view = { module: lock, arg: null };
+  else if (state.handover) view = { module: handover, arg: null };
   else {
     const r = routeName();
     view = { module: routes[r.name], arg: r.arg };
@@ -158,7 +168,19 @@ export function go(hash) {
   else location.hash = hash;
 }
 
+/// Hands the laptop over for a self-filled check-in: { member, instrument }.
+function handOver(h) {
+  state.handover = { ...h };
+  show();
+}
+
+/// The hand-over ended (saved, stopped or Escape): the app locks, whatever happened.
+function finishHandover() {
+  return lockNow();
+}
+
 async function lockNow() {
+  state.handover = null;
   try {
     await api.lock();
   } finally {

@@ -9,6 +9,7 @@
 //! an organisation licensed to use one imports it from its own file.
 
 pub mod builtin;
+pub mod chart;
 pub mod import;
 pub mod score;
 #[cfg(test)]
@@ -283,6 +284,11 @@ pub(crate) fn shown(s: &str) -> String {
     out
 }
 
+/// [`shown`] for the shells: text typed or read from a file, quoted back safely.
+pub fn shown_text(s: &str) -> String {
+    shown(s)
+}
+
 fn clean(label: &str, value: &mut String, max: usize) -> Result<(), DefinitionError> {
     *value = clean_text("instrument", label, value, max)?;
     Ok(())
@@ -305,6 +311,18 @@ fn has_more_than_two_decimals(x: f64) -> bool {
 }
 
 impl Instrument {
+    /// A short fingerprint of the whole definition (16 hex digits of the SHA-256 of its JSON):
+    /// equal on every laptop for the same definition, different for any change that could
+    /// change a score or its wording. A check-in keeps the fingerprint it was scored with.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Field order is the struct's and numbers are written the same way everywhere, so the
+        // JSON of one definition is the same bytes on every laptop.
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let hash = Sha256::digest(json.as_bytes());
+        hex::encode(&hash[..8])
+    }
+
     /// The scored items, in order.
     pub fn scored_items(&self) -> impl Iterator<Item = &Item> {
         self.items.iter().filter(|i| i.scored)

@@ -7,6 +7,7 @@ import { el, field, errorBox, showError, time, toast, monthInWords, dateInWords,
 import { conflictBox } from "./review.js";
 import { raiseSection, speakToStaff } from "./safeguarding.js";
 import { planSection } from "./plan.js";
+import * as checkIns from "./checkins.js";
 
 export async function render(root, ctx) {
   const error = errorBox("member-error");
@@ -114,6 +115,7 @@ export async function render(root, ctx) {
   const user = ctx.status.user;
   const conversations = user && user.can_support ? await conversationsSection(m, ctx) : null;
   const plan = await planSection(m, ctx);
+  const checkInsSection = await checkIns.section(m, ctx);
 
   // Element.append writes a null as the text "null": leave the conflicts out instead.
   root.append(...[
@@ -124,6 +126,7 @@ export async function render(root, ctx) {
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     plan,
     conversations,
+    checkInsSection,
     el("section", { class: "card wide" }, visits, withdrawn),
     raiseSection(m, ctx),
   ].filter(Boolean));
