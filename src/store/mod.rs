@@ -1772,180 +1772,122 @@ mod tests {
         assert_eq!(store.activities().unwrap().len(), activities);
     }
 
+    /// A store holding one member record with a conversation and a check-in, whose tables are
+    /// then put back as a laptop on an older hubdesk left them: `forget` empties the tables
+    /// that older layout did not have, and the projection layout is set to `layout`.
+    fn store_left_by_an_older_hubdesk(dir: &Path, member: Uuid, forget: &str, layout: i64) {
+        let store = Store::open(dir).unwrap();
+        let mut am = AutoCommit::new();
+        let record = doc::MemberDoc {
+            schema: doc::SCHEMA_VERSION,
+            kind: DocKind::Member.name().into(),
+            code: "AB-1234".into(),
+            registered_at: 1,
+            registered_by: "u".into(),
+            profile: doc::ProfileDoc {
+                preferred_name: "Kai".into(),
+                legal_name: None,
+                born: "2010-03".into(),
+                pronouns: None,
+                gender: None,
+                postcode_district: None,
+                heard_about: None,
+                emergency_contact: None,
+            },
+            agreement: None,
+            visits: Default::default(),
+            merged: Default::default(),
+            conversations: std::collections::BTreeMap::from([(
+                Uuid::from_u128(8).to_string(),
+                doc::ConversationDoc {
+                    at: 2,
+                    by: "u".into(),
+                    hub: Uuid::from_u128(9).to_string(),
+                    what_matters: "w".into(),
+                    strengths: None,
+                    resources: None,
+                    choices: None,
+                    next_steps: None,
+                    follow_up: None,
+                    private_reason: None,
+                },
+            )]),
+            check_ins: std::collections::BTreeMap::from([(
+                Uuid::from_u128(10).to_string(),
+                doc::CheckInDoc {
+                    at: 3,
+                    by: "u".into(),
+                    hub: Uuid::from_u128(9).to_string(),
+                    instrument: "ons4".into(),
+                    fingerprint: "0011223344556677".into(),
+                    outcome: "wellbeing".into(),
+                    self_filled: false,
+                    answers: vec![Some(5), Some(6), None, Some(2)],
+                    goals: vec![],
+                    scores: vec![doc::ScoreDoc {
+                        part: "life".into(),
+                        value: Some(5.0),
+                    }],
+                },
+            )]),
+        };
+        autosurgeon::reconcile(&mut am, &record).unwrap();
+        am.commit();
+        let mut w = store.write().unwrap();
+        w.set_local_device(&LocalDevice {
+            id: Uuid::now_v7(),
+            org_id: Uuid::now_v7(),
+            name: "laptop".into(),
+            tag: 0,
+            current_hub: None,
+        })
+        .unwrap();
+        w.create(member, DocKind::Member, am).unwrap();
+        w.commit().unwrap();
+        store
+            .conn
+            .execute_batch(&format!(
+                "{forget} UPDATE projection_meta SET version = {layout};"
+            ))
+            .unwrap();
+    }
+
+    /// Opens the store left by [`store_left_by_an_older_hubdesk`]: it rebuilds once, telling
+    /// the window how far it is (the last report is every record done), and opened again it
+    /// rebuilds nothing and reports nothing.
+    fn reopened_after_one_rebuild(dir: &Path) -> Store {
+        let mut reports = Vec::new();
+        let store = Store::open_with_progress(dir, |p| reports.push(p)).unwrap();
+        let last = reports.last().copied().expect("the rebuild reported");
+        assert!(last.total >= 1 && last.done == last.total, "{reports:?}");
+        let mut again = Vec::new();
+        Store::open_with_progress(dir, |p| again.push(p)).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        store
+    }
+
     #[test]
     fn conversations_a_laptop_received_before_it_projected_them_are_projected_when_it_upgrades() {
         let dir = tempfile::tempdir().unwrap();
         let member = Uuid::from_u128(7);
-        {
-            let store = Store::open(dir.path()).unwrap();
-            let mut am = AutoCommit::new();
-            let record = doc::MemberDoc {
-                schema: doc::SCHEMA_VERSION,
-                kind: DocKind::Member.name().into(),
-                code: "AB-1234".into(),
-                registered_at: 1,
-                registered_by: "u".into(),
-                profile: doc::ProfileDoc {
-                    preferred_name: "Kai".into(),
-                    legal_name: None,
-                    born: "2010-03".into(),
-                    pronouns: None,
-                    gender: None,
-                    postcode_district: None,
-                    heard_about: None,
-                    emergency_contact: None,
-                },
-                agreement: None,
-                visits: Default::default(),
-                merged: Default::default(),
-                conversations: std::collections::BTreeMap::from([(
-                    Uuid::from_u128(8).to_string(),
-                    doc::ConversationDoc {
-                        at: 2,
-                        by: "u".into(),
-                        hub: Uuid::from_u128(9).to_string(),
-                        what_matters: "w".into(),
-                        strengths: None,
-                        resources: None,
-                        choices: None,
-                        next_steps: None,
-                        follow_up: None,
-                        private_reason: None,
-                    },
-                )]),
-                check_ins: Default::default(),
-            };
-            autosurgeon::reconcile(&mut am, &record).unwrap();
-            am.commit();
-            let mut w = store.write().unwrap();
-            w.set_local_device(&LocalDevice {
-                id: Uuid::now_v7(),
-                org_id: Uuid::now_v7(),
-                name: "laptop".into(),
-                tag: 0,
-                current_hub: None,
-            })
-            .unwrap();
-            w.create(member, DocKind::Member, am).unwrap();
-            w.commit().unwrap();
-            assert_eq!(store.conversation_count(member).unwrap(), 1);
-            // As a laptop on the hubdesk before conversations left it: the record holds one,
-            // the table (new to it) nothing.
-            store
-                .conn
-                .execute_batch("DELETE FROM conversations; UPDATE projection_meta SET version = 1;")
-                .unwrap();
-            assert_eq!(store.conversation_count(member).unwrap(), 0);
-        }
-        // The window says how far the rebuild is: the last report is every record done.
-        let mut reports = Vec::new();
-        let store = Store::open_with_progress(dir.path(), |p| reports.push(p)).unwrap();
+        store_left_by_an_older_hubdesk(dir.path(), member, "DELETE FROM conversations;", 1);
+        let store = reopened_after_one_rebuild(dir.path());
         assert_eq!(store.conversation_count(member).unwrap(), 1);
-        let last = reports.last().copied().expect("the rebuild reported");
-        assert!(last.total >= 1 && last.done == last.total, "{reports:?}");
-        // Opened again, nothing is rebuilt and nothing reported.
-        drop(store);
-        let mut again = Vec::new();
-        Store::open_with_progress(dir.path(), |p| again.push(p)).unwrap();
-        assert!(again.is_empty(), "{again:?}");
     }
 
     #[test]
     fn check_ins_a_laptop_received_before_it_projected_them_are_projected_when_it_upgrades() {
         let dir = tempfile::tempdir().unwrap();
         let member = Uuid::from_u128(7);
-        {
-            let store = Store::open(dir.path()).unwrap();
-            let mut am = AutoCommit::new();
-            let record = doc::MemberDoc {
-                schema: doc::SCHEMA_VERSION,
-                kind: DocKind::Member.name().into(),
-                code: "AB-1234".into(),
-                registered_at: 1,
-                registered_by: "u".into(),
-                profile: doc::ProfileDoc {
-                    preferred_name: "Kai".into(),
-                    legal_name: None,
-                    born: "2010-03".into(),
-                    pronouns: None,
-                    gender: None,
-                    postcode_district: None,
-                    heard_about: None,
-                    emergency_contact: None,
-                },
-                agreement: None,
-                visits: Default::default(),
-                merged: Default::default(),
-                conversations: std::collections::BTreeMap::from([(
-                    Uuid::from_u128(8).to_string(),
-                    doc::ConversationDoc {
-                        at: 2,
-                        by: "u".into(),
-                        hub: Uuid::from_u128(9).to_string(),
-                        what_matters: "w".into(),
-                        strengths: None,
-                        resources: None,
-                        choices: None,
-                        next_steps: None,
-                        follow_up: None,
-                        private_reason: None,
-                    },
-                )]),
-                check_ins: std::collections::BTreeMap::from([(
-                    Uuid::from_u128(10).to_string(),
-                    doc::CheckInDoc {
-                        at: 3,
-                        by: "u".into(),
-                        hub: Uuid::from_u128(9).to_string(),
-                        instrument: "ons4".into(),
-                        fingerprint: "0011223344556677".into(),
-                        outcome: "wellbeing".into(),
-                        self_filled: false,
-                        answers: vec![Some(5), Some(6), None, Some(2)],
-                        goals: vec![],
-                        scores: vec![doc::ScoreDoc {
-                            part: "life".into(),
-                            value: Some(5.0),
-                        }],
-                    },
-                )]),
-            };
-            autosurgeon::reconcile(&mut am, &record).unwrap();
-            am.commit();
-            let mut w = store.write().unwrap();
-            w.set_local_device(&LocalDevice {
-                id: Uuid::now_v7(),
-                org_id: Uuid::now_v7(),
-                name: "laptop".into(),
-                tag: 0,
-                current_hub: None,
-            })
-            .unwrap();
-            w.create(member, DocKind::Member, am).unwrap();
-            w.commit().unwrap();
-            assert_eq!(store.check_in_count(member).unwrap(), 1);
-            // As a laptop on the hubdesk before check-ins (projection layout 2) left it: the
-            // record holds one, the tables (new to it) nothing.
-            store
-                .conn
-                .execute_batch(
-                    "DELETE FROM check_in_scores; DELETE FROM check_ins; UPDATE projection_meta SET version = 2;",
-                )
-                .unwrap();
-            assert_eq!(store.check_in_count(member).unwrap(), 0);
-        }
-        // The window says how far the rebuild is: the last report is every record done.
-        let mut reports = Vec::new();
-        let store = Store::open_with_progress(dir.path(), |p| reports.push(p)).unwrap();
+        store_left_by_an_older_hubdesk(
+            dir.path(),
+            member,
+            "DELETE FROM check_in_scores; DELETE FROM check_ins;",
+            2,
+        );
+        let store = reopened_after_one_rebuild(dir.path());
         assert_eq!(store.check_in_count(member).unwrap(), 1);
         assert_eq!(store.check_in_scores(member).unwrap()[0].value, Some(5.0));
-        let last = reports.last().copied().expect("the rebuild reported");
-        assert!(last.total >= 1 && last.done == last.total, "{reports:?}");
-        // Opened again, nothing is rebuilt and nothing reported.
-        drop(store);
-        let mut again = Vec::new();
-        Store::open_with_progress(dir.path(), |p| again.push(p)).unwrap();
-        assert!(again.is_empty(), "{again:?}");
     }
 
     #[test]

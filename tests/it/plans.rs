@@ -347,24 +347,7 @@ fn the_raw_data_dir_never_shows_a_plans_words() {
         service::add_plan_step(&nav, &m.code, step("Visit Quokkaland harbour")).unwrap();
         hub.store.checkpoint().unwrap();
     }
-    let mut seen = 0;
-    let mut todo = vec![dir.path().to_path_buf()];
-    while let Some(path) = todo.pop() {
-        if path.is_dir() {
-            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        seen += bytes.len();
-        for needle in ["Zanzibarquokka", "Quokkaland"] {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{} shows the words",
-                path.display()
-            );
-        }
-    }
-    assert!(seen > 0, "the data dir holds the store");
+    crate::support::assert_no_words_on_disk(dir.path(), &["Zanzibarquokka", "Quokkaland"]);
 }
 
 #[test]

@@ -571,22 +571,5 @@ fn the_raw_data_dir_and_the_logs_never_show_a_concerns_words() {
         hub.store.rebuild_all().unwrap();
         hub.store.checkpoint().unwrap();
     }
-    let mut seen = 0;
-    let mut todo = vec![dir.path().to_path_buf()];
-    while let Some(path) = todo.pop() {
-        if path.is_dir() {
-            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        seen += bytes.len();
-        for needle in ["Quetzalwombat", "the unsayable"] {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{} shows the words",
-                path.display()
-            );
-        }
-    }
-    assert!(seen > 0, "the data dir holds the store");
+    crate::support::assert_no_words_on_disk(dir.path(), &["Quetzalwombat", "the unsayable"]);
 }

@@ -110,3 +110,26 @@ pub fn done_or_refused<T>(what: &str, result: service::Result<T>) {
         );
     }
 }
+
+/// No file under `dir` (the store, its log, the app's logs) holds any of `words` as plain
+/// bytes: what members said stays inside the encrypted store.
+pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
+    let mut seen = 0;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        if path.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        seen += bytes.len();
+        for needle in words {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} shows the words",
+                path.display()
+            );
+        }
+    }
+    assert!(seen > 0, "the data dir holds the store");
+}
