@@ -632,6 +632,11 @@ pub struct InstrumentEntry {
     pub definition: String,
     pub at: Millis,
     pub by: String,
+    /// Which version new check-ins use is the one with the largest (rank, fingerprint): each
+    /// import or re-import writes 1 + the largest rank of the instrument's versions the laptop
+    /// holds. Not the time, since a laptop's clock may be wrong. Missing (none written yet) is 0.
+    #[autosurgeon(missing = "Default::default")]
+    pub rank: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
