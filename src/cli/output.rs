@@ -513,7 +513,14 @@ pub fn instrument_added(a: &service::InstrumentAdded) -> String {
             i.name, i.id
         );
     }
-    let mut s = format!("Added {} ({}), version {}.", i.name, i.id, i.fingerprint);
+    let mut s = if a.restored {
+        format!(
+            "{} ({}) version {} was already there; it is the current version again.",
+            i.name, i.id, i.fingerprint
+        )
+    } else {
+        format!("Added {} ({}), version {}.", i.name, i.id, i.fingerprint)
+    };
     if let Some(old) = &a.replaces {
         s.push_str(&format!(
             " New check-ins use it instead of version {old}; earlier check-ins keep the scores they were given."
@@ -554,14 +561,11 @@ pub fn check_ins(v: &service::CheckInsView) -> String {
         })
         .collect();
     lines.push(String::new());
-    lines.extend(v.measures.iter().map(|m| {
-        let name = if m.part == service::TOTAL {
-            m.instrument_name.clone()
-        } else {
-            format!("{}: {}", m.instrument_name, m.label)
-        };
-        format!("{name}. {}", m.description)
-    }));
+    lines.extend(
+        v.measures
+            .iter()
+            .map(|m| format!("{}. {}", m.title, m.description)),
+    );
     lines.join("\n")
 }
 

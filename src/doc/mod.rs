@@ -593,9 +593,10 @@ pub struct OrgDoc {
     #[autosurgeon(missing = "Default::default")]
     pub training: BTreeMap<String, TrainingEntry>,
     /// Instrument definitions the organisation added (its own scales, imported files), keyed
-    /// "instrument-id:fingerprint": each version of a definition is an entry of its own that
-    /// is never changed, so a check-in can always find the definition it was scored with,
-    /// and two laptops adding the same definition apart write the same key.
+    /// "instrument-id:fingerprint": each version of a definition is an entry of its own whose
+    /// definition is never changed (only its rank, when it is imported again), so a check-in
+    /// can always find the definition it was scored with, and two laptops adding the same
+    /// definition apart write the same key.
     #[autosurgeon(missing = "Default::default")]
     pub instruments: BTreeMap<String, InstrumentEntry>,
 }
@@ -632,6 +633,11 @@ pub struct InstrumentEntry {
     pub definition: String,
     pub at: Millis,
     pub by: String,
+    /// Which version new check-ins use is the one with the largest (rank, fingerprint): each
+    /// import or re-import writes 1 + the largest rank of the instrument's versions the laptop
+    /// holds. Not the time, since a laptop's clock may be wrong. Missing (none written yet) is 0.
+    #[autosurgeon(missing = "Default::default")]
+    pub rank: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

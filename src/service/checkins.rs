@@ -10,7 +10,11 @@
 //! version and becomes the one new check-ins use, while each check-in keeps the fingerprint
 //! it was scored with and the scores it was given then, so nothing is ever silently
 //! rescored. Two laptops that import apart both keep their versions; which is current is
-//! decided the same way everywhere (the latest added, then the larger fingerprint).
+//! decided the same way everywhere without reading a clock (the largest rank, then the larger
+//! fingerprint: each import writes a rank above every version the laptop holds, so a laptop
+//! with a wrong clock cannot win). Re-importing an earlier version makes it current again, so
+//! a bad correction can be undone. Change is only ever computed between check-ins scored with
+//! the same version: a member's check-ins under two versions are two measures.
 //!
 //! A check-in's words (a goal in the member's own words) live only in the member's document;
 //! the `check_ins` tables hold ids, times and scores for the charts and reports.
@@ -65,6 +69,8 @@ pub struct InstrumentAdded {
     /// The fingerprint of the version this one replaces for new check-ins (old check-ins
     /// keep theirs).
     pub replaces: Option<String>,
+    /// An earlier version imported again: it was already stored and is current again.
+    pub restored: bool,
 }
 
 /// A single scale as a manager or staff member defines it.
@@ -139,6 +145,9 @@ pub struct MeasureView {
     pub outcome: String,
     pub part: String,
     pub label: String,
+    /// The measure's name as its chart shows it: the instrument, the part, and which version
+    /// when the member has check-ins under more than one ("(version used from 3 March 2027)").
+    pub title: String,
     pub points: Vec<MeasurePoint>,
     /// From the first to the latest, when there are two or more.
     pub change: Option<Change>,
@@ -193,6 +202,22 @@ pub fn add_scale(ctx: &Ctx<'_>, req: AddScale) -> Result<InstrumentAdded> {
         .unwrap_or_else(|| default_threshold(req.min, req.max));
     let def = builtin::single_scale(&id, &req.name, req.min, req.max, outcome, threshold)
         .map_err(definition_error)?;
+    // A scale whose name makes the id of one already there is either that very scale (nothing
+    // to do) or a different one: never silently a new version of it (a corrected definition
+    // is imported from the organisation's file, knowingly).
+    let defs = Definitions::read(ctx)?;
+    if let Some(existing) = defs.current(&id)
+        && existing.fingerprint() != def.fingerprint()
+    {
+        let v = view_instrument(existing, false);
+        return Err(Error::Conflict(format!(
+            "There is already a scale called {} ({} to {}, {}); give this one another name.",
+            existing.name,
+            v.min,
+            v.max,
+            existing.outcome.as_str()
+        )));
+    }
     store_definition(ctx, def, "add instrument", "instrument.add")
 }
 
@@ -239,9 +264,15 @@ pub fn record_check_in(
                             .clone()
                             .filter(|id| !id.trim().is_empty())
                             .or_else(|| {
+                                // Only wording with letters or digits in it is followed: an
+                                // empty key ("🙂", "🎉") would match any other such goal.
+                                let key = search_key(&g.goal);
+                                if key.is_empty() {
+                                    return None;
+                                }
                                 earlier
                                     .iter()
-                                    .find(|(_, words)| search_key(words) == search_key(&g.goal))
+                                    .find(|(_, words)| search_key(words) == key)
                                     .map(|(id, _)| id.clone())
                             })
                             .unwrap_or_else(|| CheckInId::new().to_string()),
@@ -433,14 +464,26 @@ fn store_definition(
     let defs = Definitions::read(ctx)?;
     let fingerprint = def.fingerprint();
     let key = format!("{}:{fingerprint}", def.id);
-    if defs.own.iter().any(|o| o.key == key) {
+    let current = defs.current(&def.id).map(|d| d.fingerprint());
+    if current.as_deref() == Some(fingerprint.as_str()) {
         return Ok(InstrumentAdded {
             instrument: view_instrument(&def, false),
             already: true,
             replaces: None,
+            restored: false,
         });
     }
-    let replaces = defs.current(&def.id).map(|d| d.fingerprint());
+    let restored = defs.own.iter().any(|o| o.key == key);
+    // Above every version this laptop holds, so it is current here now and, once the others
+    // have what this laptop holds, on every laptop.
+    let rank = 1 + defs
+        .own
+        .iter()
+        .filter(|o| o.def.id == def.id)
+        .map(|o| o.rank)
+        .max()
+        .unwrap_or(0);
+    let replaces = current;
     let definition = serde_json::to_string(&def).map_err(|e| {
         Error::Validation(ValidationError::new(
             "instrument",
@@ -451,6 +494,7 @@ fn store_definition(
         definition,
         at: to_millis(ctx.now()),
         by: ctx.user_id_text(),
+        rank,
     };
     super::accounts::change_org(ctx, what, action, None, |am| {
         doc::put_entry(am, "instruments", &key, &entry)
@@ -459,13 +503,14 @@ fn store_definition(
         instrument: view_instrument(&def, false),
         already: false,
         replaces,
+        restored,
     })
 }
 
 /// One version of an organisation's own instrument.
 struct Own {
     key: String,
-    at: i64,
+    rank: u64,
     def: Instrument,
 }
 
@@ -496,7 +541,11 @@ impl Definitions {
             {
                 continue;
             }
-            own.push(Own { key, at: e.at, def });
+            own.push(Own {
+                key,
+                rank: e.rank,
+                def,
+            });
         }
         Ok(Self {
             builtin: builtin::all(),
@@ -504,9 +553,9 @@ impl Definitions {
         })
     }
 
-    /// The version new check-ins use: a built-in's, or the organisation's latest added (the
-    /// larger fingerprint when two were added at the same millisecond), the same on every
-    /// laptop that holds the same versions.
+    /// The version new check-ins use: a built-in's, or the organisation's version with the
+    /// largest rank (the larger fingerprint when two laptops wrote the same rank apart), the
+    /// same on every laptop that holds the same versions, whatever their clocks say.
     fn current(&self, id: &str) -> Option<&Instrument> {
         if let Some(b) = self.builtin.iter().find(|b| b.id == id) {
             return Some(b);
@@ -514,7 +563,7 @@ impl Definitions {
         self.own
             .iter()
             .filter(|o| o.def.id == id)
-            .max_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)))
+            .max_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)))
             .map(|o| &o.def)
     }
 
@@ -540,12 +589,10 @@ impl Definitions {
             })
             .copied()
             .ok_or_else(|| {
-                Error::Validation(ValidationError::new(
-                    "instrument",
-                    format!(
-                        "There is no instrument called \"{}\"; `instrument list` shows the organisation's instruments",
-                        crate::domain::instruments::shown(t)
-                    ),
+                // Like an unknown member: not found, not a badly formed request.
+                Error::NotFound(format!(
+                    "There is no instrument called \"{}\"; `instrument list` shows the organisation's instruments.",
+                    crate::domain::instruments::shown(t)
                 ))
             })
     }
@@ -564,6 +611,12 @@ impl Definitions {
                     .map(|o| &o.def)
             })
             .or_else(|| self.current(&c.instrument))
+    }
+
+    /// The very definition a check-in was scored with, when this laptop holds it.
+    fn exact(&self, c: &CheckInDoc) -> Option<&Instrument> {
+        self.of(c)
+            .filter(|d| d.id == c.instrument && d.fingerprint() == c.fingerprint)
     }
 }
 
@@ -722,15 +775,24 @@ fn view_check_in(
     }
 }
 
-/// Each measure over time: per instrument, per part (the total, each question, each goal),
-/// oldest first. The threshold and labels are the latest check-in's definition's.
+/// Each measure over time: per instrument, per version of its definition, per part (the
+/// total, each question, each goal), oldest first. Check-ins scored with different versions
+/// are never compared (a 0-10 scale redefined as 1-5 is another unit): each version the
+/// member has check-ins under is its own measure, named by the day it was first used.
 fn measures(defs: &Definitions, all: &[(CheckInId, CheckInDoc)]) -> Vec<MeasureView> {
-    // (instrument, part) in the order first seen.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut series: BTreeMap<(String, String), Vec<&CheckInDoc>> = BTreeMap::new();
+    // (instrument, fingerprint, part) in the order first seen.
+    type Key = (String, String, String);
+    let mut order: Vec<Key> = Vec::new();
+    let mut series: BTreeMap<Key, Vec<&CheckInDoc>> = BTreeMap::new();
+    // Per instrument, its versions with the first check-in under each.
+    let mut versions: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
     for (_, c) in all {
+        let seen = versions.entry(c.instrument.as_str()).or_default();
+        if !seen.iter().any(|(f, _)| *f == c.fingerprint) {
+            seen.push((c.fingerprint.as_str(), c.at));
+        }
         for s in &c.scores {
-            let k = (c.instrument.clone(), s.part.clone());
+            let k = (c.instrument.clone(), c.fingerprint.clone(), s.part.clone());
             if !series.contains_key(&k) {
                 order.push(k.clone());
             }
@@ -738,24 +800,29 @@ fn measures(defs: &Definitions, all: &[(CheckInId, CheckInDoc)]) -> Vec<MeasureV
         }
     }
     let mut out = Vec::new();
-    for k in order {
+    for (n, k) in order.into_iter().enumerate() {
         let Some(list) = series.get(&k) else { continue };
         let Some(latest_doc) = list.last() else {
             continue;
         };
+        let part = k.2.as_str();
+        // The definition these check-ins were scored with; failing that (a version not yet
+        // received) the current one, for labels only: no range, threshold or change is
+        // claimed from a definition they were not scored with.
+        let exact = defs.exact(latest_doc);
         let def = defs.of(latest_doc);
         let points: Vec<MeasurePoint> = list
             .iter()
             .filter_map(|c| {
-                let v = c.scores.iter().find(|s| s.part == k.1)?.value?;
+                let v = c.scores.iter().find(|s| s.part == part)?.value?;
                 v.is_finite().then(|| MeasurePoint {
                     at: from_millis(c.at),
                     value: v,
                 })
             })
             .collect();
-        let (label, band) = part_label(def, latest_doc, &k.1, points.last().map(|p| p.value));
-        let (min, max) = match def {
+        let (label, band) = part_label(def, latest_doc, part, points.last().map(|p| p.value));
+        let (min, max) = match exact {
             Some(d) => match (&d.scoring, &d.conversion) {
                 (Scoring::Sum, Some(conv)) => {
                     conv.table.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
@@ -770,14 +837,14 @@ fn measures(defs: &Definitions, all: &[(CheckInId, CheckInDoc)]) -> Vec<MeasureV
             },
             None => (0.0, 10.0),
         };
-        let threshold = def.map_or(0.0, |d| d.meaningful_change);
-        let better = def.map_or(Better::Higher, |d| {
+        let threshold = exact.map_or(0.0, |d| d.meaningful_change);
+        let better = exact.map_or(Better::Higher, |d| {
             d.items
                 .iter()
-                .find(|i| i.id == k.1)
+                .find(|i| i.id == part)
                 .map_or(d.better, |i| d.better_for(i))
         });
-        let change = match (points.first(), points.last(), def) {
+        let change = match (points.first(), points.last(), exact) {
             (Some(a), Some(b), Some(d)) if points.len() >= 2 => {
                 Some(one_change(d, better, a.value, b.value))
             }
@@ -801,12 +868,26 @@ fn measures(defs: &Definitions, all: &[(CheckInId, CheckInDoc)]) -> Vec<MeasureV
             .iter()
             .map(|p| (p.at.format("%Y-%m-%d").to_string(), p.value))
             .collect();
-        let chart_id = format!("{}-{}", k.0, k.1);
+        // Unique on the page whatever the ids and parts are made of.
+        let chart_id = format!("measure-{n}");
         let instrument_name = def.map_or_else(|| k.0.clone(), |d| d.name.clone());
-        let title = if k.1 == TOTAL {
+        let title = if part == TOTAL {
             instrument_name.clone()
         } else {
             format!("{instrument_name}: {label}")
+        };
+        let title = match versions.get(k.0.as_str()) {
+            Some(v) if v.len() > 1 => {
+                let first = v
+                    .iter()
+                    .find(|(f, _)| *f == k.1)
+                    .map_or(latest_doc.at, |x| x.1);
+                format!(
+                    "{title} (version used from {})",
+                    from_millis(first).format("%-d %B %Y")
+                )
+            }
+            _ => title,
         };
         let input = ChartInput {
             id: &chart_id,
@@ -821,8 +902,9 @@ fn measures(defs: &Definitions, all: &[(CheckInId, CheckInDoc)]) -> Vec<MeasureV
             instrument: k.0.clone(),
             instrument_name,
             outcome: latest_doc.outcome.clone(),
-            part: k.1.clone(),
+            part: part.to_string(),
             label,
+            title: title.clone(),
             description: chart::describe(&input),
             svg: chart::line_chart(&input),
             points,

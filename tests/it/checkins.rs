@@ -206,15 +206,20 @@ fn bad_answers_are_refused_with_one_sentence_and_nothing_is_written() {
             goals(&[("a", 1), ("b", 2), ("c", 3), ("d", 4)]),
             "Goal Based Outcomes takes at most 3 goals, but 4 were given",
         ),
-        (
-            answers("wellness-wheel", &[3]),
-            "There is no instrument called \"wellness-wheel\"; `instrument list` shows the organisation's instruments",
-        ),
     ] {
         let err = service::record_check_in(&nav, &m.code, input).unwrap_err();
         assert_eq!(err.kind(), "validation", "{err}");
         assert_eq!(err.to_string(), format!("{says}."));
     }
+    // An instrument that is not there is not found, like a member who is not.
+    let err = service::record_check_in(&nav, &m.code, answers("wellness-wheel", &[3])).unwrap_err();
+    assert_eq!(err.kind(), "not_found", "{err}");
+    assert_eq!(
+        err.to_string(),
+        "There is no instrument called \"wellness-wheel\"; `instrument list` shows the organisation's instruments."
+    );
+    let err = service::list_check_ins(&nav, &m.code, Some("wellness-wheel")).unwrap_err();
+    assert_eq!(err.kind(), "not_found", "{err}");
     assert!(
         service::list_check_ins(&nav, &m.code, None)
             .unwrap()
@@ -315,17 +320,8 @@ fn a_corrected_definition_imported_later_never_rescores_earlier_check_ins() {
     assert!(again.already, "the same definition twice is one");
     let old = service::record_check_in(&staff, &m.code, answers("Confidence", &[8])).unwrap();
     hub.clock.advance(Duration::days(7));
-    // The organisation changes its mind: 1 to 5.
-    let corrected = service::add_scale(
-        &staff,
-        AddScale {
-            min: 1,
-            max: 5,
-            meaningful_change: Some(1.0),
-            ..confidence_scale(5)
-        },
-    )
-    .unwrap();
+    // The organisation changes its mind: 1 to 5, imported knowingly as a new version.
+    let corrected = service::import_instrument(&staff, &confidence_json(1, 5, 1.0)).unwrap();
     assert_eq!(
         corrected.replaces.as_deref(),
         Some(first.instrument.fingerprint.as_str())
@@ -385,6 +381,196 @@ fn a_scale_needs_a_name_with_a_letter_and_a_sensible_range() {
     assert_eq!(service::list_instruments(&staff).unwrap().len(), 5);
 }
 
+/// The Confidence scale as an import file, so a corrected version can be imported.
+fn confidence_json(min: i32, max: i32, threshold: f64) -> String {
+    use hubdesk::domain::instruments::{Outcome, builtin};
+    let def = builtin::single_scale(
+        "confidence",
+        "Confidence",
+        min,
+        max,
+        Outcome::Confidence,
+        threshold,
+    )
+    .unwrap();
+    serde_json::to_string(&def).unwrap()
+}
+
+fn current_max(ctx: &Ctx<'_>, id: &str) -> Vec<i32> {
+    service::list_instruments(ctx)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.id == id)
+        .map(|i| i.max)
+        .collect()
+}
+
+#[test]
+fn check_ins_scored_with_different_versions_are_separate_measures_never_compared() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    service::add_scale(&staff, confidence_scale(10)).unwrap();
+    service::record_check_in(&staff, &m.code, answers("confidence", &[9])).unwrap();
+    hub.clock.advance(Duration::days(7));
+    // Redefined as 1 to 5: a 2 there is not "down 7" from a 9 out of 10.
+    service::import_instrument(&staff, &confidence_json(1, 5, 1.0)).unwrap();
+    service::record_check_in(&staff, &m.code, answers("confidence", &[2])).unwrap();
+    let listed = service::list_check_ins(&staff, &m.code, Some("confidence")).unwrap();
+    assert_eq!(listed.measures.len(), 2, "{:?}", listed.measures);
+    for x in &listed.measures {
+        assert_eq!(x.points.len(), 1);
+        assert!(x.change.is_none(), "{}", x.description);
+        assert!(x.title.contains("(version used from "), "{}", x.title);
+    }
+    assert_ne!(listed.measures[0].title, listed.measures[1].title);
+    // The Calm and Connected fixture with and without its conversion table likewise.
+    let mut plain: serde_json::Value = serde_json::from_str(CALM).unwrap();
+    plain.as_object_mut().unwrap().remove("conversion");
+    service::import_instrument(&staff, &plain.to_string()).unwrap();
+    service::record_check_in(&staff, &m.code, answers("calm-connected-example", &[5; 5])).unwrap();
+    hub.clock.advance(Duration::days(7));
+    service::import_instrument(&staff, CALM).unwrap();
+    service::record_check_in(&staff, &m.code, answers("calm-connected-example", &[5; 5])).unwrap();
+    let listed = service::list_check_ins(&staff, &m.code, Some("calm-connected-example")).unwrap();
+    assert_eq!(listed.measures.len(), 2);
+    assert!(listed.measures.iter().all(|x| x.change.is_none()));
+    // A member with check-ins under one version only: no version in the title.
+    let other = hub.register(&hub.manager(), "Ren", "2011-04");
+    service::record_check_in(&staff, &other.code, answers("confidence", &[2])).unwrap();
+    let listed = service::list_check_ins(&staff, &other.code, None).unwrap();
+    assert_eq!(listed.measures[0].title, "Confidence");
+}
+
+#[test]
+fn a_scale_named_like_a_different_one_is_refused_and_the_same_one_again_changes_nothing() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    service::add_scale(&staff, confidence_scale(10)).unwrap();
+    let before = hub.store.projection_dump().unwrap();
+    for req in [
+        confidence_scale(5),
+        AddScale {
+            name: "confidence!".into(),
+            outcome: "agency".into(),
+            ..confidence_scale(10)
+        },
+    ] {
+        let err = service::add_scale(&staff, req).unwrap_err();
+        assert_eq!(err.kind(), "conflict", "{err}");
+        assert_eq!(
+            err.to_string(),
+            "There is already a scale called Confidence (0 to 10, confidence); give this one another name."
+        );
+    }
+    let same = service::add_scale(&staff, confidence_scale(10)).unwrap();
+    assert!(same.already);
+    assert_eq!(hub.store.projection_dump().unwrap(), before);
+    assert_eq!(current_max(&staff, "confidence"), [10]);
+}
+
+#[test]
+fn re_importing_an_earlier_version_makes_it_current_again_and_the_current_one_changes_nothing() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    let v1 = service::import_instrument(&staff, &confidence_json(0, 10, 2.0)).unwrap();
+    let v2 = service::import_instrument(&staff, &confidence_json(1, 5, 1.0)).unwrap();
+    assert_eq!(current_max(&staff, "confidence"), [5]);
+    // The correction was wrong: importing the first again undoes it.
+    let back = service::import_instrument(&staff, &confidence_json(0, 10, 2.0)).unwrap();
+    assert!(back.restored && !back.already);
+    assert_eq!(
+        back.replaces.as_deref(),
+        Some(v2.instrument.fingerprint.as_str())
+    );
+    assert_eq!(back.instrument.fingerprint, v1.instrument.fingerprint);
+    assert_eq!(current_max(&staff, "confidence"), [10]);
+    let again = service::import_instrument(&staff, &confidence_json(0, 10, 2.0)).unwrap();
+    assert!(again.already && !again.restored && again.replaces.is_none());
+    assert_eq!(current_max(&staff, "confidence"), [10]);
+}
+
+#[test]
+fn a_laptop_with_a_clock_far_ahead_does_not_decide_which_version_is_current() {
+    let all = laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    // A's clock is a year ahead when it imports the first version.
+    a.clock.advance(Duration::days(365));
+    service::import_instrument(&manager_of(a), &confidence_json(0, 10, 2.0)).unwrap();
+    sync_pair(a, b).unwrap();
+    // B, holding it, imports a correction: that is the one new check-ins use, everywhere.
+    let corrected =
+        service::import_instrument(&manager_of(b), &confidence_json(1, 5, 1.0)).unwrap();
+    assert!(corrected.replaces.is_some());
+    sync_pair(a, b).unwrap();
+    for hub in [a, b] {
+        assert_eq!(current_max(&manager_of(hub), "confidence"), [5]);
+    }
+}
+
+#[test]
+fn goals_without_letters_or_digits_are_never_taken_for_one_another() {
+    let hub = Hub::new();
+    let nav = hub.user("Nia", "navigator");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    service::record_check_in(&nav, &m.code, goals(&[("🙂", 1)])).unwrap();
+    hub.clock.advance(Duration::days(14));
+    service::record_check_in(&nav, &m.code, goals(&[("🎉", 7)])).unwrap();
+    let listed = service::list_check_ins(&nav, &m.code, Some("gbo")).unwrap();
+    assert_eq!(listed.measures.len(), 2, "two goals, not one");
+    assert!(listed.measures.iter().all(|x| x.change.is_none()));
+    // Followed by its id, the same goal is followed whatever its words.
+    let id = listed.measures[0].part.clone();
+    hub.clock.advance(Duration::days(14));
+    service::record_check_in(
+        &nav,
+        &m.code,
+        CheckInInput {
+            instrument: "gbo".into(),
+            goals: vec![GoalInput {
+                id: Some(id.clone()),
+                goal: "🙂".into(),
+                score: 4,
+            }],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let listed = service::list_check_ins(&nav, &m.code, Some("gbo")).unwrap();
+    let smile = listed.measures.iter().find(|x| x.part == id).unwrap();
+    assert_eq!(smile.change.as_ref().unwrap().by, 3.0);
+}
+
+#[test]
+fn two_charts_on_one_page_never_share_element_ids() {
+    let hub = Hub::new();
+    let staff = hub.user("Stef", "staff");
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    // Items "a_b" and "ab": the old ids dropped the underscore and made both "x-ab".
+    let mut def: serde_json::Value = serde_json::from_str(CALM).unwrap();
+    def["id"] = "x".into();
+    def["scoring"] = serde_json::json!({"rule": "per-item"});
+    def["missing"] = serde_json::json!({"rule": "require-all"});
+    def.as_object_mut().unwrap().remove("conversion");
+    def["items"][0]["id"] = "a_b".into();
+    def["reverse_items"] = serde_json::json!([]);
+    def["items"][1]["id"] = "ab".into();
+    service::import_instrument(&staff, &def.to_string()).unwrap();
+    service::record_check_in(&staff, &m.code, answers("x", &[3; 5])).unwrap();
+    let listed = service::list_check_ins(&staff, &m.code, None).unwrap();
+    let mut ids: Vec<String> = Vec::new();
+    for x in &listed.measures {
+        for part in x.svg.split("id=\"").skip(1) {
+            ids.push(part.split('"').next().unwrap().to_string());
+        }
+    }
+    assert!(!ids.is_empty());
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}
+
 fn manager_of(hub: &Hub) -> Ctx<'_> {
     Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock(MANAGER, MANAGER_PIN))
 }
@@ -430,18 +616,19 @@ fn check_ins_recorded_on_two_laptops_apart_are_both_kept_and_instruments_travel(
 fn two_laptops_importing_different_versions_apart_agree_which_is_current() {
     let all = laptops(1);
     let (a, b) = (&all[0], &all[1]);
-    service::add_scale(&manager_of(a), confidence_scale(10)).unwrap();
+    let ten = service::add_scale(&manager_of(a), confidence_scale(10)).unwrap();
     b.clock.advance(Duration::minutes(1));
-    service::add_scale(&manager_of(b), confidence_scale(7)).unwrap();
+    let seven = service::add_scale(&manager_of(b), confidence_scale(7)).unwrap();
     sync_pair(a, b).unwrap();
+    // Each was the first this laptop held (the same rank): the larger fingerprint, not the
+    // later clock, decides.
+    let winner = if ten.instrument.fingerprint > seven.instrument.fingerprint {
+        10
+    } else {
+        7
+    };
     for hub in [a, b] {
-        let current: Vec<i32> = service::list_instruments(&manager_of(hub))
-            .unwrap()
-            .into_iter()
-            .filter(|i| i.id == "confidence")
-            .map(|i| i.max)
-            .collect();
-        assert_eq!(current, [7], "the one added later, on either laptop");
+        assert_eq!(current_max(&manager_of(hub), "confidence"), [winner]);
     }
 }
 

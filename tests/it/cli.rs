@@ -1528,15 +1528,6 @@ fn instruments_and_check_ins_on_the_command_line_print_one_json_value_and_refuse
             "--answers",
             "4",
         ],
-        vec![
-            "checkin",
-            "add",
-            code,
-            "--instrument",
-            "wellness",
-            "--answers",
-            "4",
-        ],
     ] {
         let out = hubdesk(d, M, &args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
@@ -1606,6 +1597,108 @@ fn instruments_and_check_ins_on_the_command_line_print_one_json_value_and_refuse
         "{}",
         text.stdout
     );
+}
+
+#[test]
+fn an_unknown_instrument_is_not_found_and_a_scale_named_like_another_is_a_conflict() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = ok(hubdesk(
+        d,
+        M,
+        &[
+            "--json", "member", "register", "--name", "Kai", "--born", "2012-03",
+        ],
+    ));
+    let code = m["code"].as_str().unwrap();
+    // 4, like an unknown member.
+    for args in [
+        vec![
+            "checkin",
+            "add",
+            code,
+            "--instrument",
+            "nosuch",
+            "--answers",
+            "4",
+        ],
+        vec!["checkin", "list", code, "--instrument", "nosuch"],
+    ] {
+        let out = hubdesk(d, M, &args);
+        assert_eq!(out.code, 4, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    }
+    let scale = |max: &'static str| {
+        vec![
+            "instrument",
+            "add-scale",
+            "Feeling safe",
+            "--min",
+            "0",
+            "--max",
+            max,
+            "--outcome",
+            "confidence",
+        ]
+    };
+    ok(hubdesk(
+        d,
+        M,
+        &[&["--json"], scale("10").as_slice()].concat(),
+    ));
+    // 5: the same id with another range, in one sentence; the same scale again is 0.
+    let clash = hubdesk(d, M, &scale("5"));
+    assert_eq!(clash.code, 5, "{}", clash.stderr);
+    assert_eq!(
+        clash.stderr.trim(),
+        "There is already a scale called Feeling safe (0 to 10, confidence); give this one another name."
+    );
+    let same = hubdesk(d, M, &scale("10"));
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert!(same.stdout.contains("nothing changed"), "{}", same.stdout);
+}
+
+#[test]
+fn re_importing_an_earlier_version_on_the_command_line_says_it_is_current_again() {
+    let dir = set_up();
+    let d = dir.path();
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/instruments/calm-and-connected.json");
+    let mut plain: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    plain.as_object_mut().unwrap().remove("conversion");
+    let plain_file = d.join("plain.json");
+    std::fs::write(&plain_file, plain.to_string()).unwrap();
+    let (v1, v2) = (fixture.to_str().unwrap(), plain_file.to_str().unwrap());
+    let first = ok(hubdesk(d, M, &["--json", "instrument", "import", v1]));
+    let second = hubdesk(d, M, &["instrument", "import", v2]);
+    assert!(
+        second
+            .stdout
+            .contains("New check-ins use it instead of version"),
+        "{}",
+        second.stdout
+    );
+    let back = hubdesk(d, M, &["instrument", "import", v1]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(
+        back.stdout.contains("it is the current version again")
+            && back
+                .stdout
+                .contains("New check-ins use it instead of version"),
+        "{}",
+        back.stdout
+    );
+    let listed = ok(hubdesk(d, M, &["--json", "instrument", "list"]));
+    let calm = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "calm-connected-example")
+        .unwrap();
+    assert_eq!(calm["fingerprint"], first["instrument"]["fingerprint"]);
+    let again = hubdesk(d, M, &["instrument", "import", v1]);
+    assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
 }
 
 #[test]

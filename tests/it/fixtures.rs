@@ -746,6 +746,25 @@ fn two_laptops_adding_the_first_check_in_to_an_older_record_apart_keep_both() {
 }
 
 #[test]
+fn an_instrument_version_saved_before_ranks_loads_with_rank_0() {
+    use automerge::transaction::Transactable;
+    let mut am = AutoCommit::new().with_actor(doc::device_actor(Uuid::from_u128(1)));
+    let map = am
+        .put_object(automerge::ROOT, "instruments", automerge::ObjType::Map)
+        .unwrap();
+    let entry = am
+        .put_object(&map, "scale:00", automerge::ObjType::Map)
+        .unwrap();
+    am.put(&entry, "definition", "{}").unwrap();
+    am.put(&entry, "at", 5i64).unwrap();
+    am.put(&entry, "by", "u").unwrap();
+    let read = doc::get_entry::<doc::InstrumentEntry>(&am, "instruments", "scale:00")
+        .unwrap()
+        .unwrap();
+    assert_eq!((read.at, read.rank), (5, 0));
+}
+
+#[test]
 fn an_organisation_saved_before_instruments_takes_one_on_two_laptops_apart() {
     use automerge::transaction::Transactable;
     // The maps an organisation had before instruments: its first change has none.
@@ -762,6 +781,7 @@ fn an_organisation_saved_before_instruments_takes_one_on_two_laptops_apart() {
         definition: "{}".into(),
         at: 1,
         by: by.into(),
+        rank: 0,
     };
     let mut laptops: Vec<AutoCommit> = (0..2u128)
         .map(|i| doc::load(&bytes, &doc::device_actor(Uuid::from_u128(50 + i))).unwrap())

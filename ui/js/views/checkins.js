@@ -76,7 +76,7 @@ export async function section(m, ctx) {
     el("figure", { class: "measure" },
       svgFrom(x.svg),
       el("figcaption", {},
-        el("strong", { text: x.part === "total" ? x.instrument_name : `${x.instrument_name}: ${x.label}` }),
+        el("strong", { text: x.title }),
         el("span", { text: `. ${x.description}` }),
         x.change ? el("span", { class: x.change.meaningful ? "meaningful" : "", text: x.change.meaningful ? " Meaningful change." : " Not yet a meaningful change." }) : null)));
 

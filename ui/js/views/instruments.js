@@ -113,7 +113,9 @@ function importForm(ctx) {
     }
     try {
       const added = await api.importInstrument(text);
-      toast(added.already ? `${added.instrument.name} is already there, exactly as given.` : `Imported ${added.instrument.name}.`);
+      toast(added.already ? `${added.instrument.name} is already there, exactly as given.`
+        : added.restored ? `${added.instrument.name}: that earlier version is the current one again.`
+        : `Imported ${added.instrument.name}.`);
       ctx.refresh();
     } catch (err) {
       if (err.kind === "locked") return ctx.refresh();
