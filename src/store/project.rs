@@ -1010,32 +1010,30 @@ pub(super) fn project_member_change(
         project_visit(conn, id, id, visit_id, visit.as_ref(), false)?;
     }
     if change.conversations {
-        use automerge::ReadDoc;
-        // A record older than conversations has no map until its first.
-        let conversations: std::collections::BTreeMap<String, ConversationDoc> = match am
-            .get(automerge::ROOT, CONVERSATIONS)
-            .map_err(doc::DocError::from)?
-        {
-            Some(_) => autosurgeon::hydrate_prop(am, automerge::ROOT, CONVERSATIONS)
-                .map_err(doc::DocError::from)?,
-            None => Default::default(),
-        };
+        let conversations: std::collections::BTreeMap<String, ConversationDoc> =
+            map_or_empty(am, CONVERSATIONS)?;
         project_conversations(conn, id, id, &conversations, false)?;
     }
     if change.check_ins {
-        use automerge::ReadDoc;
-        // A record older than check-ins has no map until its first.
-        let check_ins: std::collections::BTreeMap<String, CheckInDoc> = match am
-            .get(automerge::ROOT, CHECK_INS)
-            .map_err(doc::DocError::from)?
-        {
-            Some(_) => autosurgeon::hydrate_prop(am, automerge::ROOT, CHECK_INS)
-                .map_err(doc::DocError::from)?,
-            None => Default::default(),
-        };
+        let check_ins: std::collections::BTreeMap<String, CheckInDoc> =
+            map_or_empty(am, CHECK_INS)?;
         project_check_ins(conn, id, id, &check_ins, false)?;
     }
     refresh_last_seen(conn, id)
+}
+
+/// A top-level map of a record, or an empty one: a record older than the map (conversations,
+/// check-ins) has none until its first entry.
+fn map_or_empty<T: autosurgeon::Hydrate + Default>(am: &AutoCommit, map: &str) -> Result<T> {
+    use automerge::ReadDoc;
+    Ok(
+        match am.get(automerge::ROOT, map).map_err(doc::DocError::from)? {
+            Some(_) => {
+                autosurgeon::hydrate_prop(am, automerge::ROOT, map).map_err(doc::DocError::from)?
+            }
+            None => T::default(),
+        },
+    )
 }
 
 /// The root map of a member record that holds its outcome check-ins.

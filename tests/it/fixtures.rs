@@ -17,6 +17,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A saved document arrives in `hub`'s store as a sync would bring it.
+fn receive(hub: &crate::support::Hub, id: Uuid, kind: DocKind, bytes: Vec<u8>) {
+    let received = hubdesk::store::Received::decode(id, kind, bytes).unwrap();
+    let mut w = hub.store.write().unwrap();
+    w.create_received(id, kind, received).unwrap();
+    w.commit().unwrap();
+}
+
 fn at() -> chrono::DateTime<chrono::Utc> {
     crate::support::t0()
 }
@@ -163,12 +171,7 @@ fn a_record_saved_before_conversations_loads_and_takes_one_in_a_store() {
     use hubdesk::service;
     let hub = crate::support::Hub::new();
     let id = Uuid::from_u128(0xf1);
-    let received =
-        hubdesk::store::Received::decode(id, DocKind::Member, saved_before_conversations())
-            .unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Member, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Member, saved_before_conversations());
     let nav = hub.user("Nia", "navigator");
     assert!(
         service::list_conversations(&nav, "CDN-5X9R")
@@ -202,12 +205,7 @@ fn a_record_saved_before_safeguarding_existed_takes_a_concern_and_shows_the_mark
     use hubdesk::service;
     let hub = crate::support::Hub::new();
     let id = Uuid::from_u128(0xf1);
-    let received =
-        hubdesk::store::Received::decode(id, DocKind::Member, saved_before_conversations())
-            .unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Member, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Member, saved_before_conversations());
     let desk = hub.user("Dee", "desk");
     let raised = service::raise_concern(
         &desk,
@@ -319,10 +317,7 @@ fn a_day_saved_before_shifts_loads_and_takes_a_shift_in_a_store() {
     let manager = hub.manager();
     let hub_id = service::list_hubs(&manager).unwrap()[0].id.0;
     let (id, bytes) = day_saved_before_shifts(hub_id, at().date_naive());
-    let received = hubdesk::store::Received::decode(id, DocKind::Day, bytes).unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Day, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Day, bytes);
     assert!(service::show_day(&manager).unwrap().open);
     let started = service::start_shift(&manager).unwrap();
     assert_eq!(started.date, at().date_naive().to_string());
@@ -428,10 +423,7 @@ fn a_parent_told_before_signposts_were_kept_per_visit_counts_once_at_their_first
     autosurgeon::reconcile(&mut am, &old).unwrap();
     doc::commit(&mut am, at(), "contact sign in");
     let id = Uuid::from_u128(0xc1);
-    let received = hubdesk::store::Received::decode(id, DocKind::Contact, am.save()).unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Contact, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Contact, am.save());
     // Today's visit is not their first: told before, not today.
     let day = service::show_day(&manager).unwrap();
     assert_eq!((day.contacts, day.parent_signposts), (1, 0));
@@ -472,10 +464,7 @@ fn a_record_saved_before_plans_loads_and_takes_a_first_plan_in_a_store() {
     );
     let hub = crate::support::Hub::new();
     let id = Uuid::from_u128(0xf2);
-    let received = hubdesk::store::Received::decode(id, DocKind::Member, bytes).unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Member, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Member, bytes);
     let nav = hub.user("Nia", "navigator");
     assert!(!service::show_plan(&nav, "CDN-5X9R").unwrap().started);
     let plan = service::edit_plan_section(
@@ -657,10 +646,7 @@ fn a_record_saved_before_check_ins_loads_and_takes_one_in_a_store() {
     assert!(load_member(&bytes).check_ins.is_empty());
     let hub = crate::support::Hub::new();
     let id = Uuid::from_u128(0xf2);
-    let received = hubdesk::store::Received::decode(id, DocKind::Member, bytes).unwrap();
-    let mut w = hub.store.write().unwrap();
-    w.create_received(id, DocKind::Member, received).unwrap();
-    w.commit().unwrap();
+    receive(&hub, id, DocKind::Member, bytes);
     let nav = hub.user("Nia", "navigator");
     assert!(
         service::list_check_ins(&nav, "CDN-5X9R", None)
