@@ -291,11 +291,18 @@ fn fill(id: &str, s: &Series) -> String {
     }
 }
 
-/// The legend along the top: a swatch and the period in words for each series.
-fn legend(svg: &mut String, id: &str, series: &[Series], x: f64, y: f64) {
-    let mut x = x;
+/// The legend along the top: a swatch and the period in words for each series, wrapping to a
+/// new line when the next one would not fit before `right`. Returns where the plot can start.
+fn legend(svg: &mut String, id: &str, series: &[Series], left: f64, right: f64) -> f64 {
+    let (mut x, mut y) = (left, 16.0);
     for s in series {
         let label = format!("{} ({})", s.name, s.dates);
+        // About 6.2 units a character at 11px, generous so a label never runs off the edge.
+        let width = 16.0 + label.chars().count() as f64 * 6.2;
+        if x > left && x + width > right {
+            x = left;
+            y += 18.0;
+        }
         let _ = write!(
             svg,
             r#"<rect x="{x:.1}" y="{:.1}" width="12" height="12" {}/><text x="{:.1}" y="{y:.1}" font-size="11" {FONT} fill="{DARK}">{}</text>"#,
@@ -304,9 +311,9 @@ fn legend(svg: &mut String, id: &str, series: &[Series], x: f64, y: f64) {
             x + 16.0,
             text(&label),
         );
-        // About 5.6 units a character at 11px: the next swatch after this label.
-        x += 16.0 + label.chars().count() as f64 * 5.6 + 18.0;
+        x += width + 18.0;
     }
+    y + 20.0
 }
 
 /// The sentence under a chart saying why a mark is missing, when one is.
@@ -339,22 +346,25 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
     let slot = s * bar + bar.max(4.0);
     const LEFT: f64 = 48.0;
     const RIGHT: f64 = 12.0;
-    const TOP: f64 = 40.0;
     const PLOT_H: f64 = 150.0;
     let w = (LEFT + n as f64 * slot + RIGHT).max(560.0);
     let plot_w = w - LEFT - RIGHT;
     let slot = plot_w / n as f64;
-    let h = TOP + PLOT_H + 48.0;
+    // The legend is drawn first into its own string: the plot starts below however many lines
+    // it takes.
+    let mut key = String::new();
+    let top = legend(&mut key, &id, &series, LEFT, w - RIGHT);
+    let h = top + PLOT_H + 48.0;
     let max = nice_ceiling(
         series
             .iter()
             .flat_map(|s| s.cells.iter().filter_map(drawn))
             .fold(0.0, f64::max),
     );
-    let y = |v: f64| TOP + PLOT_H * (1.0 - (v.clamp(0.0, max) / max));
+    let y = |v: f64| top + PLOT_H * (1.0 - (v.clamp(0.0, max) / max));
     let title = format!("{} (chart)", table.title);
     let mut svg = open(&id, w, h, &title, &describe(report, table, chart));
-    legend(&mut svg, &id, &series, LEFT, 16.0);
+    svg.push_str(&key);
     // The scale: 0, half and the top, with light rules across.
     let unit = table
         .columns
@@ -385,12 +395,12 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
         for (k, se) in series.iter().enumerate() {
             let cell = se.cells.get(i).copied().unwrap_or(Cell::EMPTY);
             let Some(v) = drawn(&cell) else { continue };
-            let top = y(v);
+            let bar_top = y(v);
             let _ = write!(
                 svg,
-                r#"<rect x="{:.1}" y="{top:.1}" width="{bar:.1}" height="{:.1}" {}><title>{}</title></rect>"#,
+                r#"<rect x="{:.1}" y="{bar_top:.1}" width="{bar:.1}" height="{:.1}" {}><title>{}</title></rect>"#,
                 x0 + k as f64 * bar,
-                (TOP + PLOT_H - top).max(0.0),
+                (top + PLOT_H - bar_top).max(0.0),
                 fill(&id, se),
                 text(&format!(
                     "{}, {}: {}",
@@ -406,7 +416,7 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
         svg,
         r#"<line x1="{LEFT}" y1="{b:.1}" x2="{:.1}" y2="{b:.1}" stroke="{DARK}" stroke-width="1"/>"#,
         w - RIGHT,
-        b = TOP + PLOT_H,
+        b = top + PLOT_H,
     );
     let step = n.div_ceil(12).max(1);
     for (i, row) in table.rows.iter().enumerate().step_by(step) {
@@ -414,7 +424,7 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
             svg,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" {FONT} fill="{DARK}">{}</text>"#,
             LEFT + slot * (i as f64 + 0.5),
-            TOP + PLOT_H + 14.0,
+            top + PLOT_H + 14.0,
             text(&shorten(&row.label, 14)),
         );
     }
@@ -438,14 +448,15 @@ fn bars(report: &Report, table: &Table, chart: &Chart) -> String {
     const LABEL_W: f64 = 230.0;
     // Room either side of the plot for the figure at a bar's end.
     const PAD: f64 = 44.0;
-    const TOP: f64 = 36.0;
     let bar = 12.0;
     let row_h = s * bar + 10.0;
     let plot_l = LABEL_W + PAD;
     let plot_r = W - PAD;
     let x0 = (plot_l + plot_r) / 2.0;
     let half = (plot_r - plot_l) / 2.0;
-    let h = TOP + n.max(1) as f64 * row_h + 44.0;
+    let mut key = String::new();
+    let plot_top = legend(&mut key, &id, &series, 8.0, W - 8.0);
+    let h = plot_top + n.max(1) as f64 * row_h + 44.0;
     let max = nice_ceiling(
         series
             .iter()
@@ -455,10 +466,10 @@ fn bars(report: &Report, table: &Table, chart: &Chart) -> String {
     let x = |v: f64| x0 + half * (v.clamp(-max, max) / max);
     let title = format!("{} (chart)", table.title);
     let mut svg = open(&id, W, h, &title, &describe(report, table, chart));
-    legend(&mut svg, &id, &series, 8.0, 16.0);
-    let bottom = TOP + n.max(1) as f64 * row_h;
+    svg.push_str(&key);
+    let bottom = plot_top + n.max(1) as f64 * row_h;
     for (i, row) in table.rows.iter().enumerate() {
-        let top = TOP + i as f64 * row_h + 5.0;
+        let top = plot_top + i as f64 * row_h + 5.0;
         let _ = write!(
             svg,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="10" {FONT} fill="{DARK}">{}</text>"#,
@@ -514,7 +525,7 @@ fn bars(report: &Report, table: &Table, chart: &Chart) -> String {
     // The zero line and the scale's ends under it.
     let _ = write!(
         svg,
-        r#"<line x1="{x0:.1}" y1="{TOP}" x2="{x0:.1}" y2="{bottom:.1}" stroke="{DARK}" stroke-width="1"/>"#,
+        r#"<line x1="{x0:.1}" y1="{plot_top:.1}" x2="{x0:.1}" y2="{bottom:.1}" stroke="{DARK}" stroke-width="1"/>"#,
     );
     let unit = table
         .columns

@@ -77,47 +77,56 @@ fn cell_html(cell: &Cell, unit: Unit, threshold: u32) -> String {
     }
 }
 
+/// At most this many columns (each a pair of cells) in one printed table: fifteen cells a row
+/// do not fit A4 portrait at a readable size, so a wider table is printed in parts.
+const COLUMNS_PER_PART: usize = 4;
+
 fn table_html(out: &mut String, report: &Report, t: &Table) {
     let id = format!("report-table-{}", id_part(&t.id));
-    let _ = write!(
-        out,
-        r#"<div class="report-table-block" id="{id}"><table class="report-table"><caption>{}</caption><thead><tr><th scope="col" rowspan="2">{}</th>"#,
-        esc(&t.title),
-        esc(&t.row_title),
-    );
-    for c in &t.columns {
+    let _ = write!(out, r#"<div class="report-table-block" id="{id}">"#);
+    let indices: Vec<usize> = (0..t.columns.len()).collect();
+    let parts: Vec<&[usize]> = if indices.is_empty() {
+        vec![&[]]
+    } else {
+        indices.chunks(COLUMNS_PER_PART).collect()
+    };
+    for (k, part) in parts.iter().enumerate() {
+        let caption = if parts.len() > 1 {
+            format!("{} (part {} of {})", t.title, k + 1, parts.len())
+        } else {
+            t.title.clone()
+        };
         let _ = write!(
             out,
-            r#"<th scope="colgroup" colspan="2">{}</th>"#,
-            esc(&c.title)
+            r#"<div class="report-table-scroll"><table class="report-table"><caption>{}</caption><thead><tr><th scope="col" rowspan="2">{}</th>"#,
+            esc(&caption),
+            esc(&t.row_title),
         );
-    }
-    out.push_str("</tr><tr>");
-    for _ in &t.columns {
-        let _ = write!(
-            out,
-            r#"<th scope="col" class="report-period">This period</th><th scope="col" class="report-period report-previous">Previous period</th>"#
-        );
-    }
-    out.push_str("</tr></thead><tbody>");
-    for r in &t.rows {
-        let _ = write!(out, r#"<tr><th scope="row">{}</th>"#, user(&r.label));
-        for (i, pair) in r.values.iter().enumerate() {
-            let unit = unit_of(t, r, i);
-            out.push_str(&cell_html(
-                &pair.current,
-                unit,
-                report.suppression.threshold,
-            ));
-            out.push_str(&cell_html(
-                &pair.previous,
-                unit,
-                report.suppression.threshold,
-            ));
+        for &i in *part {
+            let _ = write!(
+                out,
+                r#"<th scope="colgroup" colspan="2">{}</th>"#,
+                esc(&t.columns[i].title)
+            );
         }
-        out.push_str("</tr>");
+        out.push_str("</tr><tr>");
+        for _ in *part {
+            out.push_str(r#"<th scope="col" class="report-period">This period</th><th scope="col" class="report-period report-previous">Previous period</th>"#);
+        }
+        out.push_str("</tr></thead><tbody>");
+        for r in &t.rows {
+            let _ = write!(out, r#"<tr><th scope="row">{}</th>"#, user(&r.label));
+            for &i in *part {
+                let pair = r.values.get(i).copied().unwrap_or_default();
+                let unit = unit_of(t, r, i);
+                let threshold = report.suppression.threshold;
+                out.push_str(&cell_html(&pair.current, unit, threshold));
+                out.push_str(&cell_html(&pair.previous, unit, threshold));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table></div>");
     }
-    out.push_str("</tbody></table>");
     if let Some(note) = &t.note {
         let _ = write!(out, r#"<p class="report-note">{}</p>"#, esc(note));
     }
@@ -192,6 +201,7 @@ body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/
 .report-table-block { margin: 1rem 0; }
 .report-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 .report-table caption { text-align: left; font-weight: bold; font-size: 1.05rem; padding: .25rem 0; caption-side: top; }
+.report-table + .report-table, .report-table-scroll + .report-table-scroll { margin-top: .75rem; }
 .report-table th, .report-table td { border: 1px solid #6b7280; padding: .2rem .4rem; vertical-align: top; }
 .report-table thead th { background: #e5e7eb; text-align: center; }
 .report-table tbody th { text-align: left; font-weight: normal; }
@@ -200,8 +210,9 @@ body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/
 .report-suppressed { font-style: italic; }
 .report-suppressed abbr { text-decoration: underline dotted; }
 .report-note { font-size: .85rem; font-style: italic; margin: .25rem 0 0; }
+.report-table-scroll { overflow-x: auto; }
 .report-chart { margin: .5rem 0 1.5rem; }
-.report-chart-svg { width: 100%; height: auto; max-width: 100%; }
+.report-chart-svg { width: 100%; height: auto; max-width: 44rem; }
 .report-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @page { size: A4 portrait; margin: 14mm 12mm; }
 @media print {
@@ -211,7 +222,9 @@ body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/
   .report h2, .report-table caption { break-after: avoid; page-break-after: avoid; }
   .report-table thead { display: table-header-group; }
   .report-table tr, .report-chart, .report-rule, .report-warning { break-inside: avoid; page-break-inside: avoid; }
-  .report-table { font-size: 8.5pt; }
+  .report-table { font-size: 8pt; }
+  .report-table-scroll { overflow: visible; }
+  .report-chart-svg { max-width: 100%; }
   .report-table thead th { background: #e5e7eb; }
   .report-warning, .report-table thead th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -255,7 +268,10 @@ mod tests {
     fn each_table_is_a_real_table_with_a_caption_and_both_periods() {
         let html = fragment(&sample());
         assert!(!html.contains("<html") && !html.contains("<head>") && !html.contains("<style"));
-        assert_eq!(html.matches("<table").count(), 5);
+        // Outcomes' seven columns are printed in two parts.
+        assert_eq!(html.matches("<table").count(), 6);
+        assert!(html.contains("<caption>Change in outcomes (part 1 of 2)</caption>"));
+        assert!(html.contains("<caption>Change in outcomes (part 2 of 2)</caption>"));
         assert!(html.contains("<caption>Visits by week</caption>"));
         assert!(html.contains(r#"<th scope="colgroup" colspan="2">Visits</th>"#));
         assert!(html.contains(r#"<th scope="row"><bdi>Week 1</bdi></th><td class="report-figure">34</td><td class="report-figure">30</td>"#));
