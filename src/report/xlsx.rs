@@ -549,6 +549,32 @@ mod tests {
         assert_eq!(wb.sheet_names()[2], "Participation whowhat and why o");
     }
 
+    /// One file inside the workbook (an XLSX is a zip of XML files).
+    fn part(bytes: &[u8], name: &str) -> String {
+        use std::io::Read as _;
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut s = String::new();
+        z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn the_charts_read_the_figures_beside_their_table_on_their_own_sheet() {
+        let mut r = sample();
+        r.sections[2].title = "Change in outcomes".into();
+        let bytes = workbook(&r).unwrap();
+        let weeks = part(&bytes, "xl/charts/chart1.xml");
+        assert!(weeks.contains("<c:f>Attendance!$F$17:$F$19</c:f>"), "{weeks}");
+        assert!(weeks.contains("<c:f>Attendance!$G$17:$G$19</c:f>"), "{weeks}");
+        assert!(weeks.contains("<c:barDir val=\"col\"/>"));
+        let change = part(&bytes, "xl/charts/chart2.xml");
+        // A sheet name with spaces is quoted in the chart's ranges.
+        assert!(change.contains("<c:f>'Change in outcomes'!$R$6:$R$8</c:f>"), "{change}");
+        assert!(change.contains("<c:barDir val=\"bar\"/>"));
+        let drawing = part(&bytes, "xl/drawings/drawing2.xml");
+        assert!(drawing.contains("Goals: Goal progress: held back (a small number)."));
+    }
+
     #[test]
     fn sheet_names_are_ones_excel_accepts_and_never_repeat() {
         let taken = vec!["About".to_string()];
