@@ -12,6 +12,11 @@
 //! cannot show a suppressed figure because the figure is not there (`value` is `None`).
 
 pub mod input;
+pub mod suppress;
+
+mod build;
+
+pub use build::build;
 
 pub use input::*;
 
