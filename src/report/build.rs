@@ -59,6 +59,7 @@ pub fn build(input: &ReportInput) -> Report {
 
     let mut w = Writer {
         ledger: Ledger::new(),
+        threshold: u64::from(threshold),
     };
     // The members of each period: one cell each, in every table that shows them and every sum
     // that splits them, so that no table can show what another holds back.
@@ -442,6 +443,8 @@ struct DraftRow {
 
 struct Writer {
     ledger: Ledger,
+    /// Answers below it are never named (see [`answer_rows`]).
+    threshold: u64,
 }
 
 impl Writer {
@@ -676,7 +679,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             (|t: &Tally| &t.gender) as fn(&Tally) -> &Answers,
             "Other answers",
             "Gender as the member gave it; answers that differ only in capitals or spaces \
-             are counted together.",
+             are counted together. An answer fewer members gave than the suppression \
+             threshold is counted with other answers, never named.",
         ),
         (
             "reach-area",
@@ -684,7 +688,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             "Postcode district",
             |t: &Tally| &t.area,
             "Other areas",
-            "Postcode districts with the most members in the period; the rest are other areas.",
+            "The postcode districts with the most members in the period, each with at least \
+             as many as the suppression threshold; the rest are other areas.",
         ),
         (
             "reach-heard",
@@ -692,7 +697,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             "Heard about the hub",
             |t: &Tally| &t.heard,
             "Other answers",
-            "As the member said it; the most common answers are named, the rest are other answers.",
+            "As the member said it; the most common answers given by at least as many members \
+             as the suppression threshold are named, the rest are other answers.",
         ),
     ] {
         let mut rows = answer_rows(w, pick(now), pick(before), other);
@@ -704,12 +710,15 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
 }
 
 /// The most common answers of this period (up to [`TOP`]), then the rest as `other`, then
-/// not recorded.
+/// not recorded. An answer given by fewer members than the threshold is never named, only
+/// counted among the other answers: a free-text answer ("heard from my social worker Sam")
+/// could itself say who a held-back count is.
 fn answer_rows(w: &mut Writer, now: &Answers, before: &Answers, other: &str) -> Vec<DraftRow> {
     let mut keys: Vec<(&String, u64)> = now
         .counts
         .iter()
         .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
+        .filter(|(_, n)| *n >= w.threshold)
         .collect();
     keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     keys.truncate(TOP);
@@ -1539,6 +1548,29 @@ mod tests {
             age["values"][0]["previous"],
             serde_json::json!({"value": 0, "suppressed": false})
         );
+    }
+
+    #[test]
+    fn an_answer_fewer_members_gave_than_the_threshold_is_never_named() {
+        let mut input = fortnight(3);
+        input.members[1].heard_about = Some("Sam from school".into());
+        let labels = |r: &Report| {
+            r.table("reach-heard")
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.label.clone())
+                .collect::<Vec<_>>()
+        };
+        let r = build(&input);
+        assert!(
+            !labels(&r).iter().any(|l| l.contains("Sam")),
+            "{:?}",
+            labels(&r)
+        );
+        assert!(held(&r, "reach-heard", "Other answers", 0).0);
+        input.threshold = 1;
+        assert!(labels(&build(&input)).contains(&"Sam from school".to_string()));
     }
 
     #[test]
