@@ -1646,7 +1646,11 @@ mod props {
         }
     }
 
-    fn sums(r: &Report) -> Vec<(&str, Vec<(f64, bool)>, (f64, bool), bool)> {
+    /// (value or 0, held back) of a cell.
+    type Seen = (f64, bool);
+
+    /// Each split of a total: (table, parts, total, this period rather than the previous).
+    fn sums(r: &Report) -> Vec<(&str, Vec<Seen>, Seen, bool)> {
         let mut out = Vec::new();
         let get = |c: Cell| (c.value.unwrap_or(0.0), c.suppressed);
         let visits = r.table("attendance").unwrap().rows[1].values[0];
