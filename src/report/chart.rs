@@ -65,6 +65,12 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// A row's label under its column: "Week 3 (from 19 Jan 2026)" is "Week 3" there (the
+/// description and the table give the dates).
+fn axis_label(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
+}
+
 /// Only letters, digits and dashes: element ids made from a table's id.
 fn id_part(s: &str) -> String {
     s.chars()
@@ -259,7 +265,7 @@ fn nice_ceiling(v: f64) -> f64 {
         return 1.0;
     }
     let p = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
+    [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
         .into_iter()
         .map(|m| m * p)
         .find(|m| *m >= v)
@@ -337,19 +343,15 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
     let series = series(report, table, chart);
     let n = table.rows.len().max(1);
     let s = series.len() as f64;
-    // Narrower bars for a long period, so four years of weeks still fit a page's width.
-    let bar = match n {
-        0..=13 => 18.0,
-        14..=60 => 6.0,
-        _ => 3.0,
-    };
-    let slot = s * bar + bar.max(4.0);
     const LEFT: f64 = 48.0;
     const RIGHT: f64 = 12.0;
     const PLOT_H: f64 = 150.0;
-    let w = (LEFT + n as f64 * slot + RIGHT).max(560.0);
+    // One width whatever the period: four years of weeks get thin bars rather than a wide
+    // drawing that a page would shrink until its words cannot be read.
+    let w = 720.0;
     let plot_w = w - LEFT - RIGHT;
     let slot = plot_w / n as f64;
+    let bar = (slot * 0.75 / s).min(18.0);
     // The legend is drawn first into its own string: the plot starts below however many lines
     // it takes.
     let mut key = String::new();
@@ -425,7 +427,7 @@ fn columns(report: &Report, table: &Table, chart: &Chart) -> String {
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" {FONT} fill="{DARK}">{}</text>"#,
             LEFT + slot * (i as f64 + 0.5),
             top + PLOT_H + 14.0,
-            text(&shorten(&row.label, 14)),
+            text(&shorten(axis_label(&row.label), 14)),
         );
     }
     if let Some(note) = gap_note(&series) {
@@ -667,9 +669,16 @@ mod tests {
     }
 
     #[test]
+    fn a_columns_label_drops_its_dates_under_the_axis() {
+        assert_eq!(axis_label("Week 3 (from 19 Jan 2026)"), "Week 3");
+        assert_eq!(axis_label("Monday"), "Monday");
+    }
+
+    #[test]
     fn the_scale_ends_on_a_round_number() {
-        assert_eq!(nice_ceiling(34.0), 50.0);
-        assert_eq!(nice_ceiling(1.25), 2.0);
+        assert_eq!(nice_ceiling(34.0), 40.0);
+        assert_eq!(nice_ceiling(284.0), 300.0);
+        assert_eq!(nice_ceiling(1.25), 1.5);
         assert_eq!(nice_ceiling(100.0), 100.0);
         assert_eq!(nice_ceiling(0.0), 1.0);
     }

@@ -277,3 +277,311 @@ pub fn suppressed_with_marker() -> Report {
     }
     r
 }
+
+/// A report made by [`super::build`] from generated rows: `members` members visiting over a
+/// period of `days` days (and the period before), six activities (the first named
+/// `activity`), a per-question instrument and a total with check-ins, and shifts. Deterministic
+/// (a fixed linear congruential sequence), so two calls make the same report.
+pub fn built(members: u32, days: i64, threshold: u32, hub: &str, activity: &str) -> Report {
+    use super::input::*;
+    use crate::domain::ContactKind;
+    use crate::domain::age::BirthMonth;
+    use crate::domain::instruments::{Better, Outcome};
+    use uuid::Uuid;
+
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n.max(1)
+    };
+    let start = date(2026, 1, 5);
+    let period = Period::new(start, start + chrono::Duration::days(days - 1)).expect("a period");
+    let from = period.previous().from;
+    let span = (days * 2) as u64;
+    let day = |d: u64| from + chrono::Duration::days(d as i64);
+    let person = |p: u64| Uuid::from_u128(1_000_000 + u128::from(p));
+    let activity_id = |a: u64| Uuid::from_u128(500 + u128::from(a));
+    let names = [
+        activity,
+        "Art club",
+        "Football",
+        "Cooking",
+        "Music",
+        "Quiet room",
+    ];
+    let mut visits = Vec::new();
+    let mut member_rows = Vec::new();
+    let mut check_ins = Vec::new();
+    for p in 0..u64::from(members) {
+        let first = next(span);
+        member_rows.push(MemberRow {
+            person: person(p),
+            born: BirthMonth::new(2004 + (p % 12) as i32, 1 + (p % 12) as u32).ok(),
+            gender: Some(
+                ["Female", "Male", "Non-binary", "Prefer not to say"][(p % 4) as usize].into(),
+            ),
+            postcode_district: Some(format!("M{}", next(30))),
+            heard_about: Some(["School", "Friend", "Social media"][(p % 3) as usize].into()),
+            first_visit: Some(day(first)),
+        });
+        let mut d = first;
+        while d < span {
+            let acts = (0..next(3)).map(|_| activity_id(next(6))).collect();
+            visits.push(VisitRow {
+                person: person(p),
+                date: day(d),
+                activities: acts,
+            });
+            d += 1 + next(21);
+        }
+        // Two check-ins, some weeks apart, for most members.
+        if p % 5 != 0 {
+            let a = next(span.saturating_sub(30).max(1));
+            for (k, at) in [a, a + 14 + next(14)].into_iter().enumerate() {
+                let ci = Uuid::from_u128(u128::from(p) * 2 + k as u128 + 5_000_000);
+                for (part, v) in [
+                    ("happy", 4.0 + (next(7) as f64)),
+                    ("anxious", 2.0 + (next(7) as f64)),
+                ] {
+                    check_ins.push(CheckInRow {
+                        check_in: ci,
+                        person: person(p),
+                        date: day(at.min(span - 1)),
+                        at: k as i64,
+                        instrument: "ons4".into(),
+                        part: part.into(),
+                        value: Some(v),
+                    });
+                }
+                check_ins.push(CheckInRow {
+                    check_in: Uuid::from_u128(u128::from(p) * 2 + k as u128 + 9_000_000),
+                    person: person(p),
+                    date: day(at.min(span - 1)),
+                    at: k as i64,
+                    instrument: "rosenberg".into(),
+                    part: "total".into(),
+                    value: Some(10.0 + next(20) as f64),
+                });
+            }
+        }
+    }
+    let input = ReportInput {
+        period,
+        organisation: "Riverside Youth Trust".into(),
+        hub: Some(hub.into()),
+        threshold,
+        days: (0..span)
+            .filter(|d| d % 7 < 5)
+            .map(|d| DayRow {
+                date: day(d),
+                hub: Uuid::from_u128(99),
+                headcount: (d % 4) as u32,
+            })
+            .collect(),
+        visits,
+        members: member_rows,
+        activities: (0..6)
+            .map(|a| ActivityRow {
+                id: activity_id(a),
+                name: names[a as usize].into(),
+                kind: ["creative", "sport", "space"][(a % 3) as usize].into(),
+            })
+            .collect(),
+        contact_visits: (0..span)
+            .step_by(3)
+            .map(|d| ContactVisitRow {
+                contact: Uuid::from_u128(700 + u128::from(d % 40)),
+                kind: [
+                    ContactKind::Parent,
+                    ContactKind::Visitor,
+                    ContactKind::Professional,
+                ][(d % 3) as usize],
+                date: day(d),
+                signposted: d % 2 == 0,
+            })
+            .collect(),
+        conversations: (0..span * 3)
+            .map(|i| ConversationRow {
+                person: person(i % u64::from(members.max(1))),
+                date: day(i / 3),
+            })
+            .collect(),
+        plan_edits: (0..span)
+            .map(|i| PlanEditRow {
+                person: person(i % u64::from(members.max(1))),
+                date: day(i),
+                started: i % 3 == 0,
+            })
+            .collect(),
+        check_ins,
+        instruments: vec![
+            InstrumentInfo {
+                id: "ons4".into(),
+                name: "ONS4".into(),
+                outcome: Outcome::Wellbeing,
+                scoring: InstrumentScoring::PerItem,
+                meaningful_change: 1.0,
+                better: Better::Higher,
+                items: vec![
+                    ItemInfo {
+                        id: "happy".into(),
+                        label: "Happy yesterday".into(),
+                        better: Better::Higher,
+                    },
+                    ItemInfo {
+                        id: "anxious".into(),
+                        label: "Anxious yesterday".into(),
+                        better: Better::Lower,
+                    },
+                ],
+            },
+            InstrumentInfo {
+                id: "rosenberg".into(),
+                name: "Rosenberg Self-Esteem Scale".into(),
+                outcome: Outcome::Confidence,
+                scoring: InstrumentScoring::Total,
+                meaningful_change: 5.0,
+                better: Better::Higher,
+                items: vec![],
+            },
+        ],
+        shifts: (0..span)
+            .filter(|d| d % 7 < 5)
+            .flat_map(|d| {
+                [
+                    (ShiftRole::PeerNavigator, 240 + (d % 5) as i64 * 15),
+                    (ShiftRole::Volunteer, 180),
+                    (ShiftRole::Staff, 450),
+                ]
+                .into_iter()
+                .enumerate()
+                .map(move |(k, (role, minutes))| ShiftRow {
+                    user: Uuid::from_u128(800 + (d % 6) as u128 * 3 + k as u128),
+                    role,
+                    date: day(d),
+                    minutes,
+                })
+            })
+            .collect(),
+        training: (0..span)
+            .step_by(20)
+            .map(|d| TrainingRow {
+                user: Uuid::from_u128(800 + u128::from(d % 18)),
+                date: day(d),
+            })
+            .collect(),
+    };
+    super::build(&input)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every format of a report made by the real builder (not one made by hand).
+    use std::io::{Cursor, Read as _};
+
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+    use super::*;
+    use crate::report::{csv, html, xlsx};
+
+    fn zip_names(bytes: &[u8]) -> Vec<String> {
+        let z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        z.file_names().map(|n| n.unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn a_built_report_has_a_csv_file_per_agreed_table() {
+        let r = built(300, 91, 10, "Northgate hub", "Art club");
+        let mut names = zip_names(&csv::zip(&r).unwrap());
+        names.sort();
+        for want in [
+            "README.txt",
+            "attendance-attendance.csv",
+            "attendance-visits-by-weekday.csv",
+            "attendance-visits-by-week.csv",
+            "reach-reach-age.csv",
+            "reach-reach-gender.csv",
+            "reach-reach-area.csv",
+            "reach-reach-heard.csv",
+            "participation-activities.csv",
+            "participation-activity-kinds.csv",
+            "participation-activity-breadth.csv",
+            "outcomes-outcomes.csv",
+            "people-people.csv",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+        }
+    }
+
+    #[test]
+    fn a_built_report_with_formula_names_is_escaped_in_csv_and_xlsx() {
+        for p in FORMULA_STARTS {
+            let hub = format!("{p}Northgate");
+            let activity = format!("{p}Art club");
+            let r = built(120, 28, 5, &hub, &activity);
+            let bytes = csv::zip(&r).unwrap();
+            let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            for i in 0..z.len() {
+                let mut f = z.by_index(i).unwrap();
+                let mut text = String::new();
+                f.read_to_string(&mut text).unwrap();
+                let cells: Vec<String> = ::csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(text.as_bytes())
+                    .records()
+                    .flat_map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+                    .collect();
+                for c in cells.iter().filter(|c| c.parse::<f64>().is_err()) {
+                    assert!(!c.starts_with(FORMULA_CHARS), "{p:?}: {c:?}");
+                }
+            }
+            let mut wb: Xlsx<_> =
+                open_workbook_from_rs(Cursor::new(xlsx::workbook(&r).unwrap())).unwrap();
+            let mut seen_activity = false;
+            for name in wb.sheet_names() {
+                let range = wb.worksheet_range(&name).unwrap();
+                for (_, _, v) in range.used_cells() {
+                    if let Data::String(s) = v {
+                        assert!(!s.starts_with(FORMULA_CHARS), "{p:?}: {name}: {s:?}");
+                        seen_activity |= *s == format!("'{activity}");
+                    }
+                }
+                let formulas = wb.worksheet_formula(&name).unwrap();
+                assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
+            }
+            assert!(seen_activity, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_built_report_renders_its_charts_in_html_and_xlsx() {
+        let r = built(300, 91, 10, "Northgate <b>hub</b>", "Art club");
+        let page = html::page(&r);
+        assert_eq!(page.matches("<svg ").count(), 2);
+        assert!(page.contains("report-chart-visits-by-week-desc"));
+        assert!(page.contains("report-chart-outcomes-desc"));
+        assert!(!page.contains("<b>hub"));
+        let bytes = xlsx::workbook(&r).unwrap();
+        let names = zip_names(&bytes);
+        assert!(names.iter().any(|n| n == "xl/charts/chart1.xml"));
+        assert!(names.iter().any(|n| n == "xl/charts/chart2.xml"));
+    }
+
+    #[test]
+    fn a_built_report_writes_its_figures_as_numbers() {
+        let r = built(300, 91, 10, "Northgate", "Art club");
+        let visits = r.table("attendance").unwrap().rows[1].values[0].current;
+        let mut wb: Xlsx<_> =
+            open_workbook_from_rs(Cursor::new(xlsx::workbook(&r).unwrap())).unwrap();
+        let sheet = wb.sheet_names()[1].clone();
+        let range = wb.worksheet_range(&sheet).unwrap();
+        let row = range
+            .rows()
+            .find(|row| row.first() == Some(&Data::String("Visits".into())))
+            .unwrap();
+        assert_eq!(row[1], Data::Float(visits.value.unwrap()));
+    }
+}

@@ -564,12 +564,21 @@ mod tests {
         r.sections[2].title = "Change in outcomes".into();
         let bytes = workbook(&r).unwrap();
         let weeks = part(&bytes, "xl/charts/chart1.xml");
-        assert!(weeks.contains("<c:f>Attendance!$F$17:$F$19</c:f>"), "{weeks}");
-        assert!(weeks.contains("<c:f>Attendance!$G$17:$G$19</c:f>"), "{weeks}");
+        assert!(
+            weeks.contains("<c:f>Attendance!$F$17:$F$19</c:f>"),
+            "{weeks}"
+        );
+        assert!(
+            weeks.contains("<c:f>Attendance!$G$17:$G$19</c:f>"),
+            "{weeks}"
+        );
         assert!(weeks.contains("<c:barDir val=\"col\"/>"));
         let change = part(&bytes, "xl/charts/chart2.xml");
         // A sheet name with spaces is quoted in the chart's ranges.
-        assert!(change.contains("<c:f>'Change in outcomes'!$R$6:$R$8</c:f>"), "{change}");
+        assert!(
+            change.contains("<c:f>'Change in outcomes'!$R$6:$R$8</c:f>"),
+            "{change}"
+        );
         assert!(change.contains("<c:barDir val=\"bar\"/>"));
         let drawing = part(&bytes, "xl/drawings/drawing2.xml");
         assert!(drawing.contains("Goals: Goal progress: held back (a small number)."));
