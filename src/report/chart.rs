@@ -626,7 +626,7 @@ mod tests {
                 assert!(!svg.contains("<script"), "{svg}");
                 assert!(!svg.contains('\u{202e}') && !svg.contains('\u{7}'), "{svg}");
                 assert!(
-                    svg.contains("&lt;script&gt;x&lt;/script&gt;: Life satisfaction")
+                    svg.contains("&lt;script&gt;x&lt;/script&gt;: Life   satisfaction")
                         || svg.contains("Week &lt;1&gt; &amp; &quot;one&quot;"),
                     "{svg}"
                 );

@@ -246,10 +246,10 @@ pub fn hostile() -> Report {
     for s in &mut r.sections {
         for t in &mut s.tables {
             if t.id == "outcomes" {
-                t.rows[0].label = "<script>x</script>: Life satisfaction".into();
+                t.rows[0].label = "<script>x</script>: Life\u{1b}\u{0} satisfaction".into();
             }
             if t.id == "visits-by-week" {
-                t.rows[0].label = "Week <1> & \"one\"".into();
+                t.rows[0].label = "Week <1> & \"one\"\u{7}".into();
             }
         }
     }

@@ -101,11 +101,36 @@ pub(super) fn sheet_name(title: &str, taken: &[String]) -> String {
                 format!(" ({i})")
             };
             let keep = 31 - suffix.chars().count();
-            let cut: String = base.chars().take(keep).collect();
-            format!("{}{suffix}", cut.trim_end())
+            format!("{}{suffix}", shorten_at_word(&base, keep))
         })
         .find(|n| !is_taken(n))
         .unwrap_or_else(|| "Section".into())
+}
+
+/// At most `max` characters, cut after a whole word when that keeps most of the name
+/// ("Participation in purposeful", not "Participation in purposeful soc").
+fn shorten_at_word(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max + 1).collect();
+    match cut.rfind(' ') {
+        Some(i) if cut[..i].chars().count() >= max / 2 => cut[..i].trim_end().to_string(),
+        _ => cut
+            .chars()
+            .take(max)
+            .collect::<String>()
+            .trim_end()
+            .to_string(),
+    }
+}
+
+/// Text for a chart's parts (its description, read aloud): no control characters, which
+/// XML cannot hold.
+fn chart_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn text(
@@ -268,7 +293,7 @@ fn table(
             ChartKind::Bars => Chart::new_bar(),
         };
         c.title().set_name(t.title.as_str());
-        c.set_alt_text(describe(report, t, chart));
+        c.set_alt_text(chart_text(&describe(report, t, chart)));
         c.show_empty_cells_as(ChartEmptyCells::Gaps);
         c.legend().set_position(ChartLegendPosition::Bottom);
         let this_name = format!("This period ({})", report.period.in_words());
@@ -347,7 +372,7 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, RenderError> {
             1,
             0,
             &format!(
-                "\"{SUPPRESSED}\": a figure held back ({}) A blank cell cannot be worked out.",
+                "A cell reading \"{SUPPRESSED}\" holds a figure held back under the rule: {} A blank cell is a figure that cannot be worked out.",
                 report.suppression.rule
             ),
             Some(&f.note),
@@ -412,7 +437,7 @@ mod tests {
             [
                 "About",
                 "Attendance",
-                "Participation in purposeful soc",
+                "Participation in purposeful",
                 "Outcomes",
                 "People"
             ]
@@ -486,7 +511,7 @@ mod tests {
             );
             assert!(
                 c.iter()
-                    .any(|(s, _, col, v)| s == "Participation in purposeful soc"
+                    .any(|(s, _, col, v)| s == "Participation in purposeful"
                         && *col == 0
                         && *v == Data::String(format!("'{p}cmd|' /C calc'!A0 activity")))
             );
@@ -546,7 +571,7 @@ mod tests {
         let r = hostile();
         let bytes = workbook(&r).unwrap();
         let wb = open(bytes);
-        assert_eq!(wb.sheet_names()[2], "Participation whowhat and why o");
+        assert_eq!(wb.sheet_names()[2], "Participation whowhat and why");
     }
 
     /// One file inside the workbook (an XLSX is a zip of XML files).
@@ -585,6 +610,23 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_in_names_never_reach_the_workbooks_xml() {
+        // XML cannot hold them: a spreadsheet would refuse the whole file.
+        let bytes = workbook(&hostile()).unwrap();
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).unwrap();
+        for i in 0..z.len() {
+            use std::io::Read as _;
+            let mut f = z.by_index(i).unwrap();
+            let mut s = String::new();
+            f.read_to_string(&mut s).unwrap();
+            let bad = s
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+            assert_eq!(bad, None, "{}", f.name().unwrap());
+        }
+    }
+
+    #[test]
     fn sheet_names_are_ones_excel_accepts_and_never_repeat() {
         let taken = vec!["About".to_string()];
         assert_eq!(sheet_name("a/b\\c[d]e:f*g?h'i", &taken), "abcdefghi");
@@ -596,5 +638,9 @@ mod tests {
         assert_eq!(first.chars().count(), 31);
         let second = sheet_name(&long, std::slice::from_ref(&first));
         assert_eq!(second, format!("{} (2)", "x".repeat(27)));
+        assert_eq!(
+            sheet_name("Participation in purposeful social activity", &taken),
+            "Participation in purposeful"
+        );
     }
 }
