@@ -361,7 +361,10 @@ mod tests {
             .flat_map(|s| s.split('"').next().unwrap_or("").split(' '))
             .collect();
         assert!(classes.len() > 20);
-        assert!(classes.iter().all(|c| c.starts_with("report-")), "{classes:?}");
+        assert!(
+            classes.iter().all(|c| c.starts_with("report-")),
+            "{classes:?}"
+        );
     }
 
     #[test]

@@ -607,5 +607,14 @@ mod tests {
             .find(|row| row.first() == Some(&Data::String("Visits".into())))
             .unwrap();
         assert_eq!(row[1], Data::Float(visits.value.unwrap()));
+        // Weeks: with their dates in the table, without them in the chart's figures (the
+        // chart's axis has room for "Week 1" only).
+        let week = |label: &str| {
+            range
+                .rows()
+                .flatten()
+                .any(|c| *c == Data::String(label.into()))
+        };
+        assert!(week("Week 1 (from 5 Jan 2026)") && week("Week 1"));
     }
 }
