@@ -98,13 +98,10 @@ fn table_html(out: &mut String, report: &Report, t: &Table) {
         };
         let _ = write!(
             out,
-            r#"<div class="report-table-scroll"><table class="report-table"><caption>{}</caption>{}<thead><tr><th scope="col" rowspan="2">{}</th>"#,
+            r#"<div class="report-table-scroll"><table class="report-table"><caption>{}</caption><colgroup><col></colgroup>{}<thead><tr><th scope="col" rowspan="2">{}</th>"#,
             esc(&caption),
             // Column groups, so each column's title (scope="colgroup") heads both its periods.
-            format!(
-                "<colgroup><col></colgroup>{}",
-                r#"<colgroup span="2"></colgroup>"#.repeat(part.len())
-            ),
+            r#"<colgroup span="2"></colgroup>"#.repeat(part.len()),
             esc(&t.row_title),
         );
         for &i in *part {
