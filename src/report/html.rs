@@ -226,6 +226,7 @@ body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/
   .report-table thead { display: table-header-group; }
   .report-table tr, .report-chart, .report-rule, .report-warning { break-inside: avoid; page-break-inside: avoid; }
   .report-table { font-size: 8pt; }
+  .report-table th, .report-table td { padding: 1px 3px; }
   .report-table-scroll { overflow: visible; }
   .report-chart-svg { max-width: 100%; }
   .report-table thead th { background: #e5e7eb; }
