@@ -265,6 +265,7 @@ impl<'a> Ctx<'a> {
             user: self.user.as_ref().map(|u| u.id().0),
             action,
             subject,
+            detail: None,
         }
     }
 
