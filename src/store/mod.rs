@@ -9,10 +9,12 @@
 
 mod project;
 mod query;
+mod report;
 mod syncdata;
 mod team;
 
 pub use query::*;
+pub use report::ReportQuery;
 pub use syncdata::*;
 pub use team::*;
 
