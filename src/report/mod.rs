@@ -12,6 +12,7 @@
 //! cannot show a suppressed figure because the figure is not there (`value` is `None`).
 
 pub mod input;
+pub mod members;
 pub mod suppress;
 
 mod build;
@@ -270,7 +271,10 @@ mod tests {
     fn the_previous_period_is_as_long_and_ends_the_day_before() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let p = Period::new(d("2026-01-01"), d("2026-12-31")).unwrap();
-        assert_eq!(p.previous(), Period::new(d("2025-01-01"), d("2025-12-31")).unwrap());
+        assert_eq!(
+            p.previous(),
+            Period::new(d("2025-01-01"), d("2025-12-31")).unwrap()
+        );
         let leap = Period::new(d("2024-02-01"), d("2024-02-29")).unwrap();
         assert_eq!(leap.previous().days(), 29);
         assert!(Period::new(d("2026-02-02"), d("2026-02-01")).is_none());

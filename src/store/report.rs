@@ -23,6 +23,7 @@ use crate::domain::ContactKind;
 use crate::domain::age::BirthMonth;
 use crate::domain::instruments::{Instrument, Scoring};
 use crate::domain::team::{HubRole, minutes_on_shift};
+use crate::report::members::MemberExportRow;
 use crate::report::{
     ActivityRow, CheckInRow, ContactVisitRow, ConversationRow, DayRow, InstrumentInfo,
     InstrumentScoring, ItemInfo, MemberRow, Period, PlanEditRow, ReportInput, ShiftRole, ShiftRow,
@@ -441,6 +442,80 @@ impl Store {
             shifts,
             training,
         })
+    }
+
+    /// One row per member who came in `period` (at any hub), with their code and name, for
+    /// the identifiable export; ordered by code.
+    pub fn member_export_rows(&self, period: Period) -> Result<Vec<MemberExportRow>> {
+        let mut days: Vec<(Uuid, NaiveDate)> = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT id, date FROM days WHERE hub_id = ?1 AND date >= ?2 AND date <= ?3",
+                )
+                .ctx("export days")?;
+            for hub in self.hubs()? {
+                let rows = stmt
+                    .query_map(
+                        params![hub.id, period.from.to_string(), period.to.to_string()],
+                        |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?)),
+                    )
+                    .ctx("export days")?;
+                for row in rows {
+                    let (id, date) = row.ctx("export days")?;
+                    if let Some(date) = parse_date(&date) {
+                        days.push((id, date));
+                    }
+                }
+            }
+        }
+        // Per person: first and last visit, and how many.
+        let mut seen: HashMap<Uuid, (NaiveDate, NaiveDate, u32)> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT member_id FROM visits WHERE day_id = ?1")
+            .ctx("export visits")?;
+        for (day, date) in &days {
+            let rows = stmt
+                .query_map([day], |r| r.get::<_, Uuid>(0))
+                .ctx("export visits")?;
+            for person in rows {
+                let e = seen
+                    .entry(person.ctx("export visits")?)
+                    .or_insert((*date, *date, 0));
+                e.0 = e.0.min(*date);
+                e.1 = e.1.max(*date);
+                e.2 += 1;
+            }
+        }
+        let mut out = Vec::with_capacity(seen.len());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, code, preferred_name, born, gender, postcode_district FROM members",
+            )
+            .ctx("export members")?;
+        let mut rows = stmt.query([]).ctx("export members")?;
+        while let Some(r) = rows.next().ctx("export members")? {
+            let id: Uuid = r.get(0).ctx("export members")?;
+            let Some((first, last, visits)) = seen.get(&id) else {
+                continue;
+            };
+            let born: String = r.get(3).ctx("export members")?;
+            out.push(MemberExportRow {
+                code: r.get(1).ctx("export members")?,
+                preferred_name: r.get(2).ctx("export members")?,
+                born: BirthMonth::parse(&born).ok(),
+                gender: given(r.get(4).ctx("export members")?),
+                postcode_district: given(r.get(5).ctx("export members")?),
+                first_visit: *first,
+                last_visit: *last,
+                visits: *visits,
+            });
+        }
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(out)
     }
 
     /// Parents', visitors' and professionals' visits on the days given.
