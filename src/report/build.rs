@@ -59,6 +59,7 @@ pub fn build(input: &ReportInput) -> Report {
 
     let mut w = Writer {
         ledger: Ledger::new(),
+        threshold: u64::from(threshold),
     };
     // The members of each period: one cell each, in every table that shows them and every sum
     // that splits them, so that no table can show what another holds back.
@@ -442,6 +443,8 @@ struct DraftRow {
 
 struct Writer {
     ledger: Ledger,
+    /// Answers below it are never named (see [`answer_rows`]).
+    threshold: u64,
 }
 
 impl Writer {
@@ -676,7 +679,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             (|t: &Tally| &t.gender) as fn(&Tally) -> &Answers,
             "Other answers",
             "Gender as the member gave it; answers that differ only in capitals or spaces \
-             are counted together.",
+             are counted together. An answer fewer members gave than the suppression \
+             threshold is counted with other answers, never named.",
         ),
         (
             "reach-area",
@@ -684,7 +688,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             "Postcode district",
             |t: &Tally| &t.area,
             "Other areas",
-            "Postcode districts with the most members in the period; the rest are other areas.",
+            "The postcode districts with the most members in the period, each with at least \
+             as many as the suppression threshold; the rest are other areas.",
         ),
         (
             "reach-heard",
@@ -692,7 +697,8 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
             "Heard about the hub",
             |t: &Tally| &t.heard,
             "Other answers",
-            "As the member said it; the most common answers are named, the rest are other answers.",
+            "As the member said it; the most common answers given by at least as many members \
+             as the suppression threshold are named, the rest are other answers.",
         ),
     ] {
         let mut rows = answer_rows(w, pick(now), pick(before), other);
@@ -704,12 +710,15 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
 }
 
 /// The most common answers of this period (up to [`TOP`]), then the rest as `other`, then
-/// not recorded.
+/// not recorded. An answer given by fewer members than the threshold is never named, only
+/// counted among the other answers: a free-text answer ("heard from my social worker Sam")
+/// could itself say who a held-back count is.
 fn answer_rows(w: &mut Writer, now: &Answers, before: &Answers, other: &str) -> Vec<DraftRow> {
     let mut keys: Vec<(&String, u64)> = now
         .counts
         .iter()
         .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
+        .filter(|(_, n)| *n >= w.threshold)
         .collect();
     keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     keys.truncate(TOP);
@@ -1542,11 +1551,164 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_fewer_members_gave_than_the_threshold_is_never_named() {
+        let mut input = fortnight(3);
+        input.members[1].heard_about = Some("Sam from school".into());
+        let labels = |r: &Report| {
+            r.table("reach-heard")
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.label.clone())
+                .collect::<Vec<_>>()
+        };
+        let r = build(&input);
+        assert!(
+            !labels(&r).iter().any(|l| l.contains("Sam")),
+            "{:?}",
+            labels(&r)
+        );
+        assert!(held(&r, "reach-heard", "Other answers", 0).0);
+        input.threshold = 1;
+        assert!(labels(&build(&input)).contains(&"Sam from school".to_string()));
+    }
+
+    #[test]
     fn the_report_holds_no_ids() {
         let r = build(&fortnight(1));
         let json = serde_json::to_string(&r).unwrap();
         for n in [A, B, C, ART, FOOTBALL, 200, 50] {
             assert!(!json.contains(&id(n).to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    //! Whatever the rows: no held-back figure carries a number, no shown count of people is
+    //! below the threshold, and no split of a total can be subtracted back to a held-back
+    //! count. With suppression off, the splits add up to their totals.
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::age::BirthMonth;
+
+    fn input(visits: Vec<(u8, u16, Vec<u8>)>, genders: Vec<u8>, threshold: u32) -> ReportInput {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let period = Period::new(start, start + chrono::Duration::days(55)).unwrap();
+        let from = period.previous().from;
+        let members = (0u8..40)
+            .map(|p| MemberRow {
+                person: Uuid::from_u128(u128::from(p)),
+                born: (p % 7 != 0).then(|| {
+                    BirthMonth::new(2000 + i32::from(p % 15), 1 + u32::from(p % 12)).unwrap()
+                }),
+                gender: genders
+                    .get(usize::from(p))
+                    .map(|g| ["F", "m", "Non-binary", " f "][usize::from(*g % 4)].to_string()),
+                postcode_district: Some(format!("M{}", p % 5)),
+                heard_about: (p % 3 == 0).then(|| "school".to_string()),
+                first_visit: Some(from),
+            })
+            .collect();
+        ReportInput {
+            period,
+            organisation: "Org".into(),
+            hub: None,
+            threshold,
+            days: Vec::new(),
+            visits: visits
+                .into_iter()
+                .map(|(p, d, acts)| VisitRow {
+                    person: Uuid::from_u128(u128::from(p % 40)),
+                    date: from + chrono::Duration::days(i64::from(d % 112)),
+                    activities: acts
+                        .into_iter()
+                        .map(|a| Uuid::from_u128(1000 + u128::from(a % 6)))
+                        .collect(),
+                })
+                .collect(),
+            members,
+            activities: (0..6)
+                .map(|a| ActivityRow {
+                    id: Uuid::from_u128(1000 + a),
+                    name: format!("Activity {a}"),
+                    kind: ["group", "space"][(a % 2) as usize].into(),
+                })
+                .collect(),
+            contact_visits: Vec::new(),
+            conversations: Vec::new(),
+            plan_edits: Vec::new(),
+            check_ins: Vec::new(),
+            instruments: Vec::new(),
+            shifts: Vec::new(),
+            training: Vec::new(),
+        }
+    }
+
+    /// (value or 0, held back) of a cell.
+    type Seen = (f64, bool);
+
+    /// Each split of a total: (table, parts, total, this period rather than the previous).
+    fn sums(r: &Report) -> Vec<(&str, Vec<Seen>, Seen, bool)> {
+        let mut out = Vec::new();
+        let get = |c: Cell| (c.value.unwrap_or(0.0), c.suppressed);
+        let visits = r.table("attendance").unwrap().rows[1].values[0];
+        let members = r.table("attendance").unwrap().rows[2].values[0];
+        for (id, total) in [
+            ("visits-by-weekday", visits),
+            ("visits-by-week", visits),
+            ("reach-age", members),
+            ("reach-gender", members),
+            ("reach-area", members),
+            ("reach-heard", members),
+            ("activity-breadth", members),
+        ] {
+            let rows = &r.table(id).unwrap().rows;
+            let parts = rows.iter().filter(|r| r.label != "All members");
+            for now in [true, false] {
+                let pick = |p: Pair| if now { p.current } else { p.previous };
+                out.push((
+                    id,
+                    parts.clone().map(|r| get(pick(r.values[0]))).collect(),
+                    get(pick(total)),
+                    now,
+                ));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn held_back_figures_cannot_be_worked_out(
+            visits in proptest::collection::vec((0u8..40, 0u16..112, proptest::collection::vec(0u8..6, 0..3)), 0..160),
+            genders in proptest::collection::vec(0u8..4, 0..40),
+            threshold in 2u32..12,
+        ) {
+            let r = build(&input(visits.clone(), genders.clone(), threshold));
+            for t in r.tables() {
+                for row in &t.rows {
+                    for c in row.values.iter().flat_map(|p| [p.current, p.previous]) {
+                        prop_assert!(!(c.suppressed && c.value.is_some()));
+                        let counts = row.unit.is_none() && t.columns.iter().all(|c| c.unit == Unit::Count)
+                            && row.label != "Hub days held";
+                        if let (true, Some(v)) = (counts, c.value) {
+                            prop_assert!(v == 0.0 || v >= f64::from(threshold), "{} {} = {v}", t.id, row.label);
+                        }
+                    }
+                }
+            }
+            for (id, parts, total, _) in sums(&r) {
+                let held = parts.iter().chain([&total]).filter(|c| c.1).count();
+                prop_assert_ne!(held, 1, "{} gives a held-back cell away", id);
+            }
+            let open = build(&input(visits, genders, 1));
+            for (id, parts, total, now) in sums(&open) {
+                let sum: f64 = parts.iter().map(|c| c.0).sum();
+                prop_assert_eq!(sum, total.0, "{} does not add up (this period: {})", id, now);
+            }
         }
     }
 }
