@@ -1211,7 +1211,7 @@ impl Care {
         hub: &str,
     ) -> Result<()> {
         let nav = &plan.navigator;
-        if self.checks_in && n % 3 == 0 && self.done < MOST_CHECK_INS {
+        if self.checks_in && n.is_multiple_of(3) && self.done < MOST_CHECK_INS {
             let at = at + Duration::minutes(20);
             let mut ons4 = Vec::with_capacity(4);
             for (i, item) in plan.outcomes.ons4.items.iter().enumerate() {
