@@ -15,6 +15,7 @@ mod chart;
 pub mod csv;
 pub mod html;
 pub mod input;
+pub mod members;
 pub mod suppress;
 #[cfg(test)]
 mod test_report;
