@@ -17,11 +17,25 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_saving(hubdesk_desktop::SaveAs::Cancel)
+}
+
+/// A harness whose save dialog (report exports) is answered by `save_as`.
+fn harness_saving(save_as: hubdesk_desktop::SaveAs) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     // No background sync here: its thread would outlive the test's app and still be inside
     // the store when the test process exits.
     let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
         .with_export_dir(dir.path().join("saved"))
+        .with_save_as(match save_as {
+            // A folder inside this test's own temporary dir.
+            hubdesk_desktop::SaveAs::Folder(name) => {
+                let folder = dir.path().join(name);
+                std::fs::create_dir_all(&folder).unwrap();
+                hubdesk_desktop::SaveAs::Folder(folder)
+            }
+            other => other,
+        })
         .without_background_sync();
     let app = hubdesk_desktop::builder_with_state(mock_builder(), state)
         .build(tauri::generate_context!())
@@ -348,6 +362,10 @@ fn commands_tauri_registers_but_the_capability_does_not_list_are_refused() {
         "plugin:webview|internal_toggle_devtools",
         "plugin:path|resolve_directory",
         "plugin:event|emit",
+        // The save dialog is the shell's: only Rust opens it, never the page.
+        "plugin:dialog|save",
+        "plugin:dialog|open",
+        "plugin:dialog|message",
     ] {
         let result = h.invoke(cmd, json!({}));
         let message = result
