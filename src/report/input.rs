@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::Period;
-use crate::domain::age::BirthMonth;
 use crate::domain::ContactKind;
+use crate::domain::age::BirthMonth;
 use crate::domain::instruments::{Better, Outcome};
 
 /// What the report is asked for, and everything it counts.

@@ -12,6 +12,11 @@
 //! cannot show a suppressed figure because the figure is not there (`value` is `None`).
 
 pub mod input;
+pub mod suppress;
+
+mod build;
+
+pub use build::build;
 
 pub use input::*;
 
@@ -238,9 +243,42 @@ impl Report {
 /// Text a user typed (a hub's, activity's or instrument's name) made safe for a spreadsheet
 /// cell: a value beginning with `=`, `+`, `-`, `@`, a tab or a carriage return would be run
 /// as a formula, so it gets a leading apostrophe. Every CSV and XLSX text cell goes through it.
+/// The roll call's CSV uses it too.
 pub fn spreadsheet_text(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe() {
+        for hostile in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_text(hostile), format!("'{hostile}"));
+        }
+        for plain in ["Art club", "O'Neill", "", " =not first", "1-2"] {
+            assert_eq!(spreadsheet_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn the_previous_period_is_as_long_and_ends_the_day_before() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let p = Period::new(d("2026-01-01"), d("2026-12-31")).unwrap();
+        assert_eq!(
+            p.previous(),
+            Period::new(d("2025-01-01"), d("2025-12-31")).unwrap()
+        );
+        let leap = Period::new(d("2024-02-01"), d("2024-02-29")).unwrap();
+        assert_eq!(leap.previous().days(), 29);
+        assert!(Period::new(d("2026-02-02"), d("2026-02-01")).is_none());
+        // The first days there are: the previous period is cut at the start of the calendar.
+        let first = Period::new(NaiveDate::MIN, d("2026-01-01")).unwrap();
+        assert_eq!(first.previous().to, NaiveDate::MIN);
     }
 }

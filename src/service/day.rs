@@ -14,6 +14,7 @@ use crate::domain::names::search_key;
 use crate::domain::{
     ContactId, ContactKind, HeadcountId, HubDayId, MemberId, Permission, ValidationError, VisitId,
 };
+use crate::report::spreadsheet_text;
 use crate::store::{ContactHereRow, DayRow, HubRow};
 
 #[derive(Debug, Clone, Serialize)]
@@ -815,17 +816,17 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
             for m in &members {
                 let for_ = m.activities.join("; ");
                 out.write_record([
-                    escape_formula(&m.preferred_name).as_str(),
+                    spreadsheet_text(&m.preferred_name).as_str(),
                     m.code.as_str(),
                     "member",
                     local(m.since).as_str(),
-                    escape_formula(&for_).as_str(),
+                    spreadsheet_text(&for_).as_str(),
                 ])
                 .map_err(err)?;
             }
             for c in &contacts {
                 out.write_record([
-                    escape_formula(&c.name).as_str(),
+                    spreadsheet_text(&c.name).as_str(),
                     "",
                     c.kind.as_str(),
                     local(c.since).as_str(),
@@ -993,15 +994,6 @@ fn local_hh_mm(hub: &HubRow, t: DateTime<Utc>) -> String {
     t.with_timezone(&time_zone(&hub.time_zone))
         .format("%H:%M")
         .to_string()
-}
-
-/// Spreadsheets run cells that start with = + - @ as formulas; a name never should.
-pub fn escape_formula(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
 }
 
 fn truncate_width(s: &str, max: usize) -> String {

@@ -1,0 +1,1584 @@
+//! From rows to figures: [`build`] counts each period ([`Tally`]), lays the two periods'
+//! figures side by side in one [`Ledger`], lets it decide what small numbers to hold back,
+//! and writes the tables.
+//!
+//! How each figure is counted is said in the table's note, printed on the report; the rules
+//! that need a decision are here:
+//! - A visit belongs to the period its hub day falls in (the hub's own date).
+//! - A member is *new* when their first visit ever, at the hubs reported on, is in the period;
+//!   *returning* when they came back within 4 weeks (28 days) of an earlier visit, both visits
+//!   in the period and on different days.
+//! - A member's age band is their age on their first visit of the period.
+//! - Outcomes compare each member's first and latest check-in of the period with the
+//!   instrument (per question for ONS4, per goal for goal-based outcomes); a change of at
+//!   least the instrument's meaningful-change threshold in the better direction is improved,
+//!   in the worse direction declined, anything smaller no meaningful change.
+//! - Hours are the minutes of shifts that started on a day of the period, one person's
+//!   overlapping shifts counted once (the query layer counts them).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+use super::suppress::{CellId, Ledger, rule_in_words};
+use super::*;
+use crate::domain::ContactKind;
+use crate::domain::instruments::Better;
+
+/// How many areas, genders and ways of hearing are named before the rest become "Other".
+const TOP: usize = 10;
+/// Came back within this many days.
+const RETURN_WITHIN: i64 = 28;
+const AGE_BANDS: [(&str, i32, i32); 5] = [
+    ("11-13", 11, 13),
+    ("14-15", 14, 15),
+    ("16-17", 16, 17),
+    ("18-21", 18, 21),
+    ("22-25", 22, 25),
+];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const NOT_RECORDED: &str = "Not recorded";
+
+/// The report of `input`, with small numbers held back at `input.threshold`.
+pub fn build(input: &ReportInput) -> Report {
+    let period = input.period;
+    let previous = period.previous();
+    let threshold = input.threshold.max(1);
+    let members: HashMap<Uuid, &MemberRow> = input.members.iter().map(|m| (m.person, m)).collect();
+    let now = Tally::of(input, period, &members);
+    let before = Tally::of(input, previous, &members);
+
+    let mut w = Writer {
+        ledger: Ledger::new(),
+        threshold: u64::from(threshold),
+    };
+    // The members of each period: one cell each, in every table that shows them and every sum
+    // that splits them, so that no table can show what another holds back.
+    let members = (
+        w.ledger.people(now.members),
+        w.ledger.people(before.members),
+    );
+    let sections = vec![
+        attendance(&mut w, &now, &before, period, members),
+        reach(&mut w, &now, &before, members),
+        participation(&mut w, input, &now, &before, members),
+        outcomes(&mut w, input, &now, &before),
+        people(&mut w, &now, &before),
+    ];
+    w.ledger.settle(threshold);
+    Report {
+        title: "Outcome report".to_string(),
+        organisation: input.organisation.clone(),
+        hub: input.hub.clone().unwrap_or_else(|| "All hubs".to_string()),
+        period,
+        previous,
+        suppression: Suppression {
+            threshold,
+            off: threshold <= 1,
+            rule: rule_in_words(threshold),
+        },
+        sections: sections
+            .into_iter()
+            .map(|(id, title, tables)| Section {
+                id: id.to_string(),
+                title: title.to_string(),
+                tables: tables.into_iter().map(|t| w.finish(t)).collect(),
+            })
+            .collect(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Counting one period.
+
+/// One period's counts.
+#[derive(Debug, Default)]
+struct Tally {
+    days_held: u64,
+    headcount: u64,
+    visits: u64,
+    members: u64,
+    new_members: u64,
+    returning: u64,
+    contacts: BTreeMap<&'static str, u64>,
+    weekday: [u64; 7],
+    weeks: Vec<u64>,
+    /// Age bands, then other ages, then not recorded.
+    age: [u64; AGE_BANDS.len() + 2],
+    gender: Answers,
+    area: Answers,
+    heard: Answers,
+    activity_visits: HashMap<Uuid, u64>,
+    activity_members: HashMap<Uuid, u64>,
+    kind_visits: BTreeMap<String, u64>,
+    kind_members: BTreeMap<String, u64>,
+    /// Members with no activity, 1, 2-4 and 5 or more different activities.
+    breadth: [u64; 4],
+    outcomes: BTreeMap<(String, String), Movement>,
+    conversations: u64,
+    conversation_members: u64,
+    plans_started: u64,
+    plans_updated: u64,
+    shift_people: BTreeMap<ShiftKey, u64>,
+    shift_minutes: BTreeMap<ShiftKey, i64>,
+    training: u64,
+    signposted: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ShiftKey {
+    Navigator,
+    Volunteer,
+    Staff,
+}
+
+/// Members by a free-text answer: the key is the answer folded (case and spacing), `None`
+/// when not recorded.
+#[derive(Debug, Default)]
+struct Answers {
+    counts: HashMap<Option<String>, u64>,
+    /// How each folded answer was spelt, and how often, to label it as most people wrote it.
+    spellings: HashMap<String, BTreeMap<String, u64>>,
+}
+
+impl Answers {
+    fn add(&mut self, answer: Option<&str>) {
+        let answer = answer.map(str::trim).filter(|a| !a.is_empty());
+        let key = answer.map(fold);
+        if let (Some(a), Some(k)) = (answer, &key) {
+            *self
+                .spellings
+                .entry(k.clone())
+                .or_default()
+                .entry(a.to_string())
+                .or_default() += 1;
+        }
+        *self.counts.entry(key).or_default() += 1;
+    }
+
+    fn count(&self, key: &Option<String>) -> u64 {
+        self.counts.get(key).copied().unwrap_or(0)
+    }
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The members followed on one measure, and how they moved.
+#[derive(Debug, Default, Clone)]
+struct Movement {
+    followed: u64,
+    first_sum: f64,
+    latest_sum: f64,
+    improved: u64,
+    same: u64,
+    declined: u64,
+}
+
+impl Tally {
+    fn of(input: &ReportInput, period: Period, members: &HashMap<Uuid, &MemberRow>) -> Self {
+        let mut t = Tally {
+            weeks: vec![0; week_count(period)],
+            ..Tally::default()
+        };
+        for d in input.days.iter().filter(|d| period.contains(d.date)) {
+            t.days_held += 1;
+            t.headcount += u64::from(d.headcount);
+        }
+
+        // Visits, each person's dates and activities.
+        let mut dates: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
+        let mut done: HashMap<Uuid, BTreeSet<Uuid>> = HashMap::new();
+        let activity_kind: HashMap<Uuid, &str> = input
+            .activities
+            .iter()
+            .map(|a| (a.id, a.kind.as_str()))
+            .collect();
+        for v in input.visits.iter().filter(|v| period.contains(v.date)) {
+            t.visits += 1;
+            t.weekday[v.date.weekday().num_days_from_monday() as usize] += 1;
+            t.weeks[((v.date - period.from).num_days() / 7) as usize] += 1;
+            dates.entry(v.person).or_default().push(v.date);
+            let mine = done.entry(v.person).or_default();
+            let mut kinds_this_visit = BTreeSet::new();
+            for a in &v.activities {
+                *t.activity_visits.entry(*a).or_default() += 1;
+                mine.insert(*a);
+                if let Some(kind) = activity_kind.get(a) {
+                    kinds_this_visit.insert(*kind);
+                }
+            }
+            for kind in kinds_this_visit {
+                *t.kind_visits.entry(kind.to_string()).or_default() += 1;
+            }
+        }
+        t.members = dates.len() as u64;
+        for (person, ds) in &mut dates {
+            ds.sort_unstable();
+            ds.dedup();
+            let first = ds[0];
+            if ds
+                .windows(2)
+                .any(|w| (w[1] - w[0]).num_days() <= RETURN_WITHIN)
+            {
+                t.returning += 1;
+            }
+            let row = members.get(person);
+            if row
+                .and_then(|m| m.first_visit)
+                .is_some_and(|f| period.contains(f))
+            {
+                t.new_members += 1;
+            }
+            let band = match row.and_then(|m| m.born) {
+                None => AGE_BANDS.len() + 1,
+                Some(born) => {
+                    let age = born.age_on(first);
+                    AGE_BANDS
+                        .iter()
+                        .position(|(_, lo, hi)| (*lo..=*hi).contains(&age))
+                        .unwrap_or(AGE_BANDS.len())
+                }
+            };
+            t.age[band] += 1;
+            t.gender.add(row.and_then(|m| m.gender.as_deref()));
+            t.area.add(row.and_then(|m| m.postcode_district.as_deref()));
+            t.heard.add(row.and_then(|m| m.heard_about.as_deref()));
+        }
+        for acts in done.values() {
+            let mut kinds = BTreeSet::new();
+            for a in acts {
+                *t.activity_members.entry(*a).or_default() += 1;
+                if let Some(kind) = activity_kind.get(a) {
+                    kinds.insert(*kind);
+                }
+            }
+            for kind in kinds {
+                *t.kind_members.entry(kind.to_string()).or_default() += 1;
+            }
+            let slot = match acts.len() {
+                0 => 0,
+                1 => 1,
+                2..=4 => 2,
+                _ => 3,
+            };
+            t.breadth[slot] += 1;
+        }
+
+        for c in input
+            .contact_visits
+            .iter()
+            .filter(|c| period.contains(c.date))
+        {
+            *t.contacts.entry(contact_label(c.kind)).or_default() += 1;
+            if c.kind == ContactKind::Parent && c.signposted {
+                t.signposted += 1;
+            }
+        }
+
+        let talks: Vec<_> = input
+            .conversations
+            .iter()
+            .filter(|c| period.contains(c.date))
+            .collect();
+        t.conversations = talks.len() as u64;
+        t.conversation_members =
+            talks.iter().map(|c| c.person).collect::<HashSet<_>>().len() as u64;
+        let edits = input.plan_edits.iter().filter(|p| period.contains(p.date));
+        let mut updated = HashSet::new();
+        for e in edits {
+            if e.started {
+                t.plans_started += 1;
+            } else {
+                updated.insert(e.person);
+            }
+        }
+        t.plans_updated = updated.len() as u64;
+
+        let mut on_shift: BTreeMap<ShiftKey, HashSet<Uuid>> = BTreeMap::new();
+        for s in input.shifts.iter().filter(|s| period.contains(s.date)) {
+            let key = match s.role {
+                ShiftRole::PeerNavigator => ShiftKey::Navigator,
+                ShiftRole::Volunteer => ShiftKey::Volunteer,
+                ShiftRole::Staff => ShiftKey::Staff,
+            };
+            on_shift.entry(key).or_default().insert(s.user);
+            *t.shift_minutes.entry(key).or_default() += s.minutes.max(0);
+        }
+        t.shift_people = on_shift
+            .into_iter()
+            .map(|(k, people)| (k, people.len() as u64))
+            .collect();
+        t.training = input
+            .training
+            .iter()
+            .filter(|x| period.contains(x.date))
+            .count() as u64;
+
+        t.outcomes = movements(input, period);
+        t
+    }
+}
+
+fn contact_label(kind: ContactKind) -> &'static str {
+    match kind {
+        ContactKind::Parent => "Parents",
+        ContactKind::Visitor => "Visitors",
+        ContactKind::Professional => "Professionals",
+    }
+}
+
+/// Seven-day blocks from the period's first day; the last may be shorter.
+fn week_count(period: Period) -> usize {
+    ((period.days() + 6) / 7) as usize
+}
+
+/// One score in check-in order: (date, time, check-in, value).
+type Scored = (NaiveDate, i64, Uuid, f64);
+
+/// Each instrument part's movement in `period`, keyed by (instrument id, part key): the part
+/// key is "total", an item id, or "goals".
+fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), Movement> {
+    let defs: HashMap<&str, &InstrumentInfo> = input
+        .instruments
+        .iter()
+        .map(|i| (i.id.as_str(), i))
+        .collect();
+    // (instrument, person, part) -> values in check-in order.
+    let mut series: BTreeMap<(&str, Uuid, &str), Vec<Scored>> = BTreeMap::new();
+    for c in input.check_ins.iter().filter(|c| period.contains(c.date)) {
+        let (Some(def), Some(value)) = (defs.get(c.instrument.as_str()), c.value) else {
+            continue;
+        };
+        let wanted = match def.scoring {
+            InstrumentScoring::Total => c.part == "total",
+            InstrumentScoring::PerItem => def.items.iter().any(|i| i.id == c.part),
+            InstrumentScoring::PerGoal => c.part != "total",
+        };
+        if wanted {
+            series
+                .entry((def.id.as_str(), c.person, c.part.as_str()))
+                .or_default()
+                .push((c.date, c.at, c.check_in, value));
+        }
+    }
+    let mut out: BTreeMap<(String, String), Movement> = BTreeMap::new();
+    for ((instrument, _, part), mut values) in series {
+        if values.len() < 2 {
+            continue;
+        }
+        values.sort_by_key(|v| (v.0, v.1, v.2));
+        let def = defs[instrument];
+        let (better, key) = match def.scoring {
+            InstrumentScoring::PerItem => (
+                def.items
+                    .iter()
+                    .find(|i| i.id == part)
+                    .map_or(def.better, |i| i.better),
+                part.to_string(),
+            ),
+            InstrumentScoring::PerGoal => (def.better, "goals".to_string()),
+            InstrumentScoring::Total => (def.better, "total".to_string()),
+        };
+        let first = values[0].3;
+        let latest = values[values.len() - 1].3;
+        let m = out.entry((instrument.to_string(), key)).or_default();
+        m.followed += 1;
+        m.first_sum += first;
+        m.latest_sum += latest;
+        // Compared in hundredths, as the member page compares them.
+        let by = hundredths(latest) - hundredths(first);
+        let threshold = hundredths(def.meaningful_change).abs();
+        let better_way = match better {
+            Better::Higher => by,
+            Better::Lower => -by,
+        };
+        if better_way.abs() < threshold || by == 0 {
+            m.same += 1;
+        } else if better_way > 0 {
+            m.improved += 1;
+        } else {
+            m.declined += 1;
+        }
+    }
+    out
+}
+
+fn hundredths(x: f64) -> i64 {
+    (x * 100.0).round() as i64
+}
+
+// ------------------------------------------------------------------------------------------
+// Laying out the tables.
+
+/// A table whose cells are still ledger ids (settled into [`Cell`]s at the end).
+struct Draft {
+    id: &'static str,
+    title: &'static str,
+    row_title: &'static str,
+    columns: Vec<Column>,
+    rows: Vec<DraftRow>,
+    note: Option<String>,
+    chart: Option<Chart>,
+}
+
+struct DraftRow {
+    label: String,
+    values: Vec<(CellId, CellId)>,
+    unit: Option<Unit>,
+}
+
+struct Writer {
+    ledger: Ledger,
+    /// Answers below it are never named (see [`answer_rows`]).
+    threshold: u64,
+}
+
+impl Writer {
+    fn finish(&self, d: Draft) -> Table {
+        Table {
+            id: d.id.to_string(),
+            title: d.title.to_string(),
+            row_title: d.row_title.to_string(),
+            columns: d.columns,
+            rows: d
+                .rows
+                .into_iter()
+                .map(|r| Row {
+                    label: r.label,
+                    values: r
+                        .values
+                        .into_iter()
+                        .map(|(c, p)| Pair {
+                            current: self.ledger.cell(c),
+                            previous: self.ledger.cell(p),
+                        })
+                        .collect(),
+                    unit: r.unit,
+                })
+                .collect(),
+            note: d.note,
+            chart: d.chart,
+        }
+    }
+
+    /// A row of one count of people in each period.
+    fn people_row(&mut self, label: impl Into<String>, now: u64, before: u64) -> DraftRow {
+        let values = vec![(self.ledger.people(now), self.ledger.people(before))];
+        DraftRow {
+            label: label.into(),
+            values,
+            unit: None,
+        }
+    }
+}
+
+fn column(title: &str, unit: Unit) -> Column {
+    Column {
+        title: title.to_string(),
+        unit,
+    }
+}
+
+fn figure_table(id: &'static str, title: &'static str, rows: Vec<DraftRow>) -> Draft {
+    Draft {
+        id,
+        title,
+        row_title: "Figure",
+        columns: vec![column("Value", Unit::Count)],
+        rows,
+        note: None,
+        chart: None,
+    }
+}
+
+fn mean(sum: f64, n: u64) -> Option<f64> {
+    (n > 0).then(|| round2(sum / n as f64))
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+type SectionDraft = (&'static str, &'static str, Vec<Draft>);
+
+fn attendance(
+    w: &mut Writer,
+    now: &Tally,
+    before: &Tally,
+    period: Period,
+    members: (CellId, CellId),
+) -> SectionDraft {
+    let l = &mut w.ledger;
+    let days = DraftRow {
+        label: "Hub days held".into(),
+        values: vec![(l.free(now.days_held), l.free(before.days_held))],
+        unit: None,
+    };
+    let visits = (l.people(now.visits), l.people(before.visits));
+    let mean_visits = (
+        l.derived(
+            mean(now.visits as f64, now.members),
+            now.members,
+            &[visits.0, members.0],
+        ),
+        l.derived(
+            mean(before.visits as f64, before.members),
+            before.members,
+            &[visits.1, members.1],
+        ),
+    );
+    let mut rows = vec![
+        days,
+        DraftRow {
+            label: "Visits".into(),
+            values: vec![visits],
+            unit: None,
+        },
+        DraftRow {
+            label: "Unique members".into(),
+            values: vec![members],
+            unit: None,
+        },
+        w.people_row("New members", now.new_members, before.new_members),
+        w.people_row("Returning members", now.returning, before.returning),
+        DraftRow {
+            label: "Mean visits per member".into(),
+            values: vec![mean_visits],
+            unit: Some(Unit::Number),
+        },
+    ];
+    for kind in ["Parents", "Visitors", "Professionals"] {
+        let n = |t: &Tally| t.contacts.get(kind).copied().unwrap_or(0);
+        rows.push(w.people_row(format!("{kind} (visits)"), n(now), n(before)));
+    }
+    rows.push(w.people_row("Anonymous headcount", now.headcount, before.headcount));
+    let mut summary = figure_table("attendance", "Attendance", rows);
+    summary.note = Some(
+        "New members came for the first time in the period. Returning members came back \
+         within 4 weeks of an earlier visit, both in the period. Parents, visitors and \
+         professionals are counted by visit; the anonymous headcount counts people who did \
+         not register."
+            .to_string(),
+    );
+
+    let weekday_rows: Vec<DraftRow> = WEEKDAYS
+        .iter()
+        .enumerate()
+        .map(|(i, day)| w.people_row(*day, now.weekday[i], before.weekday[i]))
+        .collect();
+    add_sums(&mut w.ledger, visits, &weekday_rows);
+    let week_rows: Vec<DraftRow> = (0..now.weeks.len())
+        .map(|i| {
+            let from = period.from + chrono::Duration::days(7 * i as i64);
+            w.people_row(
+                format!("Week {} (from {})", i + 1, from.format("%-d %b %Y")),
+                now.weeks[i],
+                before.weeks.get(i).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    add_sums(&mut w.ledger, visits, &week_rows);
+    let counts = |id, title, row_title, rows, note: &str| Draft {
+        id,
+        title,
+        row_title,
+        columns: vec![column("Visits", Unit::Count)],
+        rows,
+        note: Some(note.to_string()),
+        chart: None,
+    };
+    let mut by_week = counts(
+        "visits-by-week",
+        "Visits by week",
+        "Week",
+        week_rows,
+        "Weeks are 7-day blocks from the first day of the period; the previous period's \
+         column holds its own week of the same number.",
+    );
+    by_week.chart = Some(Chart {
+        kind: ChartKind::Columns,
+        column: 0,
+        with_previous: true,
+    });
+    (
+        "attendance",
+        "Attendance",
+        vec![
+            summary,
+            counts(
+                "visits-by-weekday",
+                "Visits by day of the week",
+                "Day",
+                weekday_rows,
+                "By the hub's own date of each visit.",
+            ),
+            by_week,
+        ],
+    )
+}
+
+/// Says that the rows' one column adds up to `total` in each period.
+fn add_sums(l: &mut Ledger, total: (CellId, CellId), rows: &[DraftRow]) {
+    l.sum(total.0, rows.iter().map(|r| r.values[0].0).collect());
+    l.sum(total.1, rows.iter().map(|r| r.values[0].1).collect());
+}
+
+fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId)) -> SectionDraft {
+    let members_row = |label: &str| DraftRow {
+        label: label.to_string(),
+        values: vec![members],
+        unit: None,
+    };
+    let mut age_rows: Vec<DraftRow> = AGE_BANDS
+        .iter()
+        .enumerate()
+        .map(|(i, (band, _, _))| w.people_row(*band, now.age[i], before.age[i]))
+        .collect();
+    let n = AGE_BANDS.len();
+    age_rows.push(w.people_row("Other ages", now.age[n], before.age[n]));
+    age_rows.push(w.people_row(NOT_RECORDED, now.age[n + 1], before.age[n + 1]));
+    add_sums(&mut w.ledger, members, &age_rows);
+    age_rows.push(members_row("All members"));
+
+    let table = |id, title, row_title, rows, note: &str| Draft {
+        id,
+        title,
+        row_title,
+        columns: vec![column("Members", Unit::Count)],
+        rows,
+        note: Some(note.to_string()),
+        chart: None,
+    };
+    let mut tables = vec![table(
+        "reach-age",
+        "Members by age band",
+        "Age band",
+        age_rows,
+        "Age on the day of each member's first visit in the period. Other ages are under 11 \
+         or over 25.",
+    )];
+    for (id, title, row_title, pick, other, note) in [
+        (
+            "reach-gender",
+            "Members by gender",
+            "Gender",
+            (|t: &Tally| &t.gender) as fn(&Tally) -> &Answers,
+            "Other answers",
+            "Gender as the member gave it; answers that differ only in capitals or spaces \
+             are counted together. An answer fewer members gave than the suppression \
+             threshold is counted with other answers, never named.",
+        ),
+        (
+            "reach-area",
+            "Members by area",
+            "Postcode district",
+            |t: &Tally| &t.area,
+            "Other areas",
+            "The postcode districts with the most members in the period, each with at least \
+             as many as the suppression threshold; the rest are other areas.",
+        ),
+        (
+            "reach-heard",
+            "How members heard about the hub",
+            "Heard about the hub",
+            |t: &Tally| &t.heard,
+            "Other answers",
+            "As the member said it; the most common answers given by at least as many members \
+             as the suppression threshold are named, the rest are other answers.",
+        ),
+    ] {
+        let mut rows = answer_rows(w, pick(now), pick(before), other);
+        add_sums(&mut w.ledger, members, &rows);
+        rows.push(members_row("All members"));
+        tables.push(table(id, title, row_title, rows, note));
+    }
+    ("reach", "Reach", tables)
+}
+
+/// The most common answers of this period (up to [`TOP`]), then the rest as `other`, then
+/// not recorded. An answer given by fewer members than the threshold is never named, only
+/// counted among the other answers: a free-text answer ("heard from my social worker Sam")
+/// could itself say who a held-back count is.
+fn answer_rows(w: &mut Writer, now: &Answers, before: &Answers, other: &str) -> Vec<DraftRow> {
+    let mut keys: Vec<(&String, u64)> = now
+        .counts
+        .iter()
+        .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
+        .filter(|(_, n)| *n >= w.threshold)
+        .collect();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    keys.truncate(TOP);
+    let named: HashSet<&String> = keys.iter().map(|(k, _)| *k).collect();
+    let rest = |a: &Answers| {
+        a.counts
+            .iter()
+            .filter(|(k, _)| k.as_ref().is_some_and(|k| !named.contains(k)))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    let mut rows: Vec<DraftRow> = keys
+        .iter()
+        .map(|(k, n)| {
+            let key = Some((*k).clone());
+            w.people_row(label_of(now, before, k), *n, before.count(&key))
+        })
+        .collect();
+    rows.push(w.people_row(other, rest(now), rest(before)));
+    rows.push(w.people_row(NOT_RECORDED, now.count(&None), before.count(&None)));
+    rows
+}
+
+/// The spelling most members used (either period), ties to the first in order.
+fn label_of(now: &Answers, before: &Answers, key: &str) -> String {
+    let mut spellings: BTreeMap<&String, u64> = BTreeMap::new();
+    for a in [now, before] {
+        for (s, n) in a.spellings.get(key).into_iter().flatten() {
+            *spellings.entry(s).or_default() += n;
+        }
+    }
+    spellings
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map_or_else(|| key.to_string(), |(s, _)| s.clone())
+}
+
+fn participation(
+    w: &mut Writer,
+    input: &ReportInput,
+    now: &Tally,
+    before: &Tally,
+    members: (CellId, CellId),
+) -> SectionDraft {
+    let two = || {
+        vec![
+            column("Visits", Unit::Count),
+            column("Members", Unit::Count),
+        ]
+    };
+    let mut activities: Vec<&ActivityRow> = input
+        .activities
+        .iter()
+        .filter(|a| {
+            [now, before]
+                .iter()
+                .any(|t| t.activity_visits.get(&a.id).copied().unwrap_or(0) > 0)
+        })
+        .collect();
+    activities.sort_by_key(|a| (fold(&a.name), a.id));
+    let get = |m: &HashMap<Uuid, u64>, id| m.get(&id).copied().unwrap_or(0);
+    let activity_rows = activities
+        .iter()
+        .map(|a| DraftRow {
+            label: a.name.clone(),
+            values: vec![
+                (
+                    w.ledger.people(get(&now.activity_visits, a.id)),
+                    w.ledger.people(get(&before.activity_visits, a.id)),
+                ),
+                (
+                    w.ledger.people(get(&now.activity_members, a.id)),
+                    w.ledger.people(get(&before.activity_members, a.id)),
+                ),
+            ],
+            unit: None,
+        })
+        .collect();
+    let kinds: BTreeSet<&String> = now
+        .kind_visits
+        .keys()
+        .chain(before.kind_visits.keys())
+        .collect();
+    let get = |m: &BTreeMap<String, u64>, k: &String| m.get(k).copied().unwrap_or(0);
+    let kind_rows = kinds
+        .into_iter()
+        .map(|k| DraftRow {
+            label: k.clone(),
+            values: vec![
+                (
+                    w.ledger.people(get(&now.kind_visits, k)),
+                    w.ledger.people(get(&before.kind_visits, k)),
+                ),
+                (
+                    w.ledger.people(get(&now.kind_members, k)),
+                    w.ledger.people(get(&before.kind_members, k)),
+                ),
+            ],
+            unit: None,
+        })
+        .collect();
+    let mut breadth_rows: Vec<DraftRow> = [
+        "No activity recorded",
+        "1 activity",
+        "2-4 different activities",
+        "5 or more different activities",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, label)| w.people_row(*label, now.breadth[i], before.breadth[i]))
+    .collect();
+    add_sums(&mut w.ledger, members, &breadth_rows);
+    breadth_rows.push(DraftRow {
+        label: "All members".into(),
+        values: vec![members],
+        unit: None,
+    });
+    (
+        "participation",
+        "Participation in purposeful social activity",
+        vec![
+            Draft {
+                id: "activities",
+                title: "Visits and members by activity",
+                row_title: "Activity",
+                columns: two(),
+                rows: activity_rows,
+                note: Some(
+                    "A visit with several activities counts once for each; a member counts \
+                     once for each activity they took part in."
+                        .to_string(),
+                ),
+                chart: None,
+            },
+            Draft {
+                id: "activity-kinds",
+                title: "Visits and members by kind of activity",
+                row_title: "Kind of activity",
+                columns: two(),
+                rows: kind_rows,
+                note: Some(
+                    "A visit or member counts once for each kind of activity taken part in."
+                        .to_string(),
+                ),
+                chart: None,
+            },
+            Draft {
+                id: "activity-breadth",
+                title: "Members by how many different activities they took part in",
+                row_title: "Different activities",
+                columns: vec![column("Members", Unit::Count)],
+                rows: breadth_rows,
+                note: None,
+                chart: None,
+            },
+        ],
+    )
+}
+
+fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) -> SectionDraft {
+    let mut instruments: Vec<&InstrumentInfo> = input.instruments.iter().collect();
+    instruments.sort_by(|a, b| (fold(&a.name), &a.id).cmp(&(fold(&b.name), &b.id)));
+    let mut rows = Vec::new();
+    for def in instruments {
+        let parts: Vec<(String, String)> = match def.scoring {
+            InstrumentScoring::Total => vec![("total".into(), def.name.clone())],
+            InstrumentScoring::PerItem => def
+                .items
+                .iter()
+                .map(|i| (i.id.clone(), format!("{}: {}", def.name, i.label)))
+                .collect(),
+            InstrumentScoring::PerGoal => {
+                vec![("goals".into(), format!("{}: each goal", def.name))]
+            }
+        };
+        for (part, label) in parts {
+            let key = (def.id.clone(), part);
+            let (a, b) = (now.outcomes.get(&key), before.outcomes.get(&key));
+            if a.is_none() && b.is_none() {
+                continue;
+            }
+            let a = a.cloned().unwrap_or_default();
+            let b = b.cloned().unwrap_or_default();
+            let l = &mut w.ledger;
+            let followed = (l.people(a.followed), l.people(b.followed));
+            let means = |l: &mut Ledger, f: &dyn Fn(&Movement) -> f64| {
+                (
+                    l.derived(mean(f(&a), a.followed), a.followed, &[followed.0]),
+                    l.derived(mean(f(&b), b.followed), b.followed, &[followed.1]),
+                )
+            };
+            let first = means(l, &|m| m.first_sum);
+            let latest = means(l, &|m| m.latest_sum);
+            let change = means(l, &|m| m.latest_sum - m.first_sum);
+            let moved: Vec<(CellId, CellId)> = [
+                (a.improved, b.improved),
+                (a.same, b.same),
+                (a.declined, b.declined),
+            ]
+            .iter()
+            .map(|(x, y)| (l.people(*x), l.people(*y)))
+            .collect();
+            l.sum(followed.0, moved.iter().map(|m| m.0).collect());
+            l.sum(followed.1, moved.iter().map(|m| m.1).collect());
+            let mut values = vec![followed, first, latest, change];
+            values.extend(moved);
+            rows.push(DraftRow {
+                label,
+                values,
+                unit: None,
+            });
+        }
+    }
+    let n = |t| column(t, Unit::Number);
+    let c = |t| column(t, Unit::Count);
+    (
+        "outcomes",
+        "Outcomes",
+        vec![Draft {
+            id: "outcomes",
+            title: "Change in outcomes",
+            row_title: "Instrument and measure",
+            columns: vec![
+                c("Members followed"),
+                n("Mean first score"),
+                n("Mean latest score"),
+                n("Mean change"),
+                c("Improved"),
+                c("No meaningful change"),
+                c("Declined"),
+            ],
+            rows,
+            note: Some(
+                "Members followed had at least two check-ins with the instrument in the period \
+                 (for goal-based outcomes each goal scored at least twice is counted). Their \
+                 first and latest check-in of the period are compared; a change of at least the \
+                 instrument's meaningful-change threshold in the better direction counts as \
+                 improved, in the worse direction as declined. ONS4 questions are reported one \
+                 by one, never added up; for anxiety a lower score is better."
+                    .to_string(),
+            ),
+            chart: Some(Chart {
+                kind: ChartKind::Bars,
+                column: 3,
+                with_previous: false,
+            }),
+        }],
+    )
+}
+
+fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
+    let mut rows = vec![
+        w.people_row(
+            "Peer navigator conversations",
+            now.conversations,
+            before.conversations,
+        ),
+        w.people_row(
+            "Members in a conversation",
+            now.conversation_members,
+            before.conversation_members,
+        ),
+        w.people_row(
+            "Self-care plans started",
+            now.plans_started,
+            before.plans_started,
+        ),
+        w.people_row(
+            "Self-care plans updated",
+            now.plans_updated,
+            before.plans_updated,
+        ),
+    ];
+    for (key, who, hours) in [
+        (
+            ShiftKey::Navigator,
+            "Peer navigators on shift",
+            "Peer navigator hours",
+        ),
+        (
+            ShiftKey::Volunteer,
+            "Volunteers on shift",
+            "Volunteer hours",
+        ),
+        (ShiftKey::Staff, "Staff on shift", "Staff hours"),
+    ] {
+        let count = |t: &Tally| t.shift_people.get(&key).copied().unwrap_or(0);
+        let minutes = |t: &Tally| t.shift_minutes.get(&key).copied().unwrap_or(0);
+        let people = w.people_row(who, count(now), count(before));
+        let cells = people.values[0];
+        let hours_of =
+            |t: &Tally| (count(t) > 0).then(|| (minutes(t) as f64 / 60.0 * 10.0).round() / 10.0);
+        let hours_row = DraftRow {
+            label: hours.to_string(),
+            values: vec![(
+                w.ledger.derived(hours_of(now), count(now), &[cells.0]),
+                w.ledger
+                    .derived(hours_of(before), count(before), &[cells.1]),
+            )],
+            unit: Some(Unit::Hours),
+        };
+        rows.push(people);
+        rows.push(hours_row);
+    }
+    rows.push(w.people_row("Training completed", now.training, before.training));
+    rows.push(w.people_row(
+        "Parents signposted to the parent network",
+        now.signposted,
+        before.signposted,
+    ));
+    let mut table = figure_table("people", "Navigators, volunteers and parents", rows);
+    table.note = Some(
+        "Plans updated counts members whose plan was changed after it was started. Hours are \
+         from shifts on hub days of the period; one person's overlapping shifts count once."
+            .to_string(),
+    );
+    ("people", "People", vec![table])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::age::BirthMonth;
+    use crate::domain::instruments::Outcome;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    const A: u128 = 1;
+    const B: u128 = 2;
+    const C: u128 = 3;
+    const ART: u128 = 10;
+    const FOOTBALL: u128 = 11;
+
+    fn visit(person: u128, on: &str, activities: &[u128]) -> VisitRow {
+        VisitRow {
+            person: id(person),
+            date: date(on),
+            activities: activities.iter().map(|a| id(*a)).collect(),
+        }
+    }
+
+    fn score(
+        check_in: u128,
+        person: u128,
+        on: &str,
+        instrument: &str,
+        part: &str,
+        value: f64,
+    ) -> CheckInRow {
+        CheckInRow {
+            check_in: id(check_in),
+            person: id(person),
+            date: date(on),
+            at: 0,
+            instrument: instrument.into(),
+            part: part.into(),
+            value: Some(value),
+        }
+    }
+
+    /// A fortnight from Monday 2 March 2026, worked out by hand in the comments.
+    fn fortnight(threshold: u32) -> ReportInput {
+        let member = |person, born: Option<(i32, u32)>, gender: &str, first: &str| MemberRow {
+            person: id(person),
+            born: born.map(|(y, m)| BirthMonth::new(y, m).unwrap()),
+            gender: Some(gender.into()),
+            postcode_district: Some("M1".into()),
+            heard_about: None,
+            first_visit: Some(date(first)),
+        };
+        ReportInput {
+            period: Period::new(date("2026-03-02"), date("2026-03-15")).unwrap(),
+            organisation: "Hub org".into(),
+            hub: None,
+            threshold,
+            days: [
+                ("2026-02-20", 5),
+                ("2026-03-04", 2),
+                ("2026-03-06", 0),
+                ("2026-03-09", 1),
+                ("2026-03-14", 3),
+            ]
+            .iter()
+            .map(|(d, n)| DayRow {
+                date: date(d),
+                hub: id(99),
+                headcount: *n,
+            })
+            .collect(),
+            visits: vec![
+                // A: Friday of week 1 and Monday of week 2, three days apart: returning.
+                visit(A, "2026-03-06", &[ART, FOOTBALL]),
+                visit(A, "2026-03-09", &[ART]),
+                // B: first visit ever, in the period: new.
+                visit(B, "2026-03-04", &[FOOTBALL]),
+                // C: once in each period: not returning in either.
+                visit(C, "2026-02-20", &[]),
+                visit(C, "2026-03-14", &[]),
+            ],
+            members: vec![
+                // A's 14th birthday month is March 2026: 14 on their first visit of the period.
+                member(A, Some((2012, 3)), "Female", "2026-01-10"),
+                member(B, Some((2008, 11)), "female", "2026-03-04"),
+                member(C, None, " female ", "2026-02-20"),
+            ],
+            activities: vec![
+                ActivityRow {
+                    id: id(ART),
+                    name: "Art club".into(),
+                    kind: "creative".into(),
+                },
+                ActivityRow {
+                    id: id(FOOTBALL),
+                    name: "Football".into(),
+                    kind: "sport".into(),
+                },
+            ],
+            contact_visits: vec![
+                ContactVisitRow {
+                    contact: id(50),
+                    kind: ContactKind::Parent,
+                    date: date("2026-03-04"),
+                    signposted: true,
+                },
+                ContactVisitRow {
+                    contact: id(50),
+                    kind: ContactKind::Parent,
+                    date: date("2026-03-09"),
+                    signposted: false,
+                },
+                ContactVisitRow {
+                    contact: id(51),
+                    kind: ContactKind::Visitor,
+                    date: date("2026-03-06"),
+                    signposted: false,
+                },
+            ],
+            conversations: [(A, "2026-03-06"), (A, "2026-03-09"), (B, "2026-03-04")]
+                .iter()
+                .map(|(p, d)| ConversationRow {
+                    person: id(*p),
+                    date: date(d),
+                })
+                .collect(),
+            plan_edits: [
+                (B, "2026-02-20", true),
+                (A, "2026-03-06", true),
+                (A, "2026-03-07", false),
+                (A, "2026-03-09", false),
+                (B, "2026-03-05", false),
+            ]
+            .iter()
+            .map(|(p, d, started)| PlanEditRow {
+                person: id(*p),
+                date: date(d),
+                started: *started,
+            })
+            .collect(),
+            check_ins: vec![
+                // Confidence, threshold 2: A 4 -> 6 (up 2: improved), B 5 -> 6 (up 1: no
+                // meaningful change).
+                score(100, A, "2026-03-03", "confidence", "total", 4.0),
+                score(101, A, "2026-03-10", "confidence", "total", 6.0),
+                score(102, B, "2026-03-04", "confidence", "total", 5.0),
+                score(103, B, "2026-03-12", "confidence", "total", 6.0),
+                // ONS4-like, per question, threshold 1: A happier (5 -> 7) and less anxious
+                // (6 -> 3, lower is better): improved on both.
+                score(110, A, "2026-03-03", "wellbeing", "happy", 5.0),
+                score(110, A, "2026-03-03", "wellbeing", "anxious", 6.0),
+                score(111, A, "2026-03-10", "wellbeing", "happy", 7.0),
+                score(111, A, "2026-03-10", "wellbeing", "anxious", 3.0),
+                // Goals, threshold 3: g1 2 -> 8 improved; g2 scored once is not followed.
+                score(120, A, "2026-03-03", "goals", "g1", 2.0),
+                score(121, A, "2026-03-10", "goals", "g1", 8.0),
+                score(121, A, "2026-03-10", "goals", "g2", 4.0),
+                // Only one in the period: C is not followed.
+                score(130, C, "2026-02-20", "confidence", "total", 3.0),
+                score(131, C, "2026-03-14", "confidence", "total", 9.0),
+            ],
+            instruments: vec![
+                InstrumentInfo {
+                    id: "confidence".into(),
+                    name: "Confidence".into(),
+                    outcome: Outcome::Confidence,
+                    scoring: InstrumentScoring::Total,
+                    meaningful_change: 2.0,
+                    better: Better::Higher,
+                    items: vec![],
+                },
+                InstrumentInfo {
+                    id: "wellbeing".into(),
+                    name: "Wellbeing".into(),
+                    outcome: Outcome::Wellbeing,
+                    scoring: InstrumentScoring::PerItem,
+                    meaningful_change: 1.0,
+                    better: Better::Higher,
+                    items: vec![
+                        ItemInfo {
+                            id: "happy".into(),
+                            label: "Happy yesterday".into(),
+                            better: Better::Higher,
+                        },
+                        ItemInfo {
+                            id: "anxious".into(),
+                            label: "Anxious yesterday".into(),
+                            better: Better::Lower,
+                        },
+                    ],
+                },
+                InstrumentInfo {
+                    id: "goals".into(),
+                    name: "Goals".into(),
+                    outcome: Outcome::Agency,
+                    scoring: InstrumentScoring::PerGoal,
+                    meaningful_change: 3.0,
+                    better: Better::Higher,
+                    items: vec![],
+                },
+            ],
+            shifts: vec![
+                // Two and a half hours.
+                ShiftRow {
+                    user: id(200),
+                    role: ShiftRole::PeerNavigator,
+                    date: date("2026-03-04"),
+                    minutes: 150,
+                },
+                ShiftRow {
+                    user: id(201),
+                    role: ShiftRole::Volunteer,
+                    date: date("2026-02-25"),
+                    minutes: 60,
+                },
+            ],
+            training: vec![TrainingRow {
+                user: id(200),
+                date: date("2026-03-10"),
+            }],
+        }
+    }
+
+    /// (this period, previous period) of a figure; panics when the row is not there.
+    fn fig(r: &Report, table: &str, row: &str, column: usize) -> (Option<f64>, Option<f64>) {
+        let t = r.table(table).unwrap_or_else(|| panic!("no table {table}"));
+        let row = t.rows.iter().find(|x| x.label == row).unwrap_or_else(|| {
+            panic!(
+                "no row {row} in {table}: {:?}",
+                t.rows.iter().map(|r| &r.label).collect::<Vec<_>>()
+            )
+        });
+        (
+            row.values[column].current.value,
+            row.values[column].previous.value,
+        )
+    }
+
+    fn one(r: &Report, table: &str, row: &str) -> (Option<f64>, Option<f64>) {
+        fig(r, table, row, 0)
+    }
+
+    #[test]
+    fn attendance_figures_match_the_hand_count() {
+        let r = build(&fortnight(1));
+        assert_eq!(
+            r.previous,
+            Period::new(date("2026-02-16"), date("2026-03-01")).unwrap()
+        );
+        assert_eq!(
+            one(&r, "attendance", "Hub days held"),
+            (Some(4.0), Some(1.0))
+        );
+        assert_eq!(one(&r, "attendance", "Visits"), (Some(4.0), Some(1.0)));
+        assert_eq!(
+            one(&r, "attendance", "Unique members"),
+            (Some(3.0), Some(1.0))
+        );
+        assert_eq!(one(&r, "attendance", "New members"), (Some(1.0), Some(1.0)));
+        assert_eq!(
+            one(&r, "attendance", "Returning members"),
+            (Some(1.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "attendance", "Mean visits per member"),
+            (Some(1.33), Some(1.0))
+        );
+        assert_eq!(
+            one(&r, "attendance", "Parents (visits)"),
+            (Some(2.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "attendance", "Visitors (visits)"),
+            (Some(1.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "attendance", "Professionals (visits)"),
+            (Some(0.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "attendance", "Anonymous headcount"),
+            (Some(6.0), Some(5.0))
+        );
+        // Friday 6th and Monday 9th fall either side of the week boundary.
+        assert_eq!(
+            one(&r, "visits-by-week", "Week 1 (from 2 Mar 2026)"),
+            (Some(2.0), Some(1.0))
+        );
+        assert_eq!(
+            one(&r, "visits-by-week", "Week 2 (from 9 Mar 2026)"),
+            (Some(2.0), Some(0.0))
+        );
+        for (day, n) in [
+            ("Monday", 1.0),
+            ("Tuesday", 0.0),
+            ("Wednesday", 1.0),
+            ("Friday", 1.0),
+            ("Saturday", 1.0),
+            ("Sunday", 0.0),
+        ] {
+            assert_eq!(one(&r, "visits-by-weekday", day).0, Some(n), "{day}");
+        }
+        assert!(!r.suppression.off || r.suppression.rule.contains("OFF"));
+        assert!(r.suppression.off);
+    }
+
+    #[test]
+    fn reach_counts_each_member_once_by_their_first_visit_of_the_period() {
+        let r = build(&fortnight(1));
+        // A turns 14 in March 2026: 14-15, not 11-13.
+        assert_eq!(one(&r, "reach-age", "14-15"), (Some(1.0), Some(0.0)));
+        assert_eq!(one(&r, "reach-age", "11-13").0, Some(0.0));
+        assert_eq!(one(&r, "reach-age", "16-17").0, Some(1.0));
+        assert_eq!(one(&r, "reach-age", NOT_RECORDED), (Some(1.0), Some(1.0)));
+        assert_eq!(one(&r, "reach-age", "All members"), (Some(3.0), Some(1.0)));
+        // "Female", "female" and " female " are one answer, labelled as most wrote it.
+        assert_eq!(one(&r, "reach-gender", "female"), (Some(3.0), Some(1.0)));
+        assert_eq!(one(&r, "reach-area", "M1"), (Some(3.0), Some(1.0)));
+        assert_eq!(one(&r, "reach-heard", NOT_RECORDED), (Some(3.0), Some(1.0)));
+    }
+
+    #[test]
+    fn participation_counts_visits_and_members_by_activity_and_breadth() {
+        let r = build(&fortnight(1));
+        assert_eq!(fig(&r, "activities", "Art club", 0).0, Some(2.0));
+        assert_eq!(fig(&r, "activities", "Art club", 1).0, Some(1.0));
+        assert_eq!(fig(&r, "activities", "Football", 0).0, Some(2.0));
+        assert_eq!(fig(&r, "activities", "Football", 1).0, Some(2.0));
+        assert_eq!(fig(&r, "activity-kinds", "sport", 1).0, Some(2.0));
+        assert_eq!(fig(&r, "activity-kinds", "creative", 0).0, Some(2.0));
+        assert_eq!(
+            one(&r, "activity-breadth", "No activity recorded"),
+            (Some(1.0), Some(1.0))
+        );
+        assert_eq!(one(&r, "activity-breadth", "1 activity").0, Some(1.0));
+        assert_eq!(
+            one(&r, "activity-breadth", "2-4 different activities").0,
+            Some(1.0)
+        );
+    }
+
+    #[test]
+    fn outcomes_compare_first_and_latest_by_the_meaningful_change_threshold() {
+        let r = build(&fortnight(1));
+        let row = |label| {
+            (0..7)
+                .map(|c| fig(&r, "outcomes", label, c).0)
+                .collect::<Vec<_>>()
+        };
+        // followed, mean first, mean latest, mean change, improved, same, declined
+        assert_eq!(
+            row("Confidence"),
+            [
+                Some(2.0),
+                Some(4.5),
+                Some(6.0),
+                Some(1.5),
+                Some(1.0),
+                Some(1.0),
+                Some(0.0)
+            ]
+        );
+        assert_eq!(
+            row("Wellbeing: Happy yesterday"),
+            [
+                Some(1.0),
+                Some(5.0),
+                Some(7.0),
+                Some(2.0),
+                Some(1.0),
+                Some(0.0),
+                Some(0.0)
+            ]
+        );
+        // Lower anxiety is better: down 3 is improved, and the mean change keeps its sign.
+        assert_eq!(
+            row("Wellbeing: Anxious yesterday"),
+            [
+                Some(1.0),
+                Some(6.0),
+                Some(3.0),
+                Some(-3.0),
+                Some(1.0),
+                Some(0.0),
+                Some(0.0)
+            ]
+        );
+        assert_eq!(
+            row("Goals: each goal"),
+            [
+                Some(1.0),
+                Some(2.0),
+                Some(8.0),
+                Some(6.0),
+                Some(1.0),
+                Some(0.0),
+                Some(0.0)
+            ]
+        );
+        // C's check-ins straddle the periods: followed in neither.
+        assert_eq!(fig(&r, "outcomes", "Confidence", 0).1, Some(0.0));
+    }
+
+    #[test]
+    fn people_figures_count_conversations_plans_hours_training_and_signposts() {
+        let r = build(&fortnight(1));
+        assert_eq!(
+            one(&r, "people", "Peer navigator conversations"),
+            (Some(3.0), Some(0.0))
+        );
+        assert_eq!(one(&r, "people", "Members in a conversation").0, Some(2.0));
+        assert_eq!(
+            one(&r, "people", "Self-care plans started"),
+            (Some(1.0), Some(1.0))
+        );
+        assert_eq!(
+            one(&r, "people", "Self-care plans updated"),
+            (Some(2.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "people", "Peer navigators on shift"),
+            (Some(1.0), Some(0.0))
+        );
+        assert_eq!(one(&r, "people", "Peer navigator hours"), (Some(2.5), None));
+        assert_eq!(one(&r, "people", "Volunteer hours"), (None, Some(1.0)));
+        assert_eq!(
+            one(&r, "people", "Training completed"),
+            (Some(1.0), Some(0.0))
+        );
+        assert_eq!(
+            one(&r, "people", "Parents signposted to the parent network"),
+            (Some(1.0), Some(0.0))
+        );
+    }
+
+    fn held(r: &Report, table: &str, row: &str, column: usize) -> (bool, bool) {
+        let t = r.table(table).unwrap();
+        let p = t.rows.iter().find(|x| x.label == row).unwrap().values[column];
+        (p.current.suppressed, p.previous.suppressed)
+    }
+
+    #[test]
+    fn small_counts_are_held_back_in_every_column_and_no_sum_gives_one_away() {
+        let r = build(&fortnight(3));
+        // Three members this period (shown), one before (held back).
+        assert_eq!(held(&r, "attendance", "Unique members", 0), (false, true));
+        // One member per age band: each held back; the zero bands are shown.
+        assert_eq!(held(&r, "reach-age", "14-15", 0), (true, false));
+        assert_eq!(one(&r, "reach-age", "11-13").0, Some(0.0));
+        // The previous period's one member is in "not recorded" and the total is held back too.
+        assert_eq!(held(&r, "reach-age", NOT_RECORDED, 0), (true, true));
+        assert_eq!(held(&r, "reach-age", "All members", 0), (false, true));
+        // Means need three people behind them.
+        assert_eq!(
+            held(&r, "attendance", "Mean visits per member", 0),
+            (false, true)
+        );
+        assert_eq!(held(&r, "outcomes", "Confidence", 1), (true, false));
+        assert_eq!(held(&r, "people", "Peer navigator hours", 0), (true, false));
+        // Every table: no column of a sum has exactly one held-back cell with a shown total.
+        for t in r.tables() {
+            for row in &t.rows {
+                for p in &row.values {
+                    for c in [p.current, p.previous] {
+                        assert!(
+                            !(c.suppressed && c.value.is_some()),
+                            "{}: {}",
+                            t.id,
+                            row.label
+                        );
+                    }
+                }
+            }
+        }
+        let weekdays = r.table("visits-by-weekday").unwrap();
+        let held_days = weekdays
+            .rows
+            .iter()
+            .filter(|r| r.values[0].current.suppressed)
+            .count();
+        assert_ne!(held_days, 1);
+        let json = serde_json::to_value(&r).unwrap();
+        let rule = json["suppression"]["rule"].as_str().unwrap();
+        assert!(rule.contains("1 to 2"), "{rule}");
+    }
+
+    #[test]
+    fn a_suppressed_figure_is_null_beside_a_marker_in_json() {
+        let r = build(&fortnight(3));
+        let json = serde_json::to_value(&r).unwrap();
+        let age = json["sections"][1]["tables"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"] == "14-15")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            age["values"][0]["current"],
+            serde_json::json!({"value": null, "suppressed": true})
+        );
+        assert_eq!(
+            age["values"][0]["previous"],
+            serde_json::json!({"value": 0, "suppressed": false})
+        );
+    }
+
+    #[test]
+    fn an_answer_fewer_members_gave_than_the_threshold_is_never_named() {
+        let mut input = fortnight(3);
+        input.members[1].heard_about = Some("Sam from school".into());
+        let labels = |r: &Report| {
+            r.table("reach-heard")
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.label.clone())
+                .collect::<Vec<_>>()
+        };
+        let r = build(&input);
+        assert!(
+            !labels(&r).iter().any(|l| l.contains("Sam")),
+            "{:?}",
+            labels(&r)
+        );
+        assert!(held(&r, "reach-heard", "Other answers", 0).0);
+        input.threshold = 1;
+        assert!(labels(&build(&input)).contains(&"Sam from school".to_string()));
+    }
+
+    #[test]
+    fn the_report_holds_no_ids() {
+        let r = build(&fortnight(1));
+        let json = serde_json::to_string(&r).unwrap();
+        for n in [A, B, C, ART, FOOTBALL, 200, 50] {
+            assert!(!json.contains(&id(n).to_string()));
+        }
+    }
+}
