@@ -1073,6 +1073,192 @@ fn resolve_conflict<R: Runtime>(
     Ok(settled)
 }
 
+// Outcome reports (managers; the core refuses anyone else). A preview is figures on the screen;
+// everything that leaves the app (a file, a print) goes through an export, which asks for a
+// reason and is written to the audit log.
+
+/// A date the Reports screen sent ("2026-01-31"), or what is wrong with it, for that field.
+fn report_date(field: &'static str, text: &str) -> Res<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
+            field,
+            if field == "from" {
+                "Choose the day the report starts."
+            } else {
+                "Choose the day the report ends."
+            },
+        )))
+    })
+}
+
+fn report_request(
+    from: &str,
+    to: &str,
+    hub: Option<String>,
+    threshold: Option<u32>,
+) -> Res<service::reports::ReportRequest> {
+    Ok(service::reports::ReportRequest {
+        from: report_date("from", from)?,
+        to: report_date("to", to)?,
+        hub: hub.filter(|h| !h.trim().is_empty()),
+        threshold,
+    })
+}
+
+/// The hubs a report can be about (managers).
+#[tauri::command]
+fn report_hubs(state: State<'_, AppState>) -> Res<Vec<String>> {
+    state.with_ctx(service::reports::report_hubs)
+}
+
+/// The report and its printable HTML (the body of the page, no document around it), to show
+/// on the screen. Off the window's thread: on a large organisation it takes a second or two.
+#[derive(serde::Serialize)]
+struct ReportPreview {
+    report: hubdesk::report::Report,
+    html: String,
+}
+
+#[tauri::command(async)]
+fn report_preview(
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+    hub: Option<String>,
+    threshold: Option<u32>,
+) -> Res<ReportPreview> {
+    let req = report_request(&from, &to, hub, threshold)?;
+    let report = state.with_ctx(|ctx| service::reports::outcome_report(ctx, &req))?;
+    let html = hubdesk::report::html::fragment(&report);
+    Ok(ReportPreview { report, html })
+}
+
+/// Where an export went: the path the person chose, or null when they cancelled the dialog.
+#[derive(serde::Serialize, Debug)]
+struct Saved {
+    saved: Option<String>,
+}
+
+/// The report as a file where the manager chooses, in the shell's own save dialog. The export
+/// is made (permission, reason, audit entry) before the dialog opens, so a refusal never comes
+/// after a file was chosen; a cancelled dialog writes nothing, and its audit entry stays, as
+/// an export asked for.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn report_export<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+    hub: Option<String>,
+    threshold: Option<u32>,
+    format: String,
+    reason: String,
+) -> Res<Saved> {
+    use service::reports::ReportFormat;
+    let req = report_request(&from, &to, hub, threshold)?;
+    let format = ReportFormat::parse(&format)?;
+    let bytes = state
+        .with_ctx(|ctx| service::reports::export_outcomes(ctx, &req, format, &reason))?;
+    let (kind, extension) = match format {
+        ReportFormat::Xlsx => ("Spreadsheet (XLSX)", "xlsx"),
+        ReportFormat::Csv => ("CSV files in a zip", "zip"),
+        ReportFormat::Html => ("Web page (HTML)", "html"),
+        ReportFormat::Json => ("JSON", "json"),
+    };
+    let offer = save::Offer {
+        file_name: format!("outcome-report-{}-to-{}.{extension}", req.from, req.to),
+        kind,
+        extension,
+    };
+    let saved = save::save(&window, state.save_as(), offer, bytes).await?;
+    Ok(Saved {
+        saved: saved.map(|p| p.display().to_string()),
+    })
+}
+
+/// Identifiable rows (one per member seen in the period): a separate export, for managers,
+/// with a reason of its own, saved the same way.
+#[tauri::command]
+async fn report_export_members<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+    format: String,
+    reason: String,
+) -> Res<Saved> {
+    use service::reports::MembersFormat;
+    let from = report_date("from", &from)?;
+    let to = report_date("to", &to)?;
+    let (format, kind, extension) = match format.as_str() {
+        "csv" => (MembersFormat::Csv, "CSV file", "csv"),
+        "xlsx" => (MembersFormat::Xlsx, "Spreadsheet (XLSX)", "xlsx"),
+        _ => {
+            return Err(UiError::from(service::Error::from(
+                hubdesk::domain::ValidationError::new(
+                    "format",
+                    "Choose CSV or XLSX for member rows.",
+                ),
+            )));
+        }
+    };
+    let bytes = state
+        .with_ctx(|ctx| service::reports::export_members(ctx, from, to, format, &reason))?;
+    let offer = save::Offer {
+        file_name: format!("member-rows-{from}-to-{to}.{extension}"),
+        kind,
+        extension,
+    };
+    let saved = save::save(&window, state.save_as(), offer, bytes).await?;
+    Ok(Saved {
+        saved: saved.map(|p| p.display().to_string()),
+    })
+}
+
+/// Prints the report the screen shows (the Reports screen prints its preview alone, with no
+/// app around it) through the system's print dialog, whose "Print to File" makes a PDF. An
+/// export like any other: the reason and the audit entry come first. Under HUBDESK_SAVE_AS
+/// (tests) it prints to a PDF in that folder with no dialog, or answers as cancelled.
+#[tauri::command]
+async fn report_print<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    from: String,
+    to: String,
+    hub: Option<String>,
+    threshold: Option<u32>,
+    reason: String,
+) -> Res<PrintOutcome> {
+    let req = report_request(&from, &to, hub, threshold)?;
+    state.with_ctx(|ctx| {
+        service::reports::export_outcomes(
+            ctx,
+            &req,
+            service::reports::ReportFormat::Html,
+            &reason,
+        )
+        .map(|_| ())
+    })?;
+    match state.save_as() {
+        SaveAs::Dialog => print_window(&window, None, "report").await,
+        SaveAs::Cancel => Ok(PrintOutcome::Cancelled),
+        SaveAs::Folder(dir) => {
+            let path = dir.join(format!("outcome-report-{}-to-{}.pdf", req.from, req.to));
+            let outcome = print_window(&window, Some(path.clone()), "report").await?;
+            Ok(match outcome {
+                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+                    PrintOutcome::Saved(path.display().to_string())
+                }
+                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+                }
+                other => other,
+            })
+        }
+    }
+}
+
 /// The app with its state and the commands of commands.txt.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder_with_state(builder, AppState::new(data_dir))
