@@ -11,6 +11,7 @@ mod day;
 mod member;
 pub mod output;
 mod plan;
+mod report;
 mod setup;
 mod sync;
 mod team;
@@ -113,6 +114,9 @@ enum Command {
     /// Parents, visitors and professionals who are not members
     #[command(subcommand)]
     Contact(day::ContactCommand),
+    /// Outcome reports and exports of member rows (managers)
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Build a fictional demo organisation (on an empty data dir)
     Demo(setup::DemoArgs),
     /// Rebuild every table from the documents (managers; for repairs)
@@ -175,6 +179,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Concern(c) => at.unlocked(|ctx| concern::concern(ctx, c, json)),
         Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
         Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
+        Command::Report(c) => at.unlocked(|ctx| report::report(ctx, c, json)),
     }
 }
 
@@ -278,4 +283,52 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
             .into());
     }
     Ok(())
+}
+
+/// Writes a file that must not exist yet, whole or not at all: the bytes go to a hidden file
+/// beside it first, which then takes the name only if nothing has it (a hard link, which
+/// never replaces a file). A failure part-way (a full disk, a USB stick pulled) leaves no
+/// file with the name asked for, and never a half-written one. Readable by this laptop's user
+/// only, like [`write_new_file`]: an export can name members.
+pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let exists = || {
+        Failure::Service(Error::Conflict(format!(
+            "There is already a file or folder called {}; choose another name.",
+            path.display()
+        )))
+    };
+    if path.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    let name = path.file_name().ok_or_else(|| Failure::Usage {
+        message: format!(
+            "{} is not a file name; give the file to write.",
+            path.display()
+        ),
+        field: Some("out".into()),
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("random name: {e}"))?;
+    let temp = dir.join(format!(
+        ".{}.{}.part",
+        name.to_string_lossy(),
+        hex::encode(suffix)
+    ));
+    write_new_file(&temp, bytes)?;
+    let placed = match std::fs::hard_link(&temp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        // A file system without hard links (a FAT-formatted USB stick): rename, having
+        // looked that nothing took the name meanwhile.
+        Err(_) if path.symlink_metadata().is_err() => std::fs::rename(&temp, path).map_err(|e| {
+            Failure::from(anyhow::Error::new(e).context(format!("write {}", path.display())))
+        }),
+        Err(_) => Err(exists()),
+    };
+    let _ = std::fs::remove_file(&temp);
+    placed
 }

@@ -1318,3 +1318,10 @@ mod tests {
         }
     }
 }
+
+pub fn report_written(what: &str, out: &std::path::Path) -> String {
+    format!(
+        "Wrote {what} to {}. The export is in the audit log with your reason.",
+        out.display()
+    )
+}

@@ -26,6 +26,9 @@ pub const PLAN_KEY: &str = "current";
 const PLAN_ACTOR: &[u8] = b"hubdesk plan";
 /// The start change's message: [`plan_versions`](crate::service) leaves it out of history.
 pub const PLAN_STARTED: &str = "plan started (system)";
+/// How the message of every saved change of a plan begins ("plan: edit what-helps (user
+/// ...)"): the plan's history, and the reports' plan edits, are the changes with it.
+pub const PLAN_CHANGE_PREFIX: &str = "plan: ";
 
 /// One step the member is taking. Written whole when added; its status and words are
 /// changed field by field (a status set on two laptops apart is a conflict, one wins).

@@ -30,7 +30,7 @@ use crate::domain::instruments::Better;
 const TOP: usize = 10;
 /// Came back within this many days.
 const RETURN_WITHIN: i64 = 28;
-const AGE_BANDS: [(&str, i32, i32); 5] = [
+pub(crate) const AGE_BANDS: [(&str, i32, i32); 5] = [
     ("11-13", 11, 13),
     ("14-15", 14, 15),
     ("16-17", 16, 17),

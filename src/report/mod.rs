@@ -12,6 +12,7 @@
 //! cannot show a suppressed figure because the figure is not there (`value` is `None`).
 
 pub mod input;
+pub mod members;
 pub mod suppress;
 
 mod build;

@@ -211,6 +211,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         user: Some(manager_id.0),
         action: "org.set_up",
         subject: Some(org_id.0),
+        detail: None,
     });
     w.commit()?;
     Ok(OrganisationSetUp {

@@ -567,6 +567,16 @@ impl Definitions {
             .map(|o| &o.def)
     }
 
+    /// The version new check-ins use of every instrument there is: the built-ins and the
+    /// organisation's own (what the reports label and judge change by).
+    pub(crate) fn current_all(&self) -> Vec<Instrument> {
+        self.builtin
+            .iter()
+            .chain(self.current_own())
+            .cloned()
+            .collect()
+    }
+
     fn current_own(&self) -> Vec<&Instrument> {
         let mut ids: Vec<&str> = self.own.iter().map(|o| o.def.id.as_str()).collect();
         ids.sort();

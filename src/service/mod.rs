@@ -14,6 +14,7 @@ mod demo_names;
 mod members;
 mod merge;
 mod plans;
+mod reports;
 mod safeguarding;
 mod sync;
 mod sync_worker;
@@ -26,6 +27,7 @@ pub use day::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;
+pub use reports::*;
 pub use safeguarding::*;
 pub use sync::*;
 pub use sync_worker::*;
@@ -265,6 +267,7 @@ impl<'a> Ctx<'a> {
             user: self.user.as_ref().map(|u| u.id().0),
             action,
             subject,
+            detail: None,
         }
     }
 

@@ -542,7 +542,7 @@ fn last_plan_change(
 /// A plan change's message ("plan: edit what-helps (user <id>)") as words and the user id.
 /// Messages carry no personal data, only what was done and by which user id.
 fn parse_message(message: &str) -> Option<(String, Option<&str>)> {
-    let rest = message.strip_prefix("plan: ")?;
+    let rest = message.strip_prefix(plan_doc::PLAN_CHANGE_PREFIX)?;
     let (what, user) = match rest.rsplit_once(" (user ") {
         Some((what, user)) => (what, user.strip_suffix(')')),
         None => (rest.strip_suffix(" (system)").unwrap_or(rest), None),

@@ -9,10 +9,12 @@
 
 mod project;
 mod query;
+mod report;
 mod syncdata;
 mod team;
 
 pub use query::*;
+pub use report::ReportQuery;
 pub use syncdata::*;
 pub use team::*;
 
@@ -75,7 +77,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 ///    a store whose tables are behind is rebuilt once rather than trusted); outcome check-ins
 ///    (a laptop on an older hubdesk holds records with check-ins it received but never
 ///    projected).
-const PROJECTION_VERSION: i64 = 3;
+/// 4: self-care plan edits (for the outcome reports: every store holds plans with a history
+///    it never projected).
+const PROJECTION_VERSION: i64 = 4;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -192,6 +196,9 @@ pub struct AuditEntry {
     pub user: Option<Uuid>,
     pub action: &'static str,
     pub subject: Option<Uuid>,
+    /// Words kept with the entry, such as why an export was made and what it held. Never
+    /// personal data.
+    pub detail: Option<String>,
 }
 
 struct Cached {
@@ -1302,11 +1309,19 @@ fn write_snapshot(conn: &Connection, id: Uuid, snapshot: &[u8]) -> Result<()> {
 
 fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
     let mut stmt = conn
-        .prepare_cached("INSERT INTO audit (at, user_id, action, subject) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO audit (at, user_id, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
         .ctx("audit")?;
     for e in entries {
-        stmt.execute(params![doc::to_millis(e.at), e.user, e.action, e.subject])
-            .ctx("audit")?;
+        stmt.execute(params![
+            doc::to_millis(e.at),
+            e.user,
+            e.action,
+            e.subject,
+            e.detail
+        ])
+        .ctx("audit")?;
     }
     Ok(())
 }

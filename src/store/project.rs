@@ -42,6 +42,7 @@ const PROJECTION_TABLES: &[&str] = &[
     "concerns",
     "check_ins",
     "check_in_scores",
+    "plan_edits",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -661,6 +662,7 @@ pub(super) struct RecordView {
     /// Per profile field, every value this record holds for it: all of Automerge's values
     /// (winner first) when two laptops changed it at once, else the value if set.
     values: Vec<(&'static str, Vec<serde_json::Value>)>,
+    plan_edits: Vec<PlanEdit>,
 }
 
 impl RecordView {
@@ -669,8 +671,87 @@ impl RecordView {
             id,
             doc: doc::read(am, DocKind::Member)?,
             values: profile_values(am)?,
+            plan_edits: read_plan_edits(am),
         })
     }
+}
+
+/// One saved change of a record's self-care plan (see `plan_edits` in migration 0018).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PlanEdit {
+    change: [u8; 32],
+    /// Millis UTC (Automerge keeps a change's time in whole seconds).
+    at: i64,
+    started: bool,
+}
+
+/// The saved changes of a record's plan: the changes whose message marks them as the plan's
+/// (as its history lists them), the earliest of them (by time, then hash, so every laptop
+/// and every rebuild picks the same one) marked as the one that started it. The start change
+/// itself is left out: it is made alike on every laptop with no time (see `doc::plan`), so
+/// the plan started when its first words or step were saved.
+///
+/// A record without a plan object has none (nor one whose plan has a shape hubdesk never
+/// writes: the rest of the record is still projected).
+fn read_plan_edits(am: &AutoCommit) -> Vec<PlanEdit> {
+    if !matches!(doc::plan::plan_obj(am), Ok(Some(_))) {
+        return Vec::new();
+    }
+    // Automerge lists changes only through a mutable handle (it closes any open transaction
+    // first). A copy of one record is cheap, and only records with a plan pay for it.
+    let mut copy = am.clone();
+    let mut edits: Vec<PlanEdit> = copy
+        .get_changes_meta(&[])
+        .iter()
+        .filter(|m| {
+            m.message
+                .as_deref()
+                .is_some_and(|s| s.starts_with(doc::plan::PLAN_CHANGE_PREFIX))
+        })
+        .map(|m| PlanEdit {
+            change: m.hash.0,
+            at: m.timestamp.saturating_mul(1000),
+            started: false,
+        })
+        .collect();
+    if let Some(first) = edits.iter_mut().min_by_key(|e| (e.at, e.change)) {
+        first.started = true;
+    }
+    edits
+}
+
+/// Writes the rows of one record's plan edits for `person`, replacing the record's old ones.
+fn project_plan_edits(
+    conn: &Connection,
+    person: Uuid,
+    record: Uuid,
+    edits: &[PlanEdit],
+    fresh: bool,
+) -> Result<()> {
+    if !fresh {
+        conn.prepare_cached("DELETE FROM plan_edits WHERE record_id = ?1")
+            .ctx("project plan edits")?
+            .execute([record])
+            .ctx("project plan edits")?;
+    }
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO plan_edits (record_id, change, member_id, at, started)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .ctx("project plan edits")?;
+    for e in edits {
+        insert
+            .execute(params![
+                record,
+                e.change.as_slice(),
+                person,
+                e.at,
+                e.started
+            ])
+            .ctx("project plan edits")?;
+    }
+    Ok(())
 }
 
 /// Projects the person made of the records in `group` (one record, or several that "same
@@ -766,6 +847,7 @@ fn write_person(conn: &Connection, mut records: Vec<RecordView>, fresh: bool) ->
         }
         project_conversations(conn, person, r.id, &r.doc.conversations, fresh)?;
         project_check_ins(conn, person, r.id, &r.doc.check_ins, fresh)?;
+        project_plan_edits(conn, person, r.id, &r.plan_edits, fresh)?;
     }
     if fresh {
         // The latest visit just written is the latest there is: no need to look (a rebuild
@@ -806,6 +888,7 @@ fn clear_record(conn: &Connection, id: Uuid) -> Result<()> {
         "DELETE FROM conversations WHERE member_id = ?1 OR record_id = ?1",
         "DELETE FROM check_in_scores WHERE check_in_id IN (SELECT id FROM check_ins WHERE member_id = ?1 OR record_id = ?1)",
         "DELETE FROM check_ins WHERE member_id = ?1 OR record_id = ?1",
+        "DELETE FROM plan_edits WHERE member_id = ?1 OR record_id = ?1",
         "DELETE FROM member_records WHERE id = ?1 OR person_id = ?1",
         "DELETE FROM member_aliases WHERE member_id = ?1",
         "DELETE FROM conflicts WHERE doc_id = ?1",
@@ -835,6 +918,9 @@ pub(super) struct MemberChange {
     pub conversations: bool,
     /// Anything under `check_ins` changed: the record's check-ins are projected again.
     pub check_ins: bool,
+    /// Anything under `plans` changed: the record's plan edits are projected again (its
+    /// history is read only then, never on a sign-in).
+    pub plans: bool,
 }
 
 impl MemberChange {
@@ -872,6 +958,7 @@ impl MemberChange {
                         }
                         Some(CONVERSATIONS) => change.conversations = true,
                         Some(CHECK_INS) => change.check_ins = true,
+                        Some(PLANS) => change.plans = true,
                         _ => change.row = true,
                     },
                     ObjectId::Id(obj) => {
@@ -883,7 +970,9 @@ impl MemberChange {
                                 let mut props = path.iter().map(|(_, prop)| prop);
                                 let visit = match props.next() {
                                     Some(Prop::Map(top))
-                                        if top == CONVERSATIONS || top == CHECK_INS =>
+                                        if top == CONVERSATIONS
+                                            || top == CHECK_INS
+                                            || top == PLANS =>
                                     {
                                         Some(top.clone())
                                     }
@@ -905,6 +994,7 @@ impl MemberChange {
                         match visit {
                             Some(place) if place == CONVERSATIONS => change.conversations = true,
                             Some(place) if place == CHECK_INS => change.check_ins = true,
+                            Some(place) if place == PLANS => change.plans = true,
                             Some(visit) if visit.is_empty() => match key {
                                 Some(k) => {
                                     change.visits.insert(k.to_string());
@@ -939,6 +1029,8 @@ impl MemberChange {
                 None if action_key == Some(CONVERSATIONS) => change.conversations = true,
                 Some(Prop::Map(top)) if top == CHECK_INS => change.check_ins = true,
                 None if action_key == Some(CHECK_INS) => change.check_ins = true,
+                Some(Prop::Map(top)) if top == PLANS => change.plans = true,
+                None if action_key == Some(PLANS) => change.plans = true,
                 Some(Prop::Map(top)) if top == "visits" => match props.next() {
                     Some(Prop::Map(visit)) => {
                         change.visits.insert(visit.clone());
@@ -1019,6 +1111,9 @@ pub(super) fn project_member_change(
             map_or_empty(am, CHECK_INS)?;
         project_check_ins(conn, id, id, &check_ins, false)?;
     }
+    if change.plans {
+        project_plan_edits(conn, id, id, &read_plan_edits(am), false)?;
+    }
     refresh_last_seen(conn, id)
 }
 
@@ -1035,6 +1130,9 @@ fn map_or_empty<T: autosurgeon::Hydrate + Default>(am: &AutoCommit, map: &str) -
         },
     )
 }
+
+/// The root map of a member record that holds its self-care plan.
+const PLANS: &str = "plans";
 
 /// The root map of a member record that holds its outcome check-ins.
 const CHECK_INS: &str = "check_ins";

@@ -1151,12 +1151,23 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
-/// One audit entry: when, who (a user id, if anyone was unlocked) and what (an action name).
+/// One audit entry: when, who (a user id, if anyone was unlocked), what (an action name) and
+/// any detail kept with it (why an export was made).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRow {
     pub at: DateTime<Utc>,
     pub user: Option<Uuid>,
     pub action: String,
+    pub detail: Option<String>,
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        at: from_millis(r.get(0)?),
+        user: r.get(1)?,
+        action: r.get(2)?,
+        detail: r.get(3)?,
+    })
 }
 
 impl Store {
@@ -1175,18 +1186,24 @@ impl Store {
     pub fn audit_of(&self, subject: Uuid) -> Result<Vec<AuditRow>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT at, user_id, action FROM audit WHERE subject = ?1 ORDER BY id")
+            .prepare_cached(
+                "SELECT at, user_id, action, detail FROM audit WHERE subject = ?1 ORDER BY id",
+            )
             .ctx("audit of")?;
-        let rows = stmt
-            .query_map([subject], |r| {
-                Ok(AuditRow {
-                    at: from_millis(r.get(0)?),
-                    user: r.get(1)?,
-                    action: r.get(2)?,
-                })
-            })
-            .ctx("audit of")?;
+        let rows = stmt.query_map([subject], audit_row).ctx("audit of")?;
         rows.collect::<rusqlite::Result<_>>().ctx("audit of")
+    }
+
+    /// The audit entries that record `action` (exports, say), oldest first.
+    pub fn audit_entries(&self, action: &str) -> Result<Vec<AuditRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, user_id, action, detail FROM audit WHERE action = ?1 ORDER BY id",
+            )
+            .ctx("audit entries")?;
+        let rows = stmt.query_map([action], audit_row).ctx("audit entries")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("audit entries")
     }
 }
 

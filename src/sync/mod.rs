@@ -239,6 +239,7 @@ pub fn add_device(
         user: None,
         action: "device.paired",
         subject: Some(id),
+        detail: None,
     });
     w.commit()?;
     Ok(tag)

@@ -209,6 +209,7 @@ fn replace(
         user: None,
         action: REFUSED_AUDIT,
         subject: Some(id),
+        detail: None,
     });
     Ok(())
 }

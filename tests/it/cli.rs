@@ -5,20 +5,20 @@ use std::process::Command;
 
 use serde_json::Value;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Out {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {:?}", self.stdout))
     }
 }
 
-fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
+pub(crate) fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
     cmd.arg("--data-dir")
         .arg(dir)
@@ -44,7 +44,7 @@ impl From<std::process::Output> for Out {
 
 const M: Option<(&str, &str)> = Some(("Maya", "2468"));
 
-fn set_up() -> tempfile::TempDir {
+pub(crate) fn set_up() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
     let out = cmd

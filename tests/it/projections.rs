@@ -24,6 +24,9 @@ enum Op {
     Converse(usize, bool, Option<i64>),
     /// Safeguarding: raise a concern about member i (0), act on (1) or close (2) concern j.
     Safeguard(usize, usize, usize),
+    /// Member i's self-care plan: write section s (0..4) or add a step (4), starting the plan
+    /// if it has none.
+    Plan(usize, usize),
 }
 
 const NAMES: &[&str] = &[
@@ -45,6 +48,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..12, any::<bool>(), proptest::option::of(0i64..3))
             .prop_map(|(i, p, f)| Op::Converse(i, p, f)),
         2 => (0usize..12, 0usize..3, 0usize..4).prop_map(|(i, s, j)| Op::Safeguard(i, s, j)),
+        2 => (0usize..12, 0usize..5).prop_map(|(i, s)| Op::Plan(i, s)),
     ]
 }
 
@@ -142,6 +146,11 @@ fn apply(hub: &Hub, ctx: &service::Ctx<'_>, members: &mut Vec<String>, op: &Op) 
             }
         }
         Op::Safeguard(i, step, j) => safeguard(ctx, members.get(*i), *step, *j),
+        Op::Plan(i, what) => {
+            if let Some(code) = members.get(*i) {
+                plan(hub, ctx, code, *what);
+            }
+        }
         Op::NextDay => {
             hub.clock.advance(Duration::days(1));
             crate::support::done_or_refused(
@@ -178,6 +187,33 @@ fn safeguard(ctx: &service::Ctx<'_>, code: Option<&String>, step: usize, j: usiz
     } else {
         crate::support::done_or_refused("close", service::close_concern(ctx, &id, "Done"));
     }
+}
+
+fn plan(hub: &Hub, ctx: &service::Ctx<'_>, code: &str, what: usize) {
+    // Words that differ each time, so every edit is a change.
+    let words = format!("Words at {}", hub.clock_now().timestamp_millis());
+    if what == 4 {
+        let step = service::NewPlanStep {
+            text: words,
+            ..Default::default()
+        };
+        crate::support::done_or_refused("plan step", service::add_plan_step(ctx, code, step));
+        return;
+    }
+    let sections = [
+        "keeps-me-well",
+        "early-signs",
+        "what-helps",
+        "people-and-places",
+    ];
+    let edit = service::PlanSectionEdit {
+        section: sections[what].into(),
+        text: words,
+        ..Default::default()
+    };
+    crate::support::done_or_refused("plan edit", service::edit_plan_section(ctx, code, edit));
+    // Two edits apart in time, so the plan's start is not a tie broken by hash alone.
+    hub.clock.advance(Duration::seconds(7));
 }
 
 fn converse(hub: &Hub, ctx: &service::Ctx<'_>, code: &str, private: bool, days: Option<i64>) {
@@ -443,6 +479,40 @@ fn records_joined_as_one_person_rebuild_to_the_same_rows() {
     service::sign_in_member(&ctx, &c.code, &[]).unwrap();
     service::merge_members(&ctx, &a.code, &b.code).unwrap();
     let incremental = hub.store.projection_dump().unwrap();
+    hub.store.rebuild_all().unwrap();
+    assert_eq!(hub.store.projection_dump().unwrap(), incremental);
+}
+
+#[test]
+fn every_saved_change_of_a_plan_is_projected_once_and_the_first_marks_its_start() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    let a = hub.register(&ctx, "Aoife", "2010-03");
+    let b = hub.register(&ctx, "Aoife K", "2010-03");
+    plan(&hub, &ctx, &a.code, 0);
+    plan(&hub, &ctx, &a.code, 4);
+    plan(&hub, &ctx, &b.code, 2);
+    let rows = |hub: &Hub| -> Vec<String> {
+        hub.store
+            .projection_dump()
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.starts_with("plan_edits:"))
+            .collect()
+    };
+    let before = rows(&hub);
+    assert_eq!(before.len(), 3, "{before:#?}");
+    // One start per plan: the last column is `started`.
+    assert_eq!(
+        before.iter().filter(|l| l.ends_with("Integer(1)")).count(),
+        2
+    );
+    // Merged, the edits count for the person kept, and a rebuild gives the same rows.
+    service::merge_members(&ctx, &a.code, &b.code).unwrap();
+    plan(&hub, &ctx, &a.code, 1);
+    let incremental = hub.store.projection_dump().unwrap();
+    assert_eq!(rows(&hub).len(), 4);
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), incremental);
 }

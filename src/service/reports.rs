@@ -1,0 +1,336 @@
+//! Outcome reports for funders and trustees, and the export of identifiable member rows.
+//!
+//! Who may (DESIGN.md section 4): managers only (`Permission::Reports`), checked here for
+//! every function, whatever the shell. A preview ([`outcome_report`]) is not audited; an
+//! export ([`export_outcomes`], [`export_members`]) needs a reason and is written to the
+//! audit log: who, when, what (the format and period) and why. The audit entry never holds
+//! personal data of members: the export's bytes go to the caller, not the log.
+//!
+//! The counting is `report::build`'s, the rows are `store::report`'s; this module only checks
+//! the request, reads the current instrument definitions and picks the renderer.
+
+use chrono::NaiveDate;
+
+use super::checkins::Definitions;
+use super::{Ctx, Error, Result};
+use crate::domain::names::search_key;
+use crate::domain::{Permission, ValidationError};
+use crate::report::{self, DEFAULT_THRESHOLD, Period, Report};
+use crate::store::{AuditEntry, ReportQuery};
+
+/// What an outcome report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// A hub's name, or `None` for every hub.
+    pub hub: Option<String>,
+    /// Counts below it are held back; `None` for [`DEFAULT_THRESHOLD`].
+    pub threshold: Option<u32>,
+}
+
+/// The formats an outcome report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    /// One CSV file per table, in a zip.
+    Csv,
+    Xlsx,
+    /// A printable page.
+    Html,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 4] = [Self::Json, Self::Csv, Self::Xlsx, Self::Html];
+
+    /// "json", "csv", "xlsx" or "html" (any case).
+    pub fn parse(s: &str) -> Result<Self> {
+        let key = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == key)
+            .ok_or_else(|| {
+                Error::Validation(ValidationError::new(
+                    "format",
+                    format!(
+                        "\"{}\" is not a report format; choose json, csv, xlsx or html",
+                        crate::domain::age::truncate(s.trim(), 20)
+                    ),
+                ))
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Html => "html",
+        }
+    }
+
+    /// The file name extension (a CSV report is a zip of CSV files).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "zip",
+            Self::Xlsx => "xlsx",
+            Self::Html => "html",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Csv => "application/zip",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// The formats identifiable member rows are exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembersFormat {
+    Csv,
+    Xlsx,
+}
+
+impl MembersFormat {
+    /// "csv" or "xlsx" (any case).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Self::Csv),
+            "xlsx" => Ok(Self::Xlsx),
+            _ => Err(Error::Validation(ValidationError::new(
+                "format",
+                format!(
+                    "\"{}\" is not a format for member rows; choose csv or xlsx",
+                    crate::domain::age::truncate(s.trim(), 20)
+                ),
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        self.name()
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => ReportFormat::Xlsx.media_type(),
+        }
+    }
+}
+
+/// The audit log's action for an export of an outcome report (do not rename: audit logs are
+/// read by action).
+pub const EXPORT_OUTCOMES_ACTION: &str = "export outcome report";
+/// The audit log's action for an export of identifiable member rows.
+pub const EXPORT_MEMBERS_ACTION: &str = "export member rows";
+
+/// The longest reason kept (a sentence or two; the log is not a place for a letter).
+const MAX_REASON_CHARS: usize = 300;
+
+/// The names of the hubs a report can be asked for, in order.
+pub fn report_hubs(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+    ctx.require(Permission::Reports)?;
+    Ok(ctx.store.hubs()?.into_iter().map(|h| h.name).collect())
+}
+
+/// The report for a period, to look at before exporting it. Not audited: it holds no
+/// personal data and goes nowhere.
+pub fn outcome_report(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<Report> {
+    ctx.require(Permission::Reports)?;
+    let input = read_input(ctx, req)?;
+    Ok(report::build(&input))
+}
+
+/// The report for a period written in `format`, for a file: audited with who, when, what and
+/// why.
+pub fn export_outcomes(
+    ctx: &Ctx<'_>,
+    req: &ReportRequest,
+    format: ReportFormat,
+    reason: &str,
+) -> Result<Vec<u8>> {
+    ctx.require(Permission::Reports)?;
+    let reason = check_reason(reason)?;
+    let input = read_input(ctx, req)?;
+    let report = report::build(&input);
+    let bytes = render(&report, format)?;
+    let what = format!(
+        "{} of {}, {}, threshold {}",
+        format.name().to_uppercase(),
+        input.period.in_words(),
+        input.hub.as_deref().unwrap_or("all hubs"),
+        input.threshold
+    );
+    ctx.store
+        .append_audit(&[export_entry(ctx, EXPORT_OUTCOMES_ACTION, &what, &reason)])?;
+    Ok(bytes)
+}
+
+/// One row per member who came in a period, with their code and name, in `format`: for a
+/// manager's own records, never for a funder. Audited with who, when, what and why.
+pub fn export_members(
+    ctx: &Ctx<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: MembersFormat,
+    reason: &str,
+) -> Result<Vec<u8>> {
+    ctx.require(Permission::Reports)?;
+    let reason = check_reason(reason)?;
+    let period = check_period(from, to)?;
+    let rows = ctx.store.member_export_rows(period)?;
+    let bytes = match format {
+        MembersFormat::Csv => report::members::csv(&rows)
+            .map_err(|e| Error::Storage(format!("The member rows could not be written: {e}")))?,
+        MembersFormat::Xlsx => {
+            return Err(Error::Conflict(
+                "This hubdesk cannot write member rows as a spreadsheet (XLSX) yet; export them as CSV.".into(),
+            ));
+        }
+    };
+    let what = format!(
+        "{} of {} ({} members)",
+        format.name().to_uppercase(),
+        period.in_words(),
+        rows.len()
+    );
+    ctx.store
+        .append_audit(&[export_entry(ctx, EXPORT_MEMBERS_ACTION, &what, &reason)])?;
+    Ok(bytes)
+}
+
+fn export_entry(ctx: &Ctx<'_>, action: &'static str, what: &str, reason: &str) -> AuditEntry {
+    AuditEntry {
+        detail: Some(format!("{what}. Reason: {reason}")),
+        ..ctx.audit(action, None)
+    }
+}
+
+/// The report's rows for a checked request.
+fn read_input(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<report::ReportInput> {
+    let period = check_period(req.from, req.to)?;
+    let threshold = req.threshold.unwrap_or(DEFAULT_THRESHOLD);
+    if threshold == 0 {
+        return Err(Error::Validation(ValidationError::new(
+            "threshold",
+            "the smallest count to show must be 1 or more (1 shows every count; 10 is usual)",
+        )));
+    }
+    let hub = match req.hub.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        None => None,
+        Some(name) => Some(find_hub(ctx, name)?),
+    };
+    let instruments = Definitions::read(ctx)?.current_all();
+    Ok(ctx.store.report_input(&ReportQuery {
+        period,
+        hub,
+        threshold,
+        instruments: &instruments,
+        now: ctx.now(),
+    })?)
+}
+
+fn check_period(from: NaiveDate, to: NaiveDate) -> Result<Period> {
+    Period::new(from, to).ok_or_else(|| {
+        Error::Validation(ValidationError::new(
+            "to",
+            format!(
+                "the period ends ({}) before it starts ({}); give the first day, then the last",
+                to.format("%-d %b %Y"),
+                from.format("%-d %b %Y")
+            ),
+        ))
+    })
+}
+
+/// The reason typed, tidied; refused when blank.
+fn check_reason(reason: &str) -> Result<String> {
+    let words = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        return Err(Error::Validation(ValidationError::new(
+            "reason",
+            "say why you are exporting this (for example \"Quarterly report to the funder\"): it is kept in the audit log",
+        )));
+    }
+    if words.chars().count() > MAX_REASON_CHARS {
+        return Err(Error::Validation(ValidationError::new(
+            "reason",
+            format!("keep the reason to {MAX_REASON_CHARS} characters or fewer"),
+        )));
+    }
+    Ok(words)
+}
+
+/// The hub called `name` (in any case and accents).
+fn find_hub(ctx: &Ctx<'_>, name: &str) -> Result<uuid::Uuid> {
+    let hubs = ctx.store.hubs()?;
+    let key = search_key(name);
+    hubs.iter()
+        .find(|h| h.name.trim() == name || (!key.is_empty() && search_key(&h.name) == key))
+        .map(|h| h.id)
+        .ok_or_else(|| {
+            let names = hubs
+                .iter()
+                .map(|h| format!("\"{}\"", h.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Error::Validation(ValidationError::new(
+                "hub",
+                format!(
+                    "there is no hub called \"{}\"; the hubs are {names}",
+                    crate::domain::age::truncate(name, 40)
+                ),
+            ))
+        })
+}
+
+/// The report in `format`.
+fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>> {
+    match format {
+        ReportFormat::Json => serde_json::to_vec_pretty(report)
+            .map_err(|e| Error::Storage(format!("The report could not be written: {e}"))),
+        other => Err(Error::Conflict(format!(
+            "This hubdesk cannot write a report as {} yet; export it as JSON.",
+            other.name().to_uppercase()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_format_is_read_in_any_case_and_an_unknown_one_is_refused_in_words() {
+        assert_eq!(ReportFormat::parse(" XLSX ").unwrap(), ReportFormat::Xlsx);
+        assert_eq!(ReportFormat::Csv.extension(), "zip");
+        let e = ReportFormat::parse("pdf").unwrap_err();
+        assert_eq!(e.kind(), "validation");
+        assert!(e.to_string().contains("json, csv, xlsx or html"), "{e}");
+        assert_eq!(MembersFormat::parse("Csv").unwrap(), MembersFormat::Csv);
+        assert!(MembersFormat::parse("html").is_err());
+    }
+
+    #[test]
+    fn a_reason_of_only_spaces_is_no_reason() {
+        assert!(check_reason(" \t\n ").is_err());
+        assert_eq!(
+            check_reason("  Annual   return\n").unwrap(),
+            "Annual return"
+        );
+        assert!(check_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
+    }
+}

@@ -1,0 +1,472 @@
+//! Outcome reports: the rows the query layer reads for them, who may ask for them, what an
+//! export leaves in the audit log, and the `hubdesk report` commands.
+
+use chrono::{Duration, NaiveDate};
+use hubdesk::domain::instruments::builtin;
+use hubdesk::report::{InstrumentScoring, Period, ShiftRole};
+use hubdesk::service::{self, MembersFormat, OpenDay, ReportFormat, ReportRequest};
+use hubdesk::store::ReportQuery;
+
+use crate::cli::{hubdesk, set_up};
+use crate::support::{Hub, MANAGER};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn request(from: &str, to: &str) -> ReportRequest {
+    ReportRequest {
+        from: d(from),
+        to: d(to),
+        hub: None,
+        threshold: None,
+    }
+}
+
+/// A fortnight at Riverside: Thursday 26 November and Thursday 3 December 2026.
+struct Fortnight {
+    hub: Hub,
+    aoife: service::MemberSummary,
+    kai: service::MemberSummary,
+    ola: service::MemberSummary,
+}
+
+fn fortnight() -> Fortnight {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::add_activity(&ctx, "Art", "group").unwrap();
+    let nav = hub.user("Nia", "navigator");
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    let aoife = hub.register(&ctx, "Aoife", "2012-03");
+    let kai = hub.register(&ctx, "Kai", "2010-01");
+    let ola = hub.register(&ctx, "Ola", "2011-05");
+    service::sign_in_member(&ctx, &aoife.code, &["Art".to_string()]).unwrap();
+    service::sign_in_member(&ctx, &kai.code, &[]).unwrap();
+    // Ola's sign-in was a mistake, undone: it counts nowhere.
+    service::sign_in_member(&ctx, &ola.code, &[]).unwrap();
+    service::withdraw_sign_in(&ctx, &ola.code, None).unwrap();
+    service::sign_in_contact(
+        &ctx,
+        service::SignInContact {
+            kind: "parent".into(),
+            name: "Pat".into(),
+            signposted: true,
+        },
+    )
+    .unwrap();
+    // Nia's shift: 90 minutes.
+    service::start_shift(&nav).unwrap();
+    hub.clock.advance(Duration::minutes(90));
+    service::end_shift(&nav).unwrap();
+    let input = hubdesk::domain::conversation::ConversationInput {
+        what_matters: "Art".into(),
+        ..Default::default()
+    };
+    service::add_conversation(&nav, &aoife.code, input).unwrap();
+    let edit = service::PlanSectionEdit {
+        section: "what-helps".into(),
+        text: "Drawing".into(),
+        ..Default::default()
+    };
+    service::edit_plan_section(&nav, &aoife.code, edit).unwrap();
+    let gse = service::CheckInInput {
+        instrument: "gse".into(),
+        answers: vec![Some(3); 10],
+        ..Default::default()
+    };
+    service::record_check_in(&nav, &aoife.code, gse).unwrap();
+
+    hub.clock.advance(Duration::days(7));
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    service::sign_in_member(&ctx, &aoife.code, &[]).unwrap();
+    let edit = service::PlanSectionEdit {
+        section: "what-helps".into(),
+        text: "Drawing and music".into(),
+        ..Default::default()
+    };
+    service::edit_plan_section(&nav, &aoife.code, edit).unwrap();
+    Fortnight {
+        hub,
+        aoife,
+        kai,
+        ola,
+    }
+}
+
+fn input(hub: &Hub, from: &str, to: &str) -> hubdesk::report::ReportInput {
+    let instruments = builtin::all();
+    hub.store
+        .report_input(&ReportQuery {
+            period: Period::new(d(from), d(to)).unwrap(),
+            hub: None,
+            threshold: 10,
+            instruments: &instruments,
+            now: hub.clock_now(),
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_query_reads_every_row_of_both_periods_dated_on_the_hubs_own_days() {
+    let f = fortnight();
+    // The week of 30 November, and the week before it.
+    let i = input(&f.hub, "2026-11-30", "2026-12-06");
+    assert_eq!(i.organisation, "Test Hubs");
+    assert_eq!(i.hub, None);
+    let dates: Vec<NaiveDate> = i.days.iter().map(|x| x.date).collect();
+    assert_eq!(dates, [d("2026-11-26"), d("2026-12-03")]);
+
+    let (aoife, kai, ola) = (f.aoife.id.0, f.kai.id.0, f.ola.id.0);
+    let mut visits: Vec<(uuid::Uuid, NaiveDate, usize)> = i
+        .visits
+        .iter()
+        .map(|v| (v.person, v.date, v.activities.len()))
+        .collect();
+    visits.sort();
+    let mut want = vec![
+        (aoife, d("2026-11-26"), 1),
+        (aoife, d("2026-12-03"), 0),
+        (kai, d("2026-11-26"), 0),
+    ];
+    want.sort();
+    assert_eq!(visits, want, "a withdrawn visit is never read");
+    assert!(i.members.iter().all(|m| m.person != ola));
+    assert_eq!(i.members.len(), 2);
+    assert!(
+        i.members
+            .iter()
+            .all(|m| m.first_visit == Some(d("2026-11-26")))
+    );
+    assert_eq!(i.activities.len(), 1);
+
+    assert_eq!(i.contact_visits.len(), 1);
+    assert!(i.contact_visits[0].signposted);
+    assert_eq!(i.conversations.len(), 1);
+    assert_eq!(i.conversations[0].person, aoife);
+
+    let edits: Vec<(NaiveDate, bool)> = i.plan_edits.iter().map(|e| (e.date, e.started)).collect();
+    assert_eq!(
+        edits,
+        [(d("2026-11-26"), true), (d("2026-12-03"), false)],
+        "the first save starts the plan, the next one updates it"
+    );
+
+    assert!(
+        i.check_ins
+            .iter()
+            .any(|c| c.part == "total" && c.value == Some(30.0) && c.person == aoife)
+    );
+    assert_eq!(i.instruments.len(), 1, "only instruments with a check-in");
+    assert_eq!(i.instruments[0].id, "gse");
+    assert_eq!(i.instruments[0].scoring, InstrumentScoring::Total);
+
+    assert_eq!(i.shifts.len(), 1);
+    assert_eq!(i.shifts[0].minutes, 90);
+    assert_eq!(i.shifts[0].role, ShiftRole::PeerNavigator);
+    assert_eq!(i.shifts[0].date, d("2026-11-26"));
+}
+
+#[test]
+fn a_member_who_first_came_before_both_periods_is_not_new_in_them() {
+    let f = fortnight();
+    // Only 3 December, and 2 December before it: Aoife first came on 26 November.
+    let i = input(&f.hub, "2026-12-03", "2026-12-03");
+    assert_eq!(i.visits.len(), 1);
+    assert_eq!(i.members.len(), 1);
+    assert_eq!(i.members[0].first_visit, Some(d("2026-11-26")));
+    assert!(i.conversations.is_empty() && i.shifts.is_empty());
+}
+
+#[test]
+fn the_report_is_built_from_those_rows_for_a_manager() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let mut req = request("2026-11-30", "2026-12-06");
+    req.threshold = Some(1);
+    let report = service::outcome_report(&ctx, &req).unwrap();
+    let json = serde_json::to_string(&report).unwrap();
+    // Nothing in it names anyone.
+    for word in ["Aoife", "Kai", f.aoife.code.as_str(), "Pat", "Nia"] {
+        assert!(!json.contains(word), "{word} is in the report");
+    }
+    assert_eq!(service::report_hubs(&ctx).unwrap(), ["Riverside"]);
+    req.hub = Some(" riverside ".into());
+    assert!(service::outcome_report(&ctx, &req).is_ok());
+}
+
+#[test]
+fn only_a_manager_may_see_or_export_a_report() {
+    let f = fortnight();
+    let req = request("2026-11-30", "2026-12-06");
+    for role in ["desk", "navigator", "staff"] {
+        let ctx = f.hub.user(&format!("A {role}"), role);
+        let refused = [
+            service::outcome_report(&ctx, &req).map(|_| ()),
+            service::export_outcomes(&ctx, &req, ReportFormat::Json, "Funder").map(|_| ()),
+            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, "Funder")
+                .map(|_| ()),
+            service::report_hubs(&ctx).map(|_| ()),
+        ];
+        for r in refused {
+            assert_eq!(r.unwrap_err().kind(), "permission", "as {role}");
+        }
+    }
+    let manager = f.hub.manager();
+    assert!(service::outcome_report(&manager, &req).is_ok());
+    assert_eq!(
+        f.hub
+            .store
+            .audit_count(service::EXPORT_OUTCOMES_ACTION)
+            .unwrap(),
+        0,
+        "refusals export nothing"
+    );
+}
+
+#[test]
+fn a_request_that_cannot_be_answered_is_refused_in_words_a_manager_understands() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let backwards = request("2026-12-06", "2026-11-30");
+    let e = service::outcome_report(&ctx, &backwards).unwrap_err();
+    assert_eq!(e.kind(), "validation");
+    assert!(e.to_string().contains("ends"), "{e}");
+
+    let mut zero = request("2026-11-30", "2026-12-06");
+    zero.threshold = Some(0);
+    assert_eq!(
+        service::outcome_report(&ctx, &zero).unwrap_err().kind(),
+        "validation"
+    );
+
+    let mut elsewhere = request("2026-11-30", "2026-12-06");
+    elsewhere.hub = Some("Northgate".into());
+    let e = service::outcome_report(&ctx, &elsewhere).unwrap_err();
+    assert_eq!(e.kind(), "validation");
+    assert!(e.to_string().contains("\"Riverside\""), "{e}");
+
+    let req = request("2026-11-30", "2026-12-06");
+    for blank in ["", "   ", "\n\t"] {
+        let e = service::export_outcomes(&ctx, &req, ReportFormat::Json, blank).unwrap_err();
+        assert_eq!(e.kind(), "validation");
+        assert!(e.to_string().contains("why"), "{e}");
+        let e =
+            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, blank).unwrap_err();
+        assert_eq!(e.kind(), "validation");
+    }
+    assert_eq!(
+        f.hub
+            .store
+            .audit_count(service::EXPORT_OUTCOMES_ACTION)
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    let bytes =
+        service::export_outcomes(&ctx, &req, ReportFormat::Json, "  Quarterly return\n").unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(value.get("sections").is_some(), "{value}");
+    let rows = service::export_members(
+        &ctx,
+        req.from,
+        req.to,
+        MembersFormat::Csv,
+        "Checking the register",
+    )
+    .unwrap();
+    let rows = String::from_utf8(rows).unwrap();
+    assert!(rows.contains(&f.aoife.code) && rows.contains("Aoife"));
+    assert!(!rows.contains("Kai"), "Kai came only in the week before");
+
+    let manager = f
+        .hub
+        .store
+        .users()
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == MANAGER)
+        .unwrap()
+        .id;
+    let outcomes = f
+        .hub
+        .store
+        .audit_entries(service::EXPORT_OUTCOMES_ACTION)
+        .unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].user, Some(manager));
+    assert_eq!(outcomes[0].at, f.hub.clock_now());
+    let detail = outcomes[0].detail.as_deref().unwrap();
+    assert!(detail.contains("Reason: Quarterly return"), "{detail}");
+    assert!(
+        detail.contains("JSON of 30 Nov 2026 to 6 Dec 2026"),
+        "{detail}"
+    );
+    let members = f
+        .hub
+        .store
+        .audit_entries(service::EXPORT_MEMBERS_ACTION)
+        .unwrap();
+    assert_eq!(members.len(), 1);
+    let detail = members[0].detail.as_deref().unwrap();
+    assert!(detail.contains("Reason: Checking the register"), "{detail}");
+    for entry in outcomes.iter().chain(&members) {
+        let detail = entry.detail.as_deref().unwrap();
+        for word in ["Aoife", f.aoife.code.as_str()] {
+            assert!(!detail.contains(word), "{word} is in the audit log");
+        }
+    }
+}
+
+#[test]
+fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_says() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let out = d.join("report.json");
+    let path = out.to_str().unwrap();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "report",
+            "outcomes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(path.to_string());
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |user, extra: &[&'static str]| {
+        let a = args(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        hubdesk(d, user, &a)
+    };
+
+    // A missing or blank reason: exit 2, nothing written.
+    let missing = run(m, &[]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("why"), "{}", missing.stderr);
+    assert_eq!(run(m, &["--reason", "  "]).code, 2);
+    assert!(!out.exists());
+
+    // A bad date, or a period that ends before it starts: exit 2.
+    let bad = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-13-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            path,
+            "--reason",
+            "Funder",
+        ],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let backwards = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            path,
+            "--reason",
+            "Funder",
+        ],
+    );
+    assert_eq!(backwards.code, 2, "{}", backwards.stderr);
+    assert!(!out.exists());
+
+    // Someone who is not a manager: exit 3.
+    let add = std::process::Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Sam", "--role", "staff"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let staff = run(Some(("Sam", "1357")), &["--reason", "Funder"]);
+    assert_eq!(staff.code, 3, "{}", staff.stderr);
+    assert!(!out.exists());
+
+    // A manager with a reason: the file, and only the file, is written.
+    let done = run(m, &["--reason", "Funder's quarterly return", "--json"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(done.json()["written"], path);
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(written.get("sections").is_some());
+    let names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("report"))
+        .collect();
+    assert_eq!(names, ["report.json"], "no temporary file is left behind");
+
+    // It never writes over a file that is there.
+    let again = run(m, &["--reason", "Again"]);
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&out).unwrap()).unwrap(),
+        written
+    );
+
+    // Member rows: managers only, with a reason.
+    let rows = d.join("members.csv");
+    let rows_path = rows.to_str().unwrap();
+    let members = |user, reason: &str| {
+        hubdesk(
+            d,
+            user,
+            &[
+                "report",
+                "members",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-03-31",
+                "--format",
+                "csv",
+                "--out",
+                rows_path,
+                "--reason",
+                reason,
+            ],
+        )
+    };
+    assert_eq!(members(Some(("Sam", "1357")), "Register").code, 3);
+    assert_eq!(members(m, " ").code, 2);
+    assert!(!rows.exists());
+    let ok = members(m, "Register check");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let csv = std::fs::read_to_string(&rows).unwrap();
+    assert!(csv.starts_with("Member code,Preferred name,"), "{csv}");
+}
