@@ -11,9 +11,15 @@
 //! Small numbers are suppressed before any renderer sees them ([`suppress`]): a renderer
 //! cannot show a suppressed figure because the figure is not there (`value` is `None`).
 
+mod chart;
+pub mod csv;
+pub mod html;
 pub mod input;
 pub mod members;
 pub mod suppress;
+#[cfg(test)]
+mod test_report;
+pub mod xlsx;
 
 mod build;
 
@@ -23,6 +29,19 @@ pub use input::*;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+
+/// A report that could not be written in a format. The figures are all there (rendering is
+/// pure); what failed is the writing library, so the message says which format to try again
+/// or report.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("The report could not be written as CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("The report's CSV files could not be put in a zip file: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("The report could not be written as an XLSX workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
 
 /// The threshold asked for when the manager sets none.
 pub const DEFAULT_THRESHOLD: u32 = 10;
@@ -102,8 +121,9 @@ impl Serialize for Cell {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Cell", 2)?;
-        // Whole numbers (every count) are written as integers, not 12.0.
-        match self.value {
+        // Whole numbers (every count) are written as integers, not 12.0. A held-back cell is
+        // null whatever it holds: JSON is a format too, and must not show a suppressed figure.
+        match self.value.filter(|_| !self.suppressed) {
             Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => {
                 st.serialize_field("value", &(v as i64))?
             }
