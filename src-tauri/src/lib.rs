@@ -1096,8 +1096,8 @@ fn report_request(
     to: &str,
     hub: Option<String>,
     threshold: Option<u32>,
-) -> Res<service::reports::ReportRequest> {
-    Ok(service::reports::ReportRequest {
+) -> Res<service::ReportRequest> {
+    Ok(service::ReportRequest {
         from: report_date("from", from)?,
         to: report_date("to", to)?,
         hub: hub.filter(|h| !h.trim().is_empty()),
@@ -1108,7 +1108,7 @@ fn report_request(
 /// The hubs a report can be about (managers).
 #[tauri::command]
 fn report_hubs(state: State<'_, AppState>) -> Res<Vec<String>> {
-    state.with_ctx(service::reports::report_hubs)
+    state.with_ctx(service::report_hubs)
 }
 
 /// The report and its printable HTML (the body of the page, no document around it), to show
@@ -1128,7 +1128,7 @@ fn report_preview(
     threshold: Option<u32>,
 ) -> Res<ReportPreview> {
     let req = report_request(&from, &to, hub, threshold)?;
-    let report = state.with_ctx(|ctx| service::reports::outcome_report(ctx, &req))?;
+    let report = state.with_ctx(|ctx| service::outcome_report(ctx, &req))?;
     let html = hubdesk::report::html::fragment(&report);
     Ok(ReportPreview { report, html })
 }
@@ -1155,17 +1155,18 @@ async fn report_export<R: Runtime>(
     format: String,
     reason: String,
 ) -> Res<Saved> {
-    use service::reports::ReportFormat;
+    use service::ReportFormat;
     let req = report_request(&from, &to, hub, threshold)?;
     let format = ReportFormat::parse(&format)?;
     let bytes = state
-        .with_ctx(|ctx| service::reports::export_outcomes(ctx, &req, format, &reason))?;
-    let (kind, extension) = match format {
-        ReportFormat::Xlsx => ("Spreadsheet (XLSX)", "xlsx"),
-        ReportFormat::Csv => ("CSV files in a zip", "zip"),
-        ReportFormat::Html => ("Web page (HTML)", "html"),
-        ReportFormat::Json => ("JSON", "json"),
+        .with_ctx(|ctx| service::export_outcomes(ctx, &req, format, &reason))?;
+    let kind = match format {
+        ReportFormat::Xlsx => "Spreadsheet (XLSX)",
+        ReportFormat::Csv => "CSV files in a zip",
+        ReportFormat::Html => "Web page (HTML)",
+        ReportFormat::Json => "JSON",
     };
+    let extension = format.extension();
     let offer = save::Offer {
         file_name: format!("outcome-report-{}-to-{}.{extension}", req.from, req.to),
         kind,
@@ -1188,23 +1189,17 @@ async fn report_export_members<R: Runtime>(
     format: String,
     reason: String,
 ) -> Res<Saved> {
-    use service::reports::MembersFormat;
+    use service::MembersFormat;
     let from = report_date("from", &from)?;
     let to = report_date("to", &to)?;
-    let (format, kind, extension) = match format.as_str() {
-        "csv" => (MembersFormat::Csv, "CSV file", "csv"),
-        "xlsx" => (MembersFormat::Xlsx, "Spreadsheet (XLSX)", "xlsx"),
-        _ => {
-            return Err(UiError::from(service::Error::from(
-                hubdesk::domain::ValidationError::new(
-                    "format",
-                    "Choose CSV or XLSX for member rows.",
-                ),
-            )));
-        }
+    let format = MembersFormat::parse(&format)?;
+    let kind = match format {
+        MembersFormat::Csv => "CSV file",
+        MembersFormat::Xlsx => "Spreadsheet (XLSX)",
     };
+    let extension = format.extension();
     let bytes = state
-        .with_ctx(|ctx| service::reports::export_members(ctx, from, to, format, &reason))?;
+        .with_ctx(|ctx| service::export_members(ctx, from, to, format, &reason))?;
     let offer = save::Offer {
         file_name: format!("member-rows-{from}-to-{to}.{extension}"),
         kind,
@@ -1232,10 +1227,10 @@ async fn report_print<R: Runtime>(
 ) -> Res<PrintOutcome> {
     let req = report_request(&from, &to, hub, threshold)?;
     state.with_ctx(|ctx| {
-        service::reports::export_outcomes(
+        service::export_outcomes(
             ctx,
             &req,
-            service::reports::ReportFormat::Html,
+            service::ReportFormat::Html,
             &reason,
         )
         .map(|_| ())

@@ -103,7 +103,8 @@ export async function render(root, ctx) {
   const form = el("form", { class: "card", id: "report-form", "aria-labelledby": "report-form-title", novalidate: true },
     el("h2", { id: "report-form-title", text: "What the report covers" }),
     el("fieldset", { class: "report-period" },
-      el("legend", { text: "Period (each figure is shown beside the same length of time before it)" }),
+      el("legend", { text: "Period" }),
+      el("p", { class: "hint", text: "Each figure is shown beside the same figure for the same length of time just before." }),
       el("div", { class: "choices", role: "group", "aria-label": "Quick choices of period" },
         quick.map((p) => el("button", { type: "button", class: "secondary", id: `report-quick-${p.id}`, "data-from": p.from, "data-to": p.to, text: p.label }))),
       el("div", { class: "report-dates" },
@@ -141,7 +142,7 @@ export async function render(root, ctx) {
 
   // --- Member rows: people named.
   const membersFormat = el("select", { id: "members-format" },
-    [["csv", "CSV file"], ["xlsx", "Spreadsheet (XLSX)"]].map(([v, l]) => el("option", { value: v, text: l, selected: v === start.membersFormat })));
+    [["csv", "CSV file"]].map(([v, l]) => el("option", { value: v, text: l, selected: v === start.membersFormat })));
   const membersReason = el("input", { id: "members-reason", maxlength: "300", autocomplete: "off", "aria-describedby": "members-warning members-reason-hint", required: true });
   const membersStatus = el("p", { id: "members-status", class: "print-status", role: "status", "aria-live": "polite" });
   const membersForm = el("form", { class: "card members-export", id: "members-export-form", "aria-labelledby": "members-export-title", novalidate: true },
