@@ -571,6 +571,30 @@ mod tests {
     }
 
     #[test]
+    fn a_built_report_matches_its_json_and_csv_snapshots() {
+        let r = built(40, 56, 5, "Northgate hub", "Art club");
+        // The builder and the renderers make the same bytes each time (no map order, no clock).
+        let again = built(40, 56, 5, "Northgate hub", "Art club");
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            serde_json::to_string(&again).unwrap()
+        );
+        assert_eq!(csv::zip(&r).unwrap(), csv::zip(&again).unwrap());
+        assert_eq!(xlsx::workbook(&r).unwrap(), xlsx::workbook(&again).unwrap());
+        assert_eq!(html::page(&r), html::page(&again));
+        insta::assert_snapshot!("built.json", serde_json::to_string_pretty(&r).unwrap());
+        let bytes = csv::zip(&r).unwrap();
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let mut text = String::new();
+            f.read_to_string(&mut text).unwrap();
+            let name = format!("built-{}", f.name().unwrap());
+            insta::assert_snapshot!(name, text);
+        }
+    }
+
+    #[test]
     fn a_built_report_writes_its_figures_as_numbers() {
         let r = built(300, 91, 10, "Northgate", "Art club");
         let visits = r.table("attendance").unwrap().rows[1].values[0].current;

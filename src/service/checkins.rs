@@ -298,31 +298,15 @@ pub fn record_check_in(
     let result = score::score(&def, &answers).map_err(ValidationError::from)?;
     let id = CheckInId::new();
     let now = ctx.now();
-    let stored = CheckInDoc {
-        at: to_millis(now),
-        by: user.id().to_string(),
-        hub: hub.id.to_string(),
-        instrument: def.id.clone(),
-        fingerprint: def.fingerprint(),
-        outcome: def.outcome.as_str().into(),
-        self_filled: input.self_filled,
-        answers: match &answers {
-            Answers::Items { values } => values.iter().map(|v| v.map(i64::from)).collect(),
-            Answers::Goals { .. } => Vec::new(),
-        },
-        goals: match &result.scores {
-            Scores::PerGoal { goals } => goals
-                .iter()
-                .map(|g| GoalDoc {
-                    id: g.goal_id.clone(),
-                    goal: g.goal.clone(),
-                    score: i64::from(g.value),
-                })
-                .collect(),
-            _ => Vec::new(),
-        },
-        scores: score_docs(&result),
-    };
+    let stored = check_in_doc(
+        &def,
+        &answers,
+        &result,
+        now,
+        user.id().to_string(),
+        hub.id.to_string(),
+        input.self_filled,
+    );
     let mut w = ctx.store.write()?;
     let am = w.doc_required(row.id, DocKind::Member)?;
     doc::put_entry(am, "check_ins", &id.to_string(), &stored)?;
@@ -665,6 +649,44 @@ fn view_instrument(def: &Instrument, built_in: bool) -> InstrumentView {
         max,
         meaningful_change: def.meaningful_change,
         definition: def.clone(),
+    }
+}
+
+/// A check-in as stored: the answers given, the scores they made with this definition, and
+/// its fingerprint. The demo writes its check-ins with it too, so they are the desk's.
+pub(crate) fn check_in_doc(
+    def: &Instrument,
+    answers: &Answers,
+    result: &ScoreResult,
+    at: DateTime<Utc>,
+    by: String,
+    hub: String,
+    self_filled: bool,
+) -> CheckInDoc {
+    CheckInDoc {
+        at: to_millis(at),
+        by,
+        hub,
+        instrument: def.id.clone(),
+        fingerprint: def.fingerprint(),
+        outcome: def.outcome.as_str().into(),
+        self_filled,
+        answers: match answers {
+            Answers::Items { values } => values.iter().map(|v| v.map(i64::from)).collect(),
+            Answers::Goals { .. } => Vec::new(),
+        },
+        goals: match &result.scores {
+            Scores::PerGoal { goals } => goals
+                .iter()
+                .map(|g| GoalDoc {
+                    id: g.goal_id.clone(),
+                    goal: g.goal.clone(),
+                    score: i64::from(g.value),
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        scores: score_docs(result),
     }
 }
 

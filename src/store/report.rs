@@ -182,56 +182,71 @@ impl Store {
         }
         days.sort_by_key(|d| (d.date, d.id));
 
-        // Visits, day by day: with their activities in the window, only who came before it.
+        // Visits: one pass over the index by member and day, which holds every visit's
+        // person, day and id, read in order (a look-up per visit through the index by day
+        // was twice the work). Visits on days of the window are kept; those before it only
+        // say when each member first came.
+        let day_of: HashMap<Uuid, NaiveDate> = days.iter().map(|d| (d.id, d.date)).collect();
         let mut first_visit: HashMap<Uuid, NaiveDate> = HashMap::new();
-        let mut visits: Vec<VisitRow> = Vec::new();
+        let mut kept: Vec<(Uuid, Uuid, NaiveDate)> = Vec::new();
         {
-            let mut before = self
-                .conn
-                .prepare_cached("SELECT member_id FROM visits WHERE day_id = ?1")
-                .ctx("report visits")?;
-            // Visits of a day are ordered by id, so a visit's activities follow it.
-            let mut within = self
+            let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT v.id, v.member_id, va.activity_id FROM visits v
-                     LEFT JOIN visit_activities va ON va.visit_id = v.id
-                     WHERE v.day_id = ?1 ORDER BY v.id",
+                    "SELECT member_id, day_id, id FROM visits INDEXED BY visits_by_member_day",
                 )
                 .ctx("report visits")?;
-            for day in &days {
-                if day.date < window.from {
-                    let rows = before
-                        .query_map([day.id], |r| r.get::<_, Uuid>(0))
-                        .ctx("report visits")?;
-                    for person in rows {
-                        first_visit
-                            .entry(person.ctx("report visits")?)
-                            .or_insert(day.date);
-                    }
+            let mut rows = stmt.query([]).ctx("report visits")?;
+            while let Some(r) = rows.next().ctx("report visits")? {
+                let day: Uuid = r.get(1).ctx("report visits")?;
+                let Some(&date) = day_of.get(&day) else {
                     continue;
-                }
-                let mut rows = within.query([day.id]).ctx("report visits")?;
-                let mut last: Option<Uuid> = None;
-                while let Some(r) = rows.next().ctx("report visits")? {
-                    let visit: Uuid = r.get(0).ctx("report visits")?;
-                    let activity: Option<Uuid> = r.get(2).ctx("report visits")?;
-                    if last != Some(visit) {
-                        let person: Uuid = r.get(1).ctx("report visits")?;
-                        first_visit.entry(person).or_insert(day.date);
-                        visits.push(VisitRow {
-                            person,
-                            date: day.date,
-                            activities: Vec::new(),
-                        });
-                        last = Some(visit);
-                    }
-                    if let (Some(a), Some(v)) = (activity, visits.last_mut()) {
-                        v.activities.push(a);
-                    }
+                };
+                let person: Uuid = r.get(0).ctx("report visits")?;
+                let first = first_visit.entry(person).or_insert(date);
+                *first = (*first).min(date);
+                if date >= window.from {
+                    kept.push((r.get(2).ctx("report visits")?, person, date));
                 }
             }
         }
+        // Their activities: the table is ordered by visit, so one pass from the window's
+        // first visit joins them in order.
+        kept.sort_unstable_by_key(|(id, _, _)| *id);
+        let mut visits: Vec<VisitRow> = kept
+            .iter()
+            .map(|(_, person, date)| VisitRow {
+                person: *person,
+                date: *date,
+                activities: Vec::new(),
+            })
+            .collect();
+        if let Some((first_id, _, _)) = kept.first() {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT visit_id, activity_id FROM visit_activities WHERE visit_id >= ?1
+                     ORDER BY visit_id, activity_id",
+                )
+                .ctx("report activities")?;
+            let mut rows = stmt.query([first_id]).ctx("report activities")?;
+            let mut i = 0;
+            while let Some(r) = rows.next().ctx("report activities")? {
+                let visit: Uuid = r.get(0).ctx("report activities")?;
+                while i < kept.len() && kept[i].0 < visit {
+                    i += 1;
+                }
+                if i == kept.len() {
+                    break;
+                }
+                if kept[i].0 == visit {
+                    visits[i]
+                        .activities
+                        .push(r.get(1).ctx("report activities")?);
+                }
+            }
+        }
+        drop(kept);
         let people: HashSet<Uuid> = visits.iter().map(|v| v.person).collect();
 
         // Members: one read of the table, kept for the people who came in the window.
