@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 
 use super::build::AGE_BANDS;
-use super::{Period, spreadsheet_text};
+use super::{Period, RenderError, spreadsheet_text};
 use crate::domain::age::BirthMonth;
 
 /// One member who came in the period.
@@ -68,13 +68,53 @@ pub fn cells(row: &MemberExportRow) -> [String; 8] {
 }
 
 /// The rows as CSV: a header row, then one row per member.
-pub fn csv(rows: &[MemberExportRow]) -> Result<Vec<u8>, ::csv::Error> {
+pub fn csv(rows: &[MemberExportRow]) -> Result<Vec<u8>, RenderError> {
     let mut out = ::csv::Writer::from_writer(Vec::new());
     out.write_record(HEADERS)?;
     for row in rows {
         out.write_record(cells(row))?;
     }
-    out.into_inner().map_err(|e| e.into_error().into())
+    out.into_inner()
+        .map_err(|e| RenderError::Csv(e.into_error().into()))
+}
+
+/// The rows as an XLSX workbook of one sheet: dates as dates and the visits as a number.
+pub fn xlsx(rows: &[MemberExportRow]) -> Result<Vec<u8>, RenderError> {
+    use chrono::Datelike as _;
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    // A fixed creation time instead of the clock: the same rows make the same bytes.
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title("Member rows")
+            .set_creation_datetime(&created),
+    );
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet();
+    ws.set_name("Members")?;
+    for (c, h) in (0u16..).zip(HEADERS) {
+        ws.write_string_with_format(0, c, h, &bold)?;
+        ws.set_column_width(c, 18)?;
+    }
+    let as_date = |d: NaiveDate| {
+        ExcelDateTime::from_ymd(
+            u16::try_from(d.year()).unwrap_or(1900),
+            u8::try_from(d.month()).unwrap_or(1),
+            u8::try_from(d.day()).unwrap_or(1),
+        )
+    };
+    for (r, row) in (1u32..).zip(rows) {
+        let text = cells(row);
+        for (c, cell) in (0u16..).zip(&text[..5]) {
+            ws.write_string(r, c, cell)?;
+        }
+        ws.write_datetime_with_format(r, 5, as_date(row.first_visit)?, &date)?;
+        ws.write_datetime_with_format(r, 6, as_date(row.last_visit)?, &date)?;
+        ws.write_number(r, 7, f64::from(row.visits))?;
+    }
+    Ok(wb.save_to_buffer()?)
 }
 
 /// A file name for the export of `period`: "members-2026-01-01-to-2026-03-31".
@@ -128,5 +168,20 @@ mod tests {
             lines[2]
         );
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn the_workbook_holds_the_visits_as_a_number_and_names_escaped() {
+        use calamine::{Data, Reader, Xlsx};
+        let bytes = xlsx(&[row("=cmd")]).unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("Members").unwrap();
+        assert_eq!(
+            sheet.get_value((0, 0)),
+            Some(&Data::String("Member code".into()))
+        );
+        assert_eq!(sheet.get_value((1, 1)), Some(&Data::String("'=cmd".into())));
+        assert_eq!(sheet.get_value((1, 7)), Some(&Data::Float(4.0)));
+        assert!(matches!(sheet.get_value((1, 5)), Some(Data::DateTime(_))));
     }
 }

@@ -193,14 +193,10 @@ pub fn export_members(
     let period = check_period(from, to)?;
     let rows = ctx.store.member_export_rows(period)?;
     let bytes = match format {
-        MembersFormat::Csv => report::members::csv(&rows)
-            .map_err(|e| Error::Storage(format!("The member rows could not be written: {e}")))?,
-        MembersFormat::Xlsx => {
-            return Err(Error::Conflict(
-                "This hubdesk cannot write member rows as a spreadsheet (XLSX) yet; export them as CSV.".into(),
-            ));
-        }
-    };
+        MembersFormat::Csv => report::members::csv(&rows),
+        MembersFormat::Xlsx => report::members::xlsx(&rows),
+    }
+    .map_err(rendering)?;
     let what = format!(
         "{} of {} ({} members)",
         format.name().to_uppercase(),
@@ -301,12 +297,17 @@ fn find_hub(ctx: &Ctx<'_>, name: &str) -> Result<uuid::Uuid> {
 fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>> {
     match format {
         ReportFormat::Json => serde_json::to_vec_pretty(report)
-            .map_err(|e| Error::Storage(format!("The report could not be written: {e}"))),
-        other => Err(Error::Conflict(format!(
-            "This hubdesk cannot write a report as {} yet; export it as JSON.",
-            other.name().to_uppercase()
-        ))),
+            .map_err(|e| Error::Storage(format!("The report could not be written as JSON: {e}"))),
+        ReportFormat::Csv => report::csv::zip(report).map_err(rendering),
+        ReportFormat::Xlsx => report::xlsx::workbook(report).map_err(rendering),
+        ReportFormat::Html => Ok(report::html::page(report).into_bytes()),
     }
+}
+
+/// A renderer's failure: the figures are fine, the writing library failed (its message says
+/// which format).
+fn rendering(e: report::RenderError) -> Error {
+    Error::Storage(e.to_string())
 }
 
 #[cfg(test)]

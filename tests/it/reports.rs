@@ -324,6 +324,43 @@ fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
 }
 
 #[test]
+fn every_format_is_written_and_each_export_audited_once() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    let zip = service::export_outcomes(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
+    assert!(zip.starts_with(b"PK"), "a zip of CSV files");
+    let xlsx = service::export_outcomes(&ctx, &req, ReportFormat::Xlsx, "Board").unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip");
+    let html = service::export_outcomes(&ctx, &req, ReportFormat::Html, "Board").unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<html") && html.contains("Attendance"));
+    assert!(!html.contains("Aoife"));
+    let rows =
+        service::export_members(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board").unwrap();
+    assert!(rows.starts_with(b"PK"));
+    let details: Vec<String> = f
+        .hub
+        .store
+        .audit_entries(service::EXPORT_OUTCOMES_ACTION)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.detail)
+        .collect();
+    assert_eq!(details.len(), 3);
+    for (detail, format) in details.iter().zip(["CSV", "XLSX", "HTML"]) {
+        assert!(detail.starts_with(&format!("{format} of ")), "{detail}");
+    }
+    assert_eq!(
+        f.hub
+            .store
+            .audit_count(service::EXPORT_MEMBERS_ACTION)
+            .unwrap(),
+        1
+    );
+}
+
+#[test]
 fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_says() {
     let dir = set_up();
     let d = dir.path();
