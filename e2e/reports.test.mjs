@@ -111,6 +111,22 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
     );
     assert.ok(named, "every chart has its words");
     await h.look("reports-02-preview", { at: "#report-preview" });
+    const weeks = await driver.executeScript("return document.querySelector('#report-body .report-chart svg desc').textContent");
+    assert.match(weeks, /Week 1/, "the chart of visits by week says its figures in words");
+    await h.look("reports-02b-chart", { at: "#report-body .report-chart" });
+  });
+
+  await t.test("with the usual threshold, three members are held back, in words", async () => {
+    await setValue("#report-threshold", "10");
+    assert.equal(await (await h.find("#report-threshold-warning")).isDisplayed(), false);
+    assert.equal(await (await h.find("#report-stale")).isDisplayed(), true);
+    await (await h.find("#report-preview-button")).click();
+    await driver.wait(async () => !(await (await h.find("#report-stale")).isDisplayed()), 15000, "a fresh preview");
+    assert.match(await h.textOf("#report-body"), /Small numbers are held back \(threshold 10\)/);
+    assert.match(await h.textOf("#report-table-attendance"), /Unique members\s*suppressed/);
+    await h.look("reports-02c-held-back", { at: "#report-table-attendance" });
+    // Back to every count for the exports below.
+    await setValue("#report-threshold", "1");
   });
 
   await t.test("an export without a reason is refused beside the reason", async () => {

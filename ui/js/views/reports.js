@@ -46,19 +46,23 @@ function dayInWords(isoDate) {
 }
 
 /// The printable fragment from the core, as nodes of this page: no script survives, and each
-/// table scrolls sideways on its own (a keyboard reaches it) when it is wider than the screen.
+/// table's scrolling box (wider than the screen at 200%) is a named region the keyboard can
+/// reach and scroll.
 function reportNodes(html) {
   const doc = new DOMParser().parseFromString(`<!doctype html><body>${html}</body>`, "text/html");
-  for (const s of doc.querySelectorAll("script, iframe, object, embed")) s.remove();
+  for (const s of doc.querySelectorAll("script, iframe, object, embed, style, link")) s.remove();
   for (const table of doc.querySelectorAll("table")) {
+    let box = table.parentElement;
+    if (!box || !box.classList.contains("report-table-scroll")) {
+      box = doc.createElement("div");
+      box.className = "report-table-scroll";
+      table.replaceWith(box);
+      box.append(table);
+    }
     const caption = table.querySelector("caption");
-    const wrap = doc.createElement("div");
-    wrap.className = "table-scroll";
-    wrap.setAttribute("tabindex", "0");
-    wrap.setAttribute("role", "region");
-    wrap.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table of figures");
-    table.replaceWith(wrap);
-    wrap.append(table);
+    box.setAttribute("tabindex", "0");
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table of figures");
   }
   return [...doc.body.childNodes].map((n) => document.importNode(n, true));
 }
@@ -102,12 +106,12 @@ export async function render(root, ctx) {
 
   const form = el("form", { class: "card", id: "report-form", "aria-labelledby": "report-form-title", novalidate: true },
     el("h2", { id: "report-form-title", text: "What the report covers" }),
-    el("fieldset", { class: "report-period" },
+    el("fieldset", { class: "reports-period" },
       el("legend", { text: "Period" }),
       el("p", { class: "hint", text: "Each figure is shown beside the same figure for the same length of time just before." }),
       el("div", { class: "choices", role: "group", "aria-label": "Quick choices of period" },
         quick.map((p) => el("button", { type: "button", class: "secondary", id: `report-quick-${p.id}`, "data-from": p.from, "data-to": p.to, text: p.label }))),
-      el("div", { class: "report-dates" },
+      el("div", { class: "reports-dates" },
         el("div", { class: "field" }, el("label", { for: "report-from", text: "From" }), from),
         el("div", { class: "field" }, el("label", { for: "report-to", text: "To (included)" }), to))),
     el("div", { class: "field" }, el("label", { for: "report-hub", text: "Hub" }), hub),
@@ -121,8 +125,8 @@ export async function render(root, ctx) {
   // --- The preview.
   const previewTitle = el("h2", { id: "report-preview-title", class: "screen-only", tabindex: "-1" });
   const staleNote = el("p", { id: "report-stale", class: "warning screen-only", hidden: true, text: "The choices above have changed since this preview: Preview again to see their figures. Print prints this preview." });
-  const body = el("div", { class: "report-body", id: "report-body" });
-  const preview = el("section", { id: "report-preview", class: "card wide report-preview", "aria-labelledby": "report-preview-title", hidden: true },
+  const body = el("div", { class: "reports-body", id: "report-body" });
+  const preview = el("section", { id: "report-preview", class: "card wide reports-preview", "aria-labelledby": "report-preview-title", hidden: true },
     previewTitle, staleNote, body);
 
   // --- Export and print.
@@ -142,7 +146,7 @@ export async function render(root, ctx) {
 
   // --- Member rows: people named.
   const membersFormat = el("select", { id: "members-format" },
-    [["csv", "CSV file"]].map(([v, l]) => el("option", { value: v, text: l, selected: v === start.membersFormat })));
+    [["csv", "CSV file"], ["xlsx", "Spreadsheet (XLSX)"]].map(([v, l]) => el("option", { value: v, text: l, selected: v === start.membersFormat })));
   const membersReason = el("input", { id: "members-reason", maxlength: "300", autocomplete: "off", "aria-describedby": "members-warning members-reason-hint", required: true });
   const membersStatus = el("p", { id: "members-status", class: "print-status", role: "status", "aria-live": "polite" });
   const membersForm = el("form", { class: "card members-export", id: "members-export-form", "aria-labelledby": "members-export-title", novalidate: true },
@@ -162,7 +166,7 @@ export async function render(root, ctx) {
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     title,
     error,
-    el("div", { class: "columns report-controls" }, form, el("div", {}, exportForm, status)),
+    el("div", { class: "columns reports-controls" }, form, el("div", {}, exportForm, status)),
     preview,
     membersForm,
   );
