@@ -1158,8 +1158,7 @@ async fn report_export<R: Runtime>(
     use service::ReportFormat;
     let req = report_request(&from, &to, hub, threshold)?;
     let format = ReportFormat::parse(&format)?;
-    let bytes = state
-        .with_ctx(|ctx| service::export_outcomes(ctx, &req, format, &reason))?;
+    let bytes = state.with_ctx(|ctx| service::export_outcomes(ctx, &req, format, &reason))?;
     let kind = match format {
         ReportFormat::Xlsx => "Spreadsheet (XLSX)",
         ReportFormat::Csv => "CSV files in a zip",
@@ -1198,8 +1197,7 @@ async fn report_export_members<R: Runtime>(
         MembersFormat::Xlsx => "Spreadsheet (XLSX)",
     };
     let extension = format.extension();
-    let bytes = state
-        .with_ctx(|ctx| service::export_members(ctx, from, to, format, &reason))?;
+    let bytes = state.with_ctx(|ctx| service::export_members(ctx, from, to, format, &reason))?;
     let offer = save::Offer {
         file_name: format!("member-rows-{from}-to-{to}.{extension}"),
         kind,
@@ -1227,13 +1225,7 @@ async fn report_print<R: Runtime>(
 ) -> Res<PrintOutcome> {
     let req = report_request(&from, &to, hub, threshold)?;
     state.with_ctx(|ctx| {
-        service::export_outcomes(
-            ctx,
-            &req,
-            service::ReportFormat::Html,
-            &reason,
-        )
-        .map(|_| ())
+        service::export_outcomes(ctx, &req, service::ReportFormat::Html, &reason).map(|_| ())
     })?;
     match state.save_as() {
         SaveAs::Dialog => print_window(&window, None, "report").await,

@@ -889,7 +889,12 @@ fn a_report_is_previewed_and_exported_where_the_save_dialog_answered() {
     assert!(html.contains("<table") && !html.contains("<html"), "{html}");
 
     let folder = h._dir.path().join("chosen");
-    for (format, extension) in [("xlsx", "xlsx"), ("csv", "zip"), ("html", "html"), ("json", "json")] {
+    for (format, extension) in [
+        ("xlsx", "xlsx"),
+        ("csv", "zip"),
+        ("html", "html"),
+        ("json", "json"),
+    ] {
         let mut args = choice.clone();
         args["format"] = json!(format);
         args["reason"] = json!("Quarterly report to the funder");
