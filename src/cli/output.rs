@@ -1300,6 +1300,13 @@ pub fn plan_history(versions: &[service::PlanVersion]) -> String {
         .join("\n")
 }
 
+pub fn report_written(what: &str, out: &std::path::Path) -> String {
+    format!(
+        "Wrote {what} to {}. The export is in the audit log with your reason.",
+        out.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::grouped;
@@ -1317,11 +1324,4 @@ mod tests {
             assert_eq!(grouped(n), text);
         }
     }
-}
-
-pub fn report_written(what: &str, out: &std::path::Path) -> String {
-    format!(
-        "Wrote {what} to {}. The export is in the audit log with your reason.",
-        out.display()
-    )
 }

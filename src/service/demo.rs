@@ -25,6 +25,9 @@ use crate::doc::{
     self, ContactDoc, ContactVisitDoc, DayDoc, DocKind, HeadcountEntry, MemberDoc, ProfileDoc,
     StampDoc, VisitDoc, to_millis,
 };
+use crate::domain::instruments::score::{self, Answers, GoalAnswer};
+use crate::domain::instruments::{Better, Instrument, builtin};
+use crate::domain::plan::Section;
 use crate::domain::{BirthMonth, HubDayId, HubId, MemberCode};
 use crate::store::{PreparedDoc, Store, WriteTxn};
 
@@ -317,6 +320,7 @@ pub fn build_demo_with_progress(
         copies: plant(spec),
         first_names: Weighted::by_rank(FIRST_NAMES),
         surnames: Weighted::by_rank(SURNAMES),
+        outcomes: Outcomes::new(),
     };
     let (mut w, visits_total) = write_members(store, store.write()?, &plan, &seeds, &mut progress)?;
     // Shifts draw from a stream of their own, so the days' other figures stay what the same
@@ -516,6 +520,8 @@ struct MemberPlan<'a> {
     copies: Vec<Option<Copy>>,
     first_names: Weighted,
     surnames: Weighted,
+    /// The built-in instruments the demo's check-ins use: ONS4, GBO and GSE.
+    outcomes: Outcomes,
 }
 
 /// Names picked with weights falling with their rank in the list: the first names are the
@@ -1001,6 +1007,8 @@ fn build_member(
         _ => return Err(Error::Storage("a demo member has no visits map".into())),
     };
     let mut visits = 0u64;
+    // Check-ins and self-care plans draw from a stream of their own too.
+    let mut care = Care::new(seed ^ 0x0c7e_0000_0000_0000);
     for (k, &day_index) in hub_days[first..].iter().enumerate() {
         if k > 0 && !rng.random_bool(regularity) {
             continue;
@@ -1045,6 +1053,13 @@ fn build_member(
         visit.signed_out_at_close = at_close;
         put_sign_out(&mut am, &entry, &visit)?;
         doc::commit(&mut am, signed_out_at, format!("sign out (user {by})"));
+        care.on_visit(
+            &mut am,
+            plan,
+            visits,
+            signed_in_at,
+            &plan.hubs[day.hub].to_string(),
+        )?;
         visits += 1;
         if talk.random_bool(CONVERSATION_SHARE) {
             let at = signed_in_at + Duration::minutes(10);
@@ -1089,6 +1104,258 @@ fn build_member(
     }
     Ok(Some((id, am, visits)))
 }
+
+/// The built-in instruments of the demo's check-ins.
+struct Outcomes {
+    ons4: Instrument,
+    gbo: Instrument,
+    gse: Instrument,
+}
+
+impl Outcomes {
+    fn new() -> Self {
+        Self {
+            ons4: builtin::ons4(),
+            gbo: builtin::gbo(),
+            gse: builtin::gse(),
+        }
+    }
+}
+
+/// The share of members who check in (ONS4 every time; some GSE, some GBO), and of members
+/// who write a self-care plan with the navigator.
+const CHECK_IN_SHARE: f64 = 0.5;
+const PLAN_SHARE: f64 = 0.2;
+/// A member who checks in does so at their first visit and every third one after, up to this
+/// many times.
+const MOST_CHECK_INS: u32 = 6;
+
+/// One member's check-ins and plan: decided once from the member's own stream, then written
+/// on the visits they fall on. Scores follow a trend of the member's own (most improve a
+/// little, some stay level, a few decline), with a point either way of noise.
+struct Care {
+    rng: ChaCha8Rng,
+    checks_in: bool,
+    gse: bool,
+    gbo: bool,
+    plan: bool,
+    /// How far through the scale the member moves by their last check-in.
+    gain: f64,
+    /// Where each ONS4 question and the GSE items start.
+    ons4_base: [f64; 4],
+    gse_base: f64,
+    /// The member's goals: id, words, starting score and how far each moves.
+    goals: Vec<(String, &'static str, f64, f64)>,
+    done: u32,
+}
+
+impl Care {
+    fn new(seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let checks_in = rng.random_bool(CHECK_IN_SHARE);
+        let gse = rng.random_bool(0.5);
+        let gbo = rng.random_bool(0.4);
+        let plan = rng.random_bool(PLAN_SHARE);
+        let gain = *[-0.1, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
+            .choose(&mut rng)
+            .unwrap_or(&0.1);
+        let ons4_base = [
+            rng.random_range(3.0..7.0),
+            rng.random_range(3.0..7.0),
+            rng.random_range(3.0..7.0),
+            rng.random_range(3.0..7.0),
+        ];
+        let gse_base = rng.random_range(1.8..3.0);
+        let goals = GOALS
+            .choose_multiple(&mut rng, 2)
+            .map(|words| {
+                let id: [u8; 16] = rng.random();
+                (
+                    Uuid::from_bytes(id).to_string(),
+                    *words,
+                    rng.random_range(1.0..4.0),
+                    rng.random_range(0.0..0.6),
+                )
+            })
+            .collect();
+        Self {
+            rng,
+            checks_in,
+            gse,
+            gbo,
+            plan,
+            gain,
+            ons4_base,
+            gse_base,
+            goals,
+            done: 0,
+        }
+    }
+
+    /// A score on a scale from `min` to `max`: the start moved by `gain` of the scale by the
+    /// last check-in, a point of noise either way now and then.
+    fn score(&mut self, start: f64, gain: f64, min: i32, max: i32) -> i32 {
+        let progress = f64::from(self.done) / f64::from(MOST_CHECK_INS - 1);
+        let noise = f64::from(self.rng.random_range(-1..=1)) * 0.6;
+        let v = start + gain * progress * f64::from(max - min) + noise;
+        (v.round() as i32).clamp(min, max)
+    }
+
+    /// What happens on a member's visit number `n` (0 is the first), at `at`.
+    fn on_visit(
+        &mut self,
+        am: &mut AutoCommit,
+        plan: &MemberPlan<'_>,
+        n: u64,
+        at: DateTime<Utc>,
+        hub: &str,
+    ) -> Result<()> {
+        let nav = &plan.navigator;
+        if self.checks_in && n.is_multiple_of(3) && self.done < MOST_CHECK_INS {
+            let at = at + Duration::minutes(20);
+            let mut ons4 = Vec::with_capacity(4);
+            for (i, item) in plan.outcomes.ons4.items.iter().enumerate() {
+                let gain = match plan.outcomes.ons4.better_for(item) {
+                    Better::Higher => self.gain,
+                    Better::Lower => -self.gain,
+                };
+                ons4.push(Some(self.score(self.ons4_base[i], gain, 0, 10)));
+            }
+            self.check_in(
+                am,
+                &plan.outcomes.ons4,
+                Answers::Items { values: ons4 },
+                at,
+                nav,
+                hub,
+            )?;
+            if self.gse {
+                let (base, gain) = (self.gse_base, self.gain);
+                let values = (0..10)
+                    .map(|_| Some(self.score(base, gain, 1, 4)))
+                    .collect();
+                let at = at + Duration::minutes(5);
+                self.check_in(
+                    am,
+                    &plan.outcomes.gse,
+                    Answers::Items { values },
+                    at,
+                    nav,
+                    hub,
+                )?;
+            }
+            if self.gbo {
+                let mut goals = Vec::new();
+                for g in self.goals.clone() {
+                    goals.push(GoalAnswer {
+                        id: g.0,
+                        goal: g.1.into(),
+                        score: self.score(g.2, g.3, 0, 10),
+                    });
+                }
+                let at = at + Duration::minutes(10);
+                self.check_in(
+                    am,
+                    &plan.outcomes.gbo,
+                    Answers::Goals { goals },
+                    at,
+                    nav,
+                    hub,
+                )?;
+            }
+            self.done += 1;
+        }
+        if self.plan {
+            let at = at + Duration::minutes(40);
+            let message = |what: &str| format!("plan: {what} (user {nav})");
+            match n {
+                // Started on their second visit; a step, then more words, later on.
+                1 | 5 => {
+                    let section = if n == 1 {
+                        Section::KeepsMeWell
+                    } else {
+                        Section::WhatHelps
+                    };
+                    let words = PLAN_WORDS.choose(&mut self.rng).unwrap_or(&"Music");
+                    doc::plan::edit_section(
+                        am,
+                        section,
+                        words,
+                        None,
+                        at,
+                        &message(&format!("edit {}", section.slug())),
+                    )?;
+                }
+                3 | 8 => {
+                    let text = PLAN_STEPS.choose(&mut self.rng).unwrap_or(&"Walk");
+                    let step = doc::plan::StepDoc {
+                        text: (*text).into(),
+                        status: "not-started".into(),
+                        added_at: to_millis(at),
+                        added_by: nav.clone(),
+                        changed_at: to_millis(at),
+                        changed_by: nav.clone(),
+                    };
+                    doc::plan::add_step(am, &id_at(&mut self.rng, at).to_string(), &step)?;
+                    doc::commit(am, at, message("add step"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one check-in as the desk would (see `record_check_in`).
+    fn check_in(
+        &mut self,
+        am: &mut AutoCommit,
+        def: &Instrument,
+        answers: Answers,
+        at: DateTime<Utc>,
+        by: &str,
+        hub: &str,
+    ) -> Result<()> {
+        let result = score::score(def, &answers).map_err(crate::domain::ValidationError::from)?;
+        let stored = super::checkins::check_in_doc(
+            def,
+            &answers,
+            &result,
+            at,
+            by.to_string(),
+            hub.to_string(),
+            false,
+        );
+        doc::put_entry(
+            am,
+            "check_ins",
+            &id_at(&mut self.rng, at).to_string(),
+            &stored,
+        )?;
+        doc::commit(am, at, format!("record check-in (user {by})"));
+        Ok(())
+    }
+}
+
+/// Goals in the members' own (made-up) words.
+const GOALS: &[&str] = &[
+    "Go to college three days a week",
+    "Talk to someone when I feel low",
+    "Get to sleep before midnight",
+    "Join a club outside the hub",
+    "Feel ok on the bus on my own",
+];
+/// Made-up words for demo self-care plans.
+const PLAN_WORDS: &[&str] = &[
+    "Music on the way home, and time with my dog",
+    "Drawing, and texting my cousin",
+    "Going for a walk when it gets too loud",
+    "Cooking something with my nan",
+];
+const PLAN_STEPS: &[&str] = &[
+    "Try the breathing exercise before bed",
+    "Come to the art group on Thursday",
+    "Tell my tutor when deadlines pile up",
+];
 
 /// The share of visits at which the demo navigator records a conversation.
 const CONVERSATION_SHARE: f64 = 0.05;
@@ -1247,7 +1514,14 @@ mod tests {
             .unwrap();
         assert_eq!(searchable, 120, "every member can be searched for");
         // The navigators' work is there to report on: conversations, shifts, training, roles.
-        for table in ["conversations", "shifts", "training", "role_history"] {
+        for table in [
+            "conversations",
+            "shifts",
+            "training",
+            "role_history",
+            "check_ins",
+            "plan_edits",
+        ] {
             assert!(
                 built.iter().any(|l| l.starts_with(&format!("{table}:"))),
                 "the demo has no {table}"
@@ -1255,6 +1529,50 @@ mod tests {
         }
         store.rebuild_all().unwrap();
         assert_eq!(store.projection_dump().unwrap(), built);
+    }
+
+    #[test]
+    fn members_check_in_on_days_they_came_and_some_write_a_plan_with_the_navigator() {
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(at(0));
+        let spec = DemoSpec {
+            members: 150,
+            days: 90,
+            seed: 3,
+        };
+        build_demo_with_progress(&store, &clock, &spec, |_| {}).unwrap();
+        let from = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
+        let instruments = builtin::all();
+        let input = store
+            .report_input(&crate::store::ReportQuery {
+                period: crate::report::Period::new(from, to).unwrap(),
+                hub: None,
+                threshold: 1,
+                instruments: &instruments,
+                now: clock.now(),
+            })
+            .unwrap();
+        let came: std::collections::HashSet<(Uuid, NaiveDate)> =
+            input.visits.iter().map(|v| (v.person, v.date)).collect();
+        assert!(
+            input
+                .check_ins
+                .iter()
+                .all(|c| came.contains(&(c.person, c.date))),
+            "every check-in is on a day the member came"
+        );
+        let mut ids: Vec<&str> = input.instruments.iter().map(|i| i.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["gbo", "gse", "ons4"]);
+        // Change can be followed: members with several ONS4 check-ins.
+        let mut ons4: BTreeMap<Uuid, std::collections::BTreeSet<Uuid>> = BTreeMap::new();
+        for c in input.check_ins.iter().filter(|c| c.instrument == "ons4") {
+            ons4.entry(c.person).or_default().insert(c.check_in);
+        }
+        assert!(ons4.values().filter(|c| c.len() >= 2).count() >= 10);
+        assert!(input.plan_edits.iter().any(|e| e.started));
+        assert!(input.plan_edits.iter().any(|e| !e.started));
     }
 
     #[test]

@@ -77,6 +77,23 @@ fn given(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// Every visit's person, day and id, by person: from the index alone, in its order.
+const VISITS_IN_ORDER: &str =
+    "SELECT member_id, day_id, id FROM visits INDEXED BY visits_by_member_day
+     ORDER BY member_id";
+/// The activities of visits from `?1` on, in the table's own order.
+const ACTIVITIES_FROM: &str =
+    "SELECT visit_id, activity_id FROM visit_activities WHERE visit_id >= ?1
+     ORDER BY visit_id, activity_id";
+
+/// Records `date` as `person`'s first visit unless an earlier one is known.
+fn keep_first(firsts: &mut HashMap<Uuid, NaiveDate>, person: Uuid, date: NaiveDate) {
+    firsts
+        .entry(person)
+        .and_modify(|d| *d = (*d).min(date))
+        .or_insert(date);
+}
+
 /// A day read for the report.
 struct Day {
     id: Uuid,
@@ -192,22 +209,32 @@ impl Store {
         {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT member_id, day_id, id FROM visits INDEXED BY visits_by_member_day",
-                )
+                .prepare_cached(VISITS_IN_ORDER)
                 .ctx("report visits")?;
             let mut rows = stmt.query([]).ctx("report visits")?;
+            // Rows come by member: each member's first visit is kept as their rows pass, and
+            // written once when the next member's begin.
+            let mut current: Option<(Uuid, NaiveDate)> = None;
             while let Some(r) = rows.next().ctx("report visits")? {
                 let day: Uuid = r.get(1).ctx("report visits")?;
                 let Some(&date) = day_of.get(&day) else {
                     continue;
                 };
                 let person: Uuid = r.get(0).ctx("report visits")?;
-                let first = first_visit.entry(person).or_insert(date);
-                *first = (*first).min(date);
+                current = match current {
+                    Some((p, first)) if p == person => Some((p, first.min(date))),
+                    Some((p, first)) => {
+                        keep_first(&mut first_visit, p, first);
+                        Some((person, date))
+                    }
+                    None => Some((person, date)),
+                };
                 if date >= window.from {
                     kept.push((r.get(2).ctx("report visits")?, person, date));
                 }
+            }
+            if let Some((p, first)) = current {
+                keep_first(&mut first_visit, p, first);
             }
         }
         // Their activities: the table is ordered by visit, so one pass from the window's
@@ -224,10 +251,7 @@ impl Store {
         if let Some((first_id, _, _)) = kept.first() {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT visit_id, activity_id FROM visit_activities WHERE visit_id >= ?1
-                     ORDER BY visit_id, activity_id",
-                )
+                .prepare_cached(ACTIVITIES_FROM)
                 .ctx("report activities")?;
             let mut rows = stmt.query([first_id]).ctx("report activities")?;
             let mut i = 0;
@@ -732,6 +756,34 @@ mod tests {
             shift_role(d("2025-12-31"), std::iter::empty(), "desk"),
             ShiftRole::Volunteer
         );
+    }
+
+    fn query_plan(store: &Store, sql: &str) -> String {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let steps: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    #[test]
+    fn visits_and_their_activities_are_read_in_one_ordered_pass_each_with_no_sorting() {
+        let store = Store::open_in_memory().unwrap();
+        let visits = query_plan(&store, VISITS_IN_ORDER);
+        assert!(
+            visits.contains("COVERING INDEX visits_by_member_day"),
+            "{visits}"
+        );
+        let activities = query_plan(&store, &ACTIVITIES_FROM.replace("?1", "x'00'"));
+        assert!(activities.contains("PRIMARY KEY"), "{activities}");
+        for plan in [visits, activities] {
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
     }
 
     #[test]
