@@ -94,13 +94,31 @@ pub async fn ask<R: Runtime>(
                 .map_err(|_| no_dialog("it closed without an answer"))?;
             match chosen {
                 None => Ok(None),
-                Some(p) => p
-                    .into_path()
-                    .map(|p| Some(with_extension(p, offer.extension)))
-                    .map_err(|e| no_dialog(&e.to_string())),
+                Some(p) => {
+                    let p = p.into_path().map_err(|e| no_dialog(&e.to_string()))?;
+                    chosen_path(p, offer.extension).map(Some)
+                }
             }
         }
     }
+}
+
+/// Where to write what the dialog answered: the name given, with the format's extension added
+/// when it was typed without. The dialog asked before replacing the name it was given, but not
+/// the name with the extension added, so that one is never replaced unasked.
+fn chosen_path(path: PathBuf, extension: &str) -> Result<PathBuf, UiError> {
+    let full = with_extension(path.clone(), extension);
+    if full != path && full.exists() {
+        return Err(UiError {
+            kind: "conflict",
+            message: format!(
+                "There is already a file called {}. Nothing was saved: export again and choose another name (or type the whole name, .{extension} included, to replace it).",
+                full.display()
+            ),
+            field: None,
+        });
+    }
+    Ok(full)
 }
 
 /// The name chosen, with the format's extension if the person typed the name without it (GTK's
@@ -165,6 +183,13 @@ mod tests {
         std::fs::write(&path, b"old").unwrap();
         write_atomically(&path, b"new figures").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new figures");
+        // Readable by its owner only, like the CLI's exports: a report can still say a lot.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -178,6 +203,22 @@ mod tests {
         let path = dir.path().join("gone").join("report.csv");
         assert!(write_atomically(&path, b"x").is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_name_typed_without_the_extension_never_replaces_the_file_with_it_unasked() {
+        let dir = tempfile::tempdir().unwrap();
+        let typed = dir.path().join("for trustees");
+        assert_eq!(
+            chosen_path(typed.clone(), "xlsx").unwrap(),
+            dir.path().join("for trustees.xlsx")
+        );
+        std::fs::write(dir.path().join("for trustees.xlsx"), b"last year's").unwrap();
+        let err = chosen_path(typed, "xlsx").unwrap_err();
+        assert_eq!(err.kind, "conflict");
+        // Typed whole, the dialog asked before replacing it: it is the person's choice.
+        let whole = dir.path().join("for trustees.xlsx");
+        assert_eq!(chosen_path(whole.clone(), "xlsx").unwrap(), whole);
     }
 
     #[test]
