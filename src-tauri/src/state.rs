@@ -69,6 +69,8 @@ pub struct AppState {
     data_dir: PathBuf,
     /// Where pages the desk saves (the roll call) are written.
     export_dir: PathBuf,
+    /// Who answers the save dialog of a report export (a person; tests answer it themselves).
+    save_as: crate::save::SaveAs,
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
@@ -100,6 +102,8 @@ pub struct UserView {
     pub can_see_audit: bool,
     /// Add outcome instruments (staff, managers).
     pub can_manage_instruments: bool,
+    /// Preview and export outcome reports (managers).
+    pub can_report: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -150,6 +154,7 @@ impl AppState {
                 .map(PathBuf::from)
                 .or_else(dirs::document_dir)
                 .unwrap_or_else(|| data_dir.clone()),
+            save_as: crate::save::SaveAs::from_env(),
             data_dir,
             inner: Mutex::new(Inner {
                 store: None,
@@ -173,6 +178,16 @@ impl AppState {
 
     pub fn export_dir(&self) -> &std::path::Path {
         &self.export_dir
+    }
+
+    /// Answers report exports' save dialog without one (tests of the shell).
+    pub fn with_save_as(mut self, how: crate::save::SaveAs) -> Self {
+        self.save_as = how;
+        self
+    }
+
+    pub fn save_as(&self) -> &crate::save::SaveAs {
+        &self.save_as
     }
 
     pub fn without_background_sync(mut self) -> Self {
@@ -429,6 +444,7 @@ impl AppState {
                 can_manage_instruments: u
                     .roles()
                     .allows(hubdesk::domain::Permission::ManageCatalogue),
+                can_report: u.roles().allows(hubdesk::domain::Permission::Reports),
             }),
             opening: None,
         })

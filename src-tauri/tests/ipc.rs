@@ -17,11 +17,25 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_saving(hubdesk_desktop::SaveAs::Cancel)
+}
+
+/// A harness whose save dialog (report exports) is answered by `save_as`.
+fn harness_saving(save_as: hubdesk_desktop::SaveAs) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     // No background sync here: its thread would outlive the test's app and still be inside
     // the store when the test process exits.
     let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
         .with_export_dir(dir.path().join("saved"))
+        .with_save_as(match save_as {
+            // A folder inside this test's own temporary dir.
+            hubdesk_desktop::SaveAs::Folder(name) => {
+                let folder = dir.path().join(name);
+                std::fs::create_dir_all(&folder).unwrap();
+                hubdesk_desktop::SaveAs::Folder(folder)
+            }
+            other => other,
+        })
         .without_background_sync();
     let app = hubdesk_desktop::builder_with_state(mock_builder(), state)
         .build(tauri::generate_context!())
@@ -348,6 +362,10 @@ fn commands_tauri_registers_but_the_capability_does_not_list_are_refused() {
         "plugin:webview|internal_toggle_devtools",
         "plugin:path|resolve_directory",
         "plugin:event|emit",
+        // The save dialog is the shell's: only Rust opens it, never the page.
+        "plugin:dialog|save",
+        "plugin:dialog|open",
+        "plugin:dialog|message",
     ] {
         let result = h.invoke(cmd, json!({}));
         let message = result
@@ -822,4 +840,181 @@ fn a_concern_is_raised_over_ipc_by_a_navigator_who_then_cannot_read_it_and_staff
         .invoke("close_concern", json!({ "id": id, "outcome": "Safe" }))
         .unwrap();
     assert_eq!(closed["open"], false);
+}
+
+/// A manager's day with one member signed in, for the report tests; returns today's date.
+fn a_day_with_one_visit(h: &Harness) -> String {
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    h.invoke("open_day", json!({ "req": {} })).unwrap();
+    let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
+    let code = h.invoke("register_member", json!({ "req": req })).unwrap()["member"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.invoke(
+        "sign_in_member",
+        json!({ "idOrCode": code, "activities": [] }),
+    )
+    .unwrap();
+    h.invoke("show_day", json!({})).unwrap()["date"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_report_is_previewed_and_exported_where_the_save_dialog_answered() {
+    let h = harness_saving(hubdesk_desktop::SaveAs::Folder("chosen".into()));
+    let today = a_day_with_one_visit(&h);
+    let choice = json!({ "from": today, "to": today, "hub": null, "threshold": 1 });
+    assert_eq!(
+        h.invoke("report_hubs", json!({})).unwrap(),
+        json!(["Riverside"])
+    );
+    let preview = h.invoke("report_preview", choice.clone()).unwrap();
+    assert_eq!(preview["report"]["hub"], "All hubs");
+    assert!(preview["report"]["suppression"]["off"].as_bool().unwrap());
+    let html = preview["html"].as_str().unwrap();
+    assert!(html.contains("<table") && !html.contains("<html"), "{html}");
+
+    let folder = h._dir.path().join("chosen");
+    for (format, extension) in [
+        ("xlsx", "xlsx"),
+        ("csv", "zip"),
+        ("html", "html"),
+        ("json", "json"),
+    ] {
+        let mut args = choice.clone();
+        args["format"] = json!(format);
+        args["reason"] = json!("Quarterly report to the funder");
+        let saved = h.invoke("report_export", args).unwrap();
+        let path = std::path::PathBuf::from(saved["saved"].as_str().unwrap());
+        assert_eq!(
+            path,
+            folder.join(format!("outcome-report-{today}-to-{today}.{extension}"))
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        match format {
+            "xlsx" | "csv" => assert!(bytes.starts_with(b"PK"), "{format} is a zip"),
+            "json" => {
+                let report: Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(report["hub"], "All hubs");
+            }
+            _ => assert!(String::from_utf8(bytes).unwrap().contains("<html")),
+        }
+    }
+    // Nothing but the four files: no temporary file left beside them.
+    assert_eq!(files_in(&folder).len(), 4, "{:?}", files_in(&folder));
+
+    let mut args = choice.clone();
+    args["format"] = json!("csv");
+    args["reason"] = json!("  ");
+    let err = h.invoke("report_export", args).unwrap_err();
+    assert_eq!(err["kind"], "validation", "{err}");
+    assert_eq!(err["field"], "reason", "{err}");
+
+    let rows = h
+        .invoke(
+            "report_export_members",
+            json!({ "from": today, "to": today, "format": "csv", "reason": "Checking attendance" }),
+        )
+        .unwrap();
+    let rows = std::fs::read_to_string(rows["saved"].as_str().unwrap()).unwrap();
+    assert!(rows.contains("Zoë"), "{rows}");
+}
+
+#[test]
+fn a_cancelled_save_dialog_saves_nothing_and_is_not_an_error() {
+    let h = harness_saving(hubdesk_desktop::SaveAs::Cancel);
+    let today = a_day_with_one_visit(&h);
+    let saved = h
+        .invoke(
+            "report_export",
+            json!({ "from": today, "to": today, "hub": null, "threshold": null,
+                    "format": "xlsx", "reason": "For the trustees" }),
+        )
+        .unwrap();
+    assert_eq!(saved, json!({ "saved": null }));
+    let printed = h
+        .invoke(
+            "report_print",
+            json!({ "from": today, "to": today, "hub": null, "threshold": null,
+                    "reason": "For the trustees" }),
+        )
+        .unwrap();
+    assert_eq!(printed["outcome"], "cancelled");
+}
+
+#[test]
+fn a_period_that_ends_before_it_starts_is_refused_in_words() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "2026-03-31", "to": "2026-03-01", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "validation", "{err}");
+    assert!(!err["message"].as_str().unwrap().is_empty());
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "last week", "to": "2026-03-01", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err["kind"].as_str(), err["field"].as_str()),
+        (Some("validation"), Some("from"))
+    );
+}
+
+#[test]
+fn report_commands_refuse_anyone_but_a_manager() {
+    let h = harness_saving(hubdesk_desktop::SaveAs::Folder("chosen".into()));
+    let today = a_day_with_one_visit(&h);
+    for (name, roles) in [("Dee", "desk"), ("Stef", "staff,navigator")] {
+        let user = json!({ "name": name, "roles": roles, "secret": "1357" });
+        h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+            .unwrap();
+        h.invoke("add_user", json!({ "req": user })).unwrap();
+        let status = h
+            .invoke("unlock", json!({ "name": name, "pin": "1357" }))
+            .unwrap();
+        assert_eq!(status["user"]["can_report"], false);
+        let choice = json!({ "from": today, "to": today, "hub": null, "threshold": null });
+        let mut export = choice.clone();
+        export["format"] = json!("xlsx");
+        export["reason"] = json!("Curious");
+        let mut print = choice.clone();
+        print["reason"] = json!("Curious");
+        for (cmd, body) in [
+            ("report_hubs", json!({})),
+            ("report_preview", choice.clone()),
+            ("report_export", export),
+            ("report_print", print),
+            (
+                "report_export_members",
+                json!({ "from": today, "to": today, "format": "csv", "reason": "Curious" }),
+            ),
+        ] {
+            let err = h.invoke(cmd, body).unwrap_err();
+            assert_eq!(err["kind"], "permission", "{name} {cmd}: {err}");
+        }
+    }
+    // Nothing was saved for them.
+    assert!(files_in(&h._dir.path().join("chosen")).is_empty());
 }

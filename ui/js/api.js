@@ -108,6 +108,15 @@ export const api = {
   markNotDuplicates: (a, b) => call("mark_not_duplicates", { a, b }),
   listConflicts: () => call("list_conflicts"),
   resolveConflict: (member, field, value) => call("resolve_conflict", { member, field, value }),
+  // Outcome reports (managers). choice: {from, to, hub, threshold} (dates "2026-01-31"; hub
+  // null for all hubs; threshold null for the default). The exports open the shell's save
+  // dialog and answer {saved: path} or {saved: null} when the person cancelled.
+  reportHubs: () => call("report_hubs"),
+  reportPreview: (choice) => call("report_preview", choice),
+  reportExport: (choice, format, reason) => call("report_export", { ...choice, format, reason }),
+  reportExportMembers: (from, to, format, reason) => call("report_export_members", { from, to, format, reason }),
+  // Prints the report the screen shows: {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}.
+  reportPrint: (choice, reason) => call("report_print", { ...choice, reason }),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.
