@@ -158,8 +158,8 @@ pub fn fragment(report: &Report) -> String {
     if report.suppression.off {
         let _ = write!(
             out,
-            r#"<div class="report-warning" role="note"><p><strong>Every count is shown: small-number suppression is off (threshold 1).</strong></p><p>Small numbers can identify young people. This report must not be published or shared outside the organisation.</p><p>{}</p></div>"#,
-            esc(&report.suppression.rule)
+            // The rule in words says the same again: one warning is read more carefully than two.
+            r#"<div class="report-warning" role="note"><p><strong>Every count is shown: small-number suppression is off (threshold 1).</strong></p><p>Small numbers can identify young people. This report must not be published or shared outside the organisation.</p></div>"#,
         );
     } else {
         let _ = write!(
