@@ -67,7 +67,7 @@ fn shorten(s: &str, max: usize) -> String {
 
 /// A row's label under its column: "Week 3 (from 19 Jan 2026)" is "Week 3" there (the
 /// description and the table give the dates).
-fn axis_label(label: &str) -> &str {
+pub(super) fn axis_label(label: &str) -> &str {
     label.split(" (").next().unwrap_or(label)
 }
 
@@ -626,7 +626,7 @@ mod tests {
                 assert!(!svg.contains("<script"), "{svg}");
                 assert!(!svg.contains('\u{202e}') && !svg.contains('\u{7}'), "{svg}");
                 assert!(
-                    svg.contains("&lt;script&gt;x&lt;/script&gt;: Life satisfaction")
+                    svg.contains("&lt;script&gt;x&lt;/script&gt;: Life   satisfaction")
                         || svg.contains("Week &lt;1&gt; &amp; &quot;one&quot;"),
                     "{svg}"
                 );

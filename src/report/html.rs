@@ -98,8 +98,10 @@ fn table_html(out: &mut String, report: &Report, t: &Table) {
         };
         let _ = write!(
             out,
-            r#"<div class="report-table-scroll"><table class="report-table"><caption>{}</caption><thead><tr><th scope="col" rowspan="2">{}</th>"#,
+            r#"<div class="report-table-scroll"><table class="report-table"><caption>{}</caption><colgroup><col></colgroup>{}<thead><tr><th scope="col" rowspan="2">{}</th>"#,
             esc(&caption),
+            // Column groups, so each column's title (scope="colgroup") heads both its periods.
+            r#"<colgroup span="2"></colgroup>"#.repeat(part.len()),
             esc(&t.row_title),
         );
         for &i in *part {
@@ -146,7 +148,7 @@ pub fn fragment(report: &Report) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
-        r#"<article class="report" aria-labelledby="report-title"><header class="report-header"><h1 id="report-title">{}</h1><p class="report-organisation">{}</p><dl class="report-facts"><dt>Hub</dt><dd>{}</dd><dt>Period</dt><dd>{}</dd><dt>Compared with</dt><dd>{} (the previous period of the same length)</dd></dl>"#,
+        r#"<article class="report-root" aria-labelledby="report-title"><header class="report-header"><h1 id="report-title">{}</h1><p class="report-organisation">{}</p><dl class="report-facts"><dt>Hub</dt><dd>{}</dd><dt>Period</dt><dd>{}</dd><dt>Compared with</dt><dd>{} (the previous period of the same length)</dd></dl>"#,
         esc(&report.title),
         user(&report.organisation),
         user(&report.hub),
@@ -188,9 +190,9 @@ pub fn fragment(report: &Report) -> String {
 /// header rows repeated, charts in black and white.
 const CSS: &str = r#"
 body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-.report { max-width: 60rem; margin: 0 auto; }
-.report h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
-.report h2 { font-size: 1.3rem; margin: 1.5rem 0 .5rem; border-bottom: 2px solid #111827; }
+.report-root { max-width: 60rem; margin: 0 auto; }
+.report-root h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+.report-root h2 { font-size: 1.3rem; margin: 1.5rem 0 .5rem; border-bottom: 2px solid #111827; }
 .report-organisation { margin: 0 0 .5rem; font-size: 1.1rem; }
 .report-facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0 0 1rem; }
 .report-facts dt { font-weight: bold; }
@@ -217,12 +219,14 @@ body { margin: 0; padding: 1.5rem; color: #111827; background: #fff; font: 11pt/
 @page { size: A4 portrait; margin: 14mm 12mm; }
 @media print {
   body { padding: 0; font-size: 9.5pt; }
-  .report { max-width: none; }
-  .report-section { break-before: page; page-break-before: always; }
-  .report h2, .report-table caption { break-after: avoid; page-break-after: avoid; }
+  .report-root { max-width: none; }
+  /* Each section from a new page; the first follows the heading and the rule. */
+  .report-section + .report-section { break-before: page; page-break-before: always; }
+  .report-root h2, .report-table caption { break-after: avoid; page-break-after: avoid; }
   .report-table thead { display: table-header-group; }
   .report-table tr, .report-chart, .report-rule, .report-warning { break-inside: avoid; page-break-inside: avoid; }
   .report-table { font-size: 8pt; }
+  .report-table th, .report-table td { padding: 1px 3px; }
   .report-table-scroll { overflow: visible; }
   .report-chart-svg { max-width: 100%; }
   .report-table thead th { background: #e5e7eb; }
@@ -274,6 +278,9 @@ mod tests {
         assert!(html.contains("<caption>Change in outcomes (part 2 of 2)</caption>"));
         assert!(html.contains("<caption>Visits by week</caption>"));
         assert!(html.contains(r#"<th scope="colgroup" colspan="2">Visits</th>"#));
+        assert!(html.contains(
+            r#"<caption>Activities</caption><colgroup><col></colgroup><colgroup span="2"></colgroup><colgroup span="2"></colgroup><thead>"#
+        ));
         assert!(html.contains(r#"<th scope="row"><bdi>Week 1</bdi></th><td class="report-figure">34</td><td class="report-figure">30</td>"#));
         assert!(
             html.contains(
@@ -341,6 +348,21 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n);
         assert!(ids.iter().all(|i| i.starts_with("report-")), "{ids:?}");
+    }
+
+    #[test]
+    fn every_class_of_the_fragment_starts_with_report() {
+        let html = fragment(&unsuppressed());
+        let classes: Vec<&str> = html
+            .split(" class=\"")
+            .skip(1)
+            .flat_map(|s| s.split('"').next().unwrap_or("").split(' '))
+            .collect();
+        assert!(classes.len() > 20);
+        assert!(
+            classes.iter().all(|c| c.starts_with("report-")),
+            "{classes:?}"
+        );
     }
 
     #[test]

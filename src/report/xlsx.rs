@@ -13,12 +13,12 @@
 //! formula.
 
 use rust_xlsxwriter::{
-    Chart, ChartEmptyCells, ChartFormat, ChartLegendPosition, ChartLine, ChartPatternFill,
-    ChartPatternFillType, ChartSolidFill, Color, DocProperties, ExcelDateTime, Format, FormatAlign,
-    FormatBorder, Workbook, Worksheet,
+    Chart, ChartAxisCrossing, ChartAxisLabelPosition, ChartDataLabel, ChartEmptyCells, ChartFormat,
+    ChartLegendPosition, ChartLine, ChartPatternFill, ChartPatternFillType, ChartSolidFill, Color,
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
 };
 
-use super::chart::{describe, drawn};
+use super::chart::{axis_label, describe, drawn};
 use super::csv::{SUPPRESSED, about_rows, header_titles, unit_of};
 use super::{Cell, ChartKind, RenderError, Report, Table, Unit, spreadsheet_text};
 
@@ -32,7 +32,11 @@ struct Formats {
     title: Format,
     header: Format,
     note: Format,
+    /// A note on a section sheet: not wrapped, so it reads across the empty cells beside it
+    /// rather than making column A's row tall.
+    remark: Format,
     label: Format,
+    wrap: Format,
     warning: Format,
     suppressed: Format,
     count: Format,
@@ -50,14 +54,17 @@ impl Formats {
                 .set_text_wrap()
                 .set_border_bottom(FormatBorder::Thin),
             note: Format::new().set_italic().set_text_wrap(),
-            label: Format::new().set_bold(),
+            remark: Format::new().set_italic(),
+            label: Format::new().set_bold().set_align(FormatAlign::Top),
+            wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
             warning: Format::new()
                 .set_bold()
                 .set_font_size(12)
                 .set_text_wrap()
                 .set_font_color(Color::RGB(0x9B1C1C))
                 .set_background_color(Color::RGB(0xFFF4CC))
-                .set_border(FormatBorder::Thick),
+                .set_border(FormatBorder::Thick)
+                .set_align(FormatAlign::VerticalCenter),
             suppressed: Format::new()
                 .set_italic()
                 .set_align(FormatAlign::Right)
@@ -101,11 +108,54 @@ pub(super) fn sheet_name(title: &str, taken: &[String]) -> String {
                 format!(" ({i})")
             };
             let keep = 31 - suffix.chars().count();
-            let cut: String = base.chars().take(keep).collect();
-            format!("{}{suffix}", cut.trim_end())
+            format!("{}{suffix}", shorten_at_word(&base, keep))
         })
         .find(|n| !is_taken(n))
         .unwrap_or_else(|| "Section".into())
+}
+
+/// At most `max` characters, cut after a whole word when that keeps most of the name
+/// ("Participation in purposeful", not "Participation in purposeful soc").
+fn shorten_at_word(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max + 1).collect();
+    match cut.rfind(' ') {
+        Some(i) if cut[..i].chars().count() >= max / 2 => cut[..i].trim_end().to_string(),
+        _ => cut
+            .chars()
+            .take(max)
+            .collect::<String>()
+            .trim_end()
+            .to_string(),
+    }
+}
+
+/// Text for a chart's parts (its description, read aloud): no control characters, which
+/// XML cannot hold.
+fn chart_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A sentence across columns A to `last_col`, wrapped, its row tall enough for it (a long
+/// note in column A alone would make a tall narrow cell, or run off past the table).
+fn note_across(
+    ws: &mut Worksheet,
+    row: u32,
+    last_col: u16,
+    note: &str,
+    f: &Formats,
+) -> Result<(), RenderError> {
+    let last_col = last_col.max(2);
+    // Column A is 40 characters wide and the others 18: about that many characters a line.
+    let width = 40 + 18 * usize::from(last_col);
+    let lines = note.chars().count().div_ceil(width).max(1);
+    ws.merge_range(row, 0, row, last_col, &spreadsheet_text(note), &f.note)?;
+    ws.set_row_height(row, 15.0 * lines as f64 + 2.0)?;
+    Ok(())
 }
 
 fn text(
@@ -146,6 +196,7 @@ fn about(
     f: &Formats,
 ) -> Result<(), RenderError> {
     ws.set_name("About")?;
+    ws.set_paper_size(9).set_print_fit_to_pages(1, 0);
     ws.set_column_width(0, 22)?;
     ws.set_column_width(1, 100)?;
     text(ws, 0, 0, &report.title, Some(&f.heading))?;
@@ -165,11 +216,20 @@ fn about(
     }
     for (label, value) in about_rows(report) {
         text(ws, row, 0, label, Some(&f.label))?;
-        text(ws, row, 1, &value, None)?;
+        text(ws, row, 1, &value, Some(&f.wrap))?;
+        // Column B is 100 characters wide; the rule runs to two or three lines.
+        let lines = value.chars().count().div_ceil(100).max(1);
+        if lines > 1 {
+            ws.set_row_height(row, 15.0 * lines as f64 + 2.0)?;
+        }
         row += 1;
     }
     text(ws, row, 0, "Threshold", Some(&f.label))?;
-    ws.write_number_with_format(row, 1, f64::from(report.suppression.threshold), &f.count)?;
+    // A number (a spreadsheet can check it), beside the words rather than at the far edge.
+    let threshold = Format::new()
+        .set_num_format("0")
+        .set_align(FormatAlign::Left);
+    ws.write_number_with_format(row, 1, f64::from(report.suppression.threshold), &threshold)?;
     row += 2;
     text(ws, row, 0, SUPPRESSED, Some(&f.suppressed))?;
     text(
@@ -210,10 +270,13 @@ fn table(
     text(ws, row, 0, &t.title, Some(&f.title))?;
     row += 1;
     if let Some(note) = &t.note {
-        text(ws, row, 0, note, Some(&f.note))?;
+        note_across(ws, row, 2 * t.columns.len() as u16, note, f)?;
         row += 1;
     }
     let header = row;
+    // Two lines: "Visits (5 Jan 2026 to 5 Apr 2026)" wraps in its column, and a spreadsheet
+    // does not always grow the row to fit.
+    ws.set_row_height(header, 30)?;
     for (i, title) in header_titles(report, t).iter().enumerate() {
         text(ws, row, i as u16, title, Some(&f.header))?;
     }
@@ -239,8 +302,8 @@ fn table(
             ws,
             top,
             data_col,
-            "Figures drawn in the chart (held-back figures are left blank, so the chart shows a gap)",
-            Some(&f.note),
+            "Figures in the chart (held back: left blank)",
+            Some(&f.remark),
         )?;
         text(ws, header, data_col, &t.row_title, Some(&f.header))?;
         text(ws, header, data_col + 1, "This period", Some(&f.header))?;
@@ -250,7 +313,13 @@ fn table(
         for (i, r) in t.rows.iter().enumerate() {
             let at = header + 1 + i as u32;
             let unit = unit_of(t, r, chart.column);
-            text(ws, at, data_col, &r.label, None)?;
+            // "Week 3", not "Week 3 (from 19 Jan 2026)": the chart's axis has room for
+            // the one, the table beside it gives the dates.
+            let label = match chart.kind {
+                ChartKind::Columns => axis_label(&r.label),
+                ChartKind::Bars => &r.label,
+            };
+            text(ws, at, data_col, label, None)?;
             let pair = r.values.get(chart.column).copied().unwrap_or_default();
             if let Some(v) = drawn(&pair.current) {
                 ws.write_number_with_format(at, data_col + 1, v, f.unit(unit))?;
@@ -268,7 +337,7 @@ fn table(
             ChartKind::Bars => Chart::new_bar(),
         };
         c.title().set_name(t.title.as_str());
-        c.set_alt_text(describe(report, t, chart));
+        c.set_alt_text(chart_text(&describe(report, t, chart)));
         c.show_empty_cells_as(ChartEmptyCells::Gaps);
         c.legend().set_position(ChartLegendPosition::Bottom);
         let this_name = format!("This period ({})", report.period.in_words());
@@ -277,6 +346,13 @@ fn table(
             .set_categories((sheet, first, data_col, last, data_col))
             .set_values((sheet, first, data_col + 1, last, data_col + 1))
             .set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(DARK)));
+        if chart.kind == ChartKind::Bars {
+            s.set_data_label(
+                ChartDataLabel::new()
+                    .show_value()
+                    .set_num_format("+0.00;-0.00;0"),
+            );
+        }
         if chart.with_previous {
             let prev_name = format!("Previous period ({})", report.previous.in_words());
             // Hatched light, so the two periods stay apart printed in black and white.
@@ -295,8 +371,18 @@ fn table(
                         .set_border(ChartLine::new().set_color(DARK)),
                 );
         }
+        if chart.kind == ChartKind::Columns {
+            c.set_width(640).set_height(320);
+        }
         if chart.kind == ChartKind::Bars {
+            // Rows top to bottom in the table's order (Excel draws a bar chart's first
+            // category at the bottom), the scale along the bottom, labels at the left edge
+            // clear of bars below zero (each bar's change is written at its end).
             c.set_width(720);
+            c.y_axis()
+                .set_reverse()
+                .set_crossing(ChartAxisCrossing::Max)
+                .set_label_position(ChartAxisLabelPosition::Low);
         }
         let chart_col = data_col + if chart.with_previous { 4 } else { 3 };
         ws.set_column_width(data_col, 28)?;
@@ -332,6 +418,10 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, RenderError> {
         let ws = wb.add_worksheet();
         ws.set_name(name.as_str())?;
         ws.set_column_width(0, 40)?;
+        // Printed from the spreadsheet: A4 landscape, each sheet one page wide.
+        ws.set_paper_size(9)
+            .set_landscape()
+            .set_print_fit_to_pages(1, 0);
         for i in 0..s
             .tables
             .iter()
@@ -342,15 +432,15 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, RenderError> {
             ws.set_column_width(1 + i as u16, 18)?;
         }
         text(ws, 0, 0, &s.title, Some(&f.heading))?;
-        text(
+        note_across(
             ws,
             1,
-            0,
+            6,
             &format!(
-                "\"{SUPPRESSED}\": a figure held back ({}) A blank cell cannot be worked out.",
+                "A cell reading \"{SUPPRESSED}\" holds a figure held back under the rule: {} A blank cell is a figure that cannot be worked out.",
                 report.suppression.rule
             ),
-            Some(&f.note),
+            &f,
         )?;
         let mut row = 3;
         for t in &s.tables {
@@ -412,7 +502,7 @@ mod tests {
             [
                 "About",
                 "Attendance",
-                "Participation in purposeful soc",
+                "Participation in purposeful",
                 "Outcomes",
                 "People"
             ]
@@ -486,7 +576,7 @@ mod tests {
             );
             assert!(
                 c.iter()
-                    .any(|(s, _, col, v)| s == "Participation in purposeful soc"
+                    .any(|(s, _, col, v)| s == "Participation in purposeful"
                         && *col == 0
                         && *v == Data::String(format!("'{p}cmd|' /C calc'!A0 activity")))
             );
@@ -546,7 +636,7 @@ mod tests {
         let r = hostile();
         let bytes = workbook(&r).unwrap();
         let wb = open(bytes);
-        assert_eq!(wb.sheet_names()[2], "Participation whowhat and why o");
+        assert_eq!(wb.sheet_names()[2], "Participation whowhat and why");
     }
 
     /// One file inside the workbook (an XLSX is a zip of XML files).
@@ -580,8 +670,31 @@ mod tests {
             "{change}"
         );
         assert!(change.contains("<c:barDir val=\"bar\"/>"));
+        // Rows top to bottom as in the table, each bar's change written at its end.
+        assert!(
+            change.contains("<c:orientation val=\"maxMin\"/>"),
+            "{change}"
+        );
+        assert!(change.contains("<c:showVal val=\"1\"/>"), "{change}");
         let drawing = part(&bytes, "xl/drawings/drawing2.xml");
         assert!(drawing.contains("Goals: Goal progress: held back (a small number)."));
+    }
+
+    #[test]
+    fn control_characters_in_names_never_reach_the_workbooks_xml() {
+        // XML cannot hold them: a spreadsheet would refuse the whole file.
+        let bytes = workbook(&hostile()).unwrap();
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).unwrap();
+        for i in 0..z.len() {
+            use std::io::Read as _;
+            let mut f = z.by_index(i).unwrap();
+            let mut s = String::new();
+            f.read_to_string(&mut s).unwrap();
+            let bad = s
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+            assert_eq!(bad, None, "{}", f.name().unwrap());
+        }
     }
 
     #[test]
@@ -596,5 +709,9 @@ mod tests {
         assert_eq!(first.chars().count(), 31);
         let second = sheet_name(&long, std::slice::from_ref(&first));
         assert_eq!(second, format!("{} (2)", "x".repeat(27)));
+        assert_eq!(
+            sheet_name("Participation in purposeful social activity", &taken),
+            "Participation in purposeful"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod members;
 mod permissions;
 mod plans;
 mod projections;
+mod report_figures;
 mod reports;
 mod safeguarding;
 mod support;

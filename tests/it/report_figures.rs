@@ -7,8 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use hubdesk::report::{Cell, Report};
 use hubdesk::service::{
-    self, AddScale, CheckInInput, Ctx, OpenDay, SignInContact,
-    reports::{ReportRequest, outcome_report},
+    self, AddScale, CheckInInput, Ctx, OpenDay, ReportRequest, SignInContact, outcome_report,
 };
 
 use crate::support::Hub;
@@ -170,8 +169,14 @@ fn a_hand_counted_fortnight_gives_the_same_figures() {
     assert_eq!(now(&r, "attendance", "Mean visits per member"), Some(1.33));
     assert_eq!(now(&r, "attendance", "Parents (visits)"), Some(1.0));
     // Friday 6th and Monday 9th fall either side of the week boundary.
-    assert_eq!(now(&r, "visits-by-week", "Week 1 (from 2 Nov 2026)"), Some(2.0));
-    assert_eq!(now(&r, "visits-by-week", "Week 2 (from 9 Nov 2026)"), Some(2.0));
+    assert_eq!(
+        now(&r, "visits-by-week", "Week 1 (from 2 Nov 2026)"),
+        Some(2.0)
+    );
+    assert_eq!(
+        now(&r, "visits-by-week", "Week 2 (from 9 Nov 2026)"),
+        Some(2.0)
+    );
     assert_eq!(now(&r, "visits-by-weekday", "Monday"), Some(1.0));
     assert_eq!(now(&r, "visits-by-weekday", "Saturday"), Some(1.0));
     // Ana's birthday month is November: 14 on her first visit of the period.
@@ -182,8 +187,14 @@ fn a_hand_counted_fortnight_gives_the_same_figures() {
     assert_eq!(pair(&r, "activities", "Football", 0).0.value, Some(2.0));
     assert_eq!(pair(&r, "activities", "Football", 1).0.value, Some(2.0));
     assert_eq!(pair(&r, "activities", "Art club", 0).0.value, Some(2.0));
-    assert_eq!(now(&r, "activity-breadth", "2-4 different activities"), Some(1.0));
-    assert_eq!(now(&r, "activity-breadth", "No activity recorded"), Some(1.0));
+    assert_eq!(
+        now(&r, "activity-breadth", "2-4 different activities"),
+        Some(1.0)
+    );
+    assert_eq!(
+        now(&r, "activity-breadth", "No activity recorded"),
+        Some(1.0)
+    );
     let outcome: Vec<Option<f64>> = (0..7)
         .map(|c| pair(&r, "outcomes", "Confidence", c).0.value)
         .collect();
@@ -191,7 +202,15 @@ fn a_hand_counted_fortnight_gives_the_same_figures() {
     // meaningful change 1 (Ben, up 1), declined 0.
     assert_eq!(
         outcome,
-        [Some(2.0), Some(4.5), Some(6.0), Some(1.5), Some(1.0), Some(1.0), Some(0.0)]
+        [
+            Some(2.0),
+            Some(4.5),
+            Some(6.0),
+            Some(1.5),
+            Some(1.0),
+            Some(1.0),
+            Some(0.0)
+        ]
     );
     assert_eq!(now(&r, "people", "Peer navigators on shift"), Some(1.0));
     assert_eq!(now(&r, "people", "Peer navigator hours"), Some(2.5));
