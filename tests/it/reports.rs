@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate};
 use hubdesk::domain::instruments::builtin;
 use hubdesk::report::{InstrumentScoring, Period, ShiftRole};
-use hubdesk::service::{self, MembersFormat, OpenDay, ReportFormat, ReportRequest};
+use hubdesk::service::{self, Ctx, MembersFormat, OpenDay, ReportFormat, ReportRequest};
 use hubdesk::store::ReportQuery;
 
 use crate::cli::{hubdesk, set_up};
@@ -506,4 +506,64 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let csv = std::fs::read_to_string(&rows).unwrap();
     assert!(csv.starts_with("Member code,Preferred name,"), "{csv}");
+}
+
+#[test]
+fn a_report_for_one_hub_counts_only_what_happened_there_and_dates_it_on_its_clocks() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    // A hub in New York: 23:30 there on 3 December is 04:30 on 4 December in London.
+    service::add_hub(&ctx, "Northgate", "America/New_York").unwrap();
+    service::use_hub_on_this_laptop(&ctx, "Northgate").unwrap();
+    f.hub.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-12-04T04:30:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    service::sign_in_member(&ctx, &f.kai.code, &[]).unwrap();
+    let nav = Ctx::new(&f.hub.store, &f.hub.clock).as_user(f.hub.unlock("Nia", "1357"));
+    let input = hubdesk::domain::conversation::ConversationInput {
+        what_matters: "Moving".into(),
+        ..Default::default()
+    };
+    service::add_conversation(&nav, &f.kai.code, input).unwrap();
+
+    let northgate = f
+        .hub
+        .store
+        .hubs()
+        .unwrap()
+        .into_iter()
+        .find(|h| h.name == "Northgate")
+        .unwrap()
+        .id;
+    let instruments = builtin::all();
+    let i = f
+        .hub
+        .store
+        .report_input(&ReportQuery {
+            period: Period::new(d("2026-11-30"), d("2026-12-06")).unwrap(),
+            hub: Some(northgate),
+            threshold: 10,
+            instruments: &instruments,
+            now: f.hub.clock_now(),
+        })
+        .unwrap();
+    assert_eq!(i.hub.as_deref(), Some("Northgate"));
+    let visits: Vec<(uuid::Uuid, NaiveDate)> =
+        i.visits.iter().map(|v| (v.person, v.date)).collect();
+    assert_eq!(
+        visits,
+        [(f.kai.id.0, d("2026-12-03"))],
+        "the day on Northgate's clocks"
+    );
+    // New at Northgate, though Kai came to Riverside the week before.
+    assert_eq!(i.members.len(), 1);
+    assert_eq!(i.members[0].first_visit, Some(d("2026-12-03")));
+    let talks: Vec<NaiveDate> = i.conversations.iter().map(|c| c.date).collect();
+    assert_eq!(talks, [d("2026-12-03")]);
+    // Riverside's shift, check-in and plan are not Northgate's.
+    assert!(i.shifts.is_empty() && i.check_ins.is_empty() && i.plan_edits.is_empty());
+    assert!(i.contact_visits.is_empty());
 }
