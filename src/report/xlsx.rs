@@ -134,10 +134,24 @@ fn shorten_at_word(s: &str, max: usize) -> String {
 
 /// Text for a chart's parts (its description, read aloud): no control characters, which
 /// XML cannot hold.
+///
+/// A spreadsheet keeps at most 255 characters of a chart's alternative text (the library
+/// refuses more, with a warning on stderr): a longer description (four years of weeks) is cut
+/// at a word and says the figures are in the table beside it.
 fn chart_text(s: &str) -> String {
-    s.chars()
+    const MOST: usize = 255;
+    const MORE: &str = "... (every figure is in the table)";
+    let clean: String = s
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect();
+    if clean.chars().count() <= MOST {
+        return clean;
+    }
+    let room = MOST - MORE.chars().count();
+    let cut: String = clean.chars().take(room).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}{MORE}", cut.trim_end())
 }
 
 /// A sentence across columns A to `last_col`, wrapped, its row tall enough for it (a long
@@ -452,6 +466,16 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, RenderError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_chart_description_is_cut_at_a_word_to_what_a_spreadsheet_keeps() {
+        let long = "Week 12 had 340 visits. ".repeat(30);
+        let text = super::chart_text(&long);
+        assert!(text.chars().count() <= 255, "{}", text.chars().count());
+        assert!(text.ends_with("(every figure is in the table)"));
+        assert!(text.starts_with("Week 12 had 340 visits."));
+        assert_eq!(super::chart_text("Short\u{7}text"), "Short text");
+    }
+
     use std::io::Cursor;
 
     use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
