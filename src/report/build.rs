@@ -110,8 +110,13 @@ struct Tally {
     new_members: u64,
     returning: u64,
     contacts: BTreeMap<&'static str, u64>,
+    /// Different parents, visitors and professionals who came.
+    contact_people: BTreeMap<&'static str, u64>,
     weekday: [u64; 7],
+    /// Different members who came on each weekday, and in each week.
+    weekday_people: [u64; 7],
     weeks: Vec<u64>,
+    week_people: Vec<u64>,
     /// Age bands, then other ages, then not recorded.
     age: [u64; AGE_BANDS.len() + 2],
     gender: Answers,
@@ -131,7 +136,9 @@ struct Tally {
     shift_people: BTreeMap<ShiftKey, u64>,
     shift_minutes: BTreeMap<ShiftKey, i64>,
     training: u64,
+    trained_people: u64,
     signposted: u64,
+    signposted_people: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -180,7 +187,10 @@ fn fold(s: &str) -> String {
 /// The members followed on one measure, and how they moved.
 #[derive(Debug, Default, Clone)]
 struct Movement {
+    /// Measures followed: one per member, or one per goal for goal-based outcomes.
     followed: u64,
+    /// The members they belong to.
+    people: BTreeSet<Uuid>,
     first_sum: f64,
     latest_sum: f64,
     improved: u64,
@@ -192,6 +202,7 @@ impl Tally {
     fn of(input: &ReportInput, period: Period, members: &HashMap<Uuid, &MemberRow>) -> Self {
         let mut t = Tally {
             weeks: vec![0; week_count(period)],
+            week_people: vec![0; week_count(period)],
             ..Tally::default()
         };
         for d in input.days.iter().filter(|d| period.contains(d.date)) {
@@ -230,6 +241,19 @@ impl Tally {
             ds.sort_unstable();
             ds.dedup();
             let first = ds[0];
+            let mut weekdays = [false; 7];
+            let mut last_week = None;
+            for d in ds.iter() {
+                weekdays[d.weekday().num_days_from_monday() as usize] = true;
+                let week = ((*d - period.from).num_days() / 7) as usize;
+                if last_week != Some(week) {
+                    t.week_people[week] += 1;
+                    last_week = Some(week);
+                }
+            }
+            for (n, came) in t.weekday_people.iter_mut().zip(weekdays) {
+                *n += u64::from(came);
+            }
             if ds
                 .windows(2)
                 .any(|w| (w[1] - w[0]).num_days() <= RETURN_WITHIN)
@@ -278,16 +302,28 @@ impl Tally {
             t.breadth[slot] += 1;
         }
 
+        let mut contact_people: BTreeMap<&'static str, HashSet<Uuid>> = BTreeMap::new();
+        let mut signposted_people = HashSet::new();
         for c in input
             .contact_visits
             .iter()
             .filter(|c| period.contains(c.date))
         {
             *t.contacts.entry(contact_label(c.kind)).or_default() += 1;
+            contact_people
+                .entry(contact_label(c.kind))
+                .or_default()
+                .insert(c.contact);
             if c.kind == ContactKind::Parent && c.signposted {
                 t.signposted += 1;
+                signposted_people.insert(c.contact);
             }
         }
+        t.contact_people = contact_people
+            .into_iter()
+            .map(|(k, people)| (k, people.len() as u64))
+            .collect();
+        t.signposted_people = signposted_people.len() as u64;
 
         let talks: Vec<_> = input
             .conversations
@@ -322,11 +358,13 @@ impl Tally {
             .into_iter()
             .map(|(k, people)| (k, people.len() as u64))
             .collect();
-        t.training = input
+        let trained: Vec<&TrainingRow> = input
             .training
             .iter()
             .filter(|x| period.contains(x.date))
-            .count() as u64;
+            .collect();
+        t.training = trained.len() as u64;
+        t.trained_people = trained.iter().map(|x| x.user).collect::<HashSet<_>>().len() as u64;
 
         t.outcomes = movements(input, period);
         t
@@ -376,7 +414,7 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
         }
     }
     let mut out: BTreeMap<(String, String), Movement> = BTreeMap::new();
-    for ((instrument, _, part), mut values) in series {
+    for ((instrument, person, part), mut values) in series {
         if values.len() < 2 {
             continue;
         }
@@ -397,6 +435,7 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
         let latest = values[values.len() - 1].3;
         let m = out.entry((instrument.to_string(), key)).or_default();
         m.followed += 1;
+        m.people.insert(person);
         m.first_sum += first;
         m.latest_sum += latest;
         // Compared in hundredths, as the member page compares them.
@@ -477,12 +516,43 @@ impl Writer {
 
     /// A row of one count of people in each period.
     fn people_row(&mut self, label: impl Into<String>, now: u64, before: u64) -> DraftRow {
-        let values = vec![(self.ledger.people(now), self.ledger.people(before))];
+        let label = label.into();
+        let cells = (self.ledger.people(now), self.ledger.people(before));
+        self.named_row(label.clone(), &label, cells)
+    }
+
+    /// A row of one count of what people did in each period (visits), held back with the
+    /// count of the people who did it (`with`, which may be a figure shown nowhere).
+    fn done_row(
+        &mut self,
+        label: impl Into<String>,
+        now: u64,
+        before: u64,
+        with: (CellId, CellId),
+    ) -> DraftRow {
+        let label = label.into();
+        let cells = (
+            self.ledger.done_by(now, &[with.0]),
+            self.ledger.done_by(before, &[with.1]),
+        );
+        self.named_row(label.clone(), &label, cells)
+    }
+
+    /// A row of one column, its cells named `name` for breaking ties (see suppress.rs): a
+    /// name that means the same in every report showing the period.
+    fn named_row(&mut self, label: String, name: &str, cells: (CellId, CellId)) -> DraftRow {
+        self.ledger.name(cells.0, name);
+        self.ledger.name(cells.1, name);
         DraftRow {
-            label: label.into(),
-            values,
+            label,
+            values: vec![cells],
             unit: None,
         }
+    }
+
+    /// A count of people shown nowhere, that others are held back with.
+    fn hidden(&mut self, now: u64, before: u64) -> (CellId, CellId) {
+        (self.ledger.people(now), self.ledger.people(before))
     }
 }
 
@@ -528,7 +598,10 @@ fn attendance(
         values: vec![(l.free(now.days_held), l.free(before.days_held))],
         unit: None,
     };
-    let visits = (l.people(now.visits), l.people(before.visits));
+    let visits = (
+        l.done_by(now.visits, &[members.0]),
+        l.done_by(before.visits, &[members.1]),
+    );
     let mean_visits = (
         l.derived(
             mean(now.visits as f64, now.members),
@@ -563,7 +636,9 @@ fn attendance(
     ];
     for kind in ["Parents", "Visitors", "Professionals"] {
         let n = |t: &Tally| t.contacts.get(kind).copied().unwrap_or(0);
-        rows.push(w.people_row(format!("{kind} (visits)"), n(now), n(before)));
+        let who = |t: &Tally| t.contact_people.get(kind).copied().unwrap_or(0);
+        let people = w.hidden(who(now), who(before));
+        rows.push(w.done_row(format!("{kind} (visits)"), n(now), n(before), people));
     }
     rows.push(w.people_row("Anonymous headcount", now.headcount, before.headcount));
     let mut summary = figure_table("attendance", "Attendance", rows);
@@ -578,16 +653,29 @@ fn attendance(
     let weekday_rows: Vec<DraftRow> = WEEKDAYS
         .iter()
         .enumerate()
-        .map(|(i, day)| w.people_row(*day, now.weekday[i], before.weekday[i]))
+        .map(|(i, day)| {
+            let people = w.hidden(now.weekday_people[i], before.weekday_people[i]);
+            w.done_row(*day, now.weekday[i], before.weekday[i], people)
+        })
         .collect();
     add_sums(&mut w.ledger, visits, &weekday_rows);
     let week_rows: Vec<DraftRow> = (0..now.weeks.len())
         .map(|i| {
             let from = period.from + chrono::Duration::days(7 * i as i64);
-            w.people_row(
+            let people = w.hidden(
+                now.week_people[i],
+                before.week_people.get(i).copied().unwrap_or(0),
+            );
+            let cells = (
+                w.ledger.done_by(now.weeks[i], &[people.0]),
+                w.ledger
+                    .done_by(before.weeks.get(i).copied().unwrap_or(0), &[people.1]),
+            );
+            // Named by number: the previous column's week has other dates.
+            w.named_row(
                 format!("Week {} (from {})", i + 1, from.format("%-d %b %Y")),
-                now.weeks[i],
-                before.weeks.get(i).copied().unwrap_or(0),
+                &format!("week {:06}", i + 1),
+                cells,
             )
         })
         .collect();
@@ -701,44 +789,100 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
              as the suppression threshold are named, the rest are other answers.",
         ),
     ] {
-        let mut rows = answer_rows(w, pick(now), pick(before), other);
-        add_sums(&mut w.ledger, members, &rows);
+        let mut rows = answer_rows(w, pick(now), pick(before), other, members);
         rows.push(members_row("All members"));
         tables.push(table(id, title, row_title, rows, note));
     }
     ("reach", "Reach", tables)
 }
 
-/// The most common answers of this period (up to [`TOP`]), then the rest as `other`, then
-/// not recorded. An answer given by fewer members than the threshold is never named, only
-/// counted among the other answers: a free-text answer ("heard from my social worker Sam")
-/// could itself say who a held-back count is.
-fn answer_rows(w: &mut Writer, now: &Answers, before: &Answers, other: &str) -> Vec<DraftRow> {
-    let mut keys: Vec<(&String, u64)> = now
-        .counts
-        .iter()
-        .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
-        .filter(|(_, n)| *n >= w.threshold)
-        .collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    keys.truncate(TOP);
-    let named: HashSet<&String> = keys.iter().map(|(k, _)| *k).collect();
-    let rest = |a: &Answers| {
+/// The most common answers (up to [`TOP`]), then the rest as `other`, then not recorded,
+/// adding up to the members of each period.
+///
+/// Which answers a column names is decided by that period's own counts only: were it decided
+/// by this period's, the same period would be split one way as this period and another as the
+/// previous period of the next report, and the two splits together give a held-back count
+/// away. A row named in one column only is blank in the other, where it is counted among the
+/// other answers. An answer given by fewer members than the threshold is never named: a
+/// free-text answer ("heard from my social worker Sam") could itself say who a held-back
+/// count is.
+fn answer_rows(
+    w: &mut Writer,
+    now: &Answers,
+    before: &Answers,
+    other: &str,
+    members: (CellId, CellId),
+) -> Vec<DraftRow> {
+    let named = |a: &Answers| -> Vec<String> {
+        let mut keys: Vec<(&String, u64)> = a
+            .counts
+            .iter()
+            .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
+            .filter(|(_, n)| *n >= w.threshold)
+            .collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        keys.truncate(TOP);
+        keys.into_iter().map(|(k, _)| k.clone()).collect()
+    };
+    let (named_now, named_before) = (named(now), named(before));
+    let mut keys = named_now.clone();
+    keys.extend(
+        named_before
+            .iter()
+            .filter(|k| !named_now.contains(k))
+            .cloned(),
+    );
+    let rest = |a: &Answers, named: &[String]| {
         a.counts
             .iter()
             .filter(|(k, _)| k.as_ref().is_some_and(|k| !named.contains(k)))
             .map(|(_, n)| *n)
             .sum::<u64>()
     };
-    let mut rows: Vec<DraftRow> = keys
-        .iter()
-        .map(|(k, n)| {
-            let key = Some((*k).clone());
-            w.people_row(label_of(now, before, k), *n, before.count(&key))
-        })
-        .collect();
-    rows.push(w.people_row(other, rest(now), rest(before)));
-    rows.push(w.people_row(NOT_RECORDED, now.count(&None), before.count(&None)));
+    let mut parts: (Vec<CellId>, Vec<CellId>) = (Vec::new(), Vec::new());
+    let mut rows = Vec::new();
+    for key in &keys {
+        let l = &mut w.ledger;
+        let mut cell = |answers: &Answers, named: &[String], parts: &mut Vec<CellId>| {
+            if named.contains(key) {
+                let c = l.people(answers.count(&Some(key.clone())));
+                l.name(c, key);
+                parts.push(c);
+                c
+            } else {
+                l.empty()
+            }
+        };
+        let cells = (
+            cell(now, &named_now, &mut parts.0),
+            cell(before, &named_before, &mut parts.1),
+        );
+        rows.push(DraftRow {
+            label: label_of(now, before, key),
+            values: vec![cells],
+            unit: None,
+        });
+    }
+    // Named so as to sort after every answer: equal counts hold an answer back first.
+    for (label, name, n) in [
+        (
+            other,
+            "\u{10FFFF} other",
+            (rest(now, &named_now), rest(before, &named_before)),
+        ),
+        (
+            NOT_RECORDED,
+            "\u{10FFFF} not recorded",
+            (now.count(&None), before.count(&None)),
+        ),
+    ] {
+        let cells = (w.ledger.people(n.0), w.ledger.people(n.1));
+        parts.0.push(cells.0);
+        parts.1.push(cells.1);
+        rows.push(w.named_row(label.to_string(), name, cells));
+    }
+    w.ledger.sum(members.0, parts.0);
+    w.ledger.sum(members.1, parts.1);
     rows
 }
 
@@ -780,21 +924,34 @@ fn participation(
         .collect();
     activities.sort_by_key(|a| (fold(&a.name), a.id));
     let get = |m: &HashMap<Uuid, u64>, id| m.get(&id).copied().unwrap_or(0);
+    // Visits and members of each activity: the visits held back with the members.
+    let mut of_kind: BTreeMap<&str, Vec<[(CellId, CellId); 2]>> = BTreeMap::new();
     let activity_rows = activities
         .iter()
-        .map(|a| DraftRow {
-            label: a.name.clone(),
-            values: vec![
-                (
-                    w.ledger.people(get(&now.activity_visits, a.id)),
-                    w.ledger.people(get(&before.activity_visits, a.id)),
-                ),
-                (
-                    w.ledger.people(get(&now.activity_members, a.id)),
-                    w.ledger.people(get(&before.activity_members, a.id)),
-                ),
-            ],
-            unit: None,
+        .map(|a| {
+            let l = &mut w.ledger;
+            let people = (
+                l.people(get(&now.activity_members, a.id)),
+                l.people(get(&before.activity_members, a.id)),
+            );
+            let visits = (
+                l.done_by(get(&now.activity_visits, a.id), &[people.0]),
+                l.done_by(get(&before.activity_visits, a.id), &[people.1]),
+            );
+            // Names of activities are unique among those in use.
+            let name = format!("{} {}", fold(&a.name), a.id);
+            for c in [people.0, people.1, visits.0, visits.1] {
+                l.name(c, &name);
+            }
+            of_kind
+                .entry(a.kind.as_str())
+                .or_default()
+                .push([visits, people]);
+            DraftRow {
+                label: a.name.clone(),
+                values: vec![visits, people],
+                unit: None,
+            }
         })
         .collect();
     let kinds: BTreeSet<&String> = now
@@ -805,19 +962,29 @@ fn participation(
     let get = |m: &BTreeMap<String, u64>, k: &String| m.get(k).copied().unwrap_or(0);
     let kind_rows = kinds
         .into_iter()
-        .map(|k| DraftRow {
-            label: k.clone(),
-            values: vec![
-                (
-                    w.ledger.people(get(&now.kind_visits, k)),
-                    w.ledger.people(get(&before.kind_visits, k)),
-                ),
-                (
-                    w.ledger.people(get(&now.kind_members, k)),
-                    w.ledger.people(get(&before.kind_members, k)),
-                ),
-            ],
-            unit: None,
+        .map(|k| {
+            let l = &mut w.ledger;
+            let people = (
+                l.people(get(&now.kind_members, k)),
+                l.people(get(&before.kind_members, k)),
+            );
+            let visits = (
+                l.done_by(get(&now.kind_visits, k), &[people.0]),
+                l.done_by(get(&before.kind_visits, k), &[people.1]),
+            );
+            // A kind is about the sum of its activities: with one of them held back, the
+            // kind would give it away by subtraction, so it is held back too.
+            for (column, cells) in [visits, people].into_iter().enumerate() {
+                let parts = of_kind.get(k.as_str()).into_iter().flatten();
+                let (a, b): (Vec<CellId>, Vec<CellId>) = parts.map(|p| p[column]).unzip();
+                l.hold_with(cells.0, &a);
+                l.hold_with(cells.1, &b);
+            }
+            DraftRow {
+                label: k.clone(),
+                values: vec![visits, people],
+                unit: None,
+            }
         })
         .collect();
     let mut breadth_rows: Vec<DraftRow> = [
@@ -902,12 +1069,26 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
             }
             let a = a.cloned().unwrap_or_default();
             let b = b.cloned().unwrap_or_default();
+            let goal_based = def.scoring == InstrumentScoring::PerGoal;
             let l = &mut w.ledger;
-            let followed = (l.people(a.followed), l.people(b.followed));
+            // Members, always counted as people; for goal-based outcomes, each member's goals
+            // are counted too, and every figure of the row is held back with the members.
+            let members = (
+                l.people(a.people.len() as u64),
+                l.people(b.people.len() as u64),
+            );
+            let goals = if goal_based {
+                (
+                    l.done_by(a.followed, &[members.0]),
+                    l.done_by(b.followed, &[members.1]),
+                )
+            } else {
+                (l.empty(), l.empty())
+            };
             let means = |l: &mut Ledger, f: &dyn Fn(&Movement) -> f64| {
                 (
-                    l.derived(mean(f(&a), a.followed), a.followed, &[followed.0]),
-                    l.derived(mean(f(&b), b.followed), b.followed, &[followed.1]),
+                    l.derived(mean(f(&a), a.followed), a.people.len() as u64, &[members.0]),
+                    l.derived(mean(f(&b), b.followed), b.people.len() as u64, &[members.1]),
                 )
             };
             let first = means(l, &|m| m.first_sum);
@@ -919,12 +1100,14 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
                 (a.declined, b.declined),
             ]
             .iter()
-            .map(|(x, y)| (l.people(*x), l.people(*y)))
+            .map(|(x, y)| (l.done_by(*x, &[members.0]), l.done_by(*y, &[members.1])))
             .collect();
-            l.sum(followed.0, moved.iter().map(|m| m.0).collect());
-            l.sum(followed.1, moved.iter().map(|m| m.1).collect());
-            let mut values = vec![followed, first, latest, change];
+            let total = if goal_based { goals } else { members };
+            l.sum(total.0, moved.iter().map(|m| m.0).collect());
+            l.sum(total.1, moved.iter().map(|m| m.1).collect());
+            let mut values = vec![members, first, latest, change];
             values.extend(moved);
+            values.push(goals);
             rows.push(DraftRow {
                 label,
                 values,
@@ -949,11 +1132,14 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
                 c("Improved"),
                 c("No meaningful change"),
                 c("Declined"),
+                c("Goals followed"),
             ],
             rows,
             note: Some(
-                "Members followed had at least two check-ins with the instrument in the period \
-                 (for goal-based outcomes each goal scored at least twice is counted). Their \
+                "Members followed had at least two check-ins with the instrument in the period. \
+                 For goal-based outcomes each goal scored at least twice is followed: the means \
+                 and the improved, no meaningful change and declined columns count goals, \
+                 \"Goals followed\" says how many. Their \
                  first and latest check-in of the period are compared; a change of at least the \
                  instrument's meaningful-change threshold in the better direction counts as \
                  improved, in the worse direction as declined. ONS4 questions are reported one \
@@ -970,17 +1156,20 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
 }
 
 fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
+    let talked = w.people_row(
+        "Members in a conversation",
+        now.conversation_members,
+        before.conversation_members,
+    );
+    let talked_cells = talked.values[0];
     let mut rows = vec![
-        w.people_row(
+        w.done_row(
             "Peer navigator conversations",
             now.conversations,
             before.conversations,
+            talked_cells,
         ),
-        w.people_row(
-            "Members in a conversation",
-            now.conversation_members,
-            before.conversation_members,
-        ),
+        talked,
         w.people_row(
             "Self-care plans started",
             now.plans_started,
@@ -1023,11 +1212,14 @@ fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
         rows.push(people);
         rows.push(hours_row);
     }
-    rows.push(w.people_row("Training completed", now.training, before.training));
-    rows.push(w.people_row(
+    let trained = w.hidden(now.trained_people, before.trained_people);
+    rows.push(w.done_row("Training completed", now.training, before.training, trained));
+    let parents = w.hidden(now.signposted_people, before.signposted_people);
+    rows.push(w.done_row(
         "Parents signposted to the parent network",
         now.signposted,
         before.signposted,
+        parents,
     ));
     let mut table = figure_table("people", "Navigators, volunteers and parents", rows);
     table.note = Some(
@@ -1551,6 +1743,106 @@ mod tests {
     }
 
     #[test]
+    fn one_member_with_three_goals_is_one_member_and_held_back_with_everything_in_the_row() {
+        let mut input = fortnight(3);
+        for (ci, day, scores) in [
+            (140, "2026-03-03", [2.0, 3.0, 1.0]),
+            (141, "2026-03-10", [8.0, 9.0, 7.0]),
+        ] {
+            for (g, v) in ["g7", "g8", "g9"].iter().zip(scores) {
+                input.check_ins.push(score(ci, C, day, "goals", g, v));
+            }
+        }
+        let r = build(&input);
+        let row = r
+            .table("outcomes")
+            .unwrap()
+            .rows
+            .iter()
+            .find(|r| r.label == "Goals: each goal")
+            .unwrap()
+            .clone();
+        // A (one goal) and C (three): two members, four goals; every figure of the row held
+        // back but the zeros (nobody stayed the same or declined).
+        assert!(
+            row.values
+                .iter()
+                .all(|p| p.current.suppressed || p.current.value == Some(0.0)),
+            "{row:?}"
+        );
+        assert!(
+            row.values[7].current.suppressed,
+            "four goals of two members"
+        );
+        let open = build(&ReportInput {
+            threshold: 1,
+            ..input
+        });
+        let values: Vec<Option<f64>> = (0..8)
+            .map(|c| fig(&open, "outcomes", "Goals: each goal", c).0)
+            .collect();
+        // members, mean first (2+2+3+1)/4, mean latest (8+8+9+7)/4, change, improved 4, same, declined, goals
+        assert_eq!(
+            values,
+            [
+                Some(2.0),
+                Some(2.0),
+                Some(8.0),
+                Some(6.0),
+                Some(4.0),
+                Some(0.0),
+                Some(0.0),
+                Some(4.0)
+            ]
+        );
+        assert_eq!(
+            fig(&open, "outcomes", "Confidence", 7).0,
+            None,
+            "goals followed is blank for other instruments"
+        );
+    }
+
+    #[test]
+    fn a_kind_of_activity_is_held_back_with_any_of_its_activities() {
+        let mut input = fortnight(3);
+        // Ten members at football, one at chess: both group activities.
+        const CHESS: u128 = 12;
+        input.activities.push(ActivityRow {
+            id: id(CHESS),
+            name: "Chess".into(),
+            kind: "sport".into(),
+        });
+        for p in 20..30 {
+            input.visits.push(visit(p, "2026-03-11", &[FOOTBALL]));
+        }
+        input.visits.push(visit(30, "2026-03-11", &[CHESS]));
+        let r = build(&input);
+        assert!(held(&r, "activities", "Chess", 0).0 && held(&r, "activities", "Chess", 1).0);
+        assert_eq!(fig(&r, "activities", "Football", 1).0, Some(12.0));
+        // sport = football + chess: showing it would give chess away by subtraction.
+        assert!(
+            held(&r, "activity-kinds", "sport", 0).0 && held(&r, "activity-kinds", "sport", 1).0
+        );
+    }
+
+    #[test]
+    fn visits_by_a_few_people_are_held_back_with_them() {
+        let mut input = fortnight(3);
+        // One member comes five times on Thursdays: five visits, one person.
+        for day in ["2026-03-05", "2026-03-12"] {
+            input.visits.push(visit(A, day, &[]));
+        }
+        for _ in 0..3 {
+            input.visits.push(visit(A, "2026-03-12", &[]));
+        }
+        let r = build(&input);
+        assert!(held(&r, "visits-by-weekday", "Thursday", 0).0);
+        // Three conversations with two members: held back with the members.
+        assert!(held(&r, "people", "Members in a conversation", 0).0);
+        assert!(held(&r, "people", "Peer navigator conversations", 0).0);
+    }
+
+    #[test]
     fn an_answer_fewer_members_gave_than_the_threshold_is_never_named() {
         let mut input = fortnight(3);
         input.members[1].heard_about = Some("Sam from school".into());
@@ -1621,7 +1913,8 @@ mod props {
                 .into_iter()
                 .map(|(p, d, acts)| VisitRow {
                     person: Uuid::from_u128(u128::from(p % 40)),
-                    date: from + chrono::Duration::days(i64::from(d % 112)),
+                    // Three periods: the one before, the period, and the one after.
+                    date: from + chrono::Duration::days(i64::from(d % 168)),
                     activities: acts
                         .into_iter()
                         .map(|a| Uuid::from_u128(1000 + u128::from(a % 6)))
@@ -1708,6 +2001,51 @@ mod props {
             for (id, parts, total, now) in sums(&open) {
                 let sum: f64 = parts.iter().map(|c| c.0).sum();
                 prop_assert_eq!(sum, total.0, "{} does not add up (this period: {})", id, now);
+            }
+        }
+
+        #[test]
+        fn a_period_holds_back_the_same_cells_as_this_period_and_as_the_previous_one(
+            visits in proptest::collection::vec((0u8..40, 0u16..168, proptest::collection::vec(0u8..6, 0..3)), 0..200),
+            genders in proptest::collection::vec(0u8..4, 0..40),
+            threshold in 2u32..8,
+        ) {
+            // Report A is of the period; report B of the next one, whose previous period it is.
+            let a_input = input(visits.clone(), genders.clone(), threshold);
+            let mut b_input = a_input.clone();
+            b_input.period = Period {
+                from: a_input.period.to + chrono::Duration::days(1),
+                to: a_input.period.to + chrono::Duration::days(56),
+            };
+            prop_assert_eq!(b_input.period.previous(), a_input.period);
+            let (a, b) = (build(&a_input), build(&b_input));
+            for (ta, tb) in a.tables().zip(b.tables()) {
+                let by_label = |t: &Table, now: bool| -> BTreeMap<String, Vec<Cell>> {
+                    t.rows
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            // Weeks are named by their dates: compare them by number.
+                            // An answer's label is its most common spelling, which may differ between the
+                            // reports: compare answers folded.
+                            let key = if t.id == "visits-by-week" { i.to_string() } else { fold(&r.label) };
+                            (key, r.values.iter().map(|p| if now { p.current } else { p.previous }).collect())
+                        })
+                        .collect()
+                };
+                let (seen_a, seen_b) = (by_label(ta, true), by_label(tb, false));
+                let blank = |cells: &Vec<Cell>| cells.iter().all(|c| !c.suppressed && c.value.unwrap_or(0.0) == 0.0);
+                for (label, cells) in &seen_a {
+                    match seen_b.get(label) {
+                        Some(other) => prop_assert_eq!(cells, other, "{}: {}", ta.id, label),
+                        None => prop_assert!(blank(cells), "{}: {} only in one report", ta.id, label),
+                    }
+                }
+                for (label, cells) in &seen_b {
+                    if !seen_a.contains_key(label) {
+                        prop_assert!(blank(cells), "{}: {} only in one report", tb.id, label);
+                    }
+                }
             }
         }
     }
