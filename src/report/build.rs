@@ -54,8 +54,9 @@ pub fn build(input: &ReportInput) -> Report {
     let previous = period.previous();
     let threshold = input.threshold.max(1);
     let members: HashMap<Uuid, &MemberRow> = input.members.iter().map(|m| (m.person, m)).collect();
-    let now = Tally::of(input, period, &members);
-    let before = Tally::of(input, previous, &members);
+    let visits = Visits::of(input);
+    let now = Tally::of(input, period, &members, &visits);
+    let before = Tally::of(input, previous, &members, &visits);
 
     let mut w = Writer {
         ledger: Ledger::new(),
@@ -128,6 +129,9 @@ struct Tally {
     kind_members: BTreeMap<String, u64>,
     /// Members with no activity, 1, 2-4 and 5 or more different activities.
     breadth: [u64; 4],
+    /// Visits and members by activity and by kind, by their [`Visits`] index.
+    by_activity: Counts,
+    by_kind: Counts,
     outcomes: BTreeMap<(String, String), Movement>,
     conversations: u64,
     conversation_members: u64,
@@ -199,10 +203,17 @@ struct Movement {
 }
 
 impl Tally {
-    fn of(input: &ReportInput, period: Period, members: &HashMap<Uuid, &MemberRow>) -> Self {
+    fn of(
+        input: &ReportInput,
+        period: Period,
+        members: &HashMap<Uuid, &MemberRow>,
+        visits: &Visits<'_>,
+    ) -> Self {
         let mut t = Tally {
             weeks: vec![0; week_count(period)],
             week_people: vec![0; week_count(period)],
+            by_activity: Counts::new(visits.activities.len()),
+            by_kind: Counts::new(visits.kinds.len()),
             ..Tally::default()
         };
         for d in input.days.iter().filter(|d| period.contains(d.date)) {
@@ -210,97 +221,11 @@ impl Tally {
             t.headcount += u64::from(d.headcount);
         }
 
-        // Visits, each person's dates and activities.
-        let mut dates: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
-        let mut done: HashMap<Uuid, BTreeSet<Uuid>> = HashMap::new();
-        let activity_kind: HashMap<Uuid, &str> = input
-            .activities
-            .iter()
-            .map(|a| (a.id, a.kind.as_str()))
-            .collect();
-        for v in input.visits.iter().filter(|v| period.contains(v.date)) {
-            t.visits += 1;
-            t.weekday[v.date.weekday().num_days_from_monday() as usize] += 1;
-            t.weeks[((v.date - period.from).num_days() / 7) as usize] += 1;
-            dates.entry(v.person).or_default().push(v.date);
-            let mine = done.entry(v.person).or_default();
-            let mut kinds_this_visit = BTreeSet::new();
-            for a in &v.activities {
-                *t.activity_visits.entry(*a).or_default() += 1;
-                mine.insert(*a);
-                if let Some(kind) = activity_kind.get(a) {
-                    kinds_this_visit.insert(*kind);
-                }
-            }
-            for kind in kinds_this_visit {
-                *t.kind_visits.entry(kind.to_string()).or_default() += 1;
-            }
-        }
-        t.members = dates.len() as u64;
-        for (person, ds) in &mut dates {
-            ds.sort_unstable();
-            ds.dedup();
-            let first = ds[0];
-            let mut weekdays = [false; 7];
-            let mut last_week = None;
-            for d in ds.iter() {
-                weekdays[d.weekday().num_days_from_monday() as usize] = true;
-                let week = ((*d - period.from).num_days() / 7) as usize;
-                if last_week != Some(week) {
-                    t.week_people[week] += 1;
-                    last_week = Some(week);
-                }
-            }
-            for (n, came) in t.weekday_people.iter_mut().zip(weekdays) {
-                *n += u64::from(came);
-            }
-            if ds
-                .windows(2)
-                .any(|w| (w[1] - w[0]).num_days() <= RETURN_WITHIN)
-            {
-                t.returning += 1;
-            }
-            let row = members.get(person);
-            if row
-                .and_then(|m| m.first_visit)
-                .is_some_and(|f| period.contains(f))
-            {
-                t.new_members += 1;
-            }
-            let band = match row.and_then(|m| m.born) {
-                None => AGE_BANDS.len() + 1,
-                Some(born) => {
-                    let age = born.age_on(first);
-                    AGE_BANDS
-                        .iter()
-                        .position(|(_, lo, hi)| (*lo..=*hi).contains(&age))
-                        .unwrap_or(AGE_BANDS.len())
-                }
-            };
-            t.age[band] += 1;
-            t.gender.add(row.and_then(|m| m.gender.as_deref()));
-            t.area.add(row.and_then(|m| m.postcode_district.as_deref()));
-            t.heard.add(row.and_then(|m| m.heard_about.as_deref()));
-        }
-        for acts in done.values() {
-            let mut kinds = BTreeSet::new();
-            for a in acts {
-                *t.activity_members.entry(*a).or_default() += 1;
-                if let Some(kind) = activity_kind.get(a) {
-                    kinds.insert(*kind);
-                }
-            }
-            for kind in kinds {
-                *t.kind_members.entry(kind.to_string()).or_default() += 1;
-            }
-            let slot = match acts.len() {
-                0 => 0,
-                1 => 1,
-                2..=4 => 2,
-                _ => 3,
-            };
-            t.breadth[slot] += 1;
-        }
+        t.count_visits(period, members, visits);
+        t.activity_visits = visits.by_activity(&t.by_activity.visits);
+        t.activity_members = visits.by_activity(&t.by_activity.people);
+        t.kind_visits = visits.by_kind(&t.by_kind.visits);
+        t.kind_members = visits.by_kind(&t.by_kind.people);
 
         let mut contact_people: BTreeMap<&'static str, HashSet<Uuid>> = BTreeMap::new();
         let mut signposted_people = HashSet::new();
@@ -371,6 +296,216 @@ impl Tally {
     }
 }
 
+/// Visits and the people who made them, by the index of an activity or kind.
+#[derive(Debug, Default)]
+struct Counts {
+    visits: Vec<u64>,
+    people: Vec<u64>,
+}
+
+impl Counts {
+    fn new(n: usize) -> Self {
+        Self {
+            visits: vec![0; n],
+            people: vec![0; n],
+        }
+    }
+}
+
+/// The visits of both periods, ordered by person and date once, with their activities and
+/// kinds as indexes: each period is then counted in one pass, with no map keyed by person.
+struct Visits<'a> {
+    rows: &'a [VisitRow],
+    /// Indexes into `rows`, by person, then date.
+    order: Vec<u32>,
+    /// Each visit's activities, as indexes into `activities` (the catalogue's order).
+    activity_of: Vec<Vec<u16>>,
+    activities: Vec<Uuid>,
+    /// Each activity's kind, as an index into `kinds`.
+    kind_of: Vec<u16>,
+    kinds: Vec<&'a str>,
+}
+
+impl<'a> Visits<'a> {
+    fn of(input: &'a ReportInput) -> Self {
+        let activities: Vec<Uuid> = input.activities.iter().map(|a| a.id).collect();
+        let index: HashMap<Uuid, u16> = activities
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (*a, i as u16))
+            .collect();
+        let mut kinds: Vec<&str> = input.activities.iter().map(|a| a.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let kind_of = input
+            .activities
+            .iter()
+            .map(|a| kinds.binary_search(&a.kind.as_str()).unwrap_or(0) as u16)
+            .collect();
+        let activity_of = input
+            .visits
+            .iter()
+            .map(|v| {
+                // An activity the catalogue does not hold has no row to count in.
+                let mut a: Vec<u16> = v
+                    .activities
+                    .iter()
+                    .filter_map(|a| index.get(a).copied())
+                    .collect();
+                a.sort_unstable();
+                a.dedup();
+                a
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..input.visits.len() as u32).collect();
+        order.sort_unstable_by_key(|i| {
+            let v = &input.visits[*i as usize];
+            (v.person, v.date)
+        });
+        Self {
+            rows: &input.visits,
+            order,
+            activity_of,
+            activities,
+            kind_of,
+            kinds,
+        }
+    }
+
+    fn by_activity(&self, counts: &[u64]) -> HashMap<Uuid, u64> {
+        self.activities
+            .iter()
+            .copied()
+            .zip(counts.iter().copied())
+            .collect()
+    }
+
+    fn by_kind(&self, counts: &[u64]) -> BTreeMap<String, u64> {
+        self.kinds
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect()
+    }
+}
+
+impl Tally {
+    /// Visits of the period: how many, when, by whom (each person once, from their first
+    /// visit of the period), and in which activities.
+    fn count_visits(
+        &mut self,
+        period: Period,
+        members: &HashMap<Uuid, &MemberRow>,
+        visits: &Visits<'_>,
+    ) {
+        let in_period: Vec<u32> = visits
+            .order
+            .iter()
+            .copied()
+            .filter(|i| period.contains(visits.rows[*i as usize].date))
+            .collect();
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut mine: Vec<u16> = Vec::new();
+        let mut kinds: Vec<u16> = Vec::new();
+        for group in in_period
+            .chunk_by(|a, b| visits.rows[*a as usize].person == visits.rows[*b as usize].person)
+        {
+            dates.clear();
+            mine.clear();
+            for i in group {
+                let v = &visits.rows[*i as usize];
+                self.visits += 1;
+                self.weekday[v.date.weekday().num_days_from_monday() as usize] += 1;
+                self.weeks[((v.date - period.from).num_days() / 7) as usize] += 1;
+                dates.push(v.date);
+                kinds.clear();
+                for a in &visits.activity_of[*i as usize] {
+                    self.by_activity.visits[usize::from(*a)] += 1;
+                    mine.push(*a);
+                    kinds.push(visits.kind_of[usize::from(*a)]);
+                }
+                kinds.sort_unstable();
+                kinds.dedup();
+                for k in &kinds {
+                    self.by_kind.visits[usize::from(*k)] += 1;
+                }
+            }
+            // Dates come in order: only repeats of a day are left to drop.
+            dates.dedup();
+            self.count_person(
+                period,
+                members.get(&visits.rows[group[0] as usize].person),
+                &dates,
+            );
+            mine.sort_unstable();
+            mine.dedup();
+            kinds.clear();
+            for a in &mine {
+                self.by_activity.people[usize::from(*a)] += 1;
+                kinds.push(visits.kind_of[usize::from(*a)]);
+            }
+            kinds.sort_unstable();
+            kinds.dedup();
+            for k in &kinds {
+                self.by_kind.people[usize::from(*k)] += 1;
+            }
+            let slot = match mine.len() {
+                0 => 0,
+                1 => 1,
+                2..=4 => 2,
+                _ => 3,
+            };
+            self.breadth[slot] += 1;
+        }
+    }
+
+    /// One member who came on `dates` (in order, each once) in the period.
+    fn count_person(&mut self, period: Period, row: Option<&&MemberRow>, dates: &[NaiveDate]) {
+        self.members += 1;
+        let mut weekdays = [false; 7];
+        let mut last_week = None;
+        for d in dates {
+            weekdays[d.weekday().num_days_from_monday() as usize] = true;
+            let week = ((*d - period.from).num_days() / 7) as usize;
+            if last_week != Some(week) {
+                self.week_people[week] += 1;
+                last_week = Some(week);
+            }
+        }
+        for (n, came) in self.weekday_people.iter_mut().zip(weekdays) {
+            *n += u64::from(came);
+        }
+        if dates
+            .windows(2)
+            .any(|w| (w[1] - w[0]).num_days() <= RETURN_WITHIN)
+        {
+            self.returning += 1;
+        }
+        if row
+            .and_then(|m| m.first_visit)
+            .is_some_and(|f| period.contains(f))
+        {
+            self.new_members += 1;
+        }
+        let band = match row.and_then(|m| m.born) {
+            None => AGE_BANDS.len() + 1,
+            Some(born) => {
+                let age = born.age_on(dates[0]);
+                AGE_BANDS
+                    .iter()
+                    .position(|(_, lo, hi)| (*lo..=*hi).contains(&age))
+                    .unwrap_or(AGE_BANDS.len())
+            }
+        };
+        self.age[band] += 1;
+        self.gender.add(row.and_then(|m| m.gender.as_deref()));
+        self.area
+            .add(row.and_then(|m| m.postcode_district.as_deref()));
+        self.heard.add(row.and_then(|m| m.heard_about.as_deref()));
+    }
+}
+
 fn contact_label(kind: ContactKind) -> &'static str {
     match kind {
         ContactKind::Parent => "Parents",
@@ -384,9 +519,6 @@ fn week_count(period: Period) -> usize {
     ((period.days() + 6) / 7) as usize
 }
 
-/// One score in check-in order: (date, time, check-in, value).
-type Scored = (NaiveDate, i64, Uuid, f64);
-
 /// Each instrument part's movement in `period`, keyed by (instrument id, part key): the part
 /// key is "total", an item id, or "goals".
 fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), Movement> {
@@ -395,8 +527,11 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
         .iter()
         .map(|i| (i.id.as_str(), i))
         .collect();
-    // (instrument, person, part) -> values in check-in order.
-    let mut series: BTreeMap<(&str, Uuid, &str), Vec<Scored>> = BTreeMap::new();
+    // Each (instrument, part) counted gets a number; scores are then sorted by (that number,
+    // person, check-in order), and each member's series of one measure is a run.
+    let mut measures: HashMap<(&str, &str), u32> = HashMap::new();
+    let mut named: Vec<(&InstrumentInfo, &str)> = Vec::new();
+    let mut scores: Vec<(u32, Uuid, NaiveDate, i64, Uuid, f64)> = Vec::new();
     for c in input.check_ins.iter().filter(|c| period.contains(c.date)) {
         let (Some(def), Some(value)) = (defs.get(c.instrument.as_str()), c.value) else {
             continue;
@@ -406,36 +541,44 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
             InstrumentScoring::PerItem => def.items.iter().any(|i| i.id == c.part),
             InstrumentScoring::PerGoal => c.part != "total",
         };
-        if wanted {
-            series
-                .entry((def.id.as_str(), c.person, c.part.as_str()))
-                .or_default()
-                .push((c.date, c.at, c.check_in, value));
-        }
-    }
-    let mut out: BTreeMap<(String, String), Movement> = BTreeMap::new();
-    for ((instrument, person, part), mut values) in series {
-        if values.len() < 2 {
+        if !wanted {
             continue;
         }
-        values.sort_by_key(|v| (v.0, v.1, v.2));
-        let def = defs[instrument];
+        let measure = *measures
+            .entry((def.id.as_str(), c.part.as_str()))
+            .or_insert_with(|| {
+                named.push((def, c.part.as_str()));
+                named.len() as u32 - 1
+            });
+        scores.push((measure, c.person, c.date, c.at, c.check_in, value));
+    }
+    scores.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3, a.4)
+            .cmp(&(b.0, b.1, b.2, b.3, b.4))
+            .then(a.5.total_cmp(&b.5))
+    });
+    let mut out: BTreeMap<(String, String), Movement> = BTreeMap::new();
+    for series in scores.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if series.len() < 2 {
+            continue;
+        }
+        let (def, part) = named[series[0].0 as usize];
         let (better, key) = match def.scoring {
             InstrumentScoring::PerItem => (
                 def.items
                     .iter()
                     .find(|i| i.id == part)
                     .map_or(def.better, |i| i.better),
-                part.to_string(),
+                part,
             ),
-            InstrumentScoring::PerGoal => (def.better, "goals".to_string()),
-            InstrumentScoring::Total => (def.better, "total".to_string()),
+            InstrumentScoring::PerGoal => (def.better, "goals"),
+            InstrumentScoring::Total => (def.better, "total"),
         };
-        let first = values[0].3;
-        let latest = values[values.len() - 1].3;
-        let m = out.entry((instrument.to_string(), key)).or_default();
+        let first = series[0].5;
+        let latest = series[series.len() - 1].5;
+        let m = out.entry((def.id.clone(), key.to_string())).or_default();
         m.followed += 1;
-        m.people.insert(person);
+        m.people.insert(series[0].1);
         m.first_sum += first;
         m.latest_sum += latest;
         // Compared in hundredths, as the member page compares them.
