@@ -285,21 +285,29 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Refuses a name something already has (exit 5), before any work is done for it.
+pub(crate) fn refuse_existing(path: &Path) -> Result<(), Failure> {
+    if path.symlink_metadata().is_ok() {
+        return Err(already_there(path));
+    }
+    Ok(())
+}
+
+fn already_there(path: &Path) -> Failure {
+    Failure::Service(Error::Conflict(format!(
+        "There is already a file or folder called {}; choose another name.",
+        path.display()
+    )))
+}
+
 /// Writes a file that must not exist yet, whole or not at all: the bytes go to a hidden file
 /// beside it first, which then takes the name only if nothing has it (a hard link, which
 /// never replaces a file). A failure part-way (a full disk, a USB stick pulled) leaves no
 /// file with the name asked for, and never a half-written one. Readable by this laptop's user
 /// only, like [`write_new_file`]: an export can name members.
 pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let exists = || {
-        Failure::Service(Error::Conflict(format!(
-            "There is already a file or folder called {}; choose another name.",
-            path.display()
-        )))
-    };
-    if path.symlink_metadata().is_ok() {
-        return Err(exists());
-    }
+    refuse_existing(path)?;
+    let exists = || already_there(path);
     let name = path.file_name().ok_or_else(|| Failure::Usage {
         message: format!(
             "{} is not a file name; give the file to write.",

@@ -75,9 +75,11 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
                 threshold,
             };
             let format = service::ReportFormat::parse(&format)?;
-            let bytes =
-                service::export_outcomes(ctx, &req, format, reason.as_deref().unwrap_or(""))?;
-            super::write_new_file_whole(&out, &bytes)?;
+            // A name already taken is refused before the minutes a large report takes.
+            super::refuse_existing(&out)?;
+            service::export_outcomes(ctx, &req, format, reason.as_deref().unwrap_or(""), |b| {
+                super::write_new_file_whole(&out, b).map(Some)
+            })?;
             written(json, "the outcome report", &out)
         }
         ReportCommand::Members {
@@ -88,14 +90,16 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
             reason,
         } => {
             let format = service::MembersFormat::parse(&format)?;
-            let bytes = service::export_members(
+            let (from, to) = (date("from", &from)?, date("to", &to)?);
+            super::refuse_existing(&out)?;
+            service::export_members(
                 ctx,
-                date("from", &from)?,
-                date("to", &to)?,
+                from,
+                to,
                 format,
                 reason.as_deref().unwrap_or(""),
+                |b| super::write_new_file_whole(&out, b).map(Some),
             )?;
-            super::write_new_file_whole(&out, &bytes)?;
             written(json, "the member rows", &out)
         }
     }

@@ -3,8 +3,10 @@
 //! Who may (DESIGN.md section 4): managers only (`Permission::Reports`), checked here for
 //! every function, whatever the shell. A preview ([`outcome_report`]) is not audited; an
 //! export ([`export_outcomes`], [`export_members`]) needs a reason and is written to the
-//! audit log: who, when, what (the format and period) and why. The audit entry never holds
-//! personal data of members: the export's bytes go to the caller, not the log.
+//! audit log: who, when, what (the format, period, hub and threshold) and why, and only once
+//! the shell's `save` says the file was really written (never for a cancelled dialog, a file
+//! that exists, a full disk). The audit entry never holds personal data of members: the
+//! export's bytes go to the shell's `save`, not the log.
 //!
 //! The counting is `report::build`'s, the rows are `store::report`'s; this module only checks
 //! the request, reads the current instrument definitions and picks the renderer.
@@ -150,53 +152,97 @@ pub fn report_hubs(ctx: &Ctx<'_>) -> Result<Vec<String>> {
 /// personal data and goes nowhere.
 pub fn outcome_report(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<Report> {
     ctx.require(Permission::Reports)?;
-    let input = read_input(ctx, req)?;
+    let checked = check_request(ctx, req)?;
+    let input = read_input(ctx, &checked)?;
     Ok(report::build(&input))
 }
 
-/// The report for a period written in `format`, for a file: audited with who, when, what and
-/// why.
-pub fn export_outcomes(
+/// Everything an export checks before any file is chosen: the permission, the reason and the
+/// request (period, hub, threshold). A shell that asks where to save (the app's dialog) calls
+/// it first, so a refusal never comes after a file was picked; [`export_outcomes`] checks it
+/// all again.
+pub fn check_export(ctx: &Ctx<'_>, req: &ReportRequest, reason: &str) -> Result<()> {
+    ctx.require(Permission::Reports)?;
+    check_reason(reason)?;
+    check_request(ctx, req)?;
+    Ok(())
+}
+
+/// As [`check_export`], for an export of member rows.
+pub fn check_members_export(
+    ctx: &Ctx<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    reason: &str,
+) -> Result<()> {
+    ctx.require(Permission::Reports)?;
+    check_reason(reason)?;
+    check_period(from, to)?;
+    Ok(())
+}
+
+/// The report for a period written in `format`, handed to `save`, which writes the file and
+/// says where (`Ok(Some(..))`) or that the person cancelled (`Ok(None)`). The audit entry
+/// (who, when, what and why) is written only once `save` says the file is written: a refused,
+/// failed or cancelled save logs no export that never happened.
+pub fn export_outcomes<T, E: From<Error>>(
     ctx: &Ctx<'_>,
     req: &ReportRequest,
     format: ReportFormat,
     reason: &str,
-) -> Result<Vec<u8>> {
+    save: impl FnOnce(&[u8]) -> std::result::Result<Option<T>, E>,
+) -> std::result::Result<Option<T>, E> {
     ctx.require(Permission::Reports)?;
     let reason = check_reason(reason)?;
-    let input = read_input(ctx, req)?;
+    let checked = check_request(ctx, req)?;
+    let input = read_input(ctx, &checked)?;
     let report = report::build(&input);
     let bytes = render(&report, format)?;
-    let what = format!(
-        "{} of {}, {}, threshold {}",
-        format.name().to_uppercase(),
-        input.period.in_words(),
-        input.hub.as_deref().unwrap_or("all hubs"),
-        input.threshold
-    );
+    let Some(saved) = save(&bytes)? else {
+        return Ok(None);
+    };
+    let what = checked.what(&format.name().to_uppercase());
     ctx.store
-        .append_audit(&[export_entry(ctx, EXPORT_OUTCOMES_ACTION, &what, &reason)])?;
-    Ok(bytes)
+        .append_audit(&[export_entry(ctx, EXPORT_OUTCOMES_ACTION, &what, &reason)])
+        .map_err(Error::from)?;
+    Ok(Some(saved))
 }
 
-/// One row per member who came in a period, with their code and name, in `format`: for a
-/// manager's own records, never for a funder. Audited with who, when, what and why.
-pub fn export_members(
+/// Records that the report was printed (the app's print dialog, whose "Print to File" makes
+/// a PDF): called once the print went, never before, with the audit entry an export has.
+pub fn record_printed_report(ctx: &Ctx<'_>, req: &ReportRequest, reason: &str) -> Result<()> {
+    ctx.require(Permission::Reports)?;
+    let reason = check_reason(reason)?;
+    let checked = check_request(ctx, req)?;
+    let what = checked.what("Printed copy");
+    ctx.store
+        .append_audit(&[export_entry(ctx, EXPORT_OUTCOMES_ACTION, &what, &reason)])?;
+    Ok(())
+}
+
+/// One row per member who came in a period, with their code and name, in `format`, handed to
+/// `save` as [`export_outcomes`] does: for a manager's own records, never for a funder.
+/// Audited with who, when, what and why once the file is written.
+pub fn export_members<T, E: From<Error>>(
     ctx: &Ctx<'_>,
     from: NaiveDate,
     to: NaiveDate,
     format: MembersFormat,
     reason: &str,
-) -> Result<Vec<u8>> {
+    save: impl FnOnce(&[u8]) -> std::result::Result<Option<T>, E>,
+) -> std::result::Result<Option<T>, E> {
     ctx.require(Permission::Reports)?;
     let reason = check_reason(reason)?;
     let period = check_period(from, to)?;
-    let rows = ctx.store.member_export_rows(period)?;
+    let rows = ctx.store.member_export_rows(period).map_err(Error::from)?;
     let bytes = match format {
         MembersFormat::Csv => report::members::csv(&rows),
         MembersFormat::Xlsx => report::members::xlsx(&rows),
     }
     .map_err(rendering)?;
+    let Some(saved) = save(&bytes)? else {
+        return Ok(None);
+    };
     let what = format!(
         "{} of {} ({} members)",
         format.name().to_uppercase(),
@@ -204,8 +250,9 @@ pub fn export_members(
         rows.len()
     );
     ctx.store
-        .append_audit(&[export_entry(ctx, EXPORT_MEMBERS_ACTION, &what, &reason)])?;
-    Ok(bytes)
+        .append_audit(&[export_entry(ctx, EXPORT_MEMBERS_ACTION, &what, &reason)])
+        .map_err(Error::from)?;
+    Ok(Some(saved))
 }
 
 fn export_entry(ctx: &Ctx<'_>, action: &'static str, what: &str, reason: &str) -> AuditEntry {
@@ -215,8 +262,30 @@ fn export_entry(ctx: &Ctx<'_>, action: &'static str, what: &str, reason: &str) -
     }
 }
 
-/// The report's rows for a checked request.
-fn read_input(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<report::ReportInput> {
+/// A request whose period, hub and threshold passed the checks.
+struct Checked {
+    period: Period,
+    /// The hub's id and its name as stored.
+    hub: Option<(uuid::Uuid, String)>,
+    threshold: u32,
+}
+
+impl Checked {
+    /// What the audit log says was exported: "XLSX of 1 Apr 2026 to 30 Jun 2026, Northside,
+    /// threshold 10".
+    fn what(&self, how: &str) -> String {
+        format!(
+            "{how} of {}, {}, threshold {}",
+            self.period.in_words(),
+            self.hub
+                .as_ref()
+                .map_or("all hubs", |(_, name)| name.as_str()),
+            self.threshold
+        )
+    }
+}
+
+fn check_request(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<Checked> {
     let period = check_period(req.from, req.to)?;
     let threshold = req.threshold.unwrap_or(DEFAULT_THRESHOLD);
     if threshold == 0 {
@@ -229,11 +298,47 @@ fn read_input(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<report::ReportInput>
         None => None,
         Some(name) => Some(find_hub(ctx, name)?),
     };
-    let instruments = Definitions::read(ctx)?.current_all();
-    Ok(ctx.store.report_input(&ReportQuery {
+    Ok(Checked {
         period,
         hub,
         threshold,
+    })
+}
+
+/// Why a file could not be written, in the words of a person at a desk ("permission
+/// denied", "the disk is full"), not the system's ("Permission denied (os error 13)").
+pub fn io_in_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => "permission denied".into(),
+        K::StorageFull => "the disk is full".into(),
+        K::ReadOnlyFilesystem => "the disk is read-only".into(),
+        K::NotFound => "the folder is not there".into(),
+        K::AlreadyExists => "a file already has that name".into(),
+        K::NotADirectory => "part of the path is a file, not a folder".into(),
+        K::IsADirectory => "that is a folder".into(),
+        K::QuotaExceeded => "the disk quota is used up".into(),
+        K::FileTooLarge => "the file is too large for that disk".into(),
+        _ => {
+            // The system's words without "(os error N)", lower-cased like the others.
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).trim();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => "an unknown error".into(),
+            }
+        }
+    }
+}
+
+/// The report's rows for a checked request.
+fn read_input(ctx: &Ctx<'_>, checked: &Checked) -> Result<report::ReportInput> {
+    let instruments = Definitions::read(ctx)?.current_all();
+    Ok(ctx.store.report_input(&ReportQuery {
+        period: checked.period,
+        hub: checked.hub.as_ref().map(|(id, _)| *id),
+        threshold: checked.threshold,
         instruments: &instruments,
         now: ctx.now(),
     })?)
@@ -271,12 +376,12 @@ fn check_reason(reason: &str) -> Result<String> {
 }
 
 /// The hub called `name` (in any case and accents).
-fn find_hub(ctx: &Ctx<'_>, name: &str) -> Result<uuid::Uuid> {
+fn find_hub(ctx: &Ctx<'_>, name: &str) -> Result<(uuid::Uuid, String)> {
     let hubs = ctx.store.hubs()?;
     let key = search_key(name);
     hubs.iter()
         .find(|h| h.name.trim() == name || (!key.is_empty() && search_key(&h.name) == key))
-        .map(|h| h.id)
+        .map(|h| (h.id, h.name.clone()))
         .ok_or_else(|| {
             let names = hubs
                 .iter()

@@ -23,6 +23,33 @@ fn request(from: &str, to: &str) -> ReportRequest {
     }
 }
 
+/// An export whose file was written: the bytes, as the file holds them.
+fn export(
+    ctx: &Ctx<'_>,
+    req: &ReportRequest,
+    format: ReportFormat,
+    reason: &str,
+) -> service::Result<Vec<u8>> {
+    service::export_outcomes(ctx, req, format, reason, |b| {
+        Ok::<_, service::Error>(Some(b.to_vec()))
+    })
+    .map(|saved| saved.expect("a save that keeps the bytes"))
+}
+
+/// An export of member rows whose file was written.
+fn export_rows(
+    ctx: &Ctx<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: MembersFormat,
+    reason: &str,
+) -> service::Result<Vec<u8>> {
+    service::export_members(ctx, from, to, format, reason, |b| {
+        Ok::<_, service::Error>(Some(b.to_vec()))
+    })
+    .map(|saved| saved.expect("a save that keeps the bytes"))
+}
+
 /// A fortnight at Riverside: Thursday 26 November and Thursday 3 December 2026.
 struct Fortnight {
     hub: Hub,
@@ -202,9 +229,8 @@ fn only_a_manager_may_see_or_export_a_report() {
         let ctx = f.hub.user(&format!("A {role}"), role);
         let refused = [
             service::outcome_report(&ctx, &req).map(|_| ()),
-            service::export_outcomes(&ctx, &req, ReportFormat::Json, "Funder").map(|_| ()),
-            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, "Funder")
-                .map(|_| ()),
+            export(&ctx, &req, ReportFormat::Json, "Funder").map(|_| ()),
+            export_rows(&ctx, req.from, req.to, MembersFormat::Csv, "Funder").map(|_| ()),
             service::report_hubs(&ctx).map(|_| ()),
         ];
         for r in refused {
@@ -247,11 +273,10 @@ fn a_request_that_cannot_be_answered_is_refused_in_words_a_manager_understands()
 
     let req = request("2026-11-30", "2026-12-06");
     for blank in ["", "   ", "\n\t"] {
-        let e = service::export_outcomes(&ctx, &req, ReportFormat::Json, blank).unwrap_err();
+        let e = export(&ctx, &req, ReportFormat::Json, blank).unwrap_err();
         assert_eq!(e.kind(), "validation");
         assert!(e.to_string().contains("why"), "{e}");
-        let e =
-            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, blank).unwrap_err();
+        let e = export_rows(&ctx, req.from, req.to, MembersFormat::Csv, blank).unwrap_err();
         assert_eq!(e.kind(), "validation");
     }
     assert_eq!(
@@ -268,11 +293,10 @@ fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
     let f = fortnight();
     let ctx = f.hub.manager();
     let req = request("2026-11-30", "2026-12-06");
-    let bytes =
-        service::export_outcomes(&ctx, &req, ReportFormat::Json, "  Quarterly return\n").unwrap();
+    let bytes = export(&ctx, &req, ReportFormat::Json, "  Quarterly return\n").unwrap();
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert!(value.get("sections").is_some(), "{value}");
-    let rows = service::export_members(
+    let rows = export_rows(
         &ctx,
         req.from,
         req.to,
@@ -324,20 +348,96 @@ fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
 }
 
 #[test]
+fn an_export_whose_file_was_never_written_leaves_no_audit_entry() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    let count = |action| f.hub.store.audit_count(action).unwrap();
+    // The person closed the save dialog.
+    let cancelled = service::export_outcomes(&ctx, &req, ReportFormat::Xlsx, "Board", |_| {
+        Ok::<Option<()>, service::Error>(None)
+    })
+    .unwrap();
+    assert_eq!(cancelled, None);
+    let cancelled =
+        service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, "Board", |_| {
+            Ok::<Option<()>, service::Error>(None)
+        })
+        .unwrap();
+    assert_eq!(cancelled, None);
+    // The disk was full, or the name was taken.
+    let failed = service::export_outcomes(&ctx, &req, ReportFormat::Csv, "Board", |_| {
+        Err::<Option<()>, _>(service::Error::Storage("the disk is full".into()))
+    })
+    .unwrap_err();
+    assert_eq!(failed.kind(), "storage");
+    let failed =
+        service::export_members(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board", |_| {
+            Err::<Option<()>, _>(service::Error::Conflict("taken".into()))
+        })
+        .unwrap_err();
+    assert_eq!(failed.kind(), "conflict");
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 0);
+    assert_eq!(count(service::EXPORT_MEMBERS_ACTION), 0);
+
+    // The checks a shell makes before its dialog opens refuse what the export would, and
+    // write nothing either.
+    assert!(service::check_export(&ctx, &req, "Board").is_ok());
+    assert_eq!(
+        service::check_export(&ctx, &req, " ").unwrap_err().kind(),
+        "validation"
+    );
+    let desk = f.hub.user("Dee", "desk");
+    assert_eq!(
+        service::check_export(&desk, &req, "Board")
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+    assert_eq!(
+        service::check_members_export(&desk, req.from, req.to, "Board")
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 0);
+
+    // Written: one entry, naming the hub and threshold.
+    let mut req = req;
+    req.hub = Some("riverside".into());
+    req.threshold = Some(5);
+    export(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
+    let entries = f
+        .hub
+        .store
+        .audit_entries(service::EXPORT_OUTCOMES_ACTION)
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let detail = entries[0].detail.as_deref().unwrap();
+    assert!(
+        detail
+            .starts_with("CSV of 30 Nov 2026 to 6 Dec 2026, Riverside, threshold 5. Reason: Board"),
+        "{detail}"
+    );
+    // A printed copy is recorded after the print, like a file.
+    service::record_printed_report(&ctx, &req, "Board").unwrap();
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 2);
+}
+
+#[test]
 fn every_format_is_written_and_each_export_audited_once() {
     let f = fortnight();
     let ctx = f.hub.manager();
     let req = request("2026-11-30", "2026-12-06");
-    let zip = service::export_outcomes(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
+    let zip = export(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
     assert!(zip.starts_with(b"PK"), "a zip of CSV files");
-    let xlsx = service::export_outcomes(&ctx, &req, ReportFormat::Xlsx, "Board").unwrap();
+    let xlsx = export(&ctx, &req, ReportFormat::Xlsx, "Board").unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip");
-    let html = service::export_outcomes(&ctx, &req, ReportFormat::Html, "Board").unwrap();
+    let html = export(&ctx, &req, ReportFormat::Html, "Board").unwrap();
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("<html") && html.contains("Attendance"));
     assert!(!html.contains("Aoife"));
-    let rows =
-        service::export_members(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board").unwrap();
+    let rows = export_rows(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board").unwrap();
     assert!(rows.starts_with(b"PK"));
     let details: Vec<String> = f
         .hub
@@ -475,6 +575,28 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
         serde_json::from_slice::<serde_json::Value>(&std::fs::read(&out).unwrap()).unwrap(),
         written
     );
+    // ...and says so before it builds anything: even a request it would refuse for its period
+    // is told about the name first.
+    let taken = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            path,
+            "--reason",
+            "Again",
+        ],
+    );
+    assert_eq!(taken.code, 5, "{}", taken.stderr);
+    assert!(taken.stderr.contains("already a file"), "{}", taken.stderr);
 
     // Member rows: managers only, with a reason.
     let rows = d.join("members.csv");
