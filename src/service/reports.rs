@@ -357,22 +357,33 @@ fn check_period(from: NaiveDate, to: NaiveDate) -> Result<Period> {
     })
 }
 
-/// The reason typed, tidied; refused when blank.
+/// The reason typed, tidied (line breaks and tabs fold into spaces: a reason box may wrap);
+/// refused when blank, and, as names are, when it holds control characters (a terminal's
+/// escape codes, which would redraw the screen of whoever reads the log) or invisible
+/// direction marks (which make the logged reason read differently from what is stored).
 fn check_reason(reason: &str) -> Result<String> {
-    let words = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    if words.is_empty() {
+    if reason.trim().is_empty() {
         return Err(Error::Validation(ValidationError::new(
             "reason",
             "say why you are exporting this (for example \"Quarterly report to the funder\"): it is kept in the audit log",
         )));
     }
-    if words.chars().count() > MAX_REASON_CHARS {
-        return Err(Error::Validation(ValidationError::new(
-            "reason",
-            format!("keep the reason to {MAX_REASON_CHARS} characters or fewer"),
-        )));
-    }
-    Ok(words)
+    let spaced: String = reason
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    Ok(crate::domain::member::clean_text(
+        "reason",
+        "The reason",
+        &spaced,
+        MAX_REASON_CHARS,
+    )?)
 }
 
 /// The hub called `name` (in any case and accents).
@@ -438,5 +449,20 @@ mod tests {
             "Annual return"
         );
         assert!(check_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_reason_with_escape_codes_or_direction_marks_is_refused_in_words() {
+        let e = check_reason("\x1b[2J\x1b]0;pwn\x07 Annual return").unwrap_err();
+        assert_eq!(e.kind(), "validation");
+        assert!(e.to_string().contains("control characters"), "{e}");
+        let e = check_reason("Annual \u{202e}nruter").unwrap_err();
+        assert!(e.to_string().contains("direction marks"), "{e}");
+        assert!(check_reason("Annual\u{7f}return").is_err());
+        // Real text, emoji and joiners are kept.
+        assert_eq!(
+            check_reason("Rapport annuel 👩‍👧 — قسم").unwrap(),
+            "Rapport annuel 👩‍👧 — قسم"
+        );
     }
 }

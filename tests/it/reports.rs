@@ -497,6 +497,14 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains("why"), "{}", missing.stderr);
     assert_eq!(run(m, &["--reason", "  "]).code, 2);
+    // Escape codes or direction marks in the reason would reach whoever reads the log.
+    let escapes = run(m, &["--reason", "\x1b[2J\x1b]0;pwn\x07 \u{202e}nruter"]);
+    assert_eq!(escapes.code, 2, "{}", escapes.stderr);
+    assert!(
+        escapes.stderr.contains("control characters"),
+        "{}",
+        escapes.stderr
+    );
     assert!(!out.exists());
 
     // A bad date, or a period that ends before it starts: exit 2.
