@@ -1079,7 +1079,7 @@ fn resolve_conflict<R: Runtime>(
 
 /// A date the Reports screen sent ("2026-01-31"), or what is wrong with it, for that field.
 fn report_date(field: &'static str, text: &str) -> Res<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+    service::parse_report_date(text).ok_or_else(|| {
         UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
             field,
             if field == "from" {

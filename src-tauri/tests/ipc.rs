@@ -1045,6 +1045,28 @@ fn a_period_that_ends_before_it_starts_is_refused_in_words() {
         (err["kind"].as_str(), err["field"].as_str()),
         (Some("validation"), Some("from"))
     );
+    // The core's limits reach the screen in its words.
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "2000-01-01", "to": "2020-12-31", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["field"], "to", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10 years"),
+        "{err}"
+    );
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "+2026-01-01", "to": "2026-03-01", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["field"], "from", "{err}");
 }
 
 #[test]

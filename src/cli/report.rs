@@ -110,10 +110,13 @@ fn written(json: bool, what: &str, out: &std::path::Path) -> Result<(), Failure>
     emit(json, &value, |_| output::report_written(what, out))
 }
 
-/// A date as typed on the command line; a usage error (exit 2) that says the form if not.
+/// A date as typed on the command line, exactly YYYY-MM-DD; a usage error (exit 2) that says
+/// the form if not.
 fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Failure::Usage {
-        message: format!("--{field} is not a date; write it as YYYY-MM-DD, like 2026-04-01."),
+    service::parse_report_date(text).ok_or_else(|| Failure::Usage {
+        message: format!(
+            "--{field} is not a date; write it as YYYY-MM-DD (four-digit year, two-digit month and day), like 2026-04-01."
+        ),
         field: Some(field.into()),
     })
 }

@@ -344,8 +344,46 @@ fn read_input(ctx: &Ctx<'_>, checked: &Checked) -> Result<report::ReportInput> {
     })?)
 }
 
+/// The first and last years a report may cover. Wide enough for any hub's records; narrow
+/// enough that a mistyped year (0000, 9999) is caught here rather than by a chart of weeks.
+pub const FIRST_REPORT_YEAR: i32 = 1900;
+pub const LAST_REPORT_YEAR: i32 = 2999;
+/// The longest period a report covers: ten years of days, leap days included (each week of
+/// it is a row, and the previous period doubles it).
+pub const MAX_REPORT_DAYS: i64 = 3653;
+
+/// A date written exactly as YYYY-MM-DD (four-digit year, two-digit month and day), as the
+/// report's shells take it; `None` for anything else ("2026-11-1", "+2026-11-01", "26-11-01"),
+/// which chrono's own parsing lets through.
+pub fn parse_report_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+}
+
 fn check_period(from: NaiveDate, to: NaiveDate) -> Result<Period> {
-    Period::new(from, to).ok_or_else(|| {
+    use chrono::Datelike as _;
+    for (field, day) in [("from", from), ("to", to)] {
+        if !(FIRST_REPORT_YEAR..=LAST_REPORT_YEAR).contains(&day.year()) {
+            return Err(Error::Validation(ValidationError::new(
+                field,
+                format!(
+                    "{} is not a date a report can cover; choose a day between {FIRST_REPORT_YEAR} and {LAST_REPORT_YEAR}",
+                    day.format("%-d %b %Y")
+                ),
+            )));
+        }
+    }
+    let period = Period::new(from, to).ok_or_else(|| {
         Error::Validation(ValidationError::new(
             "to",
             format!(
@@ -354,7 +392,17 @@ fn check_period(from: NaiveDate, to: NaiveDate) -> Result<Period> {
                 from.format("%-d %b %Y")
             ),
         ))
-    })
+    })?;
+    if period.days() > MAX_REPORT_DAYS {
+        return Err(Error::Validation(ValidationError::new(
+            "to",
+            format!(
+                "a report covers at most 10 years ({MAX_REPORT_DAYS} days) and this period is {} days; choose a shorter one",
+                period.days()
+            ),
+        )));
+    }
+    Ok(period)
 }
 
 /// The reason typed, tidied (line breaks and tabs fold into spaces: a reason box may wrap);
@@ -439,6 +487,43 @@ mod tests {
         assert!(e.to_string().contains("json, csv, xlsx or html"), "{e}");
         assert_eq!(MembersFormat::parse("Csv").unwrap(), MembersFormat::Csv);
         assert!(MembersFormat::parse("html").is_err());
+    }
+
+    #[test]
+    fn a_date_is_read_only_as_four_two_and_two_digits() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(parse_report_date(" 2026-11-01 "), d(2026, 11, 1));
+        assert_eq!(parse_report_date("2028-02-29"), d(2028, 2, 29));
+        for bad in [
+            "+2026-11-01",
+            "2026-11-1",
+            "+100000-01-01",
+            "2026-1-01",
+            "2026-13-01",
+            "2027-02-29",
+            "26-11-01",
+            "2026/11/01",
+            "२०२६-११-०१",
+            "",
+        ] {
+            assert_eq!(parse_report_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_period_of_more_than_ten_years_or_outside_1900_to_2999_is_refused_in_words() {
+        let d = |s| parse_report_date(s).unwrap();
+        // Ten years with three leap days is 3,653 days: allowed.
+        let ten = check_period(d("2024-01-01"), d("2033-12-31")).unwrap();
+        assert_eq!(ten.days(), 3653);
+        let e = check_period(d("2024-01-01"), d("2034-01-01")).unwrap_err();
+        assert_eq!(e.kind(), "validation");
+        assert!(e.to_string().contains("at most 10 years"), "{e}");
+        let e = check_period(d("0000-01-01"), d("9999-12-31")).unwrap_err();
+        assert!(e.to_string().contains("between 1900 and 2999"), "{e}");
+        assert!(check_period(d("2999-01-01"), d("3000-01-01")).is_err());
+        assert!(check_period(d("1899-12-31"), d("1900-01-01")).is_err());
+        assert!(check_period(d("1900-01-01"), d("1900-12-31")).is_ok());
     }
 
     #[test]

@@ -546,6 +546,28 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
         ],
     );
     assert_eq!(backwards.code, 2, "{}", backwards.stderr);
+    // Dates only as YYYY-MM-DD; at most ten years, between 1900 and 2999.
+    let period = |from: &str, to: &str| {
+        hubdesk(
+            d,
+            m,
+            &[
+                "report", "outcomes", "--from", from, "--to", to, "--format", "xlsx", "--out",
+                path, "--reason", "Funder",
+            ],
+        )
+    };
+    for (from, to, says) in [
+        ("+2026-11-01", "2026-12-01", "YYYY-MM-DD"),
+        ("2026-11-1", "2026-12-01", "YYYY-MM-DD"),
+        ("2026-01-01", "+100000-01-01", "YYYY-MM-DD"),
+        ("0000-01-01", "9999-12-31", "between 1900 and 2999"),
+        ("2000-01-01", "2020-12-31", "at most 10 years"),
+    ] {
+        let r = period(from, to);
+        assert_eq!(r.code, 2, "{from} {to}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{from} {to}: {}", r.stderr);
+    }
     assert!(!out.exists());
 
     // Someone who is not a manager: exit 3.
