@@ -69,7 +69,11 @@ pub fn cells(row: &MemberExportRow) -> [String; 8] {
 
 /// The rows as CSV: a header row, then one row per member.
 pub fn csv(rows: &[MemberExportRow]) -> Result<Vec<u8>, RenderError> {
-    let mut out = ::csv::Writer::from_writer(Vec::new());
+    // Text quoted, numbers not, as the report's CSV files (see report::csv): a ';' in a name
+    // never splits it into a cell of its own in a spreadsheet that separates with ';'.
+    let mut out = ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
     out.write_record(HEADERS)?;
     for row in rows {
         out.write_record(cells(row))?;
@@ -157,17 +161,22 @@ mod tests {
         let bytes = csv(&[row("Zoë, \"Z\""), row("=HYPERLINK(\"x\")")]).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], HEADERS.join(","));
+        let quoted: Vec<String> = HEADERS.iter().map(|h| format!("\"{h}\"")).collect();
+        assert_eq!(lines[0], quoted.join(","));
+        // Text quoted (a ';' in a name never splits it), the visits a bare number.
         assert_eq!(
             lines[1],
-            "K7M-42QX,\"Zoë, \"\"Z\"\"\",11-13,girl,,2026-02-10,2026-03-30,4"
+            "\"K7M-42QX\",\"Zoë, \"\"Z\"\"\",\"11-13\",\"girl\",\"\",\"2026-02-10\",\"2026-03-30\",4"
         );
         assert!(
-            lines[2].starts_with("K7M-42QX,\"'=HYPERLINK"),
+            lines[2].starts_with("\"K7M-42QX\",\"'=HYPERLINK"),
             "{}",
             lines[2]
         );
         assert_eq!(lines.len(), 3);
+        let split = csv(&[row("a;=1+1")]).unwrap();
+        let split = String::from_utf8(split).unwrap();
+        assert!(split.contains(",\"a;=1+1\","), "{split}");
     }
 
     #[test]

@@ -657,7 +657,10 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
     let ok = members(m, "Register check");
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let csv = std::fs::read_to_string(&rows).unwrap();
-    assert!(csv.starts_with("Member code,Preferred name,"), "{csv}");
+    assert!(
+        csv.starts_with("\"Member code\",\"Preferred name\","),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -718,4 +721,15 @@ fn a_report_for_one_hub_counts_only_what_happened_there_and_dates_it_on_its_cloc
     // Riverside's shift, check-in and plan are not Northgate's.
     assert!(i.shifts.is_empty() && i.check_ins.is_empty() && i.plan_edits.is_empty());
     assert!(i.contact_visits.is_empty());
+}
+
+#[test]
+fn the_roll_call_csv_quotes_its_text_so_a_semicolon_never_splits_a_name() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    let sam = hub.register(&ctx, "Sam;=1+1", "2010-01");
+    service::sign_in_member(&ctx, &sam.code, &[]).unwrap();
+    let csv = service::roll_call(&ctx, service::RollCallFormat::Csv).unwrap();
+    assert!(csv.contains("\"Sam;=1+1\","), "{csv}");
 }
