@@ -254,6 +254,12 @@ fn holds_store(dir: &Path) -> bool {
 /// anything, is never left half written, and is readable by this laptop's user only (it holds
 /// a member's words, or the organisation's records, outside the encrypted store).
 pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    create_and_write(path, bytes).map_err(|e| write_failure(path, path, "the file", e))
+}
+
+/// The bytes in a new file at `path` (never an existing one), flushed to disk; on a failure
+/// part-way the file is removed.
+fn create_and_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -262,27 +268,34 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => Failure::Service(Error::Conflict(format!(
-            "There is already a file or folder called {}; choose another name.",
-            path.display()
-        ))),
+    let mut f = options.open(path)?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Why `what` could not be written to `shown` (the name asked for, even when the failure was
+/// on the hidden file beside it), as one sentence with the contract's exit code: a name
+/// already taken is 5, a folder that is not there 2, anything else (permission denied, a full
+/// or read-only disk) a storage failure, 1.
+fn write_failure(shown: &Path, tried: &Path, what: &str, e: std::io::Error) -> Failure {
+    match e.kind() {
+        std::io::ErrorKind::AlreadyExists if shown == tried => already_there(shown),
         std::io::ErrorKind::NotFound => Failure::Usage {
             message: format!(
                 "There is no folder {}; choose a folder that exists.",
-                path.parent().unwrap_or(path).display()
+                shown.parent().unwrap_or(shown).display()
             ),
             field: Some("out".into()),
         },
-        _ => Failure::Other(anyhow::Error::new(e).context(format!("create {}", path.display()))),
-    })?;
-    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(anyhow::Error::new(e)
-            .context(format!("write {}", path.display()))
-            .into());
+        _ => Failure::Service(Error::Storage(format!(
+            "Could not write {what} to {}: {}.",
+            shown.display(),
+            service::io_in_words(&e)
+        ))),
     }
-    Ok(())
 }
 
 /// Refuses a name something already has (exit 5), before any work is done for it.
@@ -305,7 +318,7 @@ fn already_there(path: &Path) -> Failure {
 /// never replaces a file). A failure part-way (a full disk, a USB stick pulled) leaves no
 /// file with the name asked for, and never a half-written one. Readable by this laptop's user
 /// only, like [`write_new_file`]: an export can name members.
-pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Failure> {
     refuse_existing(path)?;
     let exists = || already_there(path);
     let name = path.file_name().ok_or_else(|| Failure::Usage {
@@ -326,15 +339,15 @@ pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Fail
         name.to_string_lossy(),
         hex::encode(suffix)
     ));
-    write_new_file(&temp, bytes)?;
+    create_and_write(&temp, bytes).map_err(|e| write_failure(path, &temp, what, e))?;
     let placed = match std::fs::hard_link(&temp, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
         // A file system without hard links (a FAT-formatted USB stick): rename, having
         // looked that nothing took the name meanwhile.
-        Err(_) if path.symlink_metadata().is_err() => std::fs::rename(&temp, path).map_err(|e| {
-            Failure::from(anyhow::Error::new(e).context(format!("write {}", path.display())))
-        }),
+        Err(_) if path.symlink_metadata().is_err() => {
+            std::fs::rename(&temp, path).map_err(|e| write_failure(path, &temp, what, e))
+        }
         Err(_) => Err(exists()),
     };
     let _ = std::fs::remove_file(&temp);

@@ -278,6 +278,26 @@ pub fn out(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Writes `bytes` as they are to stdout (an export sent there with `--out -`). A reader that
+/// went away ends the command quietly; the export is then not audited, since it never arrived.
+pub fn out_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(Failure::Service(Error::Storage(format!(
+            "Could not write to standard output: {}.",
+            service::io_in_words(&e)
+        )))),
+    }
+}
+
+/// A warning for the person who ran the command, on stderr: never part of the output a
+/// program reads (the one JSON value with `--json`).
+pub fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
 /// Prints `value` as JSON, or `human` for a person.
 pub fn emit<T: Serialize + ?Sized>(
     json: bool,

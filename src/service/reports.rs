@@ -294,8 +294,16 @@ fn check_request(ctx: &Ctx<'_>, req: &ReportRequest) -> Result<Checked> {
             "the smallest count to show must be 1 or more (1 shows every count; 10 is usual)",
         )));
     }
-    let hub = match req.hub.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+    // A blank hub is a mistake (an empty variable in a script), not a request for every hub:
+    // all hubs is asked for by naming none.
+    let hub = match req.hub.as_deref().map(str::trim) {
         None => None,
+        Some("") => {
+            return Err(Error::Validation(ValidationError::new(
+                "hub",
+                "the hub's name is blank; name a hub, or leave the hub out for every hub",
+            )));
+        }
         Some(name) => Some(find_hub(ctx, name)?),
     };
     Ok(Checked {

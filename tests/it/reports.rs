@@ -733,3 +733,80 @@ fn the_roll_call_csv_quotes_its_text_so_a_semicolon_never_splits_a_name() {
     let csv = service::roll_call(&ctx, service::RollCallFormat::Csv).unwrap();
     assert!(csv.contains("\"Sam;=1+1\","), "{csv}");
 }
+
+#[test]
+fn the_report_command_sends_a_report_to_stdout_refuses_a_blank_hub_and_says_why_a_write_failed() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let outcomes = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "outcomes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--reason",
+            "Funder",
+        ];
+        args.extend_from_slice(extra);
+        hubdesk(d, m, &args)
+    };
+
+    // `--out -`: the report itself on stdout, and nothing else there.
+    let piped = outcomes(&["--format", "json", "--out", "-"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    let report: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
+    assert!(report.get("sections").is_some());
+    // With --json, stdout is for the one JSON value: exit 2.
+    let both = outcomes(&["--format", "json", "--out", "-", "--json"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(both.stderr.contains("--json"), "{}", both.stderr);
+
+    // A blank hub is a mistake, not "every hub".
+    let blank = outcomes(&["--format", "json", "--out", "-", "--hub", " "]);
+    assert_eq!(blank.code, 2, "{}", blank.stderr);
+    assert!(blank.stderr.contains("blank"), "{}", blank.stderr);
+    assert!(blank.stdout.is_empty());
+
+    // A folder nobody may write in (sysfs refuses even root): one plain sentence, exit 1.
+    if std::path::Path::new("/sys/kernel").is_dir() {
+        let denied = outcomes(&["--format", "json", "--out", "/sys/hubdesk-report.json"]);
+        assert_eq!(denied.code, 1, "{}", denied.stderr);
+        assert_eq!(
+            denied.stderr.trim(),
+            "Could not write the report to /sys/hubdesk-report.json: permission denied."
+        );
+    }
+
+    // Member rows warn on stderr, and --json still prints one value on stdout.
+    let rows = d.join("rows.csv");
+    let members = hubdesk(
+        d,
+        m,
+        &[
+            "--json",
+            "report",
+            "members",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "csv",
+            "--out",
+            rows.to_str().unwrap(),
+            "--reason",
+            "Register check",
+        ],
+    );
+    assert_eq!(members.code, 0, "{}", members.stderr);
+    assert!(
+        members.stderr.contains("identifies young people") && members.stderr.contains("delete it"),
+        "{}",
+        members.stderr
+    );
+    let value: serde_json::Value = serde_json::from_str(&members.stdout).unwrap();
+    assert_eq!(value["written"], rows.to_str().unwrap());
+}
