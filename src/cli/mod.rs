@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod audit;
 mod checkin;
 mod concern;
 mod conversation;
@@ -130,6 +131,9 @@ enum Command {
     /// The organisation's paired laptops (managers)
     #[command(subcommand)]
     Device(admin::DeviceCommand),
+    /// The audit log: who did what, when, and why (managers)
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -158,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
+        Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),

@@ -331,6 +331,45 @@ pub fn organisation_set_up(d: &service::OrganisationSetUp, manager: &str) -> Str
     )
 }
 
+/// The audit log, one entry a line: when (UTC), who, what, the record's id and the detail.
+/// Control characters and direction marks (an old entry's reason may hold them) are shown as
+/// '?' so that no entry can redraw the terminal or reorder the line.
+pub fn audit_lines(lines: &[service::AuditLogRow]) -> String {
+    if lines.is_empty() {
+        return "No audit entries match.".into();
+    }
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() || hubdesk::domain::member::is_bidi_control(c) {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    lines
+        .iter()
+        .map(|l| {
+            let mut line = format!(
+                "{}  {:<20}  {}",
+                l.at.format("%Y-%m-%d %H:%M"),
+                safe(l.user.as_deref().unwrap_or("(system)")),
+                safe(&l.action)
+            );
+            if let Some(subject) = l.subject {
+                line.push_str(&format!("  {subject}"));
+            }
+            if let Some(detail) = &l.detail {
+                line.push_str(&format!("  {}", safe(detail)));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn user_added(u: &service::UserSummary) -> String {
     format!("Added {} ({}).", u.name, u.roles.join(", "))
 }

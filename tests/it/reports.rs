@@ -810,3 +810,131 @@ fn the_report_command_sends_a_report_to_stdout_refuses_a_blank_hub_and_says_why_
     let value: serde_json::Value = serde_json::from_str(&members.stdout).unwrap();
     assert_eq!(value["written"], rows.to_str().unwrap());
 }
+
+#[test]
+fn a_manager_reads_the_audit_log_newest_first_and_nobody_else_may() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    export(&ctx, &req, ReportFormat::Json, "First").unwrap();
+    export(&ctx, &req, ReportFormat::Csv, "Second").unwrap();
+    let exports = service::AuditFilter {
+        action: Some(" EXPORT ".into()),
+        ..Default::default()
+    };
+    let lines = service::audit_log(&ctx, &exports).unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("Reason: Second")
+    );
+    assert_eq!(lines[0].user.as_deref(), Some(MANAGER));
+    assert_eq!(lines[0].action, service::EXPORT_OUTCOMES_ACTION);
+    assert_eq!(lines[0].subject, None);
+    // Other actions are there too (the sign-ins, the views), with no one's name in them.
+    let all = service::audit_log(&ctx, &service::AuditFilter::default()).unwrap();
+    assert!(all.len() > 2, "{all:?}");
+    let text = format!("{all:?}");
+    for name in ["Aoife", "Kai", "Ola"] {
+        assert!(!text.contains(name), "{name} is in the audit log");
+    }
+    let one = service::AuditFilter {
+        limit: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(service::audit_log(&ctx, &one).unwrap().len(), 1);
+    let later = service::AuditFilter {
+        since: Some(d("2027-01-01")),
+        ..Default::default()
+    };
+    assert!(service::audit_log(&ctx, &later).unwrap().is_empty());
+    let none = service::AuditFilter {
+        limit: Some(0),
+        ..Default::default()
+    };
+    assert_eq!(
+        service::audit_log(&ctx, &none).unwrap_err().kind(),
+        "validation"
+    );
+    // A '%' or '_' is looked for as itself, not as a pattern.
+    let pattern = service::AuditFilter {
+        action: Some("%".into()),
+        ..Default::default()
+    };
+    assert!(service::audit_log(&ctx, &pattern).unwrap().is_empty());
+    for role in ["desk", "navigator", "staff"] {
+        let them = f.hub.user(&format!("A {role}"), role);
+        assert_eq!(
+            service::audit_log(&them, &exports).unwrap_err().kind(),
+            "permission",
+            "{role}"
+        );
+    }
+}
+
+#[test]
+fn the_audit_list_command_shows_who_did_what_and_why_to_a_manager_only() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let out = d.join("r.json");
+    let done = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+            "--reason",
+            "Trustees' meeting",
+        ],
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let listed = hubdesk(d, m, &["--json", "audit", "list", "--action", "export"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let lines: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
+    assert_eq!(lines[0]["user"], "Maya");
+    assert_eq!(lines[0]["action"], "export outcome report");
+    assert!(
+        lines[0]["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("Reason: Trustees' meeting"),
+        "{lines}"
+    );
+    let text = hubdesk(d, m, &["audit", "list", "--limit", "5"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("Maya") && text.stdout.contains("export outcome report"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        hubdesk(d, m, &["audit", "list", "--since", "2026-1-1"]).code,
+        2
+    );
+
+    let add = std::process::Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Sam", "--role", "staff"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let staff = hubdesk(d, Some(("Sam", "1357")), &["audit", "list"]);
+    assert_eq!(staff.code, 3, "{}", staff.stderr);
+}
