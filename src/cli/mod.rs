@@ -288,6 +288,13 @@ fn create_and_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn write_failure(shown: &Path, tried: &Path, what: &str, e: std::io::Error) -> Failure {
     match e.kind() {
         std::io::ErrorKind::AlreadyExists if shown == tried => already_there(shown),
+        // A folder that is there but makes no new files (/proc) is not a missing folder.
+        std::io::ErrorKind::NotFound if shown.parent().is_some_and(|p| p.is_dir()) => {
+            Failure::Service(Error::Storage(format!(
+                "Could not write {what} to {}: that folder does not take new files.",
+                shown.display()
+            )))
+        }
         std::io::ErrorKind::NotFound => Failure::Usage {
             message: format!(
                 "There is no folder {}; choose a folder that exists.",

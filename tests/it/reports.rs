@@ -780,6 +780,26 @@ fn the_report_command_sends_a_report_to_stdout_refuses_a_blank_hub_and_says_why_
         );
     }
 
+    // A folder that is there but takes no files is not called missing.
+    if std::path::Path::new("/proc/self").is_dir() {
+        let proc = outcomes(&["--format", "json", "--out", "/proc/hubdesk-report.json"]);
+        assert_eq!(proc.code, 1, "{}", proc.stderr);
+        assert!(
+            proc.stderr.contains("does not take new files"),
+            "{}",
+            proc.stderr
+        );
+    }
+    let missing = outcomes(&["--format", "json", "--out", "/no-such-folder/r.json"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("There is no folder /no-such-folder"),
+        "{}",
+        missing.stderr
+    );
+
     // Member rows warn on stderr, and --json still prints one value on stdout.
     let rows = d.join("rows.csv");
     let members = hubdesk(
