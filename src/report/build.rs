@@ -110,8 +110,13 @@ struct Tally {
     new_members: u64,
     returning: u64,
     contacts: BTreeMap<&'static str, u64>,
+    /// Different parents, visitors and professionals who came.
+    contact_people: BTreeMap<&'static str, u64>,
     weekday: [u64; 7],
+    /// Different members who came on each weekday, and in each week.
+    weekday_people: [u64; 7],
     weeks: Vec<u64>,
+    week_people: Vec<u64>,
     /// Age bands, then other ages, then not recorded.
     age: [u64; AGE_BANDS.len() + 2],
     gender: Answers,
@@ -131,7 +136,9 @@ struct Tally {
     shift_people: BTreeMap<ShiftKey, u64>,
     shift_minutes: BTreeMap<ShiftKey, i64>,
     training: u64,
+    trained_people: u64,
     signposted: u64,
+    signposted_people: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -180,7 +187,10 @@ fn fold(s: &str) -> String {
 /// The members followed on one measure, and how they moved.
 #[derive(Debug, Default, Clone)]
 struct Movement {
+    /// Measures followed: one per member, or one per goal for goal-based outcomes.
     followed: u64,
+    /// The members they belong to.
+    people: BTreeSet<Uuid>,
     first_sum: f64,
     latest_sum: f64,
     improved: u64,
@@ -192,6 +202,7 @@ impl Tally {
     fn of(input: &ReportInput, period: Period, members: &HashMap<Uuid, &MemberRow>) -> Self {
         let mut t = Tally {
             weeks: vec![0; week_count(period)],
+            week_people: vec![0; week_count(period)],
             ..Tally::default()
         };
         for d in input.days.iter().filter(|d| period.contains(d.date)) {
@@ -230,6 +241,19 @@ impl Tally {
             ds.sort_unstable();
             ds.dedup();
             let first = ds[0];
+            let mut weekdays = [false; 7];
+            let mut last_week = None;
+            for d in ds.iter() {
+                weekdays[d.weekday().num_days_from_monday() as usize] = true;
+                let week = ((*d - period.from).num_days() / 7) as usize;
+                if last_week != Some(week) {
+                    t.week_people[week] += 1;
+                    last_week = Some(week);
+                }
+            }
+            for (n, came) in t.weekday_people.iter_mut().zip(weekdays) {
+                *n += u64::from(came);
+            }
             if ds
                 .windows(2)
                 .any(|w| (w[1] - w[0]).num_days() <= RETURN_WITHIN)
@@ -278,16 +302,28 @@ impl Tally {
             t.breadth[slot] += 1;
         }
 
+        let mut contact_people: BTreeMap<&'static str, HashSet<Uuid>> = BTreeMap::new();
+        let mut signposted_people = HashSet::new();
         for c in input
             .contact_visits
             .iter()
             .filter(|c| period.contains(c.date))
         {
             *t.contacts.entry(contact_label(c.kind)).or_default() += 1;
+            contact_people
+                .entry(contact_label(c.kind))
+                .or_default()
+                .insert(c.contact);
             if c.kind == ContactKind::Parent && c.signposted {
                 t.signposted += 1;
+                signposted_people.insert(c.contact);
             }
         }
+        t.contact_people = contact_people
+            .into_iter()
+            .map(|(k, people)| (k, people.len() as u64))
+            .collect();
+        t.signposted_people = signposted_people.len() as u64;
 
         let talks: Vec<_> = input
             .conversations
@@ -322,11 +358,13 @@ impl Tally {
             .into_iter()
             .map(|(k, people)| (k, people.len() as u64))
             .collect();
-        t.training = input
+        let trained: Vec<&TrainingRow> = input
             .training
             .iter()
             .filter(|x| period.contains(x.date))
-            .count() as u64;
+            .collect();
+        t.training = trained.len() as u64;
+        t.trained_people = trained.iter().map(|x| x.user).collect::<HashSet<_>>().len() as u64;
 
         t.outcomes = movements(input, period);
         t
@@ -376,7 +414,7 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
         }
     }
     let mut out: BTreeMap<(String, String), Movement> = BTreeMap::new();
-    for ((instrument, _, part), mut values) in series {
+    for ((instrument, person, part), mut values) in series {
         if values.len() < 2 {
             continue;
         }
@@ -397,6 +435,7 @@ fn movements(input: &ReportInput, period: Period) -> BTreeMap<(String, String), 
         let latest = values[values.len() - 1].3;
         let m = out.entry((instrument.to_string(), key)).or_default();
         m.followed += 1;
+        m.people.insert(person);
         m.first_sum += first;
         m.latest_sum += latest;
         // Compared in hundredths, as the member page compares them.
@@ -477,12 +516,43 @@ impl Writer {
 
     /// A row of one count of people in each period.
     fn people_row(&mut self, label: impl Into<String>, now: u64, before: u64) -> DraftRow {
-        let values = vec![(self.ledger.people(now), self.ledger.people(before))];
+        let label = label.into();
+        let cells = (self.ledger.people(now), self.ledger.people(before));
+        self.named_row(label.clone(), &label, cells)
+    }
+
+    /// A row of one count of what people did in each period (visits), held back with the
+    /// count of the people who did it (`with`, which may be a figure shown nowhere).
+    fn done_row(
+        &mut self,
+        label: impl Into<String>,
+        now: u64,
+        before: u64,
+        with: (CellId, CellId),
+    ) -> DraftRow {
+        let label = label.into();
+        let cells = (
+            self.ledger.done_by(now, &[with.0]),
+            self.ledger.done_by(before, &[with.1]),
+        );
+        self.named_row(label.clone(), &label, cells)
+    }
+
+    /// A row of one column, its cells named `name` for breaking ties (see suppress.rs): a
+    /// name that means the same in every report showing the period.
+    fn named_row(&mut self, label: String, name: &str, cells: (CellId, CellId)) -> DraftRow {
+        self.ledger.name(cells.0, name);
+        self.ledger.name(cells.1, name);
         DraftRow {
-            label: label.into(),
-            values,
+            label,
+            values: vec![cells],
             unit: None,
         }
+    }
+
+    /// A count of people shown nowhere, that others are held back with.
+    fn hidden(&mut self, now: u64, before: u64) -> (CellId, CellId) {
+        (self.ledger.people(now), self.ledger.people(before))
     }
 }
 
@@ -528,7 +598,10 @@ fn attendance(
         values: vec![(l.free(now.days_held), l.free(before.days_held))],
         unit: None,
     };
-    let visits = (l.people(now.visits), l.people(before.visits));
+    let visits = (
+        l.done_by(now.visits, &[members.0]),
+        l.done_by(before.visits, &[members.1]),
+    );
     let mean_visits = (
         l.derived(
             mean(now.visits as f64, now.members),
@@ -563,7 +636,9 @@ fn attendance(
     ];
     for kind in ["Parents", "Visitors", "Professionals"] {
         let n = |t: &Tally| t.contacts.get(kind).copied().unwrap_or(0);
-        rows.push(w.people_row(format!("{kind} (visits)"), n(now), n(before)));
+        let who = |t: &Tally| t.contact_people.get(kind).copied().unwrap_or(0);
+        let people = w.hidden(who(now), who(before));
+        rows.push(w.done_row(format!("{kind} (visits)"), n(now), n(before), people));
     }
     rows.push(w.people_row("Anonymous headcount", now.headcount, before.headcount));
     let mut summary = figure_table("attendance", "Attendance", rows);
@@ -578,16 +653,29 @@ fn attendance(
     let weekday_rows: Vec<DraftRow> = WEEKDAYS
         .iter()
         .enumerate()
-        .map(|(i, day)| w.people_row(*day, now.weekday[i], before.weekday[i]))
+        .map(|(i, day)| {
+            let people = w.hidden(now.weekday_people[i], before.weekday_people[i]);
+            w.done_row(*day, now.weekday[i], before.weekday[i], people)
+        })
         .collect();
     add_sums(&mut w.ledger, visits, &weekday_rows);
     let week_rows: Vec<DraftRow> = (0..now.weeks.len())
         .map(|i| {
             let from = period.from + chrono::Duration::days(7 * i as i64);
-            w.people_row(
+            let people = w.hidden(
+                now.week_people[i],
+                before.week_people.get(i).copied().unwrap_or(0),
+            );
+            let cells = (
+                w.ledger.done_by(now.weeks[i], &[people.0]),
+                w.ledger
+                    .done_by(before.weeks.get(i).copied().unwrap_or(0), &[people.1]),
+            );
+            // Named by number: the previous column's week has other dates.
+            w.named_row(
                 format!("Week {} (from {})", i + 1, from.format("%-d %b %Y")),
-                now.weeks[i],
-                before.weeks.get(i).copied().unwrap_or(0),
+                &format!("week {:06}", i + 1),
+                cells,
             )
         })
         .collect();
@@ -701,44 +789,100 @@ fn reach(w: &mut Writer, now: &Tally, before: &Tally, members: (CellId, CellId))
              as the suppression threshold are named, the rest are other answers.",
         ),
     ] {
-        let mut rows = answer_rows(w, pick(now), pick(before), other);
-        add_sums(&mut w.ledger, members, &rows);
+        let mut rows = answer_rows(w, pick(now), pick(before), other, members);
         rows.push(members_row("All members"));
         tables.push(table(id, title, row_title, rows, note));
     }
     ("reach", "Reach", tables)
 }
 
-/// The most common answers of this period (up to [`TOP`]), then the rest as `other`, then
-/// not recorded. An answer given by fewer members than the threshold is never named, only
-/// counted among the other answers: a free-text answer ("heard from my social worker Sam")
-/// could itself say who a held-back count is.
-fn answer_rows(w: &mut Writer, now: &Answers, before: &Answers, other: &str) -> Vec<DraftRow> {
-    let mut keys: Vec<(&String, u64)> = now
-        .counts
-        .iter()
-        .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
-        .filter(|(_, n)| *n >= w.threshold)
-        .collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    keys.truncate(TOP);
-    let named: HashSet<&String> = keys.iter().map(|(k, _)| *k).collect();
-    let rest = |a: &Answers| {
+/// The most common answers (up to [`TOP`]), then the rest as `other`, then not recorded,
+/// adding up to the members of each period.
+///
+/// Which answers a column names is decided by that period's own counts only: were it decided
+/// by this period's, the same period would be split one way as this period and another as the
+/// previous period of the next report, and the two splits together give a held-back count
+/// away. A row named in one column only is blank in the other, where it is counted among the
+/// other answers. An answer given by fewer members than the threshold is never named: a
+/// free-text answer ("heard from my social worker Sam") could itself say who a held-back
+/// count is.
+fn answer_rows(
+    w: &mut Writer,
+    now: &Answers,
+    before: &Answers,
+    other: &str,
+    members: (CellId, CellId),
+) -> Vec<DraftRow> {
+    let named = |a: &Answers| -> Vec<String> {
+        let mut keys: Vec<(&String, u64)> = a
+            .counts
+            .iter()
+            .filter_map(|(k, n)| k.as_ref().map(|k| (k, *n)))
+            .filter(|(_, n)| *n >= w.threshold)
+            .collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        keys.truncate(TOP);
+        keys.into_iter().map(|(k, _)| k.clone()).collect()
+    };
+    let (named_now, named_before) = (named(now), named(before));
+    let mut keys = named_now.clone();
+    keys.extend(
+        named_before
+            .iter()
+            .filter(|k| !named_now.contains(k))
+            .cloned(),
+    );
+    let rest = |a: &Answers, named: &[String]| {
         a.counts
             .iter()
             .filter(|(k, _)| k.as_ref().is_some_and(|k| !named.contains(k)))
             .map(|(_, n)| *n)
             .sum::<u64>()
     };
-    let mut rows: Vec<DraftRow> = keys
-        .iter()
-        .map(|(k, n)| {
-            let key = Some((*k).clone());
-            w.people_row(label_of(now, before, k), *n, before.count(&key))
-        })
-        .collect();
-    rows.push(w.people_row(other, rest(now), rest(before)));
-    rows.push(w.people_row(NOT_RECORDED, now.count(&None), before.count(&None)));
+    let mut parts: (Vec<CellId>, Vec<CellId>) = (Vec::new(), Vec::new());
+    let mut rows = Vec::new();
+    for key in &keys {
+        let l = &mut w.ledger;
+        let mut cell = |answers: &Answers, named: &[String], parts: &mut Vec<CellId>| {
+            if named.contains(key) {
+                let c = l.people(answers.count(&Some(key.clone())));
+                l.name(c, key);
+                parts.push(c);
+                c
+            } else {
+                l.empty()
+            }
+        };
+        let cells = (
+            cell(now, &named_now, &mut parts.0),
+            cell(before, &named_before, &mut parts.1),
+        );
+        rows.push(DraftRow {
+            label: label_of(now, before, key),
+            values: vec![cells],
+            unit: None,
+        });
+    }
+    // Named so as to sort after every answer: equal counts hold an answer back first.
+    for (label, name, n) in [
+        (
+            other,
+            "\u{10FFFF} other",
+            (rest(now, &named_now), rest(before, &named_before)),
+        ),
+        (
+            NOT_RECORDED,
+            "\u{10FFFF} not recorded",
+            (now.count(&None), before.count(&None)),
+        ),
+    ] {
+        let cells = (w.ledger.people(n.0), w.ledger.people(n.1));
+        parts.0.push(cells.0);
+        parts.1.push(cells.1);
+        rows.push(w.named_row(label.to_string(), name, cells));
+    }
+    w.ledger.sum(members.0, parts.0);
+    w.ledger.sum(members.1, parts.1);
     rows
 }
 
@@ -780,21 +924,34 @@ fn participation(
         .collect();
     activities.sort_by_key(|a| (fold(&a.name), a.id));
     let get = |m: &HashMap<Uuid, u64>, id| m.get(&id).copied().unwrap_or(0);
+    // Visits and members of each activity: the visits held back with the members.
+    let mut of_kind: BTreeMap<&str, Vec<[(CellId, CellId); 2]>> = BTreeMap::new();
     let activity_rows = activities
         .iter()
-        .map(|a| DraftRow {
-            label: a.name.clone(),
-            values: vec![
-                (
-                    w.ledger.people(get(&now.activity_visits, a.id)),
-                    w.ledger.people(get(&before.activity_visits, a.id)),
-                ),
-                (
-                    w.ledger.people(get(&now.activity_members, a.id)),
-                    w.ledger.people(get(&before.activity_members, a.id)),
-                ),
-            ],
-            unit: None,
+        .map(|a| {
+            let l = &mut w.ledger;
+            let people = (
+                l.people(get(&now.activity_members, a.id)),
+                l.people(get(&before.activity_members, a.id)),
+            );
+            let visits = (
+                l.done_by(get(&now.activity_visits, a.id), &[people.0]),
+                l.done_by(get(&before.activity_visits, a.id), &[people.1]),
+            );
+            // Names of activities are unique among those in use.
+            let name = format!("{} {}", fold(&a.name), a.id);
+            for c in [people.0, people.1, visits.0, visits.1] {
+                l.name(c, &name);
+            }
+            of_kind
+                .entry(a.kind.as_str())
+                .or_default()
+                .push([visits, people]);
+            DraftRow {
+                label: a.name.clone(),
+                values: vec![visits, people],
+                unit: None,
+            }
         })
         .collect();
     let kinds: BTreeSet<&String> = now
@@ -805,19 +962,29 @@ fn participation(
     let get = |m: &BTreeMap<String, u64>, k: &String| m.get(k).copied().unwrap_or(0);
     let kind_rows = kinds
         .into_iter()
-        .map(|k| DraftRow {
-            label: k.clone(),
-            values: vec![
-                (
-                    w.ledger.people(get(&now.kind_visits, k)),
-                    w.ledger.people(get(&before.kind_visits, k)),
-                ),
-                (
-                    w.ledger.people(get(&now.kind_members, k)),
-                    w.ledger.people(get(&before.kind_members, k)),
-                ),
-            ],
-            unit: None,
+        .map(|k| {
+            let l = &mut w.ledger;
+            let people = (
+                l.people(get(&now.kind_members, k)),
+                l.people(get(&before.kind_members, k)),
+            );
+            let visits = (
+                l.done_by(get(&now.kind_visits, k), &[people.0]),
+                l.done_by(get(&before.kind_visits, k), &[people.1]),
+            );
+            // A kind is about the sum of its activities: with one of them held back, the
+            // kind would give it away by subtraction, so it is held back too.
+            for (column, cells) in [visits, people].into_iter().enumerate() {
+                let parts = of_kind.get(k.as_str()).into_iter().flatten();
+                let (a, b): (Vec<CellId>, Vec<CellId>) = parts.map(|p| p[column]).unzip();
+                l.hold_with(cells.0, &a);
+                l.hold_with(cells.1, &b);
+            }
+            DraftRow {
+                label: k.clone(),
+                values: vec![visits, people],
+                unit: None,
+            }
         })
         .collect();
     let mut breadth_rows: Vec<DraftRow> = [
@@ -902,12 +1069,26 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
             }
             let a = a.cloned().unwrap_or_default();
             let b = b.cloned().unwrap_or_default();
+            let goal_based = def.scoring == InstrumentScoring::PerGoal;
             let l = &mut w.ledger;
-            let followed = (l.people(a.followed), l.people(b.followed));
+            // Members, always counted as people; for goal-based outcomes, each member's goals
+            // are counted too, and every figure of the row is held back with the members.
+            let members = (
+                l.people(a.people.len() as u64),
+                l.people(b.people.len() as u64),
+            );
+            let goals = if goal_based {
+                (
+                    l.done_by(a.followed, &[members.0]),
+                    l.done_by(b.followed, &[members.1]),
+                )
+            } else {
+                (l.empty(), l.empty())
+            };
             let means = |l: &mut Ledger, f: &dyn Fn(&Movement) -> f64| {
                 (
-                    l.derived(mean(f(&a), a.followed), a.followed, &[followed.0]),
-                    l.derived(mean(f(&b), b.followed), b.followed, &[followed.1]),
+                    l.derived(mean(f(&a), a.followed), a.people.len() as u64, &[members.0]),
+                    l.derived(mean(f(&b), b.followed), b.people.len() as u64, &[members.1]),
                 )
             };
             let first = means(l, &|m| m.first_sum);
@@ -919,12 +1100,14 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
                 (a.declined, b.declined),
             ]
             .iter()
-            .map(|(x, y)| (l.people(*x), l.people(*y)))
+            .map(|(x, y)| (l.done_by(*x, &[members.0]), l.done_by(*y, &[members.1])))
             .collect();
-            l.sum(followed.0, moved.iter().map(|m| m.0).collect());
-            l.sum(followed.1, moved.iter().map(|m| m.1).collect());
-            let mut values = vec![followed, first, latest, change];
+            let total = if goal_based { goals } else { members };
+            l.sum(total.0, moved.iter().map(|m| m.0).collect());
+            l.sum(total.1, moved.iter().map(|m| m.1).collect());
+            let mut values = vec![members, first, latest, change];
             values.extend(moved);
+            values.push(goals);
             rows.push(DraftRow {
                 label,
                 values,
@@ -949,11 +1132,14 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
                 c("Improved"),
                 c("No meaningful change"),
                 c("Declined"),
+                c("Goals followed"),
             ],
             rows,
             note: Some(
-                "Members followed had at least two check-ins with the instrument in the period \
-                 (for goal-based outcomes each goal scored at least twice is counted). Their \
+                "Members followed had at least two check-ins with the instrument in the period. \
+                 For goal-based outcomes each goal scored at least twice is followed: the means \
+                 and the improved, no meaningful change and declined columns count goals, \
+                 \"Goals followed\" says how many. Their \
                  first and latest check-in of the period are compared; a change of at least the \
                  instrument's meaningful-change threshold in the better direction counts as \
                  improved, in the worse direction as declined. ONS4 questions are reported one \
@@ -970,17 +1156,20 @@ fn outcomes(w: &mut Writer, input: &ReportInput, now: &Tally, before: &Tally) ->
 }
 
 fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
+    let talked = w.people_row(
+        "Members in a conversation",
+        now.conversation_members,
+        before.conversation_members,
+    );
+    let talked_cells = talked.values[0];
     let mut rows = vec![
-        w.people_row(
+        w.done_row(
             "Peer navigator conversations",
             now.conversations,
             before.conversations,
+            talked_cells,
         ),
-        w.people_row(
-            "Members in a conversation",
-            now.conversation_members,
-            before.conversation_members,
-        ),
+        talked,
         w.people_row(
             "Self-care plans started",
             now.plans_started,
@@ -1023,11 +1212,14 @@ fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
         rows.push(people);
         rows.push(hours_row);
     }
-    rows.push(w.people_row("Training completed", now.training, before.training));
-    rows.push(w.people_row(
+    let trained = w.hidden(now.trained_people, before.trained_people);
+    rows.push(w.done_row("Training completed", now.training, before.training, trained));
+    let parents = w.hidden(now.signposted_people, before.signposted_people);
+    rows.push(w.done_row(
         "Parents signposted to the parent network",
         now.signposted,
         before.signposted,
+        parents,
     ));
     let mut table = figure_table("people", "Navigators, volunteers and parents", rows);
     table.note = Some(
@@ -1039,676 +1231,7 @@ fn people(w: &mut Writer, now: &Tally, before: &Tally) -> SectionDraft {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::age::BirthMonth;
-    use crate::domain::instruments::Outcome;
-
-    fn date(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn id(n: u128) -> Uuid {
-        Uuid::from_u128(n)
-    }
-
-    const A: u128 = 1;
-    const B: u128 = 2;
-    const C: u128 = 3;
-    const ART: u128 = 10;
-    const FOOTBALL: u128 = 11;
-
-    fn visit(person: u128, on: &str, activities: &[u128]) -> VisitRow {
-        VisitRow {
-            person: id(person),
-            date: date(on),
-            activities: activities.iter().map(|a| id(*a)).collect(),
-        }
-    }
-
-    fn score(
-        check_in: u128,
-        person: u128,
-        on: &str,
-        instrument: &str,
-        part: &str,
-        value: f64,
-    ) -> CheckInRow {
-        CheckInRow {
-            check_in: id(check_in),
-            person: id(person),
-            date: date(on),
-            at: 0,
-            instrument: instrument.into(),
-            part: part.into(),
-            value: Some(value),
-        }
-    }
-
-    /// A fortnight from Monday 2 March 2026, worked out by hand in the comments.
-    fn fortnight(threshold: u32) -> ReportInput {
-        let member = |person, born: Option<(i32, u32)>, gender: &str, first: &str| MemberRow {
-            person: id(person),
-            born: born.map(|(y, m)| BirthMonth::new(y, m).unwrap()),
-            gender: Some(gender.into()),
-            postcode_district: Some("M1".into()),
-            heard_about: None,
-            first_visit: Some(date(first)),
-        };
-        ReportInput {
-            period: Period::new(date("2026-03-02"), date("2026-03-15")).unwrap(),
-            organisation: "Hub org".into(),
-            hub: None,
-            threshold,
-            days: [
-                ("2026-02-20", 5),
-                ("2026-03-04", 2),
-                ("2026-03-06", 0),
-                ("2026-03-09", 1),
-                ("2026-03-14", 3),
-            ]
-            .iter()
-            .map(|(d, n)| DayRow {
-                date: date(d),
-                hub: id(99),
-                headcount: *n,
-            })
-            .collect(),
-            visits: vec![
-                // A: Friday of week 1 and Monday of week 2, three days apart: returning.
-                visit(A, "2026-03-06", &[ART, FOOTBALL]),
-                visit(A, "2026-03-09", &[ART]),
-                // B: first visit ever, in the period: new.
-                visit(B, "2026-03-04", &[FOOTBALL]),
-                // C: once in each period: not returning in either.
-                visit(C, "2026-02-20", &[]),
-                visit(C, "2026-03-14", &[]),
-            ],
-            members: vec![
-                // A's 14th birthday month is March 2026: 14 on their first visit of the period.
-                member(A, Some((2012, 3)), "Female", "2026-01-10"),
-                member(B, Some((2008, 11)), "female", "2026-03-04"),
-                member(C, None, " female ", "2026-02-20"),
-            ],
-            activities: vec![
-                ActivityRow {
-                    id: id(ART),
-                    name: "Art club".into(),
-                    kind: "creative".into(),
-                },
-                ActivityRow {
-                    id: id(FOOTBALL),
-                    name: "Football".into(),
-                    kind: "sport".into(),
-                },
-            ],
-            contact_visits: vec![
-                ContactVisitRow {
-                    contact: id(50),
-                    kind: ContactKind::Parent,
-                    date: date("2026-03-04"),
-                    signposted: true,
-                },
-                ContactVisitRow {
-                    contact: id(50),
-                    kind: ContactKind::Parent,
-                    date: date("2026-03-09"),
-                    signposted: false,
-                },
-                ContactVisitRow {
-                    contact: id(51),
-                    kind: ContactKind::Visitor,
-                    date: date("2026-03-06"),
-                    signposted: false,
-                },
-            ],
-            conversations: [(A, "2026-03-06"), (A, "2026-03-09"), (B, "2026-03-04")]
-                .iter()
-                .map(|(p, d)| ConversationRow {
-                    person: id(*p),
-                    date: date(d),
-                })
-                .collect(),
-            plan_edits: [
-                (B, "2026-02-20", true),
-                (A, "2026-03-06", true),
-                (A, "2026-03-07", false),
-                (A, "2026-03-09", false),
-                (B, "2026-03-05", false),
-            ]
-            .iter()
-            .map(|(p, d, started)| PlanEditRow {
-                person: id(*p),
-                date: date(d),
-                started: *started,
-            })
-            .collect(),
-            check_ins: vec![
-                // Confidence, threshold 2: A 4 -> 6 (up 2: improved), B 5 -> 6 (up 1: no
-                // meaningful change).
-                score(100, A, "2026-03-03", "confidence", "total", 4.0),
-                score(101, A, "2026-03-10", "confidence", "total", 6.0),
-                score(102, B, "2026-03-04", "confidence", "total", 5.0),
-                score(103, B, "2026-03-12", "confidence", "total", 6.0),
-                // ONS4-like, per question, threshold 1: A happier (5 -> 7) and less anxious
-                // (6 -> 3, lower is better): improved on both.
-                score(110, A, "2026-03-03", "wellbeing", "happy", 5.0),
-                score(110, A, "2026-03-03", "wellbeing", "anxious", 6.0),
-                score(111, A, "2026-03-10", "wellbeing", "happy", 7.0),
-                score(111, A, "2026-03-10", "wellbeing", "anxious", 3.0),
-                // Goals, threshold 3: g1 2 -> 8 improved; g2 scored once is not followed.
-                score(120, A, "2026-03-03", "goals", "g1", 2.0),
-                score(121, A, "2026-03-10", "goals", "g1", 8.0),
-                score(121, A, "2026-03-10", "goals", "g2", 4.0),
-                // Only one in the period: C is not followed.
-                score(130, C, "2026-02-20", "confidence", "total", 3.0),
-                score(131, C, "2026-03-14", "confidence", "total", 9.0),
-            ],
-            instruments: vec![
-                InstrumentInfo {
-                    id: "confidence".into(),
-                    name: "Confidence".into(),
-                    outcome: Outcome::Confidence,
-                    scoring: InstrumentScoring::Total,
-                    meaningful_change: 2.0,
-                    better: Better::Higher,
-                    items: vec![],
-                },
-                InstrumentInfo {
-                    id: "wellbeing".into(),
-                    name: "Wellbeing".into(),
-                    outcome: Outcome::Wellbeing,
-                    scoring: InstrumentScoring::PerItem,
-                    meaningful_change: 1.0,
-                    better: Better::Higher,
-                    items: vec![
-                        ItemInfo {
-                            id: "happy".into(),
-                            label: "Happy yesterday".into(),
-                            better: Better::Higher,
-                        },
-                        ItemInfo {
-                            id: "anxious".into(),
-                            label: "Anxious yesterday".into(),
-                            better: Better::Lower,
-                        },
-                    ],
-                },
-                InstrumentInfo {
-                    id: "goals".into(),
-                    name: "Goals".into(),
-                    outcome: Outcome::Agency,
-                    scoring: InstrumentScoring::PerGoal,
-                    meaningful_change: 3.0,
-                    better: Better::Higher,
-                    items: vec![],
-                },
-            ],
-            shifts: vec![
-                // Two and a half hours.
-                ShiftRow {
-                    user: id(200),
-                    role: ShiftRole::PeerNavigator,
-                    date: date("2026-03-04"),
-                    minutes: 150,
-                },
-                ShiftRow {
-                    user: id(201),
-                    role: ShiftRole::Volunteer,
-                    date: date("2026-02-25"),
-                    minutes: 60,
-                },
-            ],
-            training: vec![TrainingRow {
-                user: id(200),
-                date: date("2026-03-10"),
-            }],
-        }
-    }
-
-    /// (this period, previous period) of a figure; panics when the row is not there.
-    fn fig(r: &Report, table: &str, row: &str, column: usize) -> (Option<f64>, Option<f64>) {
-        let t = r.table(table).unwrap_or_else(|| panic!("no table {table}"));
-        let row = t.rows.iter().find(|x| x.label == row).unwrap_or_else(|| {
-            panic!(
-                "no row {row} in {table}: {:?}",
-                t.rows.iter().map(|r| &r.label).collect::<Vec<_>>()
-            )
-        });
-        (
-            row.values[column].current.value,
-            row.values[column].previous.value,
-        )
-    }
-
-    fn one(r: &Report, table: &str, row: &str) -> (Option<f64>, Option<f64>) {
-        fig(r, table, row, 0)
-    }
-
-    #[test]
-    fn attendance_figures_match_the_hand_count() {
-        let r = build(&fortnight(1));
-        assert_eq!(
-            r.previous,
-            Period::new(date("2026-02-16"), date("2026-03-01")).unwrap()
-        );
-        assert_eq!(
-            one(&r, "attendance", "Hub days held"),
-            (Some(4.0), Some(1.0))
-        );
-        assert_eq!(one(&r, "attendance", "Visits"), (Some(4.0), Some(1.0)));
-        assert_eq!(
-            one(&r, "attendance", "Unique members"),
-            (Some(3.0), Some(1.0))
-        );
-        assert_eq!(one(&r, "attendance", "New members"), (Some(1.0), Some(1.0)));
-        assert_eq!(
-            one(&r, "attendance", "Returning members"),
-            (Some(1.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "attendance", "Mean visits per member"),
-            (Some(1.33), Some(1.0))
-        );
-        assert_eq!(
-            one(&r, "attendance", "Parents (visits)"),
-            (Some(2.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "attendance", "Visitors (visits)"),
-            (Some(1.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "attendance", "Professionals (visits)"),
-            (Some(0.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "attendance", "Anonymous headcount"),
-            (Some(6.0), Some(5.0))
-        );
-        // Friday 6th and Monday 9th fall either side of the week boundary.
-        assert_eq!(
-            one(&r, "visits-by-week", "Week 1 (from 2 Mar 2026)"),
-            (Some(2.0), Some(1.0))
-        );
-        assert_eq!(
-            one(&r, "visits-by-week", "Week 2 (from 9 Mar 2026)"),
-            (Some(2.0), Some(0.0))
-        );
-        for (day, n) in [
-            ("Monday", 1.0),
-            ("Tuesday", 0.0),
-            ("Wednesday", 1.0),
-            ("Friday", 1.0),
-            ("Saturday", 1.0),
-            ("Sunday", 0.0),
-        ] {
-            assert_eq!(one(&r, "visits-by-weekday", day).0, Some(n), "{day}");
-        }
-        assert!(!r.suppression.off || r.suppression.rule.contains("OFF"));
-        assert!(r.suppression.off);
-    }
-
-    #[test]
-    fn reach_counts_each_member_once_by_their_first_visit_of_the_period() {
-        let r = build(&fortnight(1));
-        // A turns 14 in March 2026: 14-15, not 11-13.
-        assert_eq!(one(&r, "reach-age", "14-15"), (Some(1.0), Some(0.0)));
-        assert_eq!(one(&r, "reach-age", "11-13").0, Some(0.0));
-        assert_eq!(one(&r, "reach-age", "16-17").0, Some(1.0));
-        assert_eq!(one(&r, "reach-age", NOT_RECORDED), (Some(1.0), Some(1.0)));
-        assert_eq!(one(&r, "reach-age", "All members"), (Some(3.0), Some(1.0)));
-        // "Female", "female" and " female " are one answer, labelled as most wrote it.
-        assert_eq!(one(&r, "reach-gender", "female"), (Some(3.0), Some(1.0)));
-        assert_eq!(one(&r, "reach-area", "M1"), (Some(3.0), Some(1.0)));
-        assert_eq!(one(&r, "reach-heard", NOT_RECORDED), (Some(3.0), Some(1.0)));
-    }
-
-    #[test]
-    fn participation_counts_visits_and_members_by_activity_and_breadth() {
-        let r = build(&fortnight(1));
-        assert_eq!(fig(&r, "activities", "Art club", 0).0, Some(2.0));
-        assert_eq!(fig(&r, "activities", "Art club", 1).0, Some(1.0));
-        assert_eq!(fig(&r, "activities", "Football", 0).0, Some(2.0));
-        assert_eq!(fig(&r, "activities", "Football", 1).0, Some(2.0));
-        assert_eq!(fig(&r, "activity-kinds", "sport", 1).0, Some(2.0));
-        assert_eq!(fig(&r, "activity-kinds", "creative", 0).0, Some(2.0));
-        assert_eq!(
-            one(&r, "activity-breadth", "No activity recorded"),
-            (Some(1.0), Some(1.0))
-        );
-        assert_eq!(one(&r, "activity-breadth", "1 activity").0, Some(1.0));
-        assert_eq!(
-            one(&r, "activity-breadth", "2-4 different activities").0,
-            Some(1.0)
-        );
-    }
-
-    #[test]
-    fn outcomes_compare_first_and_latest_by_the_meaningful_change_threshold() {
-        let r = build(&fortnight(1));
-        let row = |label| {
-            (0..7)
-                .map(|c| fig(&r, "outcomes", label, c).0)
-                .collect::<Vec<_>>()
-        };
-        // followed, mean first, mean latest, mean change, improved, same, declined
-        assert_eq!(
-            row("Confidence"),
-            [
-                Some(2.0),
-                Some(4.5),
-                Some(6.0),
-                Some(1.5),
-                Some(1.0),
-                Some(1.0),
-                Some(0.0)
-            ]
-        );
-        assert_eq!(
-            row("Wellbeing: Happy yesterday"),
-            [
-                Some(1.0),
-                Some(5.0),
-                Some(7.0),
-                Some(2.0),
-                Some(1.0),
-                Some(0.0),
-                Some(0.0)
-            ]
-        );
-        // Lower anxiety is better: down 3 is improved, and the mean change keeps its sign.
-        assert_eq!(
-            row("Wellbeing: Anxious yesterday"),
-            [
-                Some(1.0),
-                Some(6.0),
-                Some(3.0),
-                Some(-3.0),
-                Some(1.0),
-                Some(0.0),
-                Some(0.0)
-            ]
-        );
-        assert_eq!(
-            row("Goals: each goal"),
-            [
-                Some(1.0),
-                Some(2.0),
-                Some(8.0),
-                Some(6.0),
-                Some(1.0),
-                Some(0.0),
-                Some(0.0)
-            ]
-        );
-        // C's check-ins straddle the periods: followed in neither.
-        assert_eq!(fig(&r, "outcomes", "Confidence", 0).1, Some(0.0));
-    }
-
-    #[test]
-    fn people_figures_count_conversations_plans_hours_training_and_signposts() {
-        let r = build(&fortnight(1));
-        assert_eq!(
-            one(&r, "people", "Peer navigator conversations"),
-            (Some(3.0), Some(0.0))
-        );
-        assert_eq!(one(&r, "people", "Members in a conversation").0, Some(2.0));
-        assert_eq!(
-            one(&r, "people", "Self-care plans started"),
-            (Some(1.0), Some(1.0))
-        );
-        assert_eq!(
-            one(&r, "people", "Self-care plans updated"),
-            (Some(2.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "people", "Peer navigators on shift"),
-            (Some(1.0), Some(0.0))
-        );
-        assert_eq!(one(&r, "people", "Peer navigator hours"), (Some(2.5), None));
-        assert_eq!(one(&r, "people", "Volunteer hours"), (None, Some(1.0)));
-        assert_eq!(
-            one(&r, "people", "Training completed"),
-            (Some(1.0), Some(0.0))
-        );
-        assert_eq!(
-            one(&r, "people", "Parents signposted to the parent network"),
-            (Some(1.0), Some(0.0))
-        );
-    }
-
-    fn held(r: &Report, table: &str, row: &str, column: usize) -> (bool, bool) {
-        let t = r.table(table).unwrap();
-        let p = t.rows.iter().find(|x| x.label == row).unwrap().values[column];
-        (p.current.suppressed, p.previous.suppressed)
-    }
-
-    #[test]
-    fn small_counts_are_held_back_in_every_column_and_no_sum_gives_one_away() {
-        let r = build(&fortnight(3));
-        // Three members this period (shown), one before (held back).
-        assert_eq!(held(&r, "attendance", "Unique members", 0), (false, true));
-        // One member per age band: each held back; the zero bands are shown.
-        assert_eq!(held(&r, "reach-age", "14-15", 0), (true, false));
-        assert_eq!(one(&r, "reach-age", "11-13").0, Some(0.0));
-        // The previous period's one member is in "not recorded" and the total is held back too.
-        assert_eq!(held(&r, "reach-age", NOT_RECORDED, 0), (true, true));
-        assert_eq!(held(&r, "reach-age", "All members", 0), (false, true));
-        // Means need three people behind them.
-        assert_eq!(
-            held(&r, "attendance", "Mean visits per member", 0),
-            (false, true)
-        );
-        assert_eq!(held(&r, "outcomes", "Confidence", 1), (true, false));
-        assert_eq!(held(&r, "people", "Peer navigator hours", 0), (true, false));
-        // Every table: no column of a sum has exactly one held-back cell with a shown total.
-        for t in r.tables() {
-            for row in &t.rows {
-                for p in &row.values {
-                    for c in [p.current, p.previous] {
-                        assert!(
-                            !(c.suppressed && c.value.is_some()),
-                            "{}: {}",
-                            t.id,
-                            row.label
-                        );
-                    }
-                }
-            }
-        }
-        let weekdays = r.table("visits-by-weekday").unwrap();
-        let held_days = weekdays
-            .rows
-            .iter()
-            .filter(|r| r.values[0].current.suppressed)
-            .count();
-        assert_ne!(held_days, 1);
-        let json = serde_json::to_value(&r).unwrap();
-        let rule = json["suppression"]["rule"].as_str().unwrap();
-        assert!(rule.contains("1 to 2"), "{rule}");
-    }
-
-    #[test]
-    fn a_suppressed_figure_is_null_beside_a_marker_in_json() {
-        let r = build(&fortnight(3));
-        let json = serde_json::to_value(&r).unwrap();
-        let age = json["sections"][1]["tables"][0]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["label"] == "14-15")
-            .unwrap()
-            .clone();
-        assert_eq!(
-            age["values"][0]["current"],
-            serde_json::json!({"value": null, "suppressed": true})
-        );
-        assert_eq!(
-            age["values"][0]["previous"],
-            serde_json::json!({"value": 0, "suppressed": false})
-        );
-    }
-
-    #[test]
-    fn an_answer_fewer_members_gave_than_the_threshold_is_never_named() {
-        let mut input = fortnight(3);
-        input.members[1].heard_about = Some("Sam from school".into());
-        let labels = |r: &Report| {
-            r.table("reach-heard")
-                .unwrap()
-                .rows
-                .iter()
-                .map(|r| r.label.clone())
-                .collect::<Vec<_>>()
-        };
-        let r = build(&input);
-        assert!(
-            !labels(&r).iter().any(|l| l.contains("Sam")),
-            "{:?}",
-            labels(&r)
-        );
-        assert!(held(&r, "reach-heard", "Other answers", 0).0);
-        input.threshold = 1;
-        assert!(labels(&build(&input)).contains(&"Sam from school".to_string()));
-    }
-
-    #[test]
-    fn the_report_holds_no_ids() {
-        let r = build(&fortnight(1));
-        let json = serde_json::to_string(&r).unwrap();
-        for n in [A, B, C, ART, FOOTBALL, 200, 50] {
-            assert!(!json.contains(&id(n).to_string()));
-        }
-    }
-}
+mod tests;
 
 #[cfg(test)]
-mod props {
-    //! Whatever the rows: no held-back figure carries a number, no shown count of people is
-    //! below the threshold, and no split of a total can be subtracted back to a held-back
-    //! count. With suppression off, the splits add up to their totals.
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::domain::age::BirthMonth;
-
-    fn input(visits: Vec<(u8, u16, Vec<u8>)>, genders: Vec<u8>, threshold: u32) -> ReportInput {
-        let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
-        let period = Period::new(start, start + chrono::Duration::days(55)).unwrap();
-        let from = period.previous().from;
-        let members = (0u8..40)
-            .map(|p| MemberRow {
-                person: Uuid::from_u128(u128::from(p)),
-                born: (p % 7 != 0).then(|| {
-                    BirthMonth::new(2000 + i32::from(p % 15), 1 + u32::from(p % 12)).unwrap()
-                }),
-                gender: genders
-                    .get(usize::from(p))
-                    .map(|g| ["F", "m", "Non-binary", " f "][usize::from(*g % 4)].to_string()),
-                postcode_district: Some(format!("M{}", p % 5)),
-                heard_about: (p % 3 == 0).then(|| "school".to_string()),
-                first_visit: Some(from),
-            })
-            .collect();
-        ReportInput {
-            period,
-            organisation: "Org".into(),
-            hub: None,
-            threshold,
-            days: Vec::new(),
-            visits: visits
-                .into_iter()
-                .map(|(p, d, acts)| VisitRow {
-                    person: Uuid::from_u128(u128::from(p % 40)),
-                    date: from + chrono::Duration::days(i64::from(d % 112)),
-                    activities: acts
-                        .into_iter()
-                        .map(|a| Uuid::from_u128(1000 + u128::from(a % 6)))
-                        .collect(),
-                })
-                .collect(),
-            members,
-            activities: (0..6)
-                .map(|a| ActivityRow {
-                    id: Uuid::from_u128(1000 + a),
-                    name: format!("Activity {a}"),
-                    kind: ["group", "space"][(a % 2) as usize].into(),
-                })
-                .collect(),
-            contact_visits: Vec::new(),
-            conversations: Vec::new(),
-            plan_edits: Vec::new(),
-            check_ins: Vec::new(),
-            instruments: Vec::new(),
-            shifts: Vec::new(),
-            training: Vec::new(),
-        }
-    }
-
-    /// (value or 0, held back) of a cell.
-    type Seen = (f64, bool);
-
-    /// Each split of a total: (table, parts, total, this period rather than the previous).
-    fn sums(r: &Report) -> Vec<(&str, Vec<Seen>, Seen, bool)> {
-        let mut out = Vec::new();
-        let get = |c: Cell| (c.value.unwrap_or(0.0), c.suppressed);
-        let visits = r.table("attendance").unwrap().rows[1].values[0];
-        let members = r.table("attendance").unwrap().rows[2].values[0];
-        for (id, total) in [
-            ("visits-by-weekday", visits),
-            ("visits-by-week", visits),
-            ("reach-age", members),
-            ("reach-gender", members),
-            ("reach-area", members),
-            ("reach-heard", members),
-            ("activity-breadth", members),
-        ] {
-            let rows = &r.table(id).unwrap().rows;
-            let parts = rows.iter().filter(|r| r.label != "All members");
-            for now in [true, false] {
-                let pick = |p: Pair| if now { p.current } else { p.previous };
-                out.push((
-                    id,
-                    parts.clone().map(|r| get(pick(r.values[0]))).collect(),
-                    get(pick(total)),
-                    now,
-                ));
-            }
-        }
-        out
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        #[test]
-        fn held_back_figures_cannot_be_worked_out(
-            visits in proptest::collection::vec((0u8..40, 0u16..112, proptest::collection::vec(0u8..6, 0..3)), 0..160),
-            genders in proptest::collection::vec(0u8..4, 0..40),
-            threshold in 2u32..12,
-        ) {
-            let r = build(&input(visits.clone(), genders.clone(), threshold));
-            for t in r.tables() {
-                for row in &t.rows {
-                    for c in row.values.iter().flat_map(|p| [p.current, p.previous]) {
-                        prop_assert!(!(c.suppressed && c.value.is_some()));
-                        let counts = row.unit.is_none() && t.columns.iter().all(|c| c.unit == Unit::Count)
-                            && row.label != "Hub days held";
-                        if let (true, Some(v)) = (counts, c.value) {
-                            prop_assert!(v == 0.0 || v >= f64::from(threshold), "{} {} = {v}", t.id, row.label);
-                        }
-                    }
-                }
-            }
-            for (id, parts, total, _) in sums(&r) {
-                let held = parts.iter().chain([&total]).filter(|c| c.1).count();
-                prop_assert_ne!(held, 1, "{} gives a held-back cell away", id);
-            }
-            let open = build(&input(visits, genders, 1));
-            for (id, parts, total, now) in sums(&open) {
-                let sum: f64 = parts.iter().map(|c| c.0).sum();
-                prop_assert_eq!(sum, total.0, "{} does not add up (this period: {})", id, now);
-            }
-        }
-    }
-}
+mod props;

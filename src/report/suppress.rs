@@ -13,13 +13,17 @@
 //!    held-back cell. A cell shared by several sums (the members reached, split by age, by
 //!    gender, by area ...) is held back in all of them.
 //! 3. Derived figures (means, hours) are shown only when the people they rest on reach the
-//!    threshold and none of the cells they are worked out from is held back (a mean of visits
-//!    per member beside the visits would give away the member count).
+//!    threshold. Any figure tied to others is held back with them: a mean of visits per member
+//!    beside the visits would give away the member count, and 40 visits beside "suppressed"
+//!    members would say that a few people came very often.
 //!
 //! Each period's column is its own set of cells: no figure of the report combines the two
 //! periods, so the previous column cannot give a current figure away (and vice versa).
 //!
-//! Deterministic: the same figures always hold back the same cells.
+//! Deterministic, and the same in every report: which of two equal parts is held back is
+//! decided by what they are (their labels), never by where they sit, so two reports that show
+//! the same period (as this period in one and the previous period in the next) hold back the
+//! same cells of it.
 
 use super::Cell;
 
@@ -27,21 +31,27 @@ use super::Cell;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CellId(usize);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Rule {
     /// A number of people, or of things people did (visits, conversations): held back when
     /// small.
     People,
     /// A number about no one (hub days held): always shown.
     Free,
-    /// A mean or total that rests on `base` people and is worked out from `from`.
-    Derived { base: u64, from: Vec<CellId> },
+    /// A mean, or hours, resting on `base` people.
+    Derived { base: u64 },
 }
 
 #[derive(Debug, Clone)]
 struct Entry {
     value: Option<f64>,
     rule: Rule,
+    /// Held back whenever one of these is: a figure that would say what they hold (a mean
+    /// beside its count, visits beside the few people who made them).
+    with: Vec<CellId>,
+    /// Breaks ties between equal parts of a sum by what the cell is (its row's label), never
+    /// by where it sits: the same period's figures hold back the same cells in every report.
+    name: String,
     suppressed: bool,
 }
 
@@ -63,10 +73,12 @@ impl Ledger {
         Self::default()
     }
 
-    fn push(&mut self, value: Option<f64>, rule: Rule) -> CellId {
+    fn push(&mut self, value: Option<f64>, rule: Rule, with: &[CellId]) -> CellId {
         self.entries.push(Entry {
             value,
             rule,
+            with: with.to_vec(),
+            name: String::new(),
             suppressed: false,
         });
         CellId(self.entries.len() - 1)
@@ -74,24 +86,39 @@ impl Ledger {
 
     /// A count of people or of what they did.
     pub fn people(&mut self, n: u64) -> CellId {
-        self.push(Some(n as f64), Rule::People)
+        self.push(Some(n as f64), Rule::People, &[])
+    }
+
+    /// A count of what the people counted in `with` did (their visits, their goals): held
+    /// back when small, and whenever one of `with` is.
+    pub fn done_by(&mut self, n: u64, with: &[CellId]) -> CellId {
+        self.push(Some(n as f64), Rule::People, with)
     }
 
     /// A number about no one, always shown.
     pub fn free(&mut self, n: u64) -> CellId {
-        self.push(Some(n as f64), Rule::Free)
+        self.push(Some(n as f64), Rule::Free, &[])
     }
 
     /// A figure resting on `base` people, worked out from the cells `from`; `None` when there
     /// is nothing to work it out from.
     pub fn derived(&mut self, value: Option<f64>, base: u64, from: &[CellId]) -> CellId {
-        self.push(
-            value,
-            Rule::Derived {
-                base,
-                from: from.to_vec(),
-            },
-        )
+        self.push(value, Rule::Derived { base }, from)
+    }
+
+    /// Nothing to show (a figure that does not apply to its row or column).
+    pub fn empty(&mut self) -> CellId {
+        self.push(None, Rule::Free, &[])
+    }
+
+    /// Also holds `cell` back whenever one of `with` is.
+    pub fn hold_with(&mut self, cell: CellId, with: &[CellId]) {
+        self.entries[cell.0].with.extend_from_slice(with);
+    }
+
+    /// Names the cell for breaking ties (its row's label).
+    pub fn name(&mut self, cell: CellId, name: &str) {
+        self.entries[cell.0].name = name.to_string();
     }
 
     /// Says that `parts` add up to `total`.
@@ -111,12 +138,28 @@ impl Ledger {
     pub fn settle(&mut self, threshold: u32) {
         let t = f64::from(threshold);
         for e in &mut self.entries {
-            e.suppressed =
-                matches!(e.rule, Rule::People) && e.value.is_some_and(|v| v > 0.0 && v < t);
+            e.suppressed = match e.rule {
+                Rule::People => e.value.is_some_and(|v| v > 0.0 && v < t),
+                Rule::Free => false,
+                Rule::Derived { base } => e.value.is_some() && base < u64::from(threshold),
+            };
         }
         // Each round holds back at least one more cell or stops, so this ends.
         loop {
             let mut changed = false;
+            for i in 0..self.entries.len() {
+                let e = &self.entries[i];
+                let shows_something = match e.rule {
+                    Rule::People => e.value.is_some_and(|v| v != 0.0),
+                    Rule::Free => false,
+                    Rule::Derived { .. } => e.value.is_some(),
+                };
+                if !e.suppressed && shows_something && e.with.iter().any(|c| self.is_suppressed(*c))
+                {
+                    self.entries[i].suppressed = true;
+                    changed = true;
+                }
+            }
             for i in 0..self.sums.len() {
                 if let Some(extra) = self.second_cell(&self.sums[i]) {
                     self.entries[extra.0].suppressed = true;
@@ -125,13 +168,6 @@ impl Ledger {
             }
             if !changed {
                 break;
-            }
-        }
-        for i in 0..self.entries.len() {
-            if let Rule::Derived { base, from } = &self.entries[i].rule {
-                let hidden = *base < u64::from(threshold.max(1))
-                    || from.iter().any(|c| self.is_suppressed(*c));
-                self.entries[i].suppressed = hidden && self.entries[i].value.is_some();
             }
         }
     }
@@ -150,9 +186,12 @@ impl Ledger {
                 .filter(|c| !self.is_suppressed(*c))
         };
         let smallest = |cells: Vec<CellId>| {
-            cells
-                .into_iter()
-                .min_by(|a, b| self.value(*a).total_cmp(&self.value(*b)).then(a.cmp(b)))
+            cells.into_iter().min_by(|a, b| {
+                self.value(*a)
+                    .total_cmp(&self.value(*b))
+                    .then_with(|| self.entries[a.0].name.cmp(&self.entries[b.0].name))
+                    .then(a.cmp(b))
+            })
         };
         smallest(shown_parts().filter(|c| self.value(*c) > 0.0).collect())
             .or_else(|| (!self.is_suppressed(sum.total)).then_some(sum.total))
@@ -180,13 +219,16 @@ pub fn rule_in_words(threshold: u32) -> String {
                 counts can identify a young person: do not publish or share this report."
             .to_string();
     }
+    let small = match threshold {
+        2 => "Counts of 1 are".to_string(),
+        t => format!("Counts from 1 to {} are", t - 1),
+    };
     format!(
-        "Counts from 1 to {} are suppressed (shown as \"suppressed\"), and so are as many other \
+        "{small} suppressed (shown as \"suppressed\"), and so are as many other \
          figures as it takes that totals and other figures cannot give them away; each \
          period's column is protected on its own. Means and hours are shown only where they \
-         rest on at least {} people. Zero is shown.",
-        threshold - 1,
-        threshold
+         rest on at least {threshold} people, and a figure tied to held-back ones (visits \
+         beside the few members who made them) is held back with them. Zero is shown."
     )
 }
 
