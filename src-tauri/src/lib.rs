@@ -1079,7 +1079,7 @@ fn resolve_conflict<R: Runtime>(
 
 /// A date the Reports screen sent ("2026-01-31"), or what is wrong with it, for that field.
 fn report_date(field: &'static str, text: &str) -> Res<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+    service::parse_report_date(text).ok_or_else(|| {
         UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
             field,
             if field == "from" {
@@ -1139,10 +1139,11 @@ struct Saved {
     saved: Option<String>,
 }
 
-/// The report as a file where the manager chooses, in the shell's own save dialog. The export
-/// is made (permission, reason, audit entry) before the dialog opens, so a refusal never comes
-/// after a file was chosen; a cancelled dialog writes nothing, and its audit entry stays, as
-/// an export asked for.
+/// The report as a file where the manager chooses, in the shell's own save dialog. The
+/// permission, the reason and the request are checked before the dialog opens, so a refusal
+/// never comes after a file was chosen; the report is then made and written, and the audit
+/// entry is kept only once the file is on disk: a cancelled dialog or a failed write logs
+/// nothing.
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
 async fn report_export<R: Runtime>(
@@ -1158,7 +1159,7 @@ async fn report_export<R: Runtime>(
     use service::ReportFormat;
     let req = report_request(&from, &to, hub, threshold)?;
     let format = ReportFormat::parse(&format)?;
-    let bytes = state.with_ctx(|ctx| service::export_outcomes(ctx, &req, format, &reason))?;
+    state.with_ctx(|ctx| service::check_export(ctx, &req, &reason))?;
     let kind = match format {
         ReportFormat::Xlsx => "Spreadsheet (XLSX)",
         ReportFormat::Csv => "CSV files in a zip",
@@ -1171,14 +1172,21 @@ async fn report_export<R: Runtime>(
         kind,
         extension,
     };
-    let saved = save::save(&window, state.save_as(), offer, bytes).await?;
+    let Some(path) = save::ask(&window, state.save_as(), &offer).await? else {
+        return Ok(Saved { saved: None });
+    };
+    let saved = state.with_ctx(|ctx| {
+        service::export_outcomes(ctx, &req, format, &reason, |bytes| {
+            save::write_or_say(&path, bytes).map(Some)
+        })
+    })?;
     Ok(Saved {
-        saved: saved.map(|p| p.display().to_string()),
+        saved: saved.map(|()| path.display().to_string()),
     })
 }
 
 /// Identifiable rows (one per member seen in the period): a separate export, for managers,
-/// with a reason of its own, saved the same way.
+/// with a reason of its own, checked, saved and audited the same way.
 #[tauri::command]
 async fn report_export_members<R: Runtime>(
     window: tauri::WebviewWindow<R>,
@@ -1192,27 +1200,35 @@ async fn report_export_members<R: Runtime>(
     let from = report_date("from", &from)?;
     let to = report_date("to", &to)?;
     let format = MembersFormat::parse(&format)?;
+    state.with_ctx(|ctx| service::check_members_export(ctx, from, to, &reason))?;
     let kind = match format {
         MembersFormat::Csv => "CSV file",
         MembersFormat::Xlsx => "Spreadsheet (XLSX)",
     };
     let extension = format.extension();
-    let bytes = state.with_ctx(|ctx| service::export_members(ctx, from, to, format, &reason))?;
     let offer = save::Offer {
         file_name: format!("member-rows-{from}-to-{to}.{extension}"),
         kind,
         extension,
     };
-    let saved = save::save(&window, state.save_as(), offer, bytes).await?;
+    let Some(path) = save::ask(&window, state.save_as(), &offer).await? else {
+        return Ok(Saved { saved: None });
+    };
+    let saved = state.with_ctx(|ctx| {
+        service::export_members(ctx, from, to, format, &reason, |bytes| {
+            save::write_or_say(&path, bytes).map(Some)
+        })
+    })?;
     Ok(Saved {
-        saved: saved.map(|p| p.display().to_string()),
+        saved: saved.map(|()| path.display().to_string()),
     })
 }
 
 /// Prints the report the screen shows (the Reports screen prints its preview alone, with no
 /// app around it) through the system's print dialog, whose "Print to File" makes a PDF. An
-/// export like any other: the reason and the audit entry come first. Under HUBDESK_SAVE_AS
-/// (tests) it prints to a PDF in that folder with no dialog, or answers as cancelled.
+/// export like any other: the reason is checked first, and the audit entry is written once
+/// the print went (never for a cancelled or failed print). Under HUBDESK_SAVE_AS (tests) it
+/// prints to a PDF in that folder with no dialog, or answers as cancelled.
 #[tauri::command]
 async fn report_print<R: Runtime>(
     window: tauri::WebviewWindow<R>,
@@ -1224,16 +1240,14 @@ async fn report_print<R: Runtime>(
     reason: String,
 ) -> Res<PrintOutcome> {
     let req = report_request(&from, &to, hub, threshold)?;
-    state.with_ctx(|ctx| {
-        service::export_outcomes(ctx, &req, service::ReportFormat::Html, &reason).map(|_| ())
-    })?;
-    match state.save_as() {
-        SaveAs::Dialog => print_window(&window, None, "report").await,
-        SaveAs::Cancel => Ok(PrintOutcome::Cancelled),
+    state.with_ctx(|ctx| service::check_export(ctx, &req, &reason))?;
+    let outcome = match state.save_as() {
+        SaveAs::Dialog => print_window(&window, None, "report").await?,
+        SaveAs::Cancel => PrintOutcome::Cancelled,
         SaveAs::Folder(dir) => {
             let path = dir.join(format!("outcome-report-{}-to-{}.pdf", req.from, req.to));
             let outcome = print_window(&window, Some(path.clone()), "report").await?;
-            Ok(match outcome {
+            match outcome {
                 PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
                     PrintOutcome::Saved(path.display().to_string())
                 }
@@ -1241,9 +1255,13 @@ async fn report_print<R: Runtime>(
                     PrintOutcome::Failed(format!("no file was written at {}", path.display()))
                 }
                 other => other,
-            })
+            }
         }
+    };
+    if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
+        state.with_ctx(|ctx| service::record_printed_report(ctx, &req, &reason))?;
     }
+    Ok(outcome)
 }
 
 /// The app with its state and the commands of commands.txt.

@@ -47,23 +47,16 @@ pub struct Offer {
     pub extension: &'static str,
 }
 
-/// Asks where (see [`SaveAs`]), then writes `bytes` there. `Ok(None)` when the person cancelled,
-/// which is not an error: nothing was written.
-pub async fn save<R: Runtime>(
-    window: &WebviewWindow<R>,
-    how: &SaveAs,
-    offer: Offer,
-    bytes: Vec<u8>,
-) -> Result<Option<PathBuf>, UiError> {
-    let Some(path) = ask(window, how, &offer).await? else {
-        return Ok(None);
-    };
-    let written = path.clone();
-    tauri::async_runtime::spawn_blocking(move || write_atomically(&written, &bytes))
-        .await
-        .map_err(|e| not_saved(&path, &e.to_string()))?
-        .map_err(|e| not_saved(&path, &e.to_string()))?;
-    Ok(Some(path))
+/// Writes `bytes` at `path` as [`write_atomically`] does, or says in a sentence why not (for
+/// the service's `save`, which keeps the export's audit entry only when this succeeds).
+pub fn write_or_say(path: &Path, bytes: &[u8]) -> hubdesk::service::Result<()> {
+    write_atomically(path, bytes).map_err(|e| {
+        hubdesk::service::Error::Storage(format!(
+            "The file could not be saved as {} ({}). Nothing was saved: choose another place.",
+            path.display(),
+            hubdesk::service::io_in_words(&e)
+        ))
+    })
 }
 
 /// Where the person chose to put `offer`, or None if they cancelled.
@@ -151,17 +144,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
-}
-
-fn not_saved(path: &Path, why: &str) -> UiError {
-    UiError {
-        kind: "storage",
-        message: format!(
-            "The file could not be saved as {} ({why}). Nothing was saved: choose another place.",
-            path.display()
-        ),
-        field: None,
-    }
 }
 
 fn no_dialog(why: &str) -> UiError {

@@ -954,6 +954,71 @@ fn a_cancelled_save_dialog_saves_nothing_and_is_not_an_error() {
         )
         .unwrap();
     assert_eq!(printed["outcome"], "cancelled");
+    let members = h
+        .invoke(
+            "report_export_members",
+            json!({ "from": today, "to": today, "format": "csv", "reason": "For the trustees" }),
+        )
+        .unwrap();
+    assert_eq!(members, json!({ "saved": null }));
+    assert_eq!(
+        exports_logged(&h),
+        0,
+        "nothing was exported, so nothing is logged"
+    );
+}
+
+/// How many exports the audit log records (read as the manager).
+fn exports_logged(h: &Harness) -> usize {
+    use tauri::Manager as _;
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let filter = hubdesk::service::AuditFilter {
+        action: Some("export".into()),
+        ..Default::default()
+    };
+    h._app
+        .state::<hubdesk_desktop::AppState>()
+        .with_ctx(|ctx| hubdesk::service::audit_log(ctx, &filter))
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn a_save_that_fails_says_so_and_logs_no_export() {
+    let h = harness_saving(hubdesk_desktop::SaveAs::Folder("chosen".into()));
+    let today = a_day_with_one_visit(&h);
+    // The folder the dialog answered is gone by the time the file is written.
+    std::fs::remove_dir(h._dir.path().join("chosen")).unwrap();
+    let err = h
+        .invoke(
+            "report_export",
+            json!({ "from": today, "to": today, "hub": null, "threshold": null,
+                    "format": "csv", "reason": "For the trustees" }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "storage", "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("Nothing was saved"), "{message}");
+    assert!(!message.contains("os error"), "{message}");
+    let err = h
+        .invoke(
+            "report_export_members",
+            json!({ "from": today, "to": today, "format": "xlsx", "reason": "For the trustees" }),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "storage", "{err}");
+    assert_eq!(exports_logged(&h), 0);
+
+    // Saved, it is logged once.
+    std::fs::create_dir(h._dir.path().join("chosen")).unwrap();
+    h.invoke(
+        "report_export",
+        json!({ "from": today, "to": today, "hub": null, "threshold": null,
+                "format": "csv", "reason": "For the trustees" }),
+    )
+    .unwrap();
+    assert_eq!(exports_logged(&h), 1);
 }
 
 #[test]
@@ -980,6 +1045,28 @@ fn a_period_that_ends_before_it_starts_is_refused_in_words() {
         (err["kind"].as_str(), err["field"].as_str()),
         (Some("validation"), Some("from"))
     );
+    // The core's limits reach the screen in its words.
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "2000-01-01", "to": "2020-12-31", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["field"], "to", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10 years"),
+        "{err}"
+    );
+    let err = h
+        .invoke(
+            "report_preview",
+            json!({ "from": "+2026-01-01", "to": "2026-03-01", "hub": null, "threshold": null }),
+        )
+        .unwrap_err();
+    assert_eq!(err["field"], "from", "{err}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! the only module that prints. No business rules live here.
 
 mod admin;
+mod audit;
 mod checkin;
 mod concern;
 mod conversation;
@@ -130,6 +131,9 @@ enum Command {
     /// The organisation's paired laptops (managers)
     #[command(subcommand)]
     Device(admin::DeviceCommand),
+    /// The audit log: who did what, when, and why (managers)
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -158,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
+        Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),
@@ -254,6 +259,12 @@ fn holds_store(dir: &Path) -> bool {
 /// anything, is never left half written, and is readable by this laptop's user only (it holds
 /// a member's words, or the organisation's records, outside the encrypted store).
 pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    create_and_write(path, bytes).map_err(|e| write_failure(path, path, "the file", e))
+}
+
+/// The bytes in a new file at `path` (never an existing one), flushed to disk; on a failure
+/// part-way the file is removed.
+fn create_and_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -262,27 +273,56 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => Failure::Service(Error::Conflict(format!(
-            "There is already a file or folder called {}; choose another name.",
-            path.display()
-        ))),
+    let mut f = options.open(path)?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Why `what` could not be written to `shown` (the name asked for, even when the failure was
+/// on the hidden file beside it), as one sentence with the contract's exit code: a name
+/// already taken is 5, a folder that is not there 2, anything else (permission denied, a full
+/// or read-only disk) a storage failure, 1.
+fn write_failure(shown: &Path, tried: &Path, what: &str, e: std::io::Error) -> Failure {
+    match e.kind() {
+        std::io::ErrorKind::AlreadyExists if shown == tried => already_there(shown),
+        // A folder that is there but makes no new files (/proc) is not a missing folder.
+        std::io::ErrorKind::NotFound if shown.parent().is_some_and(|p| p.is_dir()) => {
+            Failure::Service(Error::Storage(format!(
+                "Could not write {what} to {}: that folder does not take new files.",
+                shown.display()
+            )))
+        }
         std::io::ErrorKind::NotFound => Failure::Usage {
             message: format!(
                 "There is no folder {}; choose a folder that exists.",
-                path.parent().unwrap_or(path).display()
+                shown.parent().unwrap_or(shown).display()
             ),
             field: Some("out".into()),
         },
-        _ => Failure::Other(anyhow::Error::new(e).context(format!("create {}", path.display()))),
-    })?;
-    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
-        let _ = std::fs::remove_file(path);
-        return Err(anyhow::Error::new(e)
-            .context(format!("write {}", path.display()))
-            .into());
+        _ => Failure::Service(Error::Storage(format!(
+            "Could not write {what} to {}: {}.",
+            shown.display(),
+            service::io_in_words(&e)
+        ))),
+    }
+}
+
+/// Refuses a name something already has (exit 5), before any work is done for it.
+pub(crate) fn refuse_existing(path: &Path) -> Result<(), Failure> {
+    if path.symlink_metadata().is_ok() {
+        return Err(already_there(path));
     }
     Ok(())
+}
+
+fn already_there(path: &Path) -> Failure {
+    Failure::Service(Error::Conflict(format!(
+        "There is already a file or folder called {}; choose another name.",
+        path.display()
+    )))
 }
 
 /// Writes a file that must not exist yet, whole or not at all: the bytes go to a hidden file
@@ -290,16 +330,9 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 /// never replaces a file). A failure part-way (a full disk, a USB stick pulled) leaves no
 /// file with the name asked for, and never a half-written one. Readable by this laptop's user
 /// only, like [`write_new_file`]: an export can name members.
-pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let exists = || {
-        Failure::Service(Error::Conflict(format!(
-            "There is already a file or folder called {}; choose another name.",
-            path.display()
-        )))
-    };
-    if path.symlink_metadata().is_ok() {
-        return Err(exists());
-    }
+pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8], what: &str) -> Result<(), Failure> {
+    refuse_existing(path)?;
+    let exists = || already_there(path);
     let name = path.file_name().ok_or_else(|| Failure::Usage {
         message: format!(
             "{} is not a file name; give the file to write.",
@@ -318,15 +351,15 @@ pub(crate) fn write_new_file_whole(path: &Path, bytes: &[u8]) -> Result<(), Fail
         name.to_string_lossy(),
         hex::encode(suffix)
     ));
-    write_new_file(&temp, bytes)?;
+    create_and_write(&temp, bytes).map_err(|e| write_failure(path, &temp, what, e))?;
     let placed = match std::fs::hard_link(&temp, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
         // A file system without hard links (a FAT-formatted USB stick): rename, having
         // looked that nothing took the name meanwhile.
-        Err(_) if path.symlink_metadata().is_err() => std::fs::rename(&temp, path).map_err(|e| {
-            Failure::from(anyhow::Error::new(e).context(format!("write {}", path.display())))
-        }),
+        Err(_) if path.symlink_metadata().is_err() => {
+            std::fs::rename(&temp, path).map_err(|e| write_failure(path, &temp, what, e))
+        }
         Err(_) => Err(exists()),
     };
     let _ = std::fs::remove_file(&temp);

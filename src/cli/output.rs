@@ -278,6 +278,26 @@ pub fn out(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Writes `bytes` as they are to stdout (an export sent there with `--out -`). A reader that
+/// went away ends the command quietly; the export is then not audited, since it never arrived.
+pub fn out_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
+        Err(e) => Err(Failure::Service(Error::Storage(format!(
+            "Could not write to standard output: {}.",
+            service::io_in_words(&e)
+        )))),
+    }
+}
+
+/// A warning for the person who ran the command, on stderr: never part of the output a
+/// program reads (the one JSON value with `--json`).
+pub fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
 /// Prints `value` as JSON, or `human` for a person.
 pub fn emit<T: Serialize + ?Sized>(
     json: bool,
@@ -309,6 +329,45 @@ pub fn organisation_set_up(d: &service::OrganisationSetUp, manager: &str) -> Str
         "Set up {} with hub {} ({}). {} can now unlock with their PIN.",
         d.org, d.hub, d.time_zone, manager
     )
+}
+
+/// The audit log, one entry a line: when (UTC), who, what, the record's id and the detail.
+/// Control characters and direction marks (an old entry's reason may hold them) are shown as
+/// '?' so that no entry can redraw the terminal or reorder the line.
+pub fn audit_lines(lines: &[service::AuditLogRow]) -> String {
+    if lines.is_empty() {
+        return "No audit entries match.".into();
+    }
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() || hubdesk::domain::member::is_bidi_control(c) {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    lines
+        .iter()
+        .map(|l| {
+            let mut line = format!(
+                "{}  {:<20}  {}",
+                l.at.format("%Y-%m-%d %H:%M"),
+                safe(l.user.as_deref().unwrap_or("(system)")),
+                safe(&l.action)
+            );
+            if let Some(subject) = l.subject {
+                line.push_str(&format!("  {subject}"));
+            }
+            if let Some(detail) = &l.detail {
+                line.push_str(&format!("  {}", safe(detail)));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn user_added(u: &service::UserSummary) -> String {

@@ -2,7 +2,8 @@
 //! (managers). Each writes a file: written whole or not at all, and never over one that is
 //! there.
 
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -30,7 +31,7 @@ pub enum ReportCommand {
         /// json, csv (a zip of one file per table), xlsx or html (a page to print)
         #[arg(long)]
         format: String,
-        /// The file to write (it must not exist yet)
+        /// The file to write (it must not exist yet); `-` for standard output
         #[arg(long)]
         out: PathBuf,
         /// Why you are exporting it (kept in the audit log)
@@ -48,7 +49,7 @@ pub enum ReportCommand {
         /// csv or xlsx
         #[arg(long)]
         format: String,
-        /// The file to write (it must not exist yet)
+        /// The file to write (it must not exist yet); `-` for standard output
         #[arg(long)]
         out: PathBuf,
         /// Why you are exporting them (kept in the audit log)
@@ -75,10 +76,17 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
                 threshold,
             };
             let format = service::ReportFormat::parse(&format)?;
-            let bytes =
-                service::export_outcomes(ctx, &req, format, reason.as_deref().unwrap_or(""))?;
-            super::write_new_file_whole(&out, &bytes)?;
-            written(json, "the outcome report", &out)
+            let binary = matches!(
+                format,
+                service::ReportFormat::Csv | service::ReportFormat::Xlsx
+            );
+            // Where it goes is settled before the minutes a large report takes: a name
+            // already taken, or a workbook for a terminal, is refused first.
+            let target = Target::of(&out, binary, json)?;
+            service::export_outcomes(ctx, &req, format, reason.as_deref().unwrap_or(""), |b| {
+                target.write(b, "the report").map(Some)
+            })?;
+            written(json, "the outcome report", &target)
         }
         ReportCommand::Members {
             from,
@@ -88,28 +96,122 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
             reason,
         } => {
             let format = service::MembersFormat::parse(&format)?;
-            let bytes = service::export_members(
+            let (from, to) = (date("from", &from)?, date("to", &to)?);
+            let target = Target::of(&out, format == service::MembersFormat::Xlsx, json)?;
+            service::export_members(
                 ctx,
-                date("from", &from)?,
-                date("to", &to)?,
+                from,
+                to,
                 format,
                 reason.as_deref().unwrap_or(""),
+                |b| target.write(b, "the member rows").map(Some),
             )?;
-            super::write_new_file_whole(&out, &bytes)?;
-            written(json, "the member rows", &out)
+            // On stderr, never in the one JSON value: whoever ran it is told, whatever reads
+            // stdout is not disturbed.
+            output::warn(MEMBERS_WARNING);
+            written(json, "the member rows", &target)
         }
     }
 }
 
-fn written(json: bool, what: &str, out: &std::path::Path) -> Result<(), Failure> {
-    let value = serde_json::json!({ "written": out.display().to_string() });
-    emit(json, &value, |_| output::report_written(what, out))
+/// What `report members` says on stderr once the file is written.
+const MEMBERS_WARNING: &str = "Warning: this file identifies young people. Keep it somewhere safe (not a shared folder or an email), and delete it when it is no longer needed.";
+
+/// Where an export goes: a new file, or standard output for `--out -`.
+enum Target {
+    File(PathBuf),
+    Stdout,
 }
 
-/// A date as typed on the command line; a usage error (exit 2) that says the form if not.
+impl Target {
+    /// The target `--out` names, refused before any work when it cannot take the export: a
+    /// name already taken (exit 5), or `-` (standard output) with `--json` (which needs stdout
+    /// for its one value) or, for a binary file (XLSX, a zip), when stdout is a terminal
+    /// (exit 2).
+    fn of(out: &Path, binary: bool, json: bool) -> Result<Self, Failure> {
+        if out.as_os_str() != "-" {
+            super::refuse_existing(out)?;
+            return Ok(Target::File(out.to_path_buf()));
+        }
+        match stdout_refusal(binary, std::io::stdout().is_terminal(), json) {
+            Some(message) => Err(Failure::Usage {
+                message: message.into(),
+                field: Some("out".into()),
+            }),
+            None => Ok(Target::Stdout),
+        }
+    }
+
+    fn write(&self, bytes: &[u8], what: &str) -> Result<(), Failure> {
+        match self {
+            Target::File(path) => super::write_new_file_whole(path, bytes, what),
+            Target::Stdout => output::out_bytes(bytes),
+        }
+    }
+}
+
+/// Why `--out -` cannot be used here, or None when it can.
+fn stdout_refusal(binary: bool, terminal: bool, json: bool) -> Option<&'static str> {
+    if json {
+        Some(
+            "--out - writes the report itself to standard output, where --json prints its one value; give --out a file name, or leave out --json.",
+        )
+    } else if binary && terminal {
+        Some(
+            "An XLSX workbook or a zip of CSV files would fill the terminal with unreadable bytes; give --out a file name, or send the output to a file or program (--out - > report.xlsx).",
+        )
+    } else {
+        None
+    }
+}
+
+fn written(json: bool, what: &str, target: &Target) -> Result<(), Failure> {
+    match target {
+        // The export is what went to stdout: nothing more is printed there.
+        Target::Stdout => Ok(()),
+        Target::File(out) => {
+            let value = serde_json::json!({ "written": out.display().to_string() });
+            emit(json, &value, |_| output::report_written(what, out))
+        }
+    }
+}
+
+/// A date as typed on the command line, exactly YYYY-MM-DD; a usage error (exit 2) that says
+/// the form if not.
 fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Failure::Usage {
-        message: format!("--{field} is not a date; write it as YYYY-MM-DD, like 2026-04-01."),
+    service::parse_report_date(text).ok_or_else(|| Failure::Usage {
+        message: format!(
+            "--{field} is not a date; write it as YYYY-MM-DD (four-digit year, two-digit month and day), like 2026-04-01."
+        ),
         field: Some(field.into()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_output_takes_a_report_unless_json_needs_it_or_a_terminal_would_show_bytes() {
+        assert_eq!(
+            stdout_refusal(false, true, false),
+            None,
+            "JSON or HTML to a terminal"
+        );
+        assert_eq!(
+            stdout_refusal(true, false, false),
+            None,
+            "a workbook into a pipe"
+        );
+        assert!(
+            stdout_refusal(true, true, false)
+                .unwrap()
+                .contains("terminal")
+        );
+        assert!(
+            stdout_refusal(false, false, true)
+                .unwrap()
+                .contains("--json")
+        );
+    }
 }

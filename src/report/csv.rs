@@ -98,8 +98,11 @@ pub(super) fn header_titles(report: &Report, table: &Table) -> Vec<String> {
 
 /// One table as a CSV file.
 fn table_csv(report: &Report, section: &Section, table: &Table) -> Result<Vec<u8>, RenderError> {
+    // Every field that is not a number is quoted: a spreadsheet whose list separator is ';'
+    // (much of Europe) would otherwise split "a;=1+1" and run its second half as a formula.
     let mut w = ::csv::WriterBuilder::new()
         .flexible(true)
+        .quote_style(::csv::QuoteStyle::NonNumeric)
         .from_writer(Vec::new());
     for (label, value) in about_rows(report) {
         w.write_record([spreadsheet_text(label), spreadsheet_text(&value)])?;
@@ -304,6 +307,37 @@ mod tests {
             assert!(
                 activities.contains(&format!("'{p}cmd|")),
                 "{p:?}: {activities}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_quoted_so_a_semicolon_never_splits_a_cell_and_numbers_stay_numbers() {
+        let mut r = sample();
+        let table = r
+            .sections
+            .iter_mut()
+            .flat_map(|s| s.tables.iter_mut())
+            .find(|t| t.id == "activities")
+            .unwrap();
+        table.rows[0].label = "a;=1+1".into();
+        let activities = files(&zip(&r).unwrap())
+            .into_iter()
+            .find(|f| f.0 == "participation-activities.csv")
+            .unwrap()
+            .1;
+        // A spreadsheet that splits on ';' keeps a quoted field whole: one cell, "a;=1+1".
+        let line = activities.lines().find(|l| l.contains("a;=1+1")).unwrap();
+        assert!(line.starts_with("\"a;=1+1\","), "{line}");
+        let figures: Vec<&str> = line.split(',').skip(1).collect();
+        assert!(
+            figures.iter().any(|f| f.parse::<f64>().is_ok()),
+            "figures are bare numbers: {line}"
+        );
+        for f in figures {
+            assert!(
+                f.parse::<f64>().is_ok() || (f.starts_with('"') && f.ends_with('"')),
+                "{f} in {line}"
             );
         }
     }

@@ -55,21 +55,38 @@ pub fn age_band(born: Option<&BirthMonth>, on: NaiveDate) -> &'static str {
 /// A row's cells as text, each made safe for a spreadsheet; the age band is on the day of
 /// their first visit in the period, as the report's reach counts it.
 pub fn cells(row: &MemberExportRow) -> [String; 8] {
+    let [code, name, band, gender, district] = text_cells(row);
     [
-        spreadsheet_text(&row.code),
-        spreadsheet_text(&row.preferred_name),
-        age_band(row.born.as_ref(), row.first_visit).to_string(),
-        spreadsheet_text(row.gender.as_deref().unwrap_or("")),
-        spreadsheet_text(row.postcode_district.as_deref().unwrap_or("")),
+        spreadsheet_text(&code),
+        spreadsheet_text(&name),
+        band,
+        spreadsheet_text(&gender),
+        spreadsheet_text(&district),
         row.first_visit.to_string(),
         row.last_visit.to_string(),
         row.visits.to_string(),
     ]
 }
 
+/// A row's text cells as they are (the workbook flags the ones that begin like a formula
+/// instead of adding an apostrophe).
+fn text_cells(row: &MemberExportRow) -> [String; 5] {
+    [
+        row.code.clone(),
+        row.preferred_name.clone(),
+        age_band(row.born.as_ref(), row.first_visit).to_string(),
+        row.gender.clone().unwrap_or_default(),
+        row.postcode_district.clone().unwrap_or_default(),
+    ]
+}
+
 /// The rows as CSV: a header row, then one row per member.
 pub fn csv(rows: &[MemberExportRow]) -> Result<Vec<u8>, RenderError> {
-    let mut out = ::csv::Writer::from_writer(Vec::new());
+    // Text quoted, numbers not, as the report's CSV files (see report::csv): a ';' in a name
+    // never splits it into a cell of its own in a spreadsheet that separates with ';'.
+    let mut out = ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
     out.write_record(HEADERS)?;
     for row in rows {
         out.write_record(cells(row))?;
@@ -106,9 +123,13 @@ pub fn xlsx(rows: &[MemberExportRow]) -> Result<Vec<u8>, RenderError> {
         )
     };
     for (r, row) in (1u32..).zip(rows) {
-        let text = cells(row);
-        for (c, cell) in (0u16..).zip(&text[..5]) {
-            ws.write_string(r, c, cell)?;
+        for (c, cell) in (0u16..).zip(text_cells(row)) {
+            if super::starts_like_formula(&cell) {
+                let quoted = Format::new().set_quote_prefix();
+                ws.write_string_with_format(r, c, cell, &quoted)?;
+            } else {
+                ws.write_string(r, c, cell)?;
+            }
         }
         ws.write_datetime_with_format(r, 5, as_date(row.first_visit)?, &date)?;
         ws.write_datetime_with_format(r, 6, as_date(row.last_visit)?, &date)?;
@@ -157,17 +178,22 @@ mod tests {
         let bytes = csv(&[row("Zoë, \"Z\""), row("=HYPERLINK(\"x\")")]).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], HEADERS.join(","));
+        let quoted: Vec<String> = HEADERS.iter().map(|h| format!("\"{h}\"")).collect();
+        assert_eq!(lines[0], quoted.join(","));
+        // Text quoted (a ';' in a name never splits it), the visits a bare number.
         assert_eq!(
             lines[1],
-            "K7M-42QX,\"Zoë, \"\"Z\"\"\",11-13,girl,,2026-02-10,2026-03-30,4"
+            "\"K7M-42QX\",\"Zoë, \"\"Z\"\"\",\"11-13\",\"girl\",\"\",\"2026-02-10\",\"2026-03-30\",4"
         );
         assert!(
-            lines[2].starts_with("K7M-42QX,\"'=HYPERLINK"),
+            lines[2].starts_with("\"K7M-42QX\",\"'=HYPERLINK"),
             "{}",
             lines[2]
         );
         assert_eq!(lines.len(), 3);
+        let split = csv(&[row("a;=1+1")]).unwrap();
+        let split = String::from_utf8(split).unwrap();
+        assert!(split.contains(",\"a;=1+1\","), "{split}");
     }
 
     #[test]
@@ -180,7 +206,20 @@ mod tests {
             sheet.get_value((0, 0)),
             Some(&Data::String("Member code".into()))
         );
-        assert_eq!(sheet.get_value((1, 1)), Some(&Data::String("'=cmd".into())));
+        // The name as typed, kept text by the cell's quote-prefix flag, not an apostrophe.
+        assert_eq!(sheet.get_value((1, 1)), Some(&Data::String("=cmd".into())));
+        let styles = {
+            use std::io::Read as _;
+            let mut z =
+                zip::ZipArchive::new(std::io::Cursor::new(xlsx(&[row("=cmd")]).unwrap())).unwrap();
+            let mut s = String::new();
+            z.by_name("xl/styles.xml")
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        };
+        assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
         assert_eq!(sheet.get_value((1, 7)), Some(&Data::Float(4.0)));
         assert!(matches!(sheet.get_value((1, 5)), Some(Data::DateTime(_))));
     }

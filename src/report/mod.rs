@@ -261,12 +261,20 @@ impl Report {
     }
 }
 
-/// Text a user typed (a hub's, activity's or instrument's name) made safe for a spreadsheet
+/// Whether a spreadsheet would take text beginning like `s` for a formula: `=`, `+`, `-`, `@`,
+/// a tab or a carriage return. CSV escapes it with [`spreadsheet_text`]; XLSX writes it as text
+/// with the cell's quote-prefix flag instead, so the cell shows exactly what was typed.
+pub fn starts_like_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Text a user typed (a hub's, activity's or instrument's name) made safe for a CSV
 /// cell: a value beginning with `=`, `+`, `-`, `@`, a tab or a carriage return would be run
-/// as a formula, so it gets a leading apostrophe. Every CSV and XLSX text cell goes through it.
-/// The roll call's CSV uses it too.
+/// as a formula, so it gets a leading apostrophe. Every CSV text cell goes through it (XLSX
+/// cells use a quote-prefix format instead: the apostrophe would show in the cell). The roll
+/// call's CSV uses it too.
 pub fn spreadsheet_text(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if starts_like_formula(s) {
         format!("'{s}")
     } else {
         s.to_string()

@@ -516,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn a_built_report_with_formula_names_is_escaped_in_csv_and_xlsx() {
+    fn a_built_report_with_formula_names_is_escaped_in_csv_and_quote_prefixed_in_xlsx() {
         for p in FORMULA_STARTS {
             let hub = format!("{p}Northgate");
             let activity = format!("{p}Art club");
@@ -545,14 +545,23 @@ mod tests {
                 let range = wb.worksheet_range(&name).unwrap();
                 for (_, _, v) in range.used_cells() {
                     if let Data::String(s) = v {
-                        assert!(!s.starts_with(FORMULA_CHARS), "{p:?}: {name}: {s:?}");
-                        seen_activity |= *s == format!("'{activity}");
+                        // As typed: the cell's quote-prefix flag keeps it text, no apostrophe.
+                        assert!(!s.starts_with('\''), "{p:?}: {name}: {s:?}");
+                        seen_activity |= *s == activity;
                     }
                 }
                 let formulas = wb.worksheet_formula(&name).unwrap();
                 assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
             }
             assert!(seen_activity, "{p:?}");
+            let bytes = xlsx::workbook(&r).unwrap();
+            let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            let mut styles = String::new();
+            z.by_name("xl/styles.xml")
+                .unwrap()
+                .read_to_string(&mut styles)
+                .unwrap();
+            assert!(styles.contains("quotePrefix=\"1\""), "{p:?}");
         }
     }
 

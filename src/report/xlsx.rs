@@ -9,8 +9,9 @@
 //! What it must not do: write a held-back figure (a suppressed cell is the text `suppressed`,
 //! and the charts read a copy of the figures with those cells left blank, since a spreadsheet
 //! draws text in a chart's range as zero), or let a spreadsheet run user text: every text
-//! cell goes through [`spreadsheet_text`] and is written with `write_string`, never as a
-//! formula.
+//! cell is written with `write_string`, never as a formula, and text that begins like one
+//! (see [`starts_like_formula`]) gets the quote-prefix format, so the cell shows exactly what
+//! was typed (no apostrophe added) and a spreadsheet keeps it text even when it is edited.
 
 use rust_xlsxwriter::{
     Chart, ChartAxisCrossing, ChartAxisLabelPosition, ChartDataLabel, ChartEmptyCells, ChartFormat,
@@ -20,7 +21,7 @@ use rust_xlsxwriter::{
 
 use super::chart::{axis_label, describe, drawn};
 use super::csv::{SUPPRESSED, about_rows, header_titles, unit_of};
-use super::{Cell, ChartKind, RenderError, Report, Table, Unit, spreadsheet_text};
+use super::{Cell, ChartKind, RenderError, Report, Table, Unit, starts_like_formula};
 
 const DARK: u32 = 0x1F2937;
 /// How far down a chart reaches (about 15 rows at the default height), so the next table
@@ -167,7 +168,14 @@ fn note_across(
     // Column A is 40 characters wide and the others 18: about that many characters a line.
     let width = 40 + 18 * usize::from(last_col);
     let lines = note.chars().count().div_ceil(width).max(1);
-    ws.merge_range(row, 0, row, last_col, &spreadsheet_text(note), &f.note)?;
+    ws.merge_range(
+        row,
+        0,
+        row,
+        last_col,
+        note,
+        &quoted_if_needed(note, Some(&f.note)),
+    )?;
     ws.set_row_height(row, 15.0 * lines as f64 + 2.0)?;
     Ok(())
 }
@@ -179,12 +187,26 @@ fn text(
     s: &str,
     f: Option<&Format>,
 ) -> Result<(), RenderError> {
-    let s = spreadsheet_text(s);
-    match f {
-        Some(f) => ws.write_string_with_format(row, col, s, f)?,
-        None => ws.write_string(row, col, s)?,
-    };
+    if starts_like_formula(s) {
+        ws.write_string_with_format(row, col, s, &quoted_if_needed(s, f))?;
+    } else {
+        match f {
+            Some(f) => ws.write_string_with_format(row, col, s, f)?,
+            None => ws.write_string(row, col, s)?,
+        };
+    }
     Ok(())
+}
+
+/// `f` (or no format), with the quote-prefix flag when `s` begins like a formula: the cell
+/// holds the text exactly, and a spreadsheet never makes it a formula, even once edited.
+pub(super) fn quoted_if_needed(s: &str, f: Option<&Format>) -> Format {
+    let f = f.cloned().unwrap_or_default();
+    if starts_like_formula(s) {
+        f.set_quote_prefix()
+    } else {
+        f
+    }
 }
 
 fn figure(
@@ -580,31 +602,42 @@ mod tests {
     }
 
     #[test]
-    fn names_that_start_like_a_formula_are_written_as_escaped_text() {
+    fn names_that_start_like_a_formula_are_written_as_quote_prefixed_text() {
         for p in FORMULA_STARTS {
             let c = cells(workbook(&with_formula_names(p)).unwrap());
             for (sheet, row, col, v) in &c {
                 if let Data::String(s) = v {
                     assert!(
-                        !s.starts_with(FORMULA_CHARS),
-                        "{p:?}: {sheet} {row},{col}: {s:?}"
+                        !(s.starts_with('\'') && s[1..].starts_with(FORMULA_CHARS)),
+                        "{p:?}: {sheet} {row},{col}: {s:?} shows an apostrophe nobody typed"
                     );
                 }
             }
+            // Exactly what was typed (no apostrophe shown in the cell), kept as text by the
+            // cell's quote-prefix flag.
             let about = at(&c, "About", "Hub");
             assert_eq!(
                 about,
                 [Data::String(format!(
-                    "'{p}HYPERLINK(\"http://example.invalid\") hub"
+                    "{p}HYPERLINK(\"http://example.invalid\") hub"
                 ))]
             );
             assert!(
                 c.iter()
                     .any(|(s, _, col, v)| s == "Participation in purposeful"
                         && *col == 0
-                        && *v == Data::String(format!("'{p}cmd|' /C calc'!A0 activity")))
+                        && *v == Data::String(format!("{p}cmd|' /C calc'!A0 activity")))
             );
+            let bytes = workbook(&with_formula_names(p)).unwrap();
+            assert!(
+                part(&bytes, "xl/styles.xml").contains("quotePrefix=\"1\""),
+                "{p:?}"
+            );
+            assert!(!part(&bytes, "xl/sharedStrings.xml").contains(&format!("'{p}")));
         }
+        // Plain names need no flag.
+        let plain = workbook(&with_formula_names("x")).unwrap();
+        assert!(!part(&plain, "xl/styles.xml").contains("quotePrefix"));
     }
 
     #[test]

@@ -808,7 +808,11 @@ pub fn roll_call(ctx: &Ctx<'_>, format: RollCallFormat) -> Result<String> {
         .append_audit(&[ctx.audit("roll_call.export", Some(day.id))])?;
     match format {
         RollCallFormat::Csv => {
-            let mut out = csv::Writer::from_writer(Vec::new());
+            // Text quoted, numbers not: a ';' in a name never splits it into a cell of its
+            // own (and a formula) in a spreadsheet that separates with ';'.
+            let mut out = csv::WriterBuilder::new()
+                .quote_style(csv::QuoteStyle::NonNumeric)
+                .from_writer(Vec::new());
             let err =
                 |e: csv::Error| Error::Storage(format!("The roll call could not be written: {e}"));
             out.write_record(["name", "code", "kind", "since", "for"])

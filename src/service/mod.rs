@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod audit;
 mod checkins;
 mod conversations;
 mod day;
@@ -21,6 +22,7 @@ mod sync_worker;
 mod team;
 
 pub use accounts::*;
+pub use audit::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;

@@ -1161,6 +1161,18 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
+/// One line of the audit log as a manager reads it: the user's name, not their id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditLogRow {
+    pub at: DateTime<Utc>,
+    /// Who did it (None for the system, or a user no longer on this laptop).
+    pub user: Option<String>,
+    pub action: String,
+    /// The record it was about: an id, never a name.
+    pub subject: Option<Uuid>,
+    pub detail: Option<String>,
+}
+
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok(AuditRow {
         at: from_millis(r.get(0)?),
@@ -1192,6 +1204,46 @@ impl Store {
             .ctx("audit of")?;
         let rows = stmt.query_map([subject], audit_row).ctx("audit of")?;
         rows.collect::<rusqlite::Result<_>>().ctx("audit of")
+    }
+
+    /// The audit log as a manager reads it, newest first: entries at or after `since` (unix
+    /// ms), with `action` containing `action_contains` (any case), at most `limit` of them.
+    pub fn audit_log(
+        &self,
+        action_contains: Option<&str>,
+        since: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditLogRow>> {
+        let pattern = action_contains.map(|a| {
+            let escaped = a
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.at, u.name, a.action, a.subject, a.detail FROM audit a \
+                 LEFT JOIN users u ON u.id = a.user_id \
+                 WHERE (?1 IS NULL OR lower(a.action) LIKE ?1 ESCAPE '\\') \
+                   AND (?2 IS NULL OR a.at >= ?2) \
+                 ORDER BY a.at DESC, a.id DESC LIMIT ?3",
+            )
+            .ctx("audit log")?;
+        let rows = stmt
+            .query_map(params![pattern, since, limit], |r| {
+                Ok(AuditLogRow {
+                    at: from_millis(r.get(0)?),
+                    user: r.get(1)?,
+                    action: r.get(2)?,
+                    subject: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })
+            .ctx("audit log")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("audit log")
     }
 
     /// The audit entries that record `action` (exports, say), oldest first.

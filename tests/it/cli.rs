@@ -150,11 +150,18 @@ fn a_hub_day_on_the_command_line_prints_the_promised_json() {
     let roll = hubdesk(d, M, &["here", "--format", "csv"]);
     assert_eq!(roll.code, 0);
     assert!(
-        roll.stdout.starts_with("name,code,kind,since,for"),
+        roll.stdout
+            .starts_with("\"name\",\"code\",\"kind\",\"since\",\"for\""),
         "{}",
         roll.stdout
     );
-    assert!(roll.stdout.contains("Pat,,parent"), "{}", roll.stdout);
+    // Text is quoted, so a ';' in a name never splits it in a spreadsheet that separates
+    // with ';'.
+    assert!(
+        roll.stdout.contains("\"Pat\",\"\",\"parent\""),
+        "{}",
+        roll.stdout
+    );
     let text = hubdesk(d, M, &["here", "--format", "text"]);
     assert!(
         text.stdout.contains("ROLL CALL") && text.stdout.contains("Zoë"),

@@ -23,6 +23,33 @@ fn request(from: &str, to: &str) -> ReportRequest {
     }
 }
 
+/// An export whose file was written: the bytes, as the file holds them.
+fn export(
+    ctx: &Ctx<'_>,
+    req: &ReportRequest,
+    format: ReportFormat,
+    reason: &str,
+) -> service::Result<Vec<u8>> {
+    service::export_outcomes(ctx, req, format, reason, |b| {
+        Ok::<_, service::Error>(Some(b.to_vec()))
+    })
+    .map(|saved| saved.expect("a save that keeps the bytes"))
+}
+
+/// An export of member rows whose file was written.
+fn export_rows(
+    ctx: &Ctx<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: MembersFormat,
+    reason: &str,
+) -> service::Result<Vec<u8>> {
+    service::export_members(ctx, from, to, format, reason, |b| {
+        Ok::<_, service::Error>(Some(b.to_vec()))
+    })
+    .map(|saved| saved.expect("a save that keeps the bytes"))
+}
+
 /// A fortnight at Riverside: Thursday 26 November and Thursday 3 December 2026.
 struct Fortnight {
     hub: Hub,
@@ -202,9 +229,8 @@ fn only_a_manager_may_see_or_export_a_report() {
         let ctx = f.hub.user(&format!("A {role}"), role);
         let refused = [
             service::outcome_report(&ctx, &req).map(|_| ()),
-            service::export_outcomes(&ctx, &req, ReportFormat::Json, "Funder").map(|_| ()),
-            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, "Funder")
-                .map(|_| ()),
+            export(&ctx, &req, ReportFormat::Json, "Funder").map(|_| ()),
+            export_rows(&ctx, req.from, req.to, MembersFormat::Csv, "Funder").map(|_| ()),
             service::report_hubs(&ctx).map(|_| ()),
         ];
         for r in refused {
@@ -247,11 +273,10 @@ fn a_request_that_cannot_be_answered_is_refused_in_words_a_manager_understands()
 
     let req = request("2026-11-30", "2026-12-06");
     for blank in ["", "   ", "\n\t"] {
-        let e = service::export_outcomes(&ctx, &req, ReportFormat::Json, blank).unwrap_err();
+        let e = export(&ctx, &req, ReportFormat::Json, blank).unwrap_err();
         assert_eq!(e.kind(), "validation");
         assert!(e.to_string().contains("why"), "{e}");
-        let e =
-            service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, blank).unwrap_err();
+        let e = export_rows(&ctx, req.from, req.to, MembersFormat::Csv, blank).unwrap_err();
         assert_eq!(e.kind(), "validation");
     }
     assert_eq!(
@@ -268,11 +293,10 @@ fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
     let f = fortnight();
     let ctx = f.hub.manager();
     let req = request("2026-11-30", "2026-12-06");
-    let bytes =
-        service::export_outcomes(&ctx, &req, ReportFormat::Json, "  Quarterly return\n").unwrap();
+    let bytes = export(&ctx, &req, ReportFormat::Json, "  Quarterly return\n").unwrap();
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert!(value.get("sections").is_some(), "{value}");
-    let rows = service::export_members(
+    let rows = export_rows(
         &ctx,
         req.from,
         req.to,
@@ -324,20 +348,96 @@ fn an_export_is_audited_with_who_what_and_why_and_no_member_in_the_entry() {
 }
 
 #[test]
+fn an_export_whose_file_was_never_written_leaves_no_audit_entry() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    let count = |action| f.hub.store.audit_count(action).unwrap();
+    // The person closed the save dialog.
+    let cancelled = service::export_outcomes(&ctx, &req, ReportFormat::Xlsx, "Board", |_| {
+        Ok::<Option<()>, service::Error>(None)
+    })
+    .unwrap();
+    assert_eq!(cancelled, None);
+    let cancelled =
+        service::export_members(&ctx, req.from, req.to, MembersFormat::Csv, "Board", |_| {
+            Ok::<Option<()>, service::Error>(None)
+        })
+        .unwrap();
+    assert_eq!(cancelled, None);
+    // The disk was full, or the name was taken.
+    let failed = service::export_outcomes(&ctx, &req, ReportFormat::Csv, "Board", |_| {
+        Err::<Option<()>, _>(service::Error::Storage("the disk is full".into()))
+    })
+    .unwrap_err();
+    assert_eq!(failed.kind(), "storage");
+    let failed =
+        service::export_members(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board", |_| {
+            Err::<Option<()>, _>(service::Error::Conflict("taken".into()))
+        })
+        .unwrap_err();
+    assert_eq!(failed.kind(), "conflict");
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 0);
+    assert_eq!(count(service::EXPORT_MEMBERS_ACTION), 0);
+
+    // The checks a shell makes before its dialog opens refuse what the export would, and
+    // write nothing either.
+    assert!(service::check_export(&ctx, &req, "Board").is_ok());
+    assert_eq!(
+        service::check_export(&ctx, &req, " ").unwrap_err().kind(),
+        "validation"
+    );
+    let desk = f.hub.user("Dee", "desk");
+    assert_eq!(
+        service::check_export(&desk, &req, "Board")
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+    assert_eq!(
+        service::check_members_export(&desk, req.from, req.to, "Board")
+            .unwrap_err()
+            .kind(),
+        "permission"
+    );
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 0);
+
+    // Written: one entry, naming the hub and threshold.
+    let mut req = req;
+    req.hub = Some("riverside".into());
+    req.threshold = Some(5);
+    export(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
+    let entries = f
+        .hub
+        .store
+        .audit_entries(service::EXPORT_OUTCOMES_ACTION)
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let detail = entries[0].detail.as_deref().unwrap();
+    assert!(
+        detail
+            .starts_with("CSV of 30 Nov 2026 to 6 Dec 2026, Riverside, threshold 5. Reason: Board"),
+        "{detail}"
+    );
+    // A printed copy is recorded after the print, like a file.
+    service::record_printed_report(&ctx, &req, "Board").unwrap();
+    assert_eq!(count(service::EXPORT_OUTCOMES_ACTION), 2);
+}
+
+#[test]
 fn every_format_is_written_and_each_export_audited_once() {
     let f = fortnight();
     let ctx = f.hub.manager();
     let req = request("2026-11-30", "2026-12-06");
-    let zip = service::export_outcomes(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
+    let zip = export(&ctx, &req, ReportFormat::Csv, "Board").unwrap();
     assert!(zip.starts_with(b"PK"), "a zip of CSV files");
-    let xlsx = service::export_outcomes(&ctx, &req, ReportFormat::Xlsx, "Board").unwrap();
+    let xlsx = export(&ctx, &req, ReportFormat::Xlsx, "Board").unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip");
-    let html = service::export_outcomes(&ctx, &req, ReportFormat::Html, "Board").unwrap();
+    let html = export(&ctx, &req, ReportFormat::Html, "Board").unwrap();
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("<html") && html.contains("Attendance"));
     assert!(!html.contains("Aoife"));
-    let rows =
-        service::export_members(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board").unwrap();
+    let rows = export_rows(&ctx, req.from, req.to, MembersFormat::Xlsx, "Board").unwrap();
     assert!(rows.starts_with(b"PK"));
     let details: Vec<String> = f
         .hub
@@ -397,6 +497,14 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains("why"), "{}", missing.stderr);
     assert_eq!(run(m, &["--reason", "  "]).code, 2);
+    // Escape codes or direction marks in the reason would reach whoever reads the log.
+    let escapes = run(m, &["--reason", "\x1b[2J\x1b]0;pwn\x07 \u{202e}nruter"]);
+    assert_eq!(escapes.code, 2, "{}", escapes.stderr);
+    assert!(
+        escapes.stderr.contains("control characters"),
+        "{}",
+        escapes.stderr
+    );
     assert!(!out.exists());
 
     // A bad date, or a period that ends before it starts: exit 2.
@@ -438,6 +546,28 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
         ],
     );
     assert_eq!(backwards.code, 2, "{}", backwards.stderr);
+    // Dates only as YYYY-MM-DD; at most ten years, between 1900 and 2999.
+    let period = |from: &str, to: &str| {
+        hubdesk(
+            d,
+            m,
+            &[
+                "report", "outcomes", "--from", from, "--to", to, "--format", "xlsx", "--out",
+                path, "--reason", "Funder",
+            ],
+        )
+    };
+    for (from, to, says) in [
+        ("+2026-11-01", "2026-12-01", "YYYY-MM-DD"),
+        ("2026-11-1", "2026-12-01", "YYYY-MM-DD"),
+        ("2026-01-01", "+100000-01-01", "YYYY-MM-DD"),
+        ("0000-01-01", "9999-12-31", "between 1900 and 2999"),
+        ("2000-01-01", "2020-12-31", "at most 10 years"),
+    ] {
+        let r = period(from, to);
+        assert_eq!(r.code, 2, "{from} {to}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{from} {to}: {}", r.stderr);
+    }
     assert!(!out.exists());
 
     // Someone who is not a manager: exit 3.
@@ -475,6 +605,28 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
         serde_json::from_slice::<serde_json::Value>(&std::fs::read(&out).unwrap()).unwrap(),
         written
     );
+    // ...and says so before it builds anything: even a request it would refuse for its period
+    // is told about the name first.
+    let taken = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            path,
+            "--reason",
+            "Again",
+        ],
+    );
+    assert_eq!(taken.code, 5, "{}", taken.stderr);
+    assert!(taken.stderr.contains("already a file"), "{}", taken.stderr);
 
     // Member rows: managers only, with a reason.
     let rows = d.join("members.csv");
@@ -505,7 +657,10 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
     let ok = members(m, "Register check");
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let csv = std::fs::read_to_string(&rows).unwrap();
-    assert!(csv.starts_with("Member code,Preferred name,"), "{csv}");
+    assert!(
+        csv.starts_with("\"Member code\",\"Preferred name\","),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -566,4 +721,240 @@ fn a_report_for_one_hub_counts_only_what_happened_there_and_dates_it_on_its_cloc
     // Riverside's shift, check-in and plan are not Northgate's.
     assert!(i.shifts.is_empty() && i.check_ins.is_empty() && i.plan_edits.is_empty());
     assert!(i.contact_visits.is_empty());
+}
+
+#[test]
+fn the_roll_call_csv_quotes_its_text_so_a_semicolon_never_splits_a_name() {
+    let hub = Hub::new();
+    let ctx = hub.manager();
+    service::open_day(&ctx, OpenDay::default()).unwrap();
+    let sam = hub.register(&ctx, "Sam;=1+1", "2010-01");
+    service::sign_in_member(&ctx, &sam.code, &[]).unwrap();
+    let csv = service::roll_call(&ctx, service::RollCallFormat::Csv).unwrap();
+    assert!(csv.contains("\"Sam;=1+1\","), "{csv}");
+}
+
+#[test]
+fn the_report_command_sends_a_report_to_stdout_refuses_a_blank_hub_and_says_why_a_write_failed() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let outcomes = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "outcomes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--reason",
+            "Funder",
+        ];
+        args.extend_from_slice(extra);
+        hubdesk(d, m, &args)
+    };
+
+    // `--out -`: the report itself on stdout, and nothing else there.
+    let piped = outcomes(&["--format", "json", "--out", "-"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    let report: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
+    assert!(report.get("sections").is_some());
+    // With --json, stdout is for the one JSON value: exit 2.
+    let both = outcomes(&["--format", "json", "--out", "-", "--json"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(both.stderr.contains("--json"), "{}", both.stderr);
+
+    // A blank hub is a mistake, not "every hub".
+    let blank = outcomes(&["--format", "json", "--out", "-", "--hub", " "]);
+    assert_eq!(blank.code, 2, "{}", blank.stderr);
+    assert!(blank.stderr.contains("blank"), "{}", blank.stderr);
+    assert!(blank.stdout.is_empty());
+
+    // A folder nobody may write in (sysfs refuses even root): one plain sentence, exit 1.
+    if std::path::Path::new("/sys/kernel").is_dir() {
+        let denied = outcomes(&["--format", "json", "--out", "/sys/hubdesk-report.json"]);
+        assert_eq!(denied.code, 1, "{}", denied.stderr);
+        assert_eq!(
+            denied.stderr.trim(),
+            "Could not write the report to /sys/hubdesk-report.json: permission denied."
+        );
+    }
+
+    // A folder that is there but takes no files is not called missing.
+    if std::path::Path::new("/proc/self").is_dir() {
+        let proc = outcomes(&["--format", "json", "--out", "/proc/hubdesk-report.json"]);
+        assert_eq!(proc.code, 1, "{}", proc.stderr);
+        assert!(
+            proc.stderr.contains("does not take new files"),
+            "{}",
+            proc.stderr
+        );
+    }
+    let missing = outcomes(&["--format", "json", "--out", "/no-such-folder/r.json"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("There is no folder /no-such-folder"),
+        "{}",
+        missing.stderr
+    );
+
+    // Member rows warn on stderr, and --json still prints one value on stdout.
+    let rows = d.join("rows.csv");
+    let members = hubdesk(
+        d,
+        m,
+        &[
+            "--json",
+            "report",
+            "members",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "csv",
+            "--out",
+            rows.to_str().unwrap(),
+            "--reason",
+            "Register check",
+        ],
+    );
+    assert_eq!(members.code, 0, "{}", members.stderr);
+    assert!(
+        members.stderr.contains("identifies young people") && members.stderr.contains("delete it"),
+        "{}",
+        members.stderr
+    );
+    let value: serde_json::Value = serde_json::from_str(&members.stdout).unwrap();
+    assert_eq!(value["written"], rows.to_str().unwrap());
+}
+
+#[test]
+fn a_manager_reads_the_audit_log_newest_first_and_nobody_else_may() {
+    let f = fortnight();
+    let ctx = f.hub.manager();
+    let req = request("2026-11-30", "2026-12-06");
+    export(&ctx, &req, ReportFormat::Json, "First").unwrap();
+    export(&ctx, &req, ReportFormat::Csv, "Second").unwrap();
+    let exports = service::AuditFilter {
+        action: Some(" EXPORT ".into()),
+        ..Default::default()
+    };
+    let lines = service::audit_log(&ctx, &exports).unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("Reason: Second")
+    );
+    assert_eq!(lines[0].user.as_deref(), Some(MANAGER));
+    assert_eq!(lines[0].action, service::EXPORT_OUTCOMES_ACTION);
+    assert_eq!(lines[0].subject, None);
+    // Other actions are there too (the sign-ins, the views), with no one's name in them.
+    let all = service::audit_log(&ctx, &service::AuditFilter::default()).unwrap();
+    assert!(all.len() > 2, "{all:?}");
+    let text = format!("{all:?}");
+    for name in ["Aoife", "Kai", "Ola"] {
+        assert!(!text.contains(name), "{name} is in the audit log");
+    }
+    let one = service::AuditFilter {
+        limit: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(service::audit_log(&ctx, &one).unwrap().len(), 1);
+    let later = service::AuditFilter {
+        since: Some(d("2027-01-01")),
+        ..Default::default()
+    };
+    assert!(service::audit_log(&ctx, &later).unwrap().is_empty());
+    let none = service::AuditFilter {
+        limit: Some(0),
+        ..Default::default()
+    };
+    assert_eq!(
+        service::audit_log(&ctx, &none).unwrap_err().kind(),
+        "validation"
+    );
+    // A '%' or '_' is looked for as itself, not as a pattern.
+    let pattern = service::AuditFilter {
+        action: Some("%".into()),
+        ..Default::default()
+    };
+    assert!(service::audit_log(&ctx, &pattern).unwrap().is_empty());
+    for role in ["desk", "navigator", "staff"] {
+        let them = f.hub.user(&format!("A {role}"), role);
+        assert_eq!(
+            service::audit_log(&them, &exports).unwrap_err().kind(),
+            "permission",
+            "{role}"
+        );
+    }
+}
+
+#[test]
+fn the_audit_list_command_shows_who_did_what_and_why_to_a_manager_only() {
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let out = d.join("r.json");
+    let done = hubdesk(
+        d,
+        m,
+        &[
+            "report",
+            "outcomes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+            "--reason",
+            "Trustees' meeting",
+        ],
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let listed = hubdesk(d, m, &["--json", "audit", "list", "--action", "export"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let lines: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
+    assert_eq!(lines[0]["user"], "Maya");
+    assert_eq!(lines[0]["action"], "export outcome report");
+    assert!(
+        lines[0]["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("Reason: Trustees' meeting"),
+        "{lines}"
+    );
+    let text = hubdesk(d, m, &["audit", "list", "--limit", "5"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("Maya") && text.stdout.contains("export outcome report"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        hubdesk(d, m, &["audit", "list", "--since", "2026-1-1"]).code,
+        2
+    );
+
+    let add = std::process::Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["user", "add", "Sam", "--role", "staff"])
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_NEW_PIN", "1357")
+        .output()
+        .unwrap();
+    assert!(add.status.success());
+    let staff = hubdesk(d, Some(("Sam", "1357")), &["audit", "list"]);
+    assert_eq!(staff.code, 3, "{}", staff.stderr);
 }
