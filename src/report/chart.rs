@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 
 use super::csv::{number, unit_of};
-use super::{Cell, Chart, ChartKind, Report, Table};
+use super::{Cell, Chart, ChartKind, Report, Table, id_part};
 use crate::domain::instruments::chart::escape;
 
 /// The dark fill of this period's marks and the lines of the previous period's hatching:
@@ -69,19 +69,6 @@ fn shorten(s: &str, max: usize) -> String {
 /// description and the table give the dates).
 pub(super) fn axis_label(label: &str) -> &str {
     label.split(" (").next().unwrap_or(label)
-}
-
-/// Only letters, digits and dashes: element ids made from a table's id.
-fn id_part(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// One period's marks.

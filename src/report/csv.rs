@@ -15,7 +15,7 @@ use std::io::Write as _;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::{Cell, RenderError, Report, Row, Section, Table, Unit, spreadsheet_text};
+use super::{Cell, RenderError, Report, Row, Section, Table, Unit, id_part, spreadsheet_text};
 
 /// What a held-back cell says in every format.
 pub(super) const SUPPRESSED: &str = "suppressed";
@@ -60,18 +60,7 @@ pub(super) fn cell_text(cell: &Cell, unit: Unit) -> String {
 /// `<section id>-<table id>.csv`, with anything but letters, digits and dashes replaced (the
 /// ids are the report's own, but a file name inside a zip must never climb out of it).
 pub(super) fn file_name(section: &Section, table: &Table) -> String {
-    let safe = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect()
-    };
-    format!("{}-{}.csv", safe(&section.id), safe(&table.id))
+    format!("{}-{}.csv", id_part(&section.id), id_part(&table.id))
 }
 
 /// The lines above every file's header row (label in column A, value in B).

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use super::chart::{strip_bidi, svg};
 use super::csv::{SUPPRESSED, number, unit_of};
-use super::{Cell, Report, Table, Unit};
+use super::{Cell, Report, Table, Unit, id_part};
 use crate::domain::instruments::chart::escape;
 
 /// Text for HTML content or an attribute: escaped, control characters as spaces, and
@@ -27,18 +27,6 @@ fn esc(s: &str) -> String {
 /// User text, isolated so its direction cannot spill into the text around it.
 fn user(s: &str) -> String {
     format!("<bdi>{}</bdi>", esc(s))
-}
-
-fn id_part(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// A figure for reading: thousands grouped ("1,234"), the same decimals as every format.

@@ -268,6 +268,20 @@ pub fn starts_like_formula(s: &str) -> bool {
     s.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
+/// Only letters, digits and dashes: file names and element ids made from a table's id (the
+/// ids are the report's own, but a name inside a zip must never climb out of it).
+fn id_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// Text a user typed (a hub's, activity's or instrument's name) made safe for a CSV
 /// cell: a value beginning with `=`, `+`, `-`, `@`, a tab or a carriage return would be run
 /// as a formula, so it gets a leading apostrophe. Every CSV text cell goes through it (XLSX
