@@ -1425,7 +1425,8 @@ mod tests {
     use super::*;
 
     /// SQLite's plan for `sql`, one line per step.
-    fn query_plan(store: &Store, sql: &str) -> String {
+    /// What SQLite will do for `sql` (its EXPLAIN QUERY PLAN steps, one a line).
+    pub(crate) fn query_plan(store: &Store, sql: &str) -> String {
         let mut stmt = store
             .conn()
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))

@@ -301,23 +301,16 @@ impl Store {
         }
         members.sort_by_key(|m| m.person);
 
-        let activities = {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, name, kind FROM activities ORDER BY name, id")
-                .ctx("report activities")?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(ActivityRow {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        kind: r.get(2)?,
-                    })
-                })
-                .ctx("report activities")?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .ctx("report activities")?
-        };
+        // Every activity, retired ones too: they were taken part in while they ran.
+        let activities = self
+            .activities()?
+            .into_iter()
+            .map(|a| ActivityRow {
+                id: a.id,
+                name: a.name,
+                kind: a.kind,
+            })
+            .collect();
 
         let window_days: Vec<&Day> = days.iter().filter(|d| window.contains(d.date)).collect();
         let contact_visits = self.report_contact_visits(&window_days)?;
@@ -724,6 +717,7 @@ fn instrument_info(def: &Instrument) -> InstrumentInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tests::query_plan;
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
@@ -756,19 +750,6 @@ mod tests {
             shift_role(d("2025-12-31"), std::iter::empty(), "desk"),
             ShiftRole::Volunteer
         );
-    }
-
-    fn query_plan(store: &Store, sql: &str) -> String {
-        let mut stmt = store
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap();
-        let steps: Vec<String> = stmt
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        steps.join("\n")
     }
 
     #[test]
