@@ -86,6 +86,7 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
             service::export_outcomes(ctx, &req, format, reason.as_deref().unwrap_or(""), |b| {
                 target.write(b, "the report").map(Some)
             })?;
+            target.cut()?;
             written(json, "the outcome report", &target)
         }
         ReportCommand::Members {
@@ -109,6 +110,7 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
             // On stderr, never in the one JSON value: whoever ran it is told, whatever reads
             // stdout is not disturbed.
             output::warn(MEMBERS_WARNING);
+            target.cut()?;
             written(json, "the member rows", &target)
         }
     }
@@ -117,10 +119,11 @@ pub fn report(ctx: &Ctx<'_>, command: ReportCommand, json: bool) -> Result<(), F
 /// What `report members` says on stderr once the file is written.
 const MEMBERS_WARNING: &str = "Warning: this file identifies young people. Keep it somewhere safe (not a shared folder or an email), and delete it when it is no longer needed.";
 
-/// Where an export goes: a new file, or standard output for `--out -`.
+/// Where an export goes: a new file, or standard output for `--out -` (remembering whether
+/// the reader closed it part way).
 enum Target {
     File(PathBuf),
-    Stdout,
+    Stdout { cut: std::cell::Cell<bool> },
 }
 
 impl Target {
@@ -138,14 +141,33 @@ impl Target {
                 message: message.into(),
                 field: Some("out".into()),
             }),
-            None => Ok(Target::Stdout),
+            None => Ok(Target::Stdout {
+                cut: std::cell::Cell::new(false),
+            }),
         }
     }
 
+    /// Writes the export. A reader that closes standard output part way may already hold
+    /// some of it, so that counts as sent (and audited); [`Target::cut`] then ends the command
+    /// as a closed pipe does.
     fn write(&self, bytes: &[u8], what: &str) -> Result<(), Failure> {
         match self {
             Target::File(path) => super::write_new_file_whole(path, bytes, what),
-            Target::Stdout => output::out_bytes(bytes),
+            Target::Stdout { cut } => match output::out_bytes(bytes) {
+                Err(Failure::ClosedPipe) => {
+                    cut.set(true);
+                    Ok(())
+                }
+                other => other,
+            },
+        }
+    }
+
+    /// The closed pipe of a reader that stopped reading, once the export is audited.
+    fn cut(&self) -> Result<(), Failure> {
+        match self {
+            Target::Stdout { cut } if cut.get() => Err(Failure::ClosedPipe),
+            _ => Ok(()),
         }
     }
 }
@@ -168,7 +190,7 @@ fn stdout_refusal(binary: bool, terminal: bool, json: bool) -> Option<&'static s
 fn written(json: bool, what: &str, target: &Target) -> Result<(), Failure> {
     match target {
         // The export is what went to stdout: nothing more is printed there.
-        Target::Stdout => Ok(()),
+        Target::Stdout { .. } => Ok(()),
         Target::File(out) => {
             let value = serde_json::json!({ "written": out.display().to_string() });
             emit(json, &value, |_| output::report_written(what, out))

@@ -777,6 +777,18 @@ fn attendance(
             unit: Some(Unit::Number),
         },
     ];
+    // When every extra visit was a return (two hub days, nobody in twice a day), returning
+    // members are visits less members: then the visits, and the mean with them, are held back
+    // with the returning members.
+    let returning = rows[4].values[0];
+    for (t, visits, returning) in [
+        (now, visits.0, returning.0),
+        (before, visits.1, returning.1),
+    ] {
+        if t.visits.saturating_sub(t.members) == t.returning {
+            w.ledger.hold_with(visits, &[returning]);
+        }
+    }
     for kind in ["Parents", "Visitors", "Professionals"] {
         let n = |t: &Tally| t.contacts.get(kind).copied().unwrap_or(0);
         let who = |t: &Tally| t.contact_people.get(kind).copied().unwrap_or(0);
@@ -1069,7 +1081,7 @@ fn participation(
     let get = |m: &HashMap<Uuid, u64>, id| m.get(&id).copied().unwrap_or(0);
     // Visits and members of each activity: the visits held back with the members.
     let mut of_kind: BTreeMap<&str, Vec<[(CellId, CellId); 2]>> = BTreeMap::new();
-    let activity_rows = activities
+    let activity_rows: Vec<DraftRow> = activities
         .iter()
         .map(|a| {
             let l = &mut w.ledger;
@@ -1141,6 +1153,19 @@ fn participation(
     .map(|(i, label)| w.people_row(*label, now.breadth[i], before.breadth[i]))
     .collect();
     add_sums(&mut w.ledger, members, &breadth_rows);
+    // Members in one activity less an activity's members can be another activity's (when
+    // nobody took part in two): with any activity held back, so is that count.
+    let one = breadth_rows[1].values[0];
+    let activity_cells = |column: bool| -> Vec<CellId> {
+        activity_rows
+            .iter()
+            .flat_map(|r: &DraftRow| r.values.iter())
+            .map(|p| if column { p.0 } else { p.1 })
+            .collect()
+    };
+    let (now_cells, before_cells) = (activity_cells(true), activity_cells(false));
+    w.ledger.hold_with(one.0, &now_cells);
+    w.ledger.hold_with(one.1, &before_cells);
     breadth_rows.push(DraftRow {
         label: "All members".into(),
         values: vec![members],

@@ -316,7 +316,7 @@ pub struct AddUser {
 }
 
 pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
-    let actor = ctx.require(Permission::Administer)?;
+    ctx.require(Permission::Administer)?;
     let name = clean_name("name", "The user's name", &req.name)?;
     let roles = RoleSet::parse(&req.roles)?;
     check_secret(&req.secret)?;
@@ -337,7 +337,7 @@ pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
         active: true,
         created_at: to_millis(ctx.now()),
     };
-    change_org(ctx, "add user", "user.add", Some(actor.id().0), |am| {
+    change_org(ctx, "add user", "user.add", Some(id.0), |am| {
         doc::put_entry(am, "users", &id.to_string(), &entry)
     })?;
     Ok(UserSummary {

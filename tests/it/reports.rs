@@ -958,3 +958,65 @@ fn the_audit_list_command_shows_who_did_what_and_why_to_a_manager_only() {
     let staff = hubdesk(d, Some(("Sam", "1357")), &["audit", "list"]);
     assert_eq!(staff.code, 3, "{}", staff.stderr);
 }
+
+#[test]
+fn adding_a_user_is_audited_against_the_user_added_not_the_manager_who_added_them() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let added = service::add_user(
+        &manager,
+        service::AddUser {
+            name: "Dee Desk".into(),
+            roles: "desk".into(),
+            secret: "1357".into(),
+        },
+    )
+    .unwrap();
+    let of_added = hub.store.audit_of(added.id.0).unwrap();
+    assert!(
+        of_added.iter().any(|e| e.action == "user.add"),
+        "{of_added:?}"
+    );
+    let manager_id = hub.unlock(MANAGER, crate::support::MANAGER_PIN).id().0;
+    let of_manager = hub.store.audit_of(manager_id).unwrap();
+    assert!(
+        !of_manager.iter().any(|e| e.action == "user.add"),
+        "{of_manager:?}"
+    );
+}
+
+#[test]
+fn a_report_sent_to_a_reader_that_stops_reading_is_still_audited() {
+    let dir = set_up();
+    let d = dir.path();
+    for what in ["outcomes", "members"] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hubdesk"));
+        cmd.arg("--data-dir")
+            .arg(d)
+            .args(["report", what, "--from", "2026-01-01", "--to", "2026-03-31"])
+            .args([
+                "--format",
+                "csv",
+                "--out",
+                "-",
+                "--reason",
+                "Piped to a reader",
+            ])
+            .env("HUBDESK_USER", "Maya")
+            .env("HUBDESK_PIN", "2468")
+            .env_remove("HUBDESK_DATA_DIR")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        // The reader goes away before (or while) the report is written: whatever reached it
+        // left the laptop, so the export is in the audit log.
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{what}: a closed pipe ends quietly");
+    }
+    let log = hubdesk(d, Some(("Maya", "2468")), &["--json", "audit", "list"]);
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    for action in ["export outcome report", "export member rows"] {
+        assert!(log.stdout.contains(action), "{action}: {}", log.stdout);
+    }
+}

@@ -294,6 +294,12 @@ fn sync_cut(a: &Hub, b: &Hub, cut: usize, options: Options) {
     }
 }
 
+/// The member record that holds the person with `code` on `hub`.
+fn record_of(hub: &Hub, code: &str) -> uuid::Uuid {
+    let all = hub.store.all_members().unwrap();
+    all.iter().find(|m| m.code == code).unwrap().id
+}
+
 fn code_of(hub: &Hub, member: usize) -> Option<String> {
     let mut all = hub.store.all_members().unwrap();
     all.sort_by(|a, b| a.code.cmp(&b.code));
@@ -595,7 +601,11 @@ fn plan_step(ctx: &Ctx<'_>, code: Option<String>, status: usize) {
 /// Every laptop shows the same plan for each person, and no word any laptop added to a plan
 /// is lost: each is in a plan on every laptop (in the record it was written to, which a
 /// merge may since have put behind another record of the person).
-fn assert_plans_agree(all: &[Hub], words: &[String]) {
+///
+/// Except words written in a record a revoked laptop made after its revocation, which a laptop
+/// that had not heard of it yet accepted: once it hears, the record is refused with all that
+/// was written in it, on every laptop (what revoking a lost laptop is for).
+fn assert_plans_agree(all: &[Hub], words: &[(String, uuid::Uuid)]) {
     let seen: Vec<Vec<String>> = all
         .iter()
         .map(|h| {
@@ -631,8 +641,17 @@ fn assert_plans_agree(all: &[Hub], words: &[String]) {
                 held.push('\n');
             }
         }
-        for word in words {
-            assert!(held.contains(word.as_str()), "{word} was lost: {held}");
+        let records: std::collections::HashSet<uuid::Uuid> = hub
+            .store
+            .all_heads()
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        for (word, record) in words {
+            if records.contains(record) {
+                assert!(held.contains(word.as_str()), "{word} was lost: {held}");
+            }
         }
     }
 }
@@ -664,7 +683,7 @@ fn assert_presence_agrees(all: &[Hub]) {
 
 /// Three laptops that synced once, then `ops`; sessions keep to `rounds` if given (and are
 /// then checked as they go), else to the default limits.
-fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<String>) {
+fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid::Uuid)>) {
     let all = laptops(2);
     // Words added to plans by laptops 0 and 1 (never refused).
     let mut plan_words_kept = Vec::new();
@@ -825,15 +844,11 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<String>) {
                 at,
             } => {
                 let word = format!("w{}é🎧", plan_words_kept.len() + 100 * laptop);
-                let written = plan_words(
-                    &ctxs[laptop],
-                    code_of(&all[laptop], member),
-                    section,
-                    at,
-                    &word,
-                );
-                if written && laptop < 2 {
-                    plan_words_kept.push(word);
+                let code = code_of(&all[laptop], member);
+                let record = code.as_ref().map(|c| record_of(&all[laptop], c));
+                let written = plan_words(&ctxs[laptop], code, section, at, &word);
+                if let (true, true, Some(record)) = (written, laptop < 2, record) {
+                    plan_words_kept.push((word, record));
                 }
             }
             Op::PlanStep {
@@ -936,6 +951,43 @@ proptest! {
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
     }
+}
+
+/// Found by the property above: laptop 2 registers a member after its revocation; laptop 1,
+/// not told yet, takes the record and writes in its plan; once the revocation is heard the
+/// record is refused everywhere, words and all, and every laptop agrees it is gone.
+#[test]
+fn words_written_in_a_record_a_revoked_laptop_made_go_with_the_record() {
+    let ops = [
+        Op::Revoke,
+        Op::Register { laptop: 2, name: 0 },
+        Op::Sync {
+            from: 1,
+            to: 2,
+            cut: None,
+        },
+        Op::PlanWords {
+            laptop: 1,
+            member: 0,
+            section: 0,
+            at: 0,
+        },
+    ];
+    let rounds = tiny(1, 1 << 20);
+    let (all, words) = run_ops(&ops, Some(rounds.clone()));
+    assert_eq!(words.len(), 1, "laptop 1 wrote in the plan before it heard");
+    for (x, y) in [(0, 1), (1, 2), (2, 0), (0, 1)] {
+        if !revocation::refused(&all, x, y) {
+            observed_session(&all[x], &all[y], rounds.clone());
+        }
+    }
+    revocation::assert_none_admitted(&all);
+    let agreeing = revocation::agreeing(&all);
+    assert_converged(agreeing);
+    for hub in agreeing {
+        assert!(hub.store.all_members().unwrap().is_empty());
+    }
+    assert_plans_agree(agreeing, &words);
 }
 
 /// The Revoke op: laptop 2 is removed an hour after t0 by laptop 0's clock and works on two

@@ -455,10 +455,16 @@ fn small_counts_are_held_back_in_every_column_and_no_sum_gives_one_away() {
     // The previous period's one member is in "not recorded" and the total is held back too.
     assert_eq!(held(&r, "reach-age", NOT_RECORDED, 0), (true, true));
     assert_eq!(held(&r, "reach-age", "All members", 0), (false, true));
-    // Means need three people behind them.
+    // Four visits by three members, one of them back: the one held-back returning member
+    // would be visits less members, so the visits and their mean are held back with it.
+    assert_eq!(
+        held(&r, "attendance", "Returning members", 0),
+        (true, false)
+    );
+    assert_eq!(held(&r, "attendance", "Visits", 0), (true, true));
     assert_eq!(
         held(&r, "attendance", "Mean visits per member", 0),
-        (false, true)
+        (true, true)
     );
     assert_eq!(held(&r, "outcomes", "Confidence", 1), (true, false));
     assert_eq!(held(&r, "people", "Peer navigator hours", 0), (true, false));
@@ -589,6 +595,8 @@ fn a_kind_of_activity_is_held_back_with_any_of_its_activities() {
     assert_eq!(fig(&r, "activities", "Football", 1).0, Some(12.0));
     // sport = football + chess: showing it would give chess away by subtraction.
     assert!(held(&r, "activity-kinds", "sport", 0).0 && held(&r, "activity-kinds", "sport", 1).0);
+    // Members in one activity less football's would be chess's: held back too.
+    assert!(held(&r, "activity-breadth", "1 activity", 0).0);
 }
 
 #[test]
