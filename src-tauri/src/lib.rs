@@ -1172,14 +1172,29 @@ async fn report_export<R: Runtime>(
         kind,
         extension,
     };
-    let Some(path) = save::ask(&window, state.save_as(), &offer).await? else {
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_outcomes(ctx, &req, format, &reason, write)
+    })
+    .await
+}
+
+/// Asks the shell's save dialog where `offer` goes, then has `export` make the file and hand
+/// its bytes to `write`, which saves them there (the service audits only once they are
+/// saved). A cancelled dialog saves and logs nothing.
+async fn export_where_asked<R: Runtime>(
+    window: &tauri::WebviewWindow<R>,
+    state: &AppState,
+    offer: &save::Offer,
+    export: impl FnOnce(
+        &service::Ctx<'_>,
+        &mut dyn FnMut(&[u8]) -> service::Result<Option<()>>,
+    ) -> service::Result<Option<()>>,
+) -> Res<Saved> {
+    let Some(path) = save::ask(window, state.save_as(), offer).await? else {
         return Ok(Saved { saved: None });
     };
-    let saved = state.with_ctx(|ctx| {
-        service::export_outcomes(ctx, &req, format, &reason, |bytes| {
-            save::write_or_say(&path, bytes).map(Some)
-        })
-    })?;
+    let saved = state
+        .with_ctx(|ctx| export(ctx, &mut |bytes| save::write_or_say(&path, bytes).map(Some)))?;
     Ok(Saved {
         saved: saved.map(|()| path.display().to_string()),
     })
@@ -1211,17 +1226,10 @@ async fn report_export_members<R: Runtime>(
         kind,
         extension,
     };
-    let Some(path) = save::ask(&window, state.save_as(), &offer).await? else {
-        return Ok(Saved { saved: None });
-    };
-    let saved = state.with_ctx(|ctx| {
-        service::export_members(ctx, from, to, format, &reason, |bytes| {
-            save::write_or_say(&path, bytes).map(Some)
-        })
-    })?;
-    Ok(Saved {
-        saved: saved.map(|()| path.display().to_string()),
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_members(ctx, from, to, format, &reason, write)
     })
+    .await
 }
 
 /// Prints the report the screen shows (the Reports screen prints its preview alone, with no
