@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use hubdesk::service::{self, Ctx, ManualClock, SystemClock};
-use hubdesk::store::{DB_FILE, KEY_FILE, Store};
+use hubdesk::store::{DB_FILE, Store};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod common;
+use common::scratch_copy;
 
 fn env_u32(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -57,21 +60,6 @@ fn master_store() -> PathBuf {
         eprintln!("built {} visits in {:.1?}", built.visits, started.elapsed());
     }
     dir
-}
-
-/// A scratch copy of the master store for one run. The master is only read: it may be shared
-/// (HUBDESK_BENCH_STORE), and opening it would run this build's migrations on it. Its
-/// write-ahead log is copied along and folded in when the copy is opened.
-fn scratch_copy(master: &Path) -> tempfile::TempDir {
-    let scratch = tempfile::tempdir().expect("scratch dir");
-    let wal = format!("{DB_FILE}-wal");
-    for file in [DB_FILE, KEY_FILE, wal.as_str()] {
-        let from = master.join(file);
-        if file != wal || from.exists() {
-            std::fs::copy(&from, scratch.path().join(file)).expect("copy store");
-        }
-    }
-    scratch
 }
 
 /// Time this thread has spent on a CPU, to tell a slow query or sign-in from a busy machine:

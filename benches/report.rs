@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group};
 use hubdesk::service::{self, Ctx, ReportFormat, ReportRequest, SystemClock};
-use hubdesk::store::{DB_FILE, KEY_FILE, Store};
+use hubdesk::store::Store;
+
+mod common;
+use common::scratch_copy;
 
 /// The process's peak resident memory so far (VmHWM), in MB.
 fn peak_memory_mb() -> Option<f64> {
@@ -20,19 +23,6 @@ fn peak_memory_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
-}
-
-/// A copy of the store to open: opening runs this build's migrations.
-fn scratch_copy(master: &Path) -> tempfile::TempDir {
-    let scratch = tempfile::tempdir().expect("scratch dir");
-    let wal = format!("{DB_FILE}-wal");
-    for file in [DB_FILE, KEY_FILE, wal.as_str()] {
-        let from = master.join(file);
-        if file != wal || from.exists() {
-            std::fs::copy(&from, scratch.path().join(file)).expect("copy store");
-        }
-    }
-    scratch
 }
 
 fn reports(c: &mut Criterion) {
