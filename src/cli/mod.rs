@@ -131,9 +131,8 @@ enum Command {
     /// The organisation's paired laptops (managers)
     #[command(subcommand)]
     Device(admin::DeviceCommand),
-    /// The audit log: who did what, when, and why (managers)
-    #[command(subcommand)]
-    Audit(audit::AuditCommand),
+    /// The audit log of every laptop: who did what, when, and why (managers)
+    Audit(audit::AuditArgs),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]

@@ -353,12 +353,15 @@ pub fn audit_lines(lines: &[service::AuditLogRow]) -> String {
         .iter()
         .map(|l| {
             let mut line = format!(
-                "{}  {:<20}  {}",
+                "{}  {:<20}  {:<14}  {}",
                 l.at.format("%Y-%m-%d %H:%M"),
                 safe(l.user.as_deref().unwrap_or("(system)")),
+                safe(l.device.as_deref().unwrap_or("(a laptop)")),
                 safe(&l.action)
             );
-            if let Some(subject) = l.subject {
+            if let Some(code) = &l.member_code {
+                line.push_str(&format!("  member {}", safe(code)));
+            } else if let Some(subject) = l.subject {
                 line.push_str(&format!("  {subject}"));
             }
             if let Some(detail) = &l.detail {
@@ -1025,13 +1028,14 @@ pub fn role_history(all: &[service::RoleSpellSummary]) -> String {
 
 pub fn settings(s: &service::Settings) -> String {
     format!(
-        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.",
+        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.\nThe audit log shows the last {} months.",
         s.lockout_failures,
         s.lockout_minutes,
         s.idle_lock_minutes,
         s.current_agreement,
         s.consent_options.join(", "),
-        s.back_entry_days
+        s.back_entry_days,
+        s.audit_retention_months
     )
 }
 

@@ -103,6 +103,8 @@ pub struct Report {
     /// Changes refused because a revoked laptop made them after its revocation (here or
     /// relayed by the peer), with any change built on them.
     pub refused_revoked: usize,
+    /// Changes to one laptop's audit log made by another (here or relayed), refused.
+    pub refused_audit: usize,
     pub finished: bool,
 }
 
@@ -817,9 +819,11 @@ impl<'s> Session<'s> {
         // The organisation's record is checked whole once its phase ends (after_org).
         if self.stage != Stage::Org {
             for (id, kind) in admitted {
+                let foreign = revocation::admit_audit(&mut w, id, kind, self.now)?;
+                self.report.refused_audit += foreign;
                 let refused = revocation::admit(&mut w, id, kind, &self.revocations, self.now)?;
-                if refused > 0 {
-                    self.report.refused_revoked += refused;
+                self.report.refused_revoked += refused;
+                if refused + foreign > 0 {
                     // Say nothing more about it this session: its sync state describes
                     // changes we just refused, and the peer would only offer them again.
                     self.refused_docs.insert(id);

@@ -1,6 +1,7 @@
 //! Integration tests of the core, one binary. Each module reads as the behaviour it holds.
 
 mod agreement;
+mod audit;
 mod back_entry;
 mod checkins;
 mod cli;

@@ -61,6 +61,11 @@ enum Op {
         a: usize,
         b: usize,
     },
+    /// A manager opens a member's page (an entry in that laptop's audit log).
+    View {
+        laptop: usize,
+        member: usize,
+    },
     /// A manager renames the hub and changes a setting (the organisation's own fields).
     OrgEdit {
         laptop: usize,
@@ -204,6 +209,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
             }
         }),
         1 => laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::View { laptop, member }),
         1 => (laptop.clone(), 0..8usize, 0..8usize).prop_map(|(laptop, a, b)| Op::Merge {
             laptop,
             a,
@@ -657,6 +663,37 @@ fn assert_plans_agree(all: &[Hub], words: &[(String, uuid::Uuid)]) {
 }
 
 /// Every laptop lists the same people in the building, each once.
+/// Every laptop holds the same audit log (every laptop's entries, as each wrote them), and
+/// its tables equal a rebuild from the audit documents.
+fn assert_audit_logs_agree(all: &[Hub]) {
+    let read = |hub: &Hub| {
+        let ctx = crate::sync::ctx_of(hub);
+        service::audit_log(
+            &ctx,
+            &service::AuditFilter {
+                limit: Some(service::MAX_AUDIT_LINES),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let first = read(&all[0]);
+    assert!(
+        first.iter().any(|r| r.action == "org.set_up"),
+        "the log holds the first laptop's entries"
+    );
+    for (i, hub) in all.iter().enumerate() {
+        let log = read(hub);
+        assert_eq!(log, first, "laptop {i}'s audit log differs from laptop 0's");
+        hub.store.rebuild_all().unwrap();
+        assert_eq!(
+            read(hub),
+            log,
+            "laptop {i}: its audit log differs after a rebuild"
+        );
+    }
+}
+
 fn assert_presence_agrees(all: &[Hub]) {
     let here: Vec<Vec<String>> = all
         .iter()
@@ -757,6 +794,14 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
             }
             Op::Headcount { laptop } => {
                 service::add_headcount(&ctxs[laptop], 1).unwrap();
+            }
+            Op::View { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "view",
+                        service::show_member(&ctxs[laptop], &code),
+                    );
+                }
             }
             Op::Merge { laptop, a, b } | Op::NotDuplicates { laptop, a, b } => {
                 if let (Some(a), Some(b)) = (code_of(&all[laptop], a), code_of(&all[laptop], b)) {
@@ -917,6 +962,8 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
@@ -944,6 +991,8 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
