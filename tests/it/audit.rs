@@ -433,3 +433,98 @@ fn an_export_is_csv_audited_with_its_reason_and_needs_one() {
         1
     );
 }
+
+#[test]
+fn the_audit_command_filters_by_member_and_exports_csv_with_a_reason() {
+    use crate::cli::{hubdesk, set_up};
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let reg = hubdesk(
+        d,
+        m,
+        &[
+            "--json",
+            "member",
+            "register",
+            "--name",
+            "Cli Audit",
+            "--born",
+            "2010-04",
+        ],
+    );
+    assert_eq!(reg.code, 0, "{}", reg.stderr);
+    let code = reg.json()["code"].as_str().unwrap().to_string();
+    assert_eq!(hubdesk(d, m, &["member", "show", &code]).code, 0);
+
+    let listed = hubdesk(d, m, &["--json", "audit", "--member", &code]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let rows = listed.json();
+    let actions: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["member.viewed", "member.register"]);
+    assert_eq!(rows[0]["member_code"], code.as_str());
+    let plain = hubdesk(d, m, &["audit", "--member", &code, "--action", "viewed"]);
+    assert!(plain.stdout.contains("member.viewed") && plain.stdout.contains(&code));
+    assert!(!plain.stdout.contains("Cli Audit"), "never a name");
+    // `audit list` still works, with the same filters.
+    let list = hubdesk(d, m, &["--json", "audit", "list", "--member", &code]);
+    assert_eq!(list.json(), rows);
+
+    let refused = hubdesk(d, m, &["audit", "export", "--member", &code, "--out", "-"]);
+    assert_ne!(refused.code, 0, "an export needs a reason");
+    let csv = hubdesk(
+        d,
+        m,
+        &[
+            "audit",
+            "export",
+            "--member",
+            &code,
+            "--out",
+            "-",
+            "--reason",
+            "Subject access",
+        ],
+    );
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert!(
+        csv.stdout.starts_with("when (UTC),user,laptop,action"),
+        "{}",
+        csv.stdout
+    );
+    assert_eq!(csv.stdout.lines().count(), 3, "{}", csv.stdout);
+    let file = d.join("audit.csv");
+    let to_file = hubdesk(
+        d,
+        m,
+        &[
+            "audit",
+            "export",
+            "--out",
+            file.to_str().unwrap(),
+            "--reason",
+            "Review",
+        ],
+    );
+    assert_eq!(to_file.code, 0, "{}", to_file.stderr);
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("member.viewed")
+    );
+    let exported = hubdesk(d, m, &["--json", "audit", "--action", "audit.exported"]).json();
+    assert_eq!(exported.as_array().unwrap().len(), 2, "{exported}");
+    assert!(
+        exported[1]["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("Reason: Subject access")
+    );
+    let navigator = hubdesk(d, None, &["audit"]);
+    assert_ne!(navigator.code, 0);
+}
