@@ -472,3 +472,82 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     assert!(hub.store.doc_heads(record).unwrap().is_none());
     assert!(hub.store.tombstone_ids().unwrap().contains(&record));
 }
+
+#[test]
+fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_code_in_json() {
+    use crate::cli::{hubdesk, set_up};
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let ok = |args: &[&str]| {
+        let out = hubdesk(d, m, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        out
+    };
+    let member = ok(&[
+        "--json", "member", "register", "--name", NAME, "--born", "2010-03",
+    ])
+    .json();
+    let code = member["code"].as_str().unwrap().to_string();
+
+    let held = ok(&[
+        "--json",
+        "hold",
+        "set",
+        &code,
+        "--reason",
+        "Inquiry moratorium",
+    ]);
+    assert!(!held.stdout.contains("Zephyrine"), "{}", held.stdout);
+    let refused = hubdesk(
+        d,
+        m,
+        &[
+            "member",
+            "erase",
+            &code,
+            "--reason",
+            "Asked to be forgotten",
+        ],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Inquiry moratorium"),
+        "{}",
+        refused.stderr
+    );
+    ok(&["hold", "clear", &code, "--reason", "Inquiry closed"]);
+
+    let asked = ok(&[
+        "--json",
+        "member",
+        "erase",
+        &code,
+        "--reason",
+        "Asked to be forgotten",
+    ]);
+    assert!(!asked.stdout.contains("Zephyrine"), "{}", asked.stdout);
+    let request = asked.json()["id"].as_str().unwrap().to_string();
+    let listed = ok(&["--json", "member", "erase", "--list"]);
+    assert_eq!(listed.json()[0]["code"], code.as_str());
+    assert!(!listed.stdout.contains("Zephyrine"), "{}", listed.stdout);
+    let erased = ok(&["--json", "member", "erase", "--confirm", &request]).json();
+    assert_eq!(erased["request"], request.as_str());
+    assert_eq!(hubdesk(d, m, &["member", "show", &code]).code, 4);
+
+    ok(&[
+        "retention",
+        "set",
+        "--unseen-months",
+        "24",
+        "--until-age",
+        "26",
+        "--safeguarding-years",
+        "7",
+    ]);
+    let due = ok(&["--json", "retention", "due"]).json();
+    assert_eq!(due["schedule"]["unseen_months"], 24);
+    assert_eq!(due["members"].as_array().unwrap().len(), 0);
+    let run = ok(&["--json", "retention", "run"]).json();
+    assert_eq!(run["anonymised"].as_array().unwrap().len(), 0);
+}
