@@ -9,6 +9,7 @@ mod checkin;
 mod concern;
 mod conversation;
 mod day;
+mod erase;
 mod member;
 pub mod output;
 mod plan;
@@ -133,6 +134,12 @@ enum Command {
     Device(admin::DeviceCommand),
     /// The audit log of every laptop: who did what, when, and why (managers)
     Audit(audit::AuditArgs),
+    /// Legal holds: a held member cannot be erased or anonymised (staff)
+    #[command(subcommand)]
+    Hold(erase::HoldCommand),
+    /// The retention schedule: set, show, who is due, run (managers run it)
+    #[command(subcommand)]
+    Retention(erase::RetentionCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -162,6 +169,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
+        Command::Hold(c) => at.unlocked(|ctx| erase::hold(ctx, c, json)),
+        Command::Retention(c) => at.unlocked(|ctx| erase::retention(ctx, c, json)),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),

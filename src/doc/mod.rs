@@ -143,6 +143,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     (DocKind::Day, 2, &["shifts", "closings"]),
     (DocKind::Org, 4, &["role_history", "training"]),
     (DocKind::Member, 6, &["plans"]),
+    (DocKind::Org, 5, &["erasure_requests", "holds"]),
+    (DocKind::Day, 3, &["erased_visits"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -606,6 +608,49 @@ pub struct OrgDoc {
     /// definition apart write the same key.
     #[autosurgeon(missing = "Default::default")]
     pub instruments: BTreeMap<String, InstrumentEntry>,
+    /// Requests to erase a member, keyed by request id (UUIDv7): staff ask, a manager
+    /// confirms. Ids, times, users and staff's reason only, never a name (see
+    /// service::erasure).
+    #[autosurgeon(missing = "Default::default")]
+    pub erasure_requests: BTreeMap<String, ErasureRequestEntry>,
+    /// Legal holds, keyed by hold id (UUIDv7). A member with any hold not cleared cannot be
+    /// erased or anonymised. A hold set on one laptop while another clears the member's holds
+    /// is a new entry the clear never saw, so it stays: a hold is never lost to sync order.
+    #[autosurgeon(missing = "Default::default")]
+    pub holds: BTreeMap<String, HoldEntry>,
+}
+
+/// A request to erase a member (every record of the person). No personal data: the member's
+/// id, who asked and confirmed, and why in staff's words (the form asks for no names).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ErasureRequestEntry {
+    /// The member record asked about (an id).
+    pub member: String,
+    pub requested: StampDoc,
+    pub reason: String,
+    /// Set once, when a manager confirms; two managers confirming apart both leave a value
+    /// and either means confirmed.
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_set")]
+    pub confirmed: Option<StampDoc>,
+}
+
+/// A legal hold on a member: nothing erases or anonymises them while it stands.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HoldEntry {
+    /// The member record held (an id).
+    pub member: String,
+    pub set: StampDoc,
+    pub reason: String,
+    /// Written once, never cleared back to none (see [`reconcile_if_set`]).
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_set")]
+    pub cleared: Option<HoldClearDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HoldClearDoc {
+    pub at: Millis,
+    pub by: String,
+    pub reason: String,
 }
 
 /// A spell in one role (member, peer navigator, volunteer: the person's part in the hub, not
@@ -653,10 +698,14 @@ pub struct TombstoneEntry {
     pub kind: String,
     pub at: Millis,
     pub by: String,
-    /// "merged" or "erased".
+    /// "merged", "erased" (a confirmed erasure request) or "retention" (anonymised on the
+    /// organisation's retention schedule).
     pub reason: String,
     /// merged: the member that was kept.
     pub into: Option<String>,
+    /// erased: the erasure request it carried out (its entry holds staff's reason).
+    #[autosurgeon(missing = "Default::default")]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -707,6 +756,18 @@ pub struct SettingsDoc {
     /// How many days back a staff member may open a past day to type in a paper register.
     #[autosurgeon(missing = "default_back_entry_days")]
     pub back_entry_days: u32,
+    /// Retention (see service::erasure): anonymise a member this many months after they
+    /// were last seen, ... Each a field of its own, so two managers changing different parts
+    /// apart both keep theirs, and the same part is a conflict to review like any setting.
+    /// None (and in documents made before retention existed): no schedule.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_unseen_months: Option<u32>,
+    /// ... or at this birthday, whichever is later.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_until_age: Option<u32>,
+    /// Closed safeguarding records are kept this many years after their last closing.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_safeguarding_years: Option<u32>,
     /// How many months the audit log shows: older entries drop out of every view and export
     /// on every laptop. Never below [`MIN_AUDIT_RETENTION_MONTHS`] (service/ refuses less,
     /// and a smaller value from elsewhere is read as the floor).
@@ -747,6 +808,9 @@ impl Default for SettingsDoc {
             ],
             back_entry_days: DEFAULT_BACK_ENTRY_DAYS,
             audit_retention_months: DEFAULT_AUDIT_RETENTION_MONTHS,
+            retention_unseen_months: None,
+            retention_until_age: None,
+            retention_safeguarding_years: None,
         }
     }
 }
@@ -783,6 +847,19 @@ pub struct DayDoc {
     /// laptop closed the day and whenever that news arrived.
     #[autosurgeon(missing = "Default::default")]
     pub closings: BTreeMap<String, StampDoc>,
+    /// Visits of erased members, kept as anonymous counts so the day's attendance still adds
+    /// up. Keyed by a hash of the visit's id (never the id, which holds its sign-in time), so
+    /// every laptop that held the visit writes the same key and it counts once, whoever
+    /// erased first. Added to the layout later (see [`LAYOUT_UPGRADES`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub erased_visits: BTreeMap<String, ErasedVisitDoc>,
+}
+
+/// A visit by a member since erased: what the reports count, and nothing about who.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ErasedVisitDoc {
+    /// The activities of the visit (activity ids), sorted.
+    pub activities: Vec<String>,
 }
 
 /// A user's shift at a hub on a day.

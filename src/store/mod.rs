@@ -7,12 +7,14 @@
 //! lives in a 0600 key file beside it. Nothing here decides what a user may do: that is
 //! service/'s job.
 
+mod erasure;
 mod project;
 mod query;
 mod report;
 mod syncdata;
 mod team;
 
+pub use erasure::*;
 pub use query::*;
 pub use report::ReportQuery;
 pub use syncdata::*;
@@ -80,7 +82,8 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// 4: self-care plan edits (for the outcome reports: every store holds plans with a history
 ///    it never projected).
 /// 5: the audit log, projected from the laptops' audit documents (migration 0019).
-const PROJECTION_VERSION: i64 = 5;
+/// 6: erasure requests, legal holds and erased members' visits as anonymous counts.
+const PROJECTION_VERSION: i64 = 6;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -281,7 +284,8 @@ impl Store {
              PRAGMA temp_store = MEMORY;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;"
+             PRAGMA busy_timeout = 5000;
+             PRAGMA secure_delete = FAST;"
         ))
         .ctx("pragmas")?;
         conn.query_row(

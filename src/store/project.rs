@@ -44,6 +44,9 @@ const PROJECTION_TABLES: &[&str] = &[
     "check_in_scores",
     "plan_edits",
     "audit",
+    "erasure_requests",
+    "holds",
+    "erased_visits",
 ];
 
 pub(super) fn project(conn: &Connection, kind: DocKind, id: Uuid, am: &AutoCommit) -> Result<()> {
@@ -241,9 +244,50 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         "tombstones",
         "training",
         "role_history",
+        "erasure_requests",
+        "holds",
     ] {
         conn.execute(&format!("DELETE FROM {table}"), [])
             .ctx("reproject org")?;
+    }
+    for (key, r) in &org.erasure_requests {
+        let (Some(id), Some(member)) = (parse_id(key), parse_id(&r.member)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO erasure_requests (id, member_id, requested_at, requested_by, reason, confirmed_at, confirmed_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id,
+                member,
+                r.requested.at,
+                parse_id(&r.requested.by),
+                r.reason,
+                r.confirmed.as_ref().map(|c| c.at),
+                r.confirmed.as_ref().and_then(|c| parse_id(&c.by)),
+            ],
+        )
+        .ctx("project erasure requests")?;
+    }
+    for (key, h) in &org.holds {
+        let (Some(id), Some(member)) = (parse_id(key), parse_id(&h.member)) else {
+            continue;
+        };
+        conn.execute(
+            "INSERT INTO holds (id, member_id, set_at, set_by, reason, cleared_at, cleared_by, cleared_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                member,
+                h.set.at,
+                parse_id(&h.set.by),
+                h.reason,
+                h.cleared.as_ref().map(|c| c.at),
+                h.cleared.as_ref().and_then(|c| parse_id(&c.by)),
+                h.cleared.as_ref().map(|c| c.reason.as_str()),
+            ],
+        )
+        .ctx("project holds")?;
     }
     for (key, t) in &org.training {
         let (Some(id), Some(user)) = (parse_id(key), parse_id(&t.user)) else {
@@ -479,7 +523,7 @@ pub(super) fn is_joined(conn: &Connection, id: Uuid) -> Result<bool> {
 
 /// Every record id joined to `id` by "same person" facts, `id` included (transitively).
 /// Ids of records this laptop does not hold yet are included: they join when they arrive.
-fn group_of(conn: &Connection, id: Uuid) -> Result<BTreeSet<Uuid>> {
+pub(super) fn group_of(conn: &Connection, id: Uuid) -> Result<BTreeSet<Uuid>> {
     let mut group = BTreeSet::from([id]);
     let mut todo = vec![id];
     let mut stmt = conn
@@ -515,8 +559,12 @@ pub(super) fn remove(conn: &Connection, kind: DocKind, id: Uuid) -> Result<()> {
             }
         }
         DocKind::Day => {
-            conn.execute("DELETE FROM days WHERE id = ?1", [id])
-                .ctx("remove day")?;
+            for sql in [
+                "DELETE FROM days WHERE id = ?1",
+                "DELETE FROM erased_visits WHERE day_id = ?1",
+            ] {
+                conn.execute(sql, [id]).ctx("remove day")?;
+            }
         }
         DocKind::Contact => {
             for sql in [
@@ -1564,6 +1612,18 @@ fn project_day(conn: &Connection, id: Uuid, d: &DayDoc) -> Result<()> {
             at_close
         ])
         .ctx("project shift")?;
+    }
+    conn.prepare_cached("DELETE FROM erased_visits WHERE day_id = ?1")
+        .ctx("reproject erased visits")?
+        .execute([id])
+        .ctx("reproject erased visits")?;
+    for (key, v) in &d.erased_visits {
+        conn.prepare_cached(
+            "INSERT INTO erased_visits (day_id, key, activities) VALUES (?1, ?2, ?3)",
+        )
+        .ctx("project erased visit")?
+        .execute(params![id, key, v.activities.join(",")])
+        .ctx("project erased visit")?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod checkins;
 mod cli;
 mod conversations;
 mod day_story;
+mod erasure;
 mod fixtures;
 mod members;
 mod permissions;

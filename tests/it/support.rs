@@ -45,6 +45,12 @@ impl Hub {
         hub
     }
 
+    /// A new organisation in a store on disk in `dir` (the one place integration tests open a
+    /// file store, so a change to how stores are opened changes one line).
+    pub fn on_disk(dir: &std::path::Path) -> Hub {
+        Hub::set_up(open_store(dir))
+    }
+
     pub fn clock_now(&self) -> DateTime<Utc> {
         use hubdesk::service::Clock;
         self.clock.now()
@@ -87,6 +93,11 @@ impl Hub {
             other => panic!("expected a registration, got {other:?}"),
         }
     }
+}
+
+/// The store on disk in `dir` (made if there is none).
+pub fn open_store(dir: &std::path::Path) -> Store {
+    Store::open(dir).unwrap()
 }
 
 /// Cases for a property test: `default`, or PROPTEST_CASES when set, so a longer hunt is one

@@ -148,6 +148,24 @@ enum Op {
         step: usize,
         concern: usize,
     },
+    /// Staff ask for a member to be erased and a manager confirms it there and then (a legal
+    /// hold refuses it).
+    Erase {
+        laptop: usize,
+        member: usize,
+    },
+    /// Staff set a legal hold on a member, or clear the member's holds.
+    Hold {
+        laptop: usize,
+        member: usize,
+        set: bool,
+    },
+    /// A manager sets the retention schedule (a month unseen) and runs it `ahead` days on
+    /// (every member not seen since, and not held, is anonymised; none with 0).
+    Retention {
+        laptop: usize,
+        ahead: i64,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -274,6 +292,12 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 concern,
             }
         ),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::Erase { laptop, member }),
+        1 => (laptop.clone(), 0..8usize, any::<bool>()).prop_map(|(laptop, member, set)| {
+            Op::Hold { laptop, member, set }
+        }),
+        1 => (laptop.clone(), prop_oneof![Just(0i64), Just(45i64)])
+            .prop_map(|(laptop, ahead)| Op::Retention { laptop, ahead }),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -662,7 +686,6 @@ fn assert_plans_agree(all: &[Hub], words: &[(String, uuid::Uuid)]) {
     }
 }
 
-/// Every laptop lists the same people in the building, each once.
 /// Every laptop holds the same audit log (every laptop's entries, as each wrote them), and
 /// its tables equal a rebuild from the audit documents.
 fn assert_audit_logs_agree(all: &[Hub]) {
@@ -694,6 +717,21 @@ fn assert_audit_logs_agree(all: &[Hub]) {
     }
 }
 
+/// No laptop holds a document its organisation has tombstoned, nor a row of an erased member.
+fn assert_nothing_erased_remains(all: &[Hub]) {
+    for (i, hub) in all.iter().enumerate() {
+        let tombstoned = hub.store.tombstone_ids().unwrap();
+        for id in &tombstoned {
+            assert!(
+                hub.store.doc_heads(*id).unwrap().is_none(),
+                "laptop {i} still holds erased record {id}"
+            );
+            assert!(hub.store.member_by_id(*id).unwrap().is_none());
+        }
+    }
+}
+
+/// Every laptop lists the same people in the building, each once.
 fn assert_presence_agrees(all: &[Hub]) {
     let here: Vec<Vec<String>> = all
         .iter()
@@ -907,6 +945,50 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                 step,
                 concern,
             } => safeguard(&ctxs[laptop], code_of(&all[laptop], member), step, concern),
+            Op::Erase { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    match service::request_erasure(&ctxs[laptop], &code, "Asked to be forgotten") {
+                        Ok(r) => crate::support::done_or_refused(
+                            "confirm erasure",
+                            service::confirm_erasure(&ctxs[laptop], &r.id.to_string()),
+                        ),
+                        Err(e) => crate::support::done_or_refused::<()>("request erasure", Err(e)),
+                    }
+                }
+            }
+            Op::Hold {
+                laptop,
+                member,
+                set,
+            } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    if set {
+                        service::set_hold(&ctxs[laptop], &code, "Inquiry moratorium").unwrap();
+                    } else {
+                        crate::support::done_or_refused(
+                            "clear hold",
+                            service::clear_hold(&ctxs[laptop], &code, "Inquiry closed"),
+                        );
+                    }
+                }
+            }
+            Op::Retention { laptop, ahead } => {
+                let ctx = &ctxs[laptop];
+                service::set_retention(
+                    ctx,
+                    service::RetentionSchedule {
+                        unseen_months: Some(1),
+                        until_age: None,
+                        safeguarding_years: Some(1),
+                    },
+                )
+                .unwrap();
+                let clock = &all[laptop].clock;
+                clock.advance(chrono::Duration::days(ahead));
+                let run = service::run_retention(ctx);
+                clock.advance(chrono::Duration::days(-ahead));
+                run.unwrap();
+            }
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -965,9 +1047,13 @@ proptest! {
         // First: the checks after it read records, and reading one is audited.
         assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
+        assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
+        // Words written into a record since erased went with it.
+        let erased = agreeing[0].store.tombstone_ids().unwrap();
+        let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
     }
@@ -994,9 +1080,13 @@ proptest! {
         // First: the checks after it read records, and reading one is audited.
         assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
+        assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
+        // Words written into a record since erased went with it.
+        let erased = agreeing[0].store.tombstone_ids().unwrap();
+        let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
     }
