@@ -192,6 +192,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         role_history: BTreeMap::new(),
         training: BTreeMap::new(),
         instruments: BTreeMap::new(),
+        agreements: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;

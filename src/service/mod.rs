@@ -6,12 +6,14 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod agreements;
 mod audit;
 mod checkins;
 mod conversations;
 mod day;
 pub mod demo;
 mod demo_names;
+mod held;
 mod members;
 mod merge;
 mod plans;
@@ -22,10 +24,12 @@ mod sync_worker;
 mod team;
 
 pub use accounts::*;
+pub use agreements::*;
 pub use audit::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
+pub use held::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;

@@ -79,7 +79,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 ///    projected).
 /// 4: self-care plan edits (for the outcome reports: every store holds plans with a history
 ///    it never projected).
-const PROJECTION_VERSION: i64 = 4;
+/// 5: the organisation's agreement texts (a laptop on an older hubdesk holds an organisation
+///    document with texts it never projected).
+const PROJECTION_VERSION: i64 = 5;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -1846,6 +1848,7 @@ mod tests {
                     }],
                 },
             )]),
+            accepted_agreements: Default::default(),
         };
         autosurgeon::reconcile(&mut am, &record).unwrap();
         am.commit();

@@ -7,6 +7,7 @@ mod cli;
 mod conversations;
 mod day_story;
 mod fixtures;
+mod held;
 mod members;
 mod permissions;
 mod plans;
