@@ -9,6 +9,7 @@ mod checkin;
 mod concern;
 mod conversation;
 mod day;
+mod held;
 mod member;
 pub mod output;
 mod plan;
@@ -139,6 +140,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<admin::ConflictsCommand>,
     },
+    /// The member agreement's versions: set the words of a new one (managers), list or show them
+    #[command(subcommand)]
+    Agreement(held::AgreementCommand),
 }
 
 /// Records the command line folds after a command (see [`service::idle_step`]).
@@ -185,6 +189,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
         Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
         Command::Report(c) => at.unlocked(|ctx| report::report(ctx, c, json)),
+        Command::Agreement(c) => at.unlocked(|ctx| held::agreement(ctx, c, json)),
     }
 }
 

@@ -8,6 +8,7 @@ mod conversations;
 mod day_story;
 mod fixtures;
 mod held;
+mod held_cli;
 mod members;
 mod permissions;
 mod plans;
