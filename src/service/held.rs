@@ -390,6 +390,17 @@ pub fn export_member<T, E: From<Error>>(
     Ok(Some(saved))
 }
 
+/// Records that the "What we hold" screen was printed (the print dialog said it went): an
+/// export like the others, audited as `member.exported` with the format `print`.
+pub fn record_member_printed(ctx: &Ctx<'_>, id_or_code: &str) -> Result<()> {
+    ctx.require(Permission::SubjectRights)?;
+    let row = resolve_member(ctx, id_or_code)?;
+    let mut entry = ctx.audit(MEMBER_EXPORTED_ACTION, Some(row.id));
+    entry.detail = Some("format: print".into());
+    ctx.store.append_audit(&[entry])?;
+    Ok(())
+}
+
 fn hub_tz(ctx: &Ctx<'_>) -> chrono_tz::Tz {
     ctx.hub()
         .map(|h| time_zone(&h.time_zone))
@@ -866,6 +877,11 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// "1 visit", "3 visits".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn empty(b: &mut String, words: &str) {
     let _ = write!(b, "<p class=\"held-empty\">{}</p>", esc(words));
 }
@@ -968,8 +984,8 @@ fn section_body(
             }
             let _ = write!(
                 b,
-                "<table><caption>{} visits, newest first</caption><thead><tr><th scope=\"col\">Day</th><th scope=\"col\">Hub</th><th scope=\"col\">In</th><th scope=\"col\">Out</th><th scope=\"col\">Came for</th><th scope=\"col\">Signed in by</th></tr></thead><tbody>",
-                h.visits.len()
+                "<table><caption>{}, newest first</caption><thead><tr><th scope=\"col\">Day</th><th scope=\"col\">Hub</th><th scope=\"col\">In</th><th scope=\"col\">Out</th><th scope=\"col\">Came for</th><th scope=\"col\">Signed in by</th></tr></thead><tbody>",
+                count(h.visits.len(), "visit", "visits")
             );
             for v in &h.visits {
                 let out = match (v.signed_out_at, v.signed_out_at_close) {
@@ -1110,8 +1126,8 @@ fn section_body(
             }
             let _ = write!(
                 b,
-                "<table><caption>{} check-ins, newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Questions</th><th scope=\"col\">Scores</th><th scope=\"col\">With</th></tr></thead><tbody>",
-                h.check_ins.len()
+                "<table><caption>{}, newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Questions</th><th scope=\"col\">Scores</th><th scope=\"col\">With</th></tr></thead><tbody>",
+                count(h.check_ins.len(), "check-in", "check-ins")
             );
             for c in &h.check_ins {
                 let v = &c.check_in;
@@ -1210,8 +1226,8 @@ fn section_body(
             }
             let _ = write!(
                 b,
-                "<table><caption>{} times, oldest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What they did</th></tr></thead><tbody>",
-                h.access.len()
+                "<table><caption>{}, oldest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What they did</th></tr></thead><tbody>",
+                count(h.access.len(), "time", "times")
             );
             for a in &h.access {
                 let _ = write!(
