@@ -516,6 +516,50 @@ fn front_desk(c: &mut Criterion) {
         report("plan: an earlier version", versions);
     }
 
+    // What we hold about a member (issue 12): the subject access export, HTML and JSON, of
+    // the member with 50 conversations and 30 check-ins, and of the member with the most
+    // visits of those signed in above (every visit, conversation, check-in, the plan, the
+    // audit entries about them).
+    let staff = service::unlock(&store, &clock, "Demo Staff", "9753").expect("unlock");
+    let staff = Ctx::new(&store, &clock).as_user(staff);
+    let most_visits = visitors
+        .iter()
+        .zip(&codes)
+        .max_by_key(|(id, _)| store.visit_count(**id).unwrap_or(0))
+        .map(|(id, code)| (code.clone(), store.visit_count(*id).unwrap_or(0)));
+    for (label, code) in [
+        (
+            "50 conversations, 30 check-ins".to_string(),
+            codes.get(600).cloned(),
+        ),
+        (
+            format!("{} visits", most_visits.as_ref().map_or(0, |m| m.1)),
+            most_visits.map(|m| m.0),
+        ),
+    ] {
+        let Some(code) = code else { continue };
+        for format in [service::HeldFormat::Html, service::HeldFormat::Json] {
+            let mut exports = Vec::new();
+            let mut bytes = 0;
+            for _ in 0..30 {
+                let started = Instant::now();
+                service::export_member(&staff, &code, format, |b| {
+                    bytes = b.len();
+                    Ok::<_, service::Error>(Some(()))
+                })
+                .expect("export");
+                exports.push(started.elapsed());
+            }
+            report(
+                &format!(
+                    "member export ({}, member with {label}, {bytes} B)",
+                    format.extension()
+                ),
+                exports,
+            );
+        }
+    }
+
     if std::env::var_os("HUBDESK_BENCH_SKIP_REBUILD").is_some() {
         return;
     }

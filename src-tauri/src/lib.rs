@@ -1272,6 +1272,122 @@ async fn report_print<R: Runtime>(
     Ok(outcome)
 }
 
+// ---- HELD ----
+// What we hold about a member (staff and managers; the core refuses anyone else), and the
+// member agreement the desk offers after a sign-in.
+
+/// Everything held about the member, for the "What we hold" screen (audited as a view).
+#[tauri::command]
+fn what_we_hold(state: State<'_, AppState>, id_or_code: String) -> Res<service::HeldRecord> {
+    state.with_ctx(|ctx| service::what_we_hold(ctx, &id_or_code))
+}
+
+/// The export as a file where the person chooses, in the shell's own save dialog: the
+/// permission is checked before the dialog opens, and the audit entry is kept only once the
+/// file is on disk (a cancelled dialog logs nothing). The name offered carries the member's
+/// code, never their name.
+#[tauri::command]
+async fn save_what_we_hold<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    format: String,
+) -> Res<Saved> {
+    let format = service::HeldFormat::parse(&format)?;
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let offer = save::Offer {
+        file_name: service::held_file_name(&code, format, chrono::Utc::now()),
+        kind: match format {
+            service::HeldFormat::Html => "Web page (HTML)",
+            service::HeldFormat::Json => "JSON",
+        },
+        extension: format.extension(),
+    };
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_member(ctx, &id_or_code, format, write)
+    })
+    .await
+}
+
+/// Prints the "What we hold" screen (it prints alone, with no app around it) through the
+/// system's print dialog; audited as an export once the print went. Under HUBDESK_SAVE_AS
+/// (tests) it prints to a PDF in that folder with no dialog, or answers as cancelled.
+#[tauri::command]
+async fn print_what_we_hold<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<PrintOutcome> {
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let outcome = match state.save_as() {
+        SaveAs::Dialog => print_window(&window, None, "page").await?,
+        SaveAs::Cancel => PrintOutcome::Cancelled,
+        SaveAs::Folder(dir) => {
+            let path = dir
+                .join(service::held_file_name(
+                    &code,
+                    service::HeldFormat::Html,
+                    chrono::Utc::now(),
+                ))
+                .with_extension("pdf");
+            match print_window(&window, Some(path.clone()), "page").await? {
+                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+                    PrintOutcome::Saved(path.display().to_string())
+                }
+                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+                }
+                other => other,
+            }
+        }
+    };
+    if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
+        state.with_ctx(|ctx| service::record_member_printed(ctx, &id_or_code))?;
+    }
+    Ok(outcome)
+}
+
+/// The agreement version the member has yet to accept, with its words (the desk's prompt).
+#[tauri::command]
+fn agreement_due(
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<Option<service::AgreementDue>> {
+    state.with_ctx(|ctx| service::agreement_due(ctx, &id_or_code))
+}
+
+/// The desk's "Accepted": the member accepted `version` (the one the prompt showed).
+#[tauri::command]
+fn accept_agreement<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    version: String,
+) -> Res<service::AgreementAccepted> {
+    let done = state.with_ctx(|ctx| service::accept_agreement(ctx, &id_or_code, Some(&version)))?;
+    changed(&app, "members");
+    Ok(done)
+}
+
+/// Sets the words of a new agreement version (managers; the CLI's `agreement set`).
+#[tauri::command]
+fn set_agreement<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    version: String,
+    text: String,
+) -> Res<service::AgreementView> {
+    let set = state.with_ctx(|ctx| service::set_agreement(ctx, &version, &text))?;
+    changed(&app, "settings");
+    Ok(set)
+}
+
+/// Every agreement version set, newest first.
+#[tauri::command]
+fn list_agreements(state: State<'_, AppState>) -> Res<Vec<service::AgreementView>> {
+    state.with_ctx(service::list_agreements)
+}
+
 /// The app with its state and the commands of commands.txt.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder_with_state(builder, AppState::new(data_dir))

@@ -104,6 +104,8 @@ pub struct UserView {
     pub can_manage_instruments: bool,
     /// Preview and export outcome reports (managers).
     pub can_report: bool,
+    /// See and export everything held about a member (staff, managers).
+    pub can_subject_access: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -445,6 +447,7 @@ impl AppState {
                     .roles()
                     .allows(hubdesk::domain::Permission::ManageCatalogue),
                 can_report: u.roles().allows(hubdesk::domain::Permission::Reports),
+                can_subject_access: u.roles().allows(hubdesk::domain::Permission::SubjectRights),
             }),
             opening: None,
         })

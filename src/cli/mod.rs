@@ -10,6 +10,7 @@ mod concern;
 mod conversation;
 mod day;
 mod erase;
+mod held;
 mod member;
 pub mod output;
 mod plan;
@@ -145,6 +146,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<admin::ConflictsCommand>,
     },
+    /// The member agreement's versions: set the words of a new one (managers), list or show them
+    #[command(subcommand)]
+    Agreement(held::AgreementCommand),
 }
 
 /// Records the command line folds after a command (see [`service::idle_step`]).
@@ -193,6 +197,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
         Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
         Command::Report(c) => at.unlocked(|ctx| report::report(ctx, c, json)),
+        Command::Agreement(c) => at.unlocked(|ctx| held::agreement(ctx, c, json)),
     }
 }
 

@@ -145,6 +145,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     (DocKind::Member, 6, &["plans"]),
     (DocKind::Org, 5, &["erasure_requests", "holds"]),
     (DocKind::Day, 3, &["erased_visits"]),
+    (DocKind::Org, 6, &["agreements"]),
+    (DocKind::Member, 8, &["accepted_agreements"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -154,10 +156,29 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
 /// one would show. Call it before writing to a document, with no change pending. Returns
 /// whether it changed the document.
 pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
+    upgrade(doc, kind, false)
+}
+
+/// Maps added only when first written to, never when a document is merely opened for
+/// writing: a member's accepted agreements are written rarely, and giving every record the
+/// map at its next sign-in would make each member's first sign-in after an update slower.
+/// The change that adds one is the same whenever it is made (see [`upgrade_layout`]).
+const LAZY_MAPS: &[&str] = &["accepted_agreements"];
+
+/// [`upgrade_layout`], and the maps it leaves until they are written to ([`LAZY_MAPS`]):
+/// call before writing to one of those.
+pub fn upgrade_layout_fully(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
+    upgrade(doc, kind, true)
+}
+
+fn upgrade(doc: &mut AutoCommit, kind: DocKind, lazy_too: bool) -> Result<bool, DocError> {
     let upgrades = upgrades_of(kind);
     let mut missing_now = false;
     for (_, maps) in &upgrades {
         for map in *maps {
+            if !lazy_too && LAZY_MAPS.contains(map) {
+                continue;
+            }
             missing_now |= doc.get(automerge::ROOT, *map)?.is_none();
         }
     }
@@ -236,12 +257,17 @@ fn layout_change(
 /// layout upgrades on top. A change made on these heads deterministically (the plan's start,
 /// see [`plan::ensure_plan`]) comes out the same on every laptop. Call after
 /// [`upgrade_layout`], so these changes are in the document.
+///
+/// Only the upgrades up to `up_to`: the layout as it was when such changes began to be made,
+/// so that maps added since (some only when first written, see [`LAZY_MAPS`]) never move
+/// where they sit.
 pub(crate) fn layout_base(
     doc: &mut AutoCommit,
     kind: DocKind,
+    up_to: u32,
 ) -> Result<Vec<automerge::ChangeHash>, DocError> {
     let mut base = layout_roots(doc);
-    for (version, maps) in upgrades_of(kind) {
+    for (version, maps) in upgrades_of(kind).into_iter().filter(|(v, _)| *v <= up_to) {
         let mut fork = doc.fork_at(&base)?;
         if let Some(change) = layout_change(&mut fork, version, maps)? {
             base = vec![change.hash()];
@@ -395,6 +421,25 @@ pub struct MemberDoc {
     /// [`LAYOUT_UPGRADES`]): older records have none until their first.
     #[autosurgeon(missing = "Default::default")]
     pub check_ins: BTreeMap<String, CheckInDoc>,
+    /// Versions of the member agreement the member accepted after registering (the desk's
+    /// "Accepted" when a new version was due), keyed "version:fingerprint" of the words
+    /// accepted, so acceptances recorded on two laptops apart all survive. Added to the layout
+    /// later (see [`LAYOUT_UPGRADES`]). What they accepted at registration stays in
+    /// `agreement`.
+    #[autosurgeon(missing = "Default::default")]
+    pub accepted_agreements: BTreeMap<String, AcceptanceDoc>,
+}
+
+/// A member's acceptance of one version of the agreement: the words (by fingerprint), when,
+/// and who recorded it at the desk.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AcceptanceDoc {
+    pub version: String,
+    /// The fingerprint of the words accepted (see domain::agreement::fingerprint).
+    pub fingerprint: String,
+    pub at: Millis,
+    /// The user who recorded it.
+    pub by: String,
 }
 
 /// One outcome check-in: the answers a member gave to one instrument, and the scores they
@@ -618,6 +663,12 @@ pub struct OrgDoc {
     /// is a new entry the clear never saw, so it stays: a hold is never lost to sync order.
     #[autosurgeon(missing = "Default::default")]
     pub holds: BTreeMap<String, HoldEntry>,
+    /// The words of each version of the member agreement, keyed "version:fingerprint": a
+    /// version's words never change once set, and two laptops setting different words for
+    /// one version apart both keep theirs (which is in force is a rule, see
+    /// domain::agreement::in_force). No personal data: the organisation's own words.
+    #[autosurgeon(missing = "Default::default")]
+    pub agreements: BTreeMap<String, AgreementTextEntry>,
 }
 
 /// A request to erase a member (every record of the person). No personal data: the member's
@@ -651,6 +702,16 @@ pub struct HoldClearDoc {
     pub at: Millis,
     pub by: String,
     pub reason: String,
+}
+
+/// One version of the member agreement's words.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AgreementTextEntry {
+    pub version: String,
+    pub text: String,
+    pub fingerprint: String,
+    pub at: Millis,
+    pub by: String,
 }
 
 /// A spell in one role (member, peer navigator, volunteer: the person's part in the hub, not

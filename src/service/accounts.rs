@@ -194,6 +194,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         instruments: BTreeMap::new(),
         erasure_requests: BTreeMap::new(),
         holds: BTreeMap::new(),
+        agreements: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;

@@ -166,7 +166,7 @@ pub fn follow_ups_due(ctx: &Ctx<'_>) -> Result<Vec<FollowUpDue>> {
     Ok(out)
 }
 
-fn read_conversations(
+pub(super) fn read_conversations(
     am: &automerge::AutoCommit,
 ) -> Result<BTreeMap<String, ConversationDoc>, doc::DocError> {
     use automerge::ReadDoc;
@@ -217,7 +217,7 @@ impl Names {
     }
 }
 
-fn view(
+pub(super) fn view(
     names: &Names,
     id: ConversationId,
     c: &ConversationDoc,

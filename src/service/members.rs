@@ -202,6 +202,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
         check_ins: BTreeMap::new(),
+        accepted_agreements: BTreeMap::new(),
     };
     let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
     autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;

@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod agreements;
 mod audit;
 mod checkins;
 mod conversations;
@@ -13,6 +14,7 @@ mod day;
 pub mod demo;
 mod demo_names;
 pub mod erasure;
+mod held;
 mod members;
 mod merge;
 mod plans;
@@ -23,11 +25,13 @@ mod sync_worker;
 mod team;
 
 pub use accounts::*;
+pub use agreements::*;
 pub use audit::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
 pub use erasure::*;
+pub use held::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;

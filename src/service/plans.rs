@@ -416,7 +416,11 @@ fn merged_plans(ctx: &Ctx<'_>, row: &MemberRow, shown: uuid::Uuid) -> Result<Vec
 }
 
 /// Reads the plan of the person's record that holds it, now or at `heads`.
-fn read_view(ctx: &Ctx<'_>, row: &MemberRow, heads: Option<&[ChangeHash]>) -> Result<PlanView> {
+pub(super) fn read_view(
+    ctx: &Ctx<'_>,
+    row: &MemberRow,
+    heads: Option<&[ChangeHash]>,
+) -> Result<PlanView> {
     let record = plan_record(ctx, row)?;
     let read = ctx.store.with_doc_mut(record, |am| -> Result<_> {
         let (plan, version) = match heads {

@@ -308,7 +308,7 @@ fn read_concern(ctx: &Ctx<'_>, id: &str) -> Result<(ConcernRow, SafeguardingDoc)
     Ok((row, sg))
 }
 
-fn read_doc(ctx: &Ctx<'_>, record: Uuid) -> Result<SafeguardingDoc> {
+pub(super) fn read_doc(ctx: &Ctx<'_>, record: Uuid) -> Result<SafeguardingDoc> {
     let doc_id = safeguarding_doc_id(record);
     ctx.store
         .with_doc(doc_id, |am| Ok(doc::read(am, DocKind::Safeguarding)?))?
@@ -350,7 +350,11 @@ fn write_to_concern<R: autosurgeon::Reconcile>(
     Ok(sg)
 }
 
-fn detail(ctx: &Ctx<'_>, row: &ConcernRow, sg: &SafeguardingDoc) -> Result<ConcernDetail> {
+pub(super) fn detail(
+    ctx: &Ctx<'_>,
+    row: &ConcernRow,
+    sg: &SafeguardingDoc,
+) -> Result<ConcernDetail> {
     let c = sg
         .concerns
         .get(&row.id.to_string())

@@ -83,7 +83,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 ///    it never projected).
 /// 5: the audit log, projected from the laptops' audit documents (migration 0019).
 /// 6: erasure requests, legal holds and erased members' visits as anonymous counts.
-const PROJECTION_VERSION: i64 = 6;
+/// 7: the organisation's agreement texts (a laptop on an older hubdesk holds an organisation
+///    document with texts it never projected).
+const PROJECTION_VERSION: i64 = 7;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -2009,6 +2011,7 @@ mod tests {
                     }],
                 },
             )]),
+            accepted_agreements: Default::default(),
         };
         autosurgeon::reconcile(&mut am, &record).unwrap();
         am.commit();

@@ -18,6 +18,7 @@ use crate::domain::names::search_key;
 /// Tables that hold projections, cleared by a rebuild. The FTS index is handled apart.
 const PROJECTION_TABLES: &[&str] = &[
     "org",
+    "agreements",
     "hubs",
     "users",
     "activities",
@@ -246,6 +247,7 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         "role_history",
         "erasure_requests",
         "holds",
+        "agreements",
     ] {
         conn.execute(&format!("DELETE FROM {table}"), [])
             .ctx("reproject org")?;
@@ -288,6 +290,13 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
             ],
         )
         .ctx("project holds")?;
+    }
+    for a in org.agreements.values() {
+        conn.execute(
+            "INSERT OR IGNORE INTO agreements (version, fingerprint, set_at, set_by) VALUES (?1, ?2, ?3, ?4)",
+            params![a.version, a.fingerprint, a.at, a.by],
+        )
+        .ctx("project agreements")?;
     }
     for (key, t) in &org.training {
         let (Some(id), Some(user)) = (parse_id(key), parse_id(&t.user)) else {
@@ -423,7 +432,16 @@ fn project_org_conflicts(conn: &Connection, org: Uuid, am: &AutoCommit) -> Resul
         .get(automerge::ROOT, "settings")
         .map_err(doc::DocError::from)?
     {
+        // With agreement texts, the version in force is the highest text's (a fact every
+        // laptop reads alike), so two laptops setting versions apart leave nothing to review.
+        let has_texts = am
+            .get(automerge::ROOT, "agreements")
+            .map_err(doc::DocError::from)?
+            .is_some_and(|(_, obj)| am.keys(&obj).next().is_some());
         for key in am.keys(&settings) {
+            if has_texts && key == "current_agreement" {
+                continue;
+            }
             let values = field_values(am, &settings, &key)?;
             if values.len() >= 2 {
                 found.push((format!("setting:{key}"), values));

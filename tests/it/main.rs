@@ -9,6 +9,8 @@ mod conversations;
 mod day_story;
 mod erasure;
 mod fixtures;
+mod held;
+mod held_cli;
 mod members;
 mod permissions;
 mod plans;

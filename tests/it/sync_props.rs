@@ -166,6 +166,18 @@ enum Op {
         laptop: usize,
         ahead: i64,
     },
+    /// A manager sets words for an agreement version (`words` picks one of two texts, so
+    /// laptops apart set different words for one version).
+    Agreement {
+        laptop: usize,
+        version: u8,
+        words: u8,
+    },
+    /// The desk records that a member accepted the version in force.
+    Accept {
+        laptop: usize,
+        member: usize,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -298,6 +310,12 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
         }),
         1 => (laptop.clone(), prop_oneof![Just(0i64), Just(45i64)])
             .prop_map(|(laptop, ahead)| Op::Retention { laptop, ahead }),
+        1 => (laptop.clone(), 1..4u8, 0..2u8).prop_map(|(laptop, version, words)| Op::Agreement {
+            laptop,
+            version,
+            words
+        }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::Accept { laptop, member }),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -501,6 +519,50 @@ fn safeguard(ctx: &Ctx<'_>, code: Option<String>, step: usize, concern: usize) {
 }
 
 /// Every laptop shows the same concerns, whole, and the same desk markers.
+/// Every laptop holds the same agreement texts, puts the same one in force, and says the same
+/// of each member: which versions they accepted and whether one is due.
+fn assert_agreements_agree(all: &[Hub]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut lines: Vec<String> = service::list_agreements(&ctx)
+                .unwrap()
+                .into_iter()
+                .map(|a| {
+                    format!(
+                        "{} {} {} {}",
+                        a.version, a.fingerprint, a.in_force, a.disputed
+                    )
+                })
+                .collect();
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            for m in members {
+                let due = service::agreement_due(&ctx, &m.code).unwrap();
+                let held = service::what_we_hold(&ctx, &m.code).unwrap();
+                let accepted: Vec<&str> = held
+                    .agreement
+                    .accepted
+                    .iter()
+                    .map(|a| a.version.as_str())
+                    .collect();
+                lines.push(format!(
+                    "{} {:?} {:?} {}",
+                    m.code,
+                    due.map(|d| d.fingerprint),
+                    accepted,
+                    held.agreement.due
+                ));
+            }
+            lines
+        })
+        .collect();
+    for (i, s) in seen.iter().enumerate() {
+        assert_eq!(s, &seen[0], "laptop {i} tells the agreements differently");
+    }
+}
+
 fn assert_concerns_agree(all: &[Hub]) {
     let seen: Vec<Vec<String>> = all
         .iter()
@@ -989,6 +1051,26 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                 clock.advance(chrono::Duration::days(-ahead));
                 run.unwrap();
             }
+            Op::Agreement {
+                laptop,
+                version,
+                words,
+            } => crate::support::done_or_refused(
+                "set agreement",
+                service::set_agreement(
+                    &ctxs[laptop],
+                    &version.to_string(),
+                    &format!("Words {words} of version {version}."),
+                ),
+            ),
+            Op::Accept { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "accept agreement",
+                        service::accept_agreement(&ctxs[laptop], &code, None),
+                    );
+                }
+            }
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -1056,6 +1138,7 @@ proptest! {
         let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
+        assert_agreements_agree(agreeing);
     }
 }
 
@@ -1089,6 +1172,7 @@ proptest! {
         let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
+        assert_agreements_agree(agreeing);
     }
 }
 

@@ -117,6 +117,18 @@ export const api = {
   reportExportMembers: (from, to, format, reason) => call("report_export_members", { from, to, format, reason }),
   // Prints the report the screen shows: {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}.
   reportPrint: (choice, reason) => call("report_print", { ...choice, reason }),
+  // What we hold about a member (staff, managers). saveWhatWeHold: format "html" | "json",
+  // opens the save dialog and answers {saved: path | null}; printWhatWeHold answers as
+  // printRollCall does.
+  whatWeHold: (idOrCode) => call("what_we_hold", { idOrCode }),
+  saveWhatWeHold: (idOrCode, format) => call("save_what_we_hold", { idOrCode, format }),
+  printWhatWeHold: (idOrCode) => call("print_what_we_hold", { idOrCode }),
+  // The member agreement after a sign-in: {version, fingerprint, text} or null; Accepted.
+  agreementDue: (idOrCode) => call("agreement_due", { idOrCode }),
+  acceptAgreement: (idOrCode, version) => call("accept_agreement", { idOrCode, version }),
+  // Managers: the words of a new version ({version, text, in_force, ...}), and every version.
+  setAgreement: (version, text) => call("set_agreement", { version, text }),
+  listAgreements: () => call("list_agreements"),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.

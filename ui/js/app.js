@@ -18,12 +18,13 @@ import * as safeguarding from "./views/safeguarding.js";
 import * as instruments from "./views/instruments.js";
 import * as handover from "./views/handover.js";
 import * as reports from "./views/reports.js";
+import * as held from "./views/held.js";
 
 const main = document.getElementById("main");
 // handover: the self-filled check-in in progress (views/handover.js), or null.
 const state = { status: null, view: null, idleTimer: null, handover: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, held };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
