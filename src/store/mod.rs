@@ -7,6 +7,7 @@
 //! lives in a 0600 key file beside it. Nothing here decides what a user may do: that is
 //! service/'s job.
 
+pub mod forget;
 mod project;
 mod query;
 mod report;
@@ -155,6 +156,10 @@ pub enum StoreError {
         "the store in {0} cannot be opened: its key file ({KEY_FILE}) is missing, and without it the records cannot be read; put the key file back from a backup (hubdesk never makes a new key for an existing store)"
     )]
     KeyMissing(PathBuf),
+    /// A manager removed this laptop from the organisation and it erased its records (see
+    /// [`forget`]); the folder holds only the note saying so.
+    #[error("{}", .0.message())]
+    Removed(Box<forget::Removal>),
 }
 
 impl From<DocError> for StoreError {
@@ -229,6 +234,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         fs::create_dir_all(dir).map_err(|source| StoreError::Key {
             path: dir.to_path_buf(),
             source,
@@ -257,6 +263,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         if !holds_a_store(&dir.join(DB_FILE)) {
             return Err(StoreError::NoStore(dir.to_path_buf()));
         }

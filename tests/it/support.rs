@@ -133,3 +133,9 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
     }
     assert!(seen > 0, "the data dir holds the store");
 }
+
+/// Opens the store in a laptop's data folder (tests open file stores only through here, so
+/// one place changes when opening a store needs more).
+pub fn open_store(dir: &std::path::Path) -> Result<Store, hubdesk::store::StoreError> {
+    Store::open(dir)
+}
