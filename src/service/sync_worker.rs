@@ -363,7 +363,7 @@ pub fn serve(
     rt.block_on(async {
         // Asked for by name: not being able to listen is the command failing.
         let listener = net::listen(&config.listen).await?;
-        
+
         on_listening(
             &listener
                 .local_addr()

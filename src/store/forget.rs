@@ -128,9 +128,7 @@ fn starts_with_a_magic(path: &Path) -> bool {
             Ok(k) => n += k,
         }
     }
-    RECORD_FILE_MAGICS
-        .iter()
-        .any(|m| head[..n].starts_with(m))
+    RECORD_FILE_MAGICS.iter().any(|m| head[..n].starts_with(m))
 }
 
 /// Overwrites with zeros, then removes, every file of `dir` that holds records or keys.

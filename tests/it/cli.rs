@@ -575,12 +575,21 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
         "{said}"
     );
     assert_eq!(out.json()["error"]["kind"], "removed");
-    for gone in ["hubdesk.db", "hubdesk.db-wal", "store.key", "from-desk-2.hdsync"] {
+    for gone in [
+        "hubdesk.db",
+        "hubdesk.db-wal",
+        "store.key",
+        "from-desk-2.hdsync",
+    ] {
         assert!(!b.path().join(gone).exists(), "{gone} is still there");
     }
     assert!(b.path().join("removed.json").exists());
     // Every later command says the same, and sets nothing up again.
-    for args in [&["member", "find", "zoe"][..], &["sync", "status"], &["sync", "now", &addr]] {
+    for args in [
+        &["member", "find", "zoe"][..],
+        &["sync", "status"],
+        &["sync", "now", &addr],
+    ] {
         let out = hubdesk(b.path(), M, args);
         assert_eq!(out.code, 7, "{args:?}: {}", out.stderr);
         assert_eq!(out.stderr.trim(), said);

@@ -344,8 +344,11 @@ fn a_revoked_laptop_is_refused_and_its_users_cannot_act() {
     // Laptop 3 hears of its own revocation from laptop 2, in the organisation's record: it
     // forgets (a store in memory has no folder to erase, so only the act of forgetting shows).
     let err = sync_pair(&all[2], &all[1]).unwrap_err();
-    assert!(matches!(&err, SyncError::Removed(r) if r.heard_from
-        == hubdesk::store::forget::HeardFrom::OrganisationRecord), "{err}");
+    assert!(
+        matches!(&err, SyncError::Removed(r) if r.heard_from
+        == hubdesk::store::forget::HeardFrom::OrganisationRecord),
+        "{err}"
+    );
     let c = Ctx::new(&all[2].store, &all[2].clock).as_user(all[2].unlock(MANAGER, MANAGER_PIN));
     let err = service::list_users(&c).unwrap_err();
     assert_eq!(err.kind(), "permission");

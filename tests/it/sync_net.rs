@@ -310,7 +310,9 @@ fn assert_forgotten(dir: &Path, names: &[&str]) {
 
 /// What the next open says, from the CLI or the app alike.
 fn next_open_says(dir: &Path) -> String {
-    let err = open_store(dir).err().expect("a removed laptop opens nothing");
+    let err = open_store(dir)
+        .err()
+        .expect("a removed laptop opens nothing");
     assert!(matches!(err, StoreError::Removed(_)), "{err:?}");
     let err = service::Error::from(err);
     assert_eq!(err.kind(), "removed");
@@ -330,7 +332,12 @@ fn a_revoked_laptop_that_syncs_is_told_with_the_organisations_record_and_erases_
     let server = Server::start(a.path(), Limits::default());
     let b = joined(a.path(), &server, "lost laptop");
     register(b.path(), "Zephyrine Quill");
-    let b_id = open_store(b.path()).unwrap().local_device().unwrap().unwrap().id;
+    let b_id = open_store(b.path())
+        .unwrap()
+        .local_device()
+        .unwrap()
+        .unwrap()
+        .id;
     {
         let store = open_store(a.path()).unwrap();
         service::revoke_device(&manager(&store), "lost laptop").unwrap();
@@ -356,10 +363,7 @@ fn a_revoked_laptop_that_syncs_is_told_with_the_organisations_record_and_erases_
     );
     // The laptop that told it notes so; the removed laptop has nowhere left to write.
     let told = open_store(a.path()).unwrap().audit_of(b_id).unwrap();
-    assert!(
-        told.iter().any(|e| e.action == "device.forgot"),
-        "{told:?}"
-    );
+    assert!(told.iter().any(|e| e.action == "device.forgot"), "{told:?}");
     let removal = shell_forgets(b.path());
     assert_eq!(removal.message(), expected);
     assert_eq!(removal.heard_from, forget::HeardFrom::AnotherLaptop);
@@ -428,7 +432,12 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
     let b = joined(a.path(), &server_a, "laptop b");
     register(b.path(), "Zephyrine Quill");
     let b_fp = fingerprint_of(b.path());
-    let b_id = open_store(b.path()).unwrap().local_device().unwrap().unwrap().id;
+    let b_id = open_store(b.path())
+        .unwrap()
+        .local_device()
+        .unwrap()
+        .unwrap()
+        .id;
 
     // A stranger whose own organisation lists b's certificate, as removed: it would tell b,
     // but b refuses its certificate before reading a word of it.
@@ -448,17 +457,24 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
     let server_b = Server::start(b.path(), Limits::default());
     {
         let store = open_store(stranger.path()).unwrap();
-        let forged = store.doc_bytes(store.local_device().unwrap().unwrap().org_id).unwrap().unwrap();
+        let forged = store
+            .doc_bytes(store.local_device().unwrap().unwrap().org_id)
+            .unwrap()
+            .unwrap();
         // The stranger's own list does not revoke b's certificate for this, so it connects.
         let other = first_laptop("Test Hubs");
         let other_store = open_store(other.path()).unwrap();
         hubdesk::sync::add_device(&other_store, chrono::Utc::now(), b_id, "laptop b", &b_fp)
             .unwrap();
         runtime().block_on(async {
-            let (mut framed, _, _) =
-                net::connect(&other_store, chrono::Utc::now(), &server_b.addr, Limits::default())
-                    .await
-                    .unwrap();
+            let (mut framed, _, _) = net::connect(
+                &other_store,
+                chrono::Utc::now(),
+                &server_b.addr,
+                Limits::default(),
+            )
+            .await
+            .unwrap();
             let _ = framed.send(&Msg::Revoked(forged)).await;
             let _ = framed.recv().await;
             framed.close().await;
@@ -466,7 +482,13 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
     }
     let refused = server_b.last_failure();
     assert!(
-        matches!(refused, SyncError::Refused { reason: RefusalReason::NotPaired, .. }),
+        matches!(
+            refused,
+            SyncError::Refused {
+                reason: RefusalReason::NotPaired,
+                ..
+            }
+        ),
         "{refused:?}"
     );
     assert_untouched(b.path(), "Zephyrine");
@@ -474,12 +496,19 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
     // A laptop of the organisation says so, but its record does not: nothing is erased.
     {
         let store = open_store(a.path()).unwrap();
-        let record = store.doc_bytes(store.local_device().unwrap().unwrap().org_id).unwrap().unwrap();
+        let record = store
+            .doc_bytes(store.local_device().unwrap().unwrap().org_id)
+            .unwrap()
+            .unwrap();
         runtime().block_on(async {
-            let (mut framed, _, _) =
-                net::connect(&store, chrono::Utc::now(), &server_b.addr, Limits::default())
-                    .await
-                    .unwrap();
+            let (mut framed, _, _) = net::connect(
+                &store,
+                chrono::Utc::now(),
+                &server_b.addr,
+                Limits::default(),
+            )
+            .await
+            .unwrap();
             let _ = framed.send(&Msg::Revoked(record)).await;
             let _ = framed.recv().await;
             framed.close().await;
@@ -508,7 +537,11 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
     let middle = changed.len() / 2;
     changed[middle] ^= 1;
     let cut = real[..real.len() - 1].to_vec();
-    for (what, file) in [("another organisation's", foreign), ("changed", changed), ("cut", cut)] {
+    for (what, file) in [
+        ("another organisation's", foreign),
+        ("changed", changed),
+        ("cut", cut),
+    ] {
         let store = open_store(b.path()).unwrap();
         let err = service::import_bundle(&manager(&store), &file).unwrap_err();
         assert_eq!(err.kind(), "sync", "{what}: {err}");
@@ -560,7 +593,10 @@ fn the_background_worker_that_hears_this_laptop_was_removed_stops_and_says_so() 
     let words = rx
         .recv_timeout(std::time::Duration::from_secs(60))
         .expect("the worker said this laptop was removed");
-    assert!(words.starts_with("This laptop was removed from Test Hubs"), "{words}");
+    assert!(
+        words.starts_with("This laptop was removed from Test Hubs"),
+        "{words}"
+    );
     assert_eq!(worker.status().removed.as_deref(), Some(words.as_str()));
     drop(worker);
     shell_forgets(b.path());
