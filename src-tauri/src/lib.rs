@@ -1447,6 +1447,13 @@ pub fn run() {
             state.set_on_received(std::sync::Arc::new(move || {
                 let _ = handle.emit("changed", serde_json::json!({ "what": "all" }));
             }));
+            // A laptop removed from the organisation forgets, and says so on whatever screen
+            // is open (the lock screen too).
+            let forgetting = app.handle().clone();
+            state.set_on_removed(std::sync::Arc::new(move || {
+                forgetting.state::<AppState>().forget_removed();
+                let _ = forgetting.emit("changed", serde_json::json!({ "what": "all" }));
+            }));
             // The store opens on a thread of its own, so the window shows at once, with how far
             // a one-time rebuild after an update is (the status says so until it is open), and
             // unlocking is instant afterwards.

@@ -163,10 +163,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         as_user: cli.as_user,
     };
     hubdesk::logging::init(&at.dir);
-    match cli.command {
+    let result = run_command(&at, cli.command, json);
+    // A sync or an import that learnt this laptop was removed recorded it; with the store
+    // closed now (each command's store is gone by here), the records are erased.
+    if let Err(Failure::Service(Error::Removed(_))) = &result {
+        service::forget_if_removed(&at.dir)?;
+    }
+    result
+}
+
+fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
+    match command {
         Command::Demo(args) => setup::demo(&at.dir, &args, json),
         Command::Init(args) => setup::init(&at.dir, &args, json),
-        Command::Sync(command) => sync::run(&at, command, json),
+        Command::Sync(command) => sync::run(at, command, json),
         Command::User(c) => at.unlocked(|ctx| admin::user(ctx, c, json)),
         Command::Activity(c) => at.unlocked(|ctx| admin::activity(ctx, c, json)),
         Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),

@@ -65,6 +65,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::Conflict(_) => 5,
         Error::Storage(_) | Error::Unreachable(_) => 1,
         Error::Refused(_) => 6,
+        Error::Removed(_) => 7,
     }
 }
 

@@ -8,6 +8,7 @@
 //! service/'s job.
 
 mod erasure;
+pub mod forget;
 mod project;
 mod query;
 mod report;
@@ -161,6 +162,10 @@ pub enum StoreError {
         "the store in {0} cannot be opened: its key file ({KEY_FILE}) is missing, and without it the records cannot be read; put the key file back from a backup (hubdesk never makes a new key for an existing store)"
     )]
     KeyMissing(PathBuf),
+    /// A manager removed this laptop from the organisation and it erased its records (see
+    /// [`forget`]); the folder holds only the note saying so.
+    #[error("{}", .0.message())]
+    Removed(Box<forget::Removal>),
 }
 
 impl From<DocError> for StoreError {
@@ -235,6 +240,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         fs::create_dir_all(dir).map_err(|source| StoreError::Key {
             path: dir.to_path_buf(),
             source,
@@ -263,6 +269,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         if !holds_a_store(&dir.join(DB_FILE)) {
             return Err(StoreError::NoStore(dir.to_path_buf()));
         }

@@ -25,10 +25,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::removal;
 use super::revocation::{self, Revocations};
 use super::wire::RefusalReason;
 use super::{SyncError, apply_tombstones, ensure_identity, identity};
 use crate::doc::{self, DocKind};
+use crate::store::forget::HeardFrom;
 use crate::store::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"HDSYNC02";
@@ -331,6 +333,9 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     let revocations = Revocations::of(store)?;
     report.refused_revoked +=
         revocation::check_doc(store, me.org_id, DocKind::Org, &revocations, now)?;
+    // A file made after this laptop was removed tells it so: it forgets, and takes in
+    // nothing more.
+    removal::ensure_not_removed(store, now, HeardFrom::SyncFile)?;
     let tombstones = store.tombstone_ids()?;
     let (refused, rest): (Vec<_>, Vec<_>) =
         rest.into_iter().partition(|d| tombstones.contains(&d.0));

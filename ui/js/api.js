@@ -1,7 +1,8 @@
 // The only module that knows about Tauri. Every other module calls these functions.
 // Commands reject with {kind, message}; kind is one of validation, not_found, permission,
 // conflict, locked, storage, sync (the other laptop refused, could not be trusted or could
-// not be reached; the message says which).
+// not be reached; the message says which), removed (a manager removed this laptop from the
+// organisation and it erased its records; the app's status says so too).
 
 const tauri = window.__TAURI__;
 

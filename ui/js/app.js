@@ -130,6 +130,27 @@ function showOpening({ done, total }) {
   setTimeout(show, 400);
 }
 
+/// A manager removed this laptop from the organisation and it has erased its records:
+/// that is all there is to see, whatever screen was open (the lock screen too). Said once to
+/// a screen reader; the focus goes to the heading.
+function showRemoved(words) {
+  closeAllDialogs();
+  clearTimeout(state.idleTimer);
+  state.handover = null;
+  state.view = null;
+  document.body.classList.remove("handing-over");
+  const heading = el("h1", { id: "removed-title", tabindex: "-1", text: "This laptop was removed" });
+  main.replaceChildren(
+    heading,
+    el("p", { id: "removed-message", role: "alert", text: words }),
+    el("p", {
+      class: "hint",
+      text: "Nothing of the organisation is left on this laptop. To use it for hubdesk again, whoever looks after it deletes the file removed.json in hubdesk's data folder, then sets it up or joins again.",
+    }),
+  );
+  heading.focus();
+}
+
 /// Shows the right screen for the state we are in.
 export async function show() {
   try {
@@ -141,6 +162,7 @@ export async function show() {
   if (!state.status.user) state.handover = null;
   renderTopbar();
   if (state.status.opening) return showOpening(state.status.opening);
+  if (state.status.removed) return showRemoved(state.status.removed);
   renderSyncState();
   const s = state.status;
   const ctx = { status: s, refresh: show, go, handOver, finishHandover, handover: state.handover };
