@@ -117,6 +117,10 @@ export const api = {
   reportExportMembers: (from, to, format, reason) => call("report_export_members", { from, to, format, reason }),
   // Prints the report the screen shows: {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}.
   reportPrint: (choice, reason) => call("report_print", { ...choice, reason }),
+  // The audit log (managers). filter: {member, user, action, since, until} (text; empty is
+  // no filter). A page: {rows, more}. The export opens the save dialog: {saved: path|null}.
+  auditLog: (filter, offset, limit) => call("audit_log", { filter, offset, limit }),
+  auditExport: (filter, reason) => call("audit_export", { filter, reason }),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.
