@@ -1388,6 +1388,93 @@ fn list_agreements(state: State<'_, AppState>) -> Res<Vec<service::AgreementView
     state.with_ctx(service::list_agreements)
 }
 
+// ---- AUDIT ----
+// The audit log of every laptop (managers): the core checks the permission and the filter,
+// and audits the export once its file is written.
+
+/// The audit log's filter as the screen sends it: empty text is no filter.
+#[derive(serde::Deserialize, Debug, Default)]
+struct AuditFilterArgs {
+    member: Option<String>,
+    user: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl AuditFilterArgs {
+    fn filter(self, offset: Option<u32>, limit: Option<u32>) -> Res<service::AuditFilter> {
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let day = |field: &'static str, s: Option<String>| -> Res<Option<chrono::NaiveDate>> {
+            match text(s) {
+                None => Ok(None),
+                Some(d) => service::parse_report_date(&d).map(Some).ok_or_else(|| {
+                    UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
+                        field,
+                        "Choose a day from the calendar, or leave it empty.",
+                    )))
+                }),
+            }
+        };
+        Ok(service::AuditFilter {
+            since: day("since", self.since)?,
+            until: day("until", self.until)?,
+            member: text(self.member),
+            user: text(self.user),
+            action: text(self.action),
+            offset,
+            limit,
+        })
+    }
+}
+
+/// One page of the audit log, newest first, and whether there are older entries.
+#[derive(serde::Serialize, Debug)]
+struct AuditPage {
+    rows: Vec<service::AuditLogRow>,
+    more: bool,
+}
+
+/// A page of the audit log (managers): `limit` entries after the newest `offset`.
+#[tauri::command]
+fn audit_log(
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    offset: u32,
+    limit: u32,
+) -> Res<AuditPage> {
+    // One more than asked tells whether there is a next page.
+    let f = filter.filter(Some(offset), Some(limit.saturating_add(1)))?;
+    let mut rows = state.with_ctx(|ctx| service::audit_log(ctx, &f))?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok(AuditPage { rows, more })
+}
+
+/// The entries the filter picks as a CSV file where the manager chooses, in the shell's own
+/// save dialog, checked (permission, reason, filter) before the dialog opens and audited
+/// once the file is written.
+#[tauri::command]
+async fn audit_export<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    reason: String,
+) -> Res<Saved> {
+    let f = filter.filter(None, None)?;
+    state.with_ctx(|ctx| service::check_audit_export(ctx, &f, &reason))?;
+    let today = state.with_ctx(|ctx| Ok(ctx.now().date_naive()))?;
+    let offer = save::Offer {
+        file_name: format!("audit-log-{today}.csv"),
+        kind: "CSV file",
+        extension: "csv",
+    };
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_audit(ctx, &f, &reason, write)
+    })
+    .await
+}
+
 /// The app with its state and the commands of commands.txt.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder_with_state(builder, AppState::new(data_dir))

@@ -130,6 +130,10 @@ export const api = {
   // Managers: the words of a new version ({version, text, in_force, ...}), and every version.
   setAgreement: (version, text) => call("set_agreement", { version, text }),
   listAgreements: () => call("list_agreements"),
+  // The audit log (managers). filter: {member, user, action, since, until} (text; empty is
+  // no filter). A page: {rows, more}. The export opens the save dialog: {saved: path|null}.
+  auditLog: (filter, offset, limit) => call("audit_log", { filter, offset, limit }),
+  auditExport: (filter, reason) => call("audit_export", { filter, reason }),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.
