@@ -1366,25 +1366,6 @@ pub fn report_written(what: &str, out: &std::path::Path) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_in_progress_lines_have_their_thousands_separated() {
-        for (n, text) in [
-            (0, "0"),
-            (999, "999"),
-            (1_000, "1,000"),
-            (12_000, "12,000"),
-            (52_521, "52,521"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(grouped(n), text);
-        }
-    }
-}
-
 // ---- ERASE ----
 
 /// Text from a reason or a name, with control characters and direction marks shown as '?'.
@@ -1534,4 +1515,23 @@ pub fn retention_run(r: &service::erasure::RetentionRun) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_in_progress_lines_have_their_thousands_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_000, "12,000"),
+            (52_521, "52,521"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
+    }
 }
