@@ -1475,6 +1475,91 @@ async fn audit_export<R: Runtime>(
     .await
 }
 
+// ---- ERASE ----
+
+#[tauri::command]
+fn request_erasure<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<service::ErasureRequest> {
+    let r = state.with_ctx(|ctx| service::request_erasure(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(r)
+}
+
+#[tauri::command]
+fn list_erasure_requests(state: State<'_, AppState>) -> Res<Vec<service::ErasureRequest>> {
+    state.with_ctx(service::list_erasure_requests)
+}
+
+#[tauri::command]
+fn confirm_erasure<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    request: String,
+) -> Res<service::Erased> {
+    let e = state.with_ctx(|ctx| service::confirm_erasure(ctx, &request))?;
+    changed(&app, "members");
+    Ok(e)
+}
+
+#[tauri::command]
+fn set_hold<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<service::Hold> {
+    let h = state.with_ctx(|ctx| service::set_hold(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(h)
+}
+
+#[tauri::command]
+fn clear_hold<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<usize> {
+    let n = state.with_ctx(|ctx| service::clear_hold(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(n)
+}
+
+#[tauri::command]
+fn hold_status(state: State<'_, AppState>, id_or_code: String) -> Res<Option<service::Hold>> {
+    state.with_ctx(|ctx| service::hold_status(ctx, &id_or_code))
+}
+
+#[tauri::command]
+fn retention_due(state: State<'_, AppState>) -> Res<service::RetentionDue> {
+    state.with_ctx(service::retention_due)
+}
+
+#[tauri::command]
+fn set_retention<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    schedule: service::RetentionSchedule,
+) -> Res<service::RetentionSchedule> {
+    let s = state.with_ctx(|ctx| service::set_retention(ctx, schedule))?;
+    changed(&app, "settings");
+    Ok(s)
+}
+
+#[tauri::command]
+fn run_retention<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<service::RetentionRun> {
+    let r = state.with_ctx(service::run_retention)?;
+    changed(&app, "members");
+    Ok(r)
+}
+
 /// The app with its state and the commands of commands.txt.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder_with_state(builder, AppState::new(data_dir))

@@ -259,6 +259,12 @@ struct Forget {
 
 /// Erases `records` (every record of one person) as `how` says, in one write, securely.
 fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
+    ctx.store.securely(|_| erase_one(ctx, records, how))
+}
+
+/// [`erase`] without the overwriting and the log's emptying after it: for a run of many,
+/// which does those once at its end (inside [`crate::store::Store::securely`]).
+fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
     let now = ctx.now();
     let by = ctx.user_id_text();
     let org_id = ctx.device()?.org_id;
@@ -272,8 +278,8 @@ fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased>
             gone.push((sg, DocKind::Safeguarding));
         }
     }
-    ctx.store.securely(|store| {
-        let mut w = store.write()?;
+    {
+        let mut w = ctx.store.write()?;
         let mut counted = 0;
         for r in records {
             counted += w.count_visits_anonymously(*r, now)?;
@@ -327,7 +333,7 @@ fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased>
             ..ctx.audit(how.audit.0, Some(how.subject))
         });
         w.commit()?;
-        Ok::<_, Error>(Erased {
+        Ok(Erased {
             member_id: how.subject,
             request: how.request.as_ref().map(|(r, _)| *r),
             documents,
@@ -335,7 +341,7 @@ fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased>
             visits_counted: counted,
             safeguarding_kept: kept,
         })
-    })
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -687,13 +693,25 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
     let due = due_list(ctx)?;
     let hub = ctx.hub()?;
     let tz = super::time_zone(&hub.time_zone);
-    let today = due.today;
     let mut run = RetentionRun {
         anonymised: Vec::new(),
         held: Vec::new(),
         safeguarding_deleted: Vec::new(),
         visits_counted: 0,
     };
+    // One overwrite of the freed space and one emptying of the log for the whole run: each
+    // member is still a write of their own, so a run stopped part way keeps what it did.
+    ctx.store.securely(|_| run_due(ctx, &due, tz, &mut run))?;
+    Ok(run)
+}
+
+fn run_due(
+    ctx: &Ctx<'_>,
+    due: &RetentionDue,
+    tz: chrono_tz::Tz,
+    run: &mut RetentionRun,
+) -> Result<()> {
+    let today = due.today;
     for m in due.members.iter().filter(|m| m.due_now) {
         if m.held.is_some() {
             run.held.push(m.member_id);
@@ -715,7 +733,7 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
                 }
             }
         }
-        let erased = erase(
+        let erased = erase_one(
             ctx,
             &records,
             Forget {
@@ -735,8 +753,8 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
         let now = ctx.now();
         let by = ctx.user_id_text();
         let org_id = ctx.device()?.org_id;
-        ctx.store.securely(|store| {
-            let mut w = store.write()?;
+        {
+            let mut w = ctx.store.write()?;
             let org = w.doc_required(org_id, DocKind::Org)?;
             for s in &sg_due {
                 doc::put_entry(
@@ -762,9 +780,8 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
                 });
             }
             w.commit()?;
-            Ok::<_, Error>(())
-        })?;
+        }
         run.safeguarding_deleted = sg_due.iter().map(|s| s.doc_id).collect();
     }
-    Ok(run)
+    Ok(())
 }

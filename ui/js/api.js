@@ -134,6 +134,16 @@ export const api = {
   // no filter). A page: {rows, more}. The export opens the save dialog: {saved: path|null}.
   auditLog: (filter, offset, limit) => call("audit_log", { filter, offset, limit }),
   auditExport: (filter, reason) => call("audit_export", { filter, reason }),
+  // Erasure, legal holds and retention (views/erase.js). schedule: {unseen_months, until_age, safeguarding_years}
+  requestErasure: (idOrCode, reason) => call("request_erasure", { idOrCode, reason }),
+  listErasureRequests: () => call("list_erasure_requests"),
+  confirmErasure: (request) => call("confirm_erasure", { request }),
+  setHold: (idOrCode, reason) => call("set_hold", { idOrCode, reason }),
+  clearHold: (idOrCode, reason) => call("clear_hold", { idOrCode, reason }),
+  holdStatus: (idOrCode) => call("hold_status", { idOrCode }),
+  retentionDue: () => call("retention_due"),
+  setRetention: (schedule) => call("set_retention", { schedule }),
+  runRetention: () => call("run_retention"),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.
