@@ -385,10 +385,7 @@ fn front_desk(c: &mut Criterion) {
         .max_by_key(|(id, _)| store.visit_count(**id).unwrap_or(0))
         .map(|(id, code)| (code.clone(), store.visit_count(*id).unwrap_or(0)));
     for (label, code) in [
-        (
-            "50 conversations, 30 check-ins".to_string(),
-            codes.get(600).cloned(),
-        ),
+        ("their demo history".to_string(), codes.get(600).cloned()),
         (
             format!("{} visits", most_visits.as_ref().map_or(0, |m| m.1)),
             most_visits.map(|m| m.0),
