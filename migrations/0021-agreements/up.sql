@@ -14,3 +14,7 @@ CREATE TABLE agreements (
     set_by      TEXT NOT NULL,
     PRIMARY KEY (version, fingerprint)
 ) STRICT, WITHOUT ROWID;
+
+-- Whether the table was filled from the organisation's document since it was made (on
+-- opening: store::Store::project_agreements_once), instead of rebuilding every table.
+ALTER TABLE projection_meta ADD COLUMN agreements_projected INTEGER NOT NULL DEFAULT 0;

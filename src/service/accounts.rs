@@ -692,6 +692,14 @@ pub fn update_settings(ctx: &Ctx<'_>, edit: SettingsEdit) -> Result<Settings> {
         )?;
     }
     if let Some(v) = &edit.current_agreement {
+        // Once the organisation keeps its agreement's words in hubdesk, the version in use is
+        // the highest one with words (see service::agreements): a bare number here would
+        // name a version nobody could be shown.
+        if !ctx.store.agreement_texts()?.is_empty() {
+            return Err(Error::Conflict(
+                "The agreement's versions are set with their words now: use `hubdesk agreement set --version V --text-file F`.".into(),
+            ));
+        }
         s.current_agreement =
             crate::domain::member::clean_text("current_agreement", "The agreement version", v, 32)?;
     }

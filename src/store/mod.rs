@@ -84,9 +84,10 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 ///    it never projected).
 /// 5: the audit log, projected from the laptops' audit documents (migration 0019).
 /// 6: erasure requests, legal holds and erased members' visits as anonymous counts.
-/// 7: the organisation's agreement texts (a laptop on an older hubdesk holds an organisation
-///    document with texts it never projected).
-const PROJECTION_VERSION: i64 = 7;
+/// (The organisation's agreement texts are projected from its one document on opening
+/// instead, see [`Store::project_agreements_once`]: a whole rebuild took three minutes on
+/// the 50k store for a table of a handful of rows.)
+const PROJECTION_VERSION: i64 = 6;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -317,6 +318,7 @@ impl Store {
             *store.actor.borrow_mut() = Some(doc::device_actor(device.id));
         }
         store.backfill_heads_hashes()?;
+        store.project_agreements_once()?;
         let projected: i64 = store
             .conn
             .query_row("SELECT version FROM projection_meta", [], |r| r.get(0))
@@ -435,6 +437,44 @@ impl Store {
             moved_audit: Vec::new(),
             unindexed_members: false,
         })
+    }
+
+    /// Fills the agreements table (migration 0019) from the organisation's document, once: a
+    /// laptop on an older hubdesk may hold an organisation document with agreement texts it
+    /// never projected. Only that one document is read, never a rebuild of every table.
+    fn project_agreements_once(&self) -> Result<()> {
+        let done: i64 = self
+            .conn
+            .query_row(
+                "SELECT agreements_projected FROM projection_meta",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("agreements projected")?;
+        if done != 0 {
+            return Ok(());
+        }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .ctx("begin")?;
+        let orgs: Vec<Uuid> = {
+            let mut stmt = tx
+                .prepare("SELECT id FROM docs WHERE kind = ?1")
+                .ctx("find the organisation")?;
+            let rows = stmt
+                .query_map([DocKind::Org as i64], |r| r.get(0))
+                .ctx("find the organisation")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("find the organisation")?
+        };
+        let actor = ActorId::random();
+        for id in orgs {
+            if let Some(am) = load_doc(&tx, id, &actor)? {
+                project::project(&tx, DocKind::Org, id, &am)?;
+            }
+        }
+        tx.execute("UPDATE projection_meta SET agreements_projected = 1", [])
+            .ctx("agreements projected")?;
+        tx.commit().ctx("commit agreements")
     }
 
     /// Appends audit entries on their own (for reads that must be logged, like viewing a
@@ -1963,6 +2003,54 @@ mod tests {
     /// A store holding one member record with a conversation and a check-in, whose tables are
     /// then put back as a laptop on an older hubdesk left them: `forget` empties the tables
     /// that older layout did not have, and the projection layout is set to `layout`.
+    #[test]
+    fn agreement_texts_an_older_hubdesk_never_projected_are_projected_on_opening_without_a_rebuild()
+    {
+        use crate::service;
+        let dir = tempfile::tempdir().unwrap();
+        let clock = service::ManualClock::new(Utc::now());
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let ctx = service::Ctx::new(&store, &clock);
+            service::set_up_organisation(
+                &ctx,
+                service::SetUpOrganisation {
+                    org_name: "Org".into(),
+                    hub_name: "Hub".into(),
+                    time_zone: None,
+                    device_name: "desk".into(),
+                    manager_name: "Maya".into(),
+                    manager_secret: "2468".into(),
+                },
+            )
+            .unwrap();
+            let maya = service::unlock(&store, &clock, "Maya", "2468").unwrap();
+            service::set_agreement(&ctx.as_user(maya), "2", "Our words.").unwrap();
+            // As a laptop on an older hubdesk left it: the document holds the text, the
+            // table (made by the migration) does not.
+            store
+                .conn
+                .execute_batch(
+                    "DELETE FROM agreements; UPDATE projection_meta SET agreements_projected = 0;",
+                )
+                .unwrap();
+            assert!(store.agreement_texts().unwrap().is_empty());
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let texts = store.agreement_texts().unwrap();
+        assert_eq!(texts.len(), 1);
+        assert_eq!(texts[0].version, "2");
+        let projected: i64 = store
+            .conn
+            .query_row(
+                "SELECT agreements_projected FROM projection_meta",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(projected, 1, "once");
+    }
+
     fn store_left_by_an_older_hubdesk(dir: &Path, member: Uuid, forget: &str, layout: i64) {
         let store = Store::open(dir).unwrap();
         let mut am = AutoCommit::new();

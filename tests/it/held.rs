@@ -535,6 +535,15 @@ fn a_versions_words_never_change_versions_only_go_up_and_only_managers_set_them(
         service::show_settings(&manager).unwrap().current_agreement,
         "2"
     );
+    // The bare setting would name a version with no words: refused once words are kept.
+    let bare = service::update_settings(
+        &manager,
+        service::SettingsEdit {
+            current_agreement: Some("9".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(bare.unwrap_err().kind(), "conflict");
 }
 
 #[test]
