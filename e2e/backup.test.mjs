@@ -74,8 +74,8 @@ test("a removed laptop erases its records and says so over the lock screen", asy
   });
 
   await t.test("the app, at its lock screen, shows at once that it was removed", async () => {
-    const message = await h.find("#removed-message", 30000);
-    assert.match(await message.getText(), /^This laptop was removed from Riverside Youth Hubs on \d{1,2} \w+ \d{4}; its records have been erased\.$/);
+    await h.find("#removed-message", 30000);
+    assert.match(await h.textOf("#removed-message"), /^This laptop was removed from Riverside Youth Hubs on \d{1,2} \w+ \d{4}; its records have been erased\.$/);
     assert.equal(await h.textOf("#removed-title"), "This laptop was removed");
     assert.equal(await h.focusedId(), "removed-title");
     assert.equal((await driver.findElements(By.css(".tiles .tile"))).length, 0, "no lock screen behind it");
@@ -84,7 +84,11 @@ test("a removed laptop erases its records and says so over the lock screen", asy
       assert.ok(!existsSync(join(appData, "store.key")), "the key is erased");
       assert.ok(existsSync(join(appData, "removed.json")), "the note is there");
     }
-    await h.look("backup-01-removed");
+    await h.checkNoEmptyValues("removed");
+    await h.checkAccessibility("removed");
+    // No screenshot here: on this screen WebKitWebDriver's Take Screenshot never answered
+    // (under Xvfb; the screen itself was seen drawn right in a screenshot taken as it
+    // appeared). See the report of issue 12.
   });
 
   await t.test("starting again says the same", async () => {
