@@ -1,4 +1,4 @@
--- The audit log syncs (issue 12, part 3): entries live in per-laptop, per-month audit
+-- The audit log syncs (issue 12, part 3): entries live in per-laptop, per-day audit
 -- documents (doc::AuditDoc), and this table becomes their projection, rebuilt from them like
 -- every other. Append-only is a property of the documents: nothing in hubdesk edits or
 -- deletes an entry, and every laptop refuses a change to one laptop's log made by another.

@@ -478,7 +478,7 @@ impl Store {
     }
 
     /// Appends audit entries on their own (for reads that must be logged, like viewing a
-    /// member's record): one small write to this laptop's audit log for the month.
+    /// member's record): one small write to this laptop's audit log for the day.
     pub fn append_audit(&self, entries: &[AuditEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
@@ -998,7 +998,7 @@ struct OpenDoc {
     /// A new member record as read on another thread, with the heads it was read at.
     view: Option<(project::RecordView, Vec<ChangeHash>)>,
     /// This laptop's audit log, changed by nothing in this write but the entries added at
-    /// commit: only those are projected (a month's log is not read back for each entry).
+    /// commit: only those are projected (a day's log is not read back for each entry).
     appended: Option<Vec<(String, doc::AuditEntryDoc)>>,
 }
 
@@ -1300,8 +1300,8 @@ impl<'s> WriteTxn<'s> {
             .is_some())
     }
 
-    /// Adds the entries logged in this write to this laptop's audit documents, one per month
-    /// (made when a month's first entry comes). Entries are only ever added: a fresh key each.
+    /// Adds the entries logged in this write to this laptop's audit documents, one per day
+    /// (made when a day's first entry comes). Entries are only ever added: a fresh key each.
     fn append_audit_entries(&mut self) -> Result<()> {
         if self.audit.is_empty() && self.moved_audit.is_empty() {
             return Ok(());
@@ -2216,7 +2216,7 @@ mod tests {
                 ("member.view".to_string(), None)
             ]
         );
-        // Two months, two documents of this laptop's, which a rebuild reads them back from.
+        // Two days, two documents of this laptop's, which a rebuild reads them back from.
         for at in [1764000000000, 1761000000000] {
             let id = doc::audit_doc_id(device, &doc::audit_period(doc::from_millis(at)));
             assert!(store.doc_bytes(id).unwrap().is_some());

@@ -166,7 +166,7 @@ pub const FOREIGN_AUDIT: &str = "sync.audit_changes_refused";
 
 /// The changes of the audit log stored as `id` that must not be held: every change not made
 /// by the laptop whose log it is, and everything built on one. The owner is the author of the
-/// log's first change, when that change names it and a month whose log id is `id`; a log
+/// log's first change, when that change names it and a day whose log id is `id`; a log
 /// with no such first change was not made by hubdesk and is refused whole. Pure over the
 /// document's changes: every laptop keeps exactly the same ones, whatever the order.
 pub fn foreign_audit_changes(doc: &mut AutoCommit, id: Uuid) -> HashSet<ChangeHash> {

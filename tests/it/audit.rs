@@ -27,7 +27,7 @@ fn actions(rows: &[service::AuditLogRow]) -> Vec<&str> {
     rows.iter().map(|r| r.action.as_str()).collect()
 }
 
-/// This laptop's audit document for the month of the tests' clock.
+/// This laptop's audit document for the day of the tests' clock.
 fn own_log_id(hub: &Hub) -> Uuid {
     doc::audit_doc_id(device_id(&hub.store), &doc::audit_period(t0()))
 }
@@ -136,8 +136,8 @@ fn a_change_to_one_laptops_log_made_by_another_is_refused_in_a_sync_file() {
 fn a_log_made_by_hand_in_another_laptops_name_is_refused_whole() {
     let all = laptops(2);
     let (a_id, b_id) = (device_id(&all[0].store), device_id(&all[1].store));
-    // A month A never logged anything in: B makes "A's log" for it, with B's own actor.
-    let period = "2026-01";
+    // A day A never logged anything on: B makes "A's log" for it, with B's own actor.
+    let period = "2026-01-15";
     let id = doc::audit_doc_id(a_id, period);
     let mut forged = AutoCommit::new().with_actor(doc::device_actor(b_id));
     doc::put(&mut forged, "schema", &doc::SCHEMA_VERSION).unwrap();
@@ -169,7 +169,7 @@ fn a_malformed_audit_log_from_a_peer_is_an_error_not_a_panic() {
     let all = laptops(1);
     let b_id = device_id(&all[1].store);
     // B's own log for a month, in B's name, but its entries are not entries.
-    let period = "2026-02";
+    let period = "2026-02-03";
     let id = doc::audit_doc_id(b_id, period);
     let mut bad = doc::AuditDoc::genesis(b_id, period).unwrap();
     doc::put(&mut bad, "entries", &"not a map".to_string()).unwrap();

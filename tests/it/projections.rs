@@ -422,7 +422,7 @@ fn a_rebuild_reports_its_progress_up_to_every_document() {
         .store
         .rebuild_all_with_progress(|p| seen.push(p))
         .unwrap();
-    // The organisation, the day, three members and the laptop's audit log for the month.
+    // The organisation, the day, three members and the laptop's audit log for the day.
     assert_eq!(docs, 6);
     let first = seen.first().unwrap();
     assert_eq!((first.done, first.total), (0, 6));

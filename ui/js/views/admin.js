@@ -126,11 +126,12 @@ export async function render(root, ctx) {
     field("set-failures", "Wrong PINs before a lock-out", { type: "number", min: "3", max: "20", value: String(settings.lockout_failures) }),
     field("set-lockout", "Lock-out minutes", { type: "number", min: "1", max: "1440", value: String(settings.lockout_minutes) }),
     field("set-back-entry", "Days back staff can type in a paper register (0 for none)", { type: "number", min: "0", max: "366", value: String(settings.back_entry_days ?? 31) }),
+    field("set-audit-retention", "Months the audit log shows (24 or more)", { type: "number", min: "24", max: "1200", value: String(settings.audit_retention_months ?? 72) }),
     el("button", { type: "submit", text: "Save settings" }));
   settingsForm.addEventListener("submit", (e) => {
     e.preventDefault();
     const n = (id) => Number(settingsForm.querySelector(`#${id}`).value);
-    run(() => api.updateSettings({ idle_lock_minutes: n("set-idle"), lockout_failures: n("set-failures"), lockout_minutes: n("set-lockout"), back_entry_days: n("set-back-entry") }), "Settings saved.");
+    run(() => api.updateSettings({ idle_lock_minutes: n("set-idle"), lockout_failures: n("set-failures"), lockout_minutes: n("set-lockout"), back_entry_days: n("set-back-entry"), audit_retention_months: n("set-audit-retention") }), "Settings saved.");
   });
 
   const peers = new Map(sync.peers.map((p) => [p.device_id, p]));
