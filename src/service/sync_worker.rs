@@ -221,8 +221,11 @@ pub struct SyncWorker {
 impl SyncWorker {
     /// Starts the worker for the store in `dir`. `on_received` runs (on the worker's thread)
     /// after a session brought records in.
+    /// `key`: the store key the app opened the store with (the worker opens its own
+    /// connection with it; the key stays in memory only).
     pub fn start(
         dir: PathBuf,
+        key: crate::store::StoreKey,
         config: WorkerConfig,
         on_received: Box<dyn Fn() + Send>,
     ) -> SyncWorker {
@@ -231,7 +234,7 @@ impl SyncWorker {
         let shared = status.clone();
         let thread = std::thread::Builder::new()
             .name("hubdesk-sync".into())
-            .spawn(move || run_on_thread(dir, config, rx, &shared, on_received))
+            .spawn(move || run_on_thread(dir, key, config, rx, &shared, on_received))
             .ok();
         SyncWorker { tx, status, thread }
     }
@@ -262,12 +265,13 @@ impl Drop for SyncWorker {
 
 fn run_on_thread(
     dir: PathBuf,
+    key: crate::store::StoreKey,
     config: WorkerConfig,
     requests: mpsc::UnboundedReceiver<Request>,
     status: &Mutex<WorkerStatus>,
     on_received: Box<dyn Fn() + Send>,
 ) {
-    let store = match Store::open(&dir) {
+    let store = match Store::open_with_key(&dir, key) {
         Ok(s) => s,
         Err(e) => {
             update(status, |s| s.last_error = Some(Error::from(e).to_string()));
