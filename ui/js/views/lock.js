@@ -5,7 +5,18 @@
 import { api } from "../api.js";
 import { el, errorBox, showError } from "../dom.js";
 
+// The recovery key of an organisation just set up here, from the core (which then forgets
+// it) until the manager says it is kept: a redraw meanwhile (a change event) shows it again.
+let recoveryKey = null;
+
 export async function render(root, ctx) {
+  if (!recoveryKey) {
+    // Two redraws at once (the set-up's refresh and its change event): the one that gets
+    // nothing looks again, since the other may have taken it meanwhile.
+    const taken = await api.takeRecoveryKey().catch(() => null);
+    if (taken) recoveryKey = taken;
+  }
+  if (recoveryKey) return showRecoveryKey(root, recoveryKey, ctx);
   let users = [];
   const error = errorBox("unlock-error");
   try {
@@ -128,3 +139,21 @@ export const changePin = {
     pin.focus();
   },
 };
+
+// The recovery key, shown once after set-up: printed or written down, it opens the records if
+// every manager's PIN is lost. Nothing else is on the screen while it shows.
+function showRecoveryKey(root, key, ctx) {
+  const panel = el(
+    "section",
+    { class: "card recovery-key", "aria-labelledby": "recovery-title", id: "recovery-panel" },
+    el("h1", { id: "recovery-title", tabindex: "-1", text: "Your recovery key" }),
+    el("p", { text: "This is shown once. Print it or write it down, and keep it locked away from the laptop. If every manager forgets their PIN, it opens the records on any of your laptops (hubdesk recovery use)." }),
+    el("p", { class: "recovery-code", id: "recovery-code", text: key }),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", id: "print-recovery", text: "Print", onclick: () => window.print() }),
+      el("button", { type: "button", id: "recovery-kept", text: "I have kept it safe: continue", onclick: () => { recoveryKey = null; ctx.refresh(); } }),
+    ),
+  );
+  root.append(panel);
+  panel.querySelector("#recovery-title").focus();
+}

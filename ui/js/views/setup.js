@@ -36,9 +36,8 @@ export async function render(root, ctx) {
         manager_name: v("manager"),
         manager_secret: v("pin"),
       });
-      const key = await api.takeRecoveryKey();
-      if (key) showRecoveryKey(root, key, ctx);
-      else ctx.refresh();
+      // The lock screen shows the recovery key first (lock.js), once.
+      ctx.refresh();
     } catch (err) {
       showError(error, err);
     }
@@ -128,20 +127,3 @@ export async function render(root, ctx) {
   form.querySelector("#org").focus();
 }
 
-// The recovery key, shown once after set-up: printed or written down, it opens the records if
-// every manager's PIN is lost. Nothing else is on the screen while it shows.
-function showRecoveryKey(root, key, ctx) {
-  const panel = el(
-    "section",
-    { class: "card recovery-key", "aria-labelledby": "recovery-title", id: "recovery-panel" },
-    el("h1", { id: "recovery-title", tabindex: "-1", text: "Your recovery key" }),
-    el("p", { text: "This is shown once. Print it or write it down, and keep it locked away from the laptop. If every manager forgets their PIN, it opens the records on any of your laptops (hubdesk recovery use)." }),
-    el("p", { class: "recovery-code", id: "recovery-code", text: key }),
-    el("div", { class: "actions" },
-      el("button", { type: "button", class: "secondary", id: "print-recovery", text: "Print", onclick: () => window.print() }),
-      el("button", { type: "button", id: "recovery-kept", text: "I have kept it safe: continue", onclick: () => ctx.refresh() }),
-    ),
-  );
-  root.replaceChildren(panel);
-  panel.querySelector("#recovery-title").focus();
-}
