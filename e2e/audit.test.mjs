@@ -53,8 +53,8 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
   let about = 0; // how many entries are about Ada
 
   await t.test("two members, and each one's page opened", async () => {
-    await h.setUpOrganisation({ users: [{ name: "Dee", roles: "desk", pin: "1357" }] });
-    await h.unlockAs("Maya", "2468");
+    await h.setUpOrganisation({ users: [{ name: "Dee", roles: "desk", pin: "135791" }] });
+    await h.unlockAs("Maya", "246810");
     for (const [name, born] of [["Ada Lovelock", "2010-04"], ["Bo Brightwell", "2009-11"]]) {
       const reg = await h.core("register_member", { req: { profile: { preferred_name: name, born } } });
       codes[name] = reg.member.code;
@@ -137,7 +137,7 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
   await t.test("the desk is not offered the audit log, and the core refuses it", async () => {
     await (await h.find("#lock-button")).click();
     await h.find(".tiles .tile");
-    await h.unlockAs("Dee", "1357");
+    await h.unlockAs("Dee", "135791");
     assert.equal(await (await h.find("#nav-audit")).isDisplayed(), false);
     await assert.rejects(h.core("audit_log", { filter: {}, offset: 0, limit: 10 }), /"kind":"permission"/);
     await driver.navigate().to(`${(await driver.getCurrentUrl()).split("#")[0]}#/audit`);

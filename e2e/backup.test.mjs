@@ -38,7 +38,7 @@ after(async () => {
 /// The CLI on the other laptop: its exit code and what it said.
 function onOtherLaptop(args, { asManager = false } = {}) {
   const env = { ...process.env, HUBDESK_DATA_DIR: other, HUBDESK_SYNC: "off", HUBDESK_MDNS: "off" };
-  if (asManager) Object.assign(env, { HUBDESK_USER: "Maya", HUBDESK_PIN: "2468" });
+  if (asManager) Object.assign(env, { HUBDESK_USER: "Maya", HUBDESK_PIN: "246810" });
   try {
     return { code: 0, out: execFileSync(cli, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
   } catch (err) {
@@ -50,7 +50,7 @@ test("a removed laptop erases its records and says so over the lock screen", asy
   let addr;
   await t.test("another laptop joins through the app", async () => {
     await h.setUpOrganisation();
-    await h.core("unlock", { name: "Maya", pin: "2468" });
+    await h.core("unlock", { name: "Maya", pin: "246810" });
     await h.core("register_member", { req: { profile: { preferred_name: "Zephyrine Quill", born: "2010-04" }, force: true } });
     await driver.wait(async () => {
       const s = await h.core("sync_status");

@@ -50,8 +50,8 @@ test("a member is held, then erased at their request, and the retention schedule
   let requestId;
 
   await t.test("set up with a staff member and a member to forget", async () => {
-    await h.setUpOrganisation({ users: [{ name: "Sid", roles: "staff", pin: "9753" }] });
-    await h.unlockAs("Sid", "9753");
+    await h.setUpOrganisation({ users: [{ name: "Sid", roles: "staff", pin: "975310" }] });
+    await h.unlockAs("Sid", "975310");
     const reg = await h.core("register_member", { req: { profile: { preferred_name: "Zephyrine Quillfeather", born: "2010-05" }, force: true } });
     code = reg.member.code;
   });
@@ -91,7 +91,7 @@ test("a member is held, then erased at their request, and the retention schedule
   });
 
   await t.test("the manager confirms the erasure with the keyboard and the member is gone", async () => {
-    await h.unlockAs("Maya", "2468");
+    await h.unlockAs("Maya", "246810");
     await go("#/erase");
     await h.find(`#confirm-${requestId}`);
     await h.look("erase-screen-manager");

@@ -40,12 +40,12 @@ const WORDS = "Our agreement, version 2.\nWe keep your name and when you come in
 test("the desk is offered a new agreement after a sign-in and staff see and save what we hold", async () => {
   await h.setUpOrganisation({
     users: [
-      { name: "Sid", roles: "staff", pin: "1357" },
-      { name: "Dee", roles: "desk", pin: "2580" },
+      { name: "Sid", roles: "staff", pin: "135791" },
+      { name: "Dee", roles: "desk", pin: "258025" },
     ],
   });
   // The test's data, through the app's own bridge, as Maya (manager).
-  await h.core("unlock", { name: "Maya", pin: "2468" });
+  await h.core("unlock", { name: "Maya", pin: "246810" });
   await h.core("open_day", { req: {} });
   const reg = await h.core("register_member", {
     req: {
@@ -64,7 +64,7 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await h.find(".tiles .tile");
 
   // The desk: type the code, Enter. Signed in at once; the agreement waits under the search.
-  await h.unlockAs("Dee", "2580");
+  await h.unlockAs("Dee", "258025");
   const search = await h.find("#search");
   await search.sendKeys(code, Key.ENTER);
   await see("#toast", /Zoë O'Brien .* is signed in\. A new agreement \(version 2\)/, "signed in, and told");
@@ -93,7 +93,7 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await h.core("lock");
   await driver.navigate().refresh();
   await h.find(".tiles .tile");
-  await h.unlockAs("Sid", "1357");
+  await h.unlockAs("Sid", "135791");
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
   await see("h1", /Zoë O'Brien/, "her page for staff");
   await (await h.find("#held-link")).click();

@@ -784,6 +784,10 @@ pub struct UserEntry {
     pub secret_hash: String,
     pub active: bool,
     pub created_at: Millis,
+    /// The user's key pair, private half wrapped by their secret ([`crate::store::KeyPair`]
+    /// as text); empty for users made before the keyring, until their next unlock.
+    #[autosurgeon(missing = "Default::default")]
+    pub keys: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -834,6 +838,10 @@ pub struct SettingsDoc {
     /// and a smaller value from elsewhere is read as the floor).
     #[autosurgeon(missing = "default_audit_retention_months")]
     pub audit_retention_months: u32,
+    /// The recovery key's pair, private half wrapped by the recovery key
+    /// ([`crate::store::KeyPair`] as text); empty until an organisation has one.
+    #[autosurgeon(missing = "Default::default")]
+    pub recovery_keys: String,
 }
 
 /// The audit log's retention when the organisation has not set one: six years.
@@ -872,6 +880,7 @@ impl Default for SettingsDoc {
             retention_unseen_months: None,
             retention_until_age: None,
             retention_safeguarding_years: None,
+            recovery_keys: String::new(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod demo;
 mod demo_names;
 pub mod erasure;
 mod held;
+mod keys;
 mod members;
 mod merge;
 mod plans;
@@ -32,6 +33,7 @@ pub use conversations::*;
 pub use day::*;
 pub use erasure::*;
 pub use held::*;
+pub use keys::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;
@@ -111,6 +113,24 @@ impl From<StoreError> for Error {
             }
             StoreError::KeyMissing(_) => Error::Storage(capitalised(&e)),
             StoreError::Removed(r) => Error::Removed(r.message()),
+            StoreError::AlreadyThere(_) => Error::Conflict(capitalised(&e)),
+            StoreError::Unlock(k) => {
+                use crate::store::keyring::KeyError;
+                let sentence = ValidationError::new("", k.to_string()).message();
+                match k {
+                    KeyError::WrongSecret(_)
+                    | KeyError::WrongRecoveryKey
+                    | KeyError::NoKeyYet(_) => Error::Permission(sentence),
+                    KeyError::NoSuchUser(_) | KeyError::NoRecovery => Error::NotFound(sentence),
+                    KeyError::Ambiguous(_) => {
+                        Error::Validation(ValidationError::new("user", k.to_string()))
+                    }
+                    KeyError::Damaged(_) | KeyError::NoRandomness => {
+                        tracing::error!(error = %k, "keyring not usable");
+                        Error::Storage(sentence)
+                    }
+                }
+            }
             // Why the store would not open is hubdesk's own sentence, and the person needs it.
             StoreError::Open(_) => {
                 tracing::error!(error = %e, "store not opened");

@@ -388,7 +388,7 @@ mod tests {
         let db = dir.path().join("plain.db");
         let wal = dir.path().join("plain.db-wal");
         let conn = rusqlite::Connection::open(&db).unwrap();
-        let store = Store::finish_open(conn, Some(db.clone()), |_| {}).unwrap();
+        let store = Store::finish_open(conn, Some(db.clone()), None, |_| {}).unwrap();
         let clock = ManualClock::new(
             chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
                 .unwrap()

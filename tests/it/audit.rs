@@ -439,7 +439,7 @@ fn the_audit_command_filters_by_member_and_exports_csv_with_a_reason() {
     use crate::cli::{hubdesk, set_up};
     let dir = set_up();
     let d = dir.path();
-    let m = Some(("Maya", "2468"));
+    let m = Some(("Maya", "246810"));
     let reg = hubdesk(
         d,
         m,

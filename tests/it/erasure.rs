@@ -132,9 +132,9 @@ fn store_holds(hub: &Hub, dir: &Path, words: &[&str]) -> Vec<String> {
 
 fn staff(hub: &Hub) -> Ctx<'_> {
     let name = "Sam Staff";
-    if service::unlock(&hub.store, &hub.clock, name, "1357").is_ok() {
+    if service::unlock(&hub.store, &hub.clock, name, "135791").is_ok() {
         return Ctx::new(&hub.store, &hub.clock)
-            .as_user(service::unlock(&hub.store, &hub.clock, name, "1357").unwrap());
+            .as_user(service::unlock(&hub.store, &hub.clock, name, "135791").unwrap());
     }
     hub.user(name, "staff")
 }
@@ -478,7 +478,7 @@ fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_cod
     use crate::cli::{hubdesk, set_up};
     let dir = set_up();
     let d = dir.path();
-    let m = Some(("Maya", "2468"));
+    let m = Some(("Maya", "246810"));
     let ok = |args: &[&str]| {
         let out = hubdesk(d, m, args);
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);

@@ -6,7 +6,7 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
     use crate::cli::{hubdesk, set_up};
     let dir = set_up();
     let d = dir.path();
-    let maya = Some(("Maya", "2468"));
+    let maya = Some(("Maya", "246810"));
     let ok = |out: crate::cli::Out| {
         assert_eq!(out.code, 0, "stderr: {}", out.stderr);
         out

@@ -11,6 +11,7 @@ mod erasure;
 mod fixtures;
 mod held;
 mod held_cli;
+mod keys;
 mod members;
 mod permissions;
 mod plans;

@@ -66,6 +66,13 @@ enum Op {
         laptop: usize,
         member: usize,
     },
+    /// The manager sets their PIN again (a new hash and a new key pair, the same PIN, so later
+    /// unlocks work), or makes a new recovery key: the keys every laptop seals its store key
+    /// to, changed on laptops apart.
+    NewKeys {
+        laptop: usize,
+        recovery: bool,
+    },
     /// A manager renames the hub and changes a setting (the organisation's own fields).
     OrgEdit {
         laptop: usize,
@@ -252,6 +259,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
         }),
         1 => (laptop.clone(), 1..90i64).prop_map(|(laptop, minutes)| Op::Tick { laptop, minutes }),
         1 => (laptop.clone(), 1..4u32).prop_map(|(laptop, n)| Op::OrgEdit { laptop, n }),
+        1 => (laptop.clone(), any::<bool>()).prop_map(|(laptop, recovery)| Op::NewKeys { laptop, recovery }),
         1 => (laptop.clone(), 1..4i64, 0..8usize).prop_map(|(laptop, days_ago, member)| {
             Op::BackEntry {
                 laptop,
@@ -443,6 +451,19 @@ fn check_in(ctx: &Ctx<'_>, code: Option<String>, kind: u8, value: i32) {
 }
 
 /// Every laptop lists the same check-ins, measures and instruments for each person.
+/// Every laptop holds the same key pairs (users' and the recovery key's) to seal its store
+/// key to, and the manager's PIN opens the manager's pair on each.
+fn assert_keys_agree(all: &[Hub]) {
+    let keys: Vec<_> = all.iter().map(|h| h.store.key_holders().unwrap()).collect();
+    for k in &keys[1..] {
+        assert_eq!(k, &keys[0], "the laptops seal to different keys");
+    }
+    if let Some((holders, _)) = &keys[0] {
+        let manager = holders.iter().find(|h| h.name == MANAGER).unwrap();
+        assert!(manager.keys.as_ref().unwrap().opens_with(MANAGER_PIN));
+    }
+}
+
 fn assert_check_ins_agree(all: &[Hub]) {
     let seen: Vec<Vec<String>> = all
         .iter()
@@ -916,6 +937,13 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                     }
                 }
             }
+            Op::NewKeys { laptop, recovery } => {
+                if recovery {
+                    service::renew_recovery_key(&ctxs[laptop]).unwrap();
+                } else {
+                    service::change_user_secret(&ctxs[laptop], MANAGER, MANAGER_PIN).unwrap();
+                }
+            }
             Op::OrgEdit { laptop, n } => {
                 let hub = service::list_hubs(&ctxs[laptop]).unwrap()[0].id.to_string();
                 service::update_hub(&ctxs[laptop], &hub, Some(&format!("Hub {n}")), None).unwrap();
@@ -1139,6 +1167,7 @@ proptest! {
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
         assert_agreements_agree(agreeing);
+        assert_keys_agree(agreeing);
     }
 }
 
@@ -1173,6 +1202,7 @@ proptest! {
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
         assert_agreements_agree(agreeing);
+        assert_keys_agree(agreeing);
     }
 }
 
