@@ -189,7 +189,7 @@ fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
         Command::Hold(c) => at.unlocked(|ctx| erase::hold(ctx, c, json)),
         Command::Retention(c) => at.unlocked(|ctx| erase::retention(ctx, c, json)),
-        Command::Recovery(c) => keys::recovery(&at, c, json),
+        Command::Recovery(c) => keys::recovery(at, c, json),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),
