@@ -1370,25 +1370,6 @@ pub fn report_written(what: &str, out: &std::path::Path) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_in_progress_lines_have_their_thousands_separated() {
-        for (n, text) in [
-            (0, "0"),
-            (999, "999"),
-            (1_000, "1,000"),
-            (12_000, "12,000"),
-            (52_521, "52,521"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(grouped(n), text);
-        }
-    }
-}
-
 // ---- HELD ----
 
 /// The line under a sign-in when the member has a newer agreement to accept.
@@ -1463,5 +1444,24 @@ pub fn agreement_text(a: &Option<service::AgreementView>) -> String {
                 .collect::<String>()
         ),
         None => "No agreement words are set in hubdesk yet.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_in_progress_lines_have_their_thousands_separated() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (12_000, "12,000"),
+            (52_521, "52,521"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
     }
 }

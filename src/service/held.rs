@@ -506,7 +506,7 @@ fn gather(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
         concern_ids.push(c.id);
         concerns.push(super::safeguarding::detail(ctx, &c, &sg)?);
     }
-    concerns.sort_by(|a, b| a.raised_at.cmp(&b.raised_at));
+    concerns.sort_by_key(|c| c.raised_at);
 
     let merges = merges_of(ctx, row.id, &records, &names)?;
 
@@ -522,7 +522,7 @@ fn gather(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
             });
         }
     }
-    access.sort_by(|a, b| a.at.cmp(&b.at));
+    access.sort_by_key(|a| a.at);
 
     Ok(HeldRecord {
         format: 1,
@@ -614,7 +614,7 @@ fn agreement_of(
             recorded_by: Some(names.user(&a.by)),
         })
         .collect();
-    accepted.sort_by(|a, b| a.at.cmp(&b.at));
+    accepted.sort_by_key(|a| a.at);
     let texts = ctx.store.agreement_texts()?;
     let in_force = super::agreements::current_version(ctx, &texts)?.filter(|v| {
         texts
@@ -693,7 +693,7 @@ fn visits_of(
             });
         }
     }
-    out.sort_by(|a, b| b.signed_in_at.cmp(&a.signed_in_at));
+    out.sort_by_key(|v| std::cmp::Reverse(v.signed_in_at));
     Ok(out)
 }
 
@@ -861,9 +861,9 @@ pub fn held_page(h: &HeldRecord, tz: &chrono_tz::Tz) -> String {
     }
     b.push_str("</main>");
     let mut out = String::with_capacity(b.len() + PAGE_CSS.len() + 400);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>What we hold about {}</title><style>{PAGE_CSS}</style></head><body>{b}</body></html>\n",
+        "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>What we hold about {}</title><style>{PAGE_CSS}</style></head><body>{b}</body></html>",
         esc(&h.preferred_name)
     );
     out
