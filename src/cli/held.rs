@@ -99,12 +99,16 @@ fn read_text(path: &std::path::Path) -> Result<String, Failure> {
         message,
         field: Some("text-file".into()),
     };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        usage(format!(
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => usage(format!(
+            "There is no file {}; give the text file that holds the agreement's words.",
+            path.display()
+        )),
+        _ => usage(format!(
             "Could not read {}: {}.",
             path.display(),
             service::io_in_words(&e)
-        ))
+        )),
     })?;
     if !meta.is_file() {
         return Err(usage(format!(

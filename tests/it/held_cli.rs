@@ -61,6 +61,24 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
         ],
     );
     assert_eq!(lower.code, 2, "{}", lower.stderr);
+    let missing = hubdesk(
+        d,
+        maya,
+        &[
+            "agreement",
+            "set",
+            "--version",
+            "3",
+            "--text-file",
+            "/no/such/agreement.txt",
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("There is no file"),
+        "{}",
+        missing.stderr
+    );
     assert!(
         ok(hubdesk(d, maya, &["agreement", "show"]))
             .stdout
