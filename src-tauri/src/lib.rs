@@ -1388,6 +1388,178 @@ fn list_agreements(state: State<'_, AppState>) -> Res<Vec<service::AgreementView
     state.with_ctx(service::list_agreements)
 }
 
+// ---- AUDIT ----
+// The audit log of every laptop (managers): the core checks the permission and the filter,
+// and audits the export once its file is written.
+
+/// The audit log's filter as the screen sends it: empty text is no filter.
+#[derive(serde::Deserialize, Debug, Default)]
+struct AuditFilterArgs {
+    member: Option<String>,
+    user: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl AuditFilterArgs {
+    fn filter(self, offset: Option<u32>, limit: Option<u32>) -> Res<service::AuditFilter> {
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let day = |field: &'static str, s: Option<String>| -> Res<Option<chrono::NaiveDate>> {
+            match text(s) {
+                None => Ok(None),
+                Some(d) => service::parse_report_date(&d).map(Some).ok_or_else(|| {
+                    UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
+                        field,
+                        "Choose a day from the calendar, or leave it empty.",
+                    )))
+                }),
+            }
+        };
+        Ok(service::AuditFilter {
+            since: day("since", self.since)?,
+            until: day("until", self.until)?,
+            member: text(self.member),
+            user: text(self.user),
+            action: text(self.action),
+            offset,
+            limit,
+        })
+    }
+}
+
+/// One page of the audit log, newest first, and whether there are older entries.
+#[derive(serde::Serialize, Debug)]
+struct AuditPage {
+    rows: Vec<service::AuditLogRow>,
+    more: bool,
+}
+
+/// A page of the audit log (managers): `limit` entries after the newest `offset`.
+#[tauri::command]
+fn audit_log(
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    offset: u32,
+    limit: u32,
+) -> Res<AuditPage> {
+    // One more than asked tells whether there is a next page.
+    let f = filter.filter(Some(offset), Some(limit.saturating_add(1)))?;
+    let mut rows = state.with_ctx(|ctx| service::audit_log(ctx, &f))?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok(AuditPage { rows, more })
+}
+
+/// The entries the filter picks as a CSV file where the manager chooses, in the shell's own
+/// save dialog, checked (permission, reason, filter) before the dialog opens and audited
+/// once the file is written.
+#[tauri::command]
+async fn audit_export<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    reason: String,
+) -> Res<Saved> {
+    let f = filter.filter(None, None)?;
+    state.with_ctx(|ctx| service::check_audit_export(ctx, &f, &reason))?;
+    let today = state.with_ctx(|ctx| Ok(ctx.now().date_naive()))?;
+    let offer = save::Offer {
+        file_name: format!("audit-log-{today}.csv"),
+        kind: "CSV file",
+        extension: "csv",
+    };
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_audit(ctx, &f, &reason, write)
+    })
+    .await
+}
+
+// ---- ERASE ----
+
+#[tauri::command]
+fn request_erasure<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<service::ErasureRequest> {
+    let r = state.with_ctx(|ctx| service::request_erasure(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(r)
+}
+
+#[tauri::command]
+fn list_erasure_requests(state: State<'_, AppState>) -> Res<Vec<service::ErasureRequest>> {
+    state.with_ctx(service::list_erasure_requests)
+}
+
+#[tauri::command]
+fn confirm_erasure<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    request: String,
+) -> Res<service::Erased> {
+    let e = state.with_ctx(|ctx| service::confirm_erasure(ctx, &request))?;
+    changed(&app, "members");
+    Ok(e)
+}
+
+#[tauri::command]
+fn set_hold<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<service::Hold> {
+    let h = state.with_ctx(|ctx| service::set_hold(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(h)
+}
+
+#[tauri::command]
+fn clear_hold<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    reason: String,
+) -> Res<usize> {
+    let n = state.with_ctx(|ctx| service::clear_hold(ctx, &id_or_code, &reason))?;
+    changed(&app, "members");
+    Ok(n)
+}
+
+#[tauri::command]
+fn hold_status(state: State<'_, AppState>, id_or_code: String) -> Res<Option<service::Hold>> {
+    state.with_ctx(|ctx| service::hold_status(ctx, &id_or_code))
+}
+
+#[tauri::command]
+fn retention_due(state: State<'_, AppState>) -> Res<service::RetentionDue> {
+    state.with_ctx(service::retention_due)
+}
+
+#[tauri::command]
+fn set_retention<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    schedule: service::RetentionSchedule,
+) -> Res<service::RetentionSchedule> {
+    let s = state.with_ctx(|ctx| service::set_retention(ctx, schedule))?;
+    changed(&app, "settings");
+    Ok(s)
+}
+
+#[tauri::command]
+fn run_retention<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Res<service::RetentionRun> {
+    let r = state.with_ctx(service::run_retention)?;
+    changed(&app, "members");
+    Ok(r)
+}
+
 /// The app with its state and the commands of commands.txt.
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder_with_state(builder, AppState::new(data_dir))
@@ -1446,6 +1618,13 @@ pub fn run() {
             // Records that arrive from another laptop show up without anyone asking.
             state.set_on_received(std::sync::Arc::new(move || {
                 let _ = handle.emit("changed", serde_json::json!({ "what": "all" }));
+            }));
+            // A laptop removed from the organisation forgets, and says so on whatever screen
+            // is open (the lock screen too).
+            let forgetting = app.handle().clone();
+            state.set_on_removed(std::sync::Arc::new(move || {
+                forgetting.state::<AppState>().forget_removed();
+                let _ = forgetting.emit("changed", serde_json::json!({ "what": "all" }));
             }));
             // The store opens on a thread of its own, so the window shows at once, with how far
             // a one-time rebuild after an update is (the status says so until it is open), and

@@ -55,6 +55,8 @@ pub struct OptionalProfile {
 #[derive(Subcommand)]
 pub enum MemberCommand {
     Register(Box<RegisterArgs>),
+    /// Erase a member: staff ask with --reason, a manager confirms with --confirm REQUEST_ID
+    Erase(super::erase::EraseArgs),
     Find {
         text: String,
     },
@@ -110,6 +112,7 @@ pub enum MemberCommand {
 pub fn member(ctx: &Ctx<'_>, command: MemberCommand, json: bool) -> Result<(), Failure> {
     match command {
         MemberCommand::Register(a) => register(ctx, *a, json),
+        MemberCommand::Erase(a) => super::erase::erase(ctx, a, json),
         MemberCommand::Find { text } => emit(
             json,
             service::find_members(ctx, &text)?.as_slice(),

@@ -9,6 +9,7 @@ mod checkin;
 mod concern;
 mod conversation;
 mod day;
+mod erase;
 mod held;
 mod member;
 pub mod output;
@@ -132,9 +133,14 @@ enum Command {
     /// The organisation's paired laptops (managers)
     #[command(subcommand)]
     Device(admin::DeviceCommand),
-    /// The audit log: who did what, when, and why (managers)
+    /// The audit log of every laptop: who did what, when, and why (managers)
+    Audit(audit::AuditArgs),
+    /// Legal holds: a held member cannot be erased or anonymised (staff)
     #[command(subcommand)]
-    Audit(audit::AuditCommand),
+    Hold(erase::HoldCommand),
+    /// The retention schedule: set, show, who is due, run (managers run it)
+    #[command(subcommand)]
+    Retention(erase::RetentionCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -157,16 +163,28 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         as_user: cli.as_user,
     };
     hubdesk::logging::init(&at.dir);
-    match cli.command {
+    let result = run_command(&at, cli.command, json);
+    // A sync or an import that learnt this laptop was removed recorded it; with the store
+    // closed now (each command's store is gone by here), the records are erased.
+    if let Err(Failure::Service(Error::Removed(_))) = &result {
+        service::forget_if_removed(&at.dir)?;
+    }
+    result
+}
+
+fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
+    match command {
         Command::Demo(args) => setup::demo(&at.dir, &args, json),
         Command::Init(args) => setup::init(&at.dir, &args, json),
-        Command::Sync(command) => sync::run(&at, command, json),
+        Command::Sync(command) => sync::run(at, command, json),
         Command::User(c) => at.unlocked(|ctx| admin::user(ctx, c, json)),
         Command::Activity(c) => at.unlocked(|ctx| admin::activity(ctx, c, json)),
         Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
+        Command::Hold(c) => at.unlocked(|ctx| erase::hold(ctx, c, json)),
+        Command::Retention(c) => at.unlocked(|ctx| erase::retention(ctx, c, json)),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),

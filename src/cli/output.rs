@@ -65,6 +65,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::Conflict(_) => 5,
         Error::Storage(_) | Error::Unreachable(_) => 1,
         Error::Refused(_) => 6,
+        Error::Removed(_) => 7,
     }
 }
 
@@ -353,12 +354,15 @@ pub fn audit_lines(lines: &[service::AuditLogRow]) -> String {
         .iter()
         .map(|l| {
             let mut line = format!(
-                "{}  {:<20}  {}",
+                "{}  {:<20}  {:<14}  {}",
                 l.at.format("%Y-%m-%d %H:%M"),
                 safe(l.user.as_deref().unwrap_or("(system)")),
+                safe(l.device.as_deref().unwrap_or("(a laptop)")),
                 safe(&l.action)
             );
-            if let Some(subject) = l.subject {
+            if let Some(code) = &l.member_code {
+                line.push_str(&format!("  member {}", safe(code)));
+            } else if let Some(subject) = l.subject {
                 line.push_str(&format!("  {subject}"));
             }
             if let Some(detail) = &l.detail {
@@ -1029,13 +1033,14 @@ pub fn role_history(all: &[service::RoleSpellSummary]) -> String {
 
 pub fn settings(s: &service::Settings) -> String {
     format!(
-        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.",
+        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.\nThe audit log shows the last {} months.",
         s.lockout_failures,
         s.lockout_minutes,
         s.idle_lock_minutes,
         s.current_agreement,
         s.consent_options.join(", "),
-        s.back_entry_days
+        s.back_entry_days,
+        s.audit_retention_months
     )
 }
 
@@ -1368,6 +1373,157 @@ pub fn report_written(what: &str, out: &std::path::Path) -> String {
         "Wrote {what} to {}. The export is in the audit log with your reason.",
         out.display()
     )
+}
+
+// ---- ERASE ----
+
+/// Text from a reason or a name, with control characters and direction marks shown as '?'.
+fn plain(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || hubdesk::domain::member::is_bidi_control(c) {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+pub fn erasure_requested(r: &service::erasure::ErasureRequest) -> String {
+    format!(
+        "Asked for {} to be erased. A manager confirms with: hubdesk member erase --confirm {}",
+        r.code.as_deref().unwrap_or("the member"),
+        r.id
+    )
+}
+
+pub fn erasure_requests(requests: &[service::erasure::ErasureRequest]) -> String {
+    if requests.is_empty() {
+        return "No erasure requests are waiting.".into();
+    }
+    requests
+        .iter()
+        .map(|r| {
+            let held = match &r.held {
+                Some(h) => format!(" (legal hold: {})", plain(&h.reason)),
+                None => String::new(),
+            };
+            format!(
+                "{}  {} {}  asked {} by {}: {}{held}",
+                r.id,
+                r.code.as_deref().unwrap_or("?"),
+                plain(r.preferred_name.as_deref().unwrap_or("")),
+                r.requested_at.format("%Y-%m-%d"),
+                plain(&r.requested_by),
+                plain(&r.reason)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn member_erased(e: &service::erasure::Erased) -> String {
+    format!(
+        "Erased: {} records deleted from this laptop; the other laptops delete them when they next sync. {} visits are kept as anonymous counts.",
+        e.documents, e.visits_counted
+    )
+}
+
+pub fn hold_set(h: &service::erasure::Hold) -> String {
+    format!(
+        "Legal hold set: the member cannot be erased or anonymised until it is cleared. Reason: {}",
+        plain(&h.reason)
+    )
+}
+
+pub fn holds_cleared(n: usize) -> String {
+    if n == 1 {
+        "Cleared the legal hold.".into()
+    } else {
+        format!("Cleared {n} legal holds.")
+    }
+}
+
+pub fn hold_shown(h: Option<&service::erasure::Hold>) -> String {
+    match h {
+        Some(h) => format!(
+            "Under a legal hold since {}, set by {}: {}",
+            h.set_at.format("%Y-%m-%d"),
+            plain(&h.set_by),
+            plain(&h.reason)
+        ),
+        None => "No legal hold.".into(),
+    }
+}
+
+pub fn retention_schedule(s: &service::erasure::RetentionSchedule) -> String {
+    let mut parts = Vec::new();
+    match (s.unseen_months, s.until_age) {
+        (Some(m), Some(a)) => parts.push(format!(
+            "Members are anonymised when not seen for {m} months or at their {a}th birthday, whichever is later."
+        )),
+        (Some(m), None) => parts.push(format!(
+            "Members are anonymised when not seen for {m} months."
+        )),
+        (None, Some(a)) => parts.push(format!("Members are anonymised at their {a}th birthday.")),
+        (None, None) => parts.push("No retention schedule for members.".into()),
+    }
+    match s.safeguarding_years {
+        Some(y) => parts.push(format!(
+            "Closed safeguarding records are kept {y} years after they were closed."
+        )),
+        None => parts.push("Safeguarding records are kept.".into()),
+    }
+    parts.join(" ")
+}
+
+pub fn retention_due(d: &service::erasure::RetentionDue) -> String {
+    let mut lines = vec![retention_schedule(&d.schedule)];
+    if d.members.is_empty() && d.safeguarding.is_empty() {
+        lines.push("Nobody is due now or within a month.".into());
+    }
+    for m in &d.members {
+        let when = if m.due_now {
+            "due now".to_string()
+        } else {
+            format!("due {}", m.due_on)
+        };
+        let held = match &m.held {
+            Some(h) => format!(" (legal hold: {})", plain(&h.reason)),
+            None => String::new(),
+        };
+        lines.push(format!(
+            "{}  {}  {when}{held}",
+            m.code,
+            plain(&m.preferred_name)
+        ));
+    }
+    for s in &d.safeguarding {
+        let when = if s.due_now {
+            "due now".to_string()
+        } else {
+            format!("due {}", s.due_on)
+        };
+        lines.push(format!("safeguarding record {}  {when}", s.doc_id));
+    }
+    lines.join("\n")
+}
+
+pub fn retention_run(r: &service::erasure::RetentionRun) -> String {
+    let mut out = format!(
+        "Anonymised {} members ({} visits kept as anonymous counts); deleted {} safeguarding records.",
+        r.anonymised.len(),
+        r.visits_counted,
+        r.safeguarding_deleted.len()
+    );
+    if !r.held.is_empty() {
+        out.push_str(&format!(
+            " {} members are due but under a legal hold, and were left.",
+            r.held.len()
+        ));
+    }
+    out
 }
 
 // ---- HELD ----

@@ -200,7 +200,7 @@ pub(super) fn written(json: bool, what: &str, target: &Target) -> Result<(), Fai
 
 /// A date as typed on the command line, exactly YYYY-MM-DD; a usage error (exit 2) that says
 /// the form if not.
-fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
+pub(super) fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
     service::parse_report_date(text).ok_or_else(|| Failure::Usage {
         message: format!(
             "--{field} is not a date; write it as YYYY-MM-DD (four-digit year, two-digit month and day), like 2026-04-01."

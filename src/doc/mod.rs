@@ -35,6 +35,8 @@ pub enum DocError {
     TooNew { found: u64 },
     #[error("a record is not a {expected} record")]
     WrongKind { expected: &'static str },
+    #[error("an audit log that does not belong to the laptop it names was refused")]
+    ForeignAudit,
 }
 
 /// What kind of document a chunk belongs to. Stored as an integer in SQLite: do not renumber.
@@ -47,6 +49,9 @@ pub enum DocKind {
     /// A member record's safeguarding concerns, kept apart from the member's own document so
     /// that roles and devices that must not hold them can be left without them.
     Safeguarding = 5,
+    /// One laptop's audit log for one calendar month (UTC): written only by that laptop,
+    /// synced to every other, which refuses any change to it made by another laptop.
+    Audit = 6,
 }
 
 impl DocKind {
@@ -57,6 +62,7 @@ impl DocKind {
             3 => Some(Self::Day),
             4 => Some(Self::Contact),
             5 => Some(Self::Safeguarding),
+            6 => Some(Self::Audit),
             _ => None,
         }
     }
@@ -68,6 +74,7 @@ impl DocKind {
             Self::Day => "day",
             Self::Contact => "contact",
             Self::Safeguarding => "safeguarding",
+            Self::Audit => "audit",
         }
     }
 }
@@ -136,6 +143,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     (DocKind::Day, 2, &["shifts", "closings"]),
     (DocKind::Org, 4, &["role_history", "training"]),
     (DocKind::Member, 6, &["plans"]),
+    (DocKind::Org, 5, &["erasure_requests", "holds"]),
+    (DocKind::Day, 3, &["erased_visits"]),
     (DocKind::Org, 6, &["agreements"]),
     (DocKind::Member, 8, &["accepted_agreements"]),
 ];
@@ -644,12 +653,55 @@ pub struct OrgDoc {
     /// definition apart write the same key.
     #[autosurgeon(missing = "Default::default")]
     pub instruments: BTreeMap<String, InstrumentEntry>,
+    /// Requests to erase a member, keyed by request id (UUIDv7): staff ask, a manager
+    /// confirms. Ids, times, users and staff's reason only, never a name (see
+    /// service::erasure).
+    #[autosurgeon(missing = "Default::default")]
+    pub erasure_requests: BTreeMap<String, ErasureRequestEntry>,
+    /// Legal holds, keyed by hold id (UUIDv7). A member with any hold not cleared cannot be
+    /// erased or anonymised. A hold set on one laptop while another clears the member's holds
+    /// is a new entry the clear never saw, so it stays: a hold is never lost to sync order.
+    #[autosurgeon(missing = "Default::default")]
+    pub holds: BTreeMap<String, HoldEntry>,
     /// The words of each version of the member agreement, keyed "version:fingerprint": a
     /// version's words never change once set, and two laptops setting different words for
     /// one version apart both keep theirs (which is in force is a rule, see
     /// domain::agreement::in_force). No personal data: the organisation's own words.
     #[autosurgeon(missing = "Default::default")]
     pub agreements: BTreeMap<String, AgreementTextEntry>,
+}
+
+/// A request to erase a member (every record of the person). No personal data: the member's
+/// id, who asked and confirmed, and why in staff's words (the form asks for no names).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ErasureRequestEntry {
+    /// The member record asked about (an id).
+    pub member: String,
+    pub requested: StampDoc,
+    pub reason: String,
+    /// Set once, when a manager confirms; two managers confirming apart both leave a value
+    /// and either means confirmed.
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_set")]
+    pub confirmed: Option<StampDoc>,
+}
+
+/// A legal hold on a member: nothing erases or anonymises them while it stands.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HoldEntry {
+    /// The member record held (an id).
+    pub member: String,
+    pub set: StampDoc,
+    pub reason: String,
+    /// Written once, never cleared back to none (see [`reconcile_if_set`]).
+    #[autosurgeon(missing = "Default::default", reconcile = "reconcile_if_set")]
+    pub cleared: Option<HoldClearDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct HoldClearDoc {
+    pub at: Millis,
+    pub by: String,
+    pub reason: String,
 }
 
 /// One version of the member agreement's words.
@@ -707,10 +759,14 @@ pub struct TombstoneEntry {
     pub kind: String,
     pub at: Millis,
     pub by: String,
-    /// "merged" or "erased".
+    /// "merged", "erased" (a confirmed erasure request) or "retention" (anonymised on the
+    /// organisation's retention schedule).
     pub reason: String,
     /// merged: the member that was kept.
     pub into: Option<String>,
+    /// erased: the erasure request it carried out (its entry holds staff's reason).
+    #[autosurgeon(missing = "Default::default")]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -761,6 +817,32 @@ pub struct SettingsDoc {
     /// How many days back a staff member may open a past day to type in a paper register.
     #[autosurgeon(missing = "default_back_entry_days")]
     pub back_entry_days: u32,
+    /// Retention (see service::erasure): anonymise a member this many months after they
+    /// were last seen, ... Each a field of its own, so two managers changing different parts
+    /// apart both keep theirs, and the same part is a conflict to review like any setting.
+    /// None (and in documents made before retention existed): no schedule.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_unseen_months: Option<u32>,
+    /// ... or at this birthday, whichever is later.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_until_age: Option<u32>,
+    /// Closed safeguarding records are kept this many years after their last closing.
+    #[autosurgeon(missing = "Default::default")]
+    pub retention_safeguarding_years: Option<u32>,
+    /// How many months the audit log shows: older entries drop out of every view and export
+    /// on every laptop. Never below [`MIN_AUDIT_RETENTION_MONTHS`] (service/ refuses less,
+    /// and a smaller value from elsewhere is read as the floor).
+    #[autosurgeon(missing = "default_audit_retention_months")]
+    pub audit_retention_months: u32,
+}
+
+/// The audit log's retention when the organisation has not set one: six years.
+pub const DEFAULT_AUDIT_RETENTION_MONTHS: u32 = 72;
+/// The least the audit log's retention may be set to: two years.
+pub const MIN_AUDIT_RETENTION_MONTHS: u32 = 24;
+
+fn default_audit_retention_months() -> u32 {
+    DEFAULT_AUDIT_RETENTION_MONTHS
 }
 
 /// Back-entry window when the organisation has not set one (and in documents made before
@@ -786,6 +868,10 @@ impl Default for SettingsDoc {
                 "share-anonymous-stories".into(),
             ],
             back_entry_days: DEFAULT_BACK_ENTRY_DAYS,
+            audit_retention_months: DEFAULT_AUDIT_RETENTION_MONTHS,
+            retention_unseen_months: None,
+            retention_until_age: None,
+            retention_safeguarding_years: None,
         }
     }
 }
@@ -822,6 +908,19 @@ pub struct DayDoc {
     /// laptop closed the day and whenever that news arrived.
     #[autosurgeon(missing = "Default::default")]
     pub closings: BTreeMap<String, StampDoc>,
+    /// Visits of erased members, kept as anonymous counts so the day's attendance still adds
+    /// up. Keyed by a hash of the visit's id (never the id, which holds its sign-in time), so
+    /// every laptop that held the visit writes the same key and it counts once, whoever
+    /// erased first. Added to the layout later (see [`LAYOUT_UPGRADES`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub erased_visits: BTreeMap<String, ErasedVisitDoc>,
+}
+
+/// A visit by a member since erased: what the reports count, and nothing about who.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ErasedVisitDoc {
+    /// The activities of the visit (activity ids), sorted.
+    pub activities: Vec<String>,
 }
 
 /// A user's shift at a hub on a day.
@@ -1067,6 +1166,103 @@ pub fn put_concern_entry<R: Reconcile>(
     };
     autosurgeon::reconcile_prop(doc, m, key, value)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// AuditDoc: one laptop's audit log for one month (UTC). Its id is derived from the laptop and
+// the month ([`audit_doc_id`]), so a laptop never makes two for the same month, and its first
+// change is the same bytes whenever that laptop makes it ([`AuditDoc::genesis`]). Only the
+// laptop it names ever changes it: every change is by that laptop's actor, and every laptop
+// refuses changes by any other (sync/revocation.rs, `admit_audit`). Entries are added, never
+// edited or removed: nothing in hubdesk writes to an entry once it is there.
+
+/// The namespace of audit log ids (uuid v5). Do not change: ids are stored on every laptop.
+const AUDIT_NAMESPACE: Uuid = Uuid::from_u128(0x6875_6264_6573_6b2d_6175_6469_742d_6c6f);
+
+/// The id of `device`'s audit log for `period` ("YYYY-MM").
+pub fn audit_doc_id(device: Uuid, period: &str) -> Uuid {
+    let mut name = device.as_bytes().to_vec();
+    name.extend_from_slice(period.as_bytes());
+    Uuid::new_v5(&AUDIT_NAMESPACE, &name)
+}
+
+/// The month an instant's audit entry is kept under: "YYYY-MM", UTC.
+pub fn audit_period(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AuditDoc {
+    pub schema: u64,
+    pub kind: String,
+    /// The laptop whose log this is (a device id): the only one that may change it.
+    pub device: String,
+    /// "YYYY-MM", UTC.
+    pub period: String,
+    /// Entries keyed by entry id (UUIDv7).
+    pub entries: BTreeMap<String, AuditEntryDoc>,
+}
+
+/// One line of the audit log: ids, an action name and words such as an export's reason,
+/// never the contents of a note or a member's name.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AuditEntryDoc {
+    pub at: Millis,
+    /// The laptop it happened on (a device id).
+    pub device: String,
+    /// Who did it (a user id); none for the system (a sync refusing changes).
+    pub user: Option<String>,
+    pub action: String,
+    /// The record it was about: a member's id where there is a member.
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The header every audit log's first change writes.
+#[derive(Reconcile)]
+struct AuditGenesis {
+    schema: u64,
+    kind: String,
+    device: String,
+    period: String,
+    entries: BTreeMap<String, AuditEntryDoc>,
+}
+
+impl AuditDoc {
+    /// The first change of `device`'s log for `period`: by that laptop's actor, at time 0,
+    /// the same bytes whenever it is made, so a laptop that makes it again (its copy lost and
+    /// received back later) makes the same change.
+    pub fn genesis(device: Uuid, period: &str) -> Result<AutoCommit, DocError> {
+        let mut doc = AutoCommit::new().with_actor(device_actor(device));
+        let genesis = AuditGenesis {
+            schema: SCHEMA_VERSION,
+            kind: DocKind::Audit.name().into(),
+            device: device.to_string(),
+            period: period.to_string(),
+            entries: BTreeMap::new(),
+        };
+        autosurgeon::reconcile(&mut doc, &genesis)?;
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message("audit log created")
+                .with_time(0),
+        );
+        Ok(doc)
+    }
+}
+
+/// The laptop an audit log `doc` stored under `id` belongs to, after checking that its
+/// header names that laptop and a month whose id is `id`. Anything else (a record made by
+/// hand, one claiming another laptop's id) is [`DocError::ForeignAudit`].
+pub fn audit_owner(doc: &AutoCommit, id: Uuid) -> Result<Uuid, DocError> {
+    check_header(doc, DocKind::Audit)?;
+    let device: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "device")?;
+    let period: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "period")?;
+    let device = Uuid::parse_str(&device).map_err(|_| DocError::ForeignAudit)?;
+    if audit_doc_id(device, &period) != id {
+        return Err(DocError::ForeignAudit);
+    }
+    Ok(device)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ struct Tally {
     days_held: u64,
     headcount: u64,
     visits: u64,
+    /// Of `visits`, those by members since erased (anonymous: counted in no member figure).
+    erased_visits: u64,
     members: u64,
     new_members: u64,
     returning: u64,
@@ -222,6 +224,7 @@ impl Tally {
         }
 
         t.count_visits(period, members, visits);
+        t.count_erased_visits(input, period, visits);
         t.activity_visits = visits.by_activity(&t.by_activity.visits);
         t.activity_members = visits.by_activity(&t.by_activity.people);
         t.kind_visits = visits.by_kind(&t.by_kind.visits);
@@ -320,6 +323,8 @@ struct Visits<'a> {
     order: Vec<u32>,
     /// Each visit's activities, as indexes into `activities` (the catalogue's order).
     activity_of: Vec<Vec<u16>>,
+    /// The same for the visits of erased members.
+    erased_activity_of: Vec<Vec<u16>>,
     activities: Vec<Uuid>,
     /// Each activity's kind, as an index into `kinds`.
     kind_of: Vec<u16>,
@@ -342,20 +347,25 @@ impl<'a> Visits<'a> {
             .iter()
             .map(|a| kinds.binary_search(&a.kind.as_str()).unwrap_or(0) as u16)
             .collect();
+        // An activity the catalogue does not hold has no row to count in.
+        let indexes = |activities: &[Uuid]| {
+            let mut a: Vec<u16> = activities
+                .iter()
+                .filter_map(|a| index.get(a).copied())
+                .collect();
+            a.sort_unstable();
+            a.dedup();
+            a
+        };
         let activity_of = input
             .visits
             .iter()
-            .map(|v| {
-                // An activity the catalogue does not hold has no row to count in.
-                let mut a: Vec<u16> = v
-                    .activities
-                    .iter()
-                    .filter_map(|a| index.get(a).copied())
-                    .collect();
-                a.sort_unstable();
-                a.dedup();
-                a
-            })
+            .map(|v| indexes(&v.activities))
+            .collect();
+        let erased_activity_of = input
+            .erased_visits
+            .iter()
+            .map(|v| indexes(&v.activities))
             .collect();
         let mut order: Vec<u32> = (0..input.visits.len() as u32).collect();
         order.sort_unstable_by_key(|i| {
@@ -366,6 +376,7 @@ impl<'a> Visits<'a> {
             rows: &input.visits,
             order,
             activity_of,
+            erased_activity_of,
             activities,
             kind_of,
             kinds,
@@ -457,6 +468,31 @@ impl Tally {
                 _ => 3,
             };
             self.breadth[slot] += 1;
+        }
+    }
+
+    /// Visits of erased members in the period: visits, on their weekday and week, in their
+    /// activities and kinds; never a member, so no member figure moves.
+    fn count_erased_visits(&mut self, input: &ReportInput, period: Period, visits: &Visits<'_>) {
+        let mut kinds: Vec<u16> = Vec::new();
+        for (v, activities) in input.erased_visits.iter().zip(&visits.erased_activity_of) {
+            if !period.contains(v.date) {
+                continue;
+            }
+            self.visits += 1;
+            self.erased_visits += 1;
+            self.weekday[v.date.weekday().num_days_from_monday() as usize] += 1;
+            self.weeks[((v.date - period.from).num_days() / 7) as usize] += 1;
+            kinds.clear();
+            for a in activities {
+                self.by_activity.visits[usize::from(*a)] += 1;
+                kinds.push(visits.kind_of[usize::from(*a)]);
+            }
+            kinds.sort_unstable();
+            kinds.dedup();
+            for k in &kinds {
+                self.by_kind.visits[usize::from(*k)] += 1;
+            }
         }
     }
 
@@ -797,13 +833,30 @@ fn attendance(
     }
     rows.push(w.people_row("Anonymous headcount", now.headcount, before.headcount));
     let mut summary = figure_table("attendance", "Attendance", rows);
-    summary.note = Some(
+    let mut note =
         "New members came for the first time in the period. Returning members came back \
          within 4 weeks of an earlier visit, both in the period. Parents, visitors and \
          professionals are counted by visit; the anonymous headcount counts people who did \
          not register."
-            .to_string(),
-    );
+            .to_string();
+    if now.erased_visits + before.erased_visits > 0 {
+        let said = |n: u64| {
+            if n == 0 || n >= w.threshold {
+                n.to_string()
+            } else {
+                format!("fewer than {}", w.threshold)
+            }
+        };
+        note.push_str(&format!(
+            " Visits include {} visits in the period ({} in the previous period) by members \
+             since erased at their request or on the retention schedule: they count as visits \
+             and in their activities, but in no member figure, so unique members may be fewer \
+             than when the members were here.",
+            said(now.erased_visits),
+            said(before.erased_visits)
+        ));
+    }
+    summary.note = Some(note);
 
     let weekday_rows: Vec<DraftRow> = WEEKDAYS
         .iter()

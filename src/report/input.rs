@@ -26,6 +26,9 @@ pub struct ReportInput {
     pub threshold: u32,
     pub days: Vec<DayRow>,
     pub visits: Vec<VisitRow>,
+    /// Visits of members since erased or anonymised: counted as visits (and in their
+    /// activities), never as a member.
+    pub erased_visits: Vec<ErasedVisitRow>,
     /// Every person with a visit in either period.
     pub members: Vec<MemberRow>,
     pub activities: Vec<ActivityRow>,
@@ -55,6 +58,13 @@ pub struct VisitRow {
     pub person: Uuid,
     pub date: NaiveDate,
     /// The activities they took part in on that visit.
+    pub activities: Vec<Uuid>,
+}
+
+/// A visit by a member since erased: its day and activities, nothing about who.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErasedVisitRow {
+    pub date: NaiveDate,
     pub activities: Vec<Uuid>,
 }
 

@@ -368,6 +368,7 @@ pub fn built(members: u32, days: i64, threshold: u32, hub: &str, activity: &str)
         }
     }
     let input = ReportInput {
+        erased_visits: Vec::new(),
         period,
         organisation: "Riverside Youth Trust".into(),
         hub: Some(hub.into()),

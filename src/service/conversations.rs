@@ -123,7 +123,7 @@ pub fn list_conversations(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<Convers
     all.sort_by(|(ia, a), (ib, b)| b.at.cmp(&a.at).then_with(|| ib.cmp(ia)));
     all.dedup_by_key(|(id, _)| *id);
     ctx.store
-        .append_audit(&[ctx.audit("member.conversations.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("conversation.viewed", Some(row.id))])?;
     let names = Names::read(ctx)?;
     Ok(all
         .iter()

@@ -295,7 +295,7 @@ pub struct HeldAccess {
     pub at: DateTime<Utc>,
     /// Who, by name (None for hubdesk itself or someone no longer on this laptop).
     pub who: Option<String>,
-    /// The audit log's action ("member.view").
+    /// The audit log's action ("member.viewed").
     pub action: String,
     /// What they did, in words.
     pub what: String,
@@ -309,7 +309,7 @@ pub const MEMBER_EXPORTED_ACTION: &str = "member.exported";
 /// Audited as a view of the member's record.
 pub fn what_we_hold(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
     let held = gather(ctx, id_or_code)?;
-    let mut entry = ctx.audit("member.view", Some(held.member_id.0));
+    let mut entry = ctx.audit("member.viewed", Some(held.member_id.0));
     entry.detail = Some("what we hold".into());
     ctx.store.append_audit(&[entry])?;
     Ok(held)
@@ -583,8 +583,8 @@ fn action_in_words(action: &str) -> &'static str {
         "member.register" => "signed you up",
         "member.edit" => "changed your details",
         "member.view" | "member.viewed" => "looked at your record",
-        "member.conversations.view" => "read your conversations",
-        "member.plan.view" => "read your self-care plan",
+        "member.conversations.view" | "conversation.viewed" => "read your conversations",
+        "member.plan.view" | "plan.viewed" => "read your self-care plan",
         "member.check_ins.view" => "looked at your check-ins",
         "conversation.add" => "wrote down a conversation with you",
         "member.merge" => "joined two records of yours",

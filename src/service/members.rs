@@ -504,7 +504,7 @@ pub fn show_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberDetail> {
     let detail = member_detail(ctx, &user, &row)?;
     // Every view of a member's record is audited.
     ctx.store
-        .append_audit(&[ctx.audit("member.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("member.viewed", Some(row.id))])?;
     Ok(detail)
 }
 

@@ -121,7 +121,7 @@ pub fn show_plan(ctx: &Ctx<'_>, id_or_code: &str) -> Result<PlanView> {
     let row = resolve_member(ctx, id_or_code)?;
     let view = read_view(ctx, &row, None)?;
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(view)
 }
 
@@ -268,7 +268,7 @@ pub fn plan_history(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<PlanVersion>>
     // saved in, which commit times (whole seconds, and each laptop's own clock) cannot give.
     out.reverse();
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(out)
 }
 
@@ -279,7 +279,7 @@ pub fn show_plan_version(ctx: &Ctx<'_>, id_or_code: &str, version: &str) -> Resu
     let row = resolve_member(ctx, id_or_code)?;
     let view = read_view(ctx, &row, Some(&heads))?;
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(view)
 }
 

@@ -25,9 +25,9 @@ use crate::domain::instruments::{Instrument, Scoring};
 use crate::domain::team::{HubRole, minutes_on_shift};
 use crate::report::members::MemberExportRow;
 use crate::report::{
-    ActivityRow, CheckInRow, ContactVisitRow, ConversationRow, DayRow, InstrumentInfo,
-    InstrumentScoring, ItemInfo, MemberRow, Period, PlanEditRow, ReportInput, ShiftRole, ShiftRow,
-    TrainingRow, VisitRow,
+    ActivityRow, CheckInRow, ContactVisitRow, ConversationRow, DayRow, ErasedVisitRow,
+    InstrumentInfo, InstrumentScoring, ItemInfo, MemberRow, Period, PlanEditRow, ReportInput,
+    ShiftRole, ShiftRow, TrainingRow, VisitRow,
 };
 
 /// What a report is asked for.
@@ -271,6 +271,16 @@ impl Store {
             }
         }
         drop(kept);
+        // Visits of erased members: anonymous, read by day (the days of the window).
+        let mut erased_visits = Vec::new();
+        for d in days.iter().filter(|d| window.contains(d.date)) {
+            for activities in super::erasure::erased_visits_of_day(&self.conn, d.id)? {
+                erased_visits.push(ErasedVisitRow {
+                    date: d.date,
+                    activities,
+                });
+            }
+        }
         let people: HashSet<Uuid> = visits.iter().map(|v| v.person).collect();
 
         // Members: one read of the table, kept for the people who came in the window.
@@ -464,6 +474,7 @@ impl Store {
             threshold: q.threshold,
             days: day_rows,
             visits,
+            erased_visits,
             members,
             activities,
             contact_visits,

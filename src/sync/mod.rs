@@ -8,6 +8,7 @@
 //! - [`bundle`]: the same changes in an encrypted file, for laptops that never meet.
 //! - [`identity`]: each laptop's certificate.
 //! - [`revocation`]: which changes a laptop may hold once a laptop has been revoked.
+//! - [`removal`]: whether this laptop itself was removed, so that it forgets.
 //!
 //! Every change received goes through the store's normal write path, so projections, feed
 //! positions and chunks stay as if the change had been made here.
@@ -17,6 +18,7 @@ pub mod discovery;
 pub mod identity;
 pub mod net;
 pub mod pairing;
+pub mod removal;
 pub mod revocation;
 pub mod session;
 pub mod wire;
@@ -52,6 +54,11 @@ pub enum SyncError {
     /// The address typed is not one to sync with: not an address at all, or this laptop's own.
     #[error("{0}")]
     Address(String),
+    /// The organisation's record says a manager removed this laptop: the removal is recorded
+    /// in the data folder, and the shell must close the store and erase it
+    /// ([`crate::store::forget::erase`]).
+    #[error("{}", .0.message())]
+    Removed(Box<crate::store::forget::Removal>),
 }
 
 impl SyncError {
@@ -283,7 +290,10 @@ pub fn pair_locally(
 
 /// Deletes every local document the organisation has tombstoned. A member merged into
 /// another first hands any visits the merge could not have seen (made here while apart) to
-/// the member kept; if that member has not arrived yet, the deletion waits for it.
+/// the member kept; if that member has not arrived yet, the deletion waits for it. An erased
+/// member's visits this laptop holds become anonymous counts of their days first (keyed so
+/// that a visit every laptop held counts once): visits made here while apart from the laptop
+/// that erased them still count, though no record of who made them survives.
 /// Returns how many documents were deleted.
 pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncError> {
     let tombstones = store.tombstones()?;
@@ -295,32 +305,38 @@ pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncE
     if !any {
         return Ok(0);
     }
-    let mut w = store.write()?;
-    let mut removed = 0;
-    for t in &tombstones {
-        if !w.has_doc(t.id)? {
-            continue;
-        }
-        if let (Some(keep), Some(DocKind::Member)) = (t.into, w.doc_kind(t.id)?) {
-            if !w.has_doc(keep)? {
+    let removed = store.securely(|store| {
+        let mut w = store.write()?;
+        let mut removed = 0;
+        for t in &tombstones {
+            if !w.has_doc(t.id)? {
                 continue;
             }
-            let other: MemberDoc =
-                doc::read(w.doc_required(t.id, DocKind::Member)?, DocKind::Member)?;
-            let keep_doc = w.doc_required(keep, DocKind::Member)?;
-            absorb_member(
-                keep_doc,
-                t.id,
-                &other,
-                at,
-                "system",
-                "merge followed (system)",
-            )?;
+            let kind = w.doc_kind(t.id)?;
+            if let (Some(keep), Some(DocKind::Member)) = (t.into, kind) {
+                if !w.has_doc(keep)? {
+                    continue;
+                }
+                let other: MemberDoc =
+                    doc::read(w.doc_required(t.id, DocKind::Member)?, DocKind::Member)?;
+                let keep_doc = w.doc_required(keep, DocKind::Member)?;
+                absorb_member(
+                    keep_doc,
+                    t.id,
+                    &other,
+                    at,
+                    "system",
+                    "merge followed (system)",
+                )?;
+            } else if kind == Some(DocKind::Member) {
+                w.count_visits_anonymously(t.id, at)?;
+            }
+            w.remove(t.id)?;
+            removed += 1;
         }
-        w.remove(t.id)?;
-        removed += 1;
-    }
-    w.commit()?;
+        w.commit()?;
+        Ok::<_, SyncError>(removed)
+    })?;
     Ok(removed)
 }
 

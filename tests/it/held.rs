@@ -209,8 +209,8 @@ fn the_export_holds_every_part_of_a_member_with_everything() {
         .iter()
         .map(|a| a["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"member.view"), "{actions:?}");
-    assert!(actions.contains(&"concern.view"), "{actions:?}");
+    assert!(actions.contains(&"member.viewed"), "{actions:?}");
+    assert!(actions.contains(&"concern.viewed"), "{actions:?}");
 
     // The page holds the same, in words.
     let page = String::from_utf8(export(&staff, &m.code, HeldFormat::Html).unwrap()).unwrap();
@@ -402,7 +402,7 @@ fn the_screen_needs_the_same_permission_and_counts_as_a_view_not_an_export() {
     assert!(
         views
             .iter()
-            .any(|v| v.action == "member.view" && v.detail.as_deref() == Some("what we hold"))
+            .any(|v| v.action == "member.viewed" && v.detail.as_deref() == Some("what we hold"))
     );
 }
 

@@ -1,11 +1,13 @@
 //! Integration tests of the core, one binary. Each module reads as the behaviour it holds.
 
 mod agreement;
+mod audit;
 mod back_entry;
 mod checkins;
 mod cli;
 mod conversations;
 mod day_story;
+mod erasure;
 mod fixtures;
 mod held;
 mod held_cli;

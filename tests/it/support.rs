@@ -45,6 +45,12 @@ impl Hub {
         hub
     }
 
+    /// A new organisation in a store on disk in `dir` (the one place integration tests open a
+    /// file store, so a change to how stores are opened changes one line).
+    pub fn on_disk(dir: &std::path::Path) -> Hub {
+        Hub::set_up(open_store(dir).unwrap())
+    }
+
     pub fn clock_now(&self) -> DateTime<Utc> {
         use hubdesk::service::Clock;
         self.clock.now()
@@ -132,4 +138,10 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
         }
     }
     assert!(seen > 0, "the data dir holds the store");
+}
+
+/// Opens the store in a laptop's data folder (tests open file stores only through here, so
+/// one place changes when opening a store needs more).
+pub fn open_store(dir: &std::path::Path) -> Result<Store, hubdesk::store::StoreError> {
+    Store::open(dir)
 }

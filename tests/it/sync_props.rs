@@ -61,6 +61,11 @@ enum Op {
         a: usize,
         b: usize,
     },
+    /// A manager opens a member's page (an entry in that laptop's audit log).
+    View {
+        laptop: usize,
+        member: usize,
+    },
     /// A manager renames the hub and changes a setting (the organisation's own fields).
     OrgEdit {
         laptop: usize,
@@ -143,6 +148,24 @@ enum Op {
         step: usize,
         concern: usize,
     },
+    /// Staff ask for a member to be erased and a manager confirms it there and then (a legal
+    /// hold refuses it).
+    Erase {
+        laptop: usize,
+        member: usize,
+    },
+    /// Staff set a legal hold on a member, or clear the member's holds.
+    Hold {
+        laptop: usize,
+        member: usize,
+        set: bool,
+    },
+    /// A manager sets the retention schedule (a month unseen) and runs it `ahead` days on
+    /// (every member not seen since, and not held, is anonymised; none with 0).
+    Retention {
+        laptop: usize,
+        ahead: i64,
+    },
     /// A manager sets words for an agreement version (`words` picks one of two texts, so
     /// laptops apart set different words for one version).
     Agreement {
@@ -216,6 +239,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
             }
         }),
         1 => laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::View { laptop, member }),
         1 => (laptop.clone(), 0..8usize, 0..8usize).prop_map(|(laptop, a, b)| Op::Merge {
             laptop,
             a,
@@ -280,6 +304,12 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
                 concern,
             }
         ),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::Erase { laptop, member }),
+        1 => (laptop.clone(), 0..8usize, any::<bool>()).prop_map(|(laptop, member, set)| {
+            Op::Hold { laptop, member, set }
+        }),
+        1 => (laptop.clone(), prop_oneof![Just(0i64), Just(45i64)])
+            .prop_map(|(laptop, ahead)| Op::Retention { laptop, ahead }),
         1 => (laptop.clone(), 1..4u8, 0..2u8).prop_map(|(laptop, version, words)| Op::Agreement {
             laptop,
             version,
@@ -718,6 +748,51 @@ fn assert_plans_agree(all: &[Hub], words: &[(String, uuid::Uuid)]) {
     }
 }
 
+/// Every laptop holds the same audit log (every laptop's entries, as each wrote them), and
+/// its tables equal a rebuild from the audit documents.
+fn assert_audit_logs_agree(all: &[Hub]) {
+    let read = |hub: &Hub| {
+        let ctx = crate::sync::ctx_of(hub);
+        service::audit_log(
+            &ctx,
+            &service::AuditFilter {
+                limit: Some(service::MAX_AUDIT_LINES),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let first = read(&all[0]);
+    assert!(
+        first.iter().any(|r| r.action == "org.set_up"),
+        "the log holds the first laptop's entries"
+    );
+    for (i, hub) in all.iter().enumerate() {
+        let log = read(hub);
+        assert_eq!(log, first, "laptop {i}'s audit log differs from laptop 0's");
+        hub.store.rebuild_all().unwrap();
+        assert_eq!(
+            read(hub),
+            log,
+            "laptop {i}: its audit log differs after a rebuild"
+        );
+    }
+}
+
+/// No laptop holds a document its organisation has tombstoned, nor a row of an erased member.
+fn assert_nothing_erased_remains(all: &[Hub]) {
+    for (i, hub) in all.iter().enumerate() {
+        let tombstoned = hub.store.tombstone_ids().unwrap();
+        for id in &tombstoned {
+            assert!(
+                hub.store.doc_heads(*id).unwrap().is_none(),
+                "laptop {i} still holds erased record {id}"
+            );
+            assert!(hub.store.member_by_id(*id).unwrap().is_none());
+        }
+    }
+}
+
 /// Every laptop lists the same people in the building, each once.
 fn assert_presence_agrees(all: &[Hub]) {
     let here: Vec<Vec<String>> = all
@@ -819,6 +894,14 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
             }
             Op::Headcount { laptop } => {
                 service::add_headcount(&ctxs[laptop], 1).unwrap();
+            }
+            Op::View { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "view",
+                        service::show_member(&ctxs[laptop], &code),
+                    );
+                }
             }
             Op::Merge { laptop, a, b } | Op::NotDuplicates { laptop, a, b } => {
                 if let (Some(a), Some(b)) = (code_of(&all[laptop], a), code_of(&all[laptop], b)) {
@@ -924,6 +1007,50 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                 step,
                 concern,
             } => safeguard(&ctxs[laptop], code_of(&all[laptop], member), step, concern),
+            Op::Erase { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    match service::request_erasure(&ctxs[laptop], &code, "Asked to be forgotten") {
+                        Ok(r) => crate::support::done_or_refused(
+                            "confirm erasure",
+                            service::confirm_erasure(&ctxs[laptop], &r.id.to_string()),
+                        ),
+                        Err(e) => crate::support::done_or_refused::<()>("request erasure", Err(e)),
+                    }
+                }
+            }
+            Op::Hold {
+                laptop,
+                member,
+                set,
+            } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    if set {
+                        service::set_hold(&ctxs[laptop], &code, "Inquiry moratorium").unwrap();
+                    } else {
+                        crate::support::done_or_refused(
+                            "clear hold",
+                            service::clear_hold(&ctxs[laptop], &code, "Inquiry closed"),
+                        );
+                    }
+                }
+            }
+            Op::Retention { laptop, ahead } => {
+                let ctx = &ctxs[laptop];
+                service::set_retention(
+                    ctx,
+                    service::RetentionSchedule {
+                        unseen_months: Some(1),
+                        until_age: None,
+                        safeguarding_years: Some(1),
+                    },
+                )
+                .unwrap();
+                let clock = &all[laptop].clock;
+                clock.advance(chrono::Duration::days(ahead));
+                let run = service::run_retention(ctx);
+                clock.advance(chrono::Duration::days(-ahead));
+                run.unwrap();
+            }
             Op::Agreement {
                 laptop,
                 version,
@@ -999,10 +1126,16 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
+        assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
+        // Words written into a record since erased went with it.
+        let erased = agreeing[0].store.tombstone_ids().unwrap();
+        let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
         assert_agreements_agree(agreeing);
@@ -1027,10 +1160,16 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
+        assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
         assert_conversations_agree(agreeing);
         assert_concerns_agree(agreeing);
+        // Words written into a record since erased went with it.
+        let erased = agreeing[0].store.tombstone_ids().unwrap();
+        let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
         assert_agreements_agree(agreeing);

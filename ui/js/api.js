@@ -1,7 +1,8 @@
 // The only module that knows about Tauri. Every other module calls these functions.
 // Commands reject with {kind, message}; kind is one of validation, not_found, permission,
 // conflict, locked, storage, sync (the other laptop refused, could not be trusted or could
-// not be reached; the message says which).
+// not be reached; the message says which), removed (a manager removed this laptop from the
+// organisation and it erased its records; the app's status says so too).
 
 const tauri = window.__TAURI__;
 
@@ -129,6 +130,20 @@ export const api = {
   // Managers: the words of a new version ({version, text, in_force, ...}), and every version.
   setAgreement: (version, text) => call("set_agreement", { version, text }),
   listAgreements: () => call("list_agreements"),
+  // The audit log (managers). filter: {member, user, action, since, until} (text; empty is
+  // no filter). A page: {rows, more}. The export opens the save dialog: {saved: path|null}.
+  auditLog: (filter, offset, limit) => call("audit_log", { filter, offset, limit }),
+  auditExport: (filter, reason) => call("audit_export", { filter, reason }),
+  // Erasure, legal holds and retention (views/erase.js). schedule: {unseen_months, until_age, safeguarding_years}
+  requestErasure: (idOrCode, reason) => call("request_erasure", { idOrCode, reason }),
+  listErasureRequests: () => call("list_erasure_requests"),
+  confirmErasure: (request) => call("confirm_erasure", { request }),
+  setHold: (idOrCode, reason) => call("set_hold", { idOrCode, reason }),
+  clearHold: (idOrCode, reason) => call("clear_hold", { idOrCode, reason }),
+  holdStatus: (idOrCode) => call("hold_status", { idOrCode }),
+  retentionDue: () => call("retention_due"),
+  setRetention: (schedule) => call("set_retention", { schedule }),
+  runRetention: () => call("run_retention"),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.

@@ -26,6 +26,7 @@ fn input(visits: Vec<(u8, u16, Vec<u8>)>, genders: Vec<u8>, threshold: u32) -> R
         })
         .collect();
     ReportInput {
+        erased_visits: Vec::new(),
         period,
         organisation: "Org".into(),
         hub: None,

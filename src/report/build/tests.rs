@@ -56,6 +56,7 @@ fn fortnight(threshold: u32) -> ReportInput {
         first_visit: Some(date(first)),
     };
     ReportInput {
+        erased_visits: Vec::new(),
         period: Period::new(date("2026-03-02"), date("2026-03-15")).unwrap(),
         organisation: "Hub org".into(),
         hub: None,
@@ -549,6 +550,7 @@ fn one_member_with_three_goals_is_one_member_and_held_back_with_everything_in_th
         "four goals of two members"
     );
     let open = build(&ReportInput {
+        erased_visits: Vec::new(),
         threshold: 1,
         ..input
     });

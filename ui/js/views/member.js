@@ -8,6 +8,7 @@ import { conflictBox } from "./review.js";
 import { raiseSection, speakToStaff } from "./safeguarding.js";
 import { planSection } from "./plan.js";
 import * as checkIns from "./checkins.js";
+import { memberSection as forgetSection } from "./erase.js";
 
 export async function render(root, ctx) {
   const error = errorBox("member-error");
@@ -116,6 +117,7 @@ export async function render(root, ctx) {
   const conversations = user && user.can_support ? await conversationsSection(m, ctx) : null;
   const plan = await planSection(m, ctx);
   const checkInsSection = await checkIns.section(m, ctx);
+  const forget = await forgetSection(m, ctx);
 
   // Element.append writes a null as the text "null": leave the conflicts out instead.
   root.append(...[
@@ -134,6 +136,7 @@ export async function render(root, ctx) {
     checkInsSection,
     el("section", { class: "card wide" }, visits, withdrawn),
     raiseSection(m, ctx),
+    forget,
   ].filter(Boolean));
   root.querySelector("h1").setAttribute("tabindex", "-1");
   root.querySelector("h1").focus();

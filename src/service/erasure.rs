@@ -1,0 +1,787 @@
+//! Forgetting members: erasure on request (staff ask, a manager confirms), legal holds that
+//! stop it, and the organisation's retention schedule that anonymises members in time.
+//!
+//! Erasing a person deletes every record of them (all records a merge joined) and their
+//! safeguarding documents from this laptop, after writing their visits into the days'
+//! documents as anonymous counts, and leaves a tombstone per document in the organisation's
+//! document: every laptop that hears of it counts the visits it holds the same way, deletes
+//! the documents, and refuses them for ever (see sync::apply_tombstones). Requests, holds and
+//! tombstones hold ids, times, users and staff's reasons: never a name.
+//!
+//! Decisions made apart are facts every laptop reads the same way: a tombstone always
+//! applies (a hold set on a laptop that had not heard of the erasure cannot bring the record
+//! back, since the laptop that erased it holds nothing to bring back); an erased visit is
+//! keyed by a hash of its id, so two laptops erasing the same member apart count it once,
+//! and a visit only one laptop held (made there while apart) is counted by that laptop when
+//! it hears of the erasure.
+//!
+//! Retention: anonymising is erasure with the reason "retention". A member is due on the
+//! later of "not seen for N months" and "their Nth birthday". hubdesk keeps only a birth
+//! month, so a birthday is taken to be the last day of that month: a member is due from the
+//! first day of the following month, never before their real birthday and at most a month
+//! after it. A safeguarding record is kept while any concern in it is open and for the
+//! schedule's years after its last closing, even when its member is anonymised; then the
+//! retention run deletes it too (with no schedule for safeguarding records, they are kept).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::members::resolve_member;
+use super::{Ctx, Error, Result};
+use crate::doc::{self, DocKind, ErasureRequestEntry, HoldClearDoc, HoldEntry, StampDoc};
+use crate::domain::age::BirthMonth;
+use crate::domain::member::clean_text;
+use crate::domain::{Permission, ValidationError, safeguarding_doc_id};
+use crate::store::{AuditEntry, HoldRow, StoreError};
+
+/// The longest reason accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 300;
+
+/// What the forms say beside every reason field: the reason syncs to every laptop and stays
+/// after the member is gone.
+pub const REASON_HINT: &str =
+    "Say why without naming anyone: the reason is kept on every laptop after the member is gone.";
+
+fn clean_reason(reason: &str) -> Result<String> {
+    Ok(clean_text(
+        "reason",
+        "The reason",
+        reason,
+        MAX_REASON_CHARS,
+    )?)
+}
+
+/// A legal hold, as the desk sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hold {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub set_at: DateTime<Utc>,
+    /// Who set it (their name, or "a user on another laptop").
+    pub set_by: String,
+    pub reason: String,
+}
+
+impl From<HoldRow> for Hold {
+    fn from(h: HoldRow) -> Self {
+        Hold {
+            id: h.id,
+            member_id: h.member_id,
+            set_at: h.set_at,
+            set_by: h
+                .set_by_name
+                .unwrap_or_else(|| "a user on another laptop".into()),
+            reason: h.reason,
+        }
+    }
+}
+
+/// The refusal a legal hold gives: why, and who set it.
+fn held(what: &str, hold: &Hold) -> Error {
+    Error::Conflict(format!(
+        "This member is under a legal hold, so they can't be {what}. {} set it on {}: \"{}\". A staff member can clear the hold when it no longer applies.",
+        hold.set_by,
+        hold.set_at.format("%-d %B %Y"),
+        hold.reason
+    ))
+}
+
+/// An erasure request, as staff and managers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureRequest {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    /// The member's code and preferred name while this laptop still holds them (for the
+    /// screen; the CLI's JSON leaves the name out).
+    pub code: Option<String>,
+    pub preferred_name: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+    pub reason: String,
+    pub confirmed: bool,
+    /// A legal hold stops it being confirmed: why.
+    pub held: Option<Hold>,
+}
+
+/// Staff ask for a member to be erased (every record of them). A manager confirms with
+/// [`confirm_erasure`]. A held member cannot be asked about.
+pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<ErasureRequest> {
+    let user = ctx.require(Permission::SubjectRights)?;
+    let reason = clean_reason(reason)?;
+    let row = resolve_member(ctx, member)?;
+    if let Some(hold) = ctx.store.hold_of(row.id)? {
+        return Err(held("erased", &hold.into()));
+    }
+    let id = Uuid::now_v7();
+    let now = ctx.now();
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(org_id, DocKind::Org)?;
+    doc::put_entry(
+        org,
+        "erasure_requests",
+        &id.to_string(),
+        &ErasureRequestEntry {
+            member: row.id.to_string(),
+            requested: StampDoc {
+                at: doc::to_millis(now),
+                by: user.id().to_string(),
+            },
+            reason: reason.clone(),
+            confirmed: None,
+        },
+    )?;
+    doc::commit(org, now, ctx.commit_message("erasure requested"));
+    w.audit(AuditEntry {
+        detail: Some(format!("request {id}: {reason}")),
+        ..ctx.audit("member.erasure_requested", Some(row.id))
+    });
+    w.commit()?;
+    Ok(ErasureRequest {
+        id,
+        member_id: row.id,
+        code: Some(row.code),
+        preferred_name: Some(row.preferred_name),
+        requested_at: now,
+        requested_by: user.name().to_string(),
+        reason,
+        confirmed: false,
+        held: None,
+    })
+}
+
+/// Requests waiting for a manager: not confirmed, and the member still on this laptop.
+pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
+    ctx.require(Permission::SubjectRights)?;
+    let mut out = Vec::new();
+    for r in ctx.store.erasure_requests()? {
+        if r.confirmed_at.is_some() {
+            continue;
+        }
+        let person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
+        let Some(member) = ctx.store.member_by_id(person)? else {
+            continue;
+        };
+        out.push(ErasureRequest {
+            id: r.id,
+            member_id: r.member_id,
+            code: Some(member.code),
+            preferred_name: Some(member.preferred_name),
+            requested_at: r.requested_at,
+            requested_by: r
+                .requested_by_name
+                .unwrap_or_else(|| "a user on another laptop".into()),
+            reason: r.reason,
+            confirmed: false,
+            held: ctx.store.hold_of(person)?.map(Hold::from),
+        });
+    }
+    Ok(out)
+}
+
+/// What an erasure or anonymisation did on this laptop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Erased {
+    pub member_id: Uuid,
+    pub request: Option<Uuid>,
+    /// Documents deleted from this laptop (records and safeguarding records).
+    pub documents: usize,
+    /// Documents tombstoned (deleted here, and refused everywhere for ever).
+    pub tombstones: usize,
+    /// Visits written into their days as anonymous counts.
+    pub visits_counted: usize,
+    /// Safeguarding records kept under the retention schedule (anonymising only).
+    pub safeguarding_kept: usize,
+}
+
+/// A manager confirms an erasure request: the member is erased from this laptop at once and
+/// from every other laptop as it hears (see the module docs).
+pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
+    let user = ctx.require(Permission::Administer)?;
+    let id: Uuid = request.trim().parse().map_err(|_| {
+        Error::NotFound(format!(
+            "\"{}\" is not an erasure request id; `hubdesk member erase --list` shows them.",
+            crate::domain::age::truncate(request.trim(), 40)
+        ))
+    })?;
+    let Some(req) = ctx
+        .store
+        .erasure_requests()?
+        .into_iter()
+        .find(|r| r.id == id)
+    else {
+        return Err(Error::NotFound(format!(
+            "There is no erasure request {id}."
+        )));
+    };
+    if req.confirmed_at.is_some() || ctx.store.tombstone_ids()?.contains(&req.member_id) {
+        return Err(Error::Conflict(
+            "That erasure request has already been carried out.".into(),
+        ));
+    }
+    let person = ctx.store.person_of(req.member_id)?.unwrap_or(req.member_id);
+    let records = ctx.store.records_of_person(person)?;
+    if let Some(hold) = ctx.store.holds_on(&records)?.into_iter().next() {
+        return Err(held("erased", &hold.into()));
+    }
+    let confirmed = StampDoc {
+        at: doc::to_millis(ctx.now()),
+        by: user.id().to_string(),
+    };
+    let detail = format!("request {id}: {}", req.reason);
+    erase(
+        ctx,
+        &records,
+        Forget {
+            reason: "erased",
+            request: Some((id, confirmed)),
+            keep_safeguarding: BTreeSet::new(),
+            audit: ("member.erased", detail),
+            subject: req.member_id,
+        },
+    )
+}
+
+/// How one erasure is carried out.
+struct Forget {
+    /// The tombstones' reason: "erased" or "retention".
+    reason: &'static str,
+    /// The request it carries out, with its confirmation.
+    request: Option<(Uuid, StampDoc)>,
+    /// Safeguarding documents to keep (retention keeps those still within their years).
+    keep_safeguarding: BTreeSet<Uuid>,
+    audit: (&'static str, String),
+    subject: Uuid,
+}
+
+/// Erases `records` (every record of one person) as `how` says, in one write, securely.
+fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
+    ctx.store.securely(|_| erase_one(ctx, records, how))
+}
+
+/// [`erase`] without the overwriting and the log's emptying after it: for a run of many,
+/// which does those once at its end (inside [`crate::store::Store::securely`]).
+fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
+    let now = ctx.now();
+    let by = ctx.user_id_text();
+    let org_id = ctx.device()?.org_id;
+    let mut gone: Vec<(Uuid, DocKind)> = records.iter().map(|r| (*r, DocKind::Member)).collect();
+    let mut kept = 0;
+    for r in records {
+        let sg = safeguarding_doc_id(*r);
+        if how.keep_safeguarding.contains(&sg) {
+            kept += 1;
+        } else {
+            gone.push((sg, DocKind::Safeguarding));
+        }
+    }
+    {
+        let mut w = ctx.store.write()?;
+        let mut counted = 0;
+        for r in records {
+            counted += w.count_visits_anonymously(*r, now)?;
+        }
+        let org = w.doc_required(org_id, DocKind::Org)?;
+        for (id, kind) in &gone {
+            doc::put_entry(
+                org,
+                "tombstones",
+                &id.to_string(),
+                &doc::TombstoneEntry {
+                    kind: kind.name().into(),
+                    at: doc::to_millis(now),
+                    by: by.clone(),
+                    reason: how.reason.into(),
+                    into: None,
+                    request: how.request.as_ref().map(|(r, _)| r.to_string()),
+                },
+            )?;
+        }
+        if let Some((request, confirmed)) = &how.request {
+            let key = request.to_string();
+            let Some(mut entry) =
+                doc::get_entry::<ErasureRequestEntry>(org, "erasure_requests", &key)?
+            else {
+                return Err(Error::NotFound(format!(
+                    "There is no erasure request {request}."
+                )));
+            };
+            entry.confirmed = Some(confirmed.clone());
+            doc::put_entry(org, "erasure_requests", &key, &entry)?;
+        }
+        doc::commit(
+            org,
+            now,
+            ctx.commit_message(if how.reason == "retention" {
+                "member anonymised"
+            } else {
+                "member erased"
+            }),
+        );
+        let mut documents = 0;
+        for (id, _) in &gone {
+            if w.has_doc(*id)? {
+                documents += 1;
+            }
+            w.remove(*id)?;
+        }
+        w.audit(AuditEntry {
+            detail: Some(how.audit.1.clone()),
+            ..ctx.audit(how.audit.0, Some(how.subject))
+        });
+        w.commit()?;
+        Ok(Erased {
+            member_id: how.subject,
+            request: how.request.as_ref().map(|(r, _)| *r),
+            documents,
+            tombstones: gone.len(),
+            visits_counted: counted,
+            safeguarding_kept: kept,
+        })
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Legal holds.
+
+/// Staff place a legal hold on a member: nothing erases or anonymises them until it is
+/// cleared.
+pub fn set_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Hold> {
+    let user = ctx.require(Permission::SubjectRights)?;
+    let reason = clean_reason(reason)?;
+    let row = resolve_member(ctx, member)?;
+    let id = Uuid::now_v7();
+    let now = ctx.now();
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(org_id, DocKind::Org)?;
+    doc::put_entry(
+        org,
+        "holds",
+        &id.to_string(),
+        &HoldEntry {
+            member: row.id.to_string(),
+            set: StampDoc {
+                at: doc::to_millis(now),
+                by: user.id().to_string(),
+            },
+            reason: reason.clone(),
+            cleared: None,
+        },
+    )?;
+    doc::commit(org, now, ctx.commit_message("legal hold set"));
+    w.audit(AuditEntry {
+        detail: Some(format!("hold {id}: {reason}")),
+        ..ctx.audit("hold.set", Some(row.id))
+    });
+    w.commit()?;
+    Ok(Hold {
+        id,
+        member_id: row.id,
+        set_at: now,
+        set_by: user.name().to_string(),
+        reason,
+    })
+}
+
+/// Staff clear every standing hold on a member (every record of them), saying why. Returns
+/// how many were cleared.
+pub fn clear_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<usize> {
+    let user = ctx.require(Permission::SubjectRights)?;
+    let reason = clean_reason(reason)?;
+    let row = resolve_member(ctx, member)?;
+    let holds = ctx.store.holds_on(&ctx.store.records_of_person(row.id)?)?;
+    if holds.is_empty() {
+        return Err(Error::Conflict(
+            "This member has no legal hold to clear.".into(),
+        ));
+    }
+    let now = ctx.now();
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(org_id, DocKind::Org)?;
+    for h in &holds {
+        let key = h.id.to_string();
+        let Some(mut entry) = doc::get_entry::<HoldEntry>(org, "holds", &key)? else {
+            continue;
+        };
+        entry.cleared = Some(HoldClearDoc {
+            at: doc::to_millis(now),
+            by: user.id().to_string(),
+            reason: reason.clone(),
+        });
+        doc::put_entry(org, "holds", &key, &entry)?;
+    }
+    doc::commit(org, now, ctx.commit_message("legal hold cleared"));
+    for h in &holds {
+        w.audit(AuditEntry {
+            detail: Some(format!("hold {}: {reason}", h.id)),
+            ..ctx.audit("hold.cleared", Some(row.id))
+        });
+    }
+    w.commit()?;
+    Ok(holds.len())
+}
+
+/// The hold that stands on a member, if any (staff).
+pub fn hold_status(ctx: &Ctx<'_>, member: &str) -> Result<Option<Hold>> {
+    ctx.require(Permission::SubjectRights)?;
+    let row = resolve_member(ctx, member)?;
+    Ok(ctx.store.hold_of(row.id)?.map(Hold::from))
+}
+
+// ------------------------------------------------------------------------------------------
+// Retention.
+
+/// The organisation's retention schedule. Each part is optional; none set means nobody is
+/// ever due.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetentionSchedule {
+    /// Anonymise a member this many months after they were last seen...
+    pub unseen_months: Option<u32>,
+    /// ...or at this birthday, whichever is later.
+    pub until_age: Option<u32>,
+    /// Keep closed safeguarding records this many years after their last closing.
+    pub safeguarding_years: Option<u32>,
+}
+
+impl RetentionSchedule {
+    fn check(&self) -> Result<()> {
+        let bad = |field: &'static str, what: &str| {
+            Err(Error::Validation(ValidationError::new(field, what)))
+        };
+        if let Some(m) = self.unseen_months
+            && !(1..=1200).contains(&m)
+        {
+            return bad("unseen_months", "months unseen must be between 1 and 1200");
+        }
+        if let Some(a) = self.until_age
+            && !(11..=120).contains(&a)
+        {
+            return bad("until_age", "the age must be between 11 and 120");
+        }
+        if let Some(y) = self.safeguarding_years
+            && !(1..=100).contains(&y)
+        {
+            return bad(
+                "safeguarding_years",
+                "years to keep safeguarding records must be between 1 and 100",
+            );
+        }
+        Ok(())
+    }
+
+    /// The day a member becomes due, or None when the schedule names no rule.
+    pub fn due_on(&self, born: Option<BirthMonth>, last_seen: NaiveDate) -> Option<NaiveDate> {
+        let unseen = self
+            .unseen_months
+            .and_then(|m| last_seen.checked_add_months(Months::new(m)));
+        let birthday = match (self.until_age, born) {
+            (Some(age), Some(b)) => birthday_reached(b, age),
+            _ => None,
+        };
+        match (unseen, birthday) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The first day a member born in `born` has surely had their `age`th birthday: the first
+/// of the month after their birth month, `age` years on (hubdesk keeps no day of birth).
+pub fn birthday_reached(born: BirthMonth, age: u32) -> Option<NaiveDate> {
+    let year = born.year().checked_add(i32::try_from(age).ok()?)?;
+    NaiveDate::from_ymd_opt(year, born.month(), 1)?.checked_add_months(Months::new(1))
+}
+
+/// The schedule as the organisation set it.
+pub fn retention_schedule(ctx: &Ctx<'_>) -> Result<RetentionSchedule> {
+    ctx.require(Permission::SubjectRights)?;
+    schedule_of(ctx)
+}
+
+fn schedule_of(ctx: &Ctx<'_>) -> Result<RetentionSchedule> {
+    let settings = ctx
+        .store
+        .with_doc(ctx.device()?.org_id, |am| {
+            Ok(autosurgeon::hydrate_prop::<_, doc::SettingsDoc, _, _>(
+                am,
+                automerge::ROOT,
+                "settings",
+            )
+            .map_err(doc::DocError::from)?)
+        })?
+        .ok_or_else(|| Error::from(StoreError::NotSetUp))?;
+    Ok(RetentionSchedule {
+        unseen_months: settings.retention_unseen_months,
+        until_age: settings.retention_until_age,
+        safeguarding_years: settings.retention_safeguarding_years,
+    })
+}
+
+/// A manager sets the retention schedule (every part at once; a part left out is no rule).
+pub fn set_retention(ctx: &Ctx<'_>, schedule: RetentionSchedule) -> Result<RetentionSchedule> {
+    ctx.require(Permission::Administer)?;
+    schedule.check()?;
+    let now = ctx.now();
+    let org_id = ctx.device()?.org_id;
+    let mut w = ctx.store.write()?;
+    let org = w.doc_required(org_id, DocKind::Org)?;
+    let mut settings: doc::SettingsDoc =
+        autosurgeon::hydrate_prop(&*org, automerge::ROOT, "settings")
+            .map_err(doc::DocError::from)?;
+    settings.retention_unseen_months = schedule.unseen_months;
+    settings.retention_until_age = schedule.until_age;
+    settings.retention_safeguarding_years = schedule.safeguarding_years;
+    doc::put(org, "settings", &settings)?;
+    doc::commit(org, now, ctx.commit_message("retention set"));
+    let part = |v: Option<u32>| v.map_or("none".to_string(), |n| n.to_string());
+    w.audit(AuditEntry {
+        detail: Some(format!(
+            "unseen months {}, until age {}, safeguarding years {}",
+            part(schedule.unseen_months),
+            part(schedule.until_age),
+            part(schedule.safeguarding_years)
+        )),
+        ..ctx.audit("retention.set", None)
+    });
+    w.commit()?;
+    Ok(schedule)
+}
+
+/// One member the schedule makes due now or within a month.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionDueMember {
+    pub member_id: Uuid,
+    pub code: String,
+    /// For the screen only: the CLI's JSON leaves it out.
+    pub preferred_name: String,
+    /// The day they are due (hub's date).
+    pub due_on: NaiveDate,
+    /// Due on or before today (a run anonymises them unless held).
+    pub due_now: bool,
+    /// A legal hold stops the run: why.
+    pub held: Option<Hold>,
+}
+
+/// A safeguarding record kept after its member went, now past its years.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionDueSafeguarding {
+    pub doc_id: Uuid,
+    pub member_id: Uuid,
+    pub due_on: NaiveDate,
+    pub due_now: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionDue {
+    pub schedule: RetentionSchedule,
+    pub today: NaiveDate,
+    /// Due now, then due within a month (the warning), each by date then code.
+    pub members: Vec<RetentionDueMember>,
+    pub safeguarding: Vec<RetentionDueSafeguarding>,
+}
+
+/// Who the schedule makes due: now, and within the next month (staff).
+pub fn retention_due(ctx: &Ctx<'_>) -> Result<RetentionDue> {
+    ctx.require(Permission::SubjectRights)?;
+    due_list(ctx)
+}
+
+fn due_list(ctx: &Ctx<'_>) -> Result<RetentionDue> {
+    let schedule = schedule_of(ctx)?;
+    let hub = ctx.hub()?;
+    let tz = super::time_zone(&hub.time_zone);
+    let today = ctx.today_at(&hub);
+    let horizon = today.checked_add_months(Months::new(1)).unwrap_or(today);
+    let held = ctx.store.held_members()?;
+    let mut members = Vec::new();
+    for m in ctx.store.retention_subjects()? {
+        let seen = m
+            .last_seen
+            .unwrap_or(m.registered_at)
+            .with_timezone(&tz)
+            .date_naive();
+        let Some(due_on) = schedule.due_on(BirthMonth::parse(&m.born).ok(), seen) else {
+            continue;
+        };
+        if due_on > horizon {
+            continue;
+        }
+        let hold = if held.is_empty() {
+            None
+        } else {
+            let records = ctx.store.records_of_person(m.id)?;
+            if records.iter().any(|r| held.contains(r)) {
+                ctx.store
+                    .holds_on(&records)?
+                    .into_iter()
+                    .next()
+                    .map(Hold::from)
+            } else {
+                None
+            }
+        };
+        members.push(RetentionDueMember {
+            member_id: m.id,
+            code: m.code,
+            preferred_name: m.preferred_name,
+            due_on,
+            due_now: due_on <= today,
+            held: hold,
+        });
+    }
+    members.sort_by(|a, b| (a.due_on, &a.code).cmp(&(b.due_on, &b.code)));
+    let mut safeguarding = Vec::new();
+    if let Some(years) = schedule.safeguarding_years {
+        for sg in ctx.store.orphaned_safeguarding()? {
+            let Some(due_on) = safeguarding_due_on(sg.open, sg.last_closed, years, tz) else {
+                continue;
+            };
+            if due_on > horizon {
+                continue;
+            }
+            safeguarding.push(RetentionDueSafeguarding {
+                doc_id: sg.doc_id,
+                member_id: sg.member_id,
+                due_on,
+                due_now: due_on <= today,
+            });
+        }
+    }
+    Ok(RetentionDue {
+        schedule,
+        today,
+        members,
+        safeguarding,
+    })
+}
+
+/// When a safeguarding record may go: `years` after its last closing; never while open.
+fn safeguarding_due_on(
+    open: bool,
+    last_closed: Option<DateTime<Utc>>,
+    years: u32,
+    tz: chrono_tz::Tz,
+) -> Option<NaiveDate> {
+    if open {
+        return None;
+    }
+    let closed = last_closed?.with_timezone(&tz).date_naive();
+    closed.checked_add_months(Months::new(years.checked_mul(12)?))
+}
+
+/// What a retention run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionRun {
+    /// Members anonymised (ids).
+    pub anonymised: Vec<Uuid>,
+    /// Members due but held (ids), left as they are.
+    pub held: Vec<Uuid>,
+    /// Safeguarding records deleted (ids).
+    pub safeguarding_deleted: Vec<Uuid>,
+    pub visits_counted: usize,
+}
+
+/// A manager runs the schedule: anonymises exactly the members due today (not held), and
+/// deletes the safeguarding records past their years.
+pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
+    ctx.require(Permission::Administer)?;
+    let due = due_list(ctx)?;
+    let hub = ctx.hub()?;
+    let tz = super::time_zone(&hub.time_zone);
+    let mut run = RetentionRun {
+        anonymised: Vec::new(),
+        held: Vec::new(),
+        safeguarding_deleted: Vec::new(),
+        visits_counted: 0,
+    };
+    // One overwrite of the freed space and one emptying of the log for the whole run: each
+    // member is still a write of their own, so a run stopped part way keeps what it did.
+    ctx.store.securely(|_| run_due(ctx, &due, tz, &mut run))?;
+    Ok(run)
+}
+
+fn run_due(
+    ctx: &Ctx<'_>,
+    due: &RetentionDue,
+    tz: chrono_tz::Tz,
+    run: &mut RetentionRun,
+) -> Result<()> {
+    let today = due.today;
+    for m in due.members.iter().filter(|m| m.due_now) {
+        if m.held.is_some() {
+            run.held.push(m.member_id);
+            continue;
+        }
+        let records = ctx.store.records_of_person(m.member_id)?;
+        // Safeguarding records still within their years (or with a concern open) stay.
+        let mut keep = BTreeSet::new();
+        for r in &records {
+            let sg = safeguarding_doc_id(*r);
+            if let Some((open, last_closed)) = ctx.store.safeguarding_state(sg)? {
+                let past = due
+                    .schedule
+                    .safeguarding_years
+                    .and_then(|y| safeguarding_due_on(open, last_closed, y, tz))
+                    .is_some_and(|d| d <= today);
+                if !past {
+                    keep.insert(sg);
+                }
+            }
+        }
+        let erased = erase_one(
+            ctx,
+            &records,
+            Forget {
+                reason: "retention",
+                request: None,
+                keep_safeguarding: keep,
+                audit: ("member.anonymised", format!("retention: due {}", m.due_on)),
+                subject: m.member_id,
+            },
+        )?;
+        run.visits_counted += erased.visits_counted;
+        run.anonymised.push(m.member_id);
+    }
+    let sg_due: Vec<&RetentionDueSafeguarding> =
+        due.safeguarding.iter().filter(|s| s.due_now).collect();
+    if !sg_due.is_empty() {
+        let now = ctx.now();
+        let by = ctx.user_id_text();
+        let org_id = ctx.device()?.org_id;
+        {
+            let mut w = ctx.store.write()?;
+            let org = w.doc_required(org_id, DocKind::Org)?;
+            for s in &sg_due {
+                doc::put_entry(
+                    org,
+                    "tombstones",
+                    &s.doc_id.to_string(),
+                    &doc::TombstoneEntry {
+                        kind: DocKind::Safeguarding.name().into(),
+                        at: doc::to_millis(now),
+                        by: by.clone(),
+                        reason: "retention".into(),
+                        into: None,
+                        request: None,
+                    },
+                )?;
+            }
+            doc::commit(org, now, ctx.commit_message("safeguarding records deleted"));
+            for s in &sg_due {
+                w.remove(s.doc_id)?;
+                w.audit(AuditEntry {
+                    detail: Some(format!("retention: safeguarding record {}", s.doc_id)),
+                    ..ctx.audit("member.anonymised", Some(s.member_id))
+                });
+            }
+            w.commit()?;
+        }
+        run.safeguarding_deleted = sg_due.iter().map(|s| s.doc_id).collect();
+    }
+    Ok(())
+}

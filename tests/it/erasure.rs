@@ -1,0 +1,553 @@
+//! Forgetting a member: erasure across laptops (by sync and by an old sync file), legal holds
+//! and the retention schedule, with their audit entries.
+
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use hubdesk::domain::conversation::ConversationInput;
+use hubdesk::domain::safeguarding::ConcernInput;
+use hubdesk::report::Report;
+use hubdesk::service::{self, Ctx, ManualClock, OpenDay, ReportRequest, RetentionSchedule};
+use hubdesk::sync;
+
+use crate::support::{Hub, open_store, t0};
+use crate::sync::{assert_converged, ctx_of, sync_pair};
+
+const NAME: &str = "Zephyrine Quillfeather";
+const NOTE: &str = "marmalade lighthouse on the pier";
+const WORDS: &str = "said the stairwell frightens them";
+/// Every spelling of what must go: as typed, and as the search key folds it.
+const GONE: &[&str] = &[
+    "Zephyrine",
+    "Quillfeather",
+    "zephyrinequillfeather",
+    "marmalade lighthouse",
+    "stairwell frightens",
+];
+
+/// Three laptops of one organisation, each with its store on disk, paired and in step.
+fn laptops_on_disk(dirs: &[tempfile::TempDir]) -> Vec<Hub> {
+    let mut all = vec![Hub::on_disk(dirs[0].path())];
+    for (i, dir) in dirs.iter().enumerate().skip(1) {
+        let hub = Hub {
+            store: open_store(dir.path()).unwrap(),
+            clock: ManualClock::new(t0()),
+        };
+        sync::pair_locally(
+            &all[0].store,
+            &hub.store,
+            t0(),
+            &format!("laptop {}", i + 1),
+        )
+        .unwrap();
+        sync_pair(&hub, &all[0]).unwrap();
+        all.push(hub);
+    }
+    all
+}
+
+fn report(hub: &Hub) -> Report {
+    service::outcome_report(
+        &ctx_of(hub),
+        &ReportRequest {
+            from: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            hub: None,
+            threshold: Some(1),
+        },
+    )
+    .unwrap()
+}
+
+/// A row's figure for the period, in whichever table holds the row.
+fn figure(r: &Report, table: Option<&str>, row: &str) -> f64 {
+    r.tables()
+        .filter(|t| table.is_none_or(|id| t.id == id))
+        .flat_map(|t| t.rows.iter())
+        .find(|x| x.label == row)
+        .unwrap_or_else(|| panic!("no row {row}"))
+        .values[0]
+        .current
+        .value
+        .unwrap()
+}
+
+/// What the report counts: visits, unique members, headcount, visits to the art group.
+fn counts(hub: &Hub) -> (f64, f64, f64, f64) {
+    let r = report(hub);
+    (
+        figure(&r, Some("attendance"), "Visits"),
+        figure(&r, Some("attendance"), "Unique members"),
+        figure(&r, Some("attendance"), "Anonymous headcount"),
+        figure(&r, None, "Art group"),
+    )
+}
+
+fn holds_words(bytes: &[u8], word: &str) -> bool {
+    bytes.windows(word.len()).any(|w| w == word.as_bytes())
+}
+
+/// Whether any of `words` is anywhere in the store: its files' raw bytes, every table
+/// decrypted, or any change in any document's history.
+fn store_holds(hub: &Hub, dir: &Path, words: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    hub.store.checkpoint().unwrap();
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = plain_dir.path().join("plain.db");
+    hub.store.decrypted_copy(&plain).unwrap();
+    let tables = std::fs::read(&plain).unwrap();
+    assert!(holds_words(&tables, "Riverside"), "the copy is readable");
+    for word in words {
+        if holds_words(&tables, word) {
+            found.push(format!("tables: {word}"));
+        }
+    }
+    for (id, _) in hub.store.all_doc_ids().unwrap() {
+        let bytes = hub.store.doc_bytes(id).unwrap().unwrap();
+        let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+        for change in doc.get_changes(&[]) {
+            let text = format!("{:?}", change.decode());
+            for word in words {
+                if text.contains(word) {
+                    found.push(format!("history of {id}: {word}"));
+                }
+            }
+        }
+    }
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        if path.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for word in words {
+            if holds_words(&bytes, word) {
+                found.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+fn staff(hub: &Hub) -> Ctx<'_> {
+    let name = "Sam Staff";
+    if service::unlock(&hub.store, &hub.clock, name, "1357").is_ok() {
+        return Ctx::new(&hub.store, &hub.clock)
+            .as_user(service::unlock(&hub.store, &hub.clock, name, "1357").unwrap());
+    }
+    hub.user(name, "staff")
+}
+
+#[test]
+fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_them_back() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let all = laptops_on_disk(&dirs);
+    let (a, b, c) = (&all[0], &all[1], &all[2]);
+    let sam = staff(a);
+    let manager = ctx_of(a);
+    service::add_activity(&manager, "Art group", "group").unwrap();
+    service::open_day(&manager, OpenDay::default()).unwrap();
+    let zeph = a.register(&manager, NAME, "2010-03");
+    let other = a.register(&manager, "Other Member", "2009-05");
+    for m in [&zeph, &other] {
+        service::sign_in_member(&manager, &m.code, &["Art group".to_string()]).unwrap();
+    }
+    service::add_headcount(&manager, 4).unwrap();
+    service::add_conversation(
+        &manager,
+        &zeph.code,
+        ConversationInput {
+            what_matters: NOTE.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    service::raise_concern(
+        &manager,
+        &zeph.code,
+        ConcernInput {
+            words: WORDS.into(),
+            action: "Passed it to staff".into(),
+            present: None,
+            when: None,
+        },
+    )
+    .unwrap();
+    sync_pair(b, a).unwrap();
+    sync_pair(c, b).unwrap();
+    assert!(
+        !store_holds(c, dirs[2].path(), &["Zephyrine"]).is_empty(),
+        "the check finds the name while it is there"
+    );
+
+    // A sync file made on B before the erasure, and B's own work while offline: the member
+    // comes the next day and their record is edited (history A never sees).
+    let (old_file, _) = service::export_bundle(&ctx_of(b), None).unwrap();
+    b.clock.set(t0() + Duration::days(1));
+    let at_b = ctx_of(b);
+    service::open_day(&at_b, OpenDay::default()).unwrap();
+    service::sign_in_member(&at_b, &zeph.code, &["Art group".to_string()]).unwrap();
+    service::update_member(
+        &at_b,
+        &zeph.code,
+        service::ProfileEdit {
+            pronouns: Some("she/her".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let before = counts(b);
+    assert_eq!(before, (3.0, 2.0, 4.0, 3.0));
+
+    // Staff ask on A, a manager confirms.
+    let request =
+        service::request_erasure(&sam, &zeph.code, "Asked to be forgotten at the desk").unwrap();
+    let erased = service::confirm_erasure(&manager, &request.id.to_string()).unwrap();
+    assert_eq!(erased.visits_counted, 1, "A held one visit");
+    assert!(
+        erased.documents >= 2,
+        "the record and its safeguarding record"
+    );
+
+    // B hears from A, then C from B; C then imports the old file.
+    sync_pair(b, a).unwrap();
+    sync_pair(c, b).unwrap();
+    let imported = service::import_bundle(&ctx_of(c), &old_file).unwrap();
+    assert!(imported.refused_tombstoned >= 1, "{imported:?}");
+    for (x, y) in [(a, b), (b, c), (c, a), (a, b)] {
+        sync_pair(x, y).unwrap();
+    }
+    assert_converged(&all);
+
+    for (i, hub) in all.iter().enumerate() {
+        let left = store_holds(hub, dirs[i].path(), GONE);
+        assert!(left.is_empty(), "laptop {i} still holds: {left:?}");
+        assert!(service::show_member(&ctx_of(hub), &zeph.code).is_err());
+        // Every visit still counts (B's visit made offline too), as do the headcount and
+        // the activity; only the unique members drop.
+        assert_eq!(counts(hub), (3.0, 1.0, 4.0, 3.0), "laptop {i}");
+        let attendance = report(hub);
+        let note = attendance
+            .table("attendance")
+            .unwrap()
+            .note
+            .clone()
+            .unwrap();
+        assert!(note.contains("Visits include 2 visits"), "{note}");
+    }
+    // Rebuilding the tables from the documents brings nothing back.
+    c.store.rebuild_all().unwrap();
+    assert!(store_holds(c, dirs[2].path(), GONE).is_empty());
+    assert!(service::show_member(&ctx_of(c), &zeph.code).is_err());
+}
+
+#[test]
+fn two_laptops_erasing_the_same_member_apart_count_each_visit_once() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(a);
+    service::open_day(&manager, OpenDay::default()).unwrap();
+    let m = a.register(&manager, NAME, "2010-03");
+    service::sign_in_member(&manager, &m.code, &[]).unwrap();
+    sync_pair(b, a).unwrap();
+    for hub in [a, b] {
+        let ctx = ctx_of(hub);
+        let r = service::request_erasure(&ctx, &m.code, "Asked to be forgotten").unwrap();
+        service::confirm_erasure(&ctx, &r.id.to_string()).unwrap();
+    }
+    sync_pair(b, a).unwrap();
+    assert_converged(&all);
+    for hub in [a, b] {
+        assert_eq!(hub.store.erased_visit_count().unwrap(), 1);
+        assert_eq!(counts_of_visits(hub), 1.0);
+    }
+}
+
+fn counts_of_visits(hub: &Hub) -> f64 {
+    figure(&report(hub), Some("attendance"), "Visits")
+}
+
+#[test]
+fn a_legal_hold_blocks_erasure_and_says_why_until_it_is_cleared() {
+    let hub = Hub::new();
+    let sam = staff(&hub);
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    let request = service::request_erasure(&sam, &m.code, "Asked to be forgotten").unwrap();
+    service::set_hold(&sam, &m.code, "Inquiry moratorium on records").unwrap();
+
+    let refused = service::confirm_erasure(&manager, &request.id.to_string()).unwrap_err();
+    assert_eq!(refused.kind(), "conflict");
+    let said = refused.to_string();
+    assert!(
+        said.contains("Inquiry moratorium on records") && said.contains("Sam Staff"),
+        "{said}"
+    );
+    let again = service::request_erasure(&sam, &m.code, "Asked again").unwrap_err();
+    assert!(again.to_string().contains("legal hold"), "{again}");
+    assert!(service::show_member(&manager, &m.code).is_ok());
+
+    service::clear_hold(&sam, &m.code, "Inquiry closed").unwrap();
+    service::confirm_erasure(&manager, &request.id.to_string()).unwrap();
+    assert!(service::show_member(&manager, &m.code).is_err());
+
+    for action in [
+        "member.erasure_requested",
+        "hold.set",
+        "hold.cleared",
+        "member.erased",
+    ] {
+        assert_eq!(hub.store.audit_count(action).unwrap(), 1, "{action}");
+    }
+}
+
+#[test]
+fn only_staff_request_erasure_and_set_holds_and_only_managers_confirm_and_set_retention() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    let navigator = hub.user("Nia Navigator", "navigator");
+    let sam = staff(&hub);
+    for refused in [
+        service::request_erasure(&navigator, &m.code, "Asked").map(|_| ()),
+        service::set_hold(&navigator, &m.code, "Inquiry").map(|_| ()),
+        service::set_retention(&sam, RetentionSchedule::default()).map(|_| ()),
+        service::run_retention(&sam).map(|_| ()),
+    ] {
+        assert_eq!(refused.unwrap_err().kind(), "permission");
+    }
+    let r = service::request_erasure(&sam, &m.code, "Asked").unwrap();
+    let refused = service::confirm_erasure(&sam, &r.id.to_string()).unwrap_err();
+    assert_eq!(refused.kind(), "permission");
+    assert!(service::show_member(&manager, &m.code).is_ok());
+}
+
+#[test]
+fn a_reason_with_line_breaks_or_nothing_in_it_is_refused() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    for reason in ["", "   ", "line\nbreak"] {
+        let e = service::request_erasure(&manager, &m.code, reason).unwrap_err();
+        assert_eq!(e.kind(), "validation", "{reason:?}");
+    }
+}
+
+/// A member registered (and seen) on `seen`, born in `born`.
+fn member_seen(hub: &Hub, name: &str, born: &str, seen: &str) -> service::MemberSummary {
+    hub.clock.set(
+        chrono::DateTime::parse_from_rfc3339(&format!("{seen}T10:00:00Z"))
+            .unwrap()
+            .to_utc(),
+    );
+    let manager = hub.manager();
+    let m = hub.register(&manager, name, born);
+    // Two members seen on one day: the day is already open for the second.
+    let _ = service::open_day(&manager, OpenDay::default());
+    service::sign_in_member(&manager, &m.code, &[]).unwrap();
+    m
+}
+
+fn set_today(hub: &Hub, day: &str) {
+    hub.clock.set(
+        chrono::DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z"))
+            .unwrap()
+            .to_utc(),
+    );
+}
+
+#[test]
+fn retention_anonymises_exactly_the_members_due_on_the_day_they_become_due() {
+    let hub = Hub::new();
+    // Seen on 1 March 2024; 24 months unseen makes them due on 1 March 2026. Born March
+    // 2001: their 26th birthday is surely past on 1 April 2027, so that is later and wins.
+    let older = member_seen(&hub, "Olive Older", "2001-03", "2024-03-01");
+    // Born June 1999 (26 long ago): due when unseen for 24 months, 2 March 2026.
+    let unseen = member_seen(&hub, "Una Unseen", "1999-06", "2024-03-02");
+    // Young and seen recently: not due.
+    let young = member_seen(&hub, "Yan Young", "2012-01", "2025-12-01");
+    // Due like Una, but under a legal hold.
+    let held = member_seen(&hub, "Hal Held", "1999-06", "2024-03-02");
+    service::set_hold(&hub.manager(), &held.code, "Police request to keep records").unwrap();
+
+    set_today(&hub, "2026-03-01");
+    let manager = hub.manager();
+    service::set_retention(
+        &manager,
+        RetentionSchedule {
+            unseen_months: Some(24),
+            until_age: Some(26),
+            safeguarding_years: Some(7),
+        },
+    )
+    .unwrap();
+    // The day before Una and Hal are due: nobody is due now; they are in the month's warning.
+    let due = service::retention_due(&manager).unwrap();
+    assert!(due.members.iter().all(|m| !m.due_now), "{:?}", due.members);
+    let warned: Vec<&str> = due.members.iter().map(|m| m.code.as_str()).collect();
+    assert!(warned.contains(&unseen.code.as_str()) && warned.contains(&held.code.as_str()));
+    assert!(!warned.contains(&older.code.as_str()) && !warned.contains(&young.code.as_str()));
+    let run = service::run_retention(&manager).unwrap();
+    assert!(run.anonymised.is_empty() && run.held.is_empty());
+
+    // The day they are due: Una goes, Hal is held, the others stay.
+    set_today(&hub, "2026-03-02");
+    let manager = hub.manager();
+    let run = service::run_retention(&manager).unwrap();
+    assert_eq!(run.anonymised, vec![unseen.id.0]);
+    assert_eq!(run.held, vec![held.id.0]);
+    assert!(service::show_member(&manager, &unseen.code).is_err());
+    for kept in [&older, &young, &held] {
+        assert!(service::show_member(&manager, &kept.code).is_ok());
+    }
+    assert_eq!(
+        hub.store.erased_visit_count().unwrap(),
+        1,
+        "Una's visit counts"
+    );
+
+    // Olive: due on 1 April 2027 (the month after her birth month, 26 years on), not before.
+    set_today(&hub, "2027-03-31");
+    assert!(
+        service::run_retention(&hub.manager())
+            .unwrap()
+            .anonymised
+            .is_empty()
+    );
+    set_today(&hub, "2027-04-01");
+    let run = service::run_retention(&hub.manager()).unwrap();
+    assert_eq!(run.anonymised, vec![older.id.0]);
+
+    assert_eq!(hub.store.audit_count("retention.set").unwrap(), 1);
+    assert_eq!(hub.store.audit_count("member.anonymised").unwrap(), 2);
+    assert_eq!(hub.store.audit_count("hold.set").unwrap(), 1);
+}
+
+#[test]
+fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
+    let hub = Hub::new();
+    let m = member_seen(&hub, "Una Unseen", "1999-06", "2024-03-02");
+    let manager = hub.manager();
+    let raised = service::raise_concern(
+        &manager,
+        &m.code,
+        ConcernInput {
+            words: WORDS.into(),
+            action: "Passed it to staff".into(),
+            present: None,
+            when: None,
+        },
+    )
+    .unwrap();
+    service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
+    set_today(&hub, "2026-03-02");
+    let manager = hub.manager();
+    service::set_retention(
+        &manager,
+        RetentionSchedule {
+            unseen_months: Some(24),
+            until_age: None,
+            safeguarding_years: Some(3),
+        },
+    )
+    .unwrap();
+    let run = service::run_retention(&manager).unwrap();
+    assert_eq!(run.anonymised, vec![m.id.0]);
+    assert!(run.safeguarding_deleted.is_empty());
+    let record = hubdesk::domain::safeguarding_doc_id(m.id.0);
+    assert!(hub.store.doc_heads(record).unwrap().is_some(), "kept");
+
+    // Closed on 2 March 2024: kept 3 years, to 2 March 2027.
+    set_today(&hub, "2027-03-01");
+    assert!(
+        service::run_retention(&hub.manager())
+            .unwrap()
+            .safeguarding_deleted
+            .is_empty()
+    );
+    set_today(&hub, "2027-03-02");
+    let run = service::run_retention(&hub.manager()).unwrap();
+    assert_eq!(run.safeguarding_deleted, vec![record]);
+    assert!(hub.store.doc_heads(record).unwrap().is_none());
+    assert!(hub.store.tombstone_ids().unwrap().contains(&record));
+}
+
+#[test]
+fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_code_in_json() {
+    use crate::cli::{hubdesk, set_up};
+    let dir = set_up();
+    let d = dir.path();
+    let m = Some(("Maya", "2468"));
+    let ok = |args: &[&str]| {
+        let out = hubdesk(d, m, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        out
+    };
+    let member = ok(&[
+        "--json", "member", "register", "--name", NAME, "--born", "2010-03",
+    ])
+    .json();
+    let code = member["code"].as_str().unwrap().to_string();
+
+    let held = ok(&[
+        "--json",
+        "hold",
+        "set",
+        &code,
+        "--reason",
+        "Inquiry moratorium",
+    ]);
+    assert!(!held.stdout.contains("Zephyrine"), "{}", held.stdout);
+    let refused = hubdesk(
+        d,
+        m,
+        &[
+            "member",
+            "erase",
+            &code,
+            "--reason",
+            "Asked to be forgotten",
+        ],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Inquiry moratorium"),
+        "{}",
+        refused.stderr
+    );
+    ok(&["hold", "clear", &code, "--reason", "Inquiry closed"]);
+
+    let asked = ok(&[
+        "--json",
+        "member",
+        "erase",
+        &code,
+        "--reason",
+        "Asked to be forgotten",
+    ]);
+    assert!(!asked.stdout.contains("Zephyrine"), "{}", asked.stdout);
+    let request = asked.json()["id"].as_str().unwrap().to_string();
+    let listed = ok(&["--json", "member", "erase", "--list"]);
+    assert_eq!(listed.json()[0]["code"], code.as_str());
+    assert!(!listed.stdout.contains("Zephyrine"), "{}", listed.stdout);
+    let erased = ok(&["--json", "member", "erase", "--confirm", &request]).json();
+    assert_eq!(erased["request"], request.as_str());
+    assert_eq!(hubdesk(d, m, &["member", "show", &code]).code, 4);
+
+    ok(&[
+        "retention",
+        "set",
+        "--unseen-months",
+        "24",
+        "--until-age",
+        "26",
+        "--safeguarding-years",
+        "7",
+    ]);
+    let due = ok(&["--json", "retention", "due"]).json();
+    assert_eq!(due["schedule"]["unseen_months"], 24);
+    assert_eq!(due["members"].as_array().unwrap().len(), 0);
+    let run = ok(&["--json", "retention", "run"]).json();
+    assert_eq!(run["anonymised"].as_array().unwrap().len(), 0);
+}
