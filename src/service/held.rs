@@ -123,7 +123,7 @@ impl HeldPart {
             HeldPart::CheckIns => "Your check-ins and scores",
             HeldPart::Safeguarding => "Worries about your safety",
             HeldPart::Merges => "Records joined together",
-            HeldPart::Review => "Details written two ways, and people said not to be you",
+            HeldPart::Review => "Details written two ways, and people we were told are not you",
             HeldPart::ErasureRequests => "Requests to delete your record",
             HeldPart::Holds => "Holds that stop your record being deleted",
             HeldPart::Access => "Who looked at or copied your record",
@@ -656,7 +656,7 @@ fn gather(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
     };
 
     Ok(HeldRecord {
-        format: 1,
+        format: 2,
         organisation,
         made_at: ctx.now(),
         made_by: user.name().to_string(),
@@ -1052,7 +1052,7 @@ pub fn held_page(h: &HeldRecord, tz: &chrono_tz::Tz) -> String {
         if p.withheld {
             let _ = write!(
                 b,
-                "<p class=\"held-empty\">Left out of this copy: only {} can see this part. Ask one of them for a copy with it.</p>",
+                "<p class=\"held-empty\">Left out of this copy: this part is for {} (ask one of them for a copy with it).</p>",
                 esc(&p.who_can_see_words)
             );
         } else {

@@ -633,7 +633,7 @@ fn staff_get_no_audit_part_and_managers_do() {
     assert_eq!(info["withheld"], true);
     let page = String::from_utf8(export(&staff, &m.code, HeldFormat::Html).unwrap()).unwrap();
     assert!(
-        page.contains("Left out of this copy: only managers"),
+        page.contains("Left out of this copy: this part is for managers only"),
         "{page}"
     );
     // The audit entries (who looked, with their details) are nowhere in the staff's copy.

@@ -216,7 +216,7 @@ function body(h, key, p) {
         ? h.holds.map((x) => el("p", { text: `Since ${dateInWords(x.set_at)} (set by ${x.set_by}), because: ${x.reason}` }))
         : [none("None.")];
     case "access":
-      if (!h.access) return [none(`Left out: only ${p.who_can_see_words} can see this part.`)];
+      if (!h.access) return [none(`Left out of this copy: this part is for ${p.who_can_see_words} (ask one of them for a copy with it).`)];
       return h.access.length
         ? [table(`${count(h.access.length, "time", "times")}, oldest first`, ["When", "Who", "What they did"], h.access.map((a) => [
           `${dateInWords(a.at)} ${time(a.at)}`, a.who || "hubdesk", `${a.what}${a.detail ? ` (${a.detail})` : ""}`]))]
