@@ -397,7 +397,7 @@ fn front_desk(c: &mut Criterion) {
             let mut bytes = 0;
             for _ in 0..30 {
                 let started = Instant::now();
-                service::export_member(&staff, &code, format, |b| {
+                service::export_member(&staff, &code, format, "Bench", |b| {
                     bytes = b.len();
                     Ok::<_, service::Error>(Some(()))
                 })

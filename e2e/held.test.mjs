@@ -110,6 +110,16 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await h.look("what-we-hold", { at: "#held-title" });
   await h.look("what-we-hold-visits", { at: "#held-visits" });
 
+  // Staff do not see the audit part (managers only): the page says it is left out.
+  assert.match(page, /Left out of this copy: this part is for managers only/);
+  assert.match(page, /What this copy does not list/);
+
+  // No reason, no copy: the core refuses before any dialog opens and the reason field has focus.
+  await (await h.find("#held-save-html")).click();
+  await see("#held-status", /Say why you are making this copy/, "a reason is asked for");
+  assert.equal(await h.focusedId(), "held-reason", "focus on the reason");
+  await (await h.find("#held-reason")).sendKeys("She asked for everything we hold");
+
   // Saved where the dialog says (a folder, for the test), as HTML and as JSON.
   await (await h.find("#held-save-html")).click();
   await see("#held-status", /Saved as .*\.html/, "the page saved");

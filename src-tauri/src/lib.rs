@@ -1292,9 +1292,10 @@ async fn save_what_we_hold<R: Runtime>(
     state: State<'_, AppState>,
     id_or_code: String,
     format: String,
+    reason: String,
 ) -> Res<Saved> {
     let format = service::HeldFormat::parse(&format)?;
-    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code, &reason))?;
     let offer = save::Offer {
         file_name: service::held_file_name(&code, format, chrono::Utc::now()),
         kind: match format {
@@ -1304,7 +1305,7 @@ async fn save_what_we_hold<R: Runtime>(
         extension: format.extension(),
     };
     export_where_asked(&window, &state, &offer, |ctx, write| {
-        service::export_member(ctx, &id_or_code, format, write)
+        service::export_member(ctx, &id_or_code, format, &reason, write)
     })
     .await
 }
@@ -1317,8 +1318,9 @@ async fn print_what_we_hold<R: Runtime>(
     window: tauri::WebviewWindow<R>,
     state: State<'_, AppState>,
     id_or_code: String,
+    reason: String,
 ) -> Res<PrintOutcome> {
-    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code, &reason))?;
     let outcome = match state.save_as() {
         SaveAs::Dialog => print_window(&window, None, "page").await?,
         SaveAs::Cancel => PrintOutcome::Cancelled,
@@ -1342,7 +1344,7 @@ async fn print_what_we_hold<R: Runtime>(
         }
     };
     if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
-        state.with_ctx(|ctx| service::record_member_printed(ctx, &id_or_code))?;
+        state.with_ctx(|ctx| service::record_member_printed(ctx, &id_or_code, &reason))?;
     }
     Ok(outcome)
 }

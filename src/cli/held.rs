@@ -20,6 +20,9 @@ pub struct ExportArgs {
     /// The file to write (it must not exist yet), or - for standard output
     #[arg(long)]
     out: PathBuf,
+    /// Why you are making it (kept in the audit log with the format)
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(Subcommand)]
@@ -49,7 +52,7 @@ const MAX_TEXT_FILE_BYTES: u64 = 200_000;
 pub fn export(ctx: &Ctx<'_>, args: ExportArgs, json: bool) -> Result<(), Failure> {
     let format = HeldFormat::parse(&args.format)?;
     let target = Target::of(&args.out, false, json)?;
-    service::export_member(ctx, &args.id_or_code, format, |b| {
+    service::export_member(ctx, &args.id_or_code, format, &args.reason, |b| {
         target.write(b, "the export").map(Some)
     })?;
     output::warn(EXPORT_WARNING);
@@ -99,12 +102,16 @@ fn read_text(path: &std::path::Path) -> Result<String, Failure> {
         message,
         field: Some("text-file".into()),
     };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        usage(format!(
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => usage(format!(
+            "There is no file {}; give the text file that holds the agreement's words.",
+            path.display()
+        )),
+        _ => usage(format!(
             "Could not read {}: {}.",
             path.display(),
             service::io_in_words(&e)
-        ))
+        )),
     })?;
     if !meta.is_file() {
         return Err(usage(format!(

@@ -41,11 +41,14 @@ pub enum HeldPart {
     CheckIns,
     Safeguarding,
     Merges,
+    Review,
+    ErasureRequests,
+    Holds,
     Access,
 }
 
 impl HeldPart {
-    pub const ALL: [HeldPart; 11] = [
+    pub const ALL: [HeldPart; 14] = [
         HeldPart::Profile,
         HeldPart::Sensitive,
         HeldPart::Agreement,
@@ -56,6 +59,9 @@ impl HeldPart {
         HeldPart::CheckIns,
         HeldPart::Safeguarding,
         HeldPart::Merges,
+        HeldPart::Review,
+        HeldPart::ErasureRequests,
+        HeldPart::Holds,
         HeldPart::Access,
     ];
 
@@ -73,6 +79,9 @@ impl HeldPart {
             HeldPart::CheckIns => "check_ins",
             HeldPart::Safeguarding => "safeguarding",
             HeldPart::Merges => "merges",
+            HeldPart::Review => "review",
+            HeldPart::ErasureRequests => "erasure_requests",
+            HeldPart::Holds => "holds",
             HeldPart::Access => "access",
         }
     }
@@ -88,7 +97,8 @@ impl HeldPart {
             }
             HeldPart::PrivateConversations => Permission::NotesPrivateToStaff,
             HeldPart::Safeguarding => Permission::ReadSafeguarding,
-            HeldPart::Merges => Permission::MergeAndResolve,
+            HeldPart::Merges | HeldPart::Review => Permission::MergeAndResolve,
+            HeldPart::ErasureRequests | HeldPart::Holds => Permission::SubjectRights,
             HeldPart::Access => Permission::Reports,
         }
     }
@@ -113,6 +123,9 @@ impl HeldPart {
             HeldPart::CheckIns => "Your check-ins and scores",
             HeldPart::Safeguarding => "Worries about your safety",
             HeldPart::Merges => "Records joined together",
+            HeldPart::Review => "Details written two ways, and people we were told are not you",
+            HeldPart::ErasureRequests => "Requests to delete your record",
+            HeldPart::Holds => "Holds that stop your record being deleted",
             HeldPart::Access => "Who looked at or copied your record",
         }
     }
@@ -150,6 +163,15 @@ impl HeldPart {
             HeldPart::Merges => {
                 "If you were signed up twice by mistake, the two records are joined so nothing about you gets lost."
             }
+            HeldPart::Review => {
+                "When two laptops changed the same detail before they shared their records, both are kept until staff choose one. If staff said you are not someone with a similar name, we keep that so we don't ask again."
+            }
+            HeldPart::ErasureRequests => {
+                "If someone asks us to delete your record, we write down why and wait for a manager to say yes, so it is never deleted by mistake."
+            }
+            HeldPart::Holds => {
+                "Sometimes the law asks us to keep a record for a while (for example for a court). We write down why, and nothing is deleted until the hold is lifted."
+            }
             HeldPart::Access => {
                 "So we can check that only the right people looked at your record, and when."
             }
@@ -167,6 +189,9 @@ pub struct PartInfo {
     pub who_can_see: Vec<Role>,
     /// The same in words ("staff and managers").
     pub who_can_see_words: String,
+    /// The person who made this copy may not see this part, so it is left out of it (its
+    /// field is null in JSON): only [`HeldPart::who_can_see`] get it.
+    pub withheld: bool,
 }
 
 /// Everything held about one member.
@@ -195,8 +220,55 @@ pub struct HeldRecord {
     /// Oldest first.
     pub concerns: Vec<ConcernDetail>,
     pub merges: Vec<HeldMerge>,
-    /// Oldest first.
-    pub access: Vec<HeldAccess>,
+    pub review: HeldReview,
+    /// Oldest first, confirmed ones too (until the erasure removes them with the record).
+    pub erasure_requests: Vec<HeldErasureRequest>,
+    /// Standing legal holds, oldest first.
+    pub holds: Vec<HeldHold>,
+    /// Oldest first. None when the person who made this copy may not read the audit log
+    /// (managers only): the part is then withheld, never filled from a weaker check.
+    pub access: Option<Vec<HeldAccess>>,
+    /// What this export does not list, in words (also in the README).
+    pub not_listed: &'static str,
+}
+
+/// What the export leaves out, said plainly rather than implied.
+pub const NOT_LISTED: &str = "Earlier values of details that were changed are not listed: they stay in the record's history (every laptop keeps how a record was edited) until the record is erased.";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldReview {
+    /// Details two laptops changed at once, with every value still kept (the first is shown).
+    pub conflicts: Vec<HeldConflict>,
+    /// Times someone said this person is not another member with a similar name (the other
+    /// member is not named: that is someone else's record).
+    pub not_duplicates: Vec<HeldStamp>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldConflict {
+    pub field: String,
+    pub values: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldStamp {
+    pub at: Option<DateTime<Utc>>,
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldErasureRequest {
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+    pub reason: String,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldHold {
+    pub set_at: DateTime<Utc>,
+    pub set_by: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -359,22 +431,43 @@ pub fn held_file_name(code: &str, format: HeldFormat, at: DateTime<Utc>) -> Stri
     )
 }
 
-/// The member's code, for naming the file before it is made (checks the permission first,
-/// so a refusal comes before any dialog).
-pub fn check_member_export(ctx: &Ctx<'_>, id_or_code: &str) -> Result<String> {
+/// The member's code, for naming the file before it is made (checks the permission and the
+/// reason first, so a refusal comes before any dialog).
+pub fn check_member_export(ctx: &Ctx<'_>, id_or_code: &str, reason: &str) -> Result<String> {
     ctx.require(Permission::SubjectRights)?;
+    check_export_reason(reason)?;
     Ok(resolve_member(ctx, id_or_code)?.code)
 }
 
+/// Why the copy is made, tidied as reports' reasons are (the audit log answers "who exported
+/// what and why"); refused when blank.
+pub fn check_export_reason(reason: &str) -> Result<String> {
+    if reason.trim().is_empty() {
+        return Err(crate::domain::ValidationError::new(
+            "reason",
+            "say why you are making this copy (for example \"They asked for everything we hold\"): it is kept in the audit log",
+        )
+        .into());
+    }
+    super::reports::check_reason(reason)
+}
+
+fn exported_detail(format: &str, reason: &str) -> String {
+    format!("format: {format}; reason: {reason}")
+}
+
 /// The subject access export: everything held about the member as one printable page or as
-/// JSON, handed to `save`. Audited as `member.exported` (its detail: the format) once `save`
+/// JSON, handed to `save`, for the reason given. Audited as `member.exported` (its detail: the format and the reason) once `save`
 /// says it is saved; `Ok(None)` from `save` (a cancelled dialog) logs nothing.
 pub fn export_member<T, E: From<Error>>(
     ctx: &Ctx<'_>,
     id_or_code: &str,
     format: HeldFormat,
+    reason: &str,
     save: impl FnOnce(&[u8]) -> std::result::Result<Option<T>, E>,
 ) -> std::result::Result<Option<T>, E> {
+    ctx.require(Permission::SubjectRights)?;
+    let reason = check_export_reason(reason)?;
     let held = gather(ctx, id_or_code)?;
     let bytes = match format {
         HeldFormat::Html => held_page(&held, &hub_tz(ctx)).into_bytes(),
@@ -385,18 +478,19 @@ pub fn export_member<T, E: From<Error>>(
         return Ok(None);
     };
     let mut entry = ctx.audit(MEMBER_EXPORTED_ACTION, Some(held.member_id.0));
-    entry.detail = Some(format!("format: {}", format.extension()));
+    entry.detail = Some(exported_detail(format.extension(), &reason));
     ctx.store.append_audit(&[entry]).map_err(Error::from)?;
     Ok(Some(saved))
 }
 
 /// Records that the "What we hold" screen was printed (the print dialog said it went): an
 /// export like the others, audited as `member.exported` with the format `print`.
-pub fn record_member_printed(ctx: &Ctx<'_>, id_or_code: &str) -> Result<()> {
+pub fn record_member_printed(ctx: &Ctx<'_>, id_or_code: &str, reason: &str) -> Result<()> {
     ctx.require(Permission::SubjectRights)?;
+    let reason = check_export_reason(reason)?;
     let row = resolve_member(ctx, id_or_code)?;
     let mut entry = ctx.audit(MEMBER_EXPORTED_ACTION, Some(row.id));
-    entry.detail = Some("format: print".into());
+    entry.detail = Some(exported_detail("print", &reason));
     ctx.store.append_audit(&[entry])?;
     Ok(())
 }
@@ -510,29 +604,69 @@ fn gather(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
 
     let merges = merges_of(ctx, row.id, &records, &names)?;
 
-    let mut access = Vec::new();
-    for subject in records_ids.iter().chain(concern_ids.iter()) {
-        for a in ctx.store.audit_of(*subject)? {
-            access.push(HeldAccess {
-                at: a.at,
-                who: a.user.map(|u| names.user(&u.to_string())),
-                what: action_in_words(&a.action).to_string(),
-                action: a.action,
-                detail: a.detail,
-            });
+    let review = review_of(ctx, &records_ids, &names)?;
+    let record_set: std::collections::BTreeSet<uuid::Uuid> = records_ids.iter().copied().collect();
+    let erasure_requests = ctx
+        .store
+        .erasure_requests()?
+        .into_iter()
+        .filter(|r| record_set.contains(&r.member_id))
+        .map(|r| HeldErasureRequest {
+            requested_at: r.requested_at,
+            requested_by: r
+                .requested_by_name
+                .unwrap_or_else(|| "someone on another laptop".into()),
+            reason: r.reason,
+            confirmed_at: r.confirmed_at,
+        })
+        .collect();
+    let holds = ctx
+        .store
+        .holds_on(&record_set)?
+        .into_iter()
+        .map(|h| HeldHold {
+            set_at: h.set_at,
+            set_by: h
+                .set_by_name
+                .unwrap_or_else(|| "someone on another laptop".into()),
+            reason: h.reason,
+        })
+        .collect();
+
+    // The audit log names other users and carries their reasons: only those the part's
+    // claim names (its permission) get it, whatever let them make the export.
+    let roles = user.roles();
+    let access = if roles.allows(HeldPart::Access.permission()) {
+        let mut access = Vec::new();
+        for subject in records_ids.iter().chain(concern_ids.iter()) {
+            for a in ctx.store.audit_of(*subject)? {
+                access.push(HeldAccess {
+                    at: a.at,
+                    who: a.user.map(|u| names.user(&u.to_string())),
+                    what: action_in_words(&a.action).to_string(),
+                    action: a.action,
+                    detail: a.detail,
+                });
+            }
         }
-    }
-    access.sort_by_key(|a| a.at);
+        access.sort_by_key(|a| a.at);
+        Some(access)
+    } else {
+        None
+    };
 
     Ok(HeldRecord {
-        format: 1,
+        format: 2,
         organisation,
         made_at: ctx.now(),
         made_by: user.name().to_string(),
         member_id: MemberId(row.id),
         code: row.code.clone(),
         preferred_name: row.preferred_name.clone(),
-        parts: HeldPart::ALL.into_iter().map(part_info).collect(),
+        parts: HeldPart::ALL
+            .into_iter()
+            .map(|p| part_info(p, roles))
+            .collect(),
         profile,
         sensitive,
         agreement,
@@ -542,18 +676,77 @@ fn gather(ctx: &Ctx<'_>, id_or_code: &str) -> Result<HeldRecord> {
         check_ins,
         concerns,
         merges,
+        review,
+        erasure_requests,
+        holds,
         access,
+        not_listed: NOT_LISTED,
     })
 }
 
-fn part_info(part: HeldPart) -> PartInfo {
+/// Conflicting values still kept in the person's records, and "not duplicates" facts
+/// about any of them (with when and by whom where the organisation's document says).
+fn review_of(ctx: &Ctx<'_>, records: &[uuid::Uuid], names: &Names) -> Result<HeldReview> {
+    let conflicts = ctx
+        .store
+        .conflicts()?
+        .into_iter()
+        .filter(|c| records.contains(&c.doc_id))
+        .map(|c| HeldConflict {
+            // The name the Review screen and resolve_conflict use ("pronouns").
+            field: c.field.trim_start_matches("profile.").to_string(),
+            values: c.values,
+        })
+        .collect();
+    let mut pairs: Vec<(uuid::Uuid, uuid::Uuid)> = ctx
+        .store
+        .distinct_members()?
+        .into_iter()
+        .filter(|(a, b)| records.contains(a) || records.contains(b))
+        .collect();
+    pairs.sort();
+    let mut not_duplicates = Vec::new();
+    if !pairs.is_empty() {
+        let org_id = ctx.device()?.org_id;
+        not_duplicates = ctx
+            .store
+            .with_doc(org_id, |am| {
+                let mut found = Vec::new();
+                for (a, b) in &pairs {
+                    let key = format!("{}:{}", a.min(b), a.max(b));
+                    let s = doc::get_entry::<doc::StampDoc>(am, "distinct_members", &key)?;
+                    found.push(HeldStamp {
+                        at: s.as_ref().map(|s| from_millis(s.at)),
+                        by: s.as_ref().map(|s| names.user(&s.by)),
+                    });
+                }
+                Ok(found)
+            })?
+            .unwrap_or_default();
+    }
+    Ok(HeldReview {
+        conflicts,
+        not_duplicates,
+    })
+}
+
+fn part_info(part: HeldPart, user: &RoleSet) -> PartInfo {
     let who = part.who_can_see();
+    let mut words = roles_in_words(&who);
+    if part == HeldPart::Agreement {
+        // The desk's sign-in prompt (agreements::due_on_sign_in) names the version due and
+        // shows its words: that much of this part reaches the desk, and the page says so.
+        words.push_str(
+            "; the front desk is told only when a new version is due for you to say yes to (not the rest)",
+        );
+    }
     PartInfo {
         part,
         title: part.title(),
         why: part.why(),
-        who_can_see_words: roles_in_words(&who),
+        who_can_see_words: words,
         who_can_see: who,
+        withheld: !user.allows(part.permission()),
     }
 }
 
@@ -856,10 +1049,22 @@ pub fn held_page(h: &HeldRecord, tz: &chrono_tz::Tz) -> String {
             esc(p.why),
             key = p.part.key(),
         );
-        section_body(&mut b, h, p.part, &date, &when, &opt);
+        if p.withheld {
+            let _ = write!(
+                b,
+                "<p class=\"held-empty\">Left out of this copy: this part is for {} (ask one of them for a copy with it).</p>",
+                esc(&p.who_can_see_words)
+            );
+        } else {
+            section_body(&mut b, h, p.part, &date, &when, &opt);
+        }
         b.push_str("</section>");
     }
-    b.push_str("</main>");
+    let _ = write!(
+        b,
+        "<section aria-labelledby=\"held-not-listed\"><h2 id=\"held-not-listed\">What this copy does not list</h2><p>{}</p></section></main>",
+        esc(h.not_listed)
+    );
     let mut out = String::with_capacity(b.len() + PAGE_CSS.len() + 400);
     let _ = writeln!(
         out,
@@ -867,6 +1072,15 @@ pub fn held_page(h: &HeldRecord, tz: &chrono_tz::Tz) -> String {
         esc(&h.preferred_name)
     );
     out
+}
+
+/// A kept value as words: text as it is, anything else as JSON.
+fn json_in_words(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(empty)".into(),
+        other => other.to_string(),
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -1219,17 +1433,84 @@ fn section_body(
             }
             b.push_str("</ul>");
         }
+        HeldPart::Review => {
+            let r = &h.review;
+            if r.conflicts.is_empty() && r.not_duplicates.is_empty() {
+                empty(b, "None.");
+                return;
+            }
+            if !r.conflicts.is_empty() {
+                b.push_str(
+                    "<p>Details written two ways (the first is the one we use now):</p><ul>",
+                );
+                for c in &r.conflicts {
+                    let values: Vec<String> = c.values.iter().map(json_in_words).collect();
+                    let _ = write!(
+                        b,
+                        "<li>{}: {}</li>",
+                        esc(&c.field),
+                        user_text(&values.join(" / "))
+                    );
+                }
+                b.push_str("</ul>");
+            }
+            for d in &r.not_duplicates {
+                let _ = write!(
+                    b,
+                    "<p>{} said you are not another member with a similar name{}.</p>",
+                    user_text(d.by.as_deref().unwrap_or("Someone")),
+                    d.at.map(|t| format!(", on {}", date(t)))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        HeldPart::ErasureRequests => {
+            if h.erasure_requests.is_empty() {
+                empty(b, "None.");
+                return;
+            }
+            for e in &h.erasure_requests {
+                let _ = write!(
+                    b,
+                    "<p>On {} {} asked for your record to be deleted, because: {}{}</p>",
+                    date(e.requested_at),
+                    user_text(&e.requested_by),
+                    user_text(&e.reason),
+                    e.confirmed_at
+                        .map(|t| format!(" (a manager said yes on {})", date(t)))
+                        .unwrap_or_else(|| " (waiting for a manager)".into())
+                );
+            }
+        }
+        HeldPart::Holds => {
+            if h.holds.is_empty() {
+                empty(b, "None.");
+                return;
+            }
+            for x in &h.holds {
+                let _ = write!(
+                    b,
+                    "<p>Since {} (set by {}), because: {}</p>",
+                    date(x.set_at),
+                    user_text(&x.set_by),
+                    user_text(&x.reason)
+                );
+            }
+        }
         HeldPart::Access => {
-            if h.access.is_empty() {
+            let Some(access) = &h.access else {
+                return;
+            };
+            if access.is_empty() {
                 empty(b, "Nobody yet.");
                 return;
             }
             let _ = write!(
                 b,
                 "<table><caption>{}, oldest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What they did</th></tr></thead><tbody>",
-                count(h.access.len(), "time", "times")
+                count(access.len(), "time", "times")
             );
-            for a in &h.access {
+            for a in access {
                 let _ = write!(
                     b,
                     "<tr><td>{}</td><td>{}</td><td>{}{}</td></tr>",

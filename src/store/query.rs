@@ -1551,6 +1551,38 @@ impl Store {
     }
 }
 
+/// One text of the member agreement as the projection holds it (no words: those are read
+/// from the organisation's document when shown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementTextRow {
+    pub version: String,
+    pub fingerprint: String,
+    pub set_at: i64,
+    pub set_by: String,
+}
+
+impl Store {
+    /// Every text of the member agreement the organisation set (a handful): what a sign-in
+    /// reads to know which version is in force.
+    pub fn agreement_texts(&self) -> Result<Vec<AgreementTextRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT version, fingerprint, set_at, set_by FROM agreements")
+            .ctx("agreement texts")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AgreementTextRow {
+                    version: r.get(0)?,
+                    fingerprint: r.get(1)?,
+                    set_at: r.get(2)?,
+                    set_by: r.get(3)?,
+                })
+            })
+            .ctx("agreement texts")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("agreement texts")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::seq::IndexedRandom;
@@ -1759,37 +1791,5 @@ mod tests {
             .map(|m| m.id)
             .collect();
         assert_eq!(found, vec![by_code, by_name]);
-    }
-}
-
-/// One text of the member agreement as the projection holds it (no words: those are read
-/// from the organisation's document when shown).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgreementTextRow {
-    pub version: String,
-    pub fingerprint: String,
-    pub set_at: i64,
-    pub set_by: String,
-}
-
-impl Store {
-    /// Every text of the member agreement the organisation set (a handful): what a sign-in
-    /// reads to know which version is in force.
-    pub fn agreement_texts(&self) -> Result<Vec<AgreementTextRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT version, fingerprint, set_at, set_by FROM agreements")
-            .ctx("agreement texts")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(AgreementTextRow {
-                    version: r.get(0)?,
-                    fingerprint: r.get(1)?,
-                    set_at: r.get(2)?,
-                    set_by: r.get(3)?,
-                })
-            })
-            .ctx("agreement texts")?;
-        rows.collect::<rusqlite::Result<_>>().ctx("agreement texts")
     }
 }

@@ -17,9 +17,13 @@ use crate::sync::{assert_converged, ctx_of, laptops, open_today, sync_pair};
 
 /// The export's bytes, or the refusal.
 fn export(ctx: &Ctx<'_>, code: &str, format: HeldFormat) -> service::Result<Vec<u8>> {
-    service::export_member(ctx, code, format, |b| {
-        Ok::<_, service::Error>(Some(b.to_vec()))
-    })
+    service::export_member(
+        ctx,
+        code,
+        format,
+        "They asked for everything we hold",
+        |b| Ok::<_, service::Error>(Some(b.to_vec())),
+    )
     .map(|b| b.unwrap())
 }
 
@@ -203,7 +207,9 @@ fn the_export_holds_every_part_of_a_member_with_everything() {
     );
     assert_eq!(held["merges"].as_array().unwrap().len(), 1);
     assert!(held["merges"][0]["merged_by"].as_str().is_some());
-    let actions: Vec<&str> = held["access"]
+    // The audit part is the managers' (Permission::Reports): a manager's copy has it.
+    let for_manager = json_of(&hub.manager(), &m.code);
+    let actions: Vec<&str> = for_manager["access"]
         .as_array()
         .unwrap()
         .iter()
@@ -255,6 +261,9 @@ fn can_see(ctx: &Ctx<'_>, part: HeldPart, code: &str, concerns: &[String]) -> bo
             .iter()
             .all(|c| service::show_concern(ctx, c).is_ok()),
         HeldPart::Merges => service::list_duplicates(ctx, &Default::default()).is_ok(),
+        HeldPart::Review => service::list_conflicts(ctx).is_ok(),
+        HeldPart::ErasureRequests => service::list_erasure_requests(ctx).is_ok(),
+        HeldPart::Holds => service::hold_status(ctx, code).is_ok(),
         HeldPart::Access => service::audit_log(ctx, &Default::default()).is_ok(),
     }
 }
@@ -316,19 +325,25 @@ fn only_staff_and_managers_make_the_export_and_each_one_is_audited_by_its_format
     export(&staff, &m.code, HeldFormat::Html).unwrap();
     export(&staff, &m.code, HeldFormat::Json).unwrap();
     // A cancelled save writes nothing to the log.
-    let cancelled = service::export_member(&staff, &m.code, HeldFormat::Json, |_| {
+    let cancelled = service::export_member(&staff, &m.code, HeldFormat::Json, "Asked", |_| {
         Ok::<Option<()>, service::Error>(None)
     })
     .unwrap();
     assert!(cancelled.is_none());
     let entries = hub.store.audit_entries("member.exported").unwrap();
     let details: Vec<String> = entries.iter().filter_map(|e| e.detail.clone()).collect();
-    assert_eq!(details, ["format: html", "format: json"]);
+    assert_eq!(
+        details,
+        [
+            "format: html; reason: They asked for everything we hold",
+            "format: json; reason: They asked for everything we hold"
+        ]
+    );
     // The log names the member by id only: nothing they said, not their name.
     let log = format!("{entries:?}");
     assert!(!log.contains("Robin") && !log.contains("football"), "{log}");
-    // And the next export lists the exports among who looked.
-    let held = json_of(&staff, &m.code);
+    // And the next export (a manager's: the audit part is theirs) lists the exports.
+    let held = json_of(&hub.manager(), &m.code);
     let exports = held["access"]
         .as_array()
         .unwrap()
@@ -598,4 +613,167 @@ fn words_set_apart_for_one_version_agree_everywhere_and_who_accepted_the_others_
                 .all(|c| c.field != "setting:current_agreement"),
         );
     }
+}
+
+#[test]
+fn staff_get_no_audit_part_and_managers_do() {
+    let hub = Hub::new();
+    let m = member_with_everything(&hub);
+    let staff = hub.user("Sid Staff", "staff");
+    service::set_hold(&staff, &m.code, "Police asked us to keep it").unwrap();
+
+    let held = json_of(&staff, &m.code);
+    assert!(held["access"].is_null(), "staff got {}", held["access"]);
+    let info = held["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["part"] == "access")
+        .unwrap();
+    assert_eq!(info["withheld"], true);
+    let page = String::from_utf8(export(&staff, &m.code, HeldFormat::Html).unwrap()).unwrap();
+    assert!(
+        page.contains("Left out of this copy: this part is for managers only"),
+        "{page}"
+    );
+    // The audit entries (who looked, with their details) are nowhere in the staff's copy.
+    assert!(!page.contains("oldest first</caption>") && !page.contains("signed you up"));
+    let screen = serde_json::to_value(service::what_we_hold(&staff, &m.code).unwrap()).unwrap();
+    assert!(screen["access"].is_null());
+
+    let manager = json_of(&hub.manager(), &m.code);
+    let access = manager["access"].as_array().unwrap();
+    assert!(
+        access.iter().any(|a| a["action"] == "hold.set"),
+        "{access:?}"
+    );
+    assert!(
+        manager["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["withheld"] == false)
+    );
+}
+
+#[test]
+fn erasure_requests_holds_conflicting_values_and_not_duplicates_are_in_the_export() {
+    let all = laptops(1);
+    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let m = all[0].register(&a, "Rae Held", "2010-09");
+    let other = all[0].register(&a, "Ray Held", "2010-09");
+    sync_pair(&all[0], &all[1]).unwrap();
+    let edit = |ctx: &Ctx<'_>, p: &str| {
+        service::update_member(
+            ctx,
+            &m.code,
+            service::ProfileEdit {
+                pronouns: Some(p.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    };
+    edit(&a, "she/her");
+    edit(&b, "they/them");
+    sync_pair(&all[1], &all[0]).unwrap();
+    service::mark_not_duplicates(&a, &m.code, &other.code).unwrap();
+    service::request_erasure(&a, &m.code, "They asked us to delete it").unwrap();
+    service::set_hold(&a, &m.code, "A court asked us to keep it").unwrap();
+
+    let staff = all[0].user("Sid Staff", "staff");
+    let held = json_of(&staff, &m.code);
+    assert_eq!(
+        held["erasure_requests"][0]["reason"],
+        "They asked us to delete it"
+    );
+    assert!(held["erasure_requests"][0]["confirmed_at"].is_null());
+    assert_eq!(held["holds"][0]["reason"], "A court asked us to keep it");
+    assert_eq!(held["review"]["conflicts"][0]["field"], "pronouns");
+    let mut values: Vec<String> = held["review"]["conflicts"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    values.sort();
+    assert_eq!(values, ["she/her", "they/them"]);
+    assert_eq!(
+        held["review"]["not_duplicates"].as_array().unwrap().len(),
+        1
+    );
+    assert!(held["review"]["not_duplicates"][0]["by"].is_string());
+    // The other member is not named in this member's copy.
+    let text = held.to_string();
+    assert!(!text.contains(&other.code) && !text.contains("Ray Held"));
+    assert!(
+        held["not_listed"]
+            .as_str()
+            .unwrap()
+            .contains("Earlier values")
+    );
+
+    let page = String::from_utf8(export(&staff, &m.code, HeldFormat::Html).unwrap()).unwrap();
+    for words in [
+        "They asked us to delete it",
+        "A court asked us to keep it",
+        "she/her",
+        "said you are not another member",
+        "What this copy does not list",
+    ] {
+        assert!(page.contains(words), "the page lacks {words}");
+    }
+}
+
+#[test]
+fn an_export_or_print_without_a_reason_is_refused_before_anything_is_made() {
+    let hub = Hub::new();
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    let staff = hub.user("Sid Staff", "staff");
+    for reason in ["", "   ", "bad\u{202e}mark"] {
+        let err = service::check_member_export(&staff, &m.code, reason).unwrap_err();
+        assert_eq!(err.kind(), "validation", "{reason:?}");
+        let mut saved = false;
+        let err = service::export_member(&staff, &m.code, HeldFormat::Html, reason, |_| {
+            saved = true;
+            Ok::<_, service::Error>(Some(()))
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), "validation");
+        assert!(!saved, "nothing reaches the save with {reason:?}");
+        assert_eq!(
+            service::record_member_printed(&staff, &m.code, reason)
+                .unwrap_err()
+                .kind(),
+            "validation"
+        );
+    }
+    assert_eq!(hub.store.audit_count("member.exported").unwrap(), 0);
+    service::record_member_printed(&staff, &m.code, "  They asked  for a copy ").unwrap();
+    let entries = hub.store.audit_entries("member.exported").unwrap();
+    assert_eq!(
+        entries[0].detail.as_deref(),
+        Some("format: print; reason: They asked for a copy")
+    );
+}
+
+#[test]
+fn the_agreement_part_says_the_desk_is_told_when_a_new_version_is_due() {
+    let hub = Hub::new();
+    let m = hub.register(&hub.manager(), "Kai", "2010-03");
+    let held = service::what_we_hold(&hub.user("Sid Staff", "staff"), &m.code).unwrap();
+    let agreement = held
+        .parts
+        .iter()
+        .find(|p| p.part == HeldPart::Agreement)
+        .unwrap();
+    // The desk cannot read this part, but its sign-in prompt names the version due.
+    assert!(!agreement.who_can_see.contains(&Role::Desk));
+    assert!(
+        agreement.who_can_see_words.starts_with(
+            "staff and managers; the front desk is told only when a new version is due"
+        ),
+        "{}",
+        agreement.who_can_see_words
+    );
 }

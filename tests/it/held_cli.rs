@@ -61,6 +61,24 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
         ],
     );
     assert_eq!(lower.code, 2, "{}", lower.stderr);
+    let missing = hubdesk(
+        d,
+        maya,
+        &[
+            "agreement",
+            "set",
+            "--version",
+            "3",
+            "--text-file",
+            "/no/such/agreement.txt",
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("There is no file"),
+        "{}",
+        missing.stderr
+    );
     assert!(
         ok(hubdesk(d, maya, &["agreement", "show"]))
             .stdout
@@ -105,6 +123,8 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
             "json",
             "--out",
             file.to_str().unwrap(),
+            "--reason",
+            "They asked for a copy",
         ],
     ));
     let held: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -121,10 +141,40 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
             "json",
             "--out",
             file.to_str().unwrap(),
+            "--reason",
+            "They asked for a copy",
         ],
     );
     assert_eq!(again.code, 5, "{}", again.stderr);
-    let page = ok(hubdesk(d, maya, &["member", "export", code, "--out", "-"]));
+    // Without a reason there is no export: the audit log says who exported what and why.
+    let no_reason = hubdesk(d, maya, &["member", "export", code, "--out", "-"]);
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    assert!(no_reason.stdout.is_empty());
+    let blank = hubdesk(
+        d,
+        maya,
+        &["member", "export", code, "--out", "-", "--reason", " "],
+    );
+    assert_ne!(blank.code, 0);
+    assert!(
+        blank.stderr.contains("ay why you are making this copy"),
+        "{}",
+        blank.stderr
+    );
+    assert!(blank.stdout.is_empty());
+    let page = ok(hubdesk(
+        d,
+        maya,
+        &[
+            "member",
+            "export",
+            code,
+            "--out",
+            "-",
+            "--reason",
+            "They asked",
+        ],
+    ));
     assert!(
         page.stdout.starts_with("<!DOCTYPE html>"),
         "{}",
@@ -134,7 +184,9 @@ fn the_command_line_sets_a_version_says_it_is_due_at_sign_in_records_it_and_expo
     let bad = hubdesk(
         d,
         maya,
-        &["member", "export", code, "--format", "pdf", "--out", "-"],
+        &[
+            "member", "export", code, "--format", "pdf", "--out", "-", "--reason", "Asked",
+        ],
     );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }

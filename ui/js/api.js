@@ -124,8 +124,8 @@ export const api = {
   // opens the save dialog and answers {saved: path | null}; printWhatWeHold answers as
   // printRollCall does.
   whatWeHold: (idOrCode) => call("what_we_hold", { idOrCode }),
-  saveWhatWeHold: (idOrCode, format) => call("save_what_we_hold", { idOrCode, format }),
-  printWhatWeHold: (idOrCode) => call("print_what_we_hold", { idOrCode }),
+  saveWhatWeHold: (idOrCode, format, reason) => call("save_what_we_hold", { idOrCode, format, reason }),
+  printWhatWeHold: (idOrCode, reason) => call("print_what_we_hold", { idOrCode, reason }),
   // The member agreement after a sign-in: {version, fingerprint, text} or null; Accepted.
   agreementDue: (idOrCode) => call("agreement_due", { idOrCode }),
   acceptAgreement: (idOrCode, version) => call("accept_agreement", { idOrCode, version }),

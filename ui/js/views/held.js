@@ -19,6 +19,13 @@ export async function render(root, ctx) {
     return showError(error, err);
   }
   const status = el("p", { id: "held-status", class: "print-status", role: "status" });
+  // Why the copy is made: the core refuses a blank one before any dialog opens, and keeps it
+  // in the audit log with the format.
+  const reason = el("input", { id: "held-reason", maxlength: "300", autocomplete: "off", "aria-describedby": "held-reason-hint", required: true });
+  const reasonField = el("div", { class: "field held-actions" },
+    el("label", { for: "held-reason", text: "Why you are printing or saving a copy (required)" }),
+    el("p", { class: "hint", id: "held-reason-hint", text: "For example: they asked for everything we hold. It is kept in the audit log with your name and the time." }),
+    reason);
   const printButton = el("button", { type: "button", id: "held-print" }, "Print");
   const saveHtml = el("button", { type: "button", class: "secondary", id: "held-save-html" }, "Save as a web page (HTML)");
   const saveJson = el("button", { type: "button", class: "secondary", id: "held-save-json" }, "Save as data (JSON)");
@@ -30,22 +37,27 @@ export async function render(root, ctx) {
   }
   async function act(button, work) {
     button.disabled = true;
+    reason.removeAttribute("aria-invalid");
     try {
       status.textContent = await work();
     } catch (err) {
       if (err.kind === "locked") return ctx.refresh();
       status.textContent = err.message || String(err);
+      if (err.field === "reason") {
+        reason.setAttribute("aria-invalid", "true");
+        reason.focus();
+      }
     } finally {
       button.disabled = false;
     }
   }
   printButton.addEventListener("click", () => act(printButton, async () => {
     status.textContent = "Opening the print dialog…";
-    return said(await api.printWhatWeHold(h.code));
+    return said(await api.printWhatWeHold(h.code, reason.value));
   }));
   for (const [button, format] of [[saveHtml, "html"], [saveJson, "json"]]) {
     button.addEventListener("click", () => act(button, async () => {
-      const r = await api.saveWhatWeHold(h.code, format);
+      const r = await api.saveWhatWeHold(h.code, format, reason.value);
       return r.saved ? `Saved as ${r.saved}. It holds everything about them: give it to them and delete your copy.` : "Nothing was saved.";
     }));
   }
@@ -56,6 +68,7 @@ export async function render(root, ctx) {
   const title = el("h1", { id: "held-title", tabindex: "-1", text: `What we hold about ${h.preferred_name}` });
   root.classList.add("held-page");
   root.append(
+    reasonField,
     el("div", { class: "actions held-actions" }, printButton, saveHtml, saveJson, back),
     status,
     error,
@@ -68,6 +81,9 @@ export async function render(root, ctx) {
       el("h2", { id: "held-parts-title", text: "The parts" }),
       el("ol", {}, h.parts.map((p) => el("li", {}, el("a", { href: `#/held/${encodeURIComponent(code)}`, "data-part": p.part, text: p.title }))))),
     ...h.parts.map((p) => part(h, p)),
+    el("section", { class: "card wide held-part", "aria-labelledby": "held-not-listed" },
+      el("h2", { id: "held-not-listed", text: "What this copy does not list" }),
+      el("p", { text: h.not_listed })),
   );
   // The list's links move focus to their part (the hash is the app's route, not an anchor).
   root.querySelectorAll("nav a[data-part]").forEach((a) => a.addEventListener("click", (e) => {
@@ -86,7 +102,7 @@ function part(h, p) {
     el("dl", { class: "facts held-meta" },
       el("dt", { text: "Who can see it" }), el("dd", { text: cap(p.who_can_see_words) }),
       el("dt", { text: "Why we keep it" }), el("dd", { text: p.why })),
-    ...body(h, p.part));
+    ...body(h, p.part, p));
 }
 
 const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
@@ -101,7 +117,7 @@ function table(caption, heads, rows) {
     el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", { text: c }))))));
 }
 
-function body(h, key) {
+function body(h, key, p) {
   switch (key) {
     case "profile": {
       const p = h.profile;
@@ -183,7 +199,24 @@ function body(h, key) {
       return h.merges.length
         ? [el("ul", {}, h.merges.map((m) => el("li", { text: `The record with code ${m.code}${m.registered_at ? `, made ${dateInWords(m.registered_at)}` : ""}${m.merged_at ? `, joined ${dateInWords(m.merged_at)}${m.merged_by ? ` by ${m.merged_by}` : ""}` : ""}` })))]
         : [none("None: they have one record.")];
+    case "review": {
+      const r = h.review;
+      const out = [];
+      if (r.conflicts.length) out.push(el("p", { text: "Details written two ways (the first is the one used now):" }),
+        el("ul", {}, r.conflicts.map((c) => el("li", { text: `${c.field}: ${c.values.map((v) => (typeof v === "string" ? v : v === null ? "(empty)" : JSON.stringify(v))).join(" / ")}` }))));
+      for (const d of r.not_duplicates) out.push(el("p", { text: `${d.by || "Someone"} said they are not another member with a similar name${d.at ? `, on ${dateInWords(d.at)}` : ""}.` }));
+      return out.length ? out : [none("None.")];
+    }
+    case "erasure_requests":
+      return h.erasure_requests.length
+        ? h.erasure_requests.map((e) => el("p", { text: `${dateInWords(e.requested_at)}: ${e.requested_by} asked for the record to be deleted, because: ${e.reason}${e.confirmed_at ? ` (a manager said yes on ${dateInWords(e.confirmed_at)})` : " (waiting for a manager)"}` }))
+        : [none("None.")];
+    case "holds":
+      return h.holds.length
+        ? h.holds.map((x) => el("p", { text: `Since ${dateInWords(x.set_at)} (set by ${x.set_by}), because: ${x.reason}` }))
+        : [none("None.")];
     case "access":
+      if (!h.access) return [none(`Left out of this copy: this part is for ${p.who_can_see_words} (ask one of them for a copy with it).`)];
       return h.access.length
         ? [table(`${count(h.access.length, "time", "times")}, oldest first`, ["When", "Who", "What they did"], h.access.map((a) => [
           `${dateInWords(a.at)} ${time(a.at)}`, a.who || "hubdesk", `${a.what}${a.detail ? ` (${a.detail})` : ""}`]))]
