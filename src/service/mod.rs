@@ -7,6 +7,8 @@
 
 mod accounts;
 mod audit;
+mod backup;
+mod backup_plan;
 mod checkins;
 mod conversations;
 mod day;
@@ -21,8 +23,11 @@ mod sync;
 mod sync_worker;
 mod team;
 
+pub use crate::store::backup::{BackupError, BackupScheduleRow, Header as BackupHeader};
 pub use accounts::*;
 pub use audit::*;
+pub use backup::*;
+pub use backup_plan::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;

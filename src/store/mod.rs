@@ -7,6 +7,7 @@
 //! lives in a 0600 key file beside it. Nothing here decides what a user may do: that is
 //! service/'s job.
 
+pub mod backup;
 pub mod forget;
 mod project;
 mod query;

@@ -2,6 +2,7 @@
 
 mod agreement;
 mod back_entry;
+mod backup;
 mod checkins;
 mod cli;
 mod conversations;

@@ -139,3 +139,10 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
 pub fn open_store(dir: &std::path::Path) -> Result<Store, hubdesk::store::StoreError> {
     Store::open(dir)
 }
+
+/// The store key of the store in `dir` (today: its key file), for the tests of backups, which
+/// put the key, wrapped, into the file.
+pub fn store_key_of(dir: &std::path::Path) -> [u8; 32] {
+    let text = std::fs::read_to_string(dir.join(hubdesk::store::KEY_FILE)).unwrap();
+    hex::decode(text.trim()).unwrap().try_into().unwrap()
+}
