@@ -45,7 +45,7 @@ fn master_store() -> PathBuf {
         );
         let _ = std::fs::remove_dir_all(&dir);
         let started = Instant::now();
-        let store = Store::open(&dir).expect("open bench store");
+        let store = common::open_store(&dir);
         let built = service::demo::build_demo(
             &store,
             &SystemClock,
@@ -131,19 +131,19 @@ fn front_desk(c: &mut Criterion) {
     let mut opens = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        let store = Store::open(scratch.path()).expect("open");
+        let store = common::open_store(scratch.path());
         let found = store.find_members("sam", 20).expect("find");
         opens.push(started.elapsed());
         assert!(!found.is_empty());
     }
     report("open store to first query", opens);
 
-    let store = Store::open(scratch.path()).expect("open");
+    let store = common::open_store(scratch.path());
     // As the desktop app does while the lock screen waits for a PIN.
     let started = Instant::now();
     store.warm_up().expect("warm up");
     println!("warm-up at app start: {:.1?}", started.elapsed());
-    let desk = service::unlock(&store, &clock, "Demo Desk", "1357").expect("unlock");
+    let desk = common::unlock_demo(&store, &clock, "Demo Desk");
     let ctx = Ctx::new(&store, &clock).as_user(desk);
     let (members, visits, _) = store.counts().expect("counts");
     let bytes = store.disk_bytes().expect("size");
@@ -225,7 +225,7 @@ fn front_desk(c: &mut Criterion) {
     let days = env_u32("HUBDESK_BENCH_BUSY_DAYS", 3);
     // From tomorrow on, so the desk can open today afterwards for the who-is-in figures.
     let day_clock = ManualClock::new(chrono::Utc::now() + chrono::Duration::days(1));
-    let desk = service::unlock(&store, &day_clock, "Demo Desk", "1357").expect("unlock");
+    let desk = common::unlock_demo(&store, &day_clock, "Demo Desk");
     let day_ctx = Ctx::new(&store, &day_clock).as_user(desk);
     let (mut sign_ins, mut on_cpu, mut sign_outs) = (Vec::new(), Vec::new(), Vec::new());
     let mut slowest = Vec::new();
@@ -361,7 +361,7 @@ fn front_desk(c: &mut Criterion) {
 
     // A navigator's conversations (issue 10): recording one (the whole write path), and the
     // member page of someone with 50 of them (the record, its visits and its conversations).
-    let navigator = service::unlock(&store, &clock, "Demo Navigator", "8642").expect("unlock");
+    let navigator = common::unlock_demo(&store, &clock, "Demo Navigator");
     let nav = Ctx::new(&store, &clock).as_user(navigator);
     let said = |i: usize| hubdesk::domain::conversation::ConversationInput {
         what_matters: format!("Getting back into music, week {i}, and seeing friends again"),

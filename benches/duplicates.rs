@@ -7,6 +7,8 @@
 //! the seed, which only a demo built here is known to have. Figures go to stdout; nothing
 //! here asserts.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use hubdesk::domain::BirthMonth;
 use hubdesk::domain::names::{NameAndBirth, likely_pairs};
 use hubdesk::service::demo::{DemoSpec, build_demo, planted_duplicates, score_finder};
 use hubdesk::service::{self, Ctx, DuplicateQuery, SystemClock};
-use hubdesk::store::{DB_FILE, Store};
+use hubdesk::store::DB_FILE;
 
 fn env_u32(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -59,14 +61,13 @@ fn main() {
         );
         let _ = std::fs::remove_dir_all(&dir);
         let started = Instant::now();
-        let store = Store::open(&dir).expect("open bench store");
+        let store = common::open_store(&dir);
         build_demo(&store, &SystemClock, &spec).expect("build demo");
         store.checkpoint().expect("checkpoint");
         eprintln!("built in {:.1?}", started.elapsed());
     }
-    let store = Store::open(&dir).expect("open bench store");
-    let manager =
-        service::unlock(&store, &SystemClock, "Demo Manager", "2468").expect("unlock the manager");
+    let store = common::open_store(&dir);
+    let manager = common::unlock_demo(&store, &SystemClock, "Demo Manager");
     let ctx = Ctx::new(&store, &SystemClock).as_user(manager);
 
     // The first page works the pairs out; the pages after it reuse them until a record changes.

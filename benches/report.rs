@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group};
 use hubdesk::service::{self, Ctx, ReportFormat, ReportRequest, SystemClock};
-use hubdesk::store::Store;
 
 mod common;
 use common::scratch_copy;
@@ -34,13 +33,13 @@ fn reports(c: &mut Criterion) {
     };
     let scratch = scratch_copy(Path::new(&master));
     let started = Instant::now();
-    let store = Store::open(scratch.path()).expect("open");
+    let store = common::open_store(scratch.path());
     println!(
         "open (with any upgrade and rebuild): {:.1?}",
         started.elapsed()
     );
     let clock = SystemClock;
-    let manager = service::unlock(&store, &clock, "Demo Manager", "2468").expect("unlock");
+    let manager = common::unlock_demo(&store, &clock, "Demo Manager");
     let ctx = Ctx::new(&store, &clock).as_user(manager);
     let last: NaiveDate = store
         .hubs()

@@ -14,6 +14,8 @@
 //! The organisation's first laptop is a `hubdesk demo`, built once into
 //! target/bench-stores/ and copied for each run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -60,7 +62,7 @@ fn master(members: u32) -> PathBuf {
             dir.display()
         );
         let started = Instant::now();
-        let store = Store::open(&dir).expect("open");
+        let store = common::open_store(&dir);
         service::demo::build_demo(
             &store,
             &service::SystemClock,
@@ -99,7 +101,7 @@ impl Server {
         let (done_tx, done) = mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let store = Store::open(&dir).expect("open A");
+            let store = common::open_store(&dir);
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -197,9 +199,9 @@ impl DayDone {
 
 /// One laptop's busy day, apart from the other.
 fn busy_day(dir: &Path, date: DateTime<Utc>, seed: u64) -> DayDone {
-    let store = Store::open(dir).expect("open");
+    let store = common::open_store(dir);
     let clock = ManualClock::new(date);
-    let user = service::unlock(&store, &clock, "Demo Manager", "2468").expect("unlock");
+    let user = common::unlock_demo(&store, &clock, "Demo Manager");
     let ctx = Ctx::new(&store, &clock).as_user(user);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let members = store.all_members().expect("members");
@@ -295,16 +297,16 @@ fn bench_size(c: &mut Criterion, members: u32) {
     // Joining a new laptop to the organisation.
     let b = tempfile::tempdir().expect("b");
     let code = {
-        let store = Store::open(a.path()).expect("a");
+        let store = common::open_store(a.path());
         let clock = service::SystemClock;
-        let user = service::unlock(&store, &clock, "Demo Manager", "2468").expect("unlock");
+        let user = common::unlock_demo(&store, &clock, "Demo Manager");
         service::pair_code(&Ctx::new(&store, &clock).as_user(user))
             .expect("code")
             .code
     };
     let started = Instant::now();
     let joined = {
-        let store = Store::open(b.path()).expect("b");
+        let store = common::open_store(b.path());
         rt().block_on(net::join(
             &store,
             Utc::now(),
@@ -318,7 +320,7 @@ fn bench_size(c: &mut Criterion, members: u32) {
     let took = started.elapsed();
     served(&server);
     let b_bytes = {
-        let s = Store::open(b.path()).expect("b");
+        let s = common::open_store(b.path());
         s.checkpoint().expect("checkpoint");
         s.disk_bytes().expect("size")
     };
@@ -372,7 +374,7 @@ fn bench_size(c: &mut Criterion, members: u32) {
                         }
                     }
                 }
-                let store = Store::open(b.path()).expect("b");
+                let store = common::open_store(b.path());
                 let started = Instant::now();
                 let out = rt()
                     .block_on(net::sync_with(
@@ -398,7 +400,7 @@ fn bench_size(c: &mut Criterion, members: u32) {
     });
     group.bench_function("digest check, nothing to send", |bench| {
         bench.iter_custom(|iters| {
-            let store = Store::open(b.path()).expect("b");
+            let store = common::open_store(b.path());
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let options = Options {
@@ -463,12 +465,10 @@ fn bench_size(c: &mut Criterion, members: u32) {
     // The two laptops really agree after all that: every row of every table, not a count.
     // (The last session was the digest check, which sent nothing, after the last busy day's
     // sync.)
-    let rows_a = Store::open(a.path())
-        .expect("a")
+    let rows_a = common::open_store(a.path())
         .projection_dump()
         .expect("dump");
-    let rows_b = Store::open(b.path())
-        .expect("b")
+    let rows_b = common::open_store(b.path())
         .projection_dump()
         .expect("dump");
     if let Some((ra, rb)) = rows_a.iter().zip(&rows_b).find(|(ra, rb)| ra != rb) {

@@ -32,13 +32,13 @@ test("outcome check-ins and the hand-over screen", async (t) => {
   try {
     await h.setUpOrganisation({
       users: [
-        { name: "Nia", roles: "navigator", pin: "1357" },
-        { name: "Stef", roles: "staff", pin: "2580" },
+        { name: "Nia", roles: "navigator", pin: "135791" },
+        { name: "Stef", roles: "staff", pin: "258025" },
       ],
     });
 
     await t.test("staff add a scale and import a pasted definition; a broken one imports nothing", async () => {
-      await h.unlockAs("Stef", "2580");
+      await h.unlockAs("Stef", "258025");
       await (await find("#nav-instruments")).click();
       await find("#scale-form");
       assert.match(await textOf("#instruments-list-title"), /Instruments \(5\)/);
@@ -62,14 +62,14 @@ test("outcome check-ins and the hand-over screen", async (t) => {
     });
 
     await t.test("a navigator records an ONS4 check-in on the member's page and sees its charts", async () => {
-      await core("unlock", { name: "Maya", pin: "2468" });
+      await core("unlock", { name: "Maya", pin: "246810" });
       const reg = await core("register_member", { req: { profile: { preferred_name: "Zara Quinn", born: "2010-04" } } });
       code = reg.member.code;
       await core("record_check_in", { idOrCode: code, req: { instrument: "ons4", answers: [4, 5, 3, 8] } });
       await core("lock");
       await driver.navigate().refresh();
       await find(".tiles .tile");
-      await h.unlockAs("Nia", "1357");
+      await h.unlockAs("Nia", "135791");
       await driver.executeScript(`location.hash = "#/member/${code}"`);
       await find("#check-ins");
       await pick("#checkin-instrument", "ons4");
@@ -121,7 +121,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       assert.match(await textOf("#who-user"), /Locked/);
       const after = await driver.executeScript("return document.body.innerText");
       assert.ok(!after.includes("Zara"), "the member's record is not shown");
-      await h.unlockAs("Nia", "1357");
+      await h.unlockAs("Nia", "135791");
       assert.ok(!(await driver.executeScript("return location.hash")).includes(code), "unlocking again does not open the record");
       const view = await core("list_check_ins", { idOrCode: code });
       const self = view.check_ins.filter((c) => c.self_filled);
@@ -141,7 +141,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       await keys(Key.ESCAPE);
       await find(".tiles .tile");
       assert.match(await textOf("#who-user"), /Locked/);
-      await core("unlock", { name: "Nia", pin: "1357" });
+      await core("unlock", { name: "Nia", pin: "135791" });
       const view = await core("list_check_ins", { idOrCode: code });
       assert.equal(view.check_ins.filter((c) => c.instrument === "gse").length, 0, "nothing saved");
       await core("lock");

@@ -41,7 +41,7 @@ try {
   const tiles = await driver.findElements(By.css(".tiles .tile"));
   for (const t of tiles) if ((await t.getText()) === "Demo Desk") await t.click();
   const pin = await driver.findElement(By.css("#pin"));
-  await pin.sendKeys("1357");
+  await pin.sendKeys("135791");
   const unlockStart = performance.now();
   await pin.sendKeys(Key.ENTER);
   // The day screen is usable when it shows either the search box or the "open the day" button.

@@ -38,11 +38,11 @@ async function see(css, pattern, what) {
 test("a navigator writes a member's self-care plan with them, looks back at an earlier version and prints it", async () => {
   await h.setUpOrganisation({
     users: [
-      { name: "Nia", roles: "navigator", pin: "1357" },
-      { name: "Dee", roles: "desk", pin: "2580" },
+      { name: "Nia", roles: "navigator", pin: "135791" },
+      { name: "Dee", roles: "desk", pin: "258025" },
     ],
   });
-  await h.unlockAs("Nia", "1357");
+  await h.unlockAs("Nia", "135791");
   const reg = await h.core("register_member", { req: { profile: { preferred_name: "Zoë O'Brien", born: "2010-04" }, force: true } });
   const code = reg.member.code;
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
@@ -119,7 +119,7 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   await h.core("lock");
   await driver.navigate().refresh();
   await h.find(".tiles .tile");
-  await h.unlockAs("Dee", "2580");
+  await h.unlockAs("Dee", "258025");
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
   await see("h1", /Zoë O'Brien/, "her page for the desk");
   assert.equal((await driver.findElements(By.css("#plan"))).length, 0, "no plan for the desk");

@@ -61,8 +61,8 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   assert.ok(savedIn, "scripts/e2e sets HUBDESK_SAVE_AS for this file");
 
   await t.test("a day with three members signed in", async () => {
-    await h.setUpOrganisation({ users: [{ name: "Dee", roles: "desk", pin: "1357" }] });
-    await h.unlockAs("Maya", "2468");
+    await h.setUpOrganisation({ users: [{ name: "Dee", roles: "desk", pin: "135791" }] });
+    await h.unlockAs("Maya", "246810");
     await h.core("open_day", { req: {} });
     for (const [name, born] of [["Ada", "2010-04"], ["Bo", "2009-11"], ["Cy", "2011-02"]]) {
       const reg = await h.core("register_member", { req: { profile: { preferred_name: name, born } } });
@@ -171,7 +171,7 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   await t.test("the desk is not offered Reports, and the core refuses it", async () => {
     await (await h.find("#lock-button")).click();
     await h.find(".tiles .tile");
-    await h.unlockAs("Dee", "1357");
+    await h.unlockAs("Dee", "135791");
     assert.equal(await (await h.find("#nav-reports")).isDisplayed(), false);
     await assert.rejects(
       h.core("report_preview", { from: monthStart, to: today, hub: null, threshold: null }),

@@ -65,12 +65,12 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   await t.test("set up with a navigator, a desk volunteer and a staff member", async () => {
     await h.setUpOrganisation({
       users: [
-        { name: "Nia", roles: "navigator", pin: "1357" },
-        { name: "Dee", roles: "desk", pin: "8642" },
-        { name: "Sid", roles: "staff", pin: "9753" },
+        { name: "Nia", roles: "navigator", pin: "135791" },
+        { name: "Dee", roles: "desk", pin: "864202" },
+        { name: "Sid", roles: "staff", pin: "975310" },
       ],
     });
-    await h.unlockAs("Nia", "1357");
+    await h.unlockAs("Nia", "135791");
     const reg = await h.core("register_member", { req: { profile: { preferred_name: "Tomasz Nowak", born: "2010-05" } } });
     code = reg.member.code;
   });
@@ -114,7 +114,7 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   });
 
   await t.test("the desk sees only Speak to staff, in search, who is in and the member page", async () => {
-    await h.unlockAs("Dee", "8642");
+    await h.unlockAs("Dee", "864202");
     await go("#/day");
     const open = await driver.findElements({ css: "#open-day" });
     if (open.length) {
@@ -139,7 +139,7 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   });
 
   await t.test("staff open the list and the concern, act on it and close it", async () => {
-    await h.unlockAs("Sid", "9753");
+    await h.unlockAs("Sid", "975310");
     await click("#nav-concerns");
     await h.find("#open-concerns");
     await h.look("safeguarding-concerns-list", { at: "#open-concerns" });
@@ -163,7 +163,7 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
   });
 
   await t.test("the manager sees that every read was recorded, and the marker is gone", async () => {
-    await h.unlockAs("Maya", "2468");
+    await h.unlockAs("Maya", "246810");
     await go(`#/concerns/${concernId}`);
     await driver.wait(async () => (await textNow("#concern-audit")).includes("read by Maya"), 10000, "the trail");
     const trail = await textNow("#concern-audit");

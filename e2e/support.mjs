@@ -130,14 +130,14 @@ export function helpers(driver) {
     return driver.executeScript("return document.activeElement && document.activeElement.id");
   }
   /// A test that is not about first run starts here: the organisation is set up through the
-  /// app's own bridge (manager Maya, PIN 2468), with more users if asked, then the lock screen.
+  /// app's own bridge (manager Maya, PIN 246810), with more users if asked, then the lock screen.
   /// `users`: [{ name, roles: "navigator,staff", pin }].
   async function setUpOrganisation({ users = [] } = {}) {
     await find("#org");
     await core("set_up_organisation", {
-      form: { org_name: "Riverside Youth Hubs", hub_name: "Riverside Hub", time_zone: "Europe/London", device_name: "Desk laptop", manager_name: "Maya", manager_secret: "2468" },
+      form: { org_name: "Riverside Youth Hubs", hub_name: "Riverside Hub", time_zone: "Europe/London", device_name: "Desk laptop", manager_name: "Maya", manager_secret: "246810" },
     });
-    await core("unlock", { name: "Maya", pin: "2468" });
+    await core("unlock", { name: "Maya", pin: "246810" });
     for (const u of users) await core("add_user", { req: { name: u.name, roles: u.roles, secret: u.pin } });
     await core("lock");
     await driver.navigate().refresh();

@@ -28,11 +28,11 @@ async function lockScreen() {
 
 test("a navigator's shift, the team's training and the parent network", async (t) => {
   await t.test("the manager opens the day; a navigator starts her shift from My shift", async () => {
-    await h.setUpOrganisation({ users: [{ name: "Nia", roles: "navigator", pin: "1357" }, { name: "Stef", roles: "staff", pin: "8642" }] });
-    await h.unlockAs("Maya", "2468");
+    await h.setUpOrganisation({ users: [{ name: "Nia", roles: "navigator", pin: "135791" }, { name: "Stef", roles: "staff", pin: "864202" }] });
+    await h.unlockAs("Maya", "246810");
     await h.core("open_day", { req: {} });
     await lockScreen();
-    await h.unlockAs("Nia", "1357");
+    await h.unlockAs("Nia", "135791");
     await (await h.find("#nav a[href='#/team']")).click();
     await h.find("#start-shift");
     assert.equal(await h.textOf("#shift-now"), "You are not on shift.");
@@ -53,7 +53,7 @@ test("a navigator's shift, the team's training and the parent network", async (t
   });
 
   await t.test("staff record her training; a date after today is refused beside its field", async () => {
-    await h.unlockAs("Stef", "8642");
+    await h.unlockAs("Stef", "864202");
     await (await h.find("#nav a[href='#/team']")).click();
     await h.find("#training-form");
     assert.match(await h.textOf("#team-hours"), /Nia/);

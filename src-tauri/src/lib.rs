@@ -55,7 +55,7 @@ fn open_demo<R: Runtime>(
 
 #[tauri::command]
 fn lock_screen_users(state: State<'_, AppState>) -> Res<Vec<String>> {
-    state.with_store(service::lock_screen_users)
+    state.lock_screen_users()
 }
 
 #[tauri::command]
@@ -1373,4 +1373,26 @@ pub fn run() {
             std::process::exit(1);
         }
     }
+}
+
+// ---- KEYS ----
+
+/// The recovery key of the organisation just set up, once (the set-up screen shows it with a
+/// Print button); None after that.
+#[tauri::command]
+fn take_recovery_key(state: State<'_, AppState>) -> Res<Option<String>> {
+    Ok(state.take_recovery_key())
+}
+
+/// A new PIN or passphrase for the unlocked user (the change asked for after an unlock with a
+/// PIN shorter than the rules now ask for, or any time).
+#[tauri::command]
+fn change_own_pin<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    pin: String,
+) -> Res<state::Status> {
+    state.change_own_pin(&pin)?;
+    changed(&app, "users");
+    state.status()
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use hubdesk::service::{
     self, ActingUser, Clock, Ctx, SyncWorker, SystemClock, WorkerConfig, WorkerStatus,
 };
-use hubdesk::store::{DB_FILE, Store};
+use hubdesk::store::{DB_FILE, KEYRING_FILE, Store, Unlock};
 use hubdesk::sync::session::Progress;
 use serde::Serialize;
 
@@ -49,6 +49,9 @@ const DEMO_DAYS: u32 = 80;
 
 struct Inner {
     store: Option<Store>,
+    /// A store that is there but not open: after a start, nothing is readable (or synced)
+    /// until someone unlocks, whose secret opens it. Its folder, and whether it is the demo.
+    sealed: Option<(PathBuf, bool)>,
     demo: bool,
     user: Option<ActingUser>,
     last_active: DateTime<Utc>,
@@ -76,11 +79,16 @@ pub struct AppState {
     /// Who answers the save dialog of a report export (a person; tests answer it themselves).
     save_as: crate::save::SaveAs,
     inner: Mutex<Inner>,
+    /// The recovery key made by the set-up, until the set-up screen has shown it.
+    recovery_key: Mutex<Option<String>>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
     on_removed: Mutex<Option<OnRemoved>>,
     /// Some while a thread opens the store ([`AppState::begin_opening`]).
     opening: Mutex<Option<Opening>>,
+    /// New wraps of secrets are cheap (tests of the shell, debug builds only; see
+    /// `Store::use_cheap_kdf_for_tests`).
+    cheap_kdf: bool,
     /// How the real store syncs in the background; `background` is off with HUBDESK_SYNC=off,
     /// and in tests of the shell, which must not leave threads behind.
     sync_config: WorkerConfig,
@@ -127,6 +135,8 @@ pub struct Status {
     pub current_agreement: Option<String>,
     pub consent_options: Vec<String>,
     pub user: Option<UserView>,
+    /// The unlocked user's PIN is shorter than the rules now ask for: the UI asks for a new one.
+    pub must_change_pin: bool,
     /// Some while the store is still being opened (after an update, its tables are rebuilt
     /// once): nothing else in the status means anything yet.
     pub opening: Option<Opening>,
@@ -150,6 +160,7 @@ impl Status {
             current_agreement: None,
             consent_options: Vec::new(),
             user: None,
+            must_change_pin: false,
             opening: None,
             removed: None,
         }
@@ -167,16 +178,33 @@ impl AppState {
             data_dir,
             inner: Mutex::new(Inner {
                 store: None,
+                sealed: None,
                 demo: false,
                 user: None,
                 last_active: Utc::now(),
             }),
+            recovery_key: Mutex::new(None),
             sync: Mutex::new(None),
             on_received: Mutex::new(None),
             on_removed: Mutex::new(None),
             opening: Mutex::new(None),
             sync_config: WorkerConfig::from_env(),
+            cheap_kdf: false,
         }
+    }
+
+    /// New wraps of secrets cheap (tests of the shell; a release build ignores it).
+    pub fn with_cheap_kdf_for_tests(mut self) -> Self {
+        self.cheap_kdf = true;
+        self
+    }
+
+    /// A store this state made or opened, with the test seam applied if asked for.
+    fn prepared(&self, store: Store) -> Store {
+        if self.cheap_kdf {
+            store.use_cheap_kdf_for_tests();
+        }
+        store
     }
 
     /// The same, never syncing in the background.
@@ -256,11 +284,15 @@ impl AppState {
         let Ok(mut worker) = self.sync.lock() else {
             return;
         };
+        let Some(key) = inner.store.as_ref().and_then(|s| s.key()).cloned() else {
+            return;
+        };
         if worker.is_none() {
             let notify = self.on_received.lock().ok().and_then(|f| f.clone());
             let removed = self.on_removed.lock().ok().and_then(|f| f.clone());
             *worker = Some(SyncWorker::start_forgetting(
                 self.data_dir.clone(),
+                key,
                 self.sync_config.clone(),
                 Box::new(move || {
                     if let Some(f) = &notify {
@@ -325,7 +357,17 @@ impl AppState {
                     service::join_reporting(store, &SystemClock, addr, code, device, on_progress)?;
                 }
                 None => {
-                    let store = Store::open(&self.data_dir)?;
+                    if inner.sealed.as_ref().is_some_and(|(_, demo)| !demo) {
+                        return Err(service::Error::Conflict(
+                            "This laptop already holds an organisation: unlock first.".into(),
+                        )
+                        .into());
+                    }
+                    let store = match Store::open_unfinished(&self.data_dir)? {
+                        Some(unfinished) => unfinished,
+                        None => self.prepared(Store::create(&self.data_dir)?),
+                    };
+                    inner.sealed = None;
                     service::join_reporting(&store, &SystemClock, addr, code, device, on_progress)?;
                     inner.store = Some(store);
                     inner.demo = false;
@@ -367,7 +409,10 @@ impl AppState {
     /// instead of opening it a second time. Call it before starting that thread. Returns
     /// whether there is a store to open.
     pub fn begin_opening(&self) -> bool {
-        if !self.data_dir.join(DB_FILE).exists() || self.lock_inner().store.is_some() {
+        if !self.data_dir.join(DB_FILE).exists()
+            || self.data_dir.join(KEYRING_FILE).exists()
+            || self.lock_inner().store.is_some()
+        {
             return false;
         }
         self.set_opening(Some(Opening::default()));
@@ -378,12 +423,21 @@ impl AppState {
     /// differently, every table is rebuilt once (a minute on a 50,000-member store), and the
     /// window shows how far it is instead of hanging. Then hands the store over.
     pub fn finish_opening(&self) {
-        let opened = Store::open_with_progress(&self.data_dir, |p| {
-            self.set_opening(Some(Opening {
-                done: p.done,
-                total: p.total,
-            }));
-        });
+        // Only a store from before the keyring (or a join cut short) opens without a secret;
+        // its first unlock moves it to the keyring.
+        let opened = Store::open_with_progress(
+            &self.data_dir,
+            Unlock::User {
+                name: "",
+                secret: "",
+            },
+            |p| {
+                self.set_opening(Some(Opening {
+                    done: p.done,
+                    total: p.total,
+                }));
+            },
+        );
         match opened {
             Ok(store) => {
                 let mut inner = self.lock_inner();
@@ -415,12 +469,19 @@ impl AppState {
         // closed its own connection: see forget_removed).
         if let Some(words) = self.removed() {
             inner.store = None;
+            inner.sealed = None;
             inner.user = None;
             return Err(service::Error::Removed(words).into());
         }
-        if inner.store.is_none() && self.data_dir.join(DB_FILE).exists() {
-            let store = Store::open(&self.data_dir)?;
-            if store.local_device()?.is_some() {
+        if inner.store.is_none() && inner.sealed.is_none() && self.data_dir.join(DB_FILE).exists() {
+            if self.data_dir.join(KEYRING_FILE).exists() {
+                // Opened by the first unlock, with that person's secret.
+                inner.sealed = Some((self.data_dir.clone(), false));
+                return Ok(());
+            }
+            if let Some(store) = Store::open_unfinished(&self.data_dir)?
+                && store.local_device()?.is_some()
+            {
                 store.warm_up()?;
                 inner.store = Some(store);
                 inner.demo = false;
@@ -428,6 +489,21 @@ impl AppState {
             }
         }
         Ok(())
+    }
+
+    /// The names on the lock screen: from the open store, or before anyone has unlocked from
+    /// the keyring (names and roles only; nothing else is readable then).
+    pub fn lock_screen_users(&self) -> Result<Vec<String>, UiError> {
+        let mut inner = self.lock_inner();
+        self.ensure_open(&mut inner)?;
+        if let Some(store) = inner.store.as_ref() {
+            return Ok(service::lock_screen_users(store)?);
+        }
+        let (dir, _) = inner.sealed.clone().ok_or_else(not_set_up)?;
+        Ok(service::lock_screen_tiles(&dir)?
+            .into_iter()
+            .map(|t| t.name)
+            .collect())
     }
 
     pub fn status(&self) -> Result<Status, UiError> {
@@ -459,6 +535,13 @@ impl AppState {
         self.ensure_open(&mut inner)?;
         self.expire_if_idle(&mut inner);
         let Some(store) = inner.store.as_ref() else {
+            if let Some((_, demo)) = inner.sealed {
+                return Ok(Status {
+                    set_up: true,
+                    demo,
+                    ..Status::nothing_yet()
+                });
+            }
             return Ok(Status::nothing_yet());
         };
         let info = service::desk_info(store, &SystemClock)?;
@@ -516,6 +599,7 @@ impl AppState {
                     .allows(hubdesk::domain::Permission::ManageCatalogue),
                 can_report: u.roles().allows(hubdesk::domain::Permission::Reports),
             }),
+            must_change_pin: inner.user.as_ref().is_some_and(|u| u.must_change_secret()),
             opening: None,
             removed: None,
         })
@@ -530,8 +614,23 @@ impl AppState {
                     service::Error::Conflict("This laptop is already set up.".into()).into(),
                 );
             }
-            let store = Store::open(&self.data_dir)?;
-            service::set_up_organisation(&Ctx::new(&store, &SystemClock), form)?;
+            if inner.sealed.as_ref().is_some_and(|(_, demo)| !demo) {
+                return Err(
+                    service::Error::Conflict("This laptop is already set up.".into()).into(),
+                );
+            }
+            let store = self.prepared(Store::create(&self.data_dir)?);
+            let done = match service::set_up_organisation(&Ctx::new(&store, &SystemClock), form) {
+                Ok(done) => done,
+                Err(e) => {
+                    // Nobody could ever unlock it: its key was only in memory.
+                    drop(store);
+                    remove_store_files(&self.data_dir);
+                    return Err(e.into());
+                }
+            };
+            *self.recovery_key.lock().unwrap_or_else(|p| p.into_inner()) = Some(done.recovery_key);
+            inner.sealed = None;
             inner.store = Some(store);
             inner.demo = false;
             inner.user = None;
@@ -545,18 +644,29 @@ impl AppState {
         {
             let mut inner = self.lock_inner();
             let dir = self.demo_dir();
-            let store = Store::open(&dir)?;
-            if store.local_device()?.is_none() {
-                let spec = service::demo::DemoSpec {
-                    members: DEMO_MEMBERS,
-                    days: DEMO_DAYS,
-                    seed: 1,
-                };
-                service::demo::build_demo(&store, &SystemClock, &spec)?;
-            }
-            inner.store = Some(store);
-            inner.demo = true;
             inner.user = None;
+            if dir.join(KEYRING_FILE).exists() {
+                // Opened by the first unlock, like the real store.
+                inner.store = None;
+                inner.sealed = Some((dir, true));
+                inner.demo = true;
+            } else {
+                let store = match Store::open_unfinished(&dir)? {
+                    Some(store) => store,
+                    None => self.prepared(Store::create(&dir)?),
+                };
+                if store.local_device()?.is_none() {
+                    let spec = service::demo::DemoSpec {
+                        members: DEMO_MEMBERS,
+                        days: DEMO_DAYS,
+                        seed: 1,
+                    };
+                    service::demo::build_demo(&store, &SystemClock, &spec)?;
+                }
+                inner.store = Some(store);
+                inner.sealed = None;
+                inner.demo = true;
+            }
         }
         self.status()
     }
@@ -575,6 +685,19 @@ impl AppState {
         {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
+            if inner.store.is_none()
+                && let Some((dir, demo)) = inner.sealed.clone()
+            {
+                // The first unlock since the app started: this secret opens the store (about a
+                // second of argon2id), which then stays open, with background sync, until
+                // the app ends; later locks keep it open.
+                let store = self.prepared(Store::open(&dir, Unlock::User { name, secret: pin })?);
+                store.warm_up()?;
+                inner.store = Some(store);
+                inner.sealed = None;
+                inner.demo = demo;
+                self.ensure_sync(&inner);
+            }
             let store = inner.store.as_ref().ok_or_else(not_set_up)?;
             let user = service::unlock(store, &SystemClock, name, pin)?;
             inner.user = Some(user);
@@ -585,6 +708,29 @@ impl AppState {
 
     pub fn lock(&self) {
         self.lock_inner().user = None;
+    }
+
+    /// A new PIN or passphrase for whoever is unlocked; they then no longer need to change it.
+    pub fn change_own_pin(&self, pin: &str) -> Result<(), UiError> {
+        let name = self.with_ctx(|ctx| {
+            let me = ctx.require(hubdesk::domain::Permission::RunTheDay)?;
+            service::change_user_secret(ctx, me.name(), pin)?;
+            Ok(me.name().to_string())
+        })?;
+        let mut inner = self.lock_inner();
+        let store = inner.store.as_ref().ok_or_else(not_set_up)?;
+        let user = service::unlock(store, &SystemClock, &name, pin)?;
+        inner.user = Some(user);
+        Ok(())
+    }
+
+    /// The recovery key of the organisation just set up here, once: the set-up screen shows it
+    /// and it is then forgotten.
+    pub fn take_recovery_key(&self) -> Option<String> {
+        self.recovery_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Locks the session if it has been idle longer than the organisation allows.
@@ -629,6 +775,18 @@ fn idle_seconds(minutes: u32) -> u64 {
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .map_or(configured, |s| s.clamp(1, configured))
+}
+
+/// Removes a store made for a set-up that failed (its key existed only in memory).
+fn remove_store_files(dir: &std::path::Path) {
+    for name in [
+        DB_FILE.to_string(),
+        format!("{DB_FILE}-wal"),
+        format!("{DB_FILE}-shm"),
+        hubdesk::store::KEY_FILE.to_string(),
+    ] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
 }
 
 fn not_set_up() -> UiError {

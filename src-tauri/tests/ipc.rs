@@ -26,6 +26,7 @@ fn harness_saving(save_as: hubdesk_desktop::SaveAs) -> Harness {
     // No background sync here: its thread would outlive the test's app and still be inside
     // the store when the test process exits.
     let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
+        .with_cheap_kdf_for_tests()
         .with_export_dir(dir.path().join("saved"))
         .with_save_as(match save_as {
             // A folder inside this test's own temporary dir.
@@ -67,7 +68,7 @@ impl Harness {
     fn set_up(&self) {
         let form = json!({
             "org_name": "Test Org", "hub_name": "Riverside", "time_zone": "Europe/London",
-            "device_name": "desk", "manager_name": "Maya", "manager_secret": "2468"
+            "device_name": "desk", "manager_name": "Maya", "manager_secret": "246810"
         });
         self.invoke("set_up_organisation", json!({ "form": form }))
             .unwrap();
@@ -111,7 +112,7 @@ fn the_desk_can_run_a_day_over_ipc() {
     let h = harness();
     h.set_up();
     let status = h
-        .invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     assert_eq!(status["user"]["name"], "Maya");
     h.invoke("open_day", json!({ "req": {} })).unwrap();
@@ -147,7 +148,7 @@ fn the_desk_can_run_a_day_over_ipc() {
 fn the_toasts_undo_withdraws_a_sign_in_and_reopens_a_sign_out_over_ipc() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     h.invoke("open_day", json!({ "req": {} })).unwrap();
     let req = json!({ "profile": { "preferred_name": "Sam Lee", "born": "2010-04" } });
@@ -209,7 +210,7 @@ fn the_toasts_undo_withdraws_a_sign_in_and_reopens_a_sign_out_over_ipc() {
 fn registering_reads_birth_dates_and_review_pages_its_pairs_over_ipc() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let read = h
         .invoke("read_birth_month", json!({ "text": "14/03/2010" }))
@@ -258,7 +259,7 @@ fn the_roll_call_is_saved_as_a_page_and_the_desk_is_told_where() {
         h.invoke("save_roll_call", json!({})).unwrap_err()["kind"],
         "locked"
     );
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     h.invoke("open_day", json!({ "req": {} })).unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
@@ -282,19 +283,26 @@ fn the_roll_call_is_saved_as_a_page_and_the_desk_is_told_where() {
 fn the_screens_offered_follow_roles_changed_while_unlocked() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
-    let mo = json!({ "name": "Mo", "roles": "manager", "secret": "1357" });
+    let mo = json!({ "name": "Mo", "roles": "manager", "secret": "135791" });
     h.invoke("add_user", json!({ "req": mo })).unwrap();
     let status = h
-        .invoke("unlock", json!({ "name": "Mo", "pin": "1357" }))
+        .invoke("unlock", json!({ "name": "Mo", "pin": "135791" }))
         .unwrap();
     assert_eq!(status["user"]["can_administer"], true);
 
     // Maya demotes Mo from another seat (here: the core on the same store) while Mo is unlocked.
-    let store = hubdesk::store::Store::open(h._dir.path()).unwrap();
+    let store = hubdesk::store::Store::open(
+        h._dir.path(),
+        hubdesk::store::Unlock::User {
+            name: "Maya",
+            secret: "246810",
+        },
+    )
+    .unwrap();
     let clock = hubdesk::service::SystemClock;
-    let maya = hubdesk::service::unlock(&store, &clock, "Maya", "2468").unwrap();
+    let maya = hubdesk::service::unlock(&store, &clock, "Maya", "246810").unwrap();
     let maya = hubdesk::service::Ctx::new(&store, &clock).as_user(maya);
     hubdesk::service::set_user_roles(&maya, "Mo", "desk").unwrap();
 
@@ -316,7 +324,7 @@ fn the_screens_offered_follow_roles_changed_while_unlocked() {
 fn locking_ends_the_session() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     h.invoke("lock", json!({})).unwrap();
     assert_eq!(
@@ -460,7 +468,7 @@ fn the_demo_opens_apart_from_real_data_and_says_so() {
     assert!(status["org"].as_str().unwrap().contains("DEMO"));
     let users = h.invoke("lock_screen_users", json!({})).unwrap();
     assert!(users.as_array().unwrap().iter().any(|u| u == "Demo Desk"));
-    h.invoke("unlock", json!({ "name": "Demo Desk", "pin": "1357" }))
+    h.invoke("unlock", json!({ "name": "Demo Desk", "pin": "135791" }))
         .unwrap();
     assert!(
         !h.invoke("find_members", json!({ "text": "ol" }))
@@ -495,7 +503,7 @@ fn sync_reports_where_it_stands_and_pairing_codes_are_for_managers_only() {
         h.invoke("pair_code", json!({})).unwrap_err()["kind"],
         "locked"
     );
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let code = h.invoke("pair_code", json!({})).unwrap();
     assert_eq!(code["code"].as_str().unwrap().len(), 6);
@@ -503,10 +511,10 @@ fn sync_reports_where_it_stands_and_pairing_codes_are_for_managers_only() {
     assert_eq!(devices[0]["this_laptop"], true);
     h.invoke(
         "add_user",
-        json!({ "req": { "name": "Dee", "roles": "desk", "secret": "1357" } }),
+        json!({ "req": { "name": "Dee", "roles": "desk", "secret": "135791" } }),
     )
     .unwrap();
-    h.invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "135791" }))
         .unwrap();
     assert_eq!(
         h.invoke("pair_code", json!({})).unwrap_err()["kind"],
@@ -543,7 +551,7 @@ fn joining_through_a_laptop_that_is_not_there_says_so_and_leaves_the_laptop_unse
 fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
     let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
@@ -567,10 +575,10 @@ fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
     assert_eq!(bad["kind"], "validation");
     assert_eq!(bad["field"], "reason");
 
-    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "135791" });
     h.invoke("add_user", json!({ "req": dee })).unwrap();
     let status = h
-        .invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .invoke("unlock", json!({ "name": "Dee", "pin": "135791" }))
         .unwrap();
     assert_eq!(status["user"]["can_support"], false);
     for (cmd, body) in [
@@ -583,15 +591,17 @@ fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
     }
 }
 
-/// The store opens on a thread of its own (after an update, its tables are rebuilt once, a
-/// minute on a large store): meanwhile the status says so and commands that need the store
-/// are refused with a sentence rather than opening it a second time; then all is as usual.
+/// After a restart nothing is readable until someone unlocks: the lock screen's names come
+/// from the keyring, no command reaches the store, a wrong PIN opens nothing, and the first
+/// unlock opens the store, which stays open (background sync goes on) while the screen is
+/// locked again.
 #[test]
-fn while_the_store_is_being_opened_the_status_says_so_and_commands_wait() {
+fn after_a_restart_the_store_stays_shut_until_someone_unlocks_and_then_stays_open_when_locked() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let first =
-            hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
+    let recovery = {
+        let first = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
+            .with_cheap_kdf_for_tests()
+            .without_background_sync();
         assert!(!first.begin_opening(), "nothing to open on a new laptop");
         first
             .set_up(hubdesk::service::SetUpOrganisation {
@@ -600,44 +610,50 @@ fn while_the_store_is_being_opened_the_status_says_so_and_commands_wait() {
                 time_zone: None,
                 device_name: "desk".into(),
                 manager_name: "Maya".into(),
-                manager_secret: "2468".into(),
+                manager_secret: "246810".into(),
             })
             .unwrap();
-    }
-    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf()).without_background_sync();
-    assert!(state.begin_opening());
+        let shown = first
+            .take_recovery_key()
+            .expect("the set-up's recovery key");
+        assert_eq!(first.take_recovery_key(), None, "shown once");
+        shown
+    };
+    assert_eq!(recovery.split('-').count(), 8);
+    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
+        .with_cheap_kdf_for_tests()
+        .without_background_sync();
+    assert!(!state.begin_opening(), "no key to open it with yet");
     let status = state.status().unwrap();
-    assert_eq!(status.opening, Some(Default::default()));
-    assert!(!status.set_up, "nothing else is known yet");
-    let refused = state
+    assert!(status.set_up && status.user.is_none());
+    assert_eq!(status.org, None, "nothing from inside the store");
+    assert_eq!(state.lock_screen_users().unwrap(), vec!["Maya".to_string()]);
+    let shut = state
         .with_store(hubdesk::service::lock_screen_users)
         .unwrap_err();
-    assert_eq!(refused.kind, "storage");
-    assert!(
-        refused.message.contains("getting its records ready"),
-        "{}",
-        refused.message
-    );
-
-    state.finish_opening();
-    let status = state.status().unwrap();
-    assert_eq!(status.opening, None);
-    assert!(status.set_up);
+    assert_eq!(shut.kind, "conflict", "{}", shut.message);
+    let wrong = state.unlock("Maya", "246811").unwrap_err();
+    assert_eq!(wrong.kind, "permission", "{}", wrong.message);
+    let status = state.unlock("Maya", "246810").unwrap();
+    assert_eq!(status.user.unwrap().name, "Maya");
+    assert_eq!(status.org.as_deref(), Some("Test Org"));
+    assert!(!status.must_change_pin);
+    state.lock();
     assert_eq!(
         state
             .with_store(hubdesk::service::lock_screen_users)
             .unwrap()
             .len(),
-        1
+        1,
+        "the store stays open while locked"
     );
-    assert!(!state.begin_opening(), "open already");
 }
 
 #[test]
 fn check_ins_and_instruments_go_over_ipc_and_the_desk_is_refused() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
     let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
@@ -678,10 +694,10 @@ fn check_ins_and_instruments_go_over_ipc_and_the_desk_is_refused() {
             .contains("role=\"img\"")
     );
 
-    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "135791" });
     h.invoke("add_user", json!({ "req": dee })).unwrap();
     let status = h
-        .invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+        .invoke("unlock", json!({ "name": "Dee", "pin": "135791" }))
         .unwrap();
     assert_eq!(status["user"]["can_manage_instruments"], false);
     for (cmd, body) in [
@@ -702,7 +718,7 @@ fn check_ins_and_instruments_go_over_ipc_and_the_desk_is_refused() {
 fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
     let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
@@ -750,9 +766,9 @@ fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
     assert_eq!(bad["kind"], "validation");
     assert_eq!(bad["field"], "section");
 
-    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "1357" });
+    let dee = json!({ "name": "Dee", "roles": "desk", "secret": "135791" });
     h.invoke("add_user", json!({ "req": dee })).unwrap();
-    h.invoke("unlock", json!({ "name": "Dee", "pin": "1357" }))
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "135791" }))
         .unwrap();
     for (cmd, body) in [
         ("show_plan", json!({ "idOrCode": code })),
@@ -772,17 +788,17 @@ fn a_plan_is_written_read_back_and_printed_over_ipc_and_refused_to_the_desk() {
 fn a_concern_is_raised_over_ipc_by_a_navigator_who_then_cannot_read_it_and_staff_can() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
     let reg = h.invoke("register_member", json!({ "req": req })).unwrap();
     let code = reg["member"]["code"].as_str().unwrap().to_string();
     for (name, roles) in [("Nia", "navigator"), ("Sid", "staff")] {
-        let user = json!({ "name": name, "roles": roles, "secret": "1357" });
+        let user = json!({ "name": name, "roles": roles, "secret": "135791" });
         h.invoke("add_user", json!({ "req": user })).unwrap();
     }
     let nia = h
-        .invoke("unlock", json!({ "name": "Nia", "pin": "1357" }))
+        .invoke("unlock", json!({ "name": "Nia", "pin": "135791" }))
         .unwrap();
     assert_eq!(nia["user"]["can_read_concerns"], false);
     let bad = h
@@ -816,7 +832,7 @@ fn a_concern_is_raised_over_ipc_by_a_navigator_who_then_cannot_read_it_and_staff
     assert_eq!(mine[0]["passed_on"], true);
 
     let sid = h
-        .invoke("unlock", json!({ "name": "Sid", "pin": "1357" }))
+        .invoke("unlock", json!({ "name": "Sid", "pin": "135791" }))
         .unwrap();
     assert_eq!(sid["user"]["can_read_concerns"], true);
     let shown = h.invoke("show_concern", json!({ "id": id })).unwrap();
@@ -845,7 +861,7 @@ fn a_concern_is_raised_over_ipc_by_a_navigator_who_then_cannot_read_it_and_staff
 /// A manager's day with one member signed in, for the report tests; returns today's date.
 fn a_day_with_one_visit(h: &Harness) -> String {
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     h.invoke("open_day", json!({ "req": {} })).unwrap();
     let req = json!({ "profile": { "preferred_name": "Zoë", "born": "2010-04" } });
@@ -971,7 +987,7 @@ fn a_cancelled_save_dialog_saves_nothing_and_is_not_an_error() {
 /// How many exports the audit log records (read as the manager).
 fn exports_logged(h: &Harness) -> usize {
     use tauri::Manager as _;
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let filter = hubdesk::service::AuditFilter {
         action: Some("export".into()),
@@ -1025,7 +1041,7 @@ fn a_save_that_fails_says_so_and_logs_no_export() {
 fn a_period_that_ends_before_it_starts_is_refused_in_words() {
     let h = harness();
     h.set_up();
-    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
         .unwrap();
     let err = h
         .invoke(
@@ -1074,12 +1090,12 @@ fn report_commands_refuse_anyone_but_a_manager() {
     let h = harness_saving(hubdesk_desktop::SaveAs::Folder("chosen".into()));
     let today = a_day_with_one_visit(&h);
     for (name, roles) in [("Dee", "desk"), ("Stef", "staff,navigator")] {
-        let user = json!({ "name": name, "roles": roles, "secret": "1357" });
-        h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        let user = json!({ "name": name, "roles": roles, "secret": "135791" });
+        h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
             .unwrap();
         h.invoke("add_user", json!({ "req": user })).unwrap();
         let status = h
-            .invoke("unlock", json!({ "name": name, "pin": "1357" }))
+            .invoke("unlock", json!({ "name": name, "pin": "135791" }))
             .unwrap();
         assert_eq!(status["user"]["can_report"], false);
         let choice = json!({ "from": today, "to": today, "hub": null, "threshold": null });

@@ -31,6 +31,11 @@ pub enum UserCommand {
     ResetPin {
         name: String,
     },
+    /// A new PIN or passphrase (from HUBDESK_NEW_PIN or a prompt): your own, or a manager
+    /// setting someone's
+    Pin {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +146,7 @@ pub fn user(ctx: &Ctx<'_>, command: UserCommand, json: bool) -> Result<(), Failu
             &service::deactivate_user(ctx, &name)?,
             output::user_deactivated,
         ),
+        UserCommand::Pin { name } => super::keys::user_pin(ctx, &name, json),
         UserCommand::ResetPin { name } => {
             let secret = super::secret_from("HUBDESK_NEW_PIN", &format!("New PIN for {name}: "))?;
             emit(

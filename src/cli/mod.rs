@@ -9,6 +9,7 @@ mod checkin;
 mod concern;
 mod conversation;
 mod day;
+mod keys;
 mod member;
 pub mod output;
 mod plan;
@@ -24,7 +25,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use hubdesk::service::{self, Ctx, Error, SystemClock};
-use hubdesk::store::Store;
+use hubdesk::store::{Store, Unlock};
 
 use output::Failure;
 
@@ -134,6 +135,9 @@ enum Command {
     /// The audit log: who did what, when, and why (managers)
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The recovery key: show it (once), use it to let a manager back in, or make a new one
+    #[command(subcommand)]
+    Recovery(keys::RecoveryCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -173,6 +177,7 @@ fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
+        Command::Recovery(c) => keys::recovery(&at, c, json),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),
@@ -205,15 +210,43 @@ struct Desk {
 }
 
 impl Desk {
-    /// The store of an organisation already set up here. Only setting up and joining make a
-    /// store; every other command needs one already, so a mistyped --data-dir says there is
-    /// none instead of leaving an empty store behind.
-    fn organisation(&self) -> Result<Store, Failure> {
-        let store = Store::open_existing(&self.dir)?;
+    /// The store of an organisation already set up here, opened with the secret of the user
+    /// named by --as (HUBDESK_PIN, or a prompt on a terminal), who is then unlocked. Only
+    /// setting up and joining make a store; every other command needs one already, so a
+    /// mistyped --data-dir says there is none instead of leaving an empty store behind.
+    fn organisation(&self) -> Result<(Store, service::ActingUser), Failure> {
+        let name = self.as_user.clone().ok_or_else(|| {
+            Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into())
+        })?;
+        let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
+        let store = Store::open(
+            &self.dir,
+            Unlock::User {
+                name: &name,
+                secret: &secret,
+            },
+        )?;
         if store.local_device()?.is_none() {
             return Err(Error::Conflict("This data directory has no organisation yet: run `hubdesk init` or `hubdesk demo` first.".into()).into());
         }
-        Ok(store)
+        let user = service::unlock(&store, &SystemClock, &name, &secret)?;
+        if user.must_change_secret() {
+            eprintln!(
+                "{} unlocked with a PIN shorter than hubdesk now asks for: choose a new one now with `hubdesk --as \"{}\" user pin \"{}\"` (6 or more digits{}).",
+                user.name(),
+                user.name(),
+                user.name(),
+                if user
+                    .roles()
+                    .allows(hubdesk::domain::Permission::SeeSensitiveProfile)
+                {
+                    ", or a passphrase of 10 or more characters"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok((store, user))
     }
 
     /// Runs `command` as the user named by --as, once their PIN unlocks them.
@@ -221,13 +254,8 @@ impl Desk {
         &self,
         command: impl FnOnce(&Ctx<'_>) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
-        let store = self.organisation()?;
+        let (store, user) = self.organisation()?;
         let clock = SystemClock;
-        let name = self.as_user.clone().ok_or_else(|| {
-            Error::Permission("Say who you are with --as NAME (or HUBDESK_USER).".into())
-        })?;
-        let secret = secret_from("HUBDESK_PIN", &format!("PIN for {name}: "))?;
-        let user = service::unlock(&store, &clock, &name, &secret)?;
         command(&Ctx::new(&store, &clock).as_user(user))?;
         // After the output, like the app's background worker between syncs: the write left
         // folding its record's chunks to this step, so the command itself never paid for it.

@@ -327,8 +327,12 @@ pub fn emit_text(json: bool, text: &str) -> Result<(), Failure> {
 
 pub fn organisation_set_up(d: &service::OrganisationSetUp, manager: &str) -> String {
     format!(
-        "Set up {} with hub {} ({}). {} can now unlock with their PIN.",
-        d.org, d.hub, d.time_zone, manager
+        "Set up {} with hub {} ({}). {} can now unlock with their PIN.\n\n{}",
+        d.org,
+        d.hub,
+        d.time_zone,
+        manager,
+        recovery_key_note(&d.recovery_key)
     )
 }
 
@@ -1365,6 +1369,27 @@ pub fn report_written(what: &str, out: &std::path::Path) -> String {
         "Wrote {what} to {}. The export is in the audit log with your reason.",
         out.display()
     )
+}
+
+// ---- KEYS ----
+
+/// The recovery key, shown once, with what it is for.
+pub fn recovery_key_note(code: &str) -> String {
+    format!(
+        "Recovery key (shown this once; print it or write it down and keep it locked away from the laptop):\n\n    {code}\n\nIt opens this organisation's records on any of its laptops if every manager's PIN is lost: `hubdesk recovery use`."
+    )
+}
+
+pub fn recovery_used(r: &service::RecoveryUsed) -> String {
+    format!(
+        "{} has a new PIN. The recovery key just used no longer works.\n\n{}",
+        r.manager,
+        recovery_key_note(&r.recovery_key)
+    )
+}
+
+pub fn secret_changed(u: &service::UserSummary) -> String {
+    format!("{} has a new PIN.", u.name)
 }
 
 #[cfg(test)]

@@ -64,7 +64,14 @@ pub(super) fn run(at: &Desk, command: SyncCommand, json: bool) -> Result<(), Fai
     let clock = SystemClock;
     match command {
         SyncCommand::Join { addr, code, device } => {
-            let store = Store::open(&at.dir)?;
+            // A join cut short is finished on the store it made, once someone can unlock it.
+            let store = if at.dir.join(hubdesk::store::KEYRING_FILE).exists() {
+                at.organisation()?.0
+            } else if let Some(unfinished) = Store::open_unfinished(&at.dir)? {
+                unfinished
+            } else {
+                Store::create(&at.dir)?
+            };
             let done = service::join_reporting(
                 &store,
                 &clock,
@@ -75,10 +82,10 @@ pub(super) fn run(at: &Desk, command: SyncCommand, json: bool) -> Result<(), Fai
             )?;
             emit(json, &done, output::joined)
         }
-        SyncCommand::Serve { listen } => serve(&at.organisation()?, &listen, json),
+        SyncCommand::Serve { listen } => serve(&at.organisation()?.0, &listen, json),
         SyncCommand::Now { addr, digest } => {
             let done = service::sync_now_reporting(
-                &at.organisation()?,
+                &at.organisation()?.0,
                 &clock,
                 &addr,
                 digest,
@@ -88,7 +95,7 @@ pub(super) fn run(at: &Desk, command: SyncCommand, json: bool) -> Result<(), Fai
         }
         SyncCommand::Status => emit(
             json,
-            &service::sync_status(&at.organisation()?)?,
+            &service::sync_status(&at.organisation()?.0)?,
             output::sync_status,
         ),
         SyncCommand::PairCode => {

@@ -667,6 +667,10 @@ pub struct UserEntry {
     pub secret_hash: String,
     pub active: bool,
     pub created_at: Millis,
+    /// The user's key pair, private half wrapped by their secret ([`crate::store::KeyPair`]
+    /// as text); empty for users made before the keyring, until their next unlock.
+    #[autosurgeon(missing = "Default::default")]
+    pub keys: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -700,6 +704,10 @@ pub struct SettingsDoc {
     /// How many days back a staff member may open a past day to type in a paper register.
     #[autosurgeon(missing = "default_back_entry_days")]
     pub back_entry_days: u32,
+    /// The recovery key's pair, private half wrapped by the recovery key
+    /// ([`crate::store::KeyPair`] as text); empty until an organisation has one.
+    #[autosurgeon(missing = "Default::default")]
+    pub recovery_keys: String,
 }
 
 /// Back-entry window when the organisation has not set one (and in documents made before
@@ -725,6 +733,7 @@ impl Default for SettingsDoc {
                 "share-anonymous-stories".into(),
             ],
             back_entry_days: DEFAULT_BACK_ENTRY_DAYS,
+            recovery_keys: String::new(),
         }
     }
 }

@@ -148,19 +148,34 @@ pub fn clean_phone(value: Option<&str>) -> Result<Option<String>, ValidationErro
     Ok(Some(p))
 }
 
-/// A PIN is 4 to 8 digits; anything else is a passphrase of at least 10 characters.
-pub fn check_secret(secret: &str) -> Result<(), ValidationError> {
+/// A new PIN is 6 to 12 digits. Staff and managers (`passphrase_allowed`) may choose a
+/// passphrase of at least 10 characters instead. PINs of 4 or 5 digits made before this rule
+/// still unlock, and their owner is asked for a new one ([`secret_needs_changing`]).
+pub fn check_secret(secret: &str, passphrase_allowed: bool) -> Result<(), ValidationError> {
     if secret.chars().all(|c| c.is_ascii_digit()) {
-        if (4..=8).contains(&secret.len()) {
+        if (6..=12).contains(&secret.len()) {
             return Ok(());
         }
-        return Err(ValidationError::new("pin", "a PIN is 4 to 8 digits"));
+        return Err(ValidationError::new(
+            "pin",
+            if passphrase_allowed {
+                "a PIN is 6 to 12 digits; a passphrase needs at least 10 characters"
+            } else {
+                "a PIN is 6 to 12 digits"
+            },
+        ));
+    }
+    if !passphrase_allowed {
+        return Err(ValidationError::new(
+            "pin",
+            "a PIN is 6 to 12 digits (passphrases are for staff and managers)",
+        ));
     }
     let n = secret.chars().count();
     if n < 10 {
         return Err(ValidationError::new(
             "pin",
-            "a PIN is 4 to 8 digits; a passphrase needs at least 10 characters",
+            "a PIN is 6 to 12 digits; a passphrase needs at least 10 characters",
         ));
     }
     if n > 128 {
@@ -170,6 +185,12 @@ pub fn check_secret(secret: &str) -> Result<(), ValidationError> {
         ));
     }
     Ok(())
+}
+
+/// Whether a secret that just unlocked is one the rules no longer accept for a new one (a
+/// 4-digit PIN from before): its owner is asked to choose another.
+pub fn secret_needs_changing(secret: &str, passphrase_allowed: bool) -> bool {
+    check_secret(secret, passphrase_allowed).is_err()
 }
 
 /// Someone to call in an emergency.
@@ -352,15 +373,22 @@ mod tests {
     }
 
     #[rstest]
-    #[case("1234", true)]
-    #[case("12345678", true)]
-    #[case("123", false)]
-    #[case("123456789", false)]
-    #[case("correct horse battery", true)]
-    #[case("short pass", true)]
-    #[case("shortpass", false)]
-    fn pins_and_passphrases(#[case] secret: &str, #[case] ok: bool) {
-        assert_eq!(check_secret(secret).is_ok(), ok);
+    #[case::four_digits_no_longer("1234", true, false)]
+    #[case::five_digits_no_longer("12345", true, false)]
+    #[case::six_digits("123456", false, true)]
+    #[case::twelve_digits("123456789012", false, true)]
+    #[case::thirteen_digits("1234567890123", true, false)]
+    #[case::passphrase_for_staff("correct horse battery", true, true)]
+    #[case::passphrase_not_for_the_desk("correct horse battery", false, false)]
+    #[case::ten_characters("short pass", true, true)]
+    #[case::nine_characters("shortpass", true, false)]
+    fn pins_and_passphrases(
+        #[case] secret: &str,
+        #[case] passphrase_allowed: bool,
+        #[case] ok: bool,
+    ) {
+        assert_eq!(check_secret(secret, passphrase_allowed).is_ok(), ok);
+        assert_eq!(secret_needs_changing(secret, passphrase_allowed), !ok);
     }
 
     #[test]

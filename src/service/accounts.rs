@@ -12,12 +12,12 @@ use crate::doc::{
     self, ActivityEntry, DeviceEntry, DocKind, HubEntry, OrgDoc, SettingsDoc, UserEntry, to_millis,
 };
 use crate::domain::lockout::LockoutPolicy;
-use crate::domain::member::{check_secret, clean_name};
+use crate::domain::member::{check_secret, clean_name, secret_needs_changing};
 use crate::domain::names::search_key;
 use crate::domain::{
     ActivityId, ActivityKind, DeviceId, HubId, OrgId, Permission, RoleSet, UserId, ValidationError,
 };
-use crate::store::{LocalDevice, Store, UserRow};
+use crate::store::{KeyPair, LocalDevice, Store, UserRow};
 
 /// The user a Ctx acts for. The only way to get one is [`unlock`] with the user's PIN: its
 /// fields are private to this module, so no shell (and no other part of the core) can make
@@ -31,7 +31,7 @@ use crate::store::{LocalDevice, Store, UserRow};
 /// ```no_run
 /// use hubdesk::service::{self, Ctx, SystemClock};
 /// # fn act(store: &hubdesk::store::Store) -> service::Result<()> {
-/// let user = service::unlock(store, &SystemClock, "Maya Manager", "2468")?;
+/// let user = service::unlock(store, &SystemClock, "Maya Manager", "246810")?;
 /// let ctx = Ctx::new(store, &SystemClock).as_user(user);
 /// service::open_day(&ctx, Default::default())?;
 /// # Ok(()) }
@@ -45,6 +45,7 @@ use crate::store::{LocalDevice, Store, UserRow};
 ///     id: UserId::new(),
 ///     name: "Maya Manager".to_string(),
 ///     roles: RoleSet::parse("manager").unwrap(),
+///     must_change_secret: false,
 /// };
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +53,9 @@ pub struct ActingUser {
     id: UserId,
     name: String,
     roles: RoleSet,
+    /// Unlocked with a secret the rules no longer accept for a new one (a 4-digit PIN from
+    /// before): the shell asks them to choose a new one now.
+    must_change_secret: bool,
 }
 
 impl ActingUser {
@@ -65,6 +69,22 @@ impl ActingUser {
 
     pub fn roles(&self) -> &RoleSet {
         &self.roles
+    }
+
+    /// Whether they must choose a new PIN or passphrase (theirs is shorter than the rules
+    /// now ask for).
+    pub fn must_change_secret(&self) -> bool {
+        self.must_change_secret
+    }
+
+    /// A user whose secret (or the organisation's recovery key) the caller has just checked.
+    pub(super) fn checked(id: UserId, name: String, roles: RoleSet) -> Self {
+        Self {
+            id,
+            name,
+            roles,
+            must_change_secret: false,
+        }
     }
 
     /// The same user with the roles the organisation gives them now.
@@ -106,6 +126,9 @@ pub struct OrganisationSetUp {
     pub time_zone: String,
     pub device_id: DeviceId,
     pub manager_id: UserId,
+    /// The recovery key: shown this once (print it and keep it somewhere safe, away from the
+    /// laptop). It opens the store if every manager's PIN is lost.
+    pub recovery_key: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,9 +168,12 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
     let device_name = clean_name("device", "This laptop's name", &req.device_name)?;
     let manager_name = clean_name("manager", "The manager's name", &req.manager_name)?;
     let tz = parse_time_zone(req.time_zone.as_deref().unwrap_or("Europe/London"))?;
-    check_secret(&req.manager_secret)?;
+    check_secret(&req.manager_secret, true)?;
 
     let now = ctx.now();
+    let manager_keys = new_key_pair(ctx.store, &req.manager_secret)?;
+    let recovery_key = new_recovery_key()?;
+    let recovery_keys = new_key_pair(ctx.store, &recovery_key)?;
     let identity =
         crate::sync::identity::generate(true).map_err(|e| Error::Storage(e.to_string()))?;
     let (org_id, hub_id, device_id, manager_id) =
@@ -172,6 +198,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
                 secret_hash: hash_secret(&req.manager_secret)?,
                 active: true,
                 created_at: to_millis(now),
+                keys: manager_keys,
             },
         )]),
         activities: BTreeMap::new(),
@@ -185,7 +212,10 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
                 revoked: None,
             },
         )]),
-        settings: SettingsDoc::default(),
+        settings: SettingsDoc {
+            recovery_keys,
+            ..SettingsDoc::default()
+        },
         tombstones: BTreeMap::new(),
         distinct_members: BTreeMap::new(),
         same_person: BTreeMap::new(),
@@ -222,7 +252,21 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         time_zone: tz.name().into(),
         device_id,
         manager_id,
+        recovery_key,
     })
+}
+
+/// A new key pair whose private half only `secret` opens, as the organisation document keeps
+/// it. Costs one argon2id derivation at the store's cost.
+fn new_key_pair(store: &Store, secret: &str) -> Result<String> {
+    Ok(KeyPair::generate(secret, store.kdf_cost())
+        .map_err(|e| Error::Storage(format!("The key could not be made: {e}.")))?
+        .to_text())
+}
+
+pub(crate) fn new_recovery_key() -> Result<String> {
+    crate::store::keyring::new_recovery_key()
+        .map_err(|e| Error::Storage(format!("The recovery key could not be made: {e}.")))
 }
 
 /// Checks a user's PIN or passphrase on this laptop, with lock-out after repeated failures.
@@ -272,10 +316,16 @@ pub fn unlock(
     }
     if verify_secret(&user.secret_hash, secret) {
         store.set_pin_attempts(user.id, &attempts.after_success())?;
+        let roles = RoleSet::parse(&user.roles).unwrap_or_default();
+        super::keys::after_unlock(store, clock, user.id, secret)?;
         Ok(ActingUser {
             id: UserId(user.id),
             name: user.name,
-            roles: RoleSet::parse(&user.roles).unwrap_or_default(),
+            must_change_secret: secret_needs_changing(
+                secret,
+                roles.allows(Permission::SeeSensitiveProfile),
+            ),
+            roles,
         })
     } else {
         let after = attempts.after_failure(&policy, now);
@@ -319,7 +369,7 @@ pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
     ctx.require(Permission::Administer)?;
     let name = clean_name("name", "The user's name", &req.name)?;
     let roles = RoleSet::parse(&req.roles)?;
-    check_secret(&req.secret)?;
+    check_secret(&req.secret, roles.allows(Permission::SeeSensitiveProfile))?;
     if !ctx.store.users_by_name_key(&search_key(&name))?.is_empty() {
         return Err(Error::Conflict(format!(
             "There is already a user called {name}. Choose a name people can tell apart."
@@ -336,6 +386,7 @@ pub fn add_user(ctx: &Ctx<'_>, req: AddUser) -> Result<UserSummary> {
         secret_hash: hash_secret(&req.secret)?,
         active: true,
         created_at: to_millis(ctx.now()),
+        keys: new_key_pair(ctx.store, &req.secret)?,
     };
     change_org(ctx, "add user", "user.add", Some(id.0), |am| {
         doc::put_entry(am, "users", &id.to_string(), &entry)
@@ -419,11 +470,26 @@ fn update_user_entry(
 /// A manager sets a new PIN for a user (who forgot theirs), which also lifts a lock-out.
 pub fn reset_user_secret(ctx: &Ctx<'_>, name: &str, secret: &str) -> Result<UserSummary> {
     ctx.require(Permission::Administer)?;
-    check_secret(secret)?;
+    change_user_secret(ctx, name, secret)
+}
+
+/// A new PIN or passphrase for `name`: their own (anyone), or someone else's (managers: a
+/// forgotten PIN, which also lifts a lock-out). Gives them a new key pair wrapped by the new
+/// secret, so the keyring on every laptop is sealed to it once this syncs, and the old secret
+/// opens nothing sealed from then on.
+pub fn change_user_secret(ctx: &Ctx<'_>, name: &str, secret: &str) -> Result<UserSummary> {
+    let actor = ctx.require(Permission::RunTheDay)?;
     let user = find_user(ctx, name)?;
+    if user.id != actor.id().0 {
+        ctx.require(Permission::Administer)?;
+    }
+    let roles = RoleSet::parse(&user.roles).unwrap_or_default();
+    check_secret(secret, roles.allows(Permission::SeeSensitiveProfile))?;
     let secret_hash = hash_secret(secret)?;
-    update_user_entry(ctx, &user, "reset user PIN", "user.reset_pin", |e| {
-        e.secret_hash = secret_hash
+    let keys = new_key_pair(ctx.store, secret)?;
+    update_user_entry(ctx, &user, "change user PIN", "user.pin_changed", |e| {
+        e.secret_hash = secret_hash;
+        e.keys = keys;
     })?;
     ctx.store.set_pin_attempts(user.id, &Default::default())?;
     Ok(UserSummary::from(&user))
@@ -863,4 +929,68 @@ pub fn set_user_roles(ctx: &Ctx<'_>, name: &str, roles: &str) -> Result<UserSumm
     let mut summary = UserSummary::from(&user);
     summary.roles = names;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::ManualClock;
+
+    #[test]
+    fn a_pin_shorter_than_the_rules_still_unlocks_and_asks_for_a_new_one() {
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(chrono::Utc::now());
+        let ctx = Ctx::new(&store, &clock);
+        set_up_organisation(
+            &ctx,
+            SetUpOrganisation {
+                org_name: "Org".into(),
+                hub_name: "Hub".into(),
+                time_zone: None,
+                device_name: "desk".into(),
+                manager_name: "Maya".into(),
+                manager_secret: "246810".into(),
+            },
+        )
+        .unwrap();
+        let maya = unlock(&store, &clock, "Maya", "246810").unwrap();
+        assert!(!maya.must_change_secret());
+        let ctx = ctx.as_user(maya);
+        // A 4-digit PIN, as users set up before the rule have (no longer accepted as new).
+        assert!(
+            add_user(
+                &ctx,
+                AddUser {
+                    name: "Old Timer".into(),
+                    roles: "desk".into(),
+                    secret: "4321".into(),
+                }
+            )
+            .is_err()
+        );
+        add_user(
+            &ctx,
+            AddUser {
+                name: "Old Timer".into(),
+                roles: "desk".into(),
+                secret: "432100".into(),
+            },
+        )
+        .unwrap();
+        let old = find_user(&ctx, "Old Timer").unwrap();
+        let hash = hash_secret("4321").unwrap();
+        update_user_entry(&ctx, &old, "as before", "user.pin_changed", |e| {
+            e.secret_hash = hash
+        })
+        .unwrap();
+        let timer = unlock(&store, &clock, "Old Timer", "4321").unwrap();
+        assert!(timer.must_change_secret());
+        let ctx = Ctx::new(&store, &clock).as_user(timer);
+        change_user_secret(&ctx, "Old Timer", "432199").unwrap();
+        assert!(
+            !unlock(&store, &clock, "Old Timer", "432199")
+                .unwrap()
+                .must_change_secret()
+        );
+    }
 }

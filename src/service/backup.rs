@@ -5,9 +5,11 @@
 //! pulled half way leaves no half backup under a backup's name), which old ones go, and what
 //! the audit log says.
 //!
-//! The keys come from outside: the wrapped keys to put in the backup and the store key (from
-//! the keyring that unlocked this store), and, on restore, whatever turns the wrapped keys
-//! back into the store key with the secret typed. This module never sees a secret.
+//! The keys: a backup carries a keyring of its own, the store key sealed for the
+//! organisation's active users and its recovery key as they are when the backup is made
+//! ([`backup_keys`]); restoring opens it with one user's secret or the recovery key
+//! ([`restore_backup_as`]), writes it beside the restored store as its keyring and opens
+//! the store with the key. Whoever could unlock the store then can unlock its backup.
 
 use std::fs;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -20,6 +22,7 @@ use super::backup_plan::{self, Every};
 use super::{Ctx, Error, Result, io_in_words};
 use crate::domain::Permission;
 use crate::store::backup::{self as file, BackupError, Header};
+use crate::store::keyring::{KeyError, Keyring, StoreKey, Unlock};
 use crate::store::{AuditEntry, DB_FILE, Store, StoreError};
 
 /// What a backup needs from the keyring: the wrapped keys, as they go into the file, and
@@ -27,6 +30,70 @@ use crate::store::{AuditEntry, DB_FILE, Store, StoreError};
 pub struct KeyMaterial {
     pub keyring: Vec<u8>,
     pub store_key: [u8; 32],
+}
+
+/// The keys a backup of `store` carries: its key sealed, as a keyring, for the
+/// organisation's active users and the recovery key (the same people the laptop's own
+/// keyring opens for), and the key itself for the file's MAC.
+pub fn backup_keys(store: &Store) -> Result<KeyMaterial> {
+    let key = store
+        .key()
+        .ok_or_else(|| Error::Storage("A store kept in memory has no file to back up.".into()))?;
+    let (holders, recovery) = store.key_holders()?.ok_or(StoreError::NotSetUp)?;
+    // A backup nobody can open is no backup: a store from before the keyring gets its key
+    // pairs at its first unlock, before any backup can be asked for.
+    if !holders.iter().any(|h| h.keys.is_some()) && recovery.is_none() {
+        return Err(Error::Refused(
+            "Nobody could open a backup of this store yet: unlock it once with a PIN first.".into(),
+        ));
+    }
+    let ring = Keyring::seal(key, &holders, recovery.as_ref()).map_err(StoreError::Unlock)?;
+    let keyring = serde_json::to_vec(&ring)
+        .map_err(|e| Error::Storage(format!("The backup's keys could not be written: {e}.")))?;
+    Ok(KeyMaterial {
+        keyring,
+        store_key: *key.as_bytes(),
+    })
+}
+
+/// Restores the backup at `path` into `dir` (empty or not there) for `who`: a user's secret
+/// or the recovery key opens the backup's keyring, which becomes the restored store's
+/// keyring; the store is then opened with the key and notes in its audit log that it was
+/// restored. Nothing is written to `dir` unless the whole file checks out.
+pub fn restore_backup_as(
+    path: &Path,
+    dir: &Path,
+    who: Unlock<'_>,
+    at: DateTime<Utc>,
+) -> Result<BackupRestored> {
+    let mut opened: Option<StoreKey> = None;
+    let restored = restore_backup(
+        path,
+        dir,
+        |_, bytes| {
+            // The keyring is not covered by a check until the key it opens keys the MAC: a
+            // keyring that does not parse was changed.
+            let ring: Keyring = serde_json::from_slice(bytes).map_err(|_| BackupError::Damaged)?;
+            let key = ring.open(who).map_err(|e| match e {
+                KeyError::Damaged(_) => BackupError::Damaged,
+                other => BackupError::Unlock(format!(
+                    "{} (in this backup); nothing was restored.",
+                    capitalised(&other.to_string()).trim_end_matches('.')
+                )),
+            })?;
+            Ok(*key.as_bytes())
+        },
+        |staging, bytes, key| {
+            let ring: Keyring = serde_json::from_slice(bytes).map_err(|_| BackupError::Damaged)?;
+            ring.write(staging).map_err(storage(staging))?;
+            opened = Some(StoreKey::from_bytes(*key));
+            Ok(())
+        },
+    )?;
+    let key = opened.ok_or_else(|| Error::Storage("The backup gave no key.".into()))?;
+    let store = Store::open_with_key(dir, key)?;
+    note_restored(&store, at)?;
+    Ok(restored)
 }
 
 /// A backup made.

@@ -58,10 +58,10 @@ pub struct DemoBuilt {
 
 /// The demo users and their PINs. Printed by `hubdesk demo`; fine to publish, as the data is fictional.
 const DEMO_USERS: &[(&str, &str, &str)] = &[
-    ("Demo Manager", "manager", "2468"),
-    ("Demo Staff", "staff", "9753"),
-    ("Demo Navigator", "navigator", "8642"),
-    ("Demo Desk", "desk", "1357"),
+    ("Demo Manager", "manager", "246810"),
+    ("Demo Staff", "staff", "975310"),
+    ("Demo Navigator", "navigator", "864202"),
+    ("Demo Desk", "desk", "135791"),
 ];
 
 const ACTIVITIES: &[(&str, &str)] = &[
@@ -114,7 +114,7 @@ pub fn describe(b: &DemoBuilt) -> String {
     for u in &b.users {
         s.push_str(&format!("  {:<16} {:<10} {}\n", u.name, u.roles, u.pin));
     }
-    s.push_str("\nTry: HUBDESK_PIN=1357 hubdesk --as \"Demo Desk\" day open");
+    s.push_str("\nTry: HUBDESK_PIN=135791 hubdesk --as \"Demo Desk\" day open");
     s
 }
 
@@ -1626,7 +1626,7 @@ mod tests {
             "about 1% planted: {}",
             planted.len()
         );
-        let manager = crate::service::unlock(&store, &clock, "Demo Manager", "2468").unwrap();
+        let manager = crate::service::unlock(&store, &clock, "Demo Manager", "246810").unwrap();
         let ctx = Ctx::new(&store, &clock).as_user(manager);
         let mut found = Vec::new();
         loop {

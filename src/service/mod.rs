@@ -14,6 +14,7 @@ mod conversations;
 mod day;
 pub mod demo;
 mod demo_names;
+mod keys;
 mod members;
 mod merge;
 mod plans;
@@ -31,6 +32,7 @@ pub use backup_plan::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
+pub use keys::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;
@@ -110,6 +112,24 @@ impl From<StoreError> for Error {
             }
             StoreError::KeyMissing(_) => Error::Storage(capitalised(&e)),
             StoreError::Removed(r) => Error::Removed(r.message()),
+            StoreError::AlreadyThere(_) => Error::Conflict(capitalised(&e)),
+            StoreError::Unlock(k) => {
+                use crate::store::keyring::KeyError;
+                let sentence = ValidationError::new("", k.to_string()).message();
+                match k {
+                    KeyError::WrongSecret(_)
+                    | KeyError::WrongRecoveryKey
+                    | KeyError::NoKeyYet(_) => Error::Permission(sentence),
+                    KeyError::NoSuchUser(_) | KeyError::NoRecovery => Error::NotFound(sentence),
+                    KeyError::Ambiguous(_) => {
+                        Error::Validation(ValidationError::new("user", k.to_string()))
+                    }
+                    KeyError::Damaged(_) | KeyError::NoRandomness => {
+                        tracing::error!(error = %k, "keyring not usable");
+                        Error::Storage(sentence)
+                    }
+                }
+            }
             // Why the store would not open is hubdesk's own sentence, and the person needs it.
             StoreError::Open(_) => {
                 tracing::error!(error = %e, "store not opened");

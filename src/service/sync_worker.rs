@@ -224,12 +224,15 @@ pub struct SyncWorker {
 impl SyncWorker {
     /// Starts the worker for the store in `dir`. `on_received` runs (on the worker's thread)
     /// after a session brought records in.
+    /// `key`: the store key the app opened the store with (the worker opens its own
+    /// connection with it; the key stays in memory only).
     pub fn start(
         dir: PathBuf,
+        key: crate::store::StoreKey,
         config: WorkerConfig,
         on_received: Box<dyn Fn() + Send>,
     ) -> SyncWorker {
-        Self::start_forgetting(dir, config, on_received, Box::new(|_| {}))
+        Self::start_forgetting(dir, key, config, on_received, Box::new(|_| {}))
     }
 
     /// [`Self::start`], and when a sync tells this laptop it was removed from the
@@ -238,6 +241,7 @@ impl SyncWorker {
     /// connection and erases the folder ([`super::forget_if_removed`]).
     pub fn start_forgetting(
         dir: PathBuf,
+        key: crate::store::StoreKey,
         config: WorkerConfig,
         on_received: Box<dyn Fn() + Send>,
         on_removed: Box<dyn Fn(&str) + Send>,
@@ -248,7 +252,7 @@ impl SyncWorker {
         let thread = std::thread::Builder::new()
             .name("hubdesk-sync".into())
             .spawn(move || {
-                run_on_thread(dir, config, rx, &shared, on_received);
+                run_on_thread(dir, key, config, rx, &shared, on_received);
                 let removed = shared.lock().ok().and_then(|s| s.removed.clone());
                 if let Some(words) = removed {
                     on_removed(&words);
@@ -284,12 +288,13 @@ impl Drop for SyncWorker {
 
 fn run_on_thread(
     dir: PathBuf,
+    key: crate::store::StoreKey,
     config: WorkerConfig,
     requests: mpsc::UnboundedReceiver<Request>,
     status: &Mutex<WorkerStatus>,
     on_received: Box<dyn Fn() + Send>,
 ) {
-    let store = match Store::open(&dir) {
+    let store = match Store::open_with_key(&dir, key) {
         Ok(s) => s,
         Err(e) => {
             let e = Error::from(e);

@@ -3,18 +3,21 @@
 //!
 //! A write is one SQLite transaction ([`WriteTxn`]): the documents' new chunks, their
 //! re-projected rows, their feed positions and the audit entries commit together or not at
-//! all. The store is encrypted with SQLCipher; until per-user key wrapping arrives the key
-//! lives in a 0600 key file beside it. Nothing here decides what a user may do: that is
+//! all. The store is encrypted with SQLCipher with a random key that is never written in the
+//! clear: [`keyring`] keeps it sealed to each user's key pair and to the recovery key, and
+//! [`Store::open`] needs one of them. Nothing here decides what a user may do: that is
 //! service/'s job.
 
 pub mod backup;
 pub mod forget;
+pub mod keyring;
 mod project;
 mod query;
 mod report;
 mod syncdata;
 mod team;
 
+pub use keyring::{KEYRING_FILE, KdfCost, KeyPair, Keyring, StoreKey, Unlock};
 pub use query::*;
 pub use report::ReportQuery;
 pub use syncdata::*;
@@ -39,6 +42,8 @@ use crate::doc::{self, DocError, DocKind};
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
 pub const DB_FILE: &str = "hubdesk.db";
+/// The key file of stores made before the keyring: read once by the first unlock, which moves
+/// the key into the keyring and overwrites and removes this file.
 pub const KEY_FILE: &str = "store.key";
 /// Documents kept loaded in memory. A loaded document costs ~15 KB, so this is ~4 MB.
 const CACHE_DOCS: usize = 256;
@@ -151,16 +156,22 @@ pub enum StoreError {
         "there is no hubdesk store in {0}: set one up with `hubdesk init`, join an organisation with `hubdesk sync join`, or make a demo with `hubdesk demo`"
     )]
     NoStore(PathBuf),
-    /// The database is there but its key file is not: a new key could never read it, so none
-    /// is made.
+    /// The database is there but neither its keyring nor an old key file is: a new key could
+    /// never read it, so none is made.
     #[error(
-        "the store in {0} cannot be opened: its key file ({KEY_FILE}) is missing, and without it the records cannot be read; put the key file back from a backup (hubdesk never makes a new key for an existing store)"
+        "the store in {0} cannot be opened: its keyring ({KEYRING_FILE}) is missing, and without it the records cannot be read; put the keyring back from a backup (hubdesk never makes a new key for an existing store)"
     )]
     KeyMissing(PathBuf),
     /// A manager removed this laptop from the organisation and it erased its records (see
     /// [`forget`]); the folder holds only the note saying so.
     #[error("{}", .0.message())]
     Removed(Box<forget::Removal>),
+    /// The keyring refused the secret or the name (a wrong PIN, an unknown user, ...).
+    #[error("{0}")]
+    Unlock(keyring::KeyError),
+    /// A new store was asked for where one already is.
+    #[error("{0} already holds a hubdesk store")]
+    AlreadyThere(PathBuf),
 }
 
 impl From<DocError> for StoreError {
@@ -214,6 +225,14 @@ struct Cached {
 
 pub struct Store {
     conn: Connection,
+    /// The key this store was opened with (None in memory): the keyring is sealed again with
+    /// it whenever the organisation's users change.
+    key: Option<StoreKey>,
+    /// Opened with an old `store.key` file: the keyring is made, and the file removed, by the
+    /// first unlock whose secret checks ([`Store::finish_migration`]).
+    legacy_key_file: Cell<bool>,
+    /// How costly new wraps of a secret are.
+    kdf_cost: Cell<KdfCost>,
     cache: RefCell<LruCache<Uuid, Cached>>,
     actor: RefCell<Option<ActorId>>,
     path: Option<PathBuf>,
@@ -223,44 +242,97 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if need be) the encrypted store in `dir`.
-    pub fn open(dir: &Path) -> Result<Store> {
-        Self::open_with_progress(dir, |_| {})
+    /// Makes a new encrypted store in `dir` with a new random key, kept only in memory until
+    /// the organisation's first user exists: the keyring is written with the first commit that
+    /// gives the organisation document users (set-up, or a join's first sync). Refuses a
+    /// folder that already holds a store.
+    pub fn create(dir: &Path) -> Result<Store> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::NotAFolder(dir.to_path_buf()));
+        }
+        forget::refuse_if_removed(dir)?;
+        let path = dir.join(DB_FILE);
+        if holds_a_store(&path) {
+            if dir.join(KEYRING_FILE).exists() || dir.join(KEY_FILE).exists() {
+                return Err(StoreError::AlreadyThere(dir.to_path_buf()));
+            }
+            // A store with no keyring and no key file: a set-up or a join that stopped before
+            // anyone could unlock it (no organisation yet). No one can ever open it, so it is
+            // moved aside, not deleted, and a new one made.
+            set_aside(dir)?;
+        }
+        fs::create_dir_all(dir).map_err(|source| StoreError::Key {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let key = StoreKey::generate().map_err(StoreError::Unlock)?;
+        // Until the organisation has someone to seal the key to, it waits in a key file (the
+        // store holds no one's records yet): a set-up or a join cut short can then be finished
+        // ([`Self::open_unfinished`]). The first keyring written removes the file.
+        write_key_file(&dir.join(KEY_FILE), &key)?;
+        let store = Self::open_with_key_and_progress(dir, key, |_| {})?;
+        store.legacy_key_file.set(true);
+        Ok(store)
+    }
+
+    /// A store in `dir` that still opens with its key file because nobody could be sealed for
+    /// yet (a join cut short before the organisation's record came; a store from before the
+    /// keyring): None when there is no such store.
+    pub fn open_unfinished(dir: &Path) -> Result<Option<Store>> {
+        if !holds_a_store(&dir.join(DB_FILE))
+            || dir.join(KEYRING_FILE).exists()
+            || !dir.join(KEY_FILE).exists()
+        {
+            return Ok(None);
+        }
+        // Whoever asks: the key file opens it without a secret anyway.
+        Self::open(
+            dir,
+            Unlock::User {
+                name: "",
+                secret: "",
+            },
+        )
+        .map(Some)
+    }
+
+    /// Opens the store in `dir` with a user's secret or the recovery key (one argon2id
+    /// derivation, about a second). Never creates anything: a mistyped data folder says so.
+    ///
+    /// A store made before the keyring opens with its old key file whoever asks; the caller
+    /// must check the secret ([`crate::service::unlock`] does) and that first successful
+    /// unlock makes the keyring and removes the file.
+    pub fn open(dir: &Path, who: Unlock<'_>) -> Result<Store> {
+        Self::open_with_progress(dir, who, |_| {})
     }
 
     /// [`Self::open`], telling `progress` how far the one-time rebuild of the tables is when
     /// this build projects documents differently from the one that last wrote the store
     /// (a minute on a 50,000-member store; a window should say so rather than hang).
-    pub fn open_with_progress(dir: &Path, progress: impl FnMut(RebuildProgress)) -> Result<Store> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(StoreError::NotAFolder(dir.to_path_buf()));
+    pub fn open_with_progress(
+        dir: &Path,
+        who: Unlock<'_>,
+        progress: impl FnMut(RebuildProgress),
+    ) -> Result<Store> {
+        let key = Self::key_for(dir, who)?;
+        let legacy = key.1;
+        let store = Self::open_with_key_and_progress(dir, key.0, progress)?;
+        store.legacy_key_file.set(legacy);
+        if !legacy {
+            if dir.join(KEY_FILE).exists() {
+                // A migration stopped after the keyring was written: finish it.
+                shred(&dir.join(KEY_FILE))?;
+            }
+            // Catches up with changes a keyring write missed (a full disk at the time).
+            if let Err(e) = store.reseal_keyring() {
+                tracing::error!(error = %e, "the keyring was not updated");
+            }
         }
-        forget::refuse_if_removed(dir)?;
-        fs::create_dir_all(dir).map_err(|source| StoreError::Key {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = dir.join(DB_FILE);
-        let key = load_or_create_key(&dir.join(KEY_FILE), holds_a_store(&path))?;
-        let conn = Connection::open(&path).ctx("open")?;
-        quiet_cipher_log(&conn)?;
-        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
-            .ctx("key")?;
-        // With a wrong key SQLCipher fails on the first read, not on PRAGMA key.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-            .map_err(|_| {
-                StoreError::Open(format!(
-                    "{} is not a hubdesk store or its key file does not match it",
-                    path.display()
-                ))
-            })?;
-        Self::finish_open(conn, Some(path), progress)
+        Ok(store)
     }
 
-    /// Opens the store in `dir` only if there is one: never creates a folder, a database or a
-    /// key. Commands that read or change records use this, so a mistyped data folder says so
-    /// instead of leaving an empty store behind.
-    pub fn open_existing(dir: &Path) -> Result<Store> {
+    /// The store key `who` opens, and whether it came from an old key file.
+    fn key_for(dir: &Path, who: Unlock<'_>) -> Result<(StoreKey, bool)> {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
@@ -268,18 +340,96 @@ impl Store {
         if !holds_a_store(&dir.join(DB_FILE)) {
             return Err(StoreError::NoStore(dir.to_path_buf()));
         }
-        Self::open(dir)
+        let io = |source| StoreError::Key {
+            path: dir.join(KEYRING_FILE),
+            source,
+        };
+        if let Some(ring) = Keyring::read(dir).map_err(io)? {
+            return Ok((ring.open(who).map_err(StoreError::Unlock)?, false));
+        }
+        let old = dir.join(KEY_FILE);
+        match fs::read_to_string(&old) {
+            Ok(text) => {
+                let key = StoreKey::from_hex(&text).ok_or_else(|| {
+                    StoreError::Open(format!("the key file {} is damaged", old.display()))
+                })?;
+                Ok((key, true))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::KeyMissing(dir.to_path_buf()))
+            }
+            Err(source) => Err(StoreError::Key { path: old, source }),
+        }
     }
 
-    /// A throw-away store in memory (tests, benchmarks).
+    /// Opens the store in `dir` with a key already opened (a second connection beside the
+    /// app's own, such as its background sync; a backup being restored).
+    pub fn open_with_key(dir: &Path, key: StoreKey) -> Result<Store> {
+        forget::refuse_if_removed(dir)?;
+        Self::open_with_key_and_progress(dir, key, |_| {})
+    }
+
+    fn open_with_key_and_progress(
+        dir: &Path,
+        key: StoreKey,
+        progress: impl FnMut(RebuildProgress),
+    ) -> Result<Store> {
+        let path = dir.join(DB_FILE);
+        let conn = Connection::open(&path).ctx("open")?;
+        quiet_cipher_log(&conn)?;
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.hex()))
+            .ctx("key")?;
+        // With a wrong key SQLCipher fails on the first read, not on PRAGMA key.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(|_| {
+                StoreError::Open(format!(
+                    "{} is not a hubdesk store or its key does not match it",
+                    path.display()
+                ))
+            })?;
+        let store = Self::finish_open(conn, Some(path), Some(key), progress)?;
+        store.kdf_cost.set(KdfCost::for_new_wraps());
+        Ok(store)
+    }
+
+    /// A throw-away store in memory (tests, benchmarks). Its wraps of secrets are cheap: it
+    /// has no keyring, and its users' keys protect nothing.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().ctx("open in memory")?;
-        Self::finish_open(conn, None, |_| {})
+        let store = Self::finish_open(conn, None, None, |_| {})?;
+        store.kdf_cost.set(KdfCost::CHEAP_FOR_TESTS);
+        Ok(store)
+    }
+
+    /// How costly new wraps of a secret are (argon2id), recorded with each wrap.
+    pub fn kdf_cost(&self) -> KdfCost {
+        self.kdf_cost.get()
+    }
+
+    /// Makes new wraps cheap, in a debug build only (tests of file stores); a release build
+    /// ignores this, so it cannot weaken a real store.
+    #[doc(hidden)]
+    pub fn use_cheap_kdf_for_tests(&self) {
+        if cfg!(debug_assertions) {
+            self.kdf_cost.set(KdfCost::CHEAP_FOR_TESTS);
+        }
+    }
+
+    /// The key this store was opened with (None in memory), for a second connection.
+    pub fn key(&self) -> Option<&StoreKey> {
+        self.key.as_ref()
+    }
+
+    /// Whether this store still opens with an old key file (its keyring is made by the first
+    /// unlock whose secret checks).
+    pub fn opened_with_old_key_file(&self) -> bool {
+        self.legacy_key_file.get()
     }
 
     fn finish_open(
         mut conn: Connection,
         path: Option<PathBuf>,
+        key: Option<StoreKey>,
         progress: impl FnMut(RebuildProgress),
     ) -> Result<Store> {
         conn.execute_batch(&format!(
@@ -300,6 +450,9 @@ impl Store {
         Migrations::from_directory(&MIGRATIONS_DIR)?.to_latest(&mut conn)?;
         let store = Store {
             conn,
+            key,
+            legacy_key_file: Cell::new(false),
+            kdf_cost: Cell::new(KdfCost::STANDARD),
             cache: RefCell::new(LruCache::new(
                 NonZeroUsize::new(CACHE_DOCS).expect("non-zero"),
             )),
@@ -1147,6 +1300,7 @@ impl<'s> WriteTxn<'s> {
     /// commits. Returns the ids of the documents that changed.
     pub fn commit(mut self) -> Result<Vec<Uuid>> {
         let mut changed = Vec::new();
+        let mut org_changed = false;
         let mut projections = Vec::new();
         for (i, o) in self.open.iter_mut().enumerate() {
             let heads = o.doc.get_heads();
@@ -1211,6 +1365,7 @@ impl<'s> WriteTxn<'s> {
             }
             projections.push((i, std::mem::replace(&mut o.saved_heads, heads)));
             changed.push(o.id);
+            org_changed |= o.kind == DocKind::Org;
         }
         // Projected once every chunk is written: a person made of several records reads the
         // others from their chunks, which must already hold this write.
@@ -1256,6 +1411,14 @@ impl<'s> WriteTxn<'s> {
             };
             if let Some((_, out)) = cache.push(o.id, cached) {
                 free_elsewhere(out);
+            }
+        }
+        drop(cache);
+        if org_changed {
+            // The records are committed whatever happens here; a keyring that could not be
+            // written is written by the next change or unlock (the old one still opens).
+            if let Err(e) = store.reseal_keyring() {
+                tracing::error!(error = %e, "the keyring was not updated");
             }
         }
         Ok(changed)
@@ -1379,52 +1542,185 @@ fn quiet_cipher_log(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Reads the store key, or makes a new random one readable only by this user.
 /// A database file with something in it. An empty file (a set-up that stopped before its
 /// first write) holds no records, so a key may still be made for it.
 fn holds_a_store(db: &Path) -> bool {
     fs::metadata(db).is_ok_and(|m| m.len() > 0)
 }
 
-/// The store's key, made on first use. `db_exists`: the database already holds data, so a
-/// missing key is an error and never replaced.
-fn load_or_create_key(path: &Path, db_exists: bool) -> Result<String> {
-    let key_err = |source| StoreError::Key {
+/// Writes a new store's key file, readable by this laptop's user only, flushed.
+fn write_key_file(path: &Path, key: &StoreKey) -> Result<()> {
+    let err = |source| StoreError::Key {
         path: path.to_path_buf(),
         source,
     };
-    match fs::read_to_string(path) {
-        Ok(s) => {
-            let s = s.trim().to_string();
-            if s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(StoreError::Open(format!(
-                    "the key file {} is damaged",
-                    path.display()
-                )));
-            }
-            Ok(s)
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(err)?;
+    f.write_all(key.hex().as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(err)
+}
+
+/// Renames a store nobody can open (no keyring, no key file) to `hubdesk.db.unopenable-<time>`
+/// with its log, so a new store can be made in the folder and nothing is destroyed.
+fn set_aside(dir: &Path) -> Result<()> {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+    for suffix in ["", "-wal", "-shm"] {
+        let from = dir.join(format!("{DB_FILE}{suffix}"));
+        if from.exists() {
+            let to = dir.join(format!("{DB_FILE}.unopenable-{stamp}{suffix}"));
+            fs::rename(&from, &to).map_err(|source| StoreError::Key { path: from, source })?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && db_exists => Err(
-            StoreError::KeyMissing(path.parent().unwrap_or(path).to_path_buf()),
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key)
-                .map_err(|e| StoreError::Open(format!("no randomness for a key: {e}")))?;
-            let hex = hex::encode(key);
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(path).map_err(key_err)?;
-            f.write_all(hex.as_bytes()).map_err(key_err)?;
-            f.sync_all().map_err(key_err)?;
-            Ok(hex)
+    }
+    Ok(())
+}
+
+/// Overwrites `path` with zeros, flushes that to disk and removes it (the old key file: on a
+/// disk that writes in place, its bytes do not stay behind in a free block).
+fn shred(path: &Path) -> Result<()> {
+    let err = |source| StoreError::Key {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let len = fs::metadata(path).map_err(err)?.len();
+    let mut f = fs::OpenOptions::new().write(true).open(path).map_err(err)?;
+    f.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)])
+        .and_then(|_| f.sync_all())
+        .map_err(err)?;
+    drop(f);
+    fs::remove_file(path).map_err(err)?;
+    if let Some(dir) = path.parent().and_then(|d| fs::File::open(d).ok()) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The organisation's active users with their key pairs, and the recovery key pair, as the
+    /// organisation document has them now. None before the organisation exists here.
+    pub fn key_holders(&self) -> Result<Option<(Vec<keyring::KeyHolder>, Option<KeyPair>)>> {
+        let Some(device) = self.local_device()? else {
+            return Ok(None);
+        };
+        let read = self.with_doc(device.org_id, |am| {
+            let users: std::collections::BTreeMap<String, doc::UserEntry> =
+                autosurgeon::hydrate_prop(am, automerge::ROOT, "users").map_err(DocError::from)?;
+            let settings: doc::SettingsDoc =
+                autosurgeon::hydrate_prop(am, automerge::ROOT, "settings")
+                    .map_err(DocError::from)?;
+            Ok((users, settings))
+        })?;
+        let Some((users, settings)) = read else {
+            return Ok(None);
+        };
+        let holders = users
+            .into_iter()
+            .filter(|(_, u)| u.active)
+            .filter_map(|(id, u)| {
+                Some(keyring::KeyHolder {
+                    id: Uuid::parse_str(&id).ok()?,
+                    keys: KeyPair::from_text(&u.keys),
+                    name: u.name,
+                    roles: u.roles,
+                })
+            })
+            .collect();
+        Ok(Some((holders, KeyPair::from_text(&settings.recovery_keys))))
+    }
+
+    /// Seals this laptop's store key again for the organisation's active users and the
+    /// recovery key, if they changed since the keyring was written: a user added here or on
+    /// another laptop, a new PIN, a deactivation, new roles (the tiles show them), a new
+    /// recovery key. Called after every commit that changed the organisation document, so
+    /// sync and sync files re-seal too. Does nothing in memory, or before the first unlock of
+    /// a store that still has its old key file.
+    pub fn reseal_keyring(&self) -> Result<()> {
+        let (Some(key), Some(dir)) = (&self.key, self.path.as_deref().and_then(Path::parent))
+        else {
+            return Ok(());
+        };
+        let Some((holders, recovery)) = self.key_holders()? else {
+            return Ok(());
+        };
+        let io = |source| StoreError::Key {
+            path: dir.join(KEYRING_FILE),
+            source,
+        };
+        // A keyring that no longer seals for anyone would lock everyone out: keep the old one
+        // (an organisation document without users is not one this laptop can trust).
+        if !holders.iter().any(|h| h.keys.is_some()) && recovery.is_none() {
+            return Ok(());
         }
-        Err(e) => Err(key_err(e)),
+        let current = Keyring::read(dir).ok().flatten();
+        if !current.is_some_and(|c| c.seals_for(&holders, recovery.as_ref())) {
+            Keyring::seal(key, &holders, recovery.as_ref())
+                .map_err(StoreError::Unlock)?
+                .write(dir)
+                .map_err(io)?;
+        }
+        if self.legacy_key_file.get() {
+            // The keyring is on disk (written and flushed): the key file's job is done.
+            shred(&dir.join(KEY_FILE))?;
+            self.legacy_key_file.set(false);
+        }
+        Ok(())
+    }
+
+    /// The table of a recovery key nobody has seen yet (one made when this store moved from
+    /// its old key file to the keyring), inside the encrypted store, never synced. Made here
+    /// rather than by a migration: only stores that move from a key file ever need it, and
+    /// the migration numbers are shared with work landing at the same time.
+    fn pending_recovery_table(&self) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS pending_recovery_key (
+                     id INTEGER PRIMARY KEY CHECK (id = 1),
+                     code TEXT NOT NULL
+                 )",
+            )
+            .ctx("the recovery key's table")
+    }
+
+    /// Keeps a recovery key nobody has seen yet until a manager asks for it.
+    pub fn set_pending_recovery_key(&self, code: &str) -> Result<()> {
+        self.pending_recovery_table()?;
+        self.conn
+            .execute(
+                "INSERT INTO pending_recovery_key (id, code) VALUES (1, ?1)
+                 ON CONFLICT(id) DO UPDATE SET code = excluded.code",
+                [code],
+            )
+            .ctx("keep the recovery key")?;
+        Ok(())
+    }
+
+    /// The recovery key nobody has seen yet, removed as it is read: it is shown once.
+    pub fn take_pending_recovery_key(&self) -> Result<Option<String>> {
+        self.pending_recovery_table()?;
+        self.conn
+            .query_row("DELETE FROM pending_recovery_key RETURNING code", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("read the recovery key")
+    }
+
+    /// Ends the move from an old key file to the keyring, once someone's secret has checked
+    /// against the organisation document and they have a key pair: seals the key for everyone
+    /// who has one, then overwrites and removes `store.key`. The key itself stays (re-keying a
+    /// large store rewrites every page, minutes on a big one); it was random and is now
+    /// nowhere in the clear.
+    pub fn finish_migration(&self) -> Result<()> {
+        self.reseal_keyring()
     }
 }
 
@@ -1450,7 +1746,7 @@ mod tests {
     #[test]
     fn what_every_sign_in_asks_is_answered_from_an_index_without_reading_old_days_or_visits() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::create(dir.path()).unwrap();
         // Which days are open at the hub: from the partial index of open days alone, not from
         // every day the hub ever held.
         let open_days = query_plan(
@@ -1505,7 +1801,7 @@ mod tests {
     fn the_store_file_is_not_readable_as_plain_sqlite() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let store = Store::open(dir.path()).unwrap();
+            let store = Store::create(dir.path()).unwrap();
             store
                 .conn()
                 .execute("INSERT INTO audit (at, action) VALUES (1, 'test')", [])
@@ -1521,66 +1817,190 @@ mod tests {
         );
     }
 
-    #[cfg(unix)]
-    #[test]
-    fn the_key_file_is_readable_only_by_its_owner() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        Store::open(dir.path()).unwrap();
-        let mode = fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+    const PIN: &str = "246810";
+
+    /// A store in `dir` that opens with a key file, as stores did before the keyring (for
+    /// tests of the tables that need no organisation): anyone opens it.
+    fn keyed_store(dir: &Path) -> Store {
+        let path = dir.join(KEY_FILE);
+        match fs::read_to_string(&path) {
+            Ok(hex) => Store::open_with_key(dir, StoreKey::from_hex(&hex).unwrap()).unwrap(),
+            Err(_) => {
+                let store = Store::create(dir).unwrap();
+                fs::write(&path, store.key().unwrap().hex()).unwrap();
+                store
+            }
+        }
+    }
+
+    /// A store set up as an organisation in `dir` (cheap wraps); returns its recovery key.
+    fn set_up_in(dir: &Path, before: impl FnOnce(&Store)) -> String {
+        let store = Store::create(dir).unwrap();
+        store.use_cheap_kdf_for_tests();
+        before(&store);
+        let clock = crate::service::ManualClock::new(Utc::now());
+        crate::service::set_up_organisation(
+            &crate::service::Ctx::new(&store, &clock),
+            crate::service::SetUpOrganisation {
+                org_name: "Test Hubs".into(),
+                hub_name: "Riverside".into(),
+                time_zone: None,
+                device_name: "desk".into(),
+                manager_name: "Maya Manager".into(),
+                manager_secret: PIN.into(),
+            },
+        )
+        .unwrap()
+        .recovery_key
+    }
+
+    fn maya(secret: &str) -> Unlock<'_> {
+        Unlock::User {
+            name: "Maya Manager",
+            secret,
+        }
     }
 
     #[test]
-    fn a_store_reopens_with_its_key() {
+    fn a_store_opens_with_a_users_secret_or_the_recovery_key_and_with_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        Store::open(dir.path())
-            .unwrap()
-            .conn()
-            .execute("INSERT INTO audit (at, action) VALUES (1, 'x')", [])
-            .unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let n: i64 = store
-            .conn()
-            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1);
+        let recovery = set_up_in(dir.path(), |_| {});
+        assert!(!dir.path().join(KEY_FILE).exists());
+        let by_pin = Store::open(dir.path(), maya(PIN)).unwrap();
+        let by_recovery = Store::open(dir.path(), Unlock::Recovery(&recovery)).unwrap();
+        assert_eq!(by_pin.key(), by_recovery.key());
+        assert!(by_pin.local_device().unwrap().is_some());
+        let wrong = Store::open(dir.path(), maya("246811")).err().unwrap();
+        assert!(
+            matches!(&wrong, StoreError::Unlock(keyring::KeyError::WrongSecret(n)) if n == "Maya Manager"),
+            "{wrong}"
+        );
+        let nobody = Store::open(
+            dir.path(),
+            Unlock::User {
+                name: "Nobody",
+                secret: PIN,
+            },
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(
+            nobody,
+            StoreError::Unlock(keyring::KeyError::NoSuchUser(_))
+        ));
     }
 
     #[test]
-    fn a_wrong_key_is_a_clear_error() {
+    fn a_store_from_before_the_keyring_moves_to_it_at_the_first_unlock_whose_secret_checks() {
         let dir = tempfile::tempdir().unwrap();
-        Store::open(dir.path()).unwrap();
-        fs::write(dir.path().join(KEY_FILE), "ab".repeat(32)).unwrap();
-        let err = Store::open(dir.path()).err().unwrap();
-        assert!(err.to_string().contains("key file does not match"), "{err}");
+        // An old store: its key in store.key, users without key pairs, no recovery key.
+        set_up_in(dir.path(), |_| {});
+        {
+            let store = Store::open(dir.path(), maya(PIN)).unwrap();
+            let org = store.local_device().unwrap().unwrap().org_id;
+            let mut w = store.write().unwrap();
+            let am = w.doc_required(org, DocKind::Org).unwrap();
+            let mut users: std::collections::BTreeMap<String, doc::UserEntry> =
+                autosurgeon::hydrate_prop(&*am, automerge::ROOT, "users").unwrap();
+            for (id, u) in users.iter_mut() {
+                u.keys.clear();
+                doc::put_entry(am, "users", id, u).unwrap();
+            }
+            let mut settings: doc::SettingsDoc =
+                autosurgeon::hydrate_prop(&*am, automerge::ROOT, "settings").unwrap();
+            settings.recovery_keys.clear();
+            doc::put(am, "settings", &settings).unwrap();
+            doc::commit(am, Utc::now(), "as before the keyring");
+            w.commit().unwrap();
+            fs::write(dir.path().join(KEY_FILE), store.key().unwrap().hex()).unwrap();
+            fs::remove_file(dir.path().join(KEYRING_FILE)).unwrap();
+        }
+        assert!(!dir.path().join(KEYRING_FILE).exists());
+        let clock = crate::service::ManualClock::new(Utc::now());
+
+        // Anyone opens the old store, but a wrong secret changes nothing.
+        let store = Store::open(dir.path(), maya("000000")).unwrap();
+        assert!(store.opened_with_old_key_file());
+        assert!(crate::service::unlock(&store, &clock, "Maya Manager", "000000").is_err());
+        assert!(dir.path().join(KEY_FILE).exists());
+        assert!(!dir.path().join(KEYRING_FILE).exists());
+
+        crate::service::unlock(&store, &clock, "Maya Manager", PIN).unwrap();
+        assert!(!dir.path().join(KEY_FILE).exists(), "the key file is gone");
+        let ring = Keyring::read(dir.path()).unwrap().unwrap();
+        assert!(ring.users[0].sealed.is_some() && ring.recovery.is_some());
+        let recovery = store.take_pending_recovery_key().unwrap().unwrap();
+        store.set_pending_recovery_key(&recovery).unwrap();
+        let key = store.key().unwrap().clone();
+        drop(store);
+
+        assert_eq!(
+            Store::open(dir.path(), maya(PIN)).unwrap().key(),
+            Some(&key)
+        );
+        assert_eq!(
+            Store::open(dir.path(), Unlock::Recovery(&recovery))
+                .unwrap()
+                .key(),
+            Some(&key)
+        );
+        assert!(Store::open(dir.path(), maya("000000")).is_err());
     }
 
     #[test]
-    fn a_missing_key_file_beside_a_store_is_an_error_and_no_new_key_is_made() {
+    fn a_missing_keyring_beside_a_store_is_an_error_and_no_new_key_is_made() {
         let dir = tempfile::tempdir().unwrap();
-        Store::open(dir.path()).unwrap();
-        fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
-        let err = Store::open(dir.path()).err().unwrap();
+        set_up_in(dir.path(), |_| {});
+        fs::remove_file(dir.path().join(KEYRING_FILE)).unwrap();
+        let err = Store::open(dir.path(), maya(PIN)).err().unwrap();
         assert!(matches!(err, StoreError::KeyMissing(_)), "{err}");
         assert!(!dir.path().join(KEY_FILE).exists());
+        assert!(!dir.path().join(KEYRING_FILE).exists());
     }
 
     #[test]
-    fn opening_an_existing_store_creates_nothing_where_there_is_none() {
+    fn a_new_store_is_refused_where_one_is_and_a_store_nobody_can_open_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        set_up_in(dir.path(), |_| {});
+        assert!(matches!(
+            Store::create(dir.path()).err().unwrap(),
+            StoreError::AlreadyThere(_)
+        ));
+        // A join that stopped before the organisation's record came: the key file still opens
+        // it, so the join can be finished.
+        let half = tempfile::tempdir().unwrap();
+        drop(Store::create(half.path()).unwrap());
+        assert!(!half.path().join(KEYRING_FILE).exists());
+        assert!(Store::open_unfinished(half.path()).unwrap().is_some());
+        assert!(Store::open_unfinished(dir.path()).unwrap().is_none());
+        // Without its key file nobody can ever open it: set aside for a new one.
+        fs::remove_file(half.path().join(KEY_FILE)).unwrap();
+        Store::create(half.path()).unwrap();
+        let aside = fs::read_dir(half.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains("unopenable")
+            })
+            .count();
+        assert!(aside >= 1);
+    }
+
+    #[test]
+    fn opening_a_store_creates_nothing_where_there_is_none() {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty");
-        let err = Store::open_existing(&empty).err().unwrap();
+        let err = Store::open(&empty, maya(PIN)).err().unwrap();
         assert!(matches!(err, StoreError::NoStore(_)), "{err}");
         assert!(!empty.exists());
         let file = dir.path().join("a-file");
         fs::write(&file, "x").unwrap();
         for err in [
-            Store::open(&file).err().unwrap(),
-            Store::open_existing(&file).err().unwrap(),
+            Store::open(&file, maya(PIN)).err().unwrap(),
+            Store::create(&file).err().unwrap(),
         ] {
             assert!(matches!(err, StoreError::NotAFolder(_)), "{err}");
         }
@@ -1612,7 +2032,7 @@ mod tests {
     #[test]
     fn the_size_of_an_encrypted_store_can_be_measured() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = keyed_store(dir.path());
         let empty = store.disk_bytes().unwrap();
         assert!(empty > 0);
         for _ in 0..2000 {
@@ -1707,7 +2127,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = Uuid::now_v7();
         let expected = {
-            let store = Store::open(dir.path()).unwrap();
+            let store = keyed_store(dir.path());
             store
                 .conn()
                 .execute(
@@ -1735,7 +2155,7 @@ mod tests {
                 .unwrap();
             hash
         };
-        let store = Store::open(dir.path()).unwrap();
+        let store = keyed_store(dir.path());
         assert_eq!(store.doc_heads(id).unwrap().unwrap().heads, expected);
     }
 
@@ -1752,11 +2172,11 @@ mod tests {
                 time_zone: None,
                 device_name: "desk laptop".into(),
                 manager_name: "Maya Manager".into(),
-                manager_secret: "2468".into(),
+                manager_secret: "246810".into(),
             },
         )
         .unwrap();
-        let user = service::unlock(&store, &clock, "Maya Manager", "2468").unwrap();
+        let user = service::unlock(&store, &clock, "Maya Manager", "246810").unwrap();
         let ctx = Ctx::new(&store, &clock).as_user(user);
         let activities = store.activities().unwrap().len() + 4;
         for name in ["Art", "Music", "Football", "Cooking"] {
@@ -1800,7 +2220,7 @@ mod tests {
     /// then put back as a laptop on an older hubdesk left them: `forget` empties the tables
     /// that older layout did not have, and the projection layout is set to `layout`.
     fn store_left_by_an_older_hubdesk(dir: &Path, member: Uuid, forget: &str, layout: i64) {
-        let store = Store::open(dir).unwrap();
+        let store = keyed_store(dir);
         let mut am = AutoCommit::new();
         let record = doc::MemberDoc {
             schema: doc::SCHEMA_VERSION,
@@ -1881,11 +2301,27 @@ mod tests {
     /// rebuilds nothing and reports nothing.
     fn reopened_after_one_rebuild(dir: &Path) -> Store {
         let mut reports = Vec::new();
-        let store = Store::open_with_progress(dir, |p| reports.push(p)).unwrap();
+        let store = Store::open_with_progress(
+            dir,
+            Unlock::User {
+                name: "",
+                secret: "",
+            },
+            |p| reports.push(p),
+        )
+        .unwrap();
         let last = reports.last().copied().expect("the rebuild reported");
         assert!(last.total >= 1 && last.done == last.total, "{reports:?}");
         let mut again = Vec::new();
-        Store::open_with_progress(dir, |p| again.push(p)).unwrap();
+        Store::open_with_progress(
+            dir,
+            Unlock::User {
+                name: "",
+                secret: "",
+            },
+            |p| again.push(p),
+        )
+        .unwrap();
         assert!(again.is_empty(), "{again:?}");
         store
     }

@@ -209,7 +209,7 @@ fn a_back_entry_day_opened_elsewhere_never_displaces_todays_day() {
     front.user("Sol", "staff");
     sync_pair(front, office).unwrap();
     let desk = front.manager();
-    let staff = Ctx::new(&office.store, &office.clock).as_user(office.unlock("Sol", "1357"));
+    let staff = Ctx::new(&office.store, &office.clock).as_user(office.unlock("Sol", "135791"));
 
     let ola = front.register(&desk, "Ola", "2011-02");
     service::open_day(&desk, OpenDay::default()).unwrap();

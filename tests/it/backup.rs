@@ -1,83 +1,62 @@
 //! Backups: a round trip onto a fresh laptop, every change and cut refused whole, and a
 //! backup taken while another connection writes.
 //!
-//! The wrapped keys here are a stand-in (the store key sealed under a key made from the
-//! secret): the backup file treats them as opaque bytes, and the store's real keyring
-//! unwraps them the same way through `restore_backup`'s `unwrap`.
+//! The backup carries a keyring of its own (the store key sealed for the organisation's
+//! active users and its recovery key); restoring opens it with one of those secrets.
 
 use std::path::{Path, PathBuf};
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hubdesk::service::{self, BackupError, Ctx, KeyMaterial, SystemClock};
-use hubdesk::store::Store;
-use sha2::{Digest, Sha256};
+use hubdesk::service::{self, Ctx, KeyMaterial, SystemClock};
+use hubdesk::store::{Store, Unlock};
 use tempfile::TempDir;
 
-use crate::support::{MANAGER, MANAGER_PIN, open_store, store_key_of};
+use crate::support::{MANAGER, MANAGER_PIN, open_file_store, open_store};
 
-const RECOVERY: &str = "RECOVERY-KEY-1234";
-
-fn wrapping_key(secret: &str) -> [u8; 32] {
-    Sha256::digest(format!("stand-in wrap:{secret}").as_bytes()).into()
-}
-
-/// The store key sealed once under each secret: a user's PIN and the recovery key.
-fn keyring(store_key: &[u8; 32]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for secret in [MANAGER_PIN, RECOVERY] {
-        let sealed = XChaCha20Poly1305::new(&wrapping_key(secret).into())
-            .encrypt(XNonce::from_slice(&[0; 24]), &store_key[..])
-            .unwrap();
-        out.extend_from_slice(&(sealed.len() as u16).to_be_bytes());
-        out.extend_from_slice(&sealed);
-    }
-    out
-}
-
-fn unwrap_with(
-    secret: &str,
-) -> impl FnOnce(&service::BackupHeader, &[u8]) -> Result<[u8; 32], BackupError> + '_ {
-    move |_, keyring| {
-        let mut rest = keyring;
-        while rest.len() >= 2 {
-            let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-            let Some(sealed) = rest.get(2..2 + n) else {
-                break;
-            };
-            if let Ok(key) = XChaCha20Poly1305::new(&wrapping_key(secret).into())
-                .decrypt(XNonce::from_slice(&[0; 24]), sealed)
-                && let Ok(key) = <[u8; 32]>::try_from(key.as_slice())
-            {
-                return Ok(key);
-            }
-            rest = &rest[2 + n..];
-        }
-        Err(BackupError::Unlock(
-            "That PIN, passphrase or recovery key does not open this backup (or the backup has been changed); nothing was restored.".into(),
-        ))
-    }
-}
-
-/// Where the restored store finds its key: today's key file beside it.
-fn place_key(dir: &Path, _keyring: &[u8], key: &[u8; 32]) -> service::Result<()> {
-    std::fs::write(dir.join(hubdesk::store::KEY_FILE), hex::encode(key))
-        .map_err(|e| service::Error::Storage(e.to_string()))
-}
+const DESK: &str = "Dee Desk";
+const DESK_PIN: &str = "135791";
 
 struct Laptop {
     dir: TempDir,
+    recovery: String,
 }
 
 impl Laptop {
+    /// A laptop set up with a manager and a desk user, and these members.
     fn set_up(names: &[&str]) -> Laptop {
         let dir = tempfile::tempdir().unwrap();
-        let hub = crate::support::Hub::set_up(open_store(dir.path()).unwrap());
+        let hub = crate::support::Hub {
+            store: open_file_store(dir.path()),
+            clock: service::ManualClock::new(crate::support::t0()),
+        };
+        let set_up = service::set_up_organisation(
+            &Ctx::new(&hub.store, &hub.clock),
+            service::SetUpOrganisation {
+                org_name: "Test Hubs".into(),
+                hub_name: "Riverside".into(),
+                time_zone: None,
+                device_name: "desk laptop".into(),
+                manager_name: MANAGER.into(),
+                manager_secret: MANAGER_PIN.into(),
+            },
+        )
+        .unwrap();
         let ctx = hub.manager();
+        service::add_user(
+            &ctx,
+            service::AddUser {
+                name: DESK.into(),
+                roles: "desk".into(),
+                secret: DESK_PIN.into(),
+            },
+        )
+        .unwrap();
         for name in names {
             hub.register(&ctx, name, "2010-05");
         }
-        Laptop { dir }
+        Laptop {
+            dir,
+            recovery: set_up.recovery_key,
+        }
     }
 
     fn store(&self) -> Store {
@@ -85,11 +64,7 @@ impl Laptop {
     }
 
     fn keys(&self) -> KeyMaterial {
-        let store_key = store_key_of(self.dir.path());
-        KeyMaterial {
-            keyring: keyring(&store_key),
-            store_key,
-        }
+        service::backup_keys(&self.store()).unwrap()
     }
 
     fn back_up_to(&self, folder: &Path) -> service::BackupMade {
@@ -104,8 +79,15 @@ impl Laptop {
     }
 }
 
-fn restore(file: &Path, dir: &Path, secret: &str) -> service::Result<service::BackupRestored> {
-    service::restore_backup(file, dir, unwrap_with(secret), place_key)
+fn as_manager() -> Unlock<'static> {
+    Unlock::User {
+        name: MANAGER,
+        secret: MANAGER_PIN,
+    }
+}
+
+fn restore(file: &Path, dir: &Path, who: Unlock<'_>) -> service::Result<service::BackupRestored> {
+    service::restore_backup_as(file, dir, who, chrono::Utc::now())
 }
 
 fn dump(dir: &Path) -> Vec<String> {
@@ -137,19 +119,31 @@ fn a_backup_restores_onto_a_fresh_laptop_with_a_users_secret_or_the_recovery_key
     assert_eq!(a.store().audit_count("backup.created").unwrap(), 1);
 
     let fresh = tempfile::tempdir().unwrap();
-    for (secret, into) in [(MANAGER_PIN, "by-pin"), (RECOVERY, "by-recovery-key")] {
+    let desk = Unlock::User {
+        name: DESK,
+        secret: DESK_PIN,
+    };
+    for (who, into) in [
+        (as_manager(), "by-managers-pin"),
+        (desk, "by-desk-users-pin"),
+        (Unlock::Recovery(&a.recovery), "by-recovery-key"),
+    ] {
         let dir = fresh.path().join(into);
-        let restored = restore(&made.path, &dir, secret).unwrap();
+        let restored = restore(&made.path, &dir, who).unwrap();
         assert_eq!(restored.made_at, made.made_at);
+        assert!(dir.join(hubdesk::store::KEYRING_FILE).exists());
+        assert!(!dir.join(hubdesk::store::KEY_FILE).exists());
+        // The restored store is a store like any other: each secret opens it from its keyring.
+        for again in [as_manager(), desk, Unlock::Recovery(&a.recovery)] {
+            let store = crate::support::open_file_store_as(&dir, again).unwrap();
+            assert_eq!(store.audit_count("backup.restored").unwrap(), 1, "{into}");
+        }
         assert_eq!(dump(&dir), dump(a.dir.path()), "restored with {into}");
-        let restored_store = open_store(&dir).unwrap();
-        service::note_restored(&restored_store, chrono::Utc::now()).unwrap();
-        assert_eq!(restored_store.audit_count("backup.restored").unwrap(), 1);
     }
     // Restored into an empty folder that was already there, too.
     let empty = fresh.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    restore(&made.path, &empty, MANAGER_PIN).unwrap();
+    restore(&made.path, &empty, as_manager()).unwrap();
     assert_eq!(dump(&empty), dump(a.dir.path()));
 }
 
@@ -178,9 +172,17 @@ fn a_changed_or_cut_backup_or_a_wrong_secret_is_refused_whole_and_nothing_is_wri
     let target = fresh.path().join("restored");
     let tried = fresh.path().join("tried.hdbackup");
 
-    let wrong = restore(&made.path, &target, "0000").unwrap_err();
+    let wrong_pin = Unlock::User {
+        name: MANAGER,
+        secret: "000000",
+    };
+    let wrong = restore(&made.path, &target, wrong_pin).unwrap_err();
     assert_eq!(wrong.kind(), "permission", "{wrong}");
+    assert!(wrong.to_string().ends_with("nothing was restored."), "{wrong}");
     assert_not_restored(&target, "a wrong PIN");
+    let wrong = restore(&made.path, &target, Unlock::Recovery("AAAA-BBBB")).unwrap_err();
+    assert_eq!(wrong.kind(), "permission", "{wrong}");
+    assert_not_restored(&target, "a wrong recovery key");
 
     // Every byte of the header and the wrapped keys, and bytes spread over the database and
     // the MAC (each try reads the whole file back; the layout's own test flips every byte of
@@ -193,7 +195,7 @@ fn a_changed_or_cut_backup_or_a_wrong_secret_is_refused_whole_and_nothing_is_wri
         let mut changed = good.clone();
         changed[i] ^= 0x20;
         std::fs::write(&tried, &changed).unwrap();
-        let err = restore(&tried, &target, MANAGER_PIN).unwrap_err();
+        let err = restore(&tried, &target, as_manager()).unwrap_err();
         assert!(
             matches!(err.kind(), "sync" | "permission"),
             "byte {i}: {} {err}",
@@ -203,7 +205,7 @@ fn a_changed_or_cut_backup_or_a_wrong_secret_is_refused_whole_and_nothing_is_wri
     }
     for len in [0, header_len, good.len() / 2, good.len() - 1] {
         std::fs::write(&tried, &good[..len]).unwrap();
-        let err = restore(&tried, &target, MANAGER_PIN).unwrap_err();
+        let err = restore(&tried, &target, as_manager()).unwrap_err();
         assert_eq!(err.kind(), "sync", "cut to {len}: {err}");
         assert_not_restored(&target, &format!("cut to {len} bytes"));
     }
@@ -212,7 +214,7 @@ fn a_changed_or_cut_backup_or_a_wrong_secret_is_refused_whole_and_nothing_is_wri
     changed[good.len() / 2] ^= 1;
     std::fs::write(&tried, &changed).unwrap();
     assert_eq!(
-        restore(&tried, &target, MANAGER_PIN)
+        restore(&tried, &target, as_manager())
             .unwrap_err()
             .to_string(),
         "This backup is incomplete or has been changed since it was made; nothing was restored."
@@ -224,11 +226,11 @@ fn restoring_into_a_folder_that_holds_anything_is_refused() {
     let a = Laptop::set_up(&["Zephyrine Quill"]);
     let stick = tempfile::tempdir().unwrap();
     let made = a.back_up_to(stick.path());
-    let err = restore(&made.path, a.dir.path(), MANAGER_PIN).unwrap_err();
+    let err = restore(&made.path, a.dir.path(), as_manager()).unwrap_err();
     assert_eq!(err.kind(), "conflict", "{err}");
     let full = tempfile::tempdir().unwrap();
     std::fs::write(full.path().join("notes.txt"), "mine").unwrap();
-    let err = restore(&made.path, full.path(), MANAGER_PIN).unwrap_err();
+    let err = restore(&made.path, full.path(), as_manager()).unwrap_err();
     assert_eq!(err.kind(), "conflict", "{err}");
     assert_eq!(std::fs::read_dir(full.path()).unwrap().count(), 1);
 }
@@ -265,7 +267,7 @@ fn a_backup_taken_while_another_connection_writes_restores_a_consistent_store() 
     assert!(written >= 1);
     let restored = tempfile::tempdir().unwrap();
     let into = restored.path().join("store");
-    restore(&made.path, &into, MANAGER_PIN).unwrap();
+    restore(&made.path, &into, as_manager()).unwrap();
     // Sound, every table equals a rebuild from the documents, and it holds what was there
     // when the copy was taken: at least the first member and the first one written alongside.
     let tables = dump(&into);

@@ -20,6 +20,7 @@ impl Out {
 
 pub(crate) fn hubdesk(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
+    cmd.env("HUBDESK_TEST_CHEAP_KDF", "1");
     cmd.arg("--data-dir")
         .arg(dir)
         .args(args)
@@ -42,11 +43,12 @@ impl From<std::process::Output> for Out {
     }
 }
 
-const M: Option<(&str, &str)> = Some(("Maya", "2468"));
+const M: Option<(&str, &str)> = Some(("Maya", "246810"));
 
 pub(crate) fn set_up() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
+    cmd.env("HUBDESK_TEST_CHEAP_KDF", "1");
     let out = cmd
         .arg("--data-dir")
         .arg(dir.path())
@@ -61,7 +63,7 @@ pub(crate) fn set_up() -> tempfile::TempDir {
             "--manager",
             "Maya",
         ])
-        .env("HUBDESK_PIN", "2468")
+        .env("HUBDESK_PIN", "246810")
         .output()
         .unwrap();
     assert!(
@@ -240,12 +242,13 @@ fn exit_codes_follow_the_contract() {
     );
     // 3: not permitted, wrong PIN, locked out.
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(d)
         .args(["user", "add", "Dee", "--role", "desk"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(
@@ -253,15 +256,13 @@ fn exit_codes_follow_the_contract() {
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let desk = Some(("Dee", "1357"));
+    let desk = Some(("Dee", "135791"));
     assert_eq!(hubdesk(d, desk, &["user", "list"]).code, 3);
-    assert_eq!(hubdesk(d, Some(("Dee", "0000")), &["here"]).code, 3);
-    for _ in 0..4 {
-        hubdesk(d, Some(("Dee", "0000")), &["here"]);
-    }
-    let locked = hubdesk(d, desk, &["here"]);
-    assert_eq!(locked.code, 3);
-    assert!(locked.stderr.contains("Try again in"), "{}", locked.stderr);
+    // A wrong PIN opens nothing: it fails at the keyring, before the store is open (the
+    // lock-out counts wrong PINs once a store is open: the app's lock screen).
+    let wrong = hubdesk(d, Some(("Dee", "000000")), &["here"]);
+    assert_eq!(wrong.code, 3);
+    assert!(wrong.stderr.contains("is not Dee's"), "{}", wrong.stderr);
     assert_eq!(hubdesk(d, None, &["here"]).code, 3, "no user given");
 }
 
@@ -338,7 +339,7 @@ fn the_demo_builds_on_an_empty_directory_only() {
     ));
     assert_eq!(built["members"], 40);
     assert!(built["org"].as_str().unwrap().contains("DEMO"));
-    let desk = Some(("Demo Desk", "1357"));
+    let desk = Some(("Demo Desk", "135791"));
     ok(hubdesk(d, desk, &["--json", "day", "open"]));
     let again = hubdesk(d, None, &["demo", "--members", "10", "--days", "2"]);
     assert_eq!(again.code, 5);
@@ -364,7 +365,7 @@ fn the_same_seed_builds_the_same_members() {
         ));
         let found = ok(hubdesk(
             dir.path(),
-            Some(("Demo Manager", "2468")),
+            Some(("Demo Manager", "246810")),
             &["--json", "member", "find", "a"],
         ));
         found
@@ -460,10 +461,13 @@ fn serving(child: &mut std::process::Child, addr: &str) -> Result<(), String> {
 /// `stdout` and its stderr to a pipe.
 fn serve(dir: &Path, addr: &str, env: &[(&str, &str)], stdout: std::process::Stdio) -> Serving {
     let child = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(dir)
         .args(["sync", "serve", "--listen", addr])
         .env("HUBDESK_MDNS", "off")
+        .env("HUBDESK_USER", "Maya")
+        .env("HUBDESK_PIN", "246810")
         .envs(env.iter().copied())
         .stdout(stdout)
         .stderr(std::process::Stdio::piped())
@@ -526,7 +530,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let out = hubdesk(b.path(), None, &["--json", "sync", "now", &addr]);
+    let out = hubdesk(b.path(), M, &["--json", "sync", "now", &addr]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let synced = out.json();
     assert_eq!(synced["report"]["docs_sent"], 1);
@@ -534,7 +538,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     let found = hubdesk(a.path(), M, &["--json", "member", "find", "zoe"]).json();
     assert_eq!(found.as_array().unwrap().len(), 1);
 
-    let status = hubdesk(b.path(), None, &["--json", "sync", "status"]).json();
+    let status = hubdesk(b.path(), M, &["--json", "sync", "status"]).json();
     assert_eq!(status["peers"][0]["name"], "desk-1");
     assert_eq!(status["peers"][0]["pending"], 0);
 
@@ -566,7 +570,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     assert!(out.stderr.contains("removed"), "{}", out.stderr);
     assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
     // desk-2 syncs: desk-1 tells it, with the organisation's record, and desk-2 forgets.
-    let out = hubdesk(b.path(), None, &["--json", "sync", "now", &addr]);
+    let out = hubdesk(b.path(), M, &["--json", "sync", "now", &addr]);
     assert_eq!(out.code, 7, "{}", out.stderr);
     let said = out.stderr.trim().to_string();
     assert!(
@@ -578,6 +582,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     for gone in [
         "hubdesk.db",
         "hubdesk.db-wal",
+        "keyring.json",
         "store.key",
         "from-desk-2.hdsync",
     ] {
@@ -879,6 +884,7 @@ fn into_closed_pipe(dir: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Ou
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubdesk"));
+    cmd.env("HUBDESK_TEST_CHEAP_KDF", "1");
     cmd.arg("--data-dir")
         .arg(dir)
         .args(args)
@@ -981,6 +987,7 @@ fn a_command_line_clap_refuses_is_one_sentence_with_exit_2() {
     {
         use std::os::unix::ffi::OsStrExt;
         let out = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+            .env("HUBDESK_TEST_CHEAP_KDF", "1")
             .arg("--data-dir")
             .arg(d)
             .args(["member", "find"])
@@ -1049,13 +1056,7 @@ fn with_json_every_error_is_one_json_value_with_its_kind_and_exit_code() {
             3,
             Value::Null,
         ),
-        (
-            None,
-            &["sync", "now", "127.0.0.1:1"],
-            "sync",
-            1,
-            Value::Null,
-        ),
+        (M, &["sync", "now", "127.0.0.1:1"], "sync", 1, Value::Null),
     ];
     for (user, args, kind, exit, field) in cases {
         let mut with_json = vec!["--json"];
@@ -1085,11 +1086,13 @@ fn with_json_every_error_is_one_json_value_with_its_kind_and_exit_code() {
 fn a_wrong_key_or_a_damaged_store_is_one_sentence_without_sqlcipher_log_lines() {
     let dir = set_up();
     let d = dir.path();
-    let key = d.join("store.key");
+    // The keyring of another laptop (the same manager and PIN, another store key).
+    let other = set_up();
+    let key = d.join("keyring.json");
     let real_key = std::fs::read(&key).unwrap();
-    std::fs::write(&key, "ab".repeat(32)).unwrap();
+    std::fs::copy(other.path().join("keyring.json"), &key).unwrap();
     let line = one_sentence(&hubdesk(d, M, &["here"]), 1);
-    assert!(line.contains("key file does not match"), "{line}");
+    assert!(line.contains("key does not match"), "{line}");
 
     std::fs::write(&key, real_key).unwrap();
     let db = d.join("hubdesk.db");
@@ -1128,12 +1131,12 @@ fn a_data_dir_that_is_a_file_or_holds_no_store_is_explained_and_nothing_is_made(
         );
     }
 
-    // A store whose key file is gone: never a new key, and it says why it cannot open.
+    // A store whose keyring is gone: never a new key, and it says why it cannot open.
     let d = set_up();
-    std::fs::remove_file(d.path().join("store.key")).unwrap();
+    std::fs::remove_file(d.path().join("keyring.json")).unwrap();
     let line = one_sentence(&hubdesk(d.path(), M, &["here"]), 1);
-    assert!(line.contains("key file (store.key) is missing"), "{line}");
-    assert!(!d.path().join("store.key").exists());
+    assert!(line.contains("keyring (keyring.json) is missing"), "{line}");
+    assert!(!d.path().join("keyring.json").exists());
 }
 
 #[test]
@@ -1146,13 +1149,13 @@ fn sync_now_refuses_this_laptops_own_address_and_an_address_that_is_not_one() {
         &[("HUBDESK_SYNC", "off")],
         std::process::Stdio::null(),
     );
-    let line = one_sentence(&hubdesk(a.path(), None, &["sync", "now", &addr]), 2);
+    let line = one_sentence(&hubdesk(a.path(), M, &["sync", "now", &addr]), 2);
     assert!(line.contains("is this laptop itself"), "{line}");
-    let status = ok(hubdesk(a.path(), None, &["--json", "sync", "status"]));
+    let status = ok(hubdesk(a.path(), M, &["--json", "sync", "status"]));
     assert_eq!(status["peers"], serde_json::json!([]), "not its own peer");
 
     for typo in ["127.0.0.1:99999", "127.0.0.1:port", ":47810"] {
-        let out = hubdesk(a.path(), None, &["--json", "sync", "now", typo]);
+        let out = hubdesk(a.path(), M, &["--json", "sync", "now", typo]);
         let line = one_sentence(&out, 2);
         assert!(line.contains("is not an address"), "{typo}: {line}");
         assert!(!line.contains(&format!("{typo}:47810")), "{line}");
@@ -1166,9 +1169,11 @@ fn sync_serve_on_a_busy_port_says_only_that_it_could_not_listen() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(a.path())
-        .args(["sync", "serve", "--listen", &addr])
+        .args(["--as", "Maya", "sync", "serve", "--listen", &addr])
+        .env("HUBDESK_PIN", "246810")
         .env("HUBDESK_MDNS", "off")
         .env("HUBDESK_SYNC", "off")
         .output()
@@ -1206,7 +1211,7 @@ fn a_second_pairing_code_keeps_the_first_valid_and_a_repeated_join_says_how_to_f
     // Joining again (after a join that was cut short, say) says how to finish instead.
     let out = hubdesk(
         b.path(),
-        None,
+        M,
         &["sync", "join", &addr, "--code", code, "--device", "desk-2"],
     );
     let line = one_sentence(&out, 5);
@@ -1249,6 +1254,7 @@ fn a_serve_that_cannot_listen_fails_the_test_rather_than_another_listener_passin
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(dir.path())
         .args(["sync", "serve", "--listen", &addr])
@@ -1284,7 +1290,14 @@ fn after_a_command_the_command_line_folds_the_records_it_changed() {
     ok(hubdesk(d, M, &["--json", "signout", &code]));
     // The sign-in and the sign-out each appended a chunk; the idle step after each command
     // folded them, and nothing else waits.
-    let store = hubdesk::store::Store::open_existing(d).unwrap();
+    let store = crate::support::open_file_store_as(
+        d,
+        hubdesk::store::Unlock::User {
+            name: "Maya",
+            secret: "246810",
+        },
+    )
+    .unwrap();
     assert_eq!(store.chunk_count(id).unwrap(), 1);
     assert_eq!(store.compaction_pending().unwrap(), 0);
     let shown = ok(hubdesk(d, M, &["--json", "member", "show", &code]));
@@ -1448,16 +1461,17 @@ fn conversations_on_the_command_line_print_one_json_value_and_refuse_with_the_us
     assert_eq!(hubdesk(d, M, &["conversation", "list", "ZZZ-ZZZZ"]).code, 4);
     // 3: the desk may not read them.
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(d)
         .args(["user", "add", "Dee", "--role", "desk"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
-    let refused = hubdesk(d, Some(("Dee", "1357")), &["conversation", "list", code]);
+    let refused = hubdesk(d, Some(("Dee", "135791")), &["conversation", "list", code]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("can't read or write conversations"),
@@ -1739,16 +1753,17 @@ fn shifts_training_and_signposts_on_the_command_line_print_json_and_refuse_with_
     let dir = set_up();
     let d = dir.path();
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(d)
         .args(["user", "add", "Nia", "--role", "navigator"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
-    let nia = Some(("Nia", "1357"));
+    let nia = Some(("Nia", "135791"));
     // 5: no day open yet.
     assert_eq!(hubdesk(d, nia, &["shift", "start"]).code, 5);
     ok(hubdesk(d, M, &["--json", "day", "open"]));
@@ -2028,12 +2043,13 @@ fn plans_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_code
     assert_eq!(hubdesk(d, M, &["plan", "show", "ZZZ-ZZZZ"]).code, 4);
     // 3: the desk may not read or write plans.
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(d)
         .args(["user", "add", "Dee", "--role", "desk"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
@@ -2049,7 +2065,7 @@ fn plans_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_code
             "x",
         ],
     ] {
-        let refused = hubdesk(d, Some(("Dee", "1357")), &args);
+        let refused = hubdesk(d, Some(("Dee", "135791")), &args);
         assert_eq!(refused.code, 3, "{}", refused.stderr);
         assert!(
             refused.stderr.contains("self-care plans"),
@@ -2072,16 +2088,17 @@ fn concerns_on_the_command_line_print_one_json_value_and_refuse_with_the_usual_c
     ));
     let code = m["code"].as_str().unwrap();
     let add = Command::new(env!("CARGO_BIN_EXE_hubdesk"))
+        .env("HUBDESK_TEST_CHEAP_KDF", "1")
         .arg("--data-dir")
         .arg(d)
         .args(["user", "add", "Nia", "--role", "navigator"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
-    let nia = Some(("Nia", "1357"));
+    let nia = Some(("Nia", "135791"));
     let raised = ok(hubdesk(
         d,
         nia,

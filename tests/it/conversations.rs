@@ -4,9 +4,9 @@
 use chrono::Duration;
 use hubdesk::domain::conversation::ConversationInput;
 use hubdesk::service::{self, Error};
-use hubdesk::store::Store;
 
 use crate::support::Hub;
+use crate::support::open_file_store;
 
 fn said(what: &str) -> ConversationInput {
     ConversationInput {
@@ -277,7 +277,7 @@ fn the_raw_data_dir_never_shows_a_conversations_words() {
     let dir = tempfile::tempdir().unwrap();
     let words = "Zanzibarquokka dreams of the sea";
     {
-        let hub = Hub::set_up(Store::open(dir.path()).unwrap());
+        let hub = Hub::set_up(open_file_store(dir.path()));
         let nav = hub.user("Nia", "navigator");
         let m = hub.register(&hub.manager(), "Kai", "2010-03");
         let mut input = private(words);

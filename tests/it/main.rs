@@ -8,6 +8,7 @@ mod cli;
 mod conversations;
 mod day_story;
 mod fixtures;
+mod keys;
 mod members;
 mod permissions;
 mod plans;

@@ -436,7 +436,7 @@ fn names_with_direction_marks_are_refused_wherever_a_name_is_typed() {
                     service::AddUser {
                         name: name.into(),
                         roles: "desk".into(),
-                        secret: "1357".into(),
+                        secret: "135791".into(),
                     },
                 )
                 .map(drop),

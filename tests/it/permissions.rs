@@ -14,7 +14,7 @@ fn a_desk_user_cannot_administer_and_is_told_who_can() {
         AddUser {
             name: "Eve".into(),
             roles: "manager".into(),
-            secret: "9999".into(),
+            secret: "999999".into(),
         },
     )
     .unwrap_err();
@@ -76,7 +76,7 @@ fn a_deactivated_user_can_do_nothing_even_mid_session() {
         matches!(service::open_day(&desk, Default::default()), Err(Error::Permission(m)) if m.contains("deactivated"))
     );
     assert!(matches!(
-        service::unlock(&hub.store, &hub.clock, "Dee", "1357"),
+        service::unlock(&hub.store, &hub.clock, "Dee", "135791"),
         Err(Error::Permission(_))
     ));
     assert!(
@@ -110,7 +110,7 @@ fn five_wrong_pins_lock_the_user_out_until_it_expires() {
         Err(Error::Locked(_))
     ));
     // Even the right PIN is refused while locked out.
-    let err = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    let err = service::unlock(&hub.store, &hub.clock, "Dee", "135791").unwrap_err();
     assert!(
         matches!(&err, Error::Locked(m) if m.contains("5 minutes")),
         "{err}"
@@ -118,11 +118,11 @@ fn five_wrong_pins_lock_the_user_out_until_it_expires() {
     hub.clock
         .advance(Duration::minutes(4) + Duration::seconds(59));
     assert!(matches!(
-        service::unlock(&hub.store, &hub.clock, "Dee", "1357"),
+        service::unlock(&hub.store, &hub.clock, "Dee", "135791"),
         Err(Error::Locked(_))
     ));
     hub.clock.advance(Duration::seconds(1));
-    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_ok());
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "135791").is_ok());
     // Other users are not affected by Dee's lock-out.
     assert!(service::unlock(&hub.store, &hub.clock, MANAGER, MANAGER_PIN).is_ok());
 }
@@ -137,14 +137,14 @@ fn a_manager_resetting_a_pin_lifts_the_lock_out() {
     }
     let fifth = service::unlock(&hub.store, &hub.clock, "Dee", "0000").unwrap_err();
     assert_eq!(fifth.kind(), "locked", "{fifth}");
-    let locked_out = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    let locked_out = service::unlock(&hub.store, &hub.clock, "Dee", "135791").unwrap_err();
     assert!(
         locked_out.to_string().contains("Try again in"),
         "{locked_out}"
     );
-    service::reset_user_secret(&hub.manager(), "Dee", "8080").unwrap();
-    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "8080").is_ok());
-    let old_pin = service::unlock(&hub.store, &hub.clock, "Dee", "1357").unwrap_err();
+    service::reset_user_secret(&hub.manager(), "Dee", "808080").unwrap();
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "808080").is_ok());
+    let old_pin = service::unlock(&hub.store, &hub.clock, "Dee", "135791").unwrap_err();
     assert!(old_pin.to_string().contains("Wrong PIN"), "{old_pin}");
 }
 
@@ -152,11 +152,11 @@ fn a_manager_resetting_a_pin_lifts_the_lock_out() {
 fn user_names_are_matched_without_case_or_accents_and_must_be_distinct() {
     let hub = Hub::new();
     hub.user("Zoë Desk", "desk");
-    assert!(service::unlock(&hub.store, &hub.clock, "zoe desk", "1357").is_ok());
+    assert!(service::unlock(&hub.store, &hub.clock, "zoe desk", "135791").is_ok());
     let again = AddUser {
         name: "ZOE DESK".into(),
         roles: "desk".into(),
-        secret: "1234".into(),
+        secret: "123456".into(),
     };
     assert!(matches!(
         service::add_user(&hub.manager(), again),
@@ -188,7 +188,7 @@ fn pins_are_stored_only_as_argon2id_hashes() {
     hub.user("Dee", "desk");
     let dump = hub.store.projection_dump().unwrap().join("\n");
     assert!(dump.contains("$argon2id$"));
-    assert!(!dump.contains("1357"));
+    assert!(!dump.contains("135791"));
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn the_lock_out_follows_the_organisations_settings() {
         matches!(service::unlock(&hub.store, &hub.clock, "Dee", "0000"), Err(Error::Locked(m)) if m.contains("10 minutes"))
     );
     hub.clock.advance(Duration::minutes(10));
-    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "1357").is_ok());
+    assert!(service::unlock(&hub.store, &hub.clock, "Dee", "135791").is_ok());
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn a_manager_changes_roles_and_they_take_effect_at_once() {
     ));
     let changed = service::set_user_roles(&hub.manager(), "Dee", "desk,manager").unwrap();
     assert_eq!(changed.roles, vec!["desk", "manager"]);
-    let dee = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Dee", "1357"));
+    let dee = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Dee", "135791"));
     assert!(service::show_settings(&dee).is_ok());
     assert!(matches!(
         service::set_user_roles(&hub.manager(), MANAGER, "desk"),
@@ -278,11 +278,11 @@ fn a_manager_demoted_while_unlocked_loses_manager_rights_at_once() {
         AddUser {
             name: "Mo".into(),
             roles: "manager".into(),
-            secret: "1357".into(),
+            secret: "135791".into(),
         },
     )
     .unwrap();
-    let mo = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Mo", "1357"));
+    let mo = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Mo", "135791"));
     assert!(service::show_settings(&mo).is_ok());
 
     service::set_user_roles(&manager, "Mo", "desk").unwrap();
@@ -354,7 +354,7 @@ fn a_member_record_shows_sensitive_details_by_the_roles_held_now() {
 fn a_shell_sees_the_unlocked_users_roles_as_they_are_now() {
     let hub = Hub::new();
     hub.user("Dee", "staff");
-    let dee = hub.unlock("Dee", "1357");
+    let dee = hub.unlock("Dee", "135791");
     service::set_user_roles(&hub.manager(), "Dee", "desk").unwrap();
     let now = service::acting_user_now(&hub.store, &dee).unwrap().unwrap();
     assert_eq!(now.roles().to_string(), "desk");

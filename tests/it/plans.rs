@@ -4,9 +4,9 @@
 
 use chrono::Duration;
 use hubdesk::service::{self, NewPlanStep, PlanSectionEdit, PlanStepChange, PlanView};
-use hubdesk::store::Store;
 
 use crate::support::Hub;
+use crate::support::open_file_store;
 use crate::sync::{assert_converged, ctx_of, laptops, sync_pair};
 
 fn edit(section: &str, text: &str) -> PlanSectionEdit {
@@ -339,7 +339,7 @@ fn every_read_of_a_plan_is_audited_and_every_change_too() {
 fn the_raw_data_dir_never_shows_a_plans_words() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let hub = Hub::set_up(Store::open(dir.path()).unwrap());
+        let hub = Hub::set_up(open_file_store(dir.path()));
         let nav = hub.user("Nia", "navigator");
         let m = hub.register(&hub.manager(), "Kai", "2010-03");
         service::edit_plan_section(&nav, &m.code, edit("early-signs", "Zanzibarquokka nights"))

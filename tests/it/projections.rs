@@ -6,6 +6,7 @@ use hubdesk::service::{self, OpenDay, ProfileEdit, SignInContact};
 use proptest::prelude::*;
 
 use crate::support::Hub;
+use crate::support::open_file_store;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -370,7 +371,7 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let clock = service::ManualClock::new(crate::support::t0());
     let dump = {
-        let store = hubdesk::store::Store::open(dir.path()).unwrap();
+        let store = open_file_store(dir.path());
         let ctx = service::Ctx::new(&store, &clock);
         service::set_up_organisation(
             &ctx,
@@ -379,12 +380,13 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
                 hub_name: "Hub".into(),
                 time_zone: None,
                 device_name: "laptop".into(),
-                manager_name: "M".into(),
-                manager_secret: "2468".into(),
+                manager_name: crate::support::MANAGER.into(),
+                manager_secret: "246810".into(),
             },
         )
         .unwrap();
-        let ctx = ctx.as_user(service::unlock(&store, &clock, "M", "2468").unwrap());
+        let ctx = ctx
+            .as_user(service::unlock(&store, &clock, crate::support::MANAGER, "246810").unwrap());
         service::open_day(&ctx, OpenDay::default()).unwrap();
         let req = service::RegisterMember {
             profile: hubdesk::domain::member::ProfileInput {
@@ -402,7 +404,7 @@ fn everything_is_still_there_after_closing_and_reopening_the_store() {
         service::sign_in_member(&ctx, &member.code, &[]).unwrap();
         store.projection_dump().unwrap()
     };
-    let store = hubdesk::store::Store::open(dir.path()).unwrap();
+    let store = open_file_store(dir.path());
     assert_eq!(store.projection_dump().unwrap(), dump);
     store.rebuild_all().unwrap();
     assert_eq!(store.projection_dump().unwrap(), dump);

@@ -98,7 +98,7 @@ fn fortnight() -> Fortnight {
             },
         )
         .unwrap();
-        let nav = hub.unlock("Nia Navigator", "1357");
+        let nav = hub.unlock("Nia Navigator", "135791");
         let nav = Ctx::new(&hub.store, &hub.clock).as_user(nav);
         service::start_shift(&nav).unwrap();
         hub.clock.set(at("2026-11-04", "12:30"));

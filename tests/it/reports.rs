@@ -464,7 +464,7 @@ fn every_format_is_written_and_each_export_audited_once() {
 fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_says() {
     let dir = set_up();
     let d = dir.path();
-    let m = Some(("Maya", "2468"));
+    let m = Some(("Maya", "246810"));
     let out = d.join("report.json");
     let path = out.to_str().unwrap();
     let args = |extra: &[&'static str]| -> Vec<String> {
@@ -576,12 +576,12 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
         .arg(d)
         .args(["user", "add", "Sam", "--role", "staff"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
-    let staff = run(Some(("Sam", "1357")), &["--reason", "Funder"]);
+    let staff = run(Some(("Sam", "135791")), &["--reason", "Funder"]);
     assert_eq!(staff.code, 3, "{}", staff.stderr);
     assert!(!out.exists());
 
@@ -651,7 +651,7 @@ fn the_report_command_writes_the_file_for_a_manager_and_exits_as_the_contract_sa
             ],
         )
     };
-    assert_eq!(members(Some(("Sam", "1357")), "Register").code, 3);
+    assert_eq!(members(Some(("Sam", "135791")), "Register").code, 3);
     assert_eq!(members(m, " ").code, 2);
     assert!(!rows.exists());
     let ok = members(m, "Register check");
@@ -677,7 +677,7 @@ fn a_report_for_one_hub_counts_only_what_happened_there_and_dates_it_on_its_cloc
     );
     service::open_day(&ctx, OpenDay::default()).unwrap();
     service::sign_in_member(&ctx, &f.kai.code, &[]).unwrap();
-    let nav = Ctx::new(&f.hub.store, &f.hub.clock).as_user(f.hub.unlock("Nia", "1357"));
+    let nav = Ctx::new(&f.hub.store, &f.hub.clock).as_user(f.hub.unlock("Nia", "135791"));
     let input = hubdesk::domain::conversation::ConversationInput {
         what_matters: "Moving".into(),
         ..Default::default()
@@ -738,7 +738,7 @@ fn the_roll_call_csv_quotes_its_text_so_a_semicolon_never_splits_a_name() {
 fn the_report_command_sends_a_report_to_stdout_refuses_a_blank_hub_and_says_why_a_write_failed() {
     let dir = set_up();
     let d = dir.path();
-    let m = Some(("Maya", "2468"));
+    let m = Some(("Maya", "246810"));
     let outcomes = |extra: &[&str]| {
         let mut args = vec![
             "report",
@@ -899,7 +899,7 @@ fn a_manager_reads_the_audit_log_newest_first_and_nobody_else_may() {
 fn the_audit_list_command_shows_who_did_what_and_why_to_a_manager_only() {
     let dir = set_up();
     let d = dir.path();
-    let m = Some(("Maya", "2468"));
+    let m = Some(("Maya", "246810"));
     let out = d.join("r.json");
     let done = hubdesk(
         d,
@@ -950,12 +950,12 @@ fn the_audit_list_command_shows_who_did_what_and_why_to_a_manager_only() {
         .arg(d)
         .args(["user", "add", "Sam", "--role", "staff"])
         .env("HUBDESK_USER", "Maya")
-        .env("HUBDESK_PIN", "2468")
-        .env("HUBDESK_NEW_PIN", "1357")
+        .env("HUBDESK_PIN", "246810")
+        .env("HUBDESK_NEW_PIN", "135791")
         .output()
         .unwrap();
     assert!(add.status.success());
-    let staff = hubdesk(d, Some(("Sam", "1357")), &["audit", "list"]);
+    let staff = hubdesk(d, Some(("Sam", "135791")), &["audit", "list"]);
     assert_eq!(staff.code, 3, "{}", staff.stderr);
 }
 
@@ -968,7 +968,7 @@ fn adding_a_user_is_audited_against_the_user_added_not_the_manager_who_added_the
         service::AddUser {
             name: "Dee Desk".into(),
             roles: "desk".into(),
-            secret: "1357".into(),
+            secret: "135791".into(),
         },
     )
     .unwrap();
@@ -1003,7 +1003,7 @@ fn a_report_sent_to_a_reader_that_stops_reading_is_still_audited() {
                 "Piped to a reader",
             ])
             .env("HUBDESK_USER", "Maya")
-            .env("HUBDESK_PIN", "2468")
+            .env("HUBDESK_PIN", "246810")
             .env_remove("HUBDESK_DATA_DIR")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
@@ -1014,7 +1014,7 @@ fn a_report_sent_to_a_reader_that_stops_reading_is_still_audited() {
         let status = child.wait().unwrap();
         assert!(status.success(), "{what}: a closed pipe ends quietly");
     }
-    let log = hubdesk(d, Some(("Maya", "2468")), &["--json", "audit", "list"]);
+    let log = hubdesk(d, Some(("Maya", "246810")), &["--json", "audit", "list"]);
     assert_eq!(log.code, 0, "{}", log.stderr);
     for action in ["export outcome report", "export member rows"] {
         assert!(log.stdout.contains(action), "{action}: {}", log.stdout);

@@ -7,9 +7,10 @@ use hubdesk::doc::{self, DocKind};
 use hubdesk::domain::safeguarding::{ConcernActionInput, ConcernInput};
 use hubdesk::domain::safeguarding_doc_id;
 use hubdesk::service::{self, Ctx, Error};
-use hubdesk::store::{Received, Store};
+use hubdesk::store::Received;
 
 use crate::support::Hub;
+use crate::support::open_file_store;
 use crate::sync::{assert_converged, ctx_of, laptops, sync_pair};
 
 fn concern(words: &str) -> ConcernInput {
@@ -30,7 +31,7 @@ fn action(text: &str) -> ConcernActionInput {
 
 /// A user added on laptop 0, unlocked on `hub` (after a sync brought them there).
 fn as_user<'h>(hub: &'h Hub, name: &str) -> Ctx<'h> {
-    Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock(name, "1357"))
+    Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock(name, "135791"))
 }
 
 #[test]
@@ -538,7 +539,7 @@ fn the_raw_data_dir_and_the_logs_never_show_a_concerns_words() {
             dir.path(),
             tracing_subscriber::filter::LevelFilter::TRACE,
         ));
-        let hub = Hub::set_up(Store::open(dir.path()).unwrap());
+        let hub = Hub::set_up(open_file_store(dir.path()));
         let staff = hub.user("Sid", "staff");
         let m = hub.register(&hub.manager(), "Kai", "2010-03");
         let id = service::raise_concern(

@@ -5,7 +5,7 @@ use hubdesk::service::{self, ActingUser, Ctx, ManualClock};
 use hubdesk::store::Store;
 
 pub const MANAGER: &str = "Maya Manager";
-pub const MANAGER_PIN: &str = "2468";
+pub const MANAGER_PIN: &str = "246810";
 
 pub struct Hub {
     pub store: Store,
@@ -65,11 +65,11 @@ impl Hub {
             service::AddUser {
                 name: name.into(),
                 roles: roles.into(),
-                secret: "1357".into(),
+                secret: "135791".into(),
             },
         )
         .unwrap();
-        Ctx::new(&self.store, &self.clock).as_user(self.unlock(name, "1357"))
+        Ctx::new(&self.store, &self.clock).as_user(self.unlock(name, "135791"))
     }
 
     pub fn register(&self, ctx: &Ctx<'_>, name: &str, born: &str) -> service::MemberSummary {
@@ -134,15 +134,46 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
     assert!(seen > 0, "the data dir holds the store");
 }
 
-/// Opens the store in a laptop's data folder (tests open file stores only through here, so
-/// one place changes when opening a store needs more).
+/// Opens the store in a laptop's data folder as the manager (the tests of removal and
+/// backups reopen stores through here).
 pub fn open_store(dir: &std::path::Path) -> Result<Store, hubdesk::store::StoreError> {
-    Store::open(dir)
+    open_file_store_as(
+        dir,
+        hubdesk::store::Unlock::User {
+            name: MANAGER,
+            secret: MANAGER_PIN,
+        },
+    )
 }
 
-/// The store key of the store in `dir` (today: its key file), for the tests of backups, which
-/// put the key, wrapped, into the file.
-pub fn store_key_of(dir: &std::path::Path) -> [u8; 32] {
-    let text = std::fs::read_to_string(dir.join(hubdesk::store::KEY_FILE)).unwrap();
-    hex::decode(text.trim()).unwrap().try_into().unwrap()
+/// A laptop's file store in `dir`, the one way integration tests open one: the store there,
+/// unlocked by the manager (whose key pair every laptop of a test organisation seals for),
+/// or a new one when there is none yet (or only one that never got a keyring: a join cut
+/// short). New wraps are cheap (a debug-build seam; see `Store::use_cheap_kdf_for_tests`).
+pub fn open_file_store(dir: &std::path::Path) -> Store {
+    use hubdesk::store::{KEY_FILE, KEYRING_FILE, Unlock};
+    let store = if dir.join(KEYRING_FILE).exists() || dir.join(KEY_FILE).exists() {
+        Store::open(
+            dir,
+            Unlock::User {
+                name: MANAGER,
+                secret: MANAGER_PIN,
+            },
+        )
+        .unwrap()
+    } else {
+        Store::create(dir).unwrap()
+    };
+    store.use_cheap_kdf_for_tests();
+    store
+}
+
+/// Opens the file store in `dir` as `who` (a user's secret or the recovery key).
+pub fn open_file_store_as(
+    dir: &std::path::Path,
+    who: hubdesk::store::Unlock<'_>,
+) -> Result<Store, hubdesk::store::StoreError> {
+    let store = Store::open(dir, who)?;
+    store.use_cheap_kdf_for_tests();
+    Ok(store)
 }

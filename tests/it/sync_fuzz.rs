@@ -23,7 +23,7 @@ use hubdesk::sync::{self as hsync};
 use proptest::prelude::*;
 use uuid::Uuid;
 
-use crate::support::{Hub, t0};
+use crate::support::{Hub, open_file_store, t0};
 use crate::sync::{device_id, sync_pair};
 use crate::sync_rounds::tiny;
 
@@ -57,7 +57,7 @@ fn options() -> Options {
 
 fn open(dir: &Path) -> Hub {
     Hub {
-        store: Store::open(dir).unwrap(),
+        store: open_file_store(dir),
         clock: service::ManualClock::new(t0()),
     }
 }
@@ -78,7 +78,7 @@ fn prepared() -> &'static Prepared {
         let dir = tempfile::tempdir().unwrap();
         let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
         let (a_id, b_id, org) = {
-            let a = Hub::set_up(Store::open(&a_dir).unwrap());
+            let a = Hub::set_up(open_file_store(&a_dir));
             let b = open(&b_dir);
             hsync::pair_locally(&a.store, &b.store, t0(), "laptop 2").unwrap();
             sync_pair(&b, &a).unwrap();

@@ -15,12 +15,12 @@ use hubdesk::sync::wire::{Hello, Limits, Msg, PROTOCOL_VERSION, RefusalReason};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{MANAGER, MANAGER_PIN, open_store};
+use crate::support::{MANAGER, MANAGER_PIN, open_file_store, open_store};
 
 /// A laptop's data folder, set up as a new organisation.
 fn first_laptop(org: &str) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = open_file_store(dir.path());
     service::set_up_organisation(
         &Ctx::new(&store, &SystemClock),
         service::SetUpOrganisation {
@@ -63,7 +63,7 @@ impl Server {
         let (progress_tx, progress) = mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
-            let store = Store::open(&dir).unwrap();
+            let store = open_file_store(&dir);
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -142,14 +142,14 @@ impl Drop for Server {
 }
 
 fn pair_code(dir: &Path) -> String {
-    let store = Store::open(dir).unwrap();
+    let store = open_file_store(dir);
     service::pair_code(&manager(&store)).unwrap().code
 }
 
 /// A second laptop joined to the organisation in `first` through `server`.
 fn joined(first: &Path, server: &Server, name: &str) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = open_file_store(dir.path());
     let code = pair_code(first);
     service::join(&store, &SystemClock, &server.addr, &code, name).unwrap();
     server.last().unwrap();
@@ -157,13 +157,13 @@ fn joined(first: &Path, server: &Server, name: &str) -> TempDir {
 }
 
 fn sync_now(dir: &Path, addr: &str) -> Result<Outcome, service::Error> {
-    let store = Store::open(dir).unwrap();
+    let store = open_file_store(dir);
     service::sync_now(&store, &SystemClock, addr, false)
 }
 
 /// Sound on disk, and every table equals a rebuild from the documents.
 fn assert_consistent(dir: &Path) {
-    let store = Store::open(dir).unwrap();
+    let store = open_file_store(dir);
     assert_eq!(store.integrity_check().unwrap(), "ok");
     let before = store.projection_dump().unwrap();
     store.rebuild_all().unwrap();
@@ -172,13 +172,13 @@ fn assert_consistent(dir: &Path) {
 
 fn assert_same(a: &Path, b: &Path) {
     assert_eq!(
-        Store::open(a).unwrap().projection_dump().unwrap(),
-        Store::open(b).unwrap().projection_dump().unwrap()
+        open_file_store(a).projection_dump().unwrap(),
+        open_file_store(b).projection_dump().unwrap()
     );
 }
 
 fn register(dir: &Path, name: &str) -> String {
-    let store = Store::open(dir).unwrap();
+    let store = open_file_store(dir);
     let ctx = manager(&store);
     let req = service::RegisterMember {
         profile: hubdesk::domain::member::ProfileInput {
@@ -195,6 +195,50 @@ fn register(dir: &Path, name: &str) -> String {
     }
 }
 
+/// Whether `name` with `secret` opens the store of the laptop in `dir` (its keyring).
+fn opens(dir: &Path, name: &str, secret: &str) -> bool {
+    crate::support::open_file_store_as(dir, hubdesk::store::Unlock::User { name, secret }).is_ok()
+}
+
+#[test]
+fn a_user_added_on_one_laptop_opens_another_after_they_sync_and_a_deactivated_one_no_longer_does() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "back office");
+    assert!(
+        opens(b.path(), MANAGER, MANAGER_PIN),
+        "the manager opens the new laptop"
+    );
+    {
+        let store = open_file_store(a.path());
+        service::add_user(
+            &manager(&store),
+            service::AddUser {
+                name: "Nia Navigator".into(),
+                roles: "navigator".into(),
+                secret: "864202".into(),
+            },
+        )
+        .unwrap();
+    }
+    assert!(
+        !opens(b.path(), "Nia Navigator", "864202"),
+        "not before the laptops sync"
+    );
+    sync_now(b.path(), &server.addr).unwrap();
+    // B never saw Nia's PIN: it sealed its own key to the key pair that came with her.
+    assert!(opens(b.path(), "Nia Navigator", "864202"));
+    assert!(!opens(b.path(), "Nia Navigator", "864203"));
+    {
+        let store = open_file_store(a.path());
+        service::deactivate_user(&manager(&store), "Nia Navigator").unwrap();
+    }
+    sync_now(b.path(), &server.addr).unwrap();
+    assert!(!opens(b.path(), "Nia Navigator", "864202"));
+    assert!(!opens(a.path(), "Nia Navigator", "864202"));
+    assert!(opens(b.path(), MANAGER, MANAGER_PIN));
+}
+
 #[test]
 fn a_new_laptop_joins_with_the_code_and_both_then_sync_both_ways() {
     let a = first_laptop("Test Hubs");
@@ -209,7 +253,7 @@ fn a_new_laptop_joins_with_the_code_and_both_then_sync_both_ways() {
     assert!(outcome.traffic.bytes_sent > 0 && outcome.report.finished);
     server.last().unwrap();
     assert_same(a.path(), b.path());
-    let status = service::sync_status(&Store::open(b.path()).unwrap()).unwrap();
+    let status = service::sync_status(&open_file_store(b.path())).unwrap();
     assert_eq!(status.peers.len(), 1);
     assert_eq!(status.peers[0].pending, 0);
     assert!(status.peers[0].last_sync_at.is_some());
@@ -225,7 +269,7 @@ fn a_wrong_pairing_code_is_refused_and_three_wrong_codes_end_it() {
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let b = tempfile::tempdir().unwrap();
     for _ in 0..3 {
-        let store = Store::open(b.path()).unwrap();
+        let store = open_file_store(b.path());
         let err = service::join(&store, &SystemClock, &server.addr, wrong, "laptop 2").unwrap_err();
         assert_eq!(err.kind(), "sync", "{err}");
         assert!(err.to_string().contains("not right"), "{err}");
@@ -245,7 +289,7 @@ fn a_wrong_pairing_code_is_refused_and_three_wrong_codes_end_it() {
             "{refused:?}"
         );
     }
-    let store = Store::open(b.path()).unwrap();
+    let store = open_file_store(b.path());
     let err = service::join(&store, &SystemClock, &server.addr, &code, "laptop 2").unwrap_err();
     assert!(
         err.to_string().to_lowercase().contains("no pairing code"),
@@ -281,7 +325,7 @@ fn a_laptop_of_another_organisation_or_unpaired_is_refused_before_any_data_moves
             if m.contains("closed the connection") || m.contains("reset")),
         "{hung_up:?}"
     );
-    let store = Store::open(a.path()).unwrap();
+    let store = open_file_store(a.path());
     assert!(store.all_members().unwrap().is_empty());
     assert_consistent(a.path());
 }
@@ -582,8 +626,10 @@ fn the_background_worker_that_hears_this_laptop_was_removed_stops_and_says_so() 
         discovery: false,
         ..service::WorkerConfig::default()
     };
+    let key = open_store(b.path()).unwrap().key().unwrap().clone();
     let worker = service::SyncWorker::start_forgetting(
         b.path().to_path_buf(),
+        key,
         config,
         Box::new(|| {}),
         Box::new(move |words| {
@@ -640,7 +686,7 @@ fn random_bytes_on_the_port_are_refused_and_the_server_carries_on() {
 
 /// Sends raw bytes to the server over an authenticated connection as laptop `dir`.
 fn send_raw(dir: &Path, addr: &str, bytes: Vec<u8>, then_close: bool) {
-    let store = Store::open(dir).unwrap();
+    let store = open_file_store(dir);
     runtime().block_on(async {
         let (mut framed, _, _) = net::connect(&store, chrono::Utc::now(), addr, Limits::default())
             .await
@@ -666,7 +712,7 @@ fn truncated_oversized_corrupted_and_replayed_frames_end_the_session_cleanly() {
     let server = Server::start(a.path(), Limits::default());
     let b = joined(a.path(), &server, "laptop 2");
     let (org, device) = {
-        let store = Store::open(b.path()).unwrap();
+        let store = open_file_store(b.path());
         let d = store.local_device().unwrap().unwrap();
         (d.org_id, d.id)
     };
@@ -837,8 +883,7 @@ fn a_join_shows_on_both_laptops_how_many_records_have_moved_rising_to_the_total(
         register(a.path(), &format!("Member {i}"));
     }
     // Every record but the organisation's (which has its own phase before the records).
-    let records = Store::open(a.path())
-        .unwrap()
+    let records = open_file_store(a.path())
         .all_heads()
         .unwrap()
         .iter()
@@ -847,7 +892,7 @@ fn a_join_shows_on_both_laptops_how_many_records_have_moved_rising_to_the_total(
     assert!(records >= 12);
     let server = Server::start(a.path(), Limits::default());
     let b = tempfile::tempdir().unwrap();
-    let store = Store::open(b.path()).unwrap();
+    let store = open_file_store(b.path());
     let seen = std::cell::RefCell::new(Vec::new());
     runtime()
         .block_on(net::join_reporting(
@@ -887,7 +932,7 @@ fn a_record_larger_than_one_frame_syncs() {
     let code = register(a.path(), "Long Story");
     {
         // Years of visits on one member: far more than a 4 KiB frame.
-        let store = Store::open(a.path()).unwrap();
+        let store = open_file_store(a.path());
         let ctx = manager(&store);
         let id = service::show_member(&ctx, &code).unwrap().summary.id.0;
         let mut w = store.write().unwrap();
@@ -917,7 +962,7 @@ fn a_record_larger_than_one_frame_syncs() {
         assert!(store.doc_bytes(id).unwrap().unwrap().len() > 4 * 4096);
     }
     let b = tempfile::tempdir().unwrap();
-    let store = Store::open(b.path()).unwrap();
+    let store = open_file_store(b.path());
     let rt = runtime();
     rt.block_on(net::join(
         &store,
@@ -931,7 +976,7 @@ fn a_record_larger_than_one_frame_syncs() {
     server.last().unwrap();
     drop(store);
     assert_same(a.path(), b.path());
-    let store = Store::open(b.path()).unwrap();
+    let store = open_file_store(b.path());
     let id = store.all_members().unwrap()[0].id;
     assert_eq!(store.visit_count(id).unwrap(), 400);
 }
@@ -973,7 +1018,7 @@ fn two_hundred_idle_connections_do_not_keep_a_paired_laptop_from_syncing() {
     assert!(outcome.report.docs_sent >= 1);
     assert!(server.next_success().report.finished);
     assert_same(a.path(), b.path());
-    let store = Store::open(a.path()).unwrap();
+    let store = open_file_store(a.path());
     assert!(
         store
             .all_members()
@@ -1008,7 +1053,7 @@ fn connections_that_send_garbage_or_stall_mid_handshake_do_not_stop_the_next_syn
     // A paired laptop that finishes the TLS handshake and then says nothing.
     let rt = runtime();
     let silent = {
-        let store = Store::open(b.path()).unwrap();
+        let store = open_file_store(b.path());
         rt.block_on(net::connect(
             &store,
             chrono::Utc::now(),
@@ -1067,7 +1112,7 @@ fn joining_again_finishes_a_join_whose_receiving_was_cut_short() {
     for cut in (1_000..40_000).step_by(250) {
         let dir = tempfile::tempdir().unwrap();
         let (addr, proxy) = cutting_proxy(server.addr.clone(), cut);
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_file_store(dir.path());
         let code = pair_code(a.path());
         // A laptop paired server-side but cut off before it heard so keeps its name taken.
         let name = format!("laptop {cut}");
@@ -1087,7 +1132,7 @@ fn joining_again_finishes_a_join_whose_receiving_was_cut_short() {
         }
     }
     let b = half_joined.expect("some cut falls between pairing and the records");
-    let store = Store::open(b.path()).unwrap();
+    let store = open_file_store(b.path());
     // Only the laptop it paired with is trusted to finish it, not whoever answers.
     let other = first_laptop("Other Hubs");
     let stranger = Server::start(other.path(), Limits::default());
@@ -1120,8 +1165,10 @@ fn the_background_worker_syncs_with_known_peers_on_its_timer_and_says_when_recor
         ..service::WorkerConfig::default()
     };
     // The app's worker: nobody asks it for anything, the timer alone reaches the first laptop.
+    let key = open_file_store(b.path()).key().unwrap().clone();
     let worker = service::SyncWorker::start(
         b.path().to_path_buf(),
+        key,
         config,
         Box::new(move || {
             let _ = tx.send(());

@@ -168,6 +168,7 @@ export async function show() {
   let view;
   if (!s.set_up) view = { module: setup, arg: null };
   else if (!s.user) view = { module: lock, arg: null };
+  else if (s.must_change_pin) view = { module: lock.changePin, arg: null };
   else if (state.handover) view = { module: handover, arg: null };
   else {
     const r = routeName();

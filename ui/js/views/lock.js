@@ -1,9 +1,22 @@
-// The lock screen: choose who you are, type your PIN (keyboard or on-screen pad).
+// The lock screen: choose who you are, type your PIN (keyboard or on-screen pad). After a
+// start the names come from the keyring and the first PIN typed opens the store. Also the
+// change-PIN screen shown after an unlock with a PIN shorter than the rules now ask for.
 
 import { api } from "../api.js";
 import { el, errorBox, showError } from "../dom.js";
 
+// The recovery key of an organisation just set up here, from the core (which then forgets
+// it) until the manager says it is kept: a redraw meanwhile (a change event) shows it again.
+let recoveryKey = null;
+
 export async function render(root, ctx) {
+  if (!recoveryKey) {
+    // Two redraws at once (the set-up's refresh and its change event): the one that gets
+    // nothing looks again, since the other may have taken it meanwhile.
+    const taken = await api.takeRecoveryKey().catch(() => null);
+    if (taken) recoveryKey = taken;
+  }
+  if (recoveryKey) return showRecoveryKey(root, recoveryKey, ctx);
   let users = [];
   const error = errorBox("unlock-error");
   try {
@@ -82,4 +95,65 @@ export async function render(root, ctx) {
   const first = tiles.querySelector("button");
   if (users.length === 1) choose(users[0]);
   else if (first) first.focus();
+}
+
+// Asked straight after an unlock with a PIN shorter than the rules now ask for: nothing else
+// is offered until a new one is chosen (the core keeps asking until then).
+export const changePin = {
+  async render(root, ctx) {
+    const user = ctx.status.user;
+    const error = errorBox("new-pin-error");
+    const staff = user.can_see_sensitive;
+    const hint = staff ? "6 to 12 digits, or a passphrase of 10 characters or more." : "6 to 12 digits.";
+    const pin = el("input", { id: "new-pin", type: "password", autocomplete: "new-password", inputmode: staff ? "text" : "numeric", "aria-describedby": "new-pin-hint new-pin-error", required: true });
+    const again = el("input", { id: "new-pin-again", type: "password", autocomplete: "new-password", inputmode: staff ? "text" : "numeric", required: true });
+    const form = el(
+      "form",
+      { class: "card", "aria-labelledby": "new-pin-title", id: "change-pin-form" },
+      el("h1", { id: "new-pin-title", text: `Choose a new PIN, ${user.name}` }),
+      el("p", { text: "Your PIN is shorter than hubdesk now asks for. A longer one keeps the records on this laptop safe if it is lost or stolen." }),
+      el("label", { for: "new-pin", text: "New PIN" }),
+      pin,
+      el("p", { id: "new-pin-hint", class: "hint", text: hint }),
+      el("label", { for: "new-pin-again", text: "New PIN again" }),
+      again,
+      error,
+      el("button", { type: "submit", id: "save-new-pin", text: "Save the new PIN" }),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (pin.value !== again.value) {
+        showError(error, "The two PINs are different. Type the same PIN twice.");
+        again.focus();
+        return;
+      }
+      try {
+        await api.changeOwnPin(pin.value);
+        ctx.refresh();
+      } catch (err) {
+        showError(error, err);
+        pin.focus();
+      }
+    });
+    root.append(form);
+    pin.focus();
+  },
+};
+
+// The recovery key, shown once after set-up: printed or written down, it opens the records if
+// every manager's PIN is lost. Nothing else is on the screen while it shows.
+function showRecoveryKey(root, key, ctx) {
+  const panel = el(
+    "section",
+    { class: "card recovery-key", "aria-labelledby": "recovery-title", id: "recovery-panel" },
+    el("h1", { id: "recovery-title", tabindex: "-1", text: "Your recovery key" }),
+    el("p", { text: "This is shown once. Print it or write it down, and keep it locked away from the laptop. If every manager forgets their PIN, it opens the records on any of your laptops (hubdesk recovery use)." }),
+    el("p", { class: "recovery-code", id: "recovery-code", text: key }),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", id: "print-recovery", text: "Print", onclick: () => window.print() }),
+      el("button", { type: "button", id: "recovery-kept", text: "I have kept it safe: continue", onclick: () => { recoveryKey = null; ctx.refresh(); } }),
+    ),
+  );
+  root.append(panel);
+  panel.querySelector("#recovery-title").focus();
 }

@@ -14,7 +14,7 @@ export async function render(root, ctx) {
     field("tz", "Time zone", { value: "Europe/London", required: true }, "A name like Europe/London."),
     field("device", "This laptop's name", { required: true, value: "Front desk" }, "So you can tell laptops apart later."),
     field("manager", "First manager's name", { required: true, autocomplete: "name" }),
-    field("pin", "Manager's PIN", { type: "password", required: true, inputmode: "numeric", autocomplete: "new-password" }, "4 to 8 digits, or a passphrase of 10 characters or more."),
+    field("pin", "Manager's PIN", { type: "password", required: true, inputmode: "numeric", autocomplete: "new-password" }, "6 to 12 digits, or a passphrase of 10 characters or more."),
     field("pin2", "PIN again", { type: "password", required: true, inputmode: "numeric", autocomplete: "new-password" }),
     error,
     el("button", { type: "submit", text: "Set up" }),
@@ -36,6 +36,7 @@ export async function render(root, ctx) {
         manager_name: v("manager"),
         manager_secret: v("pin"),
       });
+      // The lock screen shows the recovery key first (lock.js), once.
       ctx.refresh();
     } catch (err) {
       showError(error, err);
@@ -61,7 +62,7 @@ export async function render(root, ctx) {
     { class: "card", "aria-labelledby": "demo-title" },
     el("h2", { id: "demo-title", text: "Just looking?" }),
     el("p", { text: "Open a demo organisation with fictional members and past hub days. It is kept apart from real data and marked DEMO on every screen." }),
-    el("p", { text: "Demo users: Demo Desk (PIN 1357), Demo Navigator (8642), Demo Staff (9753), Demo Manager (2468)." }),
+    el("p", { text: "Demo users: Demo Desk (PIN 135791), Demo Navigator (864202), Demo Staff (975310), Demo Manager (246810)." }),
     demoError,
     demoButton,
   );
@@ -125,3 +126,4 @@ export async function render(root, ctx) {
   root.append(el("h1", { text: "Welcome to hubdesk" }), el("div", { class: "columns" }, form, join, demo));
   form.querySelector("#org").focus();
 }
+
