@@ -5,6 +5,7 @@
 
 mod admin;
 mod audit;
+mod backup;
 mod checkin;
 mod concern;
 mod conversation;
@@ -138,6 +139,9 @@ enum Command {
     /// The recovery key: show it (once), use it to let a manager back in, or make a new one
     #[command(subcommand)]
     Recovery(keys::RecoveryCommand),
+    /// Backups: make one now, restore one, this laptop's schedule (managers)
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -178,6 +182,7 @@ fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
         Command::Recovery(c) => keys::recovery(&at, c, json),
+        Command::Backup(c) => backup::backup(at, c, json),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),

@@ -133,6 +133,14 @@ pub fn create_backup(ctx: &Ctx<'_>, keys: &KeyMaterial, target: &Path) -> Result
     Ok(made)
 }
 
+/// [`create_backup`] with this store's own keys ([`backup_keys`]): the CLI's and the app's
+/// "make a backup now".
+pub fn back_up_now(ctx: &Ctx<'_>, target: &Path) -> Result<BackupMade> {
+    ctx.require(Permission::Administer)?;
+    let keys = backup_keys(ctx.store)?;
+    create_backup(ctx, &keys, target)
+}
+
 /// The file a backup to `target` goes to: inside it if it is a folder.
 fn backup_path(target: &Path, now: DateTime<Utc>) -> PathBuf {
     if target.is_dir() {
@@ -214,11 +222,8 @@ fn write_backup(
     })();
     let _ = fs::remove_file(&snapshot);
     let made = made?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    store.note_backup_made(now, &name)?;
+    // The whole path: the Backups screen says where the last one went.
+    store.note_backup_made(now, &path.display().to_string())?;
     Ok(made)
 }
 

@@ -272,7 +272,7 @@ pub struct BackupScheduleRow {
     pub every: String,
     /// How many backups to keep in the folder.
     pub keep: u32,
-    /// The last backup made on this laptop, scheduled or not, and its file's name.
+    /// The last backup made on this laptop, scheduled or not, and where its file went.
     pub last_made_at: Option<DateTime<Utc>>,
     pub last_file: Option<String>,
     /// What the last scheduled try said ("not done: ..."), and when; None once one is made.

@@ -178,7 +178,10 @@ fn a_changed_or_cut_backup_or_a_wrong_secret_is_refused_whole_and_nothing_is_wri
     };
     let wrong = restore(&made.path, &target, wrong_pin).unwrap_err();
     assert_eq!(wrong.kind(), "permission", "{wrong}");
-    assert!(wrong.to_string().ends_with("nothing was restored."), "{wrong}");
+    assert!(
+        wrong.to_string().ends_with("nothing was restored."),
+        "{wrong}"
+    );
     assert_not_restored(&target, "a wrong PIN");
     let wrong = restore(&made.path, &target, Unlock::Recovery("AAAA-BBBB")).unwrap_err();
     assert_eq!(wrong.kind(), "permission", "{wrong}");

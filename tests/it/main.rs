@@ -3,6 +3,7 @@
 mod agreement;
 mod back_entry;
 mod backup;
+mod backup_cli;
 mod checkins;
 mod cli;
 mod conversations;
