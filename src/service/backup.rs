@@ -464,13 +464,9 @@ pub fn scheduled_backup(
     now: DateTime<Utc>,
 ) -> Result<ScheduledBackup> {
     let schedule = store.backup_schedule()?;
-    let Some(folder) = schedule.folder.as_deref() else {
+    let Some(folder) = due_folder(&schedule, now) else {
         return Ok(ScheduledBackup::NotDue);
     };
-    let every = Every::parse(&schedule.every).unwrap_or(Every::Weekly);
-    if !backup_plan::backup_due(every, schedule.last_made_at, now) {
-        return Ok(ScheduledBackup::NotDue);
-    }
     let folder = Path::new(folder);
     if !folder.is_dir() {
         let why = "Not done: the backup folder is not there (is the USB stick in?).";
@@ -505,4 +501,48 @@ pub fn scheduled_backup(
         }
     }
     Ok(ScheduledBackup::Made(made))
+}
+
+/// The folder a scheduled backup is due to go to now, if one is.
+fn due_folder(
+    schedule: &crate::store::backup::BackupScheduleRow,
+    now: DateTime<Utc>,
+) -> Option<&str> {
+    let folder = schedule.folder.as_deref()?;
+    let every = Every::parse(&schedule.every).unwrap_or(Every::Weekly);
+    backup_plan::backup_due(every, schedule.last_made_at, now).then_some(folder)
+}
+
+/// The background worker's step (at its start and then every few minutes): the scheduled
+/// backup if one is due, with the store's own keys (sealed only then). The words for the
+/// app's status, or None when nothing was due. Never an error: a stick that is out, a full
+/// stick or a failed write is a quiet line on the Backups screen (and the log), and the next
+/// step tries again.
+pub fn backup_step(store: &Store, now: DateTime<Utc>) -> Option<String> {
+    let due = match store.backup_schedule() {
+        Ok(schedule) => due_folder(&schedule, now).is_some(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the backup schedule could not be read");
+            return None;
+        }
+    };
+    if !due {
+        return None;
+    }
+    let step = backup_keys(store).and_then(|keys| scheduled_backup(store, &keys, now));
+    match step {
+        Ok(ScheduledBackup::NotDue) => None,
+        Ok(ScheduledBackup::Made(made)) => Some(format!(
+            "Backup made {} to {}.",
+            made.made_at.format("%Y-%m-%d %H:%M UTC"),
+            made.path.display()
+        )),
+        Ok(ScheduledBackup::NotMade(why)) => Some(why),
+        Err(e) => {
+            tracing::warn!(error = %e, "the scheduled backup was not made");
+            let why = format!("Not done: {e}");
+            let _ = store.note_backup_not_made(now, &why);
+            Some(why)
+        }
+    }
 }

@@ -327,3 +327,40 @@ fn a_scheduled_backup_is_made_when_due_keeps_the_last_few_and_says_quietly_when_
     assert_eq!(schedule.last_made_at, Some(day(3)));
     assert_eq!(schedule.last_outcome, None);
 }
+
+#[test]
+fn the_workers_backup_step_is_quiet_when_nothing_is_due_and_says_in_a_line_when_the_stick_is_out() {
+    let a = Laptop::set_up(&["Zephyrine Quill"]);
+    let stick = tempfile::tempdir().unwrap();
+    let store = a.store();
+    let user = service::unlock(&store, &SystemClock, MANAGER, MANAGER_PIN).unwrap();
+    let ctx = Ctx::new(&store, &SystemClock).as_user(user);
+    let now = crate::support::t0();
+    // No schedule: nothing to say.
+    assert_eq!(service::backup_step(&store, now), None);
+
+    let out = stick.path().join("usb");
+    service::set_backup_schedule(&ctx, Some(out.to_str().unwrap()), "weekly", 3).unwrap();
+    let said = service::backup_step(&store, now).unwrap();
+    assert_eq!(
+        said,
+        "Not done: the backup folder is not there (is the USB stick in?)."
+    );
+    // The stick goes in: the next step makes the backup, with the store's own keys, and one
+    // that the manager's PIN restores.
+    std::fs::create_dir(&out).unwrap();
+    let later = now + chrono::Duration::minutes(5);
+    let said = service::backup_step(&store, later).unwrap();
+    assert!(said.starts_with("Backup made "), "{said}");
+    let file = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(said.contains(&file.display().to_string()), "{said}");
+    assert_eq!(service::backup_step(&store, later), None, "not due again");
+    let into = stick.path().join("restored");
+    restore(&file, &into, as_manager()).unwrap();
+    assert_eq!(dump(&into), dump(a.dir.path()));
+}
