@@ -18,12 +18,13 @@ import * as safeguarding from "./views/safeguarding.js";
 import * as instruments from "./views/instruments.js";
 import * as handover from "./views/handover.js";
 import * as reports from "./views/reports.js";
+import * as backup from "./views/backup.js";
 
 const main = document.getElementById("main");
 // handover: the self-filled check-in in progress (views/handover.js), or null.
 const state = { status: null, view: null, idleTimer: null, handover: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, backup };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -51,6 +52,7 @@ function renderTopbar() {
   document.getElementById("nav-concerns").hidden = !(unlocked && s.user.can_read_concerns);
   document.getElementById("nav-instruments").hidden = !(unlocked && s.user.can_manage_instruments);
   document.getElementById("nav-reports").hidden = !(unlocked && s.user.can_report);
+  document.getElementById("nav-backup").hidden = !(unlocked && s.user.can_administer);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
   for (const a of document.querySelectorAll("#nav a")) {
