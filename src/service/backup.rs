@@ -141,13 +141,23 @@ pub fn back_up_now(ctx: &Ctx<'_>, target: &Path) -> Result<BackupMade> {
     create_backup(ctx, &keys, target)
 }
 
-/// The file a backup to `target` goes to: inside it if it is a folder.
+/// The file a backup to `target` goes to: inside it if it is a folder, named for when it was
+/// made. Names have whole seconds: a second backup within the same second (a press of "Make
+/// a backup now" just after another) takes the next free second's name instead of being
+/// refused; the file's header keeps the exact time.
 fn backup_path(target: &Path, now: DateTime<Utc>) -> PathBuf {
-    if target.is_dir() {
-        target.join(backup_plan::backup_file_name(now))
-    } else {
-        target.to_path_buf()
+    if !target.is_dir() {
+        return target.to_path_buf();
     }
+    let name = |n: i64| {
+        target.join(backup_plan::backup_file_name(
+            now + chrono::Duration::seconds(n),
+        ))
+    };
+    (0..60)
+        .map(name)
+        .find(|p| p.symlink_metadata().is_err())
+        .unwrap_or_else(|| name(0))
 }
 
 /// Writes the backup (no permission check: the worker's scheduled backups need none, and

@@ -364,3 +364,23 @@ fn the_workers_backup_step_is_quiet_when_nothing_is_due_and_says_in_a_line_when_
     restore(&file, &into, as_manager()).unwrap();
     assert_eq!(dump(&into), dump(a.dir.path()));
 }
+
+#[test]
+fn two_backups_into_one_folder_within_the_same_second_are_both_made() {
+    let a = Laptop::set_up(&["Zephyrine Quill"]);
+    let stick = tempfile::tempdir().unwrap();
+    let store = a.store();
+    // A clock that does not move: both presses of "Make a backup now" in the same instant.
+    let clock = service::ManualClock::new(crate::support::t0());
+    let user = service::unlock(&store, &clock, MANAGER, MANAGER_PIN).unwrap();
+    let ctx = Ctx::new(&store, &clock).as_user(user);
+    let first = service::back_up_now(&ctx, stick.path()).unwrap();
+    let second = service::back_up_now(&ctx, stick.path()).unwrap();
+    assert_ne!(first.path, second.path);
+    for made in [first, second] {
+        assert!(service::is_backup_file_name(
+            &made.path.file_name().unwrap().to_string_lossy()
+        ));
+        assert!(made.path.exists());
+    }
+}
