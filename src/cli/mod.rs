@@ -181,7 +181,7 @@ fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
         Command::Settings(c) => at.unlocked(|ctx| admin::settings(ctx, c, json)),
         Command::Device(c) => at.unlocked(|ctx| admin::device(ctx, c, json)),
         Command::Audit(c) => at.unlocked(|ctx| audit::audit(ctx, c, json)),
-        Command::Recovery(c) => keys::recovery(&at, c, json),
+        Command::Recovery(c) => keys::recovery(at, c, json),
         Command::Backup(c) => backup::backup(at, c, json),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
