@@ -1168,6 +1168,7 @@ async fn report_export<R: Runtime>(
     };
     let extension = format.extension();
     let offer = save::Offer {
+        title: "Save the report",
         file_name: format!("outcome-report-{}-to-{}.{extension}", req.from, req.to),
         kind,
         extension,
@@ -1222,6 +1223,7 @@ async fn report_export_members<R: Runtime>(
     };
     let extension = format.extension();
     let offer = save::Offer {
+        title: "Save the report",
         file_name: format!("member-rows-{from}-to-{to}.{extension}"),
         kind,
         extension,
@@ -1297,6 +1299,7 @@ async fn save_what_we_hold<R: Runtime>(
     let format = service::HeldFormat::parse(&format)?;
     let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code, &reason))?;
     let offer = save::Offer {
+        title: "Save what we hold",
         file_name: service::held_file_name(&code, format, chrono::Utc::now()),
         kind: match format {
             service::HeldFormat::Html => "Web page (HTML)",
@@ -1467,6 +1470,7 @@ async fn audit_export<R: Runtime>(
     state.with_ctx(|ctx| service::check_audit_export(ctx, &f, &reason))?;
     let today = state.with_ctx(|ctx| Ok(ctx.now().date_naive()))?;
     let offer = save::Offer {
+        title: "Save the audit log",
         file_name: format!("audit-log-{today}.csv"),
         kind: "CSV file",
         extension: "csv",
@@ -1685,4 +1689,66 @@ fn change_own_pin<R: Runtime>(
     state.change_own_pin(&pin)?;
     changed(&app, "users");
     state.status()
+}
+
+// ---- BACKUP ----
+
+/// The Backups screen: this laptop's schedule, when and where the last backup went, and what
+/// the background worker's last scheduled step said (the stick was out, ...).
+#[derive(serde::Serialize)]
+struct BackupsView {
+    #[serde(flatten)]
+    schedule: service::BackupScheduleRow,
+    worker_note: Option<String>,
+}
+
+#[tauri::command]
+fn backup_schedule(state: State<'_, AppState>) -> Res<BackupsView> {
+    let schedule = state.with_ctx(service::backup_schedule)?;
+    Ok(BackupsView {
+        schedule,
+        worker_note: state.worker_status().and_then(|w| w.backup),
+    })
+}
+
+/// Makes a backup now (managers): into `folder` when the screen names one (the scheduled
+/// folder), else where the save dialog says. `{saved: null}` when the person cancelled.
+#[tauri::command]
+async fn back_up_now<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    folder: Option<String>,
+) -> Res<Saved> {
+    // Refused before any dialog opens for someone who may not.
+    state.with_ctx(|ctx| ctx.require(hubdesk::domain::Permission::Administer))?;
+    let path = match folder.filter(|f| !f.trim().is_empty()) {
+        Some(folder) => PathBuf::from(folder.trim()),
+        None => {
+            let offer = save::Offer {
+                title: "Save the backup",
+                file_name: service::backup_file_name(chrono::Utc::now()),
+                kind: "hubdesk backup",
+                extension: "hdbackup",
+            };
+            match save::ask(&window, state.save_as(), &offer).await? {
+                Some(path) => path,
+                None => return Ok(Saved { saved: None }),
+            }
+        }
+    };
+    let made = state.with_ctx(|ctx| service::back_up_now(ctx, &path))?;
+    Ok(Saved {
+        saved: Some(made.path.display().to_string()),
+    })
+}
+
+/// Sets (or, with no folder, stops) this laptop's scheduled backups (managers).
+#[tauri::command]
+fn set_backup_schedule(
+    state: State<'_, AppState>,
+    folder: Option<String>,
+    every: String,
+    keep: u32,
+) -> Res<service::BackupScheduleRow> {
+    state.with_ctx(|ctx| service::set_backup_schedule(ctx, folder.as_deref(), &every, keep))
 }

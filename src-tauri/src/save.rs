@@ -40,6 +40,8 @@ impl SaveAs {
 
 /// What the dialog offers: the file name it suggests and the one kind of file it lists.
 pub struct Offer {
+    /// The dialog's title: "Save the report".
+    pub title: &'static str,
     pub file_name: String,
     /// "Spreadsheet (XLSX)".
     pub kind: &'static str,
@@ -74,7 +76,7 @@ pub async fn ask<R: Runtime>(
                 .dialog()
                 .file()
                 .set_parent(window)
-                .set_title("Save the report")
+                .set_title(offer.title)
                 .set_file_name(&offer.file_name)
                 .add_filter(offer.kind, &[offer.extension])
                 .save_file(move |chosen| {

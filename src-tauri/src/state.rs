@@ -471,6 +471,7 @@ impl AppState {
         // closed its own connection: see forget_removed).
         if let Some(words) = self.removed() {
             inner.store = None;
+            inner.sealed = None;
             inner.user = None;
             inner.sealed = None;
             return Err(service::Error::Removed(words).into());

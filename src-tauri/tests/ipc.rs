@@ -1154,4 +1154,62 @@ fn a_laptop_that_learnt_it_was_removed_shows_only_that_and_its_records_are_erase
     assert_eq!(err["message"], said);
     assert!(!dir.join(hubdesk::store::DB_FILE).exists());
     assert!(!dir.join(hubdesk::store::KEY_FILE).exists());
+    assert!(!dir.join(hubdesk::store::KEYRING_FILE).exists());
+}
+
+#[test]
+fn a_manager_makes_a_backup_where_the_save_dialog_answered_or_into_a_folder_and_the_desk_cannot() {
+    let h = harness_saving(hubdesk_desktop::SaveAs::Folder("chosen".into()));
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
+        .unwrap();
+    let view = h.invoke("backup_schedule", json!({})).unwrap();
+    assert!(view["last_made_at"].is_null(), "{view}");
+    let made = h.invoke("back_up_now", json!({ "folder": null })).unwrap();
+    let chosen = h._dir.path().join("chosen");
+    let saved = made["saved"].as_str().unwrap().to_string();
+    assert!(std::path::Path::new(&saved).starts_with(&chosen), "{saved}");
+    assert_eq!(files_in(&chosen).len(), 1);
+    let view = h.invoke("backup_schedule", json!({})).unwrap();
+    assert_eq!(view["last_file"], saved.as_str());
+
+    let stick = h._dir.path().join("stick");
+    std::fs::create_dir(&stick).unwrap();
+    let stick_text = stick.to_str().unwrap();
+    let row = h
+        .invoke(
+            "set_backup_schedule",
+            json!({ "folder": stick_text, "every": "daily", "keep": 3 }),
+        )
+        .unwrap();
+    assert_eq!(row["folder"], stick_text);
+    let err = h
+        .invoke(
+            "set_backup_schedule",
+            json!({ "folder": stick_text, "every": "hourly", "keep": 3 }),
+        )
+        .unwrap_err();
+    assert_eq!(err["field"], "every", "{err}");
+    h.invoke("back_up_now", json!({ "folder": stick_text }))
+        .unwrap();
+    assert_eq!(files_in(&stick).len(), 1);
+
+    let user = json!({ "name": "Dee", "roles": "desk", "secret": "135791" });
+    h.invoke("add_user", json!({ "req": user })).unwrap();
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "135791" }))
+        .unwrap();
+    for (cmd, body) in [
+        ("backup_schedule", json!({})),
+        ("back_up_now", json!({ "folder": null })),
+        ("back_up_now", json!({ "folder": stick_text })),
+        (
+            "set_backup_schedule",
+            json!({ "folder": null, "every": "daily", "keep": 3 }),
+        ),
+    ] {
+        let err = h.invoke(cmd, body).unwrap_err();
+        assert_eq!(err["kind"], "permission", "{cmd}: {err}");
+    }
+    assert_eq!(files_in(&chosen).len(), 1);
+    assert_eq!(files_in(&stick).len(), 1);
 }

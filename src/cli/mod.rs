@@ -5,6 +5,7 @@
 
 mod admin;
 mod audit;
+mod backup;
 mod checkin;
 mod concern;
 mod conversation;
@@ -145,6 +146,9 @@ enum Command {
     /// The recovery key: show it (once), use it to let a manager back in, or make a new one
     #[command(subcommand)]
     Recovery(keys::RecoveryCommand),
+    /// Backups: make one now, restore one, this laptop's schedule (managers)
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Fields two laptops changed while apart (staff); `conflicts resolve` settles one
     Conflicts {
         #[command(subcommand)]
@@ -190,6 +194,7 @@ fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
         Command::Hold(c) => at.unlocked(|ctx| erase::hold(ctx, c, json)),
         Command::Retention(c) => at.unlocked(|ctx| erase::retention(ctx, c, json)),
         Command::Recovery(c) => keys::recovery(at, c, json),
+        Command::Backup(c) => backup::backup(at, c, json),
         Command::Conflicts { command } => at.unlocked(|ctx| admin::conflicts(ctx, command, json)),
         Command::Rebuild => at.unlocked(|ctx| admin::rebuild(ctx, json)),
         Command::Day(c) => at.unlocked(|ctx| day::day(ctx, c, json)),

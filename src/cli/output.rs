@@ -1628,6 +1628,52 @@ pub fn secret_changed(u: &service::UserSummary) -> String {
     format!("{} has a new PIN.", u.name)
 }
 
+// ---- BACKUP ----
+
+pub fn backup_made(m: &service::BackupMade) -> String {
+    format!(
+        "Backup made: {} ({}). Keep it somewhere safe, away from this laptop.",
+        m.path.display(),
+        size_in_words(m.bytes)
+    )
+}
+
+pub fn backup_restored(r: &service::BackupRestored) -> String {
+    format!(
+        "Restored the backup made {} into {}. Unlock it with a PIN of someone who could unlock it then, or the recovery key.",
+        r.made_at.format("%Y-%m-%d %H:%M UTC"),
+        r.dir.display()
+    )
+}
+
+pub fn backup_status(s: &service::BackupScheduleRow) -> String {
+    let mut lines = vec![match (&s.last_made_at, &s.last_file) {
+        (Some(at), Some(file)) => {
+            format!("Last backup: {} to {file}", at.format("%Y-%m-%d %H:%M UTC"))
+        }
+        _ => "No backup made on this laptop yet.".to_string(),
+    }];
+    lines.push(match &s.folder {
+        Some(folder) => format!(
+            "Scheduled: {} to {folder}, keeping the last {}",
+            s.every, s.keep
+        ),
+        None => "No scheduled backups on this laptop.".to_string(),
+    });
+    if let Some(why) = &s.last_outcome {
+        lines.push(why.clone());
+    }
+    lines.join("\n")
+}
+
+fn size_in_words(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::grouped;

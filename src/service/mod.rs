@@ -8,6 +8,8 @@
 mod accounts;
 mod agreements;
 mod audit;
+mod backup;
+mod backup_plan;
 mod checkins;
 mod conversations;
 mod day;
@@ -25,9 +27,12 @@ mod sync;
 mod sync_worker;
 mod team;
 
+pub use crate::store::backup::{BackupError, BackupScheduleRow, Header as BackupHeader};
 pub use accounts::*;
 pub use agreements::*;
 pub use audit::*;
+pub use backup::*;
+pub use backup_plan::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;

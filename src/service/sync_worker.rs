@@ -193,6 +193,9 @@ pub struct WorkerStatus {
     /// Set when this laptop learnt it was removed from the organisation: the worker has
     /// stopped, and the shell must erase the data folder and say so (these words).
     pub removed: Option<String>,
+    /// What the last scheduled backup step did ("Backup made ... to ...", or why not, such
+    /// as the USB stick being out): a quiet line for the Backups screen, never an error.
+    pub backup: Option<String>,
 }
 
 /// Notes a session's progress in the status: replaces that laptop's line, and drops it once
@@ -497,7 +500,14 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         loop {
             tokio::select! {
                 _ = tick.tick(), if config.background => sync_all().await,
-                _ = idle.tick() => idle_step(store, IDLE_COMPACT_DOCS),
+                _ = idle.tick() => {
+                    idle_step(store, IDLE_COMPACT_DOCS);
+                    // The first tick comes at once: a laptop switched on each morning makes
+                    // its due backup at the start, then checks again every idle step.
+                    if let Some(note) = super::backup::backup_step(store, Utc::now()) {
+                        update(status, |s| s.backup = Some(note));
+                    }
+                }
                 _ = look.tick(), if discovery.is_some() => {
                     let found = discovery.as_ref().map(Discovery::found).unwrap_or_default();
                     if remember_found(store, &found) && config.background {

@@ -102,8 +102,8 @@ pub fn record(dir: &Path, removal: &Removal) -> Result<()> {
 }
 
 /// The first bytes of the files hubdesk writes with records in them that a person may have
-/// saved into the data folder: sync files (`sync export`), whatever their name.
-const RECORD_FILE_MAGICS: &[&[u8]] = &[b"HDSYNC"];
+/// saved into the data folder: sync files (`sync export`) and backups, whatever their name.
+const RECORD_FILE_MAGICS: &[&[u8]] = &[b"HDSYNC", super::backup::MAGIC];
 
 /// Whether a file of the data folder holds records or keys: by its name (the store's own
 /// files), or by its first bytes (a sync file this laptop made, saved there).

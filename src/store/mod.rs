@@ -9,6 +9,7 @@
 //! service/'s job.
 
 mod erasure;
+pub mod backup;
 pub mod forget;
 pub mod keyring;
 mod project;

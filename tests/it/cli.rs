@@ -583,6 +583,7 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     for gone in [
         "hubdesk.db",
         "hubdesk.db-wal",
+        "keyring.json",
         "store.key",
         "keyring.json",
         "from-desk-2.hdsync",

@@ -3,6 +3,8 @@
 mod agreement;
 mod audit;
 mod back_entry;
+mod backup;
+mod backup_cli;
 mod checkins;
 mod cli;
 mod conversations;

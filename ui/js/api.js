@@ -146,6 +146,12 @@ export const api = {
   retentionDue: () => call("retention_due"),
   setRetention: (schedule) => call("set_retention", { schedule }),
   runRetention: () => call("run_retention"),
+  // Backups (managers): this laptop's schedule with the last backup and the worker's last
+  // word on it; a backup now into a folder, or (folder null) where the save dialog says
+  // ({saved: path} or {saved: null} when cancelled); the schedule set (folder null: none).
+  backupSchedule: () => call("backup_schedule"),
+  backUpNow: (folder) => call("back_up_now", { folder }),
+  setBackupSchedule: (folder, every, keep) => call("set_backup_schedule", { folder, every, keep }),
 };
 
 /// Calls `handler({what})` whenever the core reports a change.

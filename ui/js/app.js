@@ -21,12 +21,13 @@ import * as reports from "./views/reports.js";
 import * as held from "./views/held.js";
 import * as audit from "./views/audit.js";
 import * as erase from "./views/erase.js";
+import * as backup from "./views/backup.js";
 
 const main = document.getElementById("main");
 // handover: the self-filled check-in in progress (views/handover.js), or null.
 const state = { status: null, view: null, idleTimer: null, handover: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, held, audit, erase };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, held, audit, erase, backup };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -56,6 +57,7 @@ function renderTopbar() {
   document.getElementById("nav-reports").hidden = !(unlocked && s.user.can_report);
   document.getElementById("nav-audit").hidden = !(unlocked && s.user.can_see_audit);
   document.getElementById("nav-erase").hidden = !(unlocked && s.user.can_see_sensitive);
+  document.getElementById("nav-backup").hidden = !(unlocked && s.user.can_administer);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
   for (const a of document.querySelectorAll("#nav a")) {
