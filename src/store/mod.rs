@@ -8,8 +8,8 @@
 //! [`Store::open`] needs one of them. Nothing here decides what a user may do: that is
 //! service/'s job.
 
-mod erasure;
 pub mod backup;
+mod erasure;
 pub mod forget;
 pub mod keyring;
 mod project;
