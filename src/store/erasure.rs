@@ -261,8 +261,8 @@ impl Store {
 
     /// Runs `erase` (writes that delete documents) so that what they delete leaves no trace
     /// in the database file or its write-ahead log: deleted content and freed pages are
-    /// overwritten with zeros (`secure_delete`), the search index is merged so no segment
-    /// keeps the erased keys, and the log is moved into the database and emptied.
+    /// overwritten with zeros (`secure_delete`), the search index drops the erased keys at
+    /// once (FTS5's `secure-delete`), and the log is moved into the database and emptied.
     ///
     /// The log can only be emptied when no other connection is reading (the app's background
     /// sync may be): then it is emptied at the next erasure or the next idle checkpoint, and
@@ -271,19 +271,19 @@ impl Store {
         &self,
         erase: impl FnOnce(&Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        // FTS5's own secure delete: a deleted row's trigrams leave the index at once, instead
+        // of waiting in its segments for a merge (merging the whole index to be sure of it
+        // cost most of an erasure). Only while erasing: a rebuild clears the whole index, and
+        // must not pay for taking it apart row by row.
         self.conn
-            .execute_batch("PRAGMA secure_delete = ON;")
+            .execute_batch(
+                "PRAGMA secure_delete = ON;
+                 INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 1);",
+            )
             .ctx("secure delete")?;
         let out = erase(self);
         let tidy = (|| -> Result<()> {
             if out.is_ok() {
-                // Segments of a contentless index keep a deleted row's trigrams until merged.
-                self.conn
-                    .execute(
-                        "INSERT INTO member_search(member_search) VALUES ('optimize')",
-                        [],
-                    )
-                    .ctx("purge the search index")?;
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .ctx("checkpoint")?;
@@ -291,7 +291,10 @@ impl Store {
             Ok(())
         })();
         self.conn
-            .execute_batch("PRAGMA secure_delete = FAST;")
+            .execute_batch(
+                "INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 0);
+                 PRAGMA secure_delete = FAST;",
+            )
             .ctx("secure delete")?;
         let out = out?;
         tidy.map_err(E::from)?;
@@ -452,5 +455,32 @@ mod tests {
             assert!(!holds(&wal, word), "the log still holds {word}");
         }
         assert!(holds(&db, "Alba Aster"), "the others stay");
+        // The search index keeps no trigram only the erased name had ("zep", "qui").
+        store
+            .conn()
+            .execute_batch(
+                "CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, member_search, 'row');",
+            )
+            .unwrap();
+        for term in ["zep", "qui", "yri"] {
+            let n: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT count(*) FROM temp.terms WHERE term = ?1",
+                    [term],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 0, "the search index still holds {term}");
+        }
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM temp.terms WHERE term = 'alb'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1, "the check reads the index");
     }
 }
