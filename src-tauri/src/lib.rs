@@ -1272,6 +1272,209 @@ async fn report_print<R: Runtime>(
     Ok(outcome)
 }
 
+// ---- HELD ----
+// What we hold about a member (staff and managers; the core refuses anyone else), and the
+// member agreement the desk offers after a sign-in.
+
+/// Everything held about the member, for the "What we hold" screen (audited as a view).
+#[tauri::command]
+fn what_we_hold(state: State<'_, AppState>, id_or_code: String) -> Res<service::HeldRecord> {
+    state.with_ctx(|ctx| service::what_we_hold(ctx, &id_or_code))
+}
+
+/// The export as a file where the person chooses, in the shell's own save dialog: the
+/// permission is checked before the dialog opens, and the audit entry is kept only once the
+/// file is on disk (a cancelled dialog logs nothing). The name offered carries the member's
+/// code, never their name.
+#[tauri::command]
+async fn save_what_we_hold<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    format: String,
+) -> Res<Saved> {
+    let format = service::HeldFormat::parse(&format)?;
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let offer = save::Offer {
+        file_name: service::held_file_name(&code, format, chrono::Utc::now()),
+        kind: match format {
+            service::HeldFormat::Html => "Web page (HTML)",
+            service::HeldFormat::Json => "JSON",
+        },
+        extension: format.extension(),
+    };
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_member(ctx, &id_or_code, format, write)
+    })
+    .await
+}
+
+/// Prints the "What we hold" screen (it prints alone, with no app around it) through the
+/// system's print dialog; audited as an export once the print went. Under HUBDESK_SAVE_AS
+/// (tests) it prints to a PDF in that folder with no dialog, or answers as cancelled.
+#[tauri::command]
+async fn print_what_we_hold<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<PrintOutcome> {
+    let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code))?;
+    let outcome = match state.save_as() {
+        SaveAs::Dialog => print_window(&window, None, "page").await?,
+        SaveAs::Cancel => PrintOutcome::Cancelled,
+        SaveAs::Folder(dir) => {
+            let path = dir
+                .join(service::held_file_name(
+                    &code,
+                    service::HeldFormat::Html,
+                    chrono::Utc::now(),
+                ))
+                .with_extension("pdf");
+            match print_window(&window, Some(path.clone()), "page").await? {
+                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+                    PrintOutcome::Saved(path.display().to_string())
+                }
+                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+                }
+                other => other,
+            }
+        }
+    };
+    if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
+        state.with_ctx(|ctx| service::record_member_printed(ctx, &id_or_code))?;
+    }
+    Ok(outcome)
+}
+
+/// The agreement version the member has yet to accept, with its words (the desk's prompt).
+#[tauri::command]
+fn agreement_due(
+    state: State<'_, AppState>,
+    id_or_code: String,
+) -> Res<Option<service::AgreementDue>> {
+    state.with_ctx(|ctx| service::agreement_due(ctx, &id_or_code))
+}
+
+/// The desk's "Accepted": the member accepted `version` (the one the prompt showed).
+#[tauri::command]
+fn accept_agreement<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    id_or_code: String,
+    version: String,
+) -> Res<service::AgreementAccepted> {
+    let done = state.with_ctx(|ctx| service::accept_agreement(ctx, &id_or_code, Some(&version)))?;
+    changed(&app, "members");
+    Ok(done)
+}
+
+/// Sets the words of a new agreement version (managers; the CLI's `agreement set`).
+#[tauri::command]
+fn set_agreement<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    version: String,
+    text: String,
+) -> Res<service::AgreementView> {
+    let set = state.with_ctx(|ctx| service::set_agreement(ctx, &version, &text))?;
+    changed(&app, "settings");
+    Ok(set)
+}
+
+/// Every agreement version set, newest first.
+#[tauri::command]
+fn list_agreements(state: State<'_, AppState>) -> Res<Vec<service::AgreementView>> {
+    state.with_ctx(service::list_agreements)
+}
+
+// ---- AUDIT ----
+// The audit log of every laptop (managers): the core checks the permission and the filter,
+// and audits the export once its file is written.
+
+/// The audit log's filter as the screen sends it: empty text is no filter.
+#[derive(serde::Deserialize, Debug, Default)]
+struct AuditFilterArgs {
+    member: Option<String>,
+    user: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl AuditFilterArgs {
+    fn filter(self, offset: Option<u32>, limit: Option<u32>) -> Res<service::AuditFilter> {
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let day = |field: &'static str, s: Option<String>| -> Res<Option<chrono::NaiveDate>> {
+            match text(s) {
+                None => Ok(None),
+                Some(d) => service::parse_report_date(&d).map(Some).ok_or_else(|| {
+                    UiError::from(service::Error::from(hubdesk::domain::ValidationError::new(
+                        field,
+                        "Choose a day from the calendar, or leave it empty.",
+                    )))
+                }),
+            }
+        };
+        Ok(service::AuditFilter {
+            since: day("since", self.since)?,
+            until: day("until", self.until)?,
+            member: text(self.member),
+            user: text(self.user),
+            action: text(self.action),
+            offset,
+            limit,
+        })
+    }
+}
+
+/// One page of the audit log, newest first, and whether there are older entries.
+#[derive(serde::Serialize, Debug)]
+struct AuditPage {
+    rows: Vec<service::AuditLogRow>,
+    more: bool,
+}
+
+/// A page of the audit log (managers): `limit` entries after the newest `offset`.
+#[tauri::command]
+fn audit_log(
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    offset: u32,
+    limit: u32,
+) -> Res<AuditPage> {
+    // One more than asked tells whether there is a next page.
+    let f = filter.filter(Some(offset), Some(limit.saturating_add(1)))?;
+    let mut rows = state.with_ctx(|ctx| service::audit_log(ctx, &f))?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok(AuditPage { rows, more })
+}
+
+/// The entries the filter picks as a CSV file where the manager chooses, in the shell's own
+/// save dialog, checked (permission, reason, filter) before the dialog opens and audited
+/// once the file is written.
+#[tauri::command]
+async fn audit_export<R: Runtime>(
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    filter: AuditFilterArgs,
+    reason: String,
+) -> Res<Saved> {
+    let f = filter.filter(None, None)?;
+    state.with_ctx(|ctx| service::check_audit_export(ctx, &f, &reason))?;
+    let today = state.with_ctx(|ctx| Ok(ctx.now().date_naive()))?;
+    let offer = save::Offer {
+        file_name: format!("audit-log-{today}.csv"),
+        kind: "CSV file",
+        extension: "csv",
+    };
+    export_where_asked(&window, &state, &offer, |ctx, write| {
+        service::export_audit(ctx, &f, &reason, write)
+    })
+    .await
+}
+
 // ---- ERASE ----
 
 #[tauri::command]
@@ -1415,6 +1618,13 @@ pub fn run() {
             // Records that arrive from another laptop show up without anyone asking.
             state.set_on_received(std::sync::Arc::new(move || {
                 let _ = handle.emit("changed", serde_json::json!({ "what": "all" }));
+            }));
+            // A laptop removed from the organisation forgets, and says so on whatever screen
+            // is open (the lock screen too).
+            let forgetting = app.handle().clone();
+            state.set_on_removed(std::sync::Arc::new(move || {
+                forgetting.state::<AppState>().forget_removed();
+                let _ = forgetting.emit("changed", serde_json::json!({ "what": "all" }));
             }));
             // The store opens on a thread of its own, so the window shows at once, with how far
             // a one-time rebuild after an update is (the status says so until it is open), and

@@ -65,6 +65,10 @@ pub struct Opening {
 /// Called (from the sync thread) when records arrived from another laptop.
 pub type OnReceived = Arc<dyn Fn() + Send + Sync>;
 
+/// Called (from the sync thread, once its connection to the store is closed) when background
+/// sync learnt this laptop was removed from the organisation.
+pub type OnRemoved = Arc<dyn Fn() + Send + Sync>;
+
 pub struct AppState {
     data_dir: PathBuf,
     /// Where pages the desk saves (the roll call) are written.
@@ -74,6 +78,7 @@ pub struct AppState {
     inner: Mutex<Inner>,
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
+    on_removed: Mutex<Option<OnRemoved>>,
     /// Some while a thread opens the store ([`AppState::begin_opening`]).
     opening: Mutex<Option<Opening>>,
     /// How the real store syncs in the background; `background` is off with HUBDESK_SYNC=off,
@@ -104,6 +109,8 @@ pub struct UserView {
     pub can_manage_instruments: bool,
     /// Preview and export outcome reports (managers).
     pub can_report: bool,
+    /// See and export everything held about a member (staff, managers).
+    pub can_subject_access: bool,
 }
 
 /// What the UI shows at a glance: which organisation, hub, day and user, and whether this is
@@ -125,6 +132,9 @@ pub struct Status {
     /// Some while the store is still being opened (after an update, its tables are rebuilt
     /// once): nothing else in the status means anything yet.
     pub opening: Option<Opening>,
+    /// Some when a manager removed this laptop from the organisation and it erased its
+    /// records: the words to show, instead of any other screen.
+    pub removed: Option<String>,
 }
 
 impl Status {
@@ -143,6 +153,7 @@ impl Status {
             consent_options: Vec::new(),
             user: None,
             opening: None,
+            removed: None,
         }
     }
 }
@@ -164,6 +175,7 @@ impl AppState {
             }),
             sync: Mutex::new(None),
             on_received: Mutex::new(None),
+            on_removed: Mutex::new(None),
             opening: Mutex::new(None),
             sync_config: WorkerConfig::from_env(),
         }
@@ -209,6 +221,35 @@ impl AppState {
         }
     }
 
+    /// What to do once background sync learnt this laptop was removed and closed its own
+    /// connection: the shell calls [`Self::forget_removed`] and redraws.
+    pub fn set_on_removed(&self, f: OnRemoved) {
+        if let Ok(mut slot) = self.on_removed.lock() {
+            *slot = Some(f);
+        }
+    }
+
+    /// This laptop was removed from the organisation (background sync heard so and has closed
+    /// its connection): the window's connection closes too, nobody stays unlocked, and the
+    /// folder's records and keys are erased. The status says so from then on.
+    pub fn forget_removed(&self) {
+        let mut inner = self.lock_inner();
+        inner.store = None;
+        inner.user = None;
+        inner.demo = false;
+        if let Err(e) = service::forget_if_removed(&self.data_dir) {
+            tracing::error!(error = %e, "the records of a removed laptop were not all erased");
+        }
+    }
+
+    /// The words saying this laptop was removed, if it was (a note in the data folder).
+    fn removed(&self) -> Option<String> {
+        match hubdesk::store::forget::removal(&self.data_dir) {
+            Ok(r) => r.map(|r| r.message()),
+            Err(e) => Some(service::Error::from(e).to_string()),
+        }
+    }
+
     /// Starts background sync for the real store (never the demo), unless HUBDESK_SYNC=off.
     fn ensure_sync(&self, inner: &Inner) {
         if inner.demo || inner.store.is_none() || !self.sync_config.background {
@@ -219,11 +260,17 @@ impl AppState {
         };
         if worker.is_none() {
             let notify = self.on_received.lock().ok().and_then(|f| f.clone());
-            *worker = Some(SyncWorker::start(
+            let removed = self.on_removed.lock().ok().and_then(|f| f.clone());
+            *worker = Some(SyncWorker::start_forgetting(
                 self.data_dir.clone(),
                 self.sync_config.clone(),
                 Box::new(move || {
                     if let Some(f) = &notify {
+                        f();
+                    }
+                }),
+                Box::new(move |_words| {
+                    if let Some(f) = &removed {
                         f();
                     }
                 }),
@@ -366,6 +413,13 @@ impl AppState {
                 field: None,
             });
         }
+        // A removed laptop opens nothing (and erasing waits until background sync has
+        // closed its own connection: see forget_removed).
+        if let Some(words) = self.removed() {
+            inner.store = None;
+            inner.user = None;
+            return Err(service::Error::Removed(words).into());
+        }
         if inner.store.is_none() && self.data_dir.join(DB_FILE).exists() {
             let store = Store::open(&self.data_dir)?;
             if store.local_device()?.is_some() {
@@ -382,6 +436,24 @@ impl AppState {
         if let Some(opening) = self.opening_now() {
             return Ok(Status {
                 opening: Some(opening),
+                ..Status::nothing_yet()
+            });
+        }
+        if let Some(words) = self.removed() {
+            {
+                let mut inner = self.lock_inner();
+                inner.store = None;
+                inner.user = None;
+                inner.demo = false;
+            }
+            // Left over from a start that stopped half way through erasing; with background
+            // sync running, it erases once it has closed its connection instead.
+            let worker_running = self.sync.lock().map(|w| w.is_some()).unwrap_or(true);
+            if !worker_running && let Err(e) = service::forget_if_removed(&self.data_dir) {
+                tracing::error!(error = %e, "the records of a removed laptop were not all erased");
+            }
+            return Ok(Status {
+                removed: Some(words),
                 ..Status::nothing_yet()
             });
         }
@@ -445,8 +517,10 @@ impl AppState {
                     .roles()
                     .allows(hubdesk::domain::Permission::ManageCatalogue),
                 can_report: u.roles().allows(hubdesk::domain::Permission::Reports),
+                can_subject_access: u.roles().allows(hubdesk::domain::Permission::SubjectRights),
             }),
             opening: None,
+            removed: None,
         })
     }
 

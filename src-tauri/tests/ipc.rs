@@ -1105,3 +1105,37 @@ fn report_commands_refuse_anyone_but_a_manager() {
     // Nothing was saved for them.
     assert!(files_in(&h._dir.path().join("chosen")).is_empty());
 }
+
+#[test]
+fn a_laptop_that_learnt_it_was_removed_shows_only_that_and_its_records_are_erased() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "2468" }))
+        .unwrap();
+    let dir = h._dir.path();
+    // What a sync that heard of the removal leaves: the note, with the store still open here.
+    let removed_at = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    hubdesk::store::forget::record(
+        dir,
+        &hubdesk::store::forget::Removal {
+            organisation: "Test Org".into(),
+            removed_at,
+            erased_at: removed_at,
+            heard_from: hubdesk::store::forget::HeardFrom::AnotherLaptop,
+        },
+    )
+    .unwrap();
+    let said =
+        "This laptop was removed from Test Org on 26 November 2026; its records have been erased.";
+    let status = h.invoke("app_status", json!({})).unwrap();
+    assert_eq!(status["removed"], said);
+    assert_eq!(status["set_up"], false);
+    assert!(status["user"].is_null(), "nobody stays unlocked");
+    let err = h.invoke("show_day", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "removed");
+    assert_eq!(err["message"], said);
+    assert!(!dir.join(hubdesk::store::DB_FILE).exists());
+    assert!(!dir.join(hubdesk::store::KEY_FILE).exists());
+}

@@ -93,6 +93,9 @@ pub enum SettingsCommand {
         /// How many days back staff may open a past day to type in a paper register (0-366)
         #[arg(long)]
         back_entry_days: Option<u32>,
+        /// How many months the audit log keeps showing entries (at least 24; default 72)
+        #[arg(long)]
+        audit_retention_months: Option<u32>,
     },
 }
 
@@ -206,6 +209,7 @@ pub fn settings(ctx: &Ctx<'_>, command: SettingsCommand, json: bool) -> Result<(
             agreement,
             consent_options,
             back_entry_days,
+            audit_retention_months,
         } => service::update_settings(
             ctx,
             service::SettingsEdit {
@@ -215,6 +219,7 @@ pub fn settings(ctx: &Ctx<'_>, command: SettingsCommand, json: bool) -> Result<(
                 current_agreement: agreement,
                 consent_options: consent_options.map(|c| vec![c]),
                 back_entry_days,
+                audit_retention_months,
             },
         )?,
     };

@@ -96,6 +96,17 @@ pub enum MemberCommand {
         a: String,
         b: String,
     },
+    /// (staff) Everything held about a member, with who can see each part (the subject
+    /// access export): a printable page or JSON
+    Export(super::held::ExportArgs),
+    /// Record that the member accepted the agreement in use now (when a sign-in says one is
+    /// due: show them its words first, `hubdesk agreement show`)
+    AcceptAgreement {
+        id_or_code: String,
+        /// The version they were shown (refused if it is no longer the one in use)
+        #[arg(long)]
+        version: Option<String>,
+    },
 }
 
 pub fn member(ctx: &Ctx<'_>, command: MemberCommand, json: bool) -> Result<(), Failure> {
@@ -160,6 +171,11 @@ pub fn member(ctx: &Ctx<'_>, command: MemberCommand, json: bool) -> Result<(), F
         MemberCommand::Merge { a, b } => {
             emit(json, &service::merge_members(ctx, &a, &b)?, output::merged)
         }
+        MemberCommand::Export(args) => super::held::export(ctx, args, json),
+        MemberCommand::AcceptAgreement {
+            id_or_code,
+            version,
+        } => super::held::accept(ctx, &id_or_code, version.as_deref(), json),
     }
 }
 

@@ -10,6 +10,7 @@ mod concern;
 mod conversation;
 mod day;
 mod erase;
+mod held;
 mod member;
 pub mod output;
 mod plan;
@@ -132,9 +133,8 @@ enum Command {
     /// The organisation's paired laptops (managers)
     #[command(subcommand)]
     Device(admin::DeviceCommand),
-    /// The audit log: who did what, when, and why (managers)
-    #[command(subcommand)]
-    Audit(audit::AuditCommand),
+    /// The audit log of every laptop: who did what, when, and why (managers)
+    Audit(audit::AuditArgs),
     /// Legal holds: a held member cannot be erased or anonymised (staff)
     #[command(subcommand)]
     Hold(erase::HoldCommand),
@@ -146,6 +146,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<admin::ConflictsCommand>,
     },
+    /// The member agreement's versions: set the words of a new one (managers), list or show them
+    #[command(subcommand)]
+    Agreement(held::AgreementCommand),
 }
 
 /// Records the command line folds after a command (see [`service::idle_step`]).
@@ -160,10 +163,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         as_user: cli.as_user,
     };
     hubdesk::logging::init(&at.dir);
-    match cli.command {
+    let result = run_command(&at, cli.command, json);
+    // A sync or an import that learnt this laptop was removed recorded it; with the store
+    // closed now (each command's store is gone by here), the records are erased.
+    if let Err(Failure::Service(Error::Removed(_))) = &result {
+        service::forget_if_removed(&at.dir)?;
+    }
+    result
+}
+
+fn run_command(at: &Desk, command: Command, json: bool) -> Result<(), Failure> {
+    match command {
         Command::Demo(args) => setup::demo(&at.dir, &args, json),
         Command::Init(args) => setup::init(&at.dir, &args, json),
-        Command::Sync(command) => sync::run(&at, command, json),
+        Command::Sync(command) => sync::run(at, command, json),
         Command::User(c) => at.unlocked(|ctx| admin::user(ctx, c, json)),
         Command::Activity(c) => at.unlocked(|ctx| admin::activity(ctx, c, json)),
         Command::Hub(c) => at.unlocked(|ctx| admin::hub(ctx, c, json)),
@@ -194,6 +207,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Instrument(c) => at.unlocked(|ctx| checkin::instrument(ctx, c, json)),
         Command::Checkin(c) => at.unlocked(|ctx| checkin::check_in(ctx, c, json)),
         Command::Report(c) => at.unlocked(|ctx| report::report(ctx, c, json)),
+        Command::Agreement(c) => at.unlocked(|ctx| held::agreement(ctx, c, json)),
     }
 }
 

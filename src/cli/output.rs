@@ -65,6 +65,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::Conflict(_) => 5,
         Error::Storage(_) | Error::Unreachable(_) => 1,
         Error::Refused(_) => 6,
+        Error::Removed(_) => 7,
     }
 }
 
@@ -353,12 +354,15 @@ pub fn audit_lines(lines: &[service::AuditLogRow]) -> String {
         .iter()
         .map(|l| {
             let mut line = format!(
-                "{}  {:<20}  {}",
+                "{}  {:<20}  {:<14}  {}",
                 l.at.format("%Y-%m-%d %H:%M"),
                 safe(l.user.as_deref().unwrap_or("(system)")),
+                safe(l.device.as_deref().unwrap_or("(a laptop)")),
                 safe(&l.action)
             );
-            if let Some(subject) = l.subject {
+            if let Some(code) = &l.member_code {
+                line.push_str(&format!("  member {}", safe(code)));
+            } else if let Some(subject) = l.subject {
                 line.push_str(&format!("  {subject}"));
             }
             if let Some(detail) = &l.detail {
@@ -831,12 +835,16 @@ fn for_text(activities: &[String]) -> String {
 }
 
 pub fn signed_in(h: &service::HereEntry) -> String {
-    format!(
+    let line = format!(
         "{} ({}) is signed in{}.",
         h.preferred_name,
         h.code,
         for_text(&h.activities)
-    )
+    );
+    match &h.agreement_due {
+        Some(version) => format!("{line}\n{}", agreement_due(&h.code, version)),
+        None => line,
+    }
 }
 
 pub fn signed_out(h: &service::HereEntry) -> String {
@@ -1025,13 +1033,14 @@ pub fn role_history(all: &[service::RoleSpellSummary]) -> String {
 
 pub fn settings(s: &service::Settings) -> String {
     format!(
-        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.",
+        "Lock-out after {} wrong PINs for {} minutes; idle lock after {} minutes.\nAgreement version {}; consents: {}\nPaper registers can be typed in for up to {} days back.\nThe audit log shows the last {} months.",
         s.lockout_failures,
         s.lockout_minutes,
         s.idle_lock_minutes,
         s.current_agreement,
         s.consent_options.join(", "),
-        s.back_entry_days
+        s.back_entry_days,
+        s.audit_retention_months
     )
 }
 
@@ -1515,6 +1524,83 @@ pub fn retention_run(r: &service::erasure::RetentionRun) -> String {
         ));
     }
     out
+}
+
+// ---- HELD ----
+
+/// The line under a sign-in when the member has a newer agreement to accept.
+pub fn agreement_due(code: &str, version: &str) -> String {
+    format!(
+        "Agreement due: version {version}. Show them its words (hubdesk agreement show) and, if they accept, record it: hubdesk member accept-agreement {code} --version {version}"
+    )
+}
+
+pub fn agreement_accepted(a: &service::AgreementAccepted) -> String {
+    if a.recorded {
+        format!(
+            "{} ({}) accepted version {} of the agreement; recorded.",
+            a.preferred_name, a.code, a.version
+        )
+    } else {
+        format!(
+            "{} ({}) had already accepted version {} of the agreement; nothing to record.",
+            a.preferred_name, a.code, a.version
+        )
+    }
+}
+
+pub fn agreement_set(a: &service::AgreementView) -> String {
+    format!(
+        "Version {} of the agreement is set ({} characters) and in use from now on: members who have not accepted it are asked at their next sign-in.",
+        a.version,
+        a.text.chars().count()
+    )
+}
+
+pub fn agreements(list: &[service::AgreementView]) -> String {
+    if list.is_empty() {
+        return "No agreement words are set in hubdesk yet (a manager sets them with `hubdesk agreement set`).".into();
+    }
+    list.iter()
+        .map(|a| {
+            format!(
+                "version {:<6} set {} by {}{}{}",
+                a.version,
+                a.set_at.format("%Y-%m-%d"),
+                a.set_by,
+                if a.in_force { "  (in use)" } else { "" },
+                if a.disputed {
+                    "  (other words were set for this version on another laptop apart; set a new version to settle it)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn agreement_text(a: &Option<service::AgreementView>) -> String {
+    match a {
+        // Words from another laptop may hold anything: nothing in them may redraw the terminal.
+        Some(a) => format!(
+            "Member agreement, version {}\n\n{}",
+            a.version,
+            a.text
+                .chars()
+                .map(|c| {
+                    if (c.is_control() && c != '\n' && c != '\t')
+                        || hubdesk::domain::member::is_bidi_control(c)
+                    {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
+                .collect::<String>()
+        ),
+        None => "No agreement words are set in hubdesk yet.".into(),
+    }
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ const MEMBERS_WARNING: &str = "Warning: this file identifies young people. Keep 
 
 /// Where an export goes: a new file, or standard output for `--out -` (remembering whether
 /// the reader closed it part way).
-enum Target {
+pub(super) enum Target {
     File(PathBuf),
     Stdout { cut: std::cell::Cell<bool> },
 }
@@ -131,7 +131,7 @@ impl Target {
     /// name already taken (exit 5), or `-` (standard output) with `--json` (which needs stdout
     /// for its one value) or, for a binary file (XLSX, a zip), when stdout is a terminal
     /// (exit 2).
-    fn of(out: &Path, binary: bool, json: bool) -> Result<Self, Failure> {
+    pub(super) fn of(out: &Path, binary: bool, json: bool) -> Result<Self, Failure> {
         if out.as_os_str() != "-" {
             super::refuse_existing(out)?;
             return Ok(Target::File(out.to_path_buf()));
@@ -150,7 +150,7 @@ impl Target {
     /// Writes the export. A reader that closes standard output part way may already hold
     /// some of it, so that counts as sent (and audited); [`Target::cut`] then ends the command
     /// as a closed pipe does.
-    fn write(&self, bytes: &[u8], what: &str) -> Result<(), Failure> {
+    pub(super) fn write(&self, bytes: &[u8], what: &str) -> Result<(), Failure> {
         match self {
             Target::File(path) => super::write_new_file_whole(path, bytes, what),
             Target::Stdout { cut } => match output::out_bytes(bytes) {
@@ -164,7 +164,7 @@ impl Target {
     }
 
     /// The closed pipe of a reader that stopped reading, once the export is audited.
-    fn cut(&self) -> Result<(), Failure> {
+    pub(super) fn cut(&self) -> Result<(), Failure> {
         match self {
             Target::Stdout { cut } if cut.get() => Err(Failure::ClosedPipe),
             _ => Ok(()),
@@ -187,7 +187,7 @@ fn stdout_refusal(binary: bool, terminal: bool, json: bool) -> Option<&'static s
     }
 }
 
-fn written(json: bool, what: &str, target: &Target) -> Result<(), Failure> {
+pub(super) fn written(json: bool, what: &str, target: &Target) -> Result<(), Failure> {
     match target {
         // The export is what went to stdout: nothing more is printed there.
         Target::Stdout { .. } => Ok(()),
@@ -200,7 +200,7 @@ fn written(json: bool, what: &str, target: &Target) -> Result<(), Failure> {
 
 /// A date as typed on the command line, exactly YYYY-MM-DD; a usage error (exit 2) that says
 /// the form if not.
-fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
+pub(super) fn date(field: &str, text: &str) -> Result<NaiveDate, Failure> {
     service::parse_report_date(text).ok_or_else(|| Failure::Usage {
         message: format!(
             "--{field} is not a date; write it as YYYY-MM-DD (four-digit year, two-digit month and day), like 2026-04-01."

@@ -35,6 +35,8 @@ pub enum DocError {
     TooNew { found: u64 },
     #[error("a record is not a {expected} record")]
     WrongKind { expected: &'static str },
+    #[error("an audit log that does not belong to the laptop it names was refused")]
+    ForeignAudit,
 }
 
 /// What kind of document a chunk belongs to. Stored as an integer in SQLite: do not renumber.
@@ -47,6 +49,9 @@ pub enum DocKind {
     /// A member record's safeguarding concerns, kept apart from the member's own document so
     /// that roles and devices that must not hold them can be left without them.
     Safeguarding = 5,
+    /// One laptop's audit log for one calendar month (UTC): written only by that laptop,
+    /// synced to every other, which refuses any change to it made by another laptop.
+    Audit = 6,
 }
 
 impl DocKind {
@@ -57,6 +62,7 @@ impl DocKind {
             3 => Some(Self::Day),
             4 => Some(Self::Contact),
             5 => Some(Self::Safeguarding),
+            6 => Some(Self::Audit),
             _ => None,
         }
     }
@@ -68,6 +74,7 @@ impl DocKind {
             Self::Day => "day",
             Self::Contact => "contact",
             Self::Safeguarding => "safeguarding",
+            Self::Audit => "audit",
         }
     }
 }
@@ -138,6 +145,8 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
     (DocKind::Member, 6, &["plans"]),
     (DocKind::Org, 5, &["erasure_requests", "holds"]),
     (DocKind::Day, 3, &["erased_visits"]),
+    (DocKind::Org, 6, &["agreements"]),
+    (DocKind::Member, 8, &["accepted_agreements"]),
 ];
 
 /// Gives a document made before some of its maps existed those maps, with changes every
@@ -147,10 +156,29 @@ const LAYOUT_UPGRADES: &[(DocKind, u32, &[&str])] = &[
 /// one would show. Call it before writing to a document, with no change pending. Returns
 /// whether it changed the document.
 pub fn upgrade_layout(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
+    upgrade(doc, kind, false)
+}
+
+/// Maps added only when first written to, never when a document is merely opened for
+/// writing: a member's accepted agreements are written rarely, and giving every record the
+/// map at its next sign-in would make each member's first sign-in after an update slower.
+/// The change that adds one is the same whenever it is made (see [`upgrade_layout`]).
+const LAZY_MAPS: &[&str] = &["accepted_agreements"];
+
+/// [`upgrade_layout`], and the maps it leaves until they are written to ([`LAZY_MAPS`]):
+/// call before writing to one of those.
+pub fn upgrade_layout_fully(doc: &mut AutoCommit, kind: DocKind) -> Result<bool, DocError> {
+    upgrade(doc, kind, true)
+}
+
+fn upgrade(doc: &mut AutoCommit, kind: DocKind, lazy_too: bool) -> Result<bool, DocError> {
     let upgrades = upgrades_of(kind);
     let mut missing_now = false;
     for (_, maps) in &upgrades {
         for map in *maps {
+            if !lazy_too && LAZY_MAPS.contains(map) {
+                continue;
+            }
             missing_now |= doc.get(automerge::ROOT, *map)?.is_none();
         }
     }
@@ -229,12 +257,17 @@ fn layout_change(
 /// layout upgrades on top. A change made on these heads deterministically (the plan's start,
 /// see [`plan::ensure_plan`]) comes out the same on every laptop. Call after
 /// [`upgrade_layout`], so these changes are in the document.
+///
+/// Only the upgrades up to `up_to`: the layout as it was when such changes began to be made,
+/// so that maps added since (some only when first written, see [`LAZY_MAPS`]) never move
+/// where they sit.
 pub(crate) fn layout_base(
     doc: &mut AutoCommit,
     kind: DocKind,
+    up_to: u32,
 ) -> Result<Vec<automerge::ChangeHash>, DocError> {
     let mut base = layout_roots(doc);
-    for (version, maps) in upgrades_of(kind) {
+    for (version, maps) in upgrades_of(kind).into_iter().filter(|(v, _)| *v <= up_to) {
         let mut fork = doc.fork_at(&base)?;
         if let Some(change) = layout_change(&mut fork, version, maps)? {
             base = vec![change.hash()];
@@ -388,6 +421,25 @@ pub struct MemberDoc {
     /// [`LAYOUT_UPGRADES`]): older records have none until their first.
     #[autosurgeon(missing = "Default::default")]
     pub check_ins: BTreeMap<String, CheckInDoc>,
+    /// Versions of the member agreement the member accepted after registering (the desk's
+    /// "Accepted" when a new version was due), keyed "version:fingerprint" of the words
+    /// accepted, so acceptances recorded on two laptops apart all survive. Added to the layout
+    /// later (see [`LAYOUT_UPGRADES`]). What they accepted at registration stays in
+    /// `agreement`.
+    #[autosurgeon(missing = "Default::default")]
+    pub accepted_agreements: BTreeMap<String, AcceptanceDoc>,
+}
+
+/// A member's acceptance of one version of the agreement: the words (by fingerprint), when,
+/// and who recorded it at the desk.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AcceptanceDoc {
+    pub version: String,
+    /// The fingerprint of the words accepted (see domain::agreement::fingerprint).
+    pub fingerprint: String,
+    pub at: Millis,
+    /// The user who recorded it.
+    pub by: String,
 }
 
 /// One outcome check-in: the answers a member gave to one instrument, and the scores they
@@ -611,6 +663,12 @@ pub struct OrgDoc {
     /// is a new entry the clear never saw, so it stays: a hold is never lost to sync order.
     #[autosurgeon(missing = "Default::default")]
     pub holds: BTreeMap<String, HoldEntry>,
+    /// The words of each version of the member agreement, keyed "version:fingerprint": a
+    /// version's words never change once set, and two laptops setting different words for
+    /// one version apart both keep theirs (which is in force is a rule, see
+    /// domain::agreement::in_force). No personal data: the organisation's own words.
+    #[autosurgeon(missing = "Default::default")]
+    pub agreements: BTreeMap<String, AgreementTextEntry>,
 }
 
 /// A request to erase a member (every record of the person). No personal data: the member's
@@ -644,6 +702,16 @@ pub struct HoldClearDoc {
     pub at: Millis,
     pub by: String,
     pub reason: String,
+}
+
+/// One version of the member agreement's words.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AgreementTextEntry {
+    pub version: String,
+    pub text: String,
+    pub fingerprint: String,
+    pub at: Millis,
+    pub by: String,
 }
 
 /// A spell in one role (member, peer navigator, volunteer: the person's part in the hub, not
@@ -761,6 +829,20 @@ pub struct SettingsDoc {
     /// Closed safeguarding records are kept this many years after their last closing.
     #[autosurgeon(missing = "Default::default")]
     pub retention_safeguarding_years: Option<u32>,
+    /// How many months the audit log shows: older entries drop out of every view and export
+    /// on every laptop. Never below [`MIN_AUDIT_RETENTION_MONTHS`] (service/ refuses less,
+    /// and a smaller value from elsewhere is read as the floor).
+    #[autosurgeon(missing = "default_audit_retention_months")]
+    pub audit_retention_months: u32,
+}
+
+/// The audit log's retention when the organisation has not set one: six years.
+pub const DEFAULT_AUDIT_RETENTION_MONTHS: u32 = 72;
+/// The least the audit log's retention may be set to: two years.
+pub const MIN_AUDIT_RETENTION_MONTHS: u32 = 24;
+
+fn default_audit_retention_months() -> u32 {
+    DEFAULT_AUDIT_RETENTION_MONTHS
 }
 
 /// Back-entry window when the organisation has not set one (and in documents made before
@@ -786,6 +868,7 @@ impl Default for SettingsDoc {
                 "share-anonymous-stories".into(),
             ],
             back_entry_days: DEFAULT_BACK_ENTRY_DAYS,
+            audit_retention_months: DEFAULT_AUDIT_RETENTION_MONTHS,
             retention_unseen_months: None,
             retention_until_age: None,
             retention_safeguarding_years: None,
@@ -1083,6 +1166,103 @@ pub fn put_concern_entry<R: Reconcile>(
     };
     autosurgeon::reconcile_prop(doc, m, key, value)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// AuditDoc: one laptop's audit log for one month (UTC). Its id is derived from the laptop and
+// the month ([`audit_doc_id`]), so a laptop never makes two for the same month, and its first
+// change is the same bytes whenever that laptop makes it ([`AuditDoc::genesis`]). Only the
+// laptop it names ever changes it: every change is by that laptop's actor, and every laptop
+// refuses changes by any other (sync/revocation.rs, `admit_audit`). Entries are added, never
+// edited or removed: nothing in hubdesk writes to an entry once it is there.
+
+/// The namespace of audit log ids (uuid v5). Do not change: ids are stored on every laptop.
+const AUDIT_NAMESPACE: Uuid = Uuid::from_u128(0x6875_6264_6573_6b2d_6175_6469_742d_6c6f);
+
+/// The id of `device`'s audit log for `period` ("YYYY-MM").
+pub fn audit_doc_id(device: Uuid, period: &str) -> Uuid {
+    let mut name = device.as_bytes().to_vec();
+    name.extend_from_slice(period.as_bytes());
+    Uuid::new_v5(&AUDIT_NAMESPACE, &name)
+}
+
+/// The month an instant's audit entry is kept under: "YYYY-MM", UTC.
+pub fn audit_period(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AuditDoc {
+    pub schema: u64,
+    pub kind: String,
+    /// The laptop whose log this is (a device id): the only one that may change it.
+    pub device: String,
+    /// "YYYY-MM", UTC.
+    pub period: String,
+    /// Entries keyed by entry id (UUIDv7).
+    pub entries: BTreeMap<String, AuditEntryDoc>,
+}
+
+/// One line of the audit log: ids, an action name and words such as an export's reason,
+/// never the contents of a note or a member's name.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AuditEntryDoc {
+    pub at: Millis,
+    /// The laptop it happened on (a device id).
+    pub device: String,
+    /// Who did it (a user id); none for the system (a sync refusing changes).
+    pub user: Option<String>,
+    pub action: String,
+    /// The record it was about: a member's id where there is a member.
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The header every audit log's first change writes.
+#[derive(Reconcile)]
+struct AuditGenesis {
+    schema: u64,
+    kind: String,
+    device: String,
+    period: String,
+    entries: BTreeMap<String, AuditEntryDoc>,
+}
+
+impl AuditDoc {
+    /// The first change of `device`'s log for `period`: by that laptop's actor, at time 0,
+    /// the same bytes whenever it is made, so a laptop that makes it again (its copy lost and
+    /// received back later) makes the same change.
+    pub fn genesis(device: Uuid, period: &str) -> Result<AutoCommit, DocError> {
+        let mut doc = AutoCommit::new().with_actor(device_actor(device));
+        let genesis = AuditGenesis {
+            schema: SCHEMA_VERSION,
+            kind: DocKind::Audit.name().into(),
+            device: device.to_string(),
+            period: period.to_string(),
+            entries: BTreeMap::new(),
+        };
+        autosurgeon::reconcile(&mut doc, &genesis)?;
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message("audit log created")
+                .with_time(0),
+        );
+        Ok(doc)
+    }
+}
+
+/// The laptop an audit log `doc` stored under `id` belongs to, after checking that its
+/// header names that laptop and a month whose id is `id`. Anything else (a record made by
+/// hand, one claiming another laptop's id) is [`DocError::ForeignAudit`].
+pub fn audit_owner(doc: &AutoCommit, id: Uuid) -> Result<Uuid, DocError> {
+    check_header(doc, DocKind::Audit)?;
+    let device: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "device")?;
+    let period: String = autosurgeon::hydrate_prop(doc, automerge::ROOT, "period")?;
+    let device = Uuid::parse_str(&device).map_err(|_| DocError::ForeignAudit)?;
+    if audit_doc_id(device, &period) != id {
+        return Err(DocError::ForeignAudit);
+    }
+    Ok(device)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ use crate::domain::plan::{Section, Splice, splices};
 
 /// The key of the member's one current plan in their `plans` map (do not rename).
 pub const PLAN_KEY: &str = "current";
+/// The member layout that added the `plans` map: a plan's start change sits on the layout up
+/// to it, whatever was added to the layout since (do not change).
+const PLANS_LAYOUT: u32 = 6;
 /// The actor of the change that starts a plan: the same on every laptop, by design.
 const PLAN_ACTOR: &[u8] = b"hubdesk plan";
 /// The start change's message: [`plan_versions`](crate::service) leaves it out of history.
@@ -97,7 +100,7 @@ pub fn ensure_plan(doc: &mut AutoCommit) -> Result<ObjId, DocError> {
     }
     // The start change sits on the layout's changes, which must be here first.
     super::upgrade_layout(doc, DocKind::Member)?;
-    let base = layout_base(doc, DocKind::Member)?;
+    let base = layout_base(doc, DocKind::Member, PLANS_LAYOUT)?;
     let mut fork = doc.fork_at(&base)?;
     fork.set_actor(ActorId::from(PLAN_ACTOR));
     let plans = match fork.get(automerge::ROOT, "plans")? {

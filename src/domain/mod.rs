@@ -4,6 +4,7 @@
 //! are passed in, so every rule can be tested with plain values.
 
 pub mod age;
+pub mod agreement;
 pub mod birth;
 pub mod code;
 pub mod conversation;

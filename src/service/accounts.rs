@@ -194,6 +194,7 @@ pub fn set_up_organisation(ctx: &Ctx<'_>, req: SetUpOrganisation) -> Result<Orga
         instruments: BTreeMap::new(),
         erasure_requests: BTreeMap::new(),
         holds: BTreeMap::new(),
+        agreements: BTreeMap::new(),
     };
     // This laptop's record and the organisation document land together or not at all.
     let mut w = ctx.store.write()?;
@@ -613,6 +614,8 @@ pub struct Settings {
     pub consent_options: Vec<String>,
     /// How many days back staff may open a past day to type in a paper register.
     pub back_entry_days: u32,
+    /// How many months the audit log shows (at least `doc::MIN_AUDIT_RETENTION_MONTHS`).
+    pub audit_retention_months: u32,
 }
 
 /// A settings change: None leaves a setting alone.
@@ -624,6 +627,7 @@ pub struct SettingsEdit {
     pub current_agreement: Option<String>,
     pub consent_options: Option<Vec<String>>,
     pub back_entry_days: Option<u32>,
+    pub audit_retention_months: Option<u32>,
 }
 
 pub fn show_settings(ctx: &Ctx<'_>) -> Result<Settings> {
@@ -636,10 +640,11 @@ pub fn show_settings(ctx: &Ctx<'_>) -> Result<Settings> {
         current_agreement: s.current_agreement,
         consent_options: s.consent_options,
         back_entry_days: s.back_entry_days,
+        audit_retention_months: s.audit_retention_months,
     })
 }
 
-fn read_settings(ctx: &Ctx<'_>) -> Result<SettingsDoc> {
+pub(crate) fn read_settings(ctx: &Ctx<'_>) -> Result<SettingsDoc> {
     ctx.store
         .with_doc(ctx.device()?.org_id, |am| {
             Ok(
@@ -676,7 +681,25 @@ pub fn update_settings(ctx: &Ctx<'_>, edit: SettingsEdit) -> Result<Settings> {
         // 0 turns back-entry off; a year of paper registers is as far back as it goes.
         s.back_entry_days = range("back_entry_days", v, 0, 366)?;
     }
+    if let Some(v) = edit.audit_retention_months {
+        // The floor: the audit log is what shows who looked at a record; two years of it
+        // stay whatever the setting. A hundred years is as long as anyone means.
+        s.audit_retention_months = range(
+            "audit_retention_months",
+            v,
+            doc::MIN_AUDIT_RETENTION_MONTHS,
+            1200,
+        )?;
+    }
     if let Some(v) = &edit.current_agreement {
+        // Once the organisation keeps its agreement's words in hubdesk, the version in use is
+        // the highest one with words (see service::agreements): a bare number here would
+        // name a version nobody could be shown.
+        if !ctx.store.agreement_texts()?.is_empty() {
+            return Err(Error::Conflict(
+                "The agreement's versions are set with their words now: use `hubdesk agreement set --version V --text-file F`.".into(),
+            ));
+        }
         s.current_agreement =
             crate::domain::member::clean_text("current_agreement", "The agreement version", v, 32)?;
     }

@@ -358,7 +358,10 @@ pub fn list_check_ins(
 }
 
 /// Every check-in of the person, oldest first.
-fn held_check_ins(ctx: &Ctx<'_>, person: uuid::Uuid) -> Result<Vec<(CheckInId, CheckInDoc)>> {
+pub(super) fn held_check_ins(
+    ctx: &Ctx<'_>,
+    person: uuid::Uuid,
+) -> Result<Vec<(CheckInId, CheckInDoc)>> {
     let mut all: Vec<(CheckInId, CheckInDoc)> = Vec::new();
     for record in ctx.store.records_of(person)? {
         let held = ctx
@@ -751,7 +754,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn view_check_in(
+pub(super) fn view_check_in(
     names: &super::conversations::Names,
     defs: &Definitions,
     id: CheckInId,

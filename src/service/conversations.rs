@@ -123,7 +123,7 @@ pub fn list_conversations(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<Convers
     all.sort_by(|(ia, a), (ib, b)| b.at.cmp(&a.at).then_with(|| ib.cmp(ia)));
     all.dedup_by_key(|(id, _)| *id);
     ctx.store
-        .append_audit(&[ctx.audit("member.conversations.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("conversation.viewed", Some(row.id))])?;
     let names = Names::read(ctx)?;
     Ok(all
         .iter()
@@ -166,7 +166,7 @@ pub fn follow_ups_due(ctx: &Ctx<'_>) -> Result<Vec<FollowUpDue>> {
     Ok(out)
 }
 
-fn read_conversations(
+pub(super) fn read_conversations(
     am: &automerge::AutoCommit,
 ) -> Result<BTreeMap<String, ConversationDoc>, doc::DocError> {
     use automerge::ReadDoc;
@@ -217,7 +217,7 @@ impl Names {
     }
 }
 
-fn view(
+pub(super) fn view(
     names: &Names,
     id: ConversationId,
     c: &ConversationDoc,

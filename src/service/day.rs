@@ -75,6 +75,11 @@ pub struct HereEntry {
     /// list of who is in; never what the concern is. Left out of JSON when false.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub speak_to_staff: bool,
+    /// After a sign-in: the version of the member agreement the member has not accepted yet
+    /// (the organisation changed its words since), for the desk to offer. The sign-in is done
+    /// either way. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_due: Option<String>,
 }
 
 /// What undoing a sign-in did: the visit is withdrawn and counts nowhere.
@@ -465,6 +470,8 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     let am = w.doc_required(member.id, DocKind::Member)?;
     doc::put_new_visit(am, &visit_id.to_string(), &visit)?;
     doc::commit(am, now, ctx.commit_message("sign in"));
+    // Read from the record already in hand: a question asked of it, never a reason to wait.
+    let agreement_due = super::agreements::due_on_sign_in(ctx, am, member.id)?;
     // No audit entry: the visit itself says who signed the member in and when, in a record
     // that syncs and whose history cannot be rewritten. The audit log is for what leaves no
     // such trace (views, exports, erasures), and a row per sign-in and sign-out was a quarter
@@ -474,6 +481,7 @@ pub fn sign_in_member(ctx: &Ctx<'_>, id_or_code: &str, activities: &[String]) ->
     names.sort();
     Ok(HereEntry {
         visit: Some(visit_id),
+        agreement_due,
         ..HereEntry::new(
             &hub,
             member.id,
@@ -978,6 +986,7 @@ impl HereEntry {
             activities,
             visit: None,
             speak_to_staff: false,
+            agreement_due: None,
         }
     }
 

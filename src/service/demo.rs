@@ -989,6 +989,7 @@ fn build_member(
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
         check_ins: BTreeMap::new(),
+        accepted_agreements: BTreeMap::new(),
     };
     let mut am = AutoCommit::new().with_actor(plan.actor.clone());
     autosurgeon::reconcile(&mut am, &member).map_err(doc::DocError::from)?;
@@ -1713,6 +1714,7 @@ mod tests {
                     merged: BTreeMap::new(),
                     conversations: BTreeMap::new(),
                     check_ins: BTreeMap::new(),
+                    accepted_agreements: BTreeMap::new(),
                 },
             )
             .unwrap();

@@ -202,6 +202,7 @@ pub fn register_member(ctx: &Ctx<'_>, req: RegisterMember) -> Result<Registratio
         merged: BTreeMap::new(),
         conversations: BTreeMap::new(),
         check_ins: BTreeMap::new(),
+        accepted_agreements: BTreeMap::new(),
     };
     let am = w.create(id.0, DocKind::Member, automerge::AutoCommit::new())?;
     autosurgeon::reconcile(am, &member).map_err(doc::DocError::from)?;
@@ -503,7 +504,7 @@ pub fn show_member(ctx: &Ctx<'_>, id_or_code: &str) -> Result<MemberDetail> {
     let detail = member_detail(ctx, &user, &row)?;
     // Every view of a member's record is audited.
     ctx.store
-        .append_audit(&[ctx.audit("member.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("member.viewed", Some(row.id))])?;
     Ok(detail)
 }
 

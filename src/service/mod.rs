@@ -6,6 +6,7 @@
 //! map the [`Error`] to what their user sees.
 
 mod accounts;
+mod agreements;
 mod audit;
 mod checkins;
 mod conversations;
@@ -13,6 +14,7 @@ mod day;
 pub mod demo;
 mod demo_names;
 pub mod erasure;
+mod held;
 mod members;
 mod merge;
 mod plans;
@@ -23,11 +25,13 @@ mod sync_worker;
 mod team;
 
 pub use accounts::*;
+pub use agreements::*;
 pub use audit::*;
 pub use checkins::*;
 pub use conversations::*;
 pub use day::*;
 pub use erasure::*;
+pub use held::*;
 pub use members::*;
 pub use merge::*;
 pub use plans::*;
@@ -68,10 +72,15 @@ pub enum Error {
     /// The other laptop could not be reached or stopped answering.
     #[error("{0}")]
     Unreachable(String),
+    /// A manager removed this laptop from the organisation and it has forgotten (or is
+    /// forgetting) its records: the words every shell shows.
+    #[error("{0}")]
+    Removed(String),
 }
 
 impl Error {
-    /// One of: validation, not_found, permission, conflict, locked, storage, sync. (The CLI's
+    /// One of: validation, not_found, permission, conflict, locked, storage, sync, removed
+    /// (this laptop was removed from the organisation and erased its records). (The CLI's
     /// exit codes still tell a refusal, 6, from a laptop that could not be reached, 1.)
     pub fn kind(&self) -> &'static str {
         match self {
@@ -82,6 +91,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::Storage(_) => "storage",
             Error::Refused(_) | Error::Unreachable(_) => "sync",
+            Error::Removed(_) => "removed",
         }
     }
 }
@@ -100,6 +110,7 @@ impl From<StoreError> for Error {
                 Error::Validation(ValidationError::new("data_dir", e.to_string()))
             }
             StoreError::KeyMissing(_) => Error::Storage(capitalised(&e)),
+            StoreError::Removed(r) => Error::Removed(r.message()),
             // Why the store would not open is hubdesk's own sentence, and the person needs it.
             StoreError::Open(_) => {
                 tracing::error!(error = %e, "store not opened");

@@ -121,7 +121,7 @@ pub fn show_plan(ctx: &Ctx<'_>, id_or_code: &str) -> Result<PlanView> {
     let row = resolve_member(ctx, id_or_code)?;
     let view = read_view(ctx, &row, None)?;
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(view)
 }
 
@@ -268,7 +268,7 @@ pub fn plan_history(ctx: &Ctx<'_>, id_or_code: &str) -> Result<Vec<PlanVersion>>
     // saved in, which commit times (whole seconds, and each laptop's own clock) cannot give.
     out.reverse();
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(out)
 }
 
@@ -279,7 +279,7 @@ pub fn show_plan_version(ctx: &Ctx<'_>, id_or_code: &str, version: &str) -> Resu
     let row = resolve_member(ctx, id_or_code)?;
     let view = read_view(ctx, &row, Some(&heads))?;
     ctx.store
-        .append_audit(&[ctx.audit("member.plan.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("plan.viewed", Some(row.id))])?;
     Ok(view)
 }
 
@@ -416,7 +416,11 @@ fn merged_plans(ctx: &Ctx<'_>, row: &MemberRow, shown: uuid::Uuid) -> Result<Vec
 }
 
 /// Reads the plan of the person's record that holds it, now or at `heads`.
-fn read_view(ctx: &Ctx<'_>, row: &MemberRow, heads: Option<&[ChangeHash]>) -> Result<PlanView> {
+pub(super) fn read_view(
+    ctx: &Ctx<'_>,
+    row: &MemberRow,
+    heads: Option<&[ChangeHash]>,
+) -> Result<PlanView> {
     let record = plan_record(ctx, row)?;
     let read = ctx.store.with_doc_mut(record, |am| -> Result<_> {
         let (plan, version) = match heads {

@@ -417,7 +417,7 @@ fn check_period(from: NaiveDate, to: NaiveDate) -> Result<Period> {
 /// refused when blank, and, as names are, when it holds control characters (a terminal's
 /// escape codes, which would redraw the screen of whoever reads the log) or invisible
 /// direction marks (which make the logged reason read differently from what is stored).
-fn check_reason(reason: &str) -> Result<String> {
+pub(crate) fn check_reason(reason: &str) -> Result<String> {
     if reason.trim().is_empty() {
         return Err(Error::Validation(ValidationError::new(
             "reason",

@@ -10,7 +10,7 @@
 //!
 //! The words live only in the member record's SafeguardingDoc (kept apart from the member's
 //! own document). The `concerns` table holds words-free facts for the marker and the list.
-//! Every read of a concern's contents is audited (`concern.view`); the list shows no words
+//! Every read of a concern's contents is audited (`concern.viewed`); the list shows no words
 //! and is not.
 
 use std::collections::BTreeMap;
@@ -175,7 +175,7 @@ pub fn list_concerns(ctx: &Ctx<'_>, open_only: bool) -> Result<Vec<ConcernListIt
 pub fn show_concern(ctx: &Ctx<'_>, id: &str) -> Result<ConcernDetail> {
     let (row, sg) = read_concern(ctx, id)?;
     ctx.store
-        .append_audit(&[ctx.audit("concern.view", Some(row.id))])?;
+        .append_audit(&[ctx.audit("concern.viewed", Some(row.id))])?;
     detail(ctx, &row, &sg)
 }
 
@@ -254,7 +254,7 @@ pub fn concern_audit(ctx: &Ctx<'_>, id: &str) -> Result<Vec<ConcernAuditEntry>> 
         .filter_map(|row| {
             let what = match row.action.as_str() {
                 "concern.raise" => "raised",
-                "concern.view" => "read",
+                "concern.viewed" => "read",
                 "concern.act" => "acted on",
                 "concern.close" => "closed",
                 _ => return None,
@@ -308,7 +308,7 @@ fn read_concern(ctx: &Ctx<'_>, id: &str) -> Result<(ConcernRow, SafeguardingDoc)
     Ok((row, sg))
 }
 
-fn read_doc(ctx: &Ctx<'_>, record: Uuid) -> Result<SafeguardingDoc> {
+pub(super) fn read_doc(ctx: &Ctx<'_>, record: Uuid) -> Result<SafeguardingDoc> {
     let doc_id = safeguarding_doc_id(record);
     ctx.store
         .with_doc(doc_id, |am| Ok(doc::read(am, DocKind::Safeguarding)?))?
@@ -345,12 +345,16 @@ fn write_to_concern<R: autosurgeon::Reconcile>(
     doc::commit(am, ctx.now(), ctx.commit_message(message));
     let sg: SafeguardingDoc = doc::read(am, DocKind::Safeguarding)?;
     w.audit(ctx.audit(action, Some(row.id)));
-    w.audit(ctx.audit("concern.view", Some(row.id)));
+    w.audit(ctx.audit("concern.viewed", Some(row.id)));
     w.commit()?;
     Ok(sg)
 }
 
-fn detail(ctx: &Ctx<'_>, row: &ConcernRow, sg: &SafeguardingDoc) -> Result<ConcernDetail> {
+pub(super) fn detail(
+    ctx: &Ctx<'_>,
+    row: &ConcernRow,
+    sg: &SafeguardingDoc,
+) -> Result<ConcernDetail> {
     let c = sg
         .concerns
         .get(&row.id.to_string())

@@ -12,6 +12,7 @@ use super::{Clock, Ctx, Error, Result};
 use crate::doc::{self, DeviceEntry, DocKind, StampDoc};
 use crate::domain::Permission;
 use crate::store::Store;
+use crate::store::forget::{self, Removal};
 use crate::sync::bundle::{ExportReport, ImportReport};
 use crate::sync::net::{self, Outcome};
 use crate::sync::session::{Options, Progress};
@@ -31,6 +32,7 @@ impl From<SyncError> for Error {
             SyncError::Address(m) => {
                 Error::Validation(crate::domain::ValidationError::new("address", m))
             }
+            SyncError::Removed(r) => Error::Removed(r.message()),
         }
     }
 }
@@ -357,6 +359,19 @@ pub fn revoke_device(ctx: &Ctx<'_>, name_or_id: &str) -> Result<DeviceSummary> {
         this_laptop: false,
         fingerprint: device.cert_sha256.map(|f| f.chars().take(16).collect()),
     })
+}
+
+/// The shells' step once a sync or an import said this laptop was removed (and at any
+/// start): with every connection to the store closed, erase what the data folder still holds
+/// of records and keys. Returns the removal if this laptop was removed, None otherwise (and
+/// then touches nothing).
+pub fn forget_if_removed(dir: &std::path::Path) -> Result<Option<Removal>> {
+    let Some(removal) = forget::removal(dir)? else {
+        return Ok(None);
+    };
+    forget::erase(dir)?;
+    tracing::warn!("this laptop was removed from its organisation; its records were erased");
+    Ok(Some(removal))
 }
 
 #[cfg(test)]

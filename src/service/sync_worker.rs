@@ -190,6 +190,9 @@ pub struct WorkerStatus {
     /// How far the sessions under way are, one per laptop (a laptop joining through this
     /// one shows here as records sent of the total), for the sync panel's progress bar.
     pub sessions: Vec<Progress>,
+    /// Set when this laptop learnt it was removed from the organisation: the worker has
+    /// stopped, and the shell must erase the data folder and say so (these words).
+    pub removed: Option<String>,
 }
 
 /// Notes a session's progress in the status: replaces that laptop's line, and drops it once
@@ -226,12 +229,31 @@ impl SyncWorker {
         config: WorkerConfig,
         on_received: Box<dyn Fn() + Send>,
     ) -> SyncWorker {
+        Self::start_forgetting(dir, config, on_received, Box::new(|_| {}))
+    }
+
+    /// [`Self::start`], and when a sync tells this laptop it was removed from the
+    /// organisation, the worker stops, closes its connection to the store and then calls
+    /// `on_removed` (on its own thread) with the words to show: the shell closes its own
+    /// connection and erases the folder ([`super::forget_if_removed`]).
+    pub fn start_forgetting(
+        dir: PathBuf,
+        config: WorkerConfig,
+        on_received: Box<dyn Fn() + Send>,
+        on_removed: Box<dyn Fn(&str) + Send>,
+    ) -> SyncWorker {
         let (tx, rx) = mpsc::unbounded_channel();
         let status = Arc::new(Mutex::new(WorkerStatus::default()));
         let shared = status.clone();
         let thread = std::thread::Builder::new()
             .name("hubdesk-sync".into())
-            .spawn(move || run_on_thread(dir, config, rx, &shared, on_received))
+            .spawn(move || {
+                run_on_thread(dir, config, rx, &shared, on_received);
+                let removed = shared.lock().ok().and_then(|s| s.removed.clone());
+                if let Some(words) = removed {
+                    on_removed(&words);
+                }
+            })
             .ok();
         SyncWorker { tx, status, thread }
     }
@@ -270,7 +292,13 @@ fn run_on_thread(
     let store = match Store::open(&dir) {
         Ok(s) => s,
         Err(e) => {
-            update(status, |s| s.last_error = Some(Error::from(e).to_string()));
+            let e = Error::from(e);
+            update(status, |s| {
+                if let Error::Removed(words) = &e {
+                    s.removed = Some(words.clone());
+                }
+                s.last_error = Some(e.to_string());
+            });
             return;
         }
     };
@@ -335,6 +363,7 @@ pub fn serve(
     rt.block_on(async {
         // Asked for by name: not being able to listen is the command failing.
         let listener = net::listen(&config.listen).await?;
+
         on_listening(
             &listener
                 .local_addr()
@@ -355,7 +384,12 @@ pub fn serve(
         )
         .await;
         Ok::<_, Error>(())
-    })
+    })?;
+    // The loop ends on its own only when this laptop was removed.
+    match status.into_inner().ok().and_then(|s| s.removed) {
+        Some(words) => Err(Error::Removed(words)),
+        None => Ok(()),
+    }
 }
 
 fn update(status: &Mutex<WorkerStatus>, f: impl FnOnce(&mut WorkerStatus)) {
@@ -401,9 +435,16 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         _ => None,
     };
     update(status, |s| s.discovery = discovery.is_some());
+    // Set when a session learns this laptop was removed: everything stops at once, so the
+    // shell can close the store and erase it.
+    let removed = tokio::sync::Notify::new();
     let report = |r: Result<Outcome>| {
         if let Err(e) = &r {
             tracing::info!(error = %e, "a sync session ended early");
+        }
+        if let Err(Error::Removed(words)) = &r {
+            update(status, |s| s.removed = Some(words.clone()));
+            removed.notify_one();
         }
         // Never borrowed across an await: each call finishes before the next can start.
         if let Ok(mut f) = on_session.try_borrow_mut() {
@@ -477,6 +518,7 @@ async fn work<F: FnMut(&Result<Outcome>)>(
         () = serving => {}
         () = working => {}
         () = stop => {}
+        () = removed.notified() => {}
     }
     // Dropping discovery here says goodbye on the LAN.
     drop(discovery);

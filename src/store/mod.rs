@@ -8,6 +8,7 @@
 //! service/'s job.
 
 mod erasure;
+pub mod forget;
 mod project;
 mod query;
 mod report;
@@ -81,8 +82,12 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 ///    projected).
 /// 4: self-care plan edits (for the outcome reports: every store holds plans with a history
 ///    it never projected).
-/// 5: erasure requests, legal holds and erased members' visits as anonymous counts.
-const PROJECTION_VERSION: i64 = 5;
+/// 5: the audit log, projected from the laptops' audit documents (migration 0019).
+/// 6: erasure requests, legal holds and erased members' visits as anonymous counts.
+/// (The organisation's agreement texts are projected from its one document on opening
+/// instead, see [`Store::project_agreements_once`]: a whole rebuild took three minutes on
+/// the 50k store for a table of a handful of rows.)
+const PROJECTION_VERSION: i64 = 6;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -158,6 +163,10 @@ pub enum StoreError {
         "the store in {0} cannot be opened: its key file ({KEY_FILE}) is missing, and without it the records cannot be read; put the key file back from a backup (hubdesk never makes a new key for an existing store)"
     )]
     KeyMissing(PathBuf),
+    /// A manager removed this laptop from the organisation and it erased its records (see
+    /// [`forget`]); the folder holds only the note saying so.
+    #[error("{}", .0.message())]
+    Removed(Box<forget::Removal>),
 }
 
 impl From<DocError> for StoreError {
@@ -232,6 +241,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         fs::create_dir_all(dir).map_err(|source| StoreError::Key {
             path: dir.to_path_buf(),
             source,
@@ -260,6 +270,7 @@ impl Store {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError::NotAFolder(dir.to_path_buf()));
         }
+        forget::refuse_if_removed(dir)?;
         if !holds_a_store(&dir.join(DB_FILE)) {
             return Err(StoreError::NoStore(dir.to_path_buf()));
         }
@@ -307,6 +318,7 @@ impl Store {
             *store.actor.borrow_mut() = Some(doc::device_actor(device.id));
         }
         store.backfill_heads_hashes()?;
+        store.project_agreements_once()?;
         let projected: i64 = store
             .conn
             .query_row("SELECT version FROM projection_meta", [], |r| r.get(0))
@@ -314,6 +326,7 @@ impl Store {
         if projected < PROJECTION_VERSION {
             store.rebuild_all_with_progress(progress)?;
         }
+        store.move_local_audit()?;
         store.data_version.set(store.read_data_version()?);
         Ok(store)
     }
@@ -421,14 +434,132 @@ impl Store {
             tx,
             open: Vec::new(),
             audit: Vec::new(),
+            moved_audit: Vec::new(),
             unindexed_members: false,
         })
     }
 
+    /// Fills the agreements table (migration 0019) from the organisation's document, once: a
+    /// laptop on an older hubdesk may hold an organisation document with agreement texts it
+    /// never projected. Only that one document is read, never a rebuild of every table.
+    fn project_agreements_once(&self) -> Result<()> {
+        let done: i64 = self
+            .conn
+            .query_row(
+                "SELECT agreements_projected FROM projection_meta",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("agreements projected")?;
+        if done != 0 {
+            return Ok(());
+        }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .ctx("begin")?;
+        let orgs: Vec<Uuid> = {
+            let mut stmt = tx
+                .prepare("SELECT id FROM docs WHERE kind = ?1")
+                .ctx("find the organisation")?;
+            let rows = stmt
+                .query_map([DocKind::Org as i64], |r| r.get(0))
+                .ctx("find the organisation")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("find the organisation")?
+        };
+        let actor = ActorId::random();
+        for id in orgs {
+            if let Some(am) = load_doc(&tx, id, &actor)? {
+                project::project(&tx, DocKind::Org, id, &am)?;
+            }
+        }
+        tx.execute("UPDATE projection_meta SET agreements_projected = 1", [])
+            .ctx("agreements projected")?;
+        tx.commit().ctx("commit agreements")
+    }
+
     /// Appends audit entries on their own (for reads that must be logged, like viewing a
-    /// member's record).
+    /// member's record): one small write to this laptop's audit log for the month.
     pub fn append_audit(&self, entries: &[AuditEntry]) -> Result<()> {
-        insert_audit(&self.conn, entries)
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.write()?;
+        for e in entries {
+            w.audit(e.clone());
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    /// This laptop's device id (its Automerge actor), once it is set up.
+    pub fn device_id(&self) -> Result<Uuid> {
+        let actor = self.actor()?;
+        Uuid::from_slice(actor.to_bytes()).map_err(|_| StoreError::NotSetUp)
+    }
+
+    /// Moves the entries this laptop logged before the audit log synced (kept apart by
+    /// migration 0019) into its audit documents, once, then drops the old table. Their ids
+    /// are made from their old row numbers, so a move cut short and done again adds none
+    /// twice. Nothing to do before the laptop is set up (it has logged nothing yet).
+    fn move_local_audit(&self) -> Result<()> {
+        let pending: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_before_sync'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .ctx("find the old audit log")?
+            > 0;
+        if !pending {
+            return Ok(());
+        }
+        let logged: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM audit_before_sync", [], |r| r.get(0))
+            .ctx("read the old audit log")?;
+        if logged == 0 {
+            self.conn
+                .execute("DROP TABLE audit_before_sync", [])
+                .ctx("drop the old audit log")?;
+            return Ok(());
+        }
+        if self.actor().is_err() {
+            return Ok(());
+        }
+        let device = self.device_id()?;
+        let old: Vec<(Uuid, doc::AuditEntryDoc)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, at, user_id, action, subject, detail FROM audit_before_sync ORDER BY id")
+                .ctx("read the old audit log")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let row: i64 = r.get(0)?;
+                    let user: Option<Uuid> = r.get(2)?;
+                    let subject: Option<Uuid> = r.get(4)?;
+                    Ok((
+                        Uuid::new_v5(&device, format!("audit before sync {row}").as_bytes()),
+                        doc::AuditEntryDoc {
+                            at: r.get(1)?,
+                            device: device.to_string(),
+                            user: user.map(|u| u.to_string()),
+                            action: r.get(3)?,
+                            subject: subject.map(|s| s.to_string()),
+                            detail: r.get(5)?,
+                        },
+                    ))
+                })
+                .ctx("read the old audit log")?;
+            rows.collect::<rusqlite::Result<_>>()
+                .ctx("read the old audit log")?
+        };
+        let mut w = self.write()?;
+        w.moved_audit = old;
+        w.tx.execute("DROP TABLE audit_before_sync", [])
+            .ctx("drop the old audit log")?;
+        w.commit()?;
+        Ok(())
     }
 
     /// A page cache large enough for bulk work (building the demo, a rebuild) until the
@@ -866,6 +997,9 @@ struct OpenDoc {
     received: Option<(Vec<u8>, Vec<ChangeHash>)>,
     /// A new member record as read on another thread, with the heads it was read at.
     view: Option<(project::RecordView, Vec<ChangeHash>)>,
+    /// This laptop's audit log, changed by nothing in this write but the entries added at
+    /// commit: only those are projected (a month's log is not read back for each entry).
+    appended: Option<Vec<(String, doc::AuditEntryDoc)>>,
 }
 
 /// A document that arrived whole from another laptop, loaded, checked and (a member record)
@@ -901,6 +1035,9 @@ pub struct WriteTxn<'s> {
     tx: rusqlite::Transaction<'s>,
     open: Vec<OpenDoc>,
     audit: Vec<AuditEntry>,
+    /// Entries logged before the audit log synced, with the ids they keep (see
+    /// [`Store::move_local_audit`]).
+    moved_audit: Vec<(Uuid, doc::AuditEntryDoc)>,
     /// Members written by [`Self::create_prepared`] wait for the search index until commit.
     unindexed_members: bool,
 }
@@ -942,6 +1079,7 @@ impl<'s> WriteTxn<'s> {
             rewrite: false,
             received: None,
             view: None,
+            appended: None,
         });
         Ok(self.open.last_mut().map(|o| &mut o.doc))
     }
@@ -996,6 +1134,7 @@ impl<'s> WriteTxn<'s> {
             rewrite: false,
             received,
             view: None,
+            appended: None,
         });
         Ok(self
             .open
@@ -1135,13 +1274,99 @@ impl<'s> WriteTxn<'s> {
             .map(|r| r.is_some())
     }
 
+    /// Logs `entry` in this laptop's audit log, in the same transaction as the change it is
+    /// about (written at commit).
     pub fn audit(&mut self, entry: AuditEntry) {
         self.audit.push(entry);
+    }
+
+    /// Whether the audit log (any laptop's, or this write) already holds `action` about
+    /// `subject`.
+    pub fn has_audited(&self, action: &str, subject: Uuid) -> Result<bool> {
+        if self
+            .audit
+            .iter()
+            .any(|e| e.action == action && e.subject == Some(subject))
+        {
+            return Ok(true);
+        }
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM audit WHERE subject = ?1 AND action = ?2 LIMIT 1")
+            .ctx("read the audit log")?
+            .query_row(params![subject, action], |_| Ok(()))
+            .optional()
+            .ctx("read the audit log")?
+            .is_some())
+    }
+
+    /// Adds the entries logged in this write to this laptop's audit documents, one per month
+    /// (made when a month's first entry comes). Entries are only ever added: a fresh key each.
+    fn append_audit_entries(&mut self) -> Result<()> {
+        if self.audit.is_empty() && self.moved_audit.is_empty() {
+            return Ok(());
+        }
+        let device = self.store.device_id()?;
+        let mut by_period: std::collections::BTreeMap<String, Vec<(String, doc::AuditEntryDoc)>> =
+            std::collections::BTreeMap::new();
+        for (id, e) in std::mem::take(&mut self.moved_audit) {
+            by_period
+                .entry(doc::audit_period(doc::from_millis(e.at)))
+                .or_default()
+                .push((id.to_string(), e));
+        }
+        for e in std::mem::take(&mut self.audit) {
+            by_period.entry(doc::audit_period(e.at)).or_default().push((
+                Uuid::now_v7().to_string(),
+                doc::AuditEntryDoc {
+                    at: doc::to_millis(e.at),
+                    device: device.to_string(),
+                    user: e.user.map(|u| u.to_string()),
+                    action: e.action.to_string(),
+                    subject: e.subject.map(|s| s.to_string()),
+                    detail: e.detail,
+                },
+            ));
+        }
+        for (period, entries) in by_period {
+            let id = doc::audit_doc_id(device, &period);
+            // Changed by something else in this write (a sync taking in this laptop's own
+            // log back): projected whole at commit.
+            let changed_before = self
+                .open
+                .iter_mut()
+                .find(|o| o.id == id)
+                .is_some_and(|o| o.is_new || o.doc.get_heads() != o.saved_heads);
+            let am = match self.doc(id, DocKind::Audit)? {
+                Some(am) => am,
+                None => {
+                    self.create(id, DocKind::Audit, doc::AuditDoc::genesis(device, &period)?)?
+                }
+            };
+            let latest = entries.iter().map(|(_, e)| e.at).max().unwrap_or(0);
+            let mut fresh = Vec::with_capacity(entries.len());
+            for (key, entry) in entries {
+                // A moved entry already there (a move cut short) is not added again.
+                if doc::get_entry::<doc::AuditEntryDoc>(am, "entries", &key)?.is_none() {
+                    doc::put_entry(am, "entries", &key, &entry)?;
+                    fresh.push((key, entry));
+                }
+            }
+            doc::commit(am, doc::from_millis(latest), "audit entries (system)");
+            if let Some(o) = self.open.iter_mut().find(|o| o.id == id)
+                && !o.is_new
+                && !changed_before
+            {
+                o.appended = Some(fresh);
+            }
+        }
+        Ok(())
     }
 
     /// Appends the new chunks, re-projects, advances the feed, writes the audit entries, and
     /// commits. Returns the ids of the documents that changed.
     pub fn commit(mut self) -> Result<Vec<Uuid>> {
+        self.append_audit_entries()?;
         let mut changed = Vec::new();
         let mut projections = Vec::new();
         for (i, o) in self.open.iter_mut().enumerate() {
@@ -1212,7 +1437,10 @@ impl<'s> WriteTxn<'s> {
         // others from their chunks, which must already hold this write.
         for (i, before) in projections {
             let o = &mut self.open[i];
-            if o.kind == DocKind::Member && !o.is_new && !o.rewrite {
+            if let Some(entries) = o.appended.take().filter(|_| !o.rewrite) {
+                let owner = self.store.device_id()?;
+                project::insert_audit_entries(&self.tx, o.id, owner, &entries)?;
+            } else if o.kind == DocKind::Member && !o.is_new && !o.rewrite {
                 // Only what changed: a member with years of visits signs in as fast as a new one.
                 let change = match project::MemberChange::from_changes(&mut o.doc, &before) {
                     Some(change) => change,
@@ -1239,7 +1467,6 @@ impl<'s> WriteTxn<'s> {
             // segment for every statement that follows.
             project::index_new_members(&self.tx)?;
         }
-        insert_audit(&self.tx, &self.audit)?;
         let WriteTxn {
             store, tx, open, ..
         } = self;
@@ -1307,25 +1534,6 @@ fn write_snapshot(conn: &Connection, id: Uuid, snapshot: &[u8]) -> Result<()> {
                 .execute(params![id, snapshot])
                 .ctx("write snapshot")?;
         }
-    }
-    Ok(())
-}
-
-fn insert_audit(conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT INTO audit (at, user_id, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .ctx("audit")?;
-    for e in entries {
-        stmt.execute(params![
-            doc::to_millis(e.at),
-            e.user,
-            e.action,
-            e.subject,
-            e.detail
-        ])
-        .ctx("audit")?;
     }
     Ok(())
 }
@@ -1504,7 +1712,7 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             store
                 .conn()
-                .execute("INSERT INTO audit (at, action) VALUES (1, 'test')", [])
+                .execute("INSERT INTO audit (id, doc_id, at, device, action) VALUES (randomblob(16), zeroblob(16), 1, zeroblob(16), 'test')", [])
                 .unwrap();
         }
         let bytes = fs::read(dir.path().join(DB_FILE)).unwrap();
@@ -1536,7 +1744,7 @@ mod tests {
         Store::open(dir.path())
             .unwrap()
             .conn()
-            .execute("INSERT INTO audit (at, action) VALUES (1, 'x')", [])
+            .execute("INSERT INTO audit (id, doc_id, at, device, action) VALUES (randomblob(16), zeroblob(16), 1, zeroblob(16), 'x')", [])
             .unwrap();
         let store = Store::open(dir.path()).unwrap();
         let n: i64 = store
@@ -1615,7 +1823,7 @@ mod tests {
             store
                 .conn()
                 .execute(
-                    "INSERT INTO audit (at, action) VALUES (1, 'a rather long action name')",
+                    "INSERT INTO audit (id, doc_id, at, device, action) VALUES (randomblob(16), zeroblob(16), 1, zeroblob(16), 'a rather long action name')",
                     [],
                 )
                 .unwrap();
@@ -1795,6 +2003,54 @@ mod tests {
     /// A store holding one member record with a conversation and a check-in, whose tables are
     /// then put back as a laptop on an older hubdesk left them: `forget` empties the tables
     /// that older layout did not have, and the projection layout is set to `layout`.
+    #[test]
+    fn agreement_texts_an_older_hubdesk_never_projected_are_projected_on_opening_without_a_rebuild()
+    {
+        use crate::service;
+        let dir = tempfile::tempdir().unwrap();
+        let clock = service::ManualClock::new(Utc::now());
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let ctx = service::Ctx::new(&store, &clock);
+            service::set_up_organisation(
+                &ctx,
+                service::SetUpOrganisation {
+                    org_name: "Org".into(),
+                    hub_name: "Hub".into(),
+                    time_zone: None,
+                    device_name: "desk".into(),
+                    manager_name: "Maya".into(),
+                    manager_secret: "2468".into(),
+                },
+            )
+            .unwrap();
+            let maya = service::unlock(&store, &clock, "Maya", "2468").unwrap();
+            service::set_agreement(&ctx.as_user(maya), "2", "Our words.").unwrap();
+            // As a laptop on an older hubdesk left it: the document holds the text, the
+            // table (made by the migration) does not.
+            store
+                .conn
+                .execute_batch(
+                    "DELETE FROM agreements; UPDATE projection_meta SET agreements_projected = 0;",
+                )
+                .unwrap();
+            assert!(store.agreement_texts().unwrap().is_empty());
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let texts = store.agreement_texts().unwrap();
+        assert_eq!(texts.len(), 1);
+        assert_eq!(texts[0].version, "2");
+        let projected: i64 = store
+            .conn
+            .query_row(
+                "SELECT agreements_projected FROM projection_meta",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(projected, 1, "once");
+    }
+
     fn store_left_by_an_older_hubdesk(dir: &Path, member: Uuid, forget: &str, layout: i64) {
         let store = Store::open(dir).unwrap();
         let mut am = AutoCommit::new();
@@ -1850,6 +2106,7 @@ mod tests {
                     }],
                 },
             )]),
+            accepted_agreements: Default::default(),
         };
         autosurgeon::reconcile(&mut am, &record).unwrap();
         am.commit();
@@ -1911,11 +2168,78 @@ mod tests {
     }
 
     #[test]
+    fn entries_logged_before_the_audit_log_synced_move_into_this_laptops_audit_documents() {
+        let store = Store::open_in_memory().unwrap();
+        let device = Uuid::now_v7();
+        let mut w = store.write().unwrap();
+        w.set_local_device(&LocalDevice {
+            id: device,
+            org_id: Uuid::now_v7(),
+            name: "desk".into(),
+            tag: 0,
+            current_hub: None,
+        })
+        .unwrap();
+        w.commit().unwrap();
+        // As migration 0019 leaves an older store's log: its append-only triggers with it.
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TABLE audit_before_sync (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+                     user_id BLOB, action TEXT NOT NULL, subject BLOB, detail TEXT);
+                 CREATE TRIGGER old_no_delete BEFORE DELETE ON audit_before_sync
+                 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                 INSERT INTO audit_before_sync (at, action, detail) VALUES
+                     (1764000000000, 'member.view', NULL),
+                     (1761000000000, 'export outcome report', 'CSV. Reason: funder');",
+            )
+            .unwrap();
+        store.move_local_audit().unwrap();
+        let rows = || -> Vec<(String, Option<String>)> {
+            let mut stmt = store
+                .conn()
+                .prepare("SELECT action, detail FROM audit ORDER BY at")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        let moved = rows();
+        assert_eq!(
+            moved,
+            [
+                (
+                    "export outcome report".to_string(),
+                    Some("CSV. Reason: funder".to_string())
+                ),
+                ("member.view".to_string(), None)
+            ]
+        );
+        // Two months, two documents of this laptop's, which a rebuild reads them back from.
+        for at in [1764000000000, 1761000000000] {
+            let id = doc::audit_doc_id(device, &doc::audit_period(doc::from_millis(at)));
+            assert!(store.doc_bytes(id).unwrap().is_some());
+        }
+        store.rebuild_all().unwrap();
+        assert_eq!(rows(), moved);
+        assert!(
+            store
+                .conn()
+                .prepare("SELECT 1 FROM audit_before_sync")
+                .is_err(),
+            "moved once: the old table is gone"
+        );
+        store.move_local_audit().unwrap();
+        assert_eq!(rows(), moved);
+    }
+
+    #[test]
     fn the_audit_log_cannot_be_rewritten() {
         let store = Store::open_in_memory().unwrap();
         store
             .conn()
-            .execute("INSERT INTO audit (at, action) VALUES (1, 'x')", [])
+            .execute("INSERT INTO audit (id, doc_id, at, device, action) VALUES (randomblob(16), zeroblob(16), 1, zeroblob(16), 'x')", [])
             .unwrap();
         assert!(
             store

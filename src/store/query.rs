@@ -1164,13 +1164,40 @@ pub struct AuditRow {
 /// One line of the audit log as a manager reads it: the user's name, not their id.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditLogRow {
+    /// The entry's id (as it is kept in its laptop's audit log).
+    pub id: Uuid,
     pub at: DateTime<Utc>,
     /// Who did it (None for the system, or a user no longer on this laptop).
     pub user: Option<String>,
+    /// The laptop it happened on, by name (None for a laptop this one no longer lists).
+    pub device: Option<String>,
     pub action: String,
     /// The record it was about: an id, never a name.
     pub subject: Option<Uuid>,
+    /// The member code of the member it was about (a member record, or a concern about
+    /// one), where this laptop holds that member.
+    pub member_code: Option<String>,
     pub detail: Option<String>,
+}
+
+/// Which entries of the audit log to read (see [`Store::audit_log`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Entries about this person (a person's id: any of their records, or a concern about
+    /// them).
+    pub member: Option<Uuid>,
+    /// Entries by users whose name holds this (search key, see domain::names::search_key).
+    pub user_key: Option<String>,
+    /// Entries whose action holds this, any case.
+    pub action_contains: Option<String>,
+    /// At or after (millis UTC).
+    pub since: Option<i64>,
+    /// Before (millis UTC).
+    pub until: Option<i64>,
+    /// Entries older than this are past the audit log's retention and never shown.
+    pub kept_from: Option<i64>,
+    pub offset: u32,
+    pub limit: u32,
 }
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
@@ -1199,47 +1226,88 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT at, user_id, action, detail FROM audit WHERE subject = ?1 ORDER BY id",
+                "SELECT at, user_id, action, detail FROM audit WHERE subject = ?1 ORDER BY at, id",
             )
             .ctx("audit of")?;
         let rows = stmt.query_map([subject], audit_row).ctx("audit of")?;
         rows.collect::<rusqlite::Result<_>>().ctx("audit of")
     }
 
-    /// The audit log as a manager reads it, newest first: entries at or after `since` (unix
-    /// ms), with `action` containing `action_contains` (any case), at most `limit` of them.
-    pub fn audit_log(
-        &self,
-        action_contains: Option<&str>,
-        since: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<AuditLogRow>> {
-        let pattern = action_contains.map(|a| {
-            let escaped = a
+    /// The audit log as a manager reads it, newest first (then by entry id, so pages never
+    /// overlap): the entries `q` asks for, `q.limit` of them after skipping `q.offset`.
+    pub fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditLogRow>> {
+        use rusqlite::types::Value;
+        let like = |text: &str| {
+            let escaped = text
                 .to_lowercase()
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
             format!("%{escaped}%")
-        });
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT a.at, u.name, a.action, a.subject, a.detail FROM audit a \
-                 LEFT JOIN users u ON u.id = a.user_id \
-                 WHERE (?1 IS NULL OR lower(a.action) LIKE ?1 ESCAPE '\\') \
-                   AND (?2 IS NULL OR a.at >= ?2) \
-                 ORDER BY a.at DESC, a.id DESC LIMIT ?3",
-            )
-            .ctx("audit log")?;
+        };
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(member) = q.member {
+            conditions.push(
+                "a.subject IN (SELECT id FROM member_records WHERE person_id = ?
+                   UNION SELECT c.id FROM concerns c JOIN member_records r ON r.id = c.member_id
+                         WHERE r.person_id = ?)",
+            );
+            values.push(Value::Blob(member.as_bytes().to_vec()));
+            values.push(Value::Blob(member.as_bytes().to_vec()));
+        }
+        if let Some(key) = &q.user_key {
+            conditions
+                .push("a.user_id IN (SELECT id FROM users WHERE name_key LIKE ? ESCAPE '\\')");
+            values.push(Value::Text(like(key)));
+        }
+        if let Some(action) = &q.action_contains {
+            conditions.push("lower(a.action) LIKE ? ESCAPE '\\'");
+            values.push(Value::Text(like(action)));
+        }
+        for (bound, sql) in [
+            (q.since, "a.at >= ?"),
+            (q.until, "a.at < ?"),
+            (q.kept_from, "a.at >= ?"),
+        ] {
+            if let Some(at) = bound {
+                conditions.push(sql);
+                values.push(Value::Integer(at));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        values.push(Value::Integer(i64::from(q.limit)));
+        values.push(Value::Integer(i64::from(q.offset)));
+        let sql = format!(
+            "SELECT a.id, a.at, u.name, d.name, a.action, a.subject,
+                    coalesce(m.code, cm.code), a.detail
+             FROM audit a
+             LEFT JOIN users u ON u.id = a.user_id
+             LEFT JOIN devices d ON d.id = a.device
+             LEFT JOIN member_records mr ON mr.id = a.subject
+             LEFT JOIN members m ON m.id = mr.person_id
+             LEFT JOIN concerns c ON c.id = a.subject
+             LEFT JOIN member_records cr ON cr.id = c.member_id
+             LEFT JOIN members cm ON cm.id = cr.person_id
+             {filter}
+             ORDER BY a.at DESC, a.id DESC LIMIT ? OFFSET ?"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("audit log")?;
         let rows = stmt
-            .query_map(params![pattern, since, limit], |r| {
+            .query_map(rusqlite::params_from_iter(values), |r| {
                 Ok(AuditLogRow {
-                    at: from_millis(r.get(0)?),
-                    user: r.get(1)?,
-                    action: r.get(2)?,
-                    subject: r.get(3)?,
-                    detail: r.get(4)?,
+                    id: r.get(0)?,
+                    at: from_millis(r.get(1)?),
+                    user: r.get(2)?,
+                    device: r.get(3)?,
+                    action: r.get(4)?,
+                    subject: r.get(5)?,
+                    member_code: r.get(6)?,
+                    detail: r.get(7)?,
                 })
             })
             .ctx("audit log")?;
@@ -1251,7 +1319,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT at, user_id, action, detail FROM audit WHERE action = ?1 ORDER BY id",
+                "SELECT at, user_id, action, detail FROM audit WHERE action = ?1 ORDER BY at, id",
             )
             .ctx("audit entries")?;
         let rows = stmt.query_map([action], audit_row).ctx("audit entries")?;
@@ -1691,5 +1759,37 @@ mod tests {
             .map(|m| m.id)
             .collect();
         assert_eq!(found, vec![by_code, by_name]);
+    }
+}
+
+/// One text of the member agreement as the projection holds it (no words: those are read
+/// from the organisation's document when shown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementTextRow {
+    pub version: String,
+    pub fingerprint: String,
+    pub set_at: i64,
+    pub set_by: String,
+}
+
+impl Store {
+    /// Every text of the member agreement the organisation set (a handful): what a sign-in
+    /// reads to know which version is in force.
+    pub fn agreement_texts(&self) -> Result<Vec<AgreementTextRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT version, fingerprint, set_at, set_by FROM agreements")
+            .ctx("agreement texts")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AgreementTextRow {
+                    version: r.get(0)?,
+                    fingerprint: r.get(1)?,
+                    set_at: r.get(2)?,
+                    set_by: r.get(3)?,
+                })
+            })
+            .ctx("agreement texts")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("agreement texts")
     }
 }

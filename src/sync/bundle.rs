@@ -25,10 +25,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::removal;
 use super::revocation::{self, Revocations};
 use super::wire::RefusalReason;
 use super::{SyncError, apply_tombstones, ensure_identity, identity};
 use crate::doc::{self, DocKind};
+use crate::store::forget::HeardFrom;
 use crate::store::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"HDSYNC02";
@@ -77,6 +79,8 @@ pub struct ImportReport {
     /// Changes left out because a revoked laptop made them after its revocation (with any
     /// change built on them).
     pub refused_revoked: usize,
+    /// Changes to one laptop's audit log made by another, left out.
+    pub refused_audit: usize,
 }
 
 fn bundle_err(message: &str) -> SyncError {
@@ -321,7 +325,7 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     // The organisation first: its tombstones and revocations decide what else may come in.
     let (org, rest): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.1 == DocKind::Org);
     let none = Revocations::default();
-    report.docs_changed += merge_batch(store, now, &org, &none, &mut report.refused_revoked)?;
+    report.docs_changed += merge_batch(store, now, &org, &none, &mut report)?;
     report.removed_by_tombstones = apply_tombstones(store, now)?;
     // A revocation new here applies to every record held; the organisation's record,
     // taken in whole, is checked against all of them.
@@ -329,13 +333,15 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     let revocations = Revocations::of(store)?;
     report.refused_revoked +=
         revocation::check_doc(store, me.org_id, DocKind::Org, &revocations, now)?;
+    // A file made after this laptop was removed tells it so: it forgets, and takes in
+    // nothing more.
+    removal::ensure_not_removed(store, now, HeardFrom::SyncFile)?;
     let tombstones = store.tombstone_ids()?;
     let (refused, rest): (Vec<_>, Vec<_>) =
         rest.into_iter().partition(|d| tombstones.contains(&d.0));
     report.refused_tombstoned = refused.len();
     for batch in rest.chunks(IMPORT_BATCH) {
-        report.docs_changed +=
-            merge_batch(store, now, batch, &revocations, &mut report.refused_revoked)?;
+        report.docs_changed += merge_batch(store, now, batch, &revocations, &mut report)?;
     }
     let held = store
         .peer(body.from_device)?
@@ -352,7 +358,7 @@ fn merge_batch(
     now: DateTime<Utc>,
     docs: &[(Uuid, DocKind, Vec<u8>)],
     revocations: &Revocations,
-    refused: &mut usize,
+    report: &mut ImportReport,
 ) -> Result<usize, SyncError> {
     let mut w = store.write()?;
     for (id, kind, bytes) in docs {
@@ -368,7 +374,14 @@ fn merge_batch(
                 w.create(*id, *kind, incoming)?;
             }
         }
-        *refused += revocation::admit(&mut w, *id, *kind, revocations, now)?;
+        report.refused_audit += revocation::admit_audit(&mut w, *id, *kind, now)?;
+        report.refused_revoked += revocation::admit(&mut w, *id, *kind, revocations, now)?;
     }
-    Ok(w.commit()?.len())
+    // Records from the file that changed: not this laptop's own audit log, which took an
+    // entry of any refusal above.
+    let changed = w.commit()?;
+    Ok(changed
+        .iter()
+        .filter(|id| docs.iter().any(|(d, _, _)| d == *id))
+        .count())
 }

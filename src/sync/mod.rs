@@ -8,6 +8,7 @@
 //! - [`bundle`]: the same changes in an encrypted file, for laptops that never meet.
 //! - [`identity`]: each laptop's certificate.
 //! - [`revocation`]: which changes a laptop may hold once a laptop has been revoked.
+//! - [`removal`]: whether this laptop itself was removed, so that it forgets.
 //!
 //! Every change received goes through the store's normal write path, so projections, feed
 //! positions and chunks stay as if the change had been made here.
@@ -17,6 +18,7 @@ pub mod discovery;
 pub mod identity;
 pub mod net;
 pub mod pairing;
+pub mod removal;
 pub mod revocation;
 pub mod session;
 pub mod wire;
@@ -52,6 +54,11 @@ pub enum SyncError {
     /// The address typed is not one to sync with: not an address at all, or this laptop's own.
     #[error("{0}")]
     Address(String),
+    /// The organisation's record says a manager removed this laptop: the removal is recorded
+    /// in the data folder, and the shell must close the store and erase it
+    /// ([`crate::store::forget::erase`]).
+    #[error("{}", .0.message())]
+    Removed(Box<crate::store::forget::Removal>),
 }
 
 impl SyncError {

@@ -42,7 +42,7 @@ use super::wire::{
     self, Assembler, Limits, Msg, PROTOCOL_VERSION, PairStart, PairWelcome, Refusal, RefusalReason,
 };
 use super::{SyncError, add_device, ensure_identity};
-use crate::store::{Identity, LocalDevice, Store};
+use crate::store::{AuditEntry, Identity, LocalDevice, Store};
 
 /// How long to wait for the other laptop at any one step before giving up.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -325,6 +325,46 @@ fn trusted_device(store: &Store, cert_fp: &str) -> Result<(Uuid, String), SyncEr
     }
 }
 
+/// The removed laptop a certificate belongs to, if it is one.
+fn removed_device(store: &Store, cert_fp: &str) -> Option<Uuid> {
+    store.devices().ok()?.into_iter().find_map(|d| {
+        (d.cert_sha256.as_deref() == Some(cert_fp) && d.revoked_at.is_some()).then_some(d.id)
+    })
+}
+
+/// Tells a removed laptop so, with the organisation's record (no member's data in it) as
+/// the proof it needs: it forgets only if its own entry there is revoked
+/// ([`super::removal`]). Noted in the audit log as told. Best effort: a laptop that does not
+/// hear it now hears at its next try.
+async fn tell_removed<S: AsyncRead + AsyncWrite + Unpin>(
+    store: &Store,
+    now: DateTime<Utc>,
+    framed: &mut Framed<S>,
+    device: Uuid,
+    limits: Limits,
+) {
+    let Ok(Some(me)) = store.local_device() else {
+        return;
+    };
+    let Ok(Some(org)) = store.doc_bytes(me.org_id) else {
+        return;
+    };
+    // The record can be larger than an introduction may be.
+    framed.limits = limits;
+    if framed.send(&Msg::Revoked(org)).await.is_ok() {
+        let told = AuditEntry {
+            at: now,
+            user: None,
+            action: super::removal::TOLD_AUDIT,
+            subject: Some(device),
+            detail: Some("told it that it was removed from the organisation".into()),
+        };
+        if let Err(e) = store.append_audit(&[told]) {
+            tracing::warn!(error = %e, "telling a removed laptop was not noted in the audit log");
+        }
+    }
+}
+
 fn peer_fingerprint(certs: Option<&[CertificateDer<'_>]>) -> Result<String, SyncError> {
     certs
         .and_then(|c| c.first())
@@ -396,7 +436,17 @@ pub async fn connect(
     let name = ServerName::try_from(CERT_NAME).map_err(tls_err)?;
     let tls = timed("securing the connection", connector.connect(name, tcp)).await?;
     let fp = peer_fingerprint(tls.get_ref().1.peer_certificates())?;
-    let (peer, peer_name) = trusted_device(store, &fp)?;
+    let (peer, peer_name) = match trusted_device(store, &fp) {
+        Ok(found) => found,
+        Err(e) => {
+            if let Some(removed) = removed_device(store, &fp) {
+                let mut framed = Framed::new(tls, limits);
+                tell_removed(store, now, &mut framed, removed, limits).await;
+                framed.close().await;
+            }
+            return Err(e);
+        }
+    };
     // Our own certificate is in the device list, so our own port passes the check above;
     // a session with ourselves would record this laptop as its own peer.
     if store.local_device()?.is_some_and(|me| me.id == peer) {
@@ -817,6 +867,9 @@ async fn serve_admitted(
                 Ok((framed, first, peer, peer_name))
             }
             Err(e) => {
+                if let Some(removed) = removed_device(store, &fp) {
+                    tell_removed(store, now, &mut framed, removed, limits).await;
+                }
                 let _ = framed.send(&Session::refusal_for(&e)).await;
                 framed.close().await;
                 Err(e)

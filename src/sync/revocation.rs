@@ -99,11 +99,16 @@ pub fn author_of(actor: &automerge::ActorId) -> Option<Uuid> {
 /// its revocation, and every change that depends on one of them. Pure; the order of
 /// `changes` does not matter.
 pub fn refused(changes: &[ChangeMeta], revocations: &Revocations) -> HashSet<ChangeHash> {
-    let mut out: HashSet<ChangeHash> = changes
+    let out: HashSet<ChangeHash> = changes
         .iter()
         .filter(|c| revocations.refuses(c.author, c.time_secs))
         .map(|c| c.hash)
         .collect();
+    with_dependents(changes, out)
+}
+
+/// `out` and every change in `changes` that depends on one of them, directly or not.
+fn with_dependents(changes: &[ChangeMeta], mut out: HashSet<ChangeHash>) -> HashSet<ChangeHash> {
     if out.is_empty() {
         return out;
     }
@@ -151,6 +156,65 @@ pub fn without_refused(
     if refused.is_empty() {
         return Ok(None);
     }
+    let fresh = keep_only(doc, &refused)?;
+    Ok(Some((fresh, refused.len())))
+}
+
+/// The audit action written once for each audit log that had another laptop's changes
+/// refused (ids only: the log's id is the subject).
+pub const FOREIGN_AUDIT: &str = "sync.audit_changes_refused";
+
+/// The changes of the audit log stored as `id` that must not be held: every change not made
+/// by the laptop whose log it is, and everything built on one. The owner is the author of the
+/// log's first change, when that change names it and a month whose log id is `id`; a log
+/// with no such first change was not made by hubdesk and is refused whole. Pure over the
+/// document's changes: every laptop keeps exactly the same ones, whatever the order.
+pub fn foreign_audit_changes(doc: &mut AutoCommit, id: Uuid) -> HashSet<ChangeHash> {
+    let changes = metas(doc, &[]);
+    let owner = changes
+        .iter()
+        .filter(|c| c.deps.is_empty())
+        .filter_map(|root| {
+            let author = root.author?;
+            let genesis = doc.fork_at(&[root.hash]).ok()?;
+            (doc::audit_owner(&genesis, id).ok()? == author).then_some(author)
+        })
+        .min();
+    let foreign = changes
+        .iter()
+        .filter(|c| owner.is_none() || c.author != owner)
+        .map(|c| c.hash)
+        .collect();
+    with_dependents(&changes, foreign)
+}
+
+/// Checks an audit log this write took changes of (open in `w`): changes another laptop
+/// made to it are refused (the log is rebuilt without them, or dropped if nothing of its own
+/// laptop's is left), so no laptop can rewrite another's log, however the change arrives.
+/// Returns how many changes were refused; anything but an audit log is left alone.
+pub fn admit_audit(
+    w: &mut WriteTxn<'_>,
+    id: Uuid,
+    kind: DocKind,
+    at: DateTime<Utc>,
+) -> Result<usize, SyncError> {
+    if kind != DocKind::Audit {
+        return Ok(0);
+    }
+    let Some((doc, _)) = w.open_doc(id) else {
+        return Ok(0);
+    };
+    let refused = foreign_audit_changes(doc, id);
+    if refused.is_empty() {
+        return Ok(0);
+    }
+    let fresh = keep_only(doc, &refused)?;
+    replace_as(w, id, kind, fresh, at, FOREIGN_AUDIT)?;
+    Ok(refused.len())
+}
+
+/// `doc` rebuilt from its changes not in `refused`.
+fn keep_only(doc: &mut AutoCommit, refused: &HashSet<ChangeHash>) -> Result<AutoCommit, SyncError> {
     let kept: Vec<automerge::Change> = doc
         .get_changes(&[])
         .into_iter()
@@ -160,7 +224,7 @@ pub fn without_refused(
     fresh
         .apply_changes(kept)
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
-    Ok(Some((fresh, refused.len())))
+    Ok(fresh)
 }
 
 /// Checks what this write added to document `id` (open in `w`); if any of it is refused,
@@ -193,8 +257,19 @@ fn replace(
     w: &mut WriteTxn<'_>,
     id: Uuid,
     kind: DocKind,
+    fresh: AutoCommit,
+    at: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    replace_as(w, id, kind, fresh, at, REFUSED_AUDIT)
+}
+
+fn replace_as(
+    w: &mut WriteTxn<'_>,
+    id: Uuid,
+    kind: DocKind,
     mut fresh: AutoCommit,
     at: DateTime<Utc>,
+    action: &'static str,
 ) -> Result<(), SyncError> {
     if fresh.get_heads().is_empty() {
         // Everything in it was refused (a record the revoked laptop made): it never existed.
@@ -204,10 +279,15 @@ fn replace(
         w.replace(id, kind, fresh)?;
     }
     // The record's id only: no personal data. Counts go to the session or import report.
+    // Once per record: a peer or a sync file offering the same refused changes again (as
+    // they will, until they hear) would otherwise add an entry at every sync.
+    if w.has_audited(action, id)? {
+        return Ok(());
+    }
     w.audit(AuditEntry {
         at,
         user: None,
-        action: REFUSED_AUDIT,
+        action,
         subject: Some(id),
         detail: None,
     });

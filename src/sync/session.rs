@@ -43,6 +43,7 @@ use automerge::sync::{self, SyncDoc};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::removal;
 use super::revocation::{self, Revocations};
 use super::wire::{
     DocBody, DocMsg, Feed, Hello, Msg, PROTOCOL_VERSION, Phase, Refusal, RefusalReason, Round,
@@ -50,6 +51,7 @@ use super::wire::{
 };
 use super::{DIGEST_BUCKETS, SyncError, apply_tombstones, digest, digest_bucket};
 use crate::doc::{self, DocKind};
+use crate::store::forget::HeardFrom;
 use crate::store::{FeedEntry, LocalDevice, Received, Store};
 
 /// More rounds than any honest session needs (each round carries up to 500 records, or
@@ -103,6 +105,8 @@ pub struct Report {
     /// Changes refused because a revoked laptop made them after its revocation (here or
     /// relayed by the peer), with any change built on them.
     pub refused_revoked: usize,
+    /// Changes to one laptop's audit log made by another (here or relayed), refused.
+    pub refused_audit: usize,
     pub finished: bool,
 }
 
@@ -346,6 +350,15 @@ impl<'s> Session<'s> {
                 }
                 return Err(SyncError::from_peer(r));
             }
+            // Instead of a hello: the peer knows this laptop was removed. Its word is not
+            // enough; the organisation's record it sent is.
+            (_, Stage::Start, Msg::Revoked(org)) => {
+                self.take_removal_notice(org)?;
+                return Err(SyncError::refused(
+                    RefusalReason::Error,
+                    "the other laptop said this laptop was removed from the organisation, but the organisation's record it sent does not say so; nothing was erased",
+                ));
+            }
             (Role::Responder, Stage::Start, Msg::Hello(h)) => {
                 self.check_hello(&h)?;
                 self.options.digest = h.digest;
@@ -560,11 +573,8 @@ impl<'s> Session<'s> {
             .iter()
             .any(|d| d.id == self.me.id && d.revoked_at.is_some())
         {
-            self.store.mark_local_revoked(self.now)?;
-            return Err(SyncError::refused(
-                RefusalReason::Revoked,
-                "a manager has removed this laptop from the organisation",
-            ));
+            // The record both sides now hold says so: this laptop forgets.
+            removal::ensure_not_removed(self.store, self.now, HeardFrom::OrganisationRecord)?;
         }
         if devices
             .iter()
@@ -577,6 +587,22 @@ impl<'s> Session<'s> {
         }
         // Both sides now hold the same revocations.
         self.refuse_revoked_after_org_round()
+    }
+
+    /// A peer that knows this laptop was removed sent the organisation's record instead of a
+    /// hello: it is taken in exactly as an organisation round would take it (the same write
+    /// path and revocation checks), and this laptop is removed only if the record, as merged
+    /// here, says so ([`removal`]); then the error is [`SyncError::Removed`].
+    fn take_removal_notice(&mut self, org: Vec<u8>) -> Result<(), SyncError> {
+        self.stage = Stage::Org;
+        self.kinds.insert(self.me.org_id, DocKind::Org);
+        self.apply(vec![DocMsg {
+            id: self.me.org_id,
+            kind: DocKind::Org as u8,
+            body: DocBody::Whole(org),
+        }])?;
+        self.refuse_revoked_after_org_round()?;
+        removal::ensure_not_removed(self.store, self.now, HeardFrom::AnotherLaptop)
     }
 
     /// After each round of the organisation's record: a revocation new here is applied to
@@ -817,9 +843,11 @@ impl<'s> Session<'s> {
         // The organisation's record is checked whole once its phase ends (after_org).
         if self.stage != Stage::Org {
             for (id, kind) in admitted {
+                let foreign = revocation::admit_audit(&mut w, id, kind, self.now)?;
+                self.report.refused_audit += foreign;
                 let refused = revocation::admit(&mut w, id, kind, &self.revocations, self.now)?;
-                if refused > 0 {
-                    self.report.refused_revoked += refused;
+                self.report.refused_revoked += refused;
+                if refused + foreign > 0 {
                     // Say nothing more about it this session: its sync state describes
                     // changes we just refused, and the peer would only offer them again.
                     self.refused_docs.insert(id);
@@ -1192,6 +1220,7 @@ fn msg_name(m: &Msg) -> &'static str {
         Msg::PairSpake(_) => "PairSpake",
         Msg::PairConfirm(_) => "PairConfirm",
         Msg::PairWelcome(_) => "PairWelcome",
+        Msg::Revoked(_) => "Revoked",
     }
 }
 

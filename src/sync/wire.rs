@@ -52,6 +52,11 @@ pub enum Msg {
     /// HMAC over both certificates with the key SPAKE2 agreed: proof of the same code.
     PairConfirm(Vec<u8>),
     PairWelcome(PairWelcome),
+    /// Sent instead of a hello to a laptop that was removed from the organisation: the
+    /// organisation's record (saved whole; it holds no member's data), so the removed laptop
+    /// can see its own revocation there rather than take anyone's word for it. A refusal
+    /// follows. Last, so the variants before it keep their numbers on the wire.
+    Revoked(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

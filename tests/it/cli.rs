@@ -529,7 +529,8 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     let out = hubdesk(b.path(), None, &["--json", "sync", "now", &addr]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let synced = out.json();
-    assert_eq!(synced["report"]["docs_sent"], 1);
+    // The member, and the entry of it in this laptop's audit log.
+    assert_eq!(synced["report"]["docs_sent"], 2);
     assert!(synced["traffic"]["bytes_sent"].as_u64().unwrap() > 0);
     let found = hubdesk(a.path(), M, &["--json", "member", "find", "zoe"]).json();
     assert_eq!(found.as_array().unwrap().len(), 1);
@@ -565,10 +566,36 @@ fn two_laptops_pair_sync_exchange_files_and_revoke_from_the_command_line() {
     assert_eq!(out.code, 6, "{}", out.stderr);
     assert!(out.stderr.contains("removed"), "{}", out.stderr);
     assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
-    let out = hubdesk(b.path(), None, &["sync", "now", &addr]);
-    assert_eq!(out.code, 6, "{}", out.stderr);
-    let out = hubdesk(b.path(), M, &["member", "find", "zoe"]);
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    // desk-2 syncs: desk-1 tells it, with the organisation's record, and desk-2 forgets.
+    let out = hubdesk(b.path(), None, &["--json", "sync", "now", &addr]);
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    let said = out.stderr.trim().to_string();
+    assert!(
+        said.starts_with("This laptop was removed from Test Org on ")
+            && said.ends_with("; its records have been erased."),
+        "{said}"
+    );
+    assert_eq!(out.json()["error"]["kind"], "removed");
+    for gone in [
+        "hubdesk.db",
+        "hubdesk.db-wal",
+        "store.key",
+        "from-desk-2.hdsync",
+    ] {
+        assert!(!b.path().join(gone).exists(), "{gone} is still there");
+    }
+    assert!(b.path().join("removed.json").exists());
+    // Every later command says the same, and sets nothing up again.
+    for args in [
+        &["member", "find", "zoe"][..],
+        &["sync", "status"],
+        &["sync", "now", &addr],
+    ] {
+        let out = hubdesk(b.path(), M, args);
+        assert_eq!(out.code, 7, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.trim(), said);
+    }
+    assert!(!b.path().join("hubdesk.db").exists());
 }
 
 #[test]

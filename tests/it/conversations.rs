@@ -187,11 +187,11 @@ fn every_read_of_a_members_conversations_is_audited() {
     let nav = hub.user("Nia", "navigator");
     let m = hub.register(&hub.manager(), "Kai", "2010-03");
     service::add_conversation(&nav, &m.code, said("x")).unwrap();
-    let before = hub.store.audit_count("member.conversations.view").unwrap();
+    let before = hub.store.audit_count("conversation.viewed").unwrap();
     service::list_conversations(&nav, &m.code).unwrap();
     service::list_conversations(&nav, &m.code).unwrap();
     assert_eq!(
-        hub.store.audit_count("member.conversations.view").unwrap(),
+        hub.store.audit_count("conversation.viewed").unwrap(),
         before + 2
     );
     assert_eq!(hub.store.audit_count("conversation.add").unwrap(), 1);

@@ -30,7 +30,7 @@ fn laptops_on_disk(dirs: &[tempfile::TempDir]) -> Vec<Hub> {
     let mut all = vec![Hub::on_disk(dirs[0].path())];
     for (i, dir) in dirs.iter().enumerate().skip(1) {
         let hub = Hub {
-            store: open_store(dir.path()),
+            store: open_store(dir.path()).unwrap(),
             clock: ManualClock::new(t0()),
         };
         sync::pair_locally(

@@ -73,6 +73,7 @@ fn member_v1() -> AutoCommit {
         merged: Default::default(),
         conversations: Default::default(),
         check_ins: Default::default(),
+        accepted_agreements: Default::default(),
     };
     autosurgeon::reconcile(&mut am, &member).unwrap();
     doc::commit(&mut am, at(), "fixture");

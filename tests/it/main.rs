@@ -1,6 +1,7 @@
 //! Integration tests of the core, one binary. Each module reads as the behaviour it holds.
 
 mod agreement;
+mod audit;
 mod back_entry;
 mod checkins;
 mod cli;
@@ -8,6 +9,8 @@ mod conversations;
 mod day_story;
 mod erasure;
 mod fixtures;
+mod held;
+mod held_cli;
 mod members;
 mod permissions;
 mod plans;

@@ -196,10 +196,10 @@ fn every_view_of_a_member_record_is_audited() {
     let hub = Hub::new();
     let ctx = hub.manager();
     let m = hub.register(&ctx, "Kai", "2012-03");
-    let before = hub.store.audit_count("member.view").unwrap();
+    let before = hub.store.audit_count("member.viewed").unwrap();
     service::show_member(&ctx, &m.code).unwrap();
     service::show_member(&ctx, &m.code).unwrap();
-    assert_eq!(hub.store.audit_count("member.view").unwrap(), before + 2);
+    assert_eq!(hub.store.audit_count("member.viewed").unwrap(), before + 2);
 }
 
 #[test]
@@ -544,7 +544,7 @@ fn safeguarding_concerns_are_raised_by_anyone_and_read_only_by_staff_and_manager
             }
         }
     }
-    assert_eq!(hub.store.audit_count("concern.view").unwrap(), 0);
+    assert_eq!(hub.store.audit_count("concern.viewed").unwrap(), 0);
     assert_eq!(
         service::show_concern(&hub.manager(), &mine)
             .unwrap()

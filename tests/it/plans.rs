@@ -311,7 +311,7 @@ fn the_printed_plan_is_the_members_words_and_nothing_else() {
     ] {
         assert!(!page.contains(absent), "the page shows {absent}");
     }
-    assert!(hub.store.audit_count("member.plan.view").unwrap() >= 1);
+    assert!(hub.store.audit_count("plan.viewed").unwrap() >= 1);
 }
 
 #[test]
@@ -323,16 +323,13 @@ fn every_read_of_a_plan_is_audited_and_every_change_too() {
     // Saving what is already there changes nothing and is not a change.
     service::edit_plan_section(&nav, &m.code, edit("what-helps", "Tea")).unwrap();
     assert_eq!(hub.store.audit_count("plan.edit").unwrap(), 1);
-    let before = hub.store.audit_count("member.plan.view").unwrap();
+    let before = hub.store.audit_count("plan.viewed").unwrap();
     service::show_plan(&nav, &m.code).unwrap();
     let versions = service::plan_history(&nav, &m.code).unwrap();
     assert_eq!(versions.len(), 1);
     service::show_plan_version(&nav, &m.code, &versions[0].version).unwrap();
     service::plan_page(&nav, &m.code).unwrap();
-    assert_eq!(
-        hub.store.audit_count("member.plan.view").unwrap(),
-        before + 4
-    );
+    assert_eq!(hub.store.audit_count("plan.viewed").unwrap(), before + 4);
 }
 
 #[test]

@@ -232,7 +232,7 @@ fn every_read_of_a_concern_is_audited_and_the_words_free_list_is_not() {
         .id
         .to_string();
     assert_eq!(hub.store.audit_count("concern.raise").unwrap(), 1);
-    let views = || hub.store.audit_count("concern.view").unwrap();
+    let views = || hub.store.audit_count("concern.viewed").unwrap();
     assert_eq!(views(), 0);
     service::list_concerns(&staff, false).unwrap();
     assert_eq!(views(), 0);
@@ -285,7 +285,7 @@ fn a_concern_raised_on_one_laptop_is_read_by_staff_on_another_after_sync_and_nev
     sync_pair(b, a).unwrap();
     let shown = service::show_concern(&as_user(b, "Sid"), &id).unwrap();
     assert_eq!(shown.words, "Said on laptop one");
-    assert_eq!(b.store.audit_count("concern.view").unwrap(), 1);
+    assert_eq!(b.store.audit_count("concern.viewed").unwrap(), 1);
     assert!(matches!(
         service::show_concern(&as_user(b, "Nia"), &id),
         Err(Error::Permission(_))

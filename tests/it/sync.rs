@@ -341,16 +341,12 @@ fn a_revoked_laptop_is_refused_and_its_users_cannot_act() {
     let a = ctx_of(&all[0]);
     service::revoke_device(&a, "laptop 3").unwrap();
     sync_pair(&all[0], &all[1]).unwrap();
-    // Laptop 3 hears of its own revocation from laptop 2.
+    // Laptop 3 hears of its own revocation from laptop 2, in the organisation's record: it
+    // forgets (a store in memory has no folder to erase, so only the act of forgetting shows).
     let err = sync_pair(&all[2], &all[1]).unwrap_err();
     assert!(
-        matches!(
-            err,
-            SyncError::Refused {
-                reason: sync::RefusalReason::Revoked,
-                ..
-            }
-        ),
+        matches!(&err, SyncError::Removed(r) if r.heard_from
+        == hubdesk::store::forget::HeardFrom::OrganisationRecord),
         "{err}"
     );
     let c = Ctx::new(&all[2].store, &all[2].clock).as_user(all[2].unlock(MANAGER, MANAGER_PIN));
@@ -418,8 +414,8 @@ fn a_sync_file_since_the_last_sync_holds_only_what_the_other_laptop_lacks() {
     let fresh = all[0].register(&a, "New News", "2010-02");
     let (file, report) = service::export_bundle(&a, Some("laptop 2")).unwrap();
     assert_eq!(
-        report.docs, 2,
-        "the organisation and the one new member: {report:?}"
+        report.docs, 3,
+        "the organisation, the one new member and this laptop's audit log: {report:?}"
     );
     // Laptop 2 already has part of it (the organisation); the rest arrives.
     service::import_bundle(&b, &file).unwrap();
@@ -587,8 +583,9 @@ fn changes_a_revoked_laptop_made_later_are_left_out_of_a_sync_file_another_lapto
 
     let (file, _) = service::export_bundle(&ctx_of(&all[1]), None).unwrap();
     let imported = service::import_bundle(&ctx_of(&all[0]), &file).unwrap();
-    // D's registration, D's headcount and C's sign-in built on the registration.
-    assert_eq!(imported.refused_revoked, 3, "{imported:?}");
+    // D's registration, D's headcount and C's sign-in built on the registration, and the
+    // entries D's audit log took of the two.
+    assert_eq!(imported.refused_revoked, 5, "{imported:?}");
     assert!(all[0].store.member_by_id(late.id.0).unwrap().is_none());
     assert!(all[0].store.member_by_id(c_member.id.0).unwrap().is_some());
     assert_eq!(headcount(&all[0]), 0);
@@ -636,8 +633,11 @@ fn a_relay_that_hears_from_the_revoking_laptop_first_converges_the_other_way_rou
     // it would offer it.
     let (mut r, mut c) = sessions(&all[0], &all[1], Options::default()).unwrap();
     run_pair(&mut r, &mut c).unwrap();
-    assert_eq!(c.report().refused_revoked, 2, "{:?}", c.report());
-    assert_eq!(r.report().docs_received, 0, "{:?}", r.report());
+    // D's registration and headcount, and its audit log's entries of them.
+    assert_eq!(c.report().refused_revoked, 4, "{:?}", c.report());
+    // R receives nothing of D's later work (the audit logs, C's with its refusal, do come).
+    assert_eq!(r.report().refused_revoked, 0, "{:?}", r.report());
+    assert!(all[0].store.member_by_id(late.id.0).unwrap().is_none());
     drop((r, c));
     assert!(all[1].store.member_by_id(late.id.0).unwrap().is_none());
     assert_converged(&all[..2]);

@@ -403,7 +403,7 @@ fn arb() -> impl Strategy<Value = Arb> {
         1 => through().prop_map(Arb::Done),
         1 => through().prop_map(Arb::DoneAck),
         1 => (0..8u8, "[a-z ]{0,20}").prop_map(|(r, m)| Arb::Refused(r, m)),
-        1 => (0..4u8, bytes()).prop_map(|(k, b)| Arb::Pair(k, b)),
+        1 => (0..5u8, bytes()).prop_map(|(k, b)| Arb::Pair(k, b)),
     ]
 }
 
@@ -556,7 +556,9 @@ fn resolve(arb: &Arb, to: To) -> Msg {
             ][usize::from(*r % 8)],
             message: message.clone(),
         }),
-        Arb::Pair(k, b) => match k % 4 {
+        Arb::Pair(k, b) => match k % 5 {
+            // A removal notice whose "organisation record" is anything at all.
+            4 => Msg::Revoked(b.clone()),
             0 => Msg::PairStart(PairStart {
                 protocol: PROTOCOL_VERSION,
                 device: sender,

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use hubdesk::service::{self, Ctx, SystemClock};
-use hubdesk::store::Store;
+use hubdesk::store::{Store, StoreError, forget};
 use hubdesk::sync::SyncError;
 use hubdesk::sync::net::{self, Outcome};
 use hubdesk::sync::session::Progress;
@@ -15,7 +15,7 @@ use hubdesk::sync::wire::{Hello, Limits, Msg, PROTOCOL_VERSION, RefusalReason};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{MANAGER, MANAGER_PIN};
+use crate::support::{MANAGER, MANAGER_PIN, open_store};
 
 /// A laptop's data folder, set up as a new organisation.
 fn first_laptop(org: &str) -> TempDir {
@@ -286,17 +286,70 @@ fn a_laptop_of_another_organisation_or_unpaired_is_refused_before_any_data_moves
     assert_consistent(a.path());
 }
 
+/// This laptop's certificate fingerprint, as the organisation pins it.
+fn fingerprint_of(dir: &Path) -> String {
+    let store = open_store(dir).unwrap();
+    hubdesk::sync::identity::fingerprint(&store.identity().unwrap().unwrap().cert)
+}
+
+/// The records and keys of a laptop that forgot are gone from its folder, the note saying
+/// so is there, and no name it held is left in any byte of the folder.
+fn assert_forgotten(dir: &Path, names: &[&str]) {
+    for gone in [
+        hubdesk::store::DB_FILE,
+        "hubdesk.db-wal",
+        "hubdesk.db-shm",
+        "hubdesk.db-journal",
+        hubdesk::store::KEY_FILE,
+    ] {
+        assert!(!dir.join(gone).exists(), "{gone} is still there");
+    }
+    assert!(dir.join(forget::MARKER_FILE).exists());
+    crate::support::assert_no_words_on_disk(dir, names);
+}
+
+/// What the next open says, from the CLI or the app alike.
+fn next_open_says(dir: &Path) -> String {
+    let err = open_store(dir)
+        .err()
+        .expect("a removed laptop opens nothing");
+    assert!(matches!(err, StoreError::Removed(_)), "{err:?}");
+    let err = service::Error::from(err);
+    assert_eq!(err.kind(), "removed");
+    err.to_string()
+}
+
+/// The forgetting the shells do once a sync said so (the store is closed by then).
+fn shell_forgets(dir: &Path) -> forget::Removal {
+    service::forget_if_removed(dir)
+        .unwrap()
+        .expect("the laptop recorded its removal")
+}
+
 #[test]
-fn a_revoked_laptop_is_refused_and_learns_it_was_removed() {
+fn a_revoked_laptop_that_syncs_is_told_with_the_organisations_record_and_erases_its_records() {
     let a = first_laptop("Test Hubs");
     let server = Server::start(a.path(), Limits::default());
     let b = joined(a.path(), &server, "lost laptop");
+    register(b.path(), "Zephyrine Quill");
+    let b_id = open_store(b.path())
+        .unwrap()
+        .local_device()
+        .unwrap()
+        .unwrap()
+        .id;
     {
-        let store = Store::open(a.path()).unwrap();
+        let store = open_store(a.path()).unwrap();
         service::revoke_device(&manager(&store), "lost laptop").unwrap();
     }
     let err = sync_now(b.path(), &server.addr).unwrap_err();
-    assert_eq!(err.kind(), "sync");
+    assert_eq!(err.kind(), "removed", "{err}");
+    let expected = err.to_string();
+    assert!(
+        expected.starts_with("This laptop was removed from Test Hubs on ")
+            && expected.ends_with("; its records have been erased."),
+        "{expected}"
+    );
     let refused = server.last_failure();
     assert!(
         matches!(
@@ -308,11 +361,246 @@ fn a_revoked_laptop_is_refused_and_learns_it_was_removed() {
         ),
         "{refused:?}"
     );
-    let store = Store::open(b.path()).unwrap();
-    assert!(store.this_laptop_revoked().unwrap());
-    let user = service::unlock(&store, &SystemClock, MANAGER, MANAGER_PIN);
-    let acted = user.and_then(|u| service::list_users(&Ctx::new(&store, &SystemClock).as_user(u)));
-    assert_eq!(acted.unwrap_err().kind(), "permission");
+    // The laptop that told it notes so; the removed laptop has nowhere left to write.
+    let told = open_store(a.path()).unwrap().audit_of(b_id).unwrap();
+    assert!(told.iter().any(|e| e.action == "device.forgot"), "{told:?}");
+    let removal = shell_forgets(b.path());
+    assert_eq!(removal.message(), expected);
+    assert_eq!(removal.heard_from, forget::HeardFrom::AnotherLaptop);
+    assert_forgotten(b.path(), &["Zephyrine", "Quill"]);
+    assert_eq!(next_open_says(b.path()), expected);
+    assert!(service::forget_if_removed(b.path()).unwrap().is_some());
+}
+
+#[test]
+fn a_removed_laptop_that_only_listens_is_told_when_a_laptop_that_knows_calls_it() {
+    let a = first_laptop("Test Hubs");
+    let server_a = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server_a, "lost laptop");
+    register(b.path(), "Zephyrine Quill");
+    drop(server_a);
+    {
+        let store = open_store(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "lost laptop").unwrap();
+    }
+    let server_b = Server::start(b.path(), Limits::default());
+    let err = sync_now(a.path(), &server_b.addr).unwrap_err();
+    assert_eq!(err.kind(), "sync", "{err}");
+    let heard = server_b.last_failure();
+    assert!(matches!(heard, SyncError::Removed(_)), "{heard:?}");
+    drop(server_b);
+    shell_forgets(b.path());
+    assert_forgotten(b.path(), &["Zephyrine", "Quill"]);
+}
+
+#[test]
+fn a_sync_file_made_after_the_revocation_erases_the_revoked_laptop() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "lost laptop");
+    register(b.path(), "Zephyrine Quill");
+    let file = {
+        let store = open_store(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "lost laptop").unwrap();
+        service::export_bundle(&manager(&store), None).unwrap().0
+    };
+    {
+        let store = open_store(b.path()).unwrap();
+        let err = service::import_bundle(&manager(&store), &file).unwrap_err();
+        assert_eq!(err.kind(), "removed", "{err}");
+    }
+    let removal = shell_forgets(b.path());
+    assert_eq!(removal.heard_from, forget::HeardFrom::SyncFile);
+    assert_forgotten(b.path(), &["Zephyrine", "Quill"]);
+    assert!(next_open_says(b.path()).starts_with("This laptop was removed from Test Hubs on "));
+}
+
+/// The laptop still holds its records, opens, and has no note of a removal.
+fn assert_untouched(dir: &Path, name: &str) {
+    assert!(!dir.join(forget::MARKER_FILE).exists());
+    assert_eq!(service::forget_if_removed(dir).unwrap(), None);
+    let store = open_store(dir).unwrap();
+    let ctx = manager(&store);
+    assert_eq!(service::find_members(&ctx, name).unwrap().len(), 1);
+}
+
+#[test]
+fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_file_wipes_nothing()
+{
+    let a = first_laptop("Test Hubs");
+    let server_a = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server_a, "laptop b");
+    register(b.path(), "Zephyrine Quill");
+    let b_fp = fingerprint_of(b.path());
+    let b_id = open_store(b.path())
+        .unwrap()
+        .local_device()
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // A stranger whose own organisation lists b's certificate, as removed: it would tell b,
+    // but b refuses its certificate before reading a word of it.
+    let stranger = first_laptop("Test Hubs");
+    {
+        let store = open_store(stranger.path()).unwrap();
+        hubdesk::sync::add_device(&store, chrono::Utc::now(), b_id, "laptop b", &b_fp).unwrap();
+        service::revoke_device(&manager(&store), "laptop b").unwrap();
+    }
+    let server_stranger = Server::start(stranger.path(), Limits::default());
+    let err = sync_now(b.path(), &server_stranger.addr).unwrap_err();
+    assert_eq!(err.kind(), "sync", "{err}");
+    assert_untouched(b.path(), "Zephyrine");
+
+    // The stranger calls b and says it first: b does not know its certificate, so the notice
+    // is never read.
+    let server_b = Server::start(b.path(), Limits::default());
+    {
+        let store = open_store(stranger.path()).unwrap();
+        let forged = store
+            .doc_bytes(store.local_device().unwrap().unwrap().org_id)
+            .unwrap()
+            .unwrap();
+        // The stranger's own list does not revoke b's certificate for this, so it connects.
+        let other = first_laptop("Test Hubs");
+        let other_store = open_store(other.path()).unwrap();
+        hubdesk::sync::add_device(&other_store, chrono::Utc::now(), b_id, "laptop b", &b_fp)
+            .unwrap();
+        runtime().block_on(async {
+            let (mut framed, _, _) = net::connect(
+                &other_store,
+                chrono::Utc::now(),
+                &server_b.addr,
+                Limits::default(),
+            )
+            .await
+            .unwrap();
+            let _ = framed.send(&Msg::Revoked(forged)).await;
+            let _ = framed.recv().await;
+            framed.close().await;
+        });
+    }
+    let refused = server_b.last_failure();
+    assert!(
+        matches!(
+            refused,
+            SyncError::Refused {
+                reason: RefusalReason::NotPaired,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert_untouched(b.path(), "Zephyrine");
+
+    // A laptop of the organisation says so, but its record does not: nothing is erased.
+    {
+        let store = open_store(a.path()).unwrap();
+        let record = store
+            .doc_bytes(store.local_device().unwrap().unwrap().org_id)
+            .unwrap()
+            .unwrap();
+        runtime().block_on(async {
+            let (mut framed, _, _) = net::connect(
+                &store,
+                chrono::Utc::now(),
+                &server_b.addr,
+                Limits::default(),
+            )
+            .await
+            .unwrap();
+            let _ = framed.send(&Msg::Revoked(record)).await;
+            let _ = framed.recv().await;
+            framed.close().await;
+        });
+    }
+    let refused = server_b.last_failure();
+    assert!(
+        matches!(&refused, SyncError::Refused { message, .. } if message.contains("does not say so")),
+        "{refused:?}"
+    );
+    drop(server_b);
+    assert_untouched(b.path(), "Zephyrine");
+
+    // Sync files: one of another organisation that removes b, and a real one made after the
+    // revocation but changed or cut short on the way.
+    let foreign = {
+        let store = open_store(stranger.path()).unwrap();
+        service::export_bundle(&manager(&store), None).unwrap().0
+    };
+    let real = {
+        let store = open_store(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "laptop b").unwrap();
+        service::export_bundle(&manager(&store), None).unwrap().0
+    };
+    let mut changed = real.clone();
+    let middle = changed.len() / 2;
+    changed[middle] ^= 1;
+    let cut = real[..real.len() - 1].to_vec();
+    for (what, file) in [
+        ("another organisation's", foreign),
+        ("changed", changed),
+        ("cut", cut),
+    ] {
+        let store = open_store(b.path()).unwrap();
+        let err = service::import_bundle(&manager(&store), &file).unwrap_err();
+        assert_eq!(err.kind(), "sync", "{what}: {err}");
+        drop(store);
+        assert_untouched(b.path(), "Zephyrine");
+    }
+}
+
+#[test]
+fn a_laptop_removed_but_never_told_keeps_working_alone() {
+    // The limit: a removal is only as fast as the news of it. Until this laptop syncs with a
+    // laptop that knows, or imports a sync file made after it, it works as before.
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "lost laptop");
+    {
+        let store = open_store(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "lost laptop").unwrap();
+    }
+    register(b.path(), "Zephyrine Quill");
+    assert_untouched(b.path(), "Zephyrine");
+}
+
+#[test]
+fn the_background_worker_that_hears_this_laptop_was_removed_stops_and_says_so() {
+    let a = first_laptop("Test Hubs");
+    let server = Server::start(a.path(), Limits::default());
+    let b = joined(a.path(), &server, "lost laptop");
+    register(b.path(), "Zephyrine Quill");
+    {
+        let store = open_store(a.path()).unwrap();
+        service::revoke_device(&manager(&store), "lost laptop").unwrap();
+    }
+    let (tx, rx) = mpsc::channel();
+    let config = service::WorkerConfig {
+        listen: "127.0.0.1:0".into(),
+        interval: std::time::Duration::from_secs(1),
+        discovery: false,
+        ..service::WorkerConfig::default()
+    };
+    let worker = service::SyncWorker::start_forgetting(
+        b.path().to_path_buf(),
+        config,
+        Box::new(|| {}),
+        Box::new(move |words| {
+            let _ = tx.send(words.to_string());
+        }),
+    );
+    let words = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the worker said this laptop was removed");
+    assert!(
+        words.starts_with("This laptop was removed from Test Hubs"),
+        "{words}"
+    );
+    assert_eq!(worker.status().removed.as_deref(), Some(words.as_str()));
+    drop(worker);
+    shell_forgets(b.path());
+    assert_forgotten(b.path(), &["Zephyrine", "Quill"]);
 }
 
 fn runtime() -> tokio::runtime::Runtime {

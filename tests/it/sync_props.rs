@@ -61,6 +61,11 @@ enum Op {
         a: usize,
         b: usize,
     },
+    /// A manager opens a member's page (an entry in that laptop's audit log).
+    View {
+        laptop: usize,
+        member: usize,
+    },
     /// A manager renames the hub and changes a setting (the organisation's own fields).
     OrgEdit {
         laptop: usize,
@@ -161,6 +166,18 @@ enum Op {
         laptop: usize,
         ahead: i64,
     },
+    /// A manager sets words for an agreement version (`words` picks one of two texts, so
+    /// laptops apart set different words for one version).
+    Agreement {
+        laptop: usize,
+        version: u8,
+        words: u8,
+    },
+    /// The desk records that a member accepted the version in force.
+    Accept {
+        laptop: usize,
+        member: usize,
+    },
     /// A session between two laptops, cut after `cut` messages if given.
     Sync {
         from: usize,
@@ -222,6 +239,7 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
             }
         }),
         1 => laptop.clone().prop_map(|laptop| Op::Headcount { laptop }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::View { laptop, member }),
         1 => (laptop.clone(), 0..8usize, 0..8usize).prop_map(|(laptop, a, b)| Op::Merge {
             laptop,
             a,
@@ -292,6 +310,12 @@ fn op_weighted(edits: u32) -> impl Strategy<Value = Op> {
         }),
         1 => (laptop.clone(), prop_oneof![Just(0i64), Just(45i64)])
             .prop_map(|(laptop, ahead)| Op::Retention { laptop, ahead }),
+        1 => (laptop.clone(), 1..4u8, 0..2u8).prop_map(|(laptop, version, words)| Op::Agreement {
+            laptop,
+            version,
+            words
+        }),
+        1 => (laptop.clone(), 0..8usize).prop_map(|(laptop, member)| Op::Accept { laptop, member }),
         1 => (laptop.clone(), 1..3usize, proptest::option::of(1..12usize)).prop_map(
             |(from, step, cut)| Op::Sync {
                 from,
@@ -495,6 +519,50 @@ fn safeguard(ctx: &Ctx<'_>, code: Option<String>, step: usize, concern: usize) {
 }
 
 /// Every laptop shows the same concerns, whole, and the same desk markers.
+/// Every laptop holds the same agreement texts, puts the same one in force, and says the same
+/// of each member: which versions they accepted and whether one is due.
+fn assert_agreements_agree(all: &[Hub]) {
+    let seen: Vec<Vec<String>> = all
+        .iter()
+        .map(|h| {
+            let ctx = Ctx::new(&h.store, &h.clock).as_user(h.unlock(MANAGER, MANAGER_PIN));
+            let mut lines: Vec<String> = service::list_agreements(&ctx)
+                .unwrap()
+                .into_iter()
+                .map(|a| {
+                    format!(
+                        "{} {} {} {}",
+                        a.version, a.fingerprint, a.in_force, a.disputed
+                    )
+                })
+                .collect();
+            let mut members = h.store.all_members().unwrap();
+            members.sort_by(|a, b| a.code.cmp(&b.code));
+            for m in members {
+                let due = service::agreement_due(&ctx, &m.code).unwrap();
+                let held = service::what_we_hold(&ctx, &m.code).unwrap();
+                let accepted: Vec<&str> = held
+                    .agreement
+                    .accepted
+                    .iter()
+                    .map(|a| a.version.as_str())
+                    .collect();
+                lines.push(format!(
+                    "{} {:?} {:?} {}",
+                    m.code,
+                    due.map(|d| d.fingerprint),
+                    accepted,
+                    held.agreement.due
+                ));
+            }
+            lines
+        })
+        .collect();
+    for (i, s) in seen.iter().enumerate() {
+        assert_eq!(s, &seen[0], "laptop {i} tells the agreements differently");
+    }
+}
+
 fn assert_concerns_agree(all: &[Hub]) {
     let seen: Vec<Vec<String>> = all
         .iter()
@@ -680,7 +748,37 @@ fn assert_plans_agree(all: &[Hub], words: &[(String, uuid::Uuid)]) {
     }
 }
 
-/// Every laptop lists the same people in the building, each once.
+/// Every laptop holds the same audit log (every laptop's entries, as each wrote them), and
+/// its tables equal a rebuild from the audit documents.
+fn assert_audit_logs_agree(all: &[Hub]) {
+    let read = |hub: &Hub| {
+        let ctx = crate::sync::ctx_of(hub);
+        service::audit_log(
+            &ctx,
+            &service::AuditFilter {
+                limit: Some(service::MAX_AUDIT_LINES),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let first = read(&all[0]);
+    assert!(
+        first.iter().any(|r| r.action == "org.set_up"),
+        "the log holds the first laptop's entries"
+    );
+    for (i, hub) in all.iter().enumerate() {
+        let log = read(hub);
+        assert_eq!(log, first, "laptop {i}'s audit log differs from laptop 0's");
+        hub.store.rebuild_all().unwrap();
+        assert_eq!(
+            read(hub),
+            log,
+            "laptop {i}: its audit log differs after a rebuild"
+        );
+    }
+}
+
 /// No laptop holds a document its organisation has tombstoned, nor a row of an erased member.
 fn assert_nothing_erased_remains(all: &[Hub]) {
     for (i, hub) in all.iter().enumerate() {
@@ -695,6 +793,7 @@ fn assert_nothing_erased_remains(all: &[Hub]) {
     }
 }
 
+/// Every laptop lists the same people in the building, each once.
 fn assert_presence_agrees(all: &[Hub]) {
     let here: Vec<Vec<String>> = all
         .iter()
@@ -795,6 +894,14 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
             }
             Op::Headcount { laptop } => {
                 service::add_headcount(&ctxs[laptop], 1).unwrap();
+            }
+            Op::View { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "view",
+                        service::show_member(&ctxs[laptop], &code),
+                    );
+                }
             }
             Op::Merge { laptop, a, b } | Op::NotDuplicates { laptop, a, b } => {
                 if let (Some(a), Some(b)) = (code_of(&all[laptop], a), code_of(&all[laptop], b)) {
@@ -944,6 +1051,26 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                 clock.advance(chrono::Duration::days(-ahead));
                 run.unwrap();
             }
+            Op::Agreement {
+                laptop,
+                version,
+                words,
+            } => crate::support::done_or_refused(
+                "set agreement",
+                service::set_agreement(
+                    &ctxs[laptop],
+                    &version.to_string(),
+                    &format!("Words {words} of version {version}."),
+                ),
+            ),
+            Op::Accept { laptop, member } => {
+                if let Some(code) = code_of(&all[laptop], member) {
+                    crate::support::done_or_refused(
+                        "accept agreement",
+                        service::accept_agreement(&ctxs[laptop], &code, None),
+                    );
+                }
+            }
             Op::Sync { from, to, .. } if revocation::refused(&all, from, to) => {}
             Op::Sync {
                 from,
@@ -999,6 +1126,8 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
         assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
@@ -1009,6 +1138,7 @@ proptest! {
         let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
+        assert_agreements_agree(agreeing);
     }
 }
 
@@ -1030,6 +1160,8 @@ proptest! {
         }
         revocation::assert_none_admitted(&all);
         let agreeing = revocation::agreeing(&all);
+        // First: the checks after it read records, and reading one is audited.
+        assert_audit_logs_agree(agreeing);
         assert_converged(agreeing);
         assert_nothing_erased_remains(&all);
         assert_presence_agrees(agreeing);
@@ -1040,6 +1172,7 @@ proptest! {
         let words: Vec<_> = words.into_iter().filter(|(_, r)| !erased.contains(r)).collect();
         assert_plans_agree(agreeing, &words);
         assert_check_ins_agree(agreeing);
+        assert_agreements_agree(agreeing);
     }
 }
 

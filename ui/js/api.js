@@ -1,7 +1,8 @@
 // The only module that knows about Tauri. Every other module calls these functions.
 // Commands reject with {kind, message}; kind is one of validation, not_found, permission,
 // conflict, locked, storage, sync (the other laptop refused, could not be trusted or could
-// not be reached; the message says which).
+// not be reached; the message says which), removed (a manager removed this laptop from the
+// organisation and it erased its records; the app's status says so too).
 
 const tauri = window.__TAURI__;
 
@@ -117,6 +118,22 @@ export const api = {
   reportExportMembers: (from, to, format, reason) => call("report_export_members", { from, to, format, reason }),
   // Prints the report the screen shows: {outcome: "printed" | "saved" | "cancelled" | "failed", detail?}.
   reportPrint: (choice, reason) => call("report_print", { ...choice, reason }),
+  // What we hold about a member (staff, managers). saveWhatWeHold: format "html" | "json",
+  // opens the save dialog and answers {saved: path | null}; printWhatWeHold answers as
+  // printRollCall does.
+  whatWeHold: (idOrCode) => call("what_we_hold", { idOrCode }),
+  saveWhatWeHold: (idOrCode, format) => call("save_what_we_hold", { idOrCode, format }),
+  printWhatWeHold: (idOrCode) => call("print_what_we_hold", { idOrCode }),
+  // The member agreement after a sign-in: {version, fingerprint, text} or null; Accepted.
+  agreementDue: (idOrCode) => call("agreement_due", { idOrCode }),
+  acceptAgreement: (idOrCode, version) => call("accept_agreement", { idOrCode, version }),
+  // Managers: the words of a new version ({version, text, in_force, ...}), and every version.
+  setAgreement: (version, text) => call("set_agreement", { version, text }),
+  listAgreements: () => call("list_agreements"),
+  // The audit log (managers). filter: {member, user, action, since, until} (text; empty is
+  // no filter). A page: {rows, more}. The export opens the save dialog: {saved: path|null}.
+  auditLog: (filter, offset, limit) => call("audit_log", { filter, offset, limit }),
+  auditExport: (filter, reason) => call("audit_export", { filter, reason }),
   // Erasure, legal holds and retention (views/erase.js). schedule: {unseen_months, until_age, safeguarding_years}
   requestErasure: (idOrCode, reason) => call("request_erasure", { idOrCode, reason }),
   listErasureRequests: () => call("list_erasure_requests"),

@@ -18,13 +18,15 @@ import * as safeguarding from "./views/safeguarding.js";
 import * as instruments from "./views/instruments.js";
 import * as handover from "./views/handover.js";
 import * as reports from "./views/reports.js";
+import * as held from "./views/held.js";
+import * as audit from "./views/audit.js";
 import * as erase from "./views/erase.js";
 
 const main = document.getElementById("main");
 // handover: the self-filled check-in in progress (views/handover.js), or null.
 const state = { status: null, view: null, idleTimer: null, handover: null };
 
-const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, erase };
+const routes = { day, register, member, admin, review, "roll-call": rollCall, team, plan, concerns: safeguarding, instruments, reports, held, audit, erase };
 
 function routeName() {
   const [, name, arg] = location.hash.split("/");
@@ -52,6 +54,7 @@ function renderTopbar() {
   document.getElementById("nav-concerns").hidden = !(unlocked && s.user.can_read_concerns);
   document.getElementById("nav-instruments").hidden = !(unlocked && s.user.can_manage_instruments);
   document.getElementById("nav-reports").hidden = !(unlocked && s.user.can_report);
+  document.getElementById("nav-audit").hidden = !(unlocked && s.user.can_see_audit);
   document.getElementById("nav-erase").hidden = !(unlocked && s.user.can_see_sensitive);
   document.getElementById("who-user").textContent = unlocked ? `Signed in as ${s.user.name} (${s.user.roles.join(", ")})` : "Locked";
   document.getElementById("lock-button").hidden = !unlocked;
@@ -131,6 +134,27 @@ function showOpening({ done, total }) {
   setTimeout(show, 400);
 }
 
+/// A manager removed this laptop from the organisation and it has erased its records:
+/// that is all there is to see, whatever screen was open (the lock screen too). Said once to
+/// a screen reader; the focus goes to the heading.
+function showRemoved(words) {
+  closeAllDialogs();
+  clearTimeout(state.idleTimer);
+  state.handover = null;
+  state.view = null;
+  document.body.classList.remove("handing-over");
+  const heading = el("h1", { id: "removed-title", tabindex: "-1", text: "This laptop was removed" });
+  main.replaceChildren(
+    heading,
+    el("p", { id: "removed-message", role: "alert", text: words }),
+    el("p", {
+      class: "hint",
+      text: "Nothing of the organisation is left on this laptop. To use it for hubdesk again, whoever looks after it deletes the file removed.json in hubdesk's data folder, then sets it up or joins again.",
+    }),
+  );
+  heading.focus();
+}
+
 /// Shows the right screen for the state we are in.
 export async function show() {
   try {
@@ -142,6 +166,7 @@ export async function show() {
   if (!state.status.user) state.handover = null;
   renderTopbar();
   if (state.status.opening) return showOpening(state.status.opening);
+  if (state.status.removed) return showRemoved(state.status.removed);
   renderSyncState();
   const s = state.status;
   const ctx = { status: s, refresh: show, go, handOver, finishHandover, handover: state.handover };

@@ -317,12 +317,54 @@ export async function render(root, ctx) {
     clearSearch();
     resetChips();
     const forWhat = here.activities.length ? ` for ${here.activities.join(", ")}` : "";
-    toastWithAction(`${here.preferred_name} (${here.code}) is signed in${forWhat}.`, "Undo", () => undoSignIn(here));
+    const due = here.agreement_due ? ` A new agreement (version ${here.agreement_due}) is waiting for them.` : "";
+    toastWithAction(`${here.preferred_name} (${here.code}) is signed in${forWhat}.${due}`, "Undo", () => undoSignIn(here));
+    // Never in the way: the sign-in is done, the next person can be signed in, and the words
+    // wait beside the search until someone has a moment.
+    if (here.agreement_due) offerAgreement(here);
     await refreshLists();
     const pressedAt = enterAt;
     enterAt = 0;
     if (pressedAt) requestAnimationFrame(() => measure("sign-in-to-shown", pressedAt));
     search.focus();
+  }
+
+  // A member with a newer agreement to accept: its words and Accepted, under the search.
+  async function offerAgreement(here) {
+    let due;
+    try {
+      due = await api.agreementDue(here.code);
+    } catch {
+      return;
+    }
+    if (!due) return;
+    const panel = el("section", { id: "agreement-due", class: "agreement-due", "aria-labelledby": "agreement-due-title" },
+      el("h3", { id: "agreement-due-title", text: `New agreement for ${here.preferred_name} (${here.code}): version ${due.version}` }),
+      el("p", { class: "hint", text: "They are signed in. When there is a moment, show them the new words and ask whether they agree." }),
+      el("details", {}, el("summary", { id: "agreement-show", text: "Show the words" }),
+        el("div", { class: "agreement-words", id: "agreement-words", tabindex: "0", role: "document", "aria-label": `Member agreement, version ${due.version}`, text: due.text })));
+    const error = el("p", { class: "error", id: "agreement-error", role: "alert" });
+    const accepted = el("button", { type: "button", id: "agreement-accepted", text: `Accepted (version ${due.version})` });
+    const later = el("button", { type: "button", class: "secondary", id: "agreement-later", text: "Not now" });
+    const close = () => {
+      panel.remove();
+      search.focus({ preventScroll: true });
+    };
+    accepted.addEventListener("click", async () => {
+      try {
+        const done = await api.acceptAgreement(here.code, due.version);
+        close();
+        toast(`Recorded: ${done.preferred_name} accepted version ${done.version} of the agreement.`);
+      } catch (err) {
+        if (err && err.kind === "locked") return ctx.refresh();
+        showError(error, err);
+      }
+    });
+    later.addEventListener("click", close);
+    panel.append(error, el("div", { class: "actions" }, accepted, later));
+    const old = document.getElementById("agreement-due");
+    if (old) old.replaceWith(panel);
+    else results.after(panel);
   }
 
   // The wrong person was signed in: Undo withdraws that visit (the core keeps it in the

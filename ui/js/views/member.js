@@ -124,6 +124,11 @@ export async function render(root, ctx) {
     el("p", {}, el("a", { href: "#/day", text: "← Back to the day" })),
     el("h1", { text: m.preferred_name }),
     speakToStaff(m),
+    // Staff and managers: everything held about them, with who can see each part (the core
+    // refuses anyone else).
+    user && user.can_subject_access
+      ? el("p", {}, el("a", { href: `#/held/${encodeURIComponent(m.code)}`, class: "button secondary", id: "held-link" }, "What we hold about them"))
+      : null,
     conflictBoxes.length ? el("section", { class: "card wide", "aria-label": "Conflicting changes" }, conflictBoxes) : null,
     el("div", { class: "columns" }, el("section", { class: "card" }, facts, sensitive), edit),
     plan,
