@@ -227,6 +227,15 @@ pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
     if let Some(hold) = ctx.store.holds_on(&records)?.into_iter().next() {
         return Err(held("erased", &hold.into()));
     }
+    // Erasing would destroy a concern still being acted on: it must be closed first (and
+    // then the erasure removes the record with the rest).
+    for r in &records {
+        if let Some((true, _)) = ctx.store.safeguarding_state(safeguarding_doc_id(*r))? {
+            return Err(Error::Conflict(
+                "This member has an open safeguarding concern, so they can't be erased yet. Close the concern first, then confirm the erasure.".into(),
+            ));
+        }
+    }
     let confirmed = StampDoc {
         at: doc::to_millis(ctx.now()),
         by: user.id().to_string(),
@@ -241,6 +250,7 @@ pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
             keep_safeguarding: BTreeSet::new(),
             audit: ("member.erased", detail),
             subject: req.member_id,
+            last_seen: None,
         },
     )
 }
@@ -255,6 +265,8 @@ struct Forget {
     keep_safeguarding: BTreeSet<Uuid>,
     audit: (&'static str, String),
     subject: Uuid,
+    /// retention: the last visit (or registration) the member was judged by.
+    last_seen: Option<DateTime<Utc>>,
 }
 
 /// Erases `records` (every record of one person) as `how` says, in one write, securely.
@@ -278,14 +290,40 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
             gone.push((sg, DocKind::Safeguarding));
         }
     }
+    // What this laptop knew when it erased, written into each tombstone: a laptop that
+    // knew more (a change, a hold, a visit made apart) voids the erasure instead of losing it.
+    let holds_seen = ctx
+        .store
+        .all_holds_on(records)?
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let erasure = Uuid::now_v7().to_string();
     {
         let mut w = ctx.store.write()?;
         let mut counted = 0;
         for r in records {
             counted += w.count_visits_anonymously(*r, now)?;
         }
-        let org = w.doc_required(org_id, DocKind::Org)?;
+        let mut seen = Vec::with_capacity(gone.len());
         for (id, kind) in &gone {
+            seen.push(match kind {
+                DocKind::Safeguarding => Some(
+                    match w.doc(*id, DocKind::Safeguarding)? {
+                        Some(am) => doc::change_hashes(am),
+                        None => BTreeSet::new(),
+                    }
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ),
+                _ => None,
+            });
+        }
+        let org = w.doc_required(org_id, DocKind::Org)?;
+        for ((id, kind), changes) in gone.iter().zip(seen) {
+            let member = *kind == DocKind::Member;
             doc::put_entry(
                 org,
                 "tombstones",
@@ -297,6 +335,15 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
                     reason: how.reason.into(),
                     into: None,
                     request: how.request.as_ref().map(|(r, _)| r.to_string()),
+                    erasure: Some(erasure.clone()),
+                    changes,
+                    holds_seen: member.then(|| holds_seen.clone()),
+                    last_seen: if member {
+                        how.last_seen.map(doc::to_millis)
+                    } else {
+                        None
+                    },
+                    void: None,
                 },
             )?;
         }
@@ -565,6 +612,9 @@ pub struct RetentionDueMember {
     pub due_now: bool,
     /// A legal hold stops the run: why.
     pub held: Option<Hold>,
+    /// The last visit (or registration) the due date was reckoned from.
+    #[serde(skip)]
+    pub last_seen: DateTime<Utc>,
 }
 
 /// A safeguarding record kept after its member went, now past its years.
@@ -600,11 +650,8 @@ fn due_list(ctx: &Ctx<'_>) -> Result<RetentionDue> {
     let held = ctx.store.held_members()?;
     let mut members = Vec::new();
     for m in ctx.store.retention_subjects()? {
-        let seen = m
-            .last_seen
-            .unwrap_or(m.registered_at)
-            .with_timezone(&tz)
-            .date_naive();
+        let last_seen = m.last_seen.unwrap_or(m.registered_at);
+        let seen = last_seen.with_timezone(&tz).date_naive();
         let Some(due_on) = schedule.due_on(BirthMonth::parse(&m.born).ok(), seen) else {
             continue;
         };
@@ -632,6 +679,7 @@ fn due_list(ctx: &Ctx<'_>) -> Result<RetentionDue> {
             due_on,
             due_now: due_on <= today,
             held: hold,
+            last_seen,
         });
     }
     members.sort_by(|a, b| (a.due_on, &a.code).cmp(&(b.due_on, &b.code)));
@@ -742,6 +790,7 @@ fn run_due(
                 keep_safeguarding: keep,
                 audit: ("member.anonymised", format!("retention: due {}", m.due_on)),
                 subject: m.member_id,
+                last_seen: Some(m.last_seen),
             },
         )?;
         run.visits_counted += erased.visits_counted;
@@ -755,8 +804,15 @@ fn run_due(
         let org_id = ctx.device()?.org_id;
         {
             let mut w = ctx.store.write()?;
-            let org = w.doc_required(org_id, DocKind::Org)?;
+            let mut seen = Vec::with_capacity(sg_due.len());
             for s in &sg_due {
+                seen.push(match w.doc(s.doc_id, DocKind::Safeguarding)? {
+                    Some(am) => doc::change_hashes(am).into_iter().collect::<Vec<_>>(),
+                    None => Vec::new(),
+                });
+            }
+            let org = w.doc_required(org_id, DocKind::Org)?;
+            for (s, changes) in sg_due.iter().zip(seen) {
                 doc::put_entry(
                     org,
                     "tombstones",
@@ -768,6 +824,11 @@ fn run_due(
                         reason: "retention".into(),
                         into: None,
                         request: None,
+                        erasure: None,
+                        changes: Some(changes.join(" ")),
+                        holds_seen: None,
+                        last_seen: None,
+                        void: None,
                     },
                 )?;
             }

@@ -111,6 +111,51 @@ impl Store {
         Ok(out)
     }
 
+    /// The documents this laptop holds that a void tombstone names: every sync offers them
+    /// again, since a laptop that refused them while the tombstone stood has already moved
+    /// past them in this laptop's feed.
+    pub fn held_void_documents(&self) -> Result<Vec<super::FeedEntry>> {
+        let Some(me) = self.local_device()? else {
+            return Ok(Vec::new());
+        };
+        let voided = self
+            .with_doc(me.org_id, |am| {
+                let all: std::collections::BTreeMap<String, doc::TombstoneEntry> =
+                    autosurgeon::hydrate_prop(am, automerge::ROOT, "tombstones")
+                        .map_err(doc::DocError::from)?;
+                Ok(all
+                    .into_iter()
+                    .filter(|(_, t)| t.void.is_some())
+                    .filter_map(|(k, _)| k.parse::<Uuid>().ok())
+                    .collect::<Vec<_>>())
+            })?
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for id in voided {
+            if let Some(e) = self.doc_heads(id)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every legal hold ever set on any of `records`, cleared or standing (ids): what an
+    /// erasure records it knew of.
+    pub fn all_holds_on(&self, records: &BTreeSet<Uuid>) -> Result<BTreeSet<Uuid>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM holds WHERE member_id = ?1")
+            .ctx("holds")?;
+        let mut out = BTreeSet::new();
+        for record in records {
+            let rows = stmt.query_map([record], |r| r.get(0)).ctx("holds")?;
+            for row in rows {
+                out.insert(row.ctx("holds")?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The legal hold that stands on a member (any record of the person), if any: the oldest.
     pub fn hold_of(&self, member: Uuid) -> Result<Option<HoldRow>> {
         Ok(self
@@ -337,6 +382,29 @@ impl WriteTxn<'_> {
             added += 1;
         }
         Ok(added)
+    }
+
+    /// The standing holds on one member record (ids), in this transaction's view.
+    pub fn standing_holds_of_record(&self, record: Uuid) -> Result<Vec<Uuid>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id FROM holds WHERE member_id = ?1 AND cleared_at IS NULL")
+            .ctx("holds")?;
+        let rows = stmt.query_map([record], |r| r.get(0)).ctx("holds")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("holds")
+    }
+
+    /// The latest sign-in of a visit the member record `record` holds, in this
+    /// transaction's view.
+    pub fn last_visit_of_record(&self, record: Uuid) -> Result<Option<DateTime<Utc>>> {
+        self.conn()
+            .query_row(
+                "SELECT max(signed_in_at) FROM visits WHERE record_id = ?1",
+                [record],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .ctx("last visit")
+            .map(|v| v.map(at))
     }
 
     /// Whether the organisation's tombstones name `id`, in this transaction's view.

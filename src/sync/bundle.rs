@@ -113,7 +113,15 @@ pub fn export(
         kind: DocKind::Org as u8,
         bytes: org_bytes,
     });
-    for e in store.feed_between(since.max(0), through)? {
+    // Records an erasure was voided for go in every file (see session::my_feed).
+    let voided = store.held_void_documents()?;
+    let mut entries = store.feed_between(since.max(0), through)?;
+    let extra: Vec<_> = voided
+        .into_iter()
+        .filter(|v| !entries.iter().any(|e| e.id == v.id))
+        .collect();
+    entries.extend(extra);
+    for e in entries {
         if e.kind == DocKind::Org || tombstones.contains(&e.id) {
             continue;
         }

@@ -638,13 +638,20 @@ impl<'s> Session<'s> {
             self.peer_have_through
         };
         self.my_feed_through = through;
-        let entries = self
+        let mut entries = self
             .store
             .feed_between(since, through)?
             .into_iter()
             .filter(|e| e.kind != DocKind::Org && !self.tombstones.contains(&e.id))
             .map(wire_entry)
             .collect::<Vec<_>>();
+        // Records an erasure was voided for: offered every time, since a peer that refused
+        // them while the tombstone stood has moved past them in our feed.
+        for e in self.store.held_void_documents()? {
+            if !entries.iter().any(|w| w.id == e.id) {
+                entries.push(wire_entry(e));
+            }
+        }
         self.report.feed_sent = entries.len();
         for e in &entries {
             self.outgoing.expect(e.id);

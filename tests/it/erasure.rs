@@ -163,7 +163,7 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
         },
     )
     .unwrap();
-    service::raise_concern(
+    let raised = service::raise_concern(
         &manager,
         &zeph.code,
         ConcernInput {
@@ -174,6 +174,8 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
         },
     )
     .unwrap();
+    // An open concern stops an erasure: this one is closed.
+    service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
     sync_pair(b, a).unwrap();
     sync_pair(c, b).unwrap();
     assert!(
@@ -550,4 +552,67 @@ fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_cod
     assert_eq!(due["members"].as_array().unwrap().len(), 0);
     let run = ok(&["--json", "retention", "run"]).json();
     assert_eq!(run["anonymised"].as_array().unwrap().len(), 0);
+}
+
+fn concern(ctx: &Ctx<'_>, code: &str) {
+    service::raise_concern(
+        ctx,
+        code,
+        ConcernInput {
+            words: WORDS.into(),
+            action: "Passed it to staff".into(),
+            present: None,
+            when: None,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_erasure_is_refused_while_the_member_has_an_open_safeguarding_concern() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    concern(&manager, &m.code);
+    let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+    let refused = service::confirm_erasure(&manager, &r.id.to_string()).unwrap_err();
+    assert_eq!(refused.kind(), "conflict");
+    assert!(refused.to_string().contains("Close the concern first"), "{refused}");
+    assert!(service::show_member(&manager, &m.code).is_ok());
+}
+
+#[test]
+fn a_concern_raised_apart_about_a_member_erased_elsewhere_comes_back_on_every_laptop_in_any_order()
+{
+    // Each order of sessions after the erasure: every laptop must end with the concern.
+    let orders: [&[(usize, usize)]; 3] = [
+        &[(1, 0), (2, 1), (0, 2), (1, 0), (2, 1)],
+        &[(2, 0), (1, 0), (2, 1), (0, 2), (1, 0), (2, 1)],
+        &[(1, 2), (0, 2), (1, 0), (2, 1), (0, 1), (2, 0)],
+    ];
+    for order in orders {
+        let all = crate::sync::laptops(2);
+        let (a, b) = (&all[0], &all[1]);
+        let manager = ctx_of(a);
+        let m = a.register(&manager, NAME, "2010-03");
+        sync_pair(b, a).unwrap();
+        sync_pair(&all[2], a).unwrap();
+        // Apart: B raises a concern, A erases the member.
+        concern(&ctx_of(b), &m.code);
+        let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+        service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+        for (x, y) in order {
+            sync_pair(&all[*x], &all[*y]).unwrap();
+        }
+        assert_converged(&all);
+        let record = hubdesk::domain::safeguarding_doc_id(m.id.0);
+        for (i, hub) in all.iter().enumerate() {
+            assert!(
+                hub.store.doc_heads(record).unwrap().is_some(),
+                "laptop {i} lost the concern in order {order:?}"
+            );
+            assert!(!hub.store.tombstone_ids().unwrap().contains(&record));
+            assert!(service::show_member(&ctx_of(hub), &m.code).is_err());
+        }
+    }
 }
