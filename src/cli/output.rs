@@ -1405,9 +1405,10 @@ pub fn erasure_requests(requests: &[service::erasure::ErasureRequest]) -> String
     requests
         .iter()
         .map(|r| {
-            let held = match &r.held {
-                Some(h) => format!(" (legal hold: {})", plain(&h.reason)),
-                None => String::new(),
+            let held = match (&r.not_carried_out, &r.held) {
+                (Some(why), _) => format!(" ({why})"),
+                (None, Some(h)) => format!(" (legal hold: {})", plain(&h.reason)),
+                (None, None) => String::new(),
             };
             format!(
                 "{}  {} {}  asked {} by {}: {}{held}",

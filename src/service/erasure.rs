@@ -104,6 +104,9 @@ pub struct ErasureRequest {
     pub confirmed: bool,
     /// A legal hold stops it being confirmed: why.
     pub held: Option<Hold>,
+    /// Confirmed, but another laptop held what the erasing laptop had not seen (a legal
+    /// hold set there meanwhile), so the member was kept everywhere: why.
+    pub not_carried_out: Option<String>,
 }
 
 /// Staff ask for a member to be erased (every record of them). A manager confirms with
@@ -150,15 +153,28 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
         reason,
         confirmed: false,
         held: None,
+        not_carried_out: None,
     })
 }
 
-/// Requests waiting for a manager: not confirmed, and the member still on this laptop.
+/// Requests waiting for a manager (not confirmed, and the member still on this laptop), and
+/// requests confirmed but not carried out because another laptop held a legal hold the
+/// erasing laptop had not seen (the member came back; `not_carried_out` says so).
 pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
     ctx.require(Permission::SubjectRights)?;
+    let voids = ctx.store.void_tombstones()?;
     let mut out = Vec::new();
     for r in ctx.store.erasure_requests()? {
-        if r.confirmed_at.is_some() {
+        let not_carried_out = match voids.get(&r.member_id).map(String::as_str) {
+            Some("held") => Some(
+                "Not carried out: a legal hold was set on another laptop before it heard of the erasure, so the member was kept and the hold stands.".to_string(),
+            ),
+            Some(_) => Some(
+                "Not carried out: another laptop held newer records of this member than the laptop that erased them, so the member was kept.".to_string(),
+            ),
+            None => None,
+        };
+        if r.confirmed_at.is_some() && not_carried_out.is_none() {
             continue;
         }
         let person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
@@ -175,8 +191,9 @@ pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
                 .requested_by_name
                 .unwrap_or_else(|| "a user on another laptop".into()),
             reason: r.reason,
-            confirmed: false,
+            confirmed: r.confirmed_at.is_some(),
             held: ctx.store.hold_of(person)?.map(Hold::from),
+            not_carried_out,
         });
     }
     Ok(out)

@@ -115,28 +115,32 @@ impl Store {
     /// again, since a laptop that refused them while the tombstone stood has already moved
     /// past them in this laptop's feed.
     pub fn held_void_documents(&self) -> Result<Vec<super::FeedEntry>> {
+        let mut out = Vec::new();
+        for id in self.void_tombstones()?.into_keys() {
+            if let Some(e) = self.doc_heads(id)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The organisation's void tombstones: the document each named, and why it was voided
+    /// ("changed apart", "held", "seen again").
+    pub fn void_tombstones(&self) -> Result<std::collections::BTreeMap<Uuid, String>> {
         let Some(me) = self.local_device()? else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
-        let voided = self
+        Ok(self
             .with_doc(me.org_id, |am| {
                 let all: std::collections::BTreeMap<String, doc::TombstoneEntry> =
                     autosurgeon::hydrate_prop(am, automerge::ROOT, "tombstones")
                         .map_err(doc::DocError::from)?;
                 Ok(all
                     .into_iter()
-                    .filter(|(_, t)| t.void.is_some())
-                    .filter_map(|(k, _)| k.parse::<Uuid>().ok())
-                    .collect::<Vec<_>>())
+                    .filter_map(|(k, t)| Some((k.parse::<Uuid>().ok()?, t.void?.why)))
+                    .collect())
             })?
-            .unwrap_or_default();
-        let mut out = Vec::new();
-        for id in voided {
-            if let Some(e) = self.doc_heads(id)? {
-                out.push(e);
-            }
-        }
-        Ok(out)
+            .unwrap_or_default())
     }
 
     /// Every legal hold ever set on any of `records`, cleared or standing (ids): what an

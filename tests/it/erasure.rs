@@ -616,3 +616,74 @@ fn a_concern_raised_apart_about_a_member_erased_elsewhere_comes_back_on_every_la
         }
     }
 }
+
+#[test]
+fn retention_on_one_laptop_does_not_erase_a_member_who_came_back_on_another_meanwhile() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let m = member_seen(a, "Una Unseen", "1999-06", "2024-03-02");
+    sync_pair(b, a).unwrap();
+    set_today(a, "2026-03-10");
+    set_today(b, "2026-03-05");
+    service::set_retention(
+        &ctx_of(a),
+        RetentionSchedule {
+            unseen_months: Some(24),
+            until_age: None,
+            safeguarding_years: None,
+        },
+    )
+    .unwrap();
+    // Apart: B signs the member in (a conversation too), A's retention run anonymises them.
+    let at_b = ctx_of(b);
+    service::open_day(&at_b, OpenDay::default()).unwrap();
+    service::sign_in_member(&at_b, &m.code, &[]).unwrap();
+    service::add_conversation(
+        &at_b,
+        &m.code,
+        ConversationInput {
+            what_matters: NOTE.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let run = service::run_retention(&ctx_of(a)).unwrap();
+    assert_eq!(run.anonymised, vec![m.id.0]);
+    for (x, y) in [(a, b), (b, a), (a, b)] {
+        sync_pair(x, y).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let shown = service::show_member(&ctx_of(hub), &m.code).unwrap();
+        assert_eq!(shown.summary.code, m.code);
+    }
+}
+
+#[test]
+fn a_legal_hold_set_apart_stops_an_erasure_everywhere_and_the_request_says_why() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(a);
+    let m = a.register(&manager, NAME, "2010-03");
+    sync_pair(b, a).unwrap();
+    // Apart: B holds, A erases.
+    service::set_hold(&ctx_of(b), &m.code, "Inquiry moratorium on records").unwrap();
+    let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (x, y) in [(a, b), (b, a), (a, b)] {
+        sync_pair(x, y).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let ctx = ctx_of(hub);
+        assert!(service::show_member(&ctx, &m.code).is_ok());
+        assert!(service::hold_status(&ctx, &m.code).unwrap().is_some());
+        let listed = service::list_erasure_requests(&ctx).unwrap();
+        let why = listed
+            .iter()
+            .find(|l| l.id == r.id)
+            .and_then(|l| l.not_carried_out.clone())
+            .unwrap();
+        assert!(why.contains("legal hold"), "{why}");
+    }
+}

@@ -101,7 +101,9 @@ async function requestsSection(ctx, manager, error) {
   const rows = requests.map((r) => {
     const who = `${r.preferred_name || ""} (${r.code || "?"})`;
     const cell = el("td", {});
-    if (r.held) {
+    if (r.not_carried_out) {
+      cell.append(el("span", { text: r.not_carried_out }));
+    } else if (r.held) {
       cell.append(el("span", { text: `Legal hold: “${r.held.reason}”, set by ${r.held.set_by}` }));
     } else if (manager) {
       const sure = el("div", { hidden: true, class: "confirm-erase" },
