@@ -426,15 +426,37 @@ pub(super) fn erased_visits_of_day(
     conn: &rusqlite::Connection,
     day: Uuid,
 ) -> Result<Vec<Vec<Uuid>>> {
+    // A visit counted anonymously whose member came back (the erasure was voided on another
+    // laptop) is counted with its member again, not twice.
+    let live: std::collections::HashSet<String> = {
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM visits WHERE day_id = ?1")
+            .ctx("erased visits")?;
+        let rows = stmt
+            .query_map(params![day], |r| r.get::<_, Uuid>(0))
+            .ctx("erased visits")?;
+        let mut live = std::collections::HashSet::new();
+        for row in rows {
+            live.insert(erased_visit_key(&row.ctx("erased visits")?.to_string()));
+        }
+        live
+    };
     let mut stmt = conn
-        .prepare_cached("SELECT activities FROM erased_visits WHERE day_id = ?1 ORDER BY key")
+        .prepare_cached(
+            "SELECT key, activities FROM erased_visits WHERE day_id = ?1 ORDER BY key",
+        )
         .ctx("erased visits")?;
     let rows = stmt
-        .query_map(params![day], |r| r.get::<_, String>(0))
+        .query_map(params![day], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
         .ctx("erased visits")?;
     let mut out = Vec::new();
     for row in rows {
-        let activities = row.ctx("erased visits")?;
+        let (key, activities) = row.ctx("erased visits")?;
+        if live.contains(&key) {
+            continue;
+        }
         out.push(
             activities
                 .split(',')

@@ -103,7 +103,7 @@ pub fn export(
         .ok_or_else(|| bundle_err("this laptop has no organisation key; pair it first"))?;
     let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
     let through = store.feed_position()?;
-    let tombstones = store.tombstone_ids()?;
+    let tombstones = store.tombstone_kinds()?;
     let mut docs = Vec::new();
     let org_bytes = store
         .doc_bytes(me.org_id)?
@@ -122,7 +122,7 @@ pub fn export(
         .collect();
     entries.extend(extra);
     for e in entries {
-        if e.kind == DocKind::Org || tombstones.contains(&e.id) {
+        if e.kind == DocKind::Org || tombstones.get(&e.id) == Some(&e.kind) {
             continue;
         }
         if let Some(bytes) = store.doc_bytes(e.id)? {
@@ -334,9 +334,9 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     let (org, rest): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.1 == DocKind::Org);
     let none = Revocations::default();
     report.docs_changed += merge_batch(store, now, &org, &none, &mut report)?;
-    report.removed_by_tombstones = apply_tombstones(store, now)?;
     // A revocation new here applies to every record held; the organisation's record,
-    // taken in whole, is checked against all of them.
+    // taken in whole, is checked against all of them, before any of its tombstones
+    // deletes anything (a removed laptop's erasure made after its removal must not).
     report.refused_revoked += revocation::enforce(store, now)?;
     let revocations = Revocations::of(store)?;
     report.refused_revoked +=
@@ -344,9 +344,10 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     // A file made after this laptop was removed tells it so: it forgets, and takes in
     // nothing more.
     removal::ensure_not_removed(store, now, HeardFrom::SyncFile)?;
-    let tombstones = store.tombstone_ids()?;
+    report.removed_by_tombstones = apply_tombstones(store, now)?;
+    let tombstones = store.tombstone_kinds()?;
     let (refused, rest): (Vec<_>, Vec<_>) =
-        rest.into_iter().partition(|d| tombstones.contains(&d.0));
+        rest.into_iter().partition(|d| tombstones.get(&d.0) == Some(&d.1));
     report.refused_tombstoned = refused.len();
     for batch in rest.chunks(IMPORT_BATCH) {
         report.docs_changed += merge_batch(store, now, batch, &revocations, &mut report)?;

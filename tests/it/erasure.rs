@@ -656,6 +656,18 @@ fn retention_on_one_laptop_does_not_erase_a_member_who_came_back_on_another_mean
     for hub in [a, b] {
         let shown = service::show_member(&ctx_of(hub), &m.code).unwrap();
         assert_eq!(shown.summary.code, m.code);
+        // The visit A counted anonymously is the member's again, counted once.
+        let visits = service::outcome_report(
+            &ctx_of(hub),
+            &ReportRequest {
+                from: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                to: NaiveDate::from_ymd_opt(2024, 3, 3).unwrap(),
+                hub: None,
+                threshold: Some(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(figure(&visits, Some("attendance"), "Visits"), 1.0);
     }
 }
 
@@ -686,4 +698,87 @@ fn a_legal_hold_set_apart_stops_an_erasure_everywhere_and_the_request_says_why()
             .unwrap();
         assert!(why.contains("legal hold"), "{why}");
     }
+}
+
+/// Writes a tombstone straight into the organisation's document, as a tampered laptop could.
+fn forge_tombstone(hub: &Hub, id: uuid::Uuid, kind: &str) {
+    use hubdesk::doc::{self, DocKind, TombstoneEntry};
+    let org_id = hub.store.local_device().unwrap().unwrap().org_id;
+    let mut w = hub.store.write().unwrap();
+    let org = w.doc_required(org_id, DocKind::Org).unwrap();
+    doc::put_entry(
+        org,
+        "tombstones",
+        &id.to_string(),
+        &TombstoneEntry {
+            kind: kind.into(),
+            at: doc::to_millis(t0()),
+            by: "forger".into(),
+            reason: "erased".into(),
+            into: None,
+            request: None,
+            erasure: None,
+            changes: None,
+            holds_seen: None,
+            last_seen: None,
+            void: None,
+        },
+    )
+    .unwrap();
+    doc::commit(org, t0(), "forged");
+    w.commit().unwrap();
+}
+
+#[test]
+fn a_forged_tombstone_naming_an_audit_log_or_the_organisation_deletes_and_refuses_nothing() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(b);
+    let m = b.register(&manager, NAME, "2010-03");
+    service::show_member(&manager, &m.code).unwrap();
+    sync_pair(b, a).unwrap();
+    let audit_docs: Vec<uuid::Uuid> = b
+        .store
+        .all_doc_ids()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, kind)| *kind == hubdesk::doc::DocKind::Audit as i64)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!audit_docs.is_empty());
+    let org_id = a.store.local_device().unwrap().unwrap().org_id;
+    forge_tombstone(a, audit_docs[0], "member");
+    forge_tombstone(a, org_id, "org");
+    forge_tombstone(a, audit_docs[0], "audit");
+    for (x, y) in [(a, b), (b, a)] {
+        sync_pair(x, y).unwrap();
+    }
+    for hub in [a, b] {
+        assert!(hub.store.doc_heads(audit_docs[0]).unwrap().is_some());
+        assert!(hub.store.doc_heads(org_id).unwrap().is_some());
+        assert!(hub.store.tombstone_kinds().unwrap().get(&org_id).is_none());
+    }
+    assert_converged(&all);
+}
+
+#[test]
+fn a_sync_file_relaying_a_removed_laptops_later_erasure_deletes_nobody() {
+    let all = crate::sync::laptops(2);
+    let (a, c, d) = (&all[0], &all[1], &all[2]);
+    let m = a.register(&ctx_of(a), NAME, "2010-03");
+    sync_pair(c, a).unwrap();
+    sync_pair(d, a).unwrap();
+    a.clock.set(t0() + Duration::hours(1));
+    service::revoke_device(&ctx_of(a), "laptop 3").unwrap();
+    // D, not told, erases the member two hours after t0; C, not told either, hears of it.
+    d.clock.set(t0() + Duration::hours(2));
+    let at_d = ctx_of(d);
+    let r = service::request_erasure(&at_d, &m.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&at_d, &r.id.to_string()).unwrap();
+    sync_pair(c, d).unwrap();
+    c.clock.set(t0() + Duration::hours(3));
+    let (file, _) = service::export_bundle(&ctx_of(c), None).unwrap();
+    service::import_bundle(&ctx_of(a), &file).unwrap();
+    assert!(service::show_member(&ctx_of(a), &m.code).is_ok());
+    assert!(!a.store.tombstone_ids().unwrap().contains(&m.id.0));
 }
