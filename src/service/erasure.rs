@@ -54,6 +54,37 @@ fn clean_reason(reason: &str) -> Result<String> {
     )?)
 }
 
+/// Refuses a reason that names the member: their preferred or legal name (whole, or any
+/// word of it), or their code, compared as search keys (any case, accents and punctuation
+/// folded). The reason outlives the member on every laptop.
+fn check_reason_names_nobody(reason: &str, member: &crate::store::MemberRow) -> Result<()> {
+    use crate::domain::names::search_key;
+    let words: BTreeSet<String> = reason
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .map(search_key)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let whole = search_key(reason);
+    let mut names = vec![member.preferred_name.as_str()];
+    names.extend(member.legal_name.as_deref());
+    let mut found = search_key(&member.code).len() >= 4 && whole.contains(&search_key(&member.code));
+    for name in names {
+        let key = search_key(name);
+        found |= !key.is_empty() && whole.contains(&key);
+        for part in name.split(|c: char| !c.is_alphanumeric() && c != '-') {
+            let part = search_key(part);
+            found |= part.len() >= 2 && words.contains(&part);
+        }
+    }
+    if found {
+        return Err(Error::Validation(ValidationError::new(
+            "reason",
+            "The reason must not name the member (their name or code): it is kept on every laptop after they are gone. Say why without naming anyone.",
+        )));
+    }
+    Ok(())
+}
+
 /// A legal hold, as the desk sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hold {
@@ -115,6 +146,7 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     if let Some(hold) = ctx.store.hold_of(row.id)? {
         return Err(held("erased", &hold.into()));
     }
@@ -417,6 +449,7 @@ pub fn set_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Hold> {
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     let id = Uuid::now_v7();
     let now = ctx.now();
     let org_id = ctx.device()?.org_id;
@@ -457,6 +490,7 @@ pub fn clear_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<usize> {
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     let holds = ctx.store.holds_on(&ctx.store.records_of_person(row.id)?)?;
     if holds.is_empty() {
         return Err(Error::Conflict(

@@ -782,3 +782,29 @@ fn a_sync_file_relaying_a_removed_laptops_later_erasure_deletes_nobody() {
     assert!(service::show_member(&ctx_of(a), &m.code).is_ok());
     assert!(!a.store.tombstone_ids().unwrap().contains(&m.id.0));
 }
+
+#[test]
+fn a_reason_that_names_the_member_by_name_or_code_is_refused() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    let code_lower = m.code.to_lowercase().replace('-', "");
+    for reason in [
+        "ZEPHYRINE asked at the desk".to_string(),
+        "Asked by quill-feather's mum".replace("quill-feather", "Quillfeather"),
+        format!("Member {} asked", m.code),
+        format!("re {code_lower}"),
+        "Zéphyrine Quillfeather asked".to_string(),
+    ] {
+        for refused in [
+            service::request_erasure(&manager, &m.code, &reason).map(|_| ()),
+            service::set_hold(&manager, &m.code, &reason).map(|_| ()),
+        ] {
+            let err = refused.expect_err(&reason);
+            assert_eq!(err.kind(), "validation", "{reason}");
+            assert!(err.to_string().contains("must not name the member"), "{err}");
+        }
+    }
+    // A reason that merely shares letters with the name is fine.
+    service::request_erasure(&manager, &m.code, "Asked to be forgotten at the desk").unwrap();
+}
