@@ -37,6 +37,9 @@ use crate::domain::member::clean_text;
 use crate::domain::{Permission, ValidationError, safeguarding_doc_id};
 use crate::store::{AuditEntry, HoldRow, StoreError};
 
+/// The lowest age a retention schedule may anonymise at.
+pub const MIN_UNTIL_AGE: u32 = 18;
+
 /// The longest reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 300;
 
@@ -556,10 +559,15 @@ impl RetentionSchedule {
         {
             return bad("unseen_months", "months unseen must be between 1 and 1200");
         }
+        // Members are 11 to 25 (DOMAIN.md; policies commonly keep records to the 25th
+        // birthday): an age below 18 would make children due on their age alone.
         if let Some(a) = self.until_age
-            && !(11..=120).contains(&a)
+            && !(MIN_UNTIL_AGE..=120).contains(&a)
         {
-            return bad("until_age", "the age must be between 11 and 120");
+            return bad(
+                "until_age",
+                "the age must be between 18 and 120 (commonly 25): a lower age would anonymise children still coming",
+            );
         }
         if let Some(y) = self.safeguarding_years
             && !(1..=100).contains(&y)

@@ -550,8 +550,42 @@ fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_cod
     let due = ok(&["--json", "retention", "due"]).json();
     assert_eq!(due["schedule"]["unseen_months"], 24);
     assert_eq!(due["members"].as_array().unwrap().len(), 0);
-    let run = ok(&["--json", "retention", "run"]).json();
+    let unsure = hubdesk(d, m, &["retention", "run"]);
+    assert_eq!(unsure.code, 2, "{}", unsure.stderr);
+    assert!(
+        unsure.stderr.contains("would anonymise 0 members") && unsure.stderr.contains("--yes"),
+        "{}",
+        unsure.stderr
+    );
+    let run = ok(&["--json", "retention", "run", "--yes"]).json();
     assert_eq!(run["anonymised"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn retention_refuses_an_age_below_eighteen_and_the_command_line_runs_only_when_told_yes() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    for age in [11, 17] {
+        let err = service::set_retention(
+            &manager,
+            RetentionSchedule {
+                unseen_months: None,
+                until_age: Some(age),
+                safeguarding_years: None,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), "validation", "{age}");
+    }
+    service::set_retention(
+        &manager,
+        RetentionSchedule {
+            unseen_months: None,
+            until_age: Some(18),
+            safeguarding_years: None,
+        },
+    )
+    .unwrap();
 }
 
 fn concern(ctx: &Ctx<'_>, code: &str) {

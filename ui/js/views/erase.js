@@ -211,8 +211,18 @@ async function retentionSection(ctx, manager, error) {
   if (manager) {
     const runnable = now.filter((m) => !m.held).length + sgNow.length;
     const run = el("button", { type: "button", id: "retention-run", class: "danger", disabled: runnable === 0,
-      text: runnable ? `Run the schedule now (${runnable} due)` : "Run the schedule now (nobody due)" });
-    run.addEventListener("click", async () => {
+      text: runnable ? `Run the schedule now (${runnable} due)…` : "Run the schedule now (nobody due)" });
+    const members = now.filter((m) => !m.held).length;
+    const sure = el("div", { hidden: true, class: "confirm-erase", id: "retention-sure" },
+      el("p", { text: `This anonymises ${members} ${members === 1 ? "member" : "members"} and deletes ${sgNow.length} closed safeguarding ${sgNow.length === 1 ? "record" : "records"} on every laptop, for ever.` }),
+      el("button", { type: "button", class: "danger", id: "retention-run-now", text: `Anonymise ${members} now` }));
+    run.setAttribute("aria-expanded", "false");
+    run.addEventListener("click", () => {
+      sure.hidden = !sure.hidden;
+      run.setAttribute("aria-expanded", String(!sure.hidden));
+      if (!sure.hidden) sure.querySelector("button").focus();
+    });
+    sure.querySelector("button").addEventListener("click", async () => {
       try {
         const r = await api.runRetention();
         toast(`Anonymised ${r.anonymised.length} members; deleted ${r.safeguarding_deleted.length} safeguarding records.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}`);
@@ -222,7 +232,7 @@ async function retentionSection(ctx, manager, error) {
         showError(error, err);
       }
     });
-    section.append(run);
+    section.append(run, sure);
   }
   return section;
 }
