@@ -252,7 +252,15 @@ pub struct Erased {
 /// A manager confirms an erasure request: the member is erased from this laptop at once and
 /// from every other laptop as it hears (see the module docs).
 pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
-    let user = ctx.require(Permission::Administer)?;
+    let user = ctx.require(Permission::Administer).map_err(|e| match e {
+        // Staff may ask but not confirm: say that, not the managers' whole list.
+        Error::Permission(_) if ctx.require(Permission::SubjectRights).is_ok() => {
+            Error::Permission(
+                "Confirming an erasure is for a manager: staff ask, and a manager confirms. Ask a manager to confirm it on the Erasure and retention screen.".into(),
+            )
+        }
+        e => e,
+    })?;
     let id: Uuid = request.trim().parse().map_err(|_| {
         Error::NotFound(format!(
             "\"{}\" is not an erasure request id; `hubdesk member erase --list` shows them.",

@@ -334,6 +334,27 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     let (org, rest): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.1 == DocKind::Org);
     let none = Revocations::default();
     report.docs_changed += merge_batch(store, now, &org, &none, &mut report)?;
+    // From here the organisation's record (and any erasure in it) is saved: a failure must
+    // not say that nothing was.
+    let sender = (body.from_device, body.since, body.through);
+    import_rest(store, now, &me, sender, rest, &mut report).map_err(|e| match e {
+        SyncError::Malformed(what) => SyncError::Bundle(format!(
+            "part of this sync file could not be used ({what}); the organisation's record from it, with any erasures it carries, and the records before the fault were saved"
+        )),
+        e => e,
+    })?;
+    Ok(report)
+}
+
+/// The rest of [`import`] once the organisation's record is merged.
+fn import_rest(
+    store: &Store,
+    now: DateTime<Utc>,
+    me: &crate::store::LocalDevice,
+    (from_device, since, through): (Uuid, i64, i64),
+    rest: Vec<(Uuid, DocKind, Vec<u8>)>,
+    report: &mut ImportReport,
+) -> Result<(), SyncError> {
     // A revocation new here applies to every record held; the organisation's record,
     // taken in whole, is checked against all of them, before any of its tombstones
     // deletes anything (a removed laptop's erasure made after its removal must not).
@@ -350,16 +371,13 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
         rest.into_iter().partition(|d| tombstones.get(&d.0) == Some(&d.1));
     report.refused_tombstoned = refused.len();
     for batch in rest.chunks(IMPORT_BATCH) {
-        report.docs_changed += merge_batch(store, now, batch, &revocations, &mut report)?;
+        report.docs_changed += merge_batch(store, now, batch, &revocations, report)?;
     }
-    let held = store
-        .peer(body.from_device)?
-        .map(|p| p.recv_through)
-        .unwrap_or(0);
-    if body.since <= held && body.from_device != me.id {
-        store.record_sync(body.from_device, Some(body.through), None, now, false)?;
+    let held = store.peer(from_device)?.map(|p| p.recv_through).unwrap_or(0);
+    if since <= held && from_device != me.id {
+        store.record_sync(from_device, Some(through), None, now, false)?;
     }
-    Ok(report)
+    Ok(())
 }
 
 fn merge_batch(

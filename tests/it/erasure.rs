@@ -237,6 +237,16 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
             .clone()
             .unwrap();
         assert!(note.contains("Visits include 2 visits"), "{note}");
+        // Every figure an erasure can lower for past periods is named.
+        for figure in [
+            "unique",
+            "new members",
+            "age, gender and area bands",
+            "conversations",
+            "plans",
+        ] {
+            assert!(note.contains(figure), "{figure}: {note}");
+        }
     }
     // Rebuilding the tables from the documents brings nothing back.
     c.store.rebuild_all().unwrap();
@@ -322,6 +332,12 @@ fn only_staff_request_erasure_and_set_holds_and_only_managers_confirm_and_set_re
     let r = service::request_erasure(&sam, &m.code, "Asked").unwrap();
     let refused = service::confirm_erasure(&sam, &r.id.to_string()).unwrap_err();
     assert_eq!(refused.kind(), "permission");
+    assert!(
+        refused
+            .to_string()
+            .contains("Confirming an erasure is for a manager"),
+        "{refused}"
+    );
     assert!(service::show_member(&manager, &m.code).is_ok());
 }
 
