@@ -141,6 +141,9 @@ pub struct ErasureRequest {
     /// Confirmed, but another laptop held what the erasing laptop had not seen (a legal
     /// hold set there meanwhile), so the member was kept everywhere: why.
     pub not_carried_out: Option<String>,
+    /// Carried out, but a record of the same person was joined to the erased one (a merge
+    /// made apart): it waits for a manager to confirm again. What the desk is told.
+    pub joined: Option<String>,
 }
 
 /// Staff ask for a member to be erased (every record of them). A manager confirms with
@@ -189,6 +192,7 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
         confirmed: false,
         held: None,
         not_carried_out: None,
+        joined: None,
     })
 }
 
@@ -198,8 +202,28 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
 pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
     ctx.require(Permission::SubjectRights)?;
     let voids = ctx.store.void_tombstones()?;
+    let tombstones = ctx.store.tombstone_ids()?;
     let mut out = Vec::new();
     for r in ctx.store.erasure_requests()? {
+        // A record joined (same person, from the organisation's record) to one this request
+        // erased: the person is not gone until it is erased too.
+        let mut joined = None;
+        let mut person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
+        if r.confirmed_at.is_some() && tombstones.contains(&r.member_id) {
+            for record in ctx.store.records_of_person(r.member_id)? {
+                if tombstones.contains(&record) {
+                    continue;
+                }
+                let p = ctx.store.person_of(record)?.unwrap_or(record);
+                if ctx.store.member_by_id(p)?.is_some() {
+                    person = p;
+                    joined = Some(
+                        "Joined to a record that was erased: the same person, merged on another laptop. Confirm to erase this record too.".to_string(),
+                    );
+                    break;
+                }
+            }
+        }
         let not_carried_out = match voids.get(&r.member_id).map(String::as_str) {
             Some("held") => Some(
                 "Not carried out: a legal hold was set on another laptop before it heard of the erasure, so the member was kept and the hold stands.".to_string(),
@@ -209,10 +233,9 @@ pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
             ),
             None => None,
         };
-        if r.confirmed_at.is_some() && not_carried_out.is_none() {
+        if r.confirmed_at.is_some() && not_carried_out.is_none() && joined.is_none() {
             continue;
         }
-        let person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
         let Some(member) = ctx.store.member_by_id(person)? else {
             continue;
         };
@@ -226,9 +249,10 @@ pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
                 .requested_by_name
                 .unwrap_or_else(|| "a user on another laptop".into()),
             reason: r.reason,
-            confirmed: r.confirmed_at.is_some(),
+            confirmed: r.confirmed_at.is_some() && joined.is_none(),
             held: ctx.store.hold_of(person)?.map(Hold::from),
             not_carried_out,
+            joined,
         });
     }
     Ok(out)
@@ -277,13 +301,25 @@ pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
             "There is no erasure request {id}."
         )));
     };
-    if req.confirmed_at.is_some() || ctx.store.tombstone_ids()?.contains(&req.member_id) {
+    // Every record of the person not yet erased: after a merge made apart, the records
+    // joined to the erased one (a confirmed request is carried out again for them).
+    let tombstones = ctx.store.tombstone_ids()?;
+    let records: BTreeSet<Uuid> = ctx
+        .store
+        .records_of_person(req.member_id)?
+        .into_iter()
+        .filter(|r| !tombstones.contains(r))
+        .collect();
+    let mut held_here = false;
+    for r in &records {
+        let p = ctx.store.person_of(*r)?.unwrap_or(*r);
+        held_here |= ctx.store.member_by_id(p)?.is_some();
+    }
+    if !held_here {
         return Err(Error::Conflict(
             "That erasure request has already been carried out.".into(),
         ));
     }
-    let person = ctx.store.person_of(req.member_id)?.unwrap_or(req.member_id);
-    let records = ctx.store.records_of_person(person)?;
     if let Some(hold) = ctx.store.holds_on(&records)?.into_iter().next() {
         return Err(held("erased", &hold.into()));
     }

@@ -858,3 +858,43 @@ fn a_reason_that_names_the_member_by_name_or_code_is_refused() {
     // A reason that merely shares letters with the name is fine.
     service::request_erasure(&manager, &m.code, "Asked to be forgotten at the desk").unwrap();
 }
+
+#[test]
+fn a_record_merged_apart_with_an_erased_one_waits_for_a_manager_and_confirming_erases_it() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(a);
+    let x = a.register(&manager, NAME, "2010-03");
+    let y = a.register(&manager, "Zeph Quill", "2010-03");
+    sync_pair(b, a).unwrap();
+    // Apart: B finds X and Y are one person and merges them; A erases X.
+    service::merge_members(&ctx_of(b), &x.code, &y.code).unwrap();
+    let r = service::request_erasure(&manager, &x.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (p, q) in [(a, b), (b, a)] {
+        sync_pair(p, q).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let waiting = service::list_erasure_requests(&ctx_of(hub)).unwrap();
+        let w = waiting.iter().find(|w| w.id == r.id).expect("waiting again");
+        assert!(!w.confirmed);
+        assert!(
+            w.joined
+                .as_deref()
+                .unwrap()
+                .contains("Joined to a record that was erased")
+        );
+    }
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (p, q) in [(a, b), (b, a)] {
+        sync_pair(p, q).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let ctx = ctx_of(hub);
+        assert!(service::show_member(&ctx, &y.code).is_err());
+        assert!(service::show_member(&ctx, &x.code).is_err());
+        assert!(service::list_erasure_requests(&ctx).unwrap().is_empty());
+    }
+}

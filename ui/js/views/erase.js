@@ -101,6 +101,7 @@ async function requestsSection(ctx, manager, error) {
   const rows = requests.map((r) => {
     const who = `${r.preferred_name || ""} (${r.code || "?"})`;
     const cell = el("td", {});
+    if (r.joined) cell.append(el("p", { text: r.joined }));
     if (r.not_carried_out) {
       cell.append(el("span", { text: r.not_carried_out }));
     } else if (r.held) {
