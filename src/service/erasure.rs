@@ -70,7 +70,8 @@ fn check_reason_names_nobody(reason: &str, member: &crate::store::MemberRow) -> 
     let whole = search_key(reason);
     let mut names = vec![member.preferred_name.as_str()];
     names.extend(member.legal_name.as_deref());
-    let mut found = search_key(&member.code).len() >= 4 && whole.contains(&search_key(&member.code));
+    let mut found =
+        search_key(&member.code).len() >= 4 && whole.contains(&search_key(&member.code));
     for name in names {
         let key = search_key(name);
         found |= !key.is_empty() && whole.contains(&key);

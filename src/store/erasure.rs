@@ -442,9 +442,7 @@ pub(super) fn erased_visits_of_day(
         live
     };
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT key, activities FROM erased_visits WHERE day_id = ?1 ORDER BY key",
-        )
+        .prepare_cached("SELECT key, activities FROM erased_visits WHERE day_id = ?1 ORDER BY key")
         .ctx("erased visits")?;
     let rows = stmt
         .query_map(params![day], |r| {

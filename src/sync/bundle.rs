@@ -367,13 +367,17 @@ fn import_rest(
     removal::ensure_not_removed(store, now, HeardFrom::SyncFile)?;
     report.removed_by_tombstones = apply_tombstones(store, now)?;
     let tombstones = store.tombstone_kinds()?;
-    let (refused, rest): (Vec<_>, Vec<_>) =
-        rest.into_iter().partition(|d| tombstones.get(&d.0) == Some(&d.1));
+    let (refused, rest): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|d| tombstones.get(&d.0) == Some(&d.1));
     report.refused_tombstoned = refused.len();
     for batch in rest.chunks(IMPORT_BATCH) {
         report.docs_changed += merge_batch(store, now, batch, &revocations, report)?;
     }
-    let held = store.peer(from_device)?.map(|p| p.recv_through).unwrap_or(0);
+    let held = store
+        .peer(from_device)?
+        .map(|p| p.recv_through)
+        .unwrap_or(0);
     if since <= held && from_device != me.id {
         store.record_sync(from_device, Some(through), None, now, false)?;
     }
