@@ -160,7 +160,7 @@ async function retentionSection(ctx, manager, error) {
     const form = el("form", { id: "retention-form", "aria-labelledby": "retention-form-title", novalidate: true },
       el("h3", { id: "retention-form-title", text: "Set the schedule" }),
       field("ret-unseen", "Anonymise members not seen for (months)", { type: "number", min: "1", max: "1200", value: num(s.unseen_months), inputmode: "numeric" }),
-      field("ret-age", "…or at their birthday (age), whichever is later", { type: "number", min: "11", max: "120", value: num(s.until_age), inputmode: "numeric" },
+      field("ret-age", "…or at their birthday (age), whichever is later", { type: "number", min: "18", max: "120", value: num(s.until_age), inputmode: "numeric" },
         "hubdesk keeps only the birth month, so the birthday counts from the first day of the next month."),
       field("ret-sg", "Keep closed safeguarding records (years)", { type: "number", min: "1", max: "100", value: num(s.safeguarding_years), inputmode: "numeric" }),
       el("p", { class: "hint", text: "Leave a box empty for no rule." }),
