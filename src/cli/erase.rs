@@ -63,8 +63,13 @@ pub enum RetentionCommand {
     Show,
     /// (staff) Who is due now, and who within a month
     Due,
-    /// (managers) Anonymise exactly the members due today (not held)
-    Run,
+    /// (managers) Anonymise exactly the members due today (not held); says how many and
+    /// does nothing without --yes
+    Run {
+        /// Go ahead: anonymise them, on every laptop, for ever
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// A request as JSON shows it: no name.
@@ -201,7 +206,24 @@ pub fn retention(ctx: &Ctx<'_>, command: RetentionCommand, json: bool) -> Result
             }
             emit(false, &due, output::retention_due)
         }
-        RetentionCommand::Run => {
+        RetentionCommand::Run { yes } => {
+            if !yes {
+                let due = service::retention_due(ctx)?;
+                let members = due
+                    .members
+                    .iter()
+                    .filter(|m| m.due_now && m.held.is_none())
+                    .count();
+                let records = due.safeguarding.iter().filter(|s| s.due_now).count();
+                return Err(Failure::Usage {
+                    message: format!(
+                        "This would anonymise {members} {} and delete {records} closed safeguarding {} on every laptop, for ever. Nothing was done: run `hubdesk retention run --yes` to go ahead.",
+                        if members == 1 { "member" } else { "members" },
+                        if records == 1 { "record" } else { "records" },
+                    ),
+                    field: Some("yes".into()),
+                });
+            }
             let run = service::run_retention(ctx)?;
             emit(json, &run, output::retention_run)
         }

@@ -1409,9 +1409,11 @@ pub fn erasure_requests(requests: &[service::erasure::ErasureRequest]) -> String
     requests
         .iter()
         .map(|r| {
-            let held = match &r.held {
-                Some(h) => format!(" (legal hold: {})", plain(&h.reason)),
-                None => String::new(),
+            let held = match (&r.not_carried_out, &r.held) {
+                _ if r.joined.is_some() => format!(" ({})", r.joined.as_deref().unwrap_or("")),
+                (Some(why), _) => format!(" ({why})"),
+                (None, Some(h)) => format!(" (legal hold: {})", plain(&h.reason)),
+                (None, None) => String::new(),
             };
             format!(
                 "{}  {} {}  asked {} by {}: {}{held}",

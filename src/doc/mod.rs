@@ -92,6 +92,15 @@ pub fn from_millis(ms: Millis) -> DateTime<Utc> {
 
 /// Closes the pending change with the real time and a short message (Automerge would
 /// otherwise write time 0). Messages never carry personal data.
+/// The hashes (hex) of every change `doc` holds: what a tombstone of it records, so that a
+/// laptop holding a change beyond them knows the erasing laptop had not seen it.
+pub fn change_hashes(doc: &mut AutoCommit) -> std::collections::BTreeSet<String> {
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| c.hash().to_string())
+        .collect()
+}
+
 pub fn commit(doc: &mut AutoCommit, at: DateTime<Utc>, message: impl Into<String>) {
     doc.commit_with(
         CommitOptions::default()
@@ -767,6 +776,37 @@ pub struct TombstoneEntry {
     /// erased: the erasure request it carried out (its entry holds staff's reason).
     #[autosurgeon(missing = "Default::default")]
     pub request: Option<String>,
+    /// erased/retention: one id for every tombstone one erasure wrote, so that voiding the
+    /// member's voids its safeguarding record's too.
+    #[autosurgeon(missing = "Default::default")]
+    pub erasure: Option<String>,
+    /// A safeguarding record's tombstone: the hashes (hex, space-separated) of every change
+    /// the erasing laptop held of it. A laptop holding a change beyond them voids it.
+    #[autosurgeon(missing = "Default::default")]
+    pub changes: Option<String>,
+    /// A member's tombstone: the legal holds (ids, space-separated) the erasing laptop knew
+    /// of on the person. A standing hold not among them voids it.
+    #[autosurgeon(missing = "Default::default")]
+    pub holds_seen: Option<String>,
+    /// retention: the last visit (or registration) the member was judged by. A laptop
+    /// holding a later visit of the record voids it.
+    #[autosurgeon(missing = "Default::default")]
+    pub last_seen: Option<Millis>,
+    /// Set by a laptop that held what the erasing laptop had not seen: the tombstone no
+    /// longer deletes or refuses anything, on any laptop.
+    #[autosurgeon(missing = "Default::default")]
+    pub void: Option<VoidDoc>,
+}
+
+/// Why a tombstone stopped applying, and which laptop said so.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct VoidDoc {
+    pub at: Millis,
+    /// The device that voided it.
+    pub by: String,
+    /// "changed apart" (a safeguarding record), "held" (a legal hold the erasure had not
+    /// seen) or "seen again" (a visit after the one retention went by).
+    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

@@ -850,8 +850,10 @@ fn attendance(
         note.push_str(&format!(
             " Visits include {} visits in the period ({} in the previous period) by members \
              since erased at their request or on the retention schedule: they count as visits \
-             and in their activities, but in no member figure, so unique members may be fewer \
-             than when the members were here.",
+             and in their activities, but in no member figure. So, for past periods too, unique \
+             and new members, return rates, the age, gender and area bands, conversations, \
+             plans, check-ins and outcome changes may all be lower than a report made while \
+             those members were here.",
             said(now.erased_visits),
             said(before.erased_visits)
         ));

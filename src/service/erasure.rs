@@ -37,6 +37,9 @@ use crate::domain::member::clean_text;
 use crate::domain::{Permission, ValidationError, safeguarding_doc_id};
 use crate::store::{AuditEntry, HoldRow, StoreError};
 
+/// The lowest age a retention schedule may anonymise at.
+pub const MIN_UNTIL_AGE: u32 = 18;
+
 /// The longest reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 300;
 
@@ -52,6 +55,38 @@ fn clean_reason(reason: &str) -> Result<String> {
         reason,
         MAX_REASON_CHARS,
     )?)
+}
+
+/// Refuses a reason that names the member: their preferred or legal name (whole, or any
+/// word of it), or their code, compared as search keys (any case, accents and punctuation
+/// folded). The reason outlives the member on every laptop.
+fn check_reason_names_nobody(reason: &str, member: &crate::store::MemberRow) -> Result<()> {
+    use crate::domain::names::search_key;
+    let words: BTreeSet<String> = reason
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .map(search_key)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let whole = search_key(reason);
+    let mut names = vec![member.preferred_name.as_str()];
+    names.extend(member.legal_name.as_deref());
+    let mut found =
+        search_key(&member.code).len() >= 4 && whole.contains(&search_key(&member.code));
+    for name in names {
+        let key = search_key(name);
+        found |= !key.is_empty() && whole.contains(&key);
+        for part in name.split(|c: char| !c.is_alphanumeric() && c != '-') {
+            let part = search_key(part);
+            found |= part.len() >= 2 && words.contains(&part);
+        }
+    }
+    if found {
+        return Err(Error::Validation(ValidationError::new(
+            "reason",
+            "The reason must not name the member (their name or code): it is kept on every laptop after they are gone. Say why without naming anyone.",
+        )));
+    }
+    Ok(())
 }
 
 /// A legal hold, as the desk sees it.
@@ -104,6 +139,12 @@ pub struct ErasureRequest {
     pub confirmed: bool,
     /// A legal hold stops it being confirmed: why.
     pub held: Option<Hold>,
+    /// Confirmed, but another laptop held what the erasing laptop had not seen (a legal
+    /// hold set there meanwhile), so the member was kept everywhere: why.
+    pub not_carried_out: Option<String>,
+    /// Carried out, but a record of the same person was joined to the erased one (a merge
+    /// made apart): it waits for a manager to confirm again. What the desk is told.
+    pub joined: Option<String>,
 }
 
 /// Staff ask for a member to be erased (every record of them). A manager confirms with
@@ -112,6 +153,7 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     if let Some(hold) = ctx.store.hold_of(row.id)? {
         return Err(held("erased", &hold.into()));
     }
@@ -150,18 +192,51 @@ pub fn request_erasure(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Eras
         reason,
         confirmed: false,
         held: None,
+        not_carried_out: None,
+        joined: None,
     })
 }
 
-/// Requests waiting for a manager: not confirmed, and the member still on this laptop.
+/// Requests waiting for a manager (not confirmed, and the member still on this laptop), and
+/// requests confirmed but not carried out because another laptop held a legal hold the
+/// erasing laptop had not seen (the member came back; `not_carried_out` says so).
 pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
     ctx.require(Permission::SubjectRights)?;
+    let voids = ctx.store.void_tombstones()?;
+    let tombstones = ctx.store.tombstone_ids()?;
     let mut out = Vec::new();
     for r in ctx.store.erasure_requests()? {
-        if r.confirmed_at.is_some() {
+        // A record joined (same person, from the organisation's record) to one this request
+        // erased: the person is not gone until it is erased too.
+        let mut joined = None;
+        let mut person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
+        if r.confirmed_at.is_some() && tombstones.contains(&r.member_id) {
+            for record in ctx.store.records_of_person(r.member_id)? {
+                if tombstones.contains(&record) {
+                    continue;
+                }
+                let p = ctx.store.person_of(record)?.unwrap_or(record);
+                if ctx.store.member_by_id(p)?.is_some() {
+                    person = p;
+                    joined = Some(
+                        "Joined to a record that was erased: the same person, merged on another laptop. Confirm to erase this record too.".to_string(),
+                    );
+                    break;
+                }
+            }
+        }
+        let not_carried_out = match voids.get(&r.member_id).map(String::as_str) {
+            Some("held") => Some(
+                "Not carried out: a legal hold was set on another laptop before it heard of the erasure, so the member was kept and the hold stands.".to_string(),
+            ),
+            Some(_) => Some(
+                "Not carried out: another laptop held newer records of this member than the laptop that erased them, so the member was kept.".to_string(),
+            ),
+            None => None,
+        };
+        if r.confirmed_at.is_some() && not_carried_out.is_none() && joined.is_none() {
             continue;
         }
-        let person = ctx.store.person_of(r.member_id)?.unwrap_or(r.member_id);
         let Some(member) = ctx.store.member_by_id(person)? else {
             continue;
         };
@@ -175,8 +250,10 @@ pub fn list_erasure_requests(ctx: &Ctx<'_>) -> Result<Vec<ErasureRequest>> {
                 .requested_by_name
                 .unwrap_or_else(|| "a user on another laptop".into()),
             reason: r.reason,
-            confirmed: false,
+            confirmed: r.confirmed_at.is_some() && joined.is_none(),
             held: ctx.store.hold_of(person)?.map(Hold::from),
+            not_carried_out,
+            joined,
         });
     }
     Ok(out)
@@ -200,7 +277,15 @@ pub struct Erased {
 /// A manager confirms an erasure request: the member is erased from this laptop at once and
 /// from every other laptop as it hears (see the module docs).
 pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
-    let user = ctx.require(Permission::Administer)?;
+    let user = ctx.require(Permission::Administer).map_err(|e| match e {
+        // Staff may ask but not confirm: say that, not the managers' whole list.
+        Error::Permission(_) if ctx.require(Permission::SubjectRights).is_ok() => {
+            Error::Permission(
+                "Confirming an erasure is for a manager: staff ask, and a manager confirms. Ask a manager to confirm it on the Erasure and retention screen.".into(),
+            )
+        }
+        e => e,
+    })?;
     let id: Uuid = request.trim().parse().map_err(|_| {
         Error::NotFound(format!(
             "\"{}\" is not an erasure request id; `hubdesk member erase --list` shows them.",
@@ -217,15 +302,36 @@ pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
             "There is no erasure request {id}."
         )));
     };
-    if req.confirmed_at.is_some() || ctx.store.tombstone_ids()?.contains(&req.member_id) {
+    // Every record of the person not yet erased: after a merge made apart, the records
+    // joined to the erased one (a confirmed request is carried out again for them).
+    let tombstones = ctx.store.tombstone_ids()?;
+    let records: BTreeSet<Uuid> = ctx
+        .store
+        .records_of_person(req.member_id)?
+        .into_iter()
+        .filter(|r| !tombstones.contains(r))
+        .collect();
+    let mut held_here = false;
+    for r in &records {
+        let p = ctx.store.person_of(*r)?.unwrap_or(*r);
+        held_here |= ctx.store.member_by_id(p)?.is_some();
+    }
+    if !held_here {
         return Err(Error::Conflict(
             "That erasure request has already been carried out.".into(),
         ));
     }
-    let person = ctx.store.person_of(req.member_id)?.unwrap_or(req.member_id);
-    let records = ctx.store.records_of_person(person)?;
     if let Some(hold) = ctx.store.holds_on(&records)?.into_iter().next() {
         return Err(held("erased", &hold.into()));
+    }
+    // Erasing would destroy a concern still being acted on: it must be closed first (and
+    // then the erasure removes the record with the rest).
+    for r in &records {
+        if let Some((true, _)) = ctx.store.safeguarding_state(safeguarding_doc_id(*r))? {
+            return Err(Error::Conflict(
+                "This member has an open safeguarding concern, so they can't be erased yet. Close the concern first, then confirm the erasure.".into(),
+            ));
+        }
     }
     let confirmed = StampDoc {
         at: doc::to_millis(ctx.now()),
@@ -241,6 +347,7 @@ pub fn confirm_erasure(ctx: &Ctx<'_>, request: &str) -> Result<Erased> {
             keep_safeguarding: BTreeSet::new(),
             audit: ("member.erased", detail),
             subject: req.member_id,
+            last_seen: None,
         },
     )
 }
@@ -255,6 +362,8 @@ struct Forget {
     keep_safeguarding: BTreeSet<Uuid>,
     audit: (&'static str, String),
     subject: Uuid,
+    /// retention: the last visit (or registration) the member was judged by.
+    last_seen: Option<DateTime<Utc>>,
 }
 
 /// Erases `records` (every record of one person) as `how` says, in one write, securely.
@@ -278,14 +387,40 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
             gone.push((sg, DocKind::Safeguarding));
         }
     }
+    // What this laptop knew when it erased, written into each tombstone: a laptop that
+    // knew more (a change, a hold, a visit made apart) voids the erasure instead of losing it.
+    let holds_seen = ctx
+        .store
+        .all_holds_on(records)?
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let erasure = Uuid::now_v7().to_string();
     {
         let mut w = ctx.store.write()?;
         let mut counted = 0;
         for r in records {
             counted += w.count_visits_anonymously(*r, now)?;
         }
-        let org = w.doc_required(org_id, DocKind::Org)?;
+        let mut seen = Vec::with_capacity(gone.len());
         for (id, kind) in &gone {
+            seen.push(match kind {
+                DocKind::Safeguarding => Some(
+                    match w.doc(*id, DocKind::Safeguarding)? {
+                        Some(am) => doc::change_hashes(am),
+                        None => BTreeSet::new(),
+                    }
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ),
+                _ => None,
+            });
+        }
+        let org = w.doc_required(org_id, DocKind::Org)?;
+        for ((id, kind), changes) in gone.iter().zip(seen) {
+            let member = *kind == DocKind::Member;
             doc::put_entry(
                 org,
                 "tombstones",
@@ -297,6 +432,15 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
                     reason: how.reason.into(),
                     into: None,
                     request: how.request.as_ref().map(|(r, _)| r.to_string()),
+                    erasure: Some(erasure.clone()),
+                    changes,
+                    holds_seen: member.then(|| holds_seen.clone()),
+                    last_seen: if member {
+                        how.last_seen.map(doc::to_millis)
+                    } else {
+                        None
+                    },
+                    void: None,
                 },
             )?;
         }
@@ -353,6 +497,7 @@ pub fn set_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<Hold> {
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     let id = Uuid::now_v7();
     let now = ctx.now();
     let org_id = ctx.device()?.org_id;
@@ -393,6 +538,7 @@ pub fn clear_hold(ctx: &Ctx<'_>, member: &str, reason: &str) -> Result<usize> {
     let user = ctx.require(Permission::SubjectRights)?;
     let reason = clean_reason(reason)?;
     let row = resolve_member(ctx, member)?;
+    check_reason_names_nobody(&reason, &row)?;
     let holds = ctx.store.holds_on(&ctx.store.records_of_person(row.id)?)?;
     if holds.is_empty() {
         return Err(Error::Conflict(
@@ -458,10 +604,15 @@ impl RetentionSchedule {
         {
             return bad("unseen_months", "months unseen must be between 1 and 1200");
         }
+        // Members are 11 to 25 (DOMAIN.md; policies commonly keep records to the 25th
+        // birthday): an age below 18 would make children due on their age alone.
         if let Some(a) = self.until_age
-            && !(11..=120).contains(&a)
+            && !(MIN_UNTIL_AGE..=120).contains(&a)
         {
-            return bad("until_age", "the age must be between 11 and 120");
+            return bad(
+                "until_age",
+                "the age must be between 18 and 120 (commonly 25): a lower age would anonymise children still coming",
+            );
         }
         if let Some(y) = self.safeguarding_years
             && !(1..=100).contains(&y)
@@ -565,6 +716,9 @@ pub struct RetentionDueMember {
     pub due_now: bool,
     /// A legal hold stops the run: why.
     pub held: Option<Hold>,
+    /// The last visit (or registration) the due date was reckoned from.
+    #[serde(skip)]
+    pub last_seen: DateTime<Utc>,
 }
 
 /// A safeguarding record kept after its member went, now past its years.
@@ -600,11 +754,8 @@ fn due_list(ctx: &Ctx<'_>) -> Result<RetentionDue> {
     let held = ctx.store.held_members()?;
     let mut members = Vec::new();
     for m in ctx.store.retention_subjects()? {
-        let seen = m
-            .last_seen
-            .unwrap_or(m.registered_at)
-            .with_timezone(&tz)
-            .date_naive();
+        let last_seen = m.last_seen.unwrap_or(m.registered_at);
+        let seen = last_seen.with_timezone(&tz).date_naive();
         let Some(due_on) = schedule.due_on(BirthMonth::parse(&m.born).ok(), seen) else {
             continue;
         };
@@ -632,6 +783,7 @@ fn due_list(ctx: &Ctx<'_>) -> Result<RetentionDue> {
             due_on,
             due_now: due_on <= today,
             held: hold,
+            last_seen,
         });
     }
     members.sort_by(|a, b| (a.due_on, &a.code).cmp(&(b.due_on, &b.code)));
@@ -742,6 +894,7 @@ fn run_due(
                 keep_safeguarding: keep,
                 audit: ("member.anonymised", format!("retention: due {}", m.due_on)),
                 subject: m.member_id,
+                last_seen: Some(m.last_seen),
             },
         )?;
         run.visits_counted += erased.visits_counted;
@@ -755,8 +908,15 @@ fn run_due(
         let org_id = ctx.device()?.org_id;
         {
             let mut w = ctx.store.write()?;
-            let org = w.doc_required(org_id, DocKind::Org)?;
+            let mut seen = Vec::with_capacity(sg_due.len());
             for s in &sg_due {
+                seen.push(match w.doc(s.doc_id, DocKind::Safeguarding)? {
+                    Some(am) => doc::change_hashes(am).into_iter().collect::<Vec<_>>(),
+                    None => Vec::new(),
+                });
+            }
+            let org = w.doc_required(org_id, DocKind::Org)?;
+            for (s, changes) in sg_due.iter().zip(seen) {
                 doc::put_entry(
                     org,
                     "tombstones",
@@ -768,6 +928,11 @@ fn run_due(
                         reason: "retention".into(),
                         into: None,
                         request: None,
+                        erasure: None,
+                        changes: Some(changes.join(" ")),
+                        holds_seen: None,
+                        last_seen: None,
+                        void: None,
                     },
                 )?;
             }

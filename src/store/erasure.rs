@@ -111,6 +111,55 @@ impl Store {
         Ok(out)
     }
 
+    /// The documents this laptop holds that a void tombstone names: every sync offers them
+    /// again, since a laptop that refused them while the tombstone stood has already moved
+    /// past them in this laptop's feed.
+    pub fn held_void_documents(&self) -> Result<Vec<super::FeedEntry>> {
+        let mut out = Vec::new();
+        for id in self.void_tombstones()?.into_keys() {
+            if let Some(e) = self.doc_heads(id)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The organisation's void tombstones: the document each named, and why it was voided
+    /// ("changed apart", "held", "seen again").
+    pub fn void_tombstones(&self) -> Result<std::collections::BTreeMap<Uuid, String>> {
+        let Some(me) = self.local_device()? else {
+            return Ok(Default::default());
+        };
+        Ok(self
+            .with_doc(me.org_id, |am| {
+                let all: std::collections::BTreeMap<String, doc::TombstoneEntry> =
+                    autosurgeon::hydrate_prop(am, automerge::ROOT, "tombstones")
+                        .map_err(doc::DocError::from)?;
+                Ok(all
+                    .into_iter()
+                    .filter_map(|(k, t)| Some((k.parse::<Uuid>().ok()?, t.void?.why)))
+                    .collect())
+            })?
+            .unwrap_or_default())
+    }
+
+    /// Every legal hold ever set on any of `records`, cleared or standing (ids): what an
+    /// erasure records it knew of.
+    pub fn all_holds_on(&self, records: &BTreeSet<Uuid>) -> Result<BTreeSet<Uuid>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM holds WHERE member_id = ?1")
+            .ctx("holds")?;
+        let mut out = BTreeSet::new();
+        for record in records {
+            let rows = stmt.query_map([record], |r| r.get(0)).ctx("holds")?;
+            for row in rows {
+                out.insert(row.ctx("holds")?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The legal hold that stands on a member (any record of the person), if any: the oldest.
     pub fn hold_of(&self, member: Uuid) -> Result<Option<HoldRow>> {
         Ok(self
@@ -261,8 +310,8 @@ impl Store {
 
     /// Runs `erase` (writes that delete documents) so that what they delete leaves no trace
     /// in the database file or its write-ahead log: deleted content and freed pages are
-    /// overwritten with zeros (`secure_delete`), the search index is merged so no segment
-    /// keeps the erased keys, and the log is moved into the database and emptied.
+    /// overwritten with zeros (`secure_delete`), the search index drops the erased keys at
+    /// once (FTS5's `secure-delete`), and the log is moved into the database and emptied.
     ///
     /// The log can only be emptied when no other connection is reading (the app's background
     /// sync may be): then it is emptied at the next erasure or the next idle checkpoint, and
@@ -271,19 +320,19 @@ impl Store {
         &self,
         erase: impl FnOnce(&Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        // FTS5's own secure delete: a deleted row's trigrams leave the index at once, instead
+        // of waiting in its segments for a merge (merging the whole index to be sure of it
+        // cost most of an erasure). Only while erasing: a rebuild clears the whole index, and
+        // must not pay for taking it apart row by row.
         self.conn
-            .execute_batch("PRAGMA secure_delete = ON;")
+            .execute_batch(
+                "PRAGMA secure_delete = ON;
+                 INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 1);",
+            )
             .ctx("secure delete")?;
         let out = erase(self);
         let tidy = (|| -> Result<()> {
             if out.is_ok() {
-                // Segments of a contentless index keep a deleted row's trigrams until merged.
-                self.conn
-                    .execute(
-                        "INSERT INTO member_search(member_search) VALUES ('optimize')",
-                        [],
-                    )
-                    .ctx("purge the search index")?;
                 self.conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                     .ctx("checkpoint")?;
@@ -291,7 +340,10 @@ impl Store {
             Ok(())
         })();
         self.conn
-            .execute_batch("PRAGMA secure_delete = FAST;")
+            .execute_batch(
+                "INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 0);
+                 PRAGMA secure_delete = FAST;",
+            )
             .ctx("secure delete")?;
         let out = out?;
         tidy.map_err(E::from)?;
@@ -336,6 +388,29 @@ impl WriteTxn<'_> {
         Ok(added)
     }
 
+    /// The standing holds on one member record (ids), in this transaction's view.
+    pub fn standing_holds_of_record(&self, record: Uuid) -> Result<Vec<Uuid>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id FROM holds WHERE member_id = ?1 AND cleared_at IS NULL")
+            .ctx("holds")?;
+        let rows = stmt.query_map([record], |r| r.get(0)).ctx("holds")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("holds")
+    }
+
+    /// The latest sign-in of a visit the member record `record` holds, in this
+    /// transaction's view.
+    pub fn last_visit_of_record(&self, record: Uuid) -> Result<Option<DateTime<Utc>>> {
+        self.conn()
+            .query_row(
+                "SELECT max(signed_in_at) FROM visits WHERE record_id = ?1",
+                [record],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .ctx("last visit")
+            .map(|v| v.map(at))
+    }
+
     /// Whether the organisation's tombstones name `id`, in this transaction's view.
     pub fn is_tombstoned(&self, id: Uuid) -> Result<bool> {
         self.conn()
@@ -351,15 +426,35 @@ pub(super) fn erased_visits_of_day(
     conn: &rusqlite::Connection,
     day: Uuid,
 ) -> Result<Vec<Vec<Uuid>>> {
+    // A visit counted anonymously whose member came back (the erasure was voided on another
+    // laptop) is counted with its member again, not twice.
+    let live: std::collections::HashSet<String> = {
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM visits WHERE day_id = ?1")
+            .ctx("erased visits")?;
+        let rows = stmt
+            .query_map(params![day], |r| r.get::<_, Uuid>(0))
+            .ctx("erased visits")?;
+        let mut live = std::collections::HashSet::new();
+        for row in rows {
+            live.insert(erased_visit_key(&row.ctx("erased visits")?.to_string()));
+        }
+        live
+    };
     let mut stmt = conn
-        .prepare_cached("SELECT activities FROM erased_visits WHERE day_id = ?1 ORDER BY key")
+        .prepare_cached("SELECT key, activities FROM erased_visits WHERE day_id = ?1 ORDER BY key")
         .ctx("erased visits")?;
     let rows = stmt
-        .query_map(params![day], |r| r.get::<_, String>(0))
+        .query_map(params![day], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
         .ctx("erased visits")?;
     let mut out = Vec::new();
     for row in rows {
-        let activities = row.ctx("erased visits")?;
+        let (key, activities) = row.ctx("erased visits")?;
+        if live.contains(&key) {
+            continue;
+        }
         out.push(
             activities
                 .split(',')
@@ -452,5 +547,32 @@ mod tests {
             assert!(!holds(&wal, word), "the log still holds {word}");
         }
         assert!(holds(&db, "Alba Aster"), "the others stay");
+        // The search index keeps no trigram only the erased name had ("zep", "qui").
+        store
+            .conn()
+            .execute_batch(
+                "CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, member_search, 'row');",
+            )
+            .unwrap();
+        for term in ["zep", "qui", "yri"] {
+            let n: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT count(*) FROM temp.terms WHERE term = ?1",
+                    [term],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 0, "the search index still holds {term}");
+        }
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM temp.terms WHERE term = 'alb'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1, "the check reads the index");
     }
 }

@@ -93,7 +93,9 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// (The organisation's agreement texts are projected from its one document on opening
 /// instead, see [`Store::project_agreements_once`]: a whole rebuild took three minutes on
 /// the 50k store for a table of a handful of rows.)
-const PROJECTION_VERSION: i64 = 6;
+/// 7: what each tombstone was based on and its void marks (an erasure a laptop holding more
+///    undid).
+const PROJECTION_VERSION: i64 = 7;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 

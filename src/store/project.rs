@@ -368,6 +368,13 @@ fn project_org(conn: &Connection, id: Uuid, am: &AutoCommit, org: &OrgDoc) -> Re
         let Some(doc_id) = parse_id(doc_id) else {
             continue;
         };
+        // A void tombstone refuses nothing; one of any kind but a member or a safeguarding
+        // record (a forged one naming the organisation or an audit log) is no tombstone.
+        if t.void.is_some()
+            || (t.kind != DocKind::Member.name() && t.kind != DocKind::Safeguarding.name())
+        {
+            continue;
+        }
         conn.execute(
             "INSERT INTO tombstones (id, kind, at, reason, into_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![

@@ -321,6 +321,21 @@ impl Store {
             .ctx("read enforced revocations")
     }
 
+    /// The tombstoned documents and the kind each tombstone names: a document of another
+    /// kind with that id is not refused (a forged tombstone cannot silence an audit log).
+    pub fn tombstone_kinds(&self) -> Result<std::collections::HashMap<Uuid, DocKind>> {
+        Ok(self
+            .tombstones()?
+            .into_iter()
+            .filter_map(|t| {
+                let kind = [DocKind::Member, DocKind::Safeguarding]
+                    .into_iter()
+                    .find(|k| k.name() == t.kind)?;
+                Some((t.id, kind))
+            })
+            .collect())
+    }
+
     pub fn tombstone_ids(&self) -> Result<HashSet<Uuid>> {
         Ok(self.tombstones()?.into_iter().map(|t| t.id).collect())
     }

@@ -103,7 +103,7 @@ pub fn export(
         .ok_or_else(|| bundle_err("this laptop has no organisation key; pair it first"))?;
     let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
     let through = store.feed_position()?;
-    let tombstones = store.tombstone_ids()?;
+    let tombstones = store.tombstone_kinds()?;
     let mut docs = Vec::new();
     let org_bytes = store
         .doc_bytes(me.org_id)?
@@ -113,8 +113,16 @@ pub fn export(
         kind: DocKind::Org as u8,
         bytes: org_bytes,
     });
-    for e in store.feed_between(since.max(0), through)? {
-        if e.kind == DocKind::Org || tombstones.contains(&e.id) {
+    // Records an erasure was voided for go in every file (see session::my_feed).
+    let voided = store.held_void_documents()?;
+    let mut entries = store.feed_between(since.max(0), through)?;
+    let extra: Vec<_> = voided
+        .into_iter()
+        .filter(|v| !entries.iter().any(|e| e.id == v.id))
+        .collect();
+    entries.extend(extra);
+    for e in entries {
+        if e.kind == DocKind::Org || tombstones.get(&e.id) == Some(&e.kind) {
             continue;
         }
         if let Some(bytes) = store.doc_bytes(e.id)? {
@@ -326,9 +334,30 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     let (org, rest): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.1 == DocKind::Org);
     let none = Revocations::default();
     report.docs_changed += merge_batch(store, now, &org, &none, &mut report)?;
-    report.removed_by_tombstones = apply_tombstones(store, now)?;
+    // From here the organisation's record (and any erasure in it) is saved: a failure must
+    // not say that nothing was.
+    let sender = (body.from_device, body.since, body.through);
+    import_rest(store, now, &me, sender, rest, &mut report).map_err(|e| match e {
+        SyncError::Malformed(what) => SyncError::Bundle(format!(
+            "part of this sync file could not be used ({what}); the organisation's record from it, with any erasures it carries, and the records before the fault were saved"
+        )),
+        e => e,
+    })?;
+    Ok(report)
+}
+
+/// The rest of [`import`] once the organisation's record is merged.
+fn import_rest(
+    store: &Store,
+    now: DateTime<Utc>,
+    me: &crate::store::LocalDevice,
+    (from_device, since, through): (Uuid, i64, i64),
+    rest: Vec<(Uuid, DocKind, Vec<u8>)>,
+    report: &mut ImportReport,
+) -> Result<(), SyncError> {
     // A revocation new here applies to every record held; the organisation's record,
-    // taken in whole, is checked against all of them.
+    // taken in whole, is checked against all of them, before any of its tombstones
+    // deletes anything (a removed laptop's erasure made after its removal must not).
     report.refused_revoked += revocation::enforce(store, now)?;
     let revocations = Revocations::of(store)?;
     report.refused_revoked +=
@@ -336,21 +365,23 @@ pub fn import(store: &Store, now: DateTime<Utc>, file: &[u8]) -> Result<ImportRe
     // A file made after this laptop was removed tells it so: it forgets, and takes in
     // nothing more.
     removal::ensure_not_removed(store, now, HeardFrom::SyncFile)?;
-    let tombstones = store.tombstone_ids()?;
-    let (refused, rest): (Vec<_>, Vec<_>) =
-        rest.into_iter().partition(|d| tombstones.contains(&d.0));
+    report.removed_by_tombstones = apply_tombstones(store, now)?;
+    let tombstones = store.tombstone_kinds()?;
+    let (refused, rest): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|d| tombstones.get(&d.0) == Some(&d.1));
     report.refused_tombstoned = refused.len();
     for batch in rest.chunks(IMPORT_BATCH) {
-        report.docs_changed += merge_batch(store, now, batch, &revocations, &mut report)?;
+        report.docs_changed += merge_batch(store, now, batch, &revocations, report)?;
     }
     let held = store
-        .peer(body.from_device)?
+        .peer(from_device)?
         .map(|p| p.recv_through)
         .unwrap_or(0);
-    if body.since <= held && body.from_device != me.id {
-        store.record_sync(body.from_device, Some(body.through), None, now, false)?;
+    if since <= held && from_device != me.id {
+        store.record_sync(from_device, Some(through), None, now, false)?;
     }
-    Ok(report)
+    Ok(())
 }
 
 fn merge_batch(

@@ -30,7 +30,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::doc::{self, DeviceEntry, DocKind, MemberDoc, MergedDoc, VisitDoc};
+use crate::doc::{
+    self, DeviceEntry, DocKind, MemberDoc, MergedDoc, TombstoneEntry, VisitDoc, VoidDoc,
+};
 use crate::store::{FeedEntry, Identity, Store, StoreError};
 pub use wire::RefusalReason;
 
@@ -294,6 +296,15 @@ pub fn pair_locally(
 /// member's visits this laptop holds become anonymous counts of their days first (keyed so
 /// that a visit every laptop held counts once): visits made here while apart from the laptop
 /// that erased them still count, though no record of who made them survives.
+///
+/// An erasure never destroys what the erasing laptop had not seen. A tombstone records what
+/// it was based on (a safeguarding record's changes, the person's holds, the last visit
+/// retention went by); a laptop holding more than that (a concern raised apart, a hold set
+/// apart, a visit after it) does not delete: it writes a void mark on the tombstone (and on
+/// every tombstone of the same erasure when it is the member's) in the organisation's
+/// document. The mark syncs, every laptop then stops refusing those ids, and the record comes
+/// back everywhere from the laptop that kept it. A tombstone of any kind but a member or a
+/// safeguarding record, or naming a document of another kind, deletes nothing.
 /// Returns how many documents were deleted.
 pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncError> {
     let tombstones = store.tombstones()?;
@@ -305,14 +316,39 @@ pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncE
     if !any {
         return Ok(0);
     }
+    let me = store.local_device()?.ok_or(StoreError::NotSetUp)?;
     let removed = store.securely(|store| {
         let mut w = store.write()?;
+        let voids = voids(&mut w, &tombstones, me.org_id)?;
+        if !voids.is_empty() {
+            let org = w.doc_required(me.org_id, DocKind::Org)?;
+            for (key, why) in &voids {
+                let Some(mut entry) = doc::get_entry::<TombstoneEntry>(org, "tombstones", key)?
+                else {
+                    continue;
+                };
+                entry.void = Some(VoidDoc {
+                    at: doc::to_millis(at),
+                    by: me.id.to_string(),
+                    why: (*why).into(),
+                });
+                doc::put_entry(org, "tombstones", key, &entry)?;
+            }
+            doc::commit(
+                org,
+                at,
+                "erasure void: this laptop held what the erasing laptop had not seen (system)",
+            );
+        }
         let mut removed = 0;
         for t in &tombstones {
-            if !w.has_doc(t.id)? {
+            if voids.contains_key(&t.id.to_string()) || !w.has_doc(t.id)? {
                 continue;
             }
             let kind = w.doc_kind(t.id)?;
+            if kind.map(DocKind::name) != Some(t.kind.as_str()) {
+                continue;
+            }
             if let (Some(keep), Some(DocKind::Member)) = (t.into, kind) {
                 if !w.has_doc(keep)? {
                     continue;
@@ -338,6 +374,84 @@ pub fn apply_tombstones(store: &Store, at: DateTime<Utc>) -> Result<usize, SyncE
         Ok::<_, SyncError>(removed)
     })?;
     Ok(removed)
+}
+
+/// The tombstones this laptop must void (keys, with why): those naming a document it holds
+/// with more in it than the erasing laptop saw, and every tombstone of the same erasure as a
+/// member's so voided.
+fn voids(
+    w: &mut crate::store::WriteTxn<'_>,
+    tombstones: &[crate::store::TombstoneRow],
+    org_id: Uuid,
+) -> Result<BTreeMap<String, &'static str>, SyncError> {
+    let entries: BTreeMap<String, TombstoneEntry> = autosurgeon::hydrate_prop(
+        &*w.doc_required(org_id, DocKind::Org)?,
+        automerge::ROOT,
+        "tombstones",
+    )
+    .map_err(doc::DocError::from)?;
+    let mut out = BTreeMap::new();
+    for t in tombstones {
+        let key = t.id.to_string();
+        let Some(entry) = entries.get(&key) else {
+            continue;
+        };
+        let kind = w.doc_kind(t.id)?;
+        if kind.map(DocKind::name) != Some(t.kind.as_str()) || entry.void.is_some() {
+            continue;
+        }
+        let why = match kind {
+            Some(DocKind::Safeguarding) => match &entry.changes {
+                Some(seen) => {
+                    let seen: std::collections::HashSet<&str> = seen.split_whitespace().collect();
+                    let held = doc::change_hashes(w.doc_required(t.id, DocKind::Safeguarding)?);
+                    held.iter()
+                        .any(|h| !seen.contains(h.as_str()))
+                        .then_some("changed apart")
+                }
+                None => None,
+            },
+            Some(DocKind::Member) => {
+                let unseen_hold = match &entry.holds_seen {
+                    Some(seen) => {
+                        let seen: Vec<&str> = seen.split_whitespace().collect();
+                        w.standing_holds_of_record(t.id)?
+                            .iter()
+                            .any(|h| !seen.contains(&h.to_string().as_str()))
+                    }
+                    None => false,
+                };
+                let seen_again = match entry.last_seen {
+                    Some(last) if entry.reason == "retention" => w
+                        .last_visit_of_record(t.id)?
+                        .is_some_and(|v| doc::to_millis(v) > last),
+                    _ => false,
+                };
+                if unseen_hold {
+                    Some("held")
+                } else if seen_again {
+                    Some("seen again")
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let Some(why) = why else {
+            continue;
+        };
+        out.insert(key, why);
+        if kind == Some(DocKind::Member)
+            && let Some(group) = &entry.erasure
+        {
+            for (other, e) in &entries {
+                if e.erasure.as_ref() == Some(group) && e.void.is_none() {
+                    out.entry(other.clone()).or_insert(why);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Adds to `keep` what `other` holds that `keep` lacks: visits (by id) and the old code.

@@ -219,7 +219,7 @@ pub struct Session<'s> {
     changes_out: VecDeque<(Uuid, DocKind, Vec<u8>)>,
     /// Digest buckets whose entries we still owe the peer.
     digest_owed: Vec<u16>,
-    tombstones: HashSet<Uuid>,
+    tombstones: HashMap<Uuid, DocKind>,
     revocations: Revocations,
     /// Documents this session refused changes of: they are not synced further this
     /// session (their sync states described changes we do not hold).
@@ -273,7 +273,7 @@ impl<'s> Session<'s> {
             heads_told: HashSet::new(),
             changes_out: VecDeque::new(),
             digest_owed: Vec::new(),
-            tombstones: store.tombstone_ids()?,
+            tombstones: store.tombstone_kinds()?,
             revocations: Revocations::of(store)?,
             refused_docs: HashSet::new(),
             received_heads: HashMap::new(),
@@ -566,7 +566,7 @@ impl<'s> Session<'s> {
     /// either laptop has been revoked.
     fn after_org(&mut self) -> Result<(), SyncError> {
         apply_tombstones(self.store, self.now)?;
-        self.tombstones = self.store.tombstone_ids()?;
+        self.tombstones = self.store.tombstone_kinds()?;
         super::settle_tag(self.store, self.now)?;
         let devices = self.store.devices()?;
         if devices
@@ -638,13 +638,20 @@ impl<'s> Session<'s> {
             self.peer_have_through
         };
         self.my_feed_through = through;
-        let entries = self
+        let mut entries = self
             .store
             .feed_between(since, through)?
             .into_iter()
-            .filter(|e| e.kind != DocKind::Org && !self.tombstones.contains(&e.id))
+            .filter(|e| e.kind != DocKind::Org && !tombstoned(&self.tombstones, e.id, e.kind))
             .map(wire_entry)
             .collect::<Vec<_>>();
+        // Records an erasure was voided for: offered every time, since a peer that refused
+        // them while the tombstone stood has moved past them in our feed.
+        for e in self.store.held_void_documents()? {
+            if !entries.iter().any(|w| w.id == e.id) {
+                entries.push(wire_entry(e));
+            }
+        }
         self.report.feed_sent = entries.len();
         for e in &entries {
             self.outgoing.expect(e.id);
@@ -693,7 +700,8 @@ impl<'s> Session<'s> {
     fn take_entries(&mut self, entries: &[WireEntry]) -> Result<(), SyncError> {
         for e in entries {
             let ours = self.store.doc_heads(e.id)?;
-            match plan(e, ours.as_ref(), self.tombstones.contains(&e.id))? {
+            let stone = tombstoned(&self.tombstones, e.id, parse_kind(e.kind)?);
+            match plan(e, ours.as_ref(), stone)? {
                 SyncOp::Skip => {}
                 SyncOp::Want(kind) => {
                     self.kinds.insert(e.id, kind);
@@ -744,7 +752,7 @@ impl<'s> Session<'s> {
                     "an organisation record that is not this organisation's".into(),
                 ));
             }
-            if self.tombstones.contains(&m.id) {
+            if tombstoned(&self.tombstones, m.id, kind) {
                 self.report.refused_tombstoned += 1;
                 continue;
             }
@@ -883,7 +891,7 @@ impl<'s> Session<'s> {
             return Ok(());
         };
         let kind = parse_kind(m.kind)?;
-        if self.tombstones.contains(&m.id) || kind == DocKind::Org {
+        if tombstoned(&self.tombstones, m.id, kind) || kind == DocKind::Org {
             return Ok(());
         }
         let theirs: Vec<automerge::ChangeHash> =
@@ -993,15 +1001,15 @@ impl<'s> Session<'s> {
             let Some(id) = self.dirty.pop_first() else {
                 break;
             };
-            if self.tombstones.contains(&id)
-                || self.wanted.contains(&id)
-                || self.refused_docs.contains(&id)
-            {
+            if self.wanted.contains(&id) || self.refused_docs.contains(&id) {
                 continue;
             }
             let Some(kind) = self.kind_of(id)? else {
                 continue;
             };
+            if tombstoned(&self.tombstones, id, kind) {
+                continue;
+            }
             let state = match self.states.entry(id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -1194,6 +1202,12 @@ pub fn plan(
         Some(o) if o.heads == theirs.heads => SyncOp::Skip,
         Some(_) => SyncOp::TellHeads(kind),
     })
+}
+
+/// Whether a tombstone names `id` as a document of `kind` (one naming another kind refuses
+/// nothing).
+fn tombstoned(tombstones: &HashMap<Uuid, DocKind>, id: Uuid, kind: DocKind) -> bool {
+    tombstones.get(&id) == Some(&kind)
 }
 
 fn wire_entry(e: FeedEntry) -> WireEntry {

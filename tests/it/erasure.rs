@@ -163,7 +163,7 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
         },
     )
     .unwrap();
-    service::raise_concern(
+    let raised = service::raise_concern(
         &manager,
         &zeph.code,
         ConcernInput {
@@ -174,6 +174,8 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
         },
     )
     .unwrap();
+    // An open concern stops an erasure: this one is closed.
+    service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
     sync_pair(b, a).unwrap();
     sync_pair(c, b).unwrap();
     assert!(
@@ -235,6 +237,16 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
             .clone()
             .unwrap();
         assert!(note.contains("Visits include 2 visits"), "{note}");
+        // Every figure an erasure can lower for past periods is named.
+        for figure in [
+            "unique",
+            "new members",
+            "age, gender and area bands",
+            "conversations",
+            "plans",
+        ] {
+            assert!(note.contains(figure), "{figure}: {note}");
+        }
     }
     // Rebuilding the tables from the documents brings nothing back.
     c.store.rebuild_all().unwrap();
@@ -320,6 +332,12 @@ fn only_staff_request_erasure_and_set_holds_and_only_managers_confirm_and_set_re
     let r = service::request_erasure(&sam, &m.code, "Asked").unwrap();
     let refused = service::confirm_erasure(&sam, &r.id.to_string()).unwrap_err();
     assert_eq!(refused.kind(), "permission");
+    assert!(
+        refused
+            .to_string()
+            .contains("Confirming an erasure is for a manager"),
+        "{refused}"
+    );
     assert!(service::show_member(&manager, &m.code).is_ok());
 }
 
@@ -548,6 +566,344 @@ fn the_command_line_asks_confirms_holds_and_runs_retention_naming_members_by_cod
     let due = ok(&["--json", "retention", "due"]).json();
     assert_eq!(due["schedule"]["unseen_months"], 24);
     assert_eq!(due["members"].as_array().unwrap().len(), 0);
-    let run = ok(&["--json", "retention", "run"]).json();
+    let unsure = hubdesk(d, m, &["retention", "run"]);
+    assert_eq!(unsure.code, 2, "{}", unsure.stderr);
+    assert!(
+        unsure.stderr.contains("would anonymise 0 members") && unsure.stderr.contains("--yes"),
+        "{}",
+        unsure.stderr
+    );
+    let run = ok(&["--json", "retention", "run", "--yes"]).json();
     assert_eq!(run["anonymised"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn retention_refuses_an_age_below_eighteen_and_the_command_line_runs_only_when_told_yes() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    for age in [11, 17] {
+        let err = service::set_retention(
+            &manager,
+            RetentionSchedule {
+                unseen_months: None,
+                until_age: Some(age),
+                safeguarding_years: None,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), "validation", "{age}");
+    }
+    service::set_retention(
+        &manager,
+        RetentionSchedule {
+            unseen_months: None,
+            until_age: Some(18),
+            safeguarding_years: None,
+        },
+    )
+    .unwrap();
+}
+
+fn concern(ctx: &Ctx<'_>, code: &str) {
+    service::raise_concern(
+        ctx,
+        code,
+        ConcernInput {
+            words: WORDS.into(),
+            action: "Passed it to staff".into(),
+            present: None,
+            when: None,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_erasure_is_refused_while_the_member_has_an_open_safeguarding_concern() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    concern(&manager, &m.code);
+    let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+    let refused = service::confirm_erasure(&manager, &r.id.to_string()).unwrap_err();
+    assert_eq!(refused.kind(), "conflict");
+    assert!(
+        refused.to_string().contains("Close the concern first"),
+        "{refused}"
+    );
+    assert!(service::show_member(&manager, &m.code).is_ok());
+}
+
+#[test]
+fn a_concern_raised_apart_about_a_member_erased_elsewhere_comes_back_on_every_laptop_in_any_order()
+{
+    // Each order of sessions after the erasure: every laptop must end with the concern.
+    let orders: [&[(usize, usize)]; 3] = [
+        &[(1, 0), (2, 1), (0, 2), (1, 0), (2, 1)],
+        &[(2, 0), (1, 0), (2, 1), (0, 2), (1, 0), (2, 1)],
+        &[(1, 2), (0, 2), (1, 0), (2, 1), (0, 1), (2, 0)],
+    ];
+    for order in orders {
+        let all = crate::sync::laptops(2);
+        let (a, b) = (&all[0], &all[1]);
+        let manager = ctx_of(a);
+        let m = a.register(&manager, NAME, "2010-03");
+        sync_pair(b, a).unwrap();
+        sync_pair(&all[2], a).unwrap();
+        // Apart: B raises a concern, A erases the member.
+        concern(&ctx_of(b), &m.code);
+        let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+        service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+        for (x, y) in order {
+            sync_pair(&all[*x], &all[*y]).unwrap();
+        }
+        assert_converged(&all);
+        let record = hubdesk::domain::safeguarding_doc_id(m.id.0);
+        for (i, hub) in all.iter().enumerate() {
+            assert!(
+                hub.store.doc_heads(record).unwrap().is_some(),
+                "laptop {i} lost the concern in order {order:?}"
+            );
+            assert!(!hub.store.tombstone_ids().unwrap().contains(&record));
+            assert!(service::show_member(&ctx_of(hub), &m.code).is_err());
+        }
+    }
+}
+
+#[test]
+fn retention_on_one_laptop_does_not_erase_a_member_who_came_back_on_another_meanwhile() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let m = member_seen(a, "Una Unseen", "1999-06", "2024-03-02");
+    sync_pair(b, a).unwrap();
+    set_today(a, "2026-03-10");
+    set_today(b, "2026-03-05");
+    service::set_retention(
+        &ctx_of(a),
+        RetentionSchedule {
+            unseen_months: Some(24),
+            until_age: None,
+            safeguarding_years: None,
+        },
+    )
+    .unwrap();
+    // Apart: B signs the member in (a conversation too), A's retention run anonymises them.
+    let at_b = ctx_of(b);
+    service::open_day(&at_b, OpenDay::default()).unwrap();
+    service::sign_in_member(&at_b, &m.code, &[]).unwrap();
+    service::add_conversation(
+        &at_b,
+        &m.code,
+        ConversationInput {
+            what_matters: NOTE.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let run = service::run_retention(&ctx_of(a)).unwrap();
+    assert_eq!(run.anonymised, vec![m.id.0]);
+    for (x, y) in [(a, b), (b, a), (a, b)] {
+        sync_pair(x, y).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let shown = service::show_member(&ctx_of(hub), &m.code).unwrap();
+        assert_eq!(shown.summary.code, m.code);
+        // The visit A counted anonymously is the member's again, counted once.
+        let visits = service::outcome_report(
+            &ctx_of(hub),
+            &ReportRequest {
+                from: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                to: NaiveDate::from_ymd_opt(2024, 3, 3).unwrap(),
+                hub: None,
+                threshold: Some(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(figure(&visits, Some("attendance"), "Visits"), 1.0);
+    }
+}
+
+#[test]
+fn a_legal_hold_set_apart_stops_an_erasure_everywhere_and_the_request_says_why() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(a);
+    let m = a.register(&manager, NAME, "2010-03");
+    sync_pair(b, a).unwrap();
+    // Apart: B holds, A erases.
+    service::set_hold(&ctx_of(b), &m.code, "Inquiry moratorium on records").unwrap();
+    let r = service::request_erasure(&manager, &m.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (x, y) in [(a, b), (b, a), (a, b)] {
+        sync_pair(x, y).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let ctx = ctx_of(hub);
+        assert!(service::show_member(&ctx, &m.code).is_ok());
+        assert!(service::hold_status(&ctx, &m.code).unwrap().is_some());
+        let listed = service::list_erasure_requests(&ctx).unwrap();
+        let why = listed
+            .iter()
+            .find(|l| l.id == r.id)
+            .and_then(|l| l.not_carried_out.clone())
+            .unwrap();
+        assert!(why.contains("legal hold"), "{why}");
+    }
+}
+
+/// Writes a tombstone straight into the organisation's document, as a tampered laptop could.
+fn forge_tombstone(hub: &Hub, id: uuid::Uuid, kind: &str) {
+    use hubdesk::doc::{self, DocKind, TombstoneEntry};
+    let org_id = hub.store.local_device().unwrap().unwrap().org_id;
+    let mut w = hub.store.write().unwrap();
+    let org = w.doc_required(org_id, DocKind::Org).unwrap();
+    doc::put_entry(
+        org,
+        "tombstones",
+        &id.to_string(),
+        &TombstoneEntry {
+            kind: kind.into(),
+            at: doc::to_millis(t0()),
+            by: "forger".into(),
+            reason: "erased".into(),
+            into: None,
+            request: None,
+            erasure: None,
+            changes: None,
+            holds_seen: None,
+            last_seen: None,
+            void: None,
+        },
+    )
+    .unwrap();
+    doc::commit(org, t0(), "forged");
+    w.commit().unwrap();
+}
+
+#[test]
+fn a_forged_tombstone_naming_an_audit_log_or_the_organisation_deletes_and_refuses_nothing() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(b);
+    let m = b.register(&manager, NAME, "2010-03");
+    service::show_member(&manager, &m.code).unwrap();
+    sync_pair(b, a).unwrap();
+    let audit_docs: Vec<uuid::Uuid> = b
+        .store
+        .all_doc_ids()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, kind)| *kind == hubdesk::doc::DocKind::Audit as i64)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!audit_docs.is_empty());
+    let org_id = a.store.local_device().unwrap().unwrap().org_id;
+    forge_tombstone(a, audit_docs[0], "member");
+    forge_tombstone(a, org_id, "org");
+    forge_tombstone(a, audit_docs[0], "audit");
+    for (x, y) in [(a, b), (b, a)] {
+        sync_pair(x, y).unwrap();
+    }
+    for hub in [a, b] {
+        assert!(hub.store.doc_heads(audit_docs[0]).unwrap().is_some());
+        assert!(hub.store.doc_heads(org_id).unwrap().is_some());
+        assert!(!hub.store.tombstone_kinds().unwrap().contains_key(&org_id));
+    }
+    assert_converged(&all);
+}
+
+#[test]
+fn a_sync_file_relaying_a_removed_laptops_later_erasure_deletes_nobody() {
+    let all = crate::sync::laptops(2);
+    let (a, c, d) = (&all[0], &all[1], &all[2]);
+    let m = a.register(&ctx_of(a), NAME, "2010-03");
+    sync_pair(c, a).unwrap();
+    sync_pair(d, a).unwrap();
+    a.clock.set(t0() + Duration::hours(1));
+    service::revoke_device(&ctx_of(a), "laptop 3").unwrap();
+    // D, not told, erases the member two hours after t0; C, not told either, hears of it.
+    d.clock.set(t0() + Duration::hours(2));
+    let at_d = ctx_of(d);
+    let r = service::request_erasure(&at_d, &m.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&at_d, &r.id.to_string()).unwrap();
+    sync_pair(c, d).unwrap();
+    c.clock.set(t0() + Duration::hours(3));
+    let (file, _) = service::export_bundle(&ctx_of(c), None).unwrap();
+    service::import_bundle(&ctx_of(a), &file).unwrap();
+    assert!(service::show_member(&ctx_of(a), &m.code).is_ok());
+    assert!(!a.store.tombstone_ids().unwrap().contains(&m.id.0));
+}
+
+#[test]
+fn a_reason_that_names_the_member_by_name_or_code_is_refused() {
+    let hub = Hub::new();
+    let manager = hub.manager();
+    let m = hub.register(&manager, NAME, "2010-03");
+    let code_lower = m.code.to_lowercase().replace('-', "");
+    for reason in [
+        "ZEPHYRINE asked at the desk".to_string(),
+        "Asked by quill-feather's mum".replace("quill-feather", "Quillfeather"),
+        format!("Member {} asked", m.code),
+        format!("re {code_lower}"),
+        "Zéphyrine Quillfeather asked".to_string(),
+    ] {
+        for refused in [
+            service::request_erasure(&manager, &m.code, &reason).map(|_| ()),
+            service::set_hold(&manager, &m.code, &reason).map(|_| ()),
+        ] {
+            let err = refused.expect_err(&reason);
+            assert_eq!(err.kind(), "validation", "{reason}");
+            assert!(
+                err.to_string().contains("must not name the member"),
+                "{err}"
+            );
+        }
+    }
+    // A reason that merely shares letters with the name is fine.
+    service::request_erasure(&manager, &m.code, "Asked to be forgotten at the desk").unwrap();
+}
+
+#[test]
+fn a_record_merged_apart_with_an_erased_one_waits_for_a_manager_and_confirming_erases_it() {
+    let all = crate::sync::laptops(1);
+    let (a, b) = (&all[0], &all[1]);
+    let manager = ctx_of(a);
+    let x = a.register(&manager, NAME, "2010-03");
+    let y = a.register(&manager, "Zeph Quill", "2010-03");
+    sync_pair(b, a).unwrap();
+    // Apart: B finds X and Y are one person and merges them; A erases X.
+    service::merge_members(&ctx_of(b), &x.code, &y.code).unwrap();
+    let r = service::request_erasure(&manager, &x.code, "Asked to be forgotten").unwrap();
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (p, q) in [(a, b), (b, a)] {
+        sync_pair(p, q).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let waiting = service::list_erasure_requests(&ctx_of(hub)).unwrap();
+        let w = waiting
+            .iter()
+            .find(|w| w.id == r.id)
+            .expect("waiting again");
+        assert!(!w.confirmed);
+        assert!(
+            w.joined
+                .as_deref()
+                .unwrap()
+                .contains("Joined to a record that was erased")
+        );
+    }
+    service::confirm_erasure(&manager, &r.id.to_string()).unwrap();
+    for (p, q) in [(a, b), (b, a)] {
+        sync_pair(p, q).unwrap();
+    }
+    assert_converged(&all);
+    for hub in [a, b] {
+        let ctx = ctx_of(hub);
+        assert!(service::show_member(&ctx, &y.code).is_err());
+        assert!(service::show_member(&ctx, &x.code).is_err());
+        assert!(service::list_erasure_requests(&ctx).unwrap().is_empty());
+    }
 }

@@ -156,7 +156,8 @@ enum Op {
         concern: usize,
     },
     /// Staff ask for a member to be erased and a manager confirms it there and then (a legal
-    /// hold refuses it).
+    /// hold or an open concern refuses it); first, requests waiting again because a record
+    /// was joined apart to an erased one are confirmed.
     Erase {
         laptop: usize,
         member: usize,
@@ -1036,6 +1037,15 @@ fn run_ops(ops: &[Op], rounds: Option<Options>) -> (Vec<Hub>, Vec<(String, uuid:
                 concern,
             } => safeguard(&ctxs[laptop], code_of(&all[laptop], member), step, concern),
             Op::Erase { laptop, member } => {
+                // A record joined apart to one erased waits again: confirm those first.
+                for w in service::list_erasure_requests(&ctxs[laptop]).unwrap() {
+                    if w.joined.is_some() {
+                        crate::support::done_or_refused(
+                            "confirm joined erasure",
+                            service::confirm_erasure(&ctxs[laptop], &w.id.to_string()),
+                        );
+                    }
+                }
                 if let Some(code) = code_of(&all[laptop], member) {
                     match service::request_erasure(&ctxs[laptop], &code, "Asked to be forgotten") {
                         Ok(r) => crate::support::done_or_refused(

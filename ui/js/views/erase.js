@@ -101,7 +101,10 @@ async function requestsSection(ctx, manager, error) {
   const rows = requests.map((r) => {
     const who = `${r.preferred_name || ""} (${r.code || "?"})`;
     const cell = el("td", {});
-    if (r.held) {
+    if (r.joined) cell.append(el("p", { text: r.joined }));
+    if (r.not_carried_out) {
+      cell.append(el("span", { text: r.not_carried_out }));
+    } else if (r.held) {
       cell.append(el("span", { text: `Legal hold: “${r.held.reason}”, set by ${r.held.set_by}` }));
     } else if (manager) {
       const sure = el("div", { hidden: true, class: "confirm-erase" },
@@ -157,7 +160,7 @@ async function retentionSection(ctx, manager, error) {
     const form = el("form", { id: "retention-form", "aria-labelledby": "retention-form-title", novalidate: true },
       el("h3", { id: "retention-form-title", text: "Set the schedule" }),
       field("ret-unseen", "Anonymise members not seen for (months)", { type: "number", min: "1", max: "1200", value: num(s.unseen_months), inputmode: "numeric" }),
-      field("ret-age", "…or at their birthday (age), whichever is later", { type: "number", min: "11", max: "120", value: num(s.until_age), inputmode: "numeric" },
+      field("ret-age", "…or at their birthday (age), whichever is later", { type: "number", min: "18", max: "120", value: num(s.until_age), inputmode: "numeric" },
         "hubdesk keeps only the birth month, so the birthday counts from the first day of the next month."),
       field("ret-sg", "Keep closed safeguarding records (years)", { type: "number", min: "1", max: "100", value: num(s.safeguarding_years), inputmode: "numeric" }),
       el("p", { class: "hint", text: "Leave a box empty for no rule." }),
@@ -209,8 +212,18 @@ async function retentionSection(ctx, manager, error) {
   if (manager) {
     const runnable = now.filter((m) => !m.held).length + sgNow.length;
     const run = el("button", { type: "button", id: "retention-run", class: "danger", disabled: runnable === 0,
-      text: runnable ? `Run the schedule now (${runnable} due)` : "Run the schedule now (nobody due)" });
-    run.addEventListener("click", async () => {
+      text: runnable ? `Run the schedule now (${runnable} due)…` : "Run the schedule now (nobody due)" });
+    const members = now.filter((m) => !m.held).length;
+    const sure = el("div", { hidden: true, class: "confirm-erase", id: "retention-sure" },
+      el("p", { text: `This anonymises ${members} ${members === 1 ? "member" : "members"} and deletes ${sgNow.length} closed safeguarding ${sgNow.length === 1 ? "record" : "records"} on every laptop, for ever.` }),
+      el("button", { type: "button", class: "danger", id: "retention-run-now", text: `Anonymise ${members} now` }));
+    run.setAttribute("aria-expanded", "false");
+    run.addEventListener("click", () => {
+      sure.hidden = !sure.hidden;
+      run.setAttribute("aria-expanded", String(!sure.hidden));
+      if (!sure.hidden) sure.querySelector("button").focus();
+    });
+    sure.querySelector("button").addEventListener("click", async () => {
       try {
         const r = await api.runRetention();
         toast(`Anonymised ${r.anonymised.length} members; deleted ${r.safeguarding_deleted.length} safeguarding records.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}`);
@@ -220,7 +233,7 @@ async function retentionSection(ctx, manager, error) {
         showError(error, err);
       }
     });
-    section.append(run);
+    section.append(run, sure);
   }
   return section;
 }
