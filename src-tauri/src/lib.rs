@@ -1234,6 +1234,33 @@ async fn report_export_members<R: Runtime>(
     .await
 }
 
+/// Prints `what` the window shows: through the system's print dialog, or under
+/// HUBDESK_SAVE_AS (tests) to a PDF named `file_name` in that folder with no dialog (saved only
+/// if the file is really there), or answered as cancelled.
+async fn print_where_asked<R: Runtime>(
+    window: &tauri::WebviewWindow<R>,
+    state: &State<'_, AppState>,
+    what: &'static str,
+    file_name: impl FnOnce() -> PathBuf,
+) -> Res<PrintOutcome> {
+    Ok(match state.save_as() {
+        SaveAs::Dialog => print_window(window, None, what).await?,
+        SaveAs::Cancel => PrintOutcome::Cancelled,
+        SaveAs::Folder(dir) => {
+            let path = dir.join(file_name());
+            match print_window(window, Some(path.clone()), what).await? {
+                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
+                    PrintOutcome::Saved(path.display().to_string())
+                }
+                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
+                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
+                }
+                other => other,
+            }
+        }
+    })
+}
+
 /// Prints the report the screen shows (the Reports screen prints its preview alone, with no
 /// app around it) through the system's print dialog, whose "Print to File" makes a PDF. An
 /// export like any other: the reason is checked first, and the audit entry is written once
@@ -1251,23 +1278,10 @@ async fn report_print<R: Runtime>(
 ) -> Res<PrintOutcome> {
     let req = report_request(&from, &to, hub, threshold)?;
     state.with_ctx(|ctx| service::check_export(ctx, &req, &reason))?;
-    let outcome = match state.save_as() {
-        SaveAs::Dialog => print_window(&window, None, "report").await?,
-        SaveAs::Cancel => PrintOutcome::Cancelled,
-        SaveAs::Folder(dir) => {
-            let path = dir.join(format!("outcome-report-{}-to-{}.pdf", req.from, req.to));
-            let outcome = print_window(&window, Some(path.clone()), "report").await?;
-            match outcome {
-                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
-                    PrintOutcome::Saved(path.display().to_string())
-                }
-                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
-                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
-                }
-                other => other,
-            }
-        }
-    };
+    let outcome = print_where_asked(&window, &state, "report", || {
+        PathBuf::from(format!("outcome-report-{}-to-{}.pdf", req.from, req.to))
+    })
+    .await?;
     if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
         state.with_ctx(|ctx| service::record_printed_report(ctx, &req, &reason))?;
     }
@@ -1324,28 +1338,15 @@ async fn print_what_we_hold<R: Runtime>(
     reason: String,
 ) -> Res<PrintOutcome> {
     let code = state.with_ctx(|ctx| service::check_member_export(ctx, &id_or_code, &reason))?;
-    let outcome = match state.save_as() {
-        SaveAs::Dialog => print_window(&window, None, "page").await?,
-        SaveAs::Cancel => PrintOutcome::Cancelled,
-        SaveAs::Folder(dir) => {
-            let path = dir
-                .join(service::held_file_name(
-                    &code,
-                    service::HeldFormat::Html,
-                    chrono::Utc::now(),
-                ))
-                .with_extension("pdf");
-            match print_window(&window, Some(path.clone()), "page").await? {
-                PrintOutcome::Printed | PrintOutcome::Saved(_) if path.is_file() => {
-                    PrintOutcome::Saved(path.display().to_string())
-                }
-                PrintOutcome::Printed | PrintOutcome::Saved(_) => {
-                    PrintOutcome::Failed(format!("no file was written at {}", path.display()))
-                }
-                other => other,
-            }
-        }
-    };
+    let outcome = print_where_asked(&window, &state, "page", || {
+        PathBuf::from(service::held_file_name(
+            &code,
+            service::HeldFormat::Html,
+            chrono::Utc::now(),
+        ))
+        .with_extension("pdf")
+    })
+    .await?;
     if matches!(outcome, PrintOutcome::Printed | PrintOutcome::Saved(_)) {
         state.with_ctx(|ctx| service::record_member_printed(ctx, &id_or_code, &reason))?;
     }
