@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
+import { Builder, By, Capabilities, Key } from "selenium-webdriver";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const app = process.env.HUBDESK_APP || join(here, "..", "target", "debug", "hubdesk-desktop");
@@ -22,17 +22,36 @@ export async function startDriver() {
 }
 
 export function helpers(driver) {
-  const find = (css, timeout = 15000) => driver.wait(until.elementLocated(By.css(css)), timeout, `waiting for ${css}`);
+  /// Does `step` again when the screen redrew under it (WebKitWebDriver reports an element it
+  /// was just handing back as stale), as a person would look again.
+  async function again(step, attempts = 5) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (err.name !== "StaleElementReferenceError" || attempt >= attempts) throw err;
+      }
+    }
+  }
+  /// The first element matching `css`, waiting for it; a redraw while looking is looked past.
+  const find = (css, timeout = 15000) =>
+    driver.wait(
+      async () => {
+        try {
+          const found = await driver.findElements(By.css(css));
+          return found[0] || null;
+        } catch (err) {
+          if (err.name === "StaleElementReferenceError") return null;
+          throw err;
+        }
+      },
+      timeout,
+      `waiting for ${css}`,
+    );
   /// The element's text; a screen that redraws between finding it and reading it (a change
   /// event from the core) is read again, as a person would look again.
   async function textOf(css) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await (await find(css)).getText();
-      } catch (err) {
-        if (err.name !== "StaleElementReferenceError" || attempt >= 4) throw err;
-      }
-    }
+    return again(async () => (await find(css)).getText());
   }
   async function type(css, text) {
     const input = await find(css);
@@ -145,14 +164,17 @@ export function helpers(driver) {
   }
   /// Unlocks as `name` the way a person does: their tile, their PIN, Enter.
   async function unlockAs(name, pin) {
-    const tiles = await driver.findElements(By.css(".tiles .tile"));
-    let tile = null;
-    for (const t of tiles) if ((await t.getText()) === name) tile = t;
-    assert.ok(tile, `a lock screen tile for ${name}`);
-    await tile.click();
+    await find(".tiles .tile");
+    await again(async () => {
+      const tiles = await driver.findElements(By.css(".tiles .tile"));
+      let tile = null;
+      for (const t of tiles) if ((await t.getText()) === name) tile = t;
+      assert.ok(tile, `a lock screen tile for ${name}`);
+      await tile.click();
+    });
     await type("#pin", pin);
     await (await find("#pin")).sendKeys(Key.ENTER);
     await driver.wait(async () => (await textOf("#who-user")).includes(`as ${name} `), 15000, `unlocked as ${name}`);
   }
-  return { keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
+  return { again, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
 }
