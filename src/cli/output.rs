@@ -727,11 +727,10 @@ pub fn concerns(list: &[service::ConcernListItem]) -> String {
                 None => "passed on",
             };
             format!(
-                "{}  {}  {} ({}), raised by {}: {state}",
+                "{}  {}  {}, raised by {}: {state}",
                 c.id,
                 c.raised_at.format("%Y-%m-%d %H:%M"),
-                c.member.preferred_name,
-                c.member.code,
+                about(c.member.as_ref()),
                 c.raised_by
             )
         })
@@ -739,11 +738,18 @@ pub fn concerns(list: &[service::ConcernListItem]) -> String {
         .join("\n")
 }
 
+/// Whom a concern is about: their name and code, or that their record was erased.
+fn about(member: Option<&service::MemberSummary>) -> String {
+    match member {
+        Some(m) => format!("{} ({})", m.preferred_name, m.code),
+        None => "a member whose record was erased".into(),
+    }
+}
+
 pub fn concern(c: &service::ConcernDetail) -> String {
     let mut s = format!(
-        "Concern about {} ({}), {}\nRaised {} by {}{}\nHappened {}\nTheir words:\n  {}",
-        c.member.preferred_name,
-        c.member.code,
+        "Concern about {}, {}\nRaised {} by {}{}\nHappened {}\nTheir words:\n  {}",
+        about(c.member.as_ref()),
         if c.open { "open" } else { "closed" },
         c.raised_at.format("%Y-%m-%d %H:%M"),
         c.raised_by,

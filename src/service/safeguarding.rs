@@ -43,7 +43,9 @@ pub struct ConcernRaised {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConcernListItem {
     pub id: ConcernId,
-    pub member: MemberSummary,
+    /// Who it is about; None once their record was erased (the safeguarding record is kept
+    /// for its years under the retention schedule, and is still listed).
+    pub member: Option<MemberSummary>,
     pub raised_at: DateTime<Utc>,
     /// Who raised it, by name.
     pub raised_by: String,
@@ -58,7 +60,8 @@ pub struct ConcernListItem {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConcernDetail {
     pub id: ConcernId,
-    pub member: MemberSummary,
+    /// Who it is about; None once their record was erased (see [`ConcernListItem::member`]).
+    pub member: Option<MemberSummary>,
     pub raised_at: DateTime<Utc>,
     pub raised_by: String,
     pub hub: Option<String>,
@@ -154,13 +157,16 @@ pub fn list_concerns(ctx: &Ctx<'_>, open_only: bool) -> Result<Vec<ConcernListIt
         if !reads && r.raised_by != me {
             continue;
         }
-        // A concern about a record this laptop does not hold yet waits for it.
-        let Some(member) = ctx.store.member_by_id(r.person_id)? else {
-            continue;
+        let member = match ctx.store.member_by_id(r.person_id)? {
+            Some(m) => Some(MemberSummary::from_row(&m, today)),
+            // Kept after the member's record was erased: still a concern staff answer for.
+            None if ctx.store.is_tombstoned(r.record_id)? => None,
+            // A concern about a record this laptop does not hold yet waits for it.
+            None => continue,
         };
         out.push(ConcernListItem {
             id: ConcernId(r.id),
-            member: MemberSummary::from_row(&member, today),
+            member,
             raised_at: r.raised_at,
             raised_by: name_of(&names, &r.raised_by),
             open: reads.then_some(r.closed_at.is_none()),
@@ -361,12 +367,16 @@ pub(super) fn detail(
         .ok_or_else(|| Error::NotFound(format!("No concern has the id {}.", row.id)))?;
     let hub = ctx.hub()?;
     let today = ctx.today_at(&hub);
-    let member = ctx.store.member_by_id(row.person_id)?.ok_or_else(|| {
-        Error::NotFound(
-            "The member this concern is about is not on this laptop yet; sync, then try again."
-                .into(),
-        )
-    })?;
+    let member = match ctx.store.member_by_id(row.person_id)? {
+        Some(m) => Some(MemberSummary::from_row(&m, today)),
+        None if ctx.store.is_tombstoned(row.record_id)? => None,
+        None => {
+            return Err(Error::NotFound(
+                "The member this concern is about is not on this laptop yet; sync, then try again."
+                    .into(),
+            ));
+        }
+    };
     let names = user_names(ctx)?;
     let hubs: BTreeMap<String, String> = ctx
         .store
@@ -404,7 +414,7 @@ pub(super) fn detail(
     closes.sort_by(|(ia, a), (ib, b)| a.at.cmp(&b.at).then_with(|| ia.cmp(ib)));
     Ok(ConcernDetail {
         id: ConcernId(row.id),
-        member: MemberSummary::from_row(&member, today),
+        member,
         raised_at: from_millis(c.raised_at),
         raised_by: name_of(&names, &c.raised_by),
         hub: hubs.get(&c.hub).cloned(),

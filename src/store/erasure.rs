@@ -229,6 +229,11 @@ impl Store {
             .ctx("members for retention")
     }
 
+    /// Whether the organisation's tombstones name `id`: the document was erased.
+    pub fn is_tombstoned(&self, id: Uuid) -> Result<bool> {
+        is_tombstoned(&self.conn, id)
+    }
+
     /// Safeguarding documents whose member record is gone from this laptop (erased or
     /// anonymised), with whether a concern is open and when the last was closed.
     pub fn orphaned_safeguarding(&self) -> Result<Vec<OrphanedSafeguarding>> {
@@ -413,12 +418,15 @@ impl WriteTxn<'_> {
 
     /// Whether the organisation's tombstones name `id`, in this transaction's view.
     pub fn is_tombstoned(&self, id: Uuid) -> Result<bool> {
-        self.conn()
-            .query_row("SELECT 1 FROM tombstones WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .ctx("tombstone")
-            .map(|r| r.is_some())
+        is_tombstoned(self.conn(), id)
     }
+}
+
+fn is_tombstoned(conn: &rusqlite::Connection, id: Uuid) -> Result<bool> {
+    conn.query_row("SELECT 1 FROM tombstones WHERE id = ?1", [id], |_| Ok(()))
+        .optional()
+        .ctx("tombstone")
+        .map(|r| r.is_some())
 }
 
 /// The ids of the days each erased visit belongs to, with its activities (for the reports).

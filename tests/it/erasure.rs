@@ -475,6 +475,19 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     assert!(run.safeguarding_deleted.is_empty());
     let record = hubdesk::domain::safeguarding_doc_id(m.id.0);
     assert!(hub.store.doc_heads(record).unwrap().is_some(), "kept");
+    // Kept means staff still find it on the concerns screen, about an erased record.
+    let listed = service::list_concerns(&manager, false).unwrap();
+    assert_eq!(listed.len(), 1, "the kept concern is listed");
+    assert_eq!(listed[0].id, raised.id);
+    assert_eq!(listed[0].member, None);
+    assert_eq!(listed[0].open, Some(false));
+    let shown = service::show_concern(&manager, &raised.id.to_string()).unwrap();
+    assert_eq!(shown.member, None);
+    assert_eq!(shown.words, WORDS);
+    assert!(
+        !format!("{shown:?}").contains("Una"),
+        "nothing of the erased record"
+    );
 
     // Closed on 2 March 2024: kept 3 years, to 2 March 2027.
     set_today(&hub, "2027-03-01");
@@ -489,6 +502,12 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     assert_eq!(run.safeguarding_deleted, vec![record]);
     assert!(hub.store.doc_heads(record).unwrap().is_none());
     assert!(hub.store.tombstone_ids().unwrap().contains(&record));
+    assert!(
+        service::list_concerns(&hub.manager(), false)
+            .unwrap()
+            .is_empty(),
+        "gone with its record"
+    );
 }
 
 #[test]

@@ -225,7 +225,7 @@ fn a_record_saved_before_safeguarding_existed_takes_a_concern_and_shows_the_mark
             .speak_to_staff
     );
     let shown = service::show_concern(&hub.manager(), &raised.id.to_string()).unwrap();
-    assert_eq!(shown.member.preferred_name, "Zoë Fixture");
+    assert_eq!(shown.member.unwrap().preferred_name, "Zoë Fixture");
     let dump = hub.store.projection_dump().unwrap();
     hub.store.rebuild_all().unwrap();
     assert_eq!(hub.store.projection_dump().unwrap(), dump);
@@ -613,7 +613,7 @@ fn a_safeguarding_record_of_layout_1_still_loads_and_a_store_takes_it() {
     assert_eq!(listed[0].open, Some(false));
     let shown = service::show_concern(&manager, &listed[0].id.to_string()).unwrap();
     assert_eq!(shown.words, "Fixture words, as the member said them");
-    assert_eq!(shown.member.preferred_name, "Zoë Fixture");
+    assert_eq!(shown.member.unwrap().preferred_name, "Zoë Fixture");
     assert_eq!(shown.actions[0].reason.as_deref(), Some("What was said"));
     assert_eq!(shown.closes[0].outcome, "Support in place");
     // A new concern goes into the same record.

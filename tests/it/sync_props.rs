@@ -596,9 +596,9 @@ fn assert_concerns_agree(all: &[Hub]) {
                 .map(|c| {
                     let d = service::show_concern(&ctx, &c.id.to_string()).unwrap();
                     format!(
-                        "{} {} {:?} {} {:?} {:?}",
+                        "{} {:?} {:?} {} {:?} {:?}",
                         c.id,
-                        c.member.code,
+                        c.member.as_ref().map(|m| &m.code),
                         c.open,
                         d.words,
                         d.actions.iter().map(|a| &a.id).collect::<Vec<_>>(),

@@ -84,6 +84,12 @@ export function raiseSection(m, ctx) {
     open, done, form);
 }
 
+/// Whom a concern is about, for its row: their name and code, or that their record was
+/// erased (the safeguarding record is kept for its years; the core says None).
+const whom = (member) => (member ? `${member.preferred_name} (${member.code})` : "Member's record erased");
+/// The same, inside a sentence ("Concern about …").
+const about = (member) => (member ? whom(member) : "a member whose record was erased");
+
 /// `#/concerns` (the list) or `#/concerns/<id>` (one concern).
 export async function render(root, ctx) {
   if (ctx.arg) return concernPage(root, ctx, ctx.arg);
@@ -100,7 +106,7 @@ export async function render(root, ctx) {
   const open = list.filter((c) => c.open === true);
   const rest = list.filter((c) => c.open !== true);
   const row = (c) => el("tr", {},
-    el("td", {}, el("a", { href: `#/concerns/${encodeURIComponent(c.id)}`, "aria-label": `Concern about ${c.member.preferred_name} (${c.member.code}) raised ${dateInWords(c.raised_at)}`, text: `${c.member.preferred_name} (${c.member.code})` })),
+    el("td", {}, el("a", { href: `#/concerns/${encodeURIComponent(c.id)}`, "aria-label": `Concern about ${about(c.member)} raised ${dateInWords(c.raised_at)}`, text: whom(c.member) })),
     el("td", { text: `${dateInWords(c.raised_at)}, ${time(c.raised_at)}` }),
     el("td", { text: c.raised_by }),
     el("td", { text: c.open === true ? "Open" : c.open === false ? "Closed" : "Passed on to staff" }));
@@ -159,7 +165,7 @@ async function concernPage(root, ctx, id) {
   if (ctx.status.user && ctx.status.user.can_see_audit) forms.push(await auditSection(c));
   root.append(
     el("p", {}, el("a", { href: "#/concerns", text: "← All concerns" })),
-    el("h1", { tabindex: "-1", text: `Concern about ${c.member.preferred_name} (${c.member.code})` }),
+    el("h1", { tabindex: "-1", text: `Concern about ${about(c.member)}` }),
     el("p", { class: c.open ? "tag" : "hint", id: "concern-state", text: c.open ? "Open" : "Closed" }),
     c.reopened ? el("p", { class: "warning", id: "concern-reopened", text: "Open again: an action was recorded after it was closed, on a laptop that had not heard of the close. Look at it and close it again." }) : "",
     error,
