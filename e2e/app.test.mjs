@@ -168,7 +168,7 @@ test("a front desk day in the real window", async (t) => {
     assert.equal(await (await find("#admin-nav-users")).getAttribute("aria-current"), "page");
     assert.equal((await driver.findElements(By.css("#admin-hubs"))).length, 0, "only the chosen section shows");
     await look("09-admin");
-    for (const section of ["activities", "hubs", "laptops", "settings"]) {
+    for (const section of ["activities", "hubs", "laptops", "agreement", "settings"]) {
       await (await find(`#admin-nav-${section}`)).click();
       await find(`#admin-${section}`);
       assert.equal(await (await find(`#admin-nav-${section}`)).getAttribute("aria-current"), "page");

@@ -1,5 +1,5 @@
 // "What we hold" and the member agreement in the real window: a manager sets a new version of
-// the agreement; the desk signs a member in (the sign-in is done at once) and the agreement's
+// the agreement in Admin (a lower one refused at its field); the desk signs a member in (the sign-in is done at once) and the agreement's
 // words wait under the search with Accepted, from the keyboard; staff open What we hold from
 // the member page, see every part with who can see it, save it as a web page and as JSON (the
 // save dialog answered by a folder, HUBDESK_SAVE_AS) and print it; the desk is refused it.
@@ -57,10 +57,35 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   });
   const code = reg.member.code;
   await h.core("add_conversation", { idOrCode: code, req: { what_matters: "Getting back to football <b>now</b>" } });
-  const set = await h.core("set_agreement", { version: "2", text: WORDS });
-  assert.equal(set.in_force, true);
+  await h.core("set_agreement", { version: "1", text: "Our agreement, version 1." });
   await h.core("lock");
   await driver.navigate().refresh();
+  await h.find(".tiles .tile");
+
+  // The manager sets version 2 in Admin, Member agreement: a lower version is refused at its
+  // field, the dialog asks once more, and the new words are in force.
+  await h.unlockAs("Maya", "246810");
+  await driver.executeScript('location.hash = "#/admin/agreement"');
+  await see("#agreement-current", /In force: version 1, set .* by Maya/, "the words in force");
+  await h.type("#agreement-version", "0.9");
+  await (await h.find("#agreement-text")).sendKeys("Lower");
+  await (await h.find("#agreement-set")).click();
+  await (await h.find("dialog[open] button[type=submit]")).click();
+  await see("#agreement-version-error", /lower than version 1/, "a lower version is refused at its field");
+  assert.equal(await h.focusedId(), "agreement-version");
+  await h.type("#agreement-version", "2");
+  await driver.executeScript("const t = document.querySelector('#agreement-text'); t.value = arguments[0];", WORDS);
+  await (await h.find("#agreement-set")).click();
+  await see("dialog[open]", /Set version 2 of the member agreement\?/, "asked once more");
+  await (await h.find("dialog[open] button[type=submit]")).click();
+  await see("#toast", /Version 2 of the agreement is in force/, "set");
+  await see("#agreement-current", /In force: version 2/, "version 2 in force");
+  const rows = await driver.executeScript("return [...document.querySelectorAll('#agreement-versions tbody tr')].map((r) => [...r.cells].map((c) => c.textContent).join('|'))");
+  assert.equal(rows.length, 2);
+  assert.match(rows[0], /^2\|.*\|Maya\|in force$/);
+  assert.match(rows[1], /^1\|.*\|Maya\|earlier$/);
+  await h.look("agreement-admin", { at: "#agreement-form" });
+  await (await h.find("#lock-button")).click();
   await h.find(".tiles .tile");
 
   // The desk: type the code, Enter. Signed in at once; the agreement waits under the search.

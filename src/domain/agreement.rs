@@ -129,7 +129,7 @@ pub fn check_text(text: &str) -> Result<String, ValidationError> {
     if t.trim().is_empty() {
         return Err(ValidationError::new(
             "text",
-            "the agreement's words are empty; write the whole agreement in the file",
+            "the agreement's words are empty; write the whole agreement, as members will read it",
         ));
     }
     if t.chars().count() > MAX_AGREEMENT_CHARS {

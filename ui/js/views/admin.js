@@ -4,7 +4,7 @@
 // and a screen reader's list of links all work without a tab widget's own key rules.
 
 import { api } from "../api.js";
-import { el, field, errorBox, load, showError, runner, showSyncProgress } from "../dom.js";
+import { el, field, errorBox, load, showError, runner, showSyncProgress, fieldError, clearFieldErrors, toast } from "../dom.js";
 import { openDialog, confirmDialog, promptDialog, changeThrough } from "../dialog.js";
 
 const ROLES = ["desk", "navigator", "staff", "manager"];
@@ -13,9 +13,9 @@ const KINDS = ["group", "wellbeing-project", "collaboration", "one-to-one", "spa
 export async function render(root, ctx) {
   const error = errorBox("admin-error");
   const loaded = await load(root, ctx, "Admin", error, () =>
-    Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs(), api.listDevices(), api.syncStatus()]));
+    Promise.all([api.listUsers(), api.listActivities(), api.showSettings(), api.listHubs(), api.listDevices(), api.syncStatus(), api.listAgreements()]));
   if (!loaded) return;
-  const [users, activities, settings, hubs, devices, sync] = loaded;
+  const [users, activities, settings, hubs, devices, sync, agreements] = loaded;
   const run = runner(ctx, error);
 
   const userRows = users.map((u) =>
@@ -134,6 +134,8 @@ export async function render(root, ctx) {
     run(() => api.updateSettings({ idle_lock_minutes: n("set-idle"), lockout_failures: n("set-failures"), lockout_minutes: n("set-lockout"), back_entry_days: n("set-back-entry"), audit_retention_months: n("set-audit-retention") }), "Settings saved.");
   });
 
+  const agreementParts = agreementSection(ctx, agreements);
+
   const peers = new Map(sync.peers.map((p) => [p.device_id, p]));
   const deviceRows = devices.map((d) => {
     const p = peers.get(d.id);
@@ -206,6 +208,7 @@ export async function render(root, ctx) {
     activities: () => section("activities", table("What members can come for", ["Name", "Kind", "Status", ""], activityRows), addActivity),
     hubs: () => section("hubs", table("Where drop-in days happen", ["Name", "Time zone", "", ""], hubRows), addHub),
     laptops: () => section("laptops", table("Laptops of this organisation", ["Name", "Paired", "Sync", ""], deviceRows), sessionsBox, showCode, codeBox, syncForm),
+    agreement: () => section("agreement", ...agreementParts),
     settings: () => section("settings", settingsForm),
   };
   const chosen = SECTIONS[ctx.arg] ? ctx.arg : "users";
@@ -220,7 +223,80 @@ export async function render(root, ctx) {
   root.querySelector(ctx.arg && SECTIONS[ctx.arg] ? `#${chosen}-title` : "h1").focus();
 }
 
-const SECTIONS = { users: "Users", activities: "Activities", hubs: "Hubs", laptops: "Laptops", settings: "Settings" };
+const SECTIONS = { users: "Users", activities: "Activities", hubs: "Hubs", laptops: "Laptops", agreement: "Member agreement", settings: "Settings" };
+
+/// The member agreement: the words in force, every version set, and a form for a new version.
+/// A new version is asked of each member at their next sign-in (never holding it up), so the
+/// form asks once more before setting it; a version's words never change afterwards.
+function agreementSection(ctx, agreements) {
+  const when = (at) => new Date(at).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+  const current = agreements.find((a) => a.in_force);
+  const disputed = agreements.some((a) => a.disputed);
+  const inForce = current
+    ? el("div", { id: "agreement-current" },
+      el("h3", { text: `In force: version ${current.version}, set ${when(current.set_at)} by ${current.set_by}` }),
+      el("p", { class: "held-words", id: "agreement-current-words", text: current.text }))
+    : el("p", { id: "agreement-current", text: "No agreement words are set yet. Members are registered under the version the registration form names; set the words here so the desk can show them." });
+  const warning = disputed
+    ? el("p", { class: "warning", id: "agreement-disputed", text: "Two laptops set different words for one version while apart; the words shown as in force are the ones every laptop uses. Set a new version to settle it." })
+    : null;
+  const versions = agreements.length
+    ? el("table", { id: "agreement-versions" }, el("caption", { text: "Every version set, newest first" }),
+      el("thead", {}, el("tr", {}, ["Version", "Set", "By", "State"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, agreements.map((a) => el("tr", {},
+        el("th", { scope: "row", text: a.version }),
+        el("td", { text: when(a.set_at) }),
+        el("td", { text: a.set_by }),
+        el("td", { text: a.in_force ? "in force" : a.disputed ? "set apart, not used" : "earlier" })))))
+    : null;
+  const error = errorBox("agreement-error");
+  const words = el("textarea", { id: "agreement-text", name: "agreement-text", rows: "8", maxlength: "40000", required: true, "aria-describedby": "agreement-text-hint" });
+  const form = el("form", { class: "inline-form agreement-form", id: "agreement-form", "aria-labelledby": "agreement-new-title" },
+    el("h3", { id: "agreement-new-title", text: "Set a new version" }),
+    field("agreement-version", "Version", { autocomplete: "off", required: true, inputmode: "decimal" }, current ? `Higher than ${current.version}: a number like ${nextVersion(current.version)}, or ${current.version}.1 for a small change.` : "A number like 1, or 1.1 for a small change."),
+    el("div", { class: "field" },
+      el("label", { for: "agreement-text", text: "The words, as members will read them" }),
+      el("p", { class: "hint", id: "agreement-text-hint", text: "Plain text; a blank line starts a new paragraph." }),
+      words),
+    error,
+    el("button", { type: "submit", id: "agreement-set", text: "Set this version" }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFieldErrors(form);
+    error.textContent = "";
+    const version = form.querySelector("#agreement-version").value.trim();
+    const text = words.value;
+    // A refusal about the form's own fields closes the dialog and is shown at the field.
+    const FIELDS = { version: "agreement-version", text: "agreement-text" };
+    let refused = null;
+    const done = await openDialog({
+      title: `Set version ${version} of the member agreement?`,
+      message: "Each member is asked to accept it the next time they sign in (their sign-in is never held up). Its words can't be changed afterwards, only replaced by a higher version.",
+      confirm: `Set version ${version}`,
+      action: async () => {
+        try {
+          await api.setAgreement(version, text);
+        } catch (err) {
+          if (!FIELDS[err.field]) throw err;
+          refused = err;
+        }
+      },
+    });
+    if (done === "locked") return ctx.refresh();
+    if (refused) return fieldError(form, FIELDS[refused.field], refused.message);
+    if (done) {
+      toast(`Version ${version} of the agreement is in force.`);
+      ctx.refresh();
+    }
+  });
+  return [inForce, warning, versions, form];
+}
+
+/// The next whole version after `v` ("2.1" gives "3").
+function nextVersion(v) {
+  const whole = Number.parseInt(v, 10);
+  return Number.isFinite(whole) ? String(whole + 1) : "2";
+}
 
 /// The section links: a list of plain links, the one showing marked as the current page.
 function sectionNav(chosen) {
