@@ -39,10 +39,10 @@ test("a front desk day in the real window", async (t) => {
     await type("#manager", "Maya");
     await type("#pin", "246810");
     await type("#pin2", "246810");
-    await (await find("form button[type=submit]")).click();
+    await h.click("form button[type=submit]");
     // The recovery key, shown this once, before anything else.
     await find("#recovery-code");
-    await (await find("#recovery-kept")).click();
+    await h.click("#recovery-kept");
     await driver.wait(until.elementLocated(By.css(".tiles .tile")), 15000);
   });
 
@@ -59,7 +59,7 @@ test("a front desk day in the real window", async (t) => {
 
   await t.test("the desk opens the day and the search box has focus", async () => {
     await look("03-day-closed");
-    await (await find("#open-day")).click();
+    await h.click("#open-day");
     const search = await find("#search");
     await driver.wait(async () => (await driver.switchTo().activeElement().getAttribute("id")) === "search", 5000);
     assert.equal(await search.getAttribute("id"), "search");
@@ -67,22 +67,22 @@ test("a front desk day in the real window", async (t) => {
   });
 
   await t.test("registering a member shows the new code until the desk goes back to the day", async () => {
-    await (await find("#register-link")).click();
+    await h.click("#register-link");
     await type("#name", "Zoë O'Brien");
     await type("#born", "1990-04");
-    await (await find("#agreement-no")).click();
-    await (await find("#register-submit")).click();
+    await h.click("#agreement-no");
+    await h.click("#register-submit");
     await driver.wait(async () => (await textOf("#born-error")).length > 0, 5000);
     assert.match(await textOf("#born-error"), /members are 11 to 25/i);
     assert.equal(await (await find("#born")).getAttribute("aria-invalid"), "true");
     await type("#born", "2010-04");
     await type("#pronouns", "she/her");
     await look("05-register");
-    await (await find("#sign-in-now")).click(); // register only; the desk signs her in below
-    await (await find("#register-submit")).click();
+    await h.click("#sign-in-now"); // register only; the desk signs her in below
+    await h.click("#register-submit");
     await find("#registered-code");
     assert.match(await textOf("#registered-title"), /Zoë O'Brien is registered/);
-    await (await find("#registered-done")).click();
+    await h.click("#registered-done");
     await find("#search");
   });
 
@@ -97,18 +97,18 @@ test("a front desk day in the real window", async (t) => {
   });
 
   await t.test("her page shows her profile and today's visit, legal name hidden until asked", async () => {
-    await (await find("#who-is-in a")).click();
+    await h.click("#who-is-in a");
     await driver.wait(async () => (await textOf("h1")).includes("Zoë O'Brien"), 5000);
     assert.match(await textOf("table.visits"), /still in/);
     const reveal = await find("#show-legal");
     assert.equal(await reveal.getAttribute("aria-expanded"), "false");
     await look("07b-member");
-    await (await find("a[href='#/day']")).click();
+    await h.click("a[href='#/day']");
     await find("#search");
   });
 
   await t.test("a conversation is recorded with her on her page, and an empty one is refused beside its field", async () => {
-    await (await find("#who-is-in a")).click();
+    await h.click("#who-is-in a");
     await driver.wait(async () => (await textOf("h1")).includes("Zoë O'Brien"), 5000);
     assert.match(await textOf("#conversations"), /No conversations yet/);
     const form = await find("#conversation-form");
@@ -123,7 +123,7 @@ test("a front desk day in the real window", async (t) => {
     await type("#conv-next-steps", "Come to Thursday's art group");
     // The date picker is WebKit's own control: its value is set here, to today (its minimum).
     await driver.executeScript("const d = document.getElementById('conv-follow-up'); d.value = d.min;");
-    await (await find("#conversation-form button[type='submit']")).click();
+    await h.click("#conversation-form button[type='submit']");
     // The list, not the form: the typed words are in the form until the page is drawn again.
     await driver.wait(async () => {
       try {
@@ -136,7 +136,7 @@ test("a front desk day in the real window", async (t) => {
     assert.match(await textOf("ol.conversations"), /drawing\.\nSeeing her friends/, "her line break is kept");
     assert.equal(await driver.executeScript("return document.getElementById('conv-what-matters').value"), "", "the form is empty again");
     await look("07c-conversation", { at: "#conversations" });
-    await (await find("a[href='#/day']")).click();
+    await h.click("a[href='#/day']");
     await find("#search");
     await driver.wait(async () => /Zoë O'Brien \(.+\) due today/.test(await textOf("#follow-ups")), 5000);
     await look("07d-follow-ups", { at: "#follow-ups" });
@@ -145,13 +145,13 @@ test("a front desk day in the real window", async (t) => {
 
   await t.test("sign out takes her off the list", async () => {
     // The button names her code too: two people of one name are two different buttons.
-    await (await find("#who-is-in button[aria-label^='Sign out Zoë O\\'Brien, ']")).click();
+    await h.click("#who-is-in button[aria-label^='Sign out Zoë O\\'Brien, ']");
     await driver.wait(async () => (await textOf("#who-is-in")).includes("Nobody is signed in"), 5000);
   });
 
   await t.test("a wrong PIN is refused with a reason", async () => {
-    await (await find("#lock-button")).click();
-    await (await find(".tiles .tile")).click();
+    await h.click("#lock-button");
+    await h.click(".tiles .tile");
     await type("#pin", "0000");
     await (await find("#pin")).sendKeys(Key.ENTER);
     await driver.wait(async () => (await textOf("#unlock-error")).length > 0, 5000);
@@ -163,13 +163,13 @@ test("a front desk day in the real window", async (t) => {
   });
 
   await t.test("the admin screen is there for a manager, one section at a time", async () => {
-    await (await find("#nav-admin")).click();
+    await h.click("#nav-admin");
     await find("#user-name");
     assert.equal(await (await find("#admin-nav-users")).getAttribute("aria-current"), "page");
     assert.equal((await driver.findElements(By.css("#admin-hubs"))).length, 0, "only the chosen section shows");
     await look("09-admin");
     for (const section of ["activities", "hubs", "laptops", "agreement", "settings"]) {
-      await (await find(`#admin-nav-${section}`)).click();
+      await h.click(`#admin-nav-${section}`);
       await find(`#admin-${section}`);
       assert.equal(await (await find(`#admin-nav-${section}`)).getAttribute("aria-current"), "page");
       // The section's heading takes focus, so a screen reader says where the link went.
@@ -179,7 +179,7 @@ test("a front desk day in the real window", async (t) => {
   });
 
   await t.test("a dialog asks for the new PIN: labelled, Escape cancels, focus comes back", async () => {
-    await (await find("#admin-nav-users")).click();
+    await h.click("#admin-nav-users");
     const reset = await find("button[aria-label='Reset PIN for Maya']");
     await reset.click();
     const dialog = await find("dialog[open]");
@@ -192,7 +192,7 @@ test("a front desk day in the real window", async (t) => {
     await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
     assert.equal(await driver.switchTo().activeElement().getAttribute("aria-label"), "Reset PIN for Maya");
     // Roles are ticked, not typed as a comma list; the ones held now are ticked already.
-    await (await find("button[aria-label='Roles of Maya']")).click();
+    await h.click("button[aria-label='Roles of Maya']");
     await find("dialog[open] fieldset");
     assert.equal(await (await find("dialog[open] #edit-role-manager")).isSelected(), true);
     assert.equal(await (await find("dialog[open] #edit-role-desk")).isSelected(), false);
@@ -202,8 +202,8 @@ test("a front desk day in the real window", async (t) => {
   });
 
   await t.test("renaming a hub is done with the keyboard alone, and a refusal shows in the dialog", async () => {
-    await (await find("#admin-nav-hubs")).click();
-    await (await find("button[aria-label='Rename Riverside Hub']")).click();
+    await h.click("#admin-nav-hubs");
+    await h.click("button[aria-label='Rename Riverside Hub']");
     await find("dialog[open]");
     const input = driver.switchTo().activeElement();
     await input.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE, Key.ENTER);
@@ -214,28 +214,28 @@ test("a front desk day in the real window", async (t) => {
     await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
     await driver.wait(async () => (await textOf("#admin-hubs")).includes("Riverside Hub North"), 5000);
     assert.match(await textOf("#toast"), /Hub renamed/);
-    await (await find("a[href='#/day']")).click();
+    await h.click("a[href='#/day']");
     await find("#search");
   });
 
   await t.test("the manager shows a pairing code for a new laptop, and sync says where it stands", async () => {
     assert.match(await textOf("#sync-state"), /No other laptops paired/);
-    await (await find("#nav-admin")).click();
-    await (await find("#admin-nav-laptops")).click();
-    await (await find("#show-pairing-code")).click();
+    await h.click("#nav-admin");
+    await h.click("#admin-nav-laptops");
+    await h.click("#show-pairing-code");
     const code = await textOf(".pairing-code");
     assert.match(code, /^[0-9]{6}$/);
     await look("10-pairing-code");
-    await (await find("#nav-review")).click();
+    await h.click("#nav-review");
     await find("#dup-title");
     assert.match(await textOf("main"), /No likely duplicates/);
     await look("11-review");
-    await (await find("a[href='#/day']")).click();
+    await h.click("a[href='#/day']");
     await find("#search");
   });
 
   await t.test("closing the day asks first, and Escape leaves it open", async () => {
-    await (await find("#close-day")).click();
+    await h.click("#close-day");
     const dialog = await find("dialog[open]");
     assert.match(await dialog.getText(), /Anyone still in will be signed out/);
     // Something that cannot be undone starts on the safe answer.
@@ -277,11 +277,11 @@ test("registering refuses a likely duplicate until the desk chooses, and Review 
   const focused = async () => driver.switchTo().activeElement();
 
   await t.test("unlock and open the register form", async () => {
-    await (await find(".tiles .tile")).click();
+    await h.click(".tiles .tile");
     await type("#pin", "246810");
     await (await find("#pin")).sendKeys(Key.ENTER);
     await find("#search");
-    await (await find("#register-link")).click();
+    await h.click("#register-link");
     await find("#register-form");
   });
 
@@ -304,19 +304,19 @@ test("registering refuses a likely duplicate until the desk chooses, and Review 
     assert.match(await textOf("#consents"), /Take photos of me at the hub/);
     assert.match(await textOf("#consents-hint"), /need the member agreement/);
     // Registering without an answer is refused beside the question.
-    await (await find("#register-submit")).click();
+    await h.click("#register-submit");
     await driver.wait(async () => (await textOf("#agreement-error")).length > 0, 5000);
-    await (await find("#agreement-yes")).click();
+    await h.click("#agreement-yes");
     assert.equal(await photos.isEnabled(), true);
     await photos.click();
     await look("20-register-consents");
-    await (await find("#register-submit")).click();
+    await h.click("#register-submit");
     await find("#registered-code");
     assert.match(await textOf("#registered-code"), /^[0-9A-Z]+-[0-9A-Z]+$/);
     assert.match(await textOf(".registered"), /They are signed in now/);
     assert.equal(await (await focused()).getAttribute("id"), "registered-done");
     await look("21-registered");
-    await (await find("#register-another")).click();
+    await h.click("#register-another");
     await find("#register-form");
   });
 
@@ -325,28 +325,28 @@ test("registering refuses a likely duplicate until the desk chooses, and Review 
     const born = await type("#born", "03/2010");
     await driver.wait(until.elementLocated(By.css("#duplicates .candidate")), 5000);
     assert.match(await textOf("#duplicates"), /first name and surname swapped/);
-    await (await find("#agreement-no")).click();
+    await h.click("#agreement-no");
     await born.sendKeys(Key.ENTER);
     await driver.wait(async () => (await (await focused()).getAttribute("class") || "").includes("candidate"), 5000);
     assert.match(await textOf("#register-error"), /None of these/);
     assert.equal((await driver.findElements(By.css("#registered-code"))).length, 0, "nothing was registered");
     await look("22-register-duplicate");
-    await (await find("#register-anyway")).click();
+    await h.click("#register-anyway");
     await find("#registered-code");
-    await (await find("#registered-done")).click();
+    await h.click("#registered-done");
     await find("#search");
   });
 
   await t.test("Review lists the pair in words, compares them side by side, and asks before merging", async () => {
-    await (await find("#nav-review")).click();
+    await h.click("#nav-review");
     await find("#dup-pairs");
     assert.match(await textOf("#dup-count"), /Pairs 1–1 of 1/);
     assert.match(await textOf("#dup-pairs"), /Same birth month, first name and surname swapped/);
-    await (await find("#dup-pairs button[aria-expanded]")).click();
+    await h.click("#dup-pairs button[aria-expanded]");
     await find("#dup-pairs .compare");
     assert.match(await textOf("#dup-pairs .compare"), /Registered first: Chris Jones/);
     await look("23-review-compare");
-    await (await find("#dup-pairs .merge-careful button.danger")).click();
+    await h.click("#dup-pairs .merge-careful button.danger");
     const dialog = await find("dialog[open]");
     assert.match(await dialog.getText(), /Chris Jones .* and Jones Chris/s);
     assert.equal(await (await focused()).getText(), "Cancel");

@@ -67,7 +67,7 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
   });
 
   await t.test("Audit log opens from the menu, newest first, in a table with headers", async () => {
-    await (await h.find("#nav-audit")).click();
+    await h.click("#nav-audit");
     await h.find("#audit-table");
     assert.equal(await h.focusedId(), "audit-title");
     await see("#audit-status", /Showing entries 1 to \d+/, "entries shown");
@@ -83,7 +83,7 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
   await t.test("filtered by one member's code: only their entries", async () => {
     const code = codes["Ada Lovelock"];
     await typeInto("#audit-member", code);
-    await (await h.find("#audit-show")).click();
+    await h.click("#audit-show");
     await see("#audit-caption", /entries 1 to \d+,/, "the entries about Ada");
     const members = await column(5);
     assert.ok(members.length >= 2 && members.every((c) => c === code), members.join());
@@ -99,23 +99,23 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
 
   await t.test("an unknown member is refused beside the field", async () => {
     await typeInto("#audit-member", "ZZZ");
-    await (await h.find("#audit-show")).click();
+    await h.click("#audit-show");
     await driver.wait(async () => /\w/.test(await h.textOf("#audit-member-error")), 15000, "the refusal");
     assert.equal(await h.focusedId(), "audit-member");
     await driver.executeScript("document.querySelector('#audit-member').value = arguments[0]", codes["Ada Lovelock"]);
-    await (await h.find("#audit-show")).click();
+    await h.click("#audit-show");
     await see("#audit-caption", new RegExp(`entries 1 to ${about},`), "Ada's entries again");
   });
 
   await t.test("an export without a reason is refused beside the reason", async () => {
-    await (await h.find("#audit-export")).click();
+    await h.click("#audit-export");
     await driver.wait(async () => /\w/.test(await h.textOf("#audit-reason-error")), 15000, "the reason asked for");
     assert.equal(await h.focusedId(), "audit-reason");
   });
 
   await t.test("the filtered entries are saved as CSV, and the export is itself logged", async () => {
     await typeInto("#audit-reason", "Subject access request");
-    await (await h.find("#audit-export")).click();
+    await h.click("#audit-export");
     await see("#audit-export-status", /Saved as .*\.csv\./, "the CSV saved");
     const m = (await h.textOf("#audit-export-status")).match(/Saved as (.+?\.csv)\./);
     const path = m[1];
@@ -128,14 +128,14 @@ test("a manager filters the audit log by member and exports it; the desk cannot"
     assert.match(csv, new RegExp(codes["Ada Lovelock"]));
     assert.doesNotMatch(csv, /Lovelock|Brightwell/, "never a member's name");
     await h.look("audit-03-exported", { at: "#audit-export-form" });
-    await (await h.find("#audit-show")).click();
+    await h.click("#audit-show");
     await see("#audit-caption", new RegExp(`entries 1 to ${about + 1},`), "the export is in the log");
     assert.equal((await column(4))[0], "audit.exported");
     assert.match((await column(6))[0], /Reason: Subject access request/);
   });
 
   await t.test("the desk is not offered the audit log, and the core refuses it", async () => {
-    await (await h.find("#lock-button")).click();
+    await h.click("#lock-button");
     await h.find(".tiles .tile");
     await h.unlockAs("Dee", "135791");
     assert.equal(await (await h.find("#nav-audit")).isDisplayed(), false);

@@ -55,13 +55,13 @@ test("a manager makes a backup from the Backups screen and sets this laptop's sc
   assert.ok(savedIn, "scripts/e2e sets HUBDESK_SAVE_AS for this file");
   await h.setUpOrganisation();
   await h.unlockAs("Maya", "246810");
-  await (await h.find("#nav-backup")).click();
+  await h.click("#nav-backup");
   await h.find("#backup-now");
   assert.equal(await h.textOf("h1"), "Backups");
   assert.equal(await h.textOf("#backup-last"), "No backup has been made on this laptop yet.");
 
   // The save dialog is answered by the folder: the backup goes there under its dated name.
-  await (await h.find("#backup-now")).click();
+  await h.click("#backup-now");
   await driver.wait(async () => (await h.textOf("#backup-last")).startsWith("Made "), 30000, "the screen says the backup was made");
   const made = readdirSync(savedIn).filter((n) => /^hubdesk-backup-\d{4}-\d{2}-\d{2}-\d{6}\.hdbackup$/.test(n));
   assert.equal(made.length, 1, `one backup in ${savedIn}: ${readdirSync(savedIn)}`);
@@ -69,12 +69,12 @@ test("a manager makes a backup from the Backups screen and sets this laptop's sc
 
   // A schedule into the same folder, kept three deep; then a backup into that folder.
   await h.type("#backup-folder", savedIn);
-  await (await h.find("#backup-every option[value=daily]")).click();
+  await h.click("#backup-every option[value=daily]");
   await h.type("#backup-keep", "3");
-  await (await h.find("#backup-schedule-form button[type=submit]")).click();
+  await h.click("#backup-schedule-form button[type=submit]");
   await driver.wait(async () => (await h.textOf("#backup-scheduled")).startsWith("Scheduled: every day"), 15000, "the schedule is shown");
   assert.equal(await h.textOf("#backup-scheduled"), `Scheduled: every day to ${savedIn}, keeping the last 3.`);
-  await (await h.find("#backup-now-folder")).click();
+  await h.click("#backup-now-folder");
   await driver.wait(async () => readdirSync(savedIn).filter((n) => n.endsWith(".hdbackup")).length === 2, 30000, "a second backup in the folder");
   await h.find("#backup-now");
   await h.look("backup");

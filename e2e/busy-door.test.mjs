@@ -52,7 +52,7 @@ test("a busy door on the demo organisation", async (t) => {
   const byWordsKeys = []; // "ay r", in the window
 
   await t.test("the demo opens, the desk unlocks and the day is open", async () => {
-    await (await h.find("#open-demo")).click();
+    await h.click("#open-demo");
     const tiles = await driver.wait(until.elementsLocated(By.css(".tiles .tile")), 120000);
     for (const tile of tiles) if ((await tile.getText()) === "Demo Desk") await tile.click();
     await h.type("#pin", "135791");
@@ -181,7 +181,7 @@ test("a busy door on the demo organisation", async (t) => {
     await h.find("dialog[open]");
     await h.keys(Key.ENTER);
     await driver.wait(async () => !(await inNow()).includes(m.code), 5000);
-    await (await h.find("#toast-action")).click();
+    await h.click("#toast-action");
     await driver.wait(async () => (await inNow()).includes(m.code), 5000, "Undo signs them back in");
     // On the same visit: one afternoon is still one visit.
     await driver.wait(async () => (await h.textOf("#toast")).includes("is back in, on the same visit"), 5000);
@@ -297,7 +297,7 @@ test("a busy door on the demo organisation", async (t) => {
     await h.keys(Key.ENTER);
     const name = await h.find("#name");
     await driver.wait(async () => (await name.getAttribute("value")) === "Qzxv Newcomer", 5000);
-    await (await h.find("a[href='#/day']")).click();
+    await h.click("a[href='#/day']");
     await h.find("#search");
   });
 
@@ -338,13 +338,13 @@ test("a busy door on the demo organisation", async (t) => {
     assert.equal(await (await driver.findElements(By.css("#roll-call-body input[type=checkbox]")))[0].isSelected(), true);
     await h.look("24-roll-call");
     // As a PDF, printed by the webview through GTK's print-to-file (no printer here).
-    await (await h.find("#save-roll-call-pdf")).click();
+    await h.click("#save-roll-call-pdf");
     await driver.wait(async () => /^(Saved as|Printing did not work)/.test(await h.textOf("#print-status")), 30000);
     const pdf = (await h.textOf("#print-status")).match(/^Saved as (.+?\.pdf)\./);
     assert.ok(pdf, await h.textOf("#print-status"));
     assert.equal(readFileSync(pdf[1]).subarray(0, 5).toString(), "%PDF-", "a PDF was written");
     // As a web page, written by the shell.
-    await (await h.find("#save-roll-call")).click();
+    await h.click("#save-roll-call");
     await driver.wait(async () => (await h.textOf("#print-status")).endsWith(".html. Open it on a laptop with a printer, or show it on screen."), 10000);
     const path = (await h.textOf("#print-status")).match(/^Saved as (.+?\.html)\./)[1];
     assert.ok(existsSync(path), path);
@@ -355,8 +355,8 @@ test("a busy door on the demo organisation", async (t) => {
   });
 
   await t.test("the closed day is said in words", async () => {
-    await (await h.find("#close-day")).click();
-    await (await h.find("dialog[open] button[type=submit]")).click();
+    await h.click("#close-day");
+    await h.click("dialog[open] button[type=submit]");
     const closed = await h.find("#closed-day");
     assert.match(await closed.getText(), /^The day of (Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{1,2} [A-Z][a-z]+ is closed\.$/);
     await h.look("25-busy-day-closed");

@@ -39,20 +39,20 @@ test("outcome check-ins and the hand-over screen", async (t) => {
 
     await t.test("staff add a scale and import a pasted definition; a broken one imports nothing", async () => {
       await h.unlockAs("Stef", "258025");
-      await (await find("#nav-instruments")).click();
+      await h.click("#nav-instruments");
       await find("#scale-form");
       assert.match(await textOf("#instruments-list-title"), /Instruments \(5\)/);
       await type("#scale-name", "Feeling safe");
       await type("#scale-max", "10");
-      await (await find("#scale-form button[type='submit']")).click();
+      await h.click("#scale-form button[type='submit']");
       await driver.wait(async () => (await textOf("#instruments-list-title")).includes("(6)"), 10000, "the scale is listed");
       // A broken file: one sentence, nothing imported.
       await (await find("#import-text")).sendKeys('{"id": "calm"');
-      await (await find("#import-form button[type='submit']")).click();
+      await h.click("#import-form button[type='submit']");
       await driver.wait(async () => (await textOf("#import-error")).includes("not valid JSON"), 10000, "the broken file is refused");
       assert.match(await textOf("#instruments-list-title"), /\(6\)/);
       await driver.executeScript("const t = document.querySelector('#import-text'); t.value = arguments[0];", CALM);
-      await (await find("#import-form button[type='submit']")).click();
+      await h.click("#import-form button[type='submit']");
       await driver.wait(async () => (await textOf("#instruments-list-title")).includes("(7)"), 10000, "the definition is listed");
       assert.match(await textOf("table"), /Calm and Connected Scale \(example\)/);
       await look("30a-instruments", { at: "#import-form" });
@@ -76,7 +76,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       await find("#checkin-item-3");
       // Happiness is left "Not answered": ONS4 reports each question alone and allows blanks.
       for (const [n, v] of [[0, "7"], [1, "8"], [3, "2"]]) await pick(`#checkin-item-${n}`, v);
-      await (await find("#checkin-form button[type='submit']")).click();
+      await h.click("#checkin-form button[type='submit']");
       await driver.wait(async () => (await textOf("#check-ins")).includes("Earlier check-ins (2)"), 10000, "the check-in is listed");
       assert.match(await textOf("ol.check-ins"), /Life satisfaction 7 \(high\); Worthwhile 8 \(high\); Happiness not answered; Anxiety 2 \(low\)/);
       const charts = await driver.findElements(By.css(".measure svg[role='img']"));
@@ -87,13 +87,13 @@ test("outcome check-ins and the hand-over screen", async (t) => {
 
     await t.test("the self-filled check-in asks one question at a time and ends at the lock screen", { timeout: 90000 }, async () => {
       await pick("#checkin-instrument", "rosenberg");
-      await (await find("#checkin-hand-over")).click();
+      await h.click("#checkin-hand-over");
       await find("#handover-start");
       const page = await driver.executeScript("return document.body.innerText");
       assert.ok(!page.includes("Zara") && !page.includes(code) && !page.includes("Nia"), `nothing of the member or user shows: ${page}`);
       assert.equal(await driver.executeScript("return getComputedStyle(document.querySelector('.who')).visibility"), "hidden");
       await look("30c-hand-over-start");
-      await (await find("#handover-start")).click();
+      await h.click("#handover-start");
       await find("#handover-answer-0");
       assert.match(await textOf(".handover-progress"), /Question 1 of 10/);
       await look("30d-hand-over-question");
@@ -102,11 +102,11 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       await keys(Key.ENTER);
       await driver.wait(async () => (await textOf(".handover-progress")).includes("Question 2 of 10"), 5000);
       // Back changes an answer: the first is still 2, and becomes 3 by a tap.
-      await (await find("#handover-back")).click();
+      await h.click("#handover-back");
       await driver.wait(async () => (await textOf(".handover-progress")).includes("Question 1 of 10"), 5000);
       assert.equal(await driver.executeScript("return document.querySelector('#handover-answer-2').checked"), true);
-      await (await find("label[for='handover-answer-3']")).click();
-      await (await find("#handover-next")).click();
+      await h.click("label[for='handover-answer-3']");
+      await h.click("#handover-next");
       for (let q = 2; q <= 10; q++) {
         await driver.wait(async () => (await textOf(".handover-progress")).includes(`Question ${q} of 10`), 5000);
         await keys("2");
@@ -115,7 +115,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       await find("#handover-save");
       assert.match(await textOf(".handover-lead"), /You answered 10 of 10/);
       await look("30e-hand-over-end");
-      await (await find("#handover-save")).click();
+      await h.click("#handover-save");
       // The lock screen, never the member's record.
       await find(".tiles .tile");
       assert.match(await textOf("#who-user"), /Locked/);
@@ -134,8 +134,8 @@ test("outcome check-ins and the hand-over screen", async (t) => {
     await t.test("a hand-over stopped with Escape saves nothing and locks", { timeout: 90000 }, async () => {
       await driver.executeScript(`location.hash = "#/member/${code}"`);
       await pick("#checkin-instrument", "gse");
-      await (await find("#checkin-hand-over")).click();
-      await (await find("#handover-start")).click();
+      await h.click("#checkin-hand-over");
+      await h.click("#handover-start");
       await find("#handover-answer-1");
       await keys("3");
       await keys(Key.ESCAPE);

@@ -26,20 +26,11 @@ async function textNow(css) {
   return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
 }
 
-async function retried(step) {
-  for (let i = 0; ; i++) {
-    try {
-      return await step();
-    } catch (e) {
-      if (e.name !== "StaleElementReferenceError" || i >= 4) throw e;
-    }
-  }
-}
 async function enabled(css) {
   return driver.executeScript("const e = document.querySelector(arguments[0]); return !!e && !e.disabled", css);
 }
-const click = (css) => retried(async () => (await h.find(css)).click());
-const type = (css, text) => retried(() => h.type(css, text));
+const click = (css) => h.click(css);
+const type = (css, text) => h.type(css, text);
 
 async function go(hash) {
   await driver.executeScript("location.hash = arguments[0]", hash);

@@ -69,15 +69,15 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await see("#agreement-current", /In force: version 1, set .* by Maya/, "the words in force");
   await h.type("#agreement-version", "0.9");
   await (await h.find("#agreement-text")).sendKeys("Lower");
-  await (await h.find("#agreement-set")).click();
-  await (await h.find("dialog[open] button[type=submit]")).click();
+  await h.click("#agreement-set");
+  await h.click("dialog[open] button[type=submit]");
   await see("#agreement-version-error", /lower than version 1/, "a lower version is refused at its field");
   assert.equal(await h.focusedId(), "agreement-version");
   await h.type("#agreement-version", "2");
   await driver.executeScript("const t = document.querySelector('#agreement-text'); t.value = arguments[0];", WORDS);
-  await (await h.find("#agreement-set")).click();
+  await h.click("#agreement-set");
   await see("dialog[open]", /Set version 2 of the member agreement\?/, "asked once more");
-  await (await h.find("dialog[open] button[type=submit]")).click();
+  await h.click("dialog[open] button[type=submit]");
   await see("#toast", /Version 2 of the agreement is in force/, "set");
   await see("#agreement-current", /In force: version 2/, "version 2 in force");
   const rows = await driver.executeScript("return [...document.querySelectorAll('#agreement-versions tbody tr')].map((r) => [...r.cells].map((c) => c.textContent).join('|'))");
@@ -85,7 +85,7 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   assert.match(rows[0], /^2\|.*\|Maya\|in force$/);
   assert.match(rows[1], /^1\|.*\|Maya\|earlier$/);
   await h.look("agreement-admin", { at: "#agreement-form" });
-  await (await h.find("#lock-button")).click();
+  await h.click("#lock-button");
   await h.find(".tiles .tile");
 
   // The desk: type the code, Enter. Signed in at once; the agreement waits under the search.
@@ -121,7 +121,7 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await h.unlockAs("Sid", "135791");
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
   await see("h1", /Zoë O'Brien/, "her page for staff");
-  await (await h.find("#held-link")).click();
+  await h.click("#held-link");
   await see("#held-title", /What we hold about Zoë O'Brien/, "the page");
   assert.equal(await h.focusedId(), "held-title", "focus on the page's heading");
   const page = await driver.executeScript("return document.querySelector('main').innerText");
@@ -140,13 +140,13 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   assert.match(page, /What this copy does not list/);
 
   // No reason, no copy: the core refuses before any dialog opens and the reason field has focus.
-  await (await h.find("#held-save-html")).click();
+  await h.click("#held-save-html");
   await see("#held-status", /Say why you are making this copy/, "a reason is asked for");
   assert.equal(await h.focusedId(), "held-reason", "focus on the reason");
   await (await h.find("#held-reason")).sendKeys("She asked for everything we hold");
 
   // Saved where the dialog says (a folder, for the test), as HTML and as JSON.
-  await (await h.find("#held-save-html")).click();
+  await h.click("#held-save-html");
   await see("#held-status", /Saved as .*\.html/, "the page saved");
   const htmlPath = (await h.textOf("#held-status")).match(/Saved as (.*\.html)/)[1];
   assert.ok(existsSync(htmlPath), htmlPath);
@@ -155,14 +155,14 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   assert.match(html, /Getting back to football &lt;b&gt;now&lt;\/b&gt;/);
   assert.ok(!/<script/i.test(html), "no script in the saved page");
   assert.ok(!htmlPath.includes("Zo"), "the file name holds the code, not the name");
-  await (await h.find("#held-save-json")).click();
+  await h.click("#held-save-json");
   await see("#held-status", /Saved as .*\.json/, "the data saved");
   const json = JSON.parse(readFileSync((await h.textOf("#held-status")).match(/Saved as (.*\.json)/)[1], "utf8"));
   assert.equal(json.code, code);
   assert.equal(json.sensitive.legal_name, "Zoë Anne O'Brien");
   assert.deepEqual(json.parts.find((p) => p.part === "safeguarding").who_can_see, ["staff", "manager"]);
   // Printed: to a PDF in the folder under the test.
-  await (await h.find("#held-print")).click();
+  await h.click("#held-print");
   await driver.wait(async () => /Saved as .*\.pdf|did not work|cancelled/.test(await h.textOf("#held-status")), 30000, "the print answered");
   const pdf = (await h.textOf("#held-status")).match(/Saved as (.*\.pdf)/);
   assert.ok(pdf, await h.textOf("#held-status"));

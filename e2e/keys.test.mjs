@@ -29,13 +29,13 @@ test("the recovery key at set-up and the lock screen before the store is open", 
     await h.type("#manager", "Maya");
     await h.type("#pin", "246810");
     await h.type("#pin2", "246810");
-    await (await h.find("form button[type=submit]")).click();
+    await h.click("form button[type=submit]");
     const code = await h.textOf("#recovery-code");
     assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
     assert.equal(await driver.executeScript("return document.activeElement.id"), "recovery-title");
     assert.ok(await h.find("#print-recovery"));
     await h.look("keys-01-recovery-key");
-    await (await h.find("#recovery-kept")).click();
+    await h.click("#recovery-kept");
     await h.find(".tiles .tile");
     assert.equal((await driver.findElements(By.css("#recovery-code"))).length, 0, "shown once");
   });

@@ -52,7 +52,7 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   // Enter in a text area starts a new line; it does not save.
   await h.type("#plan-keeps-me-well", "Walking by the river");
   await h.keys(Key.ENTER, "Music 🎧");
-  await (await h.find("#plan-keeps-me-well-save")).click();
+  await h.click("#plan-keeps-me-well-save");
   await see("#plan-updated", /Last changed .* by Nia/, "the plan saved");
   // Another with Ctrl+Enter, from the keyboard alone.
   const helps = await h.type("#plan-what-helps", "Tea with my aunt");
@@ -65,7 +65,7 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   await (await h.find("#plan-new-step")).sendKeys(Key.ENTER);
   await see("#plan-steps", /Call the college/, "the step listed");
   assert.equal(await h.focusedId(), "plan-new-step", "focus stays to add another");
-  await (await h.find("#plan-step-1 option[value='doing']")).click();
+  await h.click("#plan-step-1 option[value='doing']");
   await see("#toast", /Call the college”: Doing it/, "the status saved");
   const saved = await h.core("show_plan", { idOrCode: code });
   assert.equal(saved.sections[0].text, "Walking by the river\nMusic 🎧");
@@ -75,9 +75,9 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   // A later edit, then the earlier version, read-only.
   const again = await h.find("#plan-keeps-me-well");
   await again.sendKeys(Key.END, " and swimming");
-  await (await h.find("#plan-keeps-me-well-save")).click();
+  await h.click("#plan-keeps-me-well-save");
   await see("#toast", /Saved “What keeps me well”/, "the second edit saved");
-  await (await h.find("#plan-versions-toggle")).click();
+  await h.click("#plan-versions-toggle");
   await see("#plan-versions", /What keeps me well edited, by Nia/, "the versions listed");
   const versions = await driver.findElements(By.css("#plan-versions button"));
   assert.equal(versions.length, 5, "two edits of one section, one of another, a step added, its status changed");
@@ -89,17 +89,17 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   assert.doesNotMatch(then, /swimming|Tea with my aunt|Call the college/);
   assert.equal(await h.focusedId(), "plan-version-title", "focus moves to the version shown");
   await h.look("plan-earlier-version", { at: "#plan-version-view" });
-  await (await h.find("#plan-version-close")).click();
+  await h.click("#plan-version-close");
 
   // The page to print: her name and words, no code.
-  await (await h.find("#plan-print-link")).click();
+  await h.click("#plan-print-link");
   await see("#plan-page-title", /Zoë O'Brien's self-care plan/, "the print page");
   const page = await driver.executeScript("return document.querySelector('main').innerText");
   assert.match(page, /Walking by the river\nMusic 🎧 and swimming/);
   assert.match(page, /Doing it: Call the college/);
   assert.ok(!page.includes(code), "no member code on the page");
   await h.look("plan-print", { at: "#plan-page-title" });
-  await (await h.find("#plan-save-page")).click();
+  await h.click("#plan-save-page");
   await see("#plan-print-status", /Saved as .*\.html/, "the page saved");
   const path = (await h.textOf("#plan-print-status")).match(/Saved as (.*\.html)/)[1];
   assert.ok(existsSync(path), path);
@@ -107,7 +107,7 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   assert.match(html, /Zoë O&#39;Brien&#39;s self-care plan/);
   assert.ok(!html.includes(code));
   // And as a PDF, for a laptop without a printer: the page prints alone.
-  await (await h.find("#plan-save-pdf")).click();
+  await h.click("#plan-save-pdf");
   await driver.wait(async () => /Saved as .*\.pdf|did not work/.test(await h.textOf("#plan-print-status")), 30000, "the PDF answered");
   const pdf = (await h.textOf("#plan-print-status")).match(/Saved as (.*\.pdf)/);
   assert.ok(pdf, await h.textOf("#plan-print-status"));

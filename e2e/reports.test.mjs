@@ -71,7 +71,7 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   });
 
   await t.test("Reports opens from the menu with last month chosen", async () => {
-    await (await h.find("#nav-reports")).click();
+    await h.click("#nav-reports");
     await h.find("#report-form");
     assert.equal(await h.focusedId(), "reports-title");
     assert.equal(await (await h.find("#report-threshold")).getAttribute("value"), "10");
@@ -82,7 +82,7 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   await t.test("a period that ends before it starts is refused in the core's words", async () => {
     await setValue("#report-from", "2026-03-31");
     await setValue("#report-to", "2026-03-01");
-    await (await h.find("#report-preview-button")).click();
+    await h.click("#report-preview-button");
     await driver.wait(async () => {
       const shown = await driver.executeScript(
         "return [...document.querySelectorAll('.field-error, #report-error')].map((e) => e.textContent).join(' ')",
@@ -120,7 +120,7 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
     await setValue("#report-threshold", "10");
     assert.equal(await (await h.find("#report-threshold-warning")).isDisplayed(), false);
     assert.equal(await (await h.find("#report-stale")).isDisplayed(), true);
-    await (await h.find("#report-preview-button")).click();
+    await h.click("#report-preview-button");
     await driver.wait(async () => !(await (await h.find("#report-stale")).isDisplayed()), 15000, "a fresh preview");
     assert.match(await h.textOf("#report-body"), /Small numbers are held back \(threshold 10\)/);
     assert.match(await h.textOf("#report-table-attendance"), /Unique members\s*suppressed/);
@@ -130,27 +130,27 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   });
 
   await t.test("an export without a reason is refused beside the reason", async () => {
-    await (await h.find("#report-format option[value='xlsx']")).click();
-    await (await h.find("#report-export-button")).click();
+    await h.click("#report-format option[value='xlsx']");
+    await h.click("#report-export-button");
     await driver.wait(async () => /\w/.test(await h.textOf("#report-reason-error")), 15000, "the reason asked for");
     assert.equal(await h.focusedId(), "report-reason");
   });
 
   await t.test("XLSX and CSV are saved where the save dialog answered", async () => {
     await h.type("#report-reason", "Quarterly report to the funder");
-    await (await h.find("#report-export-button")).click();
+    await h.click("#report-export-button");
     await see("#report-status", /Saved as .*\.xlsx\./, "the XLSX saved");
     const xlsx = await savedFile("#report-status", "xlsx");
     assert.match(xlsx, /outcome-report-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.xlsx$/);
-    await (await h.find("#report-format option[value='csv']")).click();
-    await (await h.find("#report-export-button")).click();
+    await h.click("#report-format option[value='csv']");
+    await h.click("#report-export-button");
     await see("#report-status", /Saved as .*\.zip\./, "the CSV zip saved");
     await savedFile("#report-status", "zip");
     await h.look("reports-03-exported", { at: "#report-export-form" });
   });
 
   await t.test("printing the preview makes a PDF of the report alone", async () => {
-    await (await h.find("#report-print-button")).click();
+    await h.click("#report-print-button");
     await see("#report-status", /Saved as .*\.pdf\./, "the PDF printed");
     const pdf = await savedFile("#report-status", "pdf");
     // Kept beside the screenshots, to look at: the report alone, no menus or buttons.
@@ -158,18 +158,18 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
   });
 
   await t.test("member rows are a separate export with a reason of their own", async () => {
-    await (await h.find("#members-export-button")).click();
+    await h.click("#members-export-button");
     await driver.wait(async () => /\w/.test(await h.textOf("#members-reason-error")), 15000, "the reason asked for");
     assert.equal(await h.focusedId(), "members-reason");
     await h.type("#members-reason", "Checking attendance with the hub lead");
-    await (await h.find("#members-export-button")).click();
+    await h.click("#members-export-button");
     await see("#members-status", /Saved as .*\.csv\./, "the rows saved");
     await savedFile("#members-status", "csv");
     await h.look("reports-04-members", { at: "#members-export-form" });
   });
 
   await t.test("the desk is not offered Reports, and the core refuses it", async () => {
-    await (await h.find("#lock-button")).click();
+    await h.click("#lock-button");
     await h.find(".tiles .tile");
     await h.unlockAs("Dee", "135791");
     assert.equal(await (await h.find("#nav-reports")).isDisplayed(), false);

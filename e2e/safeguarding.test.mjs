@@ -36,18 +36,8 @@ async function invalid(css) {
   return driver.executeScript("const e = document.querySelector(arguments[0]); return !!e && e.getAttribute('aria-invalid') === 'true'", css);
 }
 
-/// Runs `step` again if the screen redrew under it (its element went stale).
-async function retried(step) {
-  for (let i = 0; ; i++) {
-    try {
-      return await step();
-    } catch (e) {
-      if (e.name !== "StaleElementReferenceError" || i >= 4) throw e;
-    }
-  }
-}
-const click = (css) => retried(async () => (await h.find(css)).click());
-const type = (css, text) => retried(() => h.type(css, text));
+const click = (css) => h.click(css);
+const type = (css, text) => h.type(css, text);
 
 async function go(hash) {
   await driver.executeScript("location.hash = arguments[0]", hash);
@@ -127,7 +117,7 @@ test("a safeguarding concern, from the navigator who hears it to staff who close
     assert.equal(marker, "Speak to staff");
     await h.look("safeguarding-desk-search", { at: "#results" });
     // Enter signs Tomasz in: who is in carries the same marker, and nothing more.
-    await retried(async () => (await h.find("#search")).sendKeys(Key.ENTER));
+    await h.again(async () => (await h.find("#search")).sendKeys(Key.ENTER));
     await driver.wait(async () => (await textNow("#who-is-in")).includes("Speak to staff"), 10000, "the marker in who is in");
     assert.ok(!(await textNow("#who-is-in")).includes("stepdad"));
     await h.look("safeguarding-desk-who-is-in", { at: "#who-is-in" });

@@ -53,11 +53,18 @@ export function helpers(driver) {
   async function textOf(css) {
     return again(async () => (await find(css)).getText());
   }
+  /// Clears the field and types into it (again from the start if the screen redrew meanwhile).
   async function type(css, text) {
-    const input = await find(css);
-    await input.clear();
-    await input.sendKeys(text);
-    return input;
+    return again(async () => {
+      const input = await find(css);
+      await input.clear();
+      await input.sendKeys(text);
+      return input;
+    });
+  }
+  /// Clicks the element (found again if the screen redrew before the click landed).
+  async function click(css) {
+    await again(async () => (await find(css)).click());
   }
   async function screenshot(name) {
     writeFileSync(join(shots, `${name}.png`), await driver.takeScreenshot(), "base64");
@@ -176,5 +183,5 @@ export function helpers(driver) {
     await (await find("#pin")).sendKeys(Key.ENTER);
     await driver.wait(async () => (await textOf("#who-user")).includes(`as ${name} `), 15000, `unlocked as ${name}`);
   }
-  return { again, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
+  return { again, click, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
 }

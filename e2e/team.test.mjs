@@ -22,7 +22,7 @@ after(async () => {
 });
 
 async function lockScreen() {
-  await (await h.find("#lock-button")).click();
+  await h.click("#lock-button");
   await h.find(".tiles .tile");
 }
 
@@ -33,7 +33,7 @@ test("a navigator's shift, the team's training and the parent network", async (t
     await h.core("open_day", { req: {} });
     await lockScreen();
     await h.unlockAs("Nia", "135791");
-    await (await h.find("#nav a[href='#/team']")).click();
+    await h.click("#nav a[href='#/team']");
     await h.find("#start-shift");
     assert.equal(await h.textOf("#shift-now"), "You are not on shift.");
     await h.look("team-01-my-shift-off");
@@ -45,7 +45,7 @@ test("a navigator's shift, the team's training and the parent network", async (t
   });
 
   await t.test("ending the shift lists it in this month's shifts", async () => {
-    await (await h.find("#end-shift")).click();
+    await h.click("#end-shift");
     await driver.wait(async () => (await h.textOf("#shift-now")) === "You are not on shift.", 5000);
     assert.match(await h.textOf("#my-shifts"), /Riverside Hub\s*\d\d:\d\d to \d\d:\d\d/);
     assert.match(await h.textOf("#my-hours"), /in 1 shift\./);
@@ -54,29 +54,29 @@ test("a navigator's shift, the team's training and the parent network", async (t
 
   await t.test("staff record her training; a date after today is refused beside its field", async () => {
     await h.unlockAs("Stef", "864202");
-    await (await h.find("#nav a[href='#/team']")).click();
+    await h.click("#nav a[href='#/team']");
     await h.find("#training-form");
     assert.match(await h.textOf("#team-hours"), /Nia/);
-    await (await h.find("#training-user option[value='Nia']")).click();
+    await h.click("#training-user option[value='Nia']");
     await h.type("#training-course", "Youth mental health first aid");
     await driver.executeScript("document.querySelector('#training-date').max = ''; document.querySelector('#training-date').value = '2099-01-01'");
-    await (await h.find("#training-form button[type=submit]")).click();
+    await h.click("#training-form button[type=submit]");
     await driver.wait(async () => /after today/.test(await h.textOf("#training-date-error")), 5000);
     assert.equal(await h.focusedId(), "training-date");
     await driver.executeScript("document.querySelector('#training-date').value = '2026-10-01'");
-    await (await h.find("#training-form button[type=submit]")).click();
+    await h.click("#training-form button[type=submit]");
     await driver.wait(async () => /Youth mental health first aid/.test(await h.textOf("#team-training")), 5000);
     await h.look("team-03-staff", { at: "#team-training" });
   });
 
   await t.test("the desk signs a parent in and counts them told about the parent network", async () => {
-    await (await h.find("#nav a[href='#/day']")).click();
+    await h.click("#nav a[href='#/day']");
     await h.type("#contact-name", "Pat Parent");
-    await (await h.find("#contact-submit")).click();
+    await h.click("#contact-submit");
     // The list redraws as the sign-in lands: click the button that is there once it settles.
     await driver.wait(async () => {
       try {
-        await (await h.find("[data-key^='signpost-']")).click();
+        await h.click("[data-key^='signpost-']");
         return true;
       } catch {
         return false;
