@@ -58,7 +58,9 @@ fn lock_screen_users(state: State<'_, AppState>) -> Res<Vec<String>> {
     state.lock_screen_users()
 }
 
-#[tauri::command]
+/// Off the window's thread: the first unlock after a start opens the store (a second of
+/// argon2id, and after an update a rebuild whose progress the window shows from the status).
+#[tauri::command(async)]
 fn unlock(state: State<'_, AppState>, name: String, pin: String) -> Res<state::Status> {
     state.unlock(&name, &pin)
 }

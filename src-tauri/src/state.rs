@@ -84,8 +84,12 @@ pub struct AppState {
     sync: Mutex<Option<SyncWorker>>,
     on_received: Mutex<Option<OnReceived>>,
     on_removed: Mutex<Option<OnRemoved>>,
-    /// Some while a thread opens the store ([`AppState::begin_opening`]).
+    /// Some while a thread opens the store ([`AppState::begin_opening`], or a first unlock
+    /// that rebuilds the lists).
     opening: Mutex<Option<Opening>>,
+    /// Held by the first unlock while it opens the store, so a second one at the same moment
+    /// waits for it instead of opening the store again (see [`AppState::open_sealed`]).
+    first_open: Mutex<()>,
     /// New wraps of secrets are cheap (tests of the shell, debug builds only; see
     /// `Store::use_cheap_kdf_for_tests`).
     cheap_kdf: bool,
@@ -190,6 +194,7 @@ impl AppState {
             on_received: Mutex::new(None),
             on_removed: Mutex::new(None),
             opening: Mutex::new(None),
+            first_open: Mutex::new(()),
             sync_config: WorkerConfig::from_env(),
             cheap_kdf: false,
         }
@@ -686,22 +691,10 @@ impl AppState {
     }
 
     pub fn unlock(&self, name: &str, pin: &str) -> Result<Status, UiError> {
+        self.open_sealed(name, pin)?;
         {
             let mut inner = self.lock_inner();
             self.ensure_open(&mut inner)?;
-            if inner.store.is_none()
-                && let Some((dir, demo)) = inner.sealed.clone()
-            {
-                // The first unlock since the app started: this secret opens the store (about a
-                // second of argon2id), which then stays open, with background sync, until
-                // the app ends; later locks keep it open.
-                let store = self.prepared(Store::open(&dir, Unlock::User { name, secret: pin })?);
-                store.warm_up()?;
-                inner.store = Some(store);
-                inner.sealed = None;
-                inner.demo = demo;
-                self.ensure_sync(&inner);
-            }
             let store = inner.store.as_ref().ok_or_else(not_set_up)?;
             let user = service::unlock(store, &SystemClock, name, pin)?;
             inner.user = Some(user);
@@ -712,6 +705,48 @@ impl AppState {
 
     pub fn lock(&self) {
         self.lock_inner().user = None;
+    }
+
+    /// The first unlock since the app started: this secret opens the store (about a second of
+    /// argon2id; after an update that projects records differently, a rebuild of every list,
+    /// which the status reports as it goes, as at a start). The store then stays open, with
+    /// background sync, until the app ends; later locks keep it open. The app's state is not
+    /// held meanwhile, so the window can ask the status and show how far it is.
+    fn open_sealed(&self, name: &str, pin: &str) -> Result<(), UiError> {
+        let _one_at_a_time = self
+            .first_open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sealed = {
+            let mut inner = self.lock_inner();
+            self.ensure_open(&mut inner)?;
+            if inner.store.is_some() {
+                return Ok(());
+            }
+            inner.sealed.clone()
+        };
+        let Some((dir, demo)) = sealed else {
+            return Ok(());
+        };
+        let opened = Store::open_with_progress(&dir, Unlock::User { name, secret: pin }, |p| {
+            self.set_opening(Some(Opening {
+                done: p.done,
+                total: p.total,
+            }));
+        });
+        self.set_opening(None);
+        let store = self.prepared(opened?);
+        store.warm_up()?;
+        let mut inner = self.lock_inner();
+        // Removed meanwhile (told by a sync file read on another thread): nothing opens.
+        self.ensure_open(&mut inner)?;
+        if inner.store.is_none() {
+            inner.store = Some(store);
+            inner.sealed = None;
+            inner.demo = demo;
+            self.ensure_sync(&inner);
+        }
+        Ok(())
     }
 
     /// A new PIN or passphrase for whoever is unlocked; they then no longer need to change it.

@@ -591,6 +591,27 @@ fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
     }
 }
 
+/// The app's state over `dir` as a start of the app makes it (no window, no background sync).
+fn app_state(dir: &std::path::Path) -> hubdesk_desktop::AppState {
+    hubdesk_desktop::AppState::new(dir.to_path_buf())
+        .with_cheap_kdf_for_tests()
+        .without_background_sync()
+}
+
+/// Sets up Test Org with manager Maya (PIN 246810) through `state`.
+fn set_up(state: &hubdesk_desktop::AppState) {
+    state
+        .set_up(hubdesk::service::SetUpOrganisation {
+            org_name: "Test Org".into(),
+            hub_name: "Riverside".into(),
+            time_zone: None,
+            device_name: "desk".into(),
+            manager_name: "Maya".into(),
+            manager_secret: "246810".into(),
+        })
+        .unwrap();
+}
+
 /// After a restart nothing is readable until someone unlocks: the lock screen's names come
 /// from the keyring, no command reaches the store, a wrong PIN opens nothing, and the first
 /// unlock opens the store, which stays open (background sync goes on) while the screen is
@@ -599,20 +620,9 @@ fn conversations_are_recorded_and_listed_over_ipc_and_refused_to_the_desk() {
 fn after_a_restart_the_store_stays_shut_until_someone_unlocks_and_then_stays_open_when_locked() {
     let dir = tempfile::tempdir().unwrap();
     let recovery = {
-        let first = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
-            .with_cheap_kdf_for_tests()
-            .without_background_sync();
+        let first = app_state(dir.path());
         assert!(!first.begin_opening(), "nothing to open on a new laptop");
-        first
-            .set_up(hubdesk::service::SetUpOrganisation {
-                org_name: "Test Org".into(),
-                hub_name: "Riverside".into(),
-                time_zone: None,
-                device_name: "desk".into(),
-                manager_name: "Maya".into(),
-                manager_secret: "246810".into(),
-            })
-            .unwrap();
+        set_up(&first);
         let shown = first
             .take_recovery_key()
             .expect("the set-up's recovery key");
@@ -620,9 +630,7 @@ fn after_a_restart_the_store_stays_shut_until_someone_unlocks_and_then_stays_ope
         shown
     };
     assert_eq!(recovery.split('-').count(), 8);
-    let state = hubdesk_desktop::AppState::new(dir.path().to_path_buf())
-        .with_cheap_kdf_for_tests()
-        .without_background_sync();
+    let state = app_state(dir.path());
     assert!(!state.begin_opening(), "no key to open it with yet");
     let status = state.status().unwrap();
     assert!(status.set_up && status.user.is_none());
@@ -646,6 +654,56 @@ fn after_a_restart_the_store_stays_shut_until_someone_unlocks_and_then_stays_ope
             .len(),
         1,
         "the store stays open while locked"
+    );
+}
+
+/// Unlocks at the same moment after a restart (the first unlock opens the store off the
+/// window's thread, so others can arrive meanwhile): both right PINs unlock, the wrong one is
+/// refused, and the store is open once with nothing left "opening".
+#[test]
+fn two_first_unlocks_at_once_open_the_store_once_and_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let first = app_state(dir.path());
+        set_up(&first);
+        first.unlock("Maya", "246810").unwrap();
+        first
+            .with_ctx(|ctx| {
+                hubdesk::service::add_user(
+                    ctx,
+                    hubdesk::service::AddUser {
+                        name: "Nia".into(),
+                        roles: "navigator".into(),
+                        secret: "135791".into(),
+                    },
+                )
+            })
+            .unwrap();
+    }
+    let state = std::sync::Arc::new(app_state(dir.path()));
+    let tries = [("Maya", "246810"), ("Nia", "135791"), ("Nia", "999999")];
+    let answers: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = tries
+            .iter()
+            .map(|(name, pin)| {
+                let state = state.clone();
+                scope.spawn(move || state.unlock(name, pin).map(|_| ()))
+            })
+            .collect();
+        running.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(answers[0].is_ok(), "{:?}", answers[0]);
+    assert!(answers[1].is_ok(), "{:?}", answers[1]);
+    assert_eq!(answers[2].as_ref().unwrap_err().kind, "permission");
+    let status = state.status().unwrap();
+    assert!(status.opening.is_none(), "nothing left opening");
+    // One window, one person at a time: whoever unlocked last.
+    let now = status.user.unwrap().name;
+    assert!(now == "Maya" || now == "Nia", "{now}");
+    assert_eq!(status.org.as_deref(), Some("Test Org"));
+    assert_eq!(
+        state.lock_screen_users().unwrap(),
+        vec!["Maya".to_string(), "Nia".to_string()]
     );
 }
 

@@ -73,10 +73,25 @@ export async function render(root, ctx) {
       }),
     ),
   );
-  pinForm.append(chosenName, el("label", { for: "pin", text: "PIN" }), pin, error, pad,
-    el("button", { type: "submit", id: "unlock", text: "Unlock" }));
+  const unlockButton = el("button", { type: "submit", id: "unlock", text: "Unlock" });
+  const busy = el("p", { id: "unlock-busy", class: "hint", role: "status" });
+  pinForm.append(chosenName, el("label", { for: "pin", text: "PIN" }), pin, error, pad, unlockButton, busy);
+  let unlocking = false;
   pinForm.addEventListener("submit", async (e) => {
     e.preventDefault();
+    if (unlocking) return;
+    unlocking = true;
+    unlockButton.disabled = true;
+    // The first unlock after a start opens the records: a second or two, and after an update
+    // a rebuild of the lists, which the app then shows as it goes (the status says so).
+    const slow = setTimeout(() => { busy.textContent = "Opening the records on this laptop…"; }, 800);
+    const watch = setInterval(async () => {
+      const s = await api.status().catch(() => null);
+      if (s && s.opening) {
+        clearInterval(watch);
+        ctx.refresh();
+      }
+    }, 500);
     try {
       await api.unlock(chosen, pin.value);
       ctx.refresh();
@@ -84,6 +99,12 @@ export async function render(root, ctx) {
       pin.value = "";
       showError(error, err);
       pin.focus();
+    } finally {
+      clearTimeout(slow);
+      clearInterval(watch);
+      busy.textContent = "";
+      unlockButton.disabled = false;
+      unlocking = false;
     }
   });
 
