@@ -1739,7 +1739,18 @@ async fn back_up_now<R: Runtime>(
             }
         }
     };
-    let made = state.with_ctx(|ctx| service::back_up_now(ctx, &path))?;
+    // The copy is made on a connection of its own, off the app's state: sign-ins go on
+    // while a large store is copied.
+    let ticket = state.with_ctx(service::prepare_backup)?;
+    let made = tauri::async_runtime::spawn_blocking(move || ticket.make(&path, chrono::Utc::now()))
+        .await
+        .map_err(|e| UiError {
+            kind: "storage",
+            message: format!(
+                "The backup stopped half way ({e}); nothing was saved under its name. Try again."
+            ),
+            field: None,
+        })??;
     Ok(Saved {
         saved: Some(made.path.display().to_string()),
     })

@@ -141,6 +141,54 @@ pub fn back_up_now(ctx: &Ctx<'_>, target: &Path) -> Result<BackupMade> {
     create_backup(ctx, &keys, target)
 }
 
+/// "Make a backup now" where others share the store's connection (the app): this takes the
+/// permission check and the keys on that connection, quickly, and [`BackupTicket::make`]
+/// copies the store on a connection of its own, so the desk goes on signing people in while
+/// a large store is copied.
+pub fn prepare_backup(ctx: &Ctx<'_>) -> Result<BackupTicket> {
+    ctx.require(Permission::Administer)?;
+    let keys = backup_keys(ctx.store)?;
+    let key = ctx.store.key().cloned();
+    let dir = ctx
+        .store
+        .path()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    let (Some(key), Some(dir)) = (key, dir) else {
+        return Err(Error::Storage(
+            "A store kept in memory has no file to back up.".into(),
+        ));
+    };
+    Ok(BackupTicket {
+        keys,
+        key,
+        dir,
+        audit: ctx.audit("backup.created", None),
+    })
+}
+
+/// A backup a manager asked for, ready to be made apart ([`prepare_backup`]).
+pub struct BackupTicket {
+    keys: KeyMaterial,
+    key: StoreKey,
+    dir: PathBuf,
+    audit: AuditEntry,
+}
+
+impl BackupTicket {
+    /// Copies the store to `target` (a folder or a file name) on a connection of its own and
+    /// notes it in the audit log, as asked for by whoever prepared it.
+    pub fn make(self, target: &Path, now: DateTime<Utc>) -> Result<BackupMade> {
+        let store = Store::open_with_key(&self.dir, self.key)?;
+        let made = write_backup(&store, &self.keys, target, now)?;
+        store.append_audit(&[AuditEntry {
+            at: made.made_at,
+            ..self.audit
+        }])?;
+        Ok(made)
+    }
+}
+
 /// The file a backup to `target` goes to: inside it if it is a folder, named for when it was
 /// made. Names have whole seconds: a second backup within the same second (a press of "Make
 /// a backup now" just after another) takes the next free second's name instead of being

@@ -67,15 +67,21 @@ impl Laptop {
         service::backup_keys(&self.store()).unwrap()
     }
 
+    /// As the app's "Make a backup now" does: prepared on the store's connection, copied on
+    /// one of its own.
     fn back_up_to(&self, folder: &Path) -> service::BackupMade {
         let store = self.store();
         let user = service::unlock(&store, &SystemClock, MANAGER, MANAGER_PIN).unwrap();
-        service::create_backup(
-            &Ctx::new(&store, &SystemClock).as_user(user),
-            &self.keys(),
-            folder,
-        )
-        .unwrap()
+        let audited = store.audit_count("backup.created").unwrap();
+        let ticket =
+            service::prepare_backup(&Ctx::new(&store, &SystemClock).as_user(user)).unwrap();
+        let made = ticket.make(folder, chrono::Utc::now()).unwrap();
+        assert_eq!(
+            store.audit_count("backup.created").unwrap(),
+            audited + 1,
+            "audited, and seen on the store's own connection"
+        );
+        made
     }
 }
 
