@@ -166,7 +166,7 @@ test("a front desk day in the real window", async (t) => {
     await h.click("#nav-admin");
     await find("#user-name");
     assert.equal(await (await find("#admin-nav-users")).getAttribute("aria-current"), "page");
-    assert.equal((await driver.findElements(By.css("#admin-hubs"))).length, 0, "only the chosen section shows");
+    assert.equal(await h.count("#admin-hubs"), 0, "only the chosen section shows");
     await look("09-admin");
     for (const section of ["activities", "hubs", "laptops", "agreement", "settings"]) {
       await h.click(`#admin-nav-${section}`);
@@ -189,7 +189,7 @@ test("a front desk day in the real window", async (t) => {
     assert.equal(await driver.switchTo().activeElement().getAttribute("type"), "password");
     await look("12-dialog-reset-pin");
     await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
     assert.equal(await driver.switchTo().activeElement().getAttribute("aria-label"), "Reset PIN for Maya");
     // Roles are ticked, not typed as a comma list; the ones held now are ticked already.
     await h.click("button[aria-label='Roles of Maya']");
@@ -198,7 +198,7 @@ test("a front desk day in the real window", async (t) => {
     assert.equal(await (await find("dialog[open] #edit-role-desk")).isSelected(), false);
     await look("12b-dialog-roles");
     await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
   });
 
   await t.test("renaming a hub is done with the keyboard alone, and a refusal shows in the dialog", async () => {
@@ -211,7 +211,7 @@ test("a front desk day in the real window", async (t) => {
     await driver.wait(async () => (await textOf("dialog[open] .error")).length > 0, 5000);
     await look("13-dialog-refused");
     await driver.switchTo().activeElement().sendKeys("Riverside Hub North", Key.ENTER);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
     await driver.wait(async () => (await textOf("#admin-hubs")).includes("Riverside Hub North"), 5000);
     assert.match(await textOf("#toast"), /Hub renamed/);
     await h.click("a[href='#/day']");
@@ -242,7 +242,7 @@ test("a front desk day in the real window", async (t) => {
     assert.equal(await driver.switchTo().activeElement().getText(), "Cancel");
     await look("14-dialog-close-day");
     await driver.switchTo().activeElement().sendKeys(Key.ESCAPE);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
     await find("#search");
     assert.equal(await driver.switchTo().activeElement().getAttribute("id"), "close-day");
   });
@@ -329,7 +329,7 @@ test("registering refuses a likely duplicate until the desk chooses, and Review 
     await born.sendKeys(Key.ENTER);
     await driver.wait(async () => (await (await focused()).getAttribute("class") || "").includes("candidate"), 5000);
     assert.match(await textOf("#register-error"), /None of these/);
-    assert.equal((await driver.findElements(By.css("#registered-code"))).length, 0, "nothing was registered");
+    assert.equal(await h.count("#registered-code"), 0, "nothing was registered");
     await look("22-register-duplicate");
     await h.click("#register-anyway");
     await find("#registered-code");
@@ -351,7 +351,7 @@ test("registering refuses a likely duplicate until the desk chooses, and Review 
     assert.match(await dialog.getText(), /Chris Jones .* and Jones Chris/s);
     assert.equal(await (await focused()).getText(), "Cancel");
     await (await focused()).sendKeys(Key.ESCAPE);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
     await type("#dup-filter", "nobody");
     await (await find("#dup-filter")).sendKeys(Key.ENTER);
     await driver.wait(async () => /No likely duplicates with/.test(await textOf("#dup-count")), 5000);

@@ -173,7 +173,7 @@ test("a busy door on the demo organisation", async (t) => {
     assert.equal(await h.textOf("#day-error"), "", "no error at the top of the page");
     await h.look("22-busy-already-in");
     await h.keys(Key.ESCAPE);
-    await driver.wait(async () => (await driver.findElements(By.css("dialog"))).length === 0, 5000);
+    await driver.wait(async () => (await h.count("dialog")) === 0, 5000);
     assert.ok((await inNow()).includes(m.code));
     // Enter again, and Enter on "Sign out": out, with Undo in the toast.
     const visitsBefore = (await h.core("show_day")).visits;
@@ -256,7 +256,7 @@ test("a busy door on the demo organisation", async (t) => {
       for (let i = 0; i < 2; i++) s.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));`);
     await driver.wait(async () => (await inNow()).includes(m.code), 5000);
     await driver.wait(async () => (await h.textOf("#toast")).includes(`${m.code}) is signed in`), 5000);
-    assert.equal((await driver.findElements(By.css("dialog[open]"))).length, 0, "no sign-out offered for the second Enter");
+    assert.equal(await h.count("dialog[open]"), 0, "no sign-out offered for the second Enter");
     assert.equal(await h.textOf("#search-error"), "");
   });
 

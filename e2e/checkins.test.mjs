@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { By, Key } from "selenium-webdriver";
+import { Key } from "selenium-webdriver";
 import { startDriver, helpers } from "./support.mjs";
 
 const CALM = readFileSync(new URL("../tests/fixtures/instruments/calm-and-connected.json", import.meta.url), "utf8");
@@ -79,8 +79,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
       await h.click("#checkin-form button[type='submit']");
       await driver.wait(async () => (await textOf("#check-ins")).includes("Earlier check-ins (2)"), 10000, "the check-in is listed");
       assert.match(await textOf("ol.check-ins"), /Life satisfaction 7 \(high\); Worthwhile 8 \(high\); Happiness not answered; Anxiety 2 \(low\)/);
-      const charts = await driver.findElements(By.css(".measure svg[role='img']"));
-      assert.equal(charts.length, 4, "one chart per ONS4 question, never a total");
+      assert.equal(await h.count(".measure svg[role='img']"), 4, "one chart per ONS4 question, never a total");
       assert.match(await textOf(".measures"), /Anxiety\. 2 check-ins\. First 8 on .*latest 2 \(low\).*down 6, better; reaches the meaningful change/);
       await look("30b-check-ins", { at: "#check-ins" });
     });

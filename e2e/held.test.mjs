@@ -10,7 +10,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { By, Key } from "selenium-webdriver";
+import { Key } from "selenium-webdriver";
 import { startDriver, helpers } from "./support.mjs";
 
 let driver;
@@ -103,14 +103,14 @@ test("the desk is offered a new agreement after a sign-in and staff see and save
   await h.look("agreement-due", { at: "#agreement-due" });
   await (await h.find("#agreement-accepted")).sendKeys(Key.ENTER);
   await see("#toast", /Recorded: Zoë O'Brien accepted version 2/, "recorded");
-  assert.equal((await driver.findElements(By.css("#agreement-due"))).length, 0, "the prompt is gone");
+  assert.equal(await h.count("#agreement-due"), 0, "the prompt is gone");
   assert.equal(await h.focusedId(), "search", "back to the search");
   assert.equal(await h.core("agreement_due", { idOrCode: code }), null);
 
   // The desk may not open What we hold: no link, and the core refuses the page.
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
   await see("h1", /Zoë O'Brien/, "her page for the desk");
-  assert.equal((await driver.findElements(By.css("#held-link"))).length, 0, "no link for the desk");
+  assert.equal(await h.count("#held-link"), 0, "no link for the desk");
   await driver.executeScript(`location.hash = "#/held/${encodeURIComponent(code)}"`);
   await see("#held-error", /can't export a member's data/, "refused by the core");
 

@@ -122,5 +122,5 @@ test("a navigator writes a member's self-care plan with them, looks back at an e
   await h.unlockAs("Dee", "258025");
   await driver.executeScript(`location.hash = "#/member/${encodeURIComponent(code)}"`);
   await see("h1", /Zoë O'Brien/, "her page for the desk");
-  assert.equal((await driver.findElements(By.css("#plan"))).length, 0, "no plan for the desk");
+  assert.equal(await h.count("#plan"), 0, "no plan for the desk");
 });

@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { By, Key } from "selenium-webdriver";
+import { Key } from "selenium-webdriver";
 import { helpers, shots, startDriver } from "./support.mjs";
 
 let driver;
@@ -104,8 +104,7 @@ test("a manager previews, exports and prints an outcome report; the desk cannot"
     assert.match(body, /Visits/);
     assert.match(body, /Unique members/);
     // The charts are drawn, and each says in words what it shows.
-    const charts = await driver.findElements(By.css("#report-body svg"));
-    assert.ok(charts.length >= 1, "a chart in the preview");
+    assert.ok((await h.count("#report-body svg")) >= 1, "a chart in the preview");
     const named = await driver.executeScript(
       "return [...document.querySelectorAll('#report-body svg')].every((s) => s.getAttribute('role') === 'img' && (s.getAttribute('aria-label') || s.querySelector('title')))",
     );

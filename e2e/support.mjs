@@ -62,6 +62,10 @@ export function helpers(driver) {
       return input;
     });
   }
+  /// How many elements match `css` now (read in the page, so a redraw cannot make it stale).
+  function count(css) {
+    return driver.executeScript("return document.querySelectorAll(arguments[0]).length", css);
+  }
   /// Clicks the element (found again if the screen redrew before the click landed).
   async function click(css) {
     await again(async () => (await find(css)).click());
@@ -183,5 +187,5 @@ export function helpers(driver) {
     await (await find("#pin")).sendKeys(Key.ENTER);
     await driver.wait(async () => (await textOf("#who-user")).includes(`as ${name} `), 15000, `unlocked as ${name}`);
   }
-  return { again, click, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
+  return { again, click, count, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
 }

@@ -6,7 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { By, Key, until } from "selenium-webdriver";
+import { Key } from "selenium-webdriver";
 import { helpers, startDriver } from "./support.mjs";
 
 let driver;
@@ -41,7 +41,7 @@ test("a navigator's shift, the team's training and the parent network", async (t
     await driver.wait(async () => /^You have been on shift at Riverside Hub since \d\d:\d\d/.test(await h.textOf("#shift-now")), 5000);
     await h.look("team-02-on-shift");
     // A navigator sees her own only: no team tables, no forms to record training.
-    assert.equal((await driver.findElements(By.css("#team-hours, #training-form"))).length, 0);
+    assert.equal(await h.count("#team-hours, #training-form"), 0);
   });
 
   await t.test("ending the shift lists it in this month's shifts", async () => {
