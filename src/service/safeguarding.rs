@@ -160,8 +160,10 @@ pub fn list_concerns(ctx: &Ctx<'_>, open_only: bool) -> Result<Vec<ConcernListIt
         let member = match ctx.store.member_by_id(r.person_id)? {
             Some(m) => Some(MemberSummary::from_row(&m, today)),
             // Kept after the member's record was erased: still a concern staff answer for.
-            None if ctx.store.is_tombstoned(r.record_id)? => None,
-            // A concern about a record this laptop does not hold yet waits for it.
+            // Whoever only raised it is not told that the person they named was erased.
+            None if reads && ctx.store.is_tombstoned(r.record_id)? => None,
+            // A concern about a record this laptop does not hold yet waits for it (and one
+            // about an erased record is not listed to those who may not read concerns).
             None => continue,
         };
         out.push(ConcernListItem {

@@ -459,6 +459,21 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     )
     .unwrap();
     service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
+    // A navigator raised one too: theirs is listed to them as passed on, while the member is there.
+    let nia = hub.user("Nia Navigator", "navigator");
+    let theirs = service::raise_concern(
+        &nia,
+        &m.code,
+        ConcernInput {
+            words: WORDS.into(),
+            action: "Told staff".into(),
+            present: None,
+            when: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(service::list_concerns(&nia, false).unwrap().len(), 1);
+    service::close_concern(&manager, &theirs.id.to_string(), "Same as before").unwrap();
     set_today(&hub, "2026-03-02");
     let manager = hub.manager();
     service::set_retention(
@@ -475,12 +490,18 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     assert!(run.safeguarding_deleted.is_empty());
     let record = hubdesk::domain::safeguarding_doc_id(m.id.0);
     assert!(hub.store.doc_heads(record).unwrap().is_some(), "kept");
-    // Kept means staff still find it on the concerns screen, about an erased record.
+    // Kept means staff still find its concerns on the concerns screen, about an erased record.
     let listed = service::list_concerns(&manager, false).unwrap();
-    assert_eq!(listed.len(), 1, "the kept concern is listed");
-    assert_eq!(listed[0].id, raised.id);
-    assert_eq!(listed[0].member, None);
-    assert_eq!(listed[0].open, Some(false));
+    assert_eq!(listed.len(), 2, "the kept concerns are listed");
+    assert!(listed.iter().any(|c| c.id == raised.id));
+    assert!(
+        listed
+            .iter()
+            .all(|c| c.member.is_none() && c.open == Some(false))
+    );
+    // The navigator, who may not read concerns, is not told the person they named was erased.
+    let nia = Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock("Nia Navigator", "135791"));
+    assert!(service::list_concerns(&nia, false).unwrap().is_empty());
     let shown = service::show_concern(&manager, &raised.id.to_string()).unwrap();
     assert_eq!(shown.member, None);
     assert_eq!(shown.words, WORDS);
