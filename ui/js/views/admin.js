@@ -250,8 +250,10 @@ function agreementSection(ctx, agreements) {
         el("td", { text: a.in_force ? "in force" : a.disputed ? "set apart, not used" : "earlier" })))))
     : null;
   const error = errorBox("agreement-error");
-  const words = el("textarea", { id: "agreement-text", name: "agreement-text", rows: "8", maxlength: "40000", required: true, "aria-describedby": "agreement-text-hint" });
-  const form = el("form", { class: "inline-form agreement-form", id: "agreement-form", "aria-labelledby": "agreement-new-title" },
+  // No maxlength: a longer paste cut short silently could never be corrected (a version's
+  // words never change); the core refuses it at the field instead.
+  const words = el("textarea", { id: "agreement-text", name: "agreement-text", rows: "8", required: true, "aria-describedby": "agreement-text-hint" });
+  const form = el("form", { class: "inline-form agreement-form", id: "agreement-form", novalidate: true, "aria-labelledby": "agreement-new-title" },
     el("h3", { id: "agreement-new-title", text: "Set a new version" }),
     field("agreement-version", "Version", { autocomplete: "off", required: true, inputmode: "decimal" }, current ? `Higher than ${current.version}: a number like ${nextVersion(current.version)}, or ${current.version}.1 for a small change.` : "A number like 1, or 1.1 for a small change."),
     el("div", { class: "field" },
@@ -268,6 +270,11 @@ function agreementSection(ctx, agreements) {
     const text = words.value;
     // A refusal about the form's own fields closes the dialog and is shown at the field.
     const FIELDS = { version: "agreement-version", text: "agreement-text" };
+    const atField = (err) => (FIELDS[err.field] ? fieldError(form, FIELDS[err.field], err.message) : showError(error, err));
+    if (!version || !words.value.trim()) {
+      // Nothing to ask about: the core says what is missing, at its field.
+      return api.setAgreement(version, text).catch(atField);
+    }
     let refused = null;
     const done = await openDialog({
       title: `Set version ${version} of the member agreement?`,
@@ -283,7 +290,7 @@ function agreementSection(ctx, agreements) {
       },
     });
     if (done === "locked") return ctx.refresh();
-    if (refused) return fieldError(form, FIELDS[refused.field], refused.message);
+    if (refused) return atField(refused);
     if (done) {
       toast(`Version ${version} of the agreement is in force.`);
       ctx.refresh();
