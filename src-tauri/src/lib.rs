@@ -58,11 +58,31 @@ fn lock_screen_users(state: State<'_, AppState>) -> Res<Vec<String>> {
     state.lock_screen_users()
 }
 
-/// Off the window's thread: the first unlock after a start opens the store (a second of
-/// argon2id, and after an update a rebuild whose progress the window shows from the status).
-#[tauri::command(async)]
-fn unlock(state: State<'_, AppState>, name: String, pin: String) -> Res<state::Status> {
-    state.unlock(&name, &pin)
+/// Off the window's thread, on a thread for blocking work: the first unlock after a start
+/// opens the store (a second of argon2id, and after an update a rebuild whose progress the
+/// window shows from the status) and must not hold up the app's other async commands.
+#[tauri::command]
+async fn unlock<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    name: String,
+    pin: String,
+) -> Res<state::Status> {
+    blocking(move || app.state::<AppState>().unlock(&name, &pin)).await
+}
+
+/// Runs `work` on the async runtime's thread for blocking work. A panic there is logged and
+/// told as a plain sentence.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Res<T> + Send + 'static) -> Res<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a command stopped half way");
+            Err(UiError {
+                kind: "storage",
+                message: "That stopped half way because of a fault in hubdesk. Try again; if it happens again, restart hubdesk.".into(),
+                field: None,
+            })
+        })
 }
 
 #[tauri::command]
@@ -1742,15 +1762,8 @@ async fn back_up_now<R: Runtime>(
     // The copy is made on a connection of its own, off the app's state: sign-ins go on
     // while a large store is copied.
     let ticket = state.with_ctx(service::prepare_backup)?;
-    let made = tauri::async_runtime::spawn_blocking(move || ticket.make(&path, chrono::Utc::now()))
-        .await
-        .map_err(|e| UiError {
-            kind: "storage",
-            message: format!(
-                "The backup stopped half way ({e}); nothing was saved under its name. Try again."
-            ),
-            field: None,
-        })??;
+    let app = window.app_handle().clone();
+    let made = blocking(move || app.state::<AppState>().make_backup(ticket, &path)).await?;
     Ok(Saved {
         saved: Some(made.path.display().to_string()),
     })

@@ -2,7 +2,7 @@
 //! something (the idle lock is enforced here, not only in the UI).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use hubdesk::service::{
@@ -65,6 +65,15 @@ pub struct Opening {
     pub total: usize,
 }
 
+/// Clears the status's "getting ready" when dropped (see [`AppState::open_sealed`]).
+struct OpeningEnds<'a>(&'a AppState);
+
+impl Drop for OpeningEnds<'_> {
+    fn drop(&mut self) {
+        self.0.set_opening(None);
+    }
+}
+
 /// Called (from the sync thread) when records arrived from another laptop.
 pub type OnReceived = Arc<dyn Fn() + Send + Sync>;
 
@@ -90,6 +99,9 @@ pub struct AppState {
     /// Held by the first unlock while it opens the store, so a second one at the same moment
     /// waits for it instead of opening the store again (see [`AppState::open_sealed`]).
     first_open: Mutex<()>,
+    /// Read-held while a backup copies the store on a connection of its own; a removed
+    /// laptop's forgetting takes it whole first, so it never erases a store half copied.
+    copying: RwLock<()>,
     /// New wraps of secrets are cheap (tests of the shell, debug builds only; see
     /// `Store::use_cheap_kdf_for_tests`).
     cheap_kdf: bool,
@@ -195,6 +207,7 @@ impl AppState {
             on_removed: Mutex::new(None),
             opening: Mutex::new(None),
             first_open: Mutex::new(()),
+            copying: RwLock::new(()),
             sync_config: WorkerConfig::from_env(),
             cheap_kdf: false,
         }
@@ -266,6 +279,10 @@ impl AppState {
     /// its connection): the window's connection closes too, nobody stays unlocked, and the
     /// folder's records and keys are erased. The status says so from then on.
     pub fn forget_removed(&self) {
+        let _no_backup_copying = self
+            .copying
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut inner = self.lock_inner();
         inner.store = None;
         inner.user = None;
@@ -728,13 +745,17 @@ impl AppState {
         let Some((dir, demo)) = sealed else {
             return Ok(());
         };
-        let opened = Store::open_with_progress(&dir, Unlock::User { name, secret: pin }, |p| {
-            self.set_opening(Some(Opening {
-                done: p.done,
-                total: p.total,
-            }));
-        });
-        self.set_opening(None);
+        let opened = {
+            // "Getting ready" ends with the rebuild however it ends, a panic included: a
+            // status left saying so would refuse every command until the app restarts.
+            let _ready_after = OpeningEnds(self);
+            Store::open_with_progress(&dir, Unlock::User { name, secret: pin }, |p| {
+                self.set_opening(Some(Opening {
+                    done: p.done,
+                    total: p.total,
+                }));
+            })
+        };
         let store = self.prepared(opened?);
         store.warm_up()?;
         let mut inner = self.lock_inner();
@@ -747,6 +768,24 @@ impl AppState {
             self.ensure_sync(&inner);
         }
         Ok(())
+    }
+
+    /// Makes the backup a manager asked for ([`service::prepare_backup`]) on a connection of
+    /// its own, without holding the app's state: sign-ins go on meanwhile. Refused on a
+    /// laptop found removed; a removal heard meanwhile waits for the copy to finish.
+    pub fn make_backup(
+        &self,
+        ticket: service::BackupTicket,
+        target: &std::path::Path,
+    ) -> Result<service::BackupMade, UiError> {
+        let _copying = self
+            .copying
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(words) = self.removed() {
+            return Err(service::Error::Removed(words).into());
+        }
+        Ok(ticket.make(target, SystemClock.now())?)
     }
 
     /// A new PIN or passphrase for whoever is unlocked; they then no longer need to change it.

@@ -657,11 +657,12 @@ fn after_a_restart_the_store_stays_shut_until_someone_unlocks_and_then_stays_ope
     );
 }
 
-/// Unlocks at the same moment after a restart (the first unlock opens the store off the
-/// window's thread, so others can arrive meanwhile): both right PINs unlock, the wrong one is
-/// refused, and the store is open once with nothing left "opening".
+/// The first unlocks after an update that rebuilds the tables, at the same moment (the first
+/// unlock opens the store off the window's thread, so others arrive meanwhile): both right
+/// PINs unlock, the wrong one is refused, the emptied tables are rebuilt (the members are all
+/// there again) and nothing is left "getting ready", so commands are not refused afterwards.
 #[test]
-fn two_first_unlocks_at_once_open_the_store_once_and_both_succeed() {
+fn first_unlocks_at_once_after_an_update_rebuild_the_tables_and_all_answer() {
     let dir = tempfile::tempdir().unwrap();
     {
         let first = app_state(dir.path());
@@ -676,18 +677,40 @@ fn two_first_unlocks_at_once_open_the_store_once_and_both_succeed() {
                         roles: "navigator".into(),
                         secret: "135791".into(),
                     },
-                )
+                )?;
+                for n in 0..40 {
+                    hubdesk::service::register_member(
+                        ctx,
+                        hubdesk::service::RegisterMember {
+                            profile: hubdesk::domain::member::ProfileInput {
+                                preferred_name: format!("Member Number{n}"),
+                                born: "2010-04".into(),
+                                ..Default::default()
+                            },
+                            force: true,
+                            ..Default::default()
+                        },
+                    )?;
+                }
+                Ok(())
             })
+            .unwrap();
+        first
+            .with_store(|store| Ok(store.forget_tables_for_tests()?))
             .unwrap();
     }
     let state = std::sync::Arc::new(app_state(dir.path()));
     let tries = [("Maya", "246810"), ("Nia", "135791"), ("Nia", "999999")];
+    let together = std::sync::Barrier::new(tries.len());
     let answers: Vec<_> = std::thread::scope(|scope| {
         let running: Vec<_> = tries
             .iter()
             .map(|(name, pin)| {
-                let state = state.clone();
-                scope.spawn(move || state.unlock(name, pin).map(|_| ()))
+                let (state, together) = (state.clone(), &together);
+                scope.spawn(move || {
+                    together.wait();
+                    state.unlock(name, pin).map(|_| ())
+                })
             })
             .collect();
         running.into_iter().map(|t| t.join().unwrap()).collect()
@@ -696,15 +719,18 @@ fn two_first_unlocks_at_once_open_the_store_once_and_both_succeed() {
     assert!(answers[1].is_ok(), "{:?}", answers[1]);
     assert_eq!(answers[2].as_ref().unwrap_err().kind, "permission");
     let status = state.status().unwrap();
-    assert!(status.opening.is_none(), "nothing left opening");
+    assert!(status.opening.is_none(), "nothing left getting ready");
     // One window, one person at a time: whoever unlocked last.
     let now = status.user.unwrap().name;
     assert!(now == "Maya" || now == "Nia", "{now}");
-    assert_eq!(status.org.as_deref(), Some("Test Org"));
-    assert_eq!(
-        state.lock_screen_users().unwrap(),
-        vec!["Maya".to_string(), "Nia".to_string()]
-    );
+    let members = state
+        .with_store(|store| Ok(store.all_members()?.len()))
+        .unwrap();
+    assert_eq!(members, 40, "the rebuilt tables hold every member");
+    let found = state
+        .with_ctx(|ctx| hubdesk::service::find_members(ctx, "Number39"))
+        .unwrap();
+    assert_eq!(found.len(), 1, "and search finds them");
 }
 
 #[test]

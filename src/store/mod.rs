@@ -424,6 +424,18 @@ impl Store {
         }
     }
 
+    /// Empties every table made from the documents and marks their layout old, so the next
+    /// open rebuilds them all, as the first open after an update that projects records
+    /// differently does (tests of the shell's first unlock). The documents stay.
+    #[doc(hidden)]
+    pub fn forget_tables_for_tests(&self) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().ctx("forget the tables")?;
+        project::clear_all(&tx)?;
+        tx.execute("UPDATE projection_meta SET version = 0", [])
+            .ctx("forget the tables")?;
+        tx.commit().ctx("forget the tables")
+    }
+
     /// The key this store was opened with (None in memory), for a second connection.
     pub fn key(&self) -> Option<&StoreKey> {
         self.key.as_ref()

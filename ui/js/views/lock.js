@@ -75,23 +75,29 @@ export async function render(root, ctx) {
   );
   const unlockButton = el("button", { type: "submit", id: "unlock", text: "Unlock" });
   const busy = el("p", { id: "unlock-busy", class: "hint", role: "status" });
-  pinForm.append(chosenName, el("label", { for: "pin", text: "PIN" }), pin, error, pad, unlockButton, busy);
+  // How far a rebuild is, updated quietly (the sentence above is said once).
+  const rebuilt = el("progress", { id: "unlock-progress", "aria-labelledby": "unlock-busy", hidden: true });
+  pinForm.append(chosenName, el("label", { for: "pin", text: "PIN" }), pin, error, pad, unlockButton, busy, rebuilt);
   let unlocking = false;
   pinForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (unlocking) return;
     unlocking = true;
     unlockButton.disabled = true;
-    // The first unlock after a start opens the records: a second or two, and after an update
-    // a rebuild of the lists, which the app then shows as it goes (the status says so).
-    const slow = setTimeout(() => { busy.textContent = "Opening the records on this laptop…"; }, 800);
+    // Checking a PIN takes about a second; the first unlock after an update also rebuilds
+    // the lists from the records, and the status says how far it is: shown here, under the
+    // form, which stays on screen until the unlock answers.
+    const slow = setTimeout(() => { busy.textContent = "Checking the PIN…"; }, 800);
     const watch = setInterval(async () => {
       const s = await api.status().catch(() => null);
-      if (s && s.opening) {
-        clearInterval(watch);
-        ctx.refresh();
-      }
-    }, 500);
+      const o = s && s.opening;
+      if (!(o && o.total)) return;
+      const said = "Getting hubdesk ready after an update: it rebuilds its lists from the records, once.";
+      if (busy.textContent !== said) busy.textContent = said;
+      rebuilt.hidden = false;
+      rebuilt.max = o.total;
+      rebuilt.value = o.done;
+    }, 1000);
     try {
       await api.unlock(chosen, pin.value);
       ctx.refresh();
@@ -103,6 +109,7 @@ export async function render(root, ctx) {
       clearTimeout(slow);
       clearInterval(watch);
       busy.textContent = "";
+      rebuilt.hidden = true;
       unlockButton.disabled = false;
       unlocking = false;
     }
