@@ -58,7 +58,8 @@ export function helpers(driver) {
     return again(async () => {
       const input = await find(css);
       await input.clear();
-      await input.sendKeys(text);
+      // Typing nothing leaves the field empty (WebDriver refuses to send no keys).
+      if (text !== "") await input.sendKeys(text);
       return input;
     });
   }

@@ -1579,12 +1579,16 @@ fn set_retention<R: Runtime>(
     Ok(s)
 }
 
+/// Off the window's thread and on a connection of its own: a run over a large organisation
+/// takes minutes, and the window goes on answering meanwhile.
 #[tauri::command]
-fn run_retention<R: Runtime>(
-    app: tauri::AppHandle<R>,
-    state: State<'_, AppState>,
-) -> Res<service::RetentionRun> {
-    let r = state.with_ctx(service::run_retention)?;
+async fn run_retention<R: Runtime>(app: tauri::AppHandle<R>) -> Res<service::RetentionRun> {
+    let on = app.clone();
+    let r = blocking(move || {
+        on.state::<AppState>()
+            .with_ctx_apart(service::run_retention)
+    })
+    .await?;
     changed(&app, "members");
     Ok(r)
 }

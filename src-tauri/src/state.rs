@@ -99,9 +99,13 @@ pub struct AppState {
     /// Held by the first unlock while it opens the store, so a second one at the same moment
     /// waits for it instead of opening the store again (see [`AppState::open_sealed`]).
     first_open: Mutex<()>,
-    /// Read-held while a backup copies the store on a connection of its own; a removed
-    /// laptop's forgetting takes it whole first, so it never erases a store half copied.
-    copying: RwLock<()>,
+    /// Read-held while work goes on over a connection of the store's own (a backup's copy, a
+    /// retention run); a removed laptop's forgetting takes it whole first, so it never erases
+    /// a store under that work.
+    apart: RwLock<()>,
+    /// Held by the one run of [`AppState::with_ctx_apart`] under way: a second press (the
+    /// screen redrawn meanwhile) is told to wait rather than run alongside it.
+    long_work: Mutex<()>,
     /// New wraps of secrets are cheap (tests of the shell, debug builds only; see
     /// `Store::use_cheap_kdf_for_tests`).
     cheap_kdf: bool,
@@ -207,7 +211,8 @@ impl AppState {
             on_removed: Mutex::new(None),
             opening: Mutex::new(None),
             first_open: Mutex::new(()),
-            copying: RwLock::new(()),
+            apart: RwLock::new(()),
+            long_work: Mutex::new(()),
             sync_config: WorkerConfig::from_env(),
             cheap_kdf: false,
         }
@@ -279,8 +284,8 @@ impl AppState {
     /// its connection): the window's connection closes too, nobody stays unlocked, and the
     /// folder's records and keys are erased. The status says so from then on.
     pub fn forget_removed(&self) {
-        let _no_backup_copying = self
-            .copying
+        let _nothing_apart = self
+            .apart
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut inner = self.lock_inner();
@@ -778,14 +783,70 @@ impl AppState {
         ticket: service::BackupTicket,
         target: &std::path::Path,
     ) -> Result<service::BackupMade, UiError> {
-        let _copying = self
-            .copying
+        let _apart = self.working_apart()?;
+        Ok(ticket.make(target, SystemClock.now())?)
+    }
+
+    /// [`Self::with_ctx`] for long work (a retention run over a large organisation): the same
+    /// checks, as the unlocked user, but on a connection of the store's own, so the app's
+    /// state is not held and the window goes on answering meanwhile. A store kept in memory
+    /// (none in the app) falls back to the shared connection.
+    pub fn with_ctx_apart<T>(
+        &self,
+        f: impl FnOnce(&Ctx<'_>) -> service::Result<T>,
+    ) -> Result<T, UiError> {
+        let _one_at_a_time = match self.long_work.try_lock() {
+            Ok(held) => held,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(UiError {
+                    kind: "conflict",
+                    message: "A retention run is already going on on this laptop. Wait until it says it is done.".into(),
+                    field: None,
+                });
+            }
+        };
+        let (user, key, dir) = {
+            let mut inner = self.lock_inner();
+            self.ensure_open(&mut inner)?;
+            self.expire_if_idle(&mut inner);
+            let user = inner.user.clone().ok_or_else(|| UiError {
+                kind: "locked",
+                message: "hubdesk is locked. Choose who you are and enter your PIN.".into(),
+                field: None,
+            })?;
+            let store = inner.store.as_ref().ok_or_else(not_set_up)?;
+            let dir = store
+                .path()
+                .and_then(std::path::Path::parent)
+                .map(|d| d.to_path_buf());
+            match (store.key().cloned(), dir) {
+                (Some(key), Some(dir)) => (user, key, dir),
+                _ => {
+                    drop(inner);
+                    return self.with_ctx(f);
+                }
+            }
+        };
+        let _apart = self.working_apart()?;
+        let store = Store::open_with_key(&dir, key)?;
+        let result = f(&Ctx::new(&store, &SystemClock).as_user(user));
+        self.lock_inner().last_active = SystemClock.now();
+        Ok(result?)
+    }
+
+    /// Held while work goes on over a connection of its own ([`Self::make_backup`],
+    /// [`Self::with_ctx_apart`]): a removed laptop's forgetting waits for it. Refused on a
+    /// laptop found removed.
+    fn working_apart(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, UiError> {
+        let guard = self
+            .apart
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(words) = self.removed() {
             return Err(service::Error::Removed(words).into());
         }
-        Ok(ticket.make(target, SystemClock.now())?)
+        Ok(guard)
     }
 
     /// A new PIN or passphrase for whoever is unlocked; they then no longer need to change it.

@@ -1297,3 +1297,57 @@ fn a_manager_makes_a_backup_where_the_save_dialog_answered_or_into_a_folder_and_
     assert_eq!(files_in(&chosen).len(), 1);
     assert_eq!(files_in(&stick).len(), 1);
 }
+
+/// A retention run from the app goes on a connection of its own (so the window answers
+/// meanwhile) and what it did is what the window's connection sees next: the member due is
+/// gone from search, the one not due is still there.
+#[test]
+fn a_retention_run_from_the_app_anonymises_who_is_due_and_the_window_sees_it_at_once() {
+    let h = harness();
+    h.set_up();
+    h.invoke("unlock", json!({ "name": "Maya", "pin": "246810" }))
+        .unwrap();
+    // Ages from today's year (the app's clock is the real one): 23 or 24, and 12 or 13.
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let older = format!("{}-01", year - 24);
+    let younger = format!("{}-06", year - 13);
+    for (name, born) in [("Olwen Oldest", &older), ("Yara Young", &younger)] {
+        let req = json!({ "profile": { "preferred_name": name, "born": born }, "force": true });
+        h.invoke("register_member", json!({ "req": req })).unwrap();
+    }
+    let schedule = json!({ "unseen_months": null, "until_age": 18, "safeguarding_years": null });
+    h.invoke("set_retention", json!({ "schedule": schedule }))
+        .unwrap();
+    let run = h.invoke("run_retention", json!({})).unwrap();
+    assert_eq!(run["anonymised"].as_array().unwrap().len(), 1, "{run}");
+    let found = |text: &str| {
+        h.invoke("find_members", json!({ "text": text }))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        found("Olwen"),
+        0,
+        "anonymised, and the window's connection knows"
+    );
+    assert_eq!(found("Yara"), 1);
+    let again = h.invoke("run_retention", json!({})).unwrap();
+    assert_eq!(again["anonymised"].as_array().unwrap().len(), 0, "{again}");
+    // The desk may not run it, on whichever connection it would run.
+    h.invoke(
+        "add_user",
+        json!({ "req": { "name": "Dee", "roles": "desk", "secret": "258025" } }),
+    )
+    .unwrap();
+    h.invoke("lock", json!({})).unwrap();
+    h.invoke("unlock", json!({ "name": "Dee", "pin": "258025" }))
+        .unwrap();
+    let refused = h.invoke("run_retention", json!({})).unwrap_err();
+    assert_eq!(refused["kind"], "permission", "{refused}");
+    // Locked, nothing runs.
+    h.invoke("lock", json!({})).unwrap();
+    let locked = h.invoke("run_retention", json!({})).unwrap_err();
+    assert_eq!(locked["kind"], "locked", "{locked}");
+}

@@ -223,17 +223,29 @@ async function retentionSection(ctx, manager, error) {
       run.setAttribute("aria-expanded", String(!sure.hidden));
       if (!sure.hidden) sure.querySelector("button").focus();
     });
-    sure.querySelector("button").addEventListener("click", async () => {
+    // A run over many members takes minutes: it goes on apart from the window, which says
+    // so, and the toast says what it did wherever the manager is by then.
+    const running = el("p", { id: "retention-running", class: "hint", role: "status" });
+    sure.querySelector("button").addEventListener("click", async (e) => {
+      const go = e.currentTarget;
+      go.disabled = true;
+      run.disabled = true;
+      running.textContent = `Anonymising ${members} ${members === 1 ? "member" : "members"}… On a large organisation this takes a few minutes; you can go back to the day meanwhile.`;
       try {
         const r = await api.runRetention();
-        toast(`Anonymised ${r.anonymised.length} members; deleted ${r.safeguarding_deleted.length} safeguarding records.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}`);
-        ctx.refresh();
+        const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+        toast(`Anonymised ${count(r.anonymised.length, "member", "members")}; deleted ${count(r.safeguarding_deleted.length, "safeguarding record", "safeguarding records")}.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}`);
+        if (section.isConnected) ctx.refresh();
       } catch (err) {
         if (err.kind === "locked") return ctx.refresh();
+        if (!section.isConnected) return toast(`The retention run stopped: ${err.message || err}`);
+        running.textContent = "";
+        go.disabled = false;
+        run.disabled = false;
         showError(error, err);
       }
     });
-    section.append(run, sure);
+    section.append(run, sure, running);
   }
   return section;
 }
