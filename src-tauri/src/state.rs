@@ -808,13 +808,7 @@ impl AppState {
         };
         let (user, key, dir) = {
             let mut inner = self.lock_inner();
-            self.ensure_open(&mut inner)?;
-            self.expire_if_idle(&mut inner);
-            let user = inner.user.clone().ok_or_else(|| UiError {
-                kind: "locked",
-                message: "hubdesk is locked. Choose who you are and enter your PIN.".into(),
-                field: None,
-            })?;
+            let user = self.unlocked_user(&mut inner)?;
             let store = inner.store.as_ref().ok_or_else(not_set_up)?;
             let dir = store
                 .path()
@@ -886,19 +880,24 @@ impl AppState {
         }
     }
 
+    /// Who is unlocked, once the store is open and the idle lock has had its say.
+    fn unlocked_user(&self, inner: &mut Inner) -> Result<ActingUser, UiError> {
+        self.ensure_open(inner)?;
+        self.expire_if_idle(inner);
+        inner.user.clone().ok_or_else(|| UiError {
+            kind: "locked",
+            message: "hubdesk is locked. Choose who you are and enter your PIN.".into(),
+            field: None,
+        })
+    }
+
     /// Runs one use case as the unlocked user.
     pub fn with_ctx<T>(
         &self,
         f: impl FnOnce(&Ctx<'_>) -> service::Result<T>,
     ) -> Result<T, UiError> {
         let mut inner = self.lock_inner();
-        self.ensure_open(&mut inner)?;
-        self.expire_if_idle(&mut inner);
-        let user = inner.user.clone().ok_or_else(|| UiError {
-            kind: "locked",
-            message: "hubdesk is locked. Choose who you are and enter your PIN.".into(),
-            field: None,
-        })?;
+        let user = self.unlocked_user(&mut inner)?;
         let store = inner.store.as_ref().ok_or_else(not_set_up)?;
         let result = f(&Ctx::new(store, &SystemClock).as_user(user));
         inner.last_active = SystemClock.now();
