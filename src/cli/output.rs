@@ -1535,6 +1535,12 @@ pub fn retention_run(r: &service::erasure::RetentionRun) -> String {
             r.held.len()
         ));
     }
+    if !r.changed_meanwhile.is_empty() {
+        out.push_str(&format!(
+            " {} were signed in or put under a legal hold while the run went on, and were left; the next run judges them again.",
+            r.changed_meanwhile.len()
+        ));
+    }
     out
 }
 

@@ -368,12 +368,23 @@ struct Forget {
 
 /// Erases `records` (every record of one person) as `how` says, in one write, securely.
 fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
-    ctx.store.securely(|_| erase_one(ctx, records, how))
+    ctx.store
+        .securely(|_| erase_one(ctx, records, how))?
+        .ok_or_else(|| {
+            Error::Conflict(
+                "A legal hold was set on this member a moment ago, so nothing was erased. Look at the hold first."
+                    .into(),
+            )
+        })
 }
 
 /// [`erase`] without the overwriting and the log's emptying after it: for a run of many,
 /// which does those once at its end (inside [`crate::store::Store::securely`]).
-fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased> {
+///
+/// None, with nothing written, when what the erasure was decided on no longer holds inside
+/// its own write (another connection of this laptop wrote meanwhile: a hold synced in, or,
+/// for retention, a sign-in at the desk during the run).
+fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Option<Erased>> {
     let now = ctx.now();
     let by = ctx.user_id_text();
     let org_id = ctx.device()?.org_id;
@@ -399,6 +410,16 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
     let erasure = Uuid::now_v7().to_string();
     {
         let mut w = ctx.store.write()?;
+        for r in records {
+            let held = !w.standing_holds_of_record(*r)?.is_empty();
+            let seen_again = match how.last_seen {
+                Some(last) => w.last_visit_of_record(*r)?.is_some_and(|v| v > last),
+                None => false,
+            };
+            if held || seen_again {
+                return Ok(None);
+            }
+        }
         let mut counted = 0;
         for r in records {
             counted += w.count_visits_anonymously(*r, now)?;
@@ -477,14 +498,14 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Era
             ..ctx.audit(how.audit.0, Some(how.subject))
         });
         w.commit()?;
-        Ok(Erased {
+        Ok(Some(Erased {
             member_id: how.subject,
             request: how.request.as_ref().map(|(r, _)| *r),
             documents,
             tombstones: gone.len(),
             visits_counted: counted,
             safeguarding_kept: kept,
-        })
+        }))
     }
 }
 
@@ -833,6 +854,9 @@ pub struct RetentionRun {
     pub anonymised: Vec<Uuid>,
     /// Members due but held (ids), left as they are.
     pub held: Vec<Uuid>,
+    /// Members due when the run began but signed in or held since (on this laptop while it
+    /// ran, or synced in), left as they are; the next run judges them again.
+    pub changed_meanwhile: Vec<Uuid>,
     /// Safeguarding records deleted (ids).
     pub safeguarding_deleted: Vec<Uuid>,
     pub visits_counted: usize,
@@ -848,6 +872,7 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
     let mut run = RetentionRun {
         anonymised: Vec::new(),
         held: Vec::new(),
+        changed_meanwhile: Vec::new(),
         safeguarding_deleted: Vec::new(),
         visits_counted: 0,
     };
@@ -885,7 +910,7 @@ fn run_due(
                 }
             }
         }
-        let erased = erase_one(
+        let Some(erased) = erase_one(
             ctx,
             &records,
             Forget {
@@ -896,7 +921,11 @@ fn run_due(
                 subject: m.member_id,
                 last_seen: Some(m.last_seen),
             },
-        )?;
+        )?
+        else {
+            run.changed_meanwhile.push(m.member_id);
+            continue;
+        };
         run.visits_counted += erased.visits_counted;
         run.anonymised.push(m.member_id);
     }
@@ -949,4 +978,117 @@ fn run_due(
         run.safeguarding_deleted = sg_due.iter().map(|s| s.doc_id).collect();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::member::ProfileInput;
+    use crate::service::{
+        ManualClock, OpenDay, RegisterMember, Registration, SetUpOrganisation, open_day,
+        register_member, set_up_organisation, sign_in_member, unlock,
+    };
+    use crate::store::Store;
+
+    fn at(day: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("{day}T10:00:00Z"))
+            .unwrap()
+            .to_utc()
+    }
+
+    /// A member born in 2001 seen on 1 March 2024, and a schedule that makes them due on
+    /// 27 November 2026 (24 months unseen, or 18, whichever is later).
+    fn due_member(store: &Store, clock: &ManualClock) -> Uuid {
+        clock.set(at("2024-03-01"));
+        set_up_organisation(
+            &Ctx::new(store, clock),
+            SetUpOrganisation {
+                org_name: "Org".into(),
+                hub_name: "Hub".into(),
+                time_zone: None,
+                device_name: "desk".into(),
+                manager_name: "Maya".into(),
+                manager_secret: "246810".into(),
+            },
+        )
+        .unwrap();
+        let ctx = manager(store, clock);
+        let Registration::Registered { member, .. } = register_member(
+            &ctx,
+            RegisterMember {
+                profile: ProfileInput {
+                    preferred_name: "Olwen Older".into(),
+                    born: "2001-01".into(),
+                    ..Default::default()
+                },
+                force: true,
+                ..Default::default()
+            },
+        )
+        .unwrap() else {
+            panic!("registered");
+        };
+        open_day(&ctx, OpenDay::default()).unwrap();
+        sign_in_member(&ctx, &member.code, &[]).unwrap();
+        clock.set(at("2026-11-27"));
+        set_retention(
+            &manager(store, clock),
+            RetentionSchedule {
+                unseen_months: Some(24),
+                until_age: Some(18),
+                safeguarding_years: None,
+            },
+        )
+        .unwrap();
+        member.id.0
+    }
+
+    fn manager<'a>(store: &'a Store, clock: &'a ManualClock) -> Ctx<'a> {
+        Ctx::new(store, clock).as_user(unlock(store, clock, "Maya", "246810").unwrap())
+    }
+
+    /// What a run judged at its start no longer holds by the time it reaches the member
+    /// (another connection of this laptop wrote meanwhile: the desk signed them in during a
+    /// long run, or a hold arrived): they are left as they are, and said to be.
+    #[test]
+    fn a_member_signed_in_or_held_after_a_run_began_is_left_as_they_are() {
+        for what in ["signed in", "held"] {
+            let store = Store::open_in_memory().unwrap();
+            let clock = ManualClock::new(at("2024-03-01"));
+            let member = due_member(&store, &clock);
+            let ctx = manager(&store, &clock);
+            let due = due_list(&ctx).unwrap();
+            assert!(
+                due.members
+                    .iter()
+                    .any(|m| m.member_id == member && m.due_now)
+            );
+            let code = ctx.store.member_by_id(member).unwrap().unwrap().code;
+            if what == "signed in" {
+                open_day(&ctx, OpenDay::default()).unwrap();
+                sign_in_member(&ctx, &code, &[]).unwrap();
+            } else {
+                set_hold(&ctx, &code, "Police asked us to keep the records").unwrap();
+            }
+            let mut run = RetentionRun {
+                anonymised: Vec::new(),
+                held: Vec::new(),
+                changed_meanwhile: Vec::new(),
+                safeguarding_deleted: Vec::new(),
+                visits_counted: 0,
+            };
+            let tz = super::super::time_zone(&ctx.hub().unwrap().time_zone);
+            run_due(&ctx, &due, tz, &mut run).unwrap();
+            assert_eq!(run.changed_meanwhile, vec![member], "{what}");
+            assert!(run.anonymised.is_empty(), "{what}");
+            assert!(
+                store.member_by_id(member).unwrap().is_some(),
+                "{what}: still here"
+            );
+            assert!(
+                store.tombstone_ids().unwrap().is_empty(),
+                "{what}: nothing written"
+            );
+        }
+    }
 }

@@ -234,7 +234,7 @@ async function retentionSection(ctx, manager, error) {
       try {
         const r = await api.runRetention();
         const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-        toast(`Anonymised ${count(r.anonymised.length, "member", "members")}; deleted ${count(r.safeguarding_deleted.length, "safeguarding record", "safeguarding records")}.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}`);
+        toast(`Anonymised ${count(r.anonymised.length, "member", "members")}; deleted ${count(r.safeguarding_deleted.length, "safeguarding record", "safeguarding records")}.${r.held.length ? ` ${r.held.length} held, left as they are.` : ""}${r.changed_meanwhile.length ? ` ${r.changed_meanwhile.length} signed in or held while it ran, left as they are.` : ""}`);
         if (section.isConnected) ctx.refresh();
       } catch (err) {
         if (err.kind === "locked") return ctx.refresh();
