@@ -315,8 +315,9 @@ impl Store {
 
     /// Runs `erase` (writes that delete documents) so that what they delete leaves no trace
     /// in the database file or its write-ahead log: deleted content and freed pages are
-    /// overwritten with zeros (`secure_delete`), the search index drops the erased keys at
-    /// once (FTS5's `secure-delete`), and the log is moved into the database and emptied.
+    /// overwritten with zeros (`secure_delete`, this connection's own setting), and the log is
+    /// moved into the database and emptied. (The search index drops a removed member's keys
+    /// at once in every write that removes one: see `WriteTxn::remove`.)
     ///
     /// The log can only be emptied when no other connection is reading (the app's background
     /// sync may be): then it is emptied at the next erasure or the next idle checkpoint, and
@@ -325,30 +326,38 @@ impl Store {
         &self,
         erase: impl FnOnce(&Store) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        // FTS5's own secure delete: a deleted row's trigrams leave the index at once, instead
-        // of waiting in its segments for a merge (merging the whole index to be sure of it
-        // cost most of an erasure). Only while erasing: a rebuild clears the whole index, and
-        // must not pay for taking it apart row by row.
         self.conn
-            .execute_batch(
-                "PRAGMA secure_delete = ON;
-                 INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 1);",
-            )
+            .execute_batch("PRAGMA secure_delete = ON;")
             .ctx("secure delete")?;
         let out = erase(self);
         let tidy = (|| -> Result<()> {
             if out.is_ok() {
+                // Now or never: waiting for readers (a backup copying, sync reading) would
+                // hold off every other connection's writes meanwhile, the desk's sign-ins
+                // among them. A log not emptied now is emptied at the next erasure or idle
+                // checkpoint.
                 self.conn
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .execute_batch("PRAGMA busy_timeout = 0;")
                     .ctx("checkpoint")?;
+                let done = self
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .ctx("checkpoint");
+                self.conn
+                    .execute_batch(&format!(
+                        "PRAGMA busy_timeout = {};",
+                        super::BUSY_TIMEOUT_MS
+                    ))
+                    .ctx("checkpoint")?;
+                // The erasure is committed either way; the log is emptied later.
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "the log was not emptied after an erasure");
+                }
             }
             Ok(())
         })();
         self.conn
-            .execute_batch(
-                "INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 0);
-                 PRAGMA secure_delete = FAST;",
-            )
+            .execute_batch("PRAGMA secure_delete = FAST;")
             .ctx("secure delete")?;
         let out = out?;
         tidy.map_err(E::from)?;

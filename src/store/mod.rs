@@ -96,6 +96,10 @@ const WAL_PAGES_BEFORE_A_WRITE_CHECKPOINTS: i64 = 10_000;
 /// 7: what each tombstone was based on and its void marks (an erasure a laptop holding more
 ///    undid).
 const PROJECTION_VERSION: i64 = 7;
+
+/// How long a write waits for another connection's write (the app's window, its background
+/// sync, a retention run or backup on a connection of its own) before giving up.
+pub(crate) const BUSY_TIMEOUT_MS: u32 = 5000;
 /// A rebuild reports its progress after every this many documents.
 pub const REBUILD_PROGRESS_EVERY: usize = 500;
 
@@ -459,7 +463,7 @@ impl Store {
              PRAGMA temp_store = MEMORY;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;
+             PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
              PRAGMA secure_delete = FAST;"
         ))
         .ctx("pragmas")?;
@@ -604,6 +608,7 @@ impl Store {
             audit: Vec::new(),
             moved_audit: Vec::new(),
             unindexed_members: false,
+            fts_secure_delete: false,
         })
     }
 
@@ -1208,6 +1213,9 @@ pub struct WriteTxn<'s> {
     moved_audit: Vec<(Uuid, doc::AuditEntryDoc)>,
     /// Members written by [`Self::create_prepared`] wait for the search index until commit.
     unindexed_members: bool,
+    /// The search index drops removed members' keys at once (FTS5's `secure-delete`) until
+    /// this write commits (see [`Self::remove`]).
+    fts_secure_delete: bool,
 }
 
 impl<'s> WriteTxn<'s> {
@@ -1419,6 +1427,19 @@ impl<'s> WriteTxn<'s> {
         let Some(kind) = kind.and_then(DocKind::from_i64) else {
             return Ok(());
         };
+        if kind == DocKind::Member && !self.fts_secure_delete {
+            // A removed member's trigrams leave the search index at once instead of waiting
+            // in its segments for a merge. The setting is kept in the database, shared by
+            // every connection, so it is on only inside this write (which no other connection
+            // can join) and off again before it commits; a rollback undoes it with the rest.
+            self.tx
+                .execute(
+                    "INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 1)",
+                    [],
+                )
+                .ctx("secure delete")?;
+            self.fts_secure_delete = true;
+        }
         project::remove(&self.tx, kind, id)?;
         for sql in [
             "DELETE FROM doc_chunks WHERE doc_id = ?1",
@@ -1636,6 +1657,14 @@ impl<'s> WriteTxn<'s> {
             // One statement for all of them: inserted one by one, the search index writes a
             // segment for every statement that follows.
             project::index_new_members(&self.tx)?;
+        }
+        if self.fts_secure_delete {
+            self.tx
+                .execute(
+                    "INSERT INTO member_search(member_search, rank) VALUES ('secure-delete', 0)",
+                    [],
+                )
+                .ctx("secure delete")?;
         }
         let WriteTxn {
             store, tx, open, ..
