@@ -1584,13 +1584,17 @@ fn set_retention<R: Runtime>(
 #[tauri::command]
 async fn run_retention<R: Runtime>(app: tauri::AppHandle<R>) -> Res<service::RetentionRun> {
     let on = app.clone();
-    let r = blocking(move || {
-        on.state::<AppState>()
-            .with_ctx_apart(service::run_retention)
+    let run = blocking(move || {
+        let state = on.state::<AppState>();
+        state.with_ctx_apart(
+            "A retention run is already under way on this laptop. Wait until it says it is done.",
+            |ctx| service::run_retention_paced(ctx, &mut || state.between_long_steps()),
+        )
     })
-    .await?;
+    .await;
+    // Also after a run that stopped part way: the members it did are gone from every screen.
     changed(&app, "members");
-    Ok(r)
+    run
 }
 
 /// The app with its state and the commands of commands.txt.

@@ -789,10 +789,13 @@ impl AppState {
 
     /// [`Self::with_ctx`] for long work (a retention run over a large organisation): the same
     /// checks, as the unlocked user, but on a connection of the store's own, so the app's
-    /// state is not held and the window goes on answering meanwhile. A store kept in memory
-    /// (none in the app) falls back to the shared connection.
+    /// state is not held and the window goes on answering meanwhile (the work calls
+    /// [`Self::between_long_steps`] as it goes). One such work at a time: another is refused
+    /// with `busy`, the sentence saying what is under way. A store kept in memory (none in the
+    /// app) falls back to the shared connection.
     pub fn with_ctx_apart<T>(
         &self,
+        busy: &str,
         f: impl FnOnce(&Ctx<'_>) -> service::Result<T>,
     ) -> Result<T, UiError> {
         let _one_at_a_time = match self.long_work.try_lock() {
@@ -801,7 +804,7 @@ impl AppState {
             Err(std::sync::TryLockError::WouldBlock) => {
                 return Err(UiError {
                     kind: "conflict",
-                    message: "A retention run is already going on on this laptop. Wait until it says it is done.".into(),
+                    message: busy.into(),
                     field: None,
                 });
             }
@@ -824,9 +827,26 @@ impl AppState {
         };
         let _apart = self.working_apart()?;
         let store = Store::open_with_key(&dir, key)?;
+        let who = user.id();
         let result = f(&Ctx::new(&store, &SystemClock).as_user(user));
-        self.lock_inner().last_active = SystemClock.now();
+        // Still at the laptop if still unlocked: whoever unlocked since is not kept awake.
+        let mut inner = self.lock_inner();
+        if inner.user.as_ref().is_some_and(|u| u.id() == who) {
+            inner.last_active = SystemClock.now();
+        }
         Ok(result?)
+    }
+
+    /// Called by long work on a connection of its own between its steps: a command from the
+    /// window already waiting goes first (it holds the app's state while it waits for the
+    /// store, so taking that state here waits for it to finish), and the work stops when the
+    /// laptop was found removed, so the removal's erasing need not wait for all of it.
+    pub fn between_long_steps(&self) -> service::Result<()> {
+        drop(self.lock_inner());
+        match self.removed() {
+            Some(words) => Err(service::Error::Removed(words)),
+            None => Ok(()),
+        }
     }
 
     /// Held while work goes on over a connection of its own ([`Self::make_backup`],

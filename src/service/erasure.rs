@@ -372,7 +372,7 @@ fn erase(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Erased>
         .securely(|_| erase_one(ctx, records, how))?
         .ok_or_else(|| {
             Error::Conflict(
-                "A legal hold was set on this member a moment ago, so nothing was erased. Look at the hold first."
+                "Something changed about this member a moment ago (a legal hold was set, or a safeguarding concern raised), so nothing was erased. Look at their record, then confirm again if it still stands."
                     .into(),
             )
         })
@@ -417,6 +417,14 @@ fn erase_one(ctx: &Ctx<'_>, records: &BTreeSet<Uuid>, how: Forget) -> Result<Opt
                 None => false,
             };
             if held || seen_again {
+                return Ok(None);
+            }
+        }
+        // A concern raised since (at the desk, or synced in) would go with the record.
+        for (id, kind) in &gone {
+            if *kind == DocKind::Safeguarding
+                && let Some((true, _)) = ctx.store.safeguarding_state(*id)?
+            {
                 return Ok(None);
             }
         }
@@ -865,6 +873,16 @@ pub struct RetentionRun {
 /// A manager runs the schedule: anonymises exactly the members due today (not held), and
 /// deletes the safeguarding records past their years.
 pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
+    run_retention_paced(ctx, &mut || Ok(()))
+}
+
+/// [`run_retention`] calling `between` after each member: the app, running it on a
+/// connection of its own, lets a command from the window waiting for the store go first, and
+/// stops the run (an error, with what is done kept) when the laptop was found removed.
+pub fn run_retention_paced(
+    ctx: &Ctx<'_>,
+    between: &mut dyn FnMut() -> Result<()>,
+) -> Result<RetentionRun> {
     ctx.require(Permission::Administer)?;
     let due = due_list(ctx)?;
     let hub = ctx.hub()?;
@@ -878,7 +896,8 @@ pub fn run_retention(ctx: &Ctx<'_>) -> Result<RetentionRun> {
     };
     // One overwrite of the freed space and one emptying of the log for the whole run: each
     // member is still a write of their own, so a run stopped part way keeps what it did.
-    ctx.store.securely(|_| run_due(ctx, &due, tz, &mut run))?;
+    ctx.store
+        .securely(|_| run_due(ctx, &due, tz, &mut run, between))?;
     Ok(run)
 }
 
@@ -887,6 +906,7 @@ fn run_due(
     due: &RetentionDue,
     tz: chrono_tz::Tz,
     run: &mut RetentionRun,
+    between: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let today = due.today;
     for m in due.members.iter().filter(|m| m.due_now) {
@@ -924,10 +944,12 @@ fn run_due(
         )?
         else {
             run.changed_meanwhile.push(m.member_id);
+            between()?;
             continue;
         };
         run.visits_counted += erased.visits_counted;
         run.anonymised.push(m.member_id);
+        between()?;
     }
     let sg_due: Vec<&RetentionDueSafeguarding> =
         due.safeguarding.iter().filter(|s| s.due_now).collect();
@@ -996,8 +1018,8 @@ mod tests {
             .to_utc()
     }
 
-    /// A member born in 2001 seen on 1 March 2024, and a schedule that makes them due on
-    /// 27 November 2026 (24 months unseen, or 18, whichever is later).
+    /// A member born in 2001 seen on 1 March 2024, and a schedule that makes them due from
+    /// 1 March 2026 (24 months unseen, or 18, whichever is later); today is 27 November 2026.
     fn due_member(store: &Store, clock: &ManualClock) -> Uuid {
         clock.set(at("2024-03-01"));
         set_up_organisation(
@@ -1047,48 +1069,71 @@ mod tests {
         Ctx::new(store, clock).as_user(unlock(store, clock, "Maya", "246810").unwrap())
     }
 
+    /// What happens to a due member while a run is under way.
+    enum Meanwhile {
+        SignedIn,
+        Held,
+    }
+
     /// What a run judged at its start no longer holds by the time it reaches the member
     /// (another connection of this laptop wrote meanwhile: the desk signed them in during a
-    /// long run, or a hold arrived): they are left as they are, and said to be.
-    #[test]
-    fn a_member_signed_in_or_held_after_a_run_began_is_left_as_they_are() {
-        for what in ["signed in", "held"] {
-            let store = Store::open_in_memory().unwrap();
-            let clock = ManualClock::new(at("2024-03-01"));
-            let member = due_member(&store, &clock);
-            let ctx = manager(&store, &clock);
-            let due = due_list(&ctx).unwrap();
-            assert!(
-                due.members
-                    .iter()
-                    .any(|m| m.member_id == member && m.due_now)
-            );
-            let code = ctx.store.member_by_id(member).unwrap().unwrap().code;
-            if what == "signed in" {
+    /// long run, or a hold arrived): they are left as they are, nothing is written, and the
+    /// run says so. (A concern raised meanwhile keeps its record, as the schedule says.)
+    #[rstest::rstest]
+    #[case::signed_in(Meanwhile::SignedIn)]
+    #[case::held(Meanwhile::Held)]
+    fn a_member_changed_after_a_run_began_is_left_as_they_are(#[case] meanwhile: Meanwhile) {
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(at("2024-03-01"));
+        let member = due_member(&store, &clock);
+        let ctx = manager(&store, &clock);
+        let due = due_list(&ctx).unwrap();
+        assert!(
+            due.members
+                .iter()
+                .any(|m| m.member_id == member && m.due_now)
+        );
+        let code = ctx.store.member_by_id(member).unwrap().unwrap().code;
+        match meanwhile {
+            Meanwhile::SignedIn => {
                 open_day(&ctx, OpenDay::default()).unwrap();
                 sign_in_member(&ctx, &code, &[]).unwrap();
-            } else {
+            }
+            Meanwhile::Held => {
                 set_hold(&ctx, &code, "Police asked us to keep the records").unwrap();
             }
-            let mut run = RetentionRun {
-                anonymised: Vec::new(),
-                held: Vec::new(),
-                changed_meanwhile: Vec::new(),
-                safeguarding_deleted: Vec::new(),
-                visits_counted: 0,
-            };
-            let tz = super::super::time_zone(&ctx.hub().unwrap().time_zone);
-            run_due(&ctx, &due, tz, &mut run).unwrap();
-            assert_eq!(run.changed_meanwhile, vec![member], "{what}");
-            assert!(run.anonymised.is_empty(), "{what}");
-            assert!(
-                store.member_by_id(member).unwrap().is_some(),
-                "{what}: still here"
-            );
-            assert!(
-                store.tombstone_ids().unwrap().is_empty(),
-                "{what}: nothing written"
-            );
         }
+        let mut run = RetentionRun {
+            anonymised: Vec::new(),
+            held: Vec::new(),
+            changed_meanwhile: Vec::new(),
+            safeguarding_deleted: Vec::new(),
+            visits_counted: 0,
+        };
+        let tz = super::super::time_zone(&ctx.hub().unwrap().time_zone);
+        run_due(&ctx, &due, tz, &mut run, &mut || Ok(())).unwrap();
+        assert_eq!(run.changed_meanwhile, vec![member]);
+        assert!(run.anonymised.is_empty());
+        assert!(store.member_by_id(member).unwrap().is_some(), "still here");
+        assert!(store.tombstone_ids().unwrap().is_empty(), "nothing written");
+    }
+
+    /// The app's pacing between members can stop a run (the laptop was found removed): what
+    /// was done stays done, the rest is left, and the run is an error.
+    #[test]
+    fn a_run_stopped_between_members_keeps_what_it_did() {
+        let store = Store::open_in_memory().unwrap();
+        let clock = ManualClock::new(at("2024-03-01"));
+        let member = due_member(&store, &clock);
+        let ctx = manager(&store, &clock);
+        let stopped = run_retention_paced(&ctx, &mut || {
+            Err(Error::Removed("This laptop was removed.".into()))
+        });
+        assert!(matches!(stopped, Err(Error::Removed(_))), "{stopped:?}");
+        assert!(
+            store.member_by_id(member).unwrap().is_none(),
+            "the one done is done"
+        );
+        assert!(store.tombstone_ids().unwrap().contains(&member));
     }
 }

@@ -141,6 +141,15 @@ impl From<StoreError> for Error {
                 tracing::error!(error = %e, "store not opened");
                 Error::Storage(capitalised(&e))
             }
+            // A record that went while the screen showed it (erased or anonymised a moment
+            // ago, here or by sync): what to do, not "something went wrong".
+            StoreError::MissingDoc(id) => {
+                tracing::warn!(doc = %id, "a document asked for is not in the store");
+                Error::NotFound(
+                    "That record is no longer on this laptop (it may have been erased a moment ago). Look the person up again."
+                        .into(),
+                )
+            }
             // The technical detail goes to the log for whoever fixes it (it holds no personal
             // data); the person at the desk gets a sentence they can act on.
             other => {
@@ -391,6 +400,19 @@ mod store_error_tests {
         assert!(
             logged.contains("append chunk") && logged.contains("disk I/O error"),
             "{logged}"
+        );
+    }
+
+    /// A record erased while the desk had it on screen (here or by sync, between the screen
+    /// and the write): the desk is told it is gone and to look again, not that something
+    /// went wrong.
+    #[test]
+    fn a_record_gone_from_under_a_write_is_not_found_with_what_to_do() {
+        let err = Error::from(StoreError::MissingDoc(uuid::Uuid::now_v7()));
+        assert_eq!(err.kind(), "not_found");
+        assert!(
+            err.to_string().contains("no longer on this laptop"),
+            "{err}"
         );
     }
 }
