@@ -966,19 +966,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let clock = ManualClock::new(chrono::Utc::now());
         let ctx = Ctx::new(&store, &clock);
-        set_up_organisation(
-            &ctx,
-            SetUpOrganisation {
-                org_name: "Org".into(),
-                hub_name: "Hub".into(),
-                time_zone: None,
-                device_name: "desk".into(),
-                manager_name: "Maya".into(),
-                manager_secret: "246810".into(),
-            },
-        )
-        .unwrap();
-        let maya = unlock(&store, &clock, "Maya", "246810").unwrap();
+        let maya = crate::service::set_up_for_tests(&store, &clock);
         assert!(!maya.must_change_secret());
         let ctx = ctx.as_user(maya);
         // A 4-digit PIN, as users set up before the rule have (no longer accepted as new).

@@ -856,7 +856,7 @@ fn safeguarding_due_on(
 }
 
 /// What a retention run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionRun {
     /// Members anonymised (ids).
     pub anonymised: Vec<Uuid>,
@@ -887,13 +887,7 @@ pub fn run_retention_paced(
     let due = due_list(ctx)?;
     let hub = ctx.hub()?;
     let tz = super::time_zone(&hub.time_zone);
-    let mut run = RetentionRun {
-        anonymised: Vec::new(),
-        held: Vec::new(),
-        changed_meanwhile: Vec::new(),
-        safeguarding_deleted: Vec::new(),
-        visits_counted: 0,
-    };
+    let mut run = RetentionRun::default();
     // One overwrite of the freed space and one emptying of the log for the whole run: each
     // member is still a write of their own, so a run stopped part way keeps what it did.
     ctx.store
@@ -1007,8 +1001,8 @@ mod tests {
     use super::*;
     use crate::domain::member::ProfileInput;
     use crate::service::{
-        ManualClock, OpenDay, RegisterMember, Registration, SetUpOrganisation, open_day,
-        register_member, set_up_organisation, sign_in_member, unlock,
+        ManualClock, OpenDay, RegisterMember, Registration, open_day, register_member,
+        sign_in_member, unlock,
     };
     use crate::store::Store;
 
@@ -1022,19 +1016,7 @@ mod tests {
     /// 1 March 2026 (24 months unseen, or 18, whichever is later); today is 27 November 2026.
     fn due_member(store: &Store, clock: &ManualClock) -> Uuid {
         clock.set(at("2024-03-01"));
-        set_up_organisation(
-            &Ctx::new(store, clock),
-            SetUpOrganisation {
-                org_name: "Org".into(),
-                hub_name: "Hub".into(),
-                time_zone: None,
-                device_name: "desk".into(),
-                manager_name: "Maya".into(),
-                manager_secret: "246810".into(),
-            },
-        )
-        .unwrap();
-        let ctx = manager(store, clock);
+        let ctx = Ctx::new(store, clock).as_user(crate::service::set_up_for_tests(store, clock));
         let Registration::Registered { member, .. } = register_member(
             &ctx,
             RegisterMember {
@@ -1103,13 +1085,7 @@ mod tests {
                 set_hold(&ctx, &code, "Police asked us to keep the records").unwrap();
             }
         }
-        let mut run = RetentionRun {
-            anonymised: Vec::new(),
-            held: Vec::new(),
-            changed_meanwhile: Vec::new(),
-            safeguarding_deleted: Vec::new(),
-            visits_counted: 0,
-        };
+        let mut run = RetentionRun::default();
         let tz = super::super::time_zone(&ctx.hub().unwrap().time_zone);
         run_due(&ctx, &due, tz, &mut run, &mut || Ok(())).unwrap();
         assert_eq!(run.changed_meanwhile, vec![member]);

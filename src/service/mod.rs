@@ -234,6 +234,25 @@ pub struct Ctx<'a> {
     pub(crate) user: Option<ActingUser>,
 }
 
+/// Sets up "Org" (hub "Hub", laptop "desk") with manager Maya, PIN 246810, and unlocks her:
+/// the crate's own tests start here.
+#[cfg(test)]
+pub(crate) fn set_up_for_tests(store: &Store, clock: &dyn Clock) -> ActingUser {
+    set_up_organisation(
+        &Ctx::new(store, clock),
+        SetUpOrganisation {
+            org_name: "Org".into(),
+            hub_name: "Hub".into(),
+            time_zone: None,
+            device_name: "desk".into(),
+            manager_name: "Maya".into(),
+            manager_secret: "246810".into(),
+        },
+    )
+    .unwrap();
+    unlock(store, clock, "Maya", "246810").unwrap()
+}
+
 impl<'a> Ctx<'a> {
     pub fn new(store: &'a Store, clock: &'a dyn Clock) -> Self {
         Self {

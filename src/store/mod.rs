@@ -2476,21 +2476,13 @@ mod tests {
         {
             let store = Store::create(dir.path()).unwrap();
             store.use_cheap_kdf_for_tests();
-            let ctx = service::Ctx::new(&store, &clock);
-            service::set_up_organisation(
-                &ctx,
-                service::SetUpOrganisation {
-                    org_name: "Org".into(),
-                    hub_name: "Hub".into(),
-                    time_zone: None,
-                    device_name: "desk".into(),
-                    manager_name: "Maya".into(),
-                    manager_secret: "246810".into(),
-                },
+            let maya = service::set_up_for_tests(&store, &clock);
+            service::set_agreement(
+                &service::Ctx::new(&store, &clock).as_user(maya),
+                "2",
+                "Our words.",
             )
             .unwrap();
-            let maya = service::unlock(&store, &clock, "Maya", "246810").unwrap();
-            service::set_agreement(&ctx.as_user(maya), "2", "Our words.").unwrap();
             // As a laptop on an older hubdesk left it: the document holds the text, the
             // table (made by the migration) does not.
             store
