@@ -349,6 +349,12 @@ fn write_then_place(
 
 /// What the header of a backup file says, before anything is unlocked.
 pub fn backup_header(path: &Path) -> Result<Header> {
+    let (f, len) = open_backup(path)?;
+    Ok(file::read_header(&mut BufReader::new(f), len)?)
+}
+
+/// The backup file at `path`, opened for reading, and its length.
+fn open_backup(path: &Path) -> Result<(fs::File, u64)> {
     let f = fs::File::open(path).map_err(|e| {
         Error::NotFound(format!(
             "Could not open the backup {}: {}.",
@@ -357,7 +363,7 @@ pub fn backup_header(path: &Path) -> Result<Header> {
         ))
     })?;
     let len = f.metadata().map_err(storage(path))?.len();
-    Ok(file::read_header(&mut BufReader::new(f), len)?)
+    Ok((f, len))
 }
 
 /// A backup restored.
@@ -381,14 +387,7 @@ pub fn restore_backup(
     place_keyring: impl FnOnce(&Path, &[u8], &[u8; 32]) -> Result<()>,
 ) -> Result<BackupRestored> {
     check_restorable_into(dir)?;
-    let f = fs::File::open(path).map_err(|e| {
-        Error::NotFound(format!(
-            "Could not open the backup {}: {}.",
-            path.display(),
-            io_in_words(&e)
-        ))
-    })?;
-    let len = f.metadata().map_err(storage(path))?.len();
+    let (f, len) = open_backup(path)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

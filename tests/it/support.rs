@@ -145,21 +145,7 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
 /// or a new one when there is none yet (or only one that never got a keyring: a join cut
 /// short). New wraps are cheap (a debug-build seam; see `Store::use_cheap_kdf_for_tests`).
 pub fn open_file_store(dir: &std::path::Path) -> Store {
-    use hubdesk::store::{KEY_FILE, KEYRING_FILE, Unlock};
-    let store = if dir.join(KEYRING_FILE).exists() || dir.join(KEY_FILE).exists() {
-        Store::open(
-            dir,
-            Unlock::User {
-                name: MANAGER,
-                secret: MANAGER_PIN,
-            },
-        )
-        .unwrap()
-    } else {
-        Store::create(dir).unwrap()
-    };
-    store.use_cheap_kdf_for_tests();
-    store
+    open_in(dir, true).unwrap()
 }
 
 /// Opens the file store in `dir` as `who` (a user's secret or the recovery key).
@@ -173,19 +159,20 @@ pub fn open_file_store_as(
 }
 
 /// The store in a laptop's data folder, as [`open_file_store`] opens it, or why it would not
-/// open (a removed laptop's folder, say).
+/// open (a removed laptop's folder, or a store that never got a keyring).
 pub fn open_store(dir: &std::path::Path) -> Result<Store, hubdesk::store::StoreError> {
-    use hubdesk::store::{KEY_FILE, KEYRING_FILE, Unlock};
-    let store = if dir.join(KEYRING_FILE).exists() || dir.join(KEY_FILE).exists() {
-        Store::open(
-            dir,
-            Unlock::User {
-                name: MANAGER,
-                secret: MANAGER_PIN,
-            },
-        )?
-    } else if dir.join(hubdesk::store::DB_FILE).exists() || dir.join("removed.json").exists() {
-        // A store with neither (or a removed laptop's folder): say why it will not open.
+    open_in(dir, false)
+}
+
+/// The store in `dir` unlocked by the manager; a new one when there is none, or (with
+/// `over_unkeyed`) when the one there never got a keyring.
+fn open_in(dir: &std::path::Path, over_unkeyed: bool) -> Result<Store, hubdesk::store::StoreError> {
+    use hubdesk::store::{DB_FILE, KEY_FILE, KEYRING_FILE, Unlock};
+    let keyed = dir.join(KEYRING_FILE).exists() || dir.join(KEY_FILE).exists();
+    let something_there = dir.join(DB_FILE).exists() || dir.join("removed.json").exists();
+    let store = if keyed || (something_there && !over_unkeyed) {
+        // With neither key file (or in a removed laptop's folder) this says why it will
+        // not open.
         Store::open(
             dir,
             Unlock::User {

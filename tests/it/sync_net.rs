@@ -510,19 +510,12 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
         let other_store = open_store(other.path()).unwrap();
         hubdesk::sync::add_device(&other_store, chrono::Utc::now(), b_id, "laptop b", &b_fp)
             .unwrap();
-        runtime().block_on(async {
-            let (mut framed, _, _) = net::connect(
-                &other_store,
-                chrono::Utc::now(),
-                &server_b.addr,
-                Limits::default(),
-            )
-            .await
-            .unwrap();
-            let _ = framed.send(&Msg::Revoked(forged)).await;
-            let _ = framed.recv().await;
-            framed.close().await;
-        });
+        send_raw(
+            other.path(),
+            &server_b.addr,
+            frames(&Msg::Revoked(forged)),
+            false,
+        );
     }
     let refused = server_b.last_failure();
     assert!(
@@ -544,19 +537,12 @@ fn a_forged_notice_from_a_stranger_a_peer_whose_record_does_not_say_so_or_a_bad_
             .doc_bytes(store.local_device().unwrap().unwrap().org_id)
             .unwrap()
             .unwrap();
-        runtime().block_on(async {
-            let (mut framed, _, _) = net::connect(
-                &store,
-                chrono::Utc::now(),
-                &server_b.addr,
-                Limits::default(),
-            )
-            .await
-            .unwrap();
-            let _ = framed.send(&Msg::Revoked(record)).await;
-            let _ = framed.recv().await;
-            framed.close().await;
-        });
+        send_raw(
+            a.path(),
+            &server_b.addr,
+            frames(&Msg::Revoked(record)),
+            false,
+        );
     }
     let refused = server_b.last_failure();
     assert!(
