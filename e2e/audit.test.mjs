@@ -27,9 +27,7 @@ after(async () => {
   if (driver) await driver.quit();
 });
 
-async function see(css, pattern, what) {
-  await driver.wait(async () => pattern.test(await h.textOf(css)), 15000, what);
-}
+const see = (css, pattern, what) => h.see(css, pattern, what);
 
 /// Types into a field as a keyboard does: focus it, empty it, then the keys (WebDriver's own
 /// clear() sometimes lost the element after a screenshot's zoom here).

@@ -21,7 +21,7 @@ test("outcome check-ins and the hand-over screen", async (t) => {
   // found a moment earlier may be gone.
   const textOf = async (css) => {
     await find(css);
-    return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
+    return h.textNow(css);
   };
   let code = "";
   /// Chooses an option of a select, as a person choosing it does (the change event follows).

@@ -22,9 +22,7 @@ after(async () => {
   if (driver) await driver.quit();
 });
 
-async function textNow(css) {
-  return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
-}
+const textNow = (css) => h.textNow(css);
 
 async function enabled(css) {
   return driver.executeScript("const e = document.querySelector(arguments[0]); return !!e && !e.disabled", css);

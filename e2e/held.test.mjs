@@ -25,15 +25,7 @@ after(async () => {
   if (driver) await driver.quit();
 });
 
-async function see(css, pattern, what) {
-  await driver.wait(async () => {
-    try {
-      return pattern.test(await h.textOf(css));
-    } catch {
-      return false;
-    }
-  }, 10000, what);
-}
+const see = (css, pattern, what) => h.see(css, pattern, what);
 
 const WORDS = "Our agreement, version 2.\nWe keep your name and when you come in.\nYou can ask to see it, or ask us to delete it.";
 

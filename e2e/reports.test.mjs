@@ -26,9 +26,7 @@ after(async () => {
   if (driver) await driver.quit();
 });
 
-async function see(css, pattern, what) {
-  await driver.wait(async () => pattern.test(await h.textOf(css)), 15000, what);
-}
+const see = (css, pattern, what) => h.see(css, pattern, what);
 
 /// Sets a date input the way a date picker does (WebKit's date fields take no typed keys
 /// through WebDriver) and tells the screen it changed.

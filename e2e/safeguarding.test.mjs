@@ -29,9 +29,7 @@ const WORDS = "He said: I don't want to go home tonight, my stepdad shouts all t
 /// Text or an attribute of what the page shows now, read in one step in the page: screens
 /// redraw when the core says something changed, and an element found a moment earlier may be
 /// gone by the time it is read.
-async function textNow(css) {
-  return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
-}
+const textNow = (css) => h.textNow(css);
 async function invalid(css) {
   return driver.executeScript("const e = document.querySelector(arguments[0]); return !!e && e.getAttribute('aria-invalid') === 'true'", css);
 }

@@ -63,6 +63,15 @@ export function helpers(driver) {
       return input;
     });
   }
+  /// The element's text as the page has it now ('' when it is not there), read in the page,
+  /// so a redraw cannot make it stale.
+  function textNow(css) {
+    return driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css);
+  }
+  /// Waits until the element's text matches `pattern` (`what` names it when it never does).
+  function see(css, pattern, what, timeout = 15000) {
+    return driver.wait(async () => pattern.test(await textNow(css)), timeout, what);
+  }
   /// How many elements match `css` now (read in the page, so a redraw cannot make it stale).
   function count(css) {
     return driver.executeScript("return document.querySelectorAll(arguments[0]).length", css);
@@ -188,5 +197,5 @@ export function helpers(driver) {
     await (await find("#pin")).sendKeys(Key.ENTER);
     await driver.wait(async () => (await textOf("#who-user")).includes(`as ${name} `), 15000, `unlocked as ${name}`);
   }
-  return { again, click, count, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
+  return { again, click, count, see, textNow, keys, alt, focusedId, find, textOf, type, screenshot, checkAccessibility, checkNoEmptyValues, look, zoom, core, setUpOrganisation, unlockAs };
 }
