@@ -163,17 +163,7 @@ fn an_erased_member_is_gone_from_every_laptop_and_an_old_sync_file_cannot_bring_
         },
     )
     .unwrap();
-    let raised = service::raise_concern(
-        &manager,
-        &zeph.code,
-        ConcernInput {
-            words: WORDS.into(),
-            action: "Passed it to staff".into(),
-            present: None,
-            when: None,
-        },
-    )
-    .unwrap();
+    let raised = concern(&manager, &zeph.code);
     // An open concern stops an erasure: this one is closed.
     service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
     sync_pair(b, a).unwrap();
@@ -447,31 +437,11 @@ fn retention_keeps_a_safeguarding_record_for_its_years_after_the_member_goes() {
     let hub = Hub::new();
     let m = member_seen(&hub, "Una Unseen", "1999-06", "2024-03-02");
     let manager = hub.manager();
-    let raised = service::raise_concern(
-        &manager,
-        &m.code,
-        ConcernInput {
-            words: WORDS.into(),
-            action: "Passed it to staff".into(),
-            present: None,
-            when: None,
-        },
-    )
-    .unwrap();
+    let raised = concern(&manager, &m.code);
     service::close_concern(&manager, &raised.id.to_string(), "Support in place").unwrap();
     // A navigator raised one too: theirs is listed to them as passed on, while the member is there.
     let nia = hub.user("Nia Navigator", "navigator");
-    let theirs = service::raise_concern(
-        &nia,
-        &m.code,
-        ConcernInput {
-            words: WORDS.into(),
-            action: "Told staff".into(),
-            present: None,
-            when: None,
-        },
-    )
-    .unwrap();
+    let theirs = concern(&nia, &m.code);
     assert_eq!(service::list_concerns(&nia, false).unwrap().len(), 1);
     service::close_concern(&manager, &theirs.id.to_string(), "Same as before").unwrap();
     set_today(&hub, "2026-03-02");
@@ -644,7 +614,7 @@ fn retention_refuses_an_age_below_eighteen_and_the_command_line_runs_only_when_t
     .unwrap();
 }
 
-fn concern(ctx: &Ctx<'_>, code: &str) {
+fn concern(ctx: &Ctx<'_>, code: &str) -> service::ConcernRaised {
     service::raise_concern(
         ctx,
         code,
@@ -655,7 +625,7 @@ fn concern(ctx: &Ctx<'_>, code: &str) {
             when: None,
         },
     )
-    .unwrap();
+    .unwrap()
 }
 
 #[test]

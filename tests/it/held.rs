@@ -13,7 +13,7 @@ use hubdesk::domain::safeguarding::{ConcernActionInput, ConcernInput};
 use hubdesk::service::{self, Ctx, HeldFormat, HeldPart};
 
 use crate::support::Hub;
-use crate::sync::{assert_converged, ctx_of, laptops, open_today, sync_pair};
+use crate::sync::{assert_converged, ctx_of, laptops, open_today, pronouns_set_apart, sync_pair};
 
 /// The export's bytes, or the refusal.
 fn export(ctx: &Ctx<'_>, code: &str, format: HeldFormat) -> service::Result<Vec<u8>> {
@@ -659,24 +659,11 @@ fn staff_get_no_audit_part_and_managers_do() {
 #[test]
 fn erasure_requests_holds_conflicting_values_and_not_duplicates_are_in_the_export() {
     let all = laptops(1);
-    let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
+    let a = ctx_of(&all[0]);
     let m = all[0].register(&a, "Rae Held", "2010-09");
     let other = all[0].register(&a, "Ray Held", "2010-09");
     sync_pair(&all[0], &all[1]).unwrap();
-    let edit = |ctx: &Ctx<'_>, p: &str| {
-        service::update_member(
-            ctx,
-            &m.code,
-            service::ProfileEdit {
-                pronouns: Some(p.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    };
-    edit(&a, "she/her");
-    edit(&b, "they/them");
-    sync_pair(&all[1], &all[0]).unwrap();
+    pronouns_set_apart(&all, &m.code);
     service::mark_not_duplicates(&a, &m.code, &other.code).unwrap();
     service::request_erasure(&a, &m.code, "They asked us to delete it").unwrap();
     service::set_hold(&a, &m.code, "A court asked us to keep it").unwrap();

@@ -47,20 +47,7 @@ fn a_day_of_work(dir: &std::path::Path) -> String {
     )
     .unwrap();
     service::open_day(&ctx, OpenDay::default()).unwrap();
-    let req = service::RegisterMember {
-        profile: hubdesk::domain::member::ProfileInput {
-            preferred_name: NAME.into(),
-            born: "2010-05".into(),
-            ..Default::default()
-        },
-        force: true,
-        ..Default::default()
-    };
-    let service::Registration::Registered { member, .. } =
-        service::register_member(&ctx, req).unwrap()
-    else {
-        panic!("registered")
-    };
+    let member = crate::support::register(&ctx, NAME, "2010-05");
     service::add_conversation(
         &ctx,
         &member.code,

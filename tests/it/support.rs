@@ -79,19 +79,7 @@ impl Hub {
     }
 
     pub fn register(&self, ctx: &Ctx<'_>, name: &str, born: &str) -> service::MemberSummary {
-        let req = service::RegisterMember {
-            profile: hubdesk::domain::member::ProfileInput {
-                preferred_name: name.into(),
-                born: born.into(),
-                ..Default::default()
-            },
-            force: true,
-            ..Default::default()
-        };
-        match service::register_member(ctx, req).unwrap() {
-            service::Registration::Registered { member, .. } => member,
-            other => panic!("expected a registration, got {other:?}"),
-        }
+        register(ctx, name, born)
     }
 }
 
@@ -138,6 +126,23 @@ pub fn assert_no_words_on_disk(dir: &std::path::Path, words: &[&str]) {
         }
     }
     assert!(seen > 0, "the data dir holds the store");
+}
+
+/// Registers `name` (born `born`, YYYY-MM) as `ctx`'s user, past any likely duplicate.
+pub fn register(ctx: &Ctx<'_>, name: &str, born: &str) -> service::MemberSummary {
+    let req = service::RegisterMember {
+        profile: hubdesk::domain::member::ProfileInput {
+            preferred_name: name.into(),
+            born: born.into(),
+            ..Default::default()
+        },
+        force: true,
+        ..Default::default()
+    };
+    match service::register_member(ctx, req).unwrap() {
+        service::Registration::Registered { member, .. } => member,
+        other => panic!("expected a registration, got {other:?}"),
+    }
 }
 
 /// A laptop's file store in `dir`, the one way integration tests open one: the store there,

@@ -89,6 +89,23 @@ pub fn assert_converged(all: &[Hub]) {
     }
 }
 
+/// Laptops 0 and 1 give the member `code` different pronouns apart ("she/her", "they/them")
+/// and sync: a conflict both keep until someone chooses.
+pub fn pronouns_set_apart(all: &[Hub], code: &str) {
+    for (hub, pronouns) in [(&all[0], "she/her"), (&all[1], "they/them")] {
+        service::update_member(
+            &ctx_of(hub),
+            code,
+            service::ProfileEdit {
+                pronouns: Some(pronouns.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    sync_pair(&all[1], &all[0]).unwrap();
+}
+
 pub fn ctx_of<'h>(hub: &'h Hub) -> Ctx<'h> {
     Ctx::new(&hub.store, &hub.clock).as_user(hub.unlock(MANAGER, MANAGER_PIN))
 }
@@ -226,20 +243,7 @@ fn two_laptops_editing_the_same_field_apart_keep_both_values_until_someone_choos
     let (a, b) = (ctx_of(&all[0]), ctx_of(&all[1]));
     let m = all[0].register(&a, "Rae Conflict", "2010-09");
     sync_pair(&all[0], &all[1]).unwrap();
-    let edit = |ctx: &Ctx<'_>, p: &str| {
-        service::update_member(
-            ctx,
-            &m.code,
-            service::ProfileEdit {
-                pronouns: Some(p.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    };
-    edit(&a, "she/her");
-    edit(&b, "they/them");
-    sync_pair(&all[1], &all[0]).unwrap();
+    pronouns_set_apart(&all, &m.code);
     assert_converged(&all);
     for ctx in [&a, &b] {
         let conflicts = service::list_conflicts(ctx).unwrap();

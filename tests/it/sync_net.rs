@@ -606,12 +606,7 @@ fn the_background_worker_that_hears_this_laptop_was_removed_stops_and_says_so() 
         service::revoke_device(&manager(&store), "lost laptop").unwrap();
     }
     let (tx, rx) = mpsc::channel();
-    let config = service::WorkerConfig {
-        listen: "127.0.0.1:0".into(),
-        interval: std::time::Duration::from_secs(1),
-        discovery: false,
-        ..service::WorkerConfig::default()
-    };
+    let config = test_worker_config();
     let key = open_file_store(b.path()).key().unwrap().clone();
     let worker = service::SyncWorker::start_forgetting(
         b.path().to_path_buf(),
@@ -671,6 +666,17 @@ fn random_bytes_on_the_port_are_refused_and_the_server_carries_on() {
 }
 
 /// Sends raw bytes to the server over an authenticated connection as laptop `dir`.
+/// A background worker for a test: on loopback, any free port, a one-second timer, no
+/// discovery on the network.
+fn test_worker_config() -> service::WorkerConfig {
+    service::WorkerConfig {
+        listen: "127.0.0.1:0".into(),
+        interval: std::time::Duration::from_secs(1),
+        discovery: false,
+        ..service::WorkerConfig::default()
+    }
+}
+
 fn send_raw(dir: &Path, addr: &str, bytes: Vec<u8>, then_close: bool) {
     let store = open_file_store(dir);
     runtime().block_on(async {
@@ -1144,12 +1150,7 @@ fn the_background_worker_syncs_with_known_peers_on_its_timer_and_says_when_recor
     let b = joined(a.path(), &server, "back office");
     register(a.path(), "Cleo Later");
     let (tx, rx) = mpsc::channel();
-    let config = service::WorkerConfig {
-        listen: "127.0.0.1:0".into(),
-        interval: std::time::Duration::from_secs(1),
-        discovery: false,
-        ..service::WorkerConfig::default()
-    };
+    let config = test_worker_config();
     // The app's worker: nobody asks it for anything, the timer alone reaches the first laptop.
     let key = open_file_store(b.path()).key().unwrap().clone();
     let worker = service::SyncWorker::start(
